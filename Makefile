@@ -1,0 +1,125 @@
+# pagealloc build.  `make` builds libpagealloc (static + shared) and the
+# `pagealloc` command; `make test` runs the suite; `make run` the lab demo.
+# Out-of-tree builds: BUILD=dir.  Sanitizers: SAN=asan (ASan+UBSan) | tsan.
+# New sources are picked up by wildcard: src/**.c -> library, lab/*.c ->
+# command, tests/test_*.c -> one test binary each, bench/bench_*.c -> bench.
+
+BUILD   ?= build
+CC      ?= cc
+PREFIX  ?= /usr/local
+SAN     ?=
+V       ?= 0
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-missing-field-initializers
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -pthread -Iinclude -Isrc -Ilab \
+             -D_GNU_SOURCE $(SAN_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS ?=
+LIBS    := -lurcu -lzstd -llz4 -lz -lpthread -lm
+TEST_LIBS := -lcmocka
+
+ifeq ($(SAN),asan)
+SAN_CFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all -DPA_SANITIZER=1
+SAN_LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(SAN),tsan)
+SAN_CFLAGS := -O1 -fsanitize=thread -fno-omit-frame-pointer -DPA_SANITIZER=1
+SAN_LDFLAGS := -fsanitize=thread
+else ifeq ($(SAN),coverage)
+SAN_CFLAGS := -O0 --coverage
+SAN_LDFLAGS := --coverage
+endif
+
+LIB_SRC   := $(sort $(wildcard src/*.c src/*/*.c))
+LAB_SRC   := $(sort $(filter-out lab/main.c,$(wildcard lab/*.c)))
+TEST_SRC  := $(sort $(wildcard tests/test_*.c))
+TEST_HELPER_SRC := $(sort $(filter-out tests/test_%,$(wildcard tests/*.c)))
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/*.c))
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LAB_OBJ   := $(LAB_SRC:%.c=$(BUILD)/%.o)
+TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
+BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
+
+STATIC    := $(BUILD)/libpagealloc.a
+SHARED    := $(BUILD)/libpagealloc.so
+LABLIB    := $(BUILD)/liblab.a
+CMD       := $(BUILD)/pagealloc
+
+.PHONY: all deps test test-concurrency stress run bench coverage install \
+        uninstall clean fuzz docs-screens
+all: $(STATIC) $(SHARED) $(CMD)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h lab/*.h tests/*.h)
+	@mkdir -p $(dir $@)
+	$(if $(filter 0,$(V)),@echo "  CC $<";)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libpagealloc.so.0 $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(LABLIB): $(LAB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(CMD): $(BUILD)/lab/main.o $(LABLIB) $(STATIC)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJ) $(LABLIB) $(STATIC)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LABLIB) $(STATIC)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS) $(BENCH_LIBS_$*)
+
+# The whole suite.  TESTS=... limits it (e.g. TESTS='test_stress_%').
+TESTS ?= %
+test: deps all $(TEST_BIN)
+	@scripts/run-tests.sh $(filter $(addprefix $(BUILD)/tests/,$(TESTS)),$(TEST_BIN))
+
+# Concurrency tests only (CI runs these under TSan).
+test-concurrency: deps all $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))
+	@scripts/run-tests.sh $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))
+
+# Long soak: the stress tests with PA_STRESS_LONG=1.
+stress: deps all $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))
+	@PA_STRESS_LONG=1 scripts/run-tests.sh $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))
+
+run: deps all
+	@scripts/demo.sh $(CMD)
+
+bench: deps all $(BENCH_BIN)
+	@scripts/run-bench.sh $(BENCH_BIN)
+
+coverage:
+	$(MAKE) test SAN=coverage BUILD=build-cov
+	gcovr -r . --object-directory build-cov --filter src/ --filter lab/ --txt --print-summary
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
+	           $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libpagealloc.so.0
+	ln -sf libpagealloc.so.0 $(DESTDIR)$(PREFIX)/lib/libpagealloc.so
+	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(CMD) $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' pagealloc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/pagealloc.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libpagealloc.a $(DESTDIR)$(PREFIX)/lib/libpagealloc.so* \
+	      $(DESTDIR)$(PREFIX)/bin/pagealloc $(DESTDIR)$(PREFIX)/lib/pkgconfig/pagealloc.pc \
+	      $(addprefix $(DESTDIR)$(PREFIX)/,$(wildcard include/*.h))
+
+clean:
+	rm -rf build build-*
+
+-include $(wildcard bench/*.mk)

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pagealloc.h - the Linux page allocator in user space.
+ *
+ * A zone manages a range of page frames addressed by pfn (0 .. managed-1).
+ * Pages are handed out in power-of-two blocks ("orders") by a buddy
+ * allocator with migratetypes and pageblocks, fronted by per-CPU pagesets.
+ * A zone either has no memory behind it (PA_BACKING_NONE: metadata only, for
+ * simulating machines far larger than this one) or manages an anonymous
+ * mapping (PA_BACKING_ANON), in which case the pointer API maps pfns to
+ * addresses.  The allocator never touches the memory of free pages.
+ *
+ * Thread safety, in one place:
+ *  - Every function taking a struct pa_zone * is thread-safe unless its
+ *    comment says otherwise.  pa_zone_create()/pa_zone_destroy() are not:
+ *    no other call may run on the zone during destroy.
+ *  - Async-signal-safe: pa_alloc_nolock(), pa_free_nolock() and
+ *    pa_alloc_cpu()/pa_free_cpu() with PA_GFP_NOLOCK only.  Everything else
+ *    may spin on a lock that the interrupted thread holds.
+ *  - Error and event hooks run in the calling thread, possibly with zone
+ *    locks held: they must not call back into the zone.
+ *
+ * Errors: functions returning int return 0 or a negative errno value;
+ * functions returning a pfn return PA_NO_PFN on failure.  Every rejected
+ * call leaves the zone unchanged and, when the zone has an error hook,
+ * passes it a one-line message saying why.
+ */
+#ifndef PAGEALLOC_H
+#define PAGEALLOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PA_VERSION_MAJOR 0
+#define PA_VERSION_MINOR 1
+
+/* Returned by the pfn allocation functions on failure. */
+#define PA_NO_PFN UINT64_MAX
+
+/* ------------------------------------------------------------------ */
+/* Allocation flags (gfp)                                              */
+/* ------------------------------------------------------------------ */
+
+/* Neither MOVABLE nor RECLAIMABLE means unmovable, as in the kernel. */
+#define PA_GFP_MOVABLE     0x01u /* migratetype Movable */
+#define PA_GFP_RECLAIMABLE 0x02u /* migratetype Reclaimable */
+#define PA_GFP_ATOMIC      0x04u /* may go below the min watermark; high-order
+                                  * atomic allocations use and grow the
+                                  * highatomic reserve */
+#define PA_GFP_ZERO        0x08u /* zero the memory (backed zones only;
+                                  * ignored on metadata-only zones) */
+#define PA_GFP_NOWARN      0x10u /* do not report failure to the error hook */
+#define PA_GFP_NOLOCK      0x20u /* never spin on a lock: trylock only, fail
+                                  * (alloc) or defer through a lock-free
+                                  * list (free) instead.  Async-signal-safe. */
+#define PA_GFP_MASK        0x3fu /* every defined bit; others are EINVAL */
+
+/* ------------------------------------------------------------------ */
+/* Migratetypes (numbering as the kernel prints them without CMA)      */
+/* ------------------------------------------------------------------ */
+
+enum pa_migratetype {
+	PA_MT_UNMOVABLE = 0,
+	PA_MT_MOVABLE = 1,
+	PA_MT_RECLAIMABLE = 2,
+	PA_MT_PCPTYPES = 3, /* types cached on per-CPU lists: the three above */
+	PA_MT_HIGHATOMIC = 3,
+	PA_MT_ISOLATE = 4,
+	PA_MT_TYPES = 5,
+};
+
+/* Name as /proc/pagetypeinfo prints it ("Unmovable", ...); "?" if unknown. */
+const char *pa_migratetype_name(unsigned mt);
+
+/* ------------------------------------------------------------------ */
+/* Zone configuration                                                  */
+/* ------------------------------------------------------------------ */
+
+enum pa_backing {
+	PA_BACKING_NONE = 0, /* metadata only: pfns have no memory behind them */
+	PA_BACKING_ANON = 1, /* anonymous mmap(MAP_NORESERVE) of `bytes` */
+};
+
+enum pa_policy {
+	PA_POLICY_MAINLINE = 0, /* Linux 6.x: buddy + per-CPU pagesets */
+	PA_POLICY_PCPBUDDY = 1, /* per-CPU pageblock buddy + split-path free */
+	PA_POLICY_SPB = 2,      /* pcpbuddy + 1 GB superpageblocks */
+	PA_POLICY_NR
+};
+
+/* Name of a policy ("mainline", "pcpbuddy", "spb"), or NULL. */
+const char *pa_policy_name(enum pa_policy policy);
+/* Parse a policy name; returns 0 and sets *out, or -EINVAL. */
+int pa_policy_parse(const char *name, enum pa_policy *out);
+
+/* A formatted event line, ftrace text layout, without trailing newline. */
+typedef void (*pa_event_fn)(void *arg, const char *line);
+/* A one-line error message; err is the negative errno returned. */
+typedef void (*pa_error_fn)(void *arg, int err, const char *msg);
+
+/* pa_config.flags */
+#define PA_CFG_NO_WATERMARKS 0x01u /* min/low/high = 0: tests may use every page */
+#define PA_CFG_NO_PCP        0x02u /* no per-CPU lists: every call takes
+                                    * zone->lock (the "zone path" baseline) */
+#define PA_CFG_LOCK_TIMING   0x04u /* time pcp->lock holds too (zone->lock is
+                                    * always timed); costs a few ns per call */
+#define PA_CFG_STRICT        0x08u /* expensive checks on every free (whole
+                                    * block scanned for overlap) */
+
+/*
+ * Zero in any numeric field means "the default" (in brackets).  Start from
+ * pa_config_default() so fields added later keep their defaults.
+ */
+struct pa_config {
+	uint64_t bytes;             /* memory to manage; rounded down to whole
+	                             * pageblocks; must hold at least one */
+	enum pa_backing backing;    /* [PA_BACKING_NONE] */
+	unsigned ncpus;             /* CPU slots [online CPUs], 1..PA_MAX_CPUS */
+	enum pa_policy policy;      /* [PA_POLICY_MAINLINE] */
+	unsigned page_shift;        /* [12]  12..21 */
+	unsigned pageblock_order;   /* [9]   1..max_order */
+	unsigned max_order;         /* [10]  inclusive, pageblock_order..20 */
+	unsigned superpageblock_order; /* [18] >= pageblock_order */
+	uint64_t min_free_kbytes;   /* [kernel formula: sqrt(16 * KiB), clamped
+	                             * to 128 KiB .. 256 MiB] */
+	unsigned pcp_batch;         /* [kernel formula for the zone size] */
+	unsigned pcp_high_min;      /* [kernel formula] */
+	unsigned pcp_high_max;      /* [kernel formula] */
+	unsigned flags;             /* PA_CFG_* */
+	const char *name;           /* zone name in reports ["Normal"]; copied */
+	pa_event_fn event_fn;       /* ftrace-format event sink [none] */
+	void *event_arg;
+	pa_error_fn error_fn;       /* error hook [none] */
+	void *error_arg;
+};
+
+#define PA_MAX_CPUS 1024
+
+/* A config with every field at its default and `bytes` = 0. */
+struct pa_config pa_config_default(void);
+
+/*
+ * Validate a config without creating anything.  Returns 0 or -EINVAL and
+ * writes a one-line reason into msg (if msg && len) either way ("" if ok).
+ */
+int pa_config_check(const struct pa_config *cfg, char *msg, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Zone lifetime                                                       */
+/* ------------------------------------------------------------------ */
+
+struct pa_zone;
+
+/*
+ * Create a zone.  Returns NULL with errno EINVAL (bad config; the reason
+ * goes to cfg->error_fn and is available from pa_config_check()) or ENOMEM
+ * (metadata or backing could not be mapped).  Metadata costs at most 16
+ * bytes per page plus 8 per pageblock and is mapped lazily, so a
+ * metadata-only zone of 1 TiB is cheap to create.
+ * Not thread-safe with respect to the new zone (there is none yet).
+ */
+struct pa_zone *pa_zone_create(const struct pa_config *cfg);
+
+/* Destroy a zone and unmap its memory.  Allocated pages are simply gone.
+ * No other call on the zone may run concurrently.  NULL is a no-op. */
+void pa_zone_destroy(struct pa_zone *zone);
+
+/* The effective configuration (defaults resolved). */
+void pa_zone_config(const struct pa_zone *zone, struct pa_config *out);
+
+/* Pages managed by the zone (fixed at creation). */
+uint64_t pa_managed_pages(const struct pa_zone *zone);
+
+/* ------------------------------------------------------------------ */
+/* Allocation by pfn                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Allocate 2^order contiguous pages, aligned to their size, on the calling
+ * thread's CPU (rseq, else sched_getcpu(), modulo ncpus).
+ * Returns the first pfn, or PA_NO_PFN when: order > max_order or gfp has an
+ * unknown bit (EINVAL, reported to the error hook), or no memory is free
+ * above the watermark (reported unless PA_GFP_NOWARN).
+ */
+uint64_t pa_alloc(struct pa_zone *zone, unsigned order, unsigned gfp);
+
+/*
+ * Free a block previously returned by an allocation function with the same
+ * order.  Returns 0, or -EINVAL and changes nothing when: pfn is out of
+ * range or not aligned to the order, order > max_order, the block is not
+ * allocated (double free, never allocated, a tail of a larger block) or was
+ * allocated with another order.
+ */
+int pa_free(struct pa_zone *zone, uint64_t pfn, unsigned order);
+
+/* As pa_alloc()/pa_free() but on an explicit CPU slot (0..ncpus-1); the lab
+ * uses these to replay what each CPU did.  cpu >= ncpus: EINVAL. */
+uint64_t pa_alloc_cpu(struct pa_zone *zone, unsigned cpu, unsigned order,
+		      unsigned gfp);
+int pa_free_cpu(struct pa_zone *zone, unsigned cpu, uint64_t pfn,
+		unsigned order);
+
+/*
+ * Async-signal-safe variants: never spin or block.  An allocation that
+ * cannot take a lock immediately fails (PA_NO_PFN).  A free that cannot take
+ * a lock is pushed onto a lock-free list of the zone and merged by the next
+ * zone->lock holder; it is still validated first and returns -EINVAL on a
+ * bad free.  Equivalent to passing PA_GFP_NOLOCK.
+ */
+uint64_t pa_alloc_nolock(struct pa_zone *zone, unsigned order, unsigned gfp);
+int pa_free_nolock(struct pa_zone *zone, uint64_t pfn, unsigned order);
+
+/* ------------------------------------------------------------------ */
+/* Pointer API (PA_BACKING_ANON zones)                                 */
+/* ------------------------------------------------------------------ */
+
+/* Allocate and return the address, or NULL (errno ENOMEM, or EINVAL also
+ * for a metadata-only zone).  PA_GFP_ZERO zeroes the block. */
+void *pa_alloc_pages(struct pa_zone *zone, unsigned order, unsigned gfp);
+/* Free by address; -EINVAL if addr is not the start of an allocated block
+ * of this order in this zone. */
+int pa_free_pages(struct pa_zone *zone, void *addr, unsigned order);
+/* pfn <-> address; NULL / PA_NO_PFN when out of range or not backed. */
+void *pa_pfn_to_addr(const struct pa_zone *zone, uint64_t pfn);
+uint64_t pa_addr_to_pfn(const struct pa_zone *zone, const void *addr);
+
+/* ------------------------------------------------------------------ */
+/* Per-CPU pagesets and CPUs                                           */
+/* ------------------------------------------------------------------ */
+
+/* Return every page cached on per-CPU lists (all CPUs, or one) to the
+ * zone.  Thread-safe; -EINVAL for a bad cpu. */
+void pa_drain(struct pa_zone *zone);
+int pa_drain_cpu(struct pa_zone *zone, unsigned cpu);
+
+/* Take a CPU slot out of use: its pageset is drained (remote-free lists
+ * included) and marked dead; frees aimed at it go to the zone.  Online
+ * brings it back and absorbs pages that still reached it.  -EINVAL for a
+ * bad cpu; offlining the last online CPU is allowed (all calls then use
+ * the zone). */
+int pa_cpu_offline(struct pa_zone *zone, unsigned cpu);
+int pa_cpu_online(struct pa_zone *zone, unsigned cpu);
+
+/* The CPU slot the calling thread would use now. */
+unsigned pa_current_cpu(const struct pa_zone *zone);
+
+/* ------------------------------------------------------------------ */
+/* Movable pages and migration                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A page owner (zsmalloc, for one) may make its order-0 pages movable: the
+ * allocator (pa_migrate_page(), later compaction) can then move their
+ * contents to another page.  The callbacks run without zone locks held.
+ *  isolate: claim the page for migration; false if it cannot move now.
+ *  migrate: copy src's contents to dst and switch every reference from src
+ *           to dst; 0 on success, negative errno (page stays at src).
+ *  putback: migration failed after isolate: release the claim.
+ */
+struct pa_movable_ops {
+	bool (*isolate)(void *owner, uint64_t pfn);
+	int (*migrate)(void *owner, uint64_t dst_pfn, uint64_t src_pfn);
+	void (*putback)(void *owner, uint64_t pfn);
+};
+
+#define PA_MAX_MOVABLE_OPS 15
+
+/* Register an owner's operations; returns an id > 0, -ENOSPC when the table
+ * is full, -EINVAL for NULL callbacks.  Thread-safe. */
+int pa_register_movable_ops(struct pa_zone *zone,
+			    const struct pa_movable_ops *ops, void *owner);
+/* Unregister (no page may still be marked with id). */
+int pa_unregister_movable_ops(struct pa_zone *zone, int id);
+/* Mark an allocated order-0 page as movable through ops `id`, or id 0 to
+ * unmark.  -EINVAL if the page is not an allocated order-0 block or id is
+ * not registered. */
+int pa_set_page_movable(struct pa_zone *zone, uint64_t pfn, int id);
+
+/*
+ * Move one movable page: allocate a destination (same migratetype, not in
+ * the same pageblock when possible), isolate, migrate, free the source.
+ * Returns 0 and stores the new pfn in *new_pfn, -EINVAL (not a movable
+ * allocated page), -EBUSY (isolate refused), -ENOMEM (no destination), or
+ * the migrate callback's error.  Counted in vmstat pgmigrate_success/fail.
+ */
+int pa_migrate_page(struct pa_zone *zone, uint64_t pfn, uint64_t *new_pfn);
+
+/* ------------------------------------------------------------------ */
+/* Checking, statistics, reports                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Validate every invariant: free lists (links, orders, alignment, flags,
+ * migratetype of the pageblock), buddies never both free, per-pageblock
+ * free counts, per-CPU list contents and counts, ownership, accounting
+ * (free + per-CPU + allocated == managed).  Takes every lock of the zone,
+ * so it is exact only when no other thread changes the zone meanwhile.
+ * Returns 0, or -EUCLEAN and reports the first violation to the error hook
+ * and into msg (if msg && len).
+ */
+int pa_check(struct pa_zone *zone, char *msg, size_t len);
+
+/* Lock statistics of one lock, in the spirit of /proc/lock_stat. */
+struct pa_lock_stats {
+	uint64_t acquisitions;   /* successful acquisitions, trylock included */
+	uint64_t contentions;    /* acquisitions that had to wait */
+	uint64_t trylock_fails;  /* trylocks that failed (caller fell back) */
+	uint64_t wait_ns;        /* total time spent waiting */
+	uint64_t hold_ns;        /* total time held (zone->lock always; pcp
+	                          * locks with PA_CFG_LOCK_TIMING) */
+	uint64_t hold_max_ns;
+};
+
+struct pa_stats {
+	uint64_t managed_pages;
+	uint64_t free_pages;        /* in zone free lists (buddy) */
+	uint64_t pcp_pages;         /* cached on per-CPU lists, remote lists incl. */
+	uint64_t allocated_pages;   /* handed out and not yet freed */
+	uint64_t metadata_bytes;    /* page + pageblock metadata mapped */
+	uint64_t nr_pageblocks;
+
+	uint64_t alloc_calls;       /* successful allocations */
+	uint64_t alloc_failed;      /* failed allocations (any reason) */
+	uint64_t free_calls;        /* successful frees */
+	uint64_t bad_frees;         /* frees rejected with -EINVAL */
+	uint64_t pgalloc;           /* pages allocated (vmstat pgalloc_normal) */
+	uint64_t pgfree;            /* pages freed (vmstat pgfree) */
+
+	/* zone->lock traffic: the figure the seeds argue about */
+	struct pa_lock_stats zone_lock;
+	uint64_t zone_pages_refill; /* pages moved zone -> pcp under zone->lock */
+	uint64_t zone_pages_drain;  /* pages moved pcp -> zone under zone->lock */
+	uint64_t zone_pages_direct; /* pages allocated/freed directly under it */
+	uint64_t zone_lock_max_pages; /* most pages moved in one hold */
+
+	/* per-CPU pagesets (summed over CPUs) */
+	struct pa_lock_stats pcp_lock;
+	uint64_t pcp_alloc_hit;     /* served from a per-CPU list */
+	uint64_t pcp_alloc_miss;    /* needed a refill or the zone */
+	uint64_t pcp_refills;
+	uint64_t pcp_drains;        /* drain batches (high exceeded, pa_drain) */
+	uint64_t pcp_trylock_fallback_alloc; /* pcp->lock busy: zone path */
+	uint64_t pcp_trylock_fallback_free;
+	uint64_t nolock_deferred_frees;      /* went onto the zone llist */
+	uint64_t nolock_alloc_failed;
+
+	/* migratetype fallback (mm_page_alloc_extfrag) */
+	uint64_t extfrag_fallbacks; /* allocations that took another type */
+	uint64_t extfrag_fragmenting; /* ... from a block they did not claim */
+	uint64_t blocks_claimed;    /* pageblocks whose type changed */
+	uint64_t highatomic_blocks; /* pageblocks reserved highatomic now */
+
+	/* pcpbuddy (zero under mainline) */
+	uint64_t pcpb_blocks_claimed;
+	uint64_t pcpb_blocks_disowned;
+	uint64_t pcpb_merges;
+	uint64_t pcpb_remote_pushed;
+	uint64_t pcpb_remote_absorbed;
+	uint64_t pcpb_phase[4];     /* refills served by phase 0..3 */
+	uint64_t pcpb_phase0_pages; /* pages recovered by phase 0 */
+	uint64_t pcpb_phase0_scanned; /* pfns scanned by phase 0 */
+
+	/* migration */
+	uint64_t pgmigrate_success;
+	uint64_t pgmigrate_fail;
+
+	/* watermarks in pages */
+	uint64_t wmark_min, wmark_low, wmark_high;
+};
+
+/* Fill *out.  Counters are read without stopping the zone, so under
+ * concurrent use they are each exact but not mutually consistent. */
+void pa_stats(struct pa_zone *zone, struct pa_stats *out);
+
+/* Fragmentation, computed by a scan of the pageblocks under zone->lock. */
+struct pa_frag {
+	uint64_t free_pages;              /* zone free lists only */
+	uint64_t free_in_whole_pageblocks; /* pages in pageblocks entirely free */
+	uint64_t free_whole_pageblocks;   /* count of such pageblocks */
+	uint64_t free_whole_superpageblocks; /* superpageblocks entirely free */
+	uint64_t nr_superpageblocks;
+	uint64_t mixed_pageblocks;        /* hold allocations of >1 class
+	                                   * (movable vs not) */
+	uint64_t pageblocks_by_mt[PA_MT_TYPES];
+	uint64_t tainted_superpageblocks; /* hold any unmovable/reclaimable */
+	uint64_t free_by_mt[PA_MT_TYPES]; /* free pages by pageblock type */
+	uint64_t largest_free_order;      /* -1 (UINT64_MAX) if nothing free */
+};
+int pa_frag(struct pa_zone *zone, struct pa_frag *out);
+
+/* One cell per pageblock for maps: */
+#define PA_PB_FREE     0x10u /* entirely free in the zone */
+#define PA_PB_OWNED    0x20u /* owned by a per-CPU pageset (pcpbuddy) */
+#define PA_PB_MIXED    0x40u /* holds movable and non-movable allocations */
+/* out[i] = migratetype (low 4 bits) | PA_PB_* ; returns pageblocks written.
+ * Copies min(n, nr_pageblocks) cells from pageblock `first` on. */
+uint64_t pa_pageblock_map(struct pa_zone *zone, uint64_t first, uint8_t *out,
+			  uint64_t n);
+
+enum pa_report {
+	PA_REPORT_BUDDYINFO,   /* /proc/buddyinfo */
+	PA_REPORT_PAGETYPEINFO,/* /proc/pagetypeinfo */
+	PA_REPORT_VMSTAT,      /* /proc/vmstat subset */
+	PA_REPORT_ZONEINFO,    /* /proc/zoneinfo: counters, watermarks, pagesets */
+	PA_REPORT_LOCKSTAT,    /* lock statistics, /proc/lock_stat style */
+};
+/* Write a report; -EINVAL for an unknown kind, -EIO on a write error. */
+int pa_report(struct pa_zone *zone, enum pa_report what, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PAGEALLOC_H */
