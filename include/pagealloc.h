@@ -247,6 +247,14 @@ int pa_drain_cpu(struct pa_zone *zone, unsigned cpu);
 int pa_cpu_offline(struct pa_zone *zone, unsigned cpu);
 int pa_cpu_online(struct pa_zone *zone, unsigned cpu);
 
+/*
+ * The periodic per-CPU housekeeping the kernel does from vmstat refresh
+ * (once a second): decay each pageset's auto-tuned `high` towards high_min
+ * and drain what exceeds it.  Call it on a timer in long-running programs;
+ * the lab calls it once per second of trace time.  Thread-safe.
+ */
+void pa_pcp_tick(struct pa_zone *zone);
+
 /* The CPU slot the calling thread would use now. */
 unsigned pa_current_cpu(const struct pa_zone *zone);
 
@@ -336,7 +344,9 @@ struct pa_stats {
 	struct pa_lock_stats zone_lock;
 	uint64_t zone_pages_refill; /* pages moved zone -> pcp under zone->lock */
 	uint64_t zone_pages_drain;  /* pages moved pcp -> zone under zone->lock */
-	uint64_t zone_pages_direct; /* pages allocated/freed directly under it */
+	uint64_t zone_pages_direct_alloc; /* pages allocated straight from the zone
+	                             * (no pcp, pcp busy, or an uncached order) */
+	uint64_t zone_pages_direct_free; /* pages freed straight to the zone */
 	uint64_t zone_lock_max_pages; /* most pages moved in one hold */
 
 	/* per-CPU pagesets (summed over CPUs) */
