@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Event line parser.  A line is
+ *
+ *   <task>-<pid> [(tgid)] [CPU] [flags] SECONDS.FRACTION: EVENT: key=value ...
+ *
+ * where the flags column exists only with the irq-info option and
+ * `trace-cmd report` pads the event name with spaces.  Task names may hold
+ * spaces and dashes, so the line is anchored on the "[digits]" CPU field
+ * rather than on the task.  Numbers are parsed by hand: this runs once per
+ * event, millions of times a second.
+ */
+#include "trace_parse.h"
+
+#include <string.h>
+
+static const char *const kind_names[TEV_NR] = {
+	[TEV_ALLOC] = "mm_page_alloc",
+	[TEV_FREE] = "mm_page_free",
+	[TEV_FREE_BATCHED] = "mm_page_free_batched",
+	[TEV_ZONE_LOCKED] = "mm_page_alloc_zone_locked",
+	[TEV_PCPU_DRAIN] = "mm_page_pcpu_drain",
+	[TEV_EXTFRAG] = "mm_page_alloc_extfrag",
+};
+
+const char *trace_kind_name(enum trace_kind kind)
+{
+	return (unsigned)kind < TEV_NR ? kind_names[kind] : "?";
+}
+
+static inline bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline bool is_digit(char c)
+{
+	return (unsigned char)(c - '0') < 10;
+}
+
+static inline int hexval(char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static bool starts(const char *p, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+	return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0;
+}
+
+/* Decimal, or hex with 0x; the whole [p, end) must be the number. */
+static bool parse_u64(const char *p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (p == end)
+		return false;
+	if (end - p > 2 && p[0] == '0' && (p[1] | 0x20) == 'x') {
+		p += 2;
+		if (end - p > 16)
+			return false;
+		for (; p < end; p++) {
+			int d = hexval(*p);
+			if (d < 0)
+				return false;
+			v = v << 4 | (uint64_t)d;
+		}
+	} else {
+		if (end - p > 19)
+			return false;
+		for (; p < end; p++) {
+			if (!is_digit(*p))
+				return false;
+			v = v * 10 + (uint64_t)(*p - '0');
+		}
+	}
+	*out = v;
+	return true;
+}
+
+/* A small signed decimal (migratetypes may print -1). */
+static bool parse_small(const char *p, const char *end, int lo, int hi,
+			int *out)
+{
+	bool neg = false;
+	uint64_t v;
+
+	if (p < end && *p == '-') {
+		neg = true;
+		p++;
+	}
+	if (!parse_u64(p, end, &v) || v > 1000000)
+		return false;
+	*out = neg ? -(int)v : (int)v;
+	return *out >= lo && *out <= hi;
+}
+
+/* "SECONDS.FRACTION" -> ns; fraction of 1..9 digits. */
+static bool parse_ts(const char *p, const char *end, uint64_t *ns)
+{
+	const char *dot = memchr(p, '.', (size_t)(end - p));
+	uint64_t sec, frac = 0;
+	int digits = 0;
+
+	if (!dot || !parse_u64(p, dot, &sec) || p == dot || sec > 1000000000000ull)
+		return false;
+	for (p = dot + 1; p < end; p++, digits++) {
+		if (!is_digit(*p) || digits >= 9)
+			return false;
+		frac = frac * 10 + (uint64_t)(*p - '0');
+	}
+	if (digits == 0)
+		return false;
+	for (; digits < 9; digits++)
+		frac *= 10;
+	*ns = sec * 1000000000ull + frac;
+	return true;
+}
+
+static bool contains(const char *p, size_t n, const char *lit)
+{
+	size_t m = strlen(lit);
+
+	for (size_t i = 0; i + m <= n; i++)
+		if (p[i] == lit[0] && memcmp(p + i, lit, m) == 0)
+			return true;
+	return false;
+}
+
+int trace_gfp_migratetype(const char *s, size_t len)
+{
+	uint64_t mask;
+
+	if (parse_u64(s, s + len, &mask))
+		return (mask & 0x08) ? 1 : (mask & 0x10) ? 2 : 0;
+	if (contains(s, len, "MOVABLE"))
+		return 1;
+	if (contains(s, len, "RECLAIMABLE"))
+		return 2;
+	return 0;
+}
+
+static int match_kind(const char *p, size_t n)
+{
+	if (n < 12 || memcmp(p, "mm_page_", 8) != 0)
+		return -1;
+	for (int k = 0; k < TEV_NR; k++)
+		if (strlen(kind_names[k]) == n && memcmp(kind_names[k], p, n) == 0)
+			return k;
+	return -1;
+}
+
+/* "CPU:N [LOST M EVENTS]" as trace_pipe and trace-cmd print it. */
+static enum trace_line parse_lost(const char *p, const char *end,
+				  uint64_t *lost)
+{
+	const char *q = p + 4, *num;
+
+	while (q < end && is_digit(*q))
+		q++;
+	while (q < end && is_space(*q))
+		q++;
+	if (!starts(q, end, "[LOST "))
+		return TL_MALFORMED;
+	num = q += 6;
+	while (q < end && is_digit(*q))
+		q++;
+	if (!starts(q, end, " EVENTS]") || !parse_u64(num, q, lost))
+		return TL_MALFORMED;
+	return TL_LOST;
+}
+
+/* The line's header up to the event name: returns the name's start or
+ * NULL when the header is malformed. */
+static const char *parse_header(const char *p, const char *end,
+				struct trace_event *ev)
+{
+	const char *q = p, *tok, *tend;
+
+	for (;;) {
+		const char *b = memchr(q, '[', (size_t)(end - q));
+		const char *d;
+
+		if (!b)
+			return NULL;
+		d = b + 1;
+		while (d < end && is_digit(*d))
+			d++;
+		if (d > b + 1 && d < end && *d == ']' && d - b <= 7 &&
+		    (b == p || is_space(b[-1]))) {
+			uint64_t cpu;
+			parse_u64(b + 1, d, &cpu);
+			ev->cpu = (unsigned)cpu;
+			ev->has_cpu = true;
+			q = d + 1;
+			break;
+		}
+		q = b + 1;
+	}
+	/* [flags] then the timestamp, which ends with ':' */
+	for (int i = 0; i < 2; i++) {
+		while (q < end && is_space(*q))
+			q++;
+		tok = q;
+		while (q < end && !is_space(*q))
+			q++;
+		tend = q;
+		if (tend > tok && tend[-1] == ':') {
+			if (!parse_ts(tok, tend - 1, &ev->ts_ns))
+				return NULL;
+			while (q < end && is_space(*q))
+				q++;
+			return q;
+		}
+		if (tend == tok)
+			return NULL;
+	}
+	return NULL;
+}
+
+enum trace_line trace_parse_line(const char *line, size_t len,
+				 struct trace_event *ev, uint64_t *lost)
+{
+	const char *p = line, *end = line + len, *name, *q;
+	bool have_pfn = false, have_order = false, have_mt = false;
+	bool have_fo = false, have_fmt = false, nil_page = false;
+	int kind, gfp_mt = -1, v;
+	uint64_t u;
+
+	while (p < end && is_space(*p))
+		p++;
+	if (p == end || *p == '#')
+		return TL_COMMENT;
+	if (starts(p, end, "CPU:"))
+		return parse_lost(p, end, lost);
+	if ((starts(p, end, "CPU ") && contains(p, (size_t)(end - p), "is empty")) ||
+	    starts(p, end, "cpus=") || starts(p, end, "version ="))
+		return TL_COMMENT;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->migratetype = -1;
+	ev->fallback_migratetype = -1;
+	if (starts(p, end, "mm_page_"))
+		name = p; /* context-info off: the bare event */
+	else if (!(name = parse_header(p, end, ev)))
+		return TL_MALFORMED;
+	q = name;
+	while (q < end && *q != ':' && !is_space(*q))
+		q++;
+	if (q == end || *q != ':' || q == name)
+		return TL_MALFORMED;
+	kind = match_kind(name, (size_t)(q - name));
+	if (kind < 0)
+		return TL_OTHER;
+	ev->kind = (enum trace_kind)kind;
+	p = q + 1;
+
+	/* key=value fields */
+	while (p < end) {
+		const char *key, *eq, *val, *vend;
+		size_t klen;
+
+		while (p < end && is_space(*p))
+			p++;
+		if (p == end)
+			break;
+		key = p;
+		while (p < end && *p != '=' && !is_space(*p))
+			p++;
+		if (p == end || *p != '=')
+			return TL_MALFORMED;
+		eq = p;
+		val = p + 1;
+		while (p < end && !is_space(*p))
+			p++;
+		vend = p;
+		klen = (size_t)(eq - key);
+
+		switch (klen) {
+		case 3:
+			if (memcmp(key, "pfn", 3) == 0) {
+				if (!parse_u64(val, vend, &ev->pfn))
+					return TL_MALFORMED;
+				have_pfn = true;
+			}
+			break;
+		case 4:
+			if (memcmp(key, "page", 4) == 0)
+				nil_page = vend - val == 5 &&
+					   memcmp(val, "(nil)", 5) == 0;
+			break;
+		case 5:
+			if (memcmp(key, "order", 5) == 0) {
+				if (!parse_small(val, vend, 0, 30, &v))
+					return TL_MALFORMED;
+				ev->order = (unsigned)v;
+				have_order = true;
+			}
+			break;
+		case 9:
+			if (memcmp(key, "gfp_flags", 9) == 0)
+				gfp_mt = trace_gfp_migratetype(val,
+							       (size_t)(vend - val));
+			break;
+		case 11:
+			if (memcmp(key, "migratetype", 11) == 0) {
+				if (!parse_small(val, vend, -1, 15, &v))
+					return TL_MALFORMED;
+				ev->migratetype = v;
+				have_mt = true;
+			} else if (memcmp(key, "alloc_order", 11) == 0) {
+				if (!parse_small(val, vend, 0, 30, &v))
+					return TL_MALFORMED;
+				ev->order = (unsigned)v;
+				have_order = true;
+			} else if (memcmp(key, "fragmenting", 11) == 0) {
+				if (!parse_u64(val, vend, &u))
+					return TL_MALFORMED;
+				ev->fragmenting = u != 0;
+			}
+			break;
+		case 13:
+			if (memcmp(key, "percpu_refill", 13) == 0) {
+				if (!parse_u64(val, vend, &u))
+					return TL_MALFORMED;
+				ev->percpu_refill = u != 0;
+			}
+			break;
+		case 14:
+			if (memcmp(key, "fallback_order", 14) == 0) {
+				if (!parse_small(val, vend, 0, 30, &v))
+					return TL_MALFORMED;
+				ev->fallback_order = (unsigned)v;
+				have_fo = true;
+			}
+			break;
+		case 16:
+			if (memcmp(key, "change_ownership", 16) == 0) {
+				if (!parse_u64(val, vend, &u))
+					return TL_MALFORMED;
+				ev->change_ownership = u != 0;
+			}
+			break;
+		case 17:
+			if (memcmp(key, "alloc_migratetype", 17) == 0) {
+				if (!parse_small(val, vend, -1, 15, &v))
+					return TL_MALFORMED;
+				ev->migratetype = v;
+				have_mt = true;
+			}
+			break;
+		case 20:
+			if (memcmp(key, "fallback_migratetype", 20) == 0) {
+				if (!parse_small(val, vend, -1, 15, &v))
+					return TL_MALFORMED;
+				ev->fallback_migratetype = v;
+				have_fmt = true;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+
+	if (!have_pfn)
+		return TL_MALFORMED;
+	switch (ev->kind) {
+	case TEV_ALLOC:
+		if (!have_order)
+			return TL_MALFORMED;
+		if (!have_mt) {
+			if (gfp_mt < 0)
+				return TL_MALFORMED;
+			ev->migratetype = gfp_mt;
+		}
+		ev->failed = ev->pfn == 0 || nil_page;
+		break;
+	case TEV_FREE_BATCHED:
+		/* Always order 0; old kernels did not print it. */
+		break;
+	case TEV_EXTFRAG:
+		if (!have_order || !have_fo || !have_mt || !have_fmt)
+			return TL_MALFORMED;
+		break;
+	default:
+		if (!have_order)
+			return TL_MALFORMED;
+		break;
+	}
+	return TL_EVENT;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace_parse - one ftrace text line (as tracefs `trace`/`trace_pipe` write
+ * it, or as `trace-cmd report` prints it) into a kmem page event.
+ * Hand-written and allocation-free: the replay parses millions of lines a
+ * second.  Formats: ../docs/LAB.md and the kernel's kmem trace events.
+ */
+#ifndef PA_LAB_TRACE_PARSE_H
+#define PA_LAB_TRACE_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum trace_kind {
+	TEV_ALLOC,          /* mm_page_alloc */
+	TEV_FREE,           /* mm_page_free */
+	TEV_FREE_BATCHED,   /* mm_page_free_batched (also reported as free) */
+	TEV_ZONE_LOCKED,    /* mm_page_alloc_zone_locked */
+	TEV_PCPU_DRAIN,     /* mm_page_pcpu_drain */
+	TEV_EXTFRAG,        /* mm_page_alloc_extfrag */
+	TEV_NR
+};
+
+/* Event name as the kernel prints it ("mm_page_alloc", ...). */
+const char *trace_kind_name(enum trace_kind kind);
+
+struct trace_event {
+	enum trace_kind kind;
+	unsigned cpu;          /* the [NNN] field; 0 when the line has none */
+	bool has_cpu;
+	uint64_t ts_ns;        /* timestamp in ns (0 when absent) */
+	uint64_t pfn;
+	unsigned order;        /* order, or alloc_order for extfrag */
+	int migratetype;       /* -1 when neither migratetype= nor gfp_flags= */
+	bool failed;           /* mm_page_alloc of no page (pfn 0 / page (nil)) */
+	bool percpu_refill;    /* mm_page_alloc_zone_locked */
+	/* mm_page_alloc_extfrag */
+	unsigned fallback_order;
+	int fallback_migratetype;
+	bool fragmenting;
+	bool change_ownership;
+};
+
+enum trace_line {
+	TL_EVENT,      /* *ev filled */
+	TL_OTHER,      /* a well-formed event line of another event: ignored */
+	TL_COMMENT,    /* blank, '#' header, trace-cmd preamble ("cpus=2",
+	                * "CPU 0 is empty", "version = 6") */
+	TL_LOST,       /* "CPU:N [LOST M EVENTS]": *lost = M */
+	TL_MALFORMED,  /* cut or corrupt: skipped, the caller counts it */
+};
+
+/*
+ * Parse one line of `len` bytes (need not be NUL-terminated).  Returns the
+ * kind of line; only TL_EVENT fills *ev and only TL_LOST sets *lost.  Never
+ * reads beyond line[len-1]; any byte sequence is safe.
+ */
+enum trace_line trace_parse_line(const char *line, size_t len,
+				 struct trace_event *ev, uint64_t *lost);
+
+/*
+ * Migratetype implied by a gfp_flags value as printed: symbolic names
+ * ("GFP_HIGHUSER_MOVABLE|__GFP_COMP": Movable if a MOVABLE flag is named,
+ * Reclaimable if RECLAIMABLE is) or a hex mask (kernel bit values of
+ * __GFP_MOVABLE 0x08 and __GFP_RECLAIMABLE 0x10).  Returns 0..2.
+ */
+int trace_gfp_migratetype(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace_reader - a line reader over plain, zstd or gzip text, streaming in
+ * constant memory.  The compression is recognised by its magic bytes, not
+ * by the file name, so a renamed file still reads.  "-" reads stdin.
+ */
+#ifndef PA_LAB_TRACE_READER_H
+#define PA_LAB_TRACE_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest line returned whole; longer lines are cut there and the rest of
+ * the line skipped (counted in trace_reader_overlong()). */
+#define TRACE_LINE_MAX 4096
+
+enum trace_compression {
+	TRACE_PLAIN,
+	TRACE_ZSTD,
+	TRACE_GZIP,
+};
+
+struct trace_reader;
+
+/*
+ * Open `path` ("-" for stdin).  Returns 0 and sets *out, or a negative
+ * errno with a one-line reason naming the file in err (if err && len):
+ *   -ENOENT/-EACCES/-EISDIR/... the file cannot be opened or read;
+ *   -EPROTONOSUPPORT the content is not text, zstd or gzip (for example a
+ *   trace-cmd binary trace.dat, which `trace-cmd report` turns into text);
+ *   -ENOMEM no memory for the buffers.
+ */
+int trace_reader_open(struct trace_reader **out, const char *path,
+		      char *err, size_t len);
+
+/*
+ * Next line, without its newline and NUL-terminated; a last line without
+ * newline is returned too.  Returns the length (>= 0) and sets *line to a
+ * buffer valid until the next call, or -1 at end of input, or -EIO on a
+ * read or decompression error (the reason in trace_reader_error()).  A
+ * compressed stream that ends early (truncated file) ends the input after
+ * its last whole line and sets trace_reader_truncated().
+ */
+long trace_reader_next(struct trace_reader *r, const char **line);
+
+/* Compressed bytes consumed so far and the file size (0 when unknown,
+ * e.g. a pipe), for progress and ETA. */
+void trace_reader_position(const struct trace_reader *r, uint64_t *done,
+			   uint64_t *total);
+
+enum trace_compression trace_reader_compression(const struct trace_reader *r);
+/* True when the compressed stream ended in the middle of a frame. */
+bool trace_reader_truncated(const struct trace_reader *r);
+/* Lines longer than TRACE_LINE_MAX (returned cut). */
+uint64_t trace_reader_overlong(const struct trace_reader *r);
+/* Reason of the last -EIO ("" if none). */
+const char *trace_reader_error(const struct trace_reader *r);
+/* Name of the compression ("plain", "zstd", "gzip"). */
+const char *trace_compression_name(enum trace_compression c);
+
+/* Close and free; NULL is a no-op. */
+void trace_reader_close(struct trace_reader *r);
+
+#endif

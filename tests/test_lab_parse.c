@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The lab's trace input: every event line kind, both pfn styles, trace-cmd
+ * report lines, malformed and truncated lines, and the decompressing reader
+ * over plain, zstd and gzip files, including broken and unknown files.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cmocka.h>
+
+#include "trace_parse.h"
+#include "trace_reader.h"
+
+static enum trace_line parse(const char *s, struct trace_event *ev)
+{
+	uint64_t lost = 0;
+	return trace_parse_line(s, strlen(s), ev, &lost);
+}
+
+static const char ALLOC[] =
+	"          task-0     [001] .....  1490.238992: mm_page_alloc: "
+	"page=0000000076b228dc pfn=0x19c7a9 order=2 migratetype=1 "
+	"gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP";
+
+static void test_alloc_line(void **state)
+{
+	struct trace_event ev;
+	(void)state;
+
+	assert_int_equal(parse(ALLOC, &ev), TL_EVENT);
+	assert_int_equal(ev.kind, TEV_ALLOC);
+	assert_int_equal(ev.cpu, 1);
+	assert_true(ev.has_cpu);
+	assert_int_equal(ev.pfn, 0x19c7a9);
+	assert_int_equal(ev.order, 2);
+	assert_int_equal(ev.migratetype, 1);
+	assert_false(ev.failed);
+	assert_int_equal(ev.ts_ns, 1490238992000ull);
+}
+
+static void test_free_lines(void **state)
+{
+	struct trace_event ev;
+	(void)state;
+
+	assert_int_equal(parse("          task-0     [000] ...1.  1490.239534: "
+			       "mm_page_free: page=0000000018f776f8 pfn=0x13db2e order=1",
+			       &ev), TL_EVENT);
+	assert_int_equal(ev.kind, TEV_FREE);
+	assert_int_equal(ev.pfn, 0x13db2e);
+	assert_int_equal(ev.order, 1);
+	assert_int_equal(ev.cpu, 0);
+
+	assert_int_equal(parse("          task-0     [001] .....  375.000002: "
+			       "mm_page_free_batched: page=00000000dc8c03bd pfn=0x182190 order=0",
+			       &ev), TL_EVENT);
+	assert_int_equal(ev.kind, TEV_FREE_BATCHED);
+	assert_int_equal(ev.pfn, 0x182190);
+	assert_int_equal(ev.order, 0);
+	/* Old kernels printed no order for the batched free, and a cold flag. */
+	assert_int_equal(parse("  kswapd0-52 [003] .... 12.5: mm_page_free_batched: "
+			       "page=ffffea0000012340 pfn=1165 cold=0", &ev),
+			 TL_EVENT);
+	assert_int_equal(ev.kind, TEV_FREE_BATCHED);
+	assert_int_equal(ev.pfn, 1165);
+	assert_int_equal(ev.cpu, 3);
+}
+
+static void test_zone_locked_and_drain(void **state)
+{
+	struct trace_event ev;
+	(void)state;
+
+	assert_int_equal(parse("          task-0     [000] d..3.  1490.247464: "
+			       "mm_page_alloc_zone_locked: page=0000000005ccec59 "
+			       "pfn=0x13da38 order=3 migratetype=0 percpu_refill=1",
+			       &ev), TL_EVENT);
+	assert_int_equal(ev.kind, TEV_ZONE_LOCKED);
+	assert_int_equal(ev.pfn, 0x13da38);
+	assert_int_equal(ev.order, 3);
+	assert_int_equal(ev.migratetype, 0);
+	assert_true(ev.percpu_refill);
+
+	assert_int_equal(parse("          task-0     [001] d..3.  1491.045853: "
+			       "mm_page_pcpu_drain: page=00000000d873ce66 "
+			       "pfn=0x11d4ef order=0 migratetype=1", &ev), TL_EVENT);
+	assert_int_equal(ev.kind, TEV_PCPU_DRAIN);
+	assert_int_equal(ev.pfn, 0x11d4ef);
+	assert_int_equal(ev.migratetype, 1);
+	assert_int_equal(ev.cpu, 1);
+}
+
+static void test_extfrag_line(void **state)
+{
+	struct trace_event ev;
+	(void)state;
+
+	assert_int_equal(parse("   cc1-4242    [001] d..2. 1500.000001: "
+			       "mm_page_alloc_extfrag: page=00000000deadbeef "
+			       "pfn=0x120000 alloc_order=0 fallback_order=9 "
+			       "pageblock_order=9 alloc_migratetype=0 "
+			       "fallback_migratetype=1 fragmenting=0 "
+			       "change_ownership=1", &ev), TL_EVENT);
+	assert_int_equal(ev.kind, TEV_EXTFRAG);
+	assert_int_equal(ev.pfn, 0x120000);
+	assert_int_equal(ev.order, 0);
+	assert_int_equal(ev.fallback_order, 9);
+	assert_int_equal(ev.migratetype, 0);
+	assert_int_equal(ev.fallback_migratetype, 1);
+	assert_false(ev.fragmenting);
+	assert_true(ev.change_ownership);
+}
+
+static void test_decimal_pfn_and_hex_gfp(void **state)
+{
+	struct trace_event ev;
+	(void)state;
+
+	/* pre-2021 kernels: decimal pfn */
+	assert_int_equal(parse("  bash-1 [000] .... 10.000001: mm_page_alloc: "
+			       "page=ffffea000049a380 pfn=1205734 order=0 "
+			       "migratetype=2 gfp_flags=GFP_KERNEL|__GFP_RECLAIMABLE",
+			       &ev), TL_EVENT);
+	assert_int_equal(ev.pfn, 1205734);
+	assert_int_equal(ev.migratetype, 2);
+	/* no migratetype field: derived from a hex gfp mask */
+	assert_int_equal(parse("  bash-1 [000] .... 10.000001: mm_page_alloc: "
+			       "pfn=0x10 order=0 gfp_flags=0x100cca", &ev),
+			 TL_EVENT);
+	assert_int_equal(ev.migratetype, 1);
+	assert_int_equal(trace_gfp_migratetype("0x10", 4), 2);
+	assert_int_equal(trace_gfp_migratetype("GFP_KERNEL", 10), 0);
+	assert_int_equal(trace_gfp_migratetype("GFP_HIGHUSER_MOVABLE", 20), 1);
+}
+
+static void test_failed_alloc(void **state)
+{
+	struct trace_event ev;
+	(void)state;
+
+	assert_int_equal(parse("  t-1 [000] ..... 1.000001: mm_page_alloc: "
+			       "page=(nil) pfn=0x0 order=9 migratetype=1 "
+			       "gfp_flags=GFP_TRANSHUGE", &ev), TL_EVENT);
+	assert_true(ev.failed);
+	assert_int_equal(ev.order, 9);
+}
+
+static void test_trace_cmd_report(void **state)
+{
+	struct trace_event ev;
+	(void)state;
+
+	/* preamble */
+	assert_int_equal(parse("cpus=2", &ev), TL_COMMENT);
+	assert_int_equal(parse("version = 6", &ev), TL_COMMENT);
+	assert_int_equal(parse("CPU 1 is empty", &ev), TL_COMMENT);
+	/* no flags column, padded event name, nanosecond timestamp, a task
+	 * name with spaces and a tgid column */
+	assert_int_equal(parse("     Web Content-2153  (2150) [001]  5018.620541123: "
+			       "mm_page_alloc:        page=0xffffea0004a2b000 "
+			       "pfn=0x128ac order=0 migratetype=0 gfp_flags=GFP_KERNEL",
+			       &ev), TL_EVENT);
+	assert_int_equal(ev.cpu, 1);
+	assert_int_equal(ev.pfn, 0x128ac);
+	assert_int_equal(ev.ts_ns, 5018620541123ull);
+	assert_int_equal(parse("          <idle>-0     [000]  5018.620600: "
+			       "mm_page_free:         page=0xffffea0004a2b000 "
+			       "pfn=0x128ac order=0", &ev), TL_EVENT);
+	assert_int_equal(ev.kind, TEV_FREE);
+	assert_int_equal(ev.cpu, 0);
+}
+
+static void test_comments_lost_and_other_events(void **state)
+{
+	struct trace_event ev;
+	uint64_t lost = 0;
+	const char *l = "CPU:1 [LOST 1234 EVENTS]";
+	(void)state;
+
+	assert_int_equal(parse("", &ev), TL_COMMENT);
+	assert_int_equal(parse("   ", &ev), TL_COMMENT);
+	assert_int_equal(parse("# tracer: nop", &ev), TL_COMMENT);
+	assert_int_equal(parse("#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION",
+			       &ev), TL_COMMENT);
+	assert_int_equal(trace_parse_line(l, strlen(l), &ev, &lost), TL_LOST);
+	assert_int_equal(lost, 1234);
+	assert_int_equal(parse("  t-1 [000] ..... 1.000001: sched_switch: "
+			       "prev_comm=a prev_pid=1", &ev), TL_OTHER);
+	assert_int_equal(parse("  t-1 [000] ..... 1.000001: mm_page_alloc_foo: "
+			       "pfn=0x1 order=0", &ev), TL_OTHER);
+}
+
+static void test_malformed_lines(void **state)
+{
+	struct trace_event ev;
+	static const char *const bad[] = {
+		"hello world",
+		"CPU:1 [LOST many EVENTS]",
+		"  t-1 [000] ..... notatime: mm_page_free: pfn=0x1 order=0",
+		"  t-1 [000] ..... 1.5: mm_page_free: pfn=0xzz order=0",
+		"  t-1 [000] ..... 1.5: mm_page_free: pfn=0x10",
+		"  t-1 [000] ..... 1.5: mm_page_free: order=0",
+		"  t-1 [000] ..... 1.5: mm_page_free: pfn=0x10 order=99",
+		"  t-1 [000] ..... 1.5: mm_page_free: pfn=0x10 order=-1",
+		"  t-1 [000] ..... 1.5: mm_page_alloc: pfn=0x10 order=0",
+		"  t-1 [000] ..... 1.5: mm_page_alloc: pfn=0x10 order=0 migratetype=x",
+		"  t-1 [000] ..... 1.5: mm_page_free: pfn=0x12345678901234567 order=0",
+		"  t-1 [000] ..... 1.5: mm_page_free pfn=0x10 order=0",
+		"  t-1 [000] ..... 1.5: mm_page_free: garbage pfn=0x10 order=0",
+		"  t-1 [000] ..... 1.5: mm_page_alloc_extfrag: pfn=0x10 alloc_order=0",
+		"  t-1 [x00] ..... 1.5: mm_page_free: pfn=0x10 order=0",
+		"  t-1 [000]",
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		enum trace_line r = parse(bad[i], &ev);
+		if (r != TL_MALFORMED)
+			fail_msg("line %zu \"%s\": got %d, want malformed", i,
+				 bad[i], r);
+	}
+}
+
+/* Every prefix of an allocation line that stops before its last required
+ * field is complete is refused, never taken as an event. */
+static void test_truncated_lines(void **state)
+{
+	struct trace_event ev;
+	uint64_t lost;
+	size_t need = strstr(ALLOC, "migratetype=1") - ALLOC +
+		      strlen("migratetype=1");
+	(void)state;
+
+	for (size_t n = 0; n < need; n++) {
+		char buf[sizeof(ALLOC)];
+		enum trace_line r;
+
+		memcpy(buf, ALLOC, n); /* no NUL: the parser must honour len */
+		r = trace_parse_line(buf, n, &ev, &lost);
+		if (r != TL_MALFORMED && r != TL_COMMENT)
+			fail_msg("prefix of %zu bytes parsed as %d", n, r);
+	}
+	assert_int_equal(trace_parse_line(ALLOC, need, &ev, &lost), TL_EVENT);
+}
+
+/* Corrupted lines (random bytes spliced in) never crash the parser; under
+ * ASan this also proves it never reads outside the line. */
+static void test_corrupted_lines_are_safe(void **state)
+{
+	struct trace_event ev;
+	uint64_t lost;
+	unsigned seed = 12345;
+	size_t len = strlen(ALLOC);
+	(void)state;
+
+	for (int i = 0; i < 20000; i++) {
+		char *buf = malloc(len);
+		size_t cut = (size_t)rand_r(&seed) % (len + 1);
+
+		memcpy(buf, ALLOC, len);
+		for (int k = rand_r(&seed) % 4; k >= 0; k--)
+			buf[rand_r(&seed) % len] = (char)rand_r(&seed);
+		trace_parse_line(buf, cut, &ev, &lost);
+		free(buf);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* reader                                                            */
+/* ---------------------------------------------------------------- */
+
+static char tmpdir[64];
+
+static int setup_dir(void **state)
+{
+	(void)state;
+	strcpy(tmpdir, "/tmp/pa_lab_parse.XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_dir(void **state)
+{
+	char cmd[128];
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static char *path_of(const char *name)
+{
+	static char buf[128];
+	snprintf(buf, sizeof(buf), "%s/%s", tmpdir, name);
+	return buf;
+}
+
+static void write_file(const char *name, const void *data, size_t n)
+{
+	FILE *f = fopen(path_of(name), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
+}
+
+/* Text with many lines: long enough to cross the reader's buffers. */
+static char *make_text(size_t lines, size_t *len)
+{
+	size_t cap = lines * 160 + 1, n = 0;
+	char *t = malloc(cap);
+
+	for (size_t i = 0; i < lines; i++)
+		n += (size_t)snprintf(t + n, cap - n,
+				      "  t-0 [%03zu] ..... %zu.000001: mm_page_free: "
+				      "page=0 pfn=0x%zx order=0\n", i % 2, i, i);
+	*len = n;
+	return t;
+}
+
+static void check_lines(const char *path, size_t lines)
+{
+	struct trace_reader *r;
+	const char *line;
+	char err[256];
+	size_t i = 0;
+	long n;
+
+	assert_int_equal(trace_reader_open(&r, path, err, sizeof(err)), 0);
+	while ((n = trace_reader_next(r, &line)) >= 0) {
+		struct trace_event ev;
+		uint64_t lost;
+		assert_int_equal(trace_parse_line(line, (size_t)n, &ev, &lost),
+				 TL_EVENT);
+		assert_int_equal(ev.pfn, i);
+		i++;
+	}
+	assert_int_equal(n, -1);
+	assert_int_equal(i, lines);
+	assert_false(trace_reader_truncated(r));
+	trace_reader_close(r);
+}
+
+static void test_reader_plain_zstd_gzip(void **state)
+{
+	size_t len, lines = 30000;
+	char *text = make_text(lines, &len);
+	size_t zcap = ZSTD_compressBound(len);
+	void *z = malloc(zcap);
+	size_t zlen = ZSTD_compress(z, zcap, text, len, 3);
+	struct trace_reader *r;
+	gzFile g;
+	(void)state;
+
+	write_file("plain.trace", text, len);
+	check_lines(path_of("plain.trace"), lines);
+
+	assert_false(ZSTD_isError(zlen));
+	/* misleading name: the magic decides */
+	write_file("trace.txt", z, zlen);
+	check_lines(path_of("trace.txt"), lines);
+	assert_int_equal(trace_reader_open(&r, path_of("trace.txt"), NULL, 0), 0);
+	assert_int_equal(trace_reader_compression(r), TRACE_ZSTD);
+	trace_reader_close(r);
+
+	g = gzopen(path_of("t.gz"), "wb");
+	assert_non_null(g);
+	assert_int_equal(gzwrite(g, text, (unsigned)len), (int)len);
+	gzclose(g);
+	check_lines(path_of("t.gz"), lines);
+	assert_int_equal(trace_reader_open(&r, path_of("t.gz"), NULL, 0), 0);
+	assert_int_equal(trace_reader_compression(r), TRACE_GZIP);
+	trace_reader_close(r);
+	free(z);
+	free(text);
+}
+
+static void test_reader_truncated_zstd(void **state)
+{
+	size_t len, lines = 5000, got = 0;
+	char *text = make_text(lines, &len);
+	size_t zcap = ZSTD_compressBound(len);
+	void *z = malloc(zcap);
+	size_t zlen = ZSTD_compress(z, zcap, text, len, 3);
+	struct trace_reader *r;
+	const char *line;
+	long n;
+	(void)state;
+
+	write_file("cut.zst", z, zlen / 2);
+	assert_int_equal(trace_reader_open(&r, path_of("cut.zst"), NULL, 0), 0);
+	while ((n = trace_reader_next(r, &line)) >= 0)
+		got++;
+	assert_int_equal(n, -1);
+	assert_true(trace_reader_truncated(r));
+	assert_true(got > 0 && got < lines + 1);
+	trace_reader_close(r);
+	free(z);
+	free(text);
+}
+
+static void test_reader_line_edges(void **state)
+{
+	struct trace_reader *r;
+	const char *line;
+	char *big = malloc(3 * TRACE_LINE_MAX);
+	size_t n = 0;
+	(void)state;
+
+	n += (size_t)sprintf(big, "first\r\n");
+	memset(big + n, 'x', 2 * TRACE_LINE_MAX);
+	n += 2 * TRACE_LINE_MAX;
+	n += (size_t)sprintf(big + n, "\nlast-without-newline");
+	write_file("edges", big, n);
+	assert_int_equal(trace_reader_open(&r, path_of("edges"), NULL, 0), 0);
+	assert_int_equal(trace_reader_next(r, &line), 5);
+	assert_string_equal(line, "first");
+	assert_int_equal(trace_reader_next(r, &line), TRACE_LINE_MAX);
+	assert_int_equal(trace_reader_overlong(r), 1);
+	assert_int_equal(trace_reader_next(r, &line), 20);
+	assert_string_equal(line, "last-without-newline");
+	assert_int_equal(trace_reader_next(r, &line), -1);
+	trace_reader_close(r);
+	free(big);
+}
+
+static void test_reader_errors(void **state)
+{
+	struct trace_reader *r = (void *)1;
+	char err[256];
+	unsigned char bin[600];
+	(void)state;
+
+	assert_int_equal(trace_reader_open(&r, path_of("missing"), err,
+					   sizeof(err)), -ENOENT);
+	assert_null(r);
+	assert_non_null(strstr(err, "missing"));
+
+	assert_int_equal(trace_reader_open(&r, tmpdir, err, sizeof(err)),
+			 -EISDIR);
+
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (unsigned char)(i * 7);
+	write_file("binary", bin, sizeof(bin));
+	assert_int_equal(trace_reader_open(&r, path_of("binary"), err,
+					   sizeof(err)), -EPROTONOSUPPORT);
+	assert_non_null(strstr(err, "binary"));
+	assert_non_null(strstr(err, "unknown format"));
+
+	memcpy(bin, "\027\010Dtracing6", 11);
+	write_file("trace.dat", bin, sizeof(bin));
+	assert_int_equal(trace_reader_open(&r, path_of("trace.dat"), err,
+					   sizeof(err)), -EPROTONOSUPPORT);
+	assert_non_null(strstr(err, "trace-cmd report"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_alloc_line),
+		cmocka_unit_test(test_free_lines),
+		cmocka_unit_test(test_zone_locked_and_drain),
+		cmocka_unit_test(test_extfrag_line),
+		cmocka_unit_test(test_decimal_pfn_and_hex_gfp),
+		cmocka_unit_test(test_failed_alloc),
+		cmocka_unit_test(test_trace_cmd_report),
+		cmocka_unit_test(test_comments_lost_and_other_events),
+		cmocka_unit_test(test_malformed_lines),
+		cmocka_unit_test(test_truncated_lines),
+		cmocka_unit_test(test_corrupted_lines_are_safe),
+		cmocka_unit_test(test_reader_plain_zstd_gzip),
+		cmocka_unit_test(test_reader_truncated_zstd),
+		cmocka_unit_test(test_reader_line_edges),
+		cmocka_unit_test(test_reader_errors),
+	};
+	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
