@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /proc/zoneinfo reader.  The file is a list of "Node N, zone NAME"
+ * sections; inside, "key value" lines and a "pagesets" list of "cpu: N"
+ * blocks.  Only the keys the replay needs are kept.
+ */
+#include "zoneinfo.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool key_value(const char *line, const char *key, uint64_t *v)
+{
+	size_t n = strlen(key);
+	char *end;
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strncmp(line, key, n) != 0 || (line[n] != ' ' && line[n] != ':'))
+		return false;
+	line += n;
+	while (*line == ' ' || *line == ':')
+		line++;
+	*v = strtoull(line, &end, 10);
+	return end != line;
+}
+
+int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
+		   char *err, size_t len)
+{
+	struct zoneinfo cur, best;
+	bool in_zone = false, have_best = false, any_zone = false;
+	bool best_is_named = false;
+	char line[512];
+
+	memset(&best, 0, sizeof(best));
+	memset(&cur, 0, sizeof(cur));
+	for (;;) {
+		bool eof = !fgets(line, sizeof(line), f);
+		int node;
+		char name[16];
+		uint64_t v;
+
+		if (eof || sscanf(line, "Node %d, zone %15s", &node, name) == 2) {
+			/* close the previous zone */
+			if (in_zone) {
+				bool named = zone ? strcmp(cur.zone, zone) == 0
+						  : strcmp(cur.zone, "Normal") == 0 &&
+						    cur.managed > 0;
+				if (named || (!zone && !best_is_named &&
+					      cur.managed > best.managed)) {
+					best = cur;
+					have_best = true;
+					best_is_named = named;
+				}
+			}
+			if (eof)
+				break;
+			memset(&cur, 0, sizeof(cur));
+			snprintf(cur.zone, sizeof(cur.zone), "%s", name);
+			cur.node = node;
+			in_zone = any_zone = true;
+			continue;
+		}
+		if (!in_zone)
+			continue;
+		if (key_value(line, "managed", &cur.managed) ||
+		    key_value(line, "present", &cur.present) ||
+		    key_value(line, "spanned", &cur.spanned) ||
+		    key_value(line, "start_pfn", &cur.start_pfn))
+			continue;
+		/* watermarks come before the pagesets, whose "high" is the
+		 * per-CPU limit */
+		if (cur.ncpus == 0 &&
+		    (key_value(line, "min", &cur.wmark_min) ||
+		     key_value(line, "low", &cur.wmark_low) ||
+		     key_value(line, "high", &cur.wmark_high)))
+			continue;
+		if (strncmp(line, "  pages free", 12) == 0) {
+			cur.free = strtoull(line + 12, NULL, 10);
+			continue;
+		}
+		if (key_value(line, "cpu", &v)) {
+			cur.ncpus++;
+			continue;
+		}
+		/* per-CPU values: keep the first CPU's */
+		if (cur.ncpus == 1) {
+			if (key_value(line, "batch", &v))
+				cur.batch = (unsigned)v;
+			else if (key_value(line, "high_min", &v))
+				cur.high_min = (unsigned)v;
+			else if (key_value(line, "high_max", &v))
+				cur.high_max = (unsigned)v;
+		}
+	}
+	if (!any_zone) {
+		if (err && len)
+			snprintf(err, len, "not a /proc/zoneinfo (no \"Node N, zone NAME\" line)");
+		return -EINVAL;
+	}
+	if (!have_best || (zone && !best_is_named) || best.managed == 0) {
+		if (err && len)
+			snprintf(err, len, "no zone %s with managed pages",
+				 zone ? zone : "");
+		return -ENOENT;
+	}
+	*out = best;
+	return 0;
+}
+
+int zoneinfo_read(const char *path, const char *zone, struct zoneinfo *out,
+		  char *err, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char why[200];
+	int rc;
+
+	if (!f) {
+		rc = -errno;
+		if (err && len)
+			snprintf(err, len, "%s: cannot open: %s", path,
+				 strerror(errno));
+		return rc;
+	}
+	rc = zoneinfo_parse(f, zone, out, why, sizeof(why));
+	fclose(f);
+	if (rc && err && len)
+		snprintf(err, len, "%s: %s", path, why);
+	return rc;
+}
+
+static bool strip(char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	if (n > m && strcmp(s + n - m, suffix) == 0) {
+		s[n - m] = 0;
+		return true;
+	}
+	return false;
+}
+
+int zoneinfo_beside(const char *trace, char *out, size_t len)
+{
+	char base[4096];
+
+	if (strlen(trace) + 16 > sizeof(base))
+		return -ENAMETOOLONG;
+	snprintf(base, sizeof(base), "%s", trace);
+	if (!strip(base, ".zst") && !strip(base, ".gz"))
+		(void)0;
+	if (!strip(base, ".trace"))
+		strip(base, ".txt");
+	snprintf(out, len, "%s.zoneinfo", base);
+	if (access(out, R_OK) == 0)
+		return 0;
+	snprintf(out, len, "%s.zoneinfo", trace);
+	if (access(out, R_OK) == 0)
+		return 0;
+	return -ENOENT;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * zoneinfo - the few figures of a /proc/zoneinfo the replay needs to size
+ * its simulated machine like the traced one: the zone's managed pages and
+ * its per-CPU pageset settings (batch, high_min, high_max) and CPU count.
+ */
+#ifndef PA_LAB_ZONEINFO_H
+#define PA_LAB_ZONEINFO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct zoneinfo {
+	char zone[16];       /* zone name, e.g. "Normal" */
+	int node;
+	uint64_t managed;    /* pages */
+	uint64_t present, spanned, start_pfn;
+	uint64_t free;       /* "pages free" when it was taken */
+	uint64_t wmark_min, wmark_low, wmark_high;
+	unsigned ncpus;      /* "cpu:" entries in its pagesets */
+	unsigned batch, high_min, high_max; /* of its first CPU; 0 if absent */
+};
+
+/*
+ * Parse a zoneinfo text and pick a zone: `zone` by name (e.g. "Normal"),
+ * or when NULL the Normal zone if it manages pages, else the zone that
+ * manages most.  Returns 0, -ENOENT when no such zone (or none manages any
+ * page), -EINVAL when the text is not a zoneinfo; reason in err.
+ */
+int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
+		   char *err, size_t len);
+
+/* As zoneinfo_parse() on a file; -errno when it cannot be opened. */
+int zoneinfo_read(const char *path, const char *zone, struct zoneinfo *out,
+		  char *err, size_t len);
+
+/*
+ * The zoneinfo file that goes with a trace: for "DIR/NAME.trace.zst" (or
+ * .trace.gz, .trace, .txt) the first existing of DIR/NAME.zoneinfo and
+ * TRACE.zoneinfo.  Returns 0 and writes the path, or -ENOENT.
+ */
+int zoneinfo_beside(const char *trace, char *out, size_t len);
+
+#endif

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The lab's small parts: the trace-pfn map (against a plain array model),
+ * size parsing for --mem, and the /proc/zoneinfo reader on the traced
+ * machine's real file.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "pfnmap.h"
+#include "size.h"
+#include "zoneinfo.h"
+
+/* Random inserts and removes over clustered keys, checked against an
+ * array model after every step: lookups never lose or invent a key. */
+static void test_pfnmap_matches_model(void **state)
+{
+	enum { RANGE = 20000 };
+	static int32_t model[RANGE];
+	struct pfnmap m;
+	unsigned seed = 7;
+	uint64_t live = 0;
+	(void)state;
+
+	memset(model, 0xff, sizeof(model));
+	assert_int_equal(pfnmap_init(&m), 0);
+	for (int i = 0; i < 400000; i++) {
+		unsigned k = (unsigned)rand_r(&seed) % RANGE;
+		uint64_t key = 0x100000ull + k * 8; /* clustered, aligned */
+		struct pfnmap_entry e, *f;
+
+		if (rand_r(&seed) % 3) {
+			int rc = pfnmap_insert(&m, key, (uint32_t)i, 3, 2, &e);
+			assert_int_equal(rc, model[k] >= 0 ? 1 : 0);
+			if (rc == 1)
+				assert_int_equal(e.pfn, (uint32_t)model[k]);
+			else
+				live++;
+			model[k] = i;
+		} else {
+			bool had = pfnmap_remove(&m, key, &e);
+			assert_int_equal(had, model[k] >= 0);
+			if (had) {
+				assert_int_equal(e.pfn, (uint32_t)model[k]);
+				live--;
+			}
+			model[k] = -1;
+		}
+		if (i % 50000 == 0)
+			for (unsigned j = 0; j < RANGE; j++) {
+				f = pfnmap_find(&m, 0x100000ull + j * 8);
+				if (model[j] < 0)
+					assert_null(f);
+				else {
+					assert_non_null(f);
+					assert_int_equal(f->pfn, (uint32_t)model[j]);
+					assert_int_equal(f->order, 3);
+					assert_int_equal(f->trace_order, 2);
+				}
+			}
+		assert_int_equal(m.count, live);
+	}
+	assert_true(m.peak >= m.count);
+	pfnmap_destroy(&m);
+}
+
+static void test_size_parse(void **state)
+{
+	uint64_t b;
+	char buf[32];
+	(void)state;
+
+	assert_int_equal(size_parse("256G", &b), 0);
+	assert_int_equal(b, 256ull << 30);
+	assert_int_equal(size_parse("1T", &b), 0);
+	assert_int_equal(b, 1ull << 40);
+	assert_int_equal(size_parse("512MiB", &b), 0);
+	assert_int_equal(b, 512ull << 20);
+	assert_int_equal(size_parse("1.5g", &b), 0);
+	assert_int_equal(b, 3ull << 29);
+	assert_int_equal(size_parse("4096", &b), 0);
+	assert_int_equal(b, 4096);
+	assert_int_equal(size_parse("", &b), -EINVAL);
+	assert_int_equal(size_parse("G", &b), -EINVAL);
+	assert_int_equal(size_parse("12Q", &b), -EINVAL);
+	assert_int_equal(size_parse("0", &b), -EINVAL);
+	assert_int_equal(size_parse("-1G", &b), -EINVAL);
+	assert_int_equal(size_parse("99999999P", &b), -EINVAL);
+	assert_string_equal(size_format(256ull << 30, buf, sizeof(buf)), "256 GiB");
+	assert_string_equal(size_format(3ull << 29, buf, sizeof(buf)), "1.50 GiB");
+}
+
+static const char *traces_dir(void)
+{
+	static char dir[4096];
+	FILE *p = popen("git rev-parse --show-toplevel 2>/dev/null", "r");
+
+	dir[0] = 0;
+	if (p) {
+		if (fgets(dir, sizeof(dir) - 32, p))
+			dir[strcspn(dir, "\n")] = 0;
+		pclose(p);
+	}
+	strcat(dir, dir[0] ? "/../shared/traces" : "../shared/traces");
+	return dir;
+}
+
+static void test_zoneinfo_of_traced_machine(void **state)
+{
+	struct zoneinfo zi;
+	char path[4200], err[256], beside[4200];
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/build.zoneinfo", traces_dir());
+	if (access(path, R_OK) != 0)
+		skip();
+	/* the Normal zone, as the file says */
+	assert_int_equal(zoneinfo_read(path, NULL, &zi, err, sizeof(err)), 0);
+	assert_string_equal(zi.zone, "Normal");
+	assert_int_equal(zi.managed, 1277952);
+	assert_int_equal(zi.ncpus, 2);
+	assert_int_equal(zi.batch, 63);
+	assert_int_equal(zi.high_min, 6568);
+	assert_int_equal(zi.high_max, 79872);
+	assert_int_equal(zi.wmark_min, 10509);
+	assert_int_equal(zi.wmark_high, 15763);
+	assert_int_equal(zi.start_pfn, 1048576);
+	/* another zone by name */
+	assert_int_equal(zoneinfo_read(path, "DMA32", &zi, err, sizeof(err)), 0);
+	assert_int_equal(zi.managed, 772808);
+	assert_int_equal(zi.high_min, 3971);
+	assert_int_equal(zoneinfo_read(path, "HighMem", &zi, err, sizeof(err)),
+			 -ENOENT);
+	/* found beside its trace */
+	snprintf(path, sizeof(path), "%s/build.trace.zst", traces_dir());
+	assert_int_equal(zoneinfo_beside(path, beside, sizeof(beside)), 0);
+	assert_non_null(strstr(beside, "build.zoneinfo"));
+}
+
+static void test_zoneinfo_rejects_other_text(void **state)
+{
+	struct zoneinfo zi;
+	char err[256];
+	char text[] = "MemTotal: 1000 kB\nMemFree: 10 kB\n";
+	FILE *f = fmemopen(text, strlen(text), "r");
+	(void)state;
+
+	assert_int_equal(zoneinfo_parse(f, NULL, &zi, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "zoneinfo"));
+	fclose(f);
+	assert_true(zoneinfo_read("/nonexistent/zoneinfo", NULL, &zi, err,
+				  sizeof(err)) == -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pfnmap_matches_model),
+		cmocka_unit_test(test_size_parse),
+		cmocka_unit_test(test_zoneinfo_of_traced_machine),
+		cmocka_unit_test(test_zoneinfo_rejects_other_text),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
