@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The comparison's figures, computed once for the text, JSON and HTML
+ * outputs so that they always agree.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <string.h>
+
+uint64_t report_kernel_zone_pages(const struct trace_tally *t)
+{
+	return t->pages[TEV_ZONE_LOCKED] + t->pages[TEV_PCPU_DRAIN];
+}
+
+uint64_t report_model_zone_pages(const struct sim_policy *p)
+{
+	/* what the kernel's two events would have counted in our model:
+	 * no event reports a direct free to the zone */
+	return p->stats.zone_pages_refill + p->stats.zone_pages_direct_alloc +
+	       p->stats.zone_pages_drain;
+}
+
+double report_pcp_hit_rate(const struct sim_policy *p)
+{
+	uint64_t n = p->stats.pcp_alloc_hit + p->stats.pcp_alloc_miss;
+
+	return n ? (double)p->stats.pcp_alloc_hit / (double)n : 0.0;
+}
+
+struct figs {
+	struct report_fig *out;
+	unsigned n;
+	const char *section;
+};
+
+static struct report_fig *add(struct figs *f, const char *key,
+			      const char *label, enum fig_unit unit, bool chart)
+{
+	struct report_fig *r = &f->out[f->n++];
+
+	memset(r, 0, sizeof(*r));
+	r->key = key;
+	r->label = label;
+	r->section = f->section;
+	r->unit = unit;
+	r->chart = chart;
+	return r;
+}
+
+#define EACH(r, expr)                                                        \
+	do {                                                                 \
+		for (unsigned _i = 0; _i < s->npol; _i++) {                  \
+			const struct sim_policy *p = &s->pol[_i]; (void)p;  \
+			(r)->v[_i] = (double)(expr);                         \
+		}                                                            \
+	} while (0)
+
+static void frag_rows(struct figs *f, const struct sim *s, bool peak)
+{
+	struct report_fig *r;
+#define FR(p) (peak ? &(p)->frag_peak : &(p)->frag_end)
+	r = add(f, peak ? "peak_free_whole_pageblocks_mib" :
+		"end_free_whole_pageblocks_mib",
+		"free in whole pageblocks (MiB)", FIG_PAGES_MIB, true);
+	EACH(r, FR(p)->free_in_whole_pageblocks);
+	r = add(f, peak ? "peak_free_whole_pageblocks_pct" :
+		"end_free_whole_pageblocks_pct",
+		"  share of free memory (%)", FIG_PERCENT, false);
+	EACH(r, FR(p)->free_pages ? 100.0 *
+		(double)FR(p)->free_in_whole_pageblocks /
+		(double)FR(p)->free_pages : 0);
+	r = add(f, peak ? "peak_free_whole_superpageblocks" :
+		"end_free_whole_superpageblocks",
+		"whole free superpageblocks", FIG_COUNT, true);
+	EACH(r, FR(p)->free_whole_superpageblocks);
+	r = add(f, peak ? "peak_mixed_pageblocks" : "end_mixed_pageblocks",
+		"mixed pageblocks", FIG_COUNT, true);
+	EACH(r, FR(p)->mixed_pageblocks);
+	r = add(f, peak ? "peak_unmovable_pageblocks" : "end_unmovable_pageblocks",
+		"unmovable pageblocks", FIG_COUNT, !peak);
+	EACH(r, FR(p)->pageblocks_by_mt[PA_MT_UNMOVABLE]);
+	r = add(f, peak ? "peak_reclaimable_pageblocks" :
+		"end_reclaimable_pageblocks",
+		"reclaimable pageblocks", FIG_COUNT, !peak);
+	EACH(r, FR(p)->pageblocks_by_mt[PA_MT_RECLAIMABLE]);
+	r = add(f, peak ? "peak_tainted_superpageblocks" :
+		"end_tainted_superpageblocks",
+		"tainted superpageblocks", FIG_COUNT, false);
+	EACH(r, FR(p)->tainted_superpageblocks);
+#undef FR
+}
+
+unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
+{
+	const struct sim *s = rep->sim;
+	struct figs f = { out, 0, "requests" };
+	struct report_fig *r;
+
+	r = add(&f, "events", "events replayed", FIG_COUNT, false);
+	EACH(r, p->c.events);
+	r = add(&f, "failures", "failed allocations", FIG_COUNT, true);
+	EACH(r, p->c.failures);
+	r = add(&f, "free_unknown", "frees of blocks not allocated in the run",
+		FIG_COUNT, false);
+	EACH(r, p->c.free_unknown);
+	r = add(&f, "free_partial", "frees of part of a block", FIG_COUNT, false);
+	EACH(r, p->c.free_partial + p->c.free_partial_rest);
+	r = add(&f, "live_at_end_mib", "still allocated at the end (MiB)",
+		FIG_PAGES_MIB, false);
+	EACH(r, p->c.live_pages);
+
+	f.section = "zone->lock";
+	r = add(&f, "zone_lock_acquisitions", "acquisitions", FIG_COUNT, true);
+	EACH(r, p->stats.zone_lock.acquisitions);
+	r = add(&f, "zone_pages_refill", "pages moved: refill to pcp",
+		FIG_COUNT, false);
+	EACH(r, p->stats.zone_pages_refill);
+	r = add(&f, "zone_pages_drain", "pages moved: drain from pcp",
+		FIG_COUNT, false);
+	EACH(r, p->stats.zone_pages_drain);
+	r = add(&f, "zone_pages_direct_alloc", "pages allocated directly",
+		FIG_COUNT, false);
+	EACH(r, p->stats.zone_pages_direct_alloc);
+	r = add(&f, "zone_pages_direct_free", "pages freed directly",
+		FIG_COUNT, false);
+	EACH(r, p->stats.zone_pages_direct_free);
+	r = add(&f, "zone_pages_kernel_comparable",
+		"pages as the kernel counts them", FIG_COUNT, true);
+	EACH(r, report_model_zone_pages(p));
+	if (rep->tally) {
+		uint64_t k = report_kernel_zone_pages(rep->tally);
+
+		r = add(&f, "kernel_zone_pages", "  real kernel, same trace",
+			FIG_COUNT, false);
+		EACH(r, k);
+		r = add(&f, "ratio_to_kernel", "  model / kernel", FIG_RATIO,
+			false);
+		EACH(r, k ? (double)report_model_zone_pages(p) / (double)k : 0);
+	}
+	r = add(&f, "zone_lock_max_pages", "most pages in one hold", FIG_COUNT,
+		false);
+	EACH(r, p->stats.zone_lock_max_pages);
+
+	f.section = "per-CPU pagesets";
+	r = add(&f, "pcp_hit_rate_pct", "allocation hit rate (%)", FIG_PERCENT,
+		true);
+	EACH(r, 100.0 * report_pcp_hit_rate(p));
+	r = add(&f, "pcp_trylock_fallbacks", "trylock fallbacks", FIG_COUNT,
+		false);
+	EACH(r, p->stats.pcp_trylock_fallback_alloc +
+		p->stats.pcp_trylock_fallback_free);
+	r = add(&f, "pcp_refills", "refills", FIG_COUNT, false);
+	EACH(r, p->stats.pcp_refills);
+	r = add(&f, "pcp_drains", "drains", FIG_COUNT, false);
+	EACH(r, p->stats.pcp_drains);
+
+	f.section = "migratetypes";
+	r = add(&f, "fallbacks", "fallbacks to another type", FIG_COUNT, true);
+	EACH(r, p->stats.extfrag_fallbacks);
+	r = add(&f, "fallbacks_fragmenting", "  of them fragmenting", FIG_COUNT,
+		false);
+	EACH(r, p->stats.extfrag_fragmenting);
+	r = add(&f, "steals", "pageblocks stolen (type changed)", FIG_COUNT,
+		true);
+	EACH(r, p->stats.blocks_claimed);
+
+	f.section = "fragmentation at the end";
+	frag_rows(&f, s, false);
+	f.section = "fragmentation at the peak";
+	r = add(&f, "peak_allocated_mib", "allocated at the peak (MiB)",
+		FIG_PAGES_MIB, false);
+	EACH(r, p->peak_allocated);
+	frag_rows(&f, s, true);
+	return f.n;
+}
+
+int report_emit(const struct lab_report *r, const char *html, const char *json)
+{
+	int rc;
+
+	if (report_text(r, stdout) < 0) {
+		fprintf(stderr, "pagealloc: cannot write to stdout\n");
+		return 1;
+	}
+	if (json && (rc = report_json(r, json)) < 0) {
+		fprintf(stderr, "pagealloc: %s: %s\n", json, strerror(-rc));
+		return 1;
+	}
+	if (html && (rc = report_html(r, html)) < 0) {
+		fprintf(stderr, "pagealloc: %s: %s\n", html, strerror(-rc));
+		return 1;
+	}
+	if (json)
+		fprintf(stderr, "pagealloc: JSON written to %s\n", json);
+	if (html)
+		fprintf(stderr, "pagealloc: HTML report written to %s\n", html);
+	return 0;
+}

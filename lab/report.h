@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report - what a replay or scenario run produced, and the three ways of
+ * showing it: a terminal table (report_text.c), JSON for scripts
+ * (report_json.c) and a self-contained HTML page (report_html.c).  All
+ * three show the same figures, computed once in report_figures().
+ */
+#ifndef PA_LAB_REPORT_H
+#define PA_LAB_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim.h"
+#include "trace_parse.h"
+#include "zoneinfo.h"
+
+/* What the trace itself recorded (policy-independent). */
+struct trace_tally {
+	uint64_t lines;
+	uint64_t events[TEV_NR];     /* per kind */
+	uint64_t pages[TEV_NR];      /* sum of 2^order per kind */
+	uint64_t kernel_failed;      /* mm_page_alloc of no page */
+	uint64_t lost;               /* events the kernel reported lost */
+	uint64_t malformed, comments, other, overlong;
+	unsigned truncated_files;
+	uint64_t first_ts, last_ts;  /* ns */
+	uint64_t min_pfn, max_pfn;
+	unsigned max_cpu;
+	bool have_zoneinfo;
+	struct zoneinfo zi;
+	char zoneinfo_path[512];
+};
+
+struct lab_report {
+	const char *what;            /* "replay" or "scenario" */
+	char title[256];             /* trace file(s) or scenario name */
+	char description[512];       /* scenario description, or "" */
+	struct sim *sim;
+	const struct trace_tally *tally; /* NULL for scenarios */
+};
+
+/* One figure of the comparison, per policy. */
+enum fig_unit {
+	FIG_COUNT,   /* integer */
+	FIG_PAGES_MIB, /* pages shown as MiB */
+	FIG_PERCENT, /* 0..100 */
+	FIG_RATIO,   /* e.g. 1.07x */
+};
+
+struct report_fig {
+	const char *key;      /* JSON name */
+	const char *label;    /* table label */
+	const char *section;  /* heading it is listed under */
+	enum fig_unit unit;
+	bool chart;           /* drawn as a bar chart in the HTML report */
+	double v[PA_POLICY_NR];
+};
+
+#define REPORT_MAX_FIGS 48
+
+/* Compute the comparison rows (the same for every output).  Returns the
+ * number of rows written to out (at most REPORT_MAX_FIGS). */
+unsigned report_figures(const struct lab_report *r, struct report_fig *out);
+
+/* Kernel's zone->lock pages (mm_page_alloc_zone_locked + pcpu_drain). */
+uint64_t report_kernel_zone_pages(const struct trace_tally *t);
+/* Our model's comparable figure: refill + direct alloc + drain. */
+uint64_t report_model_zone_pages(const struct sim_policy *p);
+/* Per-CPU hit rate in [0,1] (0 when nothing was allocated). */
+double report_pcp_hit_rate(const struct sim_policy *p);
+
+/* Write the terminal table.  Returns 0 or -EIO. */
+int report_text(const struct lab_report *r, FILE *out);
+/* Write JSON.  Returns 0 or -errno (the file cannot be written). */
+int report_json(const struct lab_report *r, const char *path);
+/* Write the HTML page.  Returns 0 or -errno. */
+int report_html(const struct lab_report *r, const char *path);
+
+/*
+ * Print the table on stdout and write the --html/--json files (NULL: not
+ * asked).  Returns the exit status: 0, or 1 with a message on stderr when
+ * something cannot be written.
+ */
+int report_emit(const struct lab_report *r, const char *html,
+		const char *json);
+
+#endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * JSON output for scripts: the same figures as the table (by key), the
+ * trace's own counts, and the time series.  No timings, so two runs on the
+ * same input produce identical files.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static void jstr(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void jnum(FILE *f, const struct report_fig *fig, double v)
+{
+	if (fig->unit == FIG_COUNT)
+		fprintf(f, "%.0f", v);
+	else if (fig->unit == FIG_PAGES_MIB)
+		fprintf(f, "%.3f", v);
+	else if (isfinite(v))
+		fprintf(f, "%.6g", v);
+	else
+		fprintf(f, "null");
+}
+
+int report_json(const struct lab_report *r, const char *path)
+{
+	const struct sim *s = r->sim;
+	const struct trace_tally *t = r->tally;
+	struct report_fig figs[REPORT_MAX_FIGS];
+	unsigned n = report_figures(r, figs);
+	double mib = (double)(1ull << s->zcfg.page_shift) / 1048576.0;
+	FILE *f = fopen(path, "w");
+	int err;
+
+	if (!f)
+		return -errno;
+	fprintf(f, "{\n  \"what\": ");
+	jstr(f, r->what);
+	fprintf(f, ",\n  \"title\": ");
+	jstr(f, r->title);
+	fprintf(f, ",\n  \"description\": ");
+	jstr(f, r->description);
+	fprintf(f, ",\n  \"machine\": {\"bytes\": %" PRIu64 ", \"pages\": %" PRIu64
+		", \"pageblocks\": %" PRIu64 ", \"pageblock_order\": %u, "
+		"\"superpageblock_order\": %u, \"cpus\": %u, \"pcp_batch\": %u, "
+		"\"pcp_high_min\": %u, \"pcp_high_max\": %u}",
+		s->cfg.bytes, pa_managed_pages(s->pol[0].zone),
+		s->pol[0].stats.nr_pageblocks, s->zcfg.pageblock_order,
+		s->zcfg.superpageblock_order, s->zcfg.ncpus, s->zcfg.pcp_batch,
+		s->zcfg.pcp_high_min, s->zcfg.pcp_high_max);
+	if (t) {
+		fprintf(f, ",\n  \"trace\": {\"lines\": %" PRIu64 ", \"events\": {",
+			t->lines);
+		for (int k = 0; k < TEV_NR; k++)
+			fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "",
+				trace_kind_name((enum trace_kind)k), t->events[k]);
+		fprintf(f, "}, \"pages\": {");
+		for (int k = 0; k < TEV_NR; k++)
+			fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "",
+				trace_kind_name((enum trace_kind)k), t->pages[k]);
+		fprintf(f, "}, \"lost\": %" PRIu64 ", \"malformed\": %" PRIu64
+			", \"other\": %" PRIu64 ", \"kernel_failed\": %" PRIu64
+			", \"truncated_files\": %u, \"duration_ns\": %" PRIu64
+			", \"kernel_zone_lock_pages\": %" PRIu64
+			", \"zoneinfo\": ", t->lost, t->malformed, t->other,
+			t->kernel_failed, t->truncated_files,
+			t->last_ts - t->first_ts, report_kernel_zone_pages(t));
+		if (t->have_zoneinfo)
+			jstr(f, t->zoneinfo_path);
+		else
+			fprintf(f, "null");
+		fprintf(f, "}");
+	}
+	fprintf(f, ",\n  \"policies\": [");
+	for (unsigned i = 0; i < s->npol; i++) {
+		const struct sim_policy *p = &s->pol[i];
+
+		fprintf(f, "%s\n    {\"name\": \"%s\",\n     \"figures\": {",
+			i ? "," : "", pa_policy_name(p->policy));
+		for (unsigned j = 0; j < n; j++) {
+			fprintf(f, "%s\"%s\": ", j ? ", " : "", figs[j].key);
+			jnum(f, &figs[j], figs[j].unit == FIG_PAGES_MIB ?
+			     figs[j].v[i] * mib : figs[j].v[i]);
+		}
+		fprintf(f, "},\n     \"series\": [");
+		for (unsigned k = 0; k < p->nsamples; k++) {
+			const struct sim_sample *x = &p->samples[k];
+
+			fprintf(f, "%s\n       {\"t_ns\": %" PRIu64 ", \"allocated\": %"
+				PRIu64 ", \"free_whole_pageblocks\": %" PRIu64
+				", \"zone_lock_pages\": %" PRIu64 ", \"free_by_mt\": [",
+				k ? "," : "", x->t_ns, x->allocated,
+				x->free_whole_pb, x->zone_lock_pages);
+			for (int m = 0; m < PA_MT_TYPES; m++)
+				fprintf(f, "%s%" PRIu64, m ? ", " : "",
+					x->free_by_mt[m]);
+			fprintf(f, "]}");
+		}
+		fprintf(f, "]}");
+	}
+	fprintf(f, "\n  ]\n}\n");
+	err = ferror(f) ? -EIO : 0;
+	if (fclose(f) != 0 && !err)
+		err = -errno;
+	return err;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The terminal table: one column per policy, figures grouped as in
+ * report_figures(), and above it what the machine and the trace were.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "size.h"
+
+/* 1234567 -> "1,234,567": long counts are read at a glance. */
+static const char *grouped(uint64_t v, char *buf, size_t len)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v), o = 0;
+
+	for (int i = 0; i < n && (size_t)o + 2 < len; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = tmp[i];
+	}
+	buf[o] = 0;
+	return buf;
+}
+
+static void cell(const struct report_fig *f, double v, uint64_t page_bytes,
+		 char *buf, size_t len)
+{
+	switch (f->unit) {
+	case FIG_PAGES_MIB:
+		snprintf(buf, len, "%.1f", v * (double)page_bytes / 1048576.0);
+		break;
+	case FIG_PERCENT:
+		snprintf(buf, len, "%.1f", v);
+		break;
+	case FIG_RATIO:
+		snprintf(buf, len, "%.2fx", v);
+		break;
+	default:
+		grouped((uint64_t)v, buf, len);
+		break;
+	}
+}
+
+int report_text(const struct lab_report *r, FILE *out)
+{
+	const struct sim *s = r->sim;
+	const struct trace_tally *t = r->tally;
+	struct report_fig figs[REPORT_MAX_FIGS];
+	unsigned n = report_figures(r, figs);
+	uint64_t page = 1ull << s->zcfg.page_shift;
+	const char *section = NULL;
+	char a[48], b[48], c[48];
+
+	fprintf(out, "pagealloc %s: %s\n", r->what, r->title);
+	if (r->description[0])
+		fprintf(out, "  %s\n", r->description);
+	fprintf(out, "machine: %s (%s pages, %s pageblocks), %u CPUs, pcp batch %u "
+		"high %u..%u\n", size_format(s->cfg.bytes, a, sizeof(a)),
+		grouped(pa_managed_pages(s->pol[0].zone), b, sizeof(b)),
+		grouped(s->pol[0].stats.nr_pageblocks, c, sizeof(c)),
+		s->zcfg.ncpus, s->zcfg.pcp_batch, s->zcfg.pcp_high_min,
+		s->zcfg.pcp_high_max);
+	if (t) {
+		if (t->have_zoneinfo)
+			fprintf(out, "  sized from %s (zone %s, managed %s pages)\n",
+				t->zoneinfo_path, t->zi.zone,
+				grouped(t->zi.managed, a, sizeof(a)));
+		else
+			fprintf(out, "  sized from the trace's pfn span and CPUs "
+				"(no zoneinfo beside the trace)\n");
+		fprintf(out, "trace: %s lines, %.3f s of trace time\n",
+			grouped(t->lines, a, sizeof(a)),
+			(double)(t->last_ts - t->first_ts) / 1e9);
+		for (int k = 0; k < TEV_NR; k++)
+			fprintf(out, "  %-26s %12s events %12s pages\n",
+				trace_kind_name((enum trace_kind)k),
+				grouped(t->events[k], a, sizeof(a)),
+				grouped(t->pages[k], b, sizeof(b)));
+		fprintf(out, "  lost %" PRIu64 ", malformed %" PRIu64
+			", other events %" PRIu64 ", failed in the kernel %"
+			PRIu64 "%s\n", t->lost, t->malformed, t->other,
+			t->kernel_failed,
+			t->truncated_files ? ", TRUNCATED file" : "");
+		fprintf(out, "kernel zone->lock pages (alloc_zone_locked + "
+			"pcpu_drain): %s\n",
+			grouped(report_kernel_zone_pages(t), a, sizeof(a)));
+	}
+	fprintf(out, "\n%-44s", "");
+	for (unsigned i = 0; i < s->npol; i++)
+		fprintf(out, " %14s", pa_policy_name(s->pol[i].policy));
+	fputc('\n', out);
+	for (unsigned j = 0; j < n; j++) {
+		const struct report_fig *f = &figs[j];
+
+		if (f->section != section) {
+			section = f->section;
+			fprintf(out, "%s\n", section);
+		}
+		fprintf(out, "  %-42s", f->label);
+		for (unsigned i = 0; i < s->npol; i++) {
+			cell(f, f->v[i], page, a, sizeof(a));
+			fprintf(out, " %14s", a);
+		}
+		fputc('\n', out);
+	}
+	for (unsigned i = 0; i < s->npol; i++)
+		if (s->pol[i].c.alloc_over_live || s->pol[i].c.order_mismatch)
+			fprintf(out, "note: %s: %" PRIu64 " allocations of a pfn "
+				"still live (missed free), %" PRIu64 " frees with "
+				"another order\n", pa_policy_name(s->pol[i].policy),
+				s->pol[i].c.alloc_over_live,
+				s->pol[i].c.order_mismatch);
+	if (s->cpu_clamped)
+		fprintf(out, "note: %" PRIu64 " requests on CPUs beyond %u were "
+			"folded onto CPU (cpu %% %u)\n", s->cpu_clamped / s->npol,
+			s->cfg.ncpus, s->cfg.ncpus);
+	return ferror(out) ? -EIO : 0;
+}

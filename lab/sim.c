@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated machine.  Every request goes to every policy's zone in
+ * turn, so one pass over the input (one decompression of a trace) feeds all
+ * policies the identical sequence.  Time only moves forward; samples are
+ * taken on a trace-time grid whose step doubles whenever the sample array
+ * fills, which keeps memory constant for any trace length.
+ */
+#include "sim.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "size.h"
+
+#define FIRST_INTERVAL_NS 1000000ull  /* 1 ms */
+#define TICK_NS 1000000000ull         /* the kernel's once-a-second pcp work */
+
+static void on_error(void *arg, int err, const char *msg)
+{
+	struct sim_policy *p = arg;
+
+	(void)err;
+	if (!p->first_error[0])
+		snprintf(p->first_error, sizeof(p->first_error), "%s", msg);
+}
+
+int sim_parse_policies(const char *list, struct sim_config *cfg, char *err,
+		       size_t len)
+{
+	char buf[256], *save = NULL, *tok;
+
+	cfg->npolicies = 0;
+	if (strcmp(list, "all") == 0) {
+		/* every policy the allocator accepts; probed by creating a
+		 * tiny zone, since later policies arrive over time */
+		for (int p = 0; p < PA_POLICY_NR; p++) {
+			struct pa_config c = pa_config_default();
+			struct pa_zone *z;
+
+			c.bytes = 8ull << 20;
+			c.ncpus = 1;
+			c.policy = (enum pa_policy)p;
+			z = pa_zone_create(&c);
+			if (z) {
+				cfg->policies[cfg->npolicies++] = (enum pa_policy)p;
+				pa_zone_destroy(z);
+			}
+		}
+		if (!cfg->npolicies) {
+			snprintf(err, len, "no policy can be created");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		enum pa_policy p;
+
+		if (pa_policy_parse(tok, &p) < 0) {
+			snprintf(err, len, "unknown policy \"%s\" (known: "
+				 "mainline, pcpbuddy, spb, all)", tok);
+			return -EINVAL;
+		}
+		for (unsigned i = 0; i < cfg->npolicies; i++)
+			if (cfg->policies[i] == p) {
+				snprintf(err, len, "policy \"%s\" given twice", tok);
+				return -EINVAL;
+			}
+		if (cfg->npolicies == PA_POLICY_NR)
+			break;
+		cfg->policies[cfg->npolicies++] = p;
+	}
+	if (!cfg->npolicies) {
+		snprintf(err, len, "empty policy list");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
+	     size_t len)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = *cfg;
+	s->interval_ns = FIRST_INTERVAL_NS;
+	s->next_tick_ns = TICK_NS;
+	for (unsigned i = 0; i < cfg->npolicies; i++) {
+		struct sim_policy *p = &s->pol[i];
+		struct pa_config c = pa_config_default();
+		char why[200] = "";
+
+		p->policy = cfg->policies[i];
+		c.bytes = cfg->bytes;
+		c.backing = PA_BACKING_NONE;
+		c.ncpus = cfg->ncpus;
+		c.policy = p->policy;
+		c.pcp_batch = cfg->pcp_batch;
+		c.pcp_high_min = cfg->pcp_high_min;
+		c.pcp_high_max = cfg->pcp_high_max;
+		c.min_free_kbytes = cfg->min_free_kbytes;
+		c.error_fn = on_error;
+		c.error_arg = p;
+		p->zone = pa_zone_create(&c);
+		if (!p->zone) {
+			int e = errno == ENOMEM ? -ENOMEM : -EINVAL;
+			pa_config_check(&c, why, sizeof(why));
+			snprintf(err, len, "policy %s: cannot create the zone: %s",
+				 pa_policy_name(p->policy),
+				 why[0] ? why : e == -ENOMEM ? "out of memory" :
+				 "policy not available in this build");
+			sim_destroy(s);
+			return e;
+		}
+		s->npol = i + 1;
+		if (pfnmap_init(&p->map) < 0) {
+			snprintf(err, len, "out of memory");
+			sim_destroy(s);
+			return -ENOMEM;
+		}
+		p->split_order = -1;
+		if (i == 0)
+			pa_zone_config(p->zone, &s->zcfg);
+	}
+	s->max_order = s->zcfg.max_order;
+	return 0;
+}
+
+static void take_sample(struct sim_policy *p, uint64_t t)
+{
+	struct sim_sample *x;
+	struct pa_stats st;
+	struct pa_frag fr;
+
+	if (p->nsamples == SIM_MAX_SAMPLES) {
+		/* keep the even points: the grid now has twice the step */
+		for (unsigned i = 0; i < SIM_MAX_SAMPLES / 2; i++)
+			p->samples[i] = p->samples[2 * i];
+		p->nsamples = SIM_MAX_SAMPLES / 2;
+	}
+	pa_stats(p->zone, &st);
+	pa_frag(p->zone, &fr);
+	x = &p->samples[p->nsamples++];
+	x->t_ns = t;
+	x->allocated = st.allocated_pages;
+	memcpy(x->free_by_mt, fr.free_by_mt, sizeof(x->free_by_mt));
+	x->free_whole_pb = fr.free_in_whole_pageblocks;
+	x->zone_lock_pages = st.zone_pages_refill + st.zone_pages_drain +
+			     st.zone_pages_direct_alloc +
+			     st.zone_pages_direct_free;
+	x->zone_lock_acq = st.zone_lock.acquisitions;
+	if (st.allocated_pages > p->peak_allocated || p->nsamples == 1) {
+		p->peak_allocated = st.allocated_pages;
+		p->peak_t_ns = t;
+		p->frag_peak = fr;
+	}
+}
+
+static void sample_all(struct sim *s, uint64_t t)
+{
+	bool halve = false;
+
+	for (unsigned i = 0; i < s->npol; i++) {
+		halve = s->pol[i].nsamples == SIM_MAX_SAMPLES;
+		take_sample(&s->pol[i], t);
+	}
+	if (halve)
+		s->interval_ns *= 2;
+}
+
+void sim_time(struct sim *s, uint64_t t_ns)
+{
+	uint64_t t;
+
+	if (!s->started) {
+		s->started = true;
+		s->t0_ns = t_ns;
+		sample_all(s, 0);
+		s->next_sample_ns = s->interval_ns;
+		return;
+	}
+	if (t_ns < s->t0_ns + s->now_ns)
+		return; /* never backwards */
+	t = t_ns - s->t0_ns;
+	s->now_ns = t;
+	while (t >= s->next_tick_ns) {
+		for (unsigned i = 0; i < s->npol; i++)
+			pa_pcp_tick(s->pol[i].zone);
+		s->next_tick_ns += TICK_NS;
+	}
+	if (t >= s->next_sample_ns) {
+		sample_all(s, t);
+		/* next grid point after t (the step may have doubled) */
+		s->next_sample_ns = (t / s->interval_ns + 1) * s->interval_ns;
+	}
+}
+
+static inline unsigned gfp_of(int mt)
+{
+	return PA_GFP_NOWARN | (mt == PA_MT_MOVABLE ? PA_GFP_MOVABLE :
+				mt == PA_MT_RECLAIMABLE ? PA_GFP_RECLAIMABLE : 0);
+}
+
+static void free_block(struct sim_policy *p, unsigned cpu,
+		       const struct pfnmap_entry *e)
+{
+	if (pa_free_cpu(p->zone, cpu, e->pfn, e->order) == 0)
+		p->c.frees++;
+	else
+		p->c.bad_frees++;
+}
+
+static inline unsigned fold_cpu(struct sim *s, unsigned cpu)
+{
+	if (cpu < s->cfg.ncpus)
+		return cpu;
+	s->cpu_clamped++;
+	return cpu % s->cfg.ncpus;
+}
+
+void sim_alloc(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
+	       int mt)
+{
+	unsigned gfp = gfp_of(mt);
+
+	cpu = fold_cpu(s, cpu);
+	for (unsigned i = 0; i < s->npol; i++) {
+		struct sim_policy *p = &s->pol[i];
+		struct pfnmap_entry old;
+		uint64_t pfn;
+
+		p->c.events++;
+		if (pfnmap_remove(&p->map, key, &old)) {
+			p->c.alloc_over_live++;
+			free_block(p, cpu, &old);
+		}
+		pfn = order <= s->max_order ?
+		      pa_alloc_cpu(p->zone, cpu, order, gfp) : PA_NO_PFN;
+		if (pfn == PA_NO_PFN) {
+			p->c.failures++;
+			continue;
+		}
+		p->c.allocs++;
+		if (pfnmap_insert(&p->map, key, (uint32_t)pfn, order, order,
+				  NULL) < 0) {
+			/* no memory to remember it: give it back */
+			pa_free_cpu(p->zone, cpu, pfn, order);
+			p->c.failures++;
+		}
+	}
+}
+
+void sim_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order)
+{
+	cpu = fold_cpu(s, cpu);
+	for (unsigned i = 0; i < s->npol; i++) {
+		struct sim_policy *p = &s->pol[i];
+		struct pfnmap_entry e;
+		bool found = false;
+
+		p->c.events++;
+		if (pfnmap_remove(&p->map, key, &e)) {
+			if (e.trace_order != order)
+				p->c.order_mismatch++;
+			free_block(p, cpu, &e);
+			continue;
+		}
+		/* part of a block already freed by an earlier partial free? */
+		if (p->split_order >= 0 &&
+		    (key & ~((1ull << p->split_order) - 1)) == p->split_key) {
+			p->c.free_partial_rest++;
+			continue;
+		}
+		/* a piece of a larger live block (the kernel split it) */
+		for (unsigned o = order + 1; o <= s->max_order && !found; o++) {
+			uint64_t base = key & ~((1ull << o) - 1);
+			struct pfnmap_entry *b = pfnmap_find(&p->map, base);
+
+			if (b && b->trace_order >= o) {
+				e = *b;
+				pfnmap_remove(&p->map, base, NULL);
+				free_block(p, cpu, &e);
+				p->c.free_partial++;
+				p->split_key = base;
+				p->split_order = e.trace_order;
+				found = true;
+			}
+		}
+		if (!found)
+			p->c.free_unknown++;
+	}
+}
+
+void sim_finish(struct sim *s)
+{
+	sample_all(s, s->now_ns);
+	for (unsigned i = 0; i < s->npol; i++) {
+		struct sim_policy *p = &s->pol[i];
+
+		pa_stats(p->zone, &p->stats);
+		pa_frag(p->zone, &p->frag_end);
+		p->c.live_blocks = p->map.count;
+		p->c.live_pages = 0;
+		for (uint64_t j = 0; j <= p->map.mask; j++)
+			if (p->map.slots[j].key != PFNMAP_EMPTY)
+				p->c.live_pages += 1ull << p->map.slots[j].order;
+		p->nr_pageblocks = p->stats.nr_pageblocks;
+		free(p->pb_map);
+		p->pb_map = malloc(p->nr_pageblocks ? p->nr_pageblocks : 1);
+		if (p->pb_map)
+			p->nr_pageblocks = pa_pageblock_map(p->zone, 0, p->pb_map,
+							    p->nr_pageblocks);
+		else
+			p->nr_pageblocks = 0;
+	}
+}
+
+int sim_check(struct sim *s, char *msg, size_t len)
+{
+	for (unsigned i = 0; i < s->npol; i++) {
+		struct sim_policy *p = &s->pol[i];
+		struct pa_stats st;
+		uint64_t live = 0;
+		char why[200];
+
+		if (pa_check(p->zone, why, sizeof(why)) < 0) {
+			snprintf(msg, len, "%s: pa_check: %s",
+				 pa_policy_name(p->policy), why);
+			return -EUCLEAN;
+		}
+		pa_stats(p->zone, &st);
+		for (uint64_t j = 0; j <= p->map.mask; j++)
+			if (p->map.slots[j].key != PFNMAP_EMPTY)
+				live += 1ull << p->map.slots[j].order;
+		if (st.allocated_pages != live) {
+			snprintf(msg, len, "%s: zone says %llu pages allocated, "
+				 "the replay holds %llu", pa_policy_name(p->policy),
+				 (unsigned long long)st.allocated_pages,
+				 (unsigned long long)live);
+			return -EUCLEAN;
+		}
+		if (st.free_pages + st.pcp_pages + st.allocated_pages !=
+		    st.managed_pages) {
+			snprintf(msg, len, "%s: free %llu + pcp %llu + allocated "
+				 "%llu != managed %llu", pa_policy_name(p->policy),
+				 (unsigned long long)st.free_pages,
+				 (unsigned long long)st.pcp_pages,
+				 (unsigned long long)st.allocated_pages,
+				 (unsigned long long)st.managed_pages);
+			return -EUCLEAN;
+		}
+		if (p->c.bad_frees) {
+			snprintf(msg, len, "%s: %llu frees rejected (%s)",
+				 pa_policy_name(p->policy),
+				 (unsigned long long)p->c.bad_frees, p->first_error);
+			return -EUCLEAN;
+		}
+	}
+	if (msg && len)
+		msg[0] = 0;
+	return 0;
+}
+
+void sim_destroy(struct sim *s)
+{
+	for (unsigned i = 0; i < s->npol; i++) {
+		pa_zone_destroy(s->pol[i].zone);
+		pfnmap_destroy(&s->pol[i].map);
+		free(s->pol[i].pb_map);
+		s->pol[i].zone = NULL;
+		s->pol[i].pb_map = NULL;
+	}
+	s->npol = 0;
+}
+
+int sim_parse_option(int c, const char *arg, struct sim_config *cfg,
+		     const char **policies, char *err, size_t len)
+{
+	char *end;
+	unsigned long v;
+
+	switch (c) {
+	case 'p':
+		*policies = arg;
+		return 0;
+	case 'm':
+		if (size_parse(arg, &cfg->bytes) < 0) {
+			snprintf(err, len, "--mem: bad size \"%s\" (e.g. 4G, 256G, 1T)", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case 'c':
+		v = strtoul(arg, &end, 10);
+		if (*end || !v || v > PA_MAX_CPUS) {
+			snprintf(err, len, "--cpus: want 1..%d, got \"%s\"",
+				 PA_MAX_CPUS, arg);
+			return -EINVAL;
+		}
+		cfg->ncpus = (unsigned)v;
+		return 0;
+	}
+	snprintf(err, len, "unknown option");
+	return -EINVAL;
+}
+

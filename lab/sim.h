@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim - the simulated machine the lab drives: one metadata-only zone per
+ * policy, all fed the same allocations and frees in lockstep, each with its
+ * own map from the caller's block keys (trace pfns, or a scenario's object
+ * ids) to the block that policy handed out.  It samples the figures the
+ * reports show over time and at the end.
+ */
+#ifndef PA_LAB_SIM_H
+#define PA_LAB_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pagealloc.h"
+#include "pfnmap.h"
+
+/* Time-series points kept per policy; when full, every other point is
+ * dropped and the interval doubles, so memory stays constant. */
+#define SIM_MAX_SAMPLES 256
+
+struct sim_config {
+	uint64_t bytes;          /* machine size */
+	unsigned ncpus;
+	unsigned pcp_batch, pcp_high_min, pcp_high_max; /* 0: kernel formula */
+	uint64_t min_free_kbytes; /* 0: kernel formula */
+	enum pa_policy policies[PA_POLICY_NR];
+	unsigned npolicies;
+};
+
+struct sim_sample {
+	uint64_t t_ns;                    /* since the first event */
+	uint64_t allocated;               /* pages */
+	uint64_t free_by_mt[PA_MT_TYPES]; /* free pages by pageblock type */
+	uint64_t free_whole_pb;           /* free pages in whole pageblocks */
+	uint64_t zone_lock_pages;         /* cumulative pages moved under it */
+	uint64_t zone_lock_acq;           /* cumulative acquisitions */
+};
+
+/* What happened to the requests, per policy. */
+struct sim_counts {
+	uint64_t events;         /* allocations + frees applied */
+	uint64_t allocs, frees;  /* succeeded in our model */
+	uint64_t failures;       /* allocations our model could not serve */
+	uint64_t free_unknown;   /* frees of blocks not allocated in the run
+	                          * (allocated before the capture, or failed
+	                          * here) */
+	uint64_t free_partial;   /* frees of part of a larger live block: the
+	                          * whole block is freed at the first part */
+	uint64_t free_partial_rest; /* later parts of such a block */
+	uint64_t order_mismatch; /* freed with another order than allocated */
+	uint64_t alloc_over_live; /* allocation of a key still live (a missed
+	                          * free): the old block is freed first */
+	uint64_t bad_frees;      /* rejected by the allocator: a lab bug */
+	uint64_t live_blocks, live_pages; /* still allocated at the end */
+};
+
+struct sim_policy {
+	enum pa_policy policy;
+	struct pa_zone *zone;
+	struct pfnmap map;
+	struct sim_counts c;
+	struct pa_stats stats;   /* at the end */
+	struct pa_frag frag_end;
+	struct pa_frag frag_peak; /* when most pages were allocated */
+	uint64_t peak_allocated, peak_t_ns;
+	struct sim_sample samples[SIM_MAX_SAMPLES];
+	unsigned nsamples;
+	uint8_t *pb_map;         /* pa_pageblock_map() at the end */
+	uint64_t nr_pageblocks;
+	/* the last block freed by a partial free, to recognise its rest */
+	uint64_t split_key, split_pages;
+	int split_order;
+	char first_error[160];
+};
+
+struct sim {
+	struct sim_config cfg;
+	struct pa_config zcfg;   /* effective config of the first zone */
+	struct sim_policy pol[PA_POLICY_NR];
+	unsigned npol;
+	unsigned max_order;
+	uint64_t t0_ns, now_ns;  /* first event's time; current, from t0 */
+	bool started;
+	uint64_t interval_ns, next_sample_ns, next_tick_ns;
+	uint64_t cpu_clamped;    /* events on a CPU beyond ncpus (folded) */
+};
+
+/*
+ * Create one zone per policy in cfg->policies.  Returns 0, or -EINVAL
+ * (a policy pa_zone_create() refuses, e.g. not implemented yet, or a bad
+ * size/CPU count) or -ENOMEM, with the reason in err.  On error nothing
+ * is left to destroy.
+ */
+int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
+	     size_t len);
+
+/* Advance simulated time to t_ns (absolute, e.g. a trace timestamp; never
+ * goes backwards): runs the per-second pcp tick and takes samples. */
+void sim_time(struct sim *s, uint64_t t_ns);
+
+/* Allocate 2^order pages of migratetype mt (0..2; others count as
+ * unmovable) on `cpu` in every policy and remember them under `key`. */
+void sim_alloc(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
+	       int mt);
+
+/* Free the block remembered under `key` in every policy (see sim_counts
+ * for frees that do not match an allocation). */
+void sim_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order);
+
+/* Take the final sample, statistics, fragmentation and pageblock maps. */
+void sim_finish(struct sim *s);
+
+/* pa_check() every zone and verify the accounting: pages allocated by the
+ * zone equal the live blocks the maps hold.  Returns 0 or -EUCLEAN with
+ * the first problem in msg. */
+int sim_check(struct sim *s, char *msg, size_t len);
+
+/* Destroy the zones and maps. */
+void sim_destroy(struct sim *s);
+
+/* Parse "mainline,pcpbuddy" (or "all": every policy pa_zone_create()
+ * accepts) into cfg->policies.  Returns 0 or -EINVAL with reason. */
+int sim_parse_policies(const char *list, struct sim_config *cfg, char *err,
+		       size_t len);
+
+/*
+ * The options `replay` and `run` share: c is 'p' (--policy: *policies =
+ * arg), 'm' (--mem SIZE) or 'c' (--cpus N).  Returns 0 or -EINVAL with a
+ * message naming the option.
+ */
+int sim_parse_option(int c, const char *arg, struct sim_config *cfg,
+		     const char **policies, char *err, size_t len);
+
+#endif
