@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public allocation and free entry points: validate, pick the per-CPU
+ * path or the zone path, and keep the cheap always-on checks that make a bad
+ * free an error instead of corruption.
+ *
+ * A free claims its block by compare-and-swap of the head page's state from
+ * "allocated, this order" to "in transit", so a double free, a wrong order,
+ * a tail pfn or a never-allocated pfn all fail that one check and change
+ * nothing, even when two threads race to free the same block.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "zone.h"
+
+static inline bool nolock(unsigned gfp)
+{
+	return gfp & PA_GFP_NOLOCK;
+}
+
+/* Error messages are formatted with vsnprintf, which is not
+ * async-signal-safe: the nolock API stays silent. */
+#define REPORT(z, gfp, err, ...)                        \
+	do {                                            \
+		if (!nolock(gfp))                       \
+			pa_err((z), (err), __VA_ARGS__); \
+	} while (0)
+
+static void mark_content(struct pa_zone *z, uint32_t pfn, unsigned order,
+			 unsigned mt)
+{
+	unsigned bit = pb_content_bit(mt);
+	uint64_t first = pfn_to_pb(z, pfn);
+	uint64_t n = order > z->pb_order ? 1ull << (order - z->pb_order) : 1;
+
+	for (uint64_t i = 0; i < n; i++) {
+		struct pageblock_data *pb = &z->pb[first + i];
+
+		if (!(__atomic_load_n(&pb->content, __ATOMIC_RELAXED) & bit))
+			__atomic_fetch_or(&pb->content, bit, __ATOMIC_RELAXED);
+	}
+}
+
+/* Under zone->lock: take a block straight from the free lists. */
+static uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu,
+				  unsigned order, unsigned mt, unsigned gfp)
+{
+	uint32_t pfn = PA_NIL;
+	bool atomic_high = (gfp & PA_GFP_ATOMIC) && order > 0;
+
+	if (atomic_high)
+		pfn = rmqueue_smallest(z, order, PA_MT_HIGHATOMIC, cpu);
+	if (pfn == PA_NIL)
+		pfn = rmqueue(z, cpu, order, mt, gfp);
+	if (pfn == PA_NIL && (gfp & PA_GFP_ATOMIC))
+		pfn = rmqueue_smallest(z, order, PA_MT_HIGHATOMIC, cpu);
+	if (pfn != PA_NIL) {
+		struct pa_page *p = &z->pages[pfn];
+
+		p->mt = (uint8_t)mt;
+		set_page_state(p, PG_STATE(PG_ALLOC, order));
+		STAT_ADD(z->pages_direct_alloc, 1ull << order);
+		STAT_ADD(z->direct_alloc_calls, 1);
+		zone_count_moved(z, 1ull << order);
+	}
+	return pfn;
+}
+
+/* One attempt: per-CPU list if the order is cached there, else (or if the
+ * pageset is busy) the zone.  -EBUSY: nolock and a lock was busy. */
+static int try_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
+		     unsigned mt, unsigned gfp, uint32_t *out)
+{
+	*out = PA_NIL;
+	if (!zone_watermark_ok(z, order, gfp))
+		return 0;
+	if (z->use_pcp && pcp_allowed_order(z, order)) {
+		int r = pcp_alloc(z, cpu, order, mt, gfp, out);
+
+		if (r == 0 || r == -EBUSY)
+			return r;
+		/* -EAGAIN: pageset busy or CPU offline, use the zone */
+	}
+	if (nolock(gfp)) {
+		if (!zone_trylock(z))
+			return -EBUSY;
+	} else {
+		zone_lock(z);
+	}
+	*out = zone_alloc_locked(z, cpu, order, mt, gfp);
+	zone_unlock(z);
+	return 0;
+}
+
+uint64_t pa_alloc_cpu(struct pa_zone *z, unsigned cpu, unsigned order,
+		      unsigned gfp)
+{
+	if (gfp & ~PA_GFP_MASK) {
+		REPORT(z, gfp, -EINVAL, "pa_alloc: unknown gfp bits 0x%x",
+		       gfp & ~PA_GFP_MASK);
+		STAT_INC_SHARED(z->alloc_failed, 1);
+		return PA_NO_PFN;
+	}
+	if (order > z->max_order || cpu >= z->ncpus) {
+		REPORT(z, gfp, -EINVAL,
+		       "pa_alloc: %s %u out of range (max %u)",
+		       order > z->max_order ? "order" : "cpu",
+		       order > z->max_order ? order : cpu,
+		       order > z->max_order ? z->max_order : z->ncpus - 1);
+		STAT_INC_SHARED(z->alloc_failed, 1);
+		return PA_NO_PFN;
+	}
+	unsigned mt = gfp_migratetype(gfp);
+	uint32_t pfn;
+	int r = try_alloc(z, cpu, order, mt, gfp, &pfn);
+
+	if (r == 0 && pfn == PA_NIL && !nolock(gfp)) {
+		/* The slow path, reduced to what a region allocator can do:
+		 * pull back pages cached on every CPU, release highatomic
+		 * reserve to ordinary requests, and try once more. */
+		if (z->use_pcp)
+			pa_drain(z);
+		if (!(gfp & PA_GFP_ATOMIC) &&
+		    STAT_LOAD(z->nr_reserved_highatomic)) {
+			zone_lock(z);
+			unreserve_highatomic_pageblock(z, mt);
+			zone_unlock(z);
+		}
+		r = try_alloc(z, cpu, order, mt, gfp, &pfn);
+	}
+	if (pfn == PA_NIL) {
+		STAT_INC_SHARED(z->alloc_failed, 1);
+		if (r == -EBUSY)
+			STAT_INC_SHARED(z->pcp[cpu].st.nolock_alloc_failed, 1);
+		else if (!(gfp & PA_GFP_NOWARN))
+			REPORT(z, gfp, -ENOMEM,
+			       "pa_alloc: order-%u %s allocation failed: %llu pages free, min watermark %llu",
+			       order, pa_migratetype_name(mt),
+			       (unsigned long long)STAT_LOAD(z->free_pages),
+			       (unsigned long long)z->wmark_min);
+		return PA_NO_PFN;
+	}
+	mark_content(z, pfn, order, mt);
+	if ((gfp & PA_GFP_ATOMIC) && order > 0 &&
+	    pb_mt(pfn_pb(z, pfn)) != PA_MT_HIGHATOMIC)
+		reserve_highatomic_pageblock(z, pfn, order);
+	if ((gfp & PA_GFP_ZERO) && z->mem)
+		memset(z->mem + ((uint64_t)pfn << z->page_shift), 0,
+		       (size_t)1 << (order + z->page_shift));
+	if (TRACING(z))
+		trace_page_alloc(z, cpu, pfn, order, mt, gfp);
+	return pfn;
+}
+
+static const char *why_not_allocated(uint16_t st, unsigned order,
+				     char *buf, size_t len)
+{
+	unsigned flags = st & 0xff, have = st >> 8;
+
+	if (flags & PG_ALLOC) {
+		if (flags & PG_ISOLATED)
+			return "block is isolated for migration";
+		snprintf(buf, len, "block was allocated with order %u, not %u",
+			 have, order);
+		return buf;
+	}
+	if (flags & (PG_BUDDY | PG_PCP | PG_LLIST))
+		return "block is already free (double free?)";
+	return "pfn is not the start of an allocated block";
+}
+
+int pa_free_cpu(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
+		unsigned order)
+{
+	return pa_free_cpu_gfp_(z, cpu, pfn64, order, 0);
+}
+
+int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
+		     unsigned order, unsigned gfp)
+{
+	const char *why = NULL;
+	char buf[80];
+
+	if (order > z->max_order)
+		why = "order above max_order";
+	else if (pfn64 >= z->nr_pages)
+		why = "pfn out of range";
+	else if (pfn64 & ((1ull << order) - 1))
+		why = "pfn not aligned to its order";
+	else if (cpu >= z->ncpus)
+		why = "cpu out of range";
+	else if (pfn64 + (1ull << order) > z->nr_pages)
+		why = "block extends past the end of the zone";
+	uint32_t pfn = (uint32_t)pfn64;
+
+	if (!why) {
+		struct pa_page *p = &z->pages[pfn];
+		uint16_t st = page_state(p);
+
+		if (st != PG_STATE(PG_ALLOC, order) ||
+		    !page_state_cas(p, st, 0))
+			why = why_not_allocated(page_state(p), order, buf,
+						sizeof(buf));
+	}
+	if (why) {
+		STAT_INC_SHARED(z->bad_frees, 1);
+		REPORT(z, gfp, -EINVAL, "pa_free: pfn %llu order %u: %s",
+		       (unsigned long long)pfn64, order, why);
+		return -EINVAL;
+	}
+	z->pages[pfn].movable = 0;
+	if (TRACING(z))
+		trace_page_free(z, cpu, pfn, order);
+
+	if (z->use_pcp && pcp_allowed_order(z, order) &&
+	    pcp_free(z, cpu, pfn, order, gfp) == 0)
+		return 0;
+	if (nolock(gfp) && !zone_trylock(z)) {
+		/* Defer: the next zone->lock holder merges it. */
+		struct pa_page *p = &z->pages[pfn];
+		uint32_t head = __atomic_load_n(&z->llist_head, __ATOMIC_RELAXED);
+
+		set_page_state(p, PG_STATE(PG_LLIST, order));
+		STAT_INC_SHARED(z->llist_pages, 1ull << order);
+		do {
+			p->lnext = head;
+		} while (!__atomic_compare_exchange_n(&z->llist_head, &head, pfn,
+						      1, __ATOMIC_RELEASE,
+						      __ATOMIC_RELAXED));
+		STAT_INC_SHARED(z->pcp[cpu].st.nolock_deferred, 1);
+		return 0;
+	}
+	if (!nolock(gfp))
+		zone_lock(z);
+	free_one_page(z, pfn, order);
+	STAT_ADD(z->pages_direct_free, 1ull << order);
+	STAT_ADD(z->direct_free_calls, 1);
+	zone_count_moved(z, 1ull << order);
+	zone_unlock(z);
+	return 0;
+}
+
+uint64_t pa_alloc(struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	return pa_alloc_cpu(z, cpu_current(z), order, gfp);
+}
+
+int pa_free(struct pa_zone *z, uint64_t pfn, unsigned order)
+{
+	return pa_free_cpu_gfp_(z, cpu_current(z), pfn, order, 0);
+}
+
+uint64_t pa_alloc_nolock(struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	return pa_alloc_cpu(z, cpu_current(z), order, gfp | PA_GFP_NOLOCK);
+}
+
+int pa_free_nolock(struct pa_zone *z, uint64_t pfn, unsigned order)
+{
+	return pa_free_cpu_gfp_(z, cpu_current(z), pfn, order, PA_GFP_NOLOCK);
+}
+
+void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	if (!z->mem) {
+		REPORT(z, gfp, -EINVAL,
+		       "pa_alloc_pages: zone %s has no memory behind it (PA_BACKING_NONE)",
+		       z->name);
+		errno = EINVAL;
+		return NULL;
+	}
+	uint64_t pfn = pa_alloc(z, order, gfp);
+
+	if (pfn == PA_NO_PFN) {
+		errno = (gfp & ~PA_GFP_MASK) || order > z->max_order ? EINVAL
+								       : ENOMEM;
+		return NULL;
+	}
+	return z->mem + (pfn << z->page_shift);
+}
+
+int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
+{
+	uint64_t pfn = pa_addr_to_pfn(z, addr);
+
+	if (pfn == PA_NO_PFN || pa_pfn_to_addr(z, pfn) != addr) {
+		STAT_INC_SHARED(z->bad_frees, 1);
+		pa_err(z, -EINVAL,
+		       "pa_free_pages: %p is not a page address of zone %s", addr,
+		       z->name);
+		return -EINVAL;
+	}
+	return pa_free(z, pfn, order);
+}
+
+void *pa_pfn_to_addr(const struct pa_zone *z, uint64_t pfn)
+{
+	if (!z->mem || pfn >= z->nr_pages)
+		return NULL;
+	return z->mem + (pfn << z->page_shift);
+}
+
+uint64_t pa_addr_to_pfn(const struct pa_zone *z, const void *addr)
+{
+	const char *a = addr;
+
+	if (!z->mem || a < z->mem ||
+	    (uint64_t)(a - z->mem) >= (z->nr_pages << z->page_shift))
+		return PA_NO_PFN;
+	return (uint64_t)(a - z->mem) >> z->page_shift;
+}

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The zone's buddy allocator: free areas per order and migratetype, split
+ * (expand) and merge, smallest-fit search, and the migratetype fallback that
+ * either claims a whole pageblock or steals a single block, as Linux 6.x
+ * does since its free-list hygiene rework: a free block always sits on the
+ * list of its pageblock's migratetype, so pa_check can insist on it.
+ *
+ * Every function here runs under zone->lock.
+ */
+#include "zone.h"
+
+/* Who may take from whom, in order of preference. */
+static const uint8_t fallbacks[PA_MT_PCPTYPES][2] = {
+	[PA_MT_UNMOVABLE] = { PA_MT_RECLAIMABLE, PA_MT_MOVABLE },
+	[PA_MT_MOVABLE] = { PA_MT_RECLAIMABLE, PA_MT_UNMOVABLE },
+	[PA_MT_RECLAIMABLE] = { PA_MT_UNMOVABLE, PA_MT_MOVABLE },
+};
+
+void zone_count_moved(struct pa_zone *z, uint64_t pages)
+{
+	z->pages_this_hold += pages;
+}
+
+void zone_lock(struct pa_zone *z)
+{
+	pa_lock_acquire(&z->lock);
+	z->pages_this_hold = 0;
+	if (__atomic_load_n(&z->llist_head, __ATOMIC_RELAXED) != PA_NIL)
+		zone_drain_llist(z);
+}
+
+bool zone_trylock(struct pa_zone *z)
+{
+	if (!pa_lock_try(&z->lock))
+		return false;
+	z->pages_this_hold = 0;
+	if (__atomic_load_n(&z->llist_head, __ATOMIC_RELAXED) != PA_NIL)
+		zone_drain_llist(z);
+	return true;
+}
+
+void zone_unlock(struct pa_zone *z)
+{
+	if (z->pages_this_hold > STAT_LOAD(z->max_pages_per_hold))
+		__atomic_store_n(&z->max_pages_per_hold, z->pages_this_hold,
+				 __ATOMIC_RELAXED);
+	pa_lock_release(&z->lock);
+}
+
+/* Per-pageblock free counts: a block of order >= pageblock order covers
+ * whole pageblocks, a smaller one lies inside one. */
+static void pb_account(struct pa_zone *z, uint32_t pfn, unsigned order,
+		       bool add)
+{
+	if (order >= z->pb_order) {
+		uint64_t first = pfn_to_pb(z, pfn);
+		uint64_t n = 1ull << (order - z->pb_order);
+
+		for (uint64_t i = 0; i < n; i++) {
+			z->pb[first + i].nr_free = add ? (uint32_t)pb_nr_pages(z) : 0;
+			if (add)
+				z->pb[first + i].content = 0;
+		}
+		return;
+	}
+	struct pageblock_data *pb = pfn_pb(z, pfn);
+
+	if (add) {
+		pb->nr_free += 1u << order;
+		if (pb->nr_free == pb_nr_pages(z))
+			__atomic_store_n(&pb->content, 0, __ATOMIC_RELAXED);
+	} else {
+		pb->nr_free -= 1u << order;
+	}
+}
+
+void buddy_add_free(struct pa_zone *z, uint32_t pfn, unsigned order,
+		    unsigned mt, bool tail)
+{
+	struct free_area *a = &z->area[order];
+
+	if (tail)
+		pfn_list_add_tail(z->pages, &a->list[mt], pfn);
+	else
+		pfn_list_add(z->pages, &a->list[mt], pfn);
+	a->nr_free[mt]++;
+	set_page_state(&z->pages[pfn], PG_STATE(PG_BUDDY, order));
+	__atomic_store_n(&z->free_pages, z->free_pages + (1ull << order),
+			 __ATOMIC_RELAXED);
+	pb_account(z, pfn, order, true);
+}
+
+void buddy_del_free(struct pa_zone *z, uint32_t pfn, unsigned order,
+		    unsigned mt)
+{
+	struct free_area *a = &z->area[order];
+
+	pfn_list_del(z->pages, &a->list[mt], pfn);
+	a->nr_free[mt]--;
+	set_page_state(&z->pages[pfn], 0);
+	__atomic_store_n(&z->free_pages, z->free_pages - (1ull << order),
+			 __ATOMIC_RELAXED);
+	pb_account(z, pfn, order, false);
+}
+
+/* Set the migratetype of every pageblock a block of `order` covers. */
+static void change_pageblock_range(struct pa_zone *z, uint32_t pfn,
+				   unsigned order, unsigned mt)
+{
+	uint64_t first = pfn_to_pb(z, pfn);
+	uint64_t n = order >= z->pb_order ? 1ull << (order - z->pb_order) : 1;
+
+	for (uint64_t i = 0; i < n; i++)
+		pb_set_mt(&z->pb[first + i], mt);
+}
+
+/* Is the block at `pfn` a free buddy of exactly this order? */
+static inline bool is_free_buddy(const struct pa_zone *z, uint64_t pfn,
+				 unsigned order)
+{
+	return pfn < z->nr_pages &&
+	       page_state(&z->pages[pfn]) == PG_STATE(PG_BUDDY, order);
+}
+
+/*
+ * Put a block back and merge it with its free buddies.  Above pageblock
+ * order, blocks of different types merge only when both types are ordinary
+ * ones (not highatomic or isolated), and the merged block takes the freed
+ * block's type so that a later split puts every piece on the right list.
+ */
+void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order)
+{
+	unsigned mt = pb_mt(pfn_pb(z, pfn));
+
+	while (order < z->max_order) {
+		uint32_t buddy = pfn ^ (1u << order);
+
+		if (!is_free_buddy(z, buddy, order))
+			break;
+		unsigned bmt = pb_mt(pfn_pb(z, buddy));
+
+		if (order >= z->pb_order && bmt != mt &&
+		    (!mt_mergeable(mt) || !mt_mergeable(bmt)))
+			break;
+		buddy_del_free(z, buddy, order, bmt);
+		if (bmt != mt)
+			change_pageblock_range(z, buddy, order, mt);
+		pfn &= buddy;
+		order++;
+	}
+
+	/* When the next-larger buddy is free, this block is likely to merge
+	 * soon: queue it at the tail so allocations take other blocks first. */
+	bool tail = false;
+
+	if (order + 1 < z->max_order) {
+		uint32_t buddy = pfn ^ (1u << order);
+		uint32_t higher = (pfn & buddy) ^ (1u << (order + 1));
+
+		tail = buddy < z->nr_pages && is_free_buddy(z, higher, order + 1);
+	}
+	buddy_add_free(z, pfn, order, mt, tail);
+}
+
+/* Split a block of order `high` down to `low`, returning the upper halves
+ * to the free lists of `mt`. */
+static void expand(struct pa_zone *z, uint32_t pfn, unsigned low,
+		   unsigned high, unsigned mt)
+{
+	while (high > low) {
+		high--;
+		buddy_add_free(z, pfn + (1u << high), high, mt, false);
+	}
+}
+
+uint32_t rmqueue_smallest(struct pa_zone *z, unsigned order, unsigned mt,
+			  unsigned cpu)
+{
+	for (unsigned o = order; o <= z->max_order; o++) {
+		struct pfn_list *l = &z->area[o].list[mt];
+
+		if (pfn_list_empty(l))
+			continue;
+		uint32_t pfn = pfn_list_first(l);
+
+		buddy_del_free(z, pfn, o, mt);
+		expand(z, pfn, order, o, mt);
+		if (TRACING(z))
+			trace_zone_locked(z, cpu, pfn, order, mt,
+					  pcp_allowed_order(z, order) &&
+						  mt < PA_MT_PCPTYPES);
+		return pfn;
+	}
+	return PA_NIL;
+}
+
+/* Falling back costs less for small movable requests if we do not claim:
+ * movable pages do not pin a block for good.  Everything else should claim
+ * so the block's type follows its contents. */
+static bool should_try_claim_block(const struct pa_zone *z, unsigned order,
+				   unsigned start_mt)
+{
+	if (order >= z->pb_order / 2 || order >= z->pb_order)
+		return true;
+	return start_mt == PA_MT_RECLAIMABLE || start_mt == PA_MT_UNMOVABLE;
+}
+
+/* -1: nothing at this order; -2: too small to claim, stop looking. */
+static int find_suitable_fallback(const struct pa_zone *z, unsigned order,
+				  unsigned start_mt, bool claim)
+{
+	if (claim && !should_try_claim_block(z, order, start_mt))
+		return -2;
+	for (int i = 0; i < 2; i++) {
+		unsigned f = fallbacks[start_mt][i];
+
+		if (!pfn_list_empty(&z->area[order].list[f]))
+			return (int)f;
+	}
+	return -1;
+}
+
+/* Move every free block of a pageblock from `from`'s lists to `to`'s. */
+static void move_freepages_block(struct pa_zone *z, uint64_t start,
+				 unsigned from, unsigned to)
+{
+	uint64_t end = start + pb_nr_pages(z);
+
+	for (uint64_t pfn = start; pfn < end;) {
+		uint16_t st = page_state(&z->pages[pfn]);
+
+		if (!st) {
+			pfn++;
+			continue;
+		}
+		unsigned order = st >> 8;
+
+		if ((st & 0xff) == PG_BUDDY) {
+			struct free_area *a = &z->area[order];
+
+			pfn_list_del(z->pages, &a->list[from], (uint32_t)pfn);
+			a->nr_free[from]--;
+			pfn_list_add_tail(z->pages, &a->list[to], (uint32_t)pfn);
+			a->nr_free[to]++;
+		}
+		pfn += 1ull << order;
+	}
+	pb_set_mt(&z->pb[pfn_to_pb(z, start)], to);
+}
+
+/* Count allocated movable pages of a pageblock (its "alike" pages for a
+ * movable claim). */
+static uint64_t count_movable_pages(const struct pa_zone *z, uint64_t start)
+{
+	uint64_t end = start + pb_nr_pages(z), n = 0;
+
+	for (uint64_t pfn = start; pfn < end;) {
+		const struct pa_page *p = &z->pages[pfn];
+		uint16_t st = page_state(p);
+
+		if (!st) {
+			pfn++;
+			continue;
+		}
+		if ((st & (PG_ALLOC | PG_PCP)) && p->mt == PA_MT_MOVABLE)
+			n += 1ull << (st >> 8);
+		pfn += 1ull << (st >> 8);
+	}
+	return n;
+}
+
+static uint32_t try_to_claim_block(struct pa_zone *z, uint32_t pfn,
+				   unsigned cur_order, unsigned order,
+				   unsigned start_mt, unsigned block_mt,
+				   unsigned cpu)
+{
+	if (cur_order >= z->pb_order) {
+		buddy_del_free(z, pfn, cur_order, block_mt);
+		change_pageblock_range(z, pfn, cur_order, start_mt);
+		expand(z, pfn, order, cur_order, start_mt);
+		STAT_ADD(z->blocks_claimed, 1ull << (cur_order - z->pb_order));
+		return pfn;
+	}
+
+	uint64_t start = pfn & ~(pb_nr_pages(z) - 1);
+	uint64_t free_pages = pfn_pb(z, pfn)->nr_free;
+	uint64_t movable = count_movable_pages(z, start);
+	uint64_t alike;
+
+	if (start_mt == PA_MT_MOVABLE)
+		alike = movable;
+	else if (block_mt == PA_MT_MOVABLE)
+		alike = pb_nr_pages(z) - (free_pages + movable);
+	else
+		alike = 0;
+	if (free_pages + alike >= pb_nr_pages(z) / 2) {
+		move_freepages_block(z, start, block_mt, start_mt);
+		STAT_ADD(z->blocks_claimed, 1);
+		return rmqueue_smallest(z, order, start_mt, cpu);
+	}
+	return PA_NIL;
+}
+
+static uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu,
+				 unsigned order, unsigned start_mt)
+{
+	/* First try to claim the largest block of another type, so the
+	 * fallback converts whole pageblocks instead of scattering. */
+	for (int o = (int)z->max_order; o >= (int)order; o--) {
+		int f = find_suitable_fallback(z, (unsigned)o, start_mt, true);
+
+		if (f == -1)
+			continue;
+		if (f == -2)
+			break;
+		uint32_t pfn = pfn_list_first(&z->area[o].list[f]);
+		uint32_t got = try_to_claim_block(z, pfn, (unsigned)o, order,
+						  start_mt, (unsigned)f, cpu);
+
+		if (got != PA_NIL) {
+			STAT_ADD(z->extfrag_fallbacks, 1);
+			if (TRACING(z))
+				trace_extfrag(z, cpu, got, order, (unsigned)o,
+					      start_mt, (unsigned)f, true);
+			return got;
+		}
+	}
+	/* Otherwise steal the smallest block that fits, leaving its
+	 * pageblock's type alone. */
+	for (unsigned o = order; o <= z->max_order; o++) {
+		int f = find_suitable_fallback(z, o, start_mt, false);
+
+		if (f < 0)
+			continue;
+		uint32_t pfn = pfn_list_first(&z->area[o].list[f]);
+
+		buddy_del_free(z, pfn, o, (unsigned)f);
+		expand(z, pfn, order, o, (unsigned)f);
+		STAT_ADD(z->extfrag_fallbacks, 1);
+		if (o < z->pb_order)
+			STAT_ADD(z->extfrag_fragmenting, 1);
+		if (TRACING(z))
+			trace_extfrag(z, cpu, pfn, order, o, start_mt,
+				      (unsigned)f, false);
+		return pfn;
+	}
+	return PA_NIL;
+}
+
+uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
+		 unsigned mt, unsigned gfp)
+{
+	(void)gfp;
+	uint32_t pfn = rmqueue_smallest(z, order, mt, cpu);
+
+	if (pfn == PA_NIL && mt < PA_MT_PCPTYPES)
+		pfn = rmqueue_fallback(z, cpu, order, mt);
+	return pfn;
+}
+
+int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
+		 struct pfn_list *list, unsigned mt, unsigned gfp)
+{
+	int i;
+
+	for (i = 0; i < count; i++) {
+		uint32_t pfn = rmqueue(z, cpu, order, mt, gfp);
+
+		if (pfn == PA_NIL)
+			break;
+		struct pa_page *p = &z->pages[pfn];
+
+		p->mt = (uint8_t)mt;
+		set_page_state(p, PG_STATE(PG_PCP, order));
+		pfn_list_add_tail(z->pages, list, pfn);
+	}
+	uint64_t pages = (uint64_t)i << order;
+
+	STAT_ADD(z->pages_refill, pages);
+	zone_count_moved(z, pages);
+	return i;
+}
+
+/* Frees deferred by the nolock API while zone->lock was busy. */
+void zone_drain_llist(struct pa_zone *z)
+{
+	uint32_t pfn = __atomic_exchange_n(&z->llist_head, PA_NIL,
+					   __ATOMIC_ACQUIRE);
+	uint64_t pages = 0;
+
+	while (pfn != PA_NIL) {
+		struct pa_page *p = &z->pages[pfn];
+		uint32_t next = p->lnext;
+		unsigned order = page_order(p);
+
+		set_page_state(p, 0);
+		free_one_page(z, pfn, order);
+		pages += 1ull << order;
+		pfn = next;
+	}
+	STAT_INC_SHARED(z->llist_pages, -pages);
+	STAT_ADD(z->pages_direct_free, pages);
+	zone_count_moved(z, pages);
+}

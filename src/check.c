@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pa_check: every invariant of the zone, verified from scratch.
+ *
+ * With every pageset lock and zone->lock held, walk the pfn range block by
+ * block (each head page says what its block is), walk every list, and
+ * compare what the lists, the counters and the pageblock data claim with
+ * what the walk found.  Cost is linear in the zone size: meant for tests.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "zone.h"
+
+struct checker {
+	struct pa_zone *z;
+	char *msg;
+	size_t len;
+	int failed;
+};
+
+static int fail(struct checker *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int fail(struct checker *c, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	if (c->failed)
+		return -EUCLEAN;
+	c->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (c->msg && c->len)
+		snprintf(c->msg, c->len, "%s", buf);
+	pa_err(c->z, -EUCLEAN, "pa_check: %s", buf);
+	return -EUCLEAN;
+}
+
+/* Walk one list: entries must carry `flags` and `order`; returns entries or
+ * -1 on a broken list. */
+static int64_t walk_list(struct checker *c, const struct pfn_list *l,
+			 unsigned flags, unsigned order, const char *what)
+{
+	const struct pa_zone *z = c->z;
+	uint32_t pfn = l->head, first = l->head;
+	uint64_t n = 0, limit = (z->nr_pages >> order) + 1;
+
+	if (pfn == PA_NIL)
+		return 0;
+	do {
+		if (pfn >= z->nr_pages)
+			return fail(c, "%s: link to pfn %u out of range", what, pfn), -1;
+		const struct pa_page *p = &z->pages[pfn];
+
+		if (page_state(p) != PG_STATE(flags, order))
+			return fail(c, "%s: pfn %u has state 0x%x, expected 0x%x",
+				    what, pfn, page_state(p),
+				    PG_STATE(flags, order)), -1;
+		if (z->pages[p->next].prev != pfn)
+			return fail(c, "%s: pfn %u: next->prev does not point back",
+				    what, pfn), -1;
+		if (++n > limit)
+			return fail(c, "%s: list does not terminate", what), -1;
+		pfn = p->next;
+	} while (pfn != first);
+	return (int64_t)n;
+}
+
+static int check_free_lists(struct checker *c, uint64_t *free_pages)
+{
+	struct pa_zone *z = c->z;
+	char what[64];
+
+	*free_pages = 0;
+	for (unsigned o = 0; o <= z->max_order; o++) {
+		for (unsigned m = 0; m < PA_MT_TYPES; m++) {
+			const struct pfn_list *l = &z->area[o].list[m];
+
+			snprintf(what, sizeof(what), "free list order %u %s", o,
+				 pa_migratetype_name(m));
+			int64_t n = walk_list(c, l, PG_BUDDY, o, what);
+
+			if (n < 0)
+				return -EUCLEAN;
+			if ((uint64_t)n != z->area[o].nr_free[m])
+				return fail(c, "%s: %lld entries, nr_free says %llu",
+					    what, (long long)n,
+					    (unsigned long long)z->area[o].nr_free[m]);
+			*free_pages += (uint64_t)n << o;
+			if (!n)
+				continue;
+			uint32_t pfn = l->head;
+
+			do {
+				if (pfn & ((1u << o) - 1))
+					return fail(c, "%s: pfn %u not aligned", what, pfn);
+				uint64_t nb = o > z->pb_order ? 1ull << (o - z->pb_order) : 1;
+
+				for (uint64_t i = 0; i < nb; i++)
+					if (pb_mt(&z->pb[pfn_to_pb(z, pfn) + i]) != m)
+						return fail(c, "%s: pfn %u lies in a %s pageblock",
+							    what, pfn,
+							    pa_migratetype_name(pb_mt(&z->pb[pfn_to_pb(z, pfn) + i])));
+				pfn = z->pages[pfn].next;
+			} while (pfn != l->head);
+		}
+	}
+	return 0;
+}
+
+static int check_pcp(struct checker *c, uint64_t *pcp_pages)
+{
+	struct pa_zone *z = c->z;
+	char what[64];
+
+	*pcp_pages = 0;
+	for (unsigned cpu = 0; z->use_pcp && cpu < z->ncpus; cpu++) {
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		uint64_t n = 0;
+
+		for (unsigned i = 0; i < PA_PCP_ORDERS; i++) {
+			unsigned order = i <= PA_COSTLY_ORDER ? i : z->pb_order;
+
+			if (i > PA_COSTLY_ORDER && z->pb_order <= PA_COSTLY_ORDER)
+				order = z->pb_order;
+			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
+				snprintf(what, sizeof(what), "cpu %u pcp list order %u mt %u",
+					 cpu, order, m);
+				int64_t e = walk_list(c, &pcp->lists[i][m], PG_PCP,
+						      order, what);
+
+				if (e < 0)
+					return -EUCLEAN;
+				n += (uint64_t)e << order;
+			}
+		}
+		if (n != (uint64_t)pcp->count)
+			return fail(c, "cpu %u: pcp count %d but lists hold %llu pages",
+				    cpu, pcp->count, (unsigned long long)n);
+		if ((pcp->flags & PCPF_DEAD) && n)
+			return fail(c, "cpu %u is offline but caches %llu pages", cpu,
+				    (unsigned long long)n);
+		if (pcp->count < 0 || pcp->high < pcp->high_min ||
+		    pcp->high > pcp->high_max)
+			return fail(c, "cpu %u: count %d high %d outside [%d, %d]",
+				    cpu, pcp->count, pcp->high, pcp->high_min,
+				    pcp->high_max);
+		*pcp_pages += n;
+	}
+	return 0;
+}
+
+/* The pfn walk: every position is a head (with a state) or a tail inside
+ * the previous head's block. */
+static int walk_pfns(struct checker *c, uint64_t *alloc, uint64_t *buddy,
+		     uint64_t *pcp, uint64_t *llist, uint32_t *pb_free)
+{
+	struct pa_zone *z = c->z;
+
+	*alloc = *buddy = *pcp = *llist = 0;
+	for (uint64_t pfn = 0; pfn < z->nr_pages;) {
+		const struct pa_page *p = &z->pages[pfn];
+		uint16_t st = page_state(p);
+		unsigned flags = st & 0xff, order = st >> 8;
+
+		if (!st)
+			return fail(c, "pfn %llu belongs to no block (free, cached or allocated)",
+				    (unsigned long long)pfn);
+		if (order > z->max_order || (pfn & ((1ull << order) - 1)) ||
+		    pfn + (1ull << order) > z->nr_pages)
+			return fail(c, "pfn %llu: bad order %u for its position",
+				    (unsigned long long)pfn, order);
+		for (uint64_t t = 1; t < (1ull << order); t++)
+			if (page_state(&z->pages[pfn + t]))
+				return fail(c, "pfn %llu is inside the order-%u block at %llu but has state 0x%x",
+					    (unsigned long long)(pfn + t), order,
+					    (unsigned long long)pfn,
+					    page_state(&z->pages[pfn + t]));
+		uint64_t n = 1ull << order;
+
+		switch (flags & ~(unsigned)PG_PCPBUDDY) {
+		case PG_BUDDY:
+			*buddy += n;
+			if (order >= z->pb_order)
+				for (uint64_t i = 0; i < (n >> z->pb_order); i++)
+					pb_free[pfn_to_pb(z, pfn) + i] += (uint32_t)pb_nr_pages(z);
+			else
+				pb_free[pfn_to_pb(z, pfn)] += (uint32_t)n;
+			/* two free buddies of one order should have merged */
+			if (order < z->max_order) {
+				uint64_t b = pfn ^ n;
+
+				if (b < z->nr_pages &&
+				    page_state(&z->pages[b]) == st) {
+					unsigned m1 = pb_mt(pfn_pb(z, pfn)),
+						 m2 = pb_mt(pfn_pb(z, b));
+
+					if (order < z->pb_order || m1 == m2 ||
+					    (mt_mergeable(m1) && mt_mergeable(m2)))
+						return fail(c, "free buddies %llu and %llu of order %u were not merged",
+							    (unsigned long long)pfn,
+							    (unsigned long long)b, order);
+				}
+			}
+			break;
+		case PG_PCP:
+			*pcp += n;
+			break;
+		case PG_ALLOC:
+		case PG_ALLOC | PG_ISOLATED:
+			*alloc += n;
+			if (p->mt >= PA_MT_PCPTYPES)
+				return fail(c, "allocated pfn %llu has migratetype %u",
+					    (unsigned long long)pfn, p->mt);
+			break;
+		case PG_LLIST:
+			*llist += n;
+			break;
+		default:
+			return fail(c, "pfn %llu has invalid state 0x%x",
+				    (unsigned long long)pfn, st);
+		}
+		pfn += n;
+	}
+	return 0;
+}
+
+int pa_check(struct pa_zone *z, char *msg, size_t len)
+{
+	struct checker c = { .z = z, .msg = msg, .len = len };
+	uint64_t list_free, pcp_pages, alloc, buddy, pcp_walk, llist_walk;
+	uint32_t *pb_free = calloc(z->nr_pageblocks ? z->nr_pageblocks : 1,
+				   sizeof(*pb_free));
+	int r = 0;
+
+	if (msg && len)
+		msg[0] = 0;
+	if (!pb_free)
+		return -ENOMEM;
+	for (unsigned cpu = 0; z->use_pcp && cpu < z->ncpus; cpu++)
+		pa_lock_acquire(&z->pcp[cpu].lock);
+	pa_lock_acquire(&z->lock);  /* not zone_lock(): leave the llist be */
+
+	if ((r = check_free_lists(&c, &list_free)))
+		goto out;
+	if ((r = check_pcp(&c, &pcp_pages)))
+		goto out;
+	if ((r = walk_pfns(&c, &alloc, &buddy, &pcp_walk, &llist_walk, pb_free)))
+		goto out;
+	if (buddy != list_free) {
+		r = fail(&c, "%llu pages are marked free but the free lists hold %llu",
+			 (unsigned long long)buddy, (unsigned long long)list_free);
+		goto out;
+	}
+	if (list_free != z->free_pages) {
+		r = fail(&c, "free_pages counter %llu, free lists hold %llu",
+			 (unsigned long long)z->free_pages,
+			 (unsigned long long)list_free);
+		goto out;
+	}
+	if (pcp_walk != pcp_pages) {
+		r = fail(&c, "%llu pages are marked per-CPU but the lists hold %llu",
+			 (unsigned long long)pcp_walk, (unsigned long long)pcp_pages);
+		goto out;
+	}
+	uint64_t llist_pages = STAT_LOAD(z->llist_pages);
+
+	if (llist_walk != llist_pages) {
+		r = fail(&c, "deferred-free list holds %llu pages, counter says %llu",
+			 (unsigned long long)llist_walk,
+			 (unsigned long long)llist_pages);
+		goto out;
+	}
+	if (alloc + buddy + pcp_walk + llist_walk != z->nr_pages) {
+		r = fail(&c, "accounting: allocated %llu + free %llu + per-CPU %llu + deferred %llu != managed %llu",
+			 (unsigned long long)alloc, (unsigned long long)buddy,
+			 (unsigned long long)pcp_walk, (unsigned long long)llist_walk,
+			 (unsigned long long)z->nr_pages);
+		goto out;
+	}
+	uint64_t ha = 0;
+
+	for (uint64_t b = 0; b < z->nr_pageblocks; b++) {
+		const struct pageblock_data *pb = &z->pb[b];
+
+		if (pb->nr_free != pb_free[b]) {
+			r = fail(&c, "pageblock %llu: nr_free %u, actually %u",
+				 (unsigned long long)b, pb->nr_free, pb_free[b]);
+			goto out;
+		}
+		if (pb->nr_free == pb_nr_pages(z) && pb->content) {
+			r = fail(&c, "pageblock %llu is entirely free but has content bits 0x%x",
+				 (unsigned long long)b, pb->content);
+			goto out;
+		}
+		if (pb_mt(pb) >= PA_MT_TYPES) {
+			r = fail(&c, "pageblock %llu has migratetype %u",
+				 (unsigned long long)b, pb_mt(pb));
+			goto out;
+		}
+		if (pb_mt(pb) == PA_MT_HIGHATOMIC)
+			ha += pb_nr_pages(z);
+		if (z->policy == PA_POLICY_MAINLINE && pb_owner(pb)) {
+			r = fail(&c, "pageblock %llu has an owner under mainline",
+				 (unsigned long long)b);
+			goto out;
+		}
+	}
+	if (ha != z->nr_reserved_highatomic) {
+		r = fail(&c, "highatomic reserve counts %llu pages, pageblocks hold %llu",
+			 (unsigned long long)z->nr_reserved_highatomic,
+			 (unsigned long long)ha);
+		goto out;
+	}
+out:
+	pa_lock_release(&z->lock);
+	for (unsigned cpu = z->use_pcp ? z->ncpus : 0; cpu-- > 0;)
+		pa_lock_release(&z->pcp[cpu].lock);
+	free(pb_free);
+	return r;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which CPU slot a thread uses, and CPU hotplug.  The CPU is read from the
+ * rseq area glibc registers for every thread (a plain load), falling back
+ * to sched_getcpu().  A thread may migrate right after reading it; the
+ * pageset's lock makes that safe, only a little slower.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <sys/rseq.h>
+
+#include "zone.h"
+
+static inline int rseq_cpu(void)
+{
+#if defined(__x86_64__) || defined(__aarch64__)
+	if (__rseq_size >= 8) {
+		const volatile struct rseq *rs =
+			(const void *)((char *)__builtin_thread_pointer() +
+				       __rseq_offset);
+		int cpu = (int)rs->cpu_id;
+
+		if (cpu >= 0)
+			return cpu;
+	}
+#endif
+	return sched_getcpu();
+}
+
+unsigned cpu_current(const struct pa_zone *z)
+{
+	int cpu = rseq_cpu();
+
+	if (cpu < 0)
+		cpu = 0;
+	return (unsigned)cpu % z->ncpus;
+}
+
+unsigned pa_current_cpu(const struct pa_zone *z)
+{
+	return cpu_current(z);
+}
+
+static int check_cpu(const struct pa_zone *z, unsigned cpu, const char *fn)
+{
+	if (cpu < z->ncpus)
+		return 0;
+	pa_err(z, -EINVAL, "%s: cpu %u out of range (zone has %u)", fn, cpu,
+	       z->ncpus);
+	return -EINVAL;
+}
+
+void pa_drain(struct pa_zone *z)
+{
+	if (!z->use_pcp)
+		return;
+	for (unsigned c = 0; c < z->ncpus; c++)
+		pcp_drain_cpu(z, c);
+}
+
+int pa_drain_cpu(struct pa_zone *z, unsigned cpu)
+{
+	if (check_cpu(z, cpu, "pa_drain_cpu"))
+		return -EINVAL;
+	if (z->use_pcp)
+		pcp_drain_cpu(z, cpu);
+	return 0;
+}
+
+void pa_pcp_tick(struct pa_zone *z)
+{
+	if (z->use_pcp)
+		pcp_tick(z);
+}
+
+int pa_cpu_offline(struct pa_zone *z, unsigned cpu)
+{
+	if (check_cpu(z, cpu, "pa_cpu_offline"))
+		return -EINVAL;
+	return z->use_pcp ? pcp_cpu_offline(z, cpu) : 0;
+}
+
+int pa_cpu_online(struct pa_zone *z, unsigned cpu)
+{
+	if (check_cpu(z, cpu, "pa_cpu_online"))
+		return -EINVAL;
+	return z->use_pcp ? pcp_cpu_online(z, cpu) : 0;
+}

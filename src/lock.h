@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Spin/try locks that keep their own statistics: acquisitions, contended
+ * acquisitions, failed trylocks, wait and hold time.  zone->lock traffic is
+ * the figure the seeds argue about, so it is always measured; per-CPU locks
+ * are timed only on request (PA_CFG_LOCK_TIMING) to keep the fast path lean.
+ *
+ * Waiters spin briefly and then yield: in user space the holder can be
+ * preempted, and a pure spinlock would burn the waiter's whole time slice.
+ * Statistics are written only by the holder (trylock failures by atomic
+ * increment), and read with relaxed atomics by pa_stats() at any time.
+ */
+#ifndef PA_LOCK_H
+#define PA_LOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pagealloc.h"
+
+struct pa_lock {
+	uint32_t locked;          /* 0 free, 1 held; atomic */
+	bool timed;               /* measure hold/wait times */
+	uint64_t t_acquired;      /* clock at acquisition (holder only) */
+	uint64_t acquisitions;
+	uint64_t contentions;
+	uint64_t trylock_fails;   /* atomic: written by non-holders */
+	uint64_t wait_cycles;
+	uint64_t hold_cycles;
+	uint64_t hold_max_cycles;
+};
+
+/* Monotonic cycle counter: TSC on x86-64, nanoseconds elsewhere. */
+uint64_t pa_clock(void);
+/* Nanoseconds per pa_clock() unit, measured since `t0_clock`/`t0_ns`. */
+double pa_clock_ns_per_tick(uint64_t t0_clock, uint64_t t0_ns);
+uint64_t pa_now_ns(void);
+
+void pa_lock_init(struct pa_lock *l, bool timed);
+void pa_lock_acquire(struct pa_lock *l);
+bool pa_lock_try(struct pa_lock *l);
+void pa_lock_release(struct pa_lock *l);
+/* Snapshot into the public struct, converting ticks with ns_per_tick. */
+void pa_lock_read(const struct pa_lock *l, double ns_per_tick,
+		  struct pa_lock_stats *out);
+/* Sum b into a (for per-CPU totals). */
+void pa_lock_stats_add(struct pa_lock_stats *a, const struct pa_lock_stats *b);
+
+#define STAT_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+/* Single-writer counter update: the writer holds the protecting lock, but
+ * readers may look at any time, so the store must be atomic. */
+#define STAT_ADD(x, v) \
+	__atomic_store_n(&(x), STAT_LOAD(x) + (v), __ATOMIC_RELAXED)
+/* Multi-writer counter update. */
+#define STAT_INC_SHARED(x, v) __atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED)
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pageblock_data: 8 bytes per pageblock (4 KiB per GiB with 2 MiB blocks),
+ * replacing the kernel's flags bitmap as RFC 1/2 of the pcp-buddy series
+ * does.  The migratetype and owner are read without zone->lock on the free
+ * path, so they are accessed atomically; the rest is under zone->lock.
+ */
+#ifndef PA_PAGEBLOCK_H
+#define PA_PAGEBLOCK_H
+
+#include <stdint.h>
+
+/* content bits: which kinds of allocation the block has held since it was
+ * last entirely free (the superpageblock work's PB_has_<type>) */
+#define PB_HAS_UNMOVABLE   0x01u
+#define PB_HAS_MOVABLE     0x02u
+#define PB_HAS_RECLAIMABLE 0x04u
+#define PB_HAS_MASK        0x07u
+
+struct pageblock_data {
+	uint8_t mt;        /* migratetype; atomic */
+	uint8_t content;   /* PB_HAS_* */
+	uint16_t owner;    /* pcpbuddy: owning cpu + 1, 0 = zone; atomic */
+	uint32_t nr_free;  /* pages of this block in the zone free lists */
+};
+
+_Static_assert(sizeof(struct pageblock_data) == 8, "pageblock_data is 8 bytes");
+
+static inline unsigned pb_mt(const struct pageblock_data *pb)
+{
+	return __atomic_load_n(&pb->mt, __ATOMIC_RELAXED);
+}
+
+static inline void pb_set_mt(struct pageblock_data *pb, unsigned mt)
+{
+	__atomic_store_n(&pb->mt, (uint8_t)mt, __ATOMIC_RELAXED);
+}
+
+static inline unsigned pb_owner(const struct pageblock_data *pb)
+{
+	return __atomic_load_n(&pb->owner, __ATOMIC_RELAXED);
+}
+
+static inline void pb_set_owner(struct pageblock_data *pb, unsigned owner)
+{
+	__atomic_store_n(&pb->owner, (uint16_t)owner, __ATOMIC_RELAXED);
+}
+
+static inline unsigned pb_content_bit(unsigned mt)
+{
+	return mt == 1 ? PB_HAS_MOVABLE :
+	       mt == 2 ? PB_HAS_RECLAIMABLE : PB_HAS_UNMOVABLE;
+}
+
+#endif

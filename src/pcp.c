@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-CPU pagesets (mainline): lists per cached order and migratetype in
+ * front of the zone, refilled `batch` pages at a time under one zone->lock
+ * hold and drained in batches when they grow past `high`.  `high` tunes
+ * itself between high_min and high_max as Linux 6.7+ does: it grows while a
+ * CPU keeps refilling or freeing in bulk and decays on pa_pcp_tick().
+ *
+ * pcp->lock is only ever taken with trylock on the alloc and free paths
+ * (seed 003): failure means another context holds it (a preempted thread of
+ * this CPU slot, a signal handler, a drain), and the caller then uses the
+ * zone directly.  Drains from pa_drain() and CPU hotplug wait for it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zone.h"
+
+#define NR_PCP_LISTS (PA_PCP_ORDERS * PA_MT_PCPTYPES)
+
+static unsigned pindex_to_order(const struct pa_zone *z, unsigned pindex)
+{
+	return pindex <= PA_COSTLY_ORDER ? pindex : z->pb_order;
+}
+
+int pcp_init(struct pa_zone *z)
+{
+	size_t sz = sizeof(struct per_cpu_pages) * z->ncpus;
+	int batch, hmin, hmax;
+
+	z->pcp = aligned_alloc(PA_CACHELINE, (sz + PA_CACHELINE - 1) &
+					     ~(size_t)(PA_CACHELINE - 1));
+	if (!z->pcp)
+		return -ENOMEM;
+	memset(z->pcp, 0, sz);
+	pcp_default_sizes(z, &batch, &hmin, &hmax);
+	if (z->cfg.pcp_batch)
+		batch = (int)z->cfg.pcp_batch;
+	if (z->cfg.pcp_high_min)
+		hmin = (int)z->cfg.pcp_high_min;
+	if (z->cfg.pcp_high_max)
+		hmax = (int)z->cfg.pcp_high_max;
+	if (hmax < hmin)
+		hmax = hmin;
+	z->cfg.pcp_batch = (unsigned)batch;
+	z->cfg.pcp_high_min = (unsigned)hmin;
+	z->cfg.pcp_high_max = (unsigned)hmax;
+	for (unsigned c = 0; c < z->ncpus; c++) {
+		struct per_cpu_pages *pcp = &z->pcp[c];
+
+		pa_lock_init(&pcp->lock, z->cfg.flags & PA_CFG_LOCK_TIMING);
+		pcp->batch = batch;
+		pcp->high_min = hmin;
+		pcp->high_max = hmax;
+		pcp->high = hmin;
+		pcp->remote_head = PA_NIL;
+		for (unsigned i = 0; i < PA_PCP_ORDERS; i++)
+			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
+				pfn_list_init(&pcp->lists[i][m]);
+	}
+	return 0;
+}
+
+void pcp_destroy(struct pa_zone *z)
+{
+	free(z->pcp);
+	z->pcp = NULL;
+}
+
+static inline int clampi(int v, int lo, int hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static inline bool zone_below_high(const struct pa_zone *z)
+{
+	return STAT_LOAD(z->free_pages) < z->wmark_high;
+}
+
+/* How many to take from the zone: a batch, scaled up while this CPU keeps
+ * allocating without freeing, and `high` grows so the pages can stay. */
+static int nr_pcp_alloc(struct per_cpu_pages *pcp, const struct pa_zone *z,
+			unsigned order)
+{
+	int high = pcp->high = clampi(pcp->high, pcp->high_min, pcp->high_max);
+	int base = pcp->batch, batch;
+
+	if (high < base)
+		return 1;
+	batch = order ? base : base << pcp->alloc_factor;
+	if (pcp->high_min != pcp->high_max && !zone_below_high(z))
+		high = pcp->high = (high + batch < pcp->high_max) ?
+					   high + batch : pcp->high_max;
+	if (!order) {
+		int max_nr = high - pcp->count - base;
+
+		if (max_nr < base)
+			max_nr = base;
+		if (batch <= max_nr && pcp->alloc_factor < PA_PCP_BATCH_SCALE_MAX)
+			pcp->alloc_factor++;
+		if (batch > max_nr)
+			batch = max_nr;
+	}
+	if (batch > 1) {
+		batch >>= order;
+		if (batch < 2)
+			batch = 2;
+	}
+	return batch;
+}
+
+/* The count above which a free drains; adjusts `high` for bulk frees. */
+static int nr_pcp_high(struct per_cpu_pages *pcp, const struct pa_zone *z,
+		       bool free_high)
+{
+	int high = pcp->high = clampi(pcp->high, pcp->high_min, pcp->high_max);
+	int batch = pcp->batch;
+
+	if (!high)
+		return 0;
+	if (free_high) {
+		int h = high - (batch << PA_PCP_BATCH_SCALE_MAX);
+
+		pcp->high = h > pcp->high_min ? h : pcp->high_min;
+		return 0;
+	}
+	if (pcp->high_min == pcp->high_max)
+		return high;
+	if (zone_below_high(z)) {
+		int fc = pcp->free_count > batch ? pcp->free_count : batch;
+		int h = high - fc;
+
+		pcp->high = h > pcp->high_min ? h : pcp->high_min;
+		high = pcp->count > pcp->high_min ? pcp->count : pcp->high_min;
+	} else if (pcp->count >= high) {
+		int need = pcp->free_count + batch;
+
+		if (pcp->high < need)
+			pcp->high = clampi(need, pcp->high_min, pcp->high_max);
+	}
+	return high;
+}
+
+static int nr_pcp_free(const struct per_cpu_pages *pcp, int high,
+		       bool free_high)
+{
+	int batch = pcp->batch;
+
+	if (free_high) {
+		int m = batch << PA_PCP_BATCH_SCALE_MAX;
+
+		return pcp->count < m ? pcp->count : m;
+	}
+	if (high < batch)
+		return 1;
+	/* Free as many as were freed in a row, leaving at least a batch. */
+	return clampi(pcp->free_count, batch, high - batch > batch ? high - batch : batch);
+}
+
+/*
+ * Return `count` pages from the pageset to the zone under one zone->lock
+ * hold, taking the oldest entry of each list round-robin, starting after
+ * `start` so the list just freed to is drained first.  Called with
+ * pcp->lock held; returns false if `trylock` was asked and zone->lock busy.
+ */
+static bool free_pcppages_bulk(struct pa_zone *z, unsigned cpu,
+			       struct per_cpu_pages *pcp, int count,
+			       unsigned start, bool trylock)
+{
+	if (count > pcp->count)
+		count = pcp->count;
+	if (count <= 0)
+		return true;
+	if (trylock) {
+		if (!zone_trylock(z))
+			return false;
+	} else {
+		zone_lock(z);
+	}
+	unsigned li = start;
+	uint64_t moved = 0;
+
+	while (count > 0) {
+		struct pfn_list *l;
+
+		do {
+			li = (li + 1) % NR_PCP_LISTS;
+			l = &pcp->lists[li / PA_MT_PCPTYPES][li % PA_MT_PCPTYPES];
+		} while (pfn_list_empty(l));
+		unsigned order = pindex_to_order(z, li / PA_MT_PCPTYPES);
+
+		do {
+			uint32_t pfn = pfn_list_last(z->pages, l);
+
+			pfn_list_del(z->pages, l, pfn);
+			set_page_state(&z->pages[pfn], 0);
+			count -= 1 << order;
+			pcp->count -= 1 << order;
+			moved += 1ull << order;
+			if (TRACING(z))
+				trace_pcpu_drain(z, cpu, pfn, order,
+						 pb_mt(pfn_pb(z, pfn)));
+			free_one_page(z, pfn, order);
+		} while (count > 0 && !pfn_list_empty(l));
+	}
+	STAT_ADD(z->pages_drain, moved);
+	zone_count_moved(z, moved);
+	zone_unlock(z);
+	STAT_ADD(pcp->st.drains, 1);
+	return true;
+}
+
+int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
+	      unsigned gfp, uint32_t *out)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+
+	if (!pa_lock_try(&pcp->lock)) {
+		STAT_INC_SHARED(pcp->st.fallback_alloc, 1);
+		return -EAGAIN;
+	}
+	if (pcp->flags & PCPF_DEAD) {
+		pa_lock_release(&pcp->lock);
+		return -EAGAIN;
+	}
+	pcp->free_count >>= 1;
+	struct pfn_list *l = &pcp->lists[order_to_pindex(z, order)][mt];
+
+	if (pfn_list_empty(l)) {
+		int batch = nr_pcp_alloc(pcp, z, order);
+		int got;
+
+		STAT_ADD(pcp->st.alloc_miss, 1);
+		if (gfp & PA_GFP_NOLOCK) {
+			if (!zone_trylock(z)) {
+				pa_lock_release(&pcp->lock);
+				return -EBUSY;
+			}
+		} else {
+			zone_lock(z);
+		}
+		got = rmqueue_bulk(z, cpu, order, batch, l, mt, gfp);
+		zone_unlock(z);
+		STAT_ADD(pcp->st.refills, 1);
+		pcp->count += got << order;
+		if (!got) {
+			pa_lock_release(&pcp->lock);
+			*out = PA_NIL;
+			return 0;
+		}
+	} else {
+		STAT_ADD(pcp->st.alloc_hit, 1);
+	}
+	uint32_t pfn = pfn_list_first(l);
+	struct pa_page *p = &z->pages[pfn];
+
+	pfn_list_del(z->pages, l, pfn);
+	pcp->count -= 1 << order;
+	p->mt = (uint8_t)mt;
+	set_page_state(p, PG_STATE(PG_ALLOC, order));
+	STAT_ADD(pcp->st.alloc_calls, 1);
+	STAT_ADD(pcp->st.pgalloc, 1ull << order);
+	pa_lock_release(&pcp->lock);
+	*out = pfn;
+	return 0;
+}
+
+int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
+	     unsigned gfp)
+{
+	unsigned mt = pb_mt(pfn_pb(z, pfn));
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+
+	if (mt == PA_MT_ISOLATE)
+		return -EAGAIN;
+	if (mt >= PA_MT_PCPTYPES)
+		mt = PA_MT_MOVABLE; /* highatomic pages are cached as movable */
+	if (!pa_lock_try(&pcp->lock)) {
+		STAT_INC_SHARED(pcp->st.fallback_free, 1);
+		return -EAGAIN;
+	}
+	if (pcp->flags & PCPF_DEAD) {
+		pa_lock_release(&pcp->lock);
+		return -EAGAIN;
+	}
+	unsigned pindex = order_to_pindex(z, order);
+	struct pa_page *p = &z->pages[pfn];
+
+	pcp->alloc_factor >>= 1;
+	p->mt = (uint8_t)mt;
+	set_page_state(p, PG_STATE(PG_PCP, order));
+	pfn_list_add(z->pages, &pcp->lists[pindex][mt], pfn);
+	pcp->count += 1 << order;
+	STAT_ADD(pcp->st.free_calls, 1);
+	STAT_ADD(pcp->st.pgfree, 1ull << order);
+
+	/* Bulk frees of small high orders (not THP) fragment the zone if
+	 * they sit on the lists: drain them harder. */
+	bool free_high = false;
+
+	if (order && order <= PA_COSTLY_ORDER) {
+		free_high = pcp->free_count >= pcp->batch &&
+			    (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER);
+		pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
+	} else {
+		pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
+	}
+	if (pcp->free_count < (pcp->batch << PA_PCP_BATCH_SCALE_MAX))
+		pcp->free_count += 1 << order;
+	int high = nr_pcp_high(pcp, z, free_high);
+
+	if (pcp->count >= high)
+		free_pcppages_bulk(z, cpu, pcp, nr_pcp_free(pcp, high, free_high),
+				   pindex * PA_MT_PCPTYPES + mt + NR_PCP_LISTS - 1,
+				   gfp & PA_GFP_NOLOCK);
+	pa_lock_release(&pcp->lock);
+	return 0;
+}
+
+void pcp_drain_cpu(struct pa_zone *z, unsigned cpu)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+
+	/* In batches, cycling both locks, so a big pageset does not hold
+	 * zone->lock for long. */
+	for (;;) {
+		pa_lock_acquire(&pcp->lock);
+		int n = pcp->count;
+
+		if (n > pcp->batch << PA_PCP_BATCH_SCALE_MAX)
+			n = pcp->batch << PA_PCP_BATCH_SCALE_MAX;
+		if (n > 0)
+			free_pcppages_bulk(z, cpu, pcp, n, NR_PCP_LISTS - 1, false);
+		bool more = pcp->count > 0;
+
+		pa_lock_release(&pcp->lock);
+		if (!more)
+			break;
+	}
+}
+
+void pcp_tick(struct pa_zone *z)
+{
+	for (unsigned c = 0; c < z->ncpus; c++) {
+		struct per_cpu_pages *pcp = &z->pcp[c];
+
+		pa_lock_acquire(&pcp->lock);
+		if (pcp->high > pcp->high_min) {
+			int a = pcp->count - (pcp->batch << PA_PCP_BATCH_SCALE_MAX);
+			int b = pcp->high - (pcp->high >> 3);
+			int h = a > b ? a : b;
+
+			pcp->high = h > pcp->high_min ? h : pcp->high_min;
+		}
+		if (pcp->count > pcp->high)
+			free_pcppages_bulk(z, c, pcp, pcp->count - pcp->high,
+					   NR_PCP_LISTS - 1, false);
+		pa_lock_release(&pcp->lock);
+	}
+}
+
+int pcp_cpu_offline(struct pa_zone *z, unsigned cpu)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+
+	pa_lock_acquire(&pcp->lock);
+	__atomic_store_n(&pcp->flags, pcp->flags | PCPF_DEAD, __ATOMIC_RELAXED);
+	if (pcp->count)
+		free_pcppages_bulk(z, cpu, pcp, pcp->count, NR_PCP_LISTS - 1,
+				   false);
+	pcp->high = pcp->high_min;
+	pcp->free_count = pcp->alloc_factor = 0;
+	pa_lock_release(&pcp->lock);
+	return 0;
+}
+
+int pcp_cpu_online(struct pa_zone *z, unsigned cpu)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+
+	pa_lock_acquire(&pcp->lock);
+	__atomic_store_n(&pcp->flags, pcp->flags & ~PCPF_DEAD, __ATOMIC_RELAXED);
+	pa_lock_release(&pcp->lock);
+	return 0;
+}

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Zone lifetime: resolve and validate the configuration, map the metadata
+ * (lazily, MAP_NORESERVE, so a 1 TiB metadata-only zone costs only what it
+ * touches), map the memory for backed zones, and hand every page to the
+ * free lists as the kernel does at boot: largest aligned blocks, all
+ * pageblocks Movable.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "zone.h"
+
+static const char *const mt_names[PA_MT_TYPES] = {
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
+};
+static const char *const policy_names[PA_POLICY_NR] = {
+	"mainline", "pcpbuddy", "spb",
+};
+
+const char *pa_migratetype_name(unsigned mt)
+{
+	return mt < PA_MT_TYPES ? mt_names[mt] : "?";
+}
+
+const char *pa_policy_name(enum pa_policy policy)
+{
+	return (unsigned)policy < PA_POLICY_NR ? policy_names[policy] : NULL;
+}
+
+int pa_policy_parse(const char *name, enum pa_policy *out)
+{
+	for (unsigned i = 0; name && i < PA_POLICY_NR; i++) {
+		if (!strcmp(name, policy_names[i])) {
+			*out = (enum pa_policy)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+struct pa_config pa_config_default(void)
+{
+	return (struct pa_config){
+		.backing = PA_BACKING_NONE,
+		.policy = PA_POLICY_MAINLINE,
+		.page_shift = 12,
+		.pageblock_order = 9,
+		.max_order = 10,
+		.superpageblock_order = 18,
+		.name = "Normal",
+	};
+}
+
+static int bad(char *msg, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int bad(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg && len) {
+		va_start(ap, fmt);
+		vsnprintf(msg, len, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+#define PA_CFG_KNOWN (PA_CFG_NO_WATERMARKS | PA_CFG_NO_PCP | \
+		      PA_CFG_LOCK_TIMING | PA_CFG_STRICT)
+
+/* Fill in defaults and validate; *out gets the resolved config. */
+static int resolve(const struct pa_config *in, struct pa_config *out,
+		   char *msg, size_t len)
+{
+	if (msg && len)
+		msg[0] = 0;
+	if (!in)
+		return bad(msg, len, "config is NULL");
+	*out = *in;
+	if (!out->page_shift)
+		out->page_shift = 12;
+	if (!out->max_order)
+		out->max_order = 10;
+	if (!out->pageblock_order)
+		out->pageblock_order = out->max_order < 9 ? out->max_order : 9;
+	if (!out->superpageblock_order)
+		out->superpageblock_order = 18 > out->pageblock_order ?
+						    18 : out->pageblock_order;
+	if (!out->ncpus) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		out->ncpus = n > 0 ? (unsigned)n : 1;
+		if (out->ncpus > PA_MAX_CPUS)
+			out->ncpus = PA_MAX_CPUS;
+	}
+	if (!out->name || !out->name[0])
+		out->name = "Normal";
+
+	if (out->page_shift < 12 || out->page_shift > 21)
+		return bad(msg, len, "page_shift %u out of range 12..21",
+			   out->page_shift);
+	if (out->max_order > 20)
+		return bad(msg, len, "max_order %u above 20", out->max_order);
+	if (out->pageblock_order < 1 || out->pageblock_order > out->max_order)
+		return bad(msg, len,
+			   "pageblock_order %u must be 1..max_order (%u)",
+			   out->pageblock_order, out->max_order);
+	if (out->superpageblock_order < out->pageblock_order ||
+	    out->superpageblock_order > 40)
+		return bad(msg, len,
+			   "superpageblock_order %u must be pageblock_order (%u)..40",
+			   out->superpageblock_order, out->pageblock_order);
+	if (out->ncpus > PA_MAX_CPUS)
+		return bad(msg, len, "ncpus %u above %u", out->ncpus,
+			   PA_MAX_CPUS);
+	if ((unsigned)out->backing > PA_BACKING_ANON)
+		return bad(msg, len, "unknown backing %d", (int)out->backing);
+	if ((unsigned)out->policy >= PA_POLICY_NR)
+		return bad(msg, len, "unknown policy %d", (int)out->policy);
+	if (out->policy != PA_POLICY_MAINLINE)
+		return bad(msg, len, "policy %s is not implemented yet",
+			   pa_policy_name(out->policy));
+	if (out->flags & ~PA_CFG_KNOWN)
+		return bad(msg, len, "unknown flags 0x%x",
+			   out->flags & ~PA_CFG_KNOWN);
+	if (out->pcp_high_min && out->pcp_high_max &&
+	    out->pcp_high_min > out->pcp_high_max)
+		return bad(msg, len, "pcp_high_min %u above pcp_high_max %u",
+			   out->pcp_high_min, out->pcp_high_max);
+	if (out->pcp_high_max > INT32_MAX / 4 || out->pcp_high_min > INT32_MAX / 4 ||
+	    out->pcp_batch > INT32_MAX / 256)
+		return bad(msg, len, "per-CPU batch/high values too large");
+
+	uint64_t block = 1ull << (out->page_shift + out->pageblock_order);
+
+	if (out->bytes < block)
+		return bad(msg, len,
+			   "bytes %llu do not hold one pageblock (%llu bytes)",
+			   (unsigned long long)out->bytes,
+			   (unsigned long long)block);
+	uint64_t pages = (out->bytes / block) << out->pageblock_order;
+
+	if (pages >= PA_NIL)
+		return bad(msg, len,
+			   "%llu pages exceed the 2^32-1 pages a zone can address",
+			   (unsigned long long)pages);
+	if (out->backing == PA_BACKING_ANON &&
+	    (out->bytes >> 40) >= 64)
+		return bad(msg, len, "backed zone of %llu bytes is too large",
+			   (unsigned long long)out->bytes);
+	return 0;
+}
+
+int pa_config_check(const struct pa_config *cfg, char *msg, size_t len)
+{
+	struct pa_config out;
+
+	return resolve(cfg, &out, msg, len);
+}
+
+static void *map_anon(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void init_free_lists(struct pa_zone *z)
+{
+	for (unsigned o = 0; o <= z->max_order; o++)
+		for (unsigned m = 0; m < PA_MT_TYPES; m++)
+			pfn_list_init(&z->area[o].list[m]);
+	for (uint64_t b = 0; b < z->nr_pageblocks; b++)
+		pb_set_mt(&z->pb[b], PA_MT_MOVABLE);
+	for (uint64_t pfn = 0; pfn < z->nr_pages;) {
+		unsigned o = z->max_order;
+
+		while ((pfn & ((1ull << o) - 1)) || pfn + (1ull << o) > z->nr_pages)
+			o--;
+		buddy_add_free(z, (uint32_t)pfn, o, PA_MT_MOVABLE, true);
+		pfn += 1ull << o;
+	}
+}
+
+struct pa_zone *pa_zone_create(const struct pa_config *cfg)
+{
+	struct pa_config rc;
+	char msg[200];
+
+	if (resolve(cfg, &rc, msg, sizeof(msg))) {
+		if (cfg && cfg->error_fn)
+			cfg->error_fn(cfg->error_arg, -EINVAL, msg);
+		errno = EINVAL;
+		return NULL;
+	}
+	struct pa_zone *z = aligned_alloc(PA_CACHELINE,
+					  (sizeof(*z) + PA_CACHELINE - 1) &
+						  ~(size_t)(PA_CACHELINE - 1));
+
+	if (!z)
+		goto nomem;
+	memset(z, 0, sizeof(*z));
+	z->cfg = rc;
+	snprintf(z->name, sizeof(z->name), "%s", rc.name);
+	z->cfg.name = z->name;
+	z->page_shift = rc.page_shift;
+	z->pb_order = rc.pageblock_order;
+	z->max_order = rc.max_order;
+	z->spb_order = rc.superpageblock_order;
+	z->nr_pageblocks = (rc.bytes >> (rc.page_shift + rc.pageblock_order));
+	z->nr_pages = z->nr_pageblocks << z->pb_order;
+	z->nr_superpageblocks =
+		(z->nr_pages + (1ull << z->spb_order) - 1) >> z->spb_order;
+	z->ncpus = rc.ncpus;
+	z->policy = rc.policy;
+	z->use_pcp = !(rc.flags & PA_CFG_NO_PCP);
+	z->t0_clock = pa_clock();
+	z->t0_ns = pa_now_ns();
+	z->llist_head = PA_NIL;
+	pa_lock_init(&z->lock, true);
+	pa_lock_init(&z->movable_lock, false);
+
+	z->pages_map_bytes = z->nr_pages * sizeof(struct pa_page);
+	z->pb_map_bytes = z->nr_pageblocks * sizeof(struct pageblock_data);
+	z->pages = map_anon(z->pages_map_bytes);
+	z->pb = map_anon(z->pb_map_bytes);
+	if (!z->pages || !z->pb)
+		goto nomem_zone;
+	if (rc.backing == PA_BACKING_ANON) {
+		/* Align the region to the largest block so every block is
+		 * naturally aligned in the address space too (THP-friendly). */
+		size_t bytes = (size_t)z->nr_pages << z->page_shift;
+		size_t align = (size_t)1 << (z->max_order + z->page_shift);
+
+		z->mem_map_bytes = bytes + align;
+		z->mem_map = map_anon(z->mem_map_bytes);
+		if (!z->mem_map)
+			goto nomem_zone;
+		z->mem = (char *)(((uintptr_t)z->mem_map + align - 1) &
+				  ~(uintptr_t)(align - 1));
+	}
+	zone_init_watermarks(z);
+	if (z->use_pcp && pcp_init(z))
+		goto nomem_zone;
+	init_free_lists(z);
+	return z;
+
+nomem_zone:
+	pa_zone_destroy(z);
+nomem:
+	if (cfg->error_fn)
+		cfg->error_fn(cfg->error_arg, -ENOMEM,
+			      "pa_zone_create: cannot map metadata or memory");
+	errno = ENOMEM;
+	return NULL;
+}
+
+void pa_zone_destroy(struct pa_zone *z)
+{
+	if (!z)
+		return;
+	if (z->pages)
+		munmap(z->pages, z->pages_map_bytes);
+	if (z->pb)
+		munmap(z->pb, z->pb_map_bytes);
+	if (z->mem_map)
+		munmap(z->mem_map, z->mem_map_bytes);
+	pcp_destroy(z);
+	free(z);
+}
+
+void pa_zone_config(const struct pa_zone *z, struct pa_config *out)
+{
+	*out = z->cfg;
+}
+
+uint64_t pa_managed_pages(const struct pa_zone *z)
+{
+	return z->nr_pages;
+}

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The zone: geometry, page and pageblock metadata, free areas under
+ * zone->lock, per-CPU pagesets, and the prototypes the allocator's files
+ * share.  Internal: the public view is include/pagealloc.h.
+ *
+ * Lock order: pcp->lock -> zone->lock.  Never take a pcp->lock while
+ * holding zone->lock.
+ */
+#ifndef PA_ZONE_H
+#define PA_ZONE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pagealloc.h"
+#include "lock.h"
+#include "page.h"
+#include "pageblock.h"
+#include "pfnlist.h"
+
+#define PA_ORDERS_MAX 21          /* max_order is at most 20 */
+#define PA_COSTLY_ORDER 3         /* orders cached per CPU: 0..3 and pageblock */
+#define PA_PCP_ORDERS (PA_COSTLY_ORDER + 2)
+#define PA_PCP_BATCH_SCALE_MAX 5  /* refill/drain batches grow up to batch<<5 */
+#define PA_CACHELINE 64
+
+struct free_area {
+	struct pfn_list list[PA_MT_TYPES];
+	uint64_t nr_free[PA_MT_TYPES]; /* blocks, not pages */
+};
+
+/* Per-CPU pageset flags */
+#define PCPF_DEAD 0x1u               /* CPU offline: no caching, frees to zone */
+#define PCPF_PREV_FREE_HIGH_ORDER 0x2u
+
+/* Statistics a pageset keeps for itself (written under its lock). */
+struct pcp_counters {
+	uint64_t alloc_hit, alloc_miss, refills, drains;
+	uint64_t fallback_alloc, fallback_free; /* atomic: lock not held */
+	uint64_t pgalloc, pgfree, alloc_calls, free_calls;
+	uint64_t nolock_alloc_failed, nolock_deferred;
+};
+
+struct pcp_owned;
+
+struct per_cpu_pages {
+	struct pa_lock lock;
+	unsigned flags;                /* PCPF_*; read racily by remote freers */
+	int count;                     /* pages on the lists */
+	int high, high_min, high_max;
+	int batch;
+	int free_count;                /* consecutive pages freed, for tuning */
+	int alloc_factor;              /* refill batch scale (<< alloc_factor) */
+	struct pfn_list lists[PA_PCP_ORDERS][PA_MT_PCPTYPES];
+	struct pcp_counters st;
+	/* pcpbuddy: remote frees pushed lock-free by other CPUs (pfn stack) */
+	uint32_t remote_head;          /* atomic */
+	uint64_t remote_pages;         /* atomic: pages sitting on remote_head */
+	struct pcp_owned *owned;       /* pcpbuddy bookkeeping, NULL otherwise */
+} __attribute__((aligned(PA_CACHELINE)));
+
+struct movable_slot {
+	const struct pa_movable_ops *ops;
+	void *owner;
+};
+
+struct pa_zone {
+	/* geometry, fixed after creation */
+	struct pa_config cfg;          /* defaults resolved */
+	char name[16];
+	unsigned page_shift;
+	unsigned pb_order, max_order, spb_order;
+	uint64_t nr_pages;
+	uint64_t nr_pageblocks;
+	uint64_t nr_superpageblocks;   /* rounded up: the last may be partial */
+	unsigned ncpus;
+	enum pa_policy policy;
+	bool use_pcp;
+	struct pa_page *pages;
+	struct pageblock_data *pb;
+	size_t pages_map_bytes, pb_map_bytes;
+	char *mem;                     /* PA_BACKING_ANON memory, else NULL */
+	size_t mem_map_bytes;
+	char *mem_map;                 /* the raw mapping (for munmap) */
+	uint64_t t0_clock, t0_ns;      /* for tick -> ns conversion */
+
+	/* watermarks (pages) */
+	uint64_t wmark_min, wmark_low, wmark_high;
+	uint64_t highatomic_max;       /* pages */
+
+	/* ---- protected by zone->lock ---- */
+	struct pa_lock lock __attribute__((aligned(PA_CACHELINE)));
+	struct free_area area[PA_ORDERS_MAX];
+	uint64_t free_pages;           /* atomic store, read racily */
+	uint64_t nr_reserved_highatomic;
+	uint64_t pages_refill, pages_drain, pages_direct_alloc, pages_direct_free;
+	uint64_t max_pages_per_hold, pages_this_hold;
+	uint64_t direct_alloc_calls, direct_free_calls;
+	uint64_t extfrag_fallbacks, extfrag_fragmenting, blocks_claimed;
+	uint64_t pgmigrate_success, pgmigrate_fail;
+	uint64_t pcpb_blocks_claimed, pcpb_blocks_disowned, pcpb_phase[4],
+		pcpb_phase0_pages, pcpb_phase0_scanned;
+
+	/* ---- lock-free deferred frees (nolock API) ---- */
+	uint32_t llist_head __attribute__((aligned(PA_CACHELINE)));
+	uint64_t llist_pages;          /* atomic */
+
+	/* ---- shared atomics, rarely written ---- */
+	uint64_t alloc_failed;         /* atomic */
+	uint64_t bad_frees;            /* atomic */
+	uint64_t pcpb_merges, pcpb_remote_pushed, pcpb_remote_absorbed; /* atomic */
+
+	/* movable operations table, its own lock */
+	struct pa_lock movable_lock;
+	struct movable_slot movable[PA_MAX_MOVABLE_OPS + 1];
+
+	struct per_cpu_pages *pcp;     /* ncpus entries */
+};
+
+/* ---- error.c ---- */
+void pa_err(const struct pa_zone *z, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- trace.c: ftrace-format events ---- */
+void trace_page_alloc(struct pa_zone *z, unsigned cpu, uint64_t pfn,
+		      unsigned order, unsigned mt, unsigned gfp);
+void trace_page_free(struct pa_zone *z, unsigned cpu, uint64_t pfn,
+		     unsigned order);
+void trace_zone_locked(struct pa_zone *z, unsigned cpu, uint64_t pfn,
+		       unsigned order, unsigned mt, bool refill);
+void trace_pcpu_drain(struct pa_zone *z, unsigned cpu, uint64_t pfn,
+		      unsigned order, unsigned mt);
+void trace_extfrag(struct pa_zone *z, unsigned cpu, uint64_t pfn,
+		   unsigned order, unsigned fallback_order, unsigned alloc_mt,
+		   unsigned fallback_mt, bool claimed);
+#define TRACING(z) ((z)->cfg.event_fn != NULL)
+
+/* ---- watermark.c ---- */
+void zone_init_watermarks(struct pa_zone *z);
+bool zone_watermark_ok(const struct pa_zone *z, unsigned order, unsigned gfp);
+void pcp_default_sizes(const struct pa_zone *z, int *batch, int *high_min,
+		       int *high_max);
+
+/* ---- buddy.c: all under zone->lock ---- */
+void zone_lock(struct pa_zone *z);
+bool zone_trylock(struct pa_zone *z);
+void zone_unlock(struct pa_zone *z);
+void buddy_add_free(struct pa_zone *z, uint32_t pfn, unsigned order,
+		    unsigned mt, bool tail);
+void buddy_del_free(struct pa_zone *z, uint32_t pfn, unsigned order,
+		    unsigned mt);
+void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order);
+uint32_t rmqueue_smallest(struct pa_zone *z, unsigned order, unsigned mt,
+			  unsigned cpu);
+uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
+		 unsigned mt, unsigned gfp);
+int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
+		 struct pfn_list *list, unsigned mt, unsigned gfp);
+void zone_count_moved(struct pa_zone *z, uint64_t pages);
+void zone_drain_llist(struct pa_zone *z);
+
+/* ---- highatomic.c ---- */
+void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
+				  unsigned order);
+bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt);
+
+/* ---- pcp.c ---- */
+int pcp_init(struct pa_zone *z);
+void pcp_destroy(struct pa_zone *z);
+static inline bool pcp_allowed_order(const struct pa_zone *z, unsigned order)
+{
+	return order <= PA_COSTLY_ORDER || order == z->pb_order;
+}
+static inline unsigned order_to_pindex(const struct pa_zone *z, unsigned order)
+{
+	return order <= PA_COSTLY_ORDER ? order : (z->pb_order > PA_COSTLY_ORDER ? PA_COSTLY_ORDER + 1 : z->pb_order);
+}
+/* 0 ok; -EAGAIN pcp busy or dead (caller uses the zone); PA_NIL in *pfn
+ * when the pageset and the zone are out of memory. */
+int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
+	      unsigned gfp, uint32_t *pfn);
+/* 0 cached; -EAGAIN pcp busy/dead (caller frees to the zone). */
+int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
+	     unsigned gfp);
+void pcp_drain_cpu(struct pa_zone *z, unsigned cpu);
+void pcp_tick(struct pa_zone *z);
+int pcp_cpu_offline(struct pa_zone *z, unsigned cpu);
+int pcp_cpu_online(struct pa_zone *z, unsigned cpu);
+
+/* ---- alloc.c ---- */
+int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn,
+		     unsigned order, unsigned gfp);
+
+/* ---- cpu.c ---- */
+unsigned cpu_current(const struct pa_zone *z);
+
+/* ---- helpers ---- */
+static inline uint64_t pfn_to_pb(const struct pa_zone *z, uint64_t pfn)
+{
+	return pfn >> z->pb_order;
+}
+static inline struct pageblock_data *pfn_pb(const struct pa_zone *z,
+					     uint64_t pfn)
+{
+	return &z->pb[pfn >> z->pb_order];
+}
+static inline uint64_t pb_nr_pages(const struct pa_zone *z)
+{
+	return 1ull << z->pb_order;
+}
+static inline unsigned gfp_migratetype(unsigned gfp)
+{
+	if (gfp & PA_GFP_MOVABLE)
+		return PA_MT_MOVABLE;
+	if (gfp & PA_GFP_RECLAIMABLE)
+		return PA_MT_RECLAIMABLE;
+	return PA_MT_UNMOVABLE;
+}
+static inline bool mt_mergeable(unsigned mt)
+{
+	return mt < PA_MT_PCPTYPES;
+}
+
+#endif
