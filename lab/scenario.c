@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `pagealloc run`: the table of built-in scenarios, the helpers their
+ * generators use, and the command.
+ */
+#include "scenario.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "report.h"
+#include "size.h"
+
+#define GiB (1ull << 30)
+
+static const struct scenario table[] = {
+	{ "jemalloc-purge",
+	  "threads fault 64 KiB-1 MiB extents in on half the CPUs; a purge "
+	  "thread frees them from the others (remote frees)",
+	  4 * GiB, 4, scen_jemalloc_purge },
+	{ "exit-avalanche",
+	  "processes fault in 60% of memory (8% as THPs) and exit together, "
+	  "frees interleaved from every CPU",
+	  4 * GiB, 4, scen_exit_avalanche },
+	{ "kernel-build",
+	  "make -jN: short-lived compilers, a growing page cache, slab "
+	  "objects that outlive them",
+	  4 * GiB, 4, scen_kernel_build },
+	{ "slab-churn",
+	  "dense reclaimable slab churn with sparse long-lived unmovable "
+	  "pages among it, then a shrinker (seed 001)",
+	  4 * GiB, 4, scen_slab_churn },
+	{ "hugepage-demand",
+	  "order-9 requests every 64 operations amid order-0 churn at 60% "
+	  "occupancy",
+	  4 * GiB, 4, scen_hugepage_demand },
+	{ "server",
+	  "long-running mixed server: large-folio page cache, anonymous "
+	  "memory, network buffers, slab, on a 256 GB machine",
+	  256 * GiB, 16, scen_server },
+};
+
+const struct scenario *scenario_table(unsigned *n)
+{
+	*n = sizeof(table) / sizeof(table[0]);
+	return table;
+}
+
+const struct scenario *scenario_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].name, name) == 0)
+			return &table[i];
+	return NULL;
+}
+
+uint64_t scen_rand(struct scen *sc)
+{
+	/* xorshift64*: small, fast, and the same on every machine */
+	sc->rng ^= sc->rng >> 12;
+	sc->rng ^= sc->rng << 25;
+	sc->rng ^= sc->rng >> 27;
+	return sc->rng * 0x2545f4914f6cdd1dull;
+}
+
+uint64_t scen_below(struct scen *sc, uint64_t n)
+{
+	return n ? scen_rand(sc) % n : 0;
+}
+
+uint64_t scen_alloc(struct scen *sc, unsigned cpu, unsigned order, int mt)
+{
+	uint64_t key = sc->next_key;
+
+	/* keys aligned like pfns of their order, so a key never collides
+	 * with a block's interior */
+	sc->next_key += 1ull << 10;
+	sim_alloc(sc->sim, cpu, key, order, mt);
+	return key;
+}
+
+void scen_free(struct scen *sc, unsigned cpu, uint64_t key, unsigned order)
+{
+	sim_free(sc->sim, cpu, key, order);
+}
+
+void scen_wait(struct scen *sc, uint64_t dt_ns)
+{
+	sc->t_ns += dt_ns;
+	sim_time(sc->sim, sc->t_ns);
+}
+
+uint64_t scen_count(const struct scen *sc, double n)
+{
+	double v = n * sc->p->scale;
+	return v < 1 ? 1 : (uint64_t)v;
+}
+
+void scenario_run(const struct scenario *sc, struct sim *s,
+		  const struct scenario_params *p)
+{
+	struct scen st = {
+		.sim = s,
+		.p = p,
+		.rng = p->seed * 0x9e3779b97f4a7c15ull + 0x1234567ull,
+		.next_key = 1ull << 10,
+		.t_ns = 0,
+		.pages = pa_managed_pages(s->pol[0].zone),
+	};
+
+	if (!st.rng)
+		st.rng = 1;
+	sim_time(s, 0);
+	sc->run(&st);
+	sim_finish(s);
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+"usage: pagealloc run SCENARIO [--policy LIST] [--mem SIZE] [--cpus N]\n"
+"                     [--seed S] [--scale F] [--html FILE] [--json FILE]\n"
+"       pagealloc run --list\n"
+"\n"
+"Run a built-in synthetic workload through each policy and compare them.\n"
+"Deterministic: the same arguments give the same figures.\n"
+"\n"
+"  --policy LIST  comma-separated policies or \"all\" (default)\n"
+"  --mem SIZE     machine size [the scenario's default]\n"
+"  --cpus N       CPUs [the scenario's default]\n"
+"  --seed S       random seed [1]\n"
+"  --scale F      request count multiplier [1]\n"
+"  --html FILE    write a self-contained HTML report\n"
+"  --json FILE    write the figures as JSON\n"
+"  --list         describe the scenarios\n");
+}
+
+static void list_scenarios(void)
+{
+	char b[32];
+
+	printf("%-16s %-9s %-5s %s\n", "scenario", "memory", "cpus", "what it models");
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		printf("%-16s %-9s %-5u %s\n", table[i].name,
+		       size_format(table[i].default_bytes, b, sizeof(b)),
+		       table[i].default_cpus, table[i].summary);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "scale", required_argument, NULL, 'S' },
+		{ "html", required_argument, NULL, 'H' },
+		{ "json", required_argument, NULL, 'J' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sim_config cfg = { 0 };
+	struct scenario_params sp = { .seed = 1, .scale = 1.0 };
+	const char *policies = "all", *html = NULL, *json = NULL;
+	const struct scenario *sc;
+	struct lab_report rep;
+	struct sim *s;
+	char err[300], *end;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:m:c:s:S:H:J:lh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': list_scenarios(); return 0;
+		case 'h': run_usage(stdout); return 0;
+		case 'H': html = optarg; break;
+		case 'J': json = optarg; break;
+		case 's':
+			sp.seed = strtoull(optarg, &end, 0);
+			if (*end || !*optarg) {
+				fprintf(stderr, "pagealloc run: --seed: not a number: \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			sp.scale = strtod(optarg, &end);
+			if (*end || !(sp.scale > 0) || sp.scale > 1000) {
+				fprintf(stderr, "pagealloc run: --scale: want a number in (0, 1000], got \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
+		case 'p': case 'm': case 'c':
+			if (sim_parse_option(c, optarg, &cfg, &policies, err,
+					     sizeof(err)) < 0) {
+				fprintf(stderr, "pagealloc run: %s\n", err);
+				return 2;
+			}
+			break;
+		default:
+			run_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "pagealloc run: give one scenario (see --list)\n");
+		return 2;
+	}
+	sc = scenario_find(argv[optind]);
+	if (!sc) {
+		fprintf(stderr, "pagealloc run: no scenario \"%s\" (see --list)\n",
+			argv[optind]);
+		return 2;
+	}
+	if (sim_parse_policies(policies, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pagealloc run: %s\n", err);
+		return 2;
+	}
+	if (!cfg.bytes)
+		cfg.bytes = sc->default_bytes;
+	if (!cfg.ncpus)
+		cfg.ncpus = sc->default_cpus;
+	sp.bytes = cfg.bytes;
+	sp.ncpus = cfg.ncpus;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		fprintf(stderr, "pagealloc run: out of memory\n");
+		return 1;
+	}
+	rc = sim_init(s, &cfg, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "pagealloc run: %s\n", err);
+		free(s);
+		return 2;
+	}
+	scenario_run(sc, s, &sp);
+	memset(&rep, 0, sizeof(rep));
+	rep.what = "run";
+	snprintf(rep.title, sizeof(rep.title), "%s (seed %llu, scale %g)",
+		 sc->name, (unsigned long long)sp.seed, sp.scale);
+	snprintf(rep.description, sizeof(rep.description), "%s", sc->summary);
+	rep.sim = s;
+	rc = report_emit(&rep, html, json);
+	if (!rc && sim_check(s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pagealloc run: internal check failed: %s\n", err);
+		rc = 1;
+	}
+	sim_destroy(s);
+	free(s);
+	return rc;
+}

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The synthetic workloads.  Each is a small model of who allocates what,
+ * on which CPU, for how long; sizes follow the machine (fractions of its
+ * pages) and the request count follows --scale, so the suite can run each
+ * on a small machine in milliseconds.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.h"
+
+/* A set of live blocks: random removal is a swap with the last. */
+struct objs {
+	uint64_t *key;
+	uint8_t *order;
+	uint16_t *cpu;
+	size_t n, cap;
+	uint64_t pages;
+};
+
+static void objs_push(struct objs *o, uint64_t key, unsigned order,
+		      unsigned cpu)
+{
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 1024;
+		uint64_t *k = realloc(o->key, cap * sizeof(*k));
+		uint8_t *r = k ? realloc(o->order, cap) : NULL;
+		uint16_t *c = r ? realloc(o->cpu, cap * sizeof(*c)) : NULL;
+
+		if (k)
+			o->key = k;
+		if (r)
+			o->order = r;
+		if (!c)
+			abort(); /* out of memory in a tiny bookkeeping array */
+		o->cpu = c;
+		o->cap = cap;
+	}
+	o->key[o->n] = key;
+	o->order[o->n] = (uint8_t)order;
+	o->cpu[o->n] = (uint16_t)cpu;
+	o->n++;
+	o->pages += 1ull << order;
+}
+
+/* Free element i on `cpu` (or its allocating CPU when cpu < 0). */
+static void objs_free(struct scen *sc, struct objs *o, size_t i, int cpu)
+{
+	scen_free(sc, cpu < 0 ? o->cpu[i] : (unsigned)cpu, o->key[i],
+		  o->order[i]);
+	o->pages -= 1ull << o->order[i];
+	o->n--;
+	o->key[i] = o->key[o->n];
+	o->order[i] = o->order[o->n];
+	o->cpu[i] = o->cpu[o->n];
+}
+
+static void objs_free_random(struct scen *sc, struct objs *o, int cpu)
+{
+	if (o->n)
+		objs_free(sc, o, scen_below(sc, o->n), cpu);
+}
+
+static void objs_release(struct objs *o)
+{
+	free(o->key);
+	free(o->order);
+	free(o->cpu);
+	memset(o, 0, sizeof(*o));
+}
+
+static unsigned cpu_any(struct scen *sc)
+{
+	return (unsigned)scen_below(sc, sc->p->ncpus);
+}
+
+/*
+ * jemalloc-purge: application threads fault extents of pages in on some
+ * CPUs; jemalloc's background purge (madvise DONTNEED) returns them from
+ * other CPUs, so nearly every free is remote.
+ */
+void scen_jemalloc_purge(struct scen *sc)
+{
+	unsigned nc = sc->p->ncpus, faulters = nc > 1 ? (nc + 1) / 2 : 1;
+	uint64_t rounds = scen_count(sc, 12000), target = sc->pages / 2;
+	struct objs extents[64];
+	size_t head = 0, tail = 0;
+
+	memset(extents, 0, sizeof(extents));
+	for (uint64_t r = 0; r < rounds; r++) {
+		struct objs *e = &extents[tail % 64];
+		unsigned cpu = (unsigned)scen_below(sc, faulters);
+		uint64_t n = 16 + scen_below(sc, 240);
+
+		if (tail - head == 64) { /* ring full: purge the oldest */
+			struct objs *old = &extents[head++ % 64];
+			unsigned pc = nc > 1 ? faulters + (unsigned)scen_below(sc, nc - faulters) : 0;
+			while (old->n)
+				objs_free(sc, old, old->n - 1, (int)pc);
+		}
+		for (uint64_t i = 0; i < n; i++) {
+			objs_push(e, scen_alloc(sc, cpu, 0, 1), 0, cpu);
+			scen_wait(sc, 500);
+		}
+		tail++;
+		/* purge the oldest extents from a purging CPU */
+		for (;;) {
+			uint64_t live = 0;
+			for (size_t k = head; k < tail; k++)
+				live += extents[k % 64].pages;
+			if (live <= target || head + 1 >= tail)
+				break;
+			struct objs *old = &extents[head++ % 64];
+			unsigned pc = nc > 1 ? faulters + (unsigned)scen_below(sc, nc - faulters) : 0;
+			while (old->n) {
+				objs_free(sc, old, old->n - 1, (int)pc);
+				scen_wait(sc, 200);
+			}
+		}
+		/* a little kernel-side churn alongside */
+		if (r % 8 == 0)
+			scen_free(sc, cpu, scen_alloc(sc, cpu, 0, 0), 0);
+	}
+	for (unsigned i = 0; i < 64; i++)
+		objs_release(&extents[i]);
+}
+
+/*
+ * exit-avalanche: many processes fault in memory (some of it as 2 MiB
+ * THPs, with page tables beside it), then exit at once; the frees arrive
+ * interleaved from every CPU.  A few long-lived kernel objects stay.
+ */
+void scen_exit_avalanche(struct scen *sc)
+{
+	unsigned nc = sc->p->ncpus, procs = nc * 4;
+	unsigned cycles = (unsigned)scen_count(sc, 4);
+	struct objs *pr = calloc(procs, sizeof(*pr));
+	struct objs kernel = { 0 };
+	uint64_t per_proc = sc->pages * 6 / 10 / procs;
+
+	if (!pr)
+		abort();
+	for (unsigned c = 0; c < cycles; c++) {
+		for (unsigned p = 0; p < procs; p++) {
+			unsigned cpu = p % nc;
+			while (pr[p].pages < per_proc) {
+				uint64_t x = scen_below(sc, 100);
+				unsigned order = x < 8 ? 9 : 0;
+				int mt = x < 95 ? 1 : 0;
+
+				objs_push(&pr[p], scen_alloc(sc, cpu, order, mt),
+					  order, cpu);
+				scen_wait(sc, order ? 20000 : 300);
+			}
+			for (int k = 0; k < 4; k++)
+				objs_push(&kernel, scen_alloc(sc, cpu, 0, k & 1 ? 2 : 0),
+					  0, cpu);
+		}
+		scen_wait(sc, 200000000);
+		/* the avalanche: every process exits, frees interleaved */
+		for (;;) {
+			bool any = false;
+			for (unsigned p = 0; p < procs; p++)
+				for (int k = 0; k < 32 && pr[p].n; k++) {
+					objs_free(sc, &pr[p], pr[p].n - 1, -1);
+					any = true;
+				}
+			scen_wait(sc, 1000);
+			if (!any)
+				break;
+		}
+		/* some kernel objects die with the processes */
+		for (size_t k = kernel.n / 2; k > 0; k--)
+			objs_free_random(sc, &kernel, (int)cpu_any(sc));
+		scen_wait(sc, 500000000);
+	}
+	for (unsigned p = 0; p < procs; p++)
+		objs_release(&pr[p]);
+	objs_release(&kernel);
+	free(pr);
+}
+
+/*
+ * kernel-build: `make -jN` - short-lived compilers (anonymous memory, page
+ * tables, a kernel stack), a growing page cache of sources and objects,
+ * and slab objects (dentries, inodes) that outlive the compilers.
+ */
+void scen_kernel_build(struct scen *sc)
+{
+	unsigned nc = sc->p->ncpus;
+	uint64_t jobs = scen_count(sc, 1200), cache_max = sc->pages * 4 / 10;
+	struct objs cache = { 0 }, slab = { 0 }, job = { 0 };
+
+	for (uint64_t j = 0; j < jobs; j++) {
+		unsigned cpu = (unsigned)(j % nc);
+		uint64_t anon = 64 + scen_below(sc, 1500);
+
+		job.n = 0;
+		job.pages = 0;
+		objs_push(&job, scen_alloc(sc, cpu, 2, 0), 2, cpu); /* stack */
+		for (uint64_t i = 0; i < anon; i++) {
+			if (i % 512 == 0)
+				objs_push(&job, scen_alloc(sc, cpu, 0, 0), 0, cpu);
+			objs_push(&job, scen_alloc(sc, cpu, 0, 1), 0, cpu);
+			if (i % 16 == 0) { /* reads sources, writes objects */
+				objs_push(&cache, scen_alloc(sc, cpu, 0, 1), 0, cpu);
+				if (scen_below(sc, 4) == 0)
+					objs_push(&slab, scen_alloc(sc, cpu, 0,
+						  scen_below(sc, 3) ? 2 : 0), 0, cpu);
+			}
+			scen_wait(sc, 2000);
+		}
+		while (cache.pages > cache_max) /* reclaim, from kswapd's CPU */
+			objs_free_random(sc, &cache, 0);
+		while (slab.pages > sc->pages / 20)
+			objs_free_random(sc, &slab, (int)cpu_any(sc));
+		while (job.n) /* exit */
+			objs_free(sc, &job, job.n - 1, -1);
+	}
+	objs_release(&cache);
+	objs_release(&slab);
+	objs_release(&job);
+}
+
+/*
+ * slab-churn (seed 001): dense reclaimable slab pages churning, with
+ * sparse long-lived unmovable allocations among them; at the end a
+ * shrinker frees most reclaimable memory.  How many pageblocks stay pinned
+ * by the few unmovable pages is the question.
+ */
+void scen_slab_churn(struct scen *sc)
+{
+	uint64_t target = sc->pages * 6 / 10, ops = scen_count(sc, 1500000);
+	struct objs recl = { 0 }, unmov = { 0 };
+
+	for (uint64_t i = 0; i < ops; i++) {
+		unsigned cpu = cpu_any(sc);
+
+		if (recl.pages < target || scen_below(sc, 2)) {
+			unsigned order = scen_below(sc, 8) == 0 ? 1 : 0;
+			objs_push(&recl, scen_alloc(sc, cpu, order, 2), order, cpu);
+		} else {
+			objs_free_random(sc, &recl, (int)cpu);
+		}
+		if (scen_below(sc, 64) == 0)
+			objs_push(&unmov, scen_alloc(sc, cpu, 0, 0), 0, cpu);
+		if (unmov.n && scen_below(sc, 256) == 0)
+			objs_free_random(sc, &unmov, (int)cpu);
+		scen_wait(sc, 1000);
+	}
+	/* the shrinker */
+	for (size_t k = recl.n * 9 / 10; k > 0; k--) {
+		objs_free_random(sc, &recl, (int)cpu_any(sc));
+		scen_wait(sc, 100);
+	}
+	objs_release(&recl);
+	objs_release(&unmov);
+}
+
+/*
+ * hugepage-demand: order-9 (THP) requests amid order-0 churn of movable
+ * and unmovable pages at 60% occupancy.
+ */
+void scen_hugepage_demand(struct scen *sc)
+{
+	uint64_t target = sc->pages * 6 / 10, ops = scen_count(sc, 1500000);
+	struct objs small = { 0 }, huge = { 0 };
+
+	for (uint64_t i = 0; i < ops; i++) {
+		unsigned cpu = cpu_any(sc);
+
+		if (small.pages + huge.pages < target || scen_below(sc, 2)) {
+			int mt = scen_below(sc, 5) == 0 ? 0 : 1;
+			objs_push(&small, scen_alloc(sc, cpu, 0, mt), 0, cpu);
+		} else {
+			objs_free_random(sc, &small, (int)cpu_any(sc));
+		}
+		if (i % 64 == 0) {
+			objs_push(&huge, scen_alloc(sc, cpu, 9, 1), 9, cpu);
+			while (huge.pages > sc->pages / 5)
+				objs_free_random(sc, &huge, -1);
+		}
+		scen_wait(sc, 1000);
+	}
+	objs_release(&small);
+	objs_release(&huge);
+}
+
+/*
+ * server: a long-running mixed server on a large machine: a page cache of
+ * large folios filling half of memory, per-request anonymous memory and
+ * network buffers on every CPU, slab growth, occasional THPs.
+ */
+void scen_server(struct scen *sc)
+{
+	uint64_t ops = scen_count(sc, 2000000);
+	struct objs cache = { 0 }, anon = { 0 }, net = { 0 }, slab = { 0 };
+	uint64_t cache_max = sc->pages / 2, anon_max = sc->pages / 5;
+
+	for (uint64_t i = 0; i < ops; i++) {
+		unsigned cpu = cpu_any(sc);
+		uint64_t x = scen_below(sc, 100);
+
+		if (x < 10) {
+			unsigned order = 4 + (unsigned)scen_below(sc, 6);
+			objs_push(&cache, scen_alloc(sc, cpu, order, 1), order, cpu);
+			while (cache.pages > cache_max)
+				objs_free_random(sc, &cache, 0);
+		} else if (x < 45) {
+			unsigned order = scen_below(sc, 200) == 0 ? 9 : 0;
+			objs_push(&anon, scen_alloc(sc, cpu, order, 1), order, cpu);
+			while (anon.pages > anon_max)
+				objs_free_random(sc, &anon, (int)cpu_any(sc));
+		} else if (x < 85) {
+			unsigned order = (unsigned)scen_below(sc, 4);
+			objs_push(&net, scen_alloc(sc, cpu, order, 0), order, cpu);
+			while (net.n > 4096)
+				objs_free_random(sc, &net, (int)cpu_any(sc));
+		} else {
+			objs_push(&slab, scen_alloc(sc, cpu, 0,
+				  scen_below(sc, 4) ? 2 : 0), 0, cpu);
+			while (slab.pages > sc->pages / 10)
+				objs_free_random(sc, &slab, (int)cpu_any(sc));
+		}
+		scen_wait(sc, 5000);
+	}
+	objs_release(&cache);
+	objs_release(&anon);
+	objs_release(&net);
+	objs_release(&slab);
+}
