@@ -58,7 +58,7 @@ static uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu,
 	if (pfn != PA_NIL) {
 		struct pa_page *p = &z->pages[pfn];
 
-		p->mt = (uint8_t)mt;
+		set_page_mt(p, mt);
 		set_page_state(p, PG_STATE(PG_ALLOC, order));
 		STAT_ADD(z->pages_direct_alloc, 1ull << order);
 		STAT_ADD(z->direct_alloc_calls, 1);
@@ -132,7 +132,7 @@ uint64_t pa_alloc_cpu(struct pa_zone *z, unsigned cpu, unsigned order,
 	if (pfn == PA_NIL) {
 		STAT_INC_SHARED(z->alloc_failed, 1);
 		if (r == -EBUSY)
-			STAT_INC_SHARED(z->pcp[cpu].st.nolock_alloc_failed, 1);
+			STAT_INC_SHARED(z->nolock_alloc_failed, 1);
 		else if (!(gfp & PA_GFP_NOWARN))
 			REPORT(z, gfp, -ENOMEM,
 			       "pa_alloc: order-%u %s allocation failed: %llu pages free, min watermark %llu",
@@ -228,7 +228,7 @@ int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
 		} while (!__atomic_compare_exchange_n(&z->llist_head, &head, pfn,
 						      1, __ATOMIC_RELEASE,
 						      __ATOMIC_RELAXED));
-		STAT_INC_SHARED(z->pcp[cpu].st.nolock_deferred, 1);
+		STAT_INC_SHARED(z->nolock_deferred, 1);
 		return 0;
 	}
 	if (!nolock(gfp))

@@ -263,7 +263,7 @@ static uint64_t count_movable_pages(const struct pa_zone *z, uint64_t start)
 			pfn++;
 			continue;
 		}
-		if ((st & (PG_ALLOC | PG_PCP)) && p->mt == PA_MT_MOVABLE)
+		if ((st & PG_ALLOC) && page_mt(p) == PA_MT_MOVABLE)
 			n += 1ull << (st >> 8);
 		pfn += 1ull << (st >> 8);
 	}
@@ -369,10 +369,7 @@ int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
 
 		if (pfn == PA_NIL)
 			break;
-		struct pa_page *p = &z->pages[pfn];
-
-		p->mt = (uint8_t)mt;
-		set_page_state(p, PG_STATE(PG_PCP, order));
+		set_page_state(&z->pages[pfn], PG_STATE(PG_PCP, order));
 		pfn_list_add_tail(z->pages, list, pfn);
 	}
 	uint64_t pages = (uint64_t)i << order;

@@ -213,9 +213,9 @@ static int walk_pfns(struct checker *c, uint64_t *alloc, uint64_t *buddy,
 		case PG_ALLOC:
 		case PG_ALLOC | PG_ISOLATED:
 			*alloc += n;
-			if (p->mt >= PA_MT_PCPTYPES)
+			if (page_mt(p) >= PA_MT_PCPTYPES)
 				return fail(c, "allocated pfn %llu has migratetype %u",
-					    (unsigned long long)pfn, p->mt);
+					    (unsigned long long)pfn, page_mt(p));
 			break;
 		case PG_LLIST:
 			*llist += n;

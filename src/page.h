@@ -61,6 +61,18 @@ static inline unsigned page_order(const struct pa_page *p)
 	return page_state(p) >> 8;
 }
 
+/* The allocation's migratetype: written when a block is handed out, read
+ * racily by the block-claim heuristic (as the kernel reads page flags). */
+static inline unsigned page_mt(const struct pa_page *p)
+{
+	return __atomic_load_n(&p->mt, __ATOMIC_RELAXED);
+}
+
+static inline void set_page_mt(struct pa_page *p, unsigned mt)
+{
+	__atomic_store_n(&p->mt, (uint8_t)mt, __ATOMIC_RELAXED);
+}
+
 /* Claim a page whose state is exactly `from` by moving it to `to`. */
 static inline int page_state_cas(struct pa_page *p, uint16_t from, uint16_t to)
 {

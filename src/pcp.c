@@ -257,7 +257,7 @@ int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 
 	pfn_list_del(z->pages, l, pfn);
 	pcp->count -= 1 << order;
-	p->mt = (uint8_t)mt;
+	set_page_mt(p, mt);
 	set_page_state(p, PG_STATE(PG_ALLOC, order));
 	STAT_ADD(pcp->st.alloc_calls, 1);
 	STAT_ADD(pcp->st.pgalloc, 1ull << order);
@@ -288,7 +288,6 @@ int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
 	struct pa_page *p = &z->pages[pfn];
 
 	pcp->alloc_factor >>= 1;
-	p->mt = (uint8_t)mt;
 	set_page_state(p, PG_STATE(PG_PCP, order));
 	pfn_list_add(z->pages, &pcp->lists[pindex][mt], pfn);
 	pcp->count += 1 << order;

@@ -41,6 +41,8 @@ void pa_stats(struct pa_zone *z, struct pa_stats *s)
 	s->zone_lock_max_pages = STAT_LOAD(z->max_pages_per_hold);
 	s->alloc_failed = STAT_LOAD(z->alloc_failed);
 	s->bad_frees = STAT_LOAD(z->bad_frees);
+	s->nolock_deferred_frees = STAT_LOAD(z->nolock_deferred);
+	s->nolock_alloc_failed = STAT_LOAD(z->nolock_alloc_failed);
 
 	/* pages allocated = handed out by per-CPU lists + straight from the
 	 * zone; the zone's direct counts include the llist drains (frees). */
@@ -58,15 +60,11 @@ void pa_stats(struct pa_zone *z, struct pa_stats *s)
 		s->pcp_drains += STAT_LOAD(pcp->st.drains);
 		s->pcp_trylock_fallback_alloc += STAT_LOAD(pcp->st.fallback_alloc);
 		s->pcp_trylock_fallback_free += STAT_LOAD(pcp->st.fallback_free);
-		s->nolock_deferred_frees += STAT_LOAD(pcp->st.nolock_deferred);
-		s->nolock_alloc_failed += STAT_LOAD(pcp->st.nolock_alloc_failed);
 		s->pgalloc += STAT_LOAD(pcp->st.pgalloc);
 		s->pgfree += STAT_LOAD(pcp->st.pgfree);
 		s->alloc_calls += STAT_LOAD(pcp->st.alloc_calls);
 		s->free_calls += STAT_LOAD(pcp->st.free_calls);
 	}
-	/* allocations and frees that went straight to the zone are counted in
-	 * pages there; calls are derived from the page counts' complement */
 	s->alloc_calls += STAT_LOAD(z->direct_alloc_calls);
 	s->free_calls += STAT_LOAD(z->direct_free_calls);
 

@@ -39,7 +39,6 @@ struct pcp_counters {
 	uint64_t alloc_hit, alloc_miss, refills, drains;
 	uint64_t fallback_alloc, fallback_free; /* atomic: lock not held */
 	uint64_t pgalloc, pgfree, alloc_calls, free_calls;
-	uint64_t nolock_alloc_failed, nolock_deferred;
 };
 
 struct pcp_owned;
@@ -109,6 +108,7 @@ struct pa_zone {
 	/* ---- shared atomics, rarely written ---- */
 	uint64_t alloc_failed;         /* atomic */
 	uint64_t bad_frees;            /* atomic */
+	uint64_t nolock_alloc_failed, nolock_deferred; /* atomic */
 	uint64_t pcpb_merges, pcpb_remote_pushed, pcpb_remote_absorbed; /* atomic */
 
 	/* movable operations table, its own lock */
