@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Replay of the real kernel traces in ../shared/traces: the event counts
+ * the traces' README lists, exact accounting at the end, the same output
+ * on two runs, and clear exit status 2 for unreadable or unknown input.
+ * Sanitizer builds replay the large trace through mainline only, to keep
+ * the suite fast.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "commands.h"
+#include "replay.h"
+
+#ifdef PA_SANITIZER
+#define POLICIES "mainline"
+#else
+#define POLICIES "all"
+#endif
+
+static char traces[4096];
+
+static int find_traces(void **state)
+{
+	FILE *p = popen("git rev-parse --show-toplevel 2>/dev/null", "r");
+	(void)state;
+
+	traces[0] = 0;
+	if (p) {
+		if (fgets(traces, sizeof(traces) - 32, p))
+			traces[strcspn(traces, "\n")] = 0;
+		pclose(p);
+	}
+	strcat(traces, traces[0] ? "/../shared/traces" : "../shared/traces");
+	return 0;
+}
+
+static const char *trace_path(const char *name)
+{
+	static char buf[4200];
+
+	snprintf(buf, sizeof(buf), "%s/%s", traces, name);
+	return buf;
+}
+
+static struct sim *replay(const char *path, struct trace_tally *t,
+			  const char *policies)
+{
+	const char *list[] = { path };
+	struct replay_opts o = { .traces = list, .ntraces = 1 };
+	struct sim *s = NULL;
+	char err[512];
+	double el;
+
+	assert_int_equal(sim_parse_policies(policies, &o.cfg, err, sizeof(err)), 0);
+	if (replay_traces(&o, &s, t, &el, err, sizeof(err)) != 0)
+		fail_msg("replay of %s: %s", path, err);
+	return s;
+}
+
+/* The counts the README of ../shared/traces documents for build.trace.zst. */
+static void test_build_trace_counts_and_accounting(void **state)
+{
+	const char *path = trace_path("build.trace.zst");
+	struct trace_tally t;
+	struct sim *s;
+	char msg[300];
+	(void)state;
+
+	if (access(path, R_OK) != 0) {
+		print_message("skipping: %s is absent\n", path);
+		skip();
+	}
+	s = replay(path, &t, POLICIES);
+	assert_int_equal(t.events[TEV_ALLOC], 236993);
+	assert_int_equal(t.events[TEV_FREE], 213700);
+	assert_int_equal(t.events[TEV_FREE_BATCHED], 202127);
+	assert_int_equal(t.events[TEV_ZONE_LOCKED], 25711);
+	assert_int_equal(t.events[TEV_PCPU_DRAIN], 2155);
+	assert_int_equal(t.malformed, 0);
+	assert_int_equal(t.lost, 0);
+	assert_true(t.have_zoneinfo);
+	/* sized like the traced machine's Normal zone */
+	assert_int_equal(pa_managed_pages(s->pol[0].zone), 1277952);
+	assert_int_equal(s->zcfg.ncpus, 2);
+	assert_int_equal(s->zcfg.pcp_batch, 63);
+
+	for (unsigned i = 0; i < s->npol; i++) {
+		const struct sim_policy *p = &s->pol[i];
+		const struct sim_counts *c = &p->c;
+
+		/* a batched free is counted once: every mm_page_alloc and
+		 * mm_page_free is one replayed event, nothing else is */
+		assert_int_equal(c->events, t.events[TEV_ALLOC] + t.events[TEV_FREE]);
+		/* each allocation succeeded or failed; each free freed a block,
+		 * hit an unknown page, or was a later piece of a split block */
+		assert_int_equal(c->allocs + c->failures,
+				 t.events[TEV_ALLOC] - t.kernel_failed);
+		assert_int_equal(c->frees + c->free_unknown + c->free_partial_rest,
+				 t.events[TEV_FREE] + c->alloc_over_live);
+		assert_int_equal(c->allocs - c->frees, c->live_blocks);
+		assert_int_equal(p->stats.allocated_pages, c->live_pages);
+		assert_int_equal(c->bad_frees, 0);
+	}
+	/* pa_check clean, zone accounting equals the live blocks */
+	if (sim_check(s, msg, sizeof(msg)) != 0)
+		fail_msg("%s", msg);
+	sim_destroy(s);
+	free(s);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+/* Two replays of the same trace write identical JSON. */
+static void test_replay_is_deterministic(void **state)
+{
+	const char *path = trace_path("exit-avalanche-thp.trace.zst");
+	char j1[] = "/tmp/pa_replay_det1.XXXXXX", j2[] = "/tmp/pa_replay_det2.XXXXXX";
+	char *a, *b;
+	(void)state;
+
+	if (access(path, R_OK) != 0)
+		skip();
+	close(mkstemp(j1));
+	close(mkstemp(j2));
+	for (int run = 0; run < 2; run++) {
+		char *argv[] = { "replay", (char *)path, "--quiet", "--json",
+				 run ? j2 : j1, "--policy", "all", NULL };
+		FILE *saved = stdout;
+
+		stdout = fopen("/dev/null", "w");
+		assert_int_equal(cmd_replay(7, argv), 0);
+		fclose(stdout);
+		stdout = saved;
+	}
+	a = slurp(j1);
+	b = slurp(j2);
+	assert_true(strlen(a) > 1000);
+	assert_non_null(strstr(a, "\"mm_page_alloc\": 2582"));
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	unlink(j1);
+	unlink(j2);
+}
+
+/* The exit-avalanche trace replays whole, every event accounted for. */
+static void test_exit_avalanche_trace(void **state)
+{
+	const char *path = trace_path("exit-avalanche-thp.trace.zst");
+	struct trace_tally t;
+	struct sim *s;
+	char msg[300];
+	(void)state;
+
+	if (access(path, R_OK) != 0)
+		skip();
+	s = replay(path, &t, "all");
+	assert_int_equal(t.events[TEV_ALLOC], 2582);
+	assert_int_equal(t.events[TEV_FREE], 2287);
+	assert_int_equal(t.events[TEV_FREE_BATCHED], 1155);
+	assert_int_equal(t.events[TEV_ZONE_LOCKED], 2356);
+	assert_int_equal(t.events[TEV_PCPU_DRAIN], 1297);
+	for (unsigned i = 0; i < s->npol; i++)
+		assert_int_equal(s->pol[i].c.events, 2582 + 2287);
+	if (sim_check(s, msg, sizeof(msg)) != 0)
+		fail_msg("%s", msg);
+	sim_destroy(s);
+	free(s);
+}
+
+/* A trace without zoneinfo is sized from its pfn span and CPUs. */
+static void test_sized_from_pfn_span(void **state)
+{
+	char dir[] = "/tmp/pa_replay_span.XXXXXX", path[64], cmd[128];
+	struct trace_tally t;
+	struct sim *s;
+	FILE *f;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.trace", dir);
+	f = fopen(path, "w");
+	/* 4 pageblocks of pfn span, CPUs 0..2; a free of a page allocated
+	 * before the trace; a decimal pfn */
+	fprintf(f, "# tracer: nop\n"
+		"  a-1 [000] ..... 1.000000: mm_page_alloc: page=x pfn=0x100000 order=0 migratetype=1 gfp_flags=GFP_USER\n"
+		"  a-1 [002] ..... 1.000001: mm_page_alloc: page=x pfn=0x1007fe order=1 migratetype=0 gfp_flags=GFP_KERNEL\n"
+		"  a-1 [001] ..... 1.000002: mm_page_free: page=x pfn=0x100000 order=0\n"
+		"  a-1 [001] ..... 1.000003: mm_page_free: page=x pfn=0x123 order=0\n"
+		"  a-1 [001] ..... 1.000004: mm_page_free_batched: page=x pfn=0x100000 order=0\n"
+		"  a-1 [001] ..... 1.000005: mm_page_alloc: page=x pfn=1048580 order=0 migratetype=2 gfp_flags=GFP_KERNEL\n"
+		"this line is garbage\n");
+	fclose(f);
+	s = replay(path, &t, "mainline");
+	assert_int_equal(s->zcfg.ncpus, 3);
+	assert_int_equal(pa_managed_pages(s->pol[0].zone), 4 * 512);
+	assert_int_equal(t.malformed, 1);
+	assert_int_equal(t.comments, 1);
+	assert_int_equal(s->pol[0].c.free_unknown, 1);
+	assert_int_equal(s->pol[0].c.live_blocks, 2);
+	assert_int_equal(s->pol[0].c.live_pages, 3);
+	assert_int_equal(s->pol[0].c.events, 5);
+	sim_destroy(s);
+	free(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Unreadable and unknown input: exit status 2 and nothing replayed. */
+static void test_bad_input_exit_status(void **state)
+{
+	char bin[] = "/tmp/pa_replay_bin.XXXXXX";
+	unsigned char junk[256];
+	int fd = mkstemp(bin);
+	char *missing[] = { "replay", "/nonexistent/trace.zst", "--quiet", NULL };
+	char *unknown[] = { "replay", bin, "--quiet", NULL };
+	char *nopolicy[] = { "replay", bin, "--policy", "bogus", NULL };
+	char *badmem[] = { "replay", bin, "--mem", "lots", NULL };
+	char *none[] = { "replay", NULL };
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (unsigned char)(i * 13 + 1);
+	assert_int_equal(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	close(fd);
+	assert_int_equal(cmd_replay(3, missing), 2);
+	assert_int_equal(cmd_replay(3, unknown), 2);
+	assert_int_equal(cmd_replay(4, nopolicy), 2);
+	assert_int_equal(cmd_replay(4, badmem), 2);
+	assert_int_equal(cmd_replay(1, none), 2);
+	unlink(bin);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_build_trace_counts_and_accounting),
+		cmocka_unit_test(test_replay_is_deterministic),
+		cmocka_unit_test(test_exit_avalanche_trace),
+		cmocka_unit_test(test_sized_from_pfn_span),
+		cmocka_unit_test(test_bad_input_exit_status),
+	};
+	return cmocka_run_group_tests(tests, find_traces, NULL);
+}

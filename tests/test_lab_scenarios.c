@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every built-in scenario runs at small scale through every policy with
+ * pa_check clean and the accounting exact, and repeats itself exactly for
+ * the same seed (and not for another).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "commands.h"
+#include "scenario.h"
+
+static struct sim *run_small(const struct scenario *sc, uint64_t seed)
+{
+	struct sim_config cfg = { .bytes = 64ull << 20, .ncpus = 4 };
+	struct scenario_params p = { .bytes = cfg.bytes, .ncpus = 4,
+				     .seed = seed, .scale = 0.01 };
+	struct sim *s = calloc(1, sizeof(*s));
+	char err[300];
+
+	assert_non_null(s);
+	assert_int_equal(sim_parse_policies("all", &cfg, err, sizeof(err)), 0);
+	if (sim_init(s, &cfg, err, sizeof(err)) != 0)
+		fail_msg("%s: %s", sc->name, err);
+	scenario_run(sc, s, &p);
+	return s;
+}
+
+static void test_every_scenario_runs_clean(void **state)
+{
+	unsigned n;
+	const struct scenario *t = scenario_table(&n);
+	(void)state;
+
+	assert_true(n >= 6);
+	for (unsigned i = 0; i < n; i++) {
+		struct sim *s = run_small(&t[i], 1);
+		char msg[300];
+
+		if (sim_check(s, msg, sizeof(msg)) != 0)
+			fail_msg("%s: %s", t[i].name, msg);
+		for (unsigned k = 0; k < s->npol; k++) {
+			const struct sim_counts *c = &s->pol[k].c;
+
+			if (c->events < 100)
+				fail_msg("%s: only %llu events", t[i].name,
+					 (unsigned long long)c->events);
+			/* scenarios free only what they allocated */
+			assert_int_equal(c->bad_frees, 0);
+			assert_int_equal(c->alloc_over_live, 0);
+			assert_int_equal(c->free_unknown, c->failures ? c->free_unknown : 0);
+			assert_int_equal(s->pol[k].stats.allocated_pages,
+					 c->live_pages);
+		}
+		sim_destroy(s);
+		free(s);
+	}
+}
+
+static void test_scenarios_are_deterministic(void **state)
+{
+	const struct scenario *sc = scenario_find("slab-churn");
+	struct sim *a, *b, *c;
+	(void)state;
+
+	assert_non_null(sc);
+	a = run_small(sc, 7);
+	b = run_small(sc, 7);
+	c = run_small(sc, 8);
+	for (unsigned k = 0; k < a->npol; k++) {
+		assert_memory_equal(&a->pol[k].c, &b->pol[k].c, sizeof(a->pol[k].c));
+		assert_int_equal(a->pol[k].stats.zone_lock.acquisitions,
+				 b->pol[k].stats.zone_lock.acquisitions);
+		assert_memory_equal(&a->pol[k].frag_end, &b->pol[k].frag_end,
+				    sizeof(a->pol[k].frag_end));
+		assert_memory_equal(a->pol[k].pb_map, b->pol[k].pb_map,
+				    a->pol[k].nr_pageblocks);
+	}
+	/* another seed is another sequence */
+	assert_true(memcmp(&a->pol[0].c, &c->pol[0].c, sizeof(a->pol[0].c)) != 0 ||
+		    a->pol[0].stats.zone_lock.acquisitions !=
+		    c->pol[0].stats.zone_lock.acquisitions);
+	sim_destroy(a);
+	sim_destroy(b);
+	sim_destroy(c);
+	free(a);
+	free(b);
+	free(c);
+}
+
+static void test_run_command_usage(void **state)
+{
+	char *unknown[] = { "run", "no-such-scenario", NULL };
+	char *badseed[] = { "run", "slab-churn", "--seed", "x", NULL };
+	char *none[] = { "run", NULL };
+	(void)state;
+
+	assert_int_equal(cmd_run(2, unknown), 2);
+	assert_int_equal(cmd_run(4, badseed), 2);
+	assert_int_equal(cmd_run(1, none), 2);
+	assert_null(scenario_find("nope"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_scenario_runs_clean),
+		cmocka_unit_test(test_scenarios_are_deterministic),
+		cmocka_unit_test(test_run_command_usage),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
