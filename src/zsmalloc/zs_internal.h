@@ -4,13 +4,15 @@
  * files.
  *
  * Locks, outermost first (as the kernel layers them):
- *   pool->lock   rwlock: read to look a handle's zspage up (reads, writes,
- *                and zs_free in ZS_POOL_FREE_LOCKED mode); write for
- *                migration and compaction, which change handle -> zspage.
+ *   pool->lock   rwlock: write for migration and compaction, which change
+ *                handle -> zspage; read for zs_free's kernel-style lookup
+ *                (ZS_POOL_FREE_LOCKED).  The default paths look up under
+ *                RCU and confirm under the class or zspage lock instead.
  *   class->lock  mutex: fullness lists, object alloc/free, counters, and
  *                the liveness of every zspage of the class.
  *   zspage->lock rwlock: read while a caller reads/writes an object of the
- *                zspage; write (trylock) to move its objects or pages.
+ *                zspage; write (trylock only, under pool->lock and
+ *                class->lock) to move its objects or pages.
  * RCU (liburcu): page -> zspage is published with rcu_assign_pointer once
  * the zspage is complete and cleared before the zspage is freed with
  * call_rcu, so a lockless reader (migration, the RCU free path) may
@@ -40,6 +42,7 @@
 
 struct zspage {
 	struct rcu_head rcu;
+	struct zs_pool *pool;       /* for the RCU callback's accounting */
 	struct zspage *prev, *next; /* fullness list, under class->lock */
 	pthread_rwlock_t lock;
 	unsigned class_idx;         /* immutable once published */
@@ -106,6 +109,7 @@ struct zs_pool {
 	uint64_t pages_migrated;
 	uint64_t migrate_refused;
 	uint32_t compacting;        /* one compaction at a time */
+	uint64_t rcu_pending;       /* zspages queued for call_rcu, not freed */
 };
 
 /* ---- RCU publication ------------------------------------------------ */

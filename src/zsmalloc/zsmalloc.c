@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "zsmalloc/size_class.h"
 #include "zsmalloc/zs_internal.h"
@@ -204,8 +205,12 @@ uint64_t zs_destroy_pool(struct zs_pool *pool)
 			  "zs_destroy_pool %s: %llu objects still allocated in %llu zspages, freed with the pool",
 			  pool->name, (unsigned long long)live,
 			  (unsigned long long)zspages);
-	/* Every zspage freed so far is only queued for call_rcu. */
-	rcu_barrier();
+	/* Zspages freed so far may still be queued for call_rcu, and their
+	 * callbacks touch the pool. */
+	while (__atomic_load_n(&pool->rcu_pending, __ATOMIC_ACQUIRE)) {
+		struct timespec ts = { 0, 200000 };
+		nanosleep(&ts, NULL);
+	}
 	pa_unregister_movable_ops(pool->zone, pool->movable_id);
 	free_classes(pool);
 	zs_handle_cache_destroy(&pool->handles);
@@ -381,24 +386,43 @@ int zs_free(struct zs_pool *pool, unsigned long handle)
 	return 0;
 }
 
-/* Pin the handle's zspage against migration and compaction: its read lock
- * taken under pool->lock, which those take for writing. */
+/*
+ * Pin the handle's zspage against migration and compaction, which move
+ * objects only under the zspage's write lock: find the zspage under RCU,
+ * take its read lock, and confirm the handle still points into it.  No
+ * pool lock, so read sections nest freely and readers do not share a
+ * cache line with each other (the kernel takes pool->lock here).
+ */
 static int pin_object(struct zs_pool *pool, unsigned long handle,
 		      struct zspage **zp, struct size_class **classp,
 		      unsigned *idxp)
 {
-	uint64_t *slot, v;
+	for (;;) {
+		uint64_t *slot, v;
+		struct zspage *z;
 
-	pthread_rwlock_rdlock(&pool->lock);
-	if (lookup(pool, handle, &slot, &v, zp)) {
-		pthread_rwlock_unlock(&pool->lock);
-		return -EINVAL;
+		rcu_read_lock();
+		int err = lookup(pool, handle, &slot, &v, &z);
+		if (err) {
+			rcu_read_unlock();
+			if (err == -EAGAIN)
+				continue;
+			return err;
+		}
+		/* z cannot be freed before rcu_read_unlock, nor its lock
+		 * destroyed. */
+		pthread_rwlock_rdlock(&z->lock);
+		bool same = zs_slot_load(slot) == v &&
+			    zs_page_zspage(&pool->pages[zs_obj_pfn(v >> 1)]) == z;
+		zs_rcu_unlock(z);
+		if (same) {
+			*zp = z;
+			*classp = zs_zspage_class(pool, z);
+			*idxp = zs_obj_idx(v >> 1);
+			return 0;
+		}
+		pthread_rwlock_unlock(&z->lock);
 	}
-	pthread_rwlock_rdlock(&(*zp)->lock);
-	pthread_rwlock_unlock(&pool->lock);
-	*classp = zs_zspage_class(pool, *zp);
-	*idxp = zs_obj_idx(v >> 1);
-	return 0;
 }
 
 static size_t capacity(const struct size_class *class)

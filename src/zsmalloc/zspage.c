@@ -48,6 +48,7 @@ struct zspage *zs_zspage_alloc(struct zs_pool *pool, struct size_class *class,
 	if (!z)
 		return NULL;
 	pthread_rwlock_init(&z->lock, NULL);
+	z->pool = pool;
 	z->class_idx = class->index;
 	z->fullness = ZS_FG_NONE;
 
@@ -99,8 +100,12 @@ static void free_zspage_rcu(struct rcu_head *head)
 	struct zspage *z = caa_container_of(head, struct zspage, rcu);
 
 	zs_tsan_acquire(z); /* after every reader that could still see z */
+	struct zs_pool *pool = z->pool;
 	pthread_rwlock_destroy(&z->lock);
 	free(z);
+	/* Last touch of the pool: zs_destroy_pool waits for this to reach 0
+	 * (with release/acquire that sanitizers see, unlike rcu_barrier). */
+	__atomic_sub_fetch(&pool->rcu_pending, 1, __ATOMIC_RELEASE);
 }
 
 void zs_zspage_free(struct zs_pool *pool, struct size_class *class,
@@ -127,6 +132,7 @@ void zs_zspage_free(struct zs_pool *pool, struct size_class *class,
 	}
 	__atomic_sub_fetch(&pool->pages_used, z->nr_pages, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&pool->nr_zspages, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&pool->rcu_pending, 1, __ATOMIC_RELAXED);
 	zs_tsan_release(z);
 	call_rcu(&z->rcu, free_zspage_rcu);
 }
