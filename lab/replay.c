@@ -346,14 +346,19 @@ int cmd_replay(int argc, char **argv)
 	rc = report_emit(&rep, html, json);
 	fflush(stdout);
 	{
-		uint64_t ev = tally.lines;
-		fprintf(stderr, "pagealloc: replayed %llu lines (%llu alloc/free "
-			"events) through %u polic%s in %.2f s: %.2f M events/s per "
-			"policy\n", (unsigned long long)ev,
-			(unsigned long long)s->pol[0].c.events, s->npol,
-			s->npol == 1 ? "y" : "ies", elapsed,
-			elapsed > 0 ? (double)s->pol[0].c.events * s->npol /
-				      elapsed / 1e6 : 0.0);
+		/* every kmem event line is parsed; allocs and frees are also
+		 * applied to each policy's zone */
+		uint64_t ev = 0, af = s->pol[0].c.events;
+		double per = elapsed > 0 ? (double)s->npol / elapsed / 1e6 : 0;
+
+		for (int k = 0; k < TEV_NR; k++)
+			ev += tally.events[k];
+		fprintf(stderr, "pagealloc: replayed %llu trace events (%llu allocs "
+			"and frees) through %u polic%s in %.3f s: %.2f M trace "
+			"events/s, %.2f M allocs+frees/s per policy\n",
+			(unsigned long long)ev, (unsigned long long)af, s->npol,
+			s->npol == 1 ? "y" : "ies", elapsed, (double)ev * per,
+			(double)af * per);
 	}
 	if (!rc) {
 		char msg[300];

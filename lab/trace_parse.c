@@ -148,12 +148,20 @@ int trace_gfp_migratetype(const char *s, size_t len)
 
 static int match_kind(const char *p, size_t n)
 {
+	int k;
+
 	if (n < 12 || memcmp(p, "mm_page_", 8) != 0)
 		return -1;
-	for (int k = 0; k < TEV_NR; k++)
-		if (strlen(kind_names[k]) == n && memcmp(kind_names[k], p, n) == 0)
-			return k;
-	return -1;
+	switch (n) { /* the six names have distinct lengths */
+	case 13: k = TEV_ALLOC; break;
+	case 12: k = TEV_FREE; break;
+	case 20: k = TEV_FREE_BATCHED; break;
+	case 25: k = TEV_ZONE_LOCKED; break;
+	case 18: k = TEV_PCPU_DRAIN; break;
+	case 21: k = TEV_EXTFRAG; break;
+	default: return -1;
+	}
+	return memcmp(kind_names[k] + 8, p + 8, n - 8) == 0 ? k : -1;
 }
 
 /* "CPU:N [LOST M EVENTS]" as trace_pipe and trace-cmd print it. */
@@ -277,8 +285,11 @@ enum trace_line trace_parse_line(const char *line, size_t len,
 			return TL_MALFORMED;
 		eq = p;
 		val = p + 1;
-		while (p < end && !is_space(*p))
-			p++;
+		/* values hold no blanks; memchr is vectorised and the page=
+		 * and gfp_flags= values are long */
+		p = memchr(val, ' ', (size_t)(end - val));
+		if (!p)
+			p = end;
 		vend = p;
 		klen = (size_t)(eq - key);
 
