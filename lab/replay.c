@@ -164,6 +164,11 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 		const char *line;
 		long n;
 		bool first = true;
+		uint64_t good0 = t->other + t->lost, bad0 = t->malformed;
+		uint64_t ev0 = 0;
+
+		for (int k = 0; k < TEV_NR; k++)
+			ev0 += t->events[k];
 
 		rc = trace_reader_open(&r, o->traces[i], err, len);
 		if (rc)
@@ -223,6 +228,22 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 			trace_reader_close(r);
 			rc = -EIO;
 			goto fail;
+		}
+		{
+			/* text, but not a trace: nothing in it parsed */
+			uint64_t ev = 0;
+			for (int k = 0; k < TEV_NR; k++)
+				ev += t->events[k];
+			if (ev == ev0 && t->other + t->lost == good0 &&
+			    t->malformed > bad0) {
+				snprintf(err, len, "%s: not an ftrace text trace: none "
+					 "of its %llu lines is a trace event line",
+					 o->traces[i], (unsigned long long)
+					 (t->malformed - bad0));
+				trace_reader_close(r);
+				rc = -EPROTONOSUPPORT;
+				goto fail;
+			}
 		}
 		t->overlong += trace_reader_overlong(r);
 		if (trace_reader_truncated(r)) {

@@ -7,6 +7,7 @@
  * the suite fast.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -249,6 +250,12 @@ static void test_bad_input_exit_status(void **state)
 	assert_int_equal(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
 	close(fd);
 	assert_int_equal(cmd_replay(3, missing), 2);
+	assert_int_equal(cmd_replay(3, unknown), 2);
+	/* text that is not a trace */
+	fd = open(bin, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "hello\nworld\n", 12), 12);
+	close(fd);
 	assert_int_equal(cmd_replay(3, unknown), 2);
 	assert_int_equal(cmd_replay(4, nopolicy), 2);
 	assert_int_equal(cmd_replay(4, badmem), 2);
