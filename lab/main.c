@@ -15,26 +15,13 @@ struct subcommand {
 	const char *summary;
 };
 
-/*
- * cmd_zram lives in lab/cmd_zram.c, written separately; until that file is
- * in the tree the command builds without it instead of failing to link.
- * (An incremental build picks it up once main.c is recompiled.)
- */
-#if defined(__has_include)
-#if __has_include("cmd_zram.c")
-#define HAVE_CMD_ZRAM 1
-#endif
-#endif
-
 static const struct subcommand subcommands[] = {
 	{ "capture", cmd_capture,
 	  "record the running kernel's page-allocator events (root)" },
 	{ "replay", cmd_replay,
 	  "replay traces through the policies and compare them" },
 	{ "run", cmd_run, "run a built-in synthetic scenario (--list)" },
-#ifdef HAVE_CMD_ZRAM
 	{ "zram", cmd_zram, "compressed page store over zsmalloc" },
-#endif
 };
 
 #define NCMDS (sizeof(subcommands) / sizeof(subcommands[0]))
