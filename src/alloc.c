@@ -213,7 +213,9 @@ int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
 	if (TRACING(z))
 		trace_page_free(z, cpu, pfn, order);
 
-	if (z->use_pcp && pcp_allowed_order(z, order) &&
+	/* pcpbuddy routes every order up to the pageblock to the owner */
+	if (z->use_pcp &&
+	    (is_pcpbuddy(z) ? order <= z->pb_order : pcp_allowed_order(z, order)) &&
 	    pcp_free(z, cpu, pfn, order, gfp) == 0)
 		return 0;
 	if (nolock(gfp) && !zone_trylock(z)) {

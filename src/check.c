@@ -43,7 +43,8 @@ static int fail(struct checker *c, const char *fmt, ...)
 /* Walk one list: entries must carry `flags` and `order`; returns entries or
  * -1 on a broken list. */
 static int64_t walk_list(struct checker *c, const struct pfn_list *l,
-			 unsigned flags, unsigned order, const char *what)
+			 unsigned flags, unsigned optional, unsigned order,
+			 const char *what)
 {
 	const struct pa_zone *z = c->z;
 	uint32_t pfn = l->head, first = l->head;
@@ -56,7 +57,7 @@ static int64_t walk_list(struct checker *c, const struct pfn_list *l,
 			return fail(c, "%s: link to pfn %u out of range", what, pfn), -1;
 		const struct pa_page *p = &z->pages[pfn];
 
-		if (page_state(p) != PG_STATE(flags, order))
+		if ((page_state(p) & ~optional) != PG_STATE(flags, order))
 			return fail(c, "%s: pfn %u has state 0x%x, expected 0x%x",
 				    what, pfn, page_state(p),
 				    PG_STATE(flags, order)), -1;
@@ -82,7 +83,7 @@ static int check_free_lists(struct checker *c, uint64_t *free_pages)
 
 			snprintf(what, sizeof(what), "free list order %u %s", o,
 				 pa_migratetype_name(m));
-			int64_t n = walk_list(c, l, PG_BUDDY, o, what);
+			int64_t n = walk_list(c, l, PG_BUDDY, 0, o, what);
 
 			if (n < 0)
 				return -EUCLEAN;
@@ -122,15 +123,14 @@ static int check_pcp(struct checker *c, uint64_t *pcp_pages)
 		struct per_cpu_pages *pcp = &z->pcp[cpu];
 		uint64_t n = 0;
 
-		for (unsigned i = 0; i < PA_PCP_ORDERS; i++) {
-			unsigned order = i <= PA_COSTLY_ORDER ? i : z->pb_order;
+		for (unsigned order = 0; order <= z->pb_order; order++) {
+			unsigned i = order;
 
-			if (i > PA_COSTLY_ORDER && z->pb_order <= PA_COSTLY_ORDER)
-				order = z->pb_order;
 			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
 				snprintf(what, sizeof(what), "cpu %u pcp list order %u mt %u",
 					 cpu, order, m);
 				int64_t e = walk_list(c, &pcp->lists[i][m], PG_PCP,
+						      is_pcpbuddy(z) ? PG_PCPBUDDY : 0,
 						      order, what);
 
 				if (e < 0)
@@ -267,10 +267,21 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 			 (unsigned long long)pcp_walk, (unsigned long long)pcp_pages);
 		goto out;
 	}
-	uint64_t llist_pages = STAT_LOAD(z->llist_pages);
+	uint64_t llist_pages = STAT_LOAD(z->llist_pages), remote = 0;
+
+	if (is_pcpbuddy(z)) {
+		char buf[200];
+		const char *m = pcpb_check(z, buf, sizeof(buf), &remote);
+
+		if (m) {
+			r = fail(&c, "%s", m);
+			goto out;
+		}
+	}
+	llist_pages += remote;
 
 	if (llist_walk != llist_pages) {
-		r = fail(&c, "deferred-free list holds %llu pages, counter says %llu",
+		r = fail(&c, "deferred-free and remote lists hold %llu pages, counters say %llu",
 			 (unsigned long long)llist_walk,
 			 (unsigned long long)llist_pages);
 		goto out;
@@ -304,7 +315,7 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 		}
 		if (pb_mt(pb) == PA_MT_HIGHATOMIC)
 			ha += pb_nr_pages(z);
-		if (z->policy == PA_POLICY_MAINLINE && pb_owner(pb)) {
+		if (!is_pcpbuddy(z) && pb_owner(pb)) {
 			r = fail(&c, "pageblock %llu has an owner under mainline",
 				 (unsigned long long)b);
 			goto out;

@@ -17,12 +17,7 @@
 
 #include "zone.h"
 
-#define NR_PCP_LISTS (PA_PCP_ORDERS * PA_MT_PCPTYPES)
-
-static unsigned pindex_to_order(const struct pa_zone *z, unsigned pindex)
-{
-	return pindex <= PA_COSTLY_ORDER ? pindex : z->pb_order;
-}
+#define NR_PCP_LISTS pcp_nr_lists(z)
 
 int pcp_init(struct pa_zone *z)
 {
@@ -55,15 +50,17 @@ int pcp_init(struct pa_zone *z)
 		pcp->high_max = hmax;
 		pcp->high = hmin;
 		pcp->remote_head = PA_NIL;
-		for (unsigned i = 0; i < PA_PCP_ORDERS; i++)
+		for (unsigned i = 0; i < PA_ORDERS_MAX; i++)
 			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
 				pfn_list_init(&pcp->lists[i][m]);
 	}
-	return 0;
+	return is_pcpbuddy(z) ? pcpb_init(z) : 0;
 }
 
 void pcp_destroy(struct pa_zone *z)
 {
+	if (is_pcpbuddy(z))
+		pcpb_destroy(z);
 	free(z->pcp);
 	z->pcp = NULL;
 }
@@ -188,7 +185,7 @@ static bool free_pcppages_bulk(struct pa_zone *z, unsigned cpu,
 			li = (li + 1) % NR_PCP_LISTS;
 			l = &pcp->lists[li / PA_MT_PCPTYPES][li % PA_MT_PCPTYPES];
 		} while (pfn_list_empty(l));
-		unsigned order = pindex_to_order(z, li / PA_MT_PCPTYPES);
+		unsigned order = li / PA_MT_PCPTYPES;
 
 		do {
 			uint32_t pfn = pfn_list_last(z->pages, l);
@@ -211,6 +208,41 @@ static bool free_pcppages_bulk(struct pa_zone *z, unsigned cpu,
 	return true;
 }
 
+/* Drain `count` pages by the zone's policy.  pcp->lock held. */
+static bool drain_some(struct pa_zone *z, unsigned cpu, int count,
+		       unsigned start, bool trylock)
+{
+	if (is_pcpbuddy(z))
+		return pcpb_drain(z, cpu, count, trylock);
+	return free_pcppages_bulk(z, cpu, &z->pcp[cpu], count, start, trylock);
+}
+
+/* pcpbuddy's allocation: absorb remote frees, search every order up to the
+ * pageblock, refill through the four phases when nothing fits. */
+static int pcpb_alloc_locked(struct pa_zone *z, unsigned cpu, unsigned order,
+			     unsigned mt, unsigned gfp, uint32_t *out)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+
+	pcpb_absorb(z, cpu);
+	uint32_t pfn = pcpb_rmqueue_smallest(z, pcp, order, mt);
+
+	if (pfn == PA_NIL) {
+		STAT_ADD(pcp->st.alloc_miss, 1);
+		int r = pcpb_refill(z, cpu, order, mt, gfp,
+				    nr_pcp_alloc(pcp, z, order));
+
+		if (r == -EBUSY)
+			return -EBUSY;
+		STAT_ADD(pcp->st.refills, 1);
+		pfn = pcpb_rmqueue_smallest(z, pcp, order, mt);
+	} else {
+		STAT_ADD(pcp->st.alloc_hit, 1);
+	}
+	*out = pfn;
+	return 0;
+}
+
 int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 	      unsigned gfp, uint32_t *out)
 {
@@ -225,7 +257,19 @@ int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 		return -EAGAIN;
 	}
 	pcp->free_count >>= 1;
-	struct pfn_list *l = &pcp->lists[order_to_pindex(z, order)][mt];
+	uint32_t pfn;
+
+	if (is_pcpbuddy(z)) {
+		int r = pcpb_alloc_locked(z, cpu, order, mt, gfp, &pfn);
+
+		if (r || pfn == PA_NIL) {
+			pa_lock_release(&pcp->lock);
+			*out = PA_NIL;
+			return r;
+		}
+		goto commit;
+	}
+	struct pfn_list *l = &pcp->lists[order][mt];
 
 	if (pfn_list_empty(l)) {
 		int batch = nr_pcp_alloc(pcp, z, order);
@@ -252,10 +296,11 @@ int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 	} else {
 		STAT_ADD(pcp->st.alloc_hit, 1);
 	}
-	uint32_t pfn = pfn_list_first(l);
+	pfn = pfn_list_first(l);
+	pfn_list_del(z->pages, l, pfn);
+commit:;
 	struct pa_page *p = &z->pages[pfn];
 
-	pfn_list_del(z->pages, l, pfn);
 	pcp->count -= 1 << order;
 	set_page_mt(p, mt);
 	set_page_state(p, PG_STATE(PG_ALLOC, order));
@@ -272,10 +317,18 @@ int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
 	unsigned mt = pb_mt(pfn_pb(z, pfn));
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
+	bool owned = false;
+
 	if (mt == PA_MT_ISOLATE)
 		return -EAGAIN;
 	if (mt >= PA_MT_PCPTYPES)
 		mt = PA_MT_MOVABLE; /* highatomic pages are cached as movable */
+	if (is_pcpbuddy(z)) {
+		int r = pcpb_free_route(z, cpu, pfn, order, &owned);
+
+		if (r)
+			return r < 0 ? r : 0; /* zone, or pushed to the owner */
+	}
 	if (!pa_lock_try(&pcp->lock)) {
 		STAT_INC_SHARED(pcp->st.fallback_free, 1);
 		return -EAGAIN;
@@ -284,12 +337,16 @@ int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
 		pa_lock_release(&pcp->lock);
 		return -EAGAIN;
 	}
-	unsigned pindex = order_to_pindex(z, order);
+	unsigned pindex = order;
 	struct pa_page *p = &z->pages[pfn];
 
 	pcp->alloc_factor >>= 1;
-	set_page_state(p, PG_STATE(PG_PCP, order));
-	pfn_list_add(z->pages, &pcp->lists[pindex][mt], pfn);
+	if (is_pcpbuddy(z)) {
+		pcpb_enqueue_local(z, cpu, pfn, order, mt, owned);
+	} else {
+		set_page_state(p, PG_STATE(PG_PCP, order));
+		pfn_list_add(z->pages, &pcp->lists[pindex][mt], pfn);
+	}
 	pcp->count += 1 << order;
 	STAT_ADD(pcp->st.free_calls, 1);
 	STAT_ADD(pcp->st.pgfree, 1ull << order);
@@ -298,21 +355,24 @@ int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
 	 * they sit on the lists: drain them harder. */
 	bool free_high = false;
 
+	/* flags are read by remote freers (the dead bit): update atomically */
 	if (order && order <= PA_COSTLY_ORDER) {
 		free_high = pcp->free_count >= pcp->batch &&
 			    (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER);
-		pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
-	} else {
-		pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
+		__atomic_fetch_or(&pcp->flags, PCPF_PREV_FREE_HIGH_ORDER,
+				  __ATOMIC_RELAXED);
+	} else if (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) {
+		__atomic_fetch_and(&pcp->flags, ~PCPF_PREV_FREE_HIGH_ORDER,
+				   __ATOMIC_RELAXED);
 	}
 	if (pcp->free_count < (pcp->batch << PA_PCP_BATCH_SCALE_MAX))
 		pcp->free_count += 1 << order;
 	int high = nr_pcp_high(pcp, z, free_high);
 
 	if (pcp->count >= high)
-		free_pcppages_bulk(z, cpu, pcp, nr_pcp_free(pcp, high, free_high),
-				   pindex * PA_MT_PCPTYPES + mt + NR_PCP_LISTS - 1,
-				   gfp & PA_GFP_NOLOCK);
+		drain_some(z, cpu, nr_pcp_free(pcp, high, free_high),
+			   pindex * PA_MT_PCPTYPES + mt + NR_PCP_LISTS - 1,
+			   gfp & PA_GFP_NOLOCK);
 	pa_lock_release(&pcp->lock);
 	return 0;
 }
@@ -325,12 +385,14 @@ void pcp_drain_cpu(struct pa_zone *z, unsigned cpu)
 	 * zone->lock for long. */
 	for (;;) {
 		pa_lock_acquire(&pcp->lock);
+		if (is_pcpbuddy(z))
+			pcpb_absorb(z, cpu);
 		int n = pcp->count;
 
 		if (n > pcp->batch << PA_PCP_BATCH_SCALE_MAX)
 			n = pcp->batch << PA_PCP_BATCH_SCALE_MAX;
 		if (n > 0)
-			free_pcppages_bulk(z, cpu, pcp, n, NR_PCP_LISTS - 1, false);
+			drain_some(z, cpu, n, NR_PCP_LISTS - 1, false);
 		bool more = pcp->count > 0;
 
 		pa_lock_release(&pcp->lock);
@@ -353,8 +415,8 @@ void pcp_tick(struct pa_zone *z)
 			pcp->high = h > pcp->high_min ? h : pcp->high_min;
 		}
 		if (pcp->count > pcp->high)
-			free_pcppages_bulk(z, c, pcp, pcp->count - pcp->high,
-					   NR_PCP_LISTS - 1, false);
+			drain_some(z, c, pcp->count - pcp->high, NR_PCP_LISTS - 1,
+				   false);
 		pa_lock_release(&pcp->lock);
 	}
 }
@@ -364,10 +426,14 @@ int pcp_cpu_offline(struct pa_zone *z, unsigned cpu)
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
 	pa_lock_acquire(&pcp->lock);
-	__atomic_store_n(&pcp->flags, pcp->flags | PCPF_DEAD, __ATOMIC_RELAXED);
-	if (pcp->count)
-		free_pcppages_bulk(z, cpu, pcp, pcp->count, NR_PCP_LISTS - 1,
-				   false);
+	__atomic_store_n(&pcp->flags, pcp->flags | PCPF_DEAD, __ATOMIC_RELEASE);
+	/* the pageset, remote frees included, goes back to the zone */
+	if (pcp->count || is_pcpbuddy(z))
+		drain_some(z, cpu, pcp->count, NR_PCP_LISTS - 1, false);
+	if (is_pcpbuddy(z)) {
+		pcpb_offline(z, cpu);
+		pcpb_absorb(z, cpu); /* frees that raced with the dead flag */
+	}
 	pcp->high = pcp->high_min;
 	pcp->free_count = pcp->alloc_factor = 0;
 	pa_lock_release(&pcp->lock);
@@ -379,7 +445,10 @@ int pcp_cpu_online(struct pa_zone *z, unsigned cpu)
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
 	pa_lock_acquire(&pcp->lock);
-	__atomic_store_n(&pcp->flags, pcp->flags & ~PCPF_DEAD, __ATOMIC_RELAXED);
+	/* pages that reached the remote list while we were dead */
+	if (is_pcpbuddy(z))
+		pcpb_absorb(z, cpu);
+	__atomic_store_n(&pcp->flags, pcp->flags & ~PCPF_DEAD, __ATOMIC_RELEASE);
 	pa_lock_release(&pcp->lock);
 	return 0;
 }

@@ -122,9 +122,11 @@ static int resolve(const struct pa_config *in, struct pa_config *out,
 		return bad(msg, len, "unknown backing %d", (int)out->backing);
 	if ((unsigned)out->policy >= PA_POLICY_NR)
 		return bad(msg, len, "unknown policy %d", (int)out->policy);
-	if (out->policy != PA_POLICY_MAINLINE)
+	if (out->policy == PA_POLICY_SPB)
 		return bad(msg, len, "policy %s is not implemented yet",
 			   pa_policy_name(out->policy));
+	if (out->policy == PA_POLICY_PCPBUDDY && (out->flags & PA_CFG_NO_PCP))
+		return bad(msg, len, "policy pcpbuddy needs per-CPU lists (PA_CFG_NO_PCP given)");
 	if (out->flags & ~PA_CFG_KNOWN)
 		return bad(msg, len, "unknown flags 0x%x",
 			   out->flags & ~PA_CFG_KNOWN);

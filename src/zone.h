@@ -21,7 +21,6 @@
 
 #define PA_ORDERS_MAX 21          /* max_order is at most 20 */
 #define PA_COSTLY_ORDER 3         /* orders cached per CPU: 0..3 and pageblock */
-#define PA_PCP_ORDERS (PA_COSTLY_ORDER + 2)
 #define PA_PCP_BATCH_SCALE_MAX 5  /* refill/drain batches grow up to batch<<5 */
 #define PA_CACHELINE 64
 
@@ -51,13 +50,24 @@ struct per_cpu_pages {
 	int batch;
 	int free_count;                /* consecutive pages freed, for tuning */
 	int alloc_factor;              /* refill batch scale (<< alloc_factor) */
-	struct pfn_list lists[PA_PCP_ORDERS][PA_MT_PCPTYPES];
+	/* indexed by order: mainline uses 0..3 and the pageblock order,
+	 * pcpbuddy every order up to the pageblock order (merged chunks) */
+	struct pfn_list lists[PA_ORDERS_MAX][PA_MT_PCPTYPES];
 	struct pcp_counters st;
 	/* pcpbuddy: remote frees pushed lock-free by other CPUs (pfn stack) */
 	uint32_t remote_head;          /* atomic */
 	uint64_t remote_pages;         /* atomic: pages sitting on remote_head */
 	struct pcp_owned *owned;       /* pcpbuddy bookkeeping, NULL otherwise */
 } __attribute__((aligned(PA_CACHELINE)));
+
+/* pcpbuddy: a pageblock's place on its owner's list of blocks whose
+ * fragments went back to the zone (recoverable by refill Phase 0). */
+struct pb_link {
+	uint32_t next, prev;   /* pageblock indexes */
+	uint16_t cpu;
+	uint8_t mt;
+	uint8_t listed;
+};
 
 struct movable_slot {
 	const struct pa_movable_ops *ops;
@@ -116,6 +126,7 @@ struct pa_zone {
 	struct movable_slot movable[PA_MAX_MOVABLE_OPS + 1];
 
 	struct per_cpu_pages *pcp;     /* ncpus entries */
+	struct pb_link *pb_links;      /* pcpbuddy only; under zone->lock */
 };
 
 /* ---- error.c ---- */
@@ -172,9 +183,10 @@ static inline bool pcp_allowed_order(const struct pa_zone *z, unsigned order)
 {
 	return order <= PA_COSTLY_ORDER || order == z->pb_order;
 }
-static inline unsigned order_to_pindex(const struct pa_zone *z, unsigned order)
+/* Lists per pageset: every order up to the pageblock order, per type. */
+static inline unsigned pcp_nr_lists(const struct pa_zone *z)
 {
-	return order <= PA_COSTLY_ORDER ? order : (z->pb_order > PA_COSTLY_ORDER ? PA_COSTLY_ORDER + 1 : z->pb_order);
+	return (z->pb_order + 1) * PA_MT_PCPTYPES;
 }
 /* 0 ok; -EAGAIN pcp busy or dead (caller uses the zone); PA_NIL in *pfn
  * when the pageset and the zone are out of memory. */
@@ -191,6 +203,27 @@ int pcp_cpu_online(struct pa_zone *z, unsigned cpu);
 /* ---- alloc.c ---- */
 int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 		     unsigned order, unsigned gfp);
+
+/* ---- pcpbuddy.c ---- */
+static inline bool is_pcpbuddy(const struct pa_zone *z)
+{
+	return z->policy != PA_POLICY_MAINLINE;
+}
+int pcpb_init(struct pa_zone *z);
+void pcpb_destroy(struct pa_zone *z);
+void pcpb_absorb(struct pa_zone *z, unsigned cpu);
+uint32_t pcpb_rmqueue_smallest(struct pa_zone *z, struct per_cpu_pages *pcp,
+			       unsigned order, unsigned mt);
+int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
+		unsigned gfp, int batch);
+bool pcpb_drain(struct pa_zone *z, unsigned cpu, int count, bool trylock);
+int pcpb_free_route(struct pa_zone *z, unsigned cpu, uint32_t pfn,
+		    unsigned order, bool *owned);
+void pcpb_enqueue_local(struct pa_zone *z, unsigned cpu, uint32_t pfn,
+			unsigned order, unsigned mt, bool owned);
+void pcpb_offline(struct pa_zone *z, unsigned cpu);
+const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
+		       uint64_t *remote);
 
 /* ---- cpu.c ---- */
 unsigned cpu_current(const struct pa_zone *z);

@@ -210,7 +210,7 @@ static double stress_seconds(void)
 	return l && *l && strcmp(l, "0") ? 60.0 : 2.0;
 }
 
-static void run_stress(unsigned ncpus, unsigned flags)
+static void run_stress(enum pa_policy policy, unsigned ncpus, unsigned flags)
 {
 	struct pa_config cfg = pa_config_default();
 	struct stress *s = calloc(1, sizeof(*s));
@@ -220,6 +220,7 @@ static void run_stress(unsigned ncpus, unsigned flags)
 	cfg.bytes = 32ull << 20;
 	cfg.ncpus = ncpus;
 	cfg.flags = flags;
+	cfg.policy = policy;
 	s->zone = pa_zone_create(&cfg);
 	assert_non_null(s->zone);
 	s->ncpus = ncpus;
@@ -281,8 +282,8 @@ static void run_stress(unsigned ncpus, unsigned flags)
 	assert_int_equal(st.pcp_pages, 0);
 	assert_int_equal(st.free_pages + st.pcp_pages, st.managed_pages);
 	assert_int_equal(st.pgalloc, st.pgfree);
-	print_message("stress %u cpus flags 0x%x: %.0f s, %llu allocs, %llu signal allocs (%llu failed), %llu hotplug cycles, trylock fallbacks alloc %llu free %llu, nolock deferred %llu, zone->lock contended %llu of %llu\n",
-		      ncpus, flags, s->seconds, (unsigned long long)st.alloc_calls,
+	print_message("stress %s %u cpus flags 0x%x: %.0f s, %llu allocs, %llu signal allocs (%llu failed), %llu hotplug cycles, trylock fallbacks alloc %llu free %llu, nolock deferred %llu, zone->lock contended %llu of %llu\n",
+		      pa_policy_name(policy), ncpus, flags, s->seconds, (unsigned long long)st.alloc_calls,
 		      (unsigned long long)s->signal_allocs,
 		      (unsigned long long)s->signal_alloc_fail,
 		      (unsigned long long)s->cpu_cycles,
@@ -302,19 +303,33 @@ static void run_stress(unsigned ncpus, unsigned flags)
 static void stress_mainline_2cpus(void **state)
 {
 	(void)state;
-	run_stress(2, 0);
+	run_stress(PA_POLICY_MAINLINE, 2, 0);
 }
 
 static void stress_mainline_4cpus_timed(void **state)
 {
 	(void)state;
-	run_stress(4, PA_CFG_LOCK_TIMING);
+	run_stress(PA_POLICY_MAINLINE, 4, PA_CFG_LOCK_TIMING);
 }
 
 static void stress_zone_path(void **state)
 {
 	(void)state;
-	run_stress(2, PA_CFG_NO_PCP);
+	run_stress(PA_POLICY_MAINLINE, 2, PA_CFG_NO_PCP);
+}
+
+/* pcpbuddy: cross-CPU frees become remote pushes while the hotplug thread
+ * takes their owners offline and back. */
+static void stress_pcpbuddy_2cpus(void **state)
+{
+	(void)state;
+	run_stress(PA_POLICY_PCPBUDDY, 2, 0);
+}
+
+static void stress_pcpbuddy_4cpus_timed(void **state)
+{
+	(void)state;
+	run_stress(PA_POLICY_PCPBUDDY, 4, PA_CFG_LOCK_TIMING);
 }
 
 int main(void)
@@ -323,6 +338,8 @@ int main(void)
 		cmocka_unit_test(stress_mainline_2cpus),
 		cmocka_unit_test(stress_mainline_4cpus_timed),
 		cmocka_unit_test(stress_zone_path),
+		cmocka_unit_test(stress_pcpbuddy_2cpus),
+		cmocka_unit_test(stress_pcpbuddy_4cpus_timed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

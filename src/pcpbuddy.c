@@ -1,0 +1,689 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pcpbuddy: the per-CPU pageblock buddy (Johannes Weiner's RFC) with the
+ * split-path free of Rik van Riel's seed 000.
+ *
+ * A pageset claims whole pageblocks from the zone and splits them under its
+ * own lock; it owns them (pageblock_data.owner = cpu + 1), so frees of their
+ * pages come back to it from any CPU and merge with their buddies on its
+ * lists (PG_PCPBUDDY) instead of under zone->lock.  A free from another CPU
+ * never takes the owner's lock: it pushes the page onto the owner's
+ * lock-free remote list, absorbed by the owner at its next allocation,
+ * refill or drain.  Drains hand back whole blocks (disowned) or fragments;
+ * the blocks whose fragments went back are remembered per migratetype so
+ * refill Phase 0 recovers them before any new block is claimed.
+ *
+ * Refill phases: 0 recover own fragments from the zone (one block per
+ * zone->lock hold, stopping at the pages needed); 1 claim whole free
+ * pageblocks; 2 take sub-pageblock chunks of the same type, not owned and
+ * not merged; 3 the mainline path with migratetype fallback.
+ *
+ * Ownership changes only while a block is entirely free (claimed whole in
+ * the zone, or disowned when fully merged on the owner's list, or at CPU
+ * offline), so a freer holding a page reads a stable owner.
+ *
+ * Locks: the owned lists and the link array are under zone->lock; a
+ * pageset's lists under its pcp->lock; remote lists are lock-free.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zone.h"
+
+struct pcp_owned {
+	uint32_t head[PA_MT_PCPTYPES]; /* pageblock index, PA_NIL if empty */
+};
+
+int pcpb_init(struct pa_zone *z)
+{
+	z->pb_links = calloc(z->nr_pageblocks, sizeof(*z->pb_links));
+	if (!z->pb_links)
+		return -ENOMEM;
+	for (uint64_t b = 0; b < z->nr_pageblocks; b++)
+		z->pb_links[b].next = z->pb_links[b].prev = PA_NIL;
+	for (unsigned c = 0; c < z->ncpus; c++) {
+		struct pcp_owned *o = malloc(sizeof(*o));
+
+		if (!o)
+			return -ENOMEM;
+		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
+			o->head[m] = PA_NIL;
+		z->pcp[c].owned = o;
+	}
+	return 0;
+}
+
+void pcpb_destroy(struct pa_zone *z)
+{
+	for (unsigned c = 0; z->pcp && c < z->ncpus; c++)
+		free(z->pcp[c].owned);
+	free(z->pb_links);
+	z->pb_links = NULL;
+}
+
+/* ---- owned-block lists (zone->lock) ---- */
+
+static void owned_link(struct pa_zone *z, unsigned cpu, uint32_t b, unsigned mt)
+{
+	struct pb_link *l = &z->pb_links[b];
+	uint32_t *head = &z->pcp[cpu].owned->head[mt];
+
+	if (l->listed)
+		return;
+	l->listed = 1;
+	l->cpu = (uint16_t)cpu;
+	l->mt = (uint8_t)mt;
+	if (*head == PA_NIL) {
+		l->next = l->prev = b;
+		*head = b;
+		return;
+	}
+	uint32_t first = *head, last = z->pb_links[first].prev;
+
+	l->next = first;
+	l->prev = last;
+	z->pb_links[last].next = b;
+	z->pb_links[first].prev = b;
+}
+
+static void owned_unlink(struct pa_zone *z, uint32_t b)
+{
+	struct pb_link *l = &z->pb_links[b];
+
+	if (!l->listed)
+		return;
+	uint32_t *head = &z->pcp[l->cpu].owned->head[l->mt];
+
+	if (l->next == b) {
+		*head = PA_NIL;
+	} else {
+		z->pb_links[l->prev].next = l->next;
+		z->pb_links[l->next].prev = l->prev;
+		if (*head == b)
+			*head = l->next;
+	}
+	l->next = l->prev = PA_NIL;
+	l->listed = 0;
+}
+
+static void disown(struct pa_zone *z, uint32_t b)
+{
+	owned_unlink(z, b);
+	pb_set_owner(&z->pb[b], 0);
+	STAT_ADD(z->pcpb_blocks_disowned, 1);
+}
+
+/* ---- the pageset's lists ---- */
+
+static inline unsigned pcp_mt(unsigned mt)
+{
+	return mt < PA_MT_PCPTYPES ? mt : PA_MT_MOVABLE;
+}
+
+/* Put a chunk on the lists; owned chunks merge with their free buddies
+ * first (they can only be on this pageset's lists) and go to the head,
+ * cached ones to the tail so drains give them back first. */
+static void enqueue(struct pa_zone *z, struct per_cpu_pages *pcp, uint32_t pfn,
+		    unsigned order, unsigned mt, bool owned)
+{
+	if (owned) {
+		uint64_t merges = 0;
+
+		while (order < z->pb_order) {
+			uint32_t buddy = pfn ^ (1u << order);
+			struct pa_page *bp = &z->pages[buddy];
+
+			if (page_state(bp) != PG_STATE(PG_PCP | PG_PCPBUDDY, order))
+				break;
+			pfn_list_del(z->pages, &pcp->lists[order][page_mt(bp)], buddy);
+			set_page_state(bp, 0);
+			merges++;
+			pfn &= buddy;
+			order++;
+		}
+		if (merges)
+			STAT_INC_SHARED(z->pcpb_merges, merges);
+	}
+	struct pa_page *p = &z->pages[pfn];
+
+	set_page_mt(p, mt);
+	set_page_state(p, PG_STATE(PG_PCP | (owned ? PG_PCPBUDDY : 0), order));
+	if (owned)
+		pfn_list_add(z->pages, &pcp->lists[order][mt], pfn);
+	else
+		pfn_list_add_tail(z->pages, &pcp->lists[order][mt], pfn);
+}
+
+/* Pull in pages other CPUs freed to our blocks.  Cheap when empty. */
+void pcpb_absorb(struct pa_zone *z, unsigned cpu)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+
+	if (__atomic_load_n(&pcp->remote_head, __ATOMIC_RELAXED) == PA_NIL)
+		return;
+	uint32_t pfn = __atomic_exchange_n(&pcp->remote_head, PA_NIL,
+					   __ATOMIC_ACQUIRE);
+	uint64_t pages = 0, calls = 0;
+	bool dead = pcp->flags & PCPF_DEAD;
+
+	if (dead)
+		zone_lock(z);
+	while (pfn != PA_NIL) {
+		struct pa_page *p = &z->pages[pfn];
+		uint32_t next = p->lnext;
+		unsigned order = page_order(p);
+
+		set_page_state(p, 0);
+		pages += 1ull << order;
+		calls++;
+		if (dead) {
+			free_one_page(z, pfn, order);
+		} else {
+			const struct pageblock_data *pb = pfn_pb(z, pfn);
+
+			enqueue(z, pcp, pfn, order, pcp_mt(pb_mt(pb)),
+				pb_owner(pb) == cpu + 1);
+			pcp->count += 1 << order;
+		}
+		pfn = next;
+	}
+	if (dead) {
+		/* straight to the zone: counted as direct frees there */
+		STAT_ADD(z->pages_direct_free, pages);
+		STAT_ADD(z->direct_free_calls, calls);
+		zone_count_moved(z, pages);
+		zone_unlock(z);
+	} else {
+		STAT_ADD(pcp->st.pgfree, pages);
+		STAT_ADD(pcp->st.free_calls, calls);
+	}
+	STAT_INC_SHARED(pcp->remote_pages, -pages);
+	STAT_INC_SHARED(z->pcpb_remote_absorbed, pages);
+}
+
+/* Smallest chunk of at least `order` on the lists, split down. */
+uint32_t pcpb_rmqueue_smallest(struct pa_zone *z, struct per_cpu_pages *pcp,
+			       unsigned order, unsigned mt)
+{
+	for (unsigned o = order; o <= z->pb_order; o++) {
+		struct pfn_list *l = &pcp->lists[o][mt];
+
+		if (pfn_list_empty(l))
+			continue;
+		uint32_t pfn = pfn_list_first(l);
+		bool owned = page_flags(&z->pages[pfn]) & PG_PCPBUDDY;
+
+		pfn_list_del(z->pages, l, pfn);
+		set_page_state(&z->pages[pfn], 0);
+		/* the pieces keep the chunk's ownership; their buddies are
+		 * the part being handed out, so nothing merges here */
+		while (o > order) {
+			o--;
+			enqueue(z, pcp, pfn + (1u << o), o, mt, owned);
+		}
+		return pfn;
+	}
+	return PA_NIL;
+}
+
+/* Take pageblock b out of the zone free lists when it is entirely free
+ * there, splitting a larger free block around it.  zone->lock held. */
+static bool zone_take_pageblock(struct pa_zone *z, uint32_t b)
+{
+	uint64_t start = (uint64_t)b << z->pb_order;
+
+	if (z->pb[b].nr_free != pb_nr_pages(z))
+		return false;
+	for (unsigned o = z->pb_order; o <= z->max_order; o++) {
+		uint64_t head = start & ~((1ull << o) - 1);
+		struct pa_page *p = &z->pages[head];
+
+		if (page_state(p) != PG_STATE(PG_BUDDY, o))
+			continue;
+		unsigned mt = pb_mt(pfn_pb(z, head));
+
+		buddy_del_free(z, (uint32_t)head, o, mt);
+		while (o > z->pb_order) {
+			o--;
+			uint64_t half = 1ull << o;
+
+			if (start >= head + half) {
+				buddy_add_free(z, (uint32_t)head, o, mt, false);
+				head += half;
+			} else {
+				buddy_add_free(z, (uint32_t)(head + half), o, mt, false);
+			}
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Phase 0 on one block: move its free fragments from the zone to our
+ * lists.  Returns pages recovered; *done says the block has none left. */
+static uint64_t recover_block(struct pa_zone *z, struct per_cpu_pages *pcp,
+			      uint32_t b, uint64_t want, bool *done)
+{
+	uint64_t start = (uint64_t)b << z->pb_order, end = start + pb_nr_pages(z);
+	uint64_t got = 0, scanned = 0;
+	unsigned mt = pcp_mt(pb_mt(&z->pb[b]));
+
+	*done = true;
+	if (zone_take_pageblock(z, b)) {
+		enqueue(z, pcp, (uint32_t)start, z->pb_order, mt, true);
+		got = pb_nr_pages(z);
+		scanned = 1;
+	} else {
+		for (uint64_t pfn = start; pfn < end && z->pb[b].nr_free;) {
+			uint16_t st = page_state(&z->pages[pfn]);
+
+			scanned++;
+			if (!st) {
+				pfn++;
+				continue;
+			}
+			unsigned o = st >> 8;
+
+			if ((st & 0xff) == PG_BUDDY) {
+				buddy_del_free(z, (uint32_t)pfn, o, pb_mt(&z->pb[b]));
+				enqueue(z, pcp, (uint32_t)pfn, o, mt, true);
+				got += 1ull << o;
+				if (got >= want && z->pb[b].nr_free) {
+					*done = false;
+					break;
+				}
+			}
+			pfn += 1ull << o;
+		}
+	}
+	pcp->count += (int)got;
+	STAT_ADD(z->pcpb_phase0_pages, got);
+	STAT_ADD(z->pcpb_phase0_scanned, scanned);
+	return got;
+}
+
+static bool lock_zone(struct pa_zone *z, unsigned gfp)
+{
+	if (gfp & PA_GFP_NOLOCK)
+		return zone_trylock(z);
+	zone_lock(z);
+	return true;
+}
+
+/* Phase 1: claim one whole free pageblock of type mt (or, failing that,
+ * of another type, converting it).  zone->lock held.  PA_NIL if none. */
+static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt)
+{
+	static const uint8_t order_of_types[PA_MT_PCPTYPES][3] = {
+		[PA_MT_UNMOVABLE] = { PA_MT_UNMOVABLE, PA_MT_RECLAIMABLE, PA_MT_MOVABLE },
+		[PA_MT_MOVABLE] = { PA_MT_MOVABLE, PA_MT_RECLAIMABLE, PA_MT_UNMOVABLE },
+		[PA_MT_RECLAIMABLE] = { PA_MT_RECLAIMABLE, PA_MT_UNMOVABLE, PA_MT_MOVABLE },
+	};
+	for (unsigned i = 0; i < 3; i++) {
+		unsigned from = order_of_types[mt][i];
+
+		for (unsigned o = z->pb_order; o <= z->max_order; o++) {
+			struct pfn_list *l = &z->area[o].list[from];
+
+			if (pfn_list_empty(l))
+				continue;
+			uint32_t head = pfn_list_first(l);
+
+			buddy_del_free(z, head, o, from);
+			while (o > z->pb_order) { /* keep the first pageblock */
+				o--;
+				buddy_add_free(z, head + (1u << o), o, from, false);
+			}
+			uint32_t b = (uint32_t)pfn_to_pb(z, head);
+
+			if (from != mt) {
+				pb_set_mt(&z->pb[b], mt);
+				STAT_ADD(z->blocks_claimed, 1);
+				STAT_ADD(z->extfrag_fallbacks, 1);
+				if (TRACING(z))
+					trace_extfrag(z, cpu, head, z->pb_order,
+						      z->pb_order, mt, from, true);
+			}
+			owned_unlink(z, b); /* a previous owner's fragments list */
+			pb_set_owner(&z->pb[b], cpu + 1);
+			STAT_ADD(z->pcpb_blocks_claimed, 1);
+			return head;
+		}
+	}
+	return PA_NIL;
+}
+
+/* Fill the pageset for an allocation of `order`/`mt` that found nothing:
+ * `batch` blocks of that order are wanted.  Under pcp->lock.  Returns
+ * pages added, or -EBUSY if nolock and zone->lock was busy. */
+int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
+		unsigned gfp, int batch)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	struct pcp_owned *ow = pcp->owned;
+	uint64_t need = (uint64_t)batch << order, got = 0, phase_got;
+
+	/* Phase 0: recover our fragments, one block per zone->lock hold */
+	phase_got = 0;
+	while (got < need && __atomic_load_n(&ow->head[mt], __ATOMIC_RELAXED) != PA_NIL) {
+		if (!lock_zone(z, gfp))
+			return got ? (int)got : -EBUSY;
+		uint32_t b = ow->head[mt];
+		bool done = true;
+
+		if (b != PA_NIL) {
+			owned_unlink(z, b);
+			if (pb_owner(&z->pb[b]) == cpu + 1) {
+				uint64_t n = recover_block(z, pcp, b, need - got, &done);
+
+				got += n;
+				phase_got += n;
+				STAT_ADD(z->pages_refill, n);
+				zone_count_moved(z, n);
+				if (!done)
+					owned_link(z, cpu, b, mt);
+			}
+		}
+		zone_unlock(z);
+	}
+	if (phase_got)
+		STAT_ADD(z->pcpb_phase[0], 1);
+
+	/* Phase 1: whole pageblocks, only when no partial block of ours is
+	 * waiting and the pageset has room for a whole block */
+	phase_got = 0;
+	while (got < need && ow->head[mt] == PA_NIL &&
+	       pcp->high - pcp->count >= (int)pb_nr_pages(z)) {
+		if (!lock_zone(z, gfp))
+			return got ? (int)got : -EBUSY;
+		uint32_t head = claim_pageblock(z, cpu, mt);
+
+		if (head != PA_NIL) {
+			STAT_ADD(z->pages_refill, pb_nr_pages(z));
+			zone_count_moved(z, pb_nr_pages(z));
+		}
+		zone_unlock(z);
+		if (head == PA_NIL)
+			break;
+		enqueue(z, pcp, head, z->pb_order, mt, true);
+		pcp->count += (int)pb_nr_pages(z);
+		got += pb_nr_pages(z);
+		phase_got += pb_nr_pages(z);
+	}
+	if (phase_got)
+		STAT_ADD(z->pcpb_phase[1], 1);
+	if (got >= need)
+		return (int)got;
+
+	/* Phase 2: sub-pageblock chunks of our type from unowned blocks,
+	 * largest first, split later on the pageset */
+	if (!lock_zone(z, gfp))
+		return got ? (int)got : -EBUSY;
+	phase_got = 0;
+	for (int o = (int)z->pb_order - 1; o >= (int)order && got < need; o--) {
+		struct pfn_list *l = &z->area[o].list[mt];
+		/* bounded walk: skip (at most 64) fragments of owned blocks */
+		uint64_t len = z->area[o].nr_free[mt], seen = 0;
+
+		for (uint32_t pfn = pfn_list_first(l);
+		     pfn != PA_NIL && got < need && seen < len && seen < 64; seen++) {
+			uint32_t next = z->pages[pfn].next;
+
+			if (pb_owner(pfn_pb(z, pfn)) == 0) {
+				buddy_del_free(z, pfn, (unsigned)o, mt);
+				enqueue(z, pcp, pfn, (unsigned)o, mt, false);
+				pcp->count += 1 << o;
+				got += 1ull << o;
+				phase_got += 1ull << o;
+				if (pfn_list_empty(l))
+					break;
+			}
+			pfn = next;
+		}
+	}
+	STAT_ADD(z->pages_refill, phase_got);
+	zone_count_moved(z, phase_got);
+	if (phase_got)
+		STAT_ADD(z->pcpb_phase[2], 1);
+
+	/* Phase 3: the mainline path, with migratetype fallback */
+	if (got < need) {
+		int n = (int)((need - got) >> order);
+
+		if (n < 1)
+			n = 1;
+		int g = rmqueue_bulk(z, cpu, order, n, &pcp->lists[order][mt], mt,
+				     gfp);
+
+		pcp->count += g << order;
+		got += (uint64_t)g << order;
+		if (g)
+			STAT_ADD(z->pcpb_phase[3], 1);
+	}
+	zone_unlock(z);
+	return (int)got;
+}
+
+/*
+ * Next chunk to drain, for `count` pages still to go: the largest chunk
+ * that fits, cached (not owned) chunks before owned ones, since cached
+ * pages belong to the zone anyway and an owned chunk going back either
+ * disowns a block or leaves a partial one for Phase 0.  If nothing fits,
+ * the smallest chunk, so a small drain never hands back a whole block
+ * that the next refill would claim again.  Owned chunks sit at a list's
+ * head, cached ones at its tail.
+ */
+static uint32_t drain_pick(struct pa_zone *z, struct per_cpu_pages *pcp,
+			   int count, unsigned *order, unsigned *mt)
+{
+	uint32_t fit[2] = { PA_NIL, PA_NIL }, small = PA_NIL;
+	unsigned fit_o[2] = { 0, 0 }, fit_m[2] = { 0, 0 }, small_o = 0, small_m = 0;
+	bool small_owned = true;
+
+	for (int o = (int)z->pb_order; o >= 0; o--) {
+		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
+			struct pfn_list *l = &pcp->lists[o][m];
+
+			if (pfn_list_empty(l))
+				continue;
+			uint32_t cand[2] = { pfn_list_last(z->pages, l),
+					     pfn_list_first(l) };
+
+			for (int k = 0; k < 2; k++) {
+				bool owned = page_flags(&z->pages[cand[k]]) & PG_PCPBUDDY;
+
+				if (owned != (k == 1))
+					continue;
+				if ((1 << o) <= count && fit[k] == PA_NIL) {
+					fit[k] = cand[k];
+					fit_o[k] = (unsigned)o;
+					fit_m[k] = m;
+				}
+				if (small == PA_NIL || (unsigned)o < small_o ||
+				    ((unsigned)o == small_o && small_owned && !owned)) {
+					small = cand[k];
+					small_o = (unsigned)o;
+					small_m = m;
+					small_owned = owned;
+				}
+			}
+		}
+	}
+	for (int k = 0; k < 2; k++)
+		if (fit[k] != PA_NIL) {
+			*order = fit_o[k];
+			*mt = fit_m[k];
+			return fit[k];
+		}
+	*order = small_o;
+	*mt = small_m;
+	return small;
+}
+
+bool pcpb_drain(struct pa_zone *z, unsigned cpu, int count, bool trylock)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+
+	pcpb_absorb(z, cpu);
+	if (count > pcp->count)
+		count = pcp->count;
+	if (count <= 0)
+		return true;
+	if (!lock_zone(z, trylock ? PA_GFP_NOLOCK : 0))
+		return false;
+	uint64_t moved = 0;
+
+	while (count > 0) {
+		unsigned order, mt;
+		uint32_t pfn = drain_pick(z, pcp, count, &order, &mt);
+
+		if (pfn == PA_NIL)
+			break;
+		struct pfn_list *l = &pcp->lists[order][mt];
+		bool owned = page_flags(&z->pages[pfn]) & PG_PCPBUDDY;
+		uint32_t b = (uint32_t)pfn_to_pb(z, pfn);
+
+		pfn_list_del(z->pages, l, pfn);
+		set_page_state(&z->pages[pfn], 0);
+		count -= 1 << order;
+		pcp->count -= 1 << order;
+		moved += 1ull << order;
+		if (TRACING(z))
+			trace_pcpu_drain(z, cpu, pfn, order, pb_mt(&z->pb[b]));
+		if (owned && order == z->pb_order)
+			disown(z, b);
+		free_one_page(z, pfn, order);
+		if (owned && order < z->pb_order)
+			owned_link(z, cpu, b, pcp_mt(pb_mt(&z->pb[b])));
+	}
+	STAT_ADD(z->pages_drain, moved);
+	zone_count_moved(z, moved);
+	zone_unlock(z);
+	STAT_ADD(pcp->st.drains, 1);
+	return true;
+}
+
+/*
+ * Free routing.  Our own blocks and zone-owned pages go to our pageset
+ * (trylock); another CPU's blocks go onto that CPU's remote list without
+ * touching its lock.  -EAGAIN: the caller frees to the zone.
+ */
+int pcpb_free_route(struct pa_zone *z, unsigned cpu, uint32_t pfn,
+		    unsigned order, bool *owned)
+{
+	unsigned owner = pb_owner(pfn_pb(z, pfn));
+
+	*owned = owner == cpu + 1;
+	if (owner == 0 || owner == cpu + 1)
+		return 0; /* local */
+	struct per_cpu_pages *rp = &z->pcp[owner - 1];
+
+	if (__atomic_load_n(&rp->flags, __ATOMIC_ACQUIRE) & PCPF_DEAD)
+		return -EAGAIN;
+	struct pa_page *p = &z->pages[pfn];
+	uint32_t head = __atomic_load_n(&rp->remote_head, __ATOMIC_RELAXED);
+
+	set_page_state(p, PG_STATE(PG_LLIST, order));
+	STAT_INC_SHARED(rp->remote_pages, 1ull << order);
+	do {
+		p->lnext = head;
+	} while (!__atomic_compare_exchange_n(&rp->remote_head, &head, pfn, 1,
+					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	STAT_INC_SHARED(z->pcpb_remote_pushed, 1ull << order);
+	return 1; /* pushed */
+}
+
+void pcpb_enqueue_local(struct pa_zone *z, unsigned cpu, uint32_t pfn,
+			unsigned order, unsigned mt, bool owned)
+{
+	enqueue(z, &z->pcp[cpu], pfn, order, mt, owned);
+}
+
+/* CPU offline, after the pageset is drained: detach every owned-block
+ * entry one by one (reinitialising a list head with entries still linked
+ * would leave them pointing into a dead list) and disown the blocks. */
+void pcpb_offline(struct pa_zone *z, unsigned cpu)
+{
+	struct pcp_owned *ow = z->pcp[cpu].owned;
+
+	zone_lock(z);
+	for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
+		while (ow->head[m] != PA_NIL)
+			disown(z, ow->head[m]);
+	zone_unlock(z);
+}
+
+/* pa_check's part: owned lists, remote lists, PCPBUDDY ownership.
+ * Returns a message or NULL; *remote gets pages on remote lists. */
+const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
+		       uint64_t *remote)
+{
+	*remote = 0;
+	for (unsigned c = 0; c < z->ncpus; c++) {
+		struct per_cpu_pages *pcp = &z->pcp[c];
+		uint64_t n = 0, guard = z->nr_pages + 1;
+
+		for (uint32_t pfn = pcp->remote_head; pfn != PA_NIL;
+		     pfn = z->pages[pfn].lnext) {
+			if (pfn >= z->nr_pages || !guard--) {
+				snprintf(buf, len, "cpu %u: remote list corrupt", c);
+				return buf;
+			}
+			if (page_flags(&z->pages[pfn]) != PG_LLIST) {
+				snprintf(buf, len, "cpu %u: remote list pfn %u has state 0x%x",
+					 c, pfn, page_state(&z->pages[pfn]));
+				return buf;
+			}
+			n += 1ull << page_order(&z->pages[pfn]);
+		}
+		if (n != STAT_LOAD(pcp->remote_pages)) {
+			snprintf(buf, len, "cpu %u: remote list holds %llu pages, counter %llu",
+				 c, (unsigned long long)n,
+				 (unsigned long long)STAT_LOAD(pcp->remote_pages));
+			return buf;
+		}
+		*remote += n;
+		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
+			uint32_t b = pcp->owned->head[m], first = b;
+			uint64_t guard2 = z->nr_pageblocks + 1;
+
+			if (b == PA_NIL)
+				continue;
+			do {
+				const struct pb_link *l = &z->pb_links[b];
+
+				if (!l->listed || l->cpu != c || l->mt != m || !guard2--) {
+					snprintf(buf, len, "cpu %u: owned list %u entry %u inconsistent",
+						 c, m, b);
+					return buf;
+				}
+				if (pb_owner(&z->pb[b]) != c + 1) {
+					snprintf(buf, len, "cpu %u: owned list holds pageblock %u owned by %u",
+						 c, b, pb_owner(&z->pb[b]));
+					return buf;
+				}
+				b = l->next;
+			} while (b != first);
+		}
+		for (unsigned o = 0; o <= z->pb_order; o++)
+			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
+				const struct pfn_list *l = &pcp->lists[o][m];
+
+				if (pfn_list_empty(l))
+					continue;
+				uint32_t pfn = l->head;
+
+				do {
+					if ((page_flags(&z->pages[pfn]) & PG_PCPBUDDY) &&
+					    pb_owner(pfn_pb(z, pfn)) != c + 1) {
+						snprintf(buf, len, "cpu %u caches pcp-buddy pfn %u of a block owned by %u",
+							 c, pfn, pb_owner(pfn_pb(z, pfn)));
+						return buf;
+					}
+					pfn = z->pages[pfn].next;
+				} while (pfn != l->head);
+			}
+	}
+	return NULL;
+}
