@@ -370,6 +370,8 @@ struct aval {
 	const struct bench_cpus *cpus;
 	uint64_t *blocks;
 	uint64_t per_thread;
+	uint64_t budget_ns;
+	uint64_t got[64];  /* pages each thread allocated */
 	pthread_barrier_t bar;
 	uint64_t t0, t1;   /* first start, last end */
 	pthread_mutex_t mu;
@@ -380,10 +382,18 @@ struct aval_arg {
 	unsigned idx;
 };
 
-HOT void fill(const struct subject *s, enum kind k, uint64_t *blk, uint64_t n)
+HOT uint64_t fill(const struct subject *s, enum kind k, uint64_t *blk,
+		  uint64_t n, uint64_t budget_ns, uint64_t t0)
 {
-	for (uint64_t i = 0; i < n; i++)
-		blk[i] = s_alloc(s, k, 0);
+	uint64_t i = 0;
+	while (i < n) {
+		uint64_t end = i + CHUNK < n ? i + CHUNK : n;
+		for (; i < end; i++)
+			blk[i] = s_alloc(s, k, 0);
+		if (bench_now_ns() - t0 > budget_ns)
+			break;
+	}
+	return i;
 }
 
 HOT void drain_all(const struct subject *s, enum kind k, uint64_t *blk,
@@ -400,7 +410,8 @@ static void *aval_thread(void *arg)
 	bench_pin(a->cpus, x->idx);
 	pthread_barrier_wait(&a->bar);
 	uint64_t t0 = bench_now_ns();
-	DISPATCH(fill, a->s, a->blocks + x->idx * a->per_thread, a->per_thread);
+	a->got[x->idx] = DISPATCH(fill, a->s, a->blocks + x->idx * a->per_thread,
+				  a->per_thread, a->budget_ns, t0);
 	uint64_t t1 = bench_now_ns();
 	pthread_mutex_lock(&a->mu);
 	if (!a->t0 || t0 < a->t0)
@@ -418,15 +429,21 @@ static unsigned avalanche_threads(const struct bench *b)
 	return nt < 2 ? 2 : nt > 64 ? 64 : nt;
 }
 
-/* Several threads allocate (each on its CPU, round robin), then the main
- * thread alone frees everything: out[0] alloc phase, out[1] free phase. */
+/*
+ * Several threads allocate (each on its CPU, round robin), then the main
+ * thread alone frees everything: out[0] alloc phase, out[1] free phase.
+ * A subject too slow to allocate its share within 10x the loop budget
+ * stops there (glibc needs tens of seconds for a million pages); the pages
+ * it did allocate are freed and timed, and a note says how many.
+ */
 static void avalanche(struct bench *b, const struct subject *s,
 		      struct meas out[2])
 {
 	unsigned nt = avalanche_threads(b);
 	struct aval a = { .s = s, .cpus = &b->cpus, .blocks = b->blocks,
-			  .per_thread = b->o.avalanche / nt };
-	uint64_t total = a.per_thread * nt;
+			  .per_thread = b->o.avalanche / nt,
+			  .budget_ns = 10 * b->o.budget_ns };
+	uint64_t total = 0;
 	struct aval_arg arg[64];
 	pthread_t th[64];
 	struct probe p0, p1, p2;
@@ -442,9 +459,16 @@ static void avalanche(struct bench *b, const struct subject *s,
 	for (unsigned i = 0; i < nt; i++)
 		pthread_join(th[i], NULL);
 	probe_read(s, &p1);
+	for (unsigned i = 0; i < nt; i++)
+		total += a.got[i];
+	if (total < a.per_thread * nt)
+		bench_note("%s: avalanche stopped at %lluK of %lluK pages (time budget)",
+			   s->name, (unsigned long long)(total >> 10),
+			   (unsigned long long)((a.per_thread * nt) >> 10));
 	bench_pin(&b->cpus, 0);
 	uint64_t t0 = bench_now_ns();
-	DISPATCH(drain_all, s, b->blocks, total);
+	for (unsigned i = 0; i < nt; i++)
+		DISPATCH(drain_all, s, b->blocks + i * a.per_thread, a.got[i]);
 	uint64_t t1 = bench_now_ns();
 	probe_read(s, &p2);
 	pthread_barrier_destroy(&a.bar);

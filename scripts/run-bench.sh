@@ -32,8 +32,10 @@ tsv=$out/results.tsv; md=$out/results.md
 : > "$tsv"
 
 start=$(date +%s)
+loads=() # 1-minute load average before each binary: others share this machine
 for ((r = 1; r <= rounds; r++)); do
 	for b in "$@"; do
+		loads+=("$(cut -d' ' -f1 /proc/loadavg)")
 		t0=$(date +%s.%N)
 		"$b" --runs 1 "${args[@]}" "${extra[@]}" >> "$tsv"
 		rc=$?
@@ -52,6 +54,7 @@ took=$(( $(date +%s) - start ))
 	echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(uname -sr)"
 	echo "- commit: $(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- options: --runs 1 ${args[*]} ${extra[*]} per binary per round; took ${took} s"
+	echo "- load average (1 min) seen before each binary: $(printf '%s\n' "${loads[@]}" | sort -g | sed -n '1p;$p' | paste -sd' ' | sed 's/ / to /') on $(nproc) CPUs"
 	echo "- cells: median ±half the min-max range (runs)"
 	python3 "$here/bench-report.py" "$tsv"
 } | tee "$md"
