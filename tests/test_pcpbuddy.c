@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pcpbuddy on tiny zones with explicit CPU ids: each refill phase, merging
+ * on the pageset, disowning on drain, remote frees, CPU offline with frees
+ * in flight, and the purge pattern against mainline (counts, not times).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pagealloc.h"
+
+/* 8 pageblocks of 16 pages, max order 5, 2 CPUs, no watermarks */
+static struct pa_zone *tiny(enum pa_policy pol, unsigned high)
+{
+	struct pa_config c = pa_config_default();
+
+	c.bytes = 8 * 16 * 4096;
+	c.pageblock_order = 4;
+	c.max_order = 5;
+	c.superpageblock_order = 4;
+	c.ncpus = 2;
+	c.policy = pol;
+	c.flags = PA_CFG_NO_WATERMARKS;
+	c.pcp_batch = 4;
+	c.pcp_high_min = high;
+	c.pcp_high_max = high;
+	struct pa_zone *z = pa_zone_create(&c);
+
+	assert_non_null(z);
+	return z;
+}
+
+static void check(struct pa_zone *z)
+{
+	char msg[256];
+
+	if (pa_check(z, msg, sizeof(msg)))
+		fail_msg("pa_check: %s", msg);
+}
+
+static unsigned owned_blocks(struct pa_zone *z)
+{
+	uint8_t map[64];
+	uint64_t n = pa_pageblock_map(z, 0, map, 64);
+	unsigned owned = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		owned += !!(map[i] & PA_PB_OWNED);
+	return owned;
+}
+
+static void phase1_claims_a_whole_block(void **state)
+{
+	(void)state;
+	struct pa_zone *z = tiny(PA_POLICY_PCPBUDDY, 64);
+	struct pa_stats s;
+
+	uint64_t pfn = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+
+	assert_int_not_equal(pfn, PA_NO_PFN);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcpb_phase[1], 1);
+	assert_int_equal(s.pcpb_blocks_claimed, 1);
+	assert_int_equal(owned_blocks(z), 1);
+	/* the other 15 pages of the block wait on CPU 0's list */
+	assert_int_equal(s.pcp_pages, 15);
+	check(z);
+	assert_int_equal(pa_free_cpu(z, 0, pfn, 0), 0);
+	pa_zone_destroy(z);
+}
+
+static void merge_on_pcp_then_disown_on_drain(void **state)
+{
+	(void)state;
+	struct pa_zone *z = tiny(PA_POLICY_PCPBUDDY, 64);
+	uint64_t p[16];
+	struct pa_stats s;
+
+	for (int i = 0; i < 16; i++) {
+		p[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+		assert_int_not_equal(p[i], PA_NO_PFN);
+	}
+	pa_stats(z, &s);
+	assert_int_equal(s.pcpb_blocks_claimed, 1); /* all 16 from one block */
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(pa_free_cpu(z, 0, p[i], 0), 0);
+	pa_stats(z, &s);
+	/* 16 order-0 pages merge back into one order-4 chunk: 15 merges */
+	assert_int_equal(s.pcpb_merges, 15);
+	assert_int_equal(s.pcp_pages, 16);
+	check(z);
+	uint64_t moved_before = s.zone_pages_drain;
+
+	pa_drain(z);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcpb_blocks_disowned, 1);
+	assert_int_equal(owned_blocks(z), 0);
+	assert_int_equal(s.free_pages, s.managed_pages);
+	/* the whole block went back in one piece */
+	assert_int_equal(s.zone_pages_drain - moved_before, 16);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+static void phase0_recovers_fragments_before_new_blocks(void **state)
+{
+	(void)state;
+	struct pa_zone *z = tiny(PA_POLICY_PCPBUDDY, 64);
+	uint64_t p[16];
+	struct pa_stats s;
+
+	for (int i = 0; i < 16; i++)
+		p[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	/* free every other page: fragments that cannot merge */
+	for (int i = 0; i < 16; i += 2)
+		assert_int_equal(pa_free_cpu(z, 0, p[i], 0), 0);
+	pa_drain_cpu(z, 0); /* fragments to the zone, block remembered */
+	pa_stats(z, &s);
+	assert_int_equal(s.pcp_pages, 0);
+	assert_int_equal(owned_blocks(z), 1);
+	uint64_t claimed = s.pcpb_blocks_claimed;
+
+	check(z);
+	uint64_t q = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+
+	assert_int_not_equal(q, PA_NO_PFN);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcpb_phase[0], 1);
+	/* Phase 0 stops at the pages needed (one refill batch) ... */
+	assert_true(s.pcpb_phase0_pages >= 1 && s.pcpb_phase0_pages <= 8);
+	assert_int_equal(s.pcpb_blocks_claimed, claimed); /* no new block */
+	/* the scan is bounded by the block: at most one pfn per page */
+	assert_true(s.pcpb_phase0_scanned <= 16);
+	/* the page came from the recovered block */
+	assert_int_equal(q / 16, p[0] / 16);
+	check(z);
+	/* ... and the rest stays recoverable: the next allocations are served
+	 * from the same block until every fragment is back (a refill that
+	 * empties the owned list may then claim a new block) */
+	for (int i = 0; i < 7; i++) {
+		uint64_t r = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+
+		assert_int_equal(r / 16, p[0] / 16);
+	}
+	pa_stats(z, &s);
+	assert_int_equal(s.pcpb_phase0_pages, 8);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+static void phase2_takes_chunks_when_no_room_for_a_block(void **state)
+{
+	(void)state;
+	/* high 8 < 16 pages per block: Phase 1 must not claim */
+	struct pa_zone *z = tiny(PA_POLICY_PCPBUDDY, 8);
+	struct pa_stats s;
+
+	uint64_t pfn = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+
+	assert_int_not_equal(pfn, PA_NO_PFN);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcpb_blocks_claimed, 0);
+	assert_int_equal(s.pcpb_phase[1], 0);
+	assert_true(s.pcpb_phase[2] + s.pcpb_phase[3] >= 1);
+	assert_int_equal(owned_blocks(z), 0);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+static void phase3_falls_back_between_migratetypes(void **state)
+{
+	(void)state;
+	struct pa_zone *z = tiny(PA_POLICY_PCPBUDDY, 8);
+	struct pa_stats s;
+
+	/* every pageblock starts Movable: an unmovable request finds nothing
+	 * of its own type in Phases 0-2 and must fall back */
+	uint64_t pfn = pa_alloc_cpu(z, 1, 0, 0);
+
+	assert_int_not_equal(pfn, PA_NO_PFN);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcpb_phase[3], 1);
+	assert_true(s.extfrag_fallbacks >= 1);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+static void remote_frees_return_to_the_owner(void **state)
+{
+	(void)state;
+	struct pa_zone *z = tiny(PA_POLICY_PCPBUDDY, 64);
+	uint64_t p[8];
+	struct pa_stats s;
+
+	for (int i = 0; i < 8; i++)
+		p[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	check(z);
+	pa_stats(z, &s);
+	uint64_t zone_acq = s.zone_lock.acquisitions;
+
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pa_free_cpu(z, 1, p[i], 0), 0);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcpb_remote_pushed, 8);
+	/* no zone->lock for remote frees */
+	assert_int_equal(s.zone_lock.acquisitions, zone_acq);
+	/* the owner absorbs them at its next allocation and reuses them */
+	uint64_t q = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+
+	pa_stats(z, &s);
+	assert_int_equal(s.pcpb_remote_absorbed, 8);
+	assert_int_equal(s.zone_lock.acquisitions, zone_acq);
+	assert_int_equal(q / 16, p[0] / 16);
+	assert_int_equal(pa_free_cpu(z, 0, q, 0), 0);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+static void offline_with_remote_frees_in_flight(void **state)
+{
+	(void)state;
+	struct pa_zone *z = tiny(PA_POLICY_PCPBUDDY, 64);
+	uint64_t p[12];
+	struct pa_stats s;
+
+	for (int i = 0; i < 12; i++)
+		p[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	/* some frees sit on CPU 0's remote list when it goes offline */
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(pa_free_cpu(z, 1, p[i], 0), 0);
+	assert_int_equal(pa_cpu_offline(z, 0), 0);
+	check(z);
+	pa_stats(z, &s);
+	assert_int_equal(owned_blocks(z), 0); /* every owned entry detached */
+	/* frees aimed at the dead CPU go to the zone */
+	for (int i = 6; i < 12; i++)
+		assert_int_equal(pa_free_cpu(z, 1, p[i], 0), 0);
+	check(z);
+	assert_int_equal(pa_cpu_online(z, 0), 0);
+	pa_drain(z);
+	pa_stats(z, &s);
+	assert_int_equal(s.free_pages, s.managed_pages);
+	assert_int_equal(s.pgalloc, s.pgfree);
+	check(z);
+	/* and CPU 0 works again */
+	uint64_t q = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+
+	assert_int_not_equal(q, PA_NO_PFN);
+	assert_int_equal(pa_free_cpu(z, 0, q, 0), 0);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+/* The jemalloc purge pattern: faults on CPU 0, purges on CPU 1. */
+static uint64_t purge_pages_moved(enum pa_policy pol, uint64_t *back_on_cpu0)
+{
+	struct pa_config c = pa_config_default();
+
+	c.bytes = 256ull << 20;
+	c.ncpus = 2;
+	c.policy = pol;
+	struct pa_zone *z = pa_zone_create(&c);
+	uint64_t p[256];
+	struct pa_stats s;
+
+	assert_non_null(z);
+	for (int r = 0; r < 200; r++) {
+		for (int i = 0; i < 256; i++) {
+			p[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+			assert_int_not_equal(p[i], PA_NO_PFN);
+		}
+		for (int i = 0; i < 256; i++)
+			assert_int_equal(pa_free_cpu(z, 1, p[i], 0), 0);
+	}
+	pa_stats(z, &s);
+	*back_on_cpu0 = s.pcpb_remote_pushed;
+	check(z);
+	pa_zone_destroy(z);
+	return s.zone_pages_refill + s.zone_pages_drain +
+	       s.zone_pages_direct_alloc + s.zone_pages_direct_free;
+}
+
+static void purge_pattern_beats_mainline(void **state)
+{
+	(void)state;
+	uint64_t back_main, back_pcpb;
+	uint64_t mainline = purge_pages_moved(PA_POLICY_MAINLINE, &back_main);
+	uint64_t pcpb = purge_pages_moved(PA_POLICY_PCPBUDDY, &back_pcpb);
+
+	print_message("purge: zone->lock pages moved mainline %llu, pcpbuddy %llu\n",
+		      (unsigned long long)mainline, (unsigned long long)pcpb);
+	assert_int_equal(back_main, 0);
+	assert_int_equal(back_pcpb, 200 * 256); /* every free went home */
+	assert_true(pcpb * 10 < mainline);
+}
+
+static void bad_frees_rejected_under_pcpbuddy(void **state)
+{
+	(void)state;
+	struct pa_zone *z = tiny(PA_POLICY_PCPBUDDY, 64);
+	uint64_t pfn = pa_alloc_cpu(z, 0, 1, PA_GFP_MOVABLE);
+
+	assert_int_equal(pa_free_cpu(z, 1, pfn, 0), -22);
+	assert_int_equal(pa_free_cpu(z, 1, pfn + 1, 0), -22);
+	assert_int_equal(pa_free_cpu(z, 1, pfn, 1), 0);
+	assert_int_equal(pa_free_cpu(z, 1, pfn, 1), -22); /* double, remote */
+	check(z);
+	pa_zone_destroy(z);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(phase1_claims_a_whole_block),
+		cmocka_unit_test(merge_on_pcp_then_disown_on_drain),
+		cmocka_unit_test(phase0_recovers_fragments_before_new_blocks),
+		cmocka_unit_test(phase2_takes_chunks_when_no_room_for_a_block),
+		cmocka_unit_test(phase3_falls_back_between_migratetypes),
+		cmocka_unit_test(remote_frees_return_to_the_owner),
+		cmocka_unit_test(offline_with_remote_frees_in_flight),
+		cmocka_unit_test(purge_pattern_beats_mainline),
+		cmocka_unit_test(bad_frees_rejected_under_pcpbuddy),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
