@@ -23,7 +23,9 @@
  * Errors: functions returning int return 0 or a negative errno value;
  * functions returning a pfn return PA_NO_PFN on failure.  Every rejected
  * call leaves the zone unchanged and, when the zone has an error hook,
- * passes it a one-line message saying why.
+ * passes it a one-line message saying why.  Exception: an allocation
+ * failure for lack of memory under the nolock API is not reported (the
+ * hook's formatting is not async-signal-safe); invalid arguments are.
  */
 #ifndef PAGEALLOC_H
 #define PAGEALLOC_H

@@ -20,7 +20,8 @@ static inline bool nolock(unsigned gfp)
 }
 
 /* Error messages are formatted with vsnprintf, which is not
- * async-signal-safe: the nolock API stays silent. */
+ * async-signal-safe: the nolock API stays silent about running out of
+ * memory.  Invalid arguments are programming errors and always reported. */
 #define REPORT(z, gfp, err, ...)                        \
 	do {                                            \
 		if (!nolock(gfp))                       \
@@ -97,13 +98,14 @@ uint64_t pa_alloc_cpu(struct pa_zone *z, unsigned cpu, unsigned order,
 		      unsigned gfp)
 {
 	if (gfp & ~PA_GFP_MASK) {
-		REPORT(z, gfp, -EINVAL, "pa_alloc: unknown gfp bits 0x%x",
+		/* garbage flags: the nolock bit among them means nothing */
+		pa_err(z, -EINVAL, "pa_alloc: unknown gfp bits 0x%x",
 		       gfp & ~PA_GFP_MASK);
 		STAT_INC_SHARED(z->alloc_failed, 1);
 		return PA_NO_PFN;
 	}
 	if (order > z->max_order || cpu >= z->ncpus) {
-		REPORT(z, gfp, -EINVAL,
+		pa_err(z, -EINVAL,
 		       "pa_alloc: %s %u out of range (max %u)",
 		       order > z->max_order ? "order" : "cpu",
 		       order > z->max_order ? order : cpu,
@@ -205,7 +207,7 @@ int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
 	}
 	if (why) {
 		STAT_INC_SHARED(z->bad_frees, 1);
-		REPORT(z, gfp, -EINVAL, "pa_free: pfn %llu order %u: %s",
+		pa_err(z, -EINVAL, "pa_free: pfn %llu order %u: %s",
 		       (unsigned long long)pfn64, order, why);
 		return -EINVAL;
 	}

@@ -105,20 +105,25 @@ int pa_migrate_page(struct pa_zone *z, uint64_t pfn, uint64_t *new_pfn)
 		return -EBUSY;
 	}
 
-	/* A destination outside the source's pageblock, if one comes soon:
-	 * moving within a block does nothing for fragmentation. */
+	/* A destination outside the source's pageblock if one can be had:
+	 * moving within a block does nothing for fragmentation.  Candidates
+	 * from the same block are held aside and freed afterwards. */
 	unsigned cpu = cpu_current(z);
-	uint64_t dst = pa_alloc_cpu(z, cpu, 0, PA_GFP_MOVABLE | PA_GFP_NOWARN);
+	uint64_t dst = PA_NO_PFN, aside[16];
+	unsigned naside = 0;
 
-	if (dst != PA_NO_PFN && pfn_to_pb(z, dst) == pfn_to_pb(z, pfn)) {
-		uint64_t other = pa_alloc_cpu(z, cpu, 0,
-					      PA_GFP_MOVABLE | PA_GFP_NOWARN);
-
-		if (other != PA_NO_PFN) {
-			pa_free_cpu(z, cpu, dst, 0);
-			dst = other;
-		}
+	for (;;) {
+		dst = pa_alloc_cpu(z, cpu, 0, PA_GFP_MOVABLE | PA_GFP_NOWARN);
+		if (dst == PA_NO_PFN || pfn_to_pb(z, dst) != pfn_to_pb(z, pfn))
+			break;
+		if (naside == 16)
+			break; /* settle for the same block */
+		aside[naside++] = dst;
 	}
+	if (dst == PA_NO_PFN && naside)
+		dst = aside[--naside];
+	while (naside)
+		pa_free_cpu(z, cpu, aside[--naside], 0);
 	int rc = dst == PA_NO_PFN ? -ENOMEM
 				  : slot.ops->migrate(slot.owner, dst, pfn);
 

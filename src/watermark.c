@@ -3,9 +3,9 @@
  * Watermarks and per-CPU pageset sizing, from the kernel's formulas for a
  * zone of this size, so a simulated 5 GiB zone behaves like a real one.
  *
- * min_free_kbytes = sqrt(16 * lowmem KiB) clamped to [128 KiB, 256 MiB], or
- * the THP recommendation (11 pageblocks for one zone: 2 + 3*3, capped at 5%
- * of memory) when that is larger, as on the kernels the traces came from.
+ * min_free_kbytes = sqrt(16 * lowmem KiB) clamped to [128 KiB, 256 MiB].
+ * (Kernels with THP raise it to 11 pageblocks per zone; the lab passes the
+ * traced machine's own min watermark through pa_config.min_free_kbytes.)
  * low = min + max(min/4, managed * 10/10000); high = min + 2 * that step.
  */
 #include <math.h>
@@ -30,13 +30,8 @@ void zone_init_watermarks(struct pa_zone *z)
 				kb = 128;
 			if (kb > 262144)
 				kb = 262144;
-			uint64_t thp = pb_nr_pages(z) * 11 * page_kb;
-
-			if (thp > managed * page_kb / 20)
-				thp = managed * page_kb / 20;
-			if (thp > kb)
-				kb = thp;
 		}
+		z->cfg.min_free_kbytes = kb;
 		uint64_t min = kb / page_kb;
 
 		if (min > managed / 4)
