@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+#include "helpers.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct pa_config th_config(uint64_t pageblocks, unsigned pageblock_order,
+			   unsigned max_order, unsigned flags, unsigned ncpus)
+{
+	struct pa_config c = pa_config_default();
+
+	c.page_shift = 12;
+	c.pageblock_order = pageblock_order;
+	c.max_order = max_order;
+	c.superpageblock_order = max_order > pageblock_order ? max_order
+							     : pageblock_order;
+	c.bytes = (pageblocks << pageblock_order) << c.page_shift;
+	c.flags = flags;
+	c.ncpus = ncpus ? ncpus : 1;
+	return c;
+}
+
+void th_errlog_fn(void *arg, int err, const char *msg)
+{
+	struct th_errlog *l = arg;
+
+	l->count++;
+	l->last_err = err;
+	snprintf(l->last, sizeof(l->last), "%s", msg ? msg : "(null)");
+}
+
+char *th_report(struct pa_zone *zone, enum pa_report what, int *rc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int r;
+
+	if (!f) {
+		if (rc)
+			*rc = -1;
+		return NULL;
+	}
+	r = pa_report(zone, what, f);
+	if (fclose(f) != 0 && r == 0)
+		r = -1;
+	if (rc)
+		*rc = r;
+	if (r != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int th_parse_buddyinfo(const char *text, uint64_t *counts, unsigned n)
+{
+	int node, used = 0;
+	char name[64];
+	const char *p;
+	unsigned k = 0;
+
+	if (sscanf(text, "Node %d, zone %63s %n", &node, name, &used) < 2 ||
+	    used == 0)
+		return -1;
+	p = text + used;
+	while (*p && *p != '\n') {
+		char *end;
+		unsigned long long v = strtoull(p, &end, 10);
+
+		if (end == p)
+			return -1;
+		if (k < n)
+			counts[k] = v;
+		k++;
+		p = end;
+		while (*p == ' ')
+			p++;
+	}
+	if (*p != '\n' || p[1] != '\0')
+		return -1;
+	return (int)k;
+}
+
+void th_snapshot_take(struct pa_zone *zone, struct th_snapshot *s)
+{
+	pa_stats(zone, &s->st);
+	s->buddyinfo = th_report(zone, PA_REPORT_BUDDYINFO, NULL);
+	s->pagetypeinfo = th_report(zone, PA_REPORT_PAGETYPEINFO, NULL);
+	assert_non_null(s->buddyinfo);
+	assert_non_null(s->pagetypeinfo);
+}
+
+void th_snapshot_free(struct th_snapshot *s)
+{
+	free(s->buddyinfo);
+	free(s->pagetypeinfo);
+	s->buddyinfo = s->pagetypeinfo = NULL;
+}
+
+#define TH_SAME(field)                                                        \
+	do {                                                                  \
+		if (now.field != s->st.field)                                 \
+			fail_msg("%s changed " #field ": %" PRIu64            \
+				 " -> %" PRIu64, what, s->st.field,           \
+				 now.field);                                  \
+	} while (0)
+
+void th_snapshot_assert_same(struct pa_zone *zone, const struct th_snapshot *s,
+			     const char *what)
+{
+	struct pa_stats now;
+	char *bi, *pti;
+
+	pa_stats(zone, &now);
+	TH_SAME(managed_pages);
+	TH_SAME(free_pages);
+	TH_SAME(pcp_pages);
+	TH_SAME(allocated_pages);
+	TH_SAME(alloc_calls);
+	TH_SAME(free_calls);
+	TH_SAME(pgalloc);
+	TH_SAME(pgfree);
+	TH_SAME(nr_pageblocks);
+	TH_SAME(pgmigrate_success);
+	bi = th_report(zone, PA_REPORT_BUDDYINFO, NULL);
+	pti = th_report(zone, PA_REPORT_PAGETYPEINFO, NULL);
+	assert_non_null(bi);
+	assert_non_null(pti);
+	if (strcmp(bi, s->buddyinfo) != 0)
+		fail_msg("%s changed buddyinfo:\n%s---\n%s", what, s->buddyinfo,
+			 bi);
+	if (strcmp(pti, s->pagetypeinfo) != 0)
+		fail_msg("%s changed pagetypeinfo:\n%s---\n%s", what,
+			 s->pagetypeinfo, pti);
+	free(bi);
+	free(pti);
+}
+
+uint64_t th_next(struct th_rng *r)
+{
+	uint64_t z = (r->s += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+uint64_t th_below(struct th_rng *r, uint64_t n)
+{
+	return n ? th_next(r) % n : 0;
+}
+
+uint64_t th_seed(const char *what)
+{
+	const char *env = getenv("PA_SEED");
+	uint64_t seed;
+
+	if (env && *env) {
+		seed = strtoull(env, NULL, 0);
+	} else {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		seed = (uint64_t)ts.tv_sec * UINT64_C(1000000007) ^
+		       (uint64_t)ts.tv_nsec;
+	}
+	print_message("%s: seed %" PRIu64 " (reproduce with PA_SEED=%" PRIu64
+		      ")\n", what, seed, seed);
+	return seed;
+}
+
+int th_sanitized(void)
+{
+#ifdef PA_SANITIZER
+	return 1;
+#else
+	return 0;
+#endif
+}

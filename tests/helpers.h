@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * helpers.h - shared helpers for the cmocka test binaries.
+ * Linked into every tests/test_*.c binary.  Include after <cmocka.h>'s
+ * prerequisites; this header includes them itself.
+ */
+#ifndef PA_TEST_HELPERS_H
+#define PA_TEST_HELPERS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "pagealloc.h"
+
+/* Fail the current test with pa_check()'s message unless the zone is
+ * consistent. */
+#define assert_check(zone)                                                   \
+	do {                                                                 \
+		char th_msg_[512] = "";                                      \
+		int th_rc_ = pa_check((zone), th_msg_, sizeof(th_msg_));     \
+		if (th_rc_ != 0)                                             \
+			fail_msg("pa_check() = %d: %s", th_rc_, th_msg_);   \
+	} while (0)
+
+/* free + per-CPU + allocated == managed, read from pa_stats(). */
+#define assert_accounting(zone)                                              \
+	do {                                                                 \
+		struct pa_stats th_s_;                                       \
+		pa_stats((zone), &th_s_);                                    \
+		if (th_s_.free_pages + th_s_.pcp_pages +                     \
+			    th_s_.allocated_pages != th_s_.managed_pages)    \
+			fail_msg("accounting: free %llu + pcp %llu + "       \
+				 "allocated %llu != managed %llu",           \
+				 (unsigned long long)th_s_.free_pages,       \
+				 (unsigned long long)th_s_.pcp_pages,        \
+				 (unsigned long long)th_s_.allocated_pages,  \
+				 (unsigned long long)th_s_.managed_pages);   \
+	} while (0)
+
+/*
+ * A small zone: `pageblocks` pageblocks of 2^pageblock_order pages of
+ * 4 KiB, metadata only, one CPU unless ncpus says otherwise, the given
+ * PA_CFG_* flags.
+ */
+struct pa_config th_config(uint64_t pageblocks, unsigned pageblock_order,
+			   unsigned max_order, unsigned flags, unsigned ncpus);
+
+/* Everything an error hook received. */
+struct th_errlog {
+	unsigned count;
+	int last_err;
+	char last[512];
+};
+void th_errlog_fn(void *arg, int err, const char *msg);
+
+/* A report as a malloc()ed NUL-terminated string (NULL on failure, with
+ * the pa_report() return value in *rc when rc is not NULL). */
+char *th_report(struct pa_zone *zone, enum pa_report what, int *rc);
+
+/*
+ * Parse the single buddyinfo line; counts[0..n-1] get the per-order free
+ * block counts.  Returns the number of orders found, or -1 if the text is
+ * not one "Node N, zone NAME c0 c1 ...\n" line.
+ */
+int th_parse_buddyinfo(const char *text, uint64_t *counts, unsigned n);
+
+/* What a bad call must leave unchanged: the counters a bad call must not
+ * move, and the free-area reports. */
+struct th_snapshot {
+	struct pa_stats st;
+	char *buddyinfo;
+	char *pagetypeinfo;
+};
+void th_snapshot_take(struct pa_zone *zone, struct th_snapshot *s);
+void th_snapshot_free(struct th_snapshot *s);
+/* Fail the test if the zone differs from the snapshot in anything but
+ * bad_frees/alloc_failed and the lock statistics. */
+void th_snapshot_assert_same(struct pa_zone *zone, const struct th_snapshot *s,
+			     const char *what);
+
+/* splitmix64 */
+struct th_rng {
+	uint64_t s;
+};
+uint64_t th_next(struct th_rng *r);
+/* Uniform in [0, n); n > 0. */
+uint64_t th_below(struct th_rng *r, uint64_t n);
+/* The seed: $PA_SEED if set, else from the clock; printed either way with
+ * the test's name so that a failure can be reproduced. */
+uint64_t th_seed(const char *what);
+
+/* Nonzero when the suite runs under a sanitizer (PA_SANITIZER builds). */
+int th_sanitized(void);
+
+#endif
