@@ -37,7 +37,7 @@ for s in "${pa_subjects[@]}"; do
 	if ir=$(count "$build/bench/bench_pages" "$s") && [ -n "$ir" ]; then
 		awk -v s="$s" -v ir="$ir" -v n="$ops" 'BEGIN { printf "| %s | %.1f |\n", s, ir / n }'
 	else
-		why=$(grep -m1 "^S	$s	" "$tmp/log" | cut -f3)
+		why=$(grep -m1 "^S	${s%/pfn}	" "$tmp/log" | cut -f3)
 		printf '| %s | skipped: %s |\n' "$s" "${why:-see $tmp/log}"
 	fi
 done
