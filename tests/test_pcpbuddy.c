@@ -266,6 +266,10 @@ static uint64_t purge_pages_moved(enum pa_policy pol, uint64_t *back_on_cpu0)
 	c.bytes = 256ull << 20;
 	c.ncpus = 2;
 	c.policy = pol;
+	/* pagesets big enough to hold a pageblock (as on any zone of a few
+	 * GiB), the same for both policies */
+	c.pcp_high_min = 2048;
+	c.pcp_high_max = 8192;
 	struct pa_zone *z = pa_zone_create(&c);
 	uint64_t p[256];
 	struct pa_stats s;
