@@ -695,6 +695,7 @@ int main(int argc, char **argv)
 	bench_group(G_AVN);
 	bench_group(G_ZL);
 	bench_group(G_PFN);
+	bench_min(G_ST);
 	bench_ratio(G_ST, "pa-mainline,pa-zone");
 	bench_ratio(G_MT, "pa-mainline,pa-zone");
 	bench_ratio(G_AV, "pa-mainline,pa-zone");

@@ -157,6 +157,9 @@ int main(int argc, char **argv)
 	bench_cpus_init(&cpus);
 	bench_make_multithreaded();
 	int cpu = bench_pin(&cpus, 0);
+	bench_group(G_ZP);
+	bench_group(G_ZC);
+	bench_min(G_ZP);
 	bench_note("zone path pinned to CPU %d", cpu);
 
 	struct pa_config cfg = pa_config_default();

@@ -125,6 +125,12 @@ void bench_group(const char *group)
 	fflush(stdout);
 }
 
+void bench_min(const char *group)
+{
+	printf("X\tmin\t%s\n", group);
+	fflush(stdout);
+}
+
 void bench_skip(const char *col, const char *reason)
 {
 	printf("S\t%s\t%s\n", col, reason);

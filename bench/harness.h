@@ -7,6 +7,7 @@
  *   R <group> <row> <column> <value>    one measured value (one run)
  *   X ratio <group> <base column>       ask the report for base/other ratios
  *   X group <group>                     list groups in this order
+ *   X min <group>                       also show each cell's best run
  *   S <column> <reason>                 a subject skipped, and why
  *   # free text                         context (allocator library, CPUs)
  * Medians are taken by the report over every run of every binary, so runs
@@ -54,6 +55,7 @@ void bench_result(const char *group, const char *row, const char *col,
 		  double value);
 void bench_ratio(const char *group, const char *base);
 void bench_group(const char *group); /* place groups in this order */
+void bench_min(const char *group);   /* also report the best run */
 void bench_skip(const char *col, const char *reason);
 void bench_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -5,6 +5,9 @@ Reads tab-separated lines from the files given (or stdin):
   R group row column value   one measurement of one run
   X ratio group base[,base]  add a ratio table: base / every other column
   X group group              fix a group's place in the output (else: first R)
+  X min group                also print the best (minimum) run per cell: on a
+                             shared machine noise only adds time, so the
+                             minimum is the steadier estimate of the code's cost
   S column reason            a subject that was skipped
   # text                     a note (printed once)
 Each cell is the median over every run of every binary, with the spread
@@ -42,6 +45,7 @@ def table(header, rows):
 def main():
     groups = {}   # group -> {"rows": [], "cols": [], "vals": {(row, col): [v]}}
     ratios = {}   # group -> [bases]
+    mins = set()  # groups that get a best-run table
     skips = {}
     notes = []
     files = sys.argv[1:] or ["-"]
@@ -61,6 +65,8 @@ def main():
                 if p[3] not in g["cols"]:
                     g["cols"].append(p[3])
                 g["vals"].setdefault((p[2], p[3]), []).append(float(p[4]))
+            elif p[0] == "X" and len(p) == 3 and p[1] == "min":
+                mins.add(p[2])
             elif p[0] == "X" and len(p) == 3 and p[1] == "group":
                 groups.setdefault(p[2], {"rows": [], "cols": [], "vals": {}})
             elif p[0] == "X" and len(p) == 4 and p[1] == "ratio":
@@ -86,6 +92,11 @@ def main():
                 cells.append(f"{fmt(m)} ±{spread:.0f}% ({len(v)})")
             rows.append(cells)
         print(table(hdr, rows))
+        if gname in mins:
+            print("\nbest run (minimum) of each cell\n")
+            rows = [[r] + [fmt(min(g["vals"][(r, c)])) if (r, c) in g["vals"] else "-"
+                           for c in g["cols"]] for r in g["rows"]]
+            print(table(hdr, rows))
         bases = [b for b in ratios.get(gname, []) if b in g["cols"]]
         if bases:
             base = bases[0]
