@@ -211,7 +211,7 @@ int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
 		       (unsigned long long)pfn64, order, why);
 		return -EINVAL;
 	}
-	z->pages[pfn].movable = 0;
+	__atomic_store_n(&z->pages[pfn].movable, 0, __ATOMIC_RELAXED);
 	if (TRACING(z))
 		trace_page_free(z, cpu, pfn, order);
 

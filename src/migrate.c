@@ -124,18 +124,24 @@ int pa_migrate_page(struct pa_zone *z, uint64_t pfn, uint64_t *new_pfn)
 		dst = aside[--naside];
 	while (naside)
 		pa_free_cpu(z, cpu, aside[--naside], 0);
+	/* Mark dst before the owner sees it: once migrate returns, the owner
+	 * may already have published and even freed it. */
+	if (dst != PA_NO_PFN)
+		__atomic_store_n(&z->pages[dst].movable, (uint8_t)id,
+				 __ATOMIC_RELEASE);
 	int rc = dst == PA_NO_PFN ? -ENOMEM
 				  : slot.ops->migrate(slot.owner, dst, pfn);
 
 	if (rc) {
-		if (dst != PA_NO_PFN)
+		if (dst != PA_NO_PFN) {
+			__atomic_store_n(&z->pages[dst].movable, 0, __ATOMIC_RELAXED);
 			pa_free_cpu(z, cpu, dst, 0);
+		}
 		set_page_state(src, PG_STATE(PG_ALLOC, 0));
 		slot.ops->putback(slot.owner, pfn);
 		STAT_INC_SHARED(z->pgmigrate_fail, 1);
 		return rc;
 	}
-	__atomic_store_n(&z->pages[dst].movable, (uint8_t)id, __ATOMIC_RELEASE);
 	set_page_state(src, PG_STATE(PG_ALLOC, 0));
 	pa_free_cpu(z, cpu, pfn, 0);
 	STAT_INC_SHARED(z->pgmigrate_success, 1);
