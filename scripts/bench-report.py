@@ -30,6 +30,11 @@ def fmt(v):
     return f"{v:.2f}"
 
 
+def ratio(r):
+    """Two decimals; far below 1 the reciprocal reads better (1/925)."""
+    return f"1/{1 / r:,.0f}" if r < 0.095 else f"{r:.2f}"
+
+
 def table(header, rows):
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     def line(r):
@@ -108,7 +113,7 @@ def main():
                 cells = [r]
                 for c in others:
                     b, o = med.get((gname, r, base)), med.get((gname, r, c))
-                    cells.append(f"{b / o:.2f}" if b and o else "-")
+                    cells.append(ratio(b / o) if b and o else "-")
                 rows.append(cells)
             print(table([""] + [f"÷ {c}" for c in others], rows))
         elif gname in ratios:
