@@ -7,8 +7,8 @@
 # drift on this shared machine hits pagealloc and its peers alike; medians
 # are taken over the rounds.  Never part of the test suite's pass/fail.
 #
-#   BENCH_QUICK=1    5 rounds, 100 ms loop budget, 256K-page avalanche (~1-2 min)
-#   (default)        5 rounds, 300 ms budget, 1M-page avalanche (~4-5 min)
+#   BENCH_QUICK=1    5 rounds, 100 ms loop budget, 256K-page avalanche (~1.5 min)
+#   (default)        5 rounds, 300 ms budget, 1M-page avalanche (~3 min)
 #   BENCH_FULL=1     11 rounds, 4M-op loops, 1 s budget, 1M-page avalanche
 #   BENCH_ROUNDS=N   override the rounds;  BENCH_ARGS='...' extra options
 #                    for every binary (e.g. --only 'o0 pair')
