@@ -4,9 +4,11 @@
  * the densest non-full one until no whole zspage's worth of free slots is
  * left, and give every zspage so emptied back to the zone.
  *
- * Runs under pool->lock (write: handles change zspage, and readers look
- * handles up under it) and class->lock; the source zspage's write lock is
- * only tried, so a zspage with an open read section is left alone.  The
+ * Runs under pool->lock (write: handles change zspage; zs_free's locked
+ * path and migration take it) and class->lock.  Readers take neither,
+ * only the zspage's read lock, so both the source's and the
+ * destination's write locks are held while objects move; they are only
+ * tried, so a zspage with an open read section is left alone.  The
  * locks are dropped between source zspages so allocation, free and reads
  * keep going during a long compaction.
  */
@@ -80,9 +82,18 @@ static uint64_t compact_class(struct zs_pool *pool, struct size_class *class)
 			break;
 		if (pthread_rwlock_trywrlock(&src->lock))
 			break; /* being read: try again at the next compaction */
+		/* dst too: a moved object's handle points into dst before
+		 * its bytes are copied there, and readers do not take the
+		 * pool lock, so only dst's lock keeps them off a half-copied
+		 * object. */
+		if (pthread_rwlock_trywrlock(&dst->lock)) {
+			pthread_rwlock_unlock(&src->lock);
+			break;
+		}
 		zs_remove_zspage(class, src);
 		zs_remove_zspage(class, dst);
 		move_objects(pool, class, src, dst);
+		pthread_rwlock_unlock(&dst->lock);
 		pthread_rwlock_unlock(&src->lock);
 		zs_insert_zspage(class, dst, zs_fullness_group(class, dst));
 		if (src->inuse == 0) {

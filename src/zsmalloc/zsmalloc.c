@@ -414,14 +414,22 @@ static int pin_object(struct zs_pool *pool, unsigned long handle,
 		pthread_rwlock_rdlock(&z->lock);
 		bool same = zs_slot_load(slot) == v &&
 			    zs_page_zspage(&pool->pages[zs_obj_pfn(v >> 1)]) == z;
-		zs_rcu_unlock(z);
-		if (same) {
-			*zp = z;
-			*classp = zs_zspage_class(pool, z);
-			*idxp = zs_obj_idx(v >> 1);
-			return 0;
+		if (!same) {
+			/* The object moved meanwhile: z may be on its way to
+			 * call_rcu, so drop its lock while RCU still keeps z
+			 * alive, then look again. */
+			pthread_rwlock_unlock(&z->lock);
+			zs_rcu_unlock(z);
+			continue;
 		}
-		pthread_rwlock_unlock(&z->lock);
+		/* A live object we hold read-locked keeps z alive from here:
+		 * zs_free of it is the caller's, migration and compaction
+		 * need z's write lock. */
+		zs_rcu_unlock(z);
+		*zp = z;
+		*classp = zs_zspage_class(pool, z);
+		*idxp = zs_obj_idx(v >> 1);
+		return 0;
 	}
 }
 
