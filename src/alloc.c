@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "zone.h"
+#include "pcp.h"
 
 static inline bool nolock(unsigned gfp)
 {
@@ -27,21 +27,6 @@ static inline bool nolock(unsigned gfp)
 		if (!nolock(gfp))                       \
 			pa_err((z), (err), __VA_ARGS__); \
 	} while (0)
-
-static void mark_content(struct pa_zone *z, uint32_t pfn, unsigned order,
-			 unsigned mt)
-{
-	unsigned bit = pb_content_bit(mt);
-	uint64_t first = pfn_to_pb(z, pfn);
-	uint64_t n = order > z->pb_order ? 1ull << (order - z->pb_order) : 1;
-
-	for (uint64_t i = 0; i < n; i++) {
-		struct pageblock_data *pb = &z->pb[first + i];
-
-		if (!(__atomic_load_n(&pb->content, __ATOMIC_RELAXED) & bit))
-			__atomic_fetch_or(&pb->content, bit, __ATOMIC_RELAXED);
-	}
-}
 
 /* Under zone->lock: take a block straight from the free lists. */
 static uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu,
@@ -61,6 +46,7 @@ static uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu,
 
 		set_page_mt(p, mt);
 		set_page_state(p, PG_STATE(PG_ALLOC, order));
+		mark_content(z, pfn, order, mt);
 		STAT_ADD(z->pages_direct_alloc, 1ull << order);
 		STAT_ADD(z->direct_alloc_calls, 1);
 		zone_count_moved(z, 1ull << order);
@@ -70,7 +56,7 @@ static uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu,
 
 /* One attempt: per-CPU list if the order is cached there, else (or if the
  * pageset is busy) the zone.  -EBUSY: nolock and a lock was busy. */
-static int try_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
+static inline __attribute__((always_inline)) int try_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
 		     unsigned mt, unsigned gfp, uint32_t *out)
 {
 	*out = PA_NIL;
@@ -94,8 +80,8 @@ static int try_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
 	return 0;
 }
 
-uint64_t pa_alloc_cpu(struct pa_zone *z, unsigned cpu, unsigned order,
-		      unsigned gfp)
+static inline __attribute__((always_inline)) uint64_t
+alloc_common(struct pa_zone *z, unsigned cpu, unsigned order, unsigned gfp)
 {
 	if (gfp & ~PA_GFP_MASK) {
 		/* garbage flags: the nolock bit among them means nothing */
@@ -117,7 +103,7 @@ uint64_t pa_alloc_cpu(struct pa_zone *z, unsigned cpu, unsigned order,
 	uint32_t pfn;
 	int r = try_alloc(z, cpu, order, mt, gfp, &pfn);
 
-	if (r == 0 && pfn == PA_NIL && !nolock(gfp)) {
+	if (__builtin_expect(r == 0 && pfn == PA_NIL && !nolock(gfp), 0)) {
 		/* The slow path, reduced to what a region allocator can do:
 		 * pull back pages cached on every CPU, release highatomic
 		 * reserve to ordinary requests, and try once more. */
@@ -143,7 +129,6 @@ uint64_t pa_alloc_cpu(struct pa_zone *z, unsigned cpu, unsigned order,
 			       (unsigned long long)z->wmark_min);
 		return PA_NO_PFN;
 	}
-	mark_content(z, pfn, order, mt);
 	if ((gfp & PA_GFP_ATOMIC) && order > 0 &&
 	    pb_mt(pfn_pb(z, pfn)) != PA_MT_HIGHATOMIC)
 		reserve_highatomic_pageblock(z, pfn, order);
@@ -172,38 +157,33 @@ static const char *why_not_allocated(uint16_t st, unsigned order,
 	return "pfn is not the start of an allocated block";
 }
 
-int pa_free_cpu(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
-		unsigned order)
-{
-	return pa_free_cpu_gfp_(z, cpu, pfn64, order, 0);
-}
-
-int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
-		     unsigned order, unsigned gfp)
+static inline __attribute__((always_inline)) int
+free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
+	    unsigned gfp)
 {
 	const char *why = NULL;
 	char buf[80];
-
-	if (order > z->max_order)
-		why = "order above max_order";
-	else if (pfn64 >= z->nr_pages)
-		why = "pfn out of range";
-	else if (pfn64 & ((1ull << order) - 1))
-		why = "pfn not aligned to its order";
-	else if (cpu >= z->ncpus)
-		why = "cpu out of range";
-	else if (pfn64 + (1ull << order) > z->nr_pages)
-		why = "block extends past the end of the zone";
 	uint32_t pfn = (uint32_t)pfn64;
 
-	if (!why) {
-		struct pa_page *p = &z->pages[pfn];
-		uint16_t st = page_state(p);
-
-		if (st != PG_STATE(PG_ALLOC, order) ||
-		    !page_state_cas(p, st, 0))
-			why = why_not_allocated(page_state(p), order, buf,
-						sizeof(buf));
+	/* One branch for every well-formed free: in range, aligned, and the
+	 * head of an allocated block of this order, claimed by CAS. */
+	if (__builtin_expect(order > z->max_order || pfn64 >= z->nr_pages ||
+				     (pfn64 & ((1ull << order) - 1)) ||
+				     cpu >= z->ncpus ||
+				     !page_state_cas(&z->pages[pfn],
+						     PG_STATE(PG_ALLOC, order), 0),
+			     0)) {
+		if (order > z->max_order)
+			why = "order above max_order";
+		else if (pfn64 >= z->nr_pages)
+			why = "pfn out of range";
+		else if (pfn64 & ((1ull << order) - 1))
+			why = "pfn not aligned to its order";
+		else if (cpu >= z->ncpus)
+			why = "cpu out of range";
+		else
+			why = why_not_allocated(page_state(&z->pages[pfn]), order,
+						buf, sizeof(buf));
 	}
 	if (why) {
 		STAT_INC_SHARED(z->bad_frees, 1);
@@ -211,7 +191,8 @@ int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
 		       (unsigned long long)pfn64, order, why);
 		return -EINVAL;
 	}
-	__atomic_store_n(&z->pages[pfn].movable, 0, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&z->pages[pfn].movable, __ATOMIC_RELAXED))
+		__atomic_store_n(&z->pages[pfn].movable, 0, __ATOMIC_RELAXED);
 	if (TRACING(z))
 		trace_page_free(z, cpu, pfn, order);
 
@@ -245,24 +226,42 @@ int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
 	return 0;
 }
 
+/* The entry points share the two bodies above, inlined into each. */
+uint64_t pa_alloc_cpu(struct pa_zone *z, unsigned cpu, unsigned order,
+		      unsigned gfp)
+{
+	return alloc_common(z, cpu, order, gfp);
+}
+
+int pa_free_cpu(struct pa_zone *z, unsigned cpu, uint64_t pfn, unsigned order)
+{
+	return free_common(z, cpu, pfn, order, 0);
+}
+
+int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn,
+		     unsigned order, unsigned gfp)
+{
+	return free_common(z, cpu, pfn, order, gfp);
+}
+
 uint64_t pa_alloc(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	return pa_alloc_cpu(z, cpu_current(z), order, gfp);
+	return alloc_common(z, cpu_current(z), order, gfp);
 }
 
 int pa_free(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return pa_free_cpu_gfp_(z, cpu_current(z), pfn, order, 0);
+	return free_common(z, cpu_current(z), pfn, order, 0);
 }
 
 uint64_t pa_alloc_nolock(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	return pa_alloc_cpu(z, cpu_current(z), order, gfp | PA_GFP_NOLOCK);
+	return alloc_common(z, cpu_current(z), order, gfp | PA_GFP_NOLOCK);
 }
 
 int pa_free_nolock(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return pa_free_cpu_gfp_(z, cpu_current(z), pfn, order, PA_GFP_NOLOCK);
+	return free_common(z, cpu_current(z), pfn, order, PA_GFP_NOLOCK);
 }
 
 void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)

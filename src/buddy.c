@@ -17,6 +17,27 @@ static const uint8_t fallbacks[PA_MT_PCPTYPES][2] = {
 	[PA_MT_RECLAIMABLE] = { PA_MT_UNMOVABLE, PA_MT_MOVABLE },
 };
 
+/*
+ * Content bits: the kinds of allocation a pageblock has held since it was
+ * last entirely free.  Set when blocks leave the free lists for an
+ * allocation or a pageset of that type (not on every per-CPU hit: the
+ * pageset's lists are per type, so the bit is already right).
+ */
+void mark_content(struct pa_zone *z, uint32_t pfn, unsigned order,
+			 unsigned mt)
+{
+	unsigned bit = pb_content_bit(mt);
+	uint64_t first = pfn_to_pb(z, pfn);
+	uint64_t n = order > z->pb_order ? 1ull << (order - z->pb_order) : 1;
+
+	for (uint64_t i = 0; i < n; i++) {
+		struct pageblock_data *pb = &z->pb[first + i];
+
+		if (!(__atomic_load_n(&pb->content, __ATOMIC_RELAXED) & bit))
+			__atomic_fetch_or(&pb->content, bit, __ATOMIC_RELAXED);
+	}
+}
+
 void zone_count_moved(struct pa_zone *z, uint64_t pages)
 {
 	z->pages_this_hold += pages;
@@ -40,8 +61,24 @@ bool zone_trylock(struct pa_zone *z)
 	return true;
 }
 
+void zone_update_fast_flags(struct pa_zone *z)
+{
+	uint64_t free = z->free_pages;
+	unsigned f = 0;
+
+	/* a max-order block of slack: the flag is only refreshed at unlock */
+	if (free <= z->wmark_fast_ok + (2ull << z->max_order) &&
+	    !(z->cfg.flags & PA_CFG_NO_WATERMARKS))
+		f |= ZF_WMARK_CHECK;
+	if (free < z->wmark_high)
+		f |= ZF_BELOW_HIGH;
+	if (f != STAT_LOAD(z->fast_flags))
+		__atomic_store_n(&z->fast_flags, f, __ATOMIC_RELAXED);
+}
+
 void zone_unlock(struct pa_zone *z)
 {
+	zone_update_fast_flags(z);
 	if (z->pages_this_hold > STAT_LOAD(z->max_pages_per_hold))
 		__atomic_store_n(&z->max_pages_per_hold, z->pages_this_hold,
 				 __ATOMIC_RELAXED);
@@ -370,6 +407,7 @@ int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
 		if (pfn == PA_NIL)
 			break;
 		set_page_state(&z->pages[pfn], PG_STATE(PG_PCP, order));
+		mark_content(z, pfn, order, mt);
 		pfn_list_add_tail(z->pages, list, pfn);
 	}
 	uint64_t pages = (uint64_t)i << order;

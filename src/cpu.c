@@ -7,34 +7,8 @@
  */
 #include <errno.h>
 #include <sched.h>
-#include <sys/rseq.h>
 
 #include "zone.h"
-
-static inline int rseq_cpu(void)
-{
-#if defined(__x86_64__) || defined(__aarch64__)
-	if (__rseq_size >= 8) {
-		const volatile struct rseq *rs =
-			(const void *)((char *)__builtin_thread_pointer() +
-				       __rseq_offset);
-		int cpu = (int)rs->cpu_id;
-
-		if (cpu >= 0)
-			return cpu;
-	}
-#endif
-	return sched_getcpu();
-}
-
-unsigned cpu_current(const struct pa_zone *z)
-{
-	int cpu = rseq_cpu();
-
-	if (cpu < 0)
-		cpu = 0;
-	return (unsigned)cpu % z->ncpus;
-}
 
 unsigned pa_current_cpu(const struct pa_zone *z)
 {

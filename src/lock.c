@@ -41,14 +41,7 @@ void pa_lock_init(struct pa_lock *l, bool timed)
 	*l = (struct pa_lock){ .timed = timed };
 }
 
-static inline bool try_once(struct pa_lock *l)
-{
-	uint32_t expect = 0;
-
-	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) == 0 &&
-	       __atomic_compare_exchange_n(&l->locked, &expect, 1, 0,
-					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
-}
+#define try_once pa_lock_try_once_
 
 void pa_lock_acquire(struct pa_lock *l)
 {
@@ -75,28 +68,18 @@ void pa_lock_acquire(struct pa_lock *l)
 	l->t_acquired = t1;
 }
 
-bool pa_lock_try(struct pa_lock *l)
+void pa_lock_try_failed_(struct pa_lock *l)
 {
-	if (!try_once(l)) {
-		STAT_INC_SHARED(l->trylock_fails, 1);
-		return false;
-	}
-	STAT_ADD(l->acquisitions, 1);
-	if (l->timed)
-		l->t_acquired = pa_clock();
-	return true;
+	STAT_INC_SHARED(l->trylock_fails, 1);
 }
 
-void pa_lock_release(struct pa_lock *l)
+void pa_lock_release_timed_(struct pa_lock *l)
 {
-	if (l->timed) {
-		uint64_t held = pa_clock() - l->t_acquired;
+	uint64_t held = pa_clock() - l->t_acquired;
 
-		STAT_ADD(l->hold_cycles, held);
-		if (held > STAT_LOAD(l->hold_max_cycles))
-			__atomic_store_n(&l->hold_max_cycles, held,
-					 __ATOMIC_RELAXED);
-	}
+	STAT_ADD(l->hold_cycles, held);
+	if (held > STAT_LOAD(l->hold_max_cycles))
+		__atomic_store_n(&l->hold_max_cycles, held, __ATOMIC_RELAXED);
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 

@@ -38,8 +38,9 @@ uint64_t pa_now_ns(void);
 
 void pa_lock_init(struct pa_lock *l, bool timed);
 void pa_lock_acquire(struct pa_lock *l);
-bool pa_lock_try(struct pa_lock *l);
-void pa_lock_release(struct pa_lock *l);
+/* Out-of-line halves of the inline fast paths below. */
+void pa_lock_try_failed_(struct pa_lock *l);
+void pa_lock_release_timed_(struct pa_lock *l);
 /* Snapshot into the public struct, converting ticks with ns_per_tick. */
 void pa_lock_read(const struct pa_lock *l, double ns_per_tick,
 		  struct pa_lock_stats *out);
@@ -53,5 +54,35 @@ void pa_lock_stats_add(struct pa_lock_stats *a, const struct pa_lock_stats *b);
 	__atomic_store_n(&(x), STAT_LOAD(x) + (v), __ATOMIC_RELAXED)
 /* Multi-writer counter update. */
 #define STAT_INC_SHARED(x, v) __atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED)
+
+static inline bool pa_lock_try_once_(struct pa_lock *l)
+{
+	uint32_t expect = 0;
+
+	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) == 0 &&
+	       __atomic_compare_exchange_n(&l->locked, &expect, 1, 0,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/* Inline: the per-CPU fast path takes and drops a lock on every call. */
+static inline bool pa_lock_try(struct pa_lock *l)
+{
+	if (__builtin_expect(!pa_lock_try_once_(l), 0)) {
+		pa_lock_try_failed_(l);
+		return false;
+	}
+	STAT_ADD(l->acquisitions, 1);
+	if (l->timed)
+		l->t_acquired = pa_clock();
+	return true;
+}
+
+static inline void pa_lock_release(struct pa_lock *l)
+{
+	if (l->timed)
+		pa_lock_release_timed_(l);
+	else
+		__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
 
 #endif

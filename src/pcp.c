@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zone.h"
+#include "pcp.h"
 
 #define NR_PCP_LISTS pcp_nr_lists(z)
 
@@ -70,10 +70,6 @@ static inline int clampi(int v, int lo, int hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-static inline bool zone_below_high(const struct pa_zone *z)
-{
-	return STAT_LOAD(z->free_pages) < z->wmark_high;
-}
 
 /* How many to take from the zone: a batch, scaled up while this CPU keeps
  * allocating without freeing, and `high` grows so the pages can stay. */
@@ -243,20 +239,15 @@ static int pcpb_alloc_locked(struct pa_zone *z, unsigned cpu, unsigned order,
 	return 0;
 }
 
-int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
-	      unsigned gfp, uint32_t *out)
+/*
+ * The per-CPU allocation beyond a plain list hit (pcp.h has the hit):
+ * refill from the zone, or pcpbuddy's search and refill.  Entered with
+ * pcp->lock held and the CPU alive; always drops the lock.
+ */
+int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
+		   unsigned mt, unsigned gfp, uint32_t *out)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
-
-	if (!pa_lock_try(&pcp->lock)) {
-		STAT_INC_SHARED(pcp->st.fallback_alloc, 1);
-		return -EAGAIN;
-	}
-	if (pcp->flags & PCPF_DEAD) {
-		pa_lock_release(&pcp->lock);
-		return -EAGAIN;
-	}
-	pcp->free_count >>= 1;
 	uint32_t pfn;
 
 	if (is_pcpbuddy(z)) {
@@ -267,11 +258,8 @@ int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 			*out = PA_NIL;
 			return r;
 		}
-		goto commit;
-	}
-	struct pfn_list *l = &pcp->lists[order][mt];
-
-	if (pfn_list_empty(l)) {
+	} else {
+		struct pfn_list *l = &pcp->lists[order][mt];
 		int batch = nr_pcp_alloc(pcp, z, order);
 		int got;
 
@@ -293,88 +281,30 @@ int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 			*out = PA_NIL;
 			return 0;
 		}
-	} else {
-		STAT_ADD(pcp->st.alloc_hit, 1);
+		STAT_ADD(pcp->st.alloc_hit, -1ull); /* the commit counts a hit */
+		pfn = pfn_list_first(l);
+		pfn_list_del(z->pages, l, pfn);
 	}
-	pfn = pfn_list_first(l);
-	pfn_list_del(z->pages, l, pfn);
-commit:;
-	struct pa_page *p = &z->pages[pfn];
-
-	pcp->count -= 1 << order;
-	set_page_mt(p, mt);
-	set_page_state(p, PG_STATE(PG_ALLOC, order));
-	STAT_ADD(pcp->st.alloc_calls, 1);
-	STAT_ADD(pcp->st.pgalloc, 1ull << order);
-	pa_lock_release(&pcp->lock);
+	pcp_alloc_commit(z, pcp, pfn, order, mt);
 	*out = pfn;
 	return 0;
 }
 
-int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
-	     unsigned gfp)
+/*
+ * After a free was queued (pcp.h): tune `high` and drain if the list grew
+ * past it.  Entered with pcp->lock held; drops it.
+ */
+void pcp_free_slow(struct pa_zone *z, unsigned cpu, unsigned order,
+		   unsigned mt, unsigned gfp, bool free_high)
 {
-	unsigned mt = pb_mt(pfn_pb(z, pfn));
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
-
-	bool owned = false;
-
-	if (mt == PA_MT_ISOLATE)
-		return -EAGAIN;
-	if (mt >= PA_MT_PCPTYPES)
-		mt = PA_MT_MOVABLE; /* highatomic pages are cached as movable */
-	if (is_pcpbuddy(z)) {
-		int r = pcpb_free_route(z, cpu, pfn, order, &owned);
-
-		if (r)
-			return r < 0 ? r : 0; /* zone, or pushed to the owner */
-	}
-	if (!pa_lock_try(&pcp->lock)) {
-		STAT_INC_SHARED(pcp->st.fallback_free, 1);
-		return -EAGAIN;
-	}
-	if (pcp->flags & PCPF_DEAD) {
-		pa_lock_release(&pcp->lock);
-		return -EAGAIN;
-	}
-	unsigned pindex = order;
-	struct pa_page *p = &z->pages[pfn];
-
-	pcp->alloc_factor >>= 1;
-	if (is_pcpbuddy(z)) {
-		pcpb_enqueue_local(z, cpu, pfn, order, mt, owned);
-	} else {
-		set_page_state(p, PG_STATE(PG_PCP, order));
-		pfn_list_add(z->pages, &pcp->lists[pindex][mt], pfn);
-	}
-	pcp->count += 1 << order;
-	STAT_ADD(pcp->st.free_calls, 1);
-	STAT_ADD(pcp->st.pgfree, 1ull << order);
-
-	/* Bulk frees of small high orders (not THP) fragment the zone if
-	 * they sit on the lists: drain them harder. */
-	bool free_high = false;
-
-	/* flags are read by remote freers (the dead bit): update atomically */
-	if (order && order <= PA_COSTLY_ORDER) {
-		free_high = pcp->free_count >= pcp->batch &&
-			    (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER);
-		__atomic_fetch_or(&pcp->flags, PCPF_PREV_FREE_HIGH_ORDER,
-				  __ATOMIC_RELAXED);
-	} else if (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) {
-		__atomic_fetch_and(&pcp->flags, ~PCPF_PREV_FREE_HIGH_ORDER,
-				   __ATOMIC_RELAXED);
-	}
-	if (pcp->free_count < (pcp->batch << PA_PCP_BATCH_SCALE_MAX))
-		pcp->free_count += 1 << order;
 	int high = nr_pcp_high(pcp, z, free_high);
 
 	if (pcp->count >= high)
 		drain_some(z, cpu, nr_pcp_free(pcp, high, free_high),
-			   pindex * PA_MT_PCPTYPES + mt + NR_PCP_LISTS - 1,
+			   order * PA_MT_PCPTYPES + mt + NR_PCP_LISTS - 1,
 			   gfp & PA_GFP_NOLOCK);
 	pa_lock_release(&pcp->lock);
-	return 0;
 }
 
 void pcp_drain_cpu(struct pa_zone *z, unsigned cpu)

@@ -121,38 +121,60 @@ static inline unsigned pcp_mt(unsigned mt)
 	return mt < PA_MT_PCPTYPES ? mt : PA_MT_MOVABLE;
 }
 
-/* Put a chunk on the lists; owned chunks merge with their free buddies
- * first (they can only be on this pageset's lists) and go to the head,
- * cached ones to the tail so drains give them back first. */
-static void enqueue(struct pa_zone *z, struct per_cpu_pages *pcp, uint32_t pfn,
-		    unsigned order, unsigned mt, bool owned)
+#define enqueue pcp_enqueue
+
+/*
+ * Bottom-up merge pass: every owned chunk whose buddy is also on this
+ * pageset (owned chunks of a block are only ever on its owner's lists)
+ * merges with it, order by order, up to the pageblock.  pcp->lock held.
+ */
+static void merge_pass(struct pa_zone *z, struct per_cpu_pages *pcp)
 {
-	if (owned) {
-		uint64_t merges = 0;
+	uint64_t merges = 0;
 
-		while (order < z->pb_order) {
-			uint32_t buddy = pfn ^ (1u << order);
-			struct pa_page *bp = &z->pages[buddy];
+	for (unsigned o = 0; o < z->pb_order; o++) {
+		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
+			struct pfn_list *l = &pcp->lists[o][m];
+			uint64_t left = 0;
 
-			if (page_state(bp) != PG_STATE(PG_PCP | PG_PCPBUDDY, order))
-				break;
-			pfn_list_del(z->pages, &pcp->lists[order][page_mt(bp)], buddy);
-			set_page_state(bp, 0);
-			merges++;
-			pfn &= buddy;
-			order++;
+			if (pfn_list_empty(l))
+				continue;
+			uint32_t pfn = l->head;
+
+			do {
+				left++;
+				pfn = z->pages[pfn].next;
+			} while (pfn != l->head);
+			for (pfn = l->head; left--;) {
+				uint32_t next = z->pages[pfn].next;
+				uint32_t buddy = pfn ^ (1u << o);
+				const uint16_t want = PG_STATE(PG_PCP | PG_PCPBUDDY, o);
+
+				if (page_state(&z->pages[pfn]) == want &&
+				    page_state(&z->pages[buddy]) == want) {
+					unsigned bmt = page_mt(&z->pages[buddy]);
+
+					/* the buddy leaves this walk too */
+					if (bmt == m && left) {
+						left--;
+						if (buddy == next)
+							next = z->pages[buddy].next;
+					}
+					pfn_list_del(z->pages, &pcp->lists[o][bmt], buddy);
+					pfn_list_del(z->pages, l, pfn);
+					set_page_state(&z->pages[buddy], 0);
+					set_page_state(&z->pages[pfn], 0);
+					enqueue(z, pcp, pfn & buddy, o + 1, m, true);
+					merges++;
+				}
+				if (pfn_list_empty(l))
+					break;
+				pfn = next;
+			}
 		}
-		if (merges)
-			STAT_INC_SHARED(z->pcpb_merges, merges);
 	}
-	struct pa_page *p = &z->pages[pfn];
-
-	set_page_mt(p, mt);
-	set_page_state(p, PG_STATE(PG_PCP | (owned ? PG_PCPBUDDY : 0), order));
-	if (owned)
-		pfn_list_add(z->pages, &pcp->lists[order][mt], pfn);
-	else
-		pfn_list_add_tail(z->pages, &pcp->lists[order][mt], pfn);
+	if (merges)
+		STAT_INC_SHARED(z->pcpb_merges, merges);
 }
 
 /* Pull in pages other CPUs freed to our blocks.  Cheap when empty. */
@@ -347,6 +369,7 @@ static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt)
 			}
 			owned_unlink(z, b); /* a previous owner's fragments list */
 			pb_set_owner(&z->pb[b], cpu + 1);
+			mark_content(z, head, z->pb_order, mt);
 			STAT_ADD(z->pcpb_blocks_claimed, 1);
 			return head;
 		}
@@ -363,6 +386,14 @@ int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 	struct pcp_owned *ow = pcp->owned;
 	uint64_t need = (uint64_t)batch << order, got = 0, phase_got;
+
+	/* Free pieces on our lists may merge into what is wanted. */
+	if (order > 0) {
+		merge_pass(z, pcp);
+		for (unsigned o = order; o <= z->pb_order; o++)
+			if (!pfn_list_empty(&pcp->lists[o][mt]))
+				return 1 << o;
+	}
 
 	/* Phase 0: recover our fragments, one block per zone->lock hold */
 	phase_got = 0;
@@ -432,6 +463,7 @@ int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 
 			if (pb_owner(pfn_pb(z, pfn)) == 0) {
 				buddy_del_free(z, pfn, (unsigned)o, mt);
+				mark_content(z, pfn, (unsigned)o, mt);
 				enqueue(z, pcp, pfn, (unsigned)o, mt, false);
 				pcp->count += 1 << o;
 				got += 1ull << o;
@@ -530,6 +562,7 @@ bool pcpb_drain(struct pa_zone *z, unsigned cpu, int count, bool trylock)
 		count = pcp->count;
 	if (count <= 0)
 		return true;
+	merge_pass(z, pcp);
 	if (!lock_zone(z, trylock ? PA_GFP_NOLOCK : 0))
 		return false;
 	uint64_t moved = 0;
@@ -569,15 +602,10 @@ bool pcpb_drain(struct pa_zone *z, unsigned cpu, int count, bool trylock)
  * (trylock); another CPU's blocks go onto that CPU's remote list without
  * touching its lock.  -EAGAIN: the caller frees to the zone.
  */
-int pcpb_free_route(struct pa_zone *z, unsigned cpu, uint32_t pfn,
-		    unsigned order, bool *owned)
+int pcpb_push_remote(struct pa_zone *z, unsigned owner_cpu, uint32_t pfn,
+		     unsigned order)
 {
-	unsigned owner = pb_owner(pfn_pb(z, pfn));
-
-	*owned = owner == cpu + 1;
-	if (owner == 0 || owner == cpu + 1)
-		return 0; /* local */
-	struct per_cpu_pages *rp = &z->pcp[owner - 1];
+	struct per_cpu_pages *rp = &z->pcp[owner_cpu];
 
 	if (__atomic_load_n(&rp->flags, __ATOMIC_ACQUIRE) & PCPF_DEAD)
 		return -EAGAIN;
@@ -592,12 +620,6 @@ int pcpb_free_route(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 	STAT_INC_SHARED(z->pcpb_remote_pushed, 1ull << order);
 	return 1; /* pushed */
-}
-
-void pcpb_enqueue_local(struct pa_zone *z, unsigned cpu, uint32_t pfn,
-			unsigned order, unsigned mt, bool owned)
-{
-	enqueue(z, &z->pcp[cpu], pfn, order, mt, owned);
 }
 
 /* CPU offline, after the pageset is drained: detach every owned-block

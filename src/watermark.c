@@ -50,6 +50,11 @@ void zone_init_watermarks(struct pa_zone *z)
 
 	z->highatomic_max = pct < pb_nr_pages(z) ? 0 :
 		(pct + pb_nr_pages(z) - 1) & ~(pb_nr_pages(z) - 1);
+	/* With more free than min + the largest possible reserve (one
+	 * reservation may overshoot the cap by a max-order block), the full
+	 * check cannot fail: skip it (see zone_watermark_ok). */
+	z->wmark_fast_ok = z->wmark_min + z->highatomic_max +
+			   (z->highatomic_max ? 1ull << z->max_order : 0);
 }
 
 /*
@@ -58,7 +63,8 @@ void zone_init_watermarks(struct pa_zone *z)
  * ALLOC_MIN_RESERVE | ALLOC_NON_BLOCK); others must also leave the
  * highatomic reserve alone.
  */
-bool zone_watermark_ok(const struct pa_zone *z, unsigned order, unsigned gfp)
+bool zone_watermark_ok_slow_(const struct pa_zone *z, unsigned order,
+			     unsigned gfp)
 {
 	if (z->cfg.flags & PA_CFG_NO_WATERMARKS)
 		return true;

@@ -251,6 +251,7 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 	if (z->use_pcp && pcp_init(z))
 		goto nomem_zone;
 	init_free_lists(z);
+	zone_update_fast_flags(z);
 	return z;
 
 nomem_zone:

@@ -10,8 +10,10 @@
 #ifndef PA_ZONE_H
 #define PA_ZONE_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/rseq.h>
 
 #include "pagealloc.h"
 #include "lock.h"
@@ -23,6 +25,9 @@
 #define PA_COSTLY_ORDER 3         /* orders cached per CPU: 0..3 and pageblock */
 #define PA_PCP_BATCH_SCALE_MAX 5  /* refill/drain batches grow up to batch<<5 */
 #define PA_CACHELINE 64
+
+#define ZF_WMARK_CHECK 0x1u  /* free pages near the watermarks: full check */
+#define ZF_BELOW_HIGH  0x2u  /* free pages below the high watermark */
 
 struct free_area {
 	struct pfn_list list[PA_MT_TYPES];
@@ -96,6 +101,11 @@ struct pa_zone {
 
 	/* watermarks (pages) */
 	uint64_t wmark_min, wmark_low, wmark_high;
+	uint64_t wmark_fast_ok;        /* above min + the whole highatomic
+	                                * allowance, any request is fine */
+	/* Read on every call, written only when zone->lock is dropped and a
+	 * bit changes, so the line stays shared (unlike free_pages). */
+	unsigned fast_flags;           /* ZF_*; atomic */
 	uint64_t highatomic_max;       /* pages */
 
 	/* ---- protected by zone->lock ---- */
@@ -149,7 +159,25 @@ void trace_extfrag(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 
 /* ---- watermark.c ---- */
 void zone_init_watermarks(struct pa_zone *z);
-bool zone_watermark_ok(const struct pa_zone *z, unsigned order, unsigned gfp);
+bool zone_watermark_ok_slow_(const struct pa_zone *z, unsigned order,
+			     unsigned gfp);
+/* Inline for the common case: plenty free, nothing reserved. */
+static inline bool zone_watermark_ok(const struct pa_zone *z, unsigned order,
+				     unsigned gfp)
+{
+	if (__builtin_expect(!(__atomic_load_n(&z->fast_flags, __ATOMIC_RELAXED) &
+			       ZF_WMARK_CHECK) && order <= z->max_order, 1))
+		return true;
+	return zone_watermark_ok_slow_(z, order, gfp);
+}
+
+static inline bool zone_below_high(const struct pa_zone *z)
+{
+	return __atomic_load_n(&z->fast_flags, __ATOMIC_RELAXED) & ZF_BELOW_HIGH;
+}
+
+/* Recompute fast_flags from free_pages; zone->lock held. */
+void zone_update_fast_flags(struct pa_zone *z);
 void pcp_default_sizes(const struct pa_zone *z, int *batch, int *high_min,
 		       int *high_max);
 
@@ -169,6 +197,8 @@ uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
 int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
 		 struct pfn_list *list, unsigned mt, unsigned gfp);
 void zone_count_moved(struct pa_zone *z, uint64_t pages);
+void mark_content(struct pa_zone *z, uint32_t pfn, unsigned order,
+		  unsigned mt);
 void zone_drain_llist(struct pa_zone *z);
 
 /* ---- highatomic.c ---- */
@@ -177,6 +207,11 @@ void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
 bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt);
 
 /* ---- pcp.c ---- */
+static inline bool is_pcpbuddy(const struct pa_zone *z)
+{
+	return z->policy != PA_POLICY_MAINLINE;
+}
+
 int pcp_init(struct pa_zone *z);
 void pcp_destroy(struct pa_zone *z);
 static inline bool pcp_allowed_order(const struct pa_zone *z, unsigned order)
@@ -188,13 +223,21 @@ static inline unsigned pcp_nr_lists(const struct pa_zone *z)
 {
 	return (z->pb_order + 1) * PA_MT_PCPTYPES;
 }
-/* 0 ok; -EAGAIN pcp busy or dead (caller uses the zone); PA_NIL in *pfn
- * when the pageset and the zone are out of memory. */
-int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
-	      unsigned gfp, uint32_t *pfn);
-/* 0 cached; -EAGAIN pcp busy/dead (caller frees to the zone). */
-int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
-	     unsigned gfp);
+/* Hand out a block taken from a pageset's list; drops pcp->lock. */
+static inline void pcp_alloc_commit(struct pa_zone *z,
+				    struct per_cpu_pages *pcp, uint32_t pfn,
+				    unsigned order, unsigned mt)
+{
+	struct pa_page *p = &z->pages[pfn];
+
+	pcp->count -= 1 << order;
+	set_page_mt(p, mt);
+	set_page_state(p, PG_STATE(PG_ALLOC, order));
+	STAT_ADD(pcp->st.alloc_hit, 1);
+	STAT_ADD(pcp->st.alloc_calls, 1);
+	STAT_ADD(pcp->st.pgalloc, 1ull << order);
+	pa_lock_release(&pcp->lock);
+}
 void pcp_drain_cpu(struct pa_zone *z, unsigned cpu);
 void pcp_tick(struct pa_zone *z);
 int pcp_cpu_offline(struct pa_zone *z, unsigned cpu);
@@ -205,10 +248,6 @@ int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 		     unsigned order, unsigned gfp);
 
 /* ---- pcpbuddy.c ---- */
-static inline bool is_pcpbuddy(const struct pa_zone *z)
-{
-	return z->policy != PA_POLICY_MAINLINE;
-}
 int pcpb_init(struct pa_zone *z);
 void pcpb_destroy(struct pa_zone *z);
 void pcpb_absorb(struct pa_zone *z, unsigned cpu);
@@ -217,16 +256,56 @@ uint32_t pcpb_rmqueue_smallest(struct pa_zone *z, struct per_cpu_pages *pcp,
 int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 		unsigned gfp, int batch);
 bool pcpb_drain(struct pa_zone *z, unsigned cpu, int count, bool trylock);
-int pcpb_free_route(struct pa_zone *z, unsigned cpu, uint32_t pfn,
-		    unsigned order, bool *owned);
-void pcpb_enqueue_local(struct pa_zone *z, unsigned cpu, uint32_t pfn,
-			unsigned order, unsigned mt, bool owned);
+/* Push a block onto its owner's lock-free remote list: 1 pushed,
+ * -EAGAIN the owner is offline (free to the zone). */
+int pcpb_push_remote(struct pa_zone *z, unsigned owner_cpu, uint32_t pfn,
+		     unsigned order);
+
+/* Put a chunk on a pageset's lists.  Mainline: at the head, so the
+ * hottest page goes out next and drains take the oldest from the tail.
+ * pcpbuddy: owned chunks at the head, cached (zone-owned) ones at the tail
+ * so drains give them back first.  No merging
+ * here: a free followed by an allocation would merge and split again
+ * every time; pcpbuddy's merge pass does it on drain and before refill. */
+static inline void pcp_enqueue(struct pa_zone *z, struct per_cpu_pages *pcp,
+			       uint32_t pfn, unsigned order, unsigned mt,
+			       bool owned)
+{
+	struct pa_page *p = &z->pages[pfn];
+
+	set_page_mt(p, mt);
+	set_page_state(p, PG_STATE(PG_PCP | (owned ? PG_PCPBUDDY : 0), order));
+	if (owned || !is_pcpbuddy(z))
+		pfn_list_add(z->pages, &pcp->lists[order][mt], pfn);
+	else
+		pfn_list_add_tail(z->pages, &pcp->lists[order][mt], pfn);
+}
 void pcpb_offline(struct pa_zone *z, unsigned cpu);
 const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
 		       uint64_t *remote);
 
 /* ---- cpu.c ---- */
-unsigned cpu_current(const struct pa_zone *z);
+/* The calling thread's CPU slot: glibc's rseq area (one load), else
+ * sched_getcpu().  Inline: it is on every pa_alloc/pa_free. */
+static inline unsigned cpu_current(const struct pa_zone *z)
+{
+	int cpu = -1;
+
+#if defined(__x86_64__) || defined(__aarch64__)
+	if (__builtin_expect(__rseq_size >= 8, 1)) {
+		const volatile struct rseq *rs =
+			(const void *)((char *)__builtin_thread_pointer() +
+				       __rseq_offset);
+
+		cpu = (int)rs->cpu_id;
+	}
+#endif
+	if (cpu < 0)
+		cpu = sched_getcpu();
+	if (cpu < 0)
+		cpu = 0;
+	return (unsigned)cpu < z->ncpus ? (unsigned)cpu : (unsigned)cpu % z->ncpus;
+}
 
 /* ---- helpers ---- */
 static inline uint64_t pfn_to_pb(const struct pa_zone *z, uint64_t pfn)

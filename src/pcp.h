@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-CPU fast paths, inline because every pa_alloc/pa_free runs them:
+ * a trylock, a list operation, a few counters.  Refill, drain, high tuning
+ * and everything pcpbuddy does beyond routing live in pcp.c/pcpbuddy.c.
+ */
+#ifndef PA_PCP_H
+#define PA_PCP_H
+
+#include <errno.h>
+
+#include "zone.h"
+
+int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
+		   unsigned mt, unsigned gfp, uint32_t *out);
+void pcp_free_slow(struct pa_zone *z, unsigned cpu, unsigned order,
+		   unsigned mt, unsigned gfp, bool free_high);
+
+/*
+ * 0 with *out = pfn (or PA_NIL: out of memory), -EAGAIN: pageset busy or
+ * CPU offline (use the zone), -EBUSY: nolock and zone->lock busy.
+ */
+static inline int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
+			    unsigned mt, unsigned gfp, uint32_t *out)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+
+	if (__builtin_expect(!pa_lock_try(&pcp->lock), 0)) {
+		STAT_INC_SHARED(pcp->st.fallback_alloc, 1);
+		return -EAGAIN;
+	}
+	if (__builtin_expect(pcp->flags & PCPF_DEAD, 0)) {
+		pa_lock_release(&pcp->lock);
+		return -EAGAIN;
+	}
+	pcp->free_count >>= 1;
+	struct pfn_list *l = &pcp->lists[order][mt];
+
+	/* pcpbuddy's hit is the same when no remote frees wait: chunks on
+	 * lists[order] are exactly the size asked for */
+	if (__builtin_expect(pfn_list_empty(l) ||
+				     (is_pcpbuddy(z) &&
+				      __atomic_load_n(&pcp->remote_head,
+						      __ATOMIC_RELAXED) != PA_NIL),
+			     0))
+		return pcp_alloc_slow(z, cpu, order, mt, gfp, out);
+	uint32_t pfn = pfn_list_first(l);
+
+	pfn_list_del(z->pages, l, pfn);
+	pcp_alloc_commit(z, pcp, pfn, order, mt);
+	*out = pfn;
+	return 0;
+}
+
+/* 0: cached or handed to its owner; -EAGAIN: free it to the zone. */
+static inline int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn,
+			   unsigned order, unsigned gfp)
+{
+	unsigned mt = pb_mt(pfn_pb(z, pfn));
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	bool owned = false;
+
+	if (__builtin_expect(mt >= PA_MT_PCPTYPES, 0)) {
+		if (mt == PA_MT_ISOLATE)
+			return -EAGAIN;
+		mt = PA_MT_MOVABLE; /* highatomic pages are cached as movable */
+	}
+	if (is_pcpbuddy(z)) {
+		/* seed 000's split path: another CPU's block goes onto that
+		 * CPU's lock-free list, never through its lock */
+		unsigned owner = pb_owner(pfn_pb(z, pfn));
+
+		owned = owner == cpu + 1;
+		if (owner && !owned) {
+			int r = pcpb_push_remote(z, owner - 1, pfn, order);
+
+			return r < 0 ? r : 0;
+		}
+	}
+	if (__builtin_expect(!pa_lock_try(&pcp->lock), 0)) {
+		STAT_INC_SHARED(pcp->st.fallback_free, 1);
+		return -EAGAIN;
+	}
+	if (__builtin_expect(pcp->flags & PCPF_DEAD, 0)) {
+		pa_lock_release(&pcp->lock);
+		return -EAGAIN;
+	}
+	pcp->alloc_factor >>= 1;
+	pcp_enqueue(z, pcp, pfn, order, mt, owned);
+	pcp->count += 1 << order;
+	STAT_ADD(pcp->st.free_calls, 1);
+	STAT_ADD(pcp->st.pgfree, 1ull << order);
+
+	/* Bulk frees of small high orders (not THP) fragment the zone if
+	 * they sit on the lists: drain them harder.  flags are read by
+	 * remote freers (the dead bit), so they change atomically. */
+	bool free_high = false;
+
+	if (order && order <= PA_COSTLY_ORDER) {
+		free_high = pcp->free_count >= pcp->batch &&
+			    (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER);
+		if (!(pcp->flags & PCPF_PREV_FREE_HIGH_ORDER))
+			__atomic_fetch_or(&pcp->flags, PCPF_PREV_FREE_HIGH_ORDER,
+					  __ATOMIC_RELAXED);
+	} else if (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) {
+		__atomic_fetch_and(&pcp->flags, ~PCPF_PREV_FREE_HIGH_ORDER,
+				   __ATOMIC_RELAXED);
+	}
+	if (pcp->free_count < (pcp->batch << PA_PCP_BATCH_SCALE_MAX))
+		pcp->free_count += 1 << order;
+	/* Tuning changes nothing while the list is below high and the zone
+	 * is not short of memory: skip it on that (common) path. */
+	if (__builtin_expect(!free_high && pcp->count < pcp->high &&
+				     (pcp->high_min == pcp->high_max ||
+				      !zone_below_high(z)), 1)) {
+		pa_lock_release(&pcp->lock);
+		return 0;
+	}
+	pcp_free_slow(z, cpu, order, mt, gfp, free_high);
+	return 0;
+}
+
+#endif
