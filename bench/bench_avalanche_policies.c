@@ -40,6 +40,7 @@ int main(int argc, char **argv)
 		uint64_t before = s.zone_pages_refill + s.zone_pages_drain +
 				  s.zone_pages_direct_alloc + s.zone_pages_direct_free;
 		uint64_t acq_before = s.zone_lock.acquisitions;
+		uint64_t ops_before = s.zone_blocks_moved;
 
 		for (long i = 0; i < n; i++)
 			if (pa_free_cpu(z, 0, p[i], 0))
@@ -50,10 +51,12 @@ int main(int argc, char **argv)
 		pa_stats(z, &s);
 		uint64_t after = s.zone_pages_refill + s.zone_pages_drain +
 				 s.zone_pages_direct_alloc + s.zone_pages_direct_free;
-		printf("%-9s check=%d free phase: zone->lock pages moved %llu (%.1f per 1000 frees, incl. the final drain), acquisitions %llu; whole run %.1f per 1000 ops\n",
+		printf("%-9s check=%d free phase: zone->lock pages moved %llu (%.1f per 1000 frees, incl. the final drain), free-list operations %llu (%.1f per 1000 frees), acquisitions %llu; whole run %.1f pages per 1000 ops\n",
 		       pa_policy_name((enum pa_policy)pol), rc,
 		       (unsigned long long)(after - before),
 		       1000.0 * (double)(after - before) / (double)n,
+		       (unsigned long long)(s.zone_blocks_moved - ops_before),
+		       1000.0 * (double)(s.zone_blocks_moved - ops_before) / (double)n,
 		       (unsigned long long)(s.zone_lock.acquisitions - acq_before),
 		       1000.0 * (double)after / (2.0 * (double)n));
 		pa_zone_destroy(z);

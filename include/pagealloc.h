@@ -350,6 +350,10 @@ struct pa_stats {
 	                             * (no pcp, pcp busy, or an uncached order) */
 	uint64_t zone_pages_direct_free; /* pages freed straight to the zone */
 	uint64_t zone_lock_max_pages; /* most pages moved in one hold */
+	uint64_t zone_blocks_moved; /* free-list operations under zone->lock:
+	                             * blocks taken from or given back to the
+	                             * free lists, any order counting once
+	                             * (chunky transfers show here) */
 
 	/* per-CPU pagesets (summed over CPUs) */
 	struct pa_lock_stats pcp_lock;

@@ -170,6 +170,8 @@ void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order)
 {
 	unsigned mt = pb_mt(pfn_pb(z, pfn));
 
+	STAT_ADD(z->blocks_moved, 1);
+
 	while (order < z->max_order) {
 		uint32_t buddy = pfn ^ (1u << order);
 
@@ -223,6 +225,7 @@ uint32_t rmqueue_smallest(struct pa_zone *z, unsigned order, unsigned mt,
 
 		buddy_del_free(z, pfn, o, mt);
 		expand(z, pfn, order, o, mt);
+		STAT_ADD(z->blocks_moved, 1);
 		if (TRACING(z))
 			trace_zone_locked(z, cpu, pfn, order, mt,
 					  pcp_allowed_order(z, order) &&
@@ -317,6 +320,7 @@ static uint32_t try_to_claim_block(struct pa_zone *z, uint32_t pfn,
 		change_pageblock_range(z, pfn, cur_order, start_mt);
 		expand(z, pfn, order, cur_order, start_mt);
 		STAT_ADD(z->blocks_claimed, 1ull << (cur_order - z->pb_order));
+		STAT_ADD(z->blocks_moved, 1);
 		return pfn;
 	}
 
@@ -374,6 +378,7 @@ static uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu,
 
 		buddy_del_free(z, pfn, o, (unsigned)f);
 		expand(z, pfn, order, o, (unsigned)f);
+		STAT_ADD(z->blocks_moved, 1);
 		STAT_ADD(z->extfrag_fallbacks, 1);
 		if (o < z->pb_order)
 			STAT_ADD(z->extfrag_fragmenting, 1);

@@ -296,6 +296,7 @@ static uint64_t recover_block(struct pa_zone *z, struct per_cpu_pages *pcp,
 		enqueue(z, pcp, (uint32_t)start, z->pb_order, mt, true);
 		got = pb_nr_pages(z);
 		scanned = 1;
+		STAT_ADD(z->blocks_moved, 1);
 	} else {
 		for (uint64_t pfn = start; pfn < end && z->pb[b].nr_free;) {
 			uint16_t st = page_state(&z->pages[pfn]);
@@ -309,6 +310,7 @@ static uint64_t recover_block(struct pa_zone *z, struct per_cpu_pages *pcp,
 
 			if ((st & 0xff) == PG_BUDDY) {
 				buddy_del_free(z, (uint32_t)pfn, o, pb_mt(&z->pb[b]));
+				STAT_ADD(z->blocks_moved, 1);
 				enqueue(z, pcp, (uint32_t)pfn, o, mt, true);
 				got += 1ull << o;
 				if (got >= want && z->pb[b].nr_free) {
@@ -367,6 +369,7 @@ static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt)
 					trace_extfrag(z, cpu, head, z->pb_order,
 						      z->pb_order, mt, from, true);
 			}
+			STAT_ADD(z->blocks_moved, 1);
 			owned_unlink(z, b); /* a previous owner's fragments list */
 			pb_set_owner(&z->pb[b], cpu + 1);
 			mark_content(z, head, z->pb_order, mt);
@@ -463,6 +466,7 @@ int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 
 			if (pb_owner(pfn_pb(z, pfn)) == 0) {
 				buddy_del_free(z, pfn, (unsigned)o, mt);
+				STAT_ADD(z->blocks_moved, 1);
 				mark_content(z, pfn, (unsigned)o, mt);
 				enqueue(z, pcp, pfn, (unsigned)o, mt, false);
 				pcp->count += 1 << o;

@@ -167,9 +167,10 @@ static void lockstat(struct pa_zone *z, FILE *f)
 	}
 	fprintf(f, "\nzone->lock pages moved: refill %" PRIu64 " drain %" PRIu64
 		" direct-alloc %" PRIu64 " direct-free %" PRIu64
-		" max-per-hold %" PRIu64 "\n",
+		" max-per-hold %" PRIu64 " free-list-ops %" PRIu64 "\n",
 		s.zone_pages_refill, s.zone_pages_drain, s.zone_pages_direct_alloc,
-		s.zone_pages_direct_free, s.zone_lock_max_pages);
+		s.zone_pages_direct_free, s.zone_lock_max_pages,
+		s.zone_blocks_moved);
 	fprintf(f, "pcp: hit %" PRIu64 " miss %" PRIu64 " refills %" PRIu64
 		" drains %" PRIu64 " trylock-fallback alloc %" PRIu64
 		" free %" PRIu64 " nolock deferred %" PRIu64 "\n",

@@ -39,6 +39,7 @@ void pa_stats(struct pa_zone *z, struct pa_stats *s)
 	s->zone_pages_direct_alloc = STAT_LOAD(z->pages_direct_alloc);
 	s->zone_pages_direct_free = STAT_LOAD(z->pages_direct_free);
 	s->zone_lock_max_pages = STAT_LOAD(z->max_pages_per_hold);
+	s->zone_blocks_moved = STAT_LOAD(z->blocks_moved);
 	s->alloc_failed = STAT_LOAD(z->alloc_failed);
 	s->bad_frees = STAT_LOAD(z->bad_frees);
 	s->nolock_deferred_frees = STAT_LOAD(z->nolock_deferred);

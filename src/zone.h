@@ -116,6 +116,7 @@ struct pa_zone {
 	uint64_t pages_refill, pages_drain, pages_direct_alloc, pages_direct_free;
 	uint64_t max_pages_per_hold, pages_this_hold;
 	uint64_t direct_alloc_calls, direct_free_calls;
+	uint64_t blocks_moved;         /* free-list takes and gives */
 	uint64_t extfrag_fallbacks, extfrag_fragmenting, blocks_claimed;
 	uint64_t pgmigrate_success, pgmigrate_fail;
 	uint64_t pcpb_blocks_claimed, pcpb_blocks_disowned, pcpb_phase[4],

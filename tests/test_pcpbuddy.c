@@ -306,6 +306,58 @@ static void purge_pattern_beats_mainline(void **state)
 	assert_true(pcpb * 10 < mainline);
 }
 
+/* Exit avalanche: CPUs 1..3 fault pages in, CPU 0 frees them all.  The
+ * same pages return to the zone under both policies; pcpbuddy hands them
+ * back merged, in far fewer free-list operations. */
+static uint64_t avalanche_ops(enum pa_policy pol, uint64_t *pages)
+{
+	struct pa_config c = pa_config_default();
+	enum { N = 32768 };
+	uint64_t *p = malloc(sizeof(*p) * N);
+	struct pa_stats s;
+
+	c.bytes = 256ull << 20;
+	c.ncpus = 4;
+	c.policy = pol;
+	c.pcp_high_min = 2048;
+	c.pcp_high_max = 8192;
+	struct pa_zone *z = pa_zone_create(&c);
+
+	assert_non_null(z);
+	assert_non_null(p);
+	for (int i = 0; i < N; i++) {
+		p[i] = pa_alloc_cpu(z, 1 + (unsigned)(i / 64 % 3), 0, PA_GFP_MOVABLE);
+		assert_int_not_equal(p[i], PA_NO_PFN);
+	}
+	pa_stats(z, &s);
+	uint64_t ops0 = s.zone_blocks_moved;
+	uint64_t pages0 = s.zone_pages_drain + s.zone_pages_direct_free;
+
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pa_free_cpu(z, 0, p[i], 0), 0);
+	pa_drain(z);
+	check(z);
+	pa_stats(z, &s);
+	assert_int_equal(s.free_pages, s.managed_pages);
+	*pages = s.zone_pages_drain + s.zone_pages_direct_free - pages0;
+	pa_zone_destroy(z);
+	free(p);
+	return s.zone_blocks_moved - ops0;
+}
+
+static void avalanche_frees_in_chunks(void **state)
+{
+	(void)state;
+	uint64_t pages_main, pages_pcpb;
+	uint64_t ops_main = avalanche_ops(PA_POLICY_MAINLINE, &pages_main);
+	uint64_t ops_pcpb = avalanche_ops(PA_POLICY_PCPBUDDY, &pages_pcpb);
+
+	print_message("avalanche: free-list ops mainline %llu, pcpbuddy %llu (pages %llu, %llu)\n",
+		      (unsigned long long)ops_main, (unsigned long long)ops_pcpb,
+		      (unsigned long long)pages_main, (unsigned long long)pages_pcpb);
+	assert_true(ops_pcpb * 10 < ops_main);
+}
+
 static void bad_frees_rejected_under_pcpbuddy(void **state)
 {
 	(void)state;
@@ -331,6 +383,7 @@ int main(void)
 		cmocka_unit_test(remote_frees_return_to_the_owner),
 		cmocka_unit_test(offline_with_remote_frees_in_flight),
 		cmocka_unit_test(purge_pattern_beats_mainline),
+		cmocka_unit_test(avalanche_frees_in_chunks),
 		cmocka_unit_test(bad_frees_rejected_under_pcpbuddy),
 	};
 
