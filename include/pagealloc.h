@@ -257,6 +257,18 @@ int pa_cpu_online(struct pa_zone *zone, unsigned cpu);
  */
 void pa_pcp_tick(struct pa_zone *zone);
 
+/*
+ * Put up to `pages` order-0 pages of gfp's migratetype on CPU `cpu`'s
+ * pageset, raising its `high` (up to high_max) so they stay: a starting
+ * state like a running machine's, whose pagesets are rarely empty (the lab
+ * uses the per-CPU `count:` of the traced machine's zoneinfo).  Returns
+ * the pages added (fewer if the zone runs short), -EINVAL for a bad cpu or
+ * gfp, -ENODEV if the zone has no per-CPU lists or the CPU is offline.
+ * The pages moved count as refill traffic; see pa_stats_reset().
+ */
+int pa_pcp_fill(struct pa_zone *zone, unsigned cpu, unsigned pages,
+		unsigned gfp);
+
 /* The CPU slot the calling thread would use now. */
 unsigned pa_current_cpu(const struct pa_zone *zone);
 
@@ -393,6 +405,16 @@ struct pa_stats {
 /* Fill *out.  Counters are read without stopping the zone, so under
  * concurrent use they are each exact but not mutually consistent. */
 void pa_stats(struct pa_zone *zone, struct pa_stats *out);
+
+/*
+ * Zero the event counters (calls, pages allocated and freed, lock
+ * statistics, zone->lock traffic, fallbacks, pcpbuddy and migration
+ * counters) so a measurement starts from here, as writing 0 to
+ * /proc/lock_stat does.  State figures (free, per-CPU, allocated pages,
+ * reserves, watermarks) are untouched.  Needs quiescence: call it when no
+ * other thread uses the zone.
+ */
+void pa_stats_reset(struct pa_zone *zone);
 
 /* Fragmentation, computed by a scan of the pageblocks under zone->lock. */
 struct pa_frag {

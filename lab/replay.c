@@ -126,6 +126,15 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 			cfg.pcp_high_max = t->zi.high_max;
 		if (!cfg.min_free_kbytes)
 			cfg.min_free_kbytes = t->zi.wmark_min * 4;
+		/* The traced machine's pagesets were not empty when the
+		 * capture began; on request, start ours the same way (the
+		 * zoneinfo gives totals only, so the fill is movable order-0:
+		 * see docs/LAB.md for what that does to fidelity). */
+		if (o->prefill) {
+			cfg.pcp_fill = t->zi.pcp_count;
+			cfg.pcp_fill_n = t->zi.ncpus < ZONEINFO_MAX_CPUS ?
+						 t->zi.ncpus : ZONEINFO_MAX_CPUS;
+		}
 	}
 	if (!cfg.bytes || !cfg.ncpus) {
 		uint64_t span;
@@ -276,7 +285,8 @@ static void replay_usage(FILE *f)
 {
 	fprintf(f,
 "usage: pagealloc replay TRACE... [--policy LIST] [--mem SIZE] [--cpus N]\n"
-"                        [--zoneinfo FILE] [--html FILE] [--json FILE] [--quiet]\n"
+"                        [--zoneinfo FILE] [--prefill] [--html FILE]\n"
+"                        [--json FILE] [--quiet]\n"
 "\n"
 "Replay kernel page-allocator traces (ftrace text or `trace-cmd report`\n"
 "output; plain, .zst or .gz) through each policy on a simulated machine and\n"
@@ -289,6 +299,8 @@ static void replay_usage(FILE *f)
 "                  \"managed\", else the pfn span of the trace]\n"
 "  --cpus N        CPUs [zoneinfo pagesets, else the highest CPU seen + 1]\n"
 "  --zoneinfo FILE /proc/zoneinfo of the traced machine [TRACE's NAME.zoneinfo]\n"
+"  --prefill       start each CPU's pageset with the pages the zoneinfo's\n"
+"                  per-CPU count: shows (movable order-0) [start empty]\n"
 "  --html FILE     write a self-contained HTML report\n"
 "  --json FILE     write the figures as JSON\n"
 "  --quiet         no progress line\n"
@@ -306,6 +318,7 @@ int cmd_replay(int argc, char **argv)
 		{ "html", required_argument, NULL, 'H' },
 		{ "json", required_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "prefill", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -319,12 +332,13 @@ int cmd_replay(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:m:c:z:H:J:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:c:z:H:J:qPh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'z': o.zoneinfo = optarg; break;
 		case 'H': html = optarg; break;
 		case 'J': json = optarg; break;
 		case 'q': o.progress = false; break;
+		case 'P': o.prefill = true; break;
 		case 'h': replay_usage(stdout); return 0;
 		case 'p': case 'm': case 'c':
 			if (sim_parse_option(c, optarg, &o.cfg, &policies, err,

@@ -20,6 +20,8 @@ struct replay_opts {
 	                              * trace's zoneinfo or pfn span */
 	const char *zoneinfo;        /* NULL: the file beside the first trace */
 	bool progress;               /* progress line if stderr is a tty */
+	bool prefill;                /* start with pagesets filled to the
+	                              * zoneinfo's per-CPU counts */
 };
 
 /*

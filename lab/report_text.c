@@ -65,10 +65,18 @@ int report_text(const struct lab_report *r, FILE *out)
 		s->zcfg.ncpus, s->zcfg.pcp_batch, s->zcfg.pcp_high_min,
 		s->zcfg.pcp_high_max);
 	if (t) {
-		if (t->have_zoneinfo)
+		if (t->have_zoneinfo) {
 			fprintf(out, "  sized from %s (zone %s, managed %s pages)\n",
 				t->zoneinfo_path, t->zi.zone,
 				grouped(t->zi.managed, a, sizeof(a)));
+			if (s->cfg.pcp_fill) {
+				fprintf(out, "  pagesets start filled as the traced machine's (count:");
+				for (unsigned k = 0; k < s->cfg.pcp_fill_n && k < 8; k++)
+					fprintf(out, " %s", grouped(s->cfg.pcp_fill[k], a, sizeof(a)));
+				fprintf(out, "%s; --prefill)\n",
+					s->cfg.pcp_fill_n > 8 ? " ..." : "");
+			}
+		}
 		else
 			fprintf(out, "  sized from the trace's pfn span and CPUs "
 				"(no zoneinfo beside the trace)\n");

@@ -122,6 +122,13 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 			return -ENOMEM;
 		}
 		p->split_order = -1;
+		for (unsigned k = 0; cfg->pcp_fill && k < cfg->pcp_fill_n &&
+				     k < cfg->ncpus; k++)
+			if (cfg->pcp_fill[k])
+				pa_pcp_fill(p->zone, k, cfg->pcp_fill[k],
+					    PA_GFP_MOVABLE);
+		if (cfg->pcp_fill)
+			pa_stats_reset(p->zone);
 		if (i == 0)
 			pa_zone_config(p->zone, &s->zcfg);
 	}

@@ -26,6 +26,11 @@ struct sim_config {
 	uint64_t min_free_kbytes; /* 0: kernel formula */
 	enum pa_policy policies[PA_POLICY_NR];
 	unsigned npolicies;
+	/* Starting state: pages on each CPU's pageset (movable, order 0), as
+	 * the traced machine's zoneinfo "count:" shows; NULL: start empty.
+	 * Counters are reset after the fill, so figures cover the replay. */
+	const unsigned *pcp_fill;
+	unsigned pcp_fill_n;
 };
 
 struct sim_sample {

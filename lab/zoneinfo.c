@@ -88,6 +88,11 @@ int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
 			cur.ncpus++;
 			continue;
 		}
+		if (cur.ncpus > 0 && cur.ncpus <= ZONEINFO_MAX_CPUS &&
+		    key_value(line, "count", &v)) {
+			cur.pcp_count[cur.ncpus - 1] = (unsigned)v;
+			continue;
+		}
 		/* per-CPU values: keep the first CPU's */
 		if (cur.ncpus == 1) {
 			if (key_value(line, "batch", &v))

@@ -20,6 +20,9 @@ struct zoneinfo {
 	uint64_t wmark_min, wmark_low, wmark_high;
 	unsigned ncpus;      /* "cpu:" entries in its pagesets */
 	unsigned batch, high_min, high_max; /* of its first CPU; 0 if absent */
+	/* pages each CPU's pageset held ("count:"), for the first CPUs */
+#define ZONEINFO_MAX_CPUS 256
+	unsigned pcp_count[ZONEINFO_MAX_CPUS];
 };
 
 /*

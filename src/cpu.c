@@ -47,6 +47,20 @@ void pa_pcp_tick(struct pa_zone *z)
 		pcp_tick(z);
 }
 
+int pa_pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned gfp)
+{
+	if (check_cpu(z, cpu, "pa_pcp_fill"))
+		return -EINVAL;
+	if (gfp & ~PA_GFP_MASK) {
+		pa_err(z, -EINVAL, "pa_pcp_fill: unknown gfp bits 0x%x",
+		       gfp & ~PA_GFP_MASK);
+		return -EINVAL;
+	}
+	if (!z->use_pcp)
+		return -ENODEV;
+	return pcp_fill(z, cpu, pages, gfp_migratetype(gfp));
+}
+
 int pa_cpu_offline(struct pa_zone *z, unsigned cpu)
 {
 	if (check_cpu(z, cpu, "pa_cpu_offline"))

@@ -95,6 +95,16 @@ void pa_lock_read(const struct pa_lock *l, double ns_per_tick,
 		(uint64_t)((double)STAT_LOAD(l->hold_max_cycles) * ns_per_tick);
 }
 
+void pa_lock_stats_reset(struct pa_lock *l)
+{
+	__atomic_store_n(&l->acquisitions, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->contentions, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->trylock_fails, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->wait_cycles, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->hold_cycles, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->hold_max_cycles, 0, __ATOMIC_RELAXED);
+}
+
 void pa_lock_stats_add(struct pa_lock_stats *a, const struct pa_lock_stats *b)
 {
 	a->acquisitions += b->acquisitions;

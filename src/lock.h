@@ -44,6 +44,8 @@ void pa_lock_release_timed_(struct pa_lock *l);
 /* Snapshot into the public struct, converting ticks with ns_per_tick. */
 void pa_lock_read(const struct pa_lock *l, double ns_per_tick,
 		  struct pa_lock_stats *out);
+/* Zero the statistics (the lock itself is untouched). */
+void pa_lock_stats_reset(struct pa_lock *l);
 /* Sum b into a (for per-CPU totals). */
 void pa_lock_stats_add(struct pa_lock_stats *a, const struct pa_lock_stats *b);
 

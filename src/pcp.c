@@ -307,6 +307,46 @@ void pcp_free_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 	pa_lock_release(&pcp->lock);
 }
 
+int pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned mt)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	int added = 0;
+
+	pa_lock_acquire(&pcp->lock);
+	if (pcp->flags & PCPF_DEAD) {
+		pa_lock_release(&pcp->lock);
+		return -ENODEV;
+	}
+	int want = pcp->count + (int)(pages > (unsigned)pcp->high_max ?
+					      (unsigned)pcp->high_max : pages);
+
+	if (want > pcp->high_max)
+		want = pcp->high_max;
+	if (pcp->high < want)
+		pcp->high = want;
+	while (pcp->count < want) {
+		int n = want - pcp->count, got;
+
+		if (n > pcp->batch << PA_PCP_BATCH_SCALE_MAX)
+			n = pcp->batch << PA_PCP_BATCH_SCALE_MAX;
+		if (is_pcpbuddy(z)) {
+			got = pcpb_refill(z, cpu, 0, mt, 0, n);
+			if (got <= 0)
+				break;
+		} else {
+			zone_lock(z);
+			got = rmqueue_bulk(z, cpu, 0, n, &pcp->lists[0][mt], mt, 0);
+			zone_unlock(z);
+			if (!got)
+				break;
+			pcp->count += got;
+		}
+		added += got;
+	}
+	pa_lock_release(&pcp->lock);
+	return added;
+}
+
 void pcp_drain_cpu(struct pa_zone *z, unsigned cpu)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];

@@ -89,6 +89,45 @@ void pa_stats(struct pa_zone *z, struct pa_stats *s)
 	s->wmark_high = z->wmark_high;
 }
 
+#define ZERO(x) __atomic_store_n(&(x), 0, __ATOMIC_RELAXED)
+
+void pa_stats_reset(struct pa_zone *z)
+{
+	pa_lock_stats_reset(&z->lock);
+	ZERO(z->pages_refill);
+	ZERO(z->pages_drain);
+	ZERO(z->pages_direct_alloc);
+	ZERO(z->pages_direct_free);
+	ZERO(z->max_pages_per_hold);
+	ZERO(z->direct_alloc_calls);
+	ZERO(z->direct_free_calls);
+	ZERO(z->blocks_moved);
+	ZERO(z->extfrag_fallbacks);
+	ZERO(z->extfrag_fragmenting);
+	ZERO(z->blocks_claimed);
+	ZERO(z->pgmigrate_success);
+	ZERO(z->pgmigrate_fail);
+	ZERO(z->pcpb_blocks_claimed);
+	ZERO(z->pcpb_blocks_disowned);
+	for (int i = 0; i < 4; i++)
+		ZERO(z->pcpb_phase[i]);
+	ZERO(z->pcpb_phase0_pages);
+	ZERO(z->pcpb_phase0_scanned);
+	ZERO(z->alloc_failed);
+	ZERO(z->bad_frees);
+	ZERO(z->nolock_alloc_failed);
+	ZERO(z->nolock_deferred);
+	ZERO(z->pcpb_merges);
+	ZERO(z->pcpb_remote_pushed);
+	ZERO(z->pcpb_remote_absorbed);
+	for (unsigned c = 0; z->use_pcp && c < z->ncpus; c++) {
+		struct per_cpu_pages *pcp = &z->pcp[c];
+
+		pa_lock_stats_reset(&pcp->lock);
+		memset(&pcp->st, 0, sizeof(pcp->st));
+	}
+}
+
 static bool pb_mixed(const struct pageblock_data *pb)
 {
 	unsigned c = __atomic_load_n(&pb->content, __ATOMIC_RELAXED);

@@ -240,6 +240,7 @@ static inline void pcp_alloc_commit(struct pa_zone *z,
 	pa_lock_release(&pcp->lock);
 }
 void pcp_drain_cpu(struct pa_zone *z, unsigned cpu);
+int pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned mt);
 void pcp_tick(struct pa_zone *z);
 int pcp_cpu_offline(struct pa_zone *z, unsigned cpu);
 int pcp_cpu_online(struct pa_zone *z, unsigned cpu);

@@ -194,6 +194,48 @@ static void test_exit_avalanche_trace(void **state)
 	free(s);
 }
 
+/* --prefill: each CPU's pageset starts with the zoneinfo's count: pages
+ * (exit-avalanche-thp.zoneinfo: 10,693 and 29,109), the counters start at zero, and the
+ * replay still balances exactly. */
+static void test_prefill_from_zoneinfo(void **state)
+{
+	const char *path = trace_path("exit-avalanche-thp.trace.zst");
+	const char *list[] = { path };
+	struct replay_opts o = { .traces = list, .ntraces = 1, .prefill = true };
+	struct trace_tally t;
+	struct sim *s = NULL;
+	char err[512], msg[300];
+	double el;
+	(void)state;
+
+	if (access(path, R_OK) != 0)
+		skip();
+	assert_int_equal(sim_parse_policies("mainline", &o.cfg, err, sizeof(err)), 0);
+	if (replay_traces(&o, &s, &t, &el, err, sizeof(err)) != 0)
+		fail_msg("replay of %s: %s", path, err);
+	assert_non_null(s->cfg.pcp_fill);
+	assert_true(s->cfg.pcp_fill_n >= 2);
+	unsigned filled = s->cfg.pcp_fill[0] + s->cfg.pcp_fill[1];
+
+	assert_true(filled > 0);
+	assert_int_equal(s->pol[0].c.events, 2582 + 2287);
+	if (sim_check(s, msg, sizeof(msg)) != 0)
+		fail_msg("%s", msg);
+	/* counters start after the fill, and pages already on the pagesets
+	 * serve allocations that empty ones must refill for */
+	struct pa_stats filled_st, empty_st;
+	struct sim *e = replay(path, &t, "mainline");
+
+	pa_stats(s->pol[0].zone, &filled_st);
+	pa_stats(e->pol[0].zone, &empty_st);
+	assert_true(filled_st.zone_pages_refill < empty_st.zone_pages_refill);
+	assert_true(filled_st.pcp_alloc_hit >= empty_st.pcp_alloc_hit);
+	sim_destroy(e);
+	free(e);
+	sim_destroy(s);
+	free(s);
+}
+
 /* A trace without zoneinfo is sized from its pfn span and CPUs. */
 static void test_sized_from_pfn_span(void **state)
 {
@@ -269,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_build_trace_counts_and_accounting),
 		cmocka_unit_test(test_replay_is_deterministic),
 		cmocka_unit_test(test_exit_avalanche_trace),
+		cmocka_unit_test(test_prefill_from_zoneinfo),
 		cmocka_unit_test(test_sized_from_pfn_span),
 		cmocka_unit_test(test_bad_input_exit_status),
 	};

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-CPU pageset semantics (mainline) on a tiny zone with explicit CPU
+ * ids: refill size and its growth, drain when a list reaches high, the
+ * direction of high's auto-tuning, drain on CPU offline, pa_pcp_fill and
+ * pa_stats_reset.  Expectations follow the kernel's rules as documented in
+ * src/pcp.c, derived from the configured batch/high, not hard-coded counts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pagealloc.h"
+
+#define BATCH 4u
+
+/* 16 pageblocks of 16 pages, 2 CPUs, no watermarks */
+static struct pa_zone *tiny(unsigned high_min, unsigned high_max)
+{
+	struct pa_config c = pa_config_default();
+
+	c.bytes = 16 * 16 * 4096;
+	c.pageblock_order = 4;
+	c.max_order = 5;
+	c.superpageblock_order = 4;
+	c.ncpus = 2;
+	c.flags = PA_CFG_NO_WATERMARKS;
+	c.pcp_batch = BATCH;
+	c.pcp_high_min = high_min;
+	c.pcp_high_max = high_max;
+	struct pa_zone *z = pa_zone_create(&c);
+
+	assert_non_null(z);
+	return z;
+}
+
+static void check(struct pa_zone *z)
+{
+	char msg[256];
+
+	if (pa_check(z, msg, sizeof(msg)))
+		fail_msg("pa_check: %s", msg);
+}
+
+/* "high:" of one CPU from the zoneinfo report (the kernel's layout). */
+static int pcp_high(struct pa_zone *z, unsigned cpu)
+{
+	char *buf = NULL, want[32];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int high = -1;
+
+	assert_non_null(f);
+	assert_int_equal(pa_report(z, PA_REPORT_ZONEINFO, f), 0);
+	fclose(f);
+	snprintf(want, sizeof(want), "cpu: %u\n", cpu);
+	char *p = strstr(buf, want);
+
+	assert_non_null(p);
+	p = strstr(p, "high:");
+	assert_non_null(p);
+	high = atoi(p + 5);
+	free(buf);
+	return high;
+}
+
+static void refill_takes_a_batch_then_grows(void **state)
+{
+	(void)state;
+	struct pa_zone *z = tiny(64, 64);
+	struct pa_stats s;
+	uint64_t p[16];
+
+	p[0] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	pa_stats(z, &s);
+	assert_int_equal(s.zone_pages_refill, BATCH);
+	assert_int_equal(s.pcp_pages, BATCH - 1);
+	for (unsigned i = 1; i < BATCH; i++)
+		p[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcp_refills, 1);
+	assert_int_equal(s.pcp_pages, 0);
+	/* allocating without freeing doubles the next batch */
+	p[BATCH] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcp_refills, 2);
+	assert_int_equal(s.zone_pages_refill, BATCH + 2 * BATCH);
+	for (unsigned i = 0; i <= BATCH; i++)
+		assert_int_equal(pa_free_cpu(z, 0, p[i], 0), 0);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+static void free_drains_at_high_and_keeps_a_batch(void **state)
+{
+	(void)state;
+	const unsigned high = 16;
+	struct pa_zone *z = tiny(high, high);
+	struct pa_stats s;
+	uint64_t p[64];
+
+	for (unsigned i = 0; i < 64; i++)
+		p[i] = pa_alloc_cpu(z, 1, 0, PA_GFP_MOVABLE);
+	pa_drain_cpu(z, 1);
+	pa_stats_reset(z);
+	for (unsigned i = 0; i < 64; i++) {
+		assert_int_equal(pa_free_cpu(z, 0, p[i], 0), 0);
+		pa_stats(z, &s);
+		/* a free that reaches high drains below it */
+		assert_true(s.pcp_pages < high);
+	}
+	pa_stats(z, &s);
+	assert_true(s.pcp_drains >= 1);
+	assert_int_equal(s.zone_pages_drain + s.pcp_pages, 64);
+	/* a drain leaves at least a batch behind */
+	assert_true(s.pcp_pages >= BATCH);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+static void high_grows_under_demand_and_decays_when_idle(void **state)
+{
+	(void)state;
+	const unsigned hmin = 16, hmax = 128;
+	struct pa_zone *z = tiny(hmin, hmax);
+	uint64_t p[100];
+
+	assert_int_equal(pcp_high(z, 0), (int)hmin);
+	for (unsigned i = 0; i < 100; i++)
+		p[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	int grown = pcp_high(z, 0);
+
+	assert_true(grown > (int)hmin);
+	assert_true(grown <= (int)hmax);
+	for (unsigned i = 0; i < 100; i++)
+		assert_int_equal(pa_free_cpu(z, 0, p[i], 0), 0);
+	/* idle: each tick decays high towards high_min */
+	int prev = pcp_high(z, 0);
+
+	for (int t = 0; t < 64; t++) {
+		pa_pcp_tick(z);
+		int h = pcp_high(z, 0);
+
+		assert_true(h <= prev);
+		prev = h;
+	}
+	assert_int_equal(prev, (int)hmin);
+	struct pa_stats s;
+
+	pa_stats(z, &s);
+	assert_true(s.pcp_pages <= hmin);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+static void offline_drains_and_routes_to_the_zone(void **state)
+{
+	(void)state;
+	struct pa_zone *z = tiny(64, 64);
+	struct pa_stats s;
+
+	uint64_t a = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	uint64_t b = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+
+	pa_stats(z, &s);
+	assert_true(s.pcp_pages > 0);
+	assert_int_equal(pa_cpu_offline(z, 0), 0);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcp_pages, 0);
+	uint64_t direct = s.zone_pages_direct_free;
+
+	assert_int_equal(pa_free_cpu(z, 0, a, 0), 0);
+	pa_stats(z, &s);
+	assert_int_equal(s.zone_pages_direct_free, direct + 1);
+	assert_int_equal(s.pcp_pages, 0);
+	/* allocations on the offline CPU come straight from the zone */
+	uint64_t c = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+
+	assert_int_not_equal(c, PA_NO_PFN);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcp_pages, 0);
+	check(z);
+	assert_int_equal(pa_cpu_online(z, 0), 0);
+	assert_int_equal(pa_free_cpu(z, 0, b, 0), 0);
+	assert_int_equal(pa_free_cpu(z, 0, c, 0), 0);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcp_pages, 2); /* cached again */
+	check(z);
+	pa_zone_destroy(z);
+}
+
+static void fill_and_reset(void **state)
+{
+	(void)state;
+	struct pa_zone *z = tiny(16, 128);
+	struct pa_stats s;
+
+	assert_int_equal(pa_pcp_fill(z, 1, 40, PA_GFP_MOVABLE), 40);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcp_pages, 40);
+	assert_int_equal(s.zone_pages_refill, 40);
+	/* high was raised so the pages stay */
+	assert_true(pcp_high(z, 1) >= 40);
+	/* capped at high_max */
+	assert_int_equal(pa_pcp_fill(z, 0, 1000, PA_GFP_MOVABLE), 128);
+	pa_stats_reset(z);
+	pa_stats(z, &s);
+	assert_int_equal(s.zone_pages_refill, 0);
+	assert_int_equal(s.zone_lock.acquisitions, 0);
+	assert_int_equal(s.pcp_pages, 168); /* state is untouched */
+	check(z); /* takes zone->lock itself */
+	pa_stats(z, &s);
+	uint64_t acq = s.zone_lock.acquisitions;
+	/* the filled pages serve allocations without zone->lock */
+	uint64_t p = pa_alloc_cpu(z, 1, 0, PA_GFP_MOVABLE);
+
+	pa_stats(z, &s);
+	assert_int_not_equal(p, PA_NO_PFN);
+	assert_int_equal(s.zone_lock.acquisitions, acq);
+	assert_int_equal(s.pcp_alloc_hit, 1);
+	assert_int_equal(pa_pcp_fill(z, 9, 1, 0), -22);
+	assert_int_equal(pa_pcp_fill(z, 0, 1, 0x4000), -22);
+	assert_int_equal(pa_cpu_offline(z, 0), 0);
+	assert_int_equal(pa_pcp_fill(z, 0, 1, 0), -19);
+	pa_drain(z);
+	pa_stats(z, &s);
+	assert_int_equal(s.free_pages + 1, s.managed_pages);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(refill_takes_a_batch_then_grows),
+		cmocka_unit_test(free_drains_at_high_and_keeps_a_batch),
+		cmocka_unit_test(high_grows_under_demand_and_decays_when_idle),
+		cmocka_unit_test(offline_drains_and_routes_to_the_zone),
+		cmocka_unit_test(fill_and_reset),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
