@@ -219,7 +219,7 @@ uint32_t rmqueue_smallest(struct pa_zone *z, unsigned order, unsigned mt,
 	for (unsigned o = order; o <= z->max_order; o++) {
 		struct pfn_list *l = &z->area[o].list[mt];
 
-		if (pfn_list_empty(l))
+		if (zone_list_empty(z, o, mt))
 			continue;
 		uint32_t pfn = pfn_list_first(l);
 
@@ -247,7 +247,7 @@ static bool should_try_claim_block(const struct pa_zone *z, unsigned order,
 }
 
 /* -1: nothing at this order; -2: too small to claim, stop looking. */
-static int find_suitable_fallback(const struct pa_zone *z, unsigned order,
+static int find_suitable_fallback(struct pa_zone *z, unsigned order,
 				  unsigned start_mt, bool claim)
 {
 	if (claim && !should_try_claim_block(z, order, start_mt))
@@ -255,7 +255,7 @@ static int find_suitable_fallback(const struct pa_zone *z, unsigned order,
 	for (int i = 0; i < 2; i++) {
 		unsigned f = fallbacks[start_mt][i];
 
-		if (!pfn_list_empty(&z->area[order].list[f]))
+		if (!zone_list_empty(z, order, f))
 			return (int)f;
 	}
 	return -1;
@@ -420,6 +420,18 @@ int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
 	STAT_ADD(z->pages_refill, pages);
 	zone_count_moved(z, pages);
 	return i;
+}
+
+/* Put the next deferred max-order block on its free list.  Its pages are
+ * already counted free (zone and pageblocks): only the list is new. */
+void zone_grow_deferred(struct pa_zone *z)
+{
+	uint32_t pfn = (uint32_t)z->deferred_pfn;
+
+	z->deferred_pfn += 1ull << z->max_order;
+	__atomic_store_n(&z->free_pages, z->free_pages - (1ull << z->max_order),
+			 __ATOMIC_RELAXED);
+	buddy_add_free(z, pfn, z->max_order, PA_MT_MOVABLE, true);
 }
 
 /* Frees deferred by the nolock API while zone->lock was busy. */

@@ -162,7 +162,19 @@ static int walk_pfns(struct checker *c, uint64_t *alloc, uint64_t *buddy,
 	struct pa_zone *z = c->z;
 
 	*alloc = *buddy = *pcp = *llist = 0;
+	/* the deferred range is free, untouched, and on no list */
+	for (uint64_t pfn = z->deferred_pfn; pfn < z->deferred_end; pfn++)
+		if (page_state(&z->pages[pfn]))
+			return fail(c, "pfn %llu lies in the deferred range but has state 0x%x",
+				    (unsigned long long)pfn, page_state(&z->pages[pfn]));
+	for (uint64_t b = z->deferred_pfn >> z->pb_order;
+	     b < z->deferred_end >> z->pb_order; b++)
+		pb_free[b] += (uint32_t)pb_nr_pages(z);
 	for (uint64_t pfn = 0; pfn < z->nr_pages;) {
+		if (pfn == z->deferred_pfn && pfn < z->deferred_end) {
+			pfn = z->deferred_end;
+			continue;
+		}
 		const struct pa_page *p = &z->pages[pfn];
 		uint16_t st = page_state(p);
 		unsigned flags = st & 0xff, order = st >> 8;
@@ -195,7 +207,8 @@ static int walk_pfns(struct checker *c, uint64_t *alloc, uint64_t *buddy,
 				uint64_t b = pfn ^ n;
 
 				if (b < z->nr_pages &&
-				    page_state(&z->pages[b]) == st) {
+				    page_state(&z->pages[b]) == st &&
+				    !(b >= z->deferred_pfn && b < z->deferred_end)) {
 					unsigned m1 = pb_mt(pfn_pb(z, pfn)),
 						 m2 = pb_mt(pfn_pb(z, b));
 
@@ -256,10 +269,19 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 			 (unsigned long long)buddy, (unsigned long long)list_free);
 		goto out;
 	}
-	if (list_free != z->free_pages) {
-		r = fail(&c, "free_pages counter %llu, free lists hold %llu",
+	uint64_t deferred = z->deferred_end - z->deferred_pfn;
+
+	if (z->deferred_pfn > z->deferred_end ||
+	    (z->deferred_pfn & ((1ull << z->max_order) - 1))) {
+		r = fail(&c, "deferred range [%llu, %llu) is malformed",
+			 (unsigned long long)z->deferred_pfn,
+			 (unsigned long long)z->deferred_end);
+		goto out;
+	}
+	if (list_free + deferred != z->free_pages) {
+		r = fail(&c, "free_pages counter %llu, free lists hold %llu + %llu deferred",
 			 (unsigned long long)z->free_pages,
-			 (unsigned long long)list_free);
+			 (unsigned long long)list_free, (unsigned long long)deferred);
 		goto out;
 	}
 	if (pcp_walk != pcp_pages) {
@@ -286,9 +308,9 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 			 (unsigned long long)llist_pages);
 		goto out;
 	}
-	if (alloc + buddy + pcp_walk + llist_walk != z->nr_pages) {
-		r = fail(&c, "accounting: allocated %llu + free %llu + per-CPU %llu + deferred %llu != managed %llu",
-			 (unsigned long long)alloc, (unsigned long long)buddy,
+	if (alloc + buddy + deferred + pcp_walk + llist_walk != z->nr_pages) {
+		r = fail(&c, "accounting: allocated %llu + free %llu + per-CPU %llu + deferred-free lists %llu != managed %llu",
+			 (unsigned long long)alloc, (unsigned long long)(buddy + deferred),
 			 (unsigned long long)pcp_walk, (unsigned long long)llist_walk,
 			 (unsigned long long)z->nr_pages);
 		goto out;

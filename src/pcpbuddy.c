@@ -350,7 +350,7 @@ static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt)
 		for (unsigned o = z->pb_order; o <= z->max_order; o++) {
 			struct pfn_list *l = &z->area[o].list[from];
 
-			if (pfn_list_empty(l))
+			if (zone_list_empty(z, o, from))
 				continue;
 			uint32_t head = pfn_list_first(l);
 

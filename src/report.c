@@ -19,6 +19,7 @@ static void snapshot_free_area(struct pa_zone *z,
 	for (unsigned o = 0; o <= z->max_order; o++)
 		for (unsigned m = 0; m < PA_MT_TYPES; m++)
 			counts[o][m] = z->area[o].nr_free[m];
+	counts[z->max_order][PA_MT_MOVABLE] += zone_deferred_blocks(z);
 	zone_unlock(z);
 }
 

@@ -175,6 +175,8 @@ int pa_frag(struct pa_zone *z, struct pa_frag *f)
 
 		for (unsigned m = 0; m < PA_MT_TYPES; m++)
 			n += z->area[o].nr_free[m];
+		if ((unsigned)o == z->max_order)
+			n += zone_deferred_blocks(z);
 		if (n) {
 			f->largest_free_order = (uint64_t)o;
 			break;

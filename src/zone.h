@@ -111,6 +111,9 @@ struct pa_zone {
 	/* ---- protected by zone->lock ---- */
 	struct pa_lock lock __attribute__((aligned(PA_CACHELINE)));
 	struct free_area area[PA_ORDERS_MAX];
+	/* [deferred_pfn, deferred_end): free max-order Movable blocks not yet
+	 * on the lists (counted in free_pages and pageblock nr_free) */
+	uint64_t deferred_pfn, deferred_end;
 	uint64_t free_pages;           /* atomic store, read racily */
 	uint64_t nr_reserved_highatomic;
 	uint64_t pages_refill, pages_drain, pages_direct_alloc, pages_direct_free;
@@ -201,6 +204,28 @@ void zone_count_moved(struct pa_zone *z, uint64_t pages);
 void mark_content(struct pa_zone *z, uint32_t pfn, unsigned order,
 		  unsigned mt);
 void zone_drain_llist(struct pa_zone *z);
+void zone_grow_deferred(struct pa_zone *z);
+
+/* Is this zone free list empty?  The max-order Movable list is continued
+ * by the deferred blocks: one is put on it when it would be empty. */
+static inline bool zone_list_empty(struct pa_zone *z, unsigned order,
+				   unsigned mt)
+{
+	if (!pfn_list_empty(&z->area[order].list[mt]))
+		return false;
+	if (order == z->max_order && mt == PA_MT_MOVABLE &&
+	    z->deferred_pfn < z->deferred_end) {
+		zone_grow_deferred(z);
+		return false;
+	}
+	return true;
+}
+
+/* Max-order Movable blocks still deferred (for reports). */
+static inline uint64_t zone_deferred_blocks(const struct pa_zone *z)
+{
+	return (z->deferred_end - z->deferred_pfn) >> z->max_order;
+}
 
 /* ---- highatomic.c ---- */
 void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
