@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pagealloc capture against the running kernel: it needs root and tracefs,
+ * so the tests skip (saying why) elsewhere.  A short command that faults
+ * pages in is captured; the trace must parse, hold page-allocator events
+ * with task names replaced, come with a zoneinfo, and every tracefs
+ * setting the capture touched must be back as it was.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "commands.h"
+#include "trace_parse.h"
+#include "trace_reader.h"
+#include "zoneinfo.h"
+
+static const char *const events[] = {
+	"mm_page_alloc", "mm_page_free", "mm_page_free_batched",
+	"mm_page_alloc_zone_locked", "mm_page_pcpu_drain",
+	"mm_page_alloc_extfrag",
+};
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, len - 1, f);
+
+	buf[n] = 0;
+	fclose(f);
+	return 0;
+}
+
+/* The settings capture changes, as one string to compare. */
+static int tracing_state(char *out, size_t len)
+{
+	char path[256], v[64];
+
+	out[0] = 0;
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/tracing/events/kmem/%s/enable", events[i]);
+		if (read_small(path, v, sizeof(v)))
+			return -1;
+		strncat(out, v, len - strlen(out) - 1);
+	}
+	if (read_small("/sys/kernel/tracing/tracing_on", v, sizeof(v)))
+		return -1;
+	strncat(out, v, len - strlen(out) - 1);
+	if (read_small("/sys/kernel/tracing/buffer_size_kb", v, sizeof(v)))
+		return -1;
+	strncat(out, v, len - strlen(out) - 1);
+	return 0;
+}
+
+static bool tracefs_mounted(void)
+{
+	struct stat st;
+
+	return stat("/sys/kernel/tracing/events/kmem/mm_page_alloc", &st) == 0;
+}
+
+/* Root, and a kernel with tracefs (mounted or mountable by capture). */
+static bool can_capture(void)
+{
+	FILE *f = fopen("/proc/filesystems", "r");
+	char line[128];
+	bool has = false;
+
+	if (geteuid() != 0 || !f) {
+		if (f)
+			fclose(f);
+		return false;
+	}
+	while (fgets(line, sizeof(line), f))
+		has |= strstr(line, "tracefs") != NULL;
+	fclose(f);
+	return has;
+}
+
+static void capture_records_and_restores(void **state)
+{
+	(void)state;
+	char before[512], after[512], dir[] = "/tmp/pa-capture-XXXXXX", out[300],
+		zpath[300];
+
+	if (!can_capture()) {
+		print_message("skipped: needs root and a kernel with tracefs\n");
+		skip();
+	}
+	/* capture mounts tracefs itself when it is not, and unmounts it
+	 * again; when it is mounted, every setting must come back */
+	bool mounted = tracefs_mounted();
+
+	if (mounted)
+		assert_int_equal(tracing_state(before, sizeof(before)), 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/t.trace.zst", dir);
+	snprintf(zpath, sizeof(zpath), "%s/t.zoneinfo", dir);
+	/* fault in 32 MiB of anonymous memory, then exit */
+	char *argv[] = { "capture", out, "--", "sh", "-c",
+			 "head -c 33554432 /dev/zero | od > /dev/null", NULL };
+
+	assert_int_equal(cmd_capture(7, argv), 0);
+	assert_int_equal(tracefs_mounted(), mounted);
+	if (mounted) {
+		assert_int_equal(tracing_state(after, sizeof(after)), 0);
+		assert_string_equal(before, after);
+	}
+
+	struct zoneinfo zi;
+	char err[300];
+
+	assert_int_equal(zoneinfo_read(zpath, NULL, &zi, err, sizeof(err)), 0);
+	assert_true(zi.managed > 0);
+
+	struct trace_reader *r;
+	const char *line;
+	long n;
+	uint64_t allocs = 0, frees = 0, lines = 0, lost = 0;
+
+	if (trace_reader_open(&r, out, err, sizeof(err)))
+		fail_msg("%s", err);
+	while ((n = trace_reader_next(r, &line)) >= 0) {
+		struct trace_event ev;
+		uint64_t l = 0;
+
+		lines++;
+		if (trace_parse_line(line, (size_t)n, &ev, &l) == TL_EVENT) {
+			allocs += ev.kind == TEV_ALLOC;
+			frees += ev.kind == TEV_FREE;
+			/* task names and pids are replaced */
+			assert_non_null(strstr(line, "task-0"));
+		}
+		lost += l;
+	}
+	assert_int_equal(n, -1);
+	trace_reader_close(r);
+	print_message("captured %llu lines: %llu allocations, %llu frees, %llu lost\n",
+		      (unsigned long long)lines, (unsigned long long)allocs,
+		      (unsigned long long)frees, (unsigned long long)lost);
+	/* 32 MiB went through the pipe: thousands of page allocations */
+	assert_true(allocs > 1000);
+	assert_true(frees > 0);
+	unlink(out);
+	unlink(zpath);
+	rmdir(dir);
+}
+
+static void capture_usage_errors(void **state)
+{
+	(void)state;
+	char *no_cmd[] = { "capture", "/tmp/x.trace.zst", NULL };
+	char *no_sep[] = { "capture", "/tmp/x.trace.zst", "true", NULL };
+
+	assert_int_equal(cmd_capture(2, no_cmd), 2);
+	assert_int_equal(cmd_capture(3, no_sep), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(capture_records_and_restores),
+		cmocka_unit_test(capture_usage_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
