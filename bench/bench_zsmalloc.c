@@ -38,6 +38,7 @@
 #define G_OPS "zsmalloc operations (64K live objects, compressed-page sizes): ns per op"
 #define G_CMP "zsmalloc compaction after freeing half the objects"
 #define G_DEN "density on a /usr corpus compressed with lz4: overhead over the compressed bytes, %"
+#define G_CHURN "density after churn (3 rounds: free a random half, store as many again): overhead over the live compressed bytes, %"
 
 /* glibc's allocator, bypassing the interposed jemalloc. */
 extern void *__libc_malloc(size_t size);
@@ -310,6 +311,176 @@ static uint64_t je_stat(const char *name)
 	return v;
 }
 
+/*
+ * Churn: a store that lives long frees and stores all the time.  Three
+ * rounds of freeing a random half of the objects and storing as many
+ * again (objects drawn from the corpus at random), then the memory held
+ * against the bytes live.  The store interface is two callbacks so the
+ * same sequence runs on zsmalloc and on malloc.
+ */
+struct churn_store {
+	void *ctx;
+	void *(*put)(void *ctx, const uint8_t *data, size_t len);
+	void (*drop)(void *ctx, void *obj, size_t len);
+};
+
+static uint64_t churn(const struct objects *ob, const struct churn_store *st,
+		      void **obj, size_t *len, uint64_t seed)
+{
+	uint64_t *off = malloc(ob->n * sizeof(*off)), o = 0, live = 0;
+
+	for (uint64_t i = 0; i < ob->n; i++) {
+		off[i] = o;
+		o += ob->len[i];
+	}
+	for (uint64_t i = 0; i < ob->n; i++) {
+		len[i] = ob->len[i];
+		obj[i] = st->put(st->ctx, ob->data + off[i], len[i]);
+		live += len[i];
+	}
+	for (int round = 0; round < 3; round++) {
+		for (uint64_t i = 0; i < ob->n; i++)
+			if (rnd(&seed) & 1) {
+				st->drop(st->ctx, obj[i], len[i]);
+				live -= len[i];
+				obj[i] = NULL;
+			}
+		for (uint64_t i = 0; i < ob->n; i++)
+			if (!obj[i]) {
+				uint64_t k = rnd(&seed) % ob->n;
+
+				len[i] = ob->len[k];
+				obj[i] = st->put(st->ctx, ob->data + off[k], len[i]);
+				live += len[i];
+			}
+	}
+	free(off);
+	return live;
+}
+
+struct zs_churn {
+	struct zs_pool *pool;
+	size_t huge;
+};
+
+static void *zs_put(void *ctx, const uint8_t *data, size_t len)
+{
+	struct zs_churn *c = ctx;
+	unsigned long h = zs_malloc(c->pool, len >= c->huge ? PG : len, 0);
+
+	zs_obj_write(c->pool, h, data, len);
+	return (void *)h;
+}
+
+static void zs_drop(void *ctx, void *obj, size_t len)
+{
+	struct zs_churn *c = ctx;
+
+	(void)len;
+	zs_free(c->pool, (unsigned long)obj);
+}
+
+static void *libc_put(void *ctx, const uint8_t *data, size_t len)
+{
+	(void)ctx;
+	void *p = __libc_malloc(len);
+
+	memcpy(p, data, len);
+	return p;
+}
+
+static void libc_drop(void *ctx, void *obj, size_t len)
+{
+	(void)ctx;
+	(void)len;
+	__libc_free(obj);
+}
+
+static void *je_put(void *ctx, const uint8_t *data, size_t len)
+{
+	(void)ctx;
+	void *p = malloc(len);
+
+	memcpy(p, data, len);
+	return p;
+}
+
+static void je_drop(void *ctx, void *obj, size_t len)
+{
+	(void)ctx;
+	(void)len;
+	free(obj);
+}
+
+static void bench_churn(const struct objects *ob, unsigned runs)
+{
+	void **obj = malloc(ob->n * sizeof(*obj));
+	size_t *len = malloc(ob->n * sizeof(*len));
+
+	bench_group(G_CHURN);
+	for (unsigned run = 0; run < runs; run++) {
+		for (unsigned chain = 4; chain <= 8; chain += 4) {
+			struct pa_zone *zone = make_zone((ob->pages_seen * PG >> 20) + 256);
+			struct zs_pool_config cfg = zs_pool_config_default();
+
+			cfg.chain = chain;
+			struct zs_churn c = { zs_create_pool("churn", zone, &cfg), 0 };
+
+			c.huge = zs_huge_class_size(c.pool);
+			struct churn_store st = { &c, zs_put, zs_drop };
+			uint64_t live = 0;
+
+			churn(ob, &st, obj, len, 42 + run);
+			/* live bytes as zsmalloc stores them (raw above huge) */
+			for (uint64_t i = 0; i < ob->n; i++)
+				live += len[i] >= c.huge ? PG : len[i];
+			char col[48];
+			double before = (double)zs_get_total_pages(c.pool) * PG;
+
+			snprintf(col, sizeof(col), "zsmalloc chain %u", chain);
+			bench_result(G_CHURN, "held / live - 1, before compaction", col,
+				     100.0 * (before / (double)live - 1.0));
+			zs_compact(c.pool);
+			double after = (double)zs_get_total_pages(c.pool) * PG;
+
+			bench_result(G_CHURN, "held / live - 1, after zs_compact", col,
+				     100.0 * (after / (double)live - 1.0));
+			zs_destroy_pool(c.pool);
+			pa_zone_destroy(zone);
+		}
+		struct churn_store gl = { NULL, libc_put, libc_drop };
+		uint64_t live = churn(ob, &gl, obj, len, 42 + run);
+		struct mallinfo2 m1 = mallinfo2();
+		/* Absolute, not deltas: only these objects live in glibc's
+		 * heap here (the benchmark's own arrays go through jemalloc),
+		 * and an earlier phase's growth would make a delta meaningless.
+		 * Held from the system (heap + mmapped chunks; glibc cannot move
+		 * chunks, so holes stay held), and in chunks only. */
+		double sys = (double)m1.arena + (double)m1.hblkhd;
+		double inuse = (double)m1.uordblks + (double)m1.hblkhd;
+
+		bench_result(G_CHURN, "held / live - 1, before compaction", "glibc malloc",
+			     100.0 * (sys / (double)live - 1.0));
+		bench_result(G_CHURN, "in-use chunks / live - 1", "glibc malloc",
+			     100.0 * (inuse / (double)live - 1.0));
+		for (uint64_t i = 0; i < ob->n; i++)
+			__libc_free(obj[i]);
+
+		uint64_t a0 = je_stat("stats.active");
+		struct churn_store je = { NULL, je_put, je_drop };
+
+		live = churn(ob, &je, obj, len, 42 + run);
+		uint64_t a1 = je_stat("stats.active");
+
+		bench_result(G_CHURN, "held / live - 1, before compaction", "jemalloc",
+			     100.0 * ((double)(a1 - a0) / (double)live - 1.0));
+		for (uint64_t i = 0; i < ob->n; i++)
+			free(obj[i]);
+	}
+	free(obj);
+	free(len);
+}
+
 static void bench_density(const struct bench_opts *o)
 {
 	/* BENCH_ZS_CORPUS_MIB: the kernel's figures come from ~1.7 GB of
@@ -399,6 +570,8 @@ static void bench_density(const struct bench_opts *o)
 	}
 	free(h);
 	free(ptr);
+	if (bench_selected(o, "churn"))
+		bench_churn(&ob, o->runs);
 	free(ob.data);
 	free(ob.len);
 }
@@ -417,7 +590,7 @@ int main(int argc, char **argv)
 		bench_ops(&o, &cpus);
 	if (bench_selected(&o, "compaction"))
 		bench_compaction(&o);
-	if (bench_selected(&o, "density"))
+	if (bench_selected(&o, "density") || bench_selected(&o, "churn"))
 		bench_density(&o);
 	rcu_unregister_thread();
 	return 0;
