@@ -270,6 +270,7 @@ void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
 		REPORT(z, gfp, -EINVAL,
 		       "pa_alloc_pages: zone %s has no memory behind it (PA_BACKING_NONE)",
 		       z->name);
+		STAT_INC_SHARED(z->alloc_failed, 1);
 		errno = EINVAL;
 		return NULL;
 	}

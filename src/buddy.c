@@ -422,6 +422,48 @@ int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
 	return i;
 }
 
+/*
+ * An order-0 page of type mt whose pageblock is not `avoid`, for
+ * migration: moving a page within its own block does nothing for
+ * fragmentation.  Walks at most 64 entries per free list, smallest order
+ * first, like a bounded free scanner.  Returns the pfn, allocated (state
+ * set), or PA_NIL.  zone->lock held.
+ */
+uint32_t zone_alloc_outside(struct pa_zone *z, unsigned cpu, unsigned mt,
+			    uint64_t avoid)
+{
+	for (unsigned o = 0; o <= z->max_order; o++) {
+		struct pfn_list *l = &z->area[o].list[mt];
+
+		if (zone_list_empty(z, o, mt))
+			continue;
+		uint32_t pfn = pfn_list_first(l);
+
+		for (unsigned seen = 0; seen < 64; seen++) {
+			if (pfn_to_pb(z, pfn) != avoid) {
+				buddy_del_free(z, pfn, o, mt);
+				expand(z, pfn, 0, o, mt);
+				STAT_ADD(z->blocks_moved, 1);
+				if (TRACING(z))
+					trace_zone_locked(z, cpu, pfn, 0, mt, false);
+				struct pa_page *p = &z->pages[pfn];
+
+				set_page_mt(p, mt);
+				set_page_state(p, PG_STATE(PG_ALLOC, 0));
+				mark_content(z, pfn, 0, mt);
+				STAT_ADD(z->pages_direct_alloc, 1);
+				STAT_ADD(z->direct_alloc_calls, 1);
+				zone_count_moved(z, 1);
+				return pfn;
+			}
+			pfn = z->pages[pfn].next;
+			if (pfn == pfn_list_first(l))
+				break;
+		}
+	}
+	return PA_NIL;
+}
+
 /* Put the next deferred max-order block on its free list.  Its pages are
  * already counted free (zone and pageblocks): only the list is new. */
 void zone_grow_deferred(struct pa_zone *z)

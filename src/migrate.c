@@ -105,25 +105,22 @@ int pa_migrate_page(struct pa_zone *z, uint64_t pfn, uint64_t *new_pfn)
 		return -EBUSY;
 	}
 
-	/* A destination outside the source's pageblock if one can be had:
-	 * moving within a block does nothing for fragmentation.  Candidates
-	 * from the same block are held aside and freed afterwards. */
+	/* A destination outside the source's pageblock if the zone has one:
+	 * moving within a block does nothing for fragmentation.  Failing
+	 * that, any movable page. */
 	unsigned cpu = cpu_current(z);
-	uint64_t dst = PA_NO_PFN, aside[16];
-	unsigned naside = 0;
+	uint64_t dst = PA_NO_PFN;
 
-	for (;;) {
-		dst = pa_alloc_cpu(z, cpu, 0, PA_GFP_MOVABLE | PA_GFP_NOWARN);
-		if (dst == PA_NO_PFN || pfn_to_pb(z, dst) != pfn_to_pb(z, pfn))
-			break;
-		if (naside == 16)
-			break; /* settle for the same block */
-		aside[naside++] = dst;
+	if (zone_watermark_ok(z, 0, PA_GFP_MOVABLE)) {
+		zone_lock(z);
+		uint32_t d = zone_alloc_outside(z, cpu, PA_MT_MOVABLE,
+						pfn_to_pb(z, pfn));
+		zone_unlock(z);
+		if (d != PA_NIL)
+			dst = d;
 	}
-	if (dst == PA_NO_PFN && naside)
-		dst = aside[--naside];
-	while (naside)
-		pa_free_cpu(z, cpu, aside[--naside], 0);
+	if (dst == PA_NO_PFN)
+		dst = pa_alloc_cpu(z, cpu, 0, PA_GFP_MOVABLE | PA_GFP_NOWARN);
 	/* Mark dst before the owner sees it: once migrate returns, the owner
 	 * may already have published and even freed it. */
 	if (dst != PA_NO_PFN)

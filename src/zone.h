@@ -205,6 +205,8 @@ void mark_content(struct pa_zone *z, uint32_t pfn, unsigned order,
 		  unsigned mt);
 void zone_drain_llist(struct pa_zone *z);
 void zone_grow_deferred(struct pa_zone *z);
+uint32_t zone_alloc_outside(struct pa_zone *z, unsigned cpu, unsigned mt,
+			    uint64_t avoid);
 
 /* Is this zone free list empty?  The max-order Movable list is continued
  * by the deferred blocks: one is put on it when it would be empty. */
