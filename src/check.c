@@ -123,7 +123,7 @@ static int check_pcp(struct checker *c, uint64_t *pcp_pages)
 		struct per_cpu_pages *pcp = &z->pcp[cpu];
 		uint64_t n = 0;
 
-		for (unsigned order = 0; order <= z->pb_order; order++) {
+		for (unsigned order = 0; order <= pcp_max_order(z); order++) {
 			unsigned i = order;
 
 			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {

@@ -242,15 +242,26 @@ static inline bool is_pcpbuddy(const struct pa_zone *z)
 
 int pcp_init(struct pa_zone *z);
 void pcp_destroy(struct pa_zone *z);
+/* The highest order a pageset caches: mainline caches 0..3 and the
+ * pageblock order (which tiny geometries may put below 3); pcpbuddy
+ * keeps everything up to its pageblock. */
+static inline unsigned pcp_max_order(const struct pa_zone *z)
+{
+	if (is_pcpbuddy(z) || z->pb_order >= PA_COSTLY_ORDER)
+		return z->pb_order;
+	return PA_COSTLY_ORDER < z->max_order ? PA_COSTLY_ORDER : z->max_order;
+}
 static inline bool pcp_allowed_order(const struct pa_zone *z, unsigned order)
 {
-	return order <= PA_COSTLY_ORDER || order == z->pb_order;
+	return (order <= PA_COSTLY_ORDER || order == z->pb_order) &&
+	       order <= pcp_max_order(z);
 }
-/* Lists per pageset: every order up to the pageblock order, per type. */
+/* Lists per pageset: every order up to pcp_max_order, per type. */
 static inline unsigned pcp_nr_lists(const struct pa_zone *z)
 {
-	return (z->pb_order + 1) * PA_MT_PCPTYPES;
+	return (pcp_max_order(z) + 1) * PA_MT_PCPTYPES;
 }
+
 /* Hand out a block taken from a pageset's list; drops pcp->lock. */
 static inline void pcp_alloc_commit(struct pa_zone *z,
 				    struct per_cpu_pages *pcp, uint32_t pfn,
