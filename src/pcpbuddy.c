@@ -347,7 +347,12 @@ static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt)
 	for (unsigned i = 0; i < 3; i++) {
 		unsigned from = order_of_types[mt][i];
 
-		for (unsigned o = z->pb_order; o <= z->max_order; o++) {
+		/* Own type: the smallest whole block (smallest fit).  Another
+		 * type: the largest, as the zone's fallback claims it, so one
+		 * conversion serves many later requests. */
+		for (unsigned step = 0; step <= z->max_order - z->pb_order; step++) {
+			unsigned o = from == mt ? z->pb_order + step
+						: z->max_order - step;
 			struct pfn_list *l = &z->area[o].list[from];
 
 			if (zone_list_empty(z, o, from))
@@ -355,20 +360,31 @@ static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt)
 			uint32_t head = pfn_list_first(l);
 
 			buddy_del_free(z, head, o, from);
+			/* Taking from another type converts the whole free
+			 * block, as the zone's fallback does when it claims a
+			 * block of pageblock order or more: the rest then
+			 * serves later requests of this type nearby instead of
+			 * their claiming another block elsewhere. */
+			unsigned keep = from;
+
+			if (from != mt) {
+				uint64_t npb = 1ull << (o - z->pb_order);
+
+				for (uint64_t k = 0; k < npb; k++)
+					pb_set_mt(&z->pb[pfn_to_pb(z, head) + k], mt);
+				keep = mt;
+				STAT_ADD(z->blocks_claimed, npb);
+				STAT_ADD(z->extfrag_fallbacks, 1);
+				if (TRACING(z))
+					trace_extfrag(z, cpu, head, z->pb_order, o,
+						      mt, from, true);
+			}
 			while (o > z->pb_order) { /* keep the first pageblock */
 				o--;
-				buddy_add_free(z, head + (1u << o), o, from, false);
+				buddy_add_free(z, head + (1u << o), o, keep, false);
 			}
 			uint32_t b = (uint32_t)pfn_to_pb(z, head);
 
-			if (from != mt) {
-				pb_set_mt(&z->pb[b], mt);
-				STAT_ADD(z->blocks_claimed, 1);
-				STAT_ADD(z->extfrag_fallbacks, 1);
-				if (TRACING(z))
-					trace_extfrag(z, cpu, head, z->pb_order,
-						      z->pb_order, mt, from, true);
-			}
 			STAT_ADD(z->blocks_moved, 1);
 			owned_unlink(z, b); /* a previous owner's fragments list */
 			pb_set_owner(&z->pb[b], cpu + 1);

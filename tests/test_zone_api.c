@@ -16,8 +16,20 @@
 
 #define MiB (UINT64_C(1) << 20)
 
-static struct pa_zone *must_create(const struct pa_config *c)
+/*
+ * PA_TEST_POLICY=pcpbuddy runs the same tests under another policy (CI
+ * does): zones with per-CPU lists get that policy; those made without
+ * them (PA_CFG_NO_PCP) test the zone path, which every policy shares.
+ */
+static struct pa_zone *must_create(const struct pa_config *cfg)
 {
+	struct pa_config copy = *cfg;
+	const struct pa_config *c = &copy;
+	const char *pol = getenv("PA_TEST_POLICY");
+
+	if (pol && *pol && !(copy.flags & PA_CFG_NO_PCP) &&
+	    pa_policy_parse(pol, &copy.policy))
+		fail_msg("PA_TEST_POLICY=%s is not a policy", pol);
 	struct pa_zone *z = pa_zone_create(c);
 
 	if (!z) {
@@ -113,7 +125,13 @@ static void test_config_resolved(void **state)
 	pa_zone_config(z, &e);
 	assert_int_equal(e.bytes, 64 * MiB);
 	assert_int_equal(e.backing, PA_BACKING_NONE);
-	assert_int_equal(e.policy, PA_POLICY_MAINLINE);
+	/* the default policy, or the one PA_TEST_POLICY asked for */
+	enum pa_policy want = PA_POLICY_MAINLINE;
+	const char *pol = getenv("PA_TEST_POLICY");
+
+	if (pol && *pol)
+		assert_int_equal(pa_policy_parse(pol, &want), 0);
+	assert_int_equal(e.policy, want);
 	assert_int_equal(e.page_shift, 12);
 	assert_int_equal(e.pageblock_order, 9);
 	assert_int_equal(e.max_order, 10);
@@ -1211,8 +1229,11 @@ static void test_nolock_single_thread(void **state)
 
 	(void)state;
 	z = must_create(&c);
-	/* one migratetype, so every order fits at once (see above) */
-	for (unsigned o = 0; o < 7; o++) {
+	/* one migratetype, so every order fits at once (see above); largest
+	 * first, since the nolock API never drains per-CPU lists and a
+	 * pageset may cache a whole pageblock for an order-0 request (as
+	 * pcpbuddy does) */
+	for (unsigned o = 7; o-- > 0;) {
 		p[o] = pa_alloc_nolock(z, o, PA_GFP_MOVABLE);
 		assert_int_not_equal(p[o], PA_NO_PFN);
 		assert_int_equal(p[o] % (UINT64_C(1) << o), 0);
