@@ -185,6 +185,19 @@ free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 			why = why_not_allocated(page_state(&z->pages[pfn]), order,
 						buf, sizeof(buf));
 	}
+	/* Checked build: every page of the block must be a plain tail.
+	 * Anything else is metadata corruption; give the block back its
+	 * state and refuse. */
+	if (!why && (z->cfg.flags & PA_CFG_STRICT)) {
+		for (uint64_t t = 1; t < (1ull << order); t++) {
+			if (page_state(&z->pages[pfn + t])) {
+				set_page_state(&z->pages[pfn],
+					       PG_STATE(PG_ALLOC, order));
+				why = "block overlaps another block (corrupt metadata)";
+				break;
+			}
+		}
+	}
 	if (why) {
 		STAT_INC_SHARED(z->bad_frees, 1);
 		pa_err(z, -EINVAL, "pa_free: pfn %llu order %u: %s",

@@ -266,7 +266,7 @@ static void model_mainline_strict(void **state)
 static void model_mainline_watermarks(void **state)
 {
 	(void)state;
-	run_model(PA_POLICY_MAINLINE, 0, 2, 300000);
+	run_model(PA_POLICY_MAINLINE, PA_CFG_STRICT, 2, 300000);
 }
 
 static void model_pcpbuddy_strict(void **state)
