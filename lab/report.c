@@ -138,6 +138,9 @@ unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 			false);
 		EACH(r, k ? (double)report_model_zone_pages(p) / (double)k : 0);
 	}
+	r = add(&f, "zone_blocks_moved",
+		"free-list operations (blocks of any order)", FIG_COUNT, true);
+	EACH(r, p->stats.zone_blocks_moved);
 	r = add(&f, "zone_lock_max_pages", "most pages in one hold", FIG_COUNT,
 		false);
 	EACH(r, p->stats.zone_lock_max_pages);
