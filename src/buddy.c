@@ -261,9 +261,11 @@ static int find_suitable_fallback(struct pa_zone *z, unsigned order,
 	return -1;
 }
 
-/* Move every free block of a pageblock from `from`'s lists to `to`'s. */
-static void move_freepages_block(struct pa_zone *z, uint64_t start,
-				 unsigned from, unsigned to)
+/* Move every free block of a pageblock from `from`'s lists to `to`'s and
+ * make the pageblock `to`.  A free block larger than a pageblock spans
+ * others too: callers handle those whole (change_pageblock_range). */
+void move_freepages_block(struct pa_zone *z, uint64_t start, unsigned from,
+			  unsigned to)
 {
 	uint64_t end = start + pb_nr_pages(z);
 
@@ -277,6 +279,8 @@ static void move_freepages_block(struct pa_zone *z, uint64_t start,
 		unsigned order = st >> 8;
 
 		if ((st & 0xff) == PG_BUDDY) {
+			if (order > z->pb_order)
+				break;
 			struct free_area *a = &z->area[order];
 
 			pfn_list_del(z->pages, &a->list[from], (uint32_t)pfn);

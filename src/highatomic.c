@@ -8,36 +8,6 @@
  */
 #include "zone.h"
 
-static void set_block_type(struct pa_zone *z, uint64_t start, unsigned from,
-			   unsigned to)
-{
-	/* Move the free blocks inside one pageblock between lists. */
-	uint64_t end = start + pb_nr_pages(z);
-
-	for (uint64_t pfn = start; pfn < end;) {
-		uint16_t st = page_state(&z->pages[pfn]);
-
-		if (!st) {
-			pfn++;
-			continue;
-		}
-		unsigned order = st >> 8;
-
-		if ((st & 0xff) == PG_BUDDY) {
-			if (order > z->pb_order)
-				break; /* spans blocks: handled by caller */
-			struct free_area *a = &z->area[order];
-
-			pfn_list_del(z->pages, &a->list[from], (uint32_t)pfn);
-			a->nr_free[from]--;
-			pfn_list_add_tail(z->pages, &a->list[to], (uint32_t)pfn);
-			a->nr_free[to]++;
-		}
-		pfn += 1ull << order;
-	}
-	pb_set_mt(&z->pb[pfn_to_pb(z, start)], to);
-}
-
 void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
 				  unsigned order)
 {
@@ -55,7 +25,7 @@ void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
 	/* The allocated block covers these pageblocks, so none of them has a
 	 * free block spanning beyond it. */
 	for (uint64_t i = 0; i < n; i++)
-		set_block_type(z, (first + i) << z->pb_order, mt,
+		move_freepages_block(z, (first + i) << z->pb_order, mt,
 			       PA_MT_HIGHATOMIC);
 	__atomic_store_n(&z->nr_reserved_highatomic,
 			 z->nr_reserved_highatomic + (n << z->pb_order),
@@ -87,7 +57,7 @@ bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt)
 			buddy_add_free(z, (uint32_t)start, order, mt, false);
 			STAT_ADD(z->nr_reserved_highatomic, -(n << z->pb_order));
 		} else {
-			set_block_type(z, start, PA_MT_HIGHATOMIC, mt);
+			move_freepages_block(z, start, PA_MT_HIGHATOMIC, mt);
 			STAT_ADD(z->nr_reserved_highatomic, -pb_nr_pages(z));
 		}
 		return true;

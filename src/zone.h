@@ -194,6 +194,8 @@ void buddy_add_free(struct pa_zone *z, uint32_t pfn, unsigned order,
 void buddy_del_free(struct pa_zone *z, uint32_t pfn, unsigned order,
 		    unsigned mt);
 void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order);
+void move_freepages_block(struct pa_zone *z, uint64_t start, unsigned from,
+			  unsigned to);
 uint32_t rmqueue_smallest(struct pa_zone *z, unsigned order, unsigned mt,
 			  unsigned cpu);
 uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
