@@ -312,6 +312,24 @@ static int bad_handle(struct zs_pool *pool, const char *fn, unsigned long handle
 
 /* The class lock of the handle's zspage, found and confirmed without the
  * pool lock (see the top of the file). */
+/* lookup() inside an RCU read-side section, retried while the handle is
+ * mid-update (-EAGAIN).  On success the section stays open: the caller
+ * confirms what it found under a lock, then leaves with zs_rcu_unlock(). */
+static int lookup_rcu(struct zs_pool *pool, unsigned long handle,
+		      uint64_t **slotp, uint64_t *valp, struct zspage **zp)
+{
+	for (;;) {
+		rcu_read_lock();
+		int err = lookup(pool, handle, slotp, valp, zp);
+
+		if (!err)
+			return 0;
+		rcu_read_unlock();
+		if (err != -EAGAIN)
+			return err;
+	}
+}
+
 static int lock_class_rcu(struct zs_pool *pool, unsigned long handle,
 			  uint64_t **slotp, uint64_t *valp, struct zspage **zp,
 			  struct size_class **classp)
@@ -319,15 +337,10 @@ static int lock_class_rcu(struct zs_pool *pool, unsigned long handle,
 	for (;;) {
 		uint64_t *slot, v;
 		struct zspage *z;
+		int err = lookup_rcu(pool, handle, &slot, &v, &z);
 
-		rcu_read_lock();
-		int err = lookup(pool, handle, &slot, &v, &z);
-		if (err) {
-			rcu_read_unlock();
-			if (err == -EAGAIN)
-				continue;
+		if (err)
 			return err;
-		}
 		struct size_class *class = zs_zspage_class(pool, z);
 		pthread_mutex_lock(&class->lock);
 		bool same = zs_slot_load(slot) == v && zs_zspage_live(z) &&
@@ -400,15 +413,10 @@ static int pin_object(struct zs_pool *pool, unsigned long handle,
 	for (;;) {
 		uint64_t *slot, v;
 		struct zspage *z;
+		int err = lookup_rcu(pool, handle, &slot, &v, &z);
 
-		rcu_read_lock();
-		int err = lookup(pool, handle, &slot, &v, &z);
-		if (err) {
-			rcu_read_unlock();
-			if (err == -EAGAIN)
-				continue;
+		if (err)
 			return err;
-		}
 		/* z cannot be freed before rcu_read_unlock, nor its lock
 		 * destroyed. */
 		pthread_rwlock_rdlock(&z->lock);
