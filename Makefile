@@ -14,7 +14,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wno-missing-field-initializers
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fno-semantic-interposition -pthread -Iinclude -Isrc -Ilab \
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fno-semantic-interposition -fvisibility=hidden -pthread -Iinclude -Isrc -Ilab \
              -D_GNU_SOURCE $(SAN_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS ?=
 LIBS    := -lurcu -lzstd -llz4 -lz -lpthread -lm

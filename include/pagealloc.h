@@ -39,6 +39,9 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden visibility: these are its exports. */
+#pragma GCC visibility push(default)
+
 #define PA_VERSION_MAJOR 0
 #define PA_VERSION_MINOR 1
 
@@ -453,6 +456,8 @@ enum pa_report {
 };
 /* Write a report; -EINVAL for an unknown kind, -EIO on a write error. */
 int pa_report(struct pa_zone *zone, enum pa_report what, FILE *out);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

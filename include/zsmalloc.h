@@ -58,6 +58,9 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden visibility: these are its exports. */
+#pragma GCC visibility push(default)
+
 /* Geometry (4 KiB pages). */
 #define ZS_PAGE_SIZE        4096u
 #define ZS_MIN_ALLOC_SIZE   32u   /* smallest class (header included) */
@@ -240,6 +243,8 @@ int zs_pool_stats(struct zs_pool *pool, struct zs_pool_stats *out);
  * hook.
  */
 int zs_pool_check(struct zs_pool *pool, char *msg, size_t len);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,9 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden visibility: these are its exports. */
+#pragma GCC visibility push(default)
+
 #define ZSTORE_PAGE_SIZE 4096u
 
 enum zstore_algo {
@@ -90,6 +93,8 @@ void zstore_stats(struct zstore *zs, struct zstore_stats *out);
 
 /* The store's pool, for zs_pool_stats() and friends. */
 struct zs_pool *zstore_pool(struct zstore *zs);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
