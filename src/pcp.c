@@ -378,11 +378,14 @@ void pcp_tick(struct pa_zone *z)
 
 		pa_lock_acquire(&pcp->lock);
 		if (pcp->high > pcp->high_min) {
+			/* Decay by an eighth, but keep high near count so one
+			 * tick does not drain too much at once.  pcpbuddy can
+			 * hold more than high_max (a whole claimed block on a
+			 * small pageset), so clamp: decay never exceeds high_max. */
 			int a = pcp->count - (pcp->batch << PA_PCP_BATCH_SCALE_MAX);
 			int b = pcp->high - (pcp->high >> 3);
-			int h = a > b ? a : b;
 
-			pcp->high = h > pcp->high_min ? h : pcp->high_min;
+			pcp->high = clampi(a > b ? a : b, pcp->high_min, pcp->high_max);
 		}
 		if (pcp->count > pcp->high)
 			drain_some(z, c, pcp->count - pcp->high, NR_PCP_LISTS - 1,

@@ -358,6 +358,50 @@ static void avalanche_frees_in_chunks(void **state)
 	assert_true(ops_pcpb * 10 < ops_main);
 }
 
+/* Found by the fuzzer: remote frees absorbed by a pageset that owns many
+ * small blocks can leave far more pages on it than high_max, and the
+ * tick's decay (which keeps high near count to bound one drain) then
+ * raised high past high_max. */
+static void tick_keeps_high_within_bounds(void **state)
+{
+	(void)state;
+	struct pa_config c = pa_config_default();
+
+	c.bytes = 32 * 4 * 4096;
+	c.pageblock_order = 2; /* 4-page blocks: small enough to claim */
+	c.max_order = 5;
+	c.superpageblock_order = 5;
+	c.ncpus = 2;
+	c.policy = PA_POLICY_PCPBUDDY;
+	c.flags = PA_CFG_NO_WATERMARKS;
+	c.pcp_batch = 1;
+	c.pcp_high_min = 4;
+	c.pcp_high_max = 8;
+	struct pa_zone *z = pa_zone_create(&c);
+	uint64_t p[80];
+	struct pa_stats s;
+
+	assert_non_null(z);
+	for (int i = 0; i < 80; i++) /* CPU 1 claims and owns the blocks */
+		assert_int_not_equal(p[i] = pa_alloc_cpu(z, 1, 0, PA_GFP_MOVABLE),
+				     PA_NO_PFN);
+	for (int i = 0; i < 80; i++) /* CPU 0 frees them: remote pushes */
+		assert_int_equal(pa_free_cpu(z, 0, p[i], 0), 0);
+	/* CPU 1 absorbs them at its next allocation: way past high_max */
+	uint64_t q = pa_alloc_cpu(z, 1, 0, PA_GFP_MOVABLE);
+
+	pa_stats(z, &s);
+	assert_true(s.pcp_pages > 40);
+	for (int t = 0; t < 8; t++) {
+		pa_pcp_tick(z);
+		check(z); /* includes high_min <= high <= high_max */
+	}
+	assert_int_equal(pa_free_cpu(z, 1, q, 0), 0);
+	pa_drain(z);
+	check(z);
+	pa_zone_destroy(z);
+}
+
 static void bad_frees_rejected_under_pcpbuddy(void **state)
 {
 	(void)state;
@@ -384,6 +428,7 @@ int main(void)
 		cmocka_unit_test(offline_with_remote_frees_in_flight),
 		cmocka_unit_test(purge_pattern_beats_mainline),
 		cmocka_unit_test(avalanche_frees_in_chunks),
+		cmocka_unit_test(tick_keeps_high_within_bounds),
 		cmocka_unit_test(bad_frees_rejected_under_pcpbuddy),
 	};
 
