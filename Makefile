@@ -104,6 +104,11 @@ run: deps all
 bench: deps all $(BENCH_BIN)
 	@scripts/run-bench.sh $(BENCH_BIN)
 
+# libFuzzer on the API (clang): FUZZ_SECONDS=600 make fuzz
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 coverage:
 	$(MAKE) test SAN=coverage BUILD=build-cov
 	gcovr -r . --object-directory build-cov --filter src/ --filter lab/ --txt --print-summary
