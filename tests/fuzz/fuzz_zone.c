@@ -232,7 +232,8 @@ static void fz_remember_freed(struct fz_state *s, uint64_t pfn, unsigned order)
 static void fz_free(struct fz_state *s, enum fz_via via, unsigned cpu,
 		    uint64_t pfn, unsigned order)
 {
-	bool legit = tm_is_live(&s->m, pfn, order) &&
+	/* tm_is_live() alone would match order TM_NOT_HEAD on any free pfn. */
+	bool legit = order <= s->cfg.max_order && tm_is_live(&s->m, pfn, order) &&
 		     (via != FZ_VIA_CPU || fz_cpu_ok(s, cpu));
 	struct pa_stats before, after;
 	unsigned long errs = s->errs.count;
