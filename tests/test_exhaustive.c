@@ -10,7 +10,7 @@
  * state is then freed in every order (up to five blocks; beyond that
  * ascending, descending and interleaved), with pa_check() after every
  * free, and must end, once drained, with the whole zone as one free
- * max-order block in buddyinfo.
+ * max-order block in buddyinfo.  Zone path, per-CPU lists, pcpbuddy.
  */
 #include "helpers.h"
 
@@ -274,6 +274,25 @@ static void two_pageblocks_pcp(void **state)
 	ex_run_all(&c, two_pageblock_depth(), "16 pages, per-CPU lists");
 }
 
+/* pcpbuddy: per-CPU pageblock buddies on the same tiny zones. */
+static void one_pageblock_pcpbuddy(void **state)
+{
+	struct pa_config c = th_config(1, 3, 3, PA_CFG_NO_WATERMARKS, 1);
+
+	(void)state;
+	c.policy = PA_POLICY_PCPBUDDY;
+	ex_run_all(&c, 8, "8 pages, pcpbuddy");
+}
+
+static void two_pageblocks_pcpbuddy(void **state)
+{
+	struct pa_config c = th_config(2, 3, 4, PA_CFG_NO_WATERMARKS, 1);
+
+	(void)state;
+	c.policy = PA_POLICY_PCPBUDDY;
+	ex_run_all(&c, two_pageblock_depth(), "16 pages, pcpbuddy");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +300,8 @@ int main(void)
 		cmocka_unit_test(one_pageblock_pcp),
 		cmocka_unit_test(two_pageblocks_zone_path),
 		cmocka_unit_test(two_pageblocks_pcp),
+		cmocka_unit_test(one_pageblock_pcpbuddy),
+		cmocka_unit_test(two_pageblocks_pcpbuddy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
