@@ -170,7 +170,8 @@ struct pa_zone;
  * (metadata or backing could not be mapped).  Metadata costs 16 bytes per
  * page plus 8 per pageblock (20 under pcpbuddy), is mapped lazily, and
  * boot-time free memory is put on the free lists only as it is needed, so
- * a metadata-only zone of 1 TiB is created in milliseconds.
+ * a metadata-only zone of 1 TiB is created in milliseconds.  A zone holds
+ * at most 2^32 - 1 pages (16 TiB with 4 KiB pages): EINVAL beyond.
  * Not thread-safe with respect to the new zone (there is none yet).
  */
 struct pa_zone *pa_zone_create(const struct pa_config *cfg);
@@ -348,7 +349,8 @@ struct pa_lock_stats {
 struct pa_stats {
 	uint64_t managed_pages;
 	uint64_t free_pages;        /* in zone free lists (buddy) */
-	uint64_t pcp_pages;         /* cached on per-CPU lists, remote lists incl. */
+	uint64_t pcp_pages;         /* cached on per-CPU lists, remote-free lists
+	                             * and frees the nolock API deferred incl. */
 	uint64_t allocated_pages;   /* handed out and not yet freed */
 	uint64_t metadata_bytes;    /* page + pageblock metadata mapped */
 	uint64_t nr_pageblocks;

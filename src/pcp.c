@@ -232,6 +232,11 @@ static int pcpb_alloc_locked(struct pa_zone *z, unsigned cpu, unsigned order,
 			return -EBUSY;
 		STAT_ADD(pcp->st.refills, 1);
 		pfn = pcpb_rmqueue_smallest(z, pcp, order, mt);
+		/* Nothing of this order and type came (recovered pieces of
+		 * a block that changed type, say): let the zone path, with
+		 * its migratetype fallback, give the real answer. */
+		if (pfn == PA_NIL)
+			return -EAGAIN;
 	} else {
 		STAT_ADD(pcp->st.alloc_hit, 1);
 	}

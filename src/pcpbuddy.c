@@ -424,7 +424,12 @@ int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 
 		if (b != PA_NIL) {
 			owned_unlink(z, b);
-			if (pb_owner(&z->pb[b]) == cpu + 1) {
+			/* A block that changed type since its fragments were
+			 * remembered (a fallback claimed it) is no longer this
+			 * type's to recover: its pieces would land on another
+			 * type's lists and serve nothing here. */
+			if (pb_owner(&z->pb[b]) == cpu + 1 &&
+			    pcp_mt(pb_mt(&z->pb[b])) == mt) {
 				uint64_t n = recover_block(z, pcp, b, need - got, &done);
 
 				got += n;

@@ -25,9 +25,9 @@ void pa_stats(struct pa_zone *z, struct pa_stats *s)
 	memset(s, 0, sizeof(*s));
 	s->managed_pages = z->nr_pages;
 	s->free_pages = STAT_LOAD(z->free_pages);
-	s->pcp_pages = pcp_total_pages(z);
-	uint64_t llist = STAT_LOAD(z->llist_pages);
-	uint64_t used = s->free_pages + s->pcp_pages + llist;
+	/* frees the nolock API deferred are free, waiting for zone->lock */
+	s->pcp_pages = pcp_total_pages(z) + STAT_LOAD(z->llist_pages);
+	uint64_t used = s->free_pages + s->pcp_pages;
 
 	s->allocated_pages = used > z->nr_pages ? 0 : z->nr_pages - used;
 	s->metadata_bytes = z->pages_map_bytes + z->pb_map_bytes;
