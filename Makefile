@@ -111,7 +111,7 @@ fuzz:
 
 coverage:
 	$(MAKE) test SAN=coverage BUILD=build-cov
-	gcovr -r . --object-directory build-cov --filter src/ --filter lab/ --txt --print-summary
+	gcovr -r . --object-directory build-cov --filter src/ --filter lab/ --txt --print-summary build-cov
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
