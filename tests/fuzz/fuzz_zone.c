@@ -18,7 +18,9 @@
  * What include/pagealloc.h promises and this target asserts (abort() on a
  * violation, after printing what went wrong):
  *   - a returned block is aligned to its order and entirely free in the
- *     model; an invalid order, gfp or CPU never yields a block;
+ *     model; an invalid order, gfp or CPU never yields a block; without
+ *     watermarks, an allocation that may take locks fails only if the
+ *     model has no aligned free block of its order;
  *   - a free of exactly a live block on a valid CPU returns 0, any other
  *     free returns -EINVAL, passes one line to the error hook and leaves
  *     the page counts unchanged;
@@ -184,8 +186,19 @@ static void fz_alloc(struct fz_state *s, enum fz_via via, unsigned ob,
 		pfn = pa_alloc(s->z, order, gfp);
 		break;
 	}
-	if (pfn == PA_NO_PFN)
+	if (pfn == PA_NO_PFN) {
+		/* Without watermarks a valid allocation that may take locks
+		 * (the allocator drains the pagesets before failing) fails
+		 * only when no aligned block of its order is free. */
+		if (valid && via != FZ_VIA_NOLOCK && !(gfp & PA_GFP_NOLOCK) &&
+		    (s->cfg.flags & PA_CFG_NO_WATERMARKS) &&
+		    tm_fits(&s->m, order, NULL))
+			fz_die(s, "alloc order %u gfp %#x cpu %u (via %d) failed "
+			       "with an aligned block free (%" PRIu64 " of %"
+			       PRIu64 " pages allocated)", order, gfp, cpu,
+			       (int)via, s->m.allocated_pages, s->managed);
 		return;
+	}
 	if (!valid)
 		fz_die(s, "alloc order %u gfp %#x cpu %u (via %d) is invalid "
 		       "but returned pfn %" PRIu64, order, gfp, cpu, (int)via, pfn);
