@@ -810,7 +810,40 @@ static void unknown_report_kind_is_einval(void **state)
 	assert_int_equal(pa_report(z, (enum pa_report)1000, f), -EINVAL);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(len, 0);
+	/* Each rejection reached the error hook. */
+	assert_int_equal(log.count, 3);
+	assert_int_equal(log.last_err, -EINVAL);
+	assert_true(log.last[0] != '\0' && !strchr(log.last, '\n'));
 	free(buf);
+	pa_zone_destroy(z);
+}
+
+/* pagealloc.h: -EIO on a write error, for every kind of report. */
+static void write_error_is_eio(void **state)
+{
+	struct pa_config c = th_config(1, 3, 3, 0, 1);
+	struct pa_zone *z;
+
+	(void)state;
+	z = pa_zone_create(&c);
+	assert_non_null(z);
+	for (int k = PA_REPORT_BUDDYINFO; k <= PA_REPORT_LOCKSTAT; k++) {
+		/* A stream open for reading only: every write fails. */
+		FILE *ro = fopen("/dev/null", "r");
+
+		assert_non_null(ro);
+		assert_int_equal(pa_report(z, (enum pa_report)k, ro), -EIO);
+		fclose(ro);
+
+		/* An unbuffered stream on a full device: writes fail at once. */
+		FILE *full = fopen("/dev/full", "w");
+
+		if (!full)
+			continue; /* no /dev/full here: the read-only case stands */
+		assert_int_equal(setvbuf(full, NULL, _IONBF, 0), 0);
+		assert_int_equal(pa_report(z, (enum pa_report)k, full), -EIO);
+		fclose(full);
+	}
 	pa_zone_destroy(z);
 }
 
@@ -821,6 +854,7 @@ int main(void)
 		cmocka_unit_test(small_geometry),
 		cmocka_unit_test(pagetypeinfo_caps_large_counts),
 		cmocka_unit_test(unknown_report_kind_is_einval),
+		cmocka_unit_test(write_error_is_eio),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
