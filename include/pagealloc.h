@@ -269,7 +269,8 @@ void pa_pcp_tick(struct pa_zone *zone);
  * pageset, raising its `high` (up to high_max) so they stay: a starting
  * state like a running machine's, whose pagesets are rarely empty (the lab
  * uses the per-CPU `count:` of the traced machine's zoneinfo).  Returns
- * the pages added (fewer if the zone runs short), -EINVAL for a bad cpu or
+ * the pages added: fewer if the zone runs short; under pcpbuddy, which
+ * claims whole pageblocks, up to one pageblock more.  -EINVAL for a bad cpu or
  * gfp, -ENODEV if the zone has no per-CPU lists or the CPU is offline.
  * The pages moved count as refill traffic; see pa_stats_reset().
  */

@@ -9,8 +9,7 @@
 # and shrink it with
 #   build-fuzz-zone/fuzz_zone -minimize_crash=1 -runs=100000 FILE
 # test_fuzz_zone_corpus replays tests/fuzz/corpus-zone in `make test`.
-# FUZZ_CFLAGS adds compiler flags, e.g. -DFUZZ_ZONE_TOLERATE_PCPB_FILL to
-# look past the known pa_pcp_fill overshoot under pcpbuddy (see the target).
+# FUZZ_CFLAGS adds compiler flags.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
