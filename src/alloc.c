@@ -38,7 +38,7 @@ static uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu,
 	if (atomic_high)
 		pfn = rmqueue_smallest(z, order, PA_MT_HIGHATOMIC, cpu);
 	if (pfn == PA_NIL)
-		pfn = rmqueue(z, cpu, order, mt, gfp);
+		pfn = rmqueue(z, cpu, order, mt);
 	if (pfn == PA_NIL && (gfp & PA_GFP_ATOMIC))
 		pfn = rmqueue_smallest(z, order, PA_MT_HIGHATOMIC, cpu);
 	if (pfn != PA_NIL) {

@@ -395,9 +395,8 @@ static uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu,
 }
 
 uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
-		 unsigned mt, unsigned gfp)
+		 unsigned mt)
 {
-	(void)gfp;
 	uint32_t pfn = rmqueue_smallest(z, order, mt, cpu);
 
 	if (pfn == PA_NIL && mt < PA_MT_PCPTYPES)
@@ -406,12 +405,12 @@ uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
 }
 
 int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
-		 struct pfn_list *list, unsigned mt, unsigned gfp)
+		 struct pfn_list *list, unsigned mt)
 {
 	int i;
 
 	for (i = 0; i < count; i++) {
-		uint32_t pfn = rmqueue(z, cpu, order, mt, gfp);
+		uint32_t pfn = rmqueue(z, cpu, order, mt);
 
 		if (pfn == PA_NIL)
 			break;

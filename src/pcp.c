@@ -277,7 +277,7 @@ int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 		} else {
 			zone_lock(z);
 		}
-		got = rmqueue_bulk(z, cpu, order, batch, l, mt, gfp);
+		got = rmqueue_bulk(z, cpu, order, batch, l, mt);
 		zone_unlock(z);
 		STAT_ADD(pcp->st.refills, 1);
 		pcp->count += got << order;
@@ -340,7 +340,7 @@ int pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned mt)
 				break;
 		} else {
 			zone_lock(z);
-			got = rmqueue_bulk(z, cpu, 0, n, &pcp->lists[0][mt], mt, 0);
+			got = rmqueue_bulk(z, cpu, 0, n, &pcp->lists[0][mt], mt);
 			zone_unlock(z);
 			if (!got)
 				break;

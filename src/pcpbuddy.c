@@ -186,7 +186,7 @@ void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 		return;
 	uint32_t pfn = __atomic_exchange_n(&pcp->remote_head, PA_NIL,
 					   __ATOMIC_ACQUIRE);
-	uint64_t pages = 0, calls = 0;
+	uint64_t pages = 0;
 	bool dead = pcp->flags & PCPF_DEAD;
 
 	if (dead)
@@ -198,7 +198,6 @@ void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 
 		set_page_state(p, 0);
 		pages += 1ull << order;
-		calls++;
 		if (dead) {
 			free_one_page(z, pfn, order);
 		} else {
@@ -210,15 +209,12 @@ void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 		}
 		pfn = next;
 	}
+	/* The frees themselves were counted when they were pushed; pages a
+	 * dead CPU's list hands to the zone are drain traffic. */
 	if (dead) {
-		/* straight to the zone: counted as direct frees there */
-		STAT_ADD(z->pages_direct_free, pages);
-		STAT_ADD(z->direct_free_calls, calls);
+		STAT_ADD(z->pages_drain, pages);
 		zone_count_moved(z, pages);
 		zone_unlock(z);
-	} else {
-		STAT_ADD(pcp->st.pgfree, pages);
-		STAT_ADD(pcp->st.free_calls, calls);
 	}
 	STAT_INC_SHARED(pcp->remote_pages, -pages);
 	STAT_INC_SHARED(z->pcpb_remote_absorbed, pages);
@@ -510,8 +506,7 @@ int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 
 		if (n < 1)
 			n = 1;
-		int g = rmqueue_bulk(z, cpu, order, n, &pcp->lists[order][mt], mt,
-				     gfp);
+		int g = rmqueue_bulk(z, cpu, order, n, &pcp->lists[order][mt], mt);
 
 		pcp->count += g << order;
 		got += (uint64_t)g << order;
@@ -644,6 +639,7 @@ int pcpb_push_remote(struct pa_zone *z, unsigned owner_cpu, uint32_t pfn,
 	} while (!__atomic_compare_exchange_n(&rp->remote_head, &head, pfn, 1,
 					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 	STAT_INC_SHARED(z->pcpb_remote_pushed, 1ull << order);
+	STAT_INC_SHARED(z->remote_free_calls, 1); /* a free, done now */
 	return 1; /* pushed */
 }
 

@@ -68,6 +68,9 @@ void pa_stats(struct pa_zone *z, struct pa_stats *s)
 	}
 	s->alloc_calls += STAT_LOAD(z->direct_alloc_calls);
 	s->free_calls += STAT_LOAD(z->direct_free_calls);
+	/* a free pushed to its owner's remote list is done when pushed */
+	s->free_calls += STAT_LOAD(z->remote_free_calls);
+	s->pgfree += STAT_LOAD(z->pcpb_remote_pushed);
 
 	s->extfrag_fallbacks = STAT_LOAD(z->extfrag_fallbacks);
 	s->extfrag_fragmenting = STAT_LOAD(z->extfrag_fragmenting);
@@ -120,6 +123,7 @@ void pa_stats_reset(struct pa_zone *z)
 	ZERO(z->pcpb_merges);
 	ZERO(z->pcpb_remote_pushed);
 	ZERO(z->pcpb_remote_absorbed);
+	ZERO(z->remote_free_calls);
 	for (unsigned c = 0; z->use_pcp && c < z->ncpus; c++) {
 		struct per_cpu_pages *pcp = &z->pcp[c];
 

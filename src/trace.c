@@ -10,12 +10,11 @@
 #include "zone.h"
 
 static void emit(struct pa_zone *z, unsigned cpu, const char *event,
-		 const char *fmt_fields, char *fields)
+		 const char *fields)
 {
 	char line[320];
 	uint64_t ns = pa_now_ns() - z->t0_ns;
 
-	(void)fmt_fields;
 	snprintf(line, sizeof(line),
 		 "     pagealloc-0       [%03u] ..... %5llu.%06llu: %s: %s", cpu,
 		 (unsigned long long)(ns / 1000000000ull),
@@ -43,7 +42,7 @@ void trace_page_alloc(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 		 "page=%016llx pfn=0x%llx order=%u migratetype=%u gfp_flags=%s%s",
 		 (unsigned long long)pfn, (unsigned long long)pfn, order, mt,
 		 gfp_name(gfp), (gfp & PA_GFP_ZERO) ? "|__GFP_ZERO" : "");
-	emit(z, cpu, "mm_page_alloc", NULL, f);
+	emit(z, cpu, "mm_page_alloc", f);
 }
 
 void trace_page_free(struct pa_zone *z, unsigned cpu, uint64_t pfn,
@@ -53,7 +52,7 @@ void trace_page_free(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 
 	snprintf(f, sizeof(f), "page=%016llx pfn=0x%llx order=%u",
 		 (unsigned long long)pfn, (unsigned long long)pfn, order);
-	emit(z, cpu, "mm_page_free", NULL, f);
+	emit(z, cpu, "mm_page_free", f);
 }
 
 void trace_zone_locked(struct pa_zone *z, unsigned cpu, uint64_t pfn,
@@ -65,7 +64,7 @@ void trace_zone_locked(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 		 "page=%016llx pfn=0x%llx order=%u migratetype=%u percpu_refill=%d",
 		 (unsigned long long)pfn, (unsigned long long)pfn, order, mt,
 		 refill ? 1 : 0);
-	emit(z, cpu, "mm_page_alloc_zone_locked", NULL, f);
+	emit(z, cpu, "mm_page_alloc_zone_locked", f);
 }
 
 void trace_pcpu_drain(struct pa_zone *z, unsigned cpu, uint64_t pfn,
@@ -75,7 +74,7 @@ void trace_pcpu_drain(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 
 	snprintf(f, sizeof(f), "page=%016llx pfn=0x%llx order=%u migratetype=%u",
 		 (unsigned long long)pfn, (unsigned long long)pfn, order, mt);
-	emit(z, cpu, "mm_page_pcpu_drain", NULL, f);
+	emit(z, cpu, "mm_page_pcpu_drain", f);
 }
 
 void trace_extfrag(struct pa_zone *z, unsigned cpu, uint64_t pfn,
@@ -89,5 +88,5 @@ void trace_extfrag(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 		 (unsigned long long)pfn, (unsigned long long)pfn, order,
 		 fallback_order, z->pb_order, alloc_mt, fallback_mt,
 		 fallback_order < z->pb_order ? 1 : 0, claimed ? 1 : 0);
-	emit(z, cpu, "mm_page_alloc_extfrag", NULL, f);
+	emit(z, cpu, "mm_page_alloc_extfrag", f);
 }

@@ -134,6 +134,7 @@ struct pa_zone {
 	uint64_t bad_frees;            /* atomic */
 	uint64_t nolock_alloc_failed, nolock_deferred; /* atomic */
 	uint64_t pcpb_merges, pcpb_remote_pushed, pcpb_remote_absorbed; /* atomic */
+	uint64_t remote_free_calls;    /* atomic: frees pushed to an owner */
 
 	/* movable operations table, its own lock */
 	struct pa_lock movable_lock;
@@ -199,9 +200,9 @@ void move_freepages_block(struct pa_zone *z, uint64_t start, unsigned from,
 uint32_t rmqueue_smallest(struct pa_zone *z, unsigned order, unsigned mt,
 			  unsigned cpu);
 uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
-		 unsigned mt, unsigned gfp);
+		 unsigned mt);
 int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
-		 struct pfn_list *list, unsigned mt, unsigned gfp);
+		 struct pfn_list *list, unsigned mt);
 void zone_count_moved(struct pa_zone *z, uint64_t pages);
 void mark_content(struct pa_zone *z, uint32_t pfn, unsigned order,
 		  unsigned mt);
