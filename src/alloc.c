@@ -46,7 +46,7 @@ static uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu,
 
 		set_page_mt(p, mt);
 		set_page_state(p, PG_STATE(PG_ALLOC, order));
-		mark_content(z, pfn, order, mt);
+		pageblock_mark_content(z, pfn, order, mt);
 		STAT_ADD(z->pages_direct_alloc, 1ull << order);
 		STAT_ADD(z->direct_alloc_calls, 1);
 		zone_count_moved(z, 1ull << order);

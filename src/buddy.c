@@ -17,27 +17,6 @@ static const uint8_t fallbacks[PA_MT_PCPTYPES][2] = {
 	[PA_MT_RECLAIMABLE] = { PA_MT_UNMOVABLE, PA_MT_MOVABLE },
 };
 
-/*
- * Content bits: the kinds of allocation a pageblock has held since it was
- * last entirely free.  Set when blocks leave the free lists for an
- * allocation or a pageset of that type (not on every per-CPU hit: the
- * pageset's lists are per type, so the bit is already right).
- */
-void mark_content(struct pa_zone *z, uint32_t pfn, unsigned order,
-			 unsigned mt)
-{
-	unsigned bit = pb_content_bit(mt);
-	uint64_t first = pfn_to_pb(z, pfn);
-	uint64_t n = order > z->pb_order ? 1ull << (order - z->pb_order) : 1;
-
-	for (uint64_t i = 0; i < n; i++) {
-		struct pageblock_data *pb = &z->pb[first + i];
-
-		if (!(__atomic_load_n(&pb->content, __ATOMIC_RELAXED) & bit))
-			__atomic_fetch_or(&pb->content, bit, __ATOMIC_RELAXED);
-	}
-}
-
 void zone_count_moved(struct pa_zone *z, uint64_t pages)
 {
 	z->pages_this_hold += pages;
@@ -85,73 +64,6 @@ void zone_unlock(struct pa_zone *z)
 	pa_lock_release(&z->lock);
 }
 
-/* Per-pageblock free counts: a block of order >= pageblock order covers
- * whole pageblocks, a smaller one lies inside one. */
-static void pb_account(struct pa_zone *z, uint32_t pfn, unsigned order,
-		       bool add)
-{
-	if (order >= z->pb_order) {
-		uint64_t first = pfn_to_pb(z, pfn);
-		uint64_t n = 1ull << (order - z->pb_order);
-
-		for (uint64_t i = 0; i < n; i++) {
-			z->pb[first + i].nr_free = add ? (uint32_t)pb_nr_pages(z) : 0;
-			if (add)
-				z->pb[first + i].content = 0;
-		}
-		return;
-	}
-	struct pageblock_data *pb = pfn_pb(z, pfn);
-
-	if (add) {
-		pb->nr_free += 1u << order;
-		if (pb->nr_free == pb_nr_pages(z))
-			__atomic_store_n(&pb->content, 0, __ATOMIC_RELAXED);
-	} else {
-		pb->nr_free -= 1u << order;
-	}
-}
-
-void buddy_add_free(struct pa_zone *z, uint32_t pfn, unsigned order,
-		    unsigned mt, bool tail)
-{
-	struct free_area *a = &z->area[order];
-
-	if (tail)
-		pfn_list_add_tail(z->pages, &a->list[mt], pfn);
-	else
-		pfn_list_add(z->pages, &a->list[mt], pfn);
-	a->nr_free[mt]++;
-	set_page_state(&z->pages[pfn], PG_STATE(PG_BUDDY, order));
-	__atomic_store_n(&z->free_pages, z->free_pages + (1ull << order),
-			 __ATOMIC_RELAXED);
-	pb_account(z, pfn, order, true);
-}
-
-void buddy_del_free(struct pa_zone *z, uint32_t pfn, unsigned order,
-		    unsigned mt)
-{
-	struct free_area *a = &z->area[order];
-
-	pfn_list_del(z->pages, &a->list[mt], pfn);
-	a->nr_free[mt]--;
-	set_page_state(&z->pages[pfn], 0);
-	__atomic_store_n(&z->free_pages, z->free_pages - (1ull << order),
-			 __ATOMIC_RELAXED);
-	pb_account(z, pfn, order, false);
-}
-
-/* Set the migratetype of every pageblock a block of `order` covers. */
-static void change_pageblock_range(struct pa_zone *z, uint32_t pfn,
-				   unsigned order, unsigned mt)
-{
-	uint64_t first = pfn_to_pb(z, pfn);
-	uint64_t n = order >= z->pb_order ? 1ull << (order - z->pb_order) : 1;
-
-	for (uint64_t i = 0; i < n; i++)
-		pb_set_mt(&z->pb[first + i], mt);
-}
-
 /* Is the block at `pfn` a free buddy of exactly this order? */
 static inline bool is_free_buddy(const struct pa_zone *z, uint64_t pfn,
 				 unsigned order)
@@ -182,9 +94,9 @@ void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order)
 		if (order >= z->pb_order && bmt != mt &&
 		    (!mt_mergeable(mt) || !mt_mergeable(bmt)))
 			break;
-		buddy_del_free(z, buddy, order, bmt);
+		fa_del(z, buddy, order, bmt);
 		if (bmt != mt)
-			change_pageblock_range(z, buddy, order, mt);
+			pageblock_set_range_type(z, buddy, order, mt);
 		pfn &= buddy;
 		order++;
 	}
@@ -199,7 +111,7 @@ void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order)
 
 		tail = buddy < z->nr_pages && is_free_buddy(z, higher, order + 1);
 	}
-	buddy_add_free(z, pfn, order, mt, tail);
+	fa_add(z, pfn, order, mt, tail);
 }
 
 /* Split a block of order `high` down to `low`, returning the upper halves
@@ -209,7 +121,7 @@ static void expand(struct pa_zone *z, uint32_t pfn, unsigned low,
 {
 	while (high > low) {
 		high--;
-		buddy_add_free(z, pfn + (1u << high), high, mt, false);
+		fa_add(z, pfn + (1u << high), high, mt, false);
 	}
 }
 
@@ -217,13 +129,11 @@ uint32_t rmqueue_smallest(struct pa_zone *z, unsigned order, unsigned mt,
 			  unsigned cpu)
 {
 	for (unsigned o = order; o <= z->max_order; o++) {
-		struct pfn_list *l = &z->area[o].list[mt];
+		uint32_t pfn = fa_first(z, o, mt);
 
-		if (zone_list_empty(z, o, mt))
+		if (pfn == PA_NIL)
 			continue;
-		uint32_t pfn = pfn_list_first(l);
-
-		buddy_del_free(z, pfn, o, mt);
+		fa_del(z, pfn, o, mt);
 		expand(z, pfn, order, o, mt);
 		STAT_ADD(z->blocks_moved, 1);
 		if (TRACING(z))
@@ -255,7 +165,7 @@ static int find_suitable_fallback(struct pa_zone *z, unsigned order,
 	for (int i = 0; i < 2; i++) {
 		unsigned f = fallbacks[start_mt][i];
 
-		if (!zone_list_empty(z, order, f))
+		if (!fa_empty(z, order, f))
 			return (int)f;
 	}
 	return -1;
@@ -281,16 +191,11 @@ void move_freepages_block(struct pa_zone *z, uint64_t start, unsigned from,
 		if ((st & 0xff) == PG_BUDDY) {
 			if (order > z->pb_order)
 				break;
-			struct free_area *a = &z->area[order];
-
-			pfn_list_del(z->pages, &a->list[from], (uint32_t)pfn);
-			a->nr_free[from]--;
-			pfn_list_add_tail(z->pages, &a->list[to], (uint32_t)pfn);
-			a->nr_free[to]++;
+			fa_move(z, (uint32_t)pfn, order, from, to);
 		}
 		pfn += 1ull << order;
 	}
-	pb_set_mt(&z->pb[pfn_to_pb(z, start)], to);
+	pageblock_set_type(z, pfn_to_pb(z, start), to);
 }
 
 /* Count allocated movable pages of a pageblock (its "alike" pages for a
@@ -320,8 +225,8 @@ static uint32_t try_to_claim_block(struct pa_zone *z, uint32_t pfn,
 				   unsigned cpu)
 {
 	if (cur_order >= z->pb_order) {
-		buddy_del_free(z, pfn, cur_order, block_mt);
-		change_pageblock_range(z, pfn, cur_order, start_mt);
+		fa_del(z, pfn, cur_order, block_mt);
+		pageblock_set_range_type(z, pfn, cur_order, start_mt);
 		expand(z, pfn, order, cur_order, start_mt);
 		STAT_ADD(z->blocks_claimed, 1ull << (cur_order - z->pb_order));
 		STAT_ADD(z->blocks_moved, 1);
@@ -359,7 +264,7 @@ static uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu,
 			continue;
 		if (f == -2)
 			break;
-		uint32_t pfn = pfn_list_first(&z->area[o].list[f]);
+		uint32_t pfn = fa_first(z, (unsigned)o, (unsigned)f);
 		uint32_t got = try_to_claim_block(z, pfn, (unsigned)o, order,
 						  start_mt, (unsigned)f, cpu);
 
@@ -378,9 +283,9 @@ static uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu,
 
 		if (f < 0)
 			continue;
-		uint32_t pfn = pfn_list_first(&z->area[o].list[f]);
+		uint32_t pfn = fa_first(z, (unsigned)o, (unsigned)f);
 
-		buddy_del_free(z, pfn, o, (unsigned)f);
+		fa_del(z, pfn, o, (unsigned)f);
 		expand(z, pfn, order, o, (unsigned)f);
 		STAT_ADD(z->blocks_moved, 1);
 		STAT_ADD(z->extfrag_fallbacks, 1);
@@ -415,7 +320,7 @@ int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
 		if (pfn == PA_NIL)
 			break;
 		set_page_state(&z->pages[pfn], PG_STATE(PG_PCP, order));
-		mark_content(z, pfn, order, mt);
+		pageblock_mark_content(z, pfn, order, mt);
 		pfn_list_add_tail(z->pages, list, pfn);
 	}
 	uint64_t pages = (uint64_t)i << order;
@@ -436,15 +341,11 @@ uint32_t zone_alloc_outside(struct pa_zone *z, unsigned cpu, unsigned mt,
 			    uint64_t avoid)
 {
 	for (unsigned o = 0; o <= z->max_order; o++) {
-		struct pfn_list *l = &z->area[o].list[mt];
+		uint32_t pfn = fa_first(z, o, mt);
 
-		if (zone_list_empty(z, o, mt))
-			continue;
-		uint32_t pfn = pfn_list_first(l);
-
-		for (unsigned seen = 0; seen < 64; seen++) {
+		for (unsigned seen = 0; pfn != PA_NIL && seen < 64; seen++) {
 			if (pfn_to_pb(z, pfn) != avoid) {
-				buddy_del_free(z, pfn, o, mt);
+				fa_del(z, pfn, o, mt);
 				expand(z, pfn, 0, o, mt);
 				STAT_ADD(z->blocks_moved, 1);
 				if (TRACING(z))
@@ -453,30 +354,16 @@ uint32_t zone_alloc_outside(struct pa_zone *z, unsigned cpu, unsigned mt,
 
 				set_page_mt(p, mt);
 				set_page_state(p, PG_STATE(PG_ALLOC, 0));
-				mark_content(z, pfn, 0, mt);
+				pageblock_mark_content(z, pfn, 0, mt);
 				STAT_ADD(z->pages_direct_alloc, 1);
 				STAT_ADD(z->direct_alloc_calls, 1);
 				zone_count_moved(z, 1);
 				return pfn;
 			}
-			pfn = z->pages[pfn].next;
-			if (pfn == pfn_list_first(l))
-				break;
+			pfn = fa_next(z, pfn, o, mt);
 		}
 	}
 	return PA_NIL;
-}
-
-/* Put the next deferred max-order block on its free list.  Its pages are
- * already counted free (zone and pageblocks): only the list is new. */
-void zone_grow_deferred(struct pa_zone *z)
-{
-	uint32_t pfn = (uint32_t)z->deferred_pfn;
-
-	z->deferred_pfn += 1ull << z->max_order;
-	__atomic_store_n(&z->free_pages, z->free_pages - (1ull << z->max_order),
-			 __ATOMIC_RELAXED);
-	buddy_add_free(z, pfn, z->max_order, PA_MT_MOVABLE, true);
 }
 
 /* Frees deferred by the nolock API while zone->lock was busy. */

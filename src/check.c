@@ -71,45 +71,63 @@ static int64_t walk_list(struct checker *c, const struct pfn_list *l,
 	return (int64_t)n;
 }
 
+/* Every list of every partition: links, states, alignment, the partition
+ * and pageblock type of each block, and the list counts. */
+static int check_free_list(struct checker *c, uint64_t part, unsigned o,
+			   unsigned m, uint64_t *free_pages)
+{
+	struct pa_zone *z = c->z;
+	const struct pfn_list *l = fa_list(z, part, o, m);
+	char what[80];
+
+	snprintf(what, sizeof(what), "free list %llu order %u %s",
+		 (unsigned long long)part, o, pa_migratetype_name(m));
+	int64_t n = walk_list(c, l, PG_BUDDY, 0, o, what);
+
+	if (n < 0)
+		return -EUCLEAN;
+	uint64_t have = fa_list_count(z, part, o, m);
+
+	if ((uint64_t)n != have)
+		return fail(c, "%s: %lld entries, nr_free says %llu", what,
+			    (long long)n, (unsigned long long)have);
+	*free_pages += (uint64_t)n << o;
+	if (!n)
+		return 0;
+	uint32_t pfn = l->head;
+
+	do {
+		if (pfn & ((1u << o) - 1))
+			return fail(c, "%s: pfn %u not aligned", what, pfn);
+		if (fa_part_of(z, pfn) != part)
+			return fail(c, "%s: pfn %u belongs to partition %llu", what,
+				    pfn, (unsigned long long)fa_part_of(z, pfn));
+		uint64_t nb = o > z->pb_order ? 1ull << (o - z->pb_order) : 1;
+
+		for (uint64_t i = 0; i < nb; i++)
+			if (pb_mt(&z->pb[pfn_to_pb(z, pfn) + i]) != m)
+				return fail(c, "%s: pfn %u lies in a %s pageblock",
+					    what, pfn,
+					    pa_migratetype_name(pb_mt(&z->pb[pfn_to_pb(z, pfn) + i])));
+		pfn = z->pages[pfn].next;
+	} while (pfn != l->head);
+	return 0;
+}
+
 static int check_free_lists(struct checker *c, uint64_t *free_pages)
 {
 	struct pa_zone *z = c->z;
-	char what[64];
+	char buf[200];
+	const char *m;
 
 	*free_pages = 0;
-	for (unsigned o = 0; o <= z->max_order; o++) {
-		for (unsigned m = 0; m < PA_MT_TYPES; m++) {
-			const struct pfn_list *l = &z->area[o].list[m];
-
-			snprintf(what, sizeof(what), "free list order %u %s", o,
-				 pa_migratetype_name(m));
-			int64_t n = walk_list(c, l, PG_BUDDY, 0, o, what);
-
-			if (n < 0)
-				return -EUCLEAN;
-			if ((uint64_t)n != z->area[o].nr_free[m])
-				return fail(c, "%s: %lld entries, nr_free says %llu",
-					    what, (long long)n,
-					    (unsigned long long)z->area[o].nr_free[m]);
-			*free_pages += (uint64_t)n << o;
-			if (!n)
-				continue;
-			uint32_t pfn = l->head;
-
-			do {
-				if (pfn & ((1u << o) - 1))
-					return fail(c, "%s: pfn %u not aligned", what, pfn);
-				uint64_t nb = o > z->pb_order ? 1ull << (o - z->pb_order) : 1;
-
-				for (uint64_t i = 0; i < nb; i++)
-					if (pb_mt(&z->pb[pfn_to_pb(z, pfn) + i]) != m)
-						return fail(c, "%s: pfn %u lies in a %s pageblock",
-							    what, pfn,
-							    pa_migratetype_name(pb_mt(&z->pb[pfn_to_pb(z, pfn) + i])));
-				pfn = z->pages[pfn].next;
-			} while (pfn != l->head);
-		}
-	}
+	if ((m = fa_check(z, buf, sizeof(buf))))
+		return fail(c, "%s", m);
+	for (uint64_t p = 0; p < fa_nr_parts(z); p++)
+		for (unsigned o = 0; o <= z->max_order; o++)
+			for (unsigned t = 0; t < PA_MT_TYPES; t++)
+				if (check_free_list(c, p, o, t, free_pages))
+					return -EUCLEAN;
 	return 0;
 }
 
@@ -162,17 +180,18 @@ static int walk_pfns(struct checker *c, uint64_t *alloc, uint64_t *buddy,
 	struct pa_zone *z = c->z;
 
 	*alloc = *buddy = *pcp = *llist = 0;
-	/* the deferred range is free, untouched, and on no list */
-	for (uint64_t pfn = z->deferred_pfn; pfn < z->deferred_end; pfn++)
-		if (page_state(&z->pages[pfn]))
-			return fail(c, "pfn %llu lies in the deferred range but has state 0x%x",
-				    (unsigned long long)pfn, page_state(&z->pages[pfn]));
-	for (uint64_t b = z->deferred_pfn >> z->pb_order;
-	     b < z->deferred_end >> z->pb_order; b++)
-		pb_free[b] += (uint32_t)pb_nr_pages(z);
 	for (uint64_t pfn = 0; pfn < z->nr_pages;) {
-		if (pfn == z->deferred_pfn && pfn < z->deferred_end) {
-			pfn = z->deferred_end;
+		uint64_t end = fa_skip_deferred(z, pfn);
+
+		if (end != pfn) {
+			/* a deferred range is free, untouched, and on no list */
+			for (uint64_t d = pfn; d < end; d++)
+				if (page_state(&z->pages[d]))
+					return fail(c, "pfn %llu lies in a deferred range but has state 0x%x",
+						    (unsigned long long)d, page_state(&z->pages[d]));
+			for (uint64_t b = pfn >> z->pb_order; b < end >> z->pb_order; b++)
+				pb_free[b] += (uint32_t)pb_nr_pages(z);
+			pfn = end;
 			continue;
 		}
 		const struct pa_page *p = &z->pages[pfn];
@@ -207,8 +226,7 @@ static int walk_pfns(struct checker *c, uint64_t *alloc, uint64_t *buddy,
 				uint64_t b = pfn ^ n;
 
 				if (b < z->nr_pages &&
-				    page_state(&z->pages[b]) == st &&
-				    !(b >= z->deferred_pfn && b < z->deferred_end)) {
+				    page_state(&z->pages[b]) == st) {
 					unsigned m1 = pb_mt(pfn_pb(z, pfn)),
 						 m2 = pb_mt(pfn_pb(z, b));
 
@@ -269,15 +287,8 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 			 (unsigned long long)buddy, (unsigned long long)list_free);
 		goto out;
 	}
-	uint64_t deferred = z->deferred_end - z->deferred_pfn;
+	uint64_t deferred = fa_deferred_pages(z);
 
-	if (z->deferred_pfn > z->deferred_end ||
-	    (z->deferred_pfn & ((1ull << z->max_order) - 1))) {
-		r = fail(&c, "deferred range [%llu, %llu) is malformed",
-			 (unsigned long long)z->deferred_pfn,
-			 (unsigned long long)z->deferred_end);
-		goto out;
-	}
 	if (list_free + deferred != z->free_pages) {
 		r = fail(&c, "free_pages counter %llu, free lists hold %llu + %llu deferred",
 			 (unsigned long long)z->free_pages,

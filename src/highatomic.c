@@ -51,10 +51,9 @@ bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt)
 			unsigned order = st >> 8;
 			uint64_t n = 1ull << (order - z->pb_order);
 
-			buddy_del_free(z, (uint32_t)start, order, PA_MT_HIGHATOMIC);
-			for (uint64_t i = 0; i < n; i++)
-				pb_set_mt(&z->pb[b + i], mt);
-			buddy_add_free(z, (uint32_t)start, order, mt, false);
+			fa_del(z, (uint32_t)start, order, PA_MT_HIGHATOMIC);
+			pageblock_set_range_type(z, start, order, mt);
+			fa_add(z, (uint32_t)start, order, mt, false);
 			STAT_ADD(z->nr_reserved_highatomic, -(n << z->pb_order));
 		} else {
 			move_freepages_block(z, start, PA_MT_HIGHATOMIC, mt);

@@ -31,7 +31,9 @@ static inline unsigned pb_mt(const struct pageblock_data *pb)
 	return __atomic_load_n(&pb->mt, __ATOMIC_RELAXED);
 }
 
-static inline void pb_set_mt(struct pageblock_data *pb, unsigned mt)
+/* Raw store: only pageblock.c calls it (pageblock_set_type keeps the
+ * superpageblock summaries in step). */
+static inline void pb_store_mt_(struct pageblock_data *pb, unsigned mt)
 {
 	__atomic_store_n(&pb->mt, (uint8_t)mt, __ATOMIC_RELAXED);
 }
@@ -51,5 +53,22 @@ static inline unsigned pb_content_bit(unsigned mt)
 	return mt == 1 ? PB_HAS_MOVABLE :
 	       mt == 2 ? PB_HAS_RECLAIMABLE : PB_HAS_UNMOVABLE;
 }
+
+/*
+ * Every change of a pageblock's type, free count or content goes through
+ * these (pageblock.c), so summaries built on pageblocks (superpageblocks)
+ * see each change once.  Under zone->lock.
+ */
+struct pa_zone;
+void pageblock_set_type(struct pa_zone *z, uint64_t b, unsigned mt);
+/* Every pageblock a block of `order` at pfn covers (at least one). */
+void pageblock_set_range_type(struct pa_zone *z, uint64_t pfn, unsigned order,
+			      unsigned mt);
+void pageblock_set_free(struct pa_zone *z, uint64_t b, uint32_t nr_free);
+void pageblock_clear_content(struct pa_zone *z, uint64_t b);
+/* Note that an allocation (or a pageset) of type mt now holds the block
+ * at pfn of `order`: sets PB_HAS_<mt> on each pageblock it covers. */
+void pageblock_mark_content(struct pa_zone *z, uint64_t pfn, unsigned order,
+			    unsigned mt);
 
 #endif

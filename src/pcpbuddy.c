@@ -261,16 +261,16 @@ static bool zone_take_pageblock(struct pa_zone *z, uint32_t b)
 			continue;
 		unsigned mt = pb_mt(pfn_pb(z, head));
 
-		buddy_del_free(z, (uint32_t)head, o, mt);
+		fa_del(z, (uint32_t)head, o, mt);
 		while (o > z->pb_order) {
 			o--;
 			uint64_t half = 1ull << o;
 
 			if (start >= head + half) {
-				buddy_add_free(z, (uint32_t)head, o, mt, false);
+				fa_add(z, (uint32_t)head, o, mt, false);
 				head += half;
 			} else {
-				buddy_add_free(z, (uint32_t)(head + half), o, mt, false);
+				fa_add(z, (uint32_t)(head + half), o, mt, false);
 			}
 		}
 		return true;
@@ -305,7 +305,7 @@ static uint64_t recover_block(struct pa_zone *z, struct per_cpu_pages *pcp,
 			unsigned o = st >> 8;
 
 			if ((st & 0xff) == PG_BUDDY) {
-				buddy_del_free(z, (uint32_t)pfn, o, pb_mt(&z->pb[b]));
+				fa_del(z, (uint32_t)pfn, o, pb_mt(&z->pb[b]));
 				STAT_ADD(z->blocks_moved, 1);
 				enqueue(z, pcp, (uint32_t)pfn, o, mt, true);
 				got += 1ull << o;
@@ -349,13 +349,12 @@ static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt)
 		for (unsigned step = 0; step <= z->max_order - z->pb_order; step++) {
 			unsigned o = from == mt ? z->pb_order + step
 						: z->max_order - step;
-			struct pfn_list *l = &z->area[o].list[from];
+			uint32_t head = fa_first(z, o, from);
 
-			if (zone_list_empty(z, o, from))
+			if (head == PA_NIL)
 				continue;
-			uint32_t head = pfn_list_first(l);
 
-			buddy_del_free(z, head, o, from);
+			fa_del(z, head, o, from);
 			/* Taking from another type converts the whole free
 			 * block, as the zone's fallback does when it claims a
 			 * block of pageblock order or more: the rest then
@@ -366,8 +365,7 @@ static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt)
 			if (from != mt) {
 				uint64_t npb = 1ull << (o - z->pb_order);
 
-				for (uint64_t k = 0; k < npb; k++)
-					pb_set_mt(&z->pb[pfn_to_pb(z, head) + k], mt);
+				pageblock_set_range_type(z, head, o, mt);
 				keep = mt;
 				STAT_ADD(z->blocks_claimed, npb);
 				STAT_ADD(z->extfrag_fallbacks, 1);
@@ -377,14 +375,14 @@ static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt)
 			}
 			while (o > z->pb_order) { /* keep the first pageblock */
 				o--;
-				buddy_add_free(z, head + (1u << o), o, keep, false);
+				fa_add(z, head + (1u << o), o, keep, false);
 			}
 			uint32_t b = (uint32_t)pfn_to_pb(z, head);
 
 			STAT_ADD(z->blocks_moved, 1);
 			owned_unlink(z, b); /* a previous owner's fragments list */
 			pb_set_owner(&z->pb[b], cpu + 1);
-			mark_content(z, head, z->pb_order, mt);
+			pageblock_mark_content(z, head, z->pb_order, mt);
 			STAT_ADD(z->pcpb_blocks_claimed, 1);
 			return head;
 		}
@@ -473,24 +471,21 @@ int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 		return got ? (int)got : -EBUSY;
 	phase_got = 0;
 	for (int o = (int)z->pb_order - 1; o >= (int)order && got < need; o--) {
-		struct pfn_list *l = &z->area[o].list[mt];
 		/* bounded walk: skip (at most 64) fragments of owned blocks */
-		uint64_t len = z->area[o].nr_free[mt], seen = 0;
+		unsigned seen = 0;
 
-		for (uint32_t pfn = pfn_list_first(l);
-		     pfn != PA_NIL && got < need && seen < len && seen < 64; seen++) {
-			uint32_t next = z->pages[pfn].next;
+		for (uint32_t pfn = fa_first(z, (unsigned)o, mt);
+		     pfn != PA_NIL && got < need && seen < 64; seen++) {
+			uint32_t next = fa_next(z, pfn, (unsigned)o, mt);
 
 			if (pb_owner(pfn_pb(z, pfn)) == 0) {
-				buddy_del_free(z, pfn, (unsigned)o, mt);
+				fa_del(z, pfn, (unsigned)o, mt);
 				STAT_ADD(z->blocks_moved, 1);
-				mark_content(z, pfn, (unsigned)o, mt);
+				pageblock_mark_content(z, pfn, (unsigned)o, mt);
 				enqueue(z, pcp, pfn, (unsigned)o, mt, false);
 				pcp->count += 1 << o;
 				got += 1ull << o;
 				phase_got += 1ull << o;
-				if (pfn_list_empty(l))
-					break;
 			}
 			pfn = next;
 		}

@@ -18,8 +18,7 @@ static void snapshot_free_area(struct pa_zone *z,
 	zone_lock(z);
 	for (unsigned o = 0; o <= z->max_order; o++)
 		for (unsigned m = 0; m < PA_MT_TYPES; m++)
-			counts[o][m] = z->area[o].nr_free[m];
-	counts[z->max_order][PA_MT_MOVABLE] += zone_deferred_blocks(z);
+			counts[o][m] = fa_nr_free(z, o, m);
 	zone_unlock(z);
 }
 

@@ -178,9 +178,7 @@ int pa_frag(struct pa_zone *z, struct pa_frag *f)
 		uint64_t n = 0;
 
 		for (unsigned m = 0; m < PA_MT_TYPES; m++)
-			n += z->area[o].nr_free[m];
-		if ((unsigned)o == z->max_order)
-			n += zone_deferred_blocks(z);
+			n += fa_nr_free(z, (unsigned)o, m);
 		if (n) {
 			f->largest_free_order = (uint64_t)o;
 			break;

@@ -173,38 +173,6 @@ static void *map_anon(size_t bytes)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/*
- * Boot-time free memory.  Whole max-order blocks are not put on the free
- * lists here: they stay implicit above a frontier (deferred_pfn) and are
- * materialised one at a time when the max-order Movable list runs empty,
- * as the kernel defers struct page initialisation.  Creation then touches
- * only pageblock data (8 bytes per pageblock), not page metadata.  The
- * few smaller blocks of a ragged end are put on the lists at once.
- */
-static void init_free_lists(struct pa_zone *z)
-{
-	uint64_t block = 1ull << z->max_order;
-
-	for (unsigned o = 0; o <= z->max_order; o++)
-		for (unsigned m = 0; m < PA_MT_TYPES; m++)
-			pfn_list_init(&z->area[o].list[m]);
-	for (uint64_t b = 0; b < z->nr_pageblocks; b++)
-		pb_set_mt(&z->pb[b], PA_MT_MOVABLE);
-	z->deferred_pfn = 0;
-	z->deferred_end = z->nr_pages & ~(block - 1);
-	for (uint64_t b = 0; b < (z->deferred_end >> z->pb_order); b++)
-		z->pb[b].nr_free = (uint32_t)pb_nr_pages(z);
-	__atomic_store_n(&z->free_pages, z->deferred_end, __ATOMIC_RELAXED);
-	for (uint64_t pfn = z->deferred_end; pfn < z->nr_pages;) {
-		unsigned o = z->max_order;
-
-		while ((pfn & ((1ull << o) - 1)) || pfn + (1ull << o) > z->nr_pages)
-			o--;
-		buddy_add_free(z, (uint32_t)pfn, o, PA_MT_MOVABLE, true);
-		pfn += 1ull << o;
-	}
-}
-
 struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 {
 	struct pa_config rc;
@@ -263,9 +231,11 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 				  ~(uintptr_t)(align - 1));
 	}
 	zone_init_watermarks(z);
+	if (fa_init(z, 64))
+		goto nomem_zone;
 	if (z->use_pcp && pcp_init(z))
 		goto nomem_zone;
-	init_free_lists(z);
+	fa_boot(z);
 	zone_update_fast_flags(z);
 	return z;
 
@@ -290,6 +260,7 @@ void pa_zone_destroy(struct pa_zone *z)
 	if (z->mem_map)
 		munmap(z->mem_map, z->mem_map_bytes);
 	pcp_destroy(z);
+	fa_destroy(z);
 	free(z);
 }
 

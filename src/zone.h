@@ -20,6 +20,7 @@
 #include "page.h"
 #include "pageblock.h"
 #include "pfnlist.h"
+#include "freearea.h"
 
 #define PA_ORDERS_MAX 21          /* max_order is at most 20 */
 #define PA_COSTLY_ORDER 3         /* orders cached per CPU: 0..3 and pageblock */
@@ -29,10 +30,6 @@
 #define ZF_WMARK_CHECK 0x1u  /* free pages near the watermarks: full check */
 #define ZF_BELOW_HIGH  0x2u  /* free pages below the high watermark */
 
-struct free_area {
-	struct pfn_list list[PA_MT_TYPES];
-	uint64_t nr_free[PA_MT_TYPES]; /* blocks, not pages */
-};
 
 /* Per-CPU pageset flags */
 #define PCPF_DEAD 0x1u               /* CPU offline: no caching, frees to zone */
@@ -110,10 +107,14 @@ struct pa_zone {
 
 	/* ---- protected by zone->lock ---- */
 	struct pa_lock lock __attribute__((aligned(PA_CACHELINE)));
-	struct free_area area[PA_ORDERS_MAX];
-	/* [deferred_pfn, deferred_end): free max-order Movable blocks not yet
-	 * on the lists (counted in free_pages and pageblock nr_free) */
-	uint64_t deferred_pfn, deferred_end;
+	/* free lists: freearea.[ch] alone reads or writes these */
+	struct fa_part *fa_parts;      /* fa_parts_n partitions, fa_stride apart */
+	size_t fa_stride;
+	unsigned fa_shift;             /* pfn >> fa_shift = partition */
+	uint64_t fa_parts_n, fa_words;
+	uint64_t *fa_bits;             /* non-empty bitmaps per (order, mt) */
+	uint64_t fa_nr_free[PA_ORDERS_MAX][PA_MT_TYPES];
+	uint64_t fa_deferred;          /* boot-time pages off the lists */
 	uint64_t free_pages;           /* atomic store, read racily */
 	uint64_t nr_reserved_highatomic;
 	uint64_t pages_refill, pages_drain, pages_direct_alloc, pages_direct_free;
@@ -190,10 +191,6 @@ void pcp_default_sizes(const struct pa_zone *z, int *batch, int *high_min,
 void zone_lock(struct pa_zone *z);
 bool zone_trylock(struct pa_zone *z);
 void zone_unlock(struct pa_zone *z);
-void buddy_add_free(struct pa_zone *z, uint32_t pfn, unsigned order,
-		    unsigned mt, bool tail);
-void buddy_del_free(struct pa_zone *z, uint32_t pfn, unsigned order,
-		    unsigned mt);
 void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order);
 void move_freepages_block(struct pa_zone *z, uint64_t start, unsigned from,
 			  unsigned to);
@@ -204,33 +201,9 @@ uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
 int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
 		 struct pfn_list *list, unsigned mt);
 void zone_count_moved(struct pa_zone *z, uint64_t pages);
-void mark_content(struct pa_zone *z, uint32_t pfn, unsigned order,
-		  unsigned mt);
 void zone_drain_llist(struct pa_zone *z);
-void zone_grow_deferred(struct pa_zone *z);
 uint32_t zone_alloc_outside(struct pa_zone *z, unsigned cpu, unsigned mt,
 			    uint64_t avoid);
-
-/* Is this zone free list empty?  The max-order Movable list is continued
- * by the deferred blocks: one is put on it when it would be empty. */
-static inline bool zone_list_empty(struct pa_zone *z, unsigned order,
-				   unsigned mt)
-{
-	if (!pfn_list_empty(&z->area[order].list[mt]))
-		return false;
-	if (order == z->max_order && mt == PA_MT_MOVABLE &&
-	    z->deferred_pfn < z->deferred_end) {
-		zone_grow_deferred(z);
-		return false;
-	}
-	return true;
-}
-
-/* Max-order Movable blocks still deferred (for reports). */
-static inline uint64_t zone_deferred_blocks(const struct pa_zone *z)
-{
-	return (z->deferred_end - z->deferred_pfn) >> z->max_order;
-}
 
 /* ---- highatomic.c ---- */
 void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,

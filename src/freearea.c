@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The zone's free lists (layout and invariants in freearea.h).  A list
+ * operation also keeps the partition bitmaps, and adding or removing a block
+ * keeps the free counts (page state, zone, pageblock): one piece of code for
+ * each, whatever the policy.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zone.h"
+
+static inline struct fa_part *part_at(const struct pa_zone *z, uint64_t p)
+{
+	return (struct fa_part *)((char *)z->fa_parts + p * z->fa_stride);
+}
+
+uint64_t fa_part_of(const struct pa_zone *z, uint64_t pfn)
+{
+	return pfn >> z->fa_shift;
+}
+
+uint64_t fa_nr_parts(const struct pa_zone *z)
+{
+	return z->fa_parts_n;
+}
+
+uint64_t fa_nr_words(const struct pa_zone *z)
+{
+	return z->fa_words;
+}
+
+static inline uint64_t *bitmap(const struct pa_zone *z, unsigned o,
+			       unsigned mt)
+{
+	return z->fa_bits + ((uint64_t)o * PA_MT_TYPES + mt) * z->fa_words;
+}
+
+const uint64_t *fa_nonempty_map(const struct pa_zone *z, unsigned order,
+				unsigned mt)
+{
+	return bitmap(z, order, mt);
+}
+
+static inline bool deferred_left(const struct fa_part *pp)
+{
+	return pp->deferred_pfn < pp->deferred_end;
+}
+
+static inline bool is_deferred_list(const struct pa_zone *z, unsigned o,
+				    unsigned mt)
+{
+	return o == z->max_order && mt == PA_MT_MOVABLE;
+}
+
+static void update_bit(struct pa_zone *z, uint64_t p, unsigned o, unsigned mt)
+{
+	const struct fa_part *pp = part_at(z, p);
+	uint64_t *m = bitmap(z, o, mt), bit = 1ull << (p & 63);
+	bool has = !pfn_list_empty(&pp->area[o].list[mt]) ||
+		   (is_deferred_list(z, o, mt) && deferred_left(pp));
+
+	if (has)
+		m[p >> 6] |= bit;
+	else
+		m[p >> 6] &= ~bit;
+}
+
+int fa_init(struct pa_zone *z, unsigned part_shift)
+{
+	z->fa_shift = part_shift >= 32 ? 63 : part_shift;
+	z->fa_parts_n = part_shift >= 32 ? 1 :
+		(z->nr_pages + (1ull << part_shift) - 1) >> part_shift;
+	z->fa_stride = sizeof(struct fa_part) +
+		       (z->max_order + 1) * sizeof(struct free_area);
+	z->fa_words = (z->fa_parts_n + 63) / 64;
+	z->fa_parts = calloc(z->fa_parts_n, z->fa_stride);
+	z->fa_bits = calloc((z->max_order + 1) * PA_MT_TYPES * z->fa_words,
+			    sizeof(uint64_t));
+	if (!z->fa_parts || !z->fa_bits)
+		return -ENOMEM;
+	for (uint64_t p = 0; p < z->fa_parts_n; p++)
+		for (unsigned o = 0; o <= z->max_order; o++)
+			for (unsigned m = 0; m < PA_MT_TYPES; m++)
+				pfn_list_init(&part_at(z, p)->area[o].list[m]);
+	return 0;
+}
+
+void fa_destroy(struct pa_zone *z)
+{
+	free(z->fa_parts);
+	free(z->fa_bits);
+	z->fa_parts = NULL;
+	z->fa_bits = NULL;
+}
+
+/* ---- list operations: links, list counts, bitmaps ---- */
+
+static void list_insert(struct pa_zone *z, uint32_t pfn, unsigned o,
+			unsigned mt, bool tail)
+{
+	uint64_t p = fa_part_of(z, pfn);
+	struct free_area *a = &part_at(z, p)->area[o];
+	bool was_empty = pfn_list_empty(&a->list[mt]);
+
+	if (tail)
+		pfn_list_add_tail(z->pages, &a->list[mt], pfn);
+	else
+		pfn_list_add(z->pages, &a->list[mt], pfn);
+	a->nr_free[mt]++;
+	z->fa_nr_free[o][mt]++;
+	if (was_empty)
+		bitmap(z, o, mt)[p >> 6] |= 1ull << (p & 63);
+}
+
+static void list_remove(struct pa_zone *z, uint32_t pfn, unsigned o,
+			unsigned mt)
+{
+	uint64_t p = fa_part_of(z, pfn);
+	struct free_area *a = &part_at(z, p)->area[o];
+
+	pfn_list_del(z->pages, &a->list[mt], pfn);
+	a->nr_free[mt]--;
+	z->fa_nr_free[o][mt]--;
+	if (pfn_list_empty(&a->list[mt]))
+		update_bit(z, p, o, mt);
+}
+
+/* ---- free counts: zone, pageblock ---- */
+
+static inline void add_free_pages(struct pa_zone *z, int64_t pages)
+{
+	__atomic_store_n(&z->free_pages, z->free_pages + (uint64_t)pages,
+			 __ATOMIC_RELAXED);
+}
+
+/* Per-pageblock free counts: a block of order >= pageblock order covers
+ * whole pageblocks, a smaller one lies inside one.  A pageblock that
+ * becomes entirely free forgets what it held. */
+static void pb_account(struct pa_zone *z, uint32_t pfn, unsigned order,
+		       bool add)
+{
+	uint64_t first = pfn_to_pb(z, pfn);
+
+	if (order >= z->pb_order) {
+		uint64_t n = 1ull << (order - z->pb_order);
+
+		for (uint64_t i = 0; i < n; i++) {
+			pageblock_set_free(z, first + i,
+					   add ? (uint32_t)pb_nr_pages(z) : 0);
+			if (add)
+				pageblock_clear_content(z, first + i);
+		}
+		return;
+	}
+	struct pageblock_data *pb = &z->pb[first];
+	uint32_t nr = add ? pb->nr_free + (1u << order)
+			  : pb->nr_free - (1u << order);
+
+	pageblock_set_free(z, first, nr);
+	if (add && nr == pb_nr_pages(z))
+		pageblock_clear_content(z, first);
+}
+
+void fa_add(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned mt,
+	    bool tail)
+{
+	list_insert(z, pfn, order, mt, tail);
+	set_page_state(&z->pages[pfn], PG_STATE(PG_BUDDY, order));
+	add_free_pages(z, (int64_t)1 << order);
+	pb_account(z, pfn, order, true);
+}
+
+void fa_del(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned mt)
+{
+	list_remove(z, pfn, order, mt);
+	set_page_state(&z->pages[pfn], 0);
+	add_free_pages(z, -((int64_t)1 << order));
+	pb_account(z, pfn, order, false);
+}
+
+void fa_move(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned from,
+	     unsigned to)
+{
+	list_remove(z, pfn, order, from);
+	list_insert(z, pfn, order, to, true);
+}
+
+/* ---- boot-time memory and its deferral ---- */
+
+/* Put the partition's next deferred max-order block on its list.  Its
+ * pages are already counted free (zone and pageblocks): only the list and
+ * the page state are new. */
+static void grow_deferred(struct pa_zone *z, struct fa_part *pp)
+{
+	uint32_t pfn = (uint32_t)pp->deferred_pfn;
+
+	pp->deferred_pfn += 1ull << z->max_order;
+	z->fa_deferred -= 1ull << z->max_order;
+	list_insert(z, pfn, z->max_order, PA_MT_MOVABLE, true);
+	set_page_state(&z->pages[pfn], PG_STATE(PG_BUDDY, z->max_order));
+}
+
+void fa_boot(struct pa_zone *z)
+{
+	uint64_t block = 1ull << z->max_order;
+	uint64_t span = z->fa_parts_n == 1 ? z->nr_pages : 1ull << z->fa_shift;
+
+	for (uint64_t b = 0; b < z->nr_pageblocks; b++)
+		pageblock_set_type(z, b, PA_MT_MOVABLE);
+	for (uint64_t p = 0; p < z->fa_parts_n; p++) {
+		struct fa_part *pp = part_at(z, p);
+		uint64_t start = p * span;
+		uint64_t end = start + span < z->nr_pages ? start + span : z->nr_pages;
+
+		pp->deferred_pfn = start;
+		pp->deferred_end = end & ~(block - 1);
+		for (uint64_t b = start >> z->pb_order;
+		     b < pp->deferred_end >> z->pb_order; b++)
+			pageblock_set_free(z, b, (uint32_t)pb_nr_pages(z));
+		add_free_pages(z, (int64_t)(pp->deferred_end - start));
+		z->fa_deferred += pp->deferred_end - start;
+		update_bit(z, p, z->max_order, PA_MT_MOVABLE);
+		/* the ragged end: largest aligned blocks, listed now */
+		for (uint64_t pfn = pp->deferred_end; pfn < end;) {
+			unsigned o = z->max_order;
+
+			while ((pfn & ((1ull << o) - 1)) || pfn + (1ull << o) > end)
+				o--;
+			fa_add(z, (uint32_t)pfn, o, PA_MT_MOVABLE, true);
+			pfn += 1ull << o;
+		}
+	}
+}
+
+uint64_t fa_deferred_pages(const struct pa_zone *z)
+{
+	return z->fa_deferred;
+}
+
+uint64_t fa_skip_deferred(const struct pa_zone *z, uint64_t pfn)
+{
+	const struct fa_part *pp = part_at(z, fa_part_of(z, pfn));
+
+	return pfn == pp->deferred_pfn && deferred_left(pp) ? pp->deferred_end
+							    : pfn;
+}
+
+/* ---- look-ups ---- */
+
+uint32_t fa_part_first(struct pa_zone *z, uint64_t part, unsigned order,
+		       unsigned mt)
+{
+	struct fa_part *pp = part_at(z, part);
+	const struct pfn_list *l = &pp->area[order].list[mt];
+
+	if (pfn_list_empty(l)) {
+		if (!is_deferred_list(z, order, mt) || !deferred_left(pp))
+			return PA_NIL;
+		grow_deferred(z, pp);
+	}
+	return pfn_list_first(l);
+}
+
+/* Lowest partition >= from with free blocks of (order, mt), or the
+ * partition count. */
+static uint64_t next_part(const struct pa_zone *z, uint64_t from,
+			  unsigned order, unsigned mt)
+{
+	const uint64_t *m = bitmap(z, order, mt);
+
+	for (uint64_t w = from >> 6; w < z->fa_words; w++) {
+		uint64_t bits = m[w];
+
+		if (w == from >> 6)
+			bits &= ~0ull << (from & 63);
+		if (bits)
+			return w * 64 + (uint64_t)__builtin_ctzll(bits);
+	}
+	return z->fa_parts_n;
+}
+
+uint32_t fa_first(struct pa_zone *z, unsigned order, unsigned mt)
+{
+	uint64_t p = next_part(z, 0, order, mt);
+
+	return p < z->fa_parts_n ? fa_part_first(z, p, order, mt) : PA_NIL;
+}
+
+uint32_t fa_next(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned mt)
+{
+	uint64_t p = fa_part_of(z, pfn);
+	uint32_t next = z->pages[pfn].next;
+
+	if (next != pfn_list_first(&part_at(z, p)->area[order].list[mt]))
+		return next;
+	p = next_part(z, p + 1, order, mt);
+	return p < z->fa_parts_n ? fa_part_first(z, p, order, mt) : PA_NIL;
+}
+
+uint64_t fa_nr_free(const struct pa_zone *z, unsigned order, unsigned mt)
+{
+	uint64_t n = z->fa_nr_free[order][mt];
+
+	if (is_deferred_list(z, order, mt))
+		n += z->fa_deferred >> z->max_order;
+	return n;
+}
+
+uint64_t fa_part_nr_free(const struct pa_zone *z, uint64_t part,
+			 unsigned order, unsigned mt)
+{
+	const struct fa_part *pp = part_at(z, part);
+	uint64_t n = pp->area[order].nr_free[mt];
+
+	if (is_deferred_list(z, order, mt))
+		n += (pp->deferred_end - pp->deferred_pfn) >> z->max_order;
+	return n;
+}
+
+const struct pfn_list *fa_list(const struct pa_zone *z, uint64_t part,
+			       unsigned order, unsigned mt)
+{
+	return &part_at(z, part)->area[order].list[mt];
+}
+
+uint64_t fa_list_count(const struct pa_zone *z, uint64_t part, unsigned order,
+		       unsigned mt)
+{
+	return part_at(z, part)->area[order].nr_free[mt];
+}
+
+/* ---- checking ---- */
+
+const char *fa_check(struct pa_zone *z, char *buf, size_t len)
+{
+	uint64_t deferred = 0, span = 1ull << z->fa_shift;
+
+	for (uint64_t p = 0; p < z->fa_parts_n; p++) {
+		const struct fa_part *pp = part_at(z, p);
+
+		if (pp->deferred_pfn > pp->deferred_end ||
+		    (pp->deferred_pfn & ((1ull << z->max_order) - 1)) ||
+		    (z->fa_parts_n > 1 && deferred_left(pp) &&
+		     (pp->deferred_pfn < p * span ||
+		      pp->deferred_end > (p + 1) * span))) {
+			snprintf(buf, len, "partition %llu: deferred range [%llu, %llu) is malformed",
+				 (unsigned long long)p,
+				 (unsigned long long)pp->deferred_pfn,
+				 (unsigned long long)pp->deferred_end);
+			return buf;
+		}
+		deferred += pp->deferred_end - pp->deferred_pfn;
+		for (unsigned o = 0; o <= z->max_order; o++)
+			for (unsigned m = 0; m < PA_MT_TYPES; m++) {
+				const uint64_t *bm = bitmap(z, o, m);
+				bool bit = bm[p >> 6] & (1ull << (p & 63));
+				bool has = !pfn_list_empty(&pp->area[o].list[m]) ||
+					   (is_deferred_list(z, o, m) && deferred_left(pp));
+
+				if (bit != has) {
+					snprintf(buf, len, "partition %llu order %u %s: bitmap bit %d, lists say %d",
+						 (unsigned long long)p, o,
+						 pa_migratetype_name(m), bit, has);
+					return buf;
+				}
+			}
+	}
+	if (deferred != z->fa_deferred) {
+		snprintf(buf, len, "deferred pages %llu, partitions hold %llu",
+			 (unsigned long long)z->fa_deferred,
+			 (unsigned long long)deferred);
+		return buf;
+	}
+	for (unsigned o = 0; o <= z->max_order; o++)
+		for (unsigned m = 0; m < PA_MT_TYPES; m++) {
+			uint64_t n = 0;
+
+			for (uint64_t p = 0; p < z->fa_parts_n; p++)
+				n += part_at(z, p)->area[o].nr_free[m];
+			if (n != z->fa_nr_free[o][m]) {
+				snprintf(buf, len, "order %u %s: zone counts %llu free blocks, partitions %llu",
+					 o, pa_migratetype_name(m),
+					 (unsigned long long)z->fa_nr_free[o][m],
+					 (unsigned long long)n);
+				return buf;
+			}
+		}
+	return NULL;
+}
