@@ -168,7 +168,8 @@ struct pa_zone;
  * Create a zone.  Returns NULL with errno EINVAL (bad config; the reason
  * goes to cfg->error_fn and is available from pa_config_check()) or ENOMEM
  * (metadata or backing could not be mapped).  Metadata costs 16 bytes per
- * page plus 8 per pageblock (20 under pcpbuddy), is mapped lazily, and
+ * page plus 8 per pageblock (20 under pcpbuddy) plus under 1 KiB per
+ * superpageblock (free-list heads and summaries), is mapped lazily, and
  * boot-time free memory is put on the free lists only as it is needed, so
  * a metadata-only zone of 1 TiB is created in milliseconds.  A zone holds
  * at most 2^32 - 1 pages (16 TiB with 4 KiB pages): EINVAL beyond.

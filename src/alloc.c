@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "llist.h"
 #include "pcp.h"
 
 static inline bool nolock(unsigned gfp)
@@ -69,12 +70,8 @@ static inline __attribute__((always_inline)) int try_alloc(struct pa_zone *z, un
 			return r;
 		/* -EAGAIN: pageset busy or CPU offline, use the zone */
 	}
-	if (nolock(gfp)) {
-		if (!zone_trylock(z))
-			return -EBUSY;
-	} else {
-		zone_lock(z);
-	}
+	if (!zone_lock_gfp(z, gfp))
+		return -EBUSY;
 	*out = zone_alloc_locked(z, cpu, order, mt, gfp);
 	zone_unlock(z);
 	return 0;
@@ -209,23 +206,15 @@ free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 	if (TRACING(z))
 		trace_page_free(z, cpu, pfn, order);
 
-	/* pcpbuddy routes every order up to the pageblock to the owner */
+	/* a policy caching every order up to the pageblock takes them all */
 	if (z->use_pcp &&
-	    (is_pcpbuddy(z) ? order <= z->pb_order : pcp_allowed_order(z, order)) &&
+	    ((z->pflags & POL_PCP_ALL_ORDERS) ? order <= z->pb_order
+					      : pcp_allowed_order(z, order)) &&
 	    pcp_free(z, cpu, pfn, order, gfp) == 0)
 		return 0;
 	if (nolock(gfp) && !zone_trylock(z)) {
 		/* Defer: the next zone->lock holder merges it. */
-		struct pa_page *p = &z->pages[pfn];
-		uint32_t head = __atomic_load_n(&z->llist_head, __ATOMIC_RELAXED);
-
-		set_page_state(p, PG_STATE(PG_LLIST, order));
-		STAT_INC_SHARED(z->llist_pages, 1ull << order);
-		do {
-			p->lnext = head;
-		} while (!__atomic_compare_exchange_n(&z->llist_head, &head, pfn,
-						      1, __ATOMIC_RELEASE,
-						      __ATOMIC_RELAXED));
+		llist_push(z->pages, &z->llist_head, &z->llist_pages, pfn, order);
 		STAT_INC_SHARED(z->nolock_deferred, 1);
 		return 0;
 	}

@@ -8,14 +8,9 @@
  *
  * Every function here runs under zone->lock.
  */
+#include "llist.h"
 #include "zone.h"
 
-/* Who may take from whom, in order of preference. */
-static const uint8_t fallbacks[PA_MT_PCPTYPES][2] = {
-	[PA_MT_UNMOVABLE] = { PA_MT_RECLAIMABLE, PA_MT_MOVABLE },
-	[PA_MT_MOVABLE] = { PA_MT_RECLAIMABLE, PA_MT_UNMOVABLE },
-	[PA_MT_RECLAIMABLE] = { PA_MT_UNMOVABLE, PA_MT_MOVABLE },
-};
 
 void zone_count_moved(struct pa_zone *z, uint64_t pages)
 {
@@ -37,6 +32,14 @@ bool zone_trylock(struct pa_zone *z)
 	z->pages_this_hold = 0;
 	if (__atomic_load_n(&z->llist_head, __ATOMIC_RELAXED) != PA_NIL)
 		zone_drain_llist(z);
+	return true;
+}
+
+bool zone_lock_gfp(struct pa_zone *z, unsigned gfp)
+{
+	if (gfp & PA_GFP_NOLOCK)
+		return zone_trylock(z);
+	zone_lock(z);
 	return true;
 }
 
@@ -114,15 +117,46 @@ void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order)
 	fa_add(z, pfn, order, mt, tail);
 }
 
-/* Split a block of order `high` down to `low`, returning the upper halves
- * to the free lists of `mt`. */
-static void expand(struct pa_zone *z, uint32_t pfn, unsigned low,
-		   unsigned high, unsigned mt)
+/*
+ * Split a block just taken off the free lists (head, order `have`) down to
+ * the aligned block of `order` holding `want`, giving every other piece
+ * back to the lists of mt, at their heads (like the kernel's expand).
+ */
+static void split_to(struct pa_zone *z, uint32_t head, unsigned have,
+		     uint32_t want, unsigned order, unsigned mt)
 {
-	while (high > low) {
-		high--;
-		fa_add(z, pfn + (1u << high), high, mt, false);
+	while (have > order) {
+		have--;
+		uint32_t half = 1u << have;
+
+		if (want >= head + half) {
+			fa_add(z, head, have, mt, false);
+			head += half;
+		} else {
+			fa_add(z, head + half, have, mt, false);
+		}
 	}
+}
+
+void take_free_block(struct pa_zone *z, uint32_t head, unsigned have,
+		     unsigned mt, uint32_t want, unsigned order)
+{
+	fa_del(z, head, have, mt);
+	split_to(z, head, have, want, order, mt);
+	STAT_ADD(z->blocks_moved, 1);
+}
+
+uint32_t claim_whole_block(struct pa_zone *z, uint32_t head, unsigned have,
+			   unsigned from, unsigned to, unsigned order)
+{
+	fa_del(z, head, have, from);
+	if (from != to) {
+		pageblock_set_range_type(z, head, have, to);
+		STAT_ADD(z->blocks_claimed, 1ull << (have - z->pb_order));
+	}
+	split_to(z, head, have, head, order, to);
+	STAT_ADD(z->blocks_moved, 1);
+	return head;
 }
 
 uint32_t rmqueue_smallest(struct pa_zone *z, unsigned order, unsigned mt,
@@ -133,9 +167,7 @@ uint32_t rmqueue_smallest(struct pa_zone *z, unsigned order, unsigned mt,
 
 		if (pfn == PA_NIL)
 			continue;
-		fa_del(z, pfn, o, mt);
-		expand(z, pfn, order, o, mt);
-		STAT_ADD(z->blocks_moved, 1);
+		take_free_block(z, pfn, o, mt, pfn, order);
 		if (TRACING(z))
 			trace_zone_locked(z, cpu, pfn, order, mt,
 					  pcp_allowed_order(z, order) &&
@@ -162,8 +194,8 @@ static int find_suitable_fallback(struct pa_zone *z, unsigned order,
 {
 	if (claim && !should_try_claim_block(z, order, start_mt))
 		return -2;
-	for (int i = 0; i < 2; i++) {
-		unsigned f = fallbacks[start_mt][i];
+	for (unsigned i = 0; i < PA_MT_NR_FALLBACKS; i++) {
+		unsigned f = mt_fallback(start_mt, i);
 
 		if (!fa_empty(z, order, f))
 			return (int)f;
@@ -224,14 +256,9 @@ static uint32_t try_to_claim_block(struct pa_zone *z, uint32_t pfn,
 				   unsigned start_mt, unsigned block_mt,
 				   unsigned cpu)
 {
-	if (cur_order >= z->pb_order) {
-		fa_del(z, pfn, cur_order, block_mt);
-		pageblock_set_range_type(z, pfn, cur_order, start_mt);
-		expand(z, pfn, order, cur_order, start_mt);
-		STAT_ADD(z->blocks_claimed, 1ull << (cur_order - z->pb_order));
-		STAT_ADD(z->blocks_moved, 1);
-		return pfn;
-	}
+	if (cur_order >= z->pb_order)
+		return claim_whole_block(z, pfn, cur_order, block_mt, start_mt,
+					 order);
 
 	uint64_t start = pfn & ~(pb_nr_pages(z) - 1);
 	uint64_t free_pages = pfn_pb(z, pfn)->nr_free;
@@ -252,8 +279,8 @@ static uint32_t try_to_claim_block(struct pa_zone *z, uint32_t pfn,
 	return PA_NIL;
 }
 
-static uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu,
-				 unsigned order, unsigned start_mt)
+uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
+			  unsigned start_mt)
 {
 	/* First try to claim the largest block of another type, so the
 	 * fallback converts whole pageblocks instead of scattering. */
@@ -285,9 +312,7 @@ static uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu,
 			continue;
 		uint32_t pfn = fa_first(z, (unsigned)o, (unsigned)f);
 
-		fa_del(z, pfn, o, (unsigned)f);
-		expand(z, pfn, order, o, (unsigned)f);
-		STAT_ADD(z->blocks_moved, 1);
+		take_free_block(z, pfn, o, (unsigned)f, pfn, order);
 		STAT_ADD(z->extfrag_fallbacks, 1);
 		if (o < z->pb_order)
 			STAT_ADD(z->extfrag_fragmenting, 1);
@@ -305,7 +330,7 @@ uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
 	uint32_t pfn = rmqueue_smallest(z, order, mt, cpu);
 
 	if (pfn == PA_NIL && mt < PA_MT_PCPTYPES)
-		pfn = rmqueue_fallback(z, cpu, order, mt);
+		pfn = z->ops->zone_fallback(z, cpu, order, mt);
 	return pfn;
 }
 
@@ -345,9 +370,7 @@ uint32_t zone_alloc_outside(struct pa_zone *z, unsigned cpu, unsigned mt,
 
 		for (unsigned seen = 0; pfn != PA_NIL && seen < 64; seen++) {
 			if (pfn_to_pb(z, pfn) != avoid) {
-				fa_del(z, pfn, o, mt);
-				expand(z, pfn, 0, o, mt);
-				STAT_ADD(z->blocks_moved, 1);
+				take_free_block(z, pfn, o, mt, pfn, 0);
 				if (TRACING(z))
 					trace_zone_locked(z, cpu, pfn, 0, mt, false);
 				struct pa_page *p = &z->pages[pfn];
@@ -369,19 +392,13 @@ uint32_t zone_alloc_outside(struct pa_zone *z, unsigned cpu, unsigned mt,
 /* Frees deferred by the nolock API while zone->lock was busy. */
 void zone_drain_llist(struct pa_zone *z)
 {
-	uint32_t pfn = __atomic_exchange_n(&z->llist_head, PA_NIL,
-					   __ATOMIC_ACQUIRE);
+	uint32_t chain = llist_take_all(&z->llist_head), pfn;
 	uint64_t pages = 0;
+	unsigned order;
 
-	while (pfn != PA_NIL) {
-		struct pa_page *p = &z->pages[pfn];
-		uint32_t next = p->lnext;
-		unsigned order = page_order(p);
-
-		set_page_state(p, 0);
+	while ((pfn = llist_pop(z->pages, &chain, &order)) != PA_NIL) {
 		free_one_page(z, pfn, order);
 		pages += 1ull << order;
-		pfn = next;
 	}
 	STAT_INC_SHARED(z->llist_pages, -pages);
 	STAT_ADD(z->pages_direct_free, pages);

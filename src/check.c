@@ -148,7 +148,8 @@ static int check_pcp(struct checker *c, uint64_t *pcp_pages)
 				snprintf(what, sizeof(what), "cpu %u pcp list order %u mt %u",
 					 cpu, order, m);
 				int64_t e = walk_list(c, &pcp->lists[i][m], PG_PCP,
-						      is_pcpbuddy(z) ? PG_PCPBUDDY : 0,
+						      (z->pflags & POL_OWNED_BLOCKS) ?
+							      PG_PCPBUDDY : 0,
 						      order, what);
 
 				if (e < 0)
@@ -302,9 +303,9 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 	}
 	uint64_t llist_pages = STAT_LOAD(z->llist_pages), remote = 0;
 
-	if (is_pcpbuddy(z)) {
+	if (z->use_pcp && z->ops->check) {
 		char buf[200];
-		const char *m = pcpb_check(z, buf, sizeof(buf), &remote);
+		const char *m = z->ops->check(z, buf, sizeof(buf), &remote);
 
 		if (m) {
 			r = fail(&c, "%s", m);
@@ -348,8 +349,8 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 		}
 		if (pb_mt(pb) == PA_MT_HIGHATOMIC)
 			ha += pb_nr_pages(z);
-		if (!is_pcpbuddy(z) && pb_owner(pb)) {
-			r = fail(&c, "pageblock %llu has an owner under mainline",
+		if (!(z->pflags & POL_OWNED_BLOCKS) && pb_owner(pb)) {
+			r = fail(&c, "pageblock %llu has an owner under a policy without ownership",
 				 (unsigned long long)b);
 			goto out;
 		}

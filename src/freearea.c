@@ -88,6 +88,12 @@ int fa_init(struct pa_zone *z, unsigned part_shift)
 	return 0;
 }
 
+unsigned fa_whole_zone(const struct pa_zone *z)
+{
+	(void)z;
+	return 64;
+}
+
 void fa_destroy(struct pa_zone *z)
 {
 	free(z->fa_parts);
@@ -233,6 +239,12 @@ void fa_boot(struct pa_zone *z)
 			pfn += 1ull << o;
 		}
 	}
+}
+
+uint64_t fa_metadata_bytes(const struct pa_zone *z)
+{
+	return z->fa_parts_n * z->fa_stride +
+	       (z->max_order + 1) * PA_MT_TYPES * z->fa_words * sizeof(uint64_t);
 }
 
 uint64_t fa_deferred_pages(const struct pa_zone *z)

@@ -57,6 +57,9 @@ struct fa_part {
  * >= 32: one partition for the zone).  -ENOMEM. */
 int fa_init(struct pa_zone *z, unsigned part_shift);
 void fa_destroy(struct pa_zone *z);
+/* The partition shift of a zone with one partition (a policy's
+ * fa_part_shift when it does not partition). */
+unsigned fa_whole_zone(const struct pa_zone *z);
 /* Boot-time free memory: all pageblocks Movable, whole max-order blocks
  * deferred per partition, the ragged ends listed at once. */
 void fa_boot(struct pa_zone *z);
@@ -100,6 +103,9 @@ uint64_t fa_nr_words(const struct pa_zone *z);
 /* Blocks of (order, mt) in partition `part` (deferred ones included). */
 uint64_t fa_part_nr_free(const struct pa_zone *z, uint64_t part,
 			 unsigned order, unsigned mt);
+
+/* Bytes of free-list metadata (partitions and bitmaps). */
+uint64_t fa_metadata_bytes(const struct pa_zone *z);
 
 /* Deferred boot-time pages still off the lists (counted free). */
 uint64_t fa_deferred_pages(const struct pa_zone *z);

@@ -54,13 +54,13 @@ int pcp_init(struct pa_zone *z)
 			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
 				pfn_list_init(&pcp->lists[i][m]);
 	}
-	return is_pcpbuddy(z) ? pcpb_init(z) : 0;
+	return z->ops->init ? z->ops->init(z) : 0;
 }
 
 void pcp_destroy(struct pa_zone *z)
 {
-	if (is_pcpbuddy(z))
-		pcpb_destroy(z);
+	if (z->pcp && z->ops->destroy)
+		z->ops->destroy(z);
 	free(z->pcp);
 	z->pcp = NULL;
 }
@@ -165,12 +165,8 @@ static bool free_pcppages_bulk(struct pa_zone *z, unsigned cpu,
 		count = pcp->count;
 	if (count <= 0)
 		return true;
-	if (trylock) {
-		if (!zone_trylock(z))
-			return false;
-	} else {
-		zone_lock(z);
-	}
+	if (!zone_lock_gfp(z, trylock ? PA_GFP_NOLOCK : 0))
+		return false;
 	unsigned li = start;
 	uint64_t moved = 0;
 
@@ -204,91 +200,85 @@ static bool free_pcppages_bulk(struct pa_zone *z, unsigned cpu,
 	return true;
 }
 
-/* Drain `count` pages by the zone's policy.  pcp->lock held. */
-static bool drain_some(struct pa_zone *z, unsigned cpu, int count,
-		       unsigned start, bool trylock)
+/* Mainline's pcp_drain: round-robin over the lists, oldest first. */
+bool pcp_drain_mainline(struct pa_zone *z, unsigned cpu, int count,
+			unsigned start, bool trylock)
 {
-	if (is_pcpbuddy(z))
-		return pcpb_drain(z, cpu, count, trylock);
 	return free_pcppages_bulk(z, cpu, &z->pcp[cpu], count, start, trylock);
 }
 
-/* pcpbuddy's allocation: absorb remote frees, search every order up to the
- * pageblock, refill through the four phases when nothing fits. */
-static int pcpb_alloc_locked(struct pa_zone *z, unsigned cpu, unsigned order,
-			     unsigned mt, unsigned gfp, uint32_t *out)
+/* Mainline's pcp_take: the list of exactly this order and type. */
+uint32_t pcp_take_mainline(struct pa_zone *z, struct per_cpu_pages *pcp,
+			   unsigned order, unsigned mt)
+{
+	struct pfn_list *l = &pcp->lists[order][mt];
+	uint32_t pfn = pfn_list_first(l);
+
+	if (pfn != PA_NIL)
+		pfn_list_del(z->pages, l, pfn);
+	return pfn;
+}
+
+/* Mainline's pcp_refill: `batch` blocks under one zone->lock hold. */
+int pcp_refill_mainline(struct pa_zone *z, unsigned cpu, unsigned order,
+			unsigned mt, unsigned gfp, int batch)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
-	pcpb_absorb(z, cpu);
-	uint32_t pfn = pcpb_rmqueue_smallest(z, pcp, order, mt);
+	if (!zone_lock_gfp(z, gfp))
+		return -EBUSY;
+	int got = rmqueue_bulk(z, cpu, order, batch, &pcp->lists[order][mt], mt);
 
-	if (pfn == PA_NIL) {
-		STAT_ADD(pcp->st.alloc_miss, 1);
-		int r = pcpb_refill(z, cpu, order, mt, gfp,
-				    nr_pcp_alloc(pcp, z, order));
+	zone_unlock(z);
+	pcp->count += got << order;
+	return got << order;
+}
 
-		if (r == -EBUSY)
-			return -EBUSY;
-		STAT_ADD(pcp->st.refills, 1);
-		pfn = pcpb_rmqueue_smallest(z, pcp, order, mt);
-		/* Nothing of this order and type came (recovered pieces of
-		 * a block that changed type, say): let the zone path, with
-		 * its migratetype fallback, give the real answer. */
-		if (pfn == PA_NIL)
-			return -EAGAIN;
-	} else {
-		STAT_ADD(pcp->st.alloc_hit, 1);
-	}
-	*out = pfn;
-	return 0;
+static void pcp_absorb(struct pa_zone *z, unsigned cpu)
+{
+	if (z->ops->pcp_absorb)
+		z->ops->pcp_absorb(z, cpu);
+}
+
+static bool drain_some(struct pa_zone *z, unsigned cpu, int count,
+		       unsigned start, bool trylock)
+{
+	return z->ops->pcp_drain(z, cpu, count, start, trylock);
 }
 
 /*
  * The per-CPU allocation beyond a plain list hit (pcp.h has the hit):
- * refill from the zone, or pcpbuddy's search and refill.  Entered with
- * pcp->lock held and the CPU alive; always drops the lock.
+ * absorb frees other CPUs left here, take from the lists as the policy
+ * does, else refill through the policy and take again.  Entered with
+ * pcp->lock held and the CPU alive; always drops the lock.  -EAGAIN:
+ * nothing of this order and type came (the zone path, with its fallback,
+ * gives the real answer, as the kernel's rmqueue falls through to the
+ * buddy lists); -EBUSY: nolock and zone->lock busy.
  */
 int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 		   unsigned mt, unsigned gfp, uint32_t *out)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
-	uint32_t pfn;
+	const struct pa_policy_ops *ops = z->ops;
 
-	if (is_pcpbuddy(z)) {
-		int r = pcpb_alloc_locked(z, cpu, order, mt, gfp, &pfn);
+	*out = PA_NIL;
+	pcp_absorb(z, cpu);
+	uint32_t pfn = ops->pcp_take(z, pcp, order, mt);
 
-		if (r || pfn == PA_NIL) {
-			pa_lock_release(&pcp->lock);
-			*out = PA_NIL;
-			return r;
-		}
-	} else {
-		struct pfn_list *l = &pcp->lists[order][mt];
-		int batch = nr_pcp_alloc(pcp, z, order);
-		int got;
-
+	if (pfn == PA_NIL) {
 		STAT_ADD(pcp->st.alloc_miss, 1);
-		if (gfp & PA_GFP_NOLOCK) {
-			if (!zone_trylock(z)) {
-				pa_lock_release(&pcp->lock);
-				return -EBUSY;
-			}
-		} else {
-			zone_lock(z);
+		int r = ops->pcp_refill(z, cpu, order, mt, gfp,
+					nr_pcp_alloc(pcp, z, order));
+
+		if (r != -EBUSY) {
+			STAT_ADD(pcp->st.refills, 1);
+			pfn = ops->pcp_take(z, pcp, order, mt);
 		}
-		got = rmqueue_bulk(z, cpu, order, batch, l, mt);
-		zone_unlock(z);
-		STAT_ADD(pcp->st.refills, 1);
-		pcp->count += got << order;
-		if (!got) {
+		if (pfn == PA_NIL) {
 			pa_lock_release(&pcp->lock);
-			*out = PA_NIL;
-			return 0;
+			return r == -EBUSY ? -EBUSY : -EAGAIN;
 		}
 		STAT_ADD(pcp->st.alloc_hit, -1ull); /* the commit counts a hit */
-		pfn = pfn_list_first(l);
-		pfn_list_del(z->pages, l, pfn);
 	}
 	pcp_alloc_commit(z, pcp, pfn, order, mt);
 	*out = pfn;
@@ -334,18 +324,9 @@ int pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned mt)
 
 		if (n > pcp->batch << PA_PCP_BATCH_SCALE_MAX)
 			n = pcp->batch << PA_PCP_BATCH_SCALE_MAX;
-		if (is_pcpbuddy(z)) {
-			got = pcpb_refill(z, cpu, 0, mt, 0, n);
-			if (got <= 0)
-				break;
-		} else {
-			zone_lock(z);
-			got = rmqueue_bulk(z, cpu, 0, n, &pcp->lists[0][mt], mt);
-			zone_unlock(z);
-			if (!got)
-				break;
-			pcp->count += got;
-		}
+		got = z->ops->pcp_refill(z, cpu, 0, mt, 0, n);
+		if (got <= 0)
+			break;
 		added += got;
 	}
 	pa_lock_release(&pcp->lock);
@@ -360,8 +341,7 @@ void pcp_drain_cpu(struct pa_zone *z, unsigned cpu)
 	 * zone->lock for long. */
 	for (;;) {
 		pa_lock_acquire(&pcp->lock);
-		if (is_pcpbuddy(z))
-			pcpb_absorb(z, cpu);
+		pcp_absorb(z, cpu);
 		int n = pcp->count;
 
 		if (n > pcp->batch << PA_PCP_BATCH_SCALE_MAX)
@@ -406,12 +386,12 @@ int pcp_cpu_offline(struct pa_zone *z, unsigned cpu)
 	pa_lock_acquire(&pcp->lock);
 	__atomic_store_n(&pcp->flags, pcp->flags | PCPF_DEAD, __ATOMIC_RELEASE);
 	/* the pageset, remote frees included, goes back to the zone */
-	if (pcp->count || is_pcpbuddy(z))
+	pcp_absorb(z, cpu);
+	if (pcp->count)
 		drain_some(z, cpu, pcp->count, NR_PCP_LISTS - 1, false);
-	if (is_pcpbuddy(z)) {
-		pcpb_offline(z, cpu);
-		pcpb_absorb(z, cpu); /* frees that raced with the dead flag */
-	}
+	if (z->ops->cpu_offline)
+		z->ops->cpu_offline(z, cpu);
+	pcp_absorb(z, cpu); /* frees that raced with the dead flag */
 	pcp->high = pcp->high_min;
 	pcp->free_count = pcp->alloc_factor = 0;
 	pa_lock_release(&pcp->lock);
@@ -424,8 +404,7 @@ int pcp_cpu_online(struct pa_zone *z, unsigned cpu)
 
 	pa_lock_acquire(&pcp->lock);
 	/* pages that reached the remote list while we were dead */
-	if (is_pcpbuddy(z))
-		pcpb_absorb(z, cpu);
+	pcp_absorb(z, cpu);
 	__atomic_store_n(&pcp->flags, pcp->flags & ~PCPF_DEAD, __ATOMIC_RELEASE);
 	pa_lock_release(&pcp->lock);
 	return 0;

@@ -10,6 +10,15 @@
 #include <errno.h>
 
 #include "zone.h"
+#include "pcpbuddy.h"
+
+/* Mainline's pageset operations (its policy table is in policy.c). */
+uint32_t pcp_take_mainline(struct pa_zone *z, struct per_cpu_pages *pcp,
+			   unsigned order, unsigned mt);
+int pcp_refill_mainline(struct pa_zone *z, unsigned cpu, unsigned order,
+			unsigned mt, unsigned gfp, int batch);
+bool pcp_drain_mainline(struct pa_zone *z, unsigned cpu, int count,
+			unsigned start, bool trylock);
 
 int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 		   unsigned mt, unsigned gfp, uint32_t *out);
@@ -39,7 +48,7 @@ static inline int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
 	/* pcpbuddy's hit is the same when no remote frees wait: chunks on
 	 * lists[order] are exactly the size asked for */
 	if (__builtin_expect(pfn_list_empty(l) ||
-				     (is_pcpbuddy(z) &&
+				     ((z->pflags & POL_OWNED_BLOCKS) &&
 				      __atomic_load_n(&pcp->remote_head,
 						      __ATOMIC_RELAXED) != PA_NIL),
 			     0))
@@ -65,7 +74,7 @@ static inline int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 			return -EAGAIN;
 		mt = PA_MT_MOVABLE; /* highatomic pages are cached as movable */
 	}
-	if (is_pcpbuddy(z)) {
+	if (z->pflags & POL_OWNED_BLOCKS) {
 		/* seed 000's split path: another CPU's block goes onto that
 		 * CPU's lock-free list, never through its lock */
 		unsigned owner = pb_owner(pfn_pb(z, pfn));

@@ -29,13 +29,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zone.h"
+#include "llist.h"
+#include "pcp.h"
+#include "pcpbuddy.h"
 
 struct pcp_owned {
 	uint32_t head[PA_MT_PCPTYPES]; /* pageblock index, PA_NIL if empty */
 };
 
-int pcpb_init(struct pa_zone *z)
+static int pcpb_init(struct pa_zone *z)
 {
 	z->pb_links = calloc(z->nr_pageblocks, sizeof(*z->pb_links));
 	if (!z->pb_links)
@@ -54,7 +56,7 @@ int pcpb_init(struct pa_zone *z)
 	return 0;
 }
 
-void pcpb_destroy(struct pa_zone *z)
+static void pcpb_destroy(struct pa_zone *z)
 {
 	for (unsigned c = 0; z->pcp && c < z->ncpus; c++)
 		free(z->pcp[c].owned);
@@ -178,25 +180,20 @@ static void merge_pass(struct pa_zone *z, struct per_cpu_pages *pcp)
 }
 
 /* Pull in pages other CPUs freed to our blocks.  Cheap when empty. */
-void pcpb_absorb(struct pa_zone *z, unsigned cpu)
+static void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
-	if (__atomic_load_n(&pcp->remote_head, __ATOMIC_RELAXED) == PA_NIL)
+	if (llist_empty(&pcp->remote_head))
 		return;
-	uint32_t pfn = __atomic_exchange_n(&pcp->remote_head, PA_NIL,
-					   __ATOMIC_ACQUIRE);
+	uint32_t chain = llist_take_all(&pcp->remote_head), pfn;
 	uint64_t pages = 0;
+	unsigned order;
 	bool dead = pcp->flags & PCPF_DEAD;
 
 	if (dead)
 		zone_lock(z);
-	while (pfn != PA_NIL) {
-		struct pa_page *p = &z->pages[pfn];
-		uint32_t next = p->lnext;
-		unsigned order = page_order(p);
-
-		set_page_state(p, 0);
+	while ((pfn = llist_pop(z->pages, &chain, &order)) != PA_NIL) {
 		pages += 1ull << order;
 		if (dead) {
 			free_one_page(z, pfn, order);
@@ -207,7 +204,6 @@ void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 				pb_owner(pb) == cpu + 1);
 			pcp->count += 1 << order;
 		}
-		pfn = next;
 	}
 	/* The frees themselves were counted when they were pushed; pages a
 	 * dead CPU's list hands to the zone are drain traffic. */
@@ -221,8 +217,8 @@ void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 }
 
 /* Smallest chunk of at least `order` on the lists, split down. */
-uint32_t pcpb_rmqueue_smallest(struct pa_zone *z, struct per_cpu_pages *pcp,
-			       unsigned order, unsigned mt)
+static uint32_t pcpb_take(struct pa_zone *z, struct per_cpu_pages *pcp,
+			  unsigned order, unsigned mt)
 {
 	for (unsigned o = order; o <= z->pb_order; o++) {
 		struct pfn_list *l = &pcp->lists[o][mt];
@@ -255,24 +251,11 @@ static bool zone_take_pageblock(struct pa_zone *z, uint32_t b)
 		return false;
 	for (unsigned o = z->pb_order; o <= z->max_order; o++) {
 		uint64_t head = start & ~((1ull << o) - 1);
-		struct pa_page *p = &z->pages[head];
 
-		if (page_state(p) != PG_STATE(PG_BUDDY, o))
+		if (page_state(&z->pages[head]) != PG_STATE(PG_BUDDY, o))
 			continue;
-		unsigned mt = pb_mt(pfn_pb(z, head));
-
-		fa_del(z, (uint32_t)head, o, mt);
-		while (o > z->pb_order) {
-			o--;
-			uint64_t half = 1ull << o;
-
-			if (start >= head + half) {
-				fa_add(z, (uint32_t)head, o, mt, false);
-				head += half;
-			} else {
-				fa_add(z, (uint32_t)(head + half), o, mt, false);
-			}
-		}
+		take_free_block(z, (uint32_t)head, o, pb_mt(pfn_pb(z, head)),
+				(uint32_t)start, z->pb_order);
 		return true;
 	}
 	return false;
@@ -292,7 +275,6 @@ static uint64_t recover_block(struct pa_zone *z, struct per_cpu_pages *pcp,
 		enqueue(z, pcp, (uint32_t)start, z->pb_order, mt, true);
 		got = pb_nr_pages(z);
 		scanned = 1;
-		STAT_ADD(z->blocks_moved, 1);
 	} else {
 		for (uint64_t pfn = start; pfn < end && z->pb[b].nr_free;) {
 			uint16_t st = page_state(&z->pages[pfn]);
@@ -323,29 +305,15 @@ static uint64_t recover_block(struct pa_zone *z, struct per_cpu_pages *pcp,
 	return got;
 }
 
-static bool lock_zone(struct pa_zone *z, unsigned gfp)
-{
-	if (gfp & PA_GFP_NOLOCK)
-		return zone_trylock(z);
-	zone_lock(z);
-	return true;
-}
-
-/* Phase 1: claim one whole free pageblock of type mt (or, failing that,
- * of another type, converting it).  zone->lock held.  PA_NIL if none. */
+/* Phase 1's pick: one whole free pageblock for type mt, its own type's
+ * smallest whole block first (smallest fit), else the largest block of a
+ * fallback type, converted whole as the zone's fallback claims it, so one
+ * conversion serves many later requests nearby.  zone->lock held. */
 static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt)
 {
-	static const uint8_t order_of_types[PA_MT_PCPTYPES][3] = {
-		[PA_MT_UNMOVABLE] = { PA_MT_UNMOVABLE, PA_MT_RECLAIMABLE, PA_MT_MOVABLE },
-		[PA_MT_MOVABLE] = { PA_MT_MOVABLE, PA_MT_RECLAIMABLE, PA_MT_UNMOVABLE },
-		[PA_MT_RECLAIMABLE] = { PA_MT_RECLAIMABLE, PA_MT_UNMOVABLE, PA_MT_MOVABLE },
-	};
-	for (unsigned i = 0; i < 3; i++) {
-		unsigned from = order_of_types[mt][i];
+	for (unsigned i = 0; i <= PA_MT_NR_FALLBACKS; i++) {
+		unsigned from = i ? mt_fallback(mt, i - 1) : mt;
 
-		/* Own type: the smallest whole block (smallest fit).  Another
-		 * type: the largest, as the zone's fallback claims it, so one
-		 * conversion serves many later requests. */
 		for (unsigned step = 0; step <= z->max_order - z->pb_order; step++) {
 			unsigned o = from == mt ? z->pb_order + step
 						: z->max_order - step;
@@ -353,33 +321,15 @@ static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt)
 
 			if (head == PA_NIL)
 				continue;
-
-			fa_del(z, head, o, from);
-			/* Taking from another type converts the whole free
-			 * block, as the zone's fallback does when it claims a
-			 * block of pageblock order or more: the rest then
-			 * serves later requests of this type nearby instead of
-			 * their claiming another block elsewhere. */
-			unsigned keep = from;
-
+			claim_whole_block(z, head, o, from, mt, z->pb_order);
 			if (from != mt) {
-				uint64_t npb = 1ull << (o - z->pb_order);
-
-				pageblock_set_range_type(z, head, o, mt);
-				keep = mt;
-				STAT_ADD(z->blocks_claimed, npb);
 				STAT_ADD(z->extfrag_fallbacks, 1);
 				if (TRACING(z))
 					trace_extfrag(z, cpu, head, z->pb_order, o,
 						      mt, from, true);
 			}
-			while (o > z->pb_order) { /* keep the first pageblock */
-				o--;
-				fa_add(z, head + (1u << o), o, keep, false);
-			}
 			uint32_t b = (uint32_t)pfn_to_pb(z, head);
 
-			STAT_ADD(z->blocks_moved, 1);
 			owned_unlink(z, b); /* a previous owner's fragments list */
 			pb_set_owner(&z->pb[b], cpu + 1);
 			pageblock_mark_content(z, head, z->pb_order, mt);
@@ -390,30 +340,41 @@ static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt)
 	return PA_NIL;
 }
 
-/* Fill the pageset for an allocation of `order`/`mt` that found nothing:
- * `batch` blocks of that order are wanted.  Under pcp->lock.  Returns
- * pages added, or -EBUSY if nolock and zone->lock was busy. */
-int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
-		unsigned gfp, int batch)
+/* What one refill is after and what it got so far. */
+struct refill {
+	unsigned cpu, order, mt, gfp;
+	uint64_t need, got;
+};
+
+/* Free pieces already on the pageset may merge into what is wanted:
+ * true if they did (nothing to take from the zone). */
+static bool refill_from_merges(struct pa_zone *z, struct per_cpu_pages *pcp,
+			       struct refill *r)
 {
-	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	if (!r->order)
+		return false;
+	merge_pass(z, pcp);
+	for (unsigned o = r->order; o <= z->pb_order; o++)
+		if (!pfn_list_empty(&pcp->lists[o][r->mt])) {
+			r->got = 1ull << o;
+			return true;
+		}
+	return false;
+}
+
+/* Phase 0: recover our fragments, one block per zone->lock hold.
+ * -EBUSY if nolock and zone->lock was busy. */
+static int refill_phase0(struct pa_zone *z, struct per_cpu_pages *pcp,
+			 struct refill *r)
+{
 	struct pcp_owned *ow = pcp->owned;
-	uint64_t need = (uint64_t)batch << order, got = 0, phase_got;
+	uint64_t before = r->got;
 
-	/* Free pieces on our lists may merge into what is wanted. */
-	if (order > 0) {
-		merge_pass(z, pcp);
-		for (unsigned o = order; o <= z->pb_order; o++)
-			if (!pfn_list_empty(&pcp->lists[o][mt]))
-				return 1 << o;
-	}
-
-	/* Phase 0: recover our fragments, one block per zone->lock hold */
-	phase_got = 0;
-	while (got < need && __atomic_load_n(&ow->head[mt], __ATOMIC_RELAXED) != PA_NIL) {
-		if (!lock_zone(z, gfp))
-			return got ? (int)got : -EBUSY;
-		uint32_t b = ow->head[mt];
+	while (r->got < r->need &&
+	       __atomic_load_n(&ow->head[r->mt], __ATOMIC_RELAXED) != PA_NIL) {
+		if (!zone_lock_gfp(z, r->gfp))
+			return -EBUSY;
+		uint32_t b = ow->head[r->mt];
 		bool done = true;
 
 		if (b != PA_NIL) {
@@ -422,31 +383,37 @@ int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 			 * remembered (a fallback claimed it) is no longer this
 			 * type's to recover: its pieces would land on another
 			 * type's lists and serve nothing here. */
-			if (pb_owner(&z->pb[b]) == cpu + 1 &&
-			    pcp_mt(pb_mt(&z->pb[b])) == mt) {
-				uint64_t n = recover_block(z, pcp, b, need - got, &done);
+			if (pb_owner(&z->pb[b]) == r->cpu + 1 &&
+			    pcp_mt(pb_mt(&z->pb[b])) == r->mt) {
+				uint64_t n = recover_block(z, pcp, b, r->need - r->got,
+							   &done);
 
-				got += n;
-				phase_got += n;
+				r->got += n;
 				STAT_ADD(z->pages_refill, n);
 				zone_count_moved(z, n);
 				if (!done)
-					owned_link(z, cpu, b, mt);
+					owned_link(z, r->cpu, b, r->mt);
 			}
 		}
 		zone_unlock(z);
 	}
-	if (phase_got)
+	if (r->got > before)
 		STAT_ADD(z->pcpb_phase[0], 1);
+	return 0;
+}
 
-	/* Phase 1: whole pageblocks, only when no partial block of ours is
-	 * waiting and the pageset has room for a whole block */
-	phase_got = 0;
-	while (got < need && ow->head[mt] == PA_NIL &&
+/* Phase 1: whole pageblocks, only when no partial block of ours is
+ * waiting and the pageset has room for a whole block. */
+static int refill_phase1(struct pa_zone *z, struct per_cpu_pages *pcp,
+			 struct refill *r)
+{
+	uint64_t before = r->got;
+
+	while (r->got < r->need && pcp->owned->head[r->mt] == PA_NIL &&
 	       pcp->high - pcp->count >= (int)pb_nr_pages(z)) {
-		if (!lock_zone(z, gfp))
-			return got ? (int)got : -EBUSY;
-		uint32_t head = claim_pageblock(z, cpu, mt);
+		if (!zone_lock_gfp(z, r->gfp))
+			return -EBUSY;
+		uint32_t head = claim_pageblock(z, r->cpu, r->mt);
 
 		if (head != PA_NIL) {
 			STAT_ADD(z->pages_refill, pb_nr_pages(z));
@@ -455,61 +422,89 @@ int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 		zone_unlock(z);
 		if (head == PA_NIL)
 			break;
-		enqueue(z, pcp, head, z->pb_order, mt, true);
+		enqueue(z, pcp, head, z->pb_order, r->mt, true);
 		pcp->count += (int)pb_nr_pages(z);
-		got += pb_nr_pages(z);
-		phase_got += pb_nr_pages(z);
+		r->got += pb_nr_pages(z);
 	}
-	if (phase_got)
+	if (r->got > before)
 		STAT_ADD(z->pcpb_phase[1], 1);
-	if (got >= need)
-		return (int)got;
+	return 0;
+}
 
-	/* Phase 2: sub-pageblock chunks of our type from unowned blocks,
-	 * largest first, split later on the pageset */
-	if (!lock_zone(z, gfp))
-		return got ? (int)got : -EBUSY;
-	phase_got = 0;
-	for (int o = (int)z->pb_order - 1; o >= (int)order && got < need; o--) {
-		/* bounded walk: skip (at most 64) fragments of owned blocks */
+/* Phase 2: sub-pageblock chunks of our type from unowned blocks, largest
+ * first, split later on the pageset; a bounded walk skips at most 64
+ * fragments of owned blocks per order.  zone->lock held. */
+static void refill_phase2(struct pa_zone *z, struct per_cpu_pages *pcp,
+			  struct refill *r)
+{
+	uint64_t got = 0;
+
+	for (int o = (int)z->pb_order - 1; o >= (int)r->order && r->got < r->need; o--) {
 		unsigned seen = 0;
 
-		for (uint32_t pfn = fa_first(z, (unsigned)o, mt);
-		     pfn != PA_NIL && got < need && seen < 64; seen++) {
-			uint32_t next = fa_next(z, pfn, (unsigned)o, mt);
+		for (uint32_t pfn = fa_first(z, (unsigned)o, r->mt);
+		     pfn != PA_NIL && r->got < r->need && seen < 64; seen++) {
+			uint32_t next = fa_next(z, pfn, (unsigned)o, r->mt);
 
 			if (pb_owner(pfn_pb(z, pfn)) == 0) {
-				fa_del(z, pfn, (unsigned)o, mt);
+				fa_del(z, pfn, (unsigned)o, r->mt);
 				STAT_ADD(z->blocks_moved, 1);
-				pageblock_mark_content(z, pfn, (unsigned)o, mt);
-				enqueue(z, pcp, pfn, (unsigned)o, mt, false);
+				pageblock_mark_content(z, pfn, (unsigned)o, r->mt);
+				enqueue(z, pcp, pfn, (unsigned)o, r->mt, false);
 				pcp->count += 1 << o;
+				r->got += 1ull << o;
 				got += 1ull << o;
-				phase_got += 1ull << o;
 			}
 			pfn = next;
 		}
 	}
-	STAT_ADD(z->pages_refill, phase_got);
-	zone_count_moved(z, phase_got);
-	if (phase_got)
+	STAT_ADD(z->pages_refill, got);
+	zone_count_moved(z, got);
+	if (got)
 		STAT_ADD(z->pcpb_phase[2], 1);
+}
 
-	/* Phase 3: the mainline path, with migratetype fallback */
-	if (got < need) {
-		int n = (int)((need - got) >> order);
+/* Phase 3: the mainline path, with migratetype fallback.  zone->lock held. */
+static void refill_phase3(struct pa_zone *z, struct per_cpu_pages *pcp,
+			  struct refill *r)
+{
+	if (r->got >= r->need)
+		return;
+	int n = (int)((r->need - r->got) >> r->order);
 
-		if (n < 1)
-			n = 1;
-		int g = rmqueue_bulk(z, cpu, order, n, &pcp->lists[order][mt], mt);
+	if (n < 1)
+		n = 1;
+	int g = rmqueue_bulk(z, r->cpu, r->order, n, &pcp->lists[r->order][r->mt],
+			     r->mt);
 
-		pcp->count += g << order;
-		got += (uint64_t)g << order;
-		if (g)
-			STAT_ADD(z->pcpb_phase[3], 1);
-	}
+	pcp->count += g << r->order;
+	r->got += (uint64_t)g << r->order;
+	if (g)
+		STAT_ADD(z->pcpb_phase[3], 1);
+}
+
+/* Fill the pageset for an allocation of `order`/`mt` that found nothing:
+ * `batch` blocks of that order are wanted.  Under pcp->lock.  Returns
+ * pages added, or -EBUSY if nolock and zone->lock was busy. */
+static int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order,
+		       unsigned mt, unsigned gfp, int batch)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	struct refill r = { .cpu = cpu, .order = order, .mt = mt, .gfp = gfp,
+			    .need = (uint64_t)batch << order };
+
+	if (refill_from_merges(z, pcp, &r))
+		return (int)r.got;
+	if (refill_phase0(z, pcp, &r) || refill_phase1(z, pcp, &r))
+		return r.got ? (int)r.got : -EBUSY;
+	if (r.got >= r.need)
+		return (int)r.got;
+	if (!zone_lock_gfp(z, gfp))
+		return r.got ? (int)r.got : -EBUSY;
+	refill_phase2(z, pcp, &r);
+	refill_phase3(z, pcp, &r);
 	zone_unlock(z);
-	return (int)got;
+	return (int)r.got;
 }
 
 /*
@@ -568,8 +563,10 @@ static uint32_t drain_pick(struct pa_zone *z, struct per_cpu_pages *pcp,
 	return small;
 }
 
-bool pcpb_drain(struct pa_zone *z, unsigned cpu, int count, bool trylock)
+static bool pcpb_drain(struct pa_zone *z, unsigned cpu, int count,
+		       unsigned start, bool trylock)
 {
+	(void)start; /* picks by size, not round-robin */
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
 	pcpb_absorb(z, cpu);
@@ -578,7 +575,7 @@ bool pcpb_drain(struct pa_zone *z, unsigned cpu, int count, bool trylock)
 	if (count <= 0)
 		return true;
 	merge_pass(z, pcp);
-	if (!lock_zone(z, trylock ? PA_GFP_NOLOCK : 0))
+	if (!zone_lock_gfp(z, trylock ? PA_GFP_NOLOCK : 0))
 		return false;
 	uint64_t moved = 0;
 
@@ -624,15 +621,7 @@ int pcpb_push_remote(struct pa_zone *z, unsigned owner_cpu, uint32_t pfn,
 
 	if (__atomic_load_n(&rp->flags, __ATOMIC_ACQUIRE) & PCPF_DEAD)
 		return -EAGAIN;
-	struct pa_page *p = &z->pages[pfn];
-	uint32_t head = __atomic_load_n(&rp->remote_head, __ATOMIC_RELAXED);
-
-	set_page_state(p, PG_STATE(PG_LLIST, order));
-	STAT_INC_SHARED(rp->remote_pages, 1ull << order);
-	do {
-		p->lnext = head;
-	} while (!__atomic_compare_exchange_n(&rp->remote_head, &head, pfn, 1,
-					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	llist_push(z->pages, &rp->remote_head, &rp->remote_pages, pfn, order);
 	STAT_INC_SHARED(z->pcpb_remote_pushed, 1ull << order);
 	STAT_INC_SHARED(z->remote_free_calls, 1); /* a free, done now */
 	return 1; /* pushed */
@@ -641,7 +630,7 @@ int pcpb_push_remote(struct pa_zone *z, unsigned owner_cpu, uint32_t pfn,
 /* CPU offline, after the pageset is drained: detach every owned-block
  * entry one by one (reinitialising a list head with entries still linked
  * would leave them pointing into a dead list) and disown the blocks. */
-void pcpb_offline(struct pa_zone *z, unsigned cpu)
+static void pcpb_offline(struct pa_zone *z, unsigned cpu)
 {
 	struct pcp_owned *ow = z->pcp[cpu].owned;
 
@@ -654,8 +643,8 @@ void pcpb_offline(struct pa_zone *z, unsigned cpu)
 
 /* pa_check's part: owned lists, remote lists, PCPBUDDY ownership.
  * Returns a message or NULL; *remote gets pages on remote lists. */
-const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
-		       uint64_t *remote)
+static const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
+			      uint64_t *remote)
 {
 	*remote = 0;
 	for (unsigned c = 0; c < z->ncpus; c++) {
@@ -725,3 +714,24 @@ const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
 	}
 	return NULL;
 }
+
+static uint64_t pcpb_metadata_bytes(const struct pa_zone *z)
+{
+	return z->nr_pageblocks * sizeof(struct pb_link);
+}
+
+const struct pa_policy_ops pa_policy_pcpbuddy = {
+	.name = "pcpbuddy",
+	.flags = POL_PCP_ALL_ORDERS | POL_OWNED_BLOCKS,
+	.fa_part_shift = fa_whole_zone,
+	.init = pcpb_init,
+	.destroy = pcpb_destroy,
+	.metadata_bytes = pcpb_metadata_bytes,
+	.pcp_take = pcpb_take,
+	.pcp_refill = pcpb_refill,
+	.pcp_drain = pcpb_drain,
+	.pcp_absorb = pcpb_absorb,
+	.cpu_offline = pcpb_offline,
+	.zone_fallback = rmqueue_fallback,
+	.check = pcpb_check,
+};

@@ -30,7 +30,10 @@ void pa_stats(struct pa_zone *z, struct pa_stats *s)
 	uint64_t used = s->free_pages + s->pcp_pages;
 
 	s->allocated_pages = used > z->nr_pages ? 0 : z->nr_pages - used;
-	s->metadata_bytes = z->pages_map_bytes + z->pb_map_bytes;
+	s->metadata_bytes = z->pages_map_bytes + z->pb_map_bytes +
+			    fa_metadata_bytes(z);
+	if (z->use_pcp && z->ops->metadata_bytes)
+		s->metadata_bytes += z->ops->metadata_bytes(z);
 	s->nr_pageblocks = z->nr_pageblocks;
 
 	pa_lock_read(&z->lock, npt, &s->zone_lock);

@@ -122,11 +122,13 @@ static int resolve(const struct pa_config *in, struct pa_config *out,
 		return bad(msg, len, "unknown backing %d", (int)out->backing);
 	if ((unsigned)out->policy >= PA_POLICY_NR)
 		return bad(msg, len, "unknown policy %d", (int)out->policy);
-	if (out->policy == PA_POLICY_SPB)
+	if (!policy_ops(out->policy))
 		return bad(msg, len, "policy %s is not implemented yet",
 			   pa_policy_name(out->policy));
-	if (out->policy == PA_POLICY_PCPBUDDY && (out->flags & PA_CFG_NO_PCP))
-		return bad(msg, len, "policy pcpbuddy needs per-CPU lists (PA_CFG_NO_PCP given)");
+	if ((policy_ops(out->policy)->flags & POL_OWNED_BLOCKS) &&
+	    (out->flags & PA_CFG_NO_PCP))
+		return bad(msg, len, "policy %s needs per-CPU lists (PA_CFG_NO_PCP given)",
+			   pa_policy_name(out->policy));
 	if (out->flags & ~PA_CFG_KNOWN)
 		return bad(msg, len, "unknown flags 0x%x",
 			   out->flags & ~PA_CFG_KNOWN);
@@ -204,6 +206,8 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 		(z->nr_pages + (1ull << z->spb_order) - 1) >> z->spb_order;
 	z->ncpus = rc.ncpus;
 	z->policy = rc.policy;
+	z->ops = policy_ops(rc.policy);
+	z->pflags = z->ops->flags;
 	z->use_pcp = !(rc.flags & PA_CFG_NO_PCP);
 	z->t0_clock = pa_clock();
 	z->t0_ns = pa_now_ns();
@@ -231,7 +235,7 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 				  ~(uintptr_t)(align - 1));
 	}
 	zone_init_watermarks(z);
-	if (fa_init(z, 64))
+	if (fa_init(z, z->ops->fa_part_shift(z)))
 		goto nomem_zone;
 	if (z->use_pcp && pcp_init(z))
 		goto nomem_zone;

@@ -21,6 +21,8 @@
 #include "pageblock.h"
 #include "pfnlist.h"
 #include "freearea.h"
+#include "policy.h"
+#include "migratetype.h"
 
 #define PA_ORDERS_MAX 21          /* max_order is at most 20 */
 #define PA_COSTLY_ORDER 3         /* orders cached per CPU: 0..3 and pageblock */
@@ -87,6 +89,8 @@ struct pa_zone {
 	uint64_t nr_superpageblocks;   /* rounded up: the last may be partial */
 	unsigned ncpus;
 	enum pa_policy policy;
+	const struct pa_policy_ops *ops; /* the policy's decisions */
+	unsigned pflags;               /* ops->flags, for inline fast paths */
 	bool use_pcp;
 	struct pa_page *pages;
 	struct pageblock_data *pb;
@@ -190,12 +194,28 @@ void pcp_default_sizes(const struct pa_zone *z, int *batch, int *high_min,
 /* ---- buddy.c: all under zone->lock ---- */
 void zone_lock(struct pa_zone *z);
 bool zone_trylock(struct pa_zone *z);
+/* zone_lock, or only a trylock when gfp has PA_GFP_NOLOCK: false then
+ * means zone->lock was busy and nothing is held. */
+bool zone_lock_gfp(struct pa_zone *z, unsigned gfp);
 void zone_unlock(struct pa_zone *z);
 void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order);
 void move_freepages_block(struct pa_zone *z, uint64_t start, unsigned from,
 			  unsigned to);
 uint32_t rmqueue_smallest(struct pa_zone *z, unsigned order, unsigned mt,
 			  unsigned cpu);
+/* Take the free block (head, order `have`) off list mt, split down to the
+ * block of `order` holding `want`, the rest back on mt's lists. */
+void take_free_block(struct pa_zone *z, uint32_t head, unsigned have,
+		     unsigned mt, uint32_t want, unsigned order);
+/* Claim a whole free block of order >= pageblock order for type `to`: off
+ * `from`'s list, every pageblock it covers converted, split down to
+ * `order` (the first piece is returned, the rest go on `to`'s lists). */
+uint32_t claim_whole_block(struct pa_zone *z, uint32_t head, unsigned have,
+			   unsigned from, unsigned to, unsigned order);
+/* The kernel's fallback: claim the largest block of another type, else
+ * steal the smallest (mainline's and pcpbuddy's zone_fallback). */
+uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
+			  unsigned start_mt);
 uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
 		 unsigned mt);
 int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
@@ -211,11 +231,6 @@ void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
 bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt);
 
 /* ---- pcp.c ---- */
-static inline bool is_pcpbuddy(const struct pa_zone *z)
-{
-	return z->policy != PA_POLICY_MAINLINE;
-}
-
 int pcp_init(struct pa_zone *z);
 void pcp_destroy(struct pa_zone *z);
 /* The highest order a pageset caches: mainline caches 0..3 and the
@@ -223,7 +238,7 @@ void pcp_destroy(struct pa_zone *z);
  * keeps everything up to its pageblock. */
 static inline unsigned pcp_max_order(const struct pa_zone *z)
 {
-	if (is_pcpbuddy(z) || z->pb_order >= PA_COSTLY_ORDER)
+	if ((z->pflags & POL_PCP_ALL_ORDERS) || z->pb_order >= PA_COSTLY_ORDER)
 		return z->pb_order;
 	return PA_COSTLY_ORDER < z->max_order ? PA_COSTLY_ORDER : z->max_order;
 }
@@ -263,20 +278,6 @@ int pcp_cpu_online(struct pa_zone *z, unsigned cpu);
 int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 		     unsigned order, unsigned gfp);
 
-/* ---- pcpbuddy.c ---- */
-int pcpb_init(struct pa_zone *z);
-void pcpb_destroy(struct pa_zone *z);
-void pcpb_absorb(struct pa_zone *z, unsigned cpu);
-uint32_t pcpb_rmqueue_smallest(struct pa_zone *z, struct per_cpu_pages *pcp,
-			       unsigned order, unsigned mt);
-int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
-		unsigned gfp, int batch);
-bool pcpb_drain(struct pa_zone *z, unsigned cpu, int count, bool trylock);
-/* Push a block onto its owner's lock-free remote list: 1 pushed,
- * -EAGAIN the owner is offline (free to the zone). */
-int pcpb_push_remote(struct pa_zone *z, unsigned owner_cpu, uint32_t pfn,
-		     unsigned order);
-
 /* Put a chunk on a pageset's lists.  Mainline: at the head, so the
  * hottest page goes out next and drains take the oldest from the tail.
  * pcpbuddy: owned chunks at the head, cached (zone-owned) ones at the tail
@@ -291,14 +292,11 @@ static inline void pcp_enqueue(struct pa_zone *z, struct per_cpu_pages *pcp,
 
 	set_page_mt(p, mt);
 	set_page_state(p, PG_STATE(PG_PCP | (owned ? PG_PCPBUDDY : 0), order));
-	if (owned || !is_pcpbuddy(z))
+	if (owned || !(z->pflags & POL_OWNED_BLOCKS))
 		pfn_list_add(z->pages, &pcp->lists[order][mt], pfn);
 	else
 		pfn_list_add_tail(z->pages, &pcp->lists[order][mt], pfn);
 }
-void pcpb_offline(struct pa_zone *z, unsigned cpu);
-const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
-		       uint64_t *remote);
 
 /* ---- cpu.c ---- */
 /* The calling thread's CPU slot: glibc's rseq area (one load), else
@@ -336,18 +334,6 @@ static inline struct pageblock_data *pfn_pb(const struct pa_zone *z,
 static inline uint64_t pb_nr_pages(const struct pa_zone *z)
 {
 	return 1ull << z->pb_order;
-}
-static inline unsigned gfp_migratetype(unsigned gfp)
-{
-	if (gfp & PA_GFP_MOVABLE)
-		return PA_MT_MOVABLE;
-	if (gfp & PA_GFP_RECLAIMABLE)
-		return PA_MT_RECLAIMABLE;
-	return PA_MT_UNMOVABLE;
-}
-static inline bool mt_mergeable(unsigned mt)
-{
-	return mt < PA_MT_PCPTYPES;
 }
 
 #endif

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A policy: the decisions that differ between mainline, pcpbuddy and the
+ * superpageblock allocator, as one table of operations chosen when the zone
+ * is created.  The rest of the allocator calls through the table at these
+ * few named points and never asks which policy it runs.
+ *
+ * Hot paths (the per-CPU hit and free) do not make an indirect call: they
+ * test a flag bit of `flags`, copied into the zone, instead.
+ */
+#ifndef PA_POLICY_H
+#define PA_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct pa_zone;
+struct per_cpu_pages;
+
+/* flags: properties the inline fast paths read */
+#define POL_PCP_ALL_ORDERS 0x1u /* pagesets cache every order up to the
+                                 * pageblock (merged chunks), not just
+                                 * 0..3 and the pageblock order */
+#define POL_OWNED_BLOCKS   0x2u /* pagesets own pageblocks: frees route to
+                                 * the owner (remote lock-free lists),
+                                 * owned chunks may merge on the pageset */
+
+struct pa_policy_ops {
+	const char *name;
+	unsigned flags;                 /* POL_* */
+	/* free-list partition: pfn >> shift (>= 32: the whole zone) */
+	unsigned (*fa_part_shift)(const struct pa_zone *z);
+	/* extra state, after the pagesets exist; -ENOMEM */
+	int (*init)(struct pa_zone *z);
+	void (*destroy)(struct pa_zone *z);
+	uint64_t (*metadata_bytes)(const struct pa_zone *z);
+
+	/* --- pagesets (pcp->lock held) --- */
+	/* take a block of order/mt from the pageset's lists, or PA_NIL */
+	uint32_t (*pcp_take)(struct pa_zone *z, struct per_cpu_pages *pcp,
+			     unsigned order, unsigned mt);
+	/* fill the pageset for `batch` blocks of order/mt from the zone:
+	 * pages added, or -EBUSY (nolock and zone->lock busy) */
+	int (*pcp_refill)(struct pa_zone *z, unsigned cpu, unsigned order,
+			  unsigned mt, unsigned gfp, int batch);
+	/* give `count` pages back to the zone; start: the list index the
+	 * last free went to (round-robin start); false if trylock failed */
+	bool (*pcp_drain)(struct pa_zone *z, unsigned cpu, int count,
+			  unsigned start, bool trylock);
+	/* pull in frees other CPUs left for this pageset; may be NULL */
+	void (*pcp_absorb)(struct pa_zone *z, unsigned cpu);
+	/* after the drain that takes a CPU offline; may be NULL */
+	void (*cpu_offline)(struct pa_zone *z, unsigned cpu);
+
+	/* --- zone (zone->lock held) --- */
+	/* own type exhausted: take another type's block, or PA_NIL */
+	uint32_t (*zone_fallback)(struct pa_zone *z, unsigned cpu,
+				  unsigned order, unsigned mt);
+
+	/* pa_check's part: a message or NULL; *pending gets pages the
+	 * policy holds off the lists and pagesets (remote lists) */
+	const char *(*check)(struct pa_zone *z, char *buf, size_t len,
+			     uint64_t *pending);
+};
+
+/* The table for a policy, or NULL if the library does not build it. */
+const struct pa_policy_ops *policy_ops(unsigned policy);
+
+extern const struct pa_policy_ops pa_policy_mainline;
+extern const struct pa_policy_ops pa_policy_pcpbuddy;
+
+#endif
