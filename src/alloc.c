@@ -128,7 +128,7 @@ alloc_common(struct pa_zone *z, unsigned cpu, unsigned order, unsigned gfp)
 	}
 	if ((gfp & PA_GFP_ATOMIC) && order > 0 &&
 	    pb_mt(pfn_pb(z, pfn)) != PA_MT_HIGHATOMIC)
-		reserve_highatomic_pageblock(z, pfn, order);
+		reserve_highatomic_pageblock(z, pfn, order, gfp);
 	if ((gfp & PA_GFP_ZERO) && z->mem)
 		memset(z->mem + ((uint64_t)pfn << z->page_shift), 0,
 		       (size_t)1 << (order + z->page_shift));

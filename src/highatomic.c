@@ -9,12 +9,14 @@
 #include "zone.h"
 
 void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
-				  unsigned order)
+				  unsigned order, unsigned gfp)
 {
 	if (z->highatomic_max == 0 ||
 	    STAT_LOAD(z->nr_reserved_highatomic) >= z->highatomic_max)
 		return;
-	zone_lock(z);
+	/* nolock callers never wait: the reservation is an optimisation */
+	if (!zone_lock_gfp(z, gfp))
+		return;
 	unsigned mt = pb_mt(pfn_pb(z, pfn));
 
 	if (z->nr_reserved_highatomic >= z->highatomic_max || !mt_mergeable(mt))

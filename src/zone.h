@@ -226,8 +226,10 @@ uint32_t zone_alloc_outside(struct pa_zone *z, unsigned cpu, unsigned mt,
 			    uint64_t avoid);
 
 /* ---- highatomic.c ---- */
+/* Reserve the pageblock(s) of a successful high-order atomic allocation;
+ * skipped when gfp has PA_GFP_NOLOCK and zone->lock is busy. */
 void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
-				  unsigned order);
+				  unsigned order, unsigned gfp);
 bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt);
 
 /* ---- pcp.c ---- */
