@@ -335,12 +335,13 @@ uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
 }
 
 int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
-		 struct pfn_list *list, unsigned mt)
+		 struct pfn_list *list, unsigned mt, bool fallback)
 {
 	int i;
 
 	for (i = 0; i < count; i++) {
-		uint32_t pfn = rmqueue(z, cpu, order, mt);
+		uint32_t pfn = fallback ? rmqueue(z, cpu, order, mt)
+					: rmqueue_smallest(z, order, mt, cpu);
 
 		if (pfn == PA_NIL)
 			break;

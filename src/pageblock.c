@@ -8,7 +8,11 @@
 
 void pageblock_set_type(struct pa_zone *z, uint64_t b, unsigned mt)
 {
+	if (pb_mt(&z->pb[b]) == mt)
+		return;
 	pb_store_mt_(&z->pb[b], mt);
+	if (z->ops->pageblock_retyped)
+		z->ops->pageblock_retyped(z, b);
 }
 
 void pageblock_set_range_type(struct pa_zone *z, uint64_t pfn, unsigned order,
@@ -24,6 +28,8 @@ void pageblock_set_range_type(struct pa_zone *z, uint64_t pfn, unsigned order,
 void pageblock_set_free(struct pa_zone *z, uint64_t b, uint32_t nr_free)
 {
 	z->pb[b].nr_free = nr_free;
+	if (nr_free == pb_nr_pages(z) && z->ops->pageblock_whole)
+		z->ops->pageblock_whole(z, b);
 }
 
 void pageblock_clear_content(struct pa_zone *z, uint64_t b)

@@ -66,22 +66,35 @@ static void pcpb_destroy(struct pa_zone *z)
 
 /* ---- owned-block lists (zone->lock) ---- */
 
+/* The heads are written under zone->lock and read without it (a refill
+ * looks before it locks), so both sides are atomic. */
+static inline uint32_t owned_head(const struct pcp_owned *ow, unsigned mt)
+{
+	return __atomic_load_n(&ow->head[mt], __ATOMIC_RELAXED);
+}
+
+static inline void set_owned_head(struct pcp_owned *ow, unsigned mt,
+				  uint32_t b)
+{
+	__atomic_store_n(&ow->head[mt], b, __ATOMIC_RELAXED);
+}
+
 static void owned_link(struct pa_zone *z, unsigned cpu, uint32_t b, unsigned mt)
 {
 	struct pb_link *l = &z->pb_links[b];
-	uint32_t *head = &z->pcp[cpu].owned->head[mt];
+	struct pcp_owned *ow = z->pcp[cpu].owned;
 
 	if (l->listed)
 		return;
 	l->listed = 1;
 	l->cpu = (uint16_t)cpu;
 	l->mt = (uint8_t)mt;
-	if (*head == PA_NIL) {
+	if (owned_head(ow, mt) == PA_NIL) {
 		l->next = l->prev = b;
-		*head = b;
+		set_owned_head(ow, mt, b);
 		return;
 	}
-	uint32_t first = *head, last = z->pb_links[first].prev;
+	uint32_t first = owned_head(ow, mt), last = z->pb_links[first].prev;
 
 	l->next = first;
 	l->prev = last;
@@ -95,15 +108,15 @@ static void owned_unlink(struct pa_zone *z, uint32_t b)
 
 	if (!l->listed)
 		return;
-	uint32_t *head = &z->pcp[l->cpu].owned->head[l->mt];
+	struct pcp_owned *ow = z->pcp[l->cpu].owned;
 
 	if (l->next == b) {
-		*head = PA_NIL;
+		set_owned_head(ow, l->mt, PA_NIL);
 	} else {
 		z->pb_links[l->prev].next = l->next;
 		z->pb_links[l->next].prev = l->prev;
-		if (*head == b)
-			*head = l->next;
+		if (owned_head(ow, l->mt) == b)
+			set_owned_head(ow, l->mt, l->next);
 	}
 	l->next = l->prev = PA_NIL;
 	l->listed = 0;
@@ -114,6 +127,41 @@ static void disown(struct pa_zone *z, uint32_t b)
 	owned_unlink(z, b);
 	pb_set_owner(&z->pb[b], 0);
 	STAT_ADD(z->pcpb_blocks_disowned, 1);
+}
+
+/* Remember an owned block whose fragments went back to the zone, on its
+ * owner's list for the block's type, for Phase 0.  Not a block that is no
+ * longer ours (it merged whole in the zone) or of a type pagesets do not
+ * cache (highatomic, isolated): those are not ours to recover. */
+static void remember_fragments(struct pa_zone *z, unsigned cpu, uint32_t b)
+{
+	unsigned mt = pb_mt(&z->pb[b]);
+
+	if (pb_owner(&z->pb[b]) == cpu + 1 && mt < PA_MT_PCPTYPES)
+		owned_link(z, cpu, b, mt);
+}
+
+/* pageblock.c's hooks.  A pageblock that became entirely free in the zone
+ * is nobody's any more (seed 000: a merge completing the block clears its
+ * owner), so later frees of its pages never bypass the pagesets for a
+ * dead owner.  A block whose type changed moves to its owner's list for
+ * the new type, or off the lists when pagesets do not cache that type. */
+static void pcpb_pageblock_whole(struct pa_zone *z, uint64_t b)
+{
+	if (pb_owner(&z->pb[b]))
+		disown(z, (uint32_t)b);
+}
+
+static void pcpb_pageblock_retyped(struct pa_zone *z, uint64_t b)
+{
+	const struct pb_link *l = &z->pb_links[b];
+
+	if (!l->listed)
+		return;
+	unsigned cpu = l->cpu;
+
+	owned_unlink(z, (uint32_t)b);
+	remember_fragments(z, cpu, (uint32_t)b);
 }
 
 /* ---- the pageset's lists ---- */
@@ -241,101 +289,86 @@ static uint32_t pcpb_take(struct pa_zone *z, struct per_cpu_pages *pcp,
 	return PA_NIL;
 }
 
-/* Take pageblock b out of the zone free lists when it is entirely free
- * there, splitting a larger free block around it.  zone->lock held. */
-static bool zone_take_pageblock(struct pa_zone *z, uint32_t b)
-{
-	uint64_t start = (uint64_t)b << z->pb_order;
-
-	if (z->pb[b].nr_free != pb_nr_pages(z))
-		return false;
-	for (unsigned o = z->pb_order; o <= z->max_order; o++) {
-		uint64_t head = start & ~((1ull << o) - 1);
-
-		if (page_state(&z->pages[head]) != PG_STATE(PG_BUDDY, o))
-			continue;
-		take_free_block(z, (uint32_t)head, o, pb_mt(pfn_pb(z, head)),
-				(uint32_t)start, z->pb_order);
-		return true;
-	}
-	return false;
-}
-
 /* Phase 0 on one block: move its free fragments from the zone to our
- * lists.  Returns pages recovered; *done says the block has none left. */
+ * lists, scanning at most 4 pfns per page wanted (seed 002: a bounded
+ * scan; the block's free count ends it early too).  An owned block is
+ * never entirely free in the zone (it is disowned when it merges whole),
+ * so there is always something allocated to step over.  Returns pages
+ * recovered; *done says the block has nothing left for us. */
 static uint64_t recover_block(struct pa_zone *z, struct per_cpu_pages *pcp,
 			      uint32_t b, uint64_t want, bool *done)
 {
 	uint64_t start = (uint64_t)b << z->pb_order, end = start + pb_nr_pages(z);
-	uint64_t got = 0, scanned = 0;
-	unsigned mt = pcp_mt(pb_mt(&z->pb[b]));
+	uint64_t got = 0, scanned = 0, budget = 4 * want;
+	unsigned mt = pb_mt(&z->pb[b]);
+	uint64_t pfn;
 
-	*done = true;
-	if (zone_take_pageblock(z, b)) {
-		enqueue(z, pcp, (uint32_t)start, z->pb_order, mt, true);
-		got = pb_nr_pages(z);
-		scanned = 1;
-	} else {
-		for (uint64_t pfn = start; pfn < end && z->pb[b].nr_free;) {
-			uint16_t st = page_state(&z->pages[pfn]);
+	for (pfn = start; pfn < end && z->pb[b].nr_free && got < want &&
+			  scanned < budget; scanned++) {
+		uint16_t st = page_state(&z->pages[pfn]);
 
-			scanned++;
-			if (!st) {
-				pfn++;
-				continue;
-			}
-			unsigned o = st >> 8;
-
-			if ((st & 0xff) == PG_BUDDY) {
-				fa_del(z, (uint32_t)pfn, o, pb_mt(&z->pb[b]));
-				STAT_ADD(z->blocks_moved, 1);
-				enqueue(z, pcp, (uint32_t)pfn, o, mt, true);
-				got += 1ull << o;
-				if (got >= want && z->pb[b].nr_free) {
-					*done = false;
-					break;
-				}
-			}
-			pfn += 1ull << o;
+		if (!st) {
+			pfn++;
+			continue;
 		}
+		unsigned o = st >> 8;
+
+		if ((st & 0xff) == PG_BUDDY) {
+			fa_del(z, (uint32_t)pfn, o, mt);
+			STAT_ADD(z->blocks_moved, 1);
+			enqueue(z, pcp, (uint32_t)pfn, o, mt, true);
+			got += 1ull << o;
+		}
+		pfn += 1ull << o;
 	}
+	*done = !z->pb[b].nr_free;
 	pcp->count += (int)got;
 	STAT_ADD(z->pcpb_phase0_pages, got);
 	STAT_ADD(z->pcpb_phase0_scanned, scanned);
 	return got;
 }
 
-/* Phase 1's pick: one whole free pageblock for type mt, its own type's
- * smallest whole block first (smallest fit), else the largest block of a
- * fallback type, converted whole as the zone's fallback claims it, so one
- * conversion serves many later requests nearby.  zone->lock held. */
-static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt)
+/* Phase 1's pick: a whole free block holding a pageblock, of type
+ * `from`, claimed for mt.  Our own type: the smallest such block
+ * (smallest fit).  A fallback type, only once nothing of our type is free
+ * at any order (the kernel's order: own type first, fragments included):
+ * the largest block, converted whole as the zone's fallback claims it, so
+ * one conversion serves many later requests nearby.  zone->lock held. */
+static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
+				unsigned from)
 {
-	for (unsigned i = 0; i <= PA_MT_NR_FALLBACKS; i++) {
-		unsigned from = i ? mt_fallback(mt, i - 1) : mt;
+	for (unsigned step = 0; step <= z->max_order - z->pb_order; step++) {
+		unsigned o = from == mt ? z->pb_order + step : z->max_order - step;
+		uint32_t head = fa_first(z, o, from);
 
-		for (unsigned step = 0; step <= z->max_order - z->pb_order; step++) {
-			unsigned o = from == mt ? z->pb_order + step
-						: z->max_order - step;
-			uint32_t head = fa_first(z, o, from);
+		if (head == PA_NIL)
+			continue;
+		uint32_t b = (uint32_t)pfn_to_pb(z, head);
 
-			if (head == PA_NIL)
-				continue;
-			claim_whole_block(z, head, o, from, mt, z->pb_order);
-			if (from != mt) {
-				STAT_ADD(z->extfrag_fallbacks, 1);
-				if (TRACING(z))
-					trace_extfrag(z, cpu, head, z->pb_order, o,
-						      mt, from, true);
-			}
-			uint32_t b = (uint32_t)pfn_to_pb(z, head);
-
-			owned_unlink(z, b); /* a previous owner's fragments list */
-			pb_set_owner(&z->pb[b], cpu + 1);
-			pageblock_mark_content(z, head, z->pb_order, mt);
-			STAT_ADD(z->pcpb_blocks_claimed, 1);
-			return head;
+		claim_whole_block(z, head, o, from, mt, z->pb_order);
+		if (from != mt) {
+			STAT_ADD(z->extfrag_fallbacks, 1);
+			if (TRACING(z))
+				trace_extfrag(z, cpu, head, z->pb_order, o, mt,
+					      from, true);
 		}
+		pb_set_owner(&z->pb[b], cpu + 1);
+		pageblock_mark_content(z, head, z->pb_order, mt);
+		STAT_ADD(z->pcpb_blocks_claimed, 1);
+		return head;
+	}
+	return PA_NIL;
+}
+
+/* The fallback claim: the first fallback type with a whole block. */
+static uint32_t claim_fallback_pageblock(struct pa_zone *z, unsigned cpu,
+					 unsigned mt)
+{
+	for (unsigned i = 0; i < PA_MT_NR_FALLBACKS; i++) {
+		uint32_t head = claim_pageblock(z, cpu, mt, mt_fallback(mt, i));
+
+		if (head != PA_NIL)
+			return head;
 	}
 	return PA_NIL;
 }
@@ -362,37 +395,42 @@ static bool refill_from_merges(struct pa_zone *z, struct per_cpu_pages *pcp,
 	return false;
 }
 
-/* Phase 0: recover our fragments, one block per zone->lock hold.
- * -EBUSY if nolock and zone->lock was busy. */
+/* Phase 0: recover our fragments, one block per zone->lock hold, each
+ * listed block visited at most once per refill (a block the bounded scan
+ * could not finish goes to the tail for next time), at most
+ * PHASE0_MAX_BLOCKS of them.  -EBUSY if nolock and zone->lock was busy. */
+#define PHASE0_MAX_BLOCKS 16
+
 static int refill_phase0(struct pa_zone *z, struct per_cpu_pages *pcp,
 			 struct refill *r)
 {
 	struct pcp_owned *ow = pcp->owned;
 	uint64_t before = r->got;
+	uint32_t requeued = PA_NIL;
 
-	while (r->got < r->need &&
-	       __atomic_load_n(&ow->head[r->mt], __ATOMIC_RELAXED) != PA_NIL) {
+	for (unsigned visits = 0; r->got < r->need && visits < PHASE0_MAX_BLOCKS;
+	     visits++) {
+		uint32_t b = owned_head(ow, r->mt);
+
+		if (b == PA_NIL || b == requeued)
+			break;
 		if (!zone_lock_gfp(z, r->gfp))
 			return -EBUSY;
-		uint32_t b = ow->head[r->mt];
-		bool done = true;
+		b = owned_head(ow, r->mt);
+		/* the list holds our blocks of this type only (pa_check) */
+		if (b != PA_NIL && b != requeued) {
+			bool done;
 
-		if (b != PA_NIL) {
 			owned_unlink(z, b);
-			/* A block that changed type since its fragments were
-			 * remembered (a fallback claimed it) is no longer this
-			 * type's to recover: its pieces would land on another
-			 * type's lists and serve nothing here. */
-			if (pb_owner(&z->pb[b]) == r->cpu + 1 &&
-			    pcp_mt(pb_mt(&z->pb[b])) == r->mt) {
-				uint64_t n = recover_block(z, pcp, b, r->need - r->got,
-							   &done);
+			uint64_t n = recover_block(z, pcp, b, r->need - r->got, &done);
 
-				r->got += n;
-				STAT_ADD(z->pages_refill, n);
-				zone_count_moved(z, n);
-				if (!done)
-					owned_link(z, r->cpu, b, r->mt);
+			r->got += n;
+			STAT_ADD(z->pages_refill, n);
+			zone_count_moved(z, n);
+			if (!done) {
+				owned_link(z, r->cpu, b, r->mt);
+				if (requeued == PA_NIL)
+					requeued = b;
 			}
 		}
 		zone_unlock(z);
@@ -403,17 +441,19 @@ static int refill_phase0(struct pa_zone *z, struct per_cpu_pages *pcp,
 }
 
 /* Phase 1: whole pageblocks, only when no partial block of ours is
- * waiting and the pageset has room for a whole block. */
+ * waiting and the pageset has room for a whole block; of our own type, or
+ * (`fallback`) converted from another. */
 static int refill_phase1(struct pa_zone *z, struct per_cpu_pages *pcp,
-			 struct refill *r)
+			 struct refill *r, bool fallback)
 {
 	uint64_t before = r->got;
 
-	while (r->got < r->need && pcp->owned->head[r->mt] == PA_NIL &&
+	while (r->got < r->need && owned_head(pcp->owned, r->mt) == PA_NIL &&
 	       pcp->high - pcp->count >= (int)pb_nr_pages(z)) {
 		if (!zone_lock_gfp(z, r->gfp))
 			return -EBUSY;
-		uint32_t head = claim_pageblock(z, r->cpu, r->mt);
+		uint32_t head = fallback ? claim_fallback_pageblock(z, r->cpu, r->mt)
+					 : claim_pageblock(z, r->cpu, r->mt, r->mt);
 
 		if (head != PA_NIL) {
 			STAT_ADD(z->pages_refill, pb_nr_pages(z));
@@ -464,9 +504,10 @@ static void refill_phase2(struct pa_zone *z, struct per_cpu_pages *pcp,
 		STAT_ADD(z->pcpb_phase[2], 1);
 }
 
-/* Phase 3: the mainline path, with migratetype fallback.  zone->lock held. */
+/* Phase 3: the mainline path, our own type only or (`fallback`) with the
+ * zone's migratetype fallback.  zone->lock held. */
 static void refill_phase3(struct pa_zone *z, struct per_cpu_pages *pcp,
-			  struct refill *r)
+			  struct refill *r, bool fallback)
 {
 	if (r->got >= r->need)
 		return;
@@ -475,7 +516,7 @@ static void refill_phase3(struct pa_zone *z, struct per_cpu_pages *pcp,
 	if (n < 1)
 		n = 1;
 	int g = rmqueue_bulk(z, r->cpu, r->order, n, &pcp->lists[r->order][r->mt],
-			     r->mt);
+			     r->mt, fallback);
 
 	pcp->count += g << r->order;
 	r->got += (uint64_t)g << r->order;
@@ -495,14 +536,26 @@ static int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 
 	if (refill_from_merges(z, pcp, &r))
 		return (int)r.got;
-	if (refill_phase0(z, pcp, &r) || refill_phase1(z, pcp, &r))
+	/* our own type, everywhere it is free */
+	if (refill_phase0(z, pcp, &r) || refill_phase1(z, pcp, &r, false))
 		return r.got ? (int)r.got : -EBUSY;
 	if (r.got >= r.need)
 		return (int)r.got;
 	if (!zone_lock_gfp(z, gfp))
 		return r.got ? (int)r.got : -EBUSY;
 	refill_phase2(z, pcp, &r);
-	refill_phase3(z, pcp, &r);
+	refill_phase3(z, pcp, &r, false);
+	zone_unlock(z);
+	if (r.got)
+		return (int)r.got;
+	/* then, and only then, another type's memory */
+	if (refill_phase1(z, pcp, &r, true))
+		return -EBUSY;
+	if (r.got)
+		return (int)r.got;
+	if (!zone_lock_gfp(z, gfp))
+		return -EBUSY;
+	refill_phase3(z, pcp, &r, true);
 	zone_unlock(z);
 	return (int)r.got;
 }
@@ -600,7 +653,7 @@ static bool pcpb_drain(struct pa_zone *z, unsigned cpu, int count,
 			disown(z, b);
 		free_one_page(z, pfn, order);
 		if (owned && order < z->pb_order)
-			owned_link(z, cpu, b, pcp_mt(pb_mt(&z->pb[b])));
+			remember_fragments(z, cpu, b);
 	}
 	STAT_ADD(z->pages_drain, moved);
 	zone_count_moved(z, moved);
@@ -629,15 +682,19 @@ int pcpb_push_remote(struct pa_zone *z, unsigned owner_cpu, uint32_t pfn,
 
 /* CPU offline, after the pageset is drained: detach every owned-block
  * entry one by one (reinitialising a list head with entries still linked
- * would leave them pointing into a dead list) and disown the blocks. */
+ * would leave them pointing into a dead list) and disown those blocks, so
+ * frees of their pages are cached by live pagesets.  A block of ours with
+ * no free page anywhere is on no list: it stays ours until its pages come
+ * back and it merges whole in the zone (pcpb_pageblock_whole), with no
+ * walk over the zone here. */
 static void pcpb_offline(struct pa_zone *z, unsigned cpu)
 {
 	struct pcp_owned *ow = z->pcp[cpu].owned;
 
 	zone_lock(z);
 	for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
-		while (ow->head[m] != PA_NIL)
-			disown(z, ow->head[m]);
+		while (owned_head(ow, m) != PA_NIL)
+			disown(z, owned_head(ow, m));
 	zone_unlock(z);
 }
 
@@ -647,6 +704,12 @@ static const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
 			      uint64_t *remote)
 {
 	*remote = 0;
+	for (uint64_t b = 0; b < z->nr_pageblocks; b++)
+		if (pb_owner(&z->pb[b]) && z->pb[b].nr_free == pb_nr_pages(z)) {
+			snprintf(buf, len, "pageblock %llu is entirely free in the zone but owned by cpu %u",
+				 (unsigned long long)b, pb_owner(&z->pb[b]) - 1);
+			return buf;
+		}
 	for (unsigned c = 0; c < z->ncpus; c++) {
 		struct per_cpu_pages *pcp = &z->pcp[c];
 		uint64_t n = 0, guard = z->nr_pages + 1;
@@ -672,7 +735,7 @@ static const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
 		}
 		*remote += n;
 		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
-			uint32_t b = pcp->owned->head[m], first = b;
+			uint32_t b = owned_head(pcp->owned, m), first = b;
 			uint64_t guard2 = z->nr_pageblocks + 1;
 
 			if (b == PA_NIL)
@@ -688,6 +751,12 @@ static const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
 				if (pb_owner(&z->pb[b]) != c + 1) {
 					snprintf(buf, len, "cpu %u: owned list holds pageblock %u owned by %u",
 						 c, b, pb_owner(&z->pb[b]));
+					return buf;
+				}
+				if (pb_mt(&z->pb[b]) != m) {
+					snprintf(buf, len, "cpu %u: owned %s list holds pageblock %u of type %s",
+						 c, pa_migratetype_name(m), b,
+						 pa_migratetype_name(pb_mt(&z->pb[b])));
 					return buf;
 				}
 				b = l->next;
@@ -732,6 +801,8 @@ const struct pa_policy_ops pa_policy_pcpbuddy = {
 	.pcp_drain = pcpb_drain,
 	.pcp_absorb = pcpb_absorb,
 	.cpu_offline = pcpb_offline,
+	.pageblock_whole = pcpb_pageblock_whole,
+	.pageblock_retyped = pcpb_pageblock_retyped,
 	.zone_fallback = rmqueue_fallback,
 	.check = pcpb_check,
 };

@@ -52,6 +52,12 @@ struct pa_policy_ops {
 	/* after the drain that takes a CPU offline; may be NULL */
 	void (*cpu_offline)(struct pa_zone *z, unsigned cpu);
 
+	/* --- pageblock changes (zone->lock held; may be NULL) --- */
+	/* the pageblock became entirely free in the zone */
+	void (*pageblock_whole)(struct pa_zone *z, uint64_t b);
+	/* the pageblock's migratetype changed */
+	void (*pageblock_retyped)(struct pa_zone *z, uint64_t b);
+
 	/* --- zone (zone->lock held) --- */
 	/* own type exhausted: take another type's block, or PA_NIL */
 	uint32_t (*zone_fallback)(struct pa_zone *z, unsigned cpu,

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Anti-fragmentation on a memory-full machine: how many superpageblocks
+ * each policy taints and how many pageblocks it converts when movable
+ * memory fills 85-98% of the zone and churns while a little unmovable and
+ * reclaimable memory (about 1%) comes and goes with random lifetimes, with
+ * and without mass frees (process exits).  Counts, not times: the same
+ * seed gives the same figures on any machine.
+ *
+ *   bench_antifrag [--gib N] [--steps N] [--only WORKLOAD]
+ *
+ * One line per (workload, policy), every policy pa_config_check accepts:
+ *   tainted SPBs at the end, peak non-movable footprint in SPBs, pageblocks
+ *   converted (pa_stats.blocks_claimed), failed allocations, pa_check.
+ */
+#include <inttypes.h>
+#include <pagealloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NCPUS 4
+
+struct workload {
+	const char *name;
+	unsigned fill_pct;     /* movable share of memory kept allocated */
+	unsigned nonmov_permille; /* mean non-movable share */
+	unsigned exit_every;   /* steps between mass frees (0: none) */
+	uint64_t seed;
+};
+
+static const struct workload workloads[] = {
+	{ "fill85", 85, 10, 0, 1 },
+	{ "fill92", 92, 10, 0, 2 },
+	{ "fill98", 98, 8, 0, 3 },
+	{ "fill92-exits", 92, 10, 1u << 20, 4 },
+	{ "fill95-slab", 95, 15, 0, 5 },
+};
+
+struct rng {
+	uint64_t s;
+};
+
+static uint64_t next(struct rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t below(struct rng *r, uint64_t n)
+{
+	return next(r) % n;
+}
+
+/* A pool of live blocks of one kind: pfn, order, expiry step. */
+struct live {
+	uint64_t *pfn;
+	uint8_t *order;
+	uint64_t *until;
+	uint64_t n, cap, pages;
+};
+
+static int live_init(struct live *l, uint64_t cap)
+{
+	l->pfn = malloc(cap * sizeof(*l->pfn));
+	l->order = malloc(cap);
+	l->until = malloc(cap * sizeof(*l->until));
+	l->n = l->pages = 0;
+	l->cap = cap;
+	return l->pfn && l->order && l->until ? 0 : -1;
+}
+
+static void live_free(struct live *l)
+{
+	free(l->pfn);
+	free(l->order);
+	free(l->until);
+}
+
+static void live_add(struct live *l, uint64_t pfn, unsigned order,
+		     uint64_t until)
+{
+	if (l->n == l->cap)
+		return;
+	l->pfn[l->n] = pfn;
+	l->order[l->n] = (uint8_t)order;
+	l->until[l->n] = until;
+	l->n++;
+	l->pages += 1ull << order;
+}
+
+/* Free entry i (swap-remove) on a random CPU. */
+static void live_drop(struct pa_zone *z, struct live *l, uint64_t i,
+		      struct rng *r)
+{
+	if (pa_free_cpu(z, (unsigned)below(r, NCPUS), l->pfn[i], l->order[i])) {
+		fprintf(stderr, "bench_antifrag: free failed\n");
+		exit(2);
+	}
+	l->pages -= 1ull << l->order[i];
+	l->n--;
+	l->pfn[i] = l->pfn[l->n];
+	l->order[i] = l->order[l->n];
+	l->until[i] = l->until[l->n];
+}
+
+struct run {
+	struct pa_zone *z;
+	struct rng r;
+	struct live mov, non;
+	uint64_t managed, failed, peak_non;
+	uint64_t step;
+};
+
+static void alloc_movable(struct run *x)
+{
+	/* mostly base pages, some THP-sized */
+	unsigned order = below(&x->r, 64) == 0 ? 9 : 0;
+	uint64_t pfn = pa_alloc_cpu(x->z, (unsigned)below(&x->r, NCPUS), order,
+				    PA_GFP_MOVABLE | PA_GFP_NOWARN);
+
+	if (pfn == PA_NO_PFN && order) {
+		order = 0;
+		pfn = pa_alloc_cpu(x->z, (unsigned)below(&x->r, NCPUS), 0,
+				   PA_GFP_MOVABLE | PA_GFP_NOWARN);
+	}
+	if (pfn == PA_NO_PFN)
+		x->failed++;
+	else
+		live_add(&x->mov, pfn, order, 0);
+}
+
+static void alloc_nonmovable(struct run *x, const struct workload *w)
+{
+	unsigned gfp = below(&x->r, 2) ? PA_GFP_RECLAIMABLE : 0;
+	unsigned order = below(&x->r, 8) == 0 ? (unsigned)below(&x->r, 4) : 0;
+	/* lifetimes: most short, a long tail (slab, page tables) */
+	uint64_t life = below(&x->r, 10) == 0 ? below(&x->r, 1ull << 24)
+					       : below(&x->r, 1ull << 16);
+	uint64_t pfn = pa_alloc_cpu(x->z, (unsigned)below(&x->r, NCPUS), order,
+				    gfp | PA_GFP_NOWARN);
+
+	(void)w;
+	if (pfn == PA_NO_PFN)
+		x->failed++;
+	else
+		live_add(&x->non, pfn, order, x->step + life);
+}
+
+static void expire_nonmovable(struct run *x)
+{
+	/* check a few entries per step: expiry is approximate but cheap */
+	for (int k = 0; k < 2 && x->non.n; k++) {
+		uint64_t i = below(&x->r, x->non.n);
+
+		if (x->non.until[i] <= x->step)
+			live_drop(x->z, &x->non, i, &x->r);
+	}
+}
+
+static void mass_exit(struct run *x)
+{
+	uint64_t target = x->mov.pages - x->mov.pages / 10;
+
+	while (x->mov.pages > target && x->mov.n)
+		live_drop(x->z, &x->mov, below(&x->r, x->mov.n), &x->r);
+}
+
+static void step(struct run *x, const struct workload *w)
+{
+	uint64_t mov_target = x->managed * w->fill_pct / 100;
+	uint64_t non_target = x->managed * w->nonmov_permille / 1000;
+
+	x->step++;
+	if (w->exit_every && x->step % w->exit_every == 0)
+		mass_exit(x);
+	if (x->mov.pages >= mov_target && x->mov.n)
+		live_drop(x->z, &x->mov, below(&x->r, x->mov.n), &x->r);
+	alloc_movable(x);
+	expire_nonmovable(x);
+	/* arrivals keep the non-movable share near its mean */
+	if (x->non.pages < 2 * non_target && below(&x->r, 64) < 2)
+		alloc_nonmovable(x, w);
+	if (x->non.pages > x->peak_non)
+		x->peak_non = x->non.pages;
+	if (x->step % 65536 == 0)
+		pa_pcp_tick(x->z);
+}
+
+static void run_one(const struct workload *w, enum pa_policy pol,
+		    uint64_t gib, uint64_t steps)
+{
+	struct pa_config c = pa_config_default();
+	struct run x = { .r = { w->seed } };
+
+	c.bytes = gib << 30;
+	c.ncpus = NCPUS;
+	c.policy = pol;
+	x.z = pa_zone_create(&c);
+	if (!x.z || live_init(&x.mov, c.bytes >> 12) || live_init(&x.non, c.bytes >> 12)) {
+		fprintf(stderr, "bench_antifrag: cannot set up %s\n", pa_policy_name(pol));
+		exit(2);
+	}
+	x.managed = pa_managed_pages(x.z);
+	/* fill: movable to its target, with non-movable arrivals mixed in */
+	while (x.mov.pages < x.managed * w->fill_pct / 100 && x.failed < 1000)
+		step(&x, w);
+	for (uint64_t i = 0; i < steps; i++)
+		step(&x, w);
+
+	struct pa_frag f;
+	struct pa_stats s;
+	char msg[256] = "";
+
+	pa_frag(x.z, &f);
+	pa_stats(x.z, &s);
+	int rc = pa_check(x.z, msg, sizeof(msg));
+	uint64_t spb_pages = 1ull << (c.superpageblock_order ? c.superpageblock_order : 18);
+
+	printf("%-13s %-9s %6" PRIu64 "/%-4" PRIu64 " %6" PRIu64 " %9" PRIu64
+	       " %8" PRIu64 " %8" PRIu64 "  %s\n",
+	       w->name, pa_policy_name(pol), f.tainted_superpageblocks,
+	       f.nr_superpageblocks, (x.peak_non + spb_pages - 1) / spb_pages,
+	       s.blocks_claimed, s.extfrag_fallbacks, x.failed,
+	       rc ? msg : "ok");
+	fflush(stdout);
+	live_free(&x.mov);
+	live_free(&x.non);
+	pa_zone_destroy(x.z);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t gib = 64, steps = 1ull << 23;
+	const char *only = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--gib") && i + 1 < argc)
+			gib = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
+			steps = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
+		else {
+			fprintf(stderr, "usage: %s [--gib N] [--steps N] [--only WORKLOAD]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	printf("%-13s %-9s %11s %6s %9s %8s %8s  %s\n", "workload", "policy",
+	       "tainted/spb", "peakNM", "converted", "fallback", "failed",
+	       "pa_check");
+	for (size_t k = 0; k < sizeof(workloads) / sizeof(workloads[0]); k++) {
+		if (only && !strstr(workloads[k].name, only))
+			continue;
+		for (unsigned p = 0; p < PA_POLICY_NR; p++) {
+			struct pa_config c = pa_config_default();
+
+			c.bytes = gib << 30;
+			c.ncpus = NCPUS;
+			c.policy = (enum pa_policy)p;
+			if (pa_config_check(&c, NULL, 0) == 0)
+				run_one(&workloads[k], (enum pa_policy)p, gib, steps);
+		}
+	}
+	return 0;
+}
