@@ -88,6 +88,13 @@ static inline int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 	}
 	if (__builtin_expect(!pa_lock_try(&pcp->lock), 0)) {
 		STAT_INC_SHARED(pcp->st.fallback_free, 1);
+		/* Another context of this CPU holds the pageset.  With
+		 * lock-free lists, queue the block on our own: absorbed at
+		 * the next allocation or drain, never a zone->lock storm
+		 * (seed 000).  Mainline keeps seed 003's zone fallback. */
+		if ((z->pflags & POL_OWNED_BLOCKS) &&
+		    pcpb_push_remote(z, cpu, pfn, order) > 0)
+			return 0;
 		return -EAGAIN;
 	}
 	if (__builtin_expect(pcp->flags & PCPF_DEAD, 0)) {
