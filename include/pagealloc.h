@@ -440,6 +440,7 @@ struct pa_frag {
 	uint64_t free_by_mt[PA_MT_TYPES]; /* free pages by pageblock type */
 	uint64_t largest_free_order;      /* -1 (UINT64_MAX) if nothing free */
 };
+/* Returns 0, or -EINVAL when out is NULL.  Thread-safe (takes zone->lock). */
 int pa_frag(struct pa_zone *zone, struct pa_frag *out);
 
 /* One cell per pageblock for maps: */
@@ -458,7 +459,9 @@ enum pa_report {
 	PA_REPORT_ZONEINFO,    /* /proc/zoneinfo: counters, watermarks, pagesets */
 	PA_REPORT_LOCKSTAT,    /* lock statistics, /proc/lock_stat style */
 };
-/* Write a report; -EINVAL for an unknown kind, -EIO on a write error. */
+/* Write a report; -EINVAL for an unknown kind or a NULL stream, -EIO on a
+ * write error (the stream is flushed, so a full device is reported here,
+ * not at the caller's fclose).  Thread-safe. */
 int pa_report(struct pa_zone *zone, enum pa_report what, FILE *out);
 
 #pragma GCC visibility pop

@@ -48,8 +48,8 @@ static uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu,
 		set_page_mt(p, mt);
 		set_page_state(p, PG_STATE(PG_ALLOC, order));
 		pageblock_mark_content(z, pfn, order, mt);
-		STAT_ADD(z->pages_direct_alloc, 1ull << order);
-		STAT_ADD(z->direct_alloc_calls, 1);
+		zone_count(z, PAGES_DIRECT_ALLOC, 1ull << order);
+		zone_count(z, DIRECT_ALLOC_CALLS, 1);
 		zone_count_moved(z, 1ull << order);
 	}
 	return pfn;
@@ -84,7 +84,7 @@ alloc_common(struct pa_zone *z, unsigned cpu, unsigned order, unsigned gfp)
 		/* garbage flags: the nolock bit among them means nothing */
 		pa_err(z, -EINVAL, "pa_alloc: unknown gfp bits 0x%x",
 		       gfp & ~PA_GFP_MASK);
-		STAT_INC_SHARED(z->alloc_failed, 1);
+		zone_count_shared(z, ALLOC_FAILED, 1);
 		return PA_NO_PFN;
 	}
 	if (order > z->max_order || cpu >= z->ncpus) {
@@ -93,7 +93,7 @@ alloc_common(struct pa_zone *z, unsigned cpu, unsigned order, unsigned gfp)
 		       order > z->max_order ? "order" : "cpu",
 		       order > z->max_order ? order : cpu,
 		       order > z->max_order ? z->max_order : z->ncpus - 1);
-		STAT_INC_SHARED(z->alloc_failed, 1);
+		zone_count_shared(z, ALLOC_FAILED, 1);
 		return PA_NO_PFN;
 	}
 	unsigned mt = gfp_migratetype(gfp);
@@ -115,9 +115,9 @@ alloc_common(struct pa_zone *z, unsigned cpu, unsigned order, unsigned gfp)
 		r = try_alloc(z, cpu, order, mt, gfp, &pfn);
 	}
 	if (pfn == PA_NIL) {
-		STAT_INC_SHARED(z->alloc_failed, 1);
+		zone_count_shared(z, ALLOC_FAILED, 1);
 		if (r == -EBUSY)
-			STAT_INC_SHARED(z->nolock_alloc_failed, 1);
+			zone_count_shared(z, NOLOCK_ALLOC_FAILED, 1);
 		else if (!(gfp & PA_GFP_NOWARN))
 			REPORT(z, gfp, -ENOMEM,
 			       "pa_alloc: order-%u %s allocation failed: %llu pages free, min watermark %llu",
@@ -196,7 +196,7 @@ free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 		}
 	}
 	if (why) {
-		STAT_INC_SHARED(z->bad_frees, 1);
+		zone_count_shared(z, BAD_FREES, 1);
 		pa_err(z, -EINVAL, "pa_free: pfn %llu order %u: %s",
 		       (unsigned long long)pfn64, order, why);
 		return -EINVAL;
@@ -215,14 +215,14 @@ free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 	if (nolock(gfp) && !zone_trylock(z)) {
 		/* Defer: the next zone->lock holder merges it. */
 		llist_push(z->pages, &z->llist_head, &z->llist_pages, pfn, order);
-		STAT_INC_SHARED(z->nolock_deferred, 1);
+		zone_count_shared(z, NOLOCK_DEFERRED, 1);
 		return 0;
 	}
 	if (!nolock(gfp))
 		zone_lock(z);
 	free_one_page(z, pfn, order);
-	STAT_ADD(z->pages_direct_free, 1ull << order);
-	STAT_ADD(z->direct_free_calls, 1);
+	zone_count(z, PAGES_DIRECT_FREE, 1ull << order);
+	zone_count(z, DIRECT_FREE_CALLS, 1);
 	zone_count_moved(z, 1ull << order);
 	zone_unlock(z);
 	return 0;
@@ -272,7 +272,7 @@ void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
 		REPORT(z, gfp, -EINVAL,
 		       "pa_alloc_pages: zone %s has no memory behind it (PA_BACKING_NONE)",
 		       z->name);
-		STAT_INC_SHARED(z->alloc_failed, 1);
+		zone_count_shared(z, ALLOC_FAILED, 1);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -291,7 +291,7 @@ int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
 	uint64_t pfn = pa_addr_to_pfn(z, addr);
 
 	if (pfn == PA_NO_PFN || pa_pfn_to_addr(z, pfn) != addr) {
-		STAT_INC_SHARED(z->bad_frees, 1);
+		zone_count_shared(z, BAD_FREES, 1);
 		pa_err(z, -EINVAL,
 		       "pa_free_pages: %p is not a page address of zone %s", addr,
 		       z->name);

@@ -85,7 +85,7 @@ void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order)
 {
 	unsigned mt = pb_mt(pfn_pb(z, pfn));
 
-	STAT_ADD(z->blocks_moved, 1);
+	zone_count(z, BLOCKS_MOVED, 1);
 
 	while (order < z->max_order) {
 		uint32_t buddy = pfn ^ (1u << order);
@@ -143,7 +143,7 @@ void take_free_block(struct pa_zone *z, uint32_t head, unsigned have,
 {
 	fa_del(z, head, have, mt);
 	split_to(z, head, have, want, order, mt);
-	STAT_ADD(z->blocks_moved, 1);
+	zone_count(z, BLOCKS_MOVED, 1);
 }
 
 uint32_t claim_whole_block(struct pa_zone *z, uint32_t head, unsigned have,
@@ -152,10 +152,10 @@ uint32_t claim_whole_block(struct pa_zone *z, uint32_t head, unsigned have,
 	fa_del(z, head, have, from);
 	if (from != to) {
 		pageblock_set_range_type(z, head, have, to);
-		STAT_ADD(z->blocks_claimed, 1ull << (have - z->pb_order));
+		zone_count(z, BLOCKS_CLAIMED, 1ull << (have - z->pb_order));
 	}
 	split_to(z, head, have, head, order, to);
-	STAT_ADD(z->blocks_moved, 1);
+	zone_count(z, BLOCKS_MOVED, 1);
 	return head;
 }
 
@@ -273,7 +273,7 @@ static uint32_t try_to_claim_block(struct pa_zone *z, uint32_t pfn,
 		alike = 0;
 	if (free_pages + alike >= pb_nr_pages(z) / 2) {
 		move_freepages_block(z, start, block_mt, start_mt);
-		STAT_ADD(z->blocks_claimed, 1);
+		zone_count(z, BLOCKS_CLAIMED, 1);
 		return rmqueue_smallest(z, order, start_mt, cpu);
 	}
 	return PA_NIL;
@@ -296,7 +296,7 @@ uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
 						  start_mt, (unsigned)f, cpu);
 
 		if (got != PA_NIL) {
-			STAT_ADD(z->extfrag_fallbacks, 1);
+			zone_count(z, EXTFRAG_FALLBACKS, 1);
 			if (TRACING(z))
 				trace_extfrag(z, cpu, got, order, (unsigned)o,
 					      start_mt, (unsigned)f, true);
@@ -313,9 +313,9 @@ uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
 		uint32_t pfn = fa_first(z, (unsigned)o, (unsigned)f);
 
 		take_free_block(z, pfn, o, (unsigned)f, pfn, order);
-		STAT_ADD(z->extfrag_fallbacks, 1);
+		zone_count(z, EXTFRAG_FALLBACKS, 1);
 		if (o < z->pb_order)
-			STAT_ADD(z->extfrag_fragmenting, 1);
+			zone_count(z, EXTFRAG_FRAGMENTING, 1);
 		if (TRACING(z))
 			trace_extfrag(z, cpu, pfn, order, o, start_mt,
 				      (unsigned)f, false);
@@ -351,7 +351,7 @@ int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
 	}
 	uint64_t pages = (uint64_t)i << order;
 
-	STAT_ADD(z->pages_refill, pages);
+	zone_count(z, PAGES_REFILL, pages);
 	zone_count_moved(z, pages);
 	return i;
 }
@@ -379,8 +379,8 @@ uint32_t zone_alloc_outside(struct pa_zone *z, unsigned cpu, unsigned mt,
 				set_page_mt(p, mt);
 				set_page_state(p, PG_STATE(PG_ALLOC, 0));
 				pageblock_mark_content(z, pfn, 0, mt);
-				STAT_ADD(z->pages_direct_alloc, 1);
-				STAT_ADD(z->direct_alloc_calls, 1);
+				zone_count(z, PAGES_DIRECT_ALLOC, 1);
+				zone_count(z, DIRECT_ALLOC_CALLS, 1);
 				zone_count_moved(z, 1);
 				return pfn;
 			}
@@ -402,6 +402,6 @@ void zone_drain_llist(struct pa_zone *z)
 		pages += 1ull << order;
 	}
 	STAT_INC_SHARED(z->llist_pages, -pages);
-	STAT_ADD(z->pages_direct_free, pages);
+	zone_count(z, PAGES_DIRECT_FREE, pages);
 	zone_count_moved(z, pages);
 }

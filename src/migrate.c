@@ -136,12 +136,12 @@ int pa_migrate_page(struct pa_zone *z, uint64_t pfn, uint64_t *new_pfn)
 		}
 		set_page_state(src, PG_STATE(PG_ALLOC, 0));
 		slot.ops->putback(slot.owner, pfn);
-		STAT_INC_SHARED(z->pgmigrate_fail, 1);
+		zone_count_shared(z, PGMIGRATE_FAIL, 1);
 		return rc;
 	}
 	set_page_state(src, PG_STATE(PG_ALLOC, 0));
 	pa_free_cpu(z, cpu, pfn, 0);
-	STAT_INC_SHARED(z->pgmigrate_success, 1);
+	zone_count_shared(z, PGMIGRATE_SUCCESS, 1);
 	*new_pfn = dst;
 	return 0;
 }

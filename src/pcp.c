@@ -48,7 +48,7 @@ int pcp_init(struct pa_zone *z)
 		pcp->batch = batch;
 		pcp->high_min = hmin;
 		pcp->high_max = hmax;
-		pcp->high = hmin;
+		pcp_set_high(pcp, hmin);
 		pcp->remote_head = PA_NIL;
 		for (unsigned i = 0; i < PA_ORDERS_MAX; i++)
 			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
@@ -76,15 +76,15 @@ static inline int clampi(int v, int lo, int hi)
 static int nr_pcp_alloc(struct per_cpu_pages *pcp, const struct pa_zone *z,
 			unsigned order)
 {
-	int high = pcp->high = clampi(pcp->high, pcp->high_min, pcp->high_max);
+	int high = pcp_set_high(pcp, clampi(pcp->high, pcp->high_min, pcp->high_max));
 	int base = pcp->batch, batch;
 
 	if (high < base)
 		return 1;
 	batch = order ? base : base << pcp->alloc_factor;
 	if (pcp->high_min != pcp->high_max && !zone_below_high(z))
-		high = pcp->high = (high + batch < pcp->high_max) ?
-					   high + batch : pcp->high_max;
+		high = pcp_set_high(pcp, (high + batch < pcp->high_max) ?
+					   high + batch : pcp->high_max);
 	if (!order) {
 		int max_nr = high - pcp->count - base;
 
@@ -107,7 +107,7 @@ static int nr_pcp_alloc(struct per_cpu_pages *pcp, const struct pa_zone *z,
 static int nr_pcp_high(struct per_cpu_pages *pcp, const struct pa_zone *z,
 		       bool free_high)
 {
-	int high = pcp->high = clampi(pcp->high, pcp->high_min, pcp->high_max);
+	int high = pcp_set_high(pcp, clampi(pcp->high, pcp->high_min, pcp->high_max));
 	int batch = pcp->batch;
 
 	if (!high)
@@ -115,7 +115,7 @@ static int nr_pcp_high(struct per_cpu_pages *pcp, const struct pa_zone *z,
 	if (free_high) {
 		int h = high - (batch << PA_PCP_BATCH_SCALE_MAX);
 
-		pcp->high = h > pcp->high_min ? h : pcp->high_min;
+		pcp_set_high(pcp, h > pcp->high_min ? h : pcp->high_min);
 		return 0;
 	}
 	if (pcp->high_min == pcp->high_max)
@@ -124,13 +124,13 @@ static int nr_pcp_high(struct per_cpu_pages *pcp, const struct pa_zone *z,
 		int fc = pcp->free_count > batch ? pcp->free_count : batch;
 		int h = high - fc;
 
-		pcp->high = h > pcp->high_min ? h : pcp->high_min;
+		pcp_set_high(pcp, h > pcp->high_min ? h : pcp->high_min);
 		high = pcp->count > pcp->high_min ? pcp->count : pcp->high_min;
 	} else if (pcp->count >= high) {
 		int need = pcp->free_count + batch;
 
 		if (pcp->high < need)
-			pcp->high = clampi(need, pcp->high_min, pcp->high_max);
+			pcp_set_high(pcp, clampi(need, pcp->high_min, pcp->high_max));
 	}
 	return high;
 }
@@ -185,7 +185,7 @@ static bool free_pcppages_bulk(struct pa_zone *z, unsigned cpu,
 			pfn_list_del(z->pages, l, pfn);
 			set_page_state(&z->pages[pfn], 0);
 			count -= 1 << order;
-			pcp->count -= 1 << order;
+			pcp_add_count(pcp, -(1 << order));
 			moved += 1ull << order;
 			if (TRACING(z))
 				trace_pcpu_drain(z, cpu, pfn, order,
@@ -193,10 +193,10 @@ static bool free_pcppages_bulk(struct pa_zone *z, unsigned cpu,
 			free_one_page(z, pfn, order);
 		} while (count > 0 && !pfn_list_empty(l));
 	}
-	STAT_ADD(z->pages_drain, moved);
+	zone_count(z, PAGES_DRAIN, moved);
 	zone_count_moved(z, moved);
 	zone_unlock(z);
-	STAT_ADD(pcp->st.drains, 1);
+	pcp_count(pcp, DRAINS, 1);
 	return true;
 }
 
@@ -231,7 +231,7 @@ int pcp_refill_mainline(struct pa_zone *z, unsigned cpu, unsigned order,
 			       true);
 
 	zone_unlock(z);
-	pcp->count += got << order;
+	pcp_add_count(pcp, got << order);
 	return got << order;
 }
 
@@ -267,19 +267,19 @@ int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 	uint32_t pfn = ops->pcp_take(z, pcp, order, mt);
 
 	if (pfn == PA_NIL) {
-		STAT_ADD(pcp->st.alloc_miss, 1);
+		pcp_count(pcp, ALLOC_MISS, 1);
 		int r = ops->pcp_refill(z, cpu, order, mt, gfp,
 					nr_pcp_alloc(pcp, z, order));
 
 		if (r != -EBUSY) {
-			STAT_ADD(pcp->st.refills, 1);
+			pcp_count(pcp, REFILLS, 1);
 			pfn = ops->pcp_take(z, pcp, order, mt);
 		}
 		if (pfn == PA_NIL) {
 			pa_lock_release(&pcp->lock);
 			return r == -EBUSY ? -EBUSY : -EAGAIN;
 		}
-		STAT_ADD(pcp->st.alloc_hit, -1ull); /* the commit counts a hit */
+		pcp_count(pcp, ALLOC_HIT, -1ull); /* the commit counts a hit */
 	}
 	pcp_alloc_commit(z, pcp, pfn, order, mt);
 	*out = pfn;
@@ -319,7 +319,7 @@ int pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned mt)
 	if (want > pcp->high_max)
 		want = pcp->high_max;
 	if (pcp->high < want)
-		pcp->high = want;
+		pcp_set_high(pcp, want);
 	while (pcp->count < want) {
 		int n = want - pcp->count, got;
 
@@ -371,7 +371,7 @@ void pcp_tick(struct pa_zone *z)
 			int a = pcp->count - (pcp->batch << PA_PCP_BATCH_SCALE_MAX);
 			int b = pcp->high - (pcp->high >> 3);
 
-			pcp->high = clampi(a > b ? a : b, pcp->high_min, pcp->high_max);
+			pcp_set_high(pcp, clampi(a > b ? a : b, pcp->high_min, pcp->high_max));
 		}
 		if (pcp->count > pcp->high)
 			drain_some(z, c, pcp->count - pcp->high, NR_PCP_LISTS - 1,
@@ -393,7 +393,7 @@ int pcp_cpu_offline(struct pa_zone *z, unsigned cpu)
 	if (z->ops->cpu_offline)
 		z->ops->cpu_offline(z, cpu);
 	pcp_absorb(z, cpu); /* frees that raced with the dead flag */
-	pcp->high = pcp->high_min;
+	pcp_set_high(pcp, pcp->high_min);
 	pcp->free_count = pcp->alloc_factor = 0;
 	pa_lock_release(&pcp->lock);
 	return 0;

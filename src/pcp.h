@@ -35,7 +35,7 @@ static inline int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
 	if (__builtin_expect(!pa_lock_try(&pcp->lock), 0)) {
-		STAT_INC_SHARED(pcp->st.fallback_alloc, 1);
+		pcp_count_shared(pcp, FALLBACK_ALLOC, 1);
 		return -EAGAIN;
 	}
 	if (__builtin_expect(pcp->flags & PCPF_DEAD, 0)) {
@@ -87,7 +87,7 @@ static inline int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 		}
 	}
 	if (__builtin_expect(!pa_lock_try(&pcp->lock), 0)) {
-		STAT_INC_SHARED(pcp->st.fallback_free, 1);
+		pcp_count_shared(pcp, FALLBACK_FREE, 1);
 		/* Another context of this CPU holds the pageset.  With
 		 * lock-free lists, queue the block on our own: absorbed at
 		 * the next allocation or drain, never a zone->lock storm
@@ -103,9 +103,9 @@ static inline int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 	}
 	pcp->alloc_factor >>= 1;
 	pcp_enqueue(z, pcp, pfn, order, mt, owned);
-	pcp->count += 1 << order;
-	STAT_ADD(pcp->st.free_calls, 1);
-	STAT_ADD(pcp->st.pgfree, 1ull << order);
+	pcp_add_count(pcp, 1 << order);
+	pcp_count(pcp, FREE_CALLS, 1);
+	pcp_count(pcp, PGFREE, 1ull << order);
 
 	/* Bulk frees of small high orders (not THP) fragment the zone if
 	 * they sit on the lists: drain them harder.  flags are read by

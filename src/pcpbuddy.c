@@ -126,7 +126,7 @@ static void disown(struct pa_zone *z, uint32_t b)
 {
 	owned_unlink(z, b);
 	pb_set_owner(&z->pb[b], 0);
-	STAT_ADD(z->pcpb_blocks_disowned, 1);
+	zone_count(z, PCPB_BLOCKS_DISOWNED, 1);
 }
 
 /* Remember an owned block whose fragments went back to the zone, on its
@@ -224,7 +224,7 @@ static void merge_pass(struct pa_zone *z, struct per_cpu_pages *pcp)
 		}
 	}
 	if (merges)
-		STAT_INC_SHARED(z->pcpb_merges, merges);
+		zone_count_shared(z, PCPB_MERGES, merges);
 }
 
 /* Pull in pages other CPUs freed to our blocks.  Cheap when empty. */
@@ -250,18 +250,18 @@ static void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 
 			enqueue(z, pcp, pfn, order, pcp_mt(pb_mt(pb)),
 				pb_owner(pb) == cpu + 1);
-			pcp->count += 1 << order;
+			pcp_add_count(pcp, 1 << order);
 		}
 	}
 	/* The frees themselves were counted when they were pushed; pages a
 	 * dead CPU's list hands to the zone are drain traffic. */
 	if (dead) {
-		STAT_ADD(z->pages_drain, pages);
+		zone_count(z, PAGES_DRAIN, pages);
 		zone_count_moved(z, pages);
 		zone_unlock(z);
 	}
 	STAT_INC_SHARED(pcp->remote_pages, -pages);
-	STAT_INC_SHARED(z->pcpb_remote_absorbed, pages);
+	zone_count_shared(z, PCPB_REMOTE_ABSORBED, pages);
 }
 
 /* Smallest chunk of at least `order` on the lists, split down. */
@@ -315,16 +315,16 @@ static uint64_t recover_block(struct pa_zone *z, struct per_cpu_pages *pcp,
 
 		if ((st & 0xff) == PG_BUDDY) {
 			fa_del(z, (uint32_t)pfn, o, mt);
-			STAT_ADD(z->blocks_moved, 1);
+			zone_count(z, BLOCKS_MOVED, 1);
 			enqueue(z, pcp, (uint32_t)pfn, o, mt, true);
 			got += 1ull << o;
 		}
 		pfn += 1ull << o;
 	}
 	*done = !z->pb[b].nr_free;
-	pcp->count += (int)got;
-	STAT_ADD(z->pcpb_phase0_pages, got);
-	STAT_ADD(z->pcpb_phase0_scanned, scanned);
+	pcp_add_count(pcp, (int)got);
+	zone_count(z, PCPB_PHASE0_PAGES, got);
+	zone_count(z, PCPB_PHASE0_SCANNED, scanned);
 	return got;
 }
 
@@ -347,14 +347,14 @@ static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
 
 		claim_whole_block(z, head, o, from, mt, z->pb_order);
 		if (from != mt) {
-			STAT_ADD(z->extfrag_fallbacks, 1);
+			zone_count(z, EXTFRAG_FALLBACKS, 1);
 			if (TRACING(z))
 				trace_extfrag(z, cpu, head, z->pb_order, o, mt,
 					      from, true);
 		}
 		pb_set_owner(&z->pb[b], cpu + 1);
 		pageblock_mark_content(z, head, z->pb_order, mt);
-		STAT_ADD(z->pcpb_blocks_claimed, 1);
+		zone_count(z, PCPB_BLOCKS_CLAIMED, 1);
 		return head;
 	}
 	return PA_NIL;
@@ -425,7 +425,7 @@ static int refill_phase0(struct pa_zone *z, struct per_cpu_pages *pcp,
 			uint64_t n = recover_block(z, pcp, b, r->need - r->got, &done);
 
 			r->got += n;
-			STAT_ADD(z->pages_refill, n);
+			zone_count(z, PAGES_REFILL, n);
 			zone_count_moved(z, n);
 			if (!done) {
 				owned_link(z, r->cpu, b, r->mt);
@@ -436,7 +436,7 @@ static int refill_phase0(struct pa_zone *z, struct per_cpu_pages *pcp,
 		zone_unlock(z);
 	}
 	if (r->got > before)
-		STAT_ADD(z->pcpb_phase[0], 1);
+		zone_count(z, PCPB_PHASE0, 1);
 	return 0;
 }
 
@@ -456,18 +456,18 @@ static int refill_phase1(struct pa_zone *z, struct per_cpu_pages *pcp,
 					 : claim_pageblock(z, r->cpu, r->mt, r->mt);
 
 		if (head != PA_NIL) {
-			STAT_ADD(z->pages_refill, pb_nr_pages(z));
+			zone_count(z, PAGES_REFILL, pb_nr_pages(z));
 			zone_count_moved(z, pb_nr_pages(z));
 		}
 		zone_unlock(z);
 		if (head == PA_NIL)
 			break;
 		enqueue(z, pcp, head, z->pb_order, r->mt, true);
-		pcp->count += (int)pb_nr_pages(z);
+		pcp_add_count(pcp, (int)pb_nr_pages(z));
 		r->got += pb_nr_pages(z);
 	}
 	if (r->got > before)
-		STAT_ADD(z->pcpb_phase[1], 1);
+		zone_count(z, PCPB_PHASE1, 1);
 	return 0;
 }
 
@@ -488,20 +488,20 @@ static void refill_phase2(struct pa_zone *z, struct per_cpu_pages *pcp,
 
 			if (pb_owner(pfn_pb(z, pfn)) == 0) {
 				fa_del(z, pfn, (unsigned)o, r->mt);
-				STAT_ADD(z->blocks_moved, 1);
+				zone_count(z, BLOCKS_MOVED, 1);
 				pageblock_mark_content(z, pfn, (unsigned)o, r->mt);
 				enqueue(z, pcp, pfn, (unsigned)o, r->mt, false);
-				pcp->count += 1 << o;
+				pcp_add_count(pcp, 1 << o);
 				r->got += 1ull << o;
 				got += 1ull << o;
 			}
 			pfn = next;
 		}
 	}
-	STAT_ADD(z->pages_refill, got);
+	zone_count(z, PAGES_REFILL, got);
 	zone_count_moved(z, got);
 	if (got)
-		STAT_ADD(z->pcpb_phase[2], 1);
+		zone_count(z, PCPB_PHASE2, 1);
 }
 
 /* Phase 3: the mainline path, our own type only or (`fallback`) with the
@@ -518,10 +518,10 @@ static void refill_phase3(struct pa_zone *z, struct per_cpu_pages *pcp,
 	int g = rmqueue_bulk(z, r->cpu, r->order, n, &pcp->lists[r->order][r->mt],
 			     r->mt, fallback);
 
-	pcp->count += g << r->order;
+	pcp_add_count(pcp, g << r->order);
 	r->got += (uint64_t)g << r->order;
 	if (g)
-		STAT_ADD(z->pcpb_phase[3], 1);
+		zone_count(z, PCPB_PHASE3, 1);
 }
 
 /* Fill the pageset for an allocation of `order`/`mt` that found nothing:
@@ -645,7 +645,7 @@ static bool pcpb_drain(struct pa_zone *z, unsigned cpu, int count,
 		pfn_list_del(z->pages, l, pfn);
 		set_page_state(&z->pages[pfn], 0);
 		count -= 1 << order;
-		pcp->count -= 1 << order;
+		pcp_add_count(pcp, -(1 << order));
 		moved += 1ull << order;
 		if (TRACING(z))
 			trace_pcpu_drain(z, cpu, pfn, order, pb_mt(&z->pb[b]));
@@ -655,10 +655,10 @@ static bool pcpb_drain(struct pa_zone *z, unsigned cpu, int count,
 		if (owned && order < z->pb_order)
 			remember_fragments(z, cpu, b);
 	}
-	STAT_ADD(z->pages_drain, moved);
+	zone_count(z, PAGES_DRAIN, moved);
 	zone_count_moved(z, moved);
 	zone_unlock(z);
-	STAT_ADD(pcp->st.drains, 1);
+	pcp_count(pcp, DRAINS, 1);
 	return true;
 }
 
@@ -675,8 +675,8 @@ int pcpb_push_remote(struct pa_zone *z, unsigned owner_cpu, uint32_t pfn,
 	if (__atomic_load_n(&rp->flags, __ATOMIC_ACQUIRE) & PCPF_DEAD)
 		return -EAGAIN;
 	llist_push(z->pages, &rp->remote_head, &rp->remote_pages, pfn, order);
-	STAT_INC_SHARED(z->pcpb_remote_pushed, 1ull << order);
-	STAT_INC_SHARED(z->remote_free_calls, 1); /* a free, done now */
+	zone_count_shared(z, PCPB_REMOTE_PUSHED, 1ull << order);
+	zone_count_shared(z, REMOTE_FREE_CALLS, 1); /* a free, done now */
 	return 1; /* pushed */
 }
 

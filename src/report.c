@@ -181,6 +181,10 @@ static void lockstat(struct pa_zone *z, FILE *f)
 
 int pa_report(struct pa_zone *z, enum pa_report what, FILE *out)
 {
+	if (!out) {
+		pa_err(z, -EINVAL, "pa_report: no output stream (NULL)");
+		return -EINVAL;
+	}
 	switch (what) {
 	case PA_REPORT_BUDDYINFO:
 		buddyinfo(z, out);
@@ -201,5 +205,9 @@ int pa_report(struct pa_zone *z, enum pa_report what, FILE *out)
 		pa_err(z, -EINVAL, "pa_report: unknown report %d", (int)what);
 		return -EINVAL;
 	}
-	return ferror(out) ? -EIO : 0;
+	/* a full device fails only when stdio writes its buffer: flush so
+	 * the error reaches the caller now, not at their fclose */
+	if (fflush(out) || ferror(out))
+		return -EIO;
+	return 0;
 }

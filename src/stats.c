@@ -4,6 +4,8 @@
  * each written under the lock that protects it and read here with relaxed
  * loads, so pa_stats never stops the allocator.
  */
+#include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "zone.h"
@@ -18,11 +20,55 @@ static uint64_t pcp_total_pages(const struct pa_zone *z)
 	return n;
 }
 
+/* Where each counter lands in pa_stats: counters.h's tables turned into
+ * word offsets of a pa_stats followed by a spare word for `none`.  A
+ * second field is spelled SECOND_<field> so that `none` can be one too;
+ * a new second field needs its line here. */
+struct stats_sink {
+	struct pa_stats s;
+	uint64_t none;
+};
+#define AT_(f) offsetof(struct stats_sink, s.f) / sizeof(uint64_t)
+#define SECOND_none offsetof(struct stats_sink, none) / sizeof(uint64_t)
+#define SECOND_pgalloc AT_(pgalloc)
+#define SECOND_pgfree AT_(pgfree)
+#define TARGET_(id, f1, f2) { AT_(f1), SECOND_##f2 },
+
+static const size_t zone_targets[][2] = { PA_ZONE_COUNTERS(TARGET_) };
+static const size_t shared_targets[][2] = { PA_SHARED_COUNTERS(TARGET_) };
+static const size_t pcp_targets[][2] = { PA_PCP_COUNTERS(TARGET_) };
+
+_Static_assert(sizeof(struct pa_stats) % sizeof(uint64_t) == 0,
+	       "pa_stats is an array of uint64_t with lock structs inside");
+
+static void sink(uint64_t *out, const size_t (*targets)[2], const uint64_t *c,
+		 unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t v = counter_read(&c[i]);
+
+		out[targets[i][0]] += v;
+		out[targets[i][1]] += v;
+	}
+}
+
 void pa_stats(struct pa_zone *z, struct pa_stats *s)
 {
 	double npt = pa_clock_ns_per_tick(z->t0_clock, z->t0_ns);
+	struct stats_sink out;
+	uint64_t *o = (uint64_t *)&out;
 
-	memset(s, 0, sizeof(*s));
+	memset(&out, 0, sizeof(out));
+	sink(o, zone_targets, z->zc, NR_ZONE_COUNTERS);
+	sink(o, shared_targets, z->zs, NR_SHARED_COUNTERS);
+	for (unsigned c = 0; z->use_pcp && c < z->ncpus; c++) {
+		struct pa_lock_stats ls;
+
+		sink(o, pcp_targets, z->pcp[c].pc, NR_PCP_COUNTERS);
+		pa_lock_read(&z->pcp[c].lock, npt, &ls);
+		pa_lock_stats_add(&out.s.pcp_lock, &ls);
+	}
+	*s = out.s;
 	s->managed_pages = z->nr_pages;
 	s->free_pages = STAT_LOAD(z->free_pages);
 	/* frees the nolock API deferred are free, waiting for zone->lock */
@@ -35,103 +81,29 @@ void pa_stats(struct pa_zone *z, struct pa_stats *s)
 	if (z->use_pcp && z->ops->metadata_bytes)
 		s->metadata_bytes += z->ops->metadata_bytes(z);
 	s->nr_pageblocks = z->nr_pageblocks;
-
 	pa_lock_read(&z->lock, npt, &s->zone_lock);
-	s->zone_pages_refill = STAT_LOAD(z->pages_refill);
-	s->zone_pages_drain = STAT_LOAD(z->pages_drain);
-	s->zone_pages_direct_alloc = STAT_LOAD(z->pages_direct_alloc);
-	s->zone_pages_direct_free = STAT_LOAD(z->pages_direct_free);
 	s->zone_lock_max_pages = STAT_LOAD(z->max_pages_per_hold);
-	s->zone_blocks_moved = STAT_LOAD(z->blocks_moved);
-	s->alloc_failed = STAT_LOAD(z->alloc_failed);
-	s->bad_frees = STAT_LOAD(z->bad_frees);
-	s->nolock_deferred_frees = STAT_LOAD(z->nolock_deferred);
-	s->nolock_alloc_failed = STAT_LOAD(z->nolock_alloc_failed);
-
-	/* pages allocated = handed out by per-CPU lists + straight from the
-	 * zone; the zone's direct counts include the llist drains (frees). */
-	s->pgalloc = s->zone_pages_direct_alloc;
-	s->pgfree = s->zone_pages_direct_free;
-	for (unsigned c = 0; z->use_pcp && c < z->ncpus; c++) {
-		const struct per_cpu_pages *pcp = &z->pcp[c];
-		struct pa_lock_stats ls;
-
-		pa_lock_read(&pcp->lock, npt, &ls);
-		pa_lock_stats_add(&s->pcp_lock, &ls);
-		s->pcp_alloc_hit += STAT_LOAD(pcp->st.alloc_hit);
-		s->pcp_alloc_miss += STAT_LOAD(pcp->st.alloc_miss);
-		s->pcp_refills += STAT_LOAD(pcp->st.refills);
-		s->pcp_drains += STAT_LOAD(pcp->st.drains);
-		s->pcp_trylock_fallback_alloc += STAT_LOAD(pcp->st.fallback_alloc);
-		s->pcp_trylock_fallback_free += STAT_LOAD(pcp->st.fallback_free);
-		s->pgalloc += STAT_LOAD(pcp->st.pgalloc);
-		s->pgfree += STAT_LOAD(pcp->st.pgfree);
-		s->alloc_calls += STAT_LOAD(pcp->st.alloc_calls);
-		s->free_calls += STAT_LOAD(pcp->st.free_calls);
-	}
-	s->alloc_calls += STAT_LOAD(z->direct_alloc_calls);
-	s->free_calls += STAT_LOAD(z->direct_free_calls);
-	/* a free pushed to its owner's remote list is done when pushed */
-	s->free_calls += STAT_LOAD(z->remote_free_calls);
-	s->pgfree += STAT_LOAD(z->pcpb_remote_pushed);
-
-	s->extfrag_fallbacks = STAT_LOAD(z->extfrag_fallbacks);
-	s->extfrag_fragmenting = STAT_LOAD(z->extfrag_fragmenting);
-	s->blocks_claimed = STAT_LOAD(z->blocks_claimed);
 	s->highatomic_blocks = STAT_LOAD(z->nr_reserved_highatomic) >> z->pb_order;
-	s->pcpb_blocks_claimed = STAT_LOAD(z->pcpb_blocks_claimed);
-	s->pcpb_blocks_disowned = STAT_LOAD(z->pcpb_blocks_disowned);
-	s->pcpb_merges = STAT_LOAD(z->pcpb_merges);
-	s->pcpb_remote_pushed = STAT_LOAD(z->pcpb_remote_pushed);
-	s->pcpb_remote_absorbed = STAT_LOAD(z->pcpb_remote_absorbed);
-	for (int i = 0; i < 4; i++)
-		s->pcpb_phase[i] = STAT_LOAD(z->pcpb_phase[i]);
-	s->pcpb_phase0_pages = STAT_LOAD(z->pcpb_phase0_pages);
-	s->pcpb_phase0_scanned = STAT_LOAD(z->pcpb_phase0_scanned);
-	s->pgmigrate_success = STAT_LOAD(z->pgmigrate_success);
-	s->pgmigrate_fail = STAT_LOAD(z->pgmigrate_fail);
 	s->wmark_min = z->wmark_min;
 	s->wmark_low = z->wmark_low;
 	s->wmark_high = z->wmark_high;
 }
 
-#define ZERO(x) __atomic_store_n(&(x), 0, __ATOMIC_RELAXED)
+static void zero(uint64_t *c, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		__atomic_store_n(&c[i], 0, __ATOMIC_RELAXED);
+}
 
 void pa_stats_reset(struct pa_zone *z)
 {
 	pa_lock_stats_reset(&z->lock);
-	ZERO(z->pages_refill);
-	ZERO(z->pages_drain);
-	ZERO(z->pages_direct_alloc);
-	ZERO(z->pages_direct_free);
-	ZERO(z->max_pages_per_hold);
-	ZERO(z->direct_alloc_calls);
-	ZERO(z->direct_free_calls);
-	ZERO(z->blocks_moved);
-	ZERO(z->extfrag_fallbacks);
-	ZERO(z->extfrag_fragmenting);
-	ZERO(z->blocks_claimed);
-	ZERO(z->pgmigrate_success);
-	ZERO(z->pgmigrate_fail);
-	ZERO(z->pcpb_blocks_claimed);
-	ZERO(z->pcpb_blocks_disowned);
-	for (int i = 0; i < 4; i++)
-		ZERO(z->pcpb_phase[i]);
-	ZERO(z->pcpb_phase0_pages);
-	ZERO(z->pcpb_phase0_scanned);
-	ZERO(z->alloc_failed);
-	ZERO(z->bad_frees);
-	ZERO(z->nolock_alloc_failed);
-	ZERO(z->nolock_deferred);
-	ZERO(z->pcpb_merges);
-	ZERO(z->pcpb_remote_pushed);
-	ZERO(z->pcpb_remote_absorbed);
-	ZERO(z->remote_free_calls);
+	__atomic_store_n(&z->max_pages_per_hold, 0, __ATOMIC_RELAXED);
+	zero(z->zc, NR_ZONE_COUNTERS);
+	zero(z->zs, NR_SHARED_COUNTERS);
 	for (unsigned c = 0; z->use_pcp && c < z->ncpus; c++) {
-		struct per_cpu_pages *pcp = &z->pcp[c];
-
-		pa_lock_stats_reset(&pcp->lock);
-		memset(&pcp->st, 0, sizeof(pcp->st));
+		pa_lock_stats_reset(&z->pcp[c].lock);
+		zero(z->pcp[c].pc, NR_PCP_COUNTERS);
 	}
 }
 
@@ -145,6 +117,10 @@ static bool pb_mixed(const struct pageblock_data *pb)
 
 int pa_frag(struct pa_zone *z, struct pa_frag *f)
 {
+	if (!f) {
+		pa_err(z, -EINVAL, "pa_frag: no output (NULL)");
+		return -EINVAL;
+	}
 	memset(f, 0, sizeof(*f));
 	zone_lock(z);
 	uint64_t per_spb = 1ull << (z->spb_order - z->pb_order);

@@ -23,6 +23,7 @@
 #include "freearea.h"
 #include "policy.h"
 #include "migratetype.h"
+#include "counters.h"
 
 #define PA_ORDERS_MAX 21          /* max_order is at most 20 */
 #define PA_COSTLY_ORDER 3         /* orders cached per CPU: 0..3 and pageblock */
@@ -37,13 +38,6 @@
 #define PCPF_DEAD 0x1u               /* CPU offline: no caching, frees to zone */
 #define PCPF_PREV_FREE_HIGH_ORDER 0x2u
 
-/* Statistics a pageset keeps for itself (written under its lock). */
-struct pcp_counters {
-	uint64_t alloc_hit, alloc_miss, refills, drains;
-	uint64_t fallback_alloc, fallback_free; /* atomic: lock not held */
-	uint64_t pgalloc, pgfree, alloc_calls, free_calls;
-};
-
 struct pcp_owned;
 
 struct per_cpu_pages {
@@ -57,12 +51,25 @@ struct per_cpu_pages {
 	/* indexed by order: mainline uses 0..3 and the pageblock order,
 	 * pcpbuddy every order up to the pageblock order (merged chunks) */
 	struct pfn_list lists[PA_ORDERS_MAX][PA_MT_PCPTYPES];
-	struct pcp_counters st;
+	uint64_t pc[NR_PCP_COUNTERS];  /* counters.h: under the pageset lock */
 	/* pcpbuddy: remote frees pushed lock-free by other CPUs (pfn stack) */
 	uint32_t remote_head;          /* atomic */
 	uint64_t remote_pages;         /* atomic: pages sitting on remote_head */
 	struct pcp_owned *owned;       /* pcpbuddy bookkeeping, NULL otherwise */
 } __attribute__((aligned(PA_CACHELINE)));
+
+/* count and high are written under pcp->lock and read without it by
+ * reports and pa_stats: stores are atomic, so readers see whole values. */
+static inline void pcp_add_count(struct per_cpu_pages *pcp, int n)
+{
+	__atomic_store_n(&pcp->count, pcp->count + n, __ATOMIC_RELAXED);
+}
+
+static inline int pcp_set_high(struct per_cpu_pages *pcp, int high)
+{
+	__atomic_store_n(&pcp->high, high, __ATOMIC_RELAXED);
+	return high;
+}
 
 /* pcpbuddy: a pageblock's place on its owner's list of blocks whose
  * fragments went back to the zone (recoverable by refill Phase 0). */
@@ -121,25 +128,15 @@ struct pa_zone {
 	uint64_t fa_deferred;          /* boot-time pages off the lists */
 	uint64_t free_pages;           /* atomic store, read racily */
 	uint64_t nr_reserved_highatomic;
-	uint64_t pages_refill, pages_drain, pages_direct_alloc, pages_direct_free;
 	uint64_t max_pages_per_hold, pages_this_hold;
-	uint64_t direct_alloc_calls, direct_free_calls;
-	uint64_t blocks_moved;         /* free-list takes and gives */
-	uint64_t extfrag_fallbacks, extfrag_fragmenting, blocks_claimed;
-	uint64_t pgmigrate_success, pgmigrate_fail;
-	uint64_t pcpb_blocks_claimed, pcpb_blocks_disowned, pcpb_phase[4],
-		pcpb_phase0_pages, pcpb_phase0_scanned;
+	uint64_t zc[NR_ZONE_COUNTERS];  /* counters.h */
 
 	/* ---- lock-free deferred frees (nolock API) ---- */
 	uint32_t llist_head __attribute__((aligned(PA_CACHELINE)));
 	uint64_t llist_pages;          /* atomic */
 
 	/* ---- shared atomics, rarely written ---- */
-	uint64_t alloc_failed;         /* atomic */
-	uint64_t bad_frees;            /* atomic */
-	uint64_t nolock_alloc_failed, nolock_deferred; /* atomic */
-	uint64_t pcpb_merges, pcpb_remote_pushed, pcpb_remote_absorbed; /* atomic */
-	uint64_t remote_free_calls;    /* atomic: frees pushed to an owner */
+	uint64_t zs[NR_SHARED_COUNTERS]; /* counters.h: atomic adds */
 
 	/* movable operations table, its own lock */
 	struct pa_lock movable_lock;
@@ -264,12 +261,12 @@ static inline void pcp_alloc_commit(struct pa_zone *z,
 {
 	struct pa_page *p = &z->pages[pfn];
 
-	pcp->count -= 1 << order;
+	pcp_add_count(pcp, -(1 << order));
 	set_page_mt(p, mt);
 	set_page_state(p, PG_STATE(PG_ALLOC, order));
-	STAT_ADD(pcp->st.alloc_hit, 1);
-	STAT_ADD(pcp->st.alloc_calls, 1);
-	STAT_ADD(pcp->st.pgalloc, 1ull << order);
+	pcp_count(pcp, ALLOC_HIT, 1);
+	pcp_count(pcp, ALLOC_CALLS, 1);
+	pcp_count(pcp, PGALLOC, 1ull << order);
 	pa_lock_release(&pcp->lock);
 }
 void pcp_drain_cpu(struct pa_zone *z, unsigned cpu);
