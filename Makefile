@@ -102,7 +102,7 @@ run: deps all
 bench: deps all $(BENCH_BIN)
 	@scripts/run-bench.sh $(BENCH_BIN)
 
-# libFuzzer on the API (clang): FUZZ_SECONDS=600 make fuzz
+# libFuzzer on the zone API (clang, tests/fuzz/fuzz_zone.c): FUZZ_SECONDS=600 make fuzz
 FUZZ_SECONDS ?= 60
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)

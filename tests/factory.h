@@ -2,7 +2,7 @@
 /*
  * factory.h - the one way tests build zones, and run cases per policy.
  *
- *   th_config()        a small metadata-only configuration;
+ *   th_config()        a small metadata-only configuration (config.h);
  *   th_zone_create()   create it, failing the test (with the policy and
  *                      pa_config_check()'s reason) if that fails, with an
  *                      error hook that records unexpected errors;
@@ -23,24 +23,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "pagealloc.h"
 #include "policies.h"
-
-/* Pageblocks per superpageblock in th_config() zones: several, so a
- * superpageblock policy has something to group even on a tiny zone. */
-#define TH_SPB_PAGEBLOCKS 4u
-
-/*
- * A small zone: `pageblocks` pageblocks of 2^pageblock_order pages of
- * 4 KiB, metadata only, one CPU unless ncpus says otherwise, the given
- * PA_CFG_* flags, the default policy, superpageblocks of
- * TH_SPB_PAGEBLOCKS pageblocks (at least one max_order block).
- */
-struct pa_config th_config(uint64_t pageblocks, unsigned pageblock_order,
-			   unsigned max_order, unsigned flags, unsigned ncpus);
-/* Superpageblocks of `pageblocks` pageblocks (a power of two), at least
- * one max_order block. */
-void th_config_spb(struct pa_config *cfg, unsigned pageblocks);
 
 /*
  * Create a zone from cfg (its policy as given).  Fails the test if
