@@ -23,7 +23,8 @@
 struct pa_config th_config(uint64_t pageblocks, unsigned pageblock_order,
 			   unsigned max_order, unsigned flags, unsigned ncpus);
 /* Superpageblocks of `pageblocks` pageblocks (rounded up to a power of
- * two), at least one max_order block. */
+ * two), at least one max_order block.  Reads cfg's pageblock_order and
+ * max_order: set them first (pa_config_default() does). */
 void th_config_spb(struct pa_config *cfg, unsigned pageblocks);
 
 #endif

@@ -217,6 +217,7 @@ static void run_stress(void **state, unsigned ncpus, unsigned flags)
 	struct stress *s;
 
 	cfg.bytes = 32ull << 20;
+	th_config_spb(&cfg, TH_SPB_PAGEBLOCKS); /* a few, not one partial */
 	cfg.ncpus = ncpus;
 	cfg.flags = flags;
 	z = th_zone_or_skip(state, &cfg);

@@ -26,6 +26,7 @@ static struct fixture *setup(void **state)
 
 	assert_non_null(f);
 	c.bytes = 64ull << 20;
+	th_config_spb(&c, TH_SPB_PAGEBLOCKS); /* a few, not one partial */
 	c.ncpus = 2;
 	c.backing = PA_BACKING_ANON;
 	c.error_fn = th_errlog_fn;

@@ -118,6 +118,7 @@ static void run(void **state, unsigned flags, unsigned ncpus,
 	bool drained;
 
 	c.bytes = bytes;
+	th_config_spb(&c, TH_SPB_PAGEBLOCKS); /* a few, not one partial */
 	c.ncpus = ncpus;
 	c.flags = flags | PA_CFG_NO_WATERMARKS;
 	f.z = th_zone_or_skip(state, &c);

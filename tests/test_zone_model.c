@@ -218,6 +218,7 @@ static void run_model(void **state, unsigned flags, unsigned ncpus,
 	ops /= 4;
 #endif
 	c.bytes = 16ull << 20; /* 4096 pages: 1% is under one pageblock */
+	th_config_spb(&c, TH_SPB_PAGEBLOCKS); /* a few, not one partial */
 	c.ncpus = ncpus;
 	c.flags = flags;
 	r.strict = flags & PA_CFG_NO_WATERMARKS;
