@@ -12,6 +12,9 @@
  *                      policy the library accepts, named "case [policy]";
  *                      the case reads its policy with th_policy(state) and
  *                      makes zones with th_zone_for(state, &cfg).
+ * Call these from the case's own thread (they may fail it); the error hook
+ * the factory installs is safe from any thread and from the nolock API's
+ * signal-handler callers (it counts atomically and keeps one message).
  * Include helpers.h, which includes this.
  */
 #ifndef PA_TEST_FACTORY_H
