@@ -12,9 +12,10 @@
  *                      policy the library accepts, named "case [policy]";
  *                      the case reads its policy with th_policy(state) and
  *                      makes zones with th_zone_for(state, &cfg).
- * Call these from the case's own thread (they may fail it); the error hook
- * the factory installs is safe from any thread and from the nolock API's
- * signal-handler callers (it counts atomically and keeps one message).
+ * Call these from the case's own thread (they may fail it).  The error hook
+ * the factory installs may run in any thread (it counts atomically and
+ * formats only the first message); like the library's own message
+ * formatting it calls snprintf, so it is not async-signal-safe.
  * Include helpers.h, which includes this.
  */
 #ifndef PA_TEST_FACTORY_H
