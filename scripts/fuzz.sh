@@ -15,6 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
+# clang and its libFuzzer runtime, from Debian 12's packages
+PA_EXTRA_PKGS="clang libclang-rt-14-dev" scripts/deps.sh
 out=${FUZZ_OUT:-build-fuzz}
 mkdir -p "$out/corpus"
 clang -std=gnu11 -O1 -g -D_GNU_SOURCE -DPA_LIBFUZZER \
