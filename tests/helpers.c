@@ -6,22 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-struct pa_config th_config(uint64_t pageblocks, unsigned pageblock_order,
-			   unsigned max_order, unsigned flags, unsigned ncpus)
-{
-	struct pa_config c = pa_config_default();
-
-	c.page_shift = 12;
-	c.pageblock_order = pageblock_order;
-	c.max_order = max_order;
-	c.superpageblock_order = max_order > pageblock_order ? max_order
-							     : pageblock_order;
-	c.bytes = (pageblocks << pageblock_order) << c.page_shift;
-	c.flags = flags;
-	c.ncpus = ncpus ? ncpus : 1;
-	return c;
-}
-
 void th_errlog_fn(void *arg, int err, const char *msg)
 {
 	struct th_errlog *l = arg;

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "pagealloc.h"
+#include "factory.h"
 
 /* Fail the current test with pa_check()'s message unless the zone is
  * consistent. */
@@ -40,14 +41,6 @@
 				 (unsigned long long)th_s_.allocated_pages,  \
 				 (unsigned long long)th_s_.managed_pages);   \
 	} while (0)
-
-/*
- * A small zone: `pageblocks` pageblocks of 2^pageblock_order pages of
- * 4 KiB, metadata only, one CPU unless ncpus says otherwise, the given
- * PA_CFG_* flags.
- */
-struct pa_config th_config(uint64_t pageblocks, unsigned pageblock_order,
-			   unsigned max_order, unsigned flags, unsigned ncpus);
 
 /* Everything an error hook received. */
 struct th_errlog {

@@ -10,7 +10,8 @@
  * state is then freed in every order (up to five blocks; beyond that
  * ascending, descending and interleaved), with pa_check() after every
  * free, and must end, once drained, with the whole zone as one free
- * max-order block in buddyinfo.  Zone path, per-CPU lists, pcpbuddy.
+ * max-order block in buddyinfo.  Zone path and per-CPU lists, under
+ * every policy the library accepts for each (tests/factory.h).
  */
 #include "helpers.h"
 
@@ -56,6 +57,8 @@ static void ex_alloc_checked(struct ex_state *s, unsigned order,
 				 " pages in use, %u blocks)", order,
 				 s->m.allocated_pages, s->m.npages, s->nlive);
 		s->failed = true;
+		/* without PA_GFP_NOWARN the failure is reported, once */
+		assert_int_equal(th_zone_errors_take(s->z, NULL, 0), 1);
 		assert_check(s->z);
 		return;
 	}
@@ -80,8 +83,7 @@ static void ex_alloc_checked(struct ex_state *s, unsigned order,
 static void ex_replay(struct ex_run *r, unsigned len, struct ex_state *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->z = pa_zone_create(&r->cfg);
-	assert_non_null(s->z);
+	s->z = th_zone_create(&r->cfg);
 	assert_int_equal(tm_init(&s->m, pa_managed_pages(s->z),
 				 r->cfg.max_order), 0);
 	r->replays++;
@@ -93,7 +95,7 @@ static void ex_replay(struct ex_run *r, unsigned len, struct ex_state *s)
 
 static void ex_destroy(struct ex_state *s)
 {
-	pa_zone_destroy(s->z);
+	th_zone_destroy(s->z);
 	tm_fini(&s->m);
 }
 
@@ -209,23 +211,26 @@ static void ex_explore(struct ex_run *r, unsigned len)
 	}
 }
 
-static void ex_run_all(const struct pa_config *cfg, unsigned depth_limit,
-		       const char *name)
+static void ex_run_all(void **state, const struct pa_config *cfg,
+		       unsigned depth_limit, const char *name)
 {
 	struct ex_run r;
 	struct timespec t0, t1;
 
 	memset(&r, 0, sizeof(r));
 	r.cfg = *cfg;
+	r.cfg.policy = th_policy(state);
+	if (!th_policy_accepts(&r.cfg, r.cfg.policy))
+		skip();
 	r.depth_limit = depth_limit;
 	assert_true(depth_limit <= EX_MAX_DEPTH);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ex_explore(&r, 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(r.sequences > 0);
-	print_message("%s: %" PRIu64 " sequences (%" PRIu64 " ending in a "
+	print_message("%s, %s: %" PRIu64 " sequences (%" PRIu64 " ending in a "
 		      "failed allocation), %" PRIu64 " checked frees, %" PRIu64
-		      " replays, %.2f s\n", name, r.sequences, r.failures_seen,
+		      " replays, %.2f s\n", name, th_policy_str(state), r.sequences, r.failures_seen,
 		      r.frees, r.replays,
 		      (double)(t1.tv_sec - t0.tv_sec) +
 			      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -238,16 +243,14 @@ static void one_pageblock_zone_path(void **state)
 	struct pa_config c =
 		th_config(1, 3, 3, PA_CFG_NO_WATERMARKS | PA_CFG_NO_PCP, 1);
 
-	(void)state;
-	ex_run_all(&c, 8, "8 pages, zone path");
+	ex_run_all(state, &c, 8, "8 pages, zone path");
 }
 
 static void one_pageblock_pcp(void **state)
 {
 	struct pa_config c = th_config(1, 3, 3, PA_CFG_NO_WATERMARKS, 1);
 
-	(void)state;
-	ex_run_all(&c, 8, "8 pages, per-CPU lists");
+	ex_run_all(state, &c, 8, "8 pages, per-CPU lists");
 }
 
 /* 16 pages: two pageblocks of order 3 under one order-4 block, depth
@@ -262,47 +265,24 @@ static void two_pageblocks_zone_path(void **state)
 	struct pa_config c =
 		th_config(2, 3, 4, PA_CFG_NO_WATERMARKS | PA_CFG_NO_PCP, 1);
 
-	(void)state;
-	ex_run_all(&c, two_pageblock_depth(), "16 pages, zone path");
+	ex_run_all(state, &c, two_pageblock_depth(), "16 pages, zone path");
 }
 
 static void two_pageblocks_pcp(void **state)
 {
 	struct pa_config c = th_config(2, 3, 4, PA_CFG_NO_WATERMARKS, 1);
 
-	(void)state;
-	ex_run_all(&c, two_pageblock_depth(), "16 pages, per-CPU lists");
-}
-
-/* pcpbuddy: per-CPU pageblock buddies on the same tiny zones. */
-static void one_pageblock_pcpbuddy(void **state)
-{
-	struct pa_config c = th_config(1, 3, 3, PA_CFG_NO_WATERMARKS, 1);
-
-	(void)state;
-	c.policy = PA_POLICY_PCPBUDDY;
-	ex_run_all(&c, 8, "8 pages, pcpbuddy");
-}
-
-static void two_pageblocks_pcpbuddy(void **state)
-{
-	struct pa_config c = th_config(2, 3, 4, PA_CFG_NO_WATERMARKS, 1);
-
-	(void)state;
-	c.policy = PA_POLICY_PCPBUDDY;
-	ex_run_all(&c, two_pageblock_depth(), "16 pages, pcpbuddy");
+	ex_run_all(state, &c, two_pageblock_depth(), "16 pages, per-CPU lists");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(one_pageblock_zone_path),
-		cmocka_unit_test(one_pageblock_pcp),
-		cmocka_unit_test(two_pageblocks_zone_path),
-		cmocka_unit_test(two_pageblocks_pcp),
-		cmocka_unit_test(one_pageblock_pcpbuddy),
-		cmocka_unit_test(two_pageblocks_pcpbuddy),
+		th_policy_test(one_pageblock_zone_path),
+		th_policy_test(one_pageblock_pcp),
+		th_policy_test(two_pageblocks_zone_path),
+		th_policy_test(two_pageblocks_pcp),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return th_run_policy_group("exhaustive", tests);
 }

@@ -67,20 +67,16 @@ static void install(void)
 	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
 }
 
-static void run(enum pa_policy pol)
+static void atomic_high_order_under_zone_lock(void **state)
 {
 	/* 2048 pages: big enough for a highatomic reserve (1%) */
 	struct pa_config c = th_config(128, 4, 6, 0, 2);
 	struct job j;
 
 	memset(&j, 0, sizeof(j));
-	c.policy = pol;
 	c.event_fn = ev_hook;
 	c.event_arg = &j;
-	if (pa_config_check(&c, NULL, 0))
-		return;
-	j.z = pa_zone_create(&c);
-	assert_non_null(j.z);
+	j.z = th_zone_or_skip(state, &c);
 	install();
 	/* an order-1 unmovable block cached on CPU 0's pageset */
 	uint64_t cached = pa_alloc_cpu(j.z, 0, 1, 0);
@@ -96,29 +92,21 @@ static void run(enum pa_policy pol)
 	alarm(0);
 	assert_int_not_equal(outer, PA_NO_PFN);
 	if (!j.fired)
-		fail_msg("%s: the interruption was not placed", pa_policy_name(pol));
+		fail_msg("%s: the interruption was not placed", th_policy_str(state));
 	if (j.pfn == PA_NO_PFN)
 		fail_msg("%s: the cached order-1 block was not handed out",
-			 pa_policy_name(pol));
+			 th_policy_str(state));
 	assert_check(j.z);
 	assert_int_equal(pa_free_cpu(j.z, 0, j.pfn, 1), 0);
 	assert_int_equal(pa_free_cpu(j.z, 1, outer, 5), 0);
-	assert_check(j.z);
-	pa_zone_destroy(j.z);
-}
-
-static void atomic_high_order_under_zone_lock(void **state)
-{
-	(void)state;
-	for (unsigned p = 0; p < PA_POLICY_NR; p++)
-		run((enum pa_policy)p);
+	th_zone_destroy(j.z);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(atomic_high_order_under_zone_lock),
+		th_policy_test(atomic_high_order_under_zone_lock),
 	};
 
-	return cmocka_run_group_tests_name("nolock_never_spins", tests, NULL, NULL);
+	return th_run_policy_group("nolock_never_spins", tests);
 }

@@ -5,8 +5,10 @@
  * migratetypes, blocks freed by another thread than the one that allocated
  * them, CPU offline/online cycles, and a signal storm (a 5 kHz timer whose
  * handler allocates and frees with the nolock API) all at once.
- * At the end: every thread finished (no deadlock), pa_check is clean and
- * the accounting is exact.  Short by default; PA_STRESS_LONG=1 for a soak.
+ * At the end: every thread finished (no deadlock), pa_check is clean, the
+ * accounting is exact and no call reported an error.  Every case runs
+ * under every policy the library accepts (tests/factory.h).  Short by
+ * default; PA_STRESS_LONG=1 for a soak.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,9 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
-#include "pagealloc.h"
+#include "helpers.h"
 
 #define NTHREADS 6
 #define RING 4096
@@ -210,19 +210,20 @@ static double stress_seconds(void)
 	return l && *l && strcmp(l, "0") ? 60.0 : 2.0;
 }
 
-static void run_stress(enum pa_policy policy, unsigned ncpus, unsigned flags)
+static void run_stress(void **state, unsigned ncpus, unsigned flags)
 {
 	struct pa_config cfg = pa_config_default();
-	struct stress *s = calloc(1, sizeof(*s));
-	char msg[256];
+	struct pa_zone *z;
+	struct stress *s;
 
-	assert_non_null(s);
 	cfg.bytes = 32ull << 20;
+	th_config_spb(&cfg, TH_SPB_PAGEBLOCKS); /* a few, not one partial */
 	cfg.ncpus = ncpus;
 	cfg.flags = flags;
-	cfg.policy = policy;
-	s->zone = pa_zone_create(&cfg);
-	assert_non_null(s->zone);
+	z = th_zone_or_skip(state, &cfg);
+	s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	s->zone = z;
 	s->ncpus = ncpus;
 	s->seconds = stress_seconds();
 	pthread_mutex_init(&s->ho.lock, NULL);
@@ -268,10 +269,7 @@ static void run_stress(enum pa_policy policy, unsigned ncpus, unsigned flags)
 	for (unsigned c = 0; c < ncpus; c++)
 		pa_cpu_online(s->zone, c);
 	pa_drain(s->zone);
-	int rc = pa_check(s->zone, msg, sizeof(msg));
-
-	if (rc)
-		fail_msg("pa_check after stress: %s", msg);
+	assert_check(s->zone);
 
 	struct pa_stats st;
 
@@ -283,7 +281,7 @@ static void run_stress(enum pa_policy policy, unsigned ncpus, unsigned flags)
 	assert_int_equal(st.free_pages + st.pcp_pages, st.managed_pages);
 	assert_int_equal(st.pgalloc, st.pgfree);
 	print_message("stress %s %u cpus flags 0x%x: %.0f s, %llu allocs, %llu signal allocs (%llu failed), %llu hotplug cycles, trylock fallbacks alloc %llu free %llu, nolock deferred %llu, zone->lock contended %llu of %llu\n",
-		      pa_policy_name(policy), ncpus, flags, s->seconds, (unsigned long long)st.alloc_calls,
+		      th_policy_str(state), ncpus, flags, s->seconds, (unsigned long long)st.alloc_calls,
 		      (unsigned long long)s->signal_allocs,
 		      (unsigned long long)s->signal_alloc_fail,
 		      (unsigned long long)s->cpu_cycles,
@@ -295,52 +293,35 @@ static void run_stress(enum pa_policy policy, unsigned ncpus, unsigned flags)
 	/* the storm must really have happened */
 	assert_true(s->signal_allocs + s->signal_alloc_fail > 0);
 	assert_true(s->cpu_cycles > 0);
-	pa_zone_destroy(s->zone);
+	th_zone_destroy(s->zone);
 	pthread_mutex_destroy(&s->ho.lock);
 	free(s);
 }
 
-static void stress_mainline_2cpus(void **state)
+static void stress_2cpus(void **state)
 {
-	(void)state;
-	run_stress(PA_POLICY_MAINLINE, 2, 0);
+	run_stress(state, 2, 0);
 }
 
-static void stress_mainline_4cpus_timed(void **state)
+/* Cross-CPU frees (remote pushes under policies that own pageblocks)
+ * while the hotplug thread takes CPUs offline and back; pcp->lock timed. */
+static void stress_4cpus_timed(void **state)
 {
-	(void)state;
-	run_stress(PA_POLICY_MAINLINE, 4, PA_CFG_LOCK_TIMING);
+	run_stress(state, 4, PA_CFG_LOCK_TIMING);
 }
 
 static void stress_zone_path(void **state)
 {
-	(void)state;
-	run_stress(PA_POLICY_MAINLINE, 2, PA_CFG_NO_PCP);
-}
-
-/* pcpbuddy: cross-CPU frees become remote pushes while the hotplug thread
- * takes their owners offline and back. */
-static void stress_pcpbuddy_2cpus(void **state)
-{
-	(void)state;
-	run_stress(PA_POLICY_PCPBUDDY, 2, 0);
-}
-
-static void stress_pcpbuddy_4cpus_timed(void **state)
-{
-	(void)state;
-	run_stress(PA_POLICY_PCPBUDDY, 4, PA_CFG_LOCK_TIMING);
+	run_stress(state, 2, PA_CFG_NO_PCP);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(stress_mainline_2cpus),
-		cmocka_unit_test(stress_mainline_4cpus_timed),
-		cmocka_unit_test(stress_zone_path),
-		cmocka_unit_test(stress_pcpbuddy_2cpus),
-		cmocka_unit_test(stress_pcpbuddy_4cpus_timed),
+		th_policy_test(stress_2cpus),
+		th_policy_test(stress_4cpus_timed),
+		th_policy_test(stress_zone_path),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return th_run_policy_group("stress_pcp", tests);
 }

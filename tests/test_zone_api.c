@@ -17,29 +17,12 @@
 #define MiB (UINT64_C(1) << 20)
 
 /*
- * PA_TEST_POLICY=pcpbuddy runs the same tests under another policy (CI
- * does): zones with per-CPU lists get that policy; those made without
- * them (PA_CFG_NO_PCP) test the zone path, which every policy shares.
+ * Every case but the pure configuration ones runs once per policy the
+ * library accepts (th_run_policy_group); a config the policy rejects (a
+ * zone without per-CPU lists, under a policy that needs them) skips the
+ * case, or the config in a loop: the policies that accept it cover it.
  */
-static struct pa_zone *must_create(const struct pa_config *cfg)
-{
-	struct pa_config copy = *cfg;
-	const struct pa_config *c = &copy;
-	const char *pol = getenv("PA_TEST_POLICY");
-
-	if (pol && *pol && !(copy.flags & PA_CFG_NO_PCP) &&
-	    pa_policy_parse(pol, &copy.policy))
-		fail_msg("PA_TEST_POLICY=%s is not a policy", pol);
-	struct pa_zone *z = pa_zone_create(c);
-
-	if (!z) {
-		char msg[256] = "";
-
-		pa_config_check(c, msg, sizeof(msg));
-		fail_msg("pa_zone_create failed: errno %d: %s", errno, msg);
-	}
-	return z;
-}
+#define must_create(cfg) th_zone_or_skip(state, (cfg))
 
 static unsigned online_cpus(void)
 {
@@ -125,13 +108,7 @@ static void test_config_resolved(void **state)
 	pa_zone_config(z, &e);
 	assert_int_equal(e.bytes, 64 * MiB);
 	assert_int_equal(e.backing, PA_BACKING_NONE);
-	/* the default policy, or the one PA_TEST_POLICY asked for */
-	enum pa_policy want = PA_POLICY_MAINLINE;
-	const char *pol = getenv("PA_TEST_POLICY");
-
-	if (pol && *pol)
-		assert_int_equal(pa_policy_parse(pol, &want), 0);
-	assert_int_equal(e.policy, want);
+	assert_int_equal(e.policy, th_policy(state));
 	assert_int_equal(e.page_shift, 12);
 	assert_int_equal(e.pageblock_order, 9);
 	assert_int_equal(e.max_order, 10);
@@ -156,14 +133,14 @@ static void test_config_resolved(void **state)
 	assert_true(st.wmark_min <= st.wmark_low);
 	assert_true(st.wmark_low <= st.wmark_high);
 	assert_true(st.wmark_high < st.managed_pages);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 
 	/* A tiny zone clamps min_free_kbytes to 128 KiB. */
 	c = th_config(2, 6, 6, 0, 1); /* 2 x 256 KiB */
 	z = must_create(&c);
 	pa_zone_config(z, &e);
 	assert_int_equal(e.min_free_kbytes, 128);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 
 	/* Explicit values are kept. */
 	c = pa_config_default();
@@ -185,7 +162,7 @@ static void test_config_resolved(void **state)
 	assert_string_equal(e.name, "Test");
 	pa_stats(z, &st);
 	assert_int_equal(st.wmark_min, 2048 / 4);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 struct bad_cfg {
@@ -275,13 +252,13 @@ static void test_config_edges_accepted(void **state)
 	c.bytes += (UINT64_C(1) << (4 + 12)) / 2;
 	z = must_create(&c);
 	assert_int_equal(pa_managed_pages(z), 3u << 4);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 
 	/* pageblock_order == max_order, and the smallest pageblock */
 	c = th_config(2, 1, 1, 0, 1);
 	z = must_create(&c);
 	assert_int_equal(pa_managed_pages(z), 4);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 
 	/* largest page size */
 	c = th_config(2, 1, 3, 0, 1);
@@ -289,14 +266,14 @@ static void test_config_edges_accepted(void **state)
 	c.bytes = UINT64_C(2) << (1 + 21);
 	z = must_create(&c);
 	assert_int_equal(pa_managed_pages(z), 4);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 
 	/* max_order 20 (metadata only: 4 GiB) */
 	c = th_config(1, 20, 20, PA_CFG_NO_WATERMARKS, 1);
 	z = must_create(&c);
 	assert_int_equal(pa_managed_pages(z), UINT64_C(1) << 20);
 	assert_int_not_equal(pa_alloc_cpu(z, 0, 20, 0), PA_NO_PFN);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 
 	/* ncpus 0 resolves to the online CPUs, PA_MAX_CPUS is allowed */
 	c = th_config(2, 4, 6, 0, 0);
@@ -304,13 +281,13 @@ static void test_config_edges_accepted(void **state)
 	z = must_create(&c);
 	pa_zone_config(z, &e);
 	assert_int_equal(e.ncpus, online_cpus());
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 	c.ncpus = PA_MAX_CPUS;
 	z = must_create(&c);
 	pa_zone_config(z, &e);
 	assert_int_equal(e.ncpus, PA_MAX_CPUS);
 	assert_int_not_equal(pa_alloc_cpu(z, PA_MAX_CPUS - 1, 0, 0), PA_NO_PFN);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 
 	pa_zone_destroy(NULL);
 }
@@ -392,7 +369,7 @@ static void test_anon_pointer_roundtrip(void **state)
 		assert_int_equal(pa_free_pages(z, p, order), 0);
 	}
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 /* Allocate the whole zone with `order`, dirty it, free it; then allocate
@@ -411,7 +388,9 @@ static void test_anon_gfp_zero(void **state)
 			char **blk;
 
 			c.flags = PA_CFG_NO_WATERMARKS | (pcp ? 0 : PA_CFG_NO_PCP);
-			z = must_create(&c);
+			z = th_zone_for(state, &c);
+			if (!z)
+				continue;
 			n = pa_managed_pages(z);
 			nb = n >> order;
 			blk = calloc(nb, sizeof(*blk));
@@ -449,7 +428,7 @@ static void test_anon_gfp_zero(void **state)
 				assert_int_equal(pa_free_pages(z, blk[i], order), 0);
 			assert_check(z);
 			free(blk);
-			pa_zone_destroy(z);
+			th_zone_destroy(z);
 		}
 	}
 }
@@ -484,7 +463,9 @@ static void test_pointer_api_on_metadata_zone(void **state)
 	assert_int_not_equal(pfn, PA_NO_PFN);
 	assert_int_equal(pa_free(z, pfn, 3), 0);
 	assert_check(z);
-	pa_zone_destroy(z);
+	/* the four bad pointer calls reached the error hook, nothing else */
+	assert_int_equal(th_zone_errors_take(z, NULL, 0), 4);
+	th_zone_destroy(z);
 }
 
 /* ------------------------------------------------------------------ */
@@ -493,13 +474,17 @@ static void test_pointer_api_on_metadata_zone(void **state)
 
 static const unsigned mt_gfp[3] = { 0, PA_GFP_MOVABLE, PA_GFP_RECLAIMABLE };
 
-static void alloc_every_order(struct pa_config c)
+static void alloc_every_order(void **state, struct pa_config c)
 {
-	struct pa_zone *z = must_create(&c);
-	uint64_t n = pa_managed_pages(z), sum = 0;
+	struct pa_zone *z = th_zone_for(state, &c);
+	uint64_t n, sum = 0;
 	uint64_t pfns[32];
 	struct pa_stats st;
 	size_t psz = (size_t)1 << c.page_shift;
+
+	if (!z)
+		return;
+	n = pa_managed_pages(z);
 
 	for (unsigned round = 0; round < 3; round++) {
 		sum = 0;
@@ -550,7 +535,7 @@ static void alloc_every_order(struct pa_config c)
 	pa_drain(z);
 	pa_stats(z, &st);
 	assert_int_equal(st.free_pages, n);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void test_alloc_every_order(void **state)
@@ -568,16 +553,16 @@ static void test_alloc_every_order(void **state)
 		c.page_shift = 12;
 		c.pageblock_order = 9;
 		c.max_order = 10;
-		alloc_every_order(c);
+		alloc_every_order(state, c);
 		/* small geometry, no pcp */
 		c = th_config(8, 3, 5, PA_CFG_NO_PCP | PA_CFG_NO_WATERMARKS, 2);
 		c.backing = (enum pa_backing)backing;
-		alloc_every_order(c);
+		alloc_every_order(state, c);
 		/* max_order far above pageblock_order; orders 0..6 at once
 		 * need 127 pages: two max-order blocks */
 		c = th_config(32, 2, 6, PA_CFG_NO_WATERMARKS, 1);
 		c.backing = (enum pa_backing)backing;
-		alloc_every_order(c);
+		alloc_every_order(state, c);
 	}
 }
 
@@ -637,7 +622,7 @@ static void test_alloc_invalid(void **state)
 	assert_int_equal(pa_free_cpu(z, 1, p, 0), 0);
 	assert_check(z);
 	th_snapshot_free(&snap);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void test_alignment_random(void **state)
@@ -674,7 +659,7 @@ static void test_alignment_random(void **state)
 	while (nlive--)
 		assert_int_equal(pa_free(z, live[nlive][0], (unsigned)live[nlive][1]), 0);
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 /* ------------------------------------------------------------------ */
@@ -703,6 +688,8 @@ static void test_migratetype_pageblocks(void **state)
 		uint8_t map[8];
 		uint64_t counts[PA_MT_TYPES] = { 0 };
 
+		if (!th_policy_accepts(&c, th_policy(state)))
+			continue;
 		/* each type alone in a fresh zone, every order up to a
 		 * pageblock */
 		for (unsigned t = 0; t < 3; t++) {
@@ -719,7 +706,7 @@ static void test_migratetype_pageblocks(void **state)
 						 pa_migratetype_name(
 							 pb_type(z, p, 4)));
 				assert_check(z);
-				pa_zone_destroy(z);
+				th_zone_destroy(z);
 			}
 		}
 		/* all three in one zone: each in a pageblock of its type */
@@ -742,7 +729,7 @@ static void test_migratetype_pageblocks(void **state)
 		for (unsigned t = 0; t < PA_MT_TYPES; t++)
 			assert_int_equal(fr.pageblocks_by_mt[t], counts[t]);
 		assert_check(z);
-		pa_zone_destroy(z);
+		th_zone_destroy(z);
 	}
 }
 
@@ -823,7 +810,7 @@ static void test_watermarks(void **state)
 	pa_stats(z, &st);
 	assert_int_equal(st.free_pages, n);
 	free(pfns);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void test_no_watermarks_every_page(void **state)
@@ -838,6 +825,8 @@ static void test_no_watermarks_every_page(void **state)
 		c.bytes = 8 * MiB;
 		c.ncpus = 2;
 		c.flags = PA_CFG_NO_WATERMARKS | (pcp ? 0 : PA_CFG_NO_PCP);
+		if (!th_policy_accepts(&c, th_policy(state)))
+			continue;
 		z = must_create(&c);
 		n = pa_managed_pages(z);
 		pa_stats(z, &st);
@@ -852,7 +841,7 @@ static void test_no_watermarks_every_page(void **state)
 		assert_int_equal(st.free_pages, 0);
 		assert_int_equal(st.pcp_pages, 0);
 		assert_check(z);
-		pa_zone_destroy(z);
+		th_zone_destroy(z);
 
 		/* and every max-order block */
 		z = must_create(&c);
@@ -860,7 +849,7 @@ static void test_no_watermarks_every_page(void **state)
 		while (pa_alloc_cpu(z, 0, 10, PA_GFP_NOWARN) != PA_NO_PFN)
 			got++;
 		assert_int_equal(got, n >> 10);
-		pa_zone_destroy(z);
+		th_zone_destroy(z);
 	}
 }
 
@@ -924,7 +913,7 @@ static void test_stats_accounting(void **state)
 	assert_true(st.metadata_bytes > 0);
 	assert_accounting(z);
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void test_error_hook(void **state)
@@ -954,7 +943,7 @@ static void test_error_hook(void **state)
 	assert_int_equal(log.count, 3);
 	pa_stats(z, &st);
 	assert_int_equal(st.bad_frees, 2);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 /* --- events --- */
@@ -1107,7 +1096,7 @@ static void test_event_hook(void **state)
 	assert_int_equal(ai, nops);
 	assert_int_equal(fi, nops);
 	ev_free_all(&log);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1217,7 +1206,9 @@ static void test_drain_and_cpus(void **state)
 	pa_drain(z);
 	assert_int_equal(pcp_pages(z), 0);
 	assert_check(z);
-	pa_zone_destroy(z);
+	/* the five calls on CPU slots out of range reached the error hook, nothing else */
+	assert_int_equal(th_zone_errors_take(z, NULL, 0), 5);
+	th_zone_destroy(z);
 }
 
 static void test_nolock_single_thread(void **state)
@@ -1252,7 +1243,9 @@ static void test_nolock_single_thread(void **state)
 	assert_int_equal(st.allocated_pages, 0);
 	assert_int_equal(st.free_pages, pa_managed_pages(z));
 	assert_check(z);
-	pa_zone_destroy(z);
+	/* the double free reached the error hook, nothing else */
+	assert_int_equal(th_zone_errors_take(z, NULL, 0), 1);
+	th_zone_destroy(z);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1415,7 +1408,9 @@ static void test_movable_migrate(void **state)
 	pa_stats(z, &st);
 	assert_int_equal(st.allocated_pages, 0);
 	assert_check(z);
-	pa_zone_destroy(z);
+	/* the three -EINVAL calls reached the error hook, nothing else */
+	assert_int_equal(th_zone_errors_take(z, NULL, 0), 3);
+	th_zone_destroy(z);
 }
 
 static bool nop_isolate(void *o, uint64_t p)
@@ -1501,34 +1496,36 @@ static void test_movable_bad_input(void **state)
 	assert_int_equal(pa_free(z, np, 0), 0);
 	assert_int_equal(pa_free(z, p1, 1), 0);
 	assert_check(z);
-	pa_zone_destroy(z);
+	/* every rejected call reached the error hook, nothing else */
+	assert_int_equal(th_zone_errors_take(z, NULL, 0), 16);
+	th_zone_destroy(z);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_default),
-		cmocka_unit_test(test_config_resolved),
+		th_policy_test(test_config_resolved),
 		cmocka_unit_test(test_config_rejects),
-		cmocka_unit_test(test_config_edges_accepted),
+		th_policy_test(test_config_edges_accepted),
 		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_anon_pointer_roundtrip),
-		cmocka_unit_test(test_anon_gfp_zero),
-		cmocka_unit_test(test_pointer_api_on_metadata_zone),
-		cmocka_unit_test(test_alloc_every_order),
-		cmocka_unit_test(test_alloc_invalid),
-		cmocka_unit_test(test_alignment_random),
-		cmocka_unit_test(test_migratetype_pageblocks),
-		cmocka_unit_test(test_watermarks),
-		cmocka_unit_test(test_no_watermarks_every_page),
-		cmocka_unit_test(test_stats_accounting),
-		cmocka_unit_test(test_error_hook),
-		cmocka_unit_test(test_event_hook),
-		cmocka_unit_test(test_drain_and_cpus),
-		cmocka_unit_test(test_nolock_single_thread),
-		cmocka_unit_test(test_movable_migrate),
-		cmocka_unit_test(test_movable_bad_input),
+		th_policy_test(test_anon_pointer_roundtrip),
+		th_policy_test(test_anon_gfp_zero),
+		th_policy_test(test_pointer_api_on_metadata_zone),
+		th_policy_test(test_alloc_every_order),
+		th_policy_test(test_alloc_invalid),
+		th_policy_test(test_alignment_random),
+		th_policy_test(test_migratetype_pageblocks),
+		th_policy_test(test_watermarks),
+		th_policy_test(test_no_watermarks_every_page),
+		th_policy_test(test_stats_accounting),
+		th_policy_test(test_error_hook),
+		th_policy_test(test_event_hook),
+		th_policy_test(test_drain_and_cpus),
+		th_policy_test(test_nolock_single_thread),
+		th_policy_test(test_movable_migrate),
+		th_policy_test(test_movable_bad_input),
 	};
 
-	return cmocka_run_group_tests_name("zone_api", tests, NULL, NULL);
+	return th_run_policy_group("zone_api", tests);
 }

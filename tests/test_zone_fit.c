@@ -8,7 +8,8 @@
  * free range of 2^k pages, and what it returns must be such a range.
  * Orders are weighted towards the large ones so the zone fills and
  * fragments; frees are random.  pa_check runs every few thousand steps.
- * Seeded (PA_SEED reproduces); the seed is printed.
+ * Seeded (PA_SEED reproduces); the seed is printed.  Every case runs
+ * under every policy the library accepts (tests/factory.h).
  */
 #include "helpers.h"
 #include "model.h"
@@ -108,7 +109,7 @@ static void fit_free(struct fit *f)
 	f->frees++;
 }
 
-static void run(enum pa_policy pol, unsigned flags, unsigned ncpus,
+static void run(void **state, unsigned flags, unsigned ncpus,
 		uint64_t bytes, uint64_t steps, const char *what)
 {
 	struct pa_config c = pa_config_default();
@@ -117,11 +118,10 @@ static void run(enum pa_policy pol, unsigned flags, unsigned ncpus,
 	bool drained;
 
 	c.bytes = bytes;
+	th_config_spb(&c, TH_SPB_PAGEBLOCKS); /* a few, not one partial */
 	c.ncpus = ncpus;
-	c.policy = pol;
 	c.flags = flags | PA_CFG_NO_WATERMARKS;
-	f.z = pa_zone_create(&c);
-	assert_non_null(f.z);
+	f.z = th_zone_or_skip(state, &c);
 	pa_zone_config(f.z, &c);
 	f.max_order = c.max_order;
 	f.ncpus = ncpus;
@@ -169,33 +169,24 @@ static void run(enum pa_policy pol, unsigned flags, unsigned ncpus,
 				 st.managed_pages >> c.max_order);
 		free(bi);
 	}
-	print_message("%s: %" PRIu64 " allocations (%" PRIu64 " failed), %"
-		      PRIu64 " frees\n", what, f.allocs, f.fails, f.frees);
+	print_message("%s, %s: %" PRIu64 " allocations (%" PRIu64 " failed), %"
+		      PRIu64 " frees\n", what, th_policy_str(state), f.allocs,
+		      f.fails, f.frees);
 	/* the run filled the zone: some allocations had to fail */
 	assert_true(f.fails > 0);
 	tm_fini(&f.m);
-	pa_zone_destroy(f.z);
+	th_zone_destroy(f.z);
 }
 
 static void fit_zone_path(void **state)
 {
-	(void)state;
-	run(PA_POLICY_MAINLINE, PA_CFG_NO_PCP, 2, UINT64_C(256) << 20, 60000,
+	run(state, PA_CFG_NO_PCP, 2, UINT64_C(256) << 20, 60000,
 	    "fit zone path 256 MiB");
 }
 
-static void fit_mainline_pcp(void **state)
+static void fit_pcp(void **state)
 {
-	(void)state;
-	run(PA_POLICY_MAINLINE, 0, 3, UINT64_C(256) << 20, 60000,
-	    "fit mainline 256 MiB");
-}
-
-static void fit_pcpbuddy(void **state)
-{
-	(void)state;
-	run(PA_POLICY_PCPBUDDY, 0, 3, UINT64_C(256) << 20, 60000,
-	    "fit pcpbuddy 256 MiB");
+	run(state, 0, 3, UINT64_C(256) << 20, 60000, "fit per-CPU lists 256 MiB");
 }
 
 /*
@@ -212,13 +203,10 @@ static void owned_block_changes_type(void **state)
 	struct pa_stats st;
 	uint64_t p;
 
-	(void)state;
-	c.policy = PA_POLICY_PCPBUDDY;
 	c.pcp_batch = 2;
 	c.pcp_high_min = 64;
 	c.pcp_high_max = 64;
-	z = pa_zone_create(&c);
-	assert_non_null(z);
+	z = th_zone_or_skip(state, &c);
 	assert_int_not_equal(pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE), PA_NO_PFN);
 	assert_int_not_equal(pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE), PA_NO_PFN);
 	pa_drain(z);
@@ -234,18 +222,16 @@ static void owned_block_changes_type(void **state)
 			 "memory (now free %" PRIu64 ", per-CPU %" PRIu64 ")",
 			 st.free_pages, st.pcp_pages);
 	}
-	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(fit_zone_path),
-		cmocka_unit_test(fit_mainline_pcp),
-		cmocka_unit_test(fit_pcpbuddy),
-		cmocka_unit_test(owned_block_changes_type),
+		th_policy_test(fit_zone_path),
+		th_policy_test(fit_pcp),
+		th_policy_test(owned_block_changes_type),
 	};
 
-	return cmocka_run_group_tests_name("zone_fit", tests, NULL, NULL);
+	return th_run_policy_group("zone_fit", tests);
 }

@@ -14,7 +14,10 @@
  *    block of that order: nothing is lost to caching or fragmentation
  *    that a drain and merging would not recover;
  *  - pa_check() every 10,000 operations, allocated pages equal to the
- *    model's at every check, and everything free again at the end.
+ *    model's at every check, one error message per bad free and no other,
+ *    and everything free again at the end.
+ *
+ * Every case runs under every policy the library accepts (tests/factory.h).
  *
  * Seeded: PA_SEED=n reproduces a run (the seed is printed).
  */
@@ -36,6 +39,7 @@ struct run {
 	uint64_t recent_pfn[RECENT]; /* blocks freed lately, for double frees */
 	unsigned recent_order[RECENT], nrecent;
 	uint64_t allocs, fails, frees, bad, nolock;
+	uint64_t bad_reported;       /* bad frees the error hook has seen */
 };
 
 static uint64_t rnd(struct run *r)
@@ -187,14 +191,22 @@ static void checkpoint(struct run *r)
 			 (unsigned long long)s.allocated_pages,
 			 (unsigned long long)r->m.allocated_pages);
 	assert_accounting(r->z);
+	char first[256];
+	unsigned errs = th_zone_errors_take(r->z, first, sizeof(first));
+
+	if (errs != r->bad - r->bad_reported)
+		fail_msg("%u error messages for %llu bad frees (first: %s)", errs,
+			 (unsigned long long)(r->bad - r->bad_reported), first);
+	r->bad_reported = r->bad;
 }
 
-static void run_model(enum pa_policy pol, unsigned flags, unsigned ncpus,
+static void run_model(void **state, unsigned flags, unsigned ncpus,
 		      uint64_t ops)
 {
 	struct run r = { .ncpus = ncpus };
 	struct pa_config c = pa_config_default();
 	const char *seed = getenv("PA_SEED");
+	enum pa_policy pol = th_policy(state);
 
 	r.rng = seed ? strtoull(seed, NULL, 0) : 0x5eed0001ull + pol * 7 + flags;
 	if (!r.rng)
@@ -206,12 +218,11 @@ static void run_model(enum pa_policy pol, unsigned flags, unsigned ncpus,
 	ops /= 4;
 #endif
 	c.bytes = 16ull << 20; /* 4096 pages: 1% is under one pageblock */
+	th_config_spb(&c, TH_SPB_PAGEBLOCKS); /* a few, not one partial */
 	c.ncpus = ncpus;
-	c.policy = pol;
 	c.flags = flags;
 	r.strict = flags & PA_CFG_NO_WATERMARKS;
-	r.z = pa_zone_create(&c);
-	assert_non_null(r.z);
+	r.z = th_zone_or_skip(state, &c);
 	assert_int_equal(tm_init(&r.m, pa_managed_pages(r.z), c.max_order), 0);
 
 	for (uint64_t i = 1; i <= ops; i++) {
@@ -254,41 +265,40 @@ static void run_model(enum pa_policy pol, unsigned flags, unsigned ncpus,
 		      (unsigned long long)r.nolock);
 	assert_true(r.allocs > ops / 4 && r.bad > ops / 20);
 	tm_fini(&r.m);
-	pa_zone_destroy(r.z);
+	th_zone_destroy(r.z);
 }
 
-static void model_mainline_strict(void **state)
+/* No watermarks: an allocation may fail only when nothing fits. */
+static void model_strict_3cpus(void **state)
 {
-	(void)state;
-	run_model(PA_POLICY_MAINLINE, PA_CFG_NO_WATERMARKS, 3, 1000000);
+	run_model(state, PA_CFG_NO_WATERMARKS, 3, 600000);
 }
 
-static void model_mainline_watermarks(void **state)
+static void model_strict_4cpus(void **state)
 {
-	(void)state;
-	run_model(PA_POLICY_MAINLINE, PA_CFG_STRICT, 2, 300000);
+	run_model(state, PA_CFG_NO_WATERMARKS, 4, 400000);
 }
 
-static void model_pcpbuddy_strict(void **state)
+/* Watermarks and the highatomic reserve; PA_CFG_STRICT's scans. */
+static void model_watermarks(void **state)
 {
-	(void)state;
-	run_model(PA_POLICY_PCPBUDDY, PA_CFG_NO_WATERMARKS, 4, 500000);
+	run_model(state, PA_CFG_STRICT, 2, 300000);
 }
 
+/* No per-CPU lists: under the policies that accept that. */
 static void model_zone_path(void **state)
 {
-	(void)state;
-	run_model(PA_POLICY_MAINLINE, PA_CFG_NO_WATERMARKS | PA_CFG_NO_PCP, 2, 300000);
+	run_model(state, PA_CFG_NO_WATERMARKS | PA_CFG_NO_PCP, 2, 300000);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(model_mainline_strict),
-		cmocka_unit_test(model_mainline_watermarks),
-		cmocka_unit_test(model_pcpbuddy_strict),
-		cmocka_unit_test(model_zone_path),
+		th_policy_test(model_strict_3cpus),
+		th_policy_test(model_strict_4cpus),
+		th_policy_test(model_watermarks),
+		th_policy_test(model_zone_path),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return th_run_policy_group("zone_model", tests);
 }

@@ -10,7 +10,8 @@
  *
  * A signal handler can only reach its state through a global: `armed`
  * below is the one piece of mutable global state, set and cleared by each
- * test around the call it interrupts.
+ * test around the call it interrupts.  Every case runs under every policy
+ * the library accepts (tests/factory.h).
  */
 #include "helpers.h"
 
@@ -77,7 +78,7 @@ static void install(void)
 	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
 }
 
-static void run(enum pa_policy pol, unsigned flags)
+static void run(void **state, unsigned flags)
 {
 	struct sigjob j;
 	struct pa_config c = th_config(8, 4, 6, flags | PA_CFG_NO_WATERMARKS, 2);
@@ -85,11 +86,9 @@ static void run(enum pa_policy pol, unsigned flags)
 	uint64_t outer, n, got = 0;
 
 	memset(&j, 0, sizeof(j));
-	c.policy = pol;
 	c.event_fn = ev_hook;
 	c.event_arg = &j;
-	j.z = pa_zone_create(&c);
-	assert_non_null(j.z);
+	j.z = th_zone_or_skip(state, &c);
 	n = pa_managed_pages(j.z);
 	install();
 
@@ -112,11 +111,13 @@ static void run(enum pa_policy pol, unsigned flags)
 	assert_int_equal(j.free_rc, 0);
 	assert_int_equal(j.double_rc, -EINVAL);
 	pa_stats(j.z, &st);
-	if (pol == PA_POLICY_MAINLINE && (flags & PA_CFG_NO_PCP))
+	if (flags & PA_CFG_NO_PCP)
 		/* no per-CPU list to take it: zone->lock was held */
 		assert_int_equal(st.nolock_deferred_frees,
 				 st0.nolock_deferred_frees + 1);
 	assert_int_equal(st.bad_frees, st0.bad_frees + 1);
+	/* the handler's double free is reported even under nolock */
+	assert_int_equal(th_zone_errors_take(j.z, NULL, 0), 1);
 
 	/* quiescent again: every invariant holds, deferred pages included */
 	assert_accounting(j.z);
@@ -130,36 +131,25 @@ static void run(enum pa_policy pol, unsigned flags)
 	while (pa_alloc_cpu(j.z, 0, 0, PA_GFP_NOWARN) != PA_NO_PFN)
 		got++;
 	assert_int_equal(got, n);
-	assert_check(j.z);
-	pa_zone_destroy(j.z);
+	th_zone_destroy(j.z);
 }
 
 static void zone_path(void **state)
 {
-	(void)state;
-	run(PA_POLICY_MAINLINE, PA_CFG_NO_PCP);
+	run(state, PA_CFG_NO_PCP);
 }
 
-static void mainline_pcp(void **state)
+static void pcp(void **state)
 {
-	(void)state;
-	run(PA_POLICY_MAINLINE, 0);
-}
-
-static void pcpbuddy(void **state)
-{
-	(void)state;
-	run(PA_POLICY_PCPBUDDY, 0);
+	run(state, 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(zone_path),
-		cmocka_unit_test(mainline_pcp),
-		cmocka_unit_test(pcpbuddy),
+		th_policy_test(zone_path),
+		th_policy_test(pcp),
 	};
 
-	return cmocka_run_group_tests_name("zone_nolock_signal", tests, NULL,
-					   NULL);
+	return th_run_policy_group("zone_nolock_signal", tests);
 }

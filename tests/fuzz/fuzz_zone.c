@@ -1,19 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_zone: a tiny zone driven by arbitrary bytes, checked against the
- * shadow model of tests/model.h.
+ * fuzz_zone: the fuzz target.  A tiny zone driven by arbitrary bytes,
+ * checked against the shadow model of tests/model.h, under the policy the
+ * input picks among those the library accepts (or one the caller forces:
+ * the corpus replay runs every input under every policy).
  *
- * Input: two configuration bytes (CPUs 1..4, one of a few small
- * geometries, watermarks on or off, per-CPU lists on or off, mainline or
- * pcpbuddy), then a stream of operations, each an opcode byte and a few
- * argument bytes (missing bytes read as 0):
- *   allocations of any order (max_order + 1 included), any gfp (unknown
- *   bits included) on any CPU slot (one past the last included), through
- *   pa_alloc, pa_alloc_cpu and pa_alloc_nolock; frees of live blocks through
- *   pa_free, pa_free_cpu and pa_free_nolock; bad frees (wrong order, tail
- *   pfn, double free, pfn out of range, unaligned pfn, order out of range);
- *   pa_drain, pa_drain_cpu, pa_cpu_offline/online, pa_pcp_tick,
- *   pa_pcp_fill, pa_stats_reset.
+ * Input: two configuration bytes, then a stream of operations, each an
+ * opcode byte and three argument bytes (missing bytes read as 0).
+ *   c0: bits 0-2 geometry (bit 6 set: one of four 128-page geometries
+ *       instead), bits 3-4 CPUs 1..4, bit 5 watermarks on;
+ *   c1: bit 1 no per-CPU lists (unless bit 0), bit 2 PA_CFG_STRICT, bit 4
+ *       the CPU the process runs on (0 or 1: the nolock calls and
+ *       pa_alloc/pa_free use it, so an input means the same run every
+ *       time), bits 0, 6, 7 the policy: the k-th accepted one, modulo.
+ * Operations: allocations of any order (max_order + 1 included), any gfp
+ * (unknown bits included) on any CPU slot (one past the last included),
+ * through pa_alloc, pa_alloc_cpu and pa_alloc_nolock; frees of live blocks
+ * through pa_free, pa_free_cpu and pa_free_nolock; bad frees (wrong order,
+ * tail pfn, double free, pfn out of range, unaligned pfn, order out of
+ * range, anything the model says is not a live block); pa_drain,
+ * pa_drain_cpu, pa_cpu_offline/online (toggling, or repeating a state),
+ * pa_pcp_tick, pa_pcp_fill, pa_stats_reset.
  *
  * What include/pagealloc.h promises and this target asserts (abort() on a
  * violation, after printing what went wrong):
@@ -25,30 +32,44 @@
  *     free returns -EINVAL, passes one line to the error hook and leaves
  *     the page counts unchanged;
  *   - pa_drain_cpu, pa_cpu_offline/online and pa_pcp_fill return -EINVAL
- *     for a bad CPU (pa_pcp_fill also for unknown gfp bits), pa_pcp_fill
- *     -ENODEV without per-CPU lists or on an offline CPU, else at most the
- *     pages asked for;
- *   - allocated pages in pa_stats equal the model's, and pa_check() is 0
- *     every 16 operations and at the end;
- *   - once every live block is freed and the pagesets drained, nothing
- *     is allocated and free + per-CPU == managed, per-CPU == 0.
+ *     for a bad CPU (pa_pcp_fill also for unknown gfp bits), hotplug 0 for
+ *     a good one whatever its state, pa_pcp_fill -ENODEV without per-CPU
+ *     lists or on an offline CPU, else at most the pages asked for (one
+ *     pageblock more once the zone has blocks owned by a pageset);
+ *   - every error message is one non-empty line;
+ *   - allocated pages in pa_stats equal the model's, free + per-CPU +
+ *     allocated == managed, and pa_check() is 0 every 16 operations and at
+ *     the end;
+ *   - once every live block is freed, every CPU online again and the
+ *     pagesets drained, nothing is allocated or cached and every page is
+ *     free in the zone.
  *
- * fuzz_zone_run() is plain C: tests/test_fuzz_zone_corpus.c replays the
- * committed corpus through it; with PA_LIBFUZZER this file is also the
- * libFuzzer target built by scripts/fuzz-zone.sh.
+ * fuzz_zone_run() is plain C: tests/test_fuzz_corpus.c replays the
+ * committed corpus (tests/fuzz/corpus) through it under every policy; with
+ * PA_LIBFUZZER this file is also the libFuzzer target (scripts/fuzz.sh).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <inttypes.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../config.h"
 #include "../model.h"
+#include "../policies.h"
 #include "pagealloc.h"
 
-int fuzz_zone_run(const uint8_t *data, size_t size);
+/*
+ * Run one input.  policy < 0: the input picks it; else that policy, and
+ * an input whose configuration it does not accept is not run (returns 1).
+ * label (may be NULL) starts every failure message.  Returns 0 when the
+ * input ran clean; abort()s on a violation.
+ */
+int fuzz_zone_run(const uint8_t *data, size_t size, int policy,
+		  const char *label);
 
 /* Cursor over the input; reads past the end give 0. */
 struct fz_in {
@@ -77,6 +98,8 @@ struct fz_state {
 	unsigned freed_order[FZ_FREED_RING];
 	unsigned nfreed;
 	unsigned long op; /* operation number, for messages */
+	const char *label;
+	bool owns_blocks; /* see fz_owns_blocks() */
 };
 
 static unsigned fz_byte(struct fz_in *in)
@@ -102,7 +125,10 @@ static void fz_die(struct fz_state *s, const char *fmt, ...)
 	char msg[512] = "";
 	va_list ap;
 
-	fprintf(stderr, "fuzz_zone: op %lu: ", s->op);
+	fprintf(stderr, "fuzz_zone: %s%spolicy %s, op %lu: ",
+		s->label ? s->label : "", s->label ? ": " : "",
+		pa_policy_name(s->cfg.policy) ? pa_policy_name(s->cfg.policy)
+					      : "?", s->op);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -298,6 +324,45 @@ static void fz_free_live(struct fz_state *s, enum fz_via via, unsigned pb_hi,
 	fz_free(s, via, fz_cpu(s, cb), pfn, s->m.head[pfn]);
 }
 
+/* A bad free chosen as tests/fuzz/fuzz_api.c did (x, y its bytes): past
+ * the end, unaligned, wrong order, a tail page, or any block not live.
+ * False when the choice is not a bad free (nothing to do). */
+static bool fz_bad_free_classic(const struct fz_state *s, unsigned x,
+				unsigned y, uint64_t *pfn, unsigned *order)
+{
+	uint64_t n = s->managed;
+
+	switch (y % 5) {
+	case 0:
+		*pfn = n + x;
+		*order = 0;
+		return true;
+	case 1:
+		*pfn = (x % n) | 1;
+		*order = 1 + y % 3;
+		return true;
+	case 2:
+		if (!s->m.nlive)
+			return false;
+		*pfn = s->m.live[x % s->m.nlive];
+		*order = s->m.head[*pfn] + 1u;
+		return true;
+	case 3:
+		if (!s->m.nlive)
+			return false;
+		*pfn = s->m.live[x % s->m.nlive];
+		if (!s->m.head[*pfn])
+			return false;
+		*pfn += 1;
+		*order = 0;
+		return true;
+	default:
+		*pfn = x % n;
+		*order = y % (s->cfg.max_order + 2);
+		return !tm_is_live(&s->m, *pfn, *order);
+	}
+}
+
 static void fz_bad_free(struct fz_state *s, unsigned kind, enum fz_via via,
 			unsigned a, unsigned b, unsigned cb)
 {
@@ -351,9 +416,13 @@ static void fz_bad_free(struct fz_state *s, unsigned kind, enum fz_via via,
 		pfn = s->m.nlive ? fz_pick_live(s, a, 0) : a % s->managed;
 		order = max + 1 + (b & 0x80 ? b : b % 4);
 		break;
-	default: /* anything at all: the model decides */
+	case 6: /* anything at all: the model decides */
 		pfn = ((uint64_t)a << 8 | b) % (s->managed + 4);
 		order = (cb >> 4) % (max + 2);
+		break;
+	default: /* the first fuzz target's kinds, which its corpus uses */
+		if (!fz_bad_free_classic(s, a, b, &pfn, &order))
+			return;
 		break;
 	}
 	fz_free(s, via, cpu, pfn, order);
@@ -373,32 +442,72 @@ static void fz_drain_cpu(struct fz_state *s, unsigned cb)
 		       s->cfg.ncpus);
 }
 
-static void fz_hotplug(struct fz_state *s, unsigned cb)
+/* Toggle a CPU, or with `set` put it in state `online` whatever it was:
+ * offlining an offline CPU (or onlining an online one) is allowed too. */
+static void fz_hotplug(struct fz_state *s, unsigned cb, bool set, bool online)
 {
 	unsigned cpu = fz_cpu(s, cb);
 	bool was_online = fz_cpu_ok(s, cpu) && (s->online & (1u << cpu));
-	int rc = was_online ? pa_cpu_offline(s->z, cpu)
-			    : pa_cpu_online(s->z, cpu);
+	bool to_online = set ? online : !was_online;
+	int rc = to_online ? pa_cpu_online(s->z, cpu) : pa_cpu_offline(s->z, cpu);
 
 	if (!fz_cpu_ok(s, cpu)) {
 		if (rc != -EINVAL)
 			fz_die(s, "pa_cpu_o%sline(%u) = %d with %u CPUs",
-			       was_online ? "ff" : "n", cpu, rc, s->cfg.ncpus);
+			       to_online ? "n" : "ff", cpu, rc, s->cfg.ncpus);
 		return;
 	}
 	if (rc != 0)
-		fz_die(s, "pa_cpu_%s(%u) = %d", was_online ? "offline" : "online",
-		       cpu, rc);
-	s->online ^= 1u << cpu;
+		fz_die(s, "pa_cpu_%s(%u) = %d (was %s)",
+		       to_online ? "online" : "offline", cpu, rc,
+		       was_online ? "online" : "offline");
+	if (to_online)
+		s->online |= 1u << cpu;
+	else
+		s->online &= ~(1u << cpu);
 }
 
-static void fz_fill(struct fz_state *s, unsigned cb, unsigned nb, unsigned gb)
+/*
+ * Has this zone shown that its policy refills per-CPU pagesets by whole
+ * pageblocks (as pcpbuddy does)?  Public signs: a pageblock owned in the
+ * map, or pageblocks claimed or refills served by the pcpbuddy phases in
+ * pa_stats (zero under mainline).  Sticky: a reset or a disown later does
+ * not change what the policy is.
+ */
+static bool fz_owns_blocks(struct fz_state *s)
+{
+	uint64_t n = s->managed >> s->cfg.pageblock_order;
+	struct pa_stats st;
+	uint8_t map[64];
+
+	if (s->owns_blocks)
+		return true;
+	pa_stats(s->z, &st);
+	if (st.pcpb_blocks_claimed)
+		s->owns_blocks = true;
+	for (unsigned i = 0; i < sizeof(st.pcpb_phase) / sizeof(st.pcpb_phase[0]); i++)
+		if (st.pcpb_phase[i])
+			s->owns_blocks = true;
+	for (uint64_t first = 0; first < n && !s->owns_blocks;
+	     first += sizeof(map)) {
+		uint64_t got = pa_pageblock_map(s->z, first, map, sizeof(map));
+
+		for (uint64_t i = 0; i < got; i++)
+			if (map[i] & PA_PB_OWNED)
+				s->owns_blocks = true;
+	}
+	return s->owns_blocks;
+}
+
+static void fz_fill(struct fz_state *s, unsigned cb, unsigned pages,
+		    unsigned gb)
 {
 	unsigned cpu = fz_cpu(s, cb);
 	unsigned gfp = fz_gfp(gb);
-	unsigned pages = nb % 40;
-	int rc = pa_pcp_fill(s->z, cpu, pages, gfp);
+	int rc;
 
+	fz_owns_blocks(s); /* before a pa_stats_reset() could hide it */
+	rc = pa_pcp_fill(s->z, cpu, pages, gfp);
 	if (!fz_cpu_ok(s, cpu) || (gfp & ~PA_GFP_MASK)) {
 		if (rc != -EINVAL)
 			fz_die(s, "pa_pcp_fill(cpu %u, gfp %#x) = %d, expected "
@@ -411,10 +520,11 @@ static void fz_fill(struct fz_state *s, unsigned cb, unsigned nb, unsigned gb)
 			       "expected -ENODEV", cpu, rc);
 		return;
 	}
-	/* pcpbuddy claims whole pageblocks: up to one more than asked, as
-	 * the header documents */
-	if (s->cfg.policy == PA_POLICY_PCPBUDDY && rc > 0 &&
-	    (unsigned)rc <= pages + (1u << s->cfg.pageblock_order))
+	/* a policy that claims whole pageblocks may add up to one more than
+	 * asked, as the header documents */
+	if (rc > 0 && (unsigned)rc > pages &&
+	    (unsigned)rc <= pages + (1u << s->cfg.pageblock_order) &&
+	    fz_owns_blocks(s))
 		return;
 	if (rc < 0 || (unsigned)rc > pages)
 		fz_die(s, "pa_pcp_fill(cpu %u, %u pages) = %d", cpu, pages, rc);
@@ -425,31 +535,62 @@ static void fz_fill(struct fz_state *s, unsigned cb, unsigned nb, unsigned gb)
 /* ------------------------------------------------------------------ */
 
 /* pageblocks, pageblock_order, max_order: all tiny, some with a partial
- * max-order block at the end. */
-static const unsigned fz_geometry[8][3] = {
+ * max-order block at the end; then four of 128 pages (c0 bit 6). */
+static const unsigned fz_geometry[12][3] = {
 	{ 1, 3, 3 }, { 2, 3, 4 }, { 4, 2, 4 }, { 3, 2, 3 },
 	{ 4, 4, 6 }, { 5, 3, 5 }, { 8, 1, 3 }, { 2, 5, 5 },
+	{ 16, 3, 4 }, { 32, 2, 5 }, { 8, 4, 6 }, { 4, 5, 5 },
 };
 
-static void fz_setup(struct fz_state *s, unsigned c0, unsigned c1)
+static const unsigned *fz_geometry_of(unsigned c0)
 {
-	const unsigned *g = fz_geometry[c0 & 7];
+	return fz_geometry[(c0 & 0x40) ? 8 + (c0 & 3) : c0 & 7];
+}
+
+/* The configuration c0 and c1 describe, policy not yet chosen. */
+static struct pa_config fz_config(unsigned c0, unsigned c1)
+{
+	const unsigned *g = fz_geometry_of(c0);
+	struct pa_config c = th_config(g[0], g[1], g[2], 0, 1 + ((c0 >> 3) & 3));
+
+	c.flags = (c0 & 0x20) ? 0 : PA_CFG_NO_WATERMARKS;
+	if ((c1 & 2) && !(c1 & 1))
+		c.flags |= PA_CFG_NO_PCP;
+	if (c1 & 4)
+		c.flags |= PA_CFG_STRICT;
+	return c;
+}
+
+/* Run on CPU 0 or 1 (CPU 0 if there is no second one). */
+static void fz_pin(unsigned cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		CPU_ZERO(&one);
+		CPU_SET(0, &one);
+		sched_setaffinity(0, sizeof(one), &one);
+	}
+}
+
+/* False if `policy` (>= 0) does not accept the input's configuration. */
+static bool fz_setup(struct fz_state *s, unsigned c0, unsigned c1, int policy)
+{
+	const unsigned *g = fz_geometry_of(c0);
 	char msg[256] = "";
 
-	s->cfg = pa_config_default();
-	s->cfg.page_shift = 12;
-	s->cfg.pageblock_order = g[1];
-	s->cfg.max_order = g[2];
-	s->cfg.superpageblock_order = g[2];
-	s->cfg.bytes = ((uint64_t)g[0] << g[1]) << 12;
-	s->cfg.ncpus = 1 + ((c0 >> 3) & 3);
-	s->cfg.flags = (c0 & 0x20) ? 0 : PA_CFG_NO_WATERMARKS;
-	if (c1 & 1)
-		s->cfg.policy = PA_POLICY_PCPBUDDY;
-	else if (c1 & 2)
-		s->cfg.flags |= PA_CFG_NO_PCP;
-	if (c1 & 4)
-		s->cfg.flags |= PA_CFG_STRICT;
+	s->cfg = fz_config(c0, c1);
+	if (policy >= 0) {
+		if (!th_policy_accepts(&s->cfg, (enum pa_policy)policy))
+			return false;
+		s->cfg.policy = (enum pa_policy)policy;
+	} else {
+		s->cfg.policy = th_policy_nth(&s->cfg, (c1 & 1) |
+						       ((c1 >> 5) & 6));
+	}
+	fz_pin((c1 >> 4) & 1);
 	s->cfg.error_fn = fz_error_hook;
 	s->cfg.error_arg = &s->errs;
 	if (pa_config_check(&s->cfg, msg, sizeof(msg)) != 0)
@@ -464,6 +605,7 @@ static void fz_setup(struct fz_state *s, unsigned c0, unsigned c1)
 	if (tm_init(&s->m, s->managed, s->cfg.max_order))
 		abort();
 	s->online = (1u << s->cfg.ncpus) - 1;
+	return true;
 }
 
 static void fz_finish(struct fz_state *s)
@@ -488,6 +630,11 @@ static void fz_finish(struct fz_state *s)
 		       " + pcp %" PRIu64 " != managed %" PRIu64,
 		       st.allocated_pages, st.free_pages, st.pcp_pages,
 		       s->managed);
+	/* onlining absorbs what still reached an offline pageset */
+	for (unsigned cpu = 0; cpu < s->cfg.ncpus; cpu++)
+		if (pa_cpu_online(s->z, cpu) != 0)
+			fz_die(s, "final pa_cpu_online(%u) failed", cpu);
+	fz_check(s);
 	pa_drain(s->z);
 	fz_check(s);
 	pa_stats(s->z, &st);
@@ -497,77 +644,81 @@ static void fz_finish(struct fz_state *s)
 		       s->managed);
 }
 
-int fuzz_zone_run(const uint8_t *data, size_t size)
+/* One operation: opcode op, argument bytes a, b, c. */
+static void fz_op(struct fz_state *s, unsigned op, unsigned a, unsigned b,
+		  unsigned c)
+{
+	/* opcodes 0-3 allocate, 4-7 free, through these entry points */
+	static const enum fz_via via[4] = { FZ_VIA_CPU, FZ_VIA_CPU,
+					    FZ_VIA_PLAIN, FZ_VIA_NOLOCK };
+
+	switch (op % 16) {
+	case 0: case 1: case 2: case 3:
+		fz_alloc(s, via[op % 4], a, b, c);
+		break;
+	case 4: case 5: case 6: case 7:
+		fz_free_live(s, via[op % 4], a, b, c);
+		break;
+	case 8:
+	case 9:
+		fz_bad_free(s, op >> 4, (enum fz_via)((op & 1) + ((op >> 7) & 1)),
+			    a, b, c);
+		break;
+	case 10:
+		if (op & 0x10)
+			pa_drain(s->z);
+		else
+			fz_drain_cpu(s, a);
+		break;
+	case 11:
+		fz_hotplug(s, a, op & 0x10, !(op & 0x20));
+		break;
+	case 12:
+		pa_pcp_tick(s->z);
+		break;
+	case 13:
+		fz_fill(s, a, (op & 0x10) ? b : b % 40, c);
+		break;
+	case 14:
+		fz_owns_blocks(s);
+		pa_stats_reset(s->z);
+		break;
+	default:
+		fz_alloc(s, FZ_VIA_CPU, 0, a & PA_GFP_MASK, b);
+		break;
+	}
+}
+
+int fuzz_zone_run(const uint8_t *data, size_t size, int policy,
+		  const char *label)
 {
 	struct fz_in in = { data, data + size };
 	struct fz_state s;
+	cpu_set_t was;
+	bool pinned_was = sched_getaffinity(0, sizeof(was), &was) == 0;
 
 	memset(&s, 0, sizeof(s));
+	s.label = label;
 	if (size < 2)
 		return 0;
 	unsigned c0 = fz_byte(&in), c1 = fz_byte(&in);
 
-	fz_setup(&s, c0, c1);
+	if (!fz_setup(&s, c0, c1, policy))
+		return 1;
 	while (in.p < in.end) {
 		unsigned op = fz_byte(&in);
 		unsigned a = fz_byte(&in), b = fz_byte(&in), c = fz_byte(&in);
 
 		s.op++;
-		switch (op % 16) {
-		case 0:
-		case 1:
-			fz_alloc(&s, FZ_VIA_CPU, a, b, c);
-			break;
-		case 2:
-			fz_alloc(&s, FZ_VIA_PLAIN, a, b, c);
-			break;
-		case 3:
-			fz_alloc(&s, FZ_VIA_NOLOCK, a, b, c);
-			break;
-		case 4:
-		case 5:
-			fz_free_live(&s, FZ_VIA_CPU, a, b, c);
-			break;
-		case 6:
-			fz_free_live(&s, FZ_VIA_PLAIN, a, b, c);
-			break;
-		case 7:
-			fz_free_live(&s, FZ_VIA_NOLOCK, a, b, c);
-			break;
-		case 8:
-		case 9:
-			fz_bad_free(&s, op >> 4,
-				    (enum fz_via)((op & 1) + ((op >> 7) & 1)),
-				    a, b, c);
-			break;
-		case 10:
-			if (op & 0x10)
-				pa_drain(s.z);
-			else
-				fz_drain_cpu(&s, a);
-			break;
-		case 11:
-			fz_hotplug(&s, a);
-			break;
-		case 12:
-			pa_pcp_tick(s.z);
-			break;
-		case 13:
-			fz_fill(&s, a, b, c);
-			break;
-		case 14:
-			pa_stats_reset(s.z);
-			break;
-		default:
-			fz_alloc(&s, FZ_VIA_CPU, 0, a & PA_GFP_MASK, b);
-			break;
-		}
+		fz_op(&s, op, a, b, c);
 		if (s.op % 16 == 0)
 			fz_check(&s);
 	}
 	fz_finish(&s);
 	pa_zone_destroy(s.z);
 	tm_fini(&s.m);
+	if (pinned_was)
+		sched_setaffinity(0, sizeof(was), &was);
 	return 0;
 }
 
@@ -575,6 +726,7 @@ int fuzz_zone_run(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	return fuzz_zone_run(data, size);
+	fuzz_zone_run(data, size, -1, NULL);
+	return 0;
 }
 #endif
