@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "report.h"
 #include "size.h"
+#include "vtime_cmd.h"
 
 #define GiB (1ull << 30)
 
@@ -136,7 +137,8 @@ static void run_usage(FILE *f)
 "  --scale F      request count multiplier [1]\n"
 "  --html FILE    write a self-contained HTML report\n"
 "  --json FILE    write the figures as JSON\n"
-"  --list         describe the scenarios\n");
+"  --list         describe the scenarios\n"
+VTIME_USAGE);
 }
 
 static void list_scenarios(void)
@@ -162,8 +164,10 @@ int cmd_run(int argc, char **argv)
 		{ "json", required_argument, NULL, 'J' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
+		VTIME_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct vtime_opts vo = { 0 };
 	struct sim_config cfg = { 0 };
 	struct scenario_params sp = { .seed = 1, .scale = 1.0 };
 	const char *policies = "all", *html = NULL, *json = NULL;
@@ -194,7 +198,7 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'p': case 'm': case 'c':
+		case 'p': case 'm':
 			if (sim_parse_option(c, optarg, &cfg, &policies, err,
 					     sizeof(err)) < 0) {
 				fprintf(stderr, "pagealloc run: %s\n", err);
@@ -202,6 +206,14 @@ int cmd_run(int argc, char **argv)
 			}
 			break;
 		default:
+			if ((c == 'c' || vtime_is_option(c)) &&
+			    vtime_parse_option(c, optarg, &vo, &cfg, err,
+					       sizeof(err)) == 0)
+				break;
+			if (c == 'c' || vtime_is_option(c)) {
+				fprintf(stderr, "pagealloc run: %s\n", err);
+				return 2;
+			}
 			run_usage(stderr);
 			return 2;
 		}
@@ -226,6 +238,12 @@ int cmd_run(int argc, char **argv)
 		cfg.ncpus = sc->default_cpus;
 	sp.bytes = cfg.bytes;
 	sp.ncpus = cfg.ncpus;
+	if (vtime_opts_check(&vo, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pagealloc run: %s\n", err);
+		return 2;
+	}
+	if (vo.on)
+		return vtime_cmd_run(sc, &cfg, &sp, &vo, html, json);
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		fprintf(stderr, "pagealloc run: out of memory\n");
