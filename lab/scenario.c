@@ -43,6 +43,10 @@ static const struct scenario table[] = {
 	  "long-running mixed server: large-folio page cache, anonymous "
 	  "memory, network buffers, slab, on a 256 GB machine",
 	  256 * GiB, 16, scen_server },
+	{ "page-fault1",
+	  "will-it-scale page_fault1: every CPU faults in 128 MiB of private "
+	  "anonymous memory page by page and unmaps it, in a loop",
+	  64 * GiB, 112, scen_page_fault1 },
 };
 
 const struct scenario *scenario_table(unsigned *n)
