@@ -34,3 +34,11 @@ int opcost_owner(const struct pa_zone *z, uint64_t pfn)
 		return -1;
 	return (int)pb_owner(pfn_pb(z, pfn)) - 1;
 }
+
+uint64_t opcost_pcp_pages(const struct pa_zone *z, unsigned cpu)
+{
+	if (!z->use_pcp || cpu >= z->ncpus)
+		return 0;
+	return (uint64_t)STAT_LOAD(z->pcp[cpu].count) +
+	       STAT_LOAD(z->pcp[cpu].remote_pages);
+}

@@ -31,6 +31,9 @@ void opcost_read(const struct pa_zone *z, struct opcost *out);
 void opcost_delta(const struct opcost *after, const struct opcost *before,
 		  struct opcost *d);
 
+/* Pages on CPU cpu's pageset now (its remote-free list included). */
+uint64_t opcost_pcp_pages(const struct pa_zone *z, unsigned cpu);
+
 /* The pcpbuddy owner (0-based CPU) of the pageblock holding pfn, or -1
  * when the zone owns it (always under mainline). */
 int opcost_owner(const struct pa_zone *z, uint64_t pfn);

@@ -45,6 +45,7 @@ struct vtime {
 	bool cpu_seen[PA_MAX_CPUS];
 	struct vt_result res[PA_POLICY_NR];
 	unsigned nres;
+	double warmup;            /* share of each CPU's requests not measured */
 };
 
 struct vt_ev {
@@ -57,11 +58,14 @@ struct vt_run {
 	struct vtime *vt;
 	struct sim *s;
 	struct sim_policy *p;
-	struct vt_result *r;
+	struct vt_result *r;      /* where figures go now: main or scratch */
+	struct vt_result *main, scratch;
 	unsigned ncpus;
 	const uint32_t *idx, *start; /* requests by CPU (CSR) */
 	uint32_t *pos;
 	double *clock;            /* per CPU: when its last request ended */
+	double *from;             /* per CPU: when its measured part began */
+	uint32_t *warm_end;       /* per CPU: first measured request's pos */
 	double *done_at;          /* per request; < 0 not yet run */
 	int32_t *waiter_head;     /* per request: CPUs blocked on it */
 	int32_t *wait_next;       /* per CPU: next in that list */
@@ -70,6 +74,8 @@ struct vt_run {
 	struct vt_lock zl;
 	struct vt_fifo *remote;   /* per owner CPU */
 	double next_tick, tick_cpu_ns;
+	uint64_t *pcp_before;     /* per CPU: pageset pages before a tick */
+	struct opcost *tick_due;  /* per CPU: tick drains it still owes */
 };
 
 struct vtime *vtime_create(const struct costmodel *m, enum vt_think think)
@@ -174,6 +180,11 @@ void vtime_record(struct vtime *vt, enum vt_kind kind, unsigned cpu,
 	if (pfnmap_insert(&vt->last, key, (uint32_t)vt->nops, 0, 0, NULL) < 0)
 		vt->failed = true;
 	vt->nops++;
+}
+
+void vtime_set_warmup(struct vtime *vt, double share)
+{
+	vt->warmup = share < 0 ? 0 : share > 0.9 ? 0.9 : share;
 }
 
 uint64_t vtime_requests(const struct vtime *vt)
@@ -301,21 +312,66 @@ static double lock_holds(struct vt_run *x, int cpu, double t,
 	return t;
 }
 
-/* pa_pcp_tick() once per virtual second, on nobody's clock: its drains
- * hold zone->lock and delay the CPUs behind them. */
+/* Split a tick's zone->lock work among the CPUs whose pagesets it
+ * drained, in proportion to their pages: the kernel runs that work on each
+ * CPU from its own timer, so each CPU pays its drain at its next request
+ * instead of every drain landing on zone->lock at one instant. */
+static void share_tick(struct vt_run *x, const struct opcost *d)
+{
+	uint64_t total = 0;
+
+	for (unsigned c = 0; c < x->ncpus; c++) {
+		uint64_t now = opcost_pcp_pages(x->p->zone, c);
+
+		x->pcp_before[c] = x->pcp_before[c] > now ?
+				   x->pcp_before[c] - now : 0;
+		total += x->pcp_before[c];
+	}
+	if (!total) { /* nothing left a pageset: nobody's work */
+		lock_holds(x, (int)x->ncpus, x->next_tick, d);
+		return;
+	}
+	for (unsigned c = 0; c < x->ncpus; c++) {
+		struct opcost *o = &x->tick_due[c];
+		double share = (double)x->pcp_before[c] / (double)total;
+
+		if (!x->pcp_before[c])
+			continue;
+		o->zone_acq++;
+		o->zone_pages += x->pcp_before[c];
+		o->zone_blocks += (uint64_t)((double)d->zone_blocks * share + 0.5);
+	}
+}
+
+/* pa_pcp_tick() once per virtual second (the kernel's vmstat work). */
 static void run_ticks(struct vt_run *x, double t)
 {
 	while (t >= x->next_tick) {
 		struct opcost a, b, d;
 
+		for (unsigned c = 0; c < x->ncpus; c++)
+			x->pcp_before[c] = opcost_pcp_pages(x->p->zone, c);
 		opcost_read(x->p->zone, &b);
 		pa_pcp_tick(x->p->zone);
 		opcost_read(x->p->zone, &a);
 		opcost_delta(&a, &b, &d);
 		if (d.zone_acq)
-			lock_holds(x, (int)x->ncpus, x->next_tick, &d);
+			share_tick(x, &d);
 		x->next_tick += TICK_NS;
 	}
+}
+
+/* CPU c's share of past ticks, held before its own request at t. */
+static double pay_tick(struct vt_run *x, unsigned c, double t)
+{
+	struct opcost *o = &x->tick_due[c];
+
+	if (!o->zone_acq)
+		return t;
+	x->r->tick_holds += o->zone_acq;
+	t = lock_holds(x, (int)c, t, o);
+	*o = (struct opcost){ 0 };
+	return t;
 }
 
 static double remote_use(struct vt_run *x, unsigned owner, double t)
@@ -337,7 +393,13 @@ static void execute(struct vt_run *x, unsigned c, double t)
 	struct opcost a, b, d;
 	int owner = -1;
 
+	/* the first requests of each CPU warm its pageset up: run, not
+	 * measured */
+	if (x->pos[c] - 1 == x->warm_end[c])
+		x->from[c] = x->clock[c];
+	x->r = x->pos[c] - 1 < x->warm_end[c] ? &x->scratch : x->main;
 	run_ticks(x, t);
+	t = pay_tick(x, c, t);
 	if (op->kind_mt >> 4 == VT_FREE) {
 		struct pfnmap_entry *e = pfnmap_find(&x->p->map, op->key);
 
@@ -369,16 +431,22 @@ static void execute(struct vt_run *x, unsigned c, double t)
 
 static void finish_result(struct vt_run *x)
 {
-	struct vt_result *r = x->r;
+	struct vt_result *r = x->main;
+	double first = -1, last = 0;
 
 	r->ncpus = x->ncpus;
 	r->policy = x->p->policy;
 	r->cpu_ns = x->tick_cpu_ns;
 	for (unsigned c = 0; c < x->ncpus; c++) {
-		r->cpu_ns += x->clock[c];
-		if (x->clock[c] > r->makespan_ns)
-			r->makespan_ns = x->clock[c];
+		if (x->warm_end[c] >= x->start[c + 1])
+			continue; /* nothing measured on this CPU */
+		r->cpu_ns += x->clock[c] - x->from[c];
+		if (first < 0 || x->from[c] < first)
+			first = x->from[c];
+		if (x->clock[c] > last)
+			last = x->clock[c];
 	}
+	r->makespan_ns = first < 0 ? 0 : last - first;
 }
 
 static void run_policy(struct vt_run *x)
@@ -394,7 +462,12 @@ static void run_policy(struct vt_run *x)
 		x->clock[c] = 0;
 		x->wait_next[c] = -1;
 		x->remote[c].free_at = 0;
+		x->tick_due[c] = (struct opcost){ 0 };
+		x->from[c] = 0;
+		x->warm_end[c] = x->start[c] + (uint32_t)(x->vt->warmup *
+			(double)(x->start[c + 1] - x->start[c]));
 	}
+	x->r = x->main;
 	x->hn = 0;
 	x->next_tick = TICK_NS;
 	x->tick_cpu_ns = 0;
@@ -447,9 +520,14 @@ static int run_alloc(struct vt_run *x, size_t nops)
 	x->wait_next = calloc(c, sizeof(*x->wait_next));
 	x->remote = calloc(c, sizeof(*x->remote));
 	x->heap = calloc(c, sizeof(*x->heap));
+	x->pcp_before = calloc(c, sizeof(*x->pcp_before));
+	x->from = calloc(c, sizeof(*x->from));
+	x->warm_end = calloc(c, sizeof(*x->warm_end));
+	x->tick_due = calloc(c, sizeof(*x->tick_due));
 	x->done_at = malloc(n * sizeof(*x->done_at));
 	x->waiter_head = malloc(n * sizeof(*x->waiter_head));
 	if (!x->pos || !x->clock || !x->wait_next || !x->remote || !x->heap ||
+	    !x->pcp_before || !x->tick_due || !x->from || !x->warm_end ||
 	    !x->done_at || !x->waiter_head)
 		return -ENOMEM;
 	return 0;
@@ -462,6 +540,10 @@ static void run_free(struct vt_run *x)
 	free(x->wait_next);
 	free(x->remote);
 	free(x->heap);
+	free(x->pcp_before);
+	free(x->from);
+	free(x->warm_end);
+	free(x->tick_due);
 	free(x->done_at);
 	free(x->waiter_head);
 }
@@ -487,7 +569,7 @@ void vtime_run(struct vtime *vt, struct sim *s)
 			break;
 		}
 		x.p = &s->pol[i];
-		x.r = &vt->res[i];
+		x.main = &vt->res[i];
 		run_policy(&x);
 		vt_lock_destroy(&x.zl);
 		vt->nres = i + 1;

@@ -92,6 +92,10 @@ void vtime_record(struct vtime *vt, enum vt_kind kind, unsigned cpu,
 /* The workload's clock (trace timestamp, scenario time), ns. */
 void vtime_record_time(struct vtime *vt, uint64_t t_ns);
 
+/* Leave each CPU's first `share` (0..0.9) of requests out of the figures:
+ * they run, warming the pagesets up, but are not measured [0]. */
+void vtime_set_warmup(struct vtime *vt, double share);
+
 /* Run every policy of s on s->cfg.ncpus CPUs (sim_finish calls it). */
 void vtime_run(struct vtime *vt, struct sim *s);
 

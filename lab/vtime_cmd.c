@@ -56,6 +56,27 @@ static int parse_cpus(const char *arg, struct vtime_opts *o,
 	return 0;
 }
 
+static int parse_fraction(int c, const char *arg, struct vtime_opts *o,
+			  char *err, size_t len)
+{
+	char *end;
+	double v = strtod(arg, &end);
+	bool warm = c == VT_OPT_WARMUP;
+
+	if (end == arg || *end || !(v >= 0) || v > (warm ? 0.9 : 1000) ||
+	    (!warm && v == 0)) {
+		snprintf(err, len, "--%s: want a number in %s, got \"%s\"",
+			 warm ? "warmup" : "think-scale",
+			 warm ? "[0, 0.9]" : "(0, 1000]", arg);
+		return -EINVAL;
+	}
+	if (warm)
+		o->warmup = v;
+	else
+		o->think_scale = v;
+	return 0;
+}
+
 int vtime_parse_option(int c, const char *arg, struct vtime_opts *o,
 		       struct sim_config *cfg, char *err, size_t len)
 {
@@ -73,6 +94,9 @@ int vtime_parse_option(int c, const char *arg, struct vtime_opts *o,
 	case VT_OPT_NOAUTO:
 		o->no_autotune = true;
 		return 0;
+	case VT_OPT_WARMUP:
+	case VT_OPT_THINK:
+		return parse_fraction(c, arg, o, err, len);
 	case VT_OPT_BATCH:
 	case VT_OPT_HIGH:
 		if (parse_uint(arg, 1, 1u << 24, &v) < 0) {
@@ -124,8 +148,8 @@ typedef int (*vt_produce)(void *arg, const struct sim_config *cfg,
 			  struct sim **out, char *err, size_t len);
 
 static int sweep_one(struct vt_sweep *w, unsigned k, struct sim_config cfg,
-		     enum vt_think think, vt_produce fn, void *arg,
-		     char *err, size_t len)
+		     const struct vtime_opts *o, enum vt_think think,
+		     vt_produce fn, void *arg, char *err, size_t len)
 {
 	struct vtime *vt = vtime_create(&w->model, think);
 	const struct vt_result *res;
@@ -137,6 +161,7 @@ static int sweep_one(struct vt_sweep *w, unsigned k, struct sim_config cfg,
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
 	}
+	vtime_set_warmup(vt, o->warmup);
 	cfg.vt = vt;
 	rc = fn(arg, &cfg, &s, err, len);
 	if (!rc && vtime_failed(vt)) {
@@ -181,6 +206,9 @@ static int sweep(struct vt_sweep *w, const struct vtime_opts *o,
 		}
 		snprintf(w->model_from, sizeof(w->model_from), "%s", o->cost_file);
 	}
+	if (o->think_scale > 0)
+		w->model.think_scale = o->think_scale;
+	w->warmup = o->warmup;
 	for (unsigned k = 0; k < n; k++) {
 		struct sim_config c = cfg;
 
@@ -188,7 +216,7 @@ static int sweep(struct vt_sweep *w, const struct vtime_opts *o,
 			c.ncpus = o->cpus[k];
 		if (o->no_autotune)
 			fix_high(&c);
-		rc = sweep_one(w, k, c, think, fn, arg, err, sizeof(err));
+		rc = sweep_one(w, k, c, o, think, fn, arg, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "pagealloc %s: %s\n", w->what, err);
 			return rc == -ENOMEM || rc == -EUCLEAN || rc == -EIO ? 1 : 2;

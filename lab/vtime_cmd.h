@@ -24,7 +24,9 @@ enum {
 	VT_OPT_BATCH,
 	VT_OPT_HIGH,
 	VT_OPT_NOAUTO,
-	VT_OPT_LAST = VT_OPT_NOAUTO,
+	VT_OPT_WARMUP,
+	VT_OPT_THINK,
+	VT_OPT_LAST = VT_OPT_THINK,
 };
 
 #define VTIME_OPTIONS                                                    \
@@ -32,7 +34,9 @@ enum {
 	{ "cost-model", required_argument, NULL, VT_OPT_COST },          \
 	{ "pcp-batch", required_argument, NULL, VT_OPT_BATCH },          \
 	{ "pcp-high", required_argument, NULL, VT_OPT_HIGH },            \
-	{ "no-pcp-autotune", no_argument, NULL, VT_OPT_NOAUTO }
+	{ "no-pcp-autotune", no_argument, NULL, VT_OPT_NOAUTO },        \
+	{ "warmup", required_argument, NULL, VT_OPT_WARMUP },            \
+	{ "think-scale", required_argument, NULL, VT_OPT_THINK }
 
 /* The usage lines for those options. */
 #define VTIME_USAGE                                                        \
@@ -42,7 +46,10 @@ enum {
 "  --cost-model F   cost figures from F (`pagealloc calibrate F`) [built in]\n" \
 "  --pcp-batch N    per-CPU batch [kernel formula]\n"                       \
 "  --pcp-high N     per-CPU high fixed at N (no auto-tuning)\n"             \
-"  --no-pcp-autotune  high fixed at the formula's high_min\n"
+"  --no-pcp-autotune  high fixed at the formula's high_min\n"              \
+"  --warmup F       leave each CPU's first F (0..0.9) of requests out of\n"  \
+"                   the virtual-time figures [0]\n"                          \
+"  --think-scale F  multiply the workload's time between requests [1]\n"
 
 struct vtime_opts {
 	bool on;
@@ -50,6 +57,8 @@ struct vtime_opts {
 	unsigned ncpus;
 	const char *cost_file;
 	bool no_autotune;
+	double warmup;                /* vtime_set_warmup() */
+	double think_scale;           /* > 0: overrides the model's */
 };
 
 /* Is c one of the codes above? */
@@ -71,6 +80,7 @@ struct vt_sweep {
 	const char *what;               /* "run" or "replay" */
 	char title[256];
 	struct costmodel model;
+	double warmup;                  /* share of requests not measured */
 	char model_from[256];           /* file, or "built-in defaults" */
 	unsigned n, npol;
 	unsigned cpus[VT_MAX_SWEEP];

@@ -19,9 +19,10 @@ static void model_line(const struct vt_sweep *w, FILE *f, const char *pre)
 
 	fprintf(f, "%scost model (%s): call %.1f ns, zone->lock %.1f ns + %.2f "
 		"ns/page + %.2f ns/list op, hand-off %.1f ns + %.2f ns per "
-		"waiter, remote list %.1f ns, think x%g\n", pre, w->model_from,
-		m->call_ns, m->lock_ns, m->page_ns, m->list_op_ns, m->handoff_ns,
-		m->handoff_waiter_ns, m->remote_ns, m->think_scale);
+		"waiter, remote list %.1f ns, think x%g; warm-up %g\n", pre,
+		w->model_from, m->call_ns, m->lock_ns, m->page_ns, m->list_op_ns,
+		m->handoff_ns, m->handoff_waiter_ns, m->remote_ns, m->think_scale,
+		w->warmup);
 }
 
 int vtime_report_text(const struct vt_sweep *w, FILE *f)
@@ -94,9 +95,9 @@ int vtime_report_json(const struct vt_sweep *w, const char *path)
 	fprintf(f, "\",\n  \"cost_model\": {\"call_ns\": %g, \"lock_ns\": %g, "
 		"\"page_ns\": %g, \"list_op_ns\": %g, \"handoff_ns\": %g, "
 		"\"handoff_waiter_ns\": %g, \"remote_ns\": %g, \"think_scale\": "
-		"%g},\n  \"sweep\": [", m->call_ns, m->lock_ns, m->page_ns,
-		m->list_op_ns, m->handoff_ns, m->handoff_waiter_ns, m->remote_ns,
-		m->think_scale);
+		"%g},\n  \"warmup\": %g,\n  \"sweep\": [", m->call_ns, m->lock_ns,
+		m->page_ns, m->list_op_ns, m->handoff_ns, m->handoff_waiter_ns,
+		m->remote_ns, m->think_scale, w->warmup);
 	for (unsigned k = 0; k < w->n; k++) {
 		fprintf(f, "%s\n    {\"cpus\": %u, \"pcp_batch\": %u, "
 			"\"pcp_high_min\": %u, \"pcp_high_max\": %u, "
