@@ -38,17 +38,17 @@ static double *field(struct costmodel *m, const struct cm_key *k)
 
 struct costmodel costmodel_default(void)
 {
-	/* `pagealloc calibrate` on the 2-core development machine (median
-	 * of 5 interleaved runs; docs/VTIME.md); handoff_waiter_ns is the
+	/* `pagealloc calibrate --runs 5` on the 2-core development VM
+	 * (shared, load ~10: docs/VTIME.md); handoff_waiter_ns is the
 	 * assumption documented there. */
 	return (struct costmodel){
-		.call_ns = 14.0,
-		.lock_ns = 12.0,
-		.page_ns = 4.0,
-		.list_op_ns = 9.0,
-		.handoff_ns = 80.0,
+		.call_ns = 15.0,
+		.lock_ns = 24.0,
+		.page_ns = 0.0,
+		.list_op_ns = 19.0,
+		.handoff_ns = 265.0,
 		.handoff_waiter_ns = 4.0,
-		.remote_ns = 80.0,
+		.remote_ns = 132.0,
 		.think_scale = 1.0,
 	};
 }
