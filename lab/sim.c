@@ -211,7 +211,7 @@ void sim_time(struct sim *s, uint64_t t_ns)
 	}
 }
 
-static inline unsigned gfp_of(int mt)
+unsigned sim_gfp_of(int mt)
 {
 	return PA_GFP_NOWARN | (mt == PA_MT_MOVABLE ? PA_GFP_MOVABLE :
 				mt == PA_MT_RECLAIMABLE ? PA_GFP_RECLAIMABLE : 0);
@@ -246,7 +246,7 @@ void sim_alloc_one(struct sim *s, struct sim_policy *p, unsigned cpu,
 		free_block(p, cpu, &old);
 	}
 	pfn = order <= s->max_order ?
-	      pa_alloc_cpu(p->zone, cpu, order, gfp_of(mt)) : PA_NO_PFN;
+	      pa_alloc_cpu(p->zone, cpu, order, sim_gfp_of(mt)) : PA_NO_PFN;
 	if (pfn == PA_NO_PFN) {
 		p->c.failures++;
 		return;

@@ -119,6 +119,9 @@ void sim_alloc(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
  * for frees that do not match an allocation). */
 void sim_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order);
 
+/* The gfp flags sim_alloc uses for migratetype mt. */
+unsigned sim_gfp_of(int mt);
+
 /* The same for one policy only (cpu already < ncpus): what sim_alloc and
  * sim_free do per policy, for the virtual-time model, which runs each
  * policy on its own timeline. */

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "opcost.h"
 #include "pfnmap.h"
@@ -21,6 +22,7 @@
 #include "vt_resource.h"
 
 #define NO_DEP UINT32_MAX
+#define PA_NIL32 UINT32_MAX      /* no pfn (failed, or nothing freed) */
 #define TICK_NS 1e9           /* the kernel's once-a-second pcp work */
 #define MAX_KEY_ORDER 20      /* partial frees: larger blocks searched */
 
@@ -46,6 +48,8 @@ struct vtime {
 	struct vt_result res[PA_POLICY_NR];
 	unsigned nres;
 	double warmup;            /* share of each CPU's requests not measured */
+	bool measure;             /* record each call's pfn (pfns[policy]) */
+	uint32_t *pfns[PA_POLICY_NR];
 };
 
 struct vt_ev {
@@ -73,6 +77,7 @@ struct vt_run {
 	unsigned hn;
 	struct vt_lock zl;
 	struct vt_fifo *remote;   /* per owner CPU */
+	uint32_t *pfns;           /* measuring: each request's pfn, or NULL */
 	double next_tick, tick_cpu_ns;
 	uint64_t *pcp_before;     /* per CPU: pageset pages before a tick */
 	struct opcost *tick_due;  /* per CPU: tick drains it still owes */
@@ -98,6 +103,8 @@ void vtime_destroy(struct vtime *vt)
 	if (!vt)
 		return;
 	pfnmap_destroy(&vt->last);
+	for (unsigned i = 0; i < PA_POLICY_NR; i++)
+		free(vt->pfns[i]);
 	free(vt->ops);
 	free(vt);
 }
@@ -180,6 +187,11 @@ void vtime_record(struct vtime *vt, enum vt_kind kind, unsigned cpu,
 	if (pfnmap_insert(&vt->last, key, (uint32_t)vt->nops, 0, 0, NULL) < 0)
 		vt->failed = true;
 	vt->nops++;
+}
+
+void vtime_set_measure(struct vtime *vt, bool on)
+{
+	vt->measure = on;
 }
 
 void vtime_set_warmup(struct vtime *vt, double share)
@@ -384,6 +396,19 @@ static double remote_use(struct vt_run *x, unsigned owner, double t)
 	return t;
 }
 
+/* The pfn a request allocated (now in the map) or freed (looked up
+ * before the call). */
+static uint32_t pfn_of(struct vt_run *x, const struct vt_op *op,
+		       uint32_t freed)
+{
+	struct pfnmap_entry *e;
+
+	if (op->kind_mt >> 4 != VT_ALLOC)
+		return freed;
+	e = pfnmap_find(&x->p->map, op->key);
+	return e ? e->pfn : PA_NIL32;
+}
+
 /* Run CPU c's next request, due at t. */
 static void execute(struct vt_run *x, unsigned c, double t)
 {
@@ -391,6 +416,7 @@ static void execute(struct vt_run *x, unsigned c, double t)
 	const struct vt_op *op = &x->vt->ops[i];
 	const struct costmodel *m = &x->vt->m;
 	struct opcost a, b, d;
+	uint32_t e_pfn = PA_NIL32;
 	int owner = -1;
 
 	/* the first requests of each CPU warm its pageset up: run, not
@@ -403,8 +429,10 @@ static void execute(struct vt_run *x, unsigned c, double t)
 	if (op->kind_mt >> 4 == VT_FREE) {
 		struct pfnmap_entry *e = pfnmap_find(&x->p->map, op->key);
 
-		if (e)
+		if (e) {
 			owner = opcost_owner(x->p->zone, e->pfn);
+			e_pfn = e->pfn;
+		}
 	}
 	opcost_read(x->p->zone, &b);
 	if (op->kind_mt >> 4 == VT_ALLOC)
@@ -412,6 +440,8 @@ static void execute(struct vt_run *x, unsigned c, double t)
 	else
 		sim_free_one(x->s, x->p, c, op->key, op->order);
 	opcost_read(x->p->zone, &a);
+	if (x->pfns)
+		x->pfns[i] = pfn_of(x, op, e_pfn);
 	opcost_delta(&a, &b, &d);
 	x->r->ops++;
 	x->r->think_ns += op->think * m->think_scale;
@@ -570,6 +600,15 @@ void vtime_run(struct vtime *vt, struct sim *s)
 		}
 		x.p = &s->pol[i];
 		x.main = &vt->res[i];
+		x.pfns = NULL;
+		if (vt->measure) {
+			free(vt->pfns[i]);
+			vt->pfns[i] = malloc((vt->nops ? vt->nops : 1) *
+					     sizeof(uint32_t));
+			if (!vt->pfns[i])
+				vt->failed = true;
+			x.pfns = vt->pfns[i];
+		}
 		run_policy(&x);
 		vt_lock_destroy(&x.zl);
 		vt->nres = i + 1;
@@ -640,4 +679,79 @@ void vtime_toy_closed(unsigned n, double think_ns, double hold_ns,
 	}
 	vt_lock_destroy(&l);
 	run_free(&x);
+}
+
+/* ---- --measure: the same calls, for real, timed ---- */
+
+static double thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* One timed pass on a fresh zone; -EUCLEAN if a pfn differs. */
+static int replay_calls(const struct vtime *vt, const uint32_t *pfns,
+			const struct pa_config *cfg, double *ns)
+{
+	struct pa_zone *z = pa_zone_create(cfg);
+	double t0, t1;
+	int rc = 0;
+
+	if (!z)
+		return -ENOMEM;
+	t0 = thread_ns();
+	for (size_t i = 0; i < vt->nops && !rc; i++) {
+		const struct vt_op *op = &vt->ops[i];
+
+		if (op->kind_mt >> 4 == VT_ALLOC) {
+			uint64_t pfn = pa_alloc_cpu(z, 0, op->order,
+						    sim_gfp_of(op->kind_mt & 0xf));
+
+			if ((pfn == PA_NO_PFN ? PA_NIL32 : (uint32_t)pfn) != pfns[i])
+				rc = -EUCLEAN;
+		} else if (pfns[i] != PA_NIL32 &&
+			   pa_free_cpu(z, 0, pfns[i], op->order) != 0) {
+			rc = -EUCLEAN;
+		}
+	}
+	t1 = thread_ns();
+	pa_zone_destroy(z);
+	*ns = t1 - t0;
+	return rc;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs, double *ns)
+{
+	double t[16];
+
+	if (!vt->measure || s->cfg.ncpus != 1 || vt->nres != s->npol ||
+	    !vt->nops || runs < 1 || runs > 16)
+		return -EINVAL;
+	for (unsigned i = 0; i < s->npol; i++) {
+		struct pa_config c;
+
+		if (!vt->pfns[i])
+			return -ENOMEM;
+		pa_zone_config(s->pol[i].zone, &c);
+		c.error_fn = NULL;
+		c.event_fn = NULL;
+		for (unsigned r = 0; r < runs; r++) {
+			int rc = replay_calls(vt, vt->pfns[i], &c, &t[r]);
+
+			if (rc)
+				return rc;
+		}
+		qsort(t, runs, sizeof(t[0]), cmp_d);
+		ns[i] = t[runs / 2] / (double)vt->nops;
+	}
+	return 0;
 }

@@ -96,6 +96,19 @@ void vtime_record_time(struct vtime *vt, uint64_t t_ns);
  * they run, warming the pagesets up, but are not measured [0]. */
 void vtime_set_warmup(struct vtime *vt, double share);
 
+/* Remember every call's pfn in the next run, for vtime_measure(). */
+void vtime_set_measure(struct vtime *vt, bool on);
+
+/*
+ * After a one-CPU run with measuring on: make the same calls again,
+ * in order, on a fresh zone per policy, timed whole (thread CPU time,
+ * median of `runs`), and store ns per request in ns[policy index].
+ * Returns 0, -EINVAL (not a one-CPU measured run), -EUCLEAN (a call
+ * returned another pfn than in the run), or -ENOMEM.
+ */
+int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs,
+		  double *ns);
+
 /* Run every policy of s on s->cfg.ncpus CPUs (sim_finish calls it). */
 void vtime_run(struct vtime *vt, struct sim *s);
 

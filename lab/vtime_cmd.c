@@ -63,17 +63,16 @@ static int parse_fraction(int c, const char *arg, struct vtime_opts *o,
 	double v = strtod(arg, &end);
 	bool warm = c == VT_OPT_WARMUP;
 
-	if (end == arg || *end || !(v >= 0) || v > (warm ? 0.9 : 1000) ||
-	    (!warm && v == 0)) {
+	if (end == arg || *end || !(v >= 0) || v > (warm ? 0.9 : 1000)) {
 		snprintf(err, len, "--%s: want a number in %s, got \"%s\"",
 			 warm ? "warmup" : "think-scale",
-			 warm ? "[0, 0.9]" : "(0, 1000]", arg);
+			 warm ? "[0, 0.9]" : "[0, 1000]", arg);
 		return -EINVAL;
 	}
 	if (warm)
 		o->warmup = v;
 	else
-		o->think_scale = v;
+		o->think_scale = v, o->think_set = true;
 	return 0;
 }
 
@@ -93,6 +92,9 @@ int vtime_parse_option(int c, const char *arg, struct vtime_opts *o,
 		return 0;
 	case VT_OPT_NOAUTO:
 		o->no_autotune = true;
+		return 0;
+	case VT_OPT_MEASURE:
+		o->measure = true;
 		return 0;
 	case VT_OPT_WARMUP:
 	case VT_OPT_THINK:
@@ -121,6 +123,10 @@ int vtime_opts_check(const struct vtime_opts *o, char *err, size_t len)
 			 "--virtual-time");
 		return -EINVAL;
 	}
+	if (o->measure && (!o->on || o->ncpus != 1 || o->cpus[0] != 1)) {
+		snprintf(err, len, "--measure: needs --virtual-time --cpus 1");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -143,6 +149,21 @@ static void fix_high(struct sim_config *cfg)
 	cfg->pcp_high_min = cfg->pcp_high_max = eff.pcp_high_min;
 }
 
+/* --measure: the same calls for real, on fresh zones. */
+static int measure(struct vt_sweep *w, struct vtime *vt, struct sim *s,
+		   char *err, size_t len)
+{
+	int rc = vtime_measure(vt, s, 5, w->measured_ns);
+
+	if (rc == -EUCLEAN)
+		snprintf(err, len, "--measure: the replayed calls took other "
+			 "decisions than the model's run (a tick ran?)");
+	else if (rc)
+		snprintf(err, len, "--measure: out of memory");
+	w->measured = !rc;
+	return rc;
+}
+
 /* Produces one finished simulation for cfg (with cfg->vt attached). */
 typedef int (*vt_produce)(void *arg, const struct sim_config *cfg,
 			  struct sim **out, char *err, size_t len);
@@ -162,6 +183,7 @@ static int sweep_one(struct vt_sweep *w, unsigned k, struct sim_config cfg,
 		return -ENOMEM;
 	}
 	vtime_set_warmup(vt, o->warmup);
+	vtime_set_measure(vt, o->measure);
 	cfg.vt = vt;
 	rc = fn(arg, &cfg, &s, err, len);
 	if (!rc && vtime_failed(vt)) {
@@ -179,6 +201,8 @@ static int sweep_one(struct vt_sweep *w, unsigned k, struct sim_config cfg,
 		w->high_min[k] = s->zcfg.pcp_high_min;
 		w->high_max[k] = s->zcfg.pcp_high_max;
 		w->requests[k] = vtime_requests(vt);
+		if (o->measure)
+			rc = measure(w, vt, s, err, len);
 	}
 	if (s) {
 		sim_destroy(s);
@@ -206,7 +230,7 @@ static int sweep(struct vt_sweep *w, const struct vtime_opts *o,
 		}
 		snprintf(w->model_from, sizeof(w->model_from), "%s", o->cost_file);
 	}
-	if (o->think_scale > 0)
+	if (o->think_set)
 		w->model.think_scale = o->think_scale;
 	w->warmup = o->warmup;
 	for (unsigned k = 0; k < n; k++) {

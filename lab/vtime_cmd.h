@@ -26,7 +26,8 @@ enum {
 	VT_OPT_NOAUTO,
 	VT_OPT_WARMUP,
 	VT_OPT_THINK,
-	VT_OPT_LAST = VT_OPT_THINK,
+	VT_OPT_MEASURE,
+	VT_OPT_LAST = VT_OPT_MEASURE,
 };
 
 #define VTIME_OPTIONS                                                    \
@@ -36,7 +37,8 @@ enum {
 	{ "pcp-high", required_argument, NULL, VT_OPT_HIGH },            \
 	{ "no-pcp-autotune", no_argument, NULL, VT_OPT_NOAUTO },        \
 	{ "warmup", required_argument, NULL, VT_OPT_WARMUP },            \
-	{ "think-scale", required_argument, NULL, VT_OPT_THINK }
+	{ "think-scale", required_argument, NULL, VT_OPT_THINK },        \
+	{ "measure", no_argument, NULL, VT_OPT_MEASURE }
 
 /* The usage lines for those options. */
 #define VTIME_USAGE                                                        \
@@ -49,7 +51,9 @@ enum {
 "  --no-pcp-autotune  high fixed at the formula's high_min\n"              \
 "  --warmup F       leave each CPU's first F (0..0.9) of requests out of\n"  \
 "                   the virtual-time figures [0]\n"                          \
-"  --think-scale F  multiply the workload's time between requests [1]\n"
+"  --think-scale F  multiply the workload's time between requests [1]\n"   \
+"  --measure        with --cpus 1: also time the same calls for real and\n" \
+"                   print predicted against measured\n"
 
 struct vtime_opts {
 	bool on;
@@ -58,7 +62,9 @@ struct vtime_opts {
 	const char *cost_file;
 	bool no_autotune;
 	double warmup;                /* vtime_set_warmup() */
-	double think_scale;           /* > 0: overrides the model's */
+	double think_scale;           /* overrides the model's if think_set */
+	bool think_set;
+	bool measure;                 /* --measure */
 };
 
 /* Is c one of the codes above? */
@@ -87,6 +93,8 @@ struct vt_sweep {
 	unsigned batch[VT_MAX_SWEEP], high_min[VT_MAX_SWEEP],
 		 high_max[VT_MAX_SWEEP];
 	uint64_t requests[VT_MAX_SWEEP];
+	double measured_ns[PA_POLICY_NR]; /* --measure: ns per request, real */
+	bool measured;
 	struct vt_result res[VT_MAX_SWEEP][PA_POLICY_NR];
 };
 

@@ -25,6 +25,24 @@ static void model_line(const struct vt_sweep *w, FILE *f, const char *pre)
 		w->warmup);
 }
 
+/* --measure: the one-CPU prediction beside the same calls timed. */
+static void measured_lines(const struct vt_sweep *w, FILE *f)
+{
+	if (!w->measured || !w->n)
+		return;
+	fprintf(f, "\nsingle CPU, predicted against measured (the same calls "
+		"on a fresh zone, thread CPU time, median of 5):\n");
+	for (unsigned i = 0; i < w->npol; i++) {
+		const struct vt_result *r = &w->res[0][i];
+		double pred = r->ops ? r->makespan_ns / (double)r->ops : 0;
+
+		fprintf(f, "  %-10s predicted %7.2f ns/request, measured %7.2f: "
+			"predicted/measured %.2f\n", pa_policy_name(r->policy),
+			pred, w->measured_ns[i],
+			w->measured_ns[i] > 0 ? pred / w->measured_ns[i] : 0);
+	}
+}
+
 int vtime_report_text(const struct vt_sweep *w, FILE *f)
 {
 	fprintf(f, "pagealloc %s: %s, in virtual time\n", w->what, w->title);
@@ -50,6 +68,7 @@ int vtime_report_text(const struct vt_sweep *w, FILE *f)
 				g.hold_p99_ns, 100 * g.contended_share,
 				r->acquisitions, g.ops_per_s / 1e6);
 		}
+	measured_lines(w, f);
 	fprintf(f, "\nwait%%: share of CPU time spinning on zone->lock; lock%%: "
 		"share of virtual time zone->lock is held; cont%%: "
 		"acquisitions that waited; Mops/s: requests per virtual "
