@@ -51,7 +51,7 @@ static const struct cal_work works[] = {
 
 /* The calling thread's CPU time: the machine is shared, and time spent
  * preempted is not the library's. */
-static double thread_ns(void)
+double calibrate_thread_ns(void)
 {
 	struct timespec ts;
 
@@ -113,9 +113,9 @@ static int measure(const struct cal_work *w, uint64_t *buf,
 		return -ENOMEM;
 	do_work(w, z, buf, CAL_PAIRS / 8);
 	opcost_read(z, &b);
-	t0 = thread_ns();
+	t0 = calibrate_thread_ns();
 	do_work(w, z, buf, CAL_PAIRS);
-	t1 = thread_ns();
+	t1 = calibrate_thread_ns();
 	opcost_read(z, &a);
 	pa_zone_destroy(z);
 	out->name = w->name;
@@ -135,7 +135,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(double *v, unsigned n)
+double calibrate_median(double *v, unsigned n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -222,7 +222,7 @@ static double handoff_once(void)
 	/* a window is 2 * CAL_WINDOW turns (both threads'); the median
 	 * window is one where neither thread was preempted, on a machine
 	 * not oversubscribed */
-	r = median(pp->win, CAL_NWIN) / (2.0 * CAL_WINDOW);
+	r = calibrate_median(pp->win, CAL_NWIN) / (2.0 * CAL_WINDOW);
 out:
 	free(pp);
 	return r;
@@ -247,7 +247,7 @@ static int measure_all(struct cal_sample *smp, unsigned runs, FILE *log)
 		}
 	free(buf);
 	for (unsigned w = 0; w < nw; w++) {
-		smp[w].ns = median(ns[w], runs);
+		smp[w].ns = calibrate_median(ns[w], runs);
 		fprintf(log, "  %-40s %8.2f ns/call  (zone->lock per call: %.4f "
 			"acq, %.3f pages, %.3f list ops)\n", smp[w].name,
 			smp[w].ns / smp[w].calls, smp[w].acq / smp[w].calls,
@@ -274,12 +274,12 @@ static void measure_handoff(struct costmodel *m, unsigned runs, FILE *log)
 	}
 	/* a turn moves the lock's line and the turn's line: two transfers,
 	 * like a zone->lock hand-off moving the lock and the zone's lines */
-	m->handoff_ns = median(v, n) - m->lock_ns;
+	m->handoff_ns = calibrate_median(v, n) - m->lock_ns;
 	if (m->handoff_ns < 0)
 		m->handoff_ns = 0;
 	m->remote_ns = m->handoff_ns / 2;
 	fprintf(log, "  hand-off between two CPUs: %.1f ns per turn (median of "
-		"%u)\n", median(v, n), n);
+		"%u)\n", calibrate_median(v, n), n);
 }
 
 int calibrate_run(struct costmodel *m, unsigned runs, FILE *log)

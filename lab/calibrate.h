@@ -36,4 +36,9 @@ int calibrate_fit(const struct cal_sample *s, unsigned n,
  */
 int calibrate_run(struct costmodel *m, unsigned runs, FILE *log);
 
+/* The calling thread's CPU time, ns (what the measurements read). */
+double calibrate_thread_ns(void);
+/* The median of v[0..n-1], n >= 1 (v is sorted in place). */
+double calibrate_median(double *v, unsigned n);
+
 #endif

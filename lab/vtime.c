@@ -14,8 +14,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "calibrate.h"
 #include "opcost.h"
 #include "pfnmap.h"
 #include "sim.h"
@@ -683,14 +683,6 @@ void vtime_toy_closed(unsigned n, double think_ns, double hold_ns,
 
 /* ---- --measure: the same calls, for real, timed ---- */
 
-static double thread_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 /* One timed pass on a fresh zone; -EUCLEAN if a pfn differs. */
 static int replay_calls(const struct vtime *vt, const uint32_t *pfns,
 			const struct pa_config *cfg, double *ns)
@@ -701,7 +693,7 @@ static int replay_calls(const struct vtime *vt, const uint32_t *pfns,
 
 	if (!z)
 		return -ENOMEM;
-	t0 = thread_ns();
+	t0 = calibrate_thread_ns();
 	for (size_t i = 0; i < vt->nops && !rc; i++) {
 		const struct vt_op *op = &vt->ops[i];
 
@@ -716,17 +708,10 @@ static int replay_calls(const struct vtime *vt, const uint32_t *pfns,
 			rc = -EUCLEAN;
 		}
 	}
-	t1 = thread_ns();
+	t1 = calibrate_thread_ns();
 	pa_zone_destroy(z);
 	*ns = t1 - t0;
 	return rc;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs, double *ns)
@@ -750,8 +735,7 @@ int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs, double *ns)
 			if (rc)
 				return rc;
 		}
-		qsort(t, runs, sizeof(t[0]), cmp_d);
-		ns[i] = t[runs / 2] / (double)vt->nops;
+		ns[i] = calibrate_median(t, runs) / (double)vt->nops;
 	}
 	return 0;
 }

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "calibrate.h"
 #include "commands.h"
 #include "scenario.h"
 #include "vt_resource.h"
@@ -302,6 +303,36 @@ static void test_costmodel_file(void **state)
 	assert_true(costmodel_load(&b, path, err, sizeof(err)) == -ENOENT);
 }
 
+/* The calibration's fit recovers known figures from exact samples, and
+ * never returns a negative one. */
+static void test_calibration_fit(void **state)
+{
+	struct cal_sample smp[4] = {
+		{ "a", 0, 1000, 1000, 1000, 1000 },
+		{ "b", 0, 1000, 1000, 8000, 1000 },
+		{ "c", 0, 1000, 1000, 512000, 1000 },
+		{ "d", 0, 1000, 10, 1000, 1000 },
+	};
+	struct costmodel m = costmodel_default();
+	(void)state;
+
+	m.call_ns = 10;
+	for (unsigned i = 0; i < 4; i++)
+		smp[i].ns = smp[i].calls * 10 + smp[i].acq * 20 +
+			    smp[i].pages * 0.5 + smp[i].blocks * 7;
+	assert_int_equal(calibrate_fit(smp, 4, &m), 0);
+	assert_true(rel_err(m.lock_ns, 20) < 1e-6);
+	assert_true(rel_err(m.page_ns, 0.5) < 1e-6);
+	assert_true(rel_err(m.list_op_ns, 7) < 1e-6);
+	/* times below the calls' own cost: no negative figure comes out */
+	for (unsigned i = 0; i < 4; i++)
+		smp[i].ns = smp[i].calls * 10 + smp[i].blocks * 3 -
+			    smp[i].pages * 0.001;
+	if (calibrate_fit(smp, 4, &m) == 0)
+		assert_true(m.lock_ns >= 0 && m.page_ns >= 0 && m.list_op_ns >= 0);
+	assert_int_equal(calibrate_fit(smp, 2, &m), -EINVAL);
+}
+
 static void test_command_options(void **state)
 {
 	char *list_plain[] = { "run", "slab-churn", "--cpus", "2,4", NULL };
@@ -331,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_lock_handoff),
 		cmocka_unit_test(test_hist_quantiles),
 		cmocka_unit_test(test_costmodel_file),
+		cmocka_unit_test(test_calibration_fit),
 		cmocka_unit_test(test_command_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
