@@ -231,6 +231,68 @@ out:
 	return r;
 }
 
+/* ---- a metadata miss: frees of random pages across a large zone ---- */
+
+#define MISS_BYTES (4ull << 30)   /* 16 MiB of page metadata */
+#define MISS_LIVE (1u << 19)      /* pages kept allocated */
+
+/* ns per free+alloc pair where the free's page is random (a miss) and
+ * the allocation gets that page straight back (a hit). */
+static double miss_pair_ns(uint64_t *pfn)
+{
+	struct pa_config c = pa_config_default();
+	struct pa_zone *z;
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	double t0, t1;
+
+	c.bytes = MISS_BYTES;
+	c.ncpus = 1;
+	c.flags = PA_CFG_NO_WATERMARKS;
+	z = pa_zone_create(&c);
+	if (!z)
+		return -1;
+	for (unsigned i = 0; i < MISS_LIVE; i++)
+		pfn[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	t0 = calibrate_thread_ns();
+	for (unsigned i = 0; i < CAL_PAIRS; i++) {
+		unsigned j;
+
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		j = (unsigned)(rng % MISS_LIVE);
+		if (pfn[j] != PA_NO_PFN)
+			pa_free_cpu(z, 0, pfn[j], 0);
+		pfn[j] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	}
+	t1 = calibrate_thread_ns();
+	pa_zone_destroy(z);
+	return (t1 - t0) / CAL_PAIRS;
+}
+
+static int measure_miss(struct costmodel *m, unsigned runs, FILE *log)
+{
+	uint64_t *pfn = malloc(MISS_LIVE * sizeof(*pfn));
+	double v[CAL_MAX_RUNS];
+	unsigned n = 0;
+
+	if (!pfn)
+		return -ENOMEM;
+	for (unsigned r = 0; r < runs; r++) {
+		double t = miss_pair_ns(pfn);
+
+		if (t > 0)
+			v[n++] = t;
+	}
+	free(pfn);
+	if (!n)
+		return -ENOMEM;
+	m->miss_ns = calibrate_median(v, n) - 2 * m->call_ns;
+	if (m->miss_ns < 0)
+		m->miss_ns = 0;
+	fprintf(log, "  random frees over 16 MiB of metadata: %.2f ns per pair "
+		"(median of %u)\n", calibrate_median(v, n), n);
+	return 0;
+}
+
 /* Run every workload `runs` times, interleaved; samples get medians. */
 static int measure_all(struct cal_sample *smp, unsigned runs, FILE *log)
 {
@@ -305,6 +367,9 @@ int calibrate_run(struct costmodel *m, unsigned runs, FILE *log)
 	m->call_ns = smp[0].ns / smp[0].calls;
 	if (calibrate_fit(smp, NWORKS, m) < 0)
 		fprintf(log, "  no fit for the zone->lock figures: defaults kept\n");
+	rc = measure_miss(m, runs, log);
+	if (rc)
+		return rc;
 	measure_handoff(m, runs, log);
 	return 0;
 }

@@ -27,6 +27,8 @@ static const struct cm_key keys[] = {
 	K(handoff_waiter_ns, "extra hand-off cost per spinning CPU (assumed)"),
 	K(remote_ns, "push to / swap of a remote-free list"),
 	K(think_scale, "multiplier on the workload's own time between calls"),
+	K(miss_ns, "per call whose page metadata is not in the CPU's cache"),
+	K(cache_lines, "per-CPU cache for page metadata, 64-byte lines (assumed)"),
 };
 #undef K
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -39,17 +41,19 @@ static double *field(struct costmodel *m, const struct cm_key *k)
 struct costmodel costmodel_default(void)
 {
 	/* `pagealloc calibrate --runs 5` on the 2-core development VM
-	 * (shared, load ~10: docs/VTIME.md); handoff_waiter_ns is the
-	 * assumption documented there. */
+	 * (shared, load ~9: docs/VTIME.md); handoff_waiter_ns and
+	 * cache_lines are the assumptions documented there. */
 	return (struct costmodel){
-		.call_ns = 15.0,
-		.lock_ns = 24.0,
+		.call_ns = 25.2,
+		.lock_ns = 61.4,
 		.page_ns = 0.0,
-		.list_op_ns = 19.0,
-		.handoff_ns = 265.0,
+		.list_op_ns = 56.8,
+		.handoff_ns = 314.3,
 		.handoff_waiter_ns = 4.0,
-		.remote_ns = 132.0,
+		.remote_ns = 157.1,
 		.think_scale = 1.0,
+		.miss_ns = 562.7,
+		.cache_lines = 32768.0, /* 2 MiB: an L2 plus a share of LLC */
 	};
 }
 

@@ -31,6 +31,11 @@ struct costmodel {
 	                          * one contended atomic on another CPU's line */
 	double think_scale;      /* multiplies the workload's own time between
 	                          * calls (1: as generated or traced) */
+	double miss_ns;          /* a call whose page metadata is not in this
+	                          * CPU's cache (random frees over a large
+	                          * zone) */
+	double cache_lines;      /* per-CPU cache for page metadata, 64-byte
+	                          * lines (4 pages each): an assumption */
 };
 
 /* The compiled-in defaults (a calibration of this machine, see

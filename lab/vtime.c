@@ -23,6 +23,7 @@
 
 #define NO_DEP UINT32_MAX
 #define PA_NIL32 UINT32_MAX      /* no pfn (failed, or nothing freed) */
+#define PAGES_PER_LINE 4         /* 16-byte page metadata, 64-byte lines */
 #define TICK_NS 1e9           /* the kernel's once-a-second pcp work */
 #define MAX_KEY_ORDER 20      /* partial frees: larger blocks searched */
 
@@ -78,6 +79,10 @@ struct vt_run {
 	struct vt_lock zl;
 	struct vt_fifo *remote;   /* per owner CPU */
 	uint32_t *pfns;           /* measuring: each request's pfn, or NULL */
+	/* page metadata cache lines: last CPU (+1) and its access count */
+	uint16_t *line_cpu;
+	uint32_t *line_stamp;
+	uint32_t *acc;            /* per CPU: metadata lines touched so far */
 	double next_tick, tick_cpu_ns;
 	uint64_t *pcp_before;     /* per CPU: pageset pages before a tick */
 	struct opcost *tick_due;  /* per CPU: tick drains it still owes */
@@ -409,6 +414,27 @@ static uint32_t pfn_of(struct vt_run *x, const struct vt_op *op,
 	return e ? e->pfn : PA_NIL32;
 }
 
+/* The request touched pfn's metadata line: a miss when another CPU
+ * touched it last, or when this CPU has brought more new lines into its
+ * cache since it last touched this one than the cache holds (an LRU
+ * approximation counting only the lines that came in). */
+static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
+{
+	uint64_t line = pfn / PAGES_PER_LINE;
+	bool miss = x->line_cpu[line] != c + 1 ||
+		    (double)(x->acc[c] - x->line_stamp[line]) >
+			    x->vt->m.cache_lines;
+
+	if (miss)
+		x->acc[c]++;
+	x->line_cpu[line] = (uint16_t)(c + 1);
+	x->line_stamp[line] = x->acc[c];
+	if (!miss)
+		return 0;
+	x->r->misses++;
+	return x->vt->m.miss_ns;
+}
+
 /* Run CPU c's next request, due at t. */
 static void execute(struct vt_run *x, unsigned c, double t)
 {
@@ -440,13 +466,20 @@ static void execute(struct vt_run *x, unsigned c, double t)
 	else
 		sim_free_one(x->s, x->p, c, op->key, op->order);
 	opcost_read(x->p->zone, &a);
+	e_pfn = pfn_of(x, op, e_pfn);
 	if (x->pfns)
-		x->pfns[i] = pfn_of(x, op, e_pfn);
+		x->pfns[i] = e_pfn;
 	opcost_delta(&a, &b, &d);
 	x->r->ops++;
 	x->r->think_ns += op->think * m->think_scale;
-	x->r->call_ns += m->call_ns;
-	t += m->call_ns;
+	{
+		double call = m->call_ns;
+
+		if (e_pfn != PA_NIL32 && x->line_cpu)
+			call += touch(x, c, e_pfn);
+		x->r->call_ns += call;
+		t += call;
+	}
 	if (d.zone_acq)
 		t = lock_holds(x, (int)c, t, &d);
 	if (d.remote_pushed && owner >= 0 && (unsigned)owner < x->ncpus)
@@ -553,13 +586,39 @@ static int run_alloc(struct vt_run *x, size_t nops)
 	x->pcp_before = calloc(c, sizeof(*x->pcp_before));
 	x->from = calloc(c, sizeof(*x->from));
 	x->warm_end = calloc(c, sizeof(*x->warm_end));
+	x->acc = calloc(c, sizeof(*x->acc));
 	x->tick_due = calloc(c, sizeof(*x->tick_due));
 	x->done_at = malloc(n * sizeof(*x->done_at));
 	x->waiter_head = malloc(n * sizeof(*x->waiter_head));
 	if (!x->pos || !x->clock || !x->wait_next || !x->remote || !x->heap ||
 	    !x->pcp_before || !x->tick_due || !x->from || !x->warm_end ||
+	    !x->acc ||
 	    !x->done_at || !x->waiter_head)
 		return -ENOMEM;
+	return 0;
+}
+
+static void lines_free(struct vt_run *x)
+{
+	free(x->line_cpu);
+	free(x->line_stamp);
+	x->line_cpu = NULL;
+	x->line_stamp = NULL;
+}
+
+/* The metadata-line table of one policy's zone (calloc: untouched
+ * lines cost no memory). */
+static int lines_alloc(struct vt_run *x)
+{
+	uint64_t n = pa_managed_pages(x->p->zone) / PAGES_PER_LINE + 1;
+
+	x->line_cpu = calloc(n, sizeof(*x->line_cpu));
+	x->line_stamp = calloc(n, sizeof(*x->line_stamp));
+	memset(x->acc, 0, x->ncpus * sizeof(*x->acc));
+	if (!x->line_cpu || !x->line_stamp) {
+		lines_free(x);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -573,6 +632,7 @@ static void run_free(struct vt_run *x)
 	free(x->pcp_before);
 	free(x->from);
 	free(x->warm_end);
+	free(x->acc);
 	free(x->tick_due);
 	free(x->done_at);
 	free(x->waiter_head);
@@ -601,6 +661,10 @@ void vtime_run(struct vtime *vt, struct sim *s)
 		x.p = &s->pol[i];
 		x.main = &vt->res[i];
 		x.pfns = NULL;
+		if (lines_alloc(&x) < 0) {
+			vt->failed = true;
+			break;
+		}
 		if (vt->measure) {
 			free(vt->pfns[i]);
 			vt->pfns[i] = malloc((vt->nops ? vt->nops : 1) *
@@ -610,6 +674,7 @@ void vtime_run(struct vtime *vt, struct sim *s)
 			x.pfns = vt->pfns[i];
 		}
 		run_policy(&x);
+		lines_free(&x);
 		vt_lock_destroy(&x.zl);
 		vt->nres = i + 1;
 	}

@@ -63,6 +63,8 @@ struct vt_result {
 	uint64_t acquisitions, contended; /* zone->lock */
 	uint64_t remote_ops;     /* remote-free list pushes and swaps */
 	uint64_t tick_holds;     /* zone->lock holds by the per-second tick */
+	uint64_t misses;         /* calls whose page metadata was not in
+	                          * their CPU's cache (costmodel miss_ns) */
 	struct vt_hist wait, hold; /* per acquisition */
 };
 

@@ -19,10 +19,11 @@ static void model_line(const struct vt_sweep *w, FILE *f, const char *pre)
 
 	fprintf(f, "%scost model (%s): call %.1f ns, zone->lock %.1f ns + %.2f "
 		"ns/page + %.2f ns/list op, hand-off %.1f ns + %.2f ns per "
-		"waiter, remote list %.1f ns, think x%g; warm-up %g\n", pre,
-		w->model_from, m->call_ns, m->lock_ns, m->page_ns, m->list_op_ns,
-		m->handoff_ns, m->handoff_waiter_ns, m->remote_ns, m->think_scale,
-		w->warmup);
+		"waiter, remote list %.1f ns, metadata miss %.1f ns (cache %.0f "
+		"lines), think x%g; warm-up %g\n", pre, w->model_from, m->call_ns,
+		m->lock_ns, m->page_ns, m->list_op_ns, m->handoff_ns,
+		m->handoff_waiter_ns, m->remote_ns, m->miss_ns, m->cache_lines,
+		m->think_scale, w->warmup);
 }
 
 /* --measure: the one-CPU prediction beside the same calls timed. */
@@ -88,13 +89,14 @@ static void json_result(FILE *f, const struct vt_result *r)
 		", \"hold_max_ns\": %.6g, \"contended_share\": %.6g"
 		", \"acquisitions\": %" PRIu64 ", \"tick_holds\": %" PRIu64
 		", \"remote_ops\": %" PRIu64 ", \"remote_wait_ns\": %.6g"
+		", \"metadata_misses\": %" PRIu64
 		", \"ops_per_virtual_s\": %.6g, \"makespan_ns\": %.6g"
 		", \"cpu_ns\": %.6g, \"think_ns\": %.6g, \"call_ns\": %.6g"
 		", \"wait_ns\": %.6g, \"hold_ns\": %.6g}",
 		pa_policy_name(r->policy), r->ops, g.wait_share, g.lock_util,
 		g.wait_mean_ns, g.wait_p99_ns, g.hold_mean_ns, g.hold_p99_ns,
 		g.hold_max_ns, g.contended_share, r->acquisitions, r->tick_holds,
-		r->remote_ops, r->remote_wait_ns, g.ops_per_s, r->makespan_ns,
+		r->remote_ops, r->remote_wait_ns, r->misses, g.ops_per_s, r->makespan_ns,
 		r->cpu_ns, r->think_ns, r->call_ns, r->wait_ns, r->hold_ns);
 }
 
@@ -114,9 +116,9 @@ int vtime_report_json(const struct vt_sweep *w, const char *path)
 	fprintf(f, "\",\n  \"cost_model\": {\"call_ns\": %g, \"lock_ns\": %g, "
 		"\"page_ns\": %g, \"list_op_ns\": %g, \"handoff_ns\": %g, "
 		"\"handoff_waiter_ns\": %g, \"remote_ns\": %g, \"think_scale\": "
-		"%g},\n  \"warmup\": %g,\n  \"sweep\": [", m->call_ns, m->lock_ns,
+		"%g, \"miss_ns\": %g, \"cache_lines\": %g},\n  \"warmup\": %g,\n  \"sweep\": [", m->call_ns, m->lock_ns,
 		m->page_ns, m->list_op_ns, m->handoff_ns, m->handoff_waiter_ns,
-		m->remote_ns, m->think_scale, w->warmup);
+		m->remote_ns, m->think_scale, m->miss_ns, m->cache_lines, w->warmup);
 	for (unsigned k = 0; k < w->n; k++) {
 		fprintf(f, "%s\n    {\"cpus\": %u, \"pcp_batch\": %u, "
 			"\"pcp_high_min\": %u, \"pcp_high_max\": %u, "
