@@ -231,6 +231,53 @@ static void test_closed_system_formula(void **state)
 	}
 }
 
+/* Run slab-churn small on `ncpus` with this metadata cache; result 0. */
+static struct vt_result run_cache(unsigned ncpus, double lines)
+{
+	const struct scenario *sc = scenario_find("slab-churn");
+	struct sim_config cfg = { .bytes = 64ull << 20, .ncpus = ncpus };
+	struct scenario_params p = { .bytes = cfg.bytes, .ncpus = ncpus,
+				     .seed = 2, .scale = 0.01 };
+	struct costmodel m = costmodel_default();
+	struct sim *s = calloc(1, sizeof(*s));
+	struct vt_result r;
+	char err[300];
+	unsigned n;
+
+	assert_non_null(s);
+	assert_int_equal(sim_parse_policies("mainline", &cfg, err, sizeof(err)), 0);
+	m.miss_ns = 100;
+	m.cache_lines = lines;
+	cfg.vt = vtime_create(&m, VT_THINK_GLOBAL);
+	assert_non_null(cfg.vt);
+	assert_int_equal(sim_init(s, &cfg, err, sizeof(err)), 0);
+	scenario_run(sc, s, &p);
+	r = vtime_results(cfg.vt, &n)[0];
+	assert_int_equal(n, 1);
+	/* every call pays call_ns, and miss_ns per miss, nothing else */
+	assert_true(rel_err(r.call_ns, (double)r.ops * m.call_ns +
+			    (double)r.misses * m.miss_ns) < 1e-9);
+	done(s, cfg.vt);
+	return r;
+}
+
+/* The metadata cache: with room for everything a line misses only on
+ * its first touch; a smaller cache misses more; more CPUs sharing the
+ * pages (remote frees, other CPUs' lines) miss more again. */
+static void test_metadata_misses(void **state)
+{
+	uint64_t lines = (64ull << 20) / 4096 / 4 + 1;
+	struct vt_result all = run_cache(1, 1e12), small = run_cache(1, 64),
+			 many = run_cache(8, 1e12);
+	(void)state;
+
+	assert_true(all.misses > 0);
+	assert_true(all.misses <= lines);
+	assert_true(small.misses > all.misses);
+	assert_true(small.misses <= small.ops);
+	assert_true(many.misses > all.misses);
+}
+
 /* The hand-off: paid only when the lock changes CPU, growing with the
  * CPUs queued behind it. */
 static void test_lock_handoff(void **state)
@@ -360,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_one_cpu_same_decisions),
 		cmocka_unit_test(test_closed_system_formula),
 		cmocka_unit_test(test_lock_handoff),
+		cmocka_unit_test(test_metadata_misses),
 		cmocka_unit_test(test_hist_quantiles),
 		cmocka_unit_test(test_costmodel_file),
 		cmocka_unit_test(test_calibration_fit),
