@@ -12,5 +12,6 @@ int cmd_capture(int argc, char **argv); /* lab/capture.c */
 int cmd_replay(int argc, char **argv);  /* lab/replay.c */
 int cmd_run(int argc, char **argv);     /* lab/scenario.c */
 int cmd_zram(int argc, char **argv);    /* lab/cmd_zram.c */
+int cmd_calibrate(int argc, char **argv); /* lab/cmd_calibrate.c */
 
 #endif

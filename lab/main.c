@@ -22,6 +22,8 @@ static const struct subcommand subcommands[] = {
 	  "replay traces through the policies and compare them" },
 	{ "run", cmd_run, "run a built-in synthetic scenario (--list)" },
 	{ "zram", cmd_zram, "compressed page store over zsmalloc" },
+	{ "calibrate", cmd_calibrate,
+	  "measure the virtual-time cost model on this machine" },
 };
 
 #define NCMDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "progress.h"
 #include "trace_reader.h"
+#include "vtime_cmd.h"
 #include "zoneinfo.h"
 
 /* Without a zoneinfo: read the traces once to learn pfn span and CPUs. */
@@ -304,6 +305,7 @@ static void replay_usage(FILE *f)
 "  --html FILE     write a self-contained HTML report\n"
 "  --json FILE     write the figures as JSON\n"
 "  --quiet         no progress line\n"
+VTIME_USAGE
 "\n"
 "Exit status: 0 ok, 1 failure, 2 usage error or unreadable input.\n");
 }
@@ -320,8 +322,10 @@ int cmd_replay(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "prefill", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
+		VTIME_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct vtime_opts vo = { 0 };
 	struct replay_opts o = { .progress = true };
 	const char *policies = "all", *html = NULL, *json = NULL;
 	struct trace_tally tally;
@@ -340,7 +344,7 @@ int cmd_replay(int argc, char **argv)
 		case 'q': o.progress = false; break;
 		case 'P': o.prefill = true; break;
 		case 'h': replay_usage(stdout); return 0;
-		case 'p': case 'm': case 'c':
+		case 'p': case 'm':
 			if (sim_parse_option(c, optarg, &o.cfg, &policies, err,
 					     sizeof(err)) < 0) {
 				fprintf(stderr, "pagealloc replay: %s\n", err);
@@ -348,6 +352,14 @@ int cmd_replay(int argc, char **argv)
 			}
 			break;
 		default:
+			if ((c == 'c' || vtime_is_option(c)) &&
+			    vtime_parse_option(c, optarg, &vo, &o.cfg, err,
+					       sizeof(err)) == 0)
+				break;
+			if (c == 'c' || vtime_is_option(c)) {
+				fprintf(stderr, "pagealloc replay: %s\n", err);
+				return 2;
+			}
 			replay_usage(stderr);
 			return 2;
 		}
@@ -363,6 +375,12 @@ int cmd_replay(int argc, char **argv)
 	}
 	o.traces = (const char *const *)argv + optind;
 	o.ntraces = (unsigned)(argc - optind);
+	if (vtime_opts_check(&vo, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pagealloc replay: %s\n", err);
+		return 2;
+	}
+	if (vo.on)
+		return vtime_cmd_replay(&o, &vo, html, json);
 	rc = replay_traces(&o, &s, &tally, &elapsed, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "pagealloc replay: %s\n", err);

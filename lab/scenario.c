@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "report.h"
 #include "size.h"
+#include "vtime_cmd.h"
 
 #define GiB (1ull << 30)
 
@@ -42,6 +43,10 @@ static const struct scenario table[] = {
 	  "long-running mixed server: large-folio page cache, anonymous "
 	  "memory, network buffers, slab, on a 256 GB machine",
 	  256 * GiB, 16, scen_server },
+	{ "page-fault1",
+	  "will-it-scale page_fault1: every CPU faults in 128 MiB of private "
+	  "anonymous memory page by page and unmaps it, in a loop",
+	  64 * GiB, 112, scen_page_fault1 },
 };
 
 const struct scenario *scenario_table(unsigned *n)
@@ -136,7 +141,8 @@ static void run_usage(FILE *f)
 "  --scale F      request count multiplier [1]\n"
 "  --html FILE    write a self-contained HTML report\n"
 "  --json FILE    write the figures as JSON\n"
-"  --list         describe the scenarios\n");
+"  --list         describe the scenarios\n"
+VTIME_USAGE);
 }
 
 static void list_scenarios(void)
@@ -162,8 +168,10 @@ int cmd_run(int argc, char **argv)
 		{ "json", required_argument, NULL, 'J' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
+		VTIME_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct vtime_opts vo = { 0 };
 	struct sim_config cfg = { 0 };
 	struct scenario_params sp = { .seed = 1, .scale = 1.0 };
 	const char *policies = "all", *html = NULL, *json = NULL;
@@ -194,7 +202,7 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'p': case 'm': case 'c':
+		case 'p': case 'm':
 			if (sim_parse_option(c, optarg, &cfg, &policies, err,
 					     sizeof(err)) < 0) {
 				fprintf(stderr, "pagealloc run: %s\n", err);
@@ -202,6 +210,14 @@ int cmd_run(int argc, char **argv)
 			}
 			break;
 		default:
+			if ((c == 'c' || vtime_is_option(c)) &&
+			    vtime_parse_option(c, optarg, &vo, &cfg, err,
+					       sizeof(err)) == 0)
+				break;
+			if (c == 'c' || vtime_is_option(c)) {
+				fprintf(stderr, "pagealloc run: %s\n", err);
+				return 2;
+			}
 			run_usage(stderr);
 			return 2;
 		}
@@ -226,6 +242,12 @@ int cmd_run(int argc, char **argv)
 		cfg.ncpus = sc->default_cpus;
 	sp.bytes = cfg.bytes;
 	sp.ncpus = cfg.ncpus;
+	if (vtime_opts_check(&vo, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pagealloc run: %s\n", err);
+		return 2;
+	}
+	if (vo.on)
+		return vtime_cmd_run(sc, &cfg, &sp, &vo, html, json);
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		fprintf(stderr, "pagealloc run: out of memory\n");

@@ -68,5 +68,6 @@ void scen_kernel_build(struct scen *sc);
 void scen_slab_churn(struct scen *sc);
 void scen_hugepage_demand(struct scen *sc);
 void scen_server(struct scen *sc);
+void scen_page_fault1(struct scen *sc);
 
 #endif

@@ -330,3 +330,55 @@ void scen_server(struct scen *sc)
 	objs_release(&net);
 	objs_release(&slab);
 }
+
+/*
+ * page-fault1 (will-it-scale): every CPU runs a process that maps 128 MiB
+ * of private anonymous memory, touches each page (a fault: one order-0
+ * movable page, zeroed) and unmaps it (the pages freed), in a loop.  The
+ * total fault count is fixed, so more CPUs share the same work.  Requests
+ * are interleaved CPU by CPU; the waits are each fault's and each unmapped
+ * page's own kernel work besides the allocator (docs/VTIME.md says where
+ * the figures come from).
+ */
+#define PF1_FAULT_NS 800    /* fault entry, clear_page, memcg, LRU, pte */
+#define PF1_UNMAP_NS 200    /* zap the pte, TLB batch, release the page */
+#define PF1_REGION 32768    /* 128 MiB of 4 KiB pages */
+
+static void pf1_round(struct scen *sc, struct objs *mine, unsigned nc,
+		      uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		for (unsigned c = 0; c < nc; c++) {
+			scen_wait(sc, PF1_FAULT_NS);
+			objs_push(&mine[c], scen_alloc(sc, c, 0, 1), 0, c);
+		}
+	for (uint64_t i = 0; i < n; i++)
+		for (unsigned c = 0; c < nc; c++) {
+			scen_wait(sc, PF1_UNMAP_NS);
+			objs_free(sc, &mine[c], mine[c].n - 1, -1);
+		}
+}
+
+void scen_page_fault1(struct scen *sc)
+{
+	unsigned nc = sc->p->ncpus;
+	uint64_t per_cpu = scen_count(sc, 500000) / nc + 1;
+	uint64_t region = sc->pages * 6 / 10 / nc;
+	struct objs *mine = calloc(nc, sizeof(*mine));
+
+	if (!mine)
+		abort();
+	if (region > PF1_REGION)
+		region = PF1_REGION;
+	if (!region)
+		region = 1;
+	while (per_cpu) {
+		uint64_t n = per_cpu < region ? per_cpu : region;
+
+		pf1_round(sc, mine, nc, n);
+		per_cpu -= n;
+	}
+	for (unsigned c = 0; c < nc; c++)
+		objs_release(&mine[c]);
+	free(mine);
+}

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "size.h"
+#include "vtime.h"
 
 #define FIRST_INTERVAL_NS 1000000ull  /* 1 ms */
 #define TICK_NS 1000000000ull         /* the kernel's once-a-second pcp work */
@@ -182,6 +183,11 @@ void sim_time(struct sim *s, uint64_t t_ns)
 {
 	uint64_t t;
 
+	if (s->cfg.vt) {
+		/* the engine keeps its own clocks and ticks per policy */
+		vtime_record_time(s->cfg.vt, t_ns);
+		return;
+	}
 	if (!s->started) {
 		s->started = true;
 		s->t0_ns = t_ns;
@@ -205,7 +211,7 @@ void sim_time(struct sim *s, uint64_t t_ns)
 	}
 }
 
-static inline unsigned gfp_of(int mt)
+unsigned sim_gfp_of(int mt)
 {
 	return PA_GFP_NOWARN | (mt == PA_MT_MOVABLE ? PA_GFP_MOVABLE :
 				mt == PA_MT_RECLAIMABLE ? PA_GFP_RECLAIMABLE : 0);
@@ -228,81 +234,97 @@ static inline unsigned fold_cpu(struct sim *s, unsigned cpu)
 	return cpu % s->cfg.ncpus;
 }
 
+void sim_alloc_one(struct sim *s, struct sim_policy *p, unsigned cpu,
+		   uint64_t key, unsigned order, int mt)
+{
+	struct pfnmap_entry old;
+	uint64_t pfn;
+
+	p->c.events++;
+	if (pfnmap_remove(&p->map, key, &old)) {
+		p->c.alloc_over_live++;
+		free_block(p, cpu, &old);
+	}
+	pfn = order <= s->max_order ?
+	      pa_alloc_cpu(p->zone, cpu, order, sim_gfp_of(mt)) : PA_NO_PFN;
+	if (pfn == PA_NO_PFN) {
+		p->c.failures++;
+		return;
+	}
+	p->c.allocs++;
+	if (pfnmap_insert(&p->map, key, (uint32_t)pfn, order, order,
+			  NULL) < 0) {
+		/* no memory to remember it: give it back */
+		pa_free_cpu(p->zone, cpu, pfn, order);
+		p->c.failures++;
+	}
+}
+
 void sim_alloc(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
 	       int mt)
 {
-	unsigned gfp = gfp_of(mt);
-
 	cpu = fold_cpu(s, cpu);
-	for (unsigned i = 0; i < s->npol; i++) {
-		struct sim_policy *p = &s->pol[i];
-		struct pfnmap_entry old;
-		uint64_t pfn;
+	if (s->cfg.vt) {
+		vtime_record(s->cfg.vt, VT_ALLOC, cpu, key, order, mt);
+		return;
+	}
+	for (unsigned i = 0; i < s->npol; i++)
+		sim_alloc_one(s, &s->pol[i], cpu, key, order, mt);
+}
 
-		p->c.events++;
-		if (pfnmap_remove(&p->map, key, &old)) {
-			p->c.alloc_over_live++;
-			free_block(p, cpu, &old);
-		}
-		pfn = order <= s->max_order ?
-		      pa_alloc_cpu(p->zone, cpu, order, gfp) : PA_NO_PFN;
-		if (pfn == PA_NO_PFN) {
-			p->c.failures++;
-			continue;
-		}
-		p->c.allocs++;
-		if (pfnmap_insert(&p->map, key, (uint32_t)pfn, order, order,
-				  NULL) < 0) {
-			/* no memory to remember it: give it back */
-			pa_free_cpu(p->zone, cpu, pfn, order);
-			p->c.failures++;
+void sim_free_one(struct sim *s, struct sim_policy *p, unsigned cpu,
+		  uint64_t key, unsigned order)
+{
+	struct pfnmap_entry e;
+	bool found = false;
+
+	p->c.events++;
+	if (pfnmap_remove(&p->map, key, &e)) {
+		if (e.trace_order != order)
+			p->c.order_mismatch++;
+		free_block(p, cpu, &e);
+		return;
+	}
+	/* part of a block already freed by an earlier partial free? */
+	if (p->split_order >= 0 &&
+	    (key & ~((1ull << p->split_order) - 1)) == p->split_key) {
+		p->c.free_partial_rest++;
+		return;
+	}
+	/* a piece of a larger live block (the kernel split it) */
+	for (unsigned o = order + 1; o <= s->max_order && !found; o++) {
+		uint64_t base = key & ~((1ull << o) - 1);
+		struct pfnmap_entry *b = pfnmap_find(&p->map, base);
+
+		if (b && b->trace_order >= o) {
+			e = *b;
+			pfnmap_remove(&p->map, base, NULL);
+			free_block(p, cpu, &e);
+			p->c.free_partial++;
+			p->split_key = base;
+			p->split_order = e.trace_order;
+			found = true;
 		}
 	}
+	if (!found)
+		p->c.free_unknown++;
 }
 
 void sim_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order)
 {
 	cpu = fold_cpu(s, cpu);
-	for (unsigned i = 0; i < s->npol; i++) {
-		struct sim_policy *p = &s->pol[i];
-		struct pfnmap_entry e;
-		bool found = false;
-
-		p->c.events++;
-		if (pfnmap_remove(&p->map, key, &e)) {
-			if (e.trace_order != order)
-				p->c.order_mismatch++;
-			free_block(p, cpu, &e);
-			continue;
-		}
-		/* part of a block already freed by an earlier partial free? */
-		if (p->split_order >= 0 &&
-		    (key & ~((1ull << p->split_order) - 1)) == p->split_key) {
-			p->c.free_partial_rest++;
-			continue;
-		}
-		/* a piece of a larger live block (the kernel split it) */
-		for (unsigned o = order + 1; o <= s->max_order && !found; o++) {
-			uint64_t base = key & ~((1ull << o) - 1);
-			struct pfnmap_entry *b = pfnmap_find(&p->map, base);
-
-			if (b && b->trace_order >= o) {
-				e = *b;
-				pfnmap_remove(&p->map, base, NULL);
-				free_block(p, cpu, &e);
-				p->c.free_partial++;
-				p->split_key = base;
-				p->split_order = e.trace_order;
-				found = true;
-			}
-		}
-		if (!found)
-			p->c.free_unknown++;
+	if (s->cfg.vt) {
+		vtime_record(s->cfg.vt, VT_FREE, cpu, key, order, 0);
+		return;
 	}
+	for (unsigned i = 0; i < s->npol; i++)
+		sim_free_one(s, &s->pol[i], cpu, key, order);
 }
 
 void sim_finish(struct sim *s)
 {
+	if (s->cfg.vt)
+		vtime_run(s->cfg.vt, s);
 	sample_all(s, s->now_ns);
 	for (unsigned i = 0; i < s->npol; i++) {
 		struct sim_policy *p = &s->pol[i];

@@ -15,6 +15,8 @@
 #include "pagealloc.h"
 #include "pfnmap.h"
 
+struct vtime;
+
 /* Time-series points kept per policy; when full, every other point is
  * dropped and the interval doubles, so memory stays constant. */
 #define SIM_MAX_SAMPLES 256
@@ -31,6 +33,10 @@ struct sim_config {
 	 * Counters are reset after the fill, so figures cover the replay. */
 	const unsigned *pcp_fill;
 	unsigned pcp_fill_n;
+	/* Virtual time (lab/vtime.h): requests are recorded instead of
+	 * applied, and sim_finish() runs them per policy on N simulated
+	 * CPUs.  NULL: the plain lockstep replay. */
+	struct vtime *vt;
 };
 
 struct sim_sample {
@@ -112,6 +118,17 @@ void sim_alloc(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
 /* Free the block remembered under `key` in every policy (see sim_counts
  * for frees that do not match an allocation). */
 void sim_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order);
+
+/* The gfp flags sim_alloc uses for migratetype mt. */
+unsigned sim_gfp_of(int mt);
+
+/* The same for one policy only (cpu already < ncpus): what sim_alloc and
+ * sim_free do per policy, for the virtual-time model, which runs each
+ * policy on its own timeline. */
+void sim_alloc_one(struct sim *s, struct sim_policy *p, unsigned cpu,
+		   uint64_t key, unsigned order, int mt);
+void sim_free_one(struct sim *s, struct sim_policy *p, unsigned cpu,
+		  uint64_t key, unsigned order);
 
 /* Take the final sample, statistics, fragmentation and pageblock maps. */
 void sim_finish(struct sim *s);

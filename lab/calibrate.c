@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The calibration benchmark.  Workloads of the library's own operations on
+ * a metadata-only zone, each timed whole (never per call) and described
+ * by its counter deltas; medians of interleaved runs, since the machine is
+ * shared.  The hand-off is two threads on two real CPUs taking turns on
+ * one of the library's locks.
+ */
+#include "calibrate.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lock.h"
+#include "opcost.h"
+#include "progress.h"
+
+#define CAL_BYTES (1ull << 30)
+#define CAL_PAIRS (1u << 19)
+#define CAL_BURST 8192u
+#define CAL_MAX_RUNS 15
+#define CAL_HANDOFFS 262144u
+#define CAL_WINDOW 1024u      /* turns per timed window */
+#define CAL_NWIN (CAL_HANDOFFS / CAL_WINDOW)
+
+#if defined(__x86_64__) || defined(__i386__)
+#define cal_relax() __builtin_ia32_pause()
+#else
+#define cal_relax() __asm__ __volatile__("" ::: "memory")
+#endif
+
+struct cal_work {
+	const char *name;
+	unsigned flags;          /* PA_CFG_* of its zone */
+	unsigned order;
+	unsigned burst;          /* 0: alloc+free pairs; else this many
+	                          * allocations, then their frees */
+};
+
+static const struct cal_work works[] = {
+	{ "per-CPU hits (bursts of 64 order-0)", 0, 0, 64 },
+	{ "per-CPU hits (order-0 pairs)", 0, 0, 0 },
+	{ "zone path order-0 pairs", PA_CFG_NO_PCP, 0, 0 },
+	{ "zone path order-3 pairs", PA_CFG_NO_PCP, 3, 0 },
+	{ "zone path order-9 pairs", PA_CFG_NO_PCP, 9, 0 },
+	{ "bursts of 8192 order-0 (refill/drain)", 0, 0, CAL_BURST },
+};
+#define NWORKS (sizeof(works) / sizeof(works[0]))
+
+/* The calling thread's CPU time: the machine is shared, and time spent
+ * preempted is not the library's. */
+double calibrate_thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static struct pa_zone *cal_zone(const struct cal_work *w)
+{
+	struct pa_config c = pa_config_default();
+
+	c.bytes = CAL_BYTES;
+	c.ncpus = 1;
+	c.flags = w->flags | PA_CFG_NO_WATERMARKS;
+	if (w->burst == CAL_BURST) /* high below the burst: refills, drains */
+		c.pcp_high_min = c.pcp_high_max = CAL_BURST / 16;
+	return pa_zone_create(&c);
+}
+
+static void do_pairs(struct pa_zone *z, unsigned order, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t pfn = pa_alloc_cpu(z, 0, order, PA_GFP_MOVABLE);
+
+		if (pfn != PA_NO_PFN)
+			pa_free_cpu(z, 0, pfn, order);
+	}
+}
+
+static void do_bursts(struct pa_zone *z, uint64_t *pfn, unsigned burst,
+		      unsigned n)
+{
+	for (unsigned r = 0; r < n / burst; r++) {
+		for (unsigned i = 0; i < burst; i++)
+			pfn[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+		for (unsigned i = burst; i-- > 0;)
+			if (pfn[i] != PA_NO_PFN)
+				pa_free_cpu(z, 0, pfn[i], 0);
+	}
+}
+
+static void do_work(const struct cal_work *w, struct pa_zone *z,
+		    uint64_t *buf, unsigned n)
+{
+	if (w->burst)
+		do_bursts(z, buf, w->burst, n);
+	else
+		do_pairs(z, w->order, n);
+}
+
+/* One timed run of a workload on a fresh zone (warmed up first). */
+static int measure(const struct cal_work *w, uint64_t *buf,
+		   struct cal_sample *out)
+{
+	struct pa_zone *z = cal_zone(w);
+	struct opcost a, b;
+	double t0, t1;
+
+	if (!z)
+		return -ENOMEM;
+	do_work(w, z, buf, CAL_PAIRS / 8);
+	opcost_read(z, &b);
+	t0 = calibrate_thread_ns();
+	do_work(w, z, buf, CAL_PAIRS);
+	t1 = calibrate_thread_ns();
+	opcost_read(z, &a);
+	pa_zone_destroy(z);
+	out->name = w->name;
+	out->ns = t1 - t0;
+	out->calls = 2.0 * (w->burst ? CAL_PAIRS / w->burst * w->burst :
+				       CAL_PAIRS);
+	out->acq = (double)(a.zone_acq - b.zone_acq);
+	out->pages = (double)(a.zone_pages - b.zone_pages);
+	out->blocks = (double)(a.zone_blocks - b.zone_blocks);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double calibrate_median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---- the hand-off: two CPUs taking turns on one lock ---- */
+
+struct pingpong {
+	struct pa_lock lock;
+	unsigned turn __attribute__((aligned(64)));
+	int cpu[2];
+	double win[CAL_NWIN];   /* thread 0: wall ns per window of turns */
+};
+
+struct pp_arg {
+	struct pingpong *pp;
+	unsigned me;
+};
+
+static void *pp_thread(void *arg)
+{
+	struct pp_arg *a = arg;
+	struct pingpong *pp = a->pp;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(pp->cpu[a->me], &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	double t0 = progress_now();
+
+	for (unsigned i = 0; i < CAL_HANDOFFS; i++) {
+		while (__atomic_load_n(&pp->turn, __ATOMIC_ACQUIRE) != a->me)
+			cal_relax();
+		pa_lock_acquire(&pp->lock);
+		__atomic_store_n(&pp->turn, 1 - a->me, __ATOMIC_RELEASE);
+		pa_lock_release(&pp->lock);
+		if (a->me == 0 && (i + 1) % CAL_WINDOW == 0) {
+			double t1 = progress_now();
+
+			pp->win[i / CAL_WINDOW] = (t1 - t0) * 1e9;
+			t0 = t1;
+		}
+	}
+	return NULL;
+}
+
+/* ns per turn (median window), or -1 when fewer than two CPUs are
+ * allowed. */
+static double handoff_once(void)
+{
+	struct pingpong *pp = aligned_alloc(64, sizeof(*pp));
+	struct pp_arg a[2] = { { pp, 0 }, { pp, 1 } };
+	pthread_t t[2];
+	cpu_set_t set;
+	unsigned n = 0;
+	double r = -1;
+
+	if (!pp)
+		return -1;
+	memset(pp, 0, sizeof(*pp));
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		goto out;
+	for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, &set))
+			pp->cpu[n++] = c;
+	if (n < 2)
+		goto out;
+	pa_lock_init(&pp->lock, false);
+	if (pthread_create(&t[0], NULL, pp_thread, &a[0]) != 0)
+		goto out;
+	if (pthread_create(&t[1], NULL, pp_thread, &a[1]) != 0) {
+		/* let the first finish alone: take its turns for it */
+		for (unsigned i = 0; i < CAL_HANDOFFS; i++) {
+			while (__atomic_load_n(&pp->turn, __ATOMIC_ACQUIRE) != 1)
+				cal_relax();
+			__atomic_store_n(&pp->turn, 0, __ATOMIC_RELEASE);
+		}
+		pthread_join(t[0], NULL);
+		goto out;
+	}
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	/* a window is 2 * CAL_WINDOW turns (both threads'); the median
+	 * window is one where neither thread was preempted, on a machine
+	 * not oversubscribed */
+	r = calibrate_median(pp->win, CAL_NWIN) / (2.0 * CAL_WINDOW);
+out:
+	free(pp);
+	return r;
+}
+
+/* ---- a metadata miss: frees of random pages across a large zone ---- */
+
+#define MISS_BYTES (4ull << 30)   /* 16 MiB of page metadata */
+#define MISS_LIVE (1u << 19)      /* pages kept allocated */
+
+/* ns per free+alloc pair where the free's page is random (a miss) and
+ * the allocation gets that page straight back (a hit). */
+static double miss_pair_ns(uint64_t *pfn)
+{
+	struct pa_config c = pa_config_default();
+	struct pa_zone *z;
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	double t0, t1;
+
+	c.bytes = MISS_BYTES;
+	c.ncpus = 1;
+	c.flags = PA_CFG_NO_WATERMARKS;
+	z = pa_zone_create(&c);
+	if (!z)
+		return -1;
+	for (unsigned i = 0; i < MISS_LIVE; i++)
+		pfn[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	t0 = calibrate_thread_ns();
+	for (unsigned i = 0; i < CAL_PAIRS; i++) {
+		unsigned j;
+
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		j = (unsigned)(rng % MISS_LIVE);
+		if (pfn[j] != PA_NO_PFN)
+			pa_free_cpu(z, 0, pfn[j], 0);
+		pfn[j] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	}
+	t1 = calibrate_thread_ns();
+	pa_zone_destroy(z);
+	return (t1 - t0) / CAL_PAIRS;
+}
+
+static int measure_miss(struct costmodel *m, unsigned runs, FILE *log)
+{
+	uint64_t *pfn = malloc(MISS_LIVE * sizeof(*pfn));
+	double v[CAL_MAX_RUNS];
+	unsigned n = 0;
+
+	if (!pfn)
+		return -ENOMEM;
+	for (unsigned r = 0; r < runs; r++) {
+		double t = miss_pair_ns(pfn);
+
+		if (t > 0)
+			v[n++] = t;
+	}
+	free(pfn);
+	if (!n)
+		return -ENOMEM;
+	m->miss_ns = calibrate_median(v, n) - 2 * m->call_ns;
+	if (m->miss_ns < 0)
+		m->miss_ns = 0;
+	fprintf(log, "  random frees over 16 MiB of metadata: %.2f ns per pair "
+		"(median of %u)\n", calibrate_median(v, n), n);
+	return 0;
+}
+
+/* Run every workload `runs` times, interleaved; samples get medians. */
+static int measure_all(struct cal_sample *smp, unsigned runs, FILE *log)
+{
+	static const unsigned nw = NWORKS;
+	double ns[NWORKS][CAL_MAX_RUNS];
+	uint64_t *buf = malloc(CAL_BURST * sizeof(*buf));
+
+	if (!buf)
+		return -ENOMEM;
+	for (unsigned r = 0; r < runs; r++)
+		for (unsigned w = 0; w < nw; w++) {
+			if (measure(&works[w], buf, &smp[w]) < 0) {
+				free(buf);
+				return -ENOMEM;
+			}
+			ns[w][r] = smp[w].ns;
+		}
+	free(buf);
+	for (unsigned w = 0; w < nw; w++) {
+		smp[w].ns = calibrate_median(ns[w], runs);
+		fprintf(log, "  %-40s %8.2f ns/call  (zone->lock per call: %.4f "
+			"acq, %.3f pages, %.3f list ops)\n", smp[w].name,
+			smp[w].ns / smp[w].calls, smp[w].acq / smp[w].calls,
+			smp[w].pages / smp[w].calls, smp[w].blocks / smp[w].calls);
+	}
+	return 0;
+}
+
+static void measure_handoff(struct costmodel *m, unsigned runs, FILE *log)
+{
+	double v[CAL_MAX_RUNS];
+	unsigned n = 0;
+
+	for (unsigned r = 0; r < runs; r++) {
+		double t = handoff_once();
+
+		if (t > 0)
+			v[n++] = t;
+	}
+	if (!n) {
+		fprintf(log, "  hand-off: fewer than two CPUs allowed: default "
+			"%.1f ns kept\n", m->handoff_ns);
+		return;
+	}
+	/* a turn moves the lock's line and the turn's line: two transfers,
+	 * like a zone->lock hand-off moving the lock and the zone's lines */
+	m->handoff_ns = calibrate_median(v, n) - m->lock_ns;
+	if (m->handoff_ns < 0)
+		m->handoff_ns = 0;
+	m->remote_ns = m->handoff_ns / 2;
+	fprintf(log, "  hand-off between two CPUs: %.1f ns per turn (median of "
+		"%u)\n", calibrate_median(v, n), n);
+}
+
+int calibrate_run(struct costmodel *m, unsigned runs, FILE *log)
+{
+	struct cal_sample smp[NWORKS];
+	int rc;
+
+	if (runs < 1)
+		runs = 1;
+	if (runs > CAL_MAX_RUNS)
+		runs = CAL_MAX_RUNS;
+	fprintf(log, "calibrating (median of %u interleaved runs):\n", runs);
+	rc = measure_all(smp, runs, log);
+	if (rc)
+		return rc;
+	/* the hits take zone->lock almost never: their time is the call.
+	 * Bursts, not pairs on one page: a real pageset cycles through
+	 * many pages (the pairs are the benchmark the model is checked
+	 * against, docs/LAB.md) */
+	m->call_ns = smp[0].ns / smp[0].calls;
+	if (calibrate_fit(smp, NWORKS, m) < 0)
+		fprintf(log, "  no fit for the zone->lock figures: defaults kept\n");
+	rc = measure_miss(m, runs, log);
+	if (rc)
+		return rc;
+	measure_handoff(m, runs, log);
+	return 0;
+}

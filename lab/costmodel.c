@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The cost model's figures: defaults, and the small text file
+ * `pagealloc calibrate` writes.  A table maps each key to its field so
+ * loading and writing cannot disagree.
+ */
+#include "costmodel.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cm_key {
+	const char *name;
+	size_t off;
+	const char *what;
+};
+
+#define K(f, w) { #f, offsetof(struct costmodel, f), w }
+static const struct cm_key keys[] = {
+	K(call_ns, "per alloc/free served by a per-CPU list"),
+	K(lock_ns, "uncontended zone->lock acquire+release"),
+	K(page_ns, "per page moved under zone->lock"),
+	K(list_op_ns, "per free-list operation under zone->lock"),
+	K(handoff_ns, "zone->lock hand-off between two CPUs"),
+	K(handoff_waiter_ns, "extra hand-off cost per spinning CPU (assumed)"),
+	K(remote_ns, "push to / swap of a remote-free list"),
+	K(think_scale, "multiplier on the workload's own time between calls"),
+	K(miss_ns, "per call whose page metadata is not in the CPU's cache"),
+	K(cache_lines, "per-CPU cache for page metadata, 64-byte lines (assumed)"),
+};
+#undef K
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static double *field(struct costmodel *m, const struct cm_key *k)
+{
+	return (double *)((char *)m + k->off);
+}
+
+struct costmodel costmodel_default(void)
+{
+	/* `pagealloc calibrate --runs 5` on the 2-core development VM
+	 * (shared, load ~9: docs/VTIME.md); handoff_waiter_ns and
+	 * cache_lines are the assumptions documented there. */
+	return (struct costmodel){
+		.call_ns = 25.2,
+		.lock_ns = 61.4,
+		.page_ns = 0.0,
+		.list_op_ns = 56.8,
+		.handoff_ns = 314.3,
+		.handoff_waiter_ns = 4.0,
+		.remote_ns = 157.1,
+		.think_scale = 1.0,
+		.miss_ns = 562.7,
+		.cache_lines = 32768.0, /* 2 MiB: an L2 plus a share of LLC */
+	};
+}
+
+static int parse_line(struct costmodel *m, char *line, const char *path,
+		      unsigned lineno, char *err, size_t len)
+{
+	char *hash = strchr(line, '#'), *eq, *end, *name;
+	double v;
+
+	if (hash)
+		*hash = 0;
+	name = line + strspn(line, " \t\r\n");
+	if (!*name)
+		return 0;
+	eq = strchr(name, '=');
+	if (!eq) {
+		snprintf(err, len, "%s:%u: want \"key = value\"", path, lineno);
+		return -EINVAL;
+	}
+	*eq = 0;
+	name[strcspn(name, " \t")] = 0;
+	v = strtod(eq + 1, &end);
+	end += strspn(end, " \t\r\n");
+	if (end == eq + 1 || *end || !isfinite(v) || v < 0) {
+		snprintf(err, len, "%s:%u: %s: want a number >= 0", path,
+			 lineno, name);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0) {
+			*field(m, &keys[i]) = v;
+			return 0;
+		}
+	snprintf(err, len, "%s:%u: unknown key \"%s\"", path, lineno, name);
+	return -EINVAL;
+}
+
+int costmodel_load(struct costmodel *m, const char *path, char *err,
+		   size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	unsigned n = 0;
+	int rc = 0;
+
+	if (!f) {
+		rc = -errno;
+		snprintf(err, len, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	while (!rc && fgets(line, sizeof(line), f))
+		rc = parse_line(m, line, path, ++n, err, len);
+	if (!rc && ferror(f)) {
+		snprintf(err, len, "%s: read error", path);
+		rc = -EIO;
+	}
+	fclose(f);
+	return rc;
+}
+
+int costmodel_write(const struct costmodel *m, FILE *out)
+{
+	struct costmodel c = *m;
+
+	fprintf(out, "# pagealloc cost model (docs/VTIME.md); ns unless noted\n");
+	for (size_t i = 0; i < NKEYS; i++)
+		fprintf(out, "%-18s = %.3f   # %s\n", keys[i].name,
+			*field(&c, &keys[i]), keys[i].what);
+	return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * costmodel - what an allocator operation costs in virtual time.  The
+ * allocator itself decides what each call does (how many zone->lock holds,
+ * pages and free-list operations); this says how long that takes on the
+ * machine being predicted.  The figures come from `pagealloc calibrate`
+ * (a benchmark of the library's own operations on this machine) written to
+ * a file, or from the defaults compiled in.  docs/VTIME.md has the model.
+ */
+#ifndef PA_LAB_COSTMODEL_H
+#define PA_LAB_COSTMODEL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct costmodel {
+	double call_ns;          /* one alloc or free served by a per-CPU
+	                          * list: entry, pcp lock, list op, counters */
+	double lock_ns;          /* an uncontended zone->lock acquire+release
+	                          * with the line already in this CPU's cache */
+	double page_ns;          /* per page moved under zone->lock */
+	double list_op_ns;       /* per free-list operation under zone->lock
+	                          * (a block of any order taken or given) */
+	double handoff_ns;       /* zone->lock and its data moving from one
+	                          * CPU's cache to another's (measured between
+	                          * two real CPUs) */
+	double handoff_waiter_ns; /* extra per CPU spinning at a hand-off: the
+	                          * line is shared by every waiter (not
+	                          * measurable on 2 CPUs: an assumption) */
+	double remote_ns;        /* a push to / swap of a remote-free list:
+	                          * one contended atomic on another CPU's line */
+	double think_scale;      /* multiplies the workload's own time between
+	                          * calls (1: as generated or traced) */
+	double miss_ns;          /* a call whose page metadata is not in this
+	                          * CPU's cache (random frees over a large
+	                          * zone) */
+	double cache_lines;      /* per-CPU cache for page metadata, 64-byte
+	                          * lines (4 pages each): an assumption */
+};
+
+/* The compiled-in defaults (a calibration of this machine, see
+ * docs/VTIME.md).  Never fails. */
+struct costmodel costmodel_default(void);
+
+/*
+ * Read "key = value" lines (keys as the struct fields; '#' comments) over
+ * *m, so a file may set only some figures.  Returns 0, -errno when the
+ * file cannot be read, or -EINVAL for an unknown key or a value that is
+ * not a finite number >= 0, with the reason (file and line) in err.
+ */
+int costmodel_load(struct costmodel *m, const char *path, char *err,
+		   size_t len);
+
+/* Write every figure in the format costmodel_load() reads.  Returns 0 or
+ * -EIO. */
+int costmodel_write(const struct costmodel *m, FILE *out);
+
+#endif

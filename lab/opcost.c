@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one place the lab reads the zone's internals (src/zone.h): the
+ * counters a call changes, so the virtual-time model knows what it did.
+ */
+#include "opcost.h"
+
+#include "zone.h"
+
+void opcost_read(const struct pa_zone *z, struct opcost *o)
+{
+	o->zone_acq = STAT_LOAD(z->lock.acquisitions);
+	o->zone_pages = STAT_LOAD(z->pages_refill) + STAT_LOAD(z->pages_drain) +
+			STAT_LOAD(z->pages_direct_alloc) +
+			STAT_LOAD(z->pages_direct_free);
+	o->zone_blocks = STAT_LOAD(z->blocks_moved);
+	o->remote_pushed = STAT_LOAD(z->pcpb_remote_pushed);
+	o->remote_absorbed = STAT_LOAD(z->pcpb_remote_absorbed);
+}
+
+void opcost_delta(const struct opcost *a, const struct opcost *b,
+		  struct opcost *d)
+{
+	d->zone_acq = a->zone_acq - b->zone_acq;
+	d->zone_pages = a->zone_pages - b->zone_pages;
+	d->zone_blocks = a->zone_blocks - b->zone_blocks;
+	d->remote_pushed = a->remote_pushed - b->remote_pushed;
+	d->remote_absorbed = a->remote_absorbed - b->remote_absorbed;
+}
+
+int opcost_owner(const struct pa_zone *z, uint64_t pfn)
+{
+	if (pfn >= z->nr_pages)
+		return -1;
+	return (int)pb_owner(pfn_pb(z, pfn)) - 1;
+}
+
+uint64_t opcost_pcp_pages(const struct pa_zone *z, unsigned cpu)
+{
+	if (!z->use_pcp || cpu >= z->ncpus)
+		return 0;
+	return (uint64_t)STAT_LOAD(z->pcp[cpu].count) +
+	       STAT_LOAD(z->pcp[cpu].remote_pages);
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opcost - what one allocator call did, read as counter deltas: zone->lock
+ * acquisitions, pages and free-list operations under it, remote-free list
+ * pushes and absorptions.  pa_stats() sums every CPU and is too slow per
+ * call, so this reads the zone's own counters through src/zone.h.  The
+ * fields it depends on are exactly those in opcost_read(); when the zone's
+ * counters move (an enum-indexed array, say), only that function changes.
+ * Not thread-safe: for the single-threaded lab only.
+ */
+#ifndef PA_LAB_OPCOST_H
+#define PA_LAB_OPCOST_H
+
+#include <stdint.h>
+
+#include "pagealloc.h"
+
+struct opcost {
+	uint64_t zone_acq;       /* zone->lock acquisitions */
+	uint64_t zone_pages;     /* pages moved under it: refill, drain,
+	                          * direct alloc, direct free */
+	uint64_t zone_blocks;    /* free-list operations under it */
+	uint64_t remote_pushed;  /* pages pushed to an owner's remote list */
+	uint64_t remote_absorbed; /* pages an owner took off its remote list */
+};
+
+/* The zone's cumulative counters now. */
+void opcost_read(const struct pa_zone *z, struct opcost *out);
+
+/* d = after - before, field by field. */
+void opcost_delta(const struct opcost *after, const struct opcost *before,
+		  struct opcost *d);
+
+/* Pages on CPU cpu's pageset now (its remote-free list included). */
+uint64_t opcost_pcp_pages(const struct pa_zone *z, unsigned cpu);
+
+/* The pcpbuddy owner (0-based CPU) of the pageblock holding pfn, or -1
+ * when the zone owns it (always under mainline). */
+int opcost_owner(const struct pa_zone *z, uint64_t pfn);
+
+#endif

@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtual-time engine: recording per-CPU request streams, and the
+ * discrete-event loop that runs them, one policy at a time, on N clocks.
+ *
+ * Event order: a binary heap of CPUs keyed by the time their next request
+ * is due (ties by CPU number, for determinism).  The popped request runs
+ * for real in the policy's zone; its lock requests are served in the order
+ * requests start, which is the order they reach zone->lock up to the
+ * call's own few nanoseconds of work before the lock.
+ */
+#include "vtime.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calibrate.h"
+#include "opcost.h"
+#include "pfnmap.h"
+#include "sim.h"
+#include "vt_resource.h"
+
+#define NO_DEP UINT32_MAX
+#define PA_NIL32 UINT32_MAX      /* no pfn (failed, or nothing freed) */
+#define PAGES_PER_LINE 4         /* 16-byte page metadata, 64-byte lines */
+#define TICK_NS 1e9           /* the kernel's once-a-second pcp work */
+#define MAX_KEY_ORDER 20      /* partial frees: larger blocks searched */
+
+struct vt_op {
+	uint64_t key;
+	double think;             /* ns of the CPU's own work before it */
+	uint32_t dep;             /* the previous request on this key */
+	uint16_t cpu;
+	uint8_t order;
+	uint8_t kind_mt;          /* kind << 4 | migratetype */
+};
+
+struct vtime {
+	struct costmodel m;
+	enum vt_think think_mode;
+	struct vt_op *ops;
+	size_t nops, cap;
+	struct pfnmap last;       /* key -> index of its latest request */
+	uint64_t now, start, last_any;
+	bool have_time, failed;
+	uint64_t last_cpu_t[PA_MAX_CPUS];
+	bool cpu_seen[PA_MAX_CPUS];
+	struct vt_result res[PA_POLICY_NR];
+	unsigned nres;
+	double warmup;            /* share of each CPU's requests not measured */
+	bool measure;             /* record each call's pfn (pfns[policy]) */
+	uint32_t *pfns[PA_POLICY_NR];
+};
+
+struct vt_ev {
+	double t;
+	uint32_t cpu;
+};
+
+/* One policy's run. */
+struct vt_run {
+	struct vtime *vt;
+	struct sim *s;
+	struct sim_policy *p;
+	struct vt_result *r;      /* where figures go now: main or scratch */
+	struct vt_result *main, scratch;
+	unsigned ncpus;
+	const uint32_t *idx, *start; /* requests by CPU (CSR) */
+	uint32_t *pos;
+	double *clock;            /* per CPU: when its last request ended */
+	double *from;             /* per CPU: when its measured part began */
+	uint32_t *warm_end;       /* per CPU: first measured request's pos */
+	double *done_at;          /* per request; < 0 not yet run */
+	int32_t *waiter_head;     /* per request: CPUs blocked on it */
+	int32_t *wait_next;       /* per CPU: next in that list */
+	struct vt_ev *heap;
+	unsigned hn;
+	struct vt_lock zl;
+	struct vt_fifo *remote;   /* per owner CPU */
+	uint32_t *pfns;           /* measuring: each request's pfn, or NULL */
+	/* page metadata cache lines: last CPU (+1) and its access count */
+	uint16_t *line_cpu;
+	uint32_t *line_stamp;
+	uint32_t *acc;            /* per CPU: metadata lines touched so far */
+	double next_tick, tick_cpu_ns;
+	uint64_t *pcp_before;     /* per CPU: pageset pages before a tick */
+	struct opcost *tick_due;  /* per CPU: tick drains it still owes */
+};
+
+struct vtime *vtime_create(const struct costmodel *m, enum vt_think think)
+{
+	struct vtime *vt = calloc(1, sizeof(*vt));
+
+	if (!vt)
+		return NULL;
+	vt->m = *m;
+	vt->think_mode = think;
+	if (pfnmap_init(&vt->last) < 0) {
+		free(vt);
+		return NULL;
+	}
+	return vt;
+}
+
+void vtime_destroy(struct vtime *vt)
+{
+	if (!vt)
+		return;
+	pfnmap_destroy(&vt->last);
+	for (unsigned i = 0; i < PA_POLICY_NR; i++)
+		free(vt->pfns[i]);
+	free(vt->ops);
+	free(vt);
+}
+
+void vtime_record_time(struct vtime *vt, uint64_t t_ns)
+{
+	if (!vt->have_time) {
+		vt->have_time = true;
+		vt->start = vt->last_any = t_ns;
+	}
+	if (t_ns > vt->now)
+		vt->now = t_ns;
+}
+
+static double think_of(struct vtime *vt, unsigned cpu)
+{
+	uint64_t prev;
+
+	if (vt->think_mode == VT_THINK_GLOBAL) {
+		prev = vt->last_any;
+		vt->last_any = vt->now;
+	} else {
+		prev = vt->cpu_seen[cpu] ? vt->last_cpu_t[cpu] : vt->start;
+		vt->cpu_seen[cpu] = true;
+		vt->last_cpu_t[cpu] = vt->now;
+	}
+	return vt->now > prev ? (double)(vt->now - prev) : 0.0;
+}
+
+/* The request this one must follow: the latest on its key, or for a free
+ * of part of a larger block, the latest on that block. */
+static uint32_t dep_of(struct vtime *vt, enum vt_kind kind, uint64_t key,
+		       unsigned order, uint32_t self)
+{
+	struct pfnmap_entry *e = pfnmap_find(&vt->last, key);
+
+	if (e || kind != VT_FREE)
+		return e ? e->pfn : NO_DEP;
+	for (unsigned o = order + 1; o <= MAX_KEY_ORDER; o++) {
+		uint64_t base = key & ~((1ull << o) - 1);
+
+		e = pfnmap_find(&vt->last, base);
+		if (e) {
+			uint32_t d = e->pfn;
+			/* later requests on the block follow this free */
+			if (pfnmap_insert(&vt->last, base, self, 0, 0, NULL) < 0)
+				vt->failed = true;
+			return d;
+		}
+	}
+	return NO_DEP;
+}
+
+void vtime_record(struct vtime *vt, enum vt_kind kind, unsigned cpu,
+		  uint64_t key, unsigned order, int mt)
+{
+	struct vt_op *op;
+
+	if (vt->failed)
+		return;
+	if (vt->nops == vt->cap) {
+		size_t cap = vt->cap ? vt->cap * 2 : 1 << 16;
+		struct vt_op *n = cap < NO_DEP ?
+				  realloc(vt->ops, cap * sizeof(*n)) : NULL;
+
+		if (!n) {
+			vt->failed = true;
+			return;
+		}
+		vt->ops = n;
+		vt->cap = cap;
+	}
+	op = &vt->ops[vt->nops];
+	op->key = key;
+	op->cpu = (uint16_t)cpu;
+	op->order = (uint8_t)order;
+	op->kind_mt = (uint8_t)(kind << 4 | ((unsigned)mt & 0xf));
+	op->think = think_of(vt, cpu);
+	op->dep = dep_of(vt, kind, key, order, (uint32_t)vt->nops);
+	if (pfnmap_insert(&vt->last, key, (uint32_t)vt->nops, 0, 0, NULL) < 0)
+		vt->failed = true;
+	vt->nops++;
+}
+
+void vtime_set_measure(struct vtime *vt, bool on)
+{
+	vt->measure = on;
+}
+
+void vtime_set_warmup(struct vtime *vt, double share)
+{
+	vt->warmup = share < 0 ? 0 : share > 0.9 ? 0.9 : share;
+}
+
+uint64_t vtime_requests(const struct vtime *vt)
+{
+	return vt->nops;
+}
+
+bool vtime_failed(const struct vtime *vt)
+{
+	return vt->failed;
+}
+
+const struct vt_result *vtime_results(const struct vtime *vt, unsigned *n)
+{
+	*n = vt->nres;
+	return vt->res;
+}
+
+/* ---- the event heap ---- */
+
+static bool ev_before(const struct vt_ev *a, const struct vt_ev *b)
+{
+	return a->t < b->t || (a->t == b->t && a->cpu < b->cpu);
+}
+
+static void heap_push(struct vt_run *x, double t, unsigned cpu)
+{
+	unsigned i = x->hn++;
+
+	x->heap[i] = (struct vt_ev){ t, cpu };
+	while (i && ev_before(&x->heap[i], &x->heap[(i - 1) / 2])) {
+		struct vt_ev tmp = x->heap[i];
+
+		x->heap[i] = x->heap[(i - 1) / 2];
+		x->heap[(i - 1) / 2] = tmp;
+		i = (i - 1) / 2;
+	}
+}
+
+static struct vt_ev heap_pop(struct vt_run *x)
+{
+	struct vt_ev top = x->heap[0];
+	unsigned i = 0;
+
+	x->heap[0] = x->heap[--x->hn];
+	for (;;) {
+		unsigned l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < x->hn && ev_before(&x->heap[l], &x->heap[m]))
+			m = l;
+		if (r < x->hn && ev_before(&x->heap[r], &x->heap[m]))
+			m = r;
+		if (m == i)
+			break;
+		struct vt_ev tmp = x->heap[i];
+
+		x->heap[i] = x->heap[m];
+		x->heap[m] = tmp;
+		i = m;
+	}
+	return top;
+}
+
+/* ---- the loop ---- */
+
+/* Queue CPU c's next request, or park c on the request it must follow. */
+static void schedule(struct vt_run *x, unsigned c)
+{
+	const struct vt_op *op;
+	double t;
+
+	if (x->pos[c] == x->start[c + 1])
+		return;
+	op = &x->vt->ops[x->idx[x->pos[c]]];
+	if (op->dep != NO_DEP && x->done_at[op->dep] < 0) {
+		x->wait_next[c] = x->waiter_head[op->dep];
+		x->waiter_head[op->dep] = (int32_t)c;
+		return;
+	}
+	t = x->clock[c] + op->think * x->vt->m.think_scale;
+	if (op->dep != NO_DEP && x->done_at[op->dep] > t)
+		t = x->done_at[op->dep];
+	heap_push(x, t, c);
+}
+
+static void wake(struct vt_run *x, uint32_t i)
+{
+	int32_t c = x->waiter_head[i];
+
+	x->waiter_head[i] = -1;
+	while (c >= 0) {
+		int32_t next = x->wait_next[c];
+
+		schedule(x, (unsigned)c);
+		c = next;
+	}
+}
+
+/* The zone->lock holds one call (or tick) made: k holds sharing its pages
+ * and list operations, each queued on the lock in turn. */
+static double lock_holds(struct vt_run *x, int cpu, double t,
+			 const struct opcost *d)
+{
+	const struct costmodel *m = &x->vt->m;
+	double work = m->lock_ns + ((double)d->zone_pages * m->page_ns +
+				    (double)d->zone_blocks * m->list_op_ns) /
+				   (double)d->zone_acq;
+	struct vt_result *r = x->r;
+
+	for (uint64_t k = 0; k < d->zone_acq; k++) {
+		double w, h;
+
+		t = vt_lock_hold(&x->zl, cpu, t, work, &w, &h);
+		r->wait_ns += w;
+		r->hold_ns += h;
+		r->acquisitions++;
+		r->contended += w > 0;
+		vt_hist_add(&r->wait, w);
+		vt_hist_add(&r->hold, h);
+		if (cpu == (int)x->ncpus) {
+			r->tick_holds++;
+			x->tick_cpu_ns += w + h;
+		}
+	}
+	return t;
+}
+
+/* Split a tick's zone->lock work among the CPUs whose pagesets it
+ * drained, in proportion to their pages: the kernel runs that work on each
+ * CPU from its own timer, so each CPU pays its drain at its next request
+ * instead of every drain landing on zone->lock at one instant. */
+static void share_tick(struct vt_run *x, const struct opcost *d)
+{
+	uint64_t total = 0;
+
+	for (unsigned c = 0; c < x->ncpus; c++) {
+		uint64_t now = opcost_pcp_pages(x->p->zone, c);
+
+		x->pcp_before[c] = x->pcp_before[c] > now ?
+				   x->pcp_before[c] - now : 0;
+		total += x->pcp_before[c];
+	}
+	if (!total) { /* nothing left a pageset: nobody's work */
+		lock_holds(x, (int)x->ncpus, x->next_tick, d);
+		return;
+	}
+	for (unsigned c = 0; c < x->ncpus; c++) {
+		struct opcost *o = &x->tick_due[c];
+		double share = (double)x->pcp_before[c] / (double)total;
+
+		if (!x->pcp_before[c])
+			continue;
+		o->zone_acq++;
+		o->zone_pages += x->pcp_before[c];
+		o->zone_blocks += (uint64_t)((double)d->zone_blocks * share + 0.5);
+	}
+}
+
+/* pa_pcp_tick() once per virtual second (the kernel's vmstat work). */
+static void run_ticks(struct vt_run *x, double t)
+{
+	while (t >= x->next_tick) {
+		struct opcost a, b, d;
+
+		for (unsigned c = 0; c < x->ncpus; c++)
+			x->pcp_before[c] = opcost_pcp_pages(x->p->zone, c);
+		opcost_read(x->p->zone, &b);
+		pa_pcp_tick(x->p->zone);
+		opcost_read(x->p->zone, &a);
+		opcost_delta(&a, &b, &d);
+		if (d.zone_acq)
+			share_tick(x, &d);
+		x->next_tick += TICK_NS;
+	}
+}
+
+/* CPU c's share of past ticks, held before its own request at t. */
+static double pay_tick(struct vt_run *x, unsigned c, double t)
+{
+	struct opcost *o = &x->tick_due[c];
+
+	if (!o->zone_acq)
+		return t;
+	x->r->tick_holds += o->zone_acq;
+	t = lock_holds(x, (int)c, t, o);
+	*o = (struct opcost){ 0 };
+	return t;
+}
+
+static double remote_use(struct vt_run *x, unsigned owner, double t)
+{
+	double w;
+
+	t = vt_fifo_use(&x->remote[owner], t, x->vt->m.remote_ns, &w);
+	x->r->remote_wait_ns += w;
+	x->r->remote_ops++;
+	return t;
+}
+
+/* The pfn a request allocated (now in the map) or freed (looked up
+ * before the call). */
+static uint32_t pfn_of(struct vt_run *x, const struct vt_op *op,
+		       uint32_t freed)
+{
+	struct pfnmap_entry *e;
+
+	if (op->kind_mt >> 4 != VT_ALLOC)
+		return freed;
+	e = pfnmap_find(&x->p->map, op->key);
+	return e ? e->pfn : PA_NIL32;
+}
+
+/* The request touched pfn's metadata line: a miss when another CPU
+ * touched it last, or when this CPU has brought more new lines into its
+ * cache since it last touched this one than the cache holds (an LRU
+ * approximation counting only the lines that came in). */
+static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
+{
+	uint64_t line = pfn / PAGES_PER_LINE;
+	bool miss = x->line_cpu[line] != c + 1 ||
+		    (double)(x->acc[c] - x->line_stamp[line]) >
+			    x->vt->m.cache_lines;
+
+	if (miss)
+		x->acc[c]++;
+	x->line_cpu[line] = (uint16_t)(c + 1);
+	x->line_stamp[line] = x->acc[c];
+	if (!miss)
+		return 0;
+	x->r->misses++;
+	return x->vt->m.miss_ns;
+}
+
+/* Run CPU c's next request, due at t. */
+static void execute(struct vt_run *x, unsigned c, double t)
+{
+	uint32_t i = x->idx[x->pos[c]++];
+	const struct vt_op *op = &x->vt->ops[i];
+	const struct costmodel *m = &x->vt->m;
+	struct opcost a, b, d;
+	uint32_t e_pfn = PA_NIL32;
+	int owner = -1;
+
+	/* the first requests of each CPU warm its pageset up: run, not
+	 * measured */
+	if (x->pos[c] - 1 == x->warm_end[c])
+		x->from[c] = x->clock[c];
+	x->r = x->pos[c] - 1 < x->warm_end[c] ? &x->scratch : x->main;
+	run_ticks(x, t);
+	t = pay_tick(x, c, t);
+	if (op->kind_mt >> 4 == VT_FREE) {
+		struct pfnmap_entry *e = pfnmap_find(&x->p->map, op->key);
+
+		if (e) {
+			owner = opcost_owner(x->p->zone, e->pfn);
+			e_pfn = e->pfn;
+		}
+	}
+	opcost_read(x->p->zone, &b);
+	if (op->kind_mt >> 4 == VT_ALLOC)
+		sim_alloc_one(x->s, x->p, c, op->key, op->order, op->kind_mt & 0xf);
+	else
+		sim_free_one(x->s, x->p, c, op->key, op->order);
+	opcost_read(x->p->zone, &a);
+	e_pfn = pfn_of(x, op, e_pfn);
+	if (x->pfns)
+		x->pfns[i] = e_pfn;
+	opcost_delta(&a, &b, &d);
+	x->r->ops++;
+	x->r->think_ns += op->think * m->think_scale;
+	{
+		double call = m->call_ns;
+
+		if (e_pfn != PA_NIL32 && x->line_cpu)
+			call += touch(x, c, e_pfn);
+		x->r->call_ns += call;
+		t += call;
+	}
+	if (d.zone_acq)
+		t = lock_holds(x, (int)c, t, &d);
+	if (d.remote_pushed && owner >= 0 && (unsigned)owner < x->ncpus)
+		t = remote_use(x, (unsigned)owner, t);
+	if (d.remote_absorbed)
+		t = remote_use(x, c, t);
+	x->clock[c] = t;
+	x->done_at[i] = t;
+	wake(x, i);
+	schedule(x, c);
+}
+
+static void finish_result(struct vt_run *x)
+{
+	struct vt_result *r = x->main;
+	double first = -1, last = 0;
+
+	r->ncpus = x->ncpus;
+	r->policy = x->p->policy;
+	r->cpu_ns = x->tick_cpu_ns;
+	for (unsigned c = 0; c < x->ncpus; c++) {
+		if (x->warm_end[c] >= x->start[c + 1])
+			continue; /* nothing measured on this CPU */
+		r->cpu_ns += x->clock[c] - x->from[c];
+		if (first < 0 || x->from[c] < first)
+			first = x->from[c];
+		if (x->clock[c] > last)
+			last = x->clock[c];
+	}
+	r->makespan_ns = first < 0 ? 0 : last - first;
+}
+
+static void run_policy(struct vt_run *x)
+{
+	size_t n = x->vt->nops;
+
+	for (size_t i = 0; i < n; i++) {
+		x->done_at[i] = -1;
+		x->waiter_head[i] = -1;
+	}
+	for (unsigned c = 0; c < x->ncpus; c++) {
+		x->pos[c] = x->start[c];
+		x->clock[c] = 0;
+		x->wait_next[c] = -1;
+		x->remote[c].free_at = 0;
+		x->tick_due[c] = (struct opcost){ 0 };
+		x->from[c] = 0;
+		x->warm_end[c] = x->start[c] + (uint32_t)(x->vt->warmup *
+			(double)(x->start[c + 1] - x->start[c]));
+	}
+	x->r = x->main;
+	x->hn = 0;
+	x->next_tick = TICK_NS;
+	x->tick_cpu_ns = 0;
+	for (unsigned c = 0; c < x->ncpus; c++)
+		schedule(x, c);
+	while (x->hn) {
+		struct vt_ev e = heap_pop(x);
+
+		execute(x, e.cpu, e.t);
+	}
+	finish_result(x);
+}
+
+/* Requests grouped by CPU, in stream order within each (counting sort). */
+static int index_by_cpu(const struct vtime *vt, unsigned ncpus,
+			uint32_t **idx_out, uint32_t **start_out)
+{
+	uint32_t *start = calloc(ncpus + 1, sizeof(*start));
+	uint32_t *idx = malloc((vt->nops ? vt->nops : 1) * sizeof(*idx));
+	uint32_t *fill = calloc(ncpus, sizeof(*fill));
+
+	if (!start || !idx || !fill) {
+		free(start);
+		free(idx);
+		free(fill);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < vt->nops; i++)
+		start[vt->ops[i].cpu + 1]++;
+	for (unsigned c = 0; c < ncpus; c++)
+		start[c + 1] += start[c];
+	for (size_t i = 0; i < vt->nops; i++) {
+		unsigned c = vt->ops[i].cpu;
+
+		idx[start[c] + fill[c]++] = (uint32_t)i;
+	}
+	free(fill);
+	*idx_out = idx;
+	*start_out = start;
+	return 0;
+}
+
+static int run_alloc(struct vt_run *x, size_t nops)
+{
+	size_t n = nops ? nops : 1;
+	unsigned c = x->ncpus;
+
+	x->pos = calloc(c, sizeof(*x->pos));
+	x->clock = calloc(c, sizeof(*x->clock));
+	x->wait_next = calloc(c, sizeof(*x->wait_next));
+	x->remote = calloc(c, sizeof(*x->remote));
+	x->heap = calloc(c, sizeof(*x->heap));
+	x->pcp_before = calloc(c, sizeof(*x->pcp_before));
+	x->from = calloc(c, sizeof(*x->from));
+	x->warm_end = calloc(c, sizeof(*x->warm_end));
+	x->acc = calloc(c, sizeof(*x->acc));
+	x->tick_due = calloc(c, sizeof(*x->tick_due));
+	x->done_at = malloc(n * sizeof(*x->done_at));
+	x->waiter_head = malloc(n * sizeof(*x->waiter_head));
+	if (!x->pos || !x->clock || !x->wait_next || !x->remote || !x->heap ||
+	    !x->pcp_before || !x->tick_due || !x->from || !x->warm_end ||
+	    !x->acc ||
+	    !x->done_at || !x->waiter_head)
+		return -ENOMEM;
+	return 0;
+}
+
+static void lines_free(struct vt_run *x)
+{
+	free(x->line_cpu);
+	free(x->line_stamp);
+	x->line_cpu = NULL;
+	x->line_stamp = NULL;
+}
+
+/* The metadata-line table of one policy's zone (calloc: untouched
+ * lines cost no memory). */
+static int lines_alloc(struct vt_run *x)
+{
+	uint64_t n = pa_managed_pages(x->p->zone) / PAGES_PER_LINE + 1;
+
+	x->line_cpu = calloc(n, sizeof(*x->line_cpu));
+	x->line_stamp = calloc(n, sizeof(*x->line_stamp));
+	memset(x->acc, 0, x->ncpus * sizeof(*x->acc));
+	if (!x->line_cpu || !x->line_stamp) {
+		lines_free(x);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void run_free(struct vt_run *x)
+{
+	free(x->pos);
+	free(x->clock);
+	free(x->wait_next);
+	free(x->remote);
+	free(x->heap);
+	free(x->pcp_before);
+	free(x->from);
+	free(x->warm_end);
+	free(x->acc);
+	free(x->tick_due);
+	free(x->done_at);
+	free(x->waiter_head);
+}
+
+void vtime_run(struct vtime *vt, struct sim *s)
+{
+	struct vt_run x = { .vt = vt, .s = s, .ncpus = s->cfg.ncpus };
+	uint32_t *idx = NULL, *start = NULL;
+
+	memset(vt->res, 0, sizeof(vt->res));
+	vt->nres = 0;
+	if (vt->failed || index_by_cpu(vt, x.ncpus, &idx, &start) < 0 ||
+	    run_alloc(&x, vt->nops) < 0) {
+		vt->failed = true;
+		goto out;
+	}
+	x.idx = idx;
+	x.start = start;
+	for (unsigned i = 0; i < s->npol; i++) {
+		if (vt_lock_init(&x.zl, x.ncpus, vt->m.handoff_ns,
+				 vt->m.handoff_waiter_ns) < 0) {
+			vt->failed = true;
+			break;
+		}
+		x.p = &s->pol[i];
+		x.main = &vt->res[i];
+		x.pfns = NULL;
+		if (lines_alloc(&x) < 0) {
+			vt->failed = true;
+			break;
+		}
+		if (vt->measure) {
+			free(vt->pfns[i]);
+			vt->pfns[i] = malloc((vt->nops ? vt->nops : 1) *
+					     sizeof(uint32_t));
+			if (!vt->pfns[i])
+				vt->failed = true;
+			x.pfns = vt->pfns[i];
+		}
+		run_policy(&x);
+		lines_free(&x);
+		vt_lock_destroy(&x.zl);
+		vt->nres = i + 1;
+	}
+out:
+	run_free(&x);
+	free(idx);
+	free(start);
+}
+
+void vtime_figures(const struct vt_result *r, struct vt_figures *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (r->cpu_ns > 0)
+		f->wait_share = r->wait_ns / r->cpu_ns;
+	if (r->makespan_ns > 0) {
+		f->lock_util = r->hold_ns / r->makespan_ns;
+		f->ops_per_s = (double)r->ops * 1e9 / r->makespan_ns;
+	}
+	if (r->acquisitions) {
+		f->wait_mean_ns = r->wait_ns / (double)r->acquisitions;
+		f->hold_mean_ns = r->hold_ns / (double)r->acquisitions;
+		f->contended_share = (double)r->contended /
+				     (double)r->acquisitions;
+	}
+	f->wait_p99_ns = vt_hist_quantile(&r->wait, 0.99);
+	f->hold_p99_ns = vt_hist_quantile(&r->hold, 0.99);
+	f->hold_max_ns = r->hold.max;
+}
+
+void vtime_toy_closed(unsigned n, double think_ns, double hold_ns,
+		      unsigned rounds, struct vt_result *r)
+{
+	struct vt_lock l;
+	struct vt_run x = { .ncpus = n };
+
+	memset(r, 0, sizeof(*r));
+	r->ncpus = n;
+	if (run_alloc(&x, 1) < 0 || vt_lock_init(&l, n, 0, 0) < 0) {
+		run_free(&x);
+		return;
+	}
+	for (unsigned c = 0; c < n; c++)
+		heap_push(&x, think_ns, c);
+	while (x.hn) {
+		struct vt_ev e = heap_pop(&x);
+		double w, h, end = vt_lock_hold(&l, (int)e.cpu, e.t, hold_ns,
+						&w, &h);
+
+		r->ops++;
+		r->wait_ns += w;
+		r->hold_ns += h;
+		r->think_ns += think_ns;
+		r->acquisitions++;
+		r->contended += w > 0;
+		vt_hist_add(&r->wait, w);
+		vt_hist_add(&r->hold, h);
+		x.clock[e.cpu] = end;
+		if (++x.pos[e.cpu] < rounds)
+			heap_push(&x, end + think_ns, e.cpu);
+	}
+	x.r = r;
+	x.tick_cpu_ns = 0;
+	for (unsigned c = 0; c < n; c++) {
+		r->cpu_ns += x.clock[c];
+		if (x.clock[c] > r->makespan_ns)
+			r->makespan_ns = x.clock[c];
+	}
+	vt_lock_destroy(&l);
+	run_free(&x);
+}
+
+/* ---- --measure: the same calls, for real, timed ---- */
+
+/* One timed pass on a fresh zone; -EUCLEAN if a pfn differs. */
+static int replay_calls(const struct vtime *vt, const uint32_t *pfns,
+			const struct pa_config *cfg, double *ns)
+{
+	struct pa_zone *z = pa_zone_create(cfg);
+	double t0, t1;
+	int rc = 0;
+
+	if (!z)
+		return -ENOMEM;
+	t0 = calibrate_thread_ns();
+	for (size_t i = 0; i < vt->nops && !rc; i++) {
+		const struct vt_op *op = &vt->ops[i];
+
+		if (op->kind_mt >> 4 == VT_ALLOC) {
+			uint64_t pfn = pa_alloc_cpu(z, 0, op->order,
+						    sim_gfp_of(op->kind_mt & 0xf));
+
+			if ((pfn == PA_NO_PFN ? PA_NIL32 : (uint32_t)pfn) != pfns[i])
+				rc = -EUCLEAN;
+		} else if (pfns[i] != PA_NIL32 &&
+			   pa_free_cpu(z, 0, pfns[i], op->order) != 0) {
+			rc = -EUCLEAN;
+		}
+	}
+	t1 = calibrate_thread_ns();
+	pa_zone_destroy(z);
+	*ns = t1 - t0;
+	return rc;
+}
+
+int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs, double *ns)
+{
+	double t[16];
+
+	if (!vt->measure || s->cfg.ncpus != 1 || vt->nres != s->npol ||
+	    !vt->nops || runs < 1 || runs > 16)
+		return -EINVAL;
+	for (unsigned i = 0; i < s->npol; i++) {
+		struct pa_config c;
+
+		if (!vt->pfns[i])
+			return -ENOMEM;
+		pa_zone_config(s->pol[i].zone, &c);
+		c.error_fn = NULL;
+		c.event_fn = NULL;
+		for (unsigned r = 0; r < runs; r++) {
+			int rc = replay_calls(vt, vt->pfns[i], &c, &t[r]);
+
+			if (rc)
+				return rc;
+		}
+		ns[i] = calibrate_median(t, runs) / (double)vt->nops;
+	}
+	return 0;
+}

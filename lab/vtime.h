@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vtime - N simulated CPUs in virtual time.  A workload (scenario or
+ * trace) is recorded as per-CPU request streams; then, per policy, a
+ * discrete-event loop runs the CPUs on their own clocks: the CPU whose
+ * next request is due first executes it for real in that policy's zone
+ * (the library decides what it does), the counter deltas say what it did
+ * (opcost.h), and the cost model (costmodel.h) says how long that took.
+ * zone->lock is a FIFO resource whose hand-off cost grows with the CPUs
+ * queued on it; remote-free lists are FIFO resources per owner CPU.  A
+ * request that frees (or reallocates) a key waits until the request before
+ * it on that key has run, so cross-CPU frees stay causal.  Deterministic:
+ * no wall-clock time enters the results.  docs/VTIME.md has the model.
+ *
+ * Not thread-safe; one vtime per simulation.
+ */
+#ifndef PA_LAB_VTIME_H
+#define PA_LAB_VTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "costmodel.h"
+#include "pagealloc.h"
+
+struct sim;
+
+enum vt_kind { VT_ALLOC, VT_FREE };
+
+/* Where a request's think time (the CPU's own work before it) comes
+ * from. */
+enum vt_think {
+	VT_THINK_GLOBAL,  /* the workload's time since the previous request,
+	                   * whatever its CPU (scenarios: the generator's
+	                   * waits are the issuing CPU's work) */
+	VT_THINK_PER_CPU, /* since the previous request on the same CPU
+	                   * (traces: real concurrent time) */
+};
+
+#define VT_HIST_SUB 8                 /* sub-buckets per power of two */
+#define VT_HIST_BUCKETS (48 * VT_HIST_SUB)
+
+/* A log-linear histogram of durations (ns), for percentiles. */
+struct vt_hist {
+	uint64_t n;
+	double sum, max;
+	uint64_t b[VT_HIST_BUCKETS];
+};
+
+/* What one policy did on N CPUs, in virtual time. */
+struct vt_result {
+	enum pa_policy policy;
+	unsigned ncpus;
+	uint64_t ops;            /* requests executed */
+	double makespan_ns;      /* the last CPU's finish time */
+	double cpu_ns;           /* CPU time: every CPU from 0 to its last
+	                          * request's end, think time included */
+	double think_ns;         /* of which the workload's own work */
+	double call_ns;          /* ... allocator work outside zone->lock */
+	double wait_ns;          /* ... spinning for zone->lock */
+	double hold_ns;          /* ... holding it (hand-offs included) */
+	double remote_wait_ns;   /* ... waiting for a remote-free list */
+	uint64_t acquisitions, contended; /* zone->lock */
+	uint64_t remote_ops;     /* remote-free list pushes and swaps */
+	uint64_t tick_holds;     /* zone->lock holds by the per-second tick */
+	uint64_t misses;         /* calls whose page metadata was not in
+	                          * their CPU's cache (costmodel miss_ns) */
+	struct vt_hist wait, hold; /* per acquisition */
+};
+
+/* The figures derived from a result (what the reports print). */
+struct vt_figures {
+	double wait_share;       /* wait_ns / cpu_ns, 0..1 */
+	double lock_util;        /* zone->lock busy share of the makespan */
+	double wait_mean_ns, wait_p99_ns;
+	double hold_mean_ns, hold_p99_ns, hold_max_ns;
+	double ops_per_s;        /* per virtual second, all CPUs */
+	double contended_share;  /* acquisitions that waited */
+};
+
+struct vtime;
+
+/*
+ * A recorder/engine for one simulation.  Returns NULL on ENOMEM.  The
+ * cost model is copied.
+ */
+struct vtime *vtime_create(const struct costmodel *m, enum vt_think think);
+void vtime_destroy(struct vtime *vt);
+
+/* Recording (sim.c calls these instead of applying requests).  Out of
+ * memory is remembered and reported by vtime_failed(). */
+void vtime_record(struct vtime *vt, enum vt_kind kind, unsigned cpu,
+		  uint64_t key, unsigned order, int mt);
+/* The workload's clock (trace timestamp, scenario time), ns. */
+void vtime_record_time(struct vtime *vt, uint64_t t_ns);
+
+/* Leave each CPU's first `share` (0..0.9) of requests out of the figures:
+ * they run, warming the pagesets up, but are not measured [0]. */
+void vtime_set_warmup(struct vtime *vt, double share);
+
+/* Remember every call's pfn in the next run, for vtime_measure(). */
+void vtime_set_measure(struct vtime *vt, bool on);
+
+/*
+ * After a one-CPU run with measuring on: make the same calls again,
+ * in order, on a fresh zone per policy, timed whole (thread CPU time,
+ * median of `runs`), and store ns per request in ns[policy index].
+ * Returns 0, -EINVAL (not a one-CPU measured run), -EUCLEAN (a call
+ * returned another pfn than in the run), or -ENOMEM.
+ */
+int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs,
+		  double *ns);
+
+/* Run every policy of s on s->cfg.ncpus CPUs (sim_finish calls it). */
+void vtime_run(struct vtime *vt, struct sim *s);
+
+/* Results of the last run, in s->pol order; *n set to their count. */
+const struct vt_result *vtime_results(const struct vtime *vt, unsigned *n);
+/* Requests recorded. */
+uint64_t vtime_requests(const struct vtime *vt);
+/* True if recording or running ran out of memory (results incomplete). */
+bool vtime_failed(const struct vtime *vt);
+
+/* Derive the report figures. */
+void vtime_figures(const struct vt_result *r, struct vt_figures *f);
+/* The p-quantile (0..1) of a histogram, ns (bucket midpoint). */
+double vt_hist_quantile(const struct vt_hist *h, double p);
+void vt_hist_add(struct vt_hist *h, double ns);
+
+/* ---- toy queueing check (the tests' closed-form comparisons) ---- */
+
+/*
+ * A closed system: n CPUs, each repeatedly thinking think_ns then holding
+ * one lock for hold_ns (no hand-off cost), for `rounds` rounds each, on
+ * the same FIFO lock resource the engine uses.  Fills *r (ops = holds).
+ */
+void vtime_toy_closed(unsigned n, double think_ns, double hold_ns,
+		      unsigned rounds, struct vt_result *r);
+
+#endif

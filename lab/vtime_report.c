@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtual-time sweep's report: a table (one row per CPU count and
+ * policy), the same figures in JSON, and an HTML page with the scaling
+ * charts.  No wall-clock figure appears, so reruns write identical files.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "svg.h"
+#include "vtime_cmd.h"
+
+static void model_line(const struct vt_sweep *w, FILE *f, const char *pre)
+{
+	const struct costmodel *m = &w->model;
+
+	fprintf(f, "%scost model (%s): call %.1f ns, zone->lock %.1f ns + %.2f "
+		"ns/page + %.2f ns/list op, hand-off %.1f ns + %.2f ns per "
+		"waiter, remote list %.1f ns, metadata miss %.1f ns (cache %.0f "
+		"lines), think x%g; warm-up %g\n", pre, w->model_from, m->call_ns,
+		m->lock_ns, m->page_ns, m->list_op_ns, m->handoff_ns,
+		m->handoff_waiter_ns, m->remote_ns, m->miss_ns, m->cache_lines,
+		m->think_scale, w->warmup);
+}
+
+/* --measure: the one-CPU prediction beside the same calls timed. */
+static void measured_lines(const struct vt_sweep *w, FILE *f)
+{
+	if (!w->measured || !w->n)
+		return;
+	fprintf(f, "\nsingle CPU, predicted against measured (the same calls "
+		"on a fresh zone, thread CPU time, median of 5):\n");
+	for (unsigned i = 0; i < w->npol; i++) {
+		const struct vt_result *r = &w->res[0][i];
+		double pred = r->ops ? r->makespan_ns / (double)r->ops : 0;
+
+		fprintf(f, "  %-10s predicted %7.2f ns/request, measured %7.2f: "
+			"predicted/measured %.2f\n", pa_policy_name(r->policy),
+			pred, w->measured_ns[i],
+			w->measured_ns[i] > 0 ? pred / w->measured_ns[i] : 0);
+	}
+}
+
+int vtime_report_text(const struct vt_sweep *w, FILE *f)
+{
+	fprintf(f, "pagealloc %s: %s, in virtual time\n", w->what, w->title);
+	model_line(w, f, "");
+	fprintf(f, "\n%5s %-10s %5s %11s %7s %7s %9s %9s %9s %9s %7s %12s %10s\n",
+		"cpus", "policy", "batch", "high", "wait%", "lock%", "wait ns",
+		"wait p99", "hold ns", "hold p99", "cont%", "acquisitions",
+		"Mops/s");
+	for (unsigned k = 0; k < w->n; k++)
+		for (unsigned i = 0; i < w->npol; i++) {
+			const struct vt_result *r = &w->res[k][i];
+			struct vt_figures g;
+			char high[32];
+
+			vtime_figures(r, &g);
+			snprintf(high, sizeof(high), "%u..%u", w->high_min[k],
+				 w->high_max[k]);
+			fprintf(f, "%5u %-10s %5u %11s %7.2f %7.2f %9.1f %9.1f "
+				"%9.1f %9.1f %7.2f %12" PRIu64 " %10.3f\n",
+				r->ncpus, pa_policy_name(r->policy), w->batch[k],
+				high, 100 * g.wait_share, 100 * g.lock_util,
+				g.wait_mean_ns, g.wait_p99_ns, g.hold_mean_ns,
+				g.hold_p99_ns, 100 * g.contended_share,
+				r->acquisitions, g.ops_per_s / 1e6);
+		}
+	measured_lines(w, f);
+	fprintf(f, "\nwait%%: share of CPU time spinning on zone->lock; lock%%: "
+		"share of virtual time zone->lock is held; cont%%: "
+		"acquisitions that waited; Mops/s: requests per virtual "
+		"second, all CPUs (docs/VTIME.md)\n");
+	return ferror(f) ? -EIO : 0;
+}
+
+static void json_result(FILE *f, const struct vt_result *r)
+{
+	struct vt_figures g;
+
+	vtime_figures(r, &g);
+	fprintf(f, "{\"policy\": \"%s\", \"requests\": %" PRIu64
+		", \"wait_share\": %.6g, \"lock_utilisation\": %.6g"
+		", \"wait_mean_ns\": %.6g, \"wait_p99_ns\": %.6g"
+		", \"hold_mean_ns\": %.6g, \"hold_p99_ns\": %.6g"
+		", \"hold_max_ns\": %.6g, \"contended_share\": %.6g"
+		", \"acquisitions\": %" PRIu64 ", \"tick_holds\": %" PRIu64
+		", \"remote_ops\": %" PRIu64 ", \"remote_wait_ns\": %.6g"
+		", \"metadata_misses\": %" PRIu64
+		", \"ops_per_virtual_s\": %.6g, \"makespan_ns\": %.6g"
+		", \"cpu_ns\": %.6g, \"think_ns\": %.6g, \"call_ns\": %.6g"
+		", \"wait_ns\": %.6g, \"hold_ns\": %.6g}",
+		pa_policy_name(r->policy), r->ops, g.wait_share, g.lock_util,
+		g.wait_mean_ns, g.wait_p99_ns, g.hold_mean_ns, g.hold_p99_ns,
+		g.hold_max_ns, g.contended_share, r->acquisitions, r->tick_holds,
+		r->remote_ops, r->remote_wait_ns, r->misses, g.ops_per_s, r->makespan_ns,
+		r->cpu_ns, r->think_ns, r->call_ns, r->wait_ns, r->hold_ns);
+}
+
+int vtime_report_json(const struct vt_sweep *w, const char *path)
+{
+	const struct costmodel *m = &w->model;
+	FILE *f = fopen(path, "w");
+	int err;
+
+	if (!f)
+		return -errno;
+	fprintf(f, "{\n  \"what\": \"%s\", \"virtual_time\": true,\n  \"title\": ",
+		w->what);
+	fputc('"', f);
+	for (const char *c = w->title; *c; c++)
+		fprintf(f, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+	fprintf(f, "\",\n  \"cost_model\": {\"call_ns\": %g, \"lock_ns\": %g, "
+		"\"page_ns\": %g, \"list_op_ns\": %g, \"handoff_ns\": %g, "
+		"\"handoff_waiter_ns\": %g, \"remote_ns\": %g, \"think_scale\": "
+		"%g, \"miss_ns\": %g, \"cache_lines\": %g},\n  \"warmup\": %g,\n  \"sweep\": [", m->call_ns, m->lock_ns,
+		m->page_ns, m->list_op_ns, m->handoff_ns, m->handoff_waiter_ns,
+		m->remote_ns, m->think_scale, m->miss_ns, m->cache_lines, w->warmup);
+	for (unsigned k = 0; k < w->n; k++) {
+		fprintf(f, "%s\n    {\"cpus\": %u, \"pcp_batch\": %u, "
+			"\"pcp_high_min\": %u, \"pcp_high_max\": %u, "
+			"\"policies\": [", k ? "," : "", w->cpus[k], w->batch[k],
+			w->high_min[k], w->high_max[k]);
+		for (unsigned i = 0; i < w->npol; i++) {
+			fprintf(f, "%s\n      ", i ? "," : "");
+			json_result(f, &w->res[k][i]);
+		}
+		fprintf(f, "]}");
+	}
+	fprintf(f, "\n  ]\n}\n");
+	err = ferror(f) ? -EIO : 0;
+	if (fclose(f) != 0 && !err)
+		err = -errno;
+	return err;
+}
+
+/* One line per policy of figure `which` over the CPU counts. */
+static void chart(FILE *f, const struct vt_sweep *w, const char *title,
+		  const char *unit, int which)
+{
+	double x[PA_POLICY_NR][VT_MAX_SWEEP], y[PA_POLICY_NR][VT_MAX_SWEEP];
+	struct svg_series s[PA_POLICY_NR];
+
+	for (unsigned i = 0; i < w->npol; i++) {
+		for (unsigned k = 0; k < w->n; k++) {
+			struct vt_figures g;
+
+			vtime_figures(&w->res[k][i], &g);
+			x[i][k] = w->cpus[k];
+			y[i][k] = which == 0 ? 100 * g.wait_share :
+				  which == 1 ? g.ops_per_s / 1e6 : g.wait_p99_ns;
+		}
+		s[i] = (struct svg_series){ .name = pa_policy_name(w->res[0][i].policy),
+					    .x = x[i], .y = y[i], .n = w->n };
+	}
+	svg_lines(f, title, "CPUs", unit, s, w->npol, 640, 300);
+}
+
+static void html_table(FILE *f, const struct vt_sweep *w)
+{
+	fprintf(f, "<table><tr><th>CPUs</th><th>policy</th><th>batch</th>"
+		"<th>high</th><th>wait %% of CPU</th><th>lock busy %%</th>"
+		"<th>wait mean ns</th><th>wait p99 ns</th><th>hold mean ns</th>"
+		"<th>hold p99 ns</th><th>acquisitions</th><th>Mops/s</th></tr>\n");
+	for (unsigned k = 0; k < w->n; k++)
+		for (unsigned i = 0; i < w->npol; i++) {
+			const struct vt_result *r = &w->res[k][i];
+			struct vt_figures g;
+
+			vtime_figures(r, &g);
+			fprintf(f, "<tr><td>%u</td><td>%s</td><td>%u</td>"
+				"<td>%u..%u</td><td>%.2f</td><td>%.2f</td>"
+				"<td>%.1f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
+				"<td>%" PRIu64 "</td><td>%.3f</td></tr>\n",
+				r->ncpus, pa_policy_name(r->policy), w->batch[k],
+				w->high_min[k], w->high_max[k], 100 * g.wait_share,
+				100 * g.lock_util, g.wait_mean_ns, g.wait_p99_ns,
+				g.hold_mean_ns, g.hold_p99_ns, r->acquisitions,
+				g.ops_per_s / 1e6);
+		}
+	fprintf(f, "</table>\n");
+}
+
+int vtime_report_html(const struct vt_sweep *w, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int err;
+
+	if (!f)
+		return -errno;
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		"<title>pagealloc %s in virtual time: ", w->what);
+	svg_escape(f, w->title);
+	fprintf(f, "</title>\n<style>body{font:14px/1.4 system-ui,sans-serif;"
+		"margin:24px;color:#222;max-width:1400px}table{border-collapse:"
+		"collapse}td,th{padding:2px 8px;text-align:right;border-bottom:1px "
+		"solid #ddd}.ct{font-weight:bold}.small{font-size:10px}text{font-size:12px}"
+		"</style></head><body>\n<h1>zone-&gt;lock in virtual time: ");
+	svg_escape(f, w->title);
+	fprintf(f, "</h1>\n<p>");
+	model_line(w, f, "");
+	fprintf(f, "</p>\n");
+	chart(f, w, "share of CPU time spinning on zone->lock", "%", 0);
+	chart(f, w, "throughput (requests per virtual second, all CPUs)",
+	      "M/s", 1);
+	chart(f, w, "p99 wait per zone->lock acquisition", "ns", 2);
+	html_table(f, w);
+	fprintf(f, "<p>Model and assumptions: docs/VTIME.md.</p></body></html>\n");
+	err = ferror(f) ? -EIO : 0;
+	if (fclose(f) != 0 && !err)
+		err = -errno;
+	return err;
+}

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtual-time model: deterministic for a seed; every page accounted
+ * at the end as in the plain replay; the queueing resource against the
+ * closed-form results of a closed system with fixed think and service
+ * times; with one CPU, the same allocator decisions as the plain replay;
+ * cross-CPU frees kept causal; the cost model's file round-trips.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "calibrate.h"
+#include "commands.h"
+#include "scenario.h"
+#include "vt_resource.h"
+#include "vtime.h"
+#include "vtime_cmd.h"
+
+/* Run scenario `name` small; with vt (a fresh recorder is attached and
+ * handed back in *vt_out) or plain (vt_out NULL). */
+static struct sim *run_small(const char *name, unsigned ncpus, uint64_t seed,
+			     struct vtime **vt_out)
+{
+	const struct scenario *sc = scenario_find(name);
+	struct sim_config cfg = { .bytes = 64ull << 20, .ncpus = ncpus };
+	struct scenario_params p = { .bytes = cfg.bytes, .ncpus = ncpus,
+				     .seed = seed, .scale = 0.01 };
+	struct costmodel m = costmodel_default();
+	struct sim *s = calloc(1, sizeof(*s));
+	char err[300];
+
+	assert_non_null(sc);
+	assert_non_null(s);
+	assert_int_equal(sim_parse_policies("all", &cfg, err, sizeof(err)), 0);
+	if (vt_out) {
+		*vt_out = vtime_create(&m, VT_THINK_GLOBAL);
+		assert_non_null(*vt_out);
+		cfg.vt = *vt_out;
+	}
+	if (sim_init(s, &cfg, err, sizeof(err)) != 0)
+		fail_msg("%s: %s", name, err);
+	scenario_run(sc, s, &p);
+	if (sim_check(s, err, sizeof(err)) != 0)
+		fail_msg("%s: %s", name, err);
+	if (vt_out)
+		assert_false(vtime_failed(*vt_out));
+	return s;
+}
+
+static void done(struct sim *s, struct vtime *vt)
+{
+	sim_destroy(s);
+	free(s);
+	vtime_destroy(vt);
+}
+
+static void test_deterministic_for_a_seed(void **state)
+{
+	struct vtime *va, *vb, *vc;
+	struct sim *a = run_small("slab-churn", 8, 7, &va);
+	struct sim *b = run_small("slab-churn", 8, 7, &vb);
+	struct sim *c = run_small("slab-churn", 8, 8, &vc);
+	const struct vt_result *ra, *rb, *rc;
+	unsigned na, nb, nc;
+	(void)state;
+
+	ra = vtime_results(va, &na);
+	rb = vtime_results(vb, &nb);
+	rc = vtime_results(vc, &nc);
+	assert_int_equal(na, a->npol);
+	assert_int_equal(na, nb);
+	assert_memory_equal(ra, rb, na * sizeof(*ra));
+	for (unsigned k = 0; k < a->npol; k++) {
+		assert_memory_equal(&a->pol[k].c, &b->pol[k].c, sizeof(a->pol[k].c));
+		assert_memory_equal(a->pol[k].pb_map, b->pol[k].pb_map,
+				    a->pol[k].nr_pageblocks);
+		assert_true(ra[k].ops > 100);
+		assert_true(ra[k].acquisitions > 0);
+	}
+	/* another seed is another workload, so another timeline */
+	assert_int_equal(nc, na);
+	assert_true(ra[0].makespan_ns != rc[0].makespan_ns ||
+		    ra[0].wait_ns != rc[0].wait_ns);
+	done(a, va);
+	done(b, vb);
+	done(c, vc);
+}
+
+/* Each policy's zone under virtual time ends with the pages the plain
+ * replay ends with: the same requests, all served, none lost. */
+static void test_conservation_as_plain_replay(void **state)
+{
+	static const char *const names[] = { "kernel-build", "jemalloc-purge",
+					     "exit-avalanche" };
+	(void)state;
+
+	for (unsigned n = 0; n < 3; n++) {
+		struct vtime *vt;
+		struct sim *v = run_small(names[n], 6, 3, &vt);
+		struct sim *p = run_small(names[n], 6, 3, NULL);
+
+		for (unsigned k = 0; k < v->npol; k++) {
+			const struct sim_counts *cv = &v->pol[k].c, *cp = &p->pol[k].c;
+
+			assert_int_equal(cv->events, cp->events);
+			assert_int_equal(cv->bad_frees, 0);
+			assert_int_equal(cv->failures, cp->failures);
+			assert_int_equal(cv->live_pages, cp->live_pages);
+			assert_int_equal(cv->live_blocks, cp->live_blocks);
+			assert_int_equal(v->pol[k].stats.allocated_pages,
+					 p->pol[k].stats.allocated_pages);
+			assert_int_equal(v->pol[k].stats.free_pages +
+					 v->pol[k].stats.pcp_pages +
+					 v->pol[k].stats.allocated_pages,
+					 v->pol[k].stats.managed_pages);
+		}
+		done(v, vt);
+		done(p, NULL);
+	}
+}
+
+/* Frees from other CPUs wait for their allocation: no free ever finds
+ * its block missing, none reallocates a live key. */
+static void test_cross_cpu_frees_stay_causal(void **state)
+{
+	struct vtime *vt;
+	struct sim *s = run_small("jemalloc-purge", 8, 1, &vt);
+	(void)state;
+
+	for (unsigned k = 0; k < s->npol; k++) {
+		assert_int_equal(s->pol[k].c.free_unknown, 0);
+		assert_int_equal(s->pol[k].c.alloc_over_live, 0);
+		assert_true(s->pol[k].c.frees > 1000);
+	}
+	done(s, vt);
+}
+
+/* One CPU: the requests run in the workload's order, so every policy
+ * makes the same decisions as the plain replay (the run is shorter than
+ * a second of either clock, so neither ticks). */
+static void test_one_cpu_same_decisions(void **state)
+{
+	struct vtime *vt;
+	struct sim *v = run_small("hugepage-demand", 1, 5, &vt);
+	struct sim *p = run_small("hugepage-demand", 1, 5, NULL);
+	(void)state;
+
+	for (unsigned k = 0; k < v->npol; k++) {
+		const struct pa_stats *sv = &v->pol[k].stats, *sp = &p->pol[k].stats;
+
+		assert_memory_equal(&v->pol[k].c, &p->pol[k].c, sizeof(v->pol[k].c));
+		/* each time-series sample's pa_frag() takes zone->lock once;
+		 * the virtual-time run samples only at the end */
+		assert_int_equal(sv->zone_lock.acquisitions - v->pol[k].nsamples,
+				 sp->zone_lock.acquisitions - p->pol[k].nsamples);
+		assert_int_equal(sv->zone_pages_refill, sp->zone_pages_refill);
+		assert_int_equal(sv->zone_pages_drain, sp->zone_pages_drain);
+		assert_int_equal(sv->zone_blocks_moved, sp->zone_blocks_moved);
+		assert_int_equal(sv->pcp_alloc_hit, sp->pcp_alloc_hit);
+		assert_int_equal(sv->extfrag_fallbacks, sp->extfrag_fallbacks);
+		assert_memory_equal(&v->pol[k].frag_end, &p->pol[k].frag_end,
+				    sizeof(v->pol[k].frag_end));
+		assert_int_equal(v->pol[k].nr_pageblocks, p->pol[k].nr_pageblocks);
+		assert_memory_equal(v->pol[k].pb_map, p->pol[k].pb_map,
+				    v->pol[k].nr_pageblocks);
+	}
+	/* and nobody waits for a lock with nobody else */
+	{
+		unsigned n;
+		const struct vt_result *r = vtime_results(vt, &n);
+
+		for (unsigned k = 0; k < n; k++) {
+			assert_true(r[k].acquisitions > 0);
+			assert_true(r[k].wait_ns == 0);
+		}
+	}
+	done(v, vt);
+	done(p, NULL);
+}
+
+static double rel_err(double got, double want)
+{
+	double d = got > want ? got - want : want - got;
+	return want != 0 ? d / want : d;
+}
+
+/*
+ * n CPUs, think Z, service S, deterministic: a closed system whose cycle
+ * is max(Z + S, n S) once the initial convoy has dispersed.  Utilisation
+ * n S / cycle, mean wait cycle - Z - S.
+ */
+static void test_closed_system_formula(void **state)
+{
+	static const struct { unsigned n; double z, s; } cases[] = {
+		{ 1, 1000, 100 }, { 4, 1000, 100 }, { 11, 1000, 100 },
+		{ 16, 1000, 100 }, { 64, 1000, 100 }, { 200, 5000, 80 },
+	};
+	const unsigned rounds = 4000;
+	(void)state;
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned n = cases[i].n;
+		double z = cases[i].z, s = cases[i].s, cyc, util, wait;
+		struct vt_result r;
+		struct vt_figures f;
+
+		vtime_toy_closed(n, z, s, rounds, &r);
+		vtime_figures(&r, &f);
+		cyc = n * s > z + s ? n * s : z + s;
+		util = n * s / cyc;
+		wait = cyc - z - s;
+		assert_int_equal(r.ops, (uint64_t)n * rounds);
+		if (rel_err(f.lock_util, util) > 0.02)
+			fail_msg("n=%u: utilisation %.4f, formula %.4f", n,
+				 f.lock_util, util);
+		/* the first round's convoy adds (n-1)/2 S per CPU once */
+		if (rel_err(f.wait_mean_ns, wait) > 0.02 &&
+		    f.wait_mean_ns - wait > (n - 1) * s / 2 / rounds + 1e-9)
+			fail_msg("n=%u: mean wait %.2f ns, formula %.2f", n,
+				 f.wait_mean_ns, wait);
+		assert_true(r.wait_ns <= r.cpu_ns);
+	}
+}
+
+/* Run slab-churn small on `ncpus` with this metadata cache; result 0. */
+static struct vt_result run_cache(unsigned ncpus, double lines)
+{
+	const struct scenario *sc = scenario_find("slab-churn");
+	struct sim_config cfg = { .bytes = 64ull << 20, .ncpus = ncpus };
+	struct scenario_params p = { .bytes = cfg.bytes, .ncpus = ncpus,
+				     .seed = 2, .scale = 0.01 };
+	struct costmodel m = costmodel_default();
+	struct sim *s = calloc(1, sizeof(*s));
+	struct vt_result r;
+	char err[300];
+	unsigned n;
+
+	assert_non_null(s);
+	assert_int_equal(sim_parse_policies("mainline", &cfg, err, sizeof(err)), 0);
+	m.miss_ns = 100;
+	m.cache_lines = lines;
+	cfg.vt = vtime_create(&m, VT_THINK_GLOBAL);
+	assert_non_null(cfg.vt);
+	assert_int_equal(sim_init(s, &cfg, err, sizeof(err)), 0);
+	scenario_run(sc, s, &p);
+	r = vtime_results(cfg.vt, &n)[0];
+	assert_int_equal(n, 1);
+	/* every call pays call_ns, and miss_ns per miss, nothing else */
+	assert_true(rel_err(r.call_ns, (double)r.ops * m.call_ns +
+			    (double)r.misses * m.miss_ns) < 1e-9);
+	done(s, cfg.vt);
+	return r;
+}
+
+/* The metadata cache: with room for everything a line misses only on
+ * its first touch; a smaller cache misses more; more CPUs sharing the
+ * pages (remote frees, other CPUs' lines) miss more again. */
+static void test_metadata_misses(void **state)
+{
+	uint64_t lines = (64ull << 20) / 4096 / 4 + 1;
+	struct vt_result all = run_cache(1, 1e12), small = run_cache(1, 64),
+			 many = run_cache(8, 1e12);
+	(void)state;
+
+	assert_true(all.misses > 0);
+	assert_true(all.misses <= lines);
+	assert_true(small.misses > all.misses);
+	assert_true(small.misses <= small.ops);
+	assert_true(many.misses > all.misses);
+}
+
+/* The hand-off: paid only when the lock changes CPU, growing with the
+ * CPUs queued behind it. */
+static void test_lock_handoff(void **state)
+{
+	struct vt_lock l;
+	double w, h, end;
+	(void)state;
+
+	assert_int_equal(vt_lock_init(&l, 4, 50, 10), 0);
+	end = vt_lock_hold(&l, 0, 0, 100, &w, &h);
+	assert_true(w == 0 && h == 100 && end == 100);
+	/* same CPU again: its cache still has the lines */
+	end = vt_lock_hold(&l, 0, 200, 100, &w, &h);
+	assert_true(w == 0 && h == 100 && end == 300);
+	/* CPU 1 arrives while CPU 0 holds: waits, then pays the hand-off
+	 * with one CPU (the holder) ahead of it */
+	end = vt_lock_hold(&l, 1, 250, 100, &w, &h);
+	assert_true(w == 50);
+	assert_true(h == 100 + 50 + 10 * 1);
+	/* CPU 2 at the same instant: two ahead */
+	vt_lock_hold(&l, 2, 250, 100, &w, &h);
+	assert_true(w == end - 250);
+	assert_true(h == 100 + 50 + 10 * 2);
+	vt_lock_destroy(&l);
+}
+
+static void test_hist_quantiles(void **state)
+{
+	struct vt_hist h;
+	(void)state;
+
+	memset(&h, 0, sizeof(h));
+	for (int i = 0; i < 990; i++)
+		vt_hist_add(&h, 0);
+	for (int i = 0; i < 10; i++)
+		vt_hist_add(&h, 5000);
+	assert_true(vt_hist_quantile(&h, 0.5) == 0);
+	assert_true(vt_hist_quantile(&h, 0.99) == 0);
+	assert_true(rel_err(vt_hist_quantile(&h, 0.995), 5000) < 1.0 / VT_HIST_SUB);
+	assert_true(h.max == 5000);
+}
+
+static void test_costmodel_file(void **state)
+{
+	char path[] = "/tmp/test_vtime_cmXXXXXX", err[300];
+	struct costmodel a = costmodel_default(), b = costmodel_default();
+	int fd = mkstemp(path);
+	FILE *f;
+	(void)state;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	a.page_ns = 7.25;
+	a.handoff_ns = 123;
+	assert_int_equal(costmodel_write(&a, f), 0);
+	fclose(f);
+	assert_int_equal(costmodel_load(&b, path, err, sizeof(err)), 0);
+	assert_true(b.page_ns == 7.25 && b.handoff_ns == 123);
+	assert_memory_equal(&a, &b, sizeof(a));
+	f = fopen(path, "w");
+	fprintf(f, "page_ns = 3\nno_such_key = 1\n");
+	fclose(f);
+	assert_int_equal(costmodel_load(&b, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":2:"));
+	f = fopen(path, "w");
+	fprintf(f, "page_ns = -1\n");
+	fclose(f);
+	assert_int_equal(costmodel_load(&b, path, err, sizeof(err)), -EINVAL);
+	unlink(path);
+	assert_true(costmodel_load(&b, path, err, sizeof(err)) == -ENOENT);
+}
+
+/* The calibration's fit recovers known figures from exact samples, and
+ * never returns a negative one. */
+static void test_calibration_fit(void **state)
+{
+	struct cal_sample smp[4] = {
+		{ "a", 0, 1000, 1000, 1000, 1000 },
+		{ "b", 0, 1000, 1000, 8000, 1000 },
+		{ "c", 0, 1000, 1000, 512000, 1000 },
+		{ "d", 0, 1000, 10, 1000, 1000 },
+	};
+	struct costmodel m = costmodel_default();
+	(void)state;
+
+	m.call_ns = 10;
+	for (unsigned i = 0; i < 4; i++)
+		smp[i].ns = smp[i].calls * 10 + smp[i].acq * 20 +
+			    smp[i].pages * 0.5 + smp[i].blocks * 7;
+	assert_int_equal(calibrate_fit(smp, 4, &m), 0);
+	assert_true(rel_err(m.lock_ns, 20) < 1e-6);
+	assert_true(rel_err(m.page_ns, 0.5) < 1e-6);
+	assert_true(rel_err(m.list_op_ns, 7) < 1e-6);
+	/* times below the calls' own cost: no negative figure comes out */
+	for (unsigned i = 0; i < 4; i++)
+		smp[i].ns = smp[i].calls * 10 + smp[i].blocks * 3 -
+			    smp[i].pages * 0.001;
+	if (calibrate_fit(smp, 4, &m) == 0)
+		assert_true(m.lock_ns >= 0 && m.page_ns >= 0 && m.list_op_ns >= 0);
+	assert_int_equal(calibrate_fit(smp, 2, &m), -EINVAL);
+}
+
+static void test_command_options(void **state)
+{
+	char *list_plain[] = { "run", "slab-churn", "--cpus", "2,4", NULL };
+	char *bad_list[] = { "run", "slab-churn", "--virtual-time", "--cpus",
+			     "2,0", NULL };
+	char *bad_warm[] = { "run", "slab-churn", "--virtual-time", "--warmup",
+			     "2", NULL };
+	char *ok[] = { "run", "slab-churn", "--virtual-time", "--cpus", "1,3",
+		       "--mem", "64M", "--scale", "0.002", "--warmup", "0.1",
+		       NULL };
+	(void)state;
+
+	assert_int_equal(cmd_run(4, list_plain), 2);
+	assert_int_equal(cmd_run(5, bad_list), 2);
+	assert_int_equal(cmd_run(5, bad_warm), 2);
+	assert_int_equal(cmd_run(11, ok), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deterministic_for_a_seed),
+		cmocka_unit_test(test_conservation_as_plain_replay),
+		cmocka_unit_test(test_cross_cpu_frees_stay_causal),
+		cmocka_unit_test(test_one_cpu_same_decisions),
+		cmocka_unit_test(test_closed_system_formula),
+		cmocka_unit_test(test_lock_handoff),
+		cmocka_unit_test(test_metadata_misses),
+		cmocka_unit_test(test_hist_quantiles),
+		cmocka_unit_test(test_costmodel_file),
+		cmocka_unit_test(test_calibration_fit),
+		cmocka_unit_test(test_command_options),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
