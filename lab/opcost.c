@@ -10,12 +10,13 @@
 void opcost_read(const struct pa_zone *z, struct opcost *o)
 {
 	o->zone_acq = STAT_LOAD(z->lock.acquisitions);
-	o->zone_pages = STAT_LOAD(z->pages_refill) + STAT_LOAD(z->pages_drain) +
-			STAT_LOAD(z->pages_direct_alloc) +
-			STAT_LOAD(z->pages_direct_free);
-	o->zone_blocks = STAT_LOAD(z->blocks_moved);
-	o->remote_pushed = STAT_LOAD(z->pcpb_remote_pushed);
-	o->remote_absorbed = STAT_LOAD(z->pcpb_remote_absorbed);
+	o->zone_pages = counter_read(&z->zc[ZC_PAGES_REFILL]) +
+			counter_read(&z->zc[ZC_PAGES_DRAIN]) +
+			counter_read(&z->zc[ZC_PAGES_DIRECT_ALLOC]) +
+			counter_read(&z->zc[ZC_PAGES_DIRECT_FREE]);
+	o->zone_blocks = counter_read(&z->zc[ZC_BLOCKS_MOVED]);
+	o->remote_pushed = counter_read(&z->zs[ZS_PCPB_REMOTE_PUSHED]);
+	o->remote_absorbed = counter_read(&z->zs[ZS_PCPB_REMOTE_ABSORBED]);
 }
 
 void opcost_delta(const struct opcost *a, const struct opcost *b,
