@@ -18,6 +18,7 @@
 #include <urcu.h>
 
 #include "commands.h"
+#include "optparse.h"
 #include "pagealloc.h"
 #include "zstore.h"
 
@@ -292,7 +293,7 @@ int cmd_zram(int argc, char **argv)
 	int level = 0;
 	uint64_t limit_mib = 1024;
 	bool quiet = false;
-	char *end;
+	char err[200];
 	int o;
 
 	optind = 1;
@@ -305,23 +306,30 @@ int cmd_zram(int argc, char **argv)
 			}
 			break;
 		case 'c':
-			chain = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || chain < ZS_CHAIN_MIN || chain > ZS_CHAIN_MAX) {
-				fprintf(stderr, "pagealloc zram: --chain must be 4..16\n");
+			if (opt_uint("--chain", optarg, ZS_CHAIN_MIN, ZS_CHAIN_MAX,
+				     &chain, err, sizeof(err))) {
+				fprintf(stderr, "pagealloc zram: %s\n", err);
 				return 2;
 			}
 			break;
-		case 'l':
-			level = (int)strtol(optarg, &end, 10);
-			if (*end) {
-				fprintf(stderr, "pagealloc zram: --level must be a number\n");
+		case 'l': {
+			/* zstd levels may be negative (its fast levels) */
+			uint64_t v;
+			bool neg = optarg[0] == '-';
+
+			if (opt_u64("--level", optarg + neg, 0, neg ? 131072 : 65537,
+				    &v, err, sizeof(err))) {
+				fprintf(stderr, "pagealloc zram: %s\n", err);
 				return 2;
 			}
+			level = neg ? -(int)v : (int)v;
 			break;
+		}
 		case 'm':
-			limit_mib = strtoull(optarg, &end, 10);
-			if (*end || !limit_mib) {
-				fprintf(stderr, "pagealloc zram: --limit must be a positive number of MiB\n");
+			/* MiB; the bound keeps the page count from wrapping */
+			if (opt_u64("--limit", optarg, 1, 1ull << 40, &limit_mib,
+				    err, sizeof(err))) {
+				fprintf(stderr, "pagealloc zram: %s\n", err);
 				return 2;
 			}
 			break;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "optparse.h"
 #include "report.h"
 #include "size.h"
 #include "vtime_cmd.h"
@@ -178,7 +179,7 @@ int cmd_run(int argc, char **argv)
 	const struct scenario *sc;
 	struct lab_report rep;
 	struct sim *s;
-	char err[300], *end;
+	char err[300];
 	int c, rc;
 
 	optind = 1;
@@ -189,16 +190,16 @@ int cmd_run(int argc, char **argv)
 		case 'H': html = optarg; break;
 		case 'J': json = optarg; break;
 		case 's':
-			sp.seed = strtoull(optarg, &end, 0);
-			if (*end || !*optarg) {
-				fprintf(stderr, "pagealloc run: --seed: not a number: \"%s\"\n", optarg);
+			if (opt_u64("--seed", optarg, 0, UINT64_MAX, &sp.seed, err,
+				    sizeof(err))) {
+				fprintf(stderr, "pagealloc run: %s\n", err);
 				return 2;
 			}
 			break;
 		case 'S':
-			sp.scale = strtod(optarg, &end);
-			if (*end || !(sp.scale > 0) || sp.scale > 1000) {
-				fprintf(stderr, "pagealloc run: --scale: want a number in (0, 1000], got \"%s\"\n", optarg);
+			if (opt_double("--scale", optarg, 0, 1000, &sp.scale, err,
+				       sizeof(err))) {
+				fprintf(stderr, "pagealloc run: %s\n", err);
 				return 2;
 			}
 			break;
