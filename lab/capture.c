@@ -262,6 +262,50 @@ static int copy_file(const char *from, const char *to)
 	return fclose(out) == 0 ? 0 : -errno;
 }
 
+/* fork + exec CMD.  A close-on-exec pipe tells whether exec worked, so a
+ * command that cannot start fails the capture (instead of a trace of
+ * nothing and exit 0).  Returns the child's pid or -1 (said on stderr). */
+static pid_t start_command(char **cmd)
+{
+	int p[2], err = 0;
+	pid_t child;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		fprintf(stderr, "pagealloc capture: pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	child = fork();
+	if (child < 0) {
+		fprintf(stderr, "pagealloc capture: fork: %s\n", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (child == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		close(p[0]);
+		execvp(cmd[0], cmd);
+		err = errno;
+		if (write(p[1], &err, sizeof(err)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(p[1]);
+	do
+		n = read(p[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	if (n == (ssize_t)sizeof(err)) {
+		fprintf(stderr, "pagealloc capture: cannot run %s: %s\n", cmd[0],
+			strerror(err));
+		waitpid(child, NULL, 0);
+		return -1;
+	}
+	return child;
+}
+
 static void capture_usage(FILE *f)
 {
 	fprintf(f,
@@ -273,8 +317,11 @@ static void capture_usage(FILE *f)
 "Writes OUT (zstd-compressed ftrace text, task names and pids replaced by\n"
 "task-0; name it NAME.trace.zst) and NAME.zoneinfo (/proc/zoneinfo taken\n"
 "before the capture) beside it.  Needs root; mounts tracefs if needed.\n"
+"The events lost (the larger of the ring buffer's overrun count and the\n"
+"[LOST N EVENTS] markers, which report the same events) are printed and\n"
+"written into the trace as a last comment line that replay reads.\n"
 "Exit status: CMD's failure is reported but the capture is kept (0);\n"
-"1 capture failed, 2 usage error.\n");
+"1 capture failed or CMD cannot be started, 2 usage error.\n");
 }
 
 static void zoneinfo_name(const char *out, char *buf, size_t len)
@@ -295,7 +342,7 @@ int cmd_capture(int argc, char **argv)
 	struct capture c;
 	char zpath[4096], val[64], rel[128], buf[65536];
 	const char *outpath;
-	uint64_t over0, over1;
+	uint64_t over0, over1, lost;
 	struct sigaction sa;
 	int pipefd = -1, status = 0, rc = 1;
 	pid_t child;
@@ -378,18 +425,9 @@ int cmd_capture(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	write_small(c.root, "tracing_on", "1");
-	child = fork();
-	if (child < 0) {
-		fprintf(stderr, "pagealloc capture: fork: %s\n", strerror(errno));
+	child = start_command(argv + 3);
+	if (child < 0)
 		goto out;
-	}
-	if (child == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		execvp(argv[3], argv + 3);
-		fprintf(stderr, "pagealloc capture: %s: %s\n", argv[3], strerror(errno));
-		_exit(127);
-	}
 	fprintf(stderr, "pagealloc capture: recording while %s runs (pid %d)\n",
 		argv[3], (int)child);
 	while (!done) {
@@ -423,15 +461,25 @@ int cmd_capture(int argc, char **argv)
 	if (c.npending && emit_line(&c, c.pending, c.npending) < 0)
 		goto out;
 	over1 = overruns(c.root);
-	if (zwrite(&c, "", 0, ZSTD_e_end) < 0)
+	/* The ring buffer's overrun counter and trace_pipe's "[LOST N
+	 * EVENTS]" lines report the same events: adding them counted each
+	 * loss twice.  The larger is the count; it goes into the trace as a
+	 * trailer so that replay reports the same number. */
+	lost = over1 - over0 > c.lost_lines_events ? over1 - over0 :
+						     c.lost_lines_events;
+	snprintf(buf, sizeof(buf), "# pagealloc capture: lost_events=%llu "
+		 "(ring-buffer overruns %llu, [LOST] markers %llu)\n",
+		 (unsigned long long)lost, (unsigned long long)(over1 - over0),
+		 (unsigned long long)c.lost_lines_events);
+	if (zwrite(&c, buf, strlen(buf), ZSTD_e_continue) < 0 ||
+	    zwrite(&c, "", 0, ZSTD_e_end) < 0)
 		goto out;
 	rc = 0;
 	fprintf(stderr, "pagealloc capture: %llu lines (%llu bytes of text) in %s, "
 		"zoneinfo in %s; lost events: %llu%s\n",
 		(unsigned long long)c.lines, (unsigned long long)c.bytes_in, outpath,
-		zpath, (unsigned long long)(over1 - over0 + c.lost_lines_events),
-		over1 - over0 + c.lost_lines_events ? " (raise buffer_size_kb or "
-		"capture a shorter run)" : "");
+		zpath, (unsigned long long)lost,
+		lost ? " (raise buffer_size_kb or capture a shorter run)" : "");
 	if (WIFEXITED(status) && WEXITSTATUS(status))
 		fprintf(stderr, "pagealloc capture: note: %s exited with status %d\n",
 			argv[3], WEXITSTATUS(status));

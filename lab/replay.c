@@ -50,15 +50,16 @@ static int open_inputs(const struct replay_opts *o, struct input *in,
 	unsigned stdin_seen = 0;
 
 	*total = 0;
+	for (unsigned i = 0; i < o->ntraces; i++)
+		if (strcmp(o->traces[i], "-") == 0 && stdin_seen++) {
+			snprintf(err, len, "\"-\" (stdin) given twice");
+			return -EINVAL;
+		}
 	for (unsigned i = 0; i < o->ntraces; i++) {
 		uint64_t d, tot;
 		int rc;
 
 		in[i].path = o->traces[i];
-		if (strcmp(in[i].path, "-") == 0 && stdin_seen++) {
-			snprintf(err, len, "\"-\" (stdin) given twice");
-			return -EINVAL;
-		}
 		rc = trace_reader_open(&in[i].r, in[i].path, err, len);
 		if (rc)
 			return rc;
@@ -315,8 +316,10 @@ static bool replay_line(struct sim *s, struct trace_tally *t, struct input *in,
 	}
 	tally_event(t, &ev);
 	ts = clock_map(clk, ev.ts_ns);
-	if (!t->first_ts && !t->last_ts)
+	if (!t->have_ts) {
+		t->have_ts = true;
 		t->first_ts = ts;
+	}
 	if (ts > *last_ts)
 		*last_ts = ts;
 	apply_event(s, t, &ev, ts);

@@ -29,7 +29,8 @@ struct trace_tally {
 	uint64_t malformed, comments, other, overlong;
 	uint64_t pfn_outliers, cpu_outliers; /* left out of the size */
 	unsigned truncated_files;
-	uint64_t first_ts, last_ts;  /* ns */
+	uint64_t first_ts, last_ts;  /* ns, on the replay's clock */
+	bool have_ts;                /* first_ts is set */
 	uint64_t min_pfn, max_pfn;
 	unsigned max_cpu;
 	bool have_zoneinfo;

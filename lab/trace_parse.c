@@ -108,7 +108,8 @@ static bool parse_ts(const char *p, const char *end, uint64_t *ns)
 	uint64_t sec, frac = 0;
 	int digits = 0;
 
-	if (!dot || !parse_u64(p, dot, &sec) || p == dot || sec > 1000000000000ull)
+	if (!dot || !parse_u64(p, dot, &sec) || p == dot ||
+	    sec > TRACE_TS_MAX_S) /* in ns it must fit 64 bits */
 		return false;
 	for (p = dot + 1; p < end; p++, digits++) {
 		if (!is_digit(*p) || digits >= 9)

@@ -26,6 +26,10 @@ enum trace_kind {
 /* Event name as the kernel prints it ("mm_page_alloc", ...). */
 const char *trace_kind_name(enum trace_kind kind);
 
+/* Latest timestamp accepted, in seconds (317 years of uptime; its ns fit
+ * 64 bits): a later one is a malformed line. */
+#define TRACE_TS_MAX_S 10000000000ull
+
 /* Highest pfn accepted: 64-bit physical addresses of 4 KiB pages. */
 #define TRACE_PFN_MAX ((1ull << 52) - 1)
 

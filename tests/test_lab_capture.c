@@ -129,6 +129,7 @@ static void capture_records_and_restores(void **state)
 	const char *line;
 	long n;
 	uint64_t allocs = 0, frees = 0, lines = 0, lost = 0;
+	bool trailer = false;
 
 	if (trace_reader_open(&r, out, err, sizeof(err)))
 		fail_msg("%s", err);
@@ -144,7 +145,10 @@ static void capture_records_and_restores(void **state)
 			assert_non_null(strstr(line, "task-0"));
 		}
 		lost += l;
+		/* the lost-events count replay reads */
+		trailer |= strncmp(line, "# pagealloc capture: lost_events=", 33) == 0;
 	}
+	assert_true(trailer);
 	assert_int_equal(n, -1);
 	trace_reader_close(r);
 	print_message("captured %llu lines: %llu allocations, %llu frees, %llu lost\n",
@@ -168,11 +172,34 @@ static void capture_usage_errors(void **state)
 	assert_int_equal(cmd_capture(3, no_sep), 2);
 }
 
+/* A command that cannot start fails the capture (it used to record a
+ * trace of nothing and exit 0). */
+static void capture_command_cannot_start(void **state)
+{
+	char dir[] = "/tmp/pa-capture-XXXXXX", out[300], zpath[300];
+	(void)state;
+
+	if (!can_capture()) {
+		print_message("skipped: needs root and tracefs\n");
+		skip();
+	}
+	assert_non_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/t.trace.zst", dir);
+	snprintf(zpath, sizeof(zpath), "%s/t.zoneinfo", dir);
+	char *argv[] = { "capture", out, "--", "/nonexistent/command", NULL };
+
+	assert_int_equal(cmd_capture(4, argv), 1);
+	unlink(out);
+	unlink(zpath);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(capture_records_and_restores),
 		cmocka_unit_test(capture_usage_errors),
+		cmocka_unit_test(capture_command_cannot_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
