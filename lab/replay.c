@@ -358,6 +358,15 @@ static int replay_one(struct sim *s, struct trace_tally *t, struct input *in,
 			 (unsigned long long)(t->malformed - malformed0));
 		return -EPROTONOSUPPORT;
 	}
+	if (t->ninputs < TALLY_MAX_INPUTS) {
+		uint64_t d, tot;
+
+		trace_reader_position(in->r, &d, &tot);
+		snprintf(t->inputs[t->ninputs].path, sizeof(t->inputs[0].path),
+			 "%s", in->path);
+		t->inputs[t->ninputs].bytes = d;
+		t->inputs[t->ninputs++].crc32 = trace_reader_crc32(in->r);
+	}
 	t->overlong += trace_reader_overlong(in->r);
 	t->lost += in->lost_markers > in->lost_trailer ? in->lost_markers :
 						       in->lost_trailer;

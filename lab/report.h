@@ -33,6 +33,14 @@ struct trace_tally {
 	bool have_ts;                /* first_ts is set */
 	uint64_t min_pfn, max_pfn;
 	unsigned max_cpu;
+	/* each input as read, for the JSON's record (the first few) */
+#define TALLY_MAX_INPUTS 16
+	struct {
+		char path[256];
+		uint64_t bytes;
+		uint32_t crc32;
+	} inputs[TALLY_MAX_INPUTS];
+	unsigned ninputs;
 	bool have_zoneinfo;
 	struct zoneinfo zi;
 	char zoneinfo_path[512];

@@ -88,7 +88,8 @@ int report_json(const struct lab_report *r, const char *path)
 
 	if (!f)
 		return -errno;
-	fprintf(f, "{\n  \"what\": ");
+	fprintf(f, "{\n  \"version\": \"pagealloc %d.%d\",\n  \"what\": ",
+		PA_VERSION_MAJOR, PA_VERSION_MINOR);
 	jstr(f, r->what);
 	fprintf(f, ",\n  \"title\": ");
 	jstr(f, r->title);
@@ -132,7 +133,14 @@ int report_json(const struct lab_report *r, const char *path)
 			jstr(f, t->zoneinfo_path);
 		else
 			fprintf(f, "null");
-		fprintf(f, "}");
+		fprintf(f, ", \"inputs\": [");
+		for (unsigned i = 0; i < t->ninputs; i++) {
+			fprintf(f, "%s{\"path\": ", i ? ", " : "");
+			jstr(f, t->inputs[i].path);
+			fprintf(f, ", \"bytes\": %" PRIu64 ", \"crc32\": %" PRIu32 "}",
+				t->inputs[i].bytes, t->inputs[i].crc32);
+		}
+		fprintf(f, "]}");
 	}
 	fprintf(f, ",\n  \"policies\": [");
 	for (unsigned i = 0; i < s->npol; i++) {

@@ -32,6 +32,7 @@ struct trace_reader {
 	bool skipping;        /* discarding the rest of an overlong line */
 	uint64_t overlong;
 	uint64_t in_done, in_total;
+	uint32_t crc;         /* CRC-32 of the bytes read so far */
 
 	unsigned char *in;    /* compressed input */
 	size_t in_pos, in_len;
@@ -87,6 +88,7 @@ static int fill_in(struct trace_reader *r, size_t want)
 		}
 		if (got == 0)
 			r->in_eof = true;
+		r->crc = (uint32_t)crc32(r->crc, r->in + r->in_len, (uInt)got);
 		r->in_len += (size_t)got;
 		r->in_done += (uint64_t)got;
 	}
@@ -365,6 +367,7 @@ int trace_reader_rewind(struct trace_reader *r)
 	r->frame_open = r->skipping = false;
 	r->overlong = 0;
 	r->in_done = 0;
+	r->crc = 0;
 	r->in_pos = r->in_len = 0;
 	r->win_pos = r->win_len = 0;
 	r->errmsg[0] = 0;
@@ -446,6 +449,11 @@ void trace_reader_position(const struct trace_reader *r, uint64_t *done,
 {
 	*done = r->in_done - (r->in_len - r->in_pos);
 	*total = r->in_total;
+}
+
+uint32_t trace_reader_crc32(const struct trace_reader *r)
+{
+	return r->crc;
 }
 
 enum trace_compression trace_reader_compression(const struct trace_reader *r)

@@ -64,6 +64,11 @@ int trace_reader_rewind(struct trace_reader *r);
 void trace_reader_position(const struct trace_reader *r, uint64_t *done,
 			   uint64_t *total);
 
+/* CRC-32 (zlib's) of the input bytes read so far, as stored (compressed);
+ * at the end of input, the file's checksum: `python3 -c 'import zlib,sys;
+ * print(zlib.crc32(open(sys.argv[1],"rb").read()))' FILE` gives the same. */
+uint32_t trace_reader_crc32(const struct trace_reader *r);
+
 enum trace_compression trace_reader_compression(const struct trace_reader *r);
 /* True when the compressed stream ended in the middle of a frame. */
 bool trace_reader_truncated(const struct trace_reader *r);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include <cmocka.h>
@@ -510,7 +511,8 @@ static void test_zram_unreadable_and_deep_tree(void **state)
 	assert_int_equal(cmd_zram(3, deep), 0);
 }
 
-/* JSON stays valid for a file name that is not UTF-8. */
+/* JSON stays valid for a file name that is not UTF-8, and records the
+ * version and the input's checksum. */
 static void test_json_non_utf8_name(void **state)
 {
 	size_t len;
@@ -531,6 +533,12 @@ static void test_json_non_utf8_name(void **state)
 	fclose(f);
 	assert_null(memchr(buf, 0xff, n));
 	assert_non_null(strstr(buf, "bad\\ufffd\\ufffd("));
+	/* the JSON records the version and each input's size and CRC-32 */
+	char want[96];
+	snprintf(want, sizeof(want), "\"bytes\": %zu, \"crc32\": %lu", len,
+		 crc32(0, (const Bytef *)text, (uInt)len));
+	assert_non_null(strstr(buf, want));
+	assert_non_null(strstr(buf, "\"version\": \"pagealloc "));
 	free(text);
 }
 
