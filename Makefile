@@ -17,9 +17,13 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fno-semantic-interposition -fvisibility=hidden -pthread -Iinclude -Isrc -Ilab \
-             -D_GNU_SOURCE $(SAN_CFLAGS) $(EXTRA_CFLAGS)
+             -D_GNU_SOURCE $(LAB_CFLAGS) $(SAN_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS ?=
 LIBS    := -lurcu -lzstd -llz4 -lz -lpthread -lm
+# The lab's capture uses libtracefs (and libtraceevent under it); the
+# library does not.
+LAB_CFLAGS := $(shell pkg-config --cflags libtracefs 2>/dev/null)
+LAB_LIBS   := $(shell pkg-config --libs libtracefs 2>/dev/null || echo -ltracefs -ltraceevent)
 TEST_LIBS := -lcmocka
 
 ifeq ($(SAN),asan)
@@ -83,7 +87,7 @@ $(LABLIB): $(LAB_OBJ)
 	ar rcs $@ $^
 
 $(CMD): $(BUILD)/lab/main.o $(LABLIB) $(STATIC)
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LAB_LIBS) $(LIBS)
 
 # Every subcommand's --help goes in too, as preformatted text.
 MAN_CMDS := replay run capture zram
@@ -96,10 +100,10 @@ $(MAN): $(CMD)
 		--name "the Linux page allocator in user space: the lab" --output $@ $(CMD)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJ) $(LABLIB) $(STATIC)
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(TEST_LIBS) $(LIBS)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(TEST_LIBS) $(LAB_LIBS) $(LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LABLIB) $(STATIC)
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS) $(BENCH_LIBS_$*)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LAB_LIBS) $(LIBS) $(BENCH_LIBS_$*)
 
 # The whole suite.  TESTS=... limits it (e.g. TESTS='test_stress_%').
 # The suites run their cases under every policy the library accepts
