@@ -20,10 +20,10 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fno-semantic-interposition -fvi
              -D_GNU_SOURCE $(LAB_CFLAGS) $(SAN_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS ?=
 LIBS    := -lurcu -lzstd -llz4 -lz -lpthread -lm
-# The lab's capture uses libtracefs (and libtraceevent under it); the
-# library does not.
+# The lab's capture uses libtracefs (and libtraceevent under it), compare
+# jansson; the library uses neither.
 LAB_CFLAGS := $(shell pkg-config --cflags libtracefs 2>/dev/null)
-LAB_LIBS   := $(shell pkg-config --libs libtracefs 2>/dev/null || echo -ltracefs -ltraceevent)
+LAB_LIBS   := $(shell pkg-config --libs libtracefs 2>/dev/null || echo -ltracefs -ltraceevent) -ljansson
 TEST_LIBS := -lcmocka
 
 ifeq ($(SAN),asan)
@@ -90,7 +90,7 @@ $(CMD): $(BUILD)/lab/main.o $(LABLIB) $(STATIC)
 	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LAB_LIBS) $(LIBS)
 
 # Every subcommand's --help goes in too, as preformatted text.
-MAN_CMDS := replay run capture zram
+MAN_CMDS := replay run capture zram compare
 $(MAN): $(CMD)
 	{ echo '[commands in detail]'; for c in $(MAN_CMDS); do \
 	    echo ".SS pagealloc $$c"; echo '.nf'; \

@@ -622,6 +622,8 @@ int cmd_replay(int argc, char **argv)
 	}
 	rep.sim = s;
 	rep.tally = &tally;
+	rep.argc = argc;
+	rep.argv = argv;
 	rc = report_emit(&rep, html, json);
 	print_speed(s, &tally, elapsed);
 	if (warn_unreliable(&tally) && strict && !rc) {

@@ -214,7 +214,8 @@ int report_emit(const struct lab_report *r, const char *html, const char *json)
 
 	/* flush now: a full disk or /dev/full shows only when the buffer is
 	 * written, and must not exit 0 */
-	if (report_text(r, stdout) < 0 || fflush(stdout) != 0 || ferror(stdout)) {
+	if ((!r->quiet && report_text(r, stdout) < 0) || fflush(stdout) != 0 ||
+	    ferror(stdout)) {
 		fprintf(stderr, "pagealloc: cannot write to stdout\n");
 		return 1;
 	}
@@ -226,9 +227,9 @@ int report_emit(const struct lab_report *r, const char *html, const char *json)
 		fprintf(stderr, "pagealloc: %s: %s\n", html, strerror(-rc));
 		return 1;
 	}
-	if (json)
+	if (json && !r->quiet)
 		fprintf(stderr, "pagealloc: JSON written to %s\n", json);
-	if (html)
+	if (html && !r->quiet)
 		fprintf(stderr, "pagealloc: HTML report written to %s\n", html);
 	return 0;
 }

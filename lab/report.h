@@ -52,6 +52,9 @@ struct lab_report {
 	char description[512];       /* scenario description, or "" */
 	struct sim *sim;
 	const struct trace_tally *tally; /* NULL for scenarios */
+	char **argv;                 /* the command line, recorded in the JSON */
+	int argc;                    /* (0: none) */
+	bool quiet;                  /* no table on stdout, no notes */
 };
 
 /* One figure of the comparison, per policy. */

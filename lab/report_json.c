@@ -95,6 +95,13 @@ int report_json(const struct lab_report *r, const char *path)
 	jstr(f, r->title);
 	fprintf(f, ",\n  \"description\": ");
 	jstr(f, r->description);
+	/* the options, exactly as given: the run can be repeated */
+	fprintf(f, ",\n  \"argv\": [\"pagealloc\"");
+	for (int i = 0; i < r->argc; i++) {
+		fprintf(f, ", ");
+		jstr(f, r->argv[i]);
+	}
+	fprintf(f, "]");
 	fprintf(f, ",\n  \"machine\": {\"bytes\": %" PRIu64 ", \"pages\": %" PRIu64
 		", \"pageblocks\": %" PRIu64 ", \"pageblock_order\": %u, "
 		"\"superpageblock_order\": %u, \"cpus\": %u, \"pcp_batch\": %u, "

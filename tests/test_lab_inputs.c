@@ -581,6 +581,83 @@ static void test_several_traces(void **state)
 	free(b);
 }
 
+/* Run one command with stdout into a file; returns its exit status. */
+static int to_file(int (*fn)(int, char **), int argc, char **argv,
+		   const char *path)
+{
+	int saved = dup(1), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
+
+	assert_true(saved >= 0 && fd >= 0);
+	fflush(stdout);
+	dup2(fd, 1);
+	close(fd);
+	rc = fn(argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	return rc;
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = malloc(1 << 20);
+
+	assert_non_null(f);
+	*n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[*n] = 0;
+	fclose(f);
+	return buf;
+}
+
+/* run --quiet writes no table; its JSON records the command line;
+ * compare puts two results side by side with B / A. */
+static void test_run_quiet_json_argv_and_compare(void **state)
+{
+	char a[300], b[300], out[300], bogus[300];
+	size_t n;
+	(void)state;
+
+	snprintf(a, sizeof(a), "%s", path_of("a.json"));
+	snprintf(b, sizeof(b), "%s", path_of("b.json"));
+	snprintf(out, sizeof(out), "%s", path_of("out.txt"));
+	snprintf(bogus, sizeof(bogus), "%s", path_of("bogus.json"));
+	char *ra[] = { "run", "kernel-build", "--mem", "64M", "--scale", "0.01",
+		       "--policy", "mainline", "--quiet", "--json", a, NULL };
+	char *rb[] = { "run", "kernel-build", "--mem", "64M", "--scale", "0.02",
+		       "--policy", "mainline", "--quiet", "--json", b, NULL };
+	assert_int_equal(to_file(cmd_run, 11, ra, out), 0);
+	char *text = slurp(out, &n);
+	assert_int_equal(n, 0); /* --quiet: no table */
+	free(text);
+	assert_int_equal(to_file(cmd_run, 11, rb, out), 0);
+	text = slurp(a, &n);
+	assert_non_null(strstr(text, "\"--scale\", \"0.01\""));
+	free(text);
+
+	char *cmp[] = { "compare", a, b, NULL };
+	assert_int_equal(to_file(cmd_compare, 3, cmp, out), 0);
+	text = slurp(out, &n);
+	assert_non_null(strstr(text, "B / A"));
+	/* the same figure twice as many requests: events doubles, about */
+	char *ev = strstr(text, "  events ");
+	assert_non_null(ev);
+	double ra_v, rb_v;
+	assert_int_equal(sscanf(ev, "  events %lf %lf", &ra_v, &rb_v), 2);
+	assert_true(rb_v > ra_v);
+	free(text);
+
+	write_file(bogus, "{\"x\": 1}", 8);
+	char *bad[] = { "compare", a, bogus, NULL };
+	char *missing[] = { "compare", a, "/nonexistent.json", NULL };
+	char *one[] = { "compare", a, NULL };
+	char *nopol[] = { "compare", a, b, "--policy", "pcpbuddy", NULL };
+	assert_int_equal(to_file(cmd_compare, 3, bad, out), 2);
+	assert_int_equal(to_file(cmd_compare, 3, missing, out), 2);
+	assert_int_equal(to_file(cmd_compare, 2, one, out), 2);
+	assert_int_equal(to_file(cmd_compare, 5, nopol, out), 2);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -610,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_zram_unreadable_and_deep_tree),
 		cmocka_unit_test(test_json_non_utf8_name),
 		cmocka_unit_test(test_several_traces),
+		cmocka_unit_test(test_run_quiet_json_argv_and_compare),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
