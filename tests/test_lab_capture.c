@@ -292,7 +292,8 @@ static void capture_usage_errors(void **state)
 }
 
 /* A command that cannot start fails the capture (it used to record a
- * trace of nothing and exit 0). */
+ * trace of nothing and exit 0), as do CPU and pid filters tracefs
+ * refuses. */
 static void capture_command_cannot_start(void **state)
 {
 	char dir[] = "/tmp/pa-capture-XXXXXX", out[300], zpath[300];
@@ -308,6 +309,16 @@ static void capture_command_cannot_start(void **state)
 	char *argv[] = { "capture", out, "--", "/nonexistent/command", NULL };
 
 	assert_int_equal(cmd_capture(4, argv), 1);
+	/* filters tracefs refuses fail the capture too */
+	char *cpus[] = { "capture", out, "--cpus", "99999", "--", "true", NULL };
+	char *pids[] = { "capture", out, "--pid", "abc", "--", "true", NULL };
+	assert_int_equal(cmd_capture(6, cpus), 1);
+	assert_int_equal(cmd_capture(6, pids), 1);
+	/* a valid one records (init's events only, if any) */
+	char *init[] = { "capture", out, "--pid", "1", "--cpus", "0", "--",
+			 "true", NULL };
+	assert_int_equal(cmd_capture(8, init), 0);
+	assert_int_equal(access(out, R_OK), 0);
 	(void)zpath;
 	remove_dir(dir);
 }
