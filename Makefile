@@ -90,7 +90,7 @@ $(CMD): $(BUILD)/lab/main.o $(LABLIB) $(STATIC)
 	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LAB_LIBS) $(LIBS)
 
 # Every subcommand's --help goes in too, as preformatted text.
-MAN_CMDS := replay run capture zram compare
+MAN_CMDS := replay run capture zram compare calibrate
 $(MAN): $(CMD)
 	{ echo '[commands in detail]'; for c in $(MAN_CMDS); do \
 	    echo ".SS pagealloc $$c"; echo '.nf'; \
