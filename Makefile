@@ -7,6 +7,8 @@
 BUILD   ?= build
 CC      ?= cc
 PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+MANDIR  ?= $(PREFIX)/share/man
 SAN     ?=
 V       ?= 0
 
@@ -15,9 +17,13 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fno-semantic-interposition -fvisibility=hidden -pthread -Iinclude -Isrc -Ilab \
-             -D_GNU_SOURCE $(SAN_CFLAGS) $(EXTRA_CFLAGS)
+             -D_GNU_SOURCE $(LAB_CFLAGS) $(SAN_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS ?=
 LIBS    := -lurcu -lzstd -llz4 -lz -lpthread -lm
+# The lab's capture uses libtracefs (and libtraceevent under it), compare
+# jansson; the library uses neither.
+LAB_CFLAGS := $(shell pkg-config --cflags libtracefs 2>/dev/null)
+LAB_LIBS   := $(shell pkg-config --libs libtracefs 2>/dev/null || echo -ltracefs -ltraceevent) -ljansson
 TEST_LIBS := -lcmocka
 
 ifeq ($(SAN),asan)
@@ -45,14 +51,22 @@ TEST_HELPER_OBJ := $(TEST_HELPER_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
+# libpagealloc.so.MAJOR.MINOR, soname libpagealloc.so.MAJOR (from pagealloc.h)
+PA_MAJOR  := $(shell sed -n 's/^\#define PA_VERSION_MAJOR //p' include/pagealloc.h)
+PA_MINOR  := $(shell sed -n 's/^\#define PA_VERSION_MINOR //p' include/pagealloc.h)
+SONAME    := libpagealloc.so.$(PA_MAJOR)
+SOFILE    := libpagealloc.so.$(PA_MAJOR).$(PA_MINOR)
 STATIC    := $(BUILD)/libpagealloc.a
 SHARED    := $(BUILD)/libpagealloc.so
 LABLIB    := $(BUILD)/liblab.a
 CMD       := $(BUILD)/pagealloc
+# pagealloc(1), generated from --help by help2man (scripts/deps.sh installs it)
+MAN       := $(BUILD)/pagealloc.1
+HELP2MAN  := $(shell command -v help2man 2>/dev/null)
 
 .PHONY: all deps test test-concurrency stress run bench coverage install \
         uninstall clean fuzz docs-screens
-all: $(STATIC) $(SHARED) $(CMD)
+all: $(STATIC) $(SHARED) $(CMD) $(if $(HELP2MAN),$(MAN))
 
 deps:
 	@scripts/deps.sh
@@ -66,20 +80,30 @@ $(STATIC): $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(SHARED): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libpagealloc.so.0 $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(LABLIB): $(LAB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(CMD): $(BUILD)/lab/main.o $(LABLIB) $(STATIC)
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LAB_LIBS) $(LIBS)
+
+# Every subcommand's --help goes in too, as preformatted text.
+MAN_CMDS := replay run capture zram compare calibrate
+$(MAN): $(CMD)
+	{ echo '[commands in detail]'; for c in $(MAN_CMDS); do \
+	    echo ".SS pagealloc $$c"; echo '.nf'; \
+	    $(CMD) help $$c | sed -e 's/\\/\\e/g' -e "s/^[.']/\\\\\&&/"; echo '.fi'; \
+	  done; } > $@.inc
+	$(HELP2MAN) --no-info --no-discard-stderr --include $@.inc \
+		--name "the Linux page allocator in user space: the lab" --output $@ $(CMD)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJ) $(LABLIB) $(STATIC)
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(TEST_LIBS) $(LIBS)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(TEST_LIBS) $(LAB_LIBS) $(LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LABLIB) $(STATIC)
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS) $(BENCH_LIBS_$*)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LAB_LIBS) $(LIBS) $(BENCH_LIBS_$*)
 
 # The whole suite.  TESTS=... limits it (e.g. TESTS='test_stress_%').
 # The suites run their cases under every policy the library accepts
@@ -112,18 +136,22 @@ coverage:
 	gcovr -r . --object-directory build-cov --filter src/ --filter lab/ --txt --print-summary build-cov
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
-	           $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libpagealloc.so.0
-	ln -sf libpagealloc.so.0 $(DESTDIR)$(PREFIX)/lib/libpagealloc.so
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
+	           $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/$(SOFILE)
+	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpagealloc.so
 	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(CMD) $(DESTDIR)$(PREFIX)/bin/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' pagealloc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/pagealloc.pc
+	$(if $(HELP2MAN),install -d $(DESTDIR)$(MANDIR)/man1 && install -m 644 $(MAN) $(DESTDIR)$(MANDIR)/man1/)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' pagealloc.pc.in \
+		> $(DESTDIR)$(LIBDIR)/pkgconfig/pagealloc.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libpagealloc.a $(DESTDIR)$(PREFIX)/lib/libpagealloc.so* \
-	      $(DESTDIR)$(PREFIX)/bin/pagealloc $(DESTDIR)$(PREFIX)/lib/pkgconfig/pagealloc.pc \
+	rm -f $(DESTDIR)$(LIBDIR)/libpagealloc.a $(DESTDIR)$(LIBDIR)/libpagealloc.so* \
+	      $(DESTDIR)$(PREFIX)/bin/pagealloc $(DESTDIR)$(LIBDIR)/pkgconfig/pagealloc.pc \
+	      $(DESTDIR)$(MANDIR)/man1/pagealloc.1 \
 	      $(addprefix $(DESTDIR)$(PREFIX)/,$(wildcard include/*.h))
 
 clean:

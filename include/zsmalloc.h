@@ -42,7 +42,9 @@
  * returns 0 and sets errno.  A rejected call leaves the pool unchanged and
  * passes a one-line reason to the pool's error hook when it has one.
  * Handles are validated: a value the pool never returned, or one already
- * freed, is rejected with -EINVAL.  (Two threads freeing the same handle at
+ * freed, is rejected with -EINVAL, also after its slot has been reused by a
+ * later zs_malloc() (handles carry a 19-bit generation: a stale handle could
+ * match again only after its slot is reused 2^19 times).  (Two threads freeing the same handle at
  * the same moment is a caller bug the pool does not promise to catch.)
  */
 #ifndef ZSMALLOC_H
@@ -146,7 +148,8 @@ int zs_free(struct zs_pool *pool, unsigned long handle);
 const void *zs_obj_read_begin(struct zs_pool *pool, unsigned long handle,
 			      size_t len, void *local_copy);
 /* End a read section started on `handle`; mem is what begin returned.
- * Returns 0 or -EINVAL (bad handle). */
+ * Returns 0, or -EINVAL (bad handle, or no read section is open on the
+ * handle's zspage: an end without its begin is refused, nothing unlocked). */
 int zs_obj_read_end(struct zs_pool *pool, unsigned long handle,
 		    const void *mem);
 

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `pagealloc capture OUT -- CMD [ARGS]`: record the running kernel's kmem
- * page events system-wide while CMD runs.  Events are streamed from
- * trace_pipe (a consuming read, so the ring buffer never has to hold the
- * whole capture), task names and pids are replaced by "task-0" so a trace
- * can be shared, and the text is zstd-compressed as it arrives.  Every
- * tracefs setting changed is put back, and tracefs is unmounted again if
- * this command mounted it.
+ * `pagealloc capture OUT [OPTIONS] -- CMD [ARGS]`: record the running
+ * kernel's kmem page events while CMD runs.  The events go to a tracefs
+ * instance of its own (libtracefs), so the global ring buffer and its
+ * settings are neither cleared nor changed and two captures do not disturb
+ * each other.  Events are streamed from the instance's trace_pipe (a
+ * consuming read, so the ring buffer never has to hold the whole capture),
+ * task names and pids are replaced by "task-0" so a trace can be shared,
+ * and the text is zstd-compressed as it arrives.  The instance is removed
+ * at the end, also on Ctrl-C; tracefs is unmounted again if this command
+ * mounted it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +24,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <tracefs.h>
 #include <zstd.h>
 
 #include "commands.h"
+#include "optparse.h"
 #include "trace_parse.h"
 
 static const char *const events[] = {
@@ -33,14 +38,25 @@ static const char *const events[] = {
 };
 #define NEVENTS (sizeof(events) / sizeof(events[0]))
 #define BUFFER_KB 16384 /* per CPU while capturing: bursts outrun reads */
+#define MAX_EXTRA 32     /* -e EVENT options */
+
+/* What the command line asked for. */
+struct capture_opts {
+	const char *out;           /* path, or "-" for stdout */
+	unsigned buffer_kb;        /* per CPU */
+	const char *extra[MAX_EXTRA]; /* -e SYSTEM:EVENT or EVENT */
+	unsigned nextra;
+	const char *cpus;          /* --cpus LIST (tracing_cpumask) */
+	const char *pids;          /* --pid LIST (set_event_pid) */
+	char **cmd;
+};
 
 struct capture {
 	char root[64];             /* tracefs mount point */
 	bool mounted;              /* we mounted it */
-	char old_enable[NEVENTS];  /* '0'/'1', 0 if unknown */
-	char old_on;
-	char old_buffer_kb[64];
+	struct tracefs_instance *inst;
 	FILE *out;
+	bool out_is_stdout;
 	ZSTD_CStream *zc;
 	char *zbuf;
 	size_t zbuf_len;
@@ -57,40 +73,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
-}
-
-static int read_small(const char *root, const char *rel, char *buf, size_t len)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
-static int write_small(const char *root, const char *rel, const char *val)
-{
-	char path[256];
-	int fd, rc = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
 }
 
 static int find_tracefs(struct capture *c)
@@ -124,27 +106,18 @@ static int find_tracefs(struct capture *c)
 	return 0;
 }
 
+/* Remove the instance (its buffer and event settings go with it) and
+ * unmount tracefs if we mounted it. */
 static void restore(struct capture *c)
 {
-	char rel[128];
-
-	if (c->old_on)
-		write_small(c->root, "tracing_on", c->old_on == '1' ? "1" : "0");
-	for (size_t i = 0; i < NEVENTS; i++) {
-		if (!c->old_enable[i])
-			continue;
-		snprintf(rel, sizeof(rel), "events/kmem/%s/enable", events[i]);
-		write_small(c->root, rel, c->old_enable[i] == '1' ? "1" : "0");
-	}
-	if (c->old_buffer_kb[0]) {
-		/* "7 (expanded: 1408)": the buffer was not allocated yet and
-		 * would have grown to 1408 on first use, so that is the size
-		 * to give back */
-		const char *e = strstr(c->old_buffer_kb, "expanded:");
-		char v[32];
-		snprintf(v, sizeof(v), "%ld",
-			 strtol(e ? e + 9 : c->old_buffer_kb, NULL, 10));
-		write_small(c->root, "buffer_size_kb", v);
+	if (c->inst) {
+		tracefs_trace_off(c->inst);
+		if (tracefs_instance_destroy(c->inst) < 0)
+			fprintf(stderr, "pagealloc capture: warning: cannot remove "
+				"the tracefs instance %s\n",
+				tracefs_instance_get_name(c->inst));
+		tracefs_instance_free(c->inst);
+		c->inst = NULL;
 	}
 	if (c->mounted && umount("/sys/kernel/tracing") != 0)
 		fprintf(stderr, "pagealloc capture: warning: cannot unmount "
@@ -222,23 +195,24 @@ static int consume(struct capture *c, const char *buf, size_t n)
 	return 0;
 }
 
-static uint64_t overruns(const char *root)
+/* Ring-buffer overruns of the instance, summed over its CPUs. */
+static uint64_t overruns(struct tracefs_instance *inst)
 {
 	uint64_t total = 0;
 
-	for (int cpu = 0; cpu < 4096; cpu++) {
-		char rel[64], path[160], line[128];
-		FILE *f;
+	for (int cpu = 0; cpu < 8192; cpu++) {
+		char rel[64], *text, *p;
 
 		snprintf(rel, sizeof(rel), "per_cpu/cpu%d/stats", cpu);
-		snprintf(path, sizeof(path), "%s/%s", root, rel);
-		f = fopen(path, "r");
-		if (!f)
+		if (!tracefs_file_exists(inst, rel))
 			break;
-		while (fgets(line, sizeof(line), f))
-			if (strncmp(line, "overrun:", 8) == 0)
-				total += strtoull(line + 8, NULL, 10);
-		fclose(f);
+		text = tracefs_instance_file_read(inst, rel, NULL);
+		if (!text)
+			continue;
+		p = strstr(text, "overrun:");
+		if (p)
+			total += strtoull(p + 8, NULL, 10);
+		free(text);
 	}
 	return total;
 }
@@ -262,136 +236,257 @@ static int copy_file(const char *from, const char *to)
 	return fclose(out) == 0 ? 0 : -errno;
 }
 
+/* fork + exec CMD.  A close-on-exec pipe tells whether exec worked, so a
+ * command that cannot start fails the capture (instead of a trace of
+ * nothing and exit 0).  Returns the child's pid or -1 (said on stderr). */
+static pid_t start_command(char **cmd)
+{
+	int p[2], err = 0;
+	pid_t child;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		fprintf(stderr, "pagealloc capture: pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	child = fork();
+	if (child < 0) {
+		fprintf(stderr, "pagealloc capture: fork: %s\n", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (child == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		close(p[0]);
+		execvp(cmd[0], cmd);
+		err = errno;
+		if (write(p[1], &err, sizeof(err)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(p[1]);
+	do
+		n = read(p[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	if (n == (ssize_t)sizeof(err)) {
+		fprintf(stderr, "pagealloc capture: cannot run %s: %s\n", cmd[0],
+			strerror(err));
+		waitpid(child, NULL, 0);
+		return -1;
+	}
+	return child;
+}
+
 static void capture_usage(FILE *f)
 {
 	fprintf(f,
-"usage: pagealloc capture OUT -- CMD [ARGS]\n"
+"usage: pagealloc capture OUT [--buffer-size KB] [-e EVENT]... [--cpus LIST]\n"
+"                         [--pid LIST] -- CMD [ARGS]\n"
 "\n"
 "Record the kernel's page-allocator events (kmem: mm_page_alloc,\n"
 "mm_page_free, mm_page_free_batched, mm_page_alloc_zone_locked,\n"
-"mm_page_pcpu_drain, mm_page_alloc_extfrag) system-wide while CMD runs.\n"
-"Writes OUT (zstd-compressed ftrace text, task names and pids replaced by\n"
-"task-0; name it NAME.trace.zst) and NAME.zoneinfo (/proc/zoneinfo taken\n"
-"before the capture) beside it.  Needs root; mounts tracefs if needed.\n"
+"mm_page_pcpu_drain, mm_page_alloc_extfrag) while CMD runs, in a tracefs\n"
+"instance of its own: the global trace buffer and its settings are left\n"
+"alone.  Writes OUT (zstd-compressed ftrace text, task names and pids\n"
+"replaced by task-0; name it NAME.trace.zst; \"-\" writes to stdout) and,\n"
+"beside it, NAME.zoneinfo, NAME.buddyinfo, NAME.pagetypeinfo, NAME.vmstat\n"
+"(taken before) and the same with .after (taken after); with \"-\" they are\n"
+"capture.* in the current directory.  Needs root; mounts tracefs if needed.\n"
+"\n"
+"  --buffer-size KB  ring buffer per CPU [%u]\n"
+"  -e EVENT          also record EVENT (SYSTEM:NAME or NAME of kmem), e.g.\n"
+"                    compaction:mm_compaction_begin, vmscan:*, lock:*\n"
+"  --cpus LIST       only these CPUs (\"0-3,8\": tracing_cpumask)\n"
+"  --pid LIST        only events of these pids (\"123,456\": set_event_pid;\n"
+"                    the page events of other tasks are then missing)\n"
+"\n"
+"The events lost (the larger of the ring buffer's overrun count and the\n"
+"[LOST N EVENTS] markers, which report the same events) are printed and\n"
+"written into the trace as a last comment line that replay reads.\n"
 "Exit status: CMD's failure is reported but the capture is kept (0);\n"
-"1 capture failed, 2 usage error.\n");
+"1 capture failed or CMD cannot be started, 2 usage error.\n", BUFFER_KB);
 }
 
-static void zoneinfo_name(const char *out, char *buf, size_t len)
+/* OUT without ".trace.zst" / ".zst" / ".trace": where the snapshots go. */
+static void snapshot_base(const char *out, char *buf, size_t len)
 {
 	size_t n;
 
-	snprintf(buf, len, "%s", out);
+	snprintf(buf, len, "%s", strcmp(out, "-") ? out : "capture");
 	n = strlen(buf);
 	if (n > 4 && strcmp(buf + n - 4, ".zst") == 0)
 		buf[n -= 4] = 0;
 	if (n > 6 && strcmp(buf + n - 6, ".trace") == 0)
 		buf[n - 6] = 0;
-	strncat(buf, ".zoneinfo", len - strlen(buf) - 1);
 }
 
-int cmd_capture(int argc, char **argv)
+/* /proc/zoneinfo, buddyinfo, pagetypeinfo, vmstat as BASE.NAME (before)
+ * or BASE.NAME.after: the machine's state around the capture. */
+static void snapshot(const char *base, bool after)
 {
-	struct capture c;
-	char zpath[4096], val[64], rel[128], buf[65536];
-	const char *outpath;
-	uint64_t over0, over1;
-	struct sigaction sa;
-	int pipefd = -1, status = 0, rc = 1;
-	pid_t child;
-	bool done = false;
+	static const char *const files[] = { "zoneinfo", "buddyinfo",
+					     "pagetypeinfo", "vmstat" };
 
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		capture_usage(stdout);
-		return 0;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char from[64], to[4200];
+
+		snprintf(from, sizeof(from), "/proc/%s", files[i]);
+		snprintf(to, sizeof(to), "%s.%s%s", base, files[i],
+			 after ? ".after" : "");
+		if (copy_file(from, to) < 0)
+			fprintf(stderr, "pagealloc capture: warning: cannot save "
+				"%s as %s\n", from, to);
 	}
-	if (argc < 4 || strcmp(argv[2], "--") != 0) {
+}
+
+static int parse_args(int argc, char **argv, struct capture_opts *o)
+{
+	static const struct option opts[] = {
+		{ "buffer-size", required_argument, NULL, 'b' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[200];
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->buffer_kb = BUFFER_KB;
+	optind = 1;
+	/* "+": getopt stops at the first non-option (OUT: taken, then on)
+	 * and after "--" (the command follows) */
+	for (;;) {
+		c = getopt_long(argc, argv, "+b:e:c:p:h", opts, NULL);
+		if (c == -1) {
+			if (strcmp(argv[optind - 1], "--") == 0 || o->out ||
+			    optind >= argc)
+				break;
+			o->out = argv[optind++];
+			continue;
+		}
+		switch (c) {
+		case 'h':
+			capture_usage(stdout);
+			return 1;
+		case 'b':
+			if (opt_uint("--buffer-size", optarg, 4, 4u << 20,
+				     &o->buffer_kb, err, sizeof(err))) {
+				fprintf(stderr, "pagealloc capture: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'e':
+			if (o->nextra == MAX_EXTRA) {
+				fprintf(stderr, "pagealloc capture: at most %d -e\n", MAX_EXTRA);
+				return 2;
+			}
+			o->extra[o->nextra++] = optarg;
+			break;
+		case 'c': o->cpus = optarg; break;
+		case 'p': o->pids = optarg; break;
+		default:
+			capture_usage(stderr);
+			return 2;
+		}
+	}
+	if (!o->out || optind >= argc || strcmp(argv[optind - 1], "--")) {
 		capture_usage(stderr);
 		return 2;
 	}
-	outpath = argv[1];
-	memset(&c, 0, sizeof(c));
-	if (geteuid() != 0) {
-		fprintf(stderr, "pagealloc capture: needs root to read the "
-			"kernel's trace events (tracefs)\n");
-		return 1;
-	}
-	if (find_tracefs(&c) < 0)
-		return 1;
-	{
-		char p[160];
-		snprintf(p, sizeof(p), "%s/events/kmem/mm_page_alloc/enable", c.root);
-		if (access(p, W_OK) != 0) {
-			fprintf(stderr, "pagealloc capture: %s: %s (kernel without "
-				"kmem trace events?)\n", p, strerror(errno));
-			restore(&c);
-			return 1;
-		}
-	}
-	c.out = fopen(outpath, "wb");
-	if (!c.out) {
-		fprintf(stderr, "pagealloc capture: %s: %s\n", outpath, strerror(errno));
-		restore(&c);
-		return 2;
-	}
-	zoneinfo_name(outpath, zpath, sizeof(zpath));
-	if (copy_file("/proc/zoneinfo", zpath) < 0)
-		fprintf(stderr, "pagealloc capture: warning: cannot save %s\n", zpath);
-	c.zc = ZSTD_createCStream();
-	c.zbuf_len = ZSTD_CStreamOutSize();
-	c.zbuf = malloc(c.zbuf_len);
-	if (!c.zc || !c.zbuf) {
-		fprintf(stderr, "pagealloc capture: out of memory\n");
-		goto out;
-	}
-	ZSTD_CCtx_setParameter(c.zc, ZSTD_c_compressionLevel, 9);
+	o->cmd = argv + optind;
+	return 0;
+}
 
-	/* remember, then change, the tracing state */
-	if (read_small(c.root, "tracing_on", val, sizeof(val)) == 0)
-		c.old_on = val[0];
-	read_small(c.root, "buffer_size_kb", c.old_buffer_kb, sizeof(c.old_buffer_kb));
-	for (size_t i = 0; i < NEVENTS; i++) {
-		snprintf(rel, sizeof(rel), "events/kmem/%s/enable", events[i]);
-		if (read_small(c.root, rel, val, sizeof(val)) == 0)
-			c.old_enable[i] = val[0];
+/* "SYSTEM:EVENT" or "EVENT" (of kmem) enabled in the instance. */
+static int enable_event(struct tracefs_instance *inst, const char *spec)
+{
+	char sys[128], *ev;
+
+	snprintf(sys, sizeof(sys), "%s", spec);
+	ev = strchr(sys, ':');
+	if (ev)
+		*ev++ = 0;
+	if (tracefs_event_enable(inst, ev ? sys : "kmem", ev ? ev : sys) < 0) {
+		fprintf(stderr, "pagealloc capture: no trace event \"%s\" in this "
+			"kernel (see %s/available_events)\n", spec,
+			tracefs_tracing_dir());
+		return -ENOENT;
 	}
-	write_small(c.root, "tracing_on", "0");
-	snprintf(val, sizeof(val), "%d", BUFFER_KB);
-	write_small(c.root, "buffer_size_kb", val);
-	write_small(c.root, "trace", ""); /* drop stale events */
-	for (size_t i = 0; i < NEVENTS; i++) {
-		snprintf(rel, sizeof(rel), "events/kmem/%s/enable", events[i]);
-		if (c.old_enable[i] && write_small(c.root, rel, "1") < 0)
+	return 0;
+}
+
+/* Create the instance and set it up as asked.  Returns 0 or -1 (said). */
+static int setup_instance(struct capture *c, const struct capture_opts *o)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "pagealloc-capture-%d", (int)getpid());
+	c->inst = tracefs_instance_create(name);
+	if (!c->inst) {
+		fprintf(stderr, "pagealloc capture: cannot create the tracefs "
+			"instance %s: %s\n", name, strerror(errno));
+		return -1;
+	}
+	tracefs_trace_off(c->inst);
+	if (tracefs_instance_set_buffer_size(c->inst, o->buffer_kb, -1) < 0)
+		fprintf(stderr, "pagealloc capture: warning: cannot set the buffer "
+			"to %u KiB per CPU\n", o->buffer_kb);
+	for (size_t i = 0; i < NEVENTS; i++)
+		if (tracefs_event_enable(c->inst, "kmem", events[i]) < 0)
 			fprintf(stderr, "pagealloc capture: warning: cannot enable %s\n",
 				events[i]);
+	for (unsigned i = 0; i < o->nextra; i++)
+		if (enable_event(c->inst, o->extra[i]) < 0)
+			return -1;
+	if (o->cpus && tracefs_instance_set_affinity(c->inst, o->cpus) < 0) {
+		fprintf(stderr, "pagealloc capture: --cpus \"%s\": not a CPU list "
+			"of this machine\n", o->cpus);
+		return -1;
 	}
-	snprintf(rel, sizeof(rel), "%s/trace_pipe", c.root);
-	pipefd = open(rel, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (pipefd < 0) {
-		fprintf(stderr, "pagealloc capture: %s: %s\n", rel, strerror(errno));
-		goto out;
+	if (o->pids && tracefs_instance_file_write(c->inst, "set_event_pid",
+						   o->pids) < 0) {
+		fprintf(stderr, "pagealloc capture: --pid \"%s\": not a pid list\n",
+			o->pids);
+		return -1;
 	}
-	over0 = overruns(c.root);
+	return 0;
+}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	write_small(c.root, "tracing_on", "1");
-	child = fork();
-	if (child < 0) {
-		fprintf(stderr, "pagealloc capture: fork: %s\n", strerror(errno));
-		goto out;
+static int open_output(struct capture *c, const struct capture_opts *o)
+{
+	if (strcmp(o->out, "-") == 0) {
+		c->out = stdout;
+		c->out_is_stdout = true;
+	} else {
+		c->out = fopen(o->out, "wb");
 	}
-	if (child == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		execvp(argv[3], argv + 3);
-		fprintf(stderr, "pagealloc capture: %s: %s\n", argv[3], strerror(errno));
-		_exit(127);
+	if (!c->out) {
+		fprintf(stderr, "pagealloc capture: %s: %s\n", o->out, strerror(errno));
+		return -1;
 	}
-	fprintf(stderr, "pagealloc capture: recording while %s runs (pid %d)\n",
-		argv[3], (int)child);
+	c->zc = ZSTD_createCStream();
+	c->zbuf_len = ZSTD_CStreamOutSize();
+	c->zbuf = malloc(c->zbuf_len);
+	if (!c->zc || !c->zbuf) {
+		fprintf(stderr, "pagealloc capture: out of memory\n");
+		return -1;
+	}
+	ZSTD_CCtx_setParameter(c->zc, ZSTD_c_compressionLevel, 9);
+	return 0;
+}
+
+/* Stream trace_pipe until CMD has exited and the pipe is drained.
+ * Returns 0 or -1; *status is CMD's wait status. */
+static int stream(struct capture *c, int pipefd, pid_t child, int *status)
+{
+	char buf[65536];
+	bool done = false;
+
 	while (!done) {
 		struct pollfd pfd = { pipefd, POLLIN, 0 };
 		ssize_t n;
@@ -400,51 +495,145 @@ int cmd_capture(int argc, char **argv)
 			kill(child, SIGTERM);
 			interrupted = 0;
 		}
-		if (waitpid(child, &status, WNOHANG) == child)
+		if (waitpid(child, status, WNOHANG) == child)
 			done = true;
 		poll(&pfd, 1, 100);
 		while ((n = read(pipefd, buf, sizeof(buf))) > 0)
-			if (consume(&c, buf, (size_t)n) < 0)
-				goto out;
+			if (consume(c, buf, (size_t)n) < 0)
+				return -1;
 	}
-	write_small(c.root, "tracing_on", "0");
+	tracefs_trace_off(c->inst);
 	/* whatever is still buffered */
 	for (int idle = 0; idle < 3;) {
 		ssize_t n = read(pipefd, buf, sizeof(buf));
 		if (n > 0) {
-			if (consume(&c, buf, (size_t)n) < 0)
-				goto out;
+			if (consume(c, buf, (size_t)n) < 0)
+				return -1;
 			idle = 0;
 		} else {
 			idle++;
 			usleep(20000);
 		}
 	}
-	if (c.npending && emit_line(&c, c.pending, c.npending) < 0)
-		goto out;
-	over1 = overruns(c.root);
-	if (zwrite(&c, "", 0, ZSTD_e_end) < 0)
-		goto out;
-	rc = 0;
-	fprintf(stderr, "pagealloc capture: %llu lines (%llu bytes of text) in %s, "
-		"zoneinfo in %s; lost events: %llu%s\n",
-		(unsigned long long)c.lines, (unsigned long long)c.bytes_in, outpath,
-		zpath, (unsigned long long)(over1 - over0 + c.lost_lines_events),
-		over1 - over0 + c.lost_lines_events ? " (raise buffer_size_kb or "
-		"capture a shorter run)" : "");
+	if (c->npending && emit_line(c, c->pending, c->npending) < 0)
+		return -1;
+	return 0;
+}
+
+/* The lost-events trailer and the end of the zstd frame. */
+static int finish(struct capture *c, uint64_t over, uint64_t *lost)
+{
+	char line[200];
+
+	/* The ring buffer's overrun counter and trace_pipe's "[LOST N
+	 * EVENTS]" lines report the same events: adding them counted each
+	 * loss twice.  The larger is the count; it goes into the trace as a
+	 * trailer so that replay reports the same number. */
+	*lost = over > c->lost_lines_events ? over : c->lost_lines_events;
+	snprintf(line, sizeof(line), "# pagealloc capture: lost_events=%llu "
+		 "(ring-buffer overruns %llu, [LOST] markers %llu)\n",
+		 (unsigned long long)*lost, (unsigned long long)over,
+		 (unsigned long long)c->lost_lines_events);
+	if (zwrite(c, line, strlen(line), ZSTD_e_continue) < 0 ||
+	    zwrite(c, "", 0, ZSTD_e_end) < 0)
+		return -1;
+	return 0;
+}
+
+static void report_child(const char *cmd, int status)
+{
 	if (WIFEXITED(status) && WEXITSTATUS(status))
 		fprintf(stderr, "pagealloc capture: note: %s exited with status %d\n",
-			argv[3], WEXITSTATUS(status));
+			cmd, WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		fprintf(stderr, "pagealloc capture: note: %s was killed by signal %d\n",
-			argv[3], WTERMSIG(status));
+			cmd, WTERMSIG(status));
+}
+
+static int close_output(struct capture *c)
+{
+	int bad = 0;
+
+	if (c->out && c->out_is_stdout)
+		bad = fflush(stdout) != 0 || ferror(stdout);
+	else if (c->out)
+		bad = fclose(c->out) != 0;
+	ZSTD_freeCStream(c->zc);
+	free(c->zbuf);
+	return bad ? -1 : 0;
+}
+
+int cmd_capture(int argc, char **argv)
+{
+	struct capture_opts o;
+	struct capture c;
+	char base[4096], *pipe_path;
+	uint64_t over0, lost;
+	struct sigaction sa;
+	int pipefd = -1, status = 0, rc;
+	pid_t child;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	memset(&c, 0, sizeof(c));
+	if (geteuid() != 0) {
+		fprintf(stderr, "pagealloc capture: needs root to read the "
+			"kernel's trace events (tracefs)\n");
+		return 1;
+	}
+	if (find_tracefs(&c) < 0)
+		return 1;
+	rc = 1;
+	if (setup_instance(&c, &o) < 0)
+		goto out;
+	if (open_output(&c, &o) < 0) {
+		rc = 2;
+		goto out;
+	}
+	snapshot_base(o.out, base, sizeof(base));
+	snapshot(base, false);
+	pipe_path = tracefs_instance_get_file(c.inst, "trace_pipe");
+	pipefd = pipe_path ? open(pipe_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+	if (pipefd < 0) {
+		fprintf(stderr, "pagealloc capture: %s: %s\n",
+			pipe_path ? pipe_path : "trace_pipe", strerror(errno));
+		tracefs_put_tracing_file(pipe_path);
+		goto out;
+	}
+	tracefs_put_tracing_file(pipe_path);
+	over0 = overruns(c.inst);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	tracefs_trace_on(c.inst);
+	child = start_command(o.cmd);
+	if (child < 0)
+		goto out;
+	fprintf(stderr, "pagealloc capture: recording while %s runs (pid %d)\n",
+		o.cmd[0], (int)child);
+	if (stream(&c, pipefd, child, &status) < 0 ||
+	    finish(&c, overruns(c.inst) - over0, &lost) < 0) {
+		fprintf(stderr, "pagealloc capture: cannot write %s\n", o.out);
+		goto out;
+	}
+	snapshot(base, true);
+	rc = 0;
+	fprintf(stderr, "pagealloc capture: %llu lines (%llu bytes of text) in %s, "
+		"snapshots in %s.*; lost events: %llu%s\n",
+		(unsigned long long)c.lines, (unsigned long long)c.bytes_in, o.out,
+		base, (unsigned long long)lost,
+		lost ? " (raise --buffer-size or capture a shorter run)" : "");
+	report_child(o.cmd[0], status);
 out:
 	if (pipefd >= 0)
 		close(pipefd);
 	restore(&c);
-	if (c.out && fclose(c.out) != 0)
+	if (close_output(&c) < 0 && rc == 0) {
+		fprintf(stderr, "pagealloc capture: cannot write %s\n", o.out);
 		rc = 1;
-	ZSTD_freeCStream(c.zc);
-	free(c.zbuf);
+	}
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <urcu.h>
 
 #include "commands.h"
+#include "optparse.h"
 #include "pagealloc.h"
 #include "zstore.h"
 
@@ -54,13 +56,15 @@ static const char zram_help[] =
 "                   kernel build on zram)\n"
 "\n"
 "exit status: 0 every page read back identical, 1 a page differed,\n"
-"2 usage error or unreadable input.\n"
+"2 usage error or unreadable input (a file that cannot be read is named\n"
+"on stderr and its pages are left out).\n"
 "\n"
 "example: pagealloc zram /usr/bin /usr/share/doc --algo zstd --chain 4\n";
 
 struct file_ent {
 	char *path;
 	uint64_t pages;
+	bool bad;             /* could not be read: left out */
 };
 
 struct corpus {
@@ -81,33 +85,26 @@ static void add_file(struct corpus *c, const char *path, uint64_t size)
 		c->cap = c->cap ? 2 * c->cap : 64;
 		c->files = realloc(c->files, c->cap * sizeof(*c->files));
 	}
-	c->files[c->nfiles++] = (struct file_ent){ strdup(path), pages };
+	c->files[c->nfiles++] = (struct file_ent){ strdup(path), pages, false };
 	c->pages += pages;
 }
 
-/* Walk a directory; unreadable entries inside it are skipped quietly
- * (a system tree has some), only named arguments must be readable. */
+/* Walk a directory with fts(3), which keeps its state on the heap: a tree
+ * thousands of levels deep cannot overflow the stack.  Unreadable entries
+ * inside it are skipped quietly (a system tree has some); only named
+ * arguments must be readable. */
 static void walk(struct corpus *c, const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
+	char *roots[] = { (char *)dir, NULL };
+	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
+	FTSENT *e;
 
-	if (!d)
+	if (!fts)
 		return;
-	while ((de = readdir(d)) && c->pages < c->limit_pages) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		char path[4096];
-		struct stat st;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (lstat(path, &st))
-			continue;
-		if (S_ISDIR(st.st_mode))
-			walk(c, path);
-		else if (S_ISREG(st.st_mode) && access(path, R_OK) == 0)
-			add_file(c, path, (uint64_t)st.st_size);
-	}
-	closedir(d);
+	while ((e = fts_read(fts)) && c->pages < c->limit_pages)
+		if (e->fts_info == FTS_F && access(e->fts_accpath, R_OK) == 0)
+			add_file(c, e->fts_path, (uint64_t)e->fts_statp->st_size);
+	fts_close(fts);
 }
 
 static int add_arg(struct corpus *c, const char *path)
@@ -125,44 +122,84 @@ static int add_arg(struct corpus *c, const char *path)
 	return 0;
 }
 
-/* Read page i of an open file into buf (zero-padded); false at EOF. */
-static bool read_page(int fd, uint8_t *buf)
+/* Read the next page of an open file into buf (zero-padded).  Returns 1,
+ * 0 at end of file, or -errno: a read error is not a page of zeros. */
+static int read_page(int fd, uint8_t *buf)
 {
 	size_t got = 0;
 
 	while (got < PG) {
 		ssize_t n = read(fd, buf + got, PG - got);
-		if (n <= 0)
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
 			break;
 		got += (size_t)n;
 	}
 	if (!got)
-		return false;
+		return 0;
 	memset(buf + got, 0, PG - got);
-	return true;
+	return 1;
+}
+
+/* A file that cannot be opened or read: said once, its pages left out of
+ * the comparison, and the exit status is 2 (unreadable input). */
+static void unreadable(struct corpus *c, struct file_ent *fe, int err)
+{
+	if (fe->bad)
+		return;
+	fe->bad = true;
+	c->unreadable++;
+	fprintf(stderr, "pagealloc zram: %s: cannot read: %s\n", fe->path,
+		strerror(err));
+}
+
+/* One page of a file, both passes. */
+static void page_op(struct zstore *zs, struct file_ent *fe, const uint8_t *buf,
+		    uint64_t index, uint64_t p, bool verify, uint64_t *mismatch,
+		    uint64_t *failed)
+{
+	uint8_t out[PG];
+
+	if (!verify) {
+		if (zstore_write(zs, index, buf))
+			(*failed)++;
+	} else if (zstore_read(zs, index, out) || memcmp(out, buf, PG)) {
+		if (*mismatch < 5)
+			fprintf(stderr, "pagealloc zram: %s page %llu differs\n",
+				fe->path, (unsigned long long)p);
+		(*mismatch)++;
+	}
 }
 
 /* Pass over every page: store (verify == false) or compare. */
 static uint64_t pass(struct zstore *zs, struct corpus *c, bool verify,
 		     uint64_t *mismatch, uint64_t *failed)
 {
-	uint8_t buf[PG], out[PG];
+	uint8_t buf[PG];
 	uint64_t index = 0;
 
 	for (size_t f = 0; f < c->nfiles; f++) {
-		int fd = open(c->files[f].path, O_RDONLY);
-		for (uint64_t p = 0; p < c->files[f].pages; p++, index++) {
-			if (fd < 0 || !read_page(fd, buf))
-				memset(buf, 0, PG); /* shrank meanwhile: still a page */
-			if (!verify) {
-				if (zstore_write(zs, index, buf))
-					(*failed)++;
-			} else if (zstore_read(zs, index, out) || memcmp(out, buf, PG)) {
-				if (*mismatch < 5)
-					fprintf(stderr, "pagealloc zram: %s page %llu differs\n",
-						c->files[f].path, (unsigned long long)p);
-				(*mismatch)++;
+		struct file_ent *fe = &c->files[f];
+		int fd = fe->bad ? -1 : open(fe->path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 && !fe->bad)
+			unreadable(c, fe, errno);
+		for (uint64_t p = 0; p < fe->pages; p++, index++) {
+			int rc = fd < 0 ? 0 : read_page(fd, buf);
+
+			if (rc < 0) {
+				unreadable(c, fe, -rc);
+				close(fd);
+				fd = -1;
 			}
+			if (fe->bad)
+				continue;
+			if (rc == 0)
+				memset(buf, 0, PG); /* shrank meanwhile: still a page */
+			page_op(zs, fe, buf, index, p, verify, mismatch, failed);
 		}
 		if (fd >= 0)
 			close(fd);
@@ -268,12 +305,18 @@ static int run(struct corpus *c, enum zstore_algo algo, unsigned chain, int leve
 	       zstore_algo_name(algo), chain, (unsigned long long)c->pages,
 	       st.mem_used_total ? (double)st.orig_data_size / (double)st.mem_used_total : 0.0,
 	       overhead_pct(&st),
-	       mismatch ? "MISMATCH" : failed ? "STORE FAILED" : "all pages identical");
+	       mismatch ? "MISMATCH" : failed ? "STORE FAILED" :
+	       c->unreadable ? "UNREADABLE FILES left out" : "all pages identical");
 	if (mismatch)
 		fprintf(stderr, "pagealloc zram: %llu pages differ\n", (unsigned long long)mismatch);
 	zstore_destroy(zs);
 	pa_zone_destroy(zone);
-	return mismatch || failed ? 1 : 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "pagealloc zram: cannot write to stdout: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	return mismatch || failed ? 1 : c->unreadable ? 2 : 0;
 }
 
 int cmd_zram(int argc, char **argv)
@@ -292,7 +335,7 @@ int cmd_zram(int argc, char **argv)
 	int level = 0;
 	uint64_t limit_mib = 1024;
 	bool quiet = false;
-	char *end;
+	char err[200];
 	int o;
 
 	optind = 1;
@@ -305,23 +348,30 @@ int cmd_zram(int argc, char **argv)
 			}
 			break;
 		case 'c':
-			chain = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || chain < ZS_CHAIN_MIN || chain > ZS_CHAIN_MAX) {
-				fprintf(stderr, "pagealloc zram: --chain must be 4..16\n");
+			if (opt_uint("--chain", optarg, ZS_CHAIN_MIN, ZS_CHAIN_MAX,
+				     &chain, err, sizeof(err))) {
+				fprintf(stderr, "pagealloc zram: %s\n", err);
 				return 2;
 			}
 			break;
-		case 'l':
-			level = (int)strtol(optarg, &end, 10);
-			if (*end) {
-				fprintf(stderr, "pagealloc zram: --level must be a number\n");
+		case 'l': {
+			/* zstd levels may be negative (its fast levels) */
+			uint64_t v;
+			bool neg = optarg[0] == '-';
+
+			if (opt_u64("--level", optarg + neg, 0, neg ? 131072 : 65537,
+				    &v, err, sizeof(err))) {
+				fprintf(stderr, "pagealloc zram: %s\n", err);
 				return 2;
 			}
+			level = neg ? -(int)v : (int)v;
 			break;
+		}
 		case 'm':
-			limit_mib = strtoull(optarg, &end, 10);
-			if (*end || !limit_mib) {
-				fprintf(stderr, "pagealloc zram: --limit must be a positive number of MiB\n");
+			/* MiB; the bound keeps the page count from wrapping */
+			if (opt_u64("--limit", optarg, 1, 1ull << 40, &limit_mib,
+				    err, sizeof(err))) {
+				fprintf(stderr, "pagealloc zram: %s\n", err);
 				return 2;
 			}
 			break;

@@ -13,5 +13,6 @@ int cmd_replay(int argc, char **argv);  /* lab/replay.c */
 int cmd_run(int argc, char **argv);     /* lab/scenario.c */
 int cmd_zram(int argc, char **argv);    /* lab/cmd_zram.c */
 int cmd_calibrate(int argc, char **argv); /* lab/cmd_calibrate.c */
+int cmd_compare(int argc, char **argv); /* lab/compare.c */
 
 #endif

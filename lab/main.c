@@ -24,6 +24,7 @@ static const struct subcommand subcommands[] = {
 	{ "zram", cmd_zram, "compressed page store over zsmalloc" },
 	{ "calibrate", cmd_calibrate,
 	  "measure the virtual-time cost model on this machine" },
+	{ "compare", cmd_compare, "two --json results side by side, with ratios" },
 };
 
 #define NCMDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -86,6 +86,8 @@ int pfnmap_insert(struct pfnmap *m, uint64_t key, uint32_t pfn,
 	struct pfnmap_entry *e;
 	uint64_t i;
 
+	if (key == PFNMAP_EMPTY)
+		return -EINVAL; /* the empty-slot marker (the parser caps pfns) */
 	if ((m->count + 1) * 2 > m->mask + 1 && grow(m) < 0)
 		return -ENOMEM;
 	for (i = hash(key) & m->mask;; i = (i + 1) & m->mask) {

@@ -40,7 +40,9 @@ struct pfnmap_entry *pfnmap_find(const struct pfnmap *m, uint64_t key);
 /*
  * Insert or overwrite the entry for `key` (key != PFNMAP_EMPTY).  Returns
  * 0, 1 when an existing entry was overwritten (*old receives it if old is
- * not NULL), or -ENOMEM (map unchanged) when the table cannot grow.
+ * not NULL), -ENOMEM (map unchanged) when the table cannot grow, or -EINVAL
+ * for key PFNMAP_EMPTY (trace pfns never reach it: the parser refuses pfns
+ * above TRACE_PFN_MAX).
  */
 int pfnmap_insert(struct pfnmap *m, uint64_t key, uint32_t pfn,
 		  unsigned order, unsigned trace_order,

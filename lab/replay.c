@@ -18,47 +18,222 @@
 #include "commands.h"
 #include "progress.h"
 #include "trace_reader.h"
+#include "trace_span.h"
 #include "vtime_cmd.h"
 #include "zoneinfo.h"
 
-/* Without a zoneinfo: read the traces once to learn pfn span and CPUs. */
-static int prescan(const struct replay_opts *o, uint64_t *span,
-		   unsigned *cpus, char *err, size_t len)
+/* One trace being replayed: its reader stays open from the first check to
+ * the end, so stdin and pipes are read only once. */
+struct input {
+	const char *path;
+	struct trace_reader *r;
+	uint64_t lost_markers, lost_trailer; /* this trace's lost events */
+};
+
+/* A capture trailer: "# pagealloc capture: lost_events=N ...". */
+static bool capture_trailer(const char *line, size_t n, uint64_t *lost)
 {
-	uint64_t lo = UINT64_MAX, hi = 0;
-	unsigned maxcpu = 0;
+	static const char key[] = "# pagealloc capture: lost_events=";
+	char *end;
 
+	if (n < sizeof(key) - 1 || memcmp(line, key, sizeof(key) - 1) != 0)
+		return false;
+	*lost = strtoull(line + sizeof(key) - 1, &end, 10);
+	return end != line + sizeof(key) - 1;
+}
+
+/* Open every input before any work: unreadable or unknown input fails
+ * first, with its reason.  "-" may be given once. */
+static int open_inputs(const struct replay_opts *o, struct input *in,
+		       uint64_t *total, char *err, size_t len)
+{
+	unsigned stdin_seen = 0;
+
+	*total = 0;
+	for (unsigned i = 0; i < o->ntraces; i++)
+		if (strcmp(o->traces[i], "-") == 0 && stdin_seen++) {
+			snprintf(err, len, "\"-\" (stdin) given twice");
+			return -EINVAL;
+		}
 	for (unsigned i = 0; i < o->ntraces; i++) {
-		struct trace_reader *r;
-		const char *line;
-		long n;
-		int rc = trace_reader_open(&r, o->traces[i], err, len);
+		uint64_t d, tot;
+		int rc;
 
+		in[i].path = o->traces[i];
+		rc = trace_reader_open(&in[i].r, in[i].path, err, len);
 		if (rc)
 			return rc;
-		while ((n = trace_reader_next(r, &line)) >= 0) {
+		trace_reader_position(in[i].r, &d, &tot);
+		*total += tot;
+	}
+	return 0;
+}
+
+static void close_inputs(struct input *in, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		trace_reader_close(in[i].r);
+}
+
+/* The same machine?  Traces of two machines cannot share one zone. */
+static bool same_machine(const struct zoneinfo *a, const struct zoneinfo *b)
+{
+	return a->managed == b->managed && a->ncpus == b->ncpus &&
+	       a->batch == b->batch && a->high_min == b->high_min &&
+	       a->high_max == b->high_max;
+}
+
+/*
+ * The zoneinfo that sizes the machine: --zoneinfo for all traces, else the
+ * one beside each trace.  Traces with different zoneinfos came from
+ * different machines and are refused.  Returns 0 (t->have_zoneinfo says
+ * whether one was found) or -errno.
+ */
+static int load_zoneinfo(const struct replay_opts *o, struct trace_tally *t,
+			 char *err, size_t len)
+{
+	char zpath[512];
+
+	if (o->zoneinfo) {
+		int rc = zoneinfo_read(o->zoneinfo, NULL, &t->zi, err, len);
+		if (rc)
+			return rc == -EINVAL || rc == -ENOENT ? -EPROTONOSUPPORT : rc;
+		t->have_zoneinfo = true;
+		snprintf(t->zoneinfo_path, sizeof(t->zoneinfo_path), "%s", o->zoneinfo);
+		return 0;
+	}
+	for (unsigned i = 0; i < o->ntraces; i++) {
+		struct zoneinfo zi;
+		int rc;
+
+		if (zoneinfo_beside(o->traces[i], zpath, sizeof(zpath)) != 0)
+			continue;
+		rc = zoneinfo_read(zpath, NULL, &zi, err, len);
+		if (rc)
+			return rc == -EINVAL || rc == -ENOENT ? -EPROTONOSUPPORT : rc;
+		if (!t->have_zoneinfo) {
+			t->zi = zi;
+			t->have_zoneinfo = true;
+			snprintf(t->zoneinfo_path, sizeof(t->zoneinfo_path), "%s", zpath);
+		} else if (!same_machine(&t->zi, &zi)) {
+			snprintf(err, len, "%s and %s describe different machines "
+				 "(%llu vs %llu managed pages, %u vs %u CPUs): replay "
+				 "these traces separately, or give --zoneinfo",
+				 t->zoneinfo_path, zpath,
+				 (unsigned long long)t->zi.managed,
+				 (unsigned long long)zi.managed, t->zi.ncpus, zi.ncpus);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void config_from_zoneinfo(const struct replay_opts *o,
+				 const struct trace_tally *t,
+				 struct sim_config *cfg)
+{
+	if (!cfg->bytes)
+		cfg->bytes = t->zi.managed * 4096;
+	if (!cfg->ncpus)
+		cfg->ncpus = t->zi.ncpus;
+	if (!cfg->pcp_batch)
+		cfg->pcp_batch = t->zi.batch;
+	if (!cfg->pcp_high_min)
+		cfg->pcp_high_min = t->zi.high_min;
+	if (!cfg->pcp_high_max)
+		cfg->pcp_high_max = t->zi.high_max;
+	if (!cfg->min_free_kbytes)
+		cfg->min_free_kbytes = t->zi.wmark_min * 4;
+	/* The traced machine's pagesets were not empty when the capture
+	 * began; on request, start ours the same way (the zoneinfo gives
+	 * totals only, so the fill is movable order-0: see docs/LAB.md for
+	 * what that does to fidelity). */
+	if (o->prefill) {
+		cfg->pcp_fill = t->zi.pcp_count;
+		cfg->pcp_fill_n = t->zi.ncpus < ZONEINFO_MAX_CPUS ?
+					  t->zi.ncpus : ZONEINFO_MAX_CPUS;
+	}
+}
+
+/* Without a zoneinfo: read the traces once to learn pfn span and CPUs (a
+ * pipe is first copied to a temporary file, so it can be read twice). */
+static int prescan(struct input *in, unsigned n, struct trace_tally *t,
+		   uint64_t *span, unsigned *cpus, char *err, size_t len)
+{
+	struct trace_span *sp = malloc(sizeof(*sp));
+	int rc = 0;
+
+	if (!sp) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	trace_span_init(sp);
+	for (unsigned i = 0; i < n && !rc; i++) {
+		const char *line;
+		long got;
+		char why[300];
+
+		rc = trace_reader_make_seekable(in[i].r, why, sizeof(why));
+		if (rc) {
+			snprintf(err, len, "%s: %s", in[i].path, why);
+			break;
+		}
+		while ((got = trace_reader_next(in[i].r, &line)) >= 0) {
 			struct trace_event ev;
 			uint64_t lost;
 
-			if (trace_parse_line(line, (size_t)n, &ev, &lost) != TL_EVENT ||
-			    ev.kind != TEV_ALLOC || ev.failed)
-				continue;
-			if (ev.pfn < lo)
-				lo = ev.pfn;
-			if (ev.pfn + (1ull << ev.order) > hi)
-				hi = ev.pfn + (1ull << ev.order);
-			if (ev.cpu > maxcpu)
-				maxcpu = ev.cpu;
+			if (trace_parse_line(line, (size_t)got, &ev, &lost) == TL_EVENT)
+				trace_span_add(sp, &ev);
 		}
-		trace_reader_close(r);
-		if (n == -EIO) {
-			snprintf(err, len, "%s: %s", o->traces[i],
-				 trace_reader_error(r));
-			return -EIO;
+		if (got == -EIO) {
+			snprintf(err, len, "%s: %s", in[i].path,
+				 trace_reader_error(in[i].r));
+			rc = -EIO;
+		} else if ((rc = trace_reader_rewind(in[i].r)) != 0) {
+			snprintf(err, len, "%s: cannot rewind: %s", in[i].path,
+				 strerror(-rc));
 		}
 	}
-	*span = hi > lo ? hi - lo : 0;
-	*cpus = maxcpu + 1;
+	if (!rc)
+		trace_span_result(sp, span, cpus, &t->pfn_outliers,
+				  &t->cpu_outliers);
+	free(sp);
+	return rc;
+}
+
+/* Largest machine sized from pfns alone: the pfn map's limit (2^32 pages). */
+#define SPAN_MAX_PAGES (1ull << 32)
+
+static int size_machine(const struct replay_opts *o, struct input *in,
+			struct trace_tally *t, struct sim_config *cfg,
+			char *err, size_t len)
+{
+	uint64_t span;
+	unsigned cpus;
+	int rc;
+
+	if (cfg->bytes && cfg->ncpus)
+		return 0;
+	rc = prescan(in, o->ntraces, t, &span, &cpus, err, len);
+	if (rc)
+		return rc;
+	if (!cfg->bytes) {
+		if (span > SPAN_MAX_PAGES) {
+			snprintf(err, len, "the trace's pfns span %llu pages (%llu "
+				 "GiB), beyond the %llu GiB a machine sized from pfns "
+				 "may have: give --mem SIZE or --zoneinfo FILE",
+				 (unsigned long long)span,
+				 (unsigned long long)(span >> 18),
+				 (unsigned long long)(SPAN_MAX_PAGES >> 18));
+			return -EINVAL;
+		}
+		/* the span rounded up to whole 2 MiB pageblocks */
+		cfg->bytes = ((span + 511) & ~511ull) * 4096;
+		if (cfg->bytes < (2ull << 20))
+			cfg->bytes = 2ull << 20;
+	}
+	if (!cfg->ncpus)
+		cfg->ncpus = cpus;
 	return 0;
 }
 
@@ -76,15 +251,143 @@ static void tally_event(struct trace_tally *t, const struct trace_event *ev)
 		t->max_cpu = ev->cpu;
 }
 
+/* Where one trace's clock lands on the replay's: each trace starts where
+ * the previous one ended, so the gap between captures does not count. */
+struct clock {
+	bool started;                /* first event of this trace seen */
+	uint64_t first;              /* its timestamp */
+	uint64_t base;               /* replay time it maps to */
+};
+
+static uint64_t clock_map(struct clock *c, uint64_t ts)
+{
+	if (!c->started) {
+		c->started = true;
+		c->first = ts;
+	}
+	/* per-CPU buffers may interleave a little out of order */
+	return ts >= c->first ? c->base + (ts - c->first) : c->base;
+}
+
+static void apply_event(struct sim *s, struct trace_tally *t,
+			const struct trace_event *ev, uint64_t ts)
+{
+	if (ev->kind == TEV_ALLOC) {
+		sim_time(s, ts);
+		if (ev->failed)
+			t->kernel_failed++;
+		else
+			sim_alloc(s, ev->cpu, ev->pfn, ev->order, ev->migratetype);
+	} else if (ev->kind == TEV_FREE) {
+		sim_time(s, ts);
+		sim_free(s, ev->cpu, ev->pfn, ev->order);
+	}
+}
+
+/* One line of a trace.  Returns true when it was an event. */
+static bool replay_line(struct sim *s, struct trace_tally *t, struct input *in,
+			struct clock *clk, uint64_t *last_ts, const char *line,
+			size_t n)
+{
+	struct trace_event ev;
+	uint64_t lost = 0, ts;
+
+	t->lines++;
+	switch (trace_parse_line(line, n, &ev, &lost)) {
+	case TL_EVENT:
+		break;
+	case TL_LOST:
+		in->lost_markers += lost;
+		return false;
+	case TL_LOST_UNKNOWN:
+		t->lost_unknown++;
+		return false;
+	case TL_COMMENT:
+		if (capture_trailer(line, n, &lost) && lost > in->lost_trailer)
+			in->lost_trailer = lost;
+		t->comments++;
+		return false;
+	case TL_OTHER:
+		t->other++;
+		return false;
+	default:
+		t->malformed++;
+		return false;
+	}
+	tally_event(t, &ev);
+	ts = clock_map(clk, ev.ts_ns);
+	if (!t->have_ts) {
+		t->have_ts = true;
+		t->first_ts = ts;
+	}
+	if (ts > *last_ts)
+		*last_ts = ts;
+	apply_event(s, t, &ev, ts);
+	return true;
+}
+
+/* Replay one trace to its end.  Returns 0 or -errno with the reason. */
+static int replay_one(struct sim *s, struct trace_tally *t, struct input *in,
+		      uint64_t *last_ts, struct progress *prog,
+		      uint64_t done_before, char *err, size_t len)
+{
+	struct clock clk = { .base = *last_ts };
+	uint64_t events = 0, malformed0 = t->malformed, other0 = t->other;
+	uint64_t lost0 = t->lost_unknown;
+	const char *line;
+	long n;
+
+	while ((n = trace_reader_next(in->r, &line)) >= 0) {
+		events += replay_line(s, t, in, &clk, last_ts, line, (size_t)n);
+		if (prog->enabled && (t->lines & 0xffff) == 0) {
+			uint64_t d, tot;
+			trace_reader_position(in->r, &d, &tot);
+			progress_update(prog, s->pol[0].c.events, done_before + d);
+		}
+	}
+	if (n == -EIO) {
+		snprintf(err, len, "%s: corrupt or unreadable: %s", in->path,
+			 trace_reader_error(in->r));
+		return -EIO;
+	}
+	if (!events && t->other == other0 && t->lost_unknown == lost0 &&
+	    !in->lost_markers && t->malformed > malformed0) {
+		/* text, but not a trace: nothing in it parsed */
+		snprintf(err, len, "%s: not an ftrace text trace: none of its "
+			 "%llu lines is a trace event line", in->path,
+			 (unsigned long long)(t->malformed - malformed0));
+		return -EPROTONOSUPPORT;
+	}
+	if (t->ninputs < TALLY_MAX_INPUTS) {
+		uint64_t d, tot;
+
+		trace_reader_position(in->r, &d, &tot);
+		snprintf(t->inputs[t->ninputs].path, sizeof(t->inputs[0].path),
+			 "%s", in->path);
+		t->inputs[t->ninputs].bytes = d;
+		t->inputs[t->ninputs++].crc32 = trace_reader_crc32(in->r);
+	}
+	t->overlong += trace_reader_overlong(in->r);
+	t->lost += in->lost_markers > in->lost_trailer ? in->lost_markers :
+						       in->lost_trailer;
+	if (trace_reader_truncated(in->r)) {
+		t->truncated_files++;
+		fprintf(stderr, "pagealloc: warning: %s ends in the middle "
+			"of a compressed frame (truncated file); replayed "
+			"what was there\n", in->path);
+	}
+	return 0;
+}
+
 int replay_traces(const struct replay_opts *o, struct sim **out,
 		  struct trace_tally *t, double *elapsed, char *err,
 		  size_t len)
 {
 	struct sim_config cfg = o->cfg;
 	struct progress prog;
-	struct sim *s;
-	uint64_t total = 0, done_before = 0, ts_offset = 0, last_ts = 0;
-	char zpath[512];
+	struct input *in;
+	struct sim *s = NULL;
+	uint64_t total = 0, done_before = 0, last_ts = 0;
 	double t0;
 	int rc;
 
@@ -95,190 +398,58 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 		snprintf(err, len, "no trace given");
 		return -EINVAL;
 	}
-	/* every input readable and a trace, before any work */
-	for (unsigned i = 0; i < o->ntraces; i++) {
-		struct trace_reader *r;
-		uint64_t d, tot;
-
-		rc = trace_reader_open(&r, o->traces[i], err, len);
-		if (rc)
-			return rc;
-		trace_reader_position(r, &d, &tot);
-		total += tot;
-		trace_reader_close(r);
+	in = calloc(o->ntraces, sizeof(*in));
+	if (!in) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
 	}
-	if (o->zoneinfo || zoneinfo_beside(o->traces[0], zpath, sizeof(zpath)) == 0) {
-		const char *zp = o->zoneinfo ? o->zoneinfo : zpath;
-
-		rc = zoneinfo_read(zp, NULL, &t->zi, err, len);
-		if (rc)
-			return rc == -EINVAL || rc == -ENOENT ? -EPROTONOSUPPORT : rc;
-		t->have_zoneinfo = true;
-		snprintf(t->zoneinfo_path, sizeof(t->zoneinfo_path), "%s", zp);
-		if (!cfg.bytes)
-			cfg.bytes = t->zi.managed * 4096;
-		if (!cfg.ncpus)
-			cfg.ncpus = t->zi.ncpus;
-		if (!cfg.pcp_batch)
-			cfg.pcp_batch = t->zi.batch;
-		if (!cfg.pcp_high_min)
-			cfg.pcp_high_min = t->zi.high_min;
-		if (!cfg.pcp_high_max)
-			cfg.pcp_high_max = t->zi.high_max;
-		if (!cfg.min_free_kbytes)
-			cfg.min_free_kbytes = t->zi.wmark_min * 4;
-		/* The traced machine's pagesets were not empty when the
-		 * capture began; on request, start ours the same way (the
-		 * zoneinfo gives totals only, so the fill is movable order-0:
-		 * see docs/LAB.md for what that does to fidelity). */
-		if (o->prefill) {
-			cfg.pcp_fill = t->zi.pcp_count;
-			cfg.pcp_fill_n = t->zi.ncpus < ZONEINFO_MAX_CPUS ?
-						 t->zi.ncpus : ZONEINFO_MAX_CPUS;
-		}
-	}
-	if (!cfg.bytes || !cfg.ncpus) {
-		uint64_t span;
-		unsigned cpus;
-
-		rc = prescan(o, &span, &cpus, err, len);
-		if (rc)
-			return rc;
-		if (!cfg.bytes) {
-			/* the span rounded up to whole 2 MiB pageblocks */
-			cfg.bytes = ((span + 511) & ~511ull) * 4096;
-			if (cfg.bytes < (2ull << 20))
-				cfg.bytes = 2ull << 20;
-		}
-		if (!cfg.ncpus)
-			cfg.ncpus = cpus;
-	}
+	rc = open_inputs(o, in, &total, err, len);
+	if (!rc)
+		rc = load_zoneinfo(o, t, err, len);
+	if (!rc && t->have_zoneinfo)
+		config_from_zoneinfo(o, t, &cfg);
+	if (!rc)
+		rc = size_machine(o, in, t, &cfg, err, len);
+	if (rc)
+		goto out;
 	if (cfg.ncpus > PA_MAX_CPUS)
 		cfg.ncpus = PA_MAX_CPUS;
 
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, len, "out of memory");
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto out;
 	}
 	rc = sim_init(s, &cfg, err, len);
 	if (rc) {
 		free(s);
-		return rc;
+		s = NULL;
+		goto out;
 	}
-
 	progress_start(&prog, "replay", total, o->progress);
 	t0 = progress_now();
-	for (unsigned i = 0; i < o->ntraces; i++) {
-		struct trace_reader *r;
-		const char *line;
-		long n;
-		bool first = true;
-		uint64_t good0 = t->other + t->lost, bad0 = t->malformed;
-		uint64_t ev0 = 0;
+	for (unsigned i = 0; i < o->ntraces && !rc; i++) {
+		uint64_t d, tot;
 
-		for (int k = 0; k < TEV_NR; k++)
-			ev0 += t->events[k];
-
-		rc = trace_reader_open(&r, o->traces[i], err, len);
-		if (rc)
-			goto fail;
-		while ((n = trace_reader_next(r, &line)) >= 0) {
-			struct trace_event ev;
-			uint64_t lost = 0, ts;
-
-			t->lines++;
-			switch (trace_parse_line(line, (size_t)n, &ev, &lost)) {
-			case TL_EVENT:
-				break;
-			case TL_LOST:
-				t->lost += lost;
-				continue;
-			case TL_COMMENT:
-				t->comments++;
-				continue;
-			case TL_OTHER:
-				t->other++;
-				continue;
-			default:
-				t->malformed++;
-				continue;
-			}
-			tally_event(t, &ev);
-			/* later files continue the clock of earlier ones */
-			if (first && i > 0 && ev.ts_ns < last_ts)
-				ts_offset = last_ts - ev.ts_ns;
-			first = false;
-			ts = ev.ts_ns + ts_offset;
-			if (!t->first_ts && !t->last_ts)
-				t->first_ts = ts;
-			if (ts > last_ts)
-				last_ts = ts;
-			if (ev.kind == TEV_ALLOC) {
-				sim_time(s, ts);
-				if (ev.failed)
-					t->kernel_failed++;
-				else
-					sim_alloc(s, ev.cpu, ev.pfn, ev.order,
-						  ev.migratetype);
-			} else if (ev.kind == TEV_FREE) {
-				sim_time(s, ts);
-				sim_free(s, ev.cpu, ev.pfn, ev.order);
-			}
-			if (prog.enabled && (t->lines & 0xffff) == 0) {
-				uint64_t d, tot;
-				trace_reader_position(r, &d, &tot);
-				progress_update(&prog, s->pol[0].c.events,
-						done_before + d);
-			}
-		}
-		if (n == -EIO) {
-			snprintf(err, len, "%s: %s", o->traces[i],
-				 trace_reader_error(r));
-			trace_reader_close(r);
-			rc = -EIO;
-			goto fail;
-		}
-		{
-			/* text, but not a trace: nothing in it parsed */
-			uint64_t ev = 0;
-			for (int k = 0; k < TEV_NR; k++)
-				ev += t->events[k];
-			if (ev == ev0 && t->other + t->lost == good0 &&
-			    t->malformed > bad0) {
-				snprintf(err, len, "%s: not an ftrace text trace: none "
-					 "of its %llu lines is a trace event line",
-					 o->traces[i], (unsigned long long)
-					 (t->malformed - bad0));
-				trace_reader_close(r);
-				rc = -EPROTONOSUPPORT;
-				goto fail;
-			}
-		}
-		t->overlong += trace_reader_overlong(r);
-		if (trace_reader_truncated(r)) {
-			t->truncated_files++;
-			fprintf(stderr, "pagealloc: warning: %s ends in the middle "
-				"of a compressed frame (truncated file); replayed "
-				"what was there\n", o->traces[i]);
-		}
-		{
-			uint64_t d, tot;
-			trace_reader_position(r, &d, &tot);
-			done_before += tot;
-		}
-		trace_reader_close(r);
+		rc = replay_one(s, t, &in[i], &last_ts, &prog, done_before, err, len);
+		trace_reader_position(in[i].r, &d, &tot);
+		done_before += tot;
+	}
+	progress_end(&prog);
+	if (rc) {
+		sim_destroy(s);
+		free(s);
+		s = NULL;
+		goto out;
 	}
 	t->last_ts = last_ts;
 	sim_finish(s);
 	*elapsed = progress_now() - t0;
-	progress_end(&prog);
 	*out = s;
-	return 0;
-fail:
-	progress_end(&prog);
-	sim_destroy(s);
-	free(s);
+out:
+	close_inputs(in, o->ntraces);
+	free(in);
 	return rc;
 }
 
@@ -286,28 +457,79 @@ static void replay_usage(FILE *f)
 {
 	fprintf(f,
 "usage: pagealloc replay TRACE... [--policy LIST] [--mem SIZE] [--cpus N]\n"
-"                        [--zoneinfo FILE] [--prefill] [--html FILE]\n"
-"                        [--json FILE] [--quiet]\n"
+"                        [--zoneinfo FILE] [--prefill] [--strict]\n"
+"                        [--html FILE] [--json FILE] [--quiet]\n"
 "\n"
-"Replay kernel page-allocator traces (ftrace text or `trace-cmd report`\n"
-"output; plain, .zst or .gz) through each policy on a simulated machine and\n"
-"compare them with what the kernel recorded.  Several traces are replayed\n"
-"one after another on one machine.\n"
+"Replay kernel page-allocator traces through each policy on a simulated\n"
+"machine and compare them with what the kernel recorded.  Several traces\n"
+"are replayed one after another on one machine, each trace's clock starting\n"
+"where the previous one ended.\n"
+"\n"
+"TRACE is ftrace text (tracefs trace/trace_pipe), `trace-cmd report` output\n"
+"(also with -l) or `perf script` output (kmem:mm_page_* events); plain, zstd\n"
+"or gzip, recognised by content, not name.  \"-\" is stdin; pipes and process\n"
+"substitution work (copied to $TMPDIR when they must be read twice).  A\n"
+"binary trace.dat or perf.data is refused with the command that converts it\n"
+"(`trace-cmd report -i F > F.txt`, `perf script -i F > F.txt`).\n"
 "\n"
 "  --policy LIST   comma-separated policies, or \"all\" (default): every\n"
 "                  policy this build implements\n"
 "  --mem SIZE      machine size (256G, 1T, ...) [the trace's zoneinfo\n"
-"                  \"managed\", else the pfn span of the trace]\n"
-"  --cpus N        CPUs [zoneinfo pagesets, else the highest CPU seen + 1]\n"
-"  --zoneinfo FILE /proc/zoneinfo of the traced machine [TRACE's NAME.zoneinfo]\n"
+"                  \"managed\", else the pfn span of the trace, outliers\n"
+"                  left out]\n"
+"  --cpus N        CPUs, 1..%d [zoneinfo pagesets, else the highest CPU\n"
+"                  seen + 1, outliers left out]\n"
+"  --zoneinfo FILE /proc/zoneinfo of the traced machine, for every trace\n"
+"                  [NAME.zoneinfo beside each TRACE; traces whose zoneinfos\n"
+"                  differ are refused]\n"
 "  --prefill       start each CPU's pageset with the pages the zoneinfo's\n"
 "                  per-CPU count: shows (movable order-0) [start empty]\n"
+"  --strict        exit 1 when events were lost or lines were malformed,\n"
+"                  overlong or cut (the report is still written)\n"
 "  --html FILE     write a self-contained HTML report\n"
 "  --json FILE     write the figures as JSON\n"
 "  --quiet         no progress line\n"
 VTIME_USAGE
 "\n"
-"Exit status: 0 ok, 1 failure, 2 usage error or unreadable input.\n");
+"Lost events (\"CPU:N [LOST M EVENTS]\", trace-cmd's \"[M EVENTS DROPPED]\",\n"
+"a pagealloc capture's lost_events trailer) and malformed lines are counted\n"
+"exactly, reported on stderr, and mark the comparison with the kernel as\n"
+"unreliable in every output.\n"
+"\n"
+"Exit status: 0 ok; 1 failure (an output cannot be written, an internal\n"
+"check failed, or --strict and data was lost); 2 usage error, or an input\n"
+"that is unreadable, corrupt or not a trace.\n", PA_MAX_CPUS);
+}
+
+/* Lost or damaged input: one warning on stderr, whatever the outputs. */
+static bool warn_unreliable(const struct trace_tally *t)
+{
+	char why[300];
+
+	if (!report_kernel_unreliable(t))
+		return false;
+	report_unreliable_reason(t, why, sizeof(why));
+	fprintf(stderr, "pagealloc replay: warning: %s; the comparison with the "
+		"kernel is unreliable\n", why);
+	return true;
+}
+
+/* The speed line: every kmem event line is parsed; allocs and frees are
+ * also applied to each policy's zone. */
+static void print_speed(const struct sim *s, const struct trace_tally *t,
+			double elapsed)
+{
+	uint64_t ev = 0, af = s->pol[0].c.events;
+	double per = elapsed > 0 ? (double)s->npol / elapsed / 1e6 : 0;
+
+	for (int k = 0; k < TEV_NR; k++)
+		ev += t->events[k];
+	fprintf(stderr, "pagealloc: replayed %llu trace events (%llu allocs "
+		"and frees) through %u polic%s in %.3f s: %.2f M trace "
+		"events/s, %.2f M allocs+frees/s per policy\n",
+		(unsigned long long)ev, (unsigned long long)af, s->npol,
+		s->npol == 1 ? "y" : "ies", elapsed, (double)ev * per,
+		(double)af * per);
 }
 
 int cmd_replay(int argc, char **argv)
@@ -321,6 +543,7 @@ int cmd_replay(int argc, char **argv)
 		{ "json", required_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "prefill", no_argument, NULL, 'P' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		VTIME_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -333,16 +556,18 @@ int cmd_replay(int argc, char **argv)
 	struct sim *s;
 	char err[600];
 	double elapsed;
+	bool strict = false;
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:m:c:z:H:J:qPh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:c:z:H:J:qPSh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'z': o.zoneinfo = optarg; break;
 		case 'H': html = optarg; break;
 		case 'J': json = optarg; break;
 		case 'q': o.progress = false; break;
 		case 'P': o.prefill = true; break;
+		case 'S': strict = true; break;
 		case 'h': replay_usage(stdout); return 0;
 		case 'p': case 'm':
 			if (sim_parse_option(c, optarg, &o.cfg, &policies, err,
@@ -384,7 +609,8 @@ int cmd_replay(int argc, char **argv)
 	rc = replay_traces(&o, &s, &tally, &elapsed, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "pagealloc replay: %s\n", err);
-		return rc == -EIO || rc == -ENOMEM ? 1 : 2;
+		/* a corrupt or unreadable trace is bad input, as the help says */
+		return rc == -ENOMEM ? 1 : 2;
 	}
 	memset(&rep, 0, sizeof(rep));
 	rep.what = "replay";
@@ -396,22 +622,13 @@ int cmd_replay(int argc, char **argv)
 	}
 	rep.sim = s;
 	rep.tally = &tally;
+	rep.argc = argc;
+	rep.argv = argv;
 	rc = report_emit(&rep, html, json);
-	fflush(stdout);
-	{
-		/* every kmem event line is parsed; allocs and frees are also
-		 * applied to each policy's zone */
-		uint64_t ev = 0, af = s->pol[0].c.events;
-		double per = elapsed > 0 ? (double)s->npol / elapsed / 1e6 : 0;
-
-		for (int k = 0; k < TEV_NR; k++)
-			ev += tally.events[k];
-		fprintf(stderr, "pagealloc: replayed %llu trace events (%llu allocs "
-			"and frees) through %u polic%s in %.3f s: %.2f M trace "
-			"events/s, %.2f M allocs+frees/s per policy\n",
-			(unsigned long long)ev, (unsigned long long)af, s->npol,
-			s->npol == 1 ? "y" : "ies", elapsed, (double)ev * per,
-			(double)af * per);
+	print_speed(s, &tally, elapsed);
+	if (warn_unreliable(&tally) && strict && !rc) {
+		fprintf(stderr, "pagealloc replay: --strict: exit 1\n");
+		rc = 1;
 	}
 	if (!rc) {
 		char msg[300];

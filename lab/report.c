@@ -6,11 +6,39 @@
 #include "report.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 uint64_t report_kernel_zone_pages(const struct trace_tally *t)
 {
 	return t->pages[TEV_ZONE_LOCKED] + t->pages[TEV_PCPU_DRAIN];
+}
+
+bool report_kernel_unreliable(const struct trace_tally *t)
+{
+	return t->lost || t->lost_unknown || t->malformed || t->overlong ||
+	       t->truncated_files;
+}
+
+void report_unreliable_reason(const struct trace_tally *t, char *buf,
+			      size_t len)
+{
+	const struct { uint64_t n; const char *what; } parts[] = {
+		{ t->lost, "events lost in the kernel's ring buffer" },
+		{ t->lost_unknown, "lost-event markers without a count" },
+		{ t->malformed, "malformed lines" },
+		{ t->overlong, "overlong lines skipped" },
+		{ t->truncated_files, "truncated files" },
+	};
+	size_t o = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if (!parts[i].n || o >= len)
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%llu %s", o ? ", " : "",
+				      (unsigned long long)parts[i].n, parts[i].what);
+	}
 }
 
 uint64_t report_model_zone_pages(const struct sim_policy *p)
@@ -134,8 +162,10 @@ unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 		r = add(&f, "kernel_zone_pages", "  real kernel, same trace",
 			FIG_COUNT, false);
 		EACH(r, k);
-		r = add(&f, "ratio_to_kernel", "  model / kernel", FIG_RATIO,
-			false);
+		r = add(&f, "ratio_to_kernel",
+			report_kernel_unreliable(rep->tally) ?
+			"  model / kernel (UNRELIABLE, see above)" :
+			"  model / kernel", FIG_RATIO, false);
 		EACH(r, k ? (double)report_model_zone_pages(p) / (double)k : 0);
 	}
 	r = add(&f, "zone_blocks_moved",
@@ -182,7 +212,10 @@ int report_emit(const struct lab_report *r, const char *html, const char *json)
 {
 	int rc;
 
-	if (report_text(r, stdout) < 0) {
+	/* flush now: a full disk or /dev/full shows only when the buffer is
+	 * written, and must not exit 0 */
+	if ((!r->quiet && report_text(r, stdout) < 0) || fflush(stdout) != 0 ||
+	    ferror(stdout)) {
 		fprintf(stderr, "pagealloc: cannot write to stdout\n");
 		return 1;
 	}
@@ -194,9 +227,9 @@ int report_emit(const struct lab_report *r, const char *html, const char *json)
 		fprintf(stderr, "pagealloc: %s: %s\n", html, strerror(-rc));
 		return 1;
 	}
-	if (json)
+	if (json && !r->quiet)
 		fprintf(stderr, "pagealloc: JSON written to %s\n", json);
-	if (html)
+	if (html && !r->quiet)
 		fprintf(stderr, "pagealloc: HTML report written to %s\n", html);
 	return 0;
 }

@@ -22,12 +22,25 @@ struct trace_tally {
 	uint64_t events[TEV_NR];     /* per kind */
 	uint64_t pages[TEV_NR];      /* sum of 2^order per kind */
 	uint64_t kernel_failed;      /* mm_page_alloc of no page */
-	uint64_t lost;               /* events the kernel reported lost */
+	uint64_t lost;               /* events the kernel reported lost: per
+	                              * trace the larger of its in-stream
+	                              * markers and its capture trailer */
+	uint64_t lost_unknown;       /* lost-event markers without a count */
 	uint64_t malformed, comments, other, overlong;
+	uint64_t pfn_outliers, cpu_outliers; /* left out of the size */
 	unsigned truncated_files;
-	uint64_t first_ts, last_ts;  /* ns */
+	uint64_t first_ts, last_ts;  /* ns, on the replay's clock */
+	bool have_ts;                /* first_ts is set */
 	uint64_t min_pfn, max_pfn;
 	unsigned max_cpu;
+	/* each input as read, for the JSON's record (the first few) */
+#define TALLY_MAX_INPUTS 16
+	struct {
+		char path[256];
+		uint64_t bytes;
+		uint32_t crc32;
+	} inputs[TALLY_MAX_INPUTS];
+	unsigned ninputs;
 	bool have_zoneinfo;
 	struct zoneinfo zi;
 	char zoneinfo_path[512];
@@ -39,6 +52,9 @@ struct lab_report {
 	char description[512];       /* scenario description, or "" */
 	struct sim *sim;
 	const struct trace_tally *tally; /* NULL for scenarios */
+	char **argv;                 /* the command line, recorded in the JSON */
+	int argc;                    /* (0: none) */
+	bool quiet;                  /* no table on stdout, no notes */
 };
 
 /* One figure of the comparison, per policy. */
@@ -63,6 +79,16 @@ struct report_fig {
 /* Compute the comparison rows (the same for every output).  Returns the
  * number of rows written to out (at most REPORT_MAX_FIGS). */
 unsigned report_figures(const struct lab_report *r, struct report_fig *out);
+
+/* True when events are known to be missing from the trace (lost, cut,
+ * malformed or overlong lines, a truncated file): the comparison with the
+ * kernel's figures is then unreliable, and every output says so. */
+bool report_kernel_unreliable(const struct trace_tally *t);
+
+/* Why it is unreliable, one line ("" when it is not), e.g. "1,204 events
+ * lost in the kernel, 3 malformed lines". */
+void report_unreliable_reason(const struct trace_tally *t, char *buf,
+			      size_t len);
 
 /* Kernel's zone->lock pages (mm_page_alloc_zone_locked + pcpu_drain). */
 uint64_t report_kernel_zone_pages(const struct trace_tally *t);

@@ -146,7 +146,7 @@ int report_html(const struct lab_report *r, const char *path)
 		"svg text{font:12px system-ui,sans-serif;fill:#222}svg text.ct{font-weight:bold}\n"
 		"svg text.small{font-size:9px}line.grid{stroke:#e4e4e4}line.axis{stroke:#888}\n"
 		".legend span{margin-right:14px;white-space:nowrap}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}\n"
-		".note{color:#555}\n</style></head><body>\n");
+		".note{color:#555}.warn{color:#a00;border:1px solid #a00;padding:6px}\n</style></head><body>\n");
 	fprintf(f, "<h1>pagealloc %s: ", r->what);
 	svg_escape(f, r->title);
 	fprintf(f, "</h1>\n");
@@ -174,6 +174,12 @@ int report_html(const struct lab_report *r, const char *path)
 			"moved <b>%" PRIu64 "</b> pages under zone-&gt;lock "
 			"(mm_page_alloc_zone_locked + mm_page_pcpu_drain).</p>\n",
 			t->lost, t->malformed, report_kernel_zone_pages(t));
+		if (report_kernel_unreliable(t)) {
+			char why[300];
+			report_unreliable_reason(t, why, sizeof(why));
+			fprintf(f, "<p class=\"warn\"><b>The comparison with the "
+				"kernel is unreliable:</b> %s.</p>\n", why);
+		}
 	}
 
 	fprintf(f, "<h2>Comparison</h2>\n<table><thead><tr><th></th>");

@@ -12,17 +12,54 @@
 #include <stdio.h>
 #include <string.h>
 
-static void jstr(FILE *f, const char *s)
+/* Length of the well-formed UTF-8 sequence at s (1..4), or 0 when the
+ * bytes there are not one (stray continuation, overlong, surrogate, cut). */
+static size_t utf8_len(const unsigned char *s)
 {
+	unsigned n, cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (unsigned i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* A JSON string.  File names need not be UTF-8: a byte that is not part
+ * of a well-formed sequence becomes U+FFFD, so the file stays valid JSON. */
+static void jstr(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
+	while (*s) {
+		size_t n = utf8_len(s);
+
+		if (n == 0) {
+			fputs("\\ufffd", f);
+			s++;
+		} else if (*s == '"' || *s == '\\') {
+			fprintf(f, "\\%c", *s++);
+		} else if (*s < 0x20) {
+			fprintf(f, "\\u%04x", *s++);
+		} else {
+			fwrite(s, 1, n, f);
+			s += n;
+		}
 	}
 	fputc('"', f);
 }
@@ -51,12 +88,20 @@ int report_json(const struct lab_report *r, const char *path)
 
 	if (!f)
 		return -errno;
-	fprintf(f, "{\n  \"what\": ");
+	fprintf(f, "{\n  \"version\": \"pagealloc %d.%d\",\n  \"what\": ",
+		PA_VERSION_MAJOR, PA_VERSION_MINOR);
 	jstr(f, r->what);
 	fprintf(f, ",\n  \"title\": ");
 	jstr(f, r->title);
 	fprintf(f, ",\n  \"description\": ");
 	jstr(f, r->description);
+	/* the options, exactly as given: the run can be repeated */
+	fprintf(f, ",\n  \"argv\": [\"pagealloc\"");
+	for (int i = 0; i < r->argc; i++) {
+		fprintf(f, ", ");
+		jstr(f, r->argv[i]);
+	}
+	fprintf(f, "]");
 	fprintf(f, ",\n  \"machine\": {\"bytes\": %" PRIu64 ", \"pages\": %" PRIu64
 		", \"pageblocks\": %" PRIu64 ", \"pageblock_order\": %u, "
 		"\"superpageblock_order\": %u, \"cpus\": %u, \"pcp_batch\": %u, "
@@ -75,18 +120,34 @@ int report_json(const struct lab_report *r, const char *path)
 		for (int k = 0; k < TEV_NR; k++)
 			fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "",
 				trace_kind_name((enum trace_kind)k), t->pages[k]);
-		fprintf(f, "}, \"lost\": %" PRIu64 ", \"malformed\": %" PRIu64
+		char why[300];
+
+		report_unreliable_reason(t, why, sizeof(why));
+		fprintf(f, "}, \"lost\": %" PRIu64 ", \"lost_markers_without_count\": %"
+			PRIu64 ", \"malformed\": %" PRIu64 ", \"overlong\": %" PRIu64
 			", \"other\": %" PRIu64 ", \"kernel_failed\": %" PRIu64
 			", \"truncated_files\": %u, \"duration_ns\": %" PRIu64
 			", \"kernel_zone_lock_pages\": %" PRIu64
-			", \"zoneinfo\": ", t->lost, t->malformed, t->other,
+			", \"kernel_comparison_reliable\": %s, \"unreliable_because\": ",
+			t->lost, t->lost_unknown, t->malformed, t->overlong, t->other,
 			t->kernel_failed, t->truncated_files,
-			t->last_ts - t->first_ts, report_kernel_zone_pages(t));
+			t->last_ts - t->first_ts, report_kernel_zone_pages(t),
+			report_kernel_unreliable(t) ? "false" : "true");
+		jstr(f, why);
+		fprintf(f, ", \"sizing_outliers\": {\"pfn\": %" PRIu64 ", \"cpu\": %"
+			PRIu64 "}, \"zoneinfo\": ", t->pfn_outliers, t->cpu_outliers);
 		if (t->have_zoneinfo)
 			jstr(f, t->zoneinfo_path);
 		else
 			fprintf(f, "null");
-		fprintf(f, "}");
+		fprintf(f, ", \"inputs\": [");
+		for (unsigned i = 0; i < t->ninputs; i++) {
+			fprintf(f, "%s{\"path\": ", i ? ", " : "");
+			jstr(f, t->inputs[i].path);
+			fprintf(f, ", \"bytes\": %" PRIu64 ", \"crc32\": %" PRIu32 "}",
+				t->inputs[i].bytes, t->inputs[i].crc32);
+		}
+		fprintf(f, "]}");
 	}
 	fprintf(f, ",\n  \"policies\": [");
 	for (unsigned i = 0; i < s->npol; i++) {

@@ -88,14 +88,26 @@ int report_text(const struct lab_report *r, FILE *out)
 				trace_kind_name((enum trace_kind)k),
 				grouped(t->events[k], a, sizeof(a)),
 				grouped(t->pages[k], b, sizeof(b)));
-		fprintf(out, "  lost %" PRIu64 ", malformed %" PRIu64
-			", other events %" PRIu64 ", failed in the kernel %"
-			PRIu64 "%s\n", t->lost, t->malformed, t->other,
-			t->kernel_failed,
+		fprintf(out, "  lost %" PRIu64 "%s, malformed %" PRIu64
+			", overlong %" PRIu64 ", other events %" PRIu64
+			", failed in the kernel %" PRIu64 "%s\n", t->lost,
+			t->lost_unknown ? " (+ markers without a count)" : "",
+			t->malformed, t->overlong, t->other, t->kernel_failed,
 			t->truncated_files ? ", TRUNCATED file" : "");
 		fprintf(out, "kernel zone->lock pages (alloc_zone_locked + "
 			"pcpu_drain): %s\n",
 			grouped(report_kernel_zone_pages(t), a, sizeof(a)));
+		if (report_kernel_unreliable(t)) {
+			char why[300];
+			report_unreliable_reason(t, why, sizeof(why));
+			fprintf(out, "WARNING: the comparison with the kernel is "
+				"unreliable: %s\n", why);
+		}
+		if (t->pfn_outliers || t->cpu_outliers)
+			fprintf(out, "  sizing left out %" PRIu64 " allocations at "
+				"outlying pfns and %" PRIu64 " on outlying CPU ids "
+				"(corrupt values?); they are still replayed\n",
+				t->pfn_outliers, t->cpu_outliers);
 	}
 	fprintf(out, "\n%-44s", "");
 	for (unsigned i = 0; i < s->npol; i++)
@@ -126,5 +138,8 @@ int report_text(const struct lab_report *r, FILE *out)
 		fprintf(out, "note: %" PRIu64 " requests on CPUs beyond %u were "
 			"folded onto CPU (cpu %% %u)\n", s->cpu_clamped / s->npol,
 			s->cfg.ncpus, s->cfg.ncpus);
+	if (s->ticks_skipped)
+		fprintf(out, "note: %" PRIu64 " pcp ticks of idle gaps (or timestamp "
+			"jumps) were skipped after 128 each\n", s->ticks_skipped);
 	return ferror(out) ? -EIO : 0;
 }

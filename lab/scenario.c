@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "optparse.h"
 #include "report.h"
 #include "size.h"
 #include "vtime_cmd.h"
@@ -129,6 +130,7 @@ static void run_usage(FILE *f)
 	fprintf(f,
 "usage: pagealloc run SCENARIO [--policy LIST] [--mem SIZE] [--cpus N]\n"
 "                     [--seed S] [--scale F] [--html FILE] [--json FILE]\n"
+"                     [--quiet]\n"
 "       pagealloc run --list\n"
 "\n"
 "Run a built-in synthetic workload through each policy and compare them.\n"
@@ -141,8 +143,12 @@ static void run_usage(FILE *f)
 "  --scale F      request count multiplier [1]\n"
 "  --html FILE    write a self-contained HTML report\n"
 "  --json FILE    write the figures as JSON\n"
+"  --quiet        no table on stdout (write --json/--html only)\n"
 "  --list         describe the scenarios\n"
-VTIME_USAGE);
+VTIME_USAGE
+"\n"
+"Exit status: 0 ok, 1 failure (an output cannot be written, an internal\n"
+"check failed), 2 usage error.\n");
 }
 
 static void list_scenarios(void)
@@ -167,6 +173,7 @@ int cmd_run(int argc, char **argv)
 		{ "html", required_argument, NULL, 'H' },
 		{ "json", required_argument, NULL, 'J' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		VTIME_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -177,28 +184,30 @@ int cmd_run(int argc, char **argv)
 	const char *policies = "all", *html = NULL, *json = NULL;
 	const struct scenario *sc;
 	struct lab_report rep;
+	bool quiet = false;
 	struct sim *s;
-	char err[300], *end;
+	char err[300];
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:m:c:s:S:H:J:lh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:c:s:S:H:J:lqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': list_scenarios(); return 0;
 		case 'h': run_usage(stdout); return 0;
+		case 'q': quiet = true; break;
 		case 'H': html = optarg; break;
 		case 'J': json = optarg; break;
 		case 's':
-			sp.seed = strtoull(optarg, &end, 0);
-			if (*end || !*optarg) {
-				fprintf(stderr, "pagealloc run: --seed: not a number: \"%s\"\n", optarg);
+			if (opt_u64("--seed", optarg, 0, UINT64_MAX, &sp.seed, err,
+				    sizeof(err))) {
+				fprintf(stderr, "pagealloc run: %s\n", err);
 				return 2;
 			}
 			break;
 		case 'S':
-			sp.scale = strtod(optarg, &end);
-			if (*end || !(sp.scale > 0) || sp.scale > 1000) {
-				fprintf(stderr, "pagealloc run: --scale: want a number in (0, 1000], got \"%s\"\n", optarg);
+			if (opt_double("--scale", optarg, 0, 1000, &sp.scale, err,
+				       sizeof(err))) {
+				fprintf(stderr, "pagealloc run: %s\n", err);
 				return 2;
 			}
 			break;
@@ -266,6 +275,9 @@ int cmd_run(int argc, char **argv)
 		 sc->name, (unsigned long long)sp.seed, sp.scale);
 	snprintf(rep.description, sizeof(rep.description), "%s", sc->summary);
 	rep.sim = s;
+	rep.argc = argc;
+	rep.argv = argv;
+	rep.quiet = quiet;
 	rc = report_emit(&rep, html, json);
 	if (!rc && sim_check(s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pagealloc run: internal check failed: %s\n", err);

@@ -95,6 +95,7 @@ struct sim {
 	bool started;
 	uint64_t interval_ns, next_sample_ns, next_tick_ns;
 	uint64_t cpu_clamped;    /* events on a CPU beyond ncpus (folded) */
+	uint64_t ticks_skipped;  /* pcp ticks of long idle gaps not run */
 };
 
 /*
@@ -107,7 +108,10 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 	     size_t len);
 
 /* Advance simulated time to t_ns (absolute, e.g. a trace timestamp; never
- * goes backwards): runs the per-second pcp tick and takes samples. */
+ * goes backwards): runs the per-second pcp tick and takes samples.  Of a
+ * gap longer than 128 s only 128 ticks run (the pagesets have settled by
+ * then; the rest are counted in ticks_skipped), so a timestamp jump costs
+ * no more than any other event. */
 void sim_time(struct sim *s, uint64_t t_ns);
 
 /* Allocate 2^order pages of migratetype mt (0..2; others count as

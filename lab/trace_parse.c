@@ -108,7 +108,8 @@ static bool parse_ts(const char *p, const char *end, uint64_t *ns)
 	uint64_t sec, frac = 0;
 	int digits = 0;
 
-	if (!dot || !parse_u64(p, dot, &sec) || p == dot || sec > 1000000000000ull)
+	if (!dot || !parse_u64(p, dot, &sec) || p == dot ||
+	    sec > TRACE_TS_MAX_S) /* in ns it must fit 64 bits */
 		return false;
 	for (p = dot + 1; p < end; p++, digits++) {
 		if (!is_digit(*p) || digits >= 9)
@@ -164,7 +165,9 @@ static int match_kind(const char *p, size_t n)
 	return memcmp(kind_names[k] + 8, p + 8, n - 8) == 0 ? k : -1;
 }
 
-/* "CPU:N [LOST M EVENTS]" as trace_pipe and trace-cmd print it. */
+/* The lost-events markers: the kernel's "CPU:N [LOST M EVENTS]" and
+ * trace-cmd's "CPU:N [M EVENTS DROPPED]"; both print the marker without a
+ * number when the count is unknown (TL_LOST_UNKNOWN). */
 static enum trace_line parse_lost(const char *p, const char *end,
 				  uint64_t *lost)
 {
@@ -174,14 +177,78 @@ static enum trace_line parse_lost(const char *p, const char *end,
 		q++;
 	while (q < end && is_space(*q))
 		q++;
-	if (!starts(q, end, "[LOST "))
+	if (starts(q, end, "[LOST EVENTS]") || starts(q, end, "[EVENTS DROPPED]"))
+		return TL_LOST_UNKNOWN;
+	if (starts(q, end, "[LOST ")) {
+		num = q += 6;
+		while (q < end && is_digit(*q))
+			q++;
+		if (!starts(q, end, " EVENTS]") || !parse_u64(num, q, lost))
+			return TL_MALFORMED;
+		return TL_LOST;
+	}
+	if (!starts(q, end, "["))
 		return TL_MALFORMED;
-	num = q += 6;
+	num = ++q;
 	while (q < end && is_digit(*q))
 		q++;
-	if (!starts(q, end, " EVENTS]") || !parse_u64(num, q, lost))
+	if (!starts(q, end, " EVENTS DROPPED]") || !parse_u64(num, q, lost))
 		return TL_MALFORMED;
 	return TL_LOST;
+}
+
+/* "N" or "Nflags" with latency flags glued to the CPU number, as the
+ * kernel's latency-format and `trace-cmd report -l` may print it. */
+static bool latency_cpu(const char *p, const char *end, uint64_t *cpu)
+{
+	const char *d = p;
+
+	while (d < end && is_digit(*d))
+		d++;
+	if (d == p || d - p > 6 || !parse_u64(p, d, cpu))
+		return false;
+	for (; d < end; d++)
+		if (!strchr("dDXNnLpbBhHsS.0123456789z", *d))
+			return false;
+	return true;
+}
+
+/* The CPU field when it has no brackets: "task-pid CPU[flags] ts: ".
+ * Returns the position after it or NULL. */
+static const char *unbracketed_cpu(const char *p, const char *end,
+				   struct trace_event *ev)
+{
+	const char *tok = p, *q;
+	uint64_t cpu;
+
+	/* skip the task-pid token (task names hold no blanks here) */
+	while (tok < end && !is_space(*tok))
+		tok++;
+	while (tok < end && is_space(*tok))
+		tok++;
+	q = tok;
+	while (q < end && !is_space(*q))
+		q++;
+	if (q == tok || q[-1] == ':' || !latency_cpu(tok, q, &cpu))
+		return NULL;
+	ev->cpu = (unsigned)cpu;
+	ev->has_cpu = true;
+	return q;
+}
+
+/* perf script's optional period column: digits followed by a blank. */
+static const char *skip_period(const char *q, const char *end)
+{
+	const char *d = q;
+
+	while (d < end && is_digit(*d))
+		d++;
+	if (d > q && d < end && is_space(*d)) {
+		while (d < end && is_space(*d))
+			d++;
+		return d;
+	}
+	return q;
 }
 
 /* The line's header up to the event name: returns the name's start or
@@ -195,8 +262,12 @@ static const char *parse_header(const char *p, const char *end,
 		const char *b = memchr(q, '[', (size_t)(end - q));
 		const char *d;
 
-		if (!b)
-			return NULL;
+		if (!b) {
+			q = unbracketed_cpu(p, end, ev);
+			if (!q)
+				return NULL;
+			break;
+		}
 		d = b + 1;
 		while (d < end && is_digit(*d))
 			d++;
@@ -211,7 +282,8 @@ static const char *parse_header(const char *p, const char *end,
 		}
 		q = b + 1;
 	}
-	/* [flags] then the timestamp, which ends with ':' */
+	/* [flags] then the timestamp, which ends with ':'; `perf script`
+	 * may print the sample period after it */
 	for (int i = 0; i < 2; i++) {
 		while (q < end && is_space(*q))
 			q++;
@@ -224,7 +296,7 @@ static const char *parse_header(const char *p, const char *end,
 				return NULL;
 			while (q < end && is_space(*q))
 				q++;
-			return q;
+			return skip_period(q, end);
 		}
 		if (tend == tok)
 			return NULL;
@@ -258,6 +330,9 @@ enum trace_line trace_parse_line(const char *line, size_t len,
 		name = p; /* context-info off: the bare event */
 	else if (!(name = parse_header(p, end, ev)))
 		return TL_MALFORMED;
+	/* perf names the event with its subsystem: "kmem:mm_page_alloc:" */
+	if (starts(name, end, "kmem:mm_page_"))
+		name += 5;
 	q = name;
 	while (q < end && *q != ':' && !is_space(*q))
 		q++;
@@ -296,7 +371,10 @@ enum trace_line trace_parse_line(const char *line, size_t len,
 		switch (klen) {
 		case 3:
 			if (memcmp(key, "pfn", 3) == 0) {
-				if (!parse_u64(val, vend, &ev->pfn))
+				/* 64-bit physical addresses end at pfn 2^52:
+				 * anything above is corruption */
+				if (!parse_u64(val, vend, &ev->pfn) ||
+				    ev->pfn > TRACE_PFN_MAX)
 					return TL_MALFORMED;
 				have_pfn = true;
 			}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * trace_parse - one ftrace text line (as tracefs `trace`/`trace_pipe` write
- * it, or as `trace-cmd report` prints it) into a kmem page event.
+ * it, as `trace-cmd report` prints it, also with -l, or as `perf script`
+ * prints it with the "kmem:" prefix) into a kmem page event.
  * Hand-written and allocation-free: the replay parses millions of lines a
  * second.  Formats: ../docs/LAB.md and the kernel's kmem trace events.
  */
@@ -25,6 +26,13 @@ enum trace_kind {
 /* Event name as the kernel prints it ("mm_page_alloc", ...). */
 const char *trace_kind_name(enum trace_kind kind);
 
+/* Latest timestamp accepted, in seconds (317 years of uptime; its ns fit
+ * 64 bits): a later one is a malformed line. */
+#define TRACE_TS_MAX_S 10000000000ull
+
+/* Highest pfn accepted: 64-bit physical addresses of 4 KiB pages. */
+#define TRACE_PFN_MAX ((1ull << 52) - 1)
+
 struct trace_event {
 	enum trace_kind kind;
 	unsigned cpu;          /* the [NNN] field; 0 when the line has none */
@@ -47,7 +55,11 @@ enum trace_line {
 	TL_OTHER,      /* a well-formed event line of another event: ignored */
 	TL_COMMENT,    /* blank, '#' header, trace-cmd preamble ("cpus=2",
 	                * "CPU 0 is empty", "version = 6") */
-	TL_LOST,       /* "CPU:N [LOST M EVENTS]": *lost = M */
+	TL_LOST,       /* "CPU:N [LOST M EVENTS]" (ftrace) or "CPU:N [M EVENTS
+	                * DROPPED]" (trace-cmd): *lost = M */
+	TL_LOST_UNKNOWN, /* the same markers without a count ("[LOST EVENTS]",
+	                * "[EVENTS DROPPED]"): events were lost, how many is
+	                * unknown */
 	TL_MALFORMED,  /* cut or corrupt: skipped, the caller counts it */
 };
 

@@ -32,6 +32,7 @@ struct trace_reader {
 	bool skipping;        /* discarding the rest of an overlong line */
 	uint64_t overlong;
 	uint64_t in_done, in_total;
+	uint32_t crc;         /* CRC-32 of the bytes read so far */
 
 	unsigned char *in;    /* compressed input */
 	size_t in_pos, in_len;
@@ -87,6 +88,7 @@ static int fill_in(struct trace_reader *r, size_t want)
 		}
 		if (got == 0)
 			r->in_eof = true;
+		r->crc = (uint32_t)crc32(r->crc, r->in + r->in_len, (uInt)got);
 		r->in_len += (size_t)got;
 		r->in_done += (uint64_t)got;
 	}
@@ -105,6 +107,16 @@ static bool looks_like_text(const unsigned char *p, size_t n)
 			bad++;
 	}
 	return bad * 20 <= n;
+}
+
+/* A binary capture: say exactly how to turn it into text we read. */
+static void refuse_binary(char *err, size_t len, const char *path,
+			  const char *what, const char *tool)
+{
+	if (err && len)
+		snprintf(err, len, "%s: %s; convert it to text first: "
+			 "`%s %s > %s.txt`, then replay %s.txt", path, what,
+			 tool, path, path, path);
 }
 
 int trace_reader_open(struct trace_reader **out, const char *path,
@@ -175,9 +187,14 @@ int trace_reader_open(struct trace_reader **out, const char *path,
 		r->gz_init = true;
 	} else if (r->in_len >= 10 &&
 		   memcmp(r->in, "\027\010Dtracing", 10) == 0) {
-		set_err(err, len, "%s: %s", path,
-			"a trace-cmd binary file (trace.dat): convert it with "
-			"`trace-cmd report -i FILE > FILE.txt` first");
+		refuse_binary(err, len, path, "a trace-cmd binary file (trace.dat)",
+			      "trace-cmd report -i");
+		trace_reader_close(r);
+		return -EPROTONOSUPPORT;
+	} else if (r->in_len >= 8 && (memcmp(r->in, "PERFILE2", 8) == 0 ||
+				      memcmp(r->in, "PERFFILE", 8) == 0)) {
+		refuse_binary(err, len, path, "a perf binary file (perf.data)",
+			      "perf script -i");
 		trace_reader_close(r);
 		return -EPROTONOSUPPORT;
 	} else if (!looks_like_text(r->in, r->in_len)) {
@@ -296,8 +313,10 @@ long trace_reader_next(struct trace_reader *r, const char **line)
 			if (n && start[n - 1] == '\r')
 				n--;
 			if (n > TRACE_LINE_MAX) {
+				/* no kmem event is this long: a cut line might
+				 * still parse, so drop it whole and count it */
 				r->overlong++;
-				n = TRACE_LINE_MAX;
+				continue;
 			}
 			start[n] = 0;
 			*line = start;
@@ -305,14 +324,11 @@ long trace_reader_next(struct trace_reader *r, const char **line)
 		}
 		if (r->skipping) {
 			r->win_pos = r->win_len = 0;
-		} else if (avail >= TRACE_LINE_MAX) {
-			/* Hand out the cut line, drop the rest up to '\n'. */
+		} else if (avail > TRACE_LINE_MAX + 1) {
+			/* Drop the overlong line up to its '\n'. */
 			r->overlong++;
 			r->skipping = true;
-			start[TRACE_LINE_MAX] = 0;
-			r->win_pos = r->win_len;
-			*line = start;
-			return TRACE_LINE_MAX;
+			r->win_pos = r->win_len = 0;
 		} else if (r->win_pos) {
 			memmove(r->win, start, avail);
 			r->win_pos = 0;
@@ -326,6 +342,11 @@ long trace_reader_next(struct trace_reader *r, const char **line)
 			avail = r->win_len - r->win_pos;
 			if (!avail || r->skipping)
 				return -1;
+			if (avail > TRACE_LINE_MAX) {
+				r->overlong++;
+				r->win_pos = r->win_len;
+				return -1;
+			}
 			/* A last line without newline (when the stream was cut
 			 * mid-frame it is partial: the parser counts it). */
 			r->win_pos = r->win_len;
@@ -337,11 +358,102 @@ long trace_reader_next(struct trace_reader *r, const char **line)
 	}
 }
 
+/* Back to the start of the (seekable) input with fresh decoder state. */
+int trace_reader_rewind(struct trace_reader *r)
+{
+	if (lseek(r->fd, 0, SEEK_SET) < 0)
+		return -errno;
+	r->in_eof = r->out_eof = r->truncated = false;
+	r->frame_open = r->skipping = false;
+	r->overlong = 0;
+	r->in_done = 0;
+	r->crc = 0;
+	r->in_pos = r->in_len = 0;
+	r->win_pos = r->win_len = 0;
+	r->errmsg[0] = 0;
+	if (r->zs && ZSTD_isError(ZSTD_DCtx_reset(r->zs, ZSTD_reset_session_only)))
+		return -EIO;
+	if (r->gz_init && inflateReset(&r->gz) != Z_OK)
+		return -EIO;
+	return fill_in(r, 1);
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Copy what is buffered and the rest of the pipe into an unlinked file in
+ * $TMPDIR (as it came: compressed input stays compressed). */
+static int spool(struct trace_reader *r)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd, rc;
+
+	fd = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = write_all(fd, r->in, r->in_len);
+	while (!rc && !r->in_eof) {
+		r->in_pos = r->in_len = 0;
+		rc = fill_in(r, IN_SIZE);
+		if (!rc)
+			rc = write_all(fd, r->in, r->in_len);
+	}
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	if (r->own_fd)
+		close(r->fd);
+	r->fd = fd;
+	r->own_fd = true;
+	r->in_total = r->in_done;
+	return trace_reader_rewind(r);
+}
+
+int trace_reader_make_seekable(struct trace_reader *r, char *err, size_t len)
+{
+	struct stat st;
+	int rc;
+
+	if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode))
+		return trace_reader_rewind(r);
+	if (r->in_done != r->in_len) {
+		/* only the opening read may have happened */
+		if (err && len)
+			snprintf(err, len, "input already read past its start");
+		return -EINVAL;
+	}
+	rc = spool(r);
+	if (rc && err && len)
+		snprintf(err, len, "cannot copy the input to a temporary file "
+			 "in %s: %s", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+			 strerror(-rc));
+	return rc;
+}
+
 void trace_reader_position(const struct trace_reader *r, uint64_t *done,
 			   uint64_t *total)
 {
 	*done = r->in_done - (r->in_len - r->in_pos);
 	*total = r->in_total;
+}
+
+uint32_t trace_reader_crc32(const struct trace_reader *r)
+{
+	return r->crc;
 }
 
 enum trace_compression trace_reader_compression(const struct trace_reader *r)

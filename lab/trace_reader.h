@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Longest line returned whole; longer lines are cut there and the rest of
- * the line skipped (counted in trace_reader_overlong()). */
+/* Longest line returned; a longer line (no kmem event is) is skipped whole
+ * and counted in trace_reader_overlong(), never returned cut. */
 #define TRACE_LINE_MAX 4096
 
 enum trace_compression {
@@ -27,8 +27,9 @@ struct trace_reader;
  * Open `path` ("-" for stdin).  Returns 0 and sets *out, or a negative
  * errno with a one-line reason naming the file in err (if err && len):
  *   -ENOENT/-EACCES/-EISDIR/... the file cannot be opened or read;
- *   -EPROTONOSUPPORT the content is not text, zstd or gzip (for example a
- *   trace-cmd binary trace.dat, which `trace-cmd report` turns into text);
+ *   -EPROTONOSUPPORT the content is not text, zstd or gzip (a trace-cmd
+ *   trace.dat or a perf.data is recognised and the reason gives the exact
+ *   command that converts it: `trace-cmd report -i F`, `perf script -i F`);
  *   -ENOMEM no memory for the buffers.
  */
 int trace_reader_open(struct trace_reader **out, const char *path,
@@ -44,15 +45,34 @@ int trace_reader_open(struct trace_reader **out, const char *path,
  */
 long trace_reader_next(struct trace_reader *r, const char **line);
 
+/*
+ * Make a second pass possible: a regular file is rewound to its start; a
+ * pipe, FIFO or terminal (stdin, process substitution) is first copied
+ * whole into an unlinked temporary file in $TMPDIR (default /tmp) and read
+ * from there.  Call it before the first trace_reader_next().  Returns 0, or
+ * -errno (no room for the copy, read error) with the reason in err.
+ */
+int trace_reader_make_seekable(struct trace_reader *r, char *err, size_t len);
+
+/* Start again from the beginning of a seekable input (see above): decoder
+ * state and the overlong count are reset.  Returns 0 or -errno (-ESPIPE for
+ * a pipe). */
+int trace_reader_rewind(struct trace_reader *r);
+
 /* Compressed bytes consumed so far and the file size (0 when unknown,
  * e.g. a pipe), for progress and ETA. */
 void trace_reader_position(const struct trace_reader *r, uint64_t *done,
 			   uint64_t *total);
 
+/* CRC-32 (zlib's) of the input bytes read so far, as stored (compressed);
+ * at the end of input, the file's checksum: `python3 -c 'import zlib,sys;
+ * print(zlib.crc32(open(sys.argv[1],"rb").read()))' FILE` gives the same. */
+uint32_t trace_reader_crc32(const struct trace_reader *r);
+
 enum trace_compression trace_reader_compression(const struct trace_reader *r);
 /* True when the compressed stream ended in the middle of a frame. */
 bool trace_reader_truncated(const struct trace_reader *r);
-/* Lines longer than TRACE_LINE_MAX (returned cut). */
+/* Lines longer than TRACE_LINE_MAX (skipped). */
 uint64_t trace_reader_overlong(const struct trace_reader *r);
 /* Reason of the last -EIO ("" if none). */
 const char *trace_reader_error(const struct trace_reader *r);

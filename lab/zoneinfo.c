@@ -25,8 +25,70 @@ static bool key_value(const char *line, const char *key, uint64_t *v)
 	line += n;
 	while (*line == ' ' || *line == ':')
 		line++;
+	if (*line < '0' || *line > '9')
+		return false;
+	errno = 0;
 	*v = strtoull(line, &end, 10);
+	if (errno == ERANGE)
+		*v = UINT64_MAX; /* caught by check_ranges() */
 	return end != line;
+}
+
+/* The kernel's own bounds, so a corrupt or foreign file cannot size a
+ * machine of 2^64 pages or a pageset larger than the zone. */
+static int check_ranges(const struct zoneinfo *z, char *err, size_t len)
+{
+	const char *what = NULL;
+
+	if (z->managed > ZONEINFO_MAX_PAGES)
+		what = "managed";
+	else if (z->present && z->managed > z->present)
+		what = "managed (above present)";
+	else if (z->wmark_min > z->managed || z->wmark_low > z->managed ||
+		 z->wmark_high > z->managed)
+		what = "a watermark (above managed)";
+	else if (z->ncpus > ZONEINFO_MAX_NCPUS)
+		what = "the number of pagesets (cpu: entries)";
+	else if (z->batch > z->managed || z->high_min > z->managed ||
+		 z->high_max > z->managed)
+		what = "a pageset's batch or high (above managed)";
+	else if (z->high_max && z->high_min > z->high_max)
+		what = "high_min (above high_max)";
+	for (unsigned i = 0; !what && i < z->ncpus && i < ZONEINFO_MAX_CPUS; i++)
+		if (z->pcp_count[i] > z->managed)
+			what = "a pageset's count (above managed)";
+	if (!what)
+		return 0;
+	if (err && len)
+		snprintf(err, len, "zone %s: %s out of range (managed %llu): not "
+			 "a zoneinfo this kernel could have written", z->zone, what,
+			 (unsigned long long)z->managed);
+	return -EINVAL;
+}
+
+/* One line of at most sizeof(buf)-1 bytes (longer lines are read in
+ * pieces, which cannot match a key); false at end of input.  Binary input
+ * (a NUL byte) and more than ZONEINFO_MAX_BYTES fail with *bad set. */
+static bool next_line(FILE *f, char *buf, size_t size, uint64_t *total,
+		      const char **bad)
+{
+	size_t n;
+
+	if (!fgets(buf, (int)size, f))
+		return false;
+	n = strlen(buf);
+	/* fgets stops at '\n' or a full buffer: a shorter line without one
+	 * ended early at a NUL byte, unless this is the end of the file */
+	if (n + 1 < size && (n == 0 || buf[n - 1] != '\n') && !feof(f)) {
+		*bad = "binary data (a NUL byte): not a zoneinfo";
+		return false;
+	}
+	*total += n ? n : 1;
+	if (*total > ZONEINFO_MAX_BYTES) {
+		*bad = "larger than any zoneinfo (" ZONEINFO_MAX_BYTES_STR "): not a zoneinfo";
+		return false;
+	}
+	return true;
 }
 
 int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
@@ -36,11 +98,13 @@ int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
 	bool in_zone = false, have_best = false, any_zone = false;
 	bool best_is_named = false;
 	char line[512];
+	const char *bad = NULL;
+	uint64_t total = 0;
 
 	memset(&best, 0, sizeof(best));
 	memset(&cur, 0, sizeof(cur));
 	for (;;) {
-		bool eof = !fgets(line, sizeof(line), f);
+		bool eof = !next_line(f, line, sizeof(line), &total, &bad);
 		int node;
 		char name[16];
 		uint64_t v;
@@ -80,10 +144,8 @@ int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
 		     key_value(line, "low", &cur.wmark_low) ||
 		     key_value(line, "high", &cur.wmark_high)))
 			continue;
-		if (strncmp(line, "  pages free", 12) == 0) {
-			cur.free = strtoull(line + 12, NULL, 10);
+		if (key_value(line, "pages free", &cur.free))
 			continue;
-		}
 		if (key_value(line, "cpu", &v)) {
 			cur.ncpus++;
 			continue;
@@ -103,6 +165,11 @@ int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
 				cur.high_max = (unsigned)v;
 		}
 	}
+	if (bad) {
+		if (err && len)
+			snprintf(err, len, "%s", bad);
+		return -EINVAL;
+	}
 	if (!any_zone) {
 		if (err && len)
 			snprintf(err, len, "not a /proc/zoneinfo (no \"Node N, zone NAME\" line)");
@@ -114,6 +181,8 @@ int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
 				 zone ? zone : "");
 		return -ENOENT;
 	}
+	if (check_ranges(&best, err, len))
+		return -EINVAL;
 	*out = best;
 	return 0;
 }

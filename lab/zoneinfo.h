@@ -25,11 +25,22 @@ struct zoneinfo {
 	unsigned pcp_count[ZONEINFO_MAX_CPUS];
 };
 
+/* Bounds a zoneinfo must respect (the reader stops beyond them, so
+ * `--zoneinfo /dev/zero` or a huge file cannot hang it). */
+#define ZONEINFO_MAX_BYTES (64ull << 20)
+#define ZONEINFO_MAX_BYTES_STR "64 MiB"
+#define ZONEINFO_MAX_PAGES (1ull << 32)  /* 16 TiB: the replay's zone limit */
+#define ZONEINFO_MAX_NCPUS 8192u         /* the kernel's largest NR_CPUS */
+
 /*
  * Parse a zoneinfo text and pick a zone: `zone` by name (e.g. "Normal"),
  * or when NULL the Normal zone if it manages pages, else the zone that
  * manages most.  Returns 0, -ENOENT when no such zone (or none manages any
- * page), -EINVAL when the text is not a zoneinfo; reason in err.
+ * page), -EINVAL when the text is not a zoneinfo (binary, larger than
+ * ZONEINFO_MAX_BYTES, or a figure of the chosen zone out of the kernel's
+ * range: managed above ZONEINFO_MAX_PAGES or present, a watermark, batch,
+ * high or count above managed, more than ZONEINFO_MAX_NCPUS pagesets);
+ * reason in err.
  */
 int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
 		   char *err, size_t len);

@@ -310,6 +310,43 @@ static void test_bad_input_rejected(void **state)
 	zs_free(f->pool, live);
 }
 
+/* Regression: the slot of a freed handle is reused by the next zs_malloc;
+ * the stale handle must not reach the new object. */
+static void test_stale_handle_after_reuse(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[64], copy[64];
+
+	unsigned long old = zs_malloc(f->pool, 40, 0);
+	assert_int_equal(zs_free(f->pool, old), 0);
+	unsigned long h = zs_malloc(f->pool, 40, 0);
+	assert_true(h != 0);
+	assert_true(h != old);
+	zt_fill(buf, 40, 7);
+	assert_int_equal(zs_obj_write(f->pool, h, buf, 40), 0);
+
+	assert_null(zs_obj_read_begin(f->pool, old, 8, copy));
+	assert_int_equal(zs_obj_write(f->pool, old, buf, 8), -EINVAL);
+	assert_int_equal(zs_obj_capacity(f->pool, old), 0);
+	assert_int_equal(zs_free(f->pool, old), -EINVAL);       /* double free */
+	/* the new object is untouched and still freeable once */
+	assert_int_equal(zt_check_object(f->pool, h, 40, 7), 0);
+	assert_pool_ok(f->pool);
+	assert_int_equal(zs_free(f->pool, h), 0);
+	assert_int_equal(zs_free(f->pool, h), -EINVAL);
+	/* many rounds through one slot stay distinct */
+	unsigned long prev = 0;
+	for (int i = 0; i < 1000; i++) {
+		unsigned long x = zs_malloc(f->pool, 40, 0);
+		assert_true(x != prev);
+		if (prev)
+			assert_int_equal(zs_free(f->pool, prev), -EINVAL);
+		assert_int_equal(zs_free(f->pool, x), 0);
+		prev = x;
+	}
+	assert_pool_ok(f->pool);
+}
+
 static void test_create_errors(void **state)
 {
 	(void)state;
@@ -417,6 +454,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_from_fullest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_handle_after_reuse, setup, teardown),
 		cmocka_unit_test(test_create_errors),
 		cmocka_unit_test(test_teardown_reports_live),
 		cmocka_unit_test(test_out_of_pages),

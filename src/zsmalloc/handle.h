@@ -7,6 +7,12 @@
  * any value a caller passes can be validated without dereferencing it.  A
  * live slot holds (obj << 1) | 1; a free slot holds the index of the next
  * free slot shifted left (low bit 0), forming an in-place free list.
+ *
+ * Each slot also has a generation, bumped when the slot is freed and
+ * carried in the handle: a slot is reused at once, so without it a stale
+ * handle would name the next object stored there.
+ *
+ *   handle = salt << 49 | generation << 29 | (index + 1)
  */
 #ifndef ZS_HANDLE_H
 #define ZS_HANDLE_H
@@ -17,7 +23,10 @@
 
 #define ZS_HANDLE_CHUNK_SHIFT 12u  /* 4096 slots (32 KiB) per chunk */
 #define ZS_HANDLE_MAX_CHUNKS  (1u << 16)
-#define ZS_HANDLE_INDEX_BITS  40u  /* handle = salt << 40 | (index + 1) */
+#define ZS_HANDLE_INDEX_BITS  29u  /* index + 1 <= 2^28 slots */
+#define ZS_HANDLE_GEN_BITS    19u  /* a slot is reused 2^19 times before a
+                                    * stale handle can match again */
+#define ZS_HANDLE_SALT_SHIFT  (ZS_HANDLE_INDEX_BITS + ZS_HANDLE_GEN_BITS)
 
 /* Slot value while allocated but not yet bound to an object. */
 #define ZS_SLOT_RESERVED UINT64_MAX
@@ -40,7 +49,8 @@ unsigned long zs_handle_alloc(struct zs_handle_cache *hc);
 void zs_handle_free(struct zs_handle_cache *hc, unsigned long handle);
 
 /* The slot of a handle this cache handed out, or NULL when the value is
- * not one (wrong salt, index out of range).  Says nothing about whether
+ * not one (wrong salt, index out of range, or the slot was freed since:
+ * generation mismatch).  Says nothing about whether
  * the slot is live: read it with zs_slot_load(). */
 uint64_t *zs_handle_slot(struct zs_handle_cache *hc, unsigned long handle);
 

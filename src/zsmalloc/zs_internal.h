@@ -45,6 +45,8 @@ struct zspage {
 	struct zs_pool *pool;       /* for the RCU callback's accounting */
 	struct zspage *prev, *next; /* fullness list, under class->lock */
 	pthread_rwlock_t lock;
+	unsigned readers;           /* open zs_obj_read_begin sections, atomic:
+	                             * an end without a begin is refused */
 	unsigned class_idx;         /* immutable once published */
 	int fullness;               /* ZS_FG_*, under class->lock */
 	unsigned inuse;             /* live objects, under class->lock */

@@ -471,6 +471,7 @@ const void *zs_obj_read_begin(struct zs_pool *pool, unsigned long handle,
 		errno = EINVAL;
 		return NULL;
 	}
+	__atomic_add_fetch(&z->readers, 1, __ATOMIC_RELAXED);
 	zs_obj_location(class, idx, &page, &off);
 	size_t start = off + payload(class);
 	if (start + len <= ZS_PAGE_SIZE)
@@ -490,6 +491,17 @@ int zs_obj_read_end(struct zs_pool *pool, unsigned long handle, const void *mem)
 	/* The read lock we hold keeps handle -> zspage fixed. */
 	if (lookup(pool, handle, &slot, &v, &z))
 		return bad_handle(pool, "zs_obj_read_end", handle);
+	/* Unlocking a read lock nobody holds would corrupt it (and migration
+	 * would wait on it forever): refuse an end without its begin. */
+	unsigned n = __atomic_load_n(&z->readers, __ATOMIC_RELAXED);
+	do {
+		if (n == 0) {
+			zs_report(pool, -EINVAL, "zs_obj_read_end %s: handle 0x%lx has no "
+				  "open read section", pool->name, handle);
+			return -EINVAL;
+		}
+	} while (!__atomic_compare_exchange_n(&z->readers, &n, n - 1, false,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	pthread_rwlock_unlock(&z->lock);
 	return 0;
 }
