@@ -228,7 +228,7 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 			if (prog.enabled && (t->lines & 0xffff) == 0) {
 				uint64_t d, tot;
 				trace_reader_position(r, &d, &tot);
-				progress_update(&prog, s->pol[0].c.events,
+				progress_update(&prog, s->queued,
 						done_before + d);
 			}
 		}

@@ -124,7 +124,7 @@ int report_text(const struct lab_report *r, FILE *out)
 				s->pol[i].c.order_mismatch);
 	if (s->cpu_clamped)
 		fprintf(out, "note: %" PRIu64 " requests on CPUs beyond %u were "
-			"folded onto CPU (cpu %% %u)\n", s->cpu_clamped / s->npol,
+			"folded onto CPU (cpu %% %u)\n", s->cpu_clamped,
 			s->cfg.ncpus, s->cfg.ncpus);
 	return ferror(out) ? -EIO : 0;
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The simulated machine.  Every request goes to every policy's zone in
- * turn, so one pass over the input (one decompression of a trace) feeds all
- * policies the identical sequence.  Time only moves forward; samples are
- * taken on a trace-time grid whose step doubles whenever the sample array
- * fills, which keeps memory constant for any trace length.
+ * The simulated machine.  Every request goes to every policy's zone, so
+ * one pass over the input (one decompression of a trace) feeds all
+ * policies the identical sequence: by default through simqueue to one
+ * thread per policy, with cfg.serial in turn in the caller's thread.  Time
+ * only moves forward; each policy samples on a trace-time grid whose step
+ * doubles whenever the sample array fills, which keeps memory constant for
+ * any trace length.
  */
 #include "sim.h"
 
@@ -13,11 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "simqueue.h"
 #include "size.h"
 #include "vtime.h"
 
 #define FIRST_INTERVAL_NS 1000000ull  /* 1 ms */
 #define TICK_NS 1000000000ull         /* the kernel's once-a-second pcp work */
+
+static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
+			unsigned n);
 
 static void on_error(void *arg, int err, const char *msg)
 {
@@ -87,8 +93,6 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = *cfg;
-	s->interval_ns = FIRST_INTERVAL_NS;
-	s->next_tick_ns = TICK_NS;
 	for (unsigned i = 0; i < cfg->npolicies; i++) {
 		struct sim_policy *p = &s->pol[i];
 		struct pa_config c = pa_config_default();
@@ -123,6 +127,8 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 			return -ENOMEM;
 		}
 		p->split_order = -1;
+		p->interval_ns = FIRST_INTERVAL_NS;
+		p->next_tick_ns = TICK_NS;
 		for (unsigned k = 0; cfg->pcp_fill && k < cfg->pcp_fill_n &&
 				     k < cfg->ncpus; k++)
 			if (cfg->pcp_fill[k])
@@ -134,55 +140,133 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 			pa_zone_config(p->zone, &s->zcfg);
 	}
 	s->max_order = s->zcfg.max_order;
+	/* without threads the replay is the same, only slower */
+	if (!cfg->serial && !cfg->vt &&
+	    simq_start(&s->q, s->npol, apply_batch, s) < 0)
+		s->q = NULL;
 	return 0;
 }
 
-static void take_sample(struct sim_policy *p, uint64_t t)
+/* The pageblock walk is due when this policy's budget covers it. */
+static bool frag_due(const struct sim_policy *p, bool force)
+{
+	uint64_t cost = p->stats.nr_pageblocks;
+
+	return force || p->frag_pb_walked + cost <=
+			cost + SIM_FRAG_PB_PER_EVENT * p->c.events;
+}
+
+/* pagetypeinfo as pa_report() writes it, or NULL. */
+static char *report_text_of(struct pa_zone *z, enum pa_report what)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	if (pa_report(z, what, f) < 0) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void sample_frag(struct sim_policy *p, struct sim_sample *x)
+{
+	struct pa_frag fr;
+
+	pa_frag(p->zone, &fr);
+	p->frag_pb_walked += p->stats.nr_pageblocks;
+	x->has_frag = true;
+	memcpy(x->free_by_mt, fr.free_by_mt, sizeof(x->free_by_mt));
+	x->free_whole_pb = fr.free_in_whole_pageblocks;
+	if (x->allocated > p->frag_peak_allocated || !p->pagetypeinfo_peak) {
+		p->frag_peak_allocated = x->allocated;
+		p->frag_peak_t_ns = x->t_ns;
+		p->frag_peak = fr;
+		free(p->pagetypeinfo_peak);
+		p->pagetypeinfo_peak = report_text_of(p->zone,
+						      PA_REPORT_PAGETYPEINFO);
+		p->frag_pb_walked += p->stats.nr_pageblocks;
+	}
+}
+
+static void take_sample(struct sim_policy *p, uint64_t t, bool force_frag)
 {
 	struct sim_sample *x;
+	struct pa_frag_index fi;
 	struct pa_stats st;
-	struct pa_frag fr;
 
 	if (p->nsamples == SIM_MAX_SAMPLES) {
 		/* keep the even points: the grid now has twice the step */
 		for (unsigned i = 0; i < SIM_MAX_SAMPLES / 2; i++)
 			p->samples[i] = p->samples[2 * i];
 		p->nsamples = SIM_MAX_SAMPLES / 2;
+		p->interval_ns *= 2;
 	}
 	pa_stats(p->zone, &st);
-	pa_frag(p->zone, &fr);
+	pa_frag_index(p->zone, &fi);
+	p->stats.nr_pageblocks = st.nr_pageblocks;
 	x = &p->samples[p->nsamples++];
+	memset(x, 0, sizeof(*x));
 	x->t_ns = t;
 	x->allocated = st.allocated_pages;
-	memcpy(x->free_by_mt, fr.free_by_mt, sizeof(x->free_by_mt));
-	x->free_whole_pb = fr.free_in_whole_pageblocks;
 	x->zone_lock_pages = st.zone_pages_refill + st.zone_pages_drain +
 			     st.zone_pages_direct_alloc +
 			     st.zone_pages_direct_free;
 	x->zone_lock_acq = st.zone_lock.acquisitions;
+	for (unsigned o = 0; o < PA_FRAG_ORDERS; o++) {
+		x->nr_free[o] = fi.nr_free[o];
+		x->extfrag_milli[o] = (int16_t)fi.extfrag_milli[o];
+		x->unusable_milli[o] = (int16_t)fi.unusable_milli[o];
+	}
 	if (st.allocated_pages > p->peak_allocated || p->nsamples == 1) {
 		p->peak_allocated = st.allocated_pages;
 		p->peak_t_ns = t;
-		p->frag_peak = fr;
+		p->index_peak = fi;
+	}
+	if (frag_due(p, force_frag))
+		sample_frag(p, x);
+}
+
+/* One policy's clock: the per-second pcp tick and the sampling grid.
+ * t is the time since the first event. */
+static void sim_time_one(struct sim_policy *p, uint64_t t)
+{
+	if (!p->started) {
+		p->started = true;
+		take_sample(p, 0, true);
+		p->next_sample_ns = p->interval_ns;
+		return;
+	}
+	while (t >= p->next_tick_ns) {
+		pa_pcp_tick(p->zone);
+		p->next_tick_ns += TICK_NS;
+	}
+	if (t >= p->next_sample_ns) {
+		take_sample(p, t, false);
+		/* next grid point after t (the step may have doubled) */
+		p->next_sample_ns = (t / p->interval_ns + 1) * p->interval_ns;
 	}
 }
 
-static void sample_all(struct sim *s, uint64_t t)
+static void queue_op(struct sim *s, unsigned kind, unsigned cpu,
+		     uint64_t arg, unsigned order, int mt)
 {
-	bool halve = false;
+	struct simq_op *op = simq_op_slot(s->q);
 
-	for (unsigned i = 0; i < s->npol; i++) {
-		halve = s->pol[i].nsamples == SIM_MAX_SAMPLES;
-		take_sample(&s->pol[i], t);
-	}
-	if (halve)
-		s->interval_ns *= 2;
+	*op = (struct simq_op){ arg, (uint16_t)cpu, (uint8_t)kind,
+				(uint8_t)order, (int8_t)mt };
 }
 
 void sim_time(struct sim *s, uint64_t t_ns)
 {
-	uint64_t t;
-
 	if (s->cfg.vt) {
 		/* the engine keeps its own clocks and ticks per policy */
 		vtime_record_time(s->cfg.vt, t_ns);
@@ -191,24 +275,16 @@ void sim_time(struct sim *s, uint64_t t_ns)
 	if (!s->started) {
 		s->started = true;
 		s->t0_ns = t_ns;
-		sample_all(s, 0);
-		s->next_sample_ns = s->interval_ns;
+	} else if (t_ns < s->t0_ns + s->now_ns) {
+		return; /* never backwards */
+	}
+	s->now_ns = t_ns - s->t0_ns;
+	if (s->q) {
+		queue_op(s, SIMQ_TIME, 0, s->now_ns, 0, 0);
 		return;
 	}
-	if (t_ns < s->t0_ns + s->now_ns)
-		return; /* never backwards */
-	t = t_ns - s->t0_ns;
-	s->now_ns = t;
-	while (t >= s->next_tick_ns) {
-		for (unsigned i = 0; i < s->npol; i++)
-			pa_pcp_tick(s->pol[i].zone);
-		s->next_tick_ns += TICK_NS;
-	}
-	if (t >= s->next_sample_ns) {
-		sample_all(s, t);
-		/* next grid point after t (the step may have doubled) */
-		s->next_sample_ns = (t / s->interval_ns + 1) * s->interval_ns;
-	}
+	for (unsigned i = 0; i < s->npol; i++)
+		sim_time_one(&s->pol[i], s->now_ns);
 }
 
 unsigned sim_gfp_of(int mt)
@@ -264,8 +340,13 @@ void sim_alloc(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
 	       int mt)
 {
 	cpu = fold_cpu(s, cpu);
+	s->queued++;
 	if (s->cfg.vt) {
 		vtime_record(s->cfg.vt, VT_ALLOC, cpu, key, order, mt);
+		return;
+	}
+	if (s->q) {
+		queue_op(s, SIMQ_ALLOC, cpu, key, order, mt);
 		return;
 	}
 	for (unsigned i = 0; i < s->npol; i++)
@@ -313,38 +394,76 @@ void sim_free_one(struct sim *s, struct sim_policy *p, unsigned cpu,
 void sim_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order)
 {
 	cpu = fold_cpu(s, cpu);
+	s->queued++;
 	if (s->cfg.vt) {
 		vtime_record(s->cfg.vt, VT_FREE, cpu, key, order, 0);
+		return;
+	}
+	if (s->q) {
+		queue_op(s, SIMQ_FREE, cpu, key, order, 0);
 		return;
 	}
 	for (unsigned i = 0; i < s->npol; i++)
 		sim_free_one(s, &s->pol[i], cpu, key, order);
 }
 
+/* A worker thread's share of a batch: everything, on its own policy. */
+static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
+			unsigned n)
+{
+	struct sim *s = arg;
+	struct sim_policy *p = &s->pol[worker];
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct simq_op *op = &ops[i];
+
+		switch (op->kind) {
+		case SIMQ_ALLOC:
+			sim_alloc_one(s, p, op->cpu, op->arg, op->order, op->mt);
+			break;
+		case SIMQ_FREE:
+			sim_free_one(s, p, op->cpu, op->arg, op->order);
+			break;
+		default:
+			sim_time_one(p, op->arg);
+			break;
+		}
+	}
+}
+
+/* The end of one policy's run: last sample and the end figures. */
+static void finish_one(struct sim *s, struct sim_policy *p)
+{
+	take_sample(p, s->now_ns, true);
+	pa_stats(p->zone, &p->stats);
+	pa_frag(p->zone, &p->frag_end);
+	pa_frag_index(p->zone, &p->index_end);
+	free(p->pagetypeinfo_end);
+	p->pagetypeinfo_end = report_text_of(p->zone, PA_REPORT_PAGETYPEINFO);
+	p->c.live_blocks = p->map.count;
+	p->c.live_pages = 0;
+	for (uint64_t j = 0; j <= p->map.mask; j++)
+		if (p->map.slots[j].key != PFNMAP_EMPTY)
+			p->c.live_pages += 1ull << p->map.slots[j].order;
+	p->nr_pageblocks = p->stats.nr_pageblocks;
+	free(p->pb_map);
+	p->pb_map = malloc(p->nr_pageblocks ? p->nr_pageblocks : 1);
+	if (p->pb_map)
+		p->nr_pageblocks = pa_pageblock_map(p->zone, 0, p->pb_map,
+						    p->nr_pageblocks);
+	else
+		p->nr_pageblocks = 0;
+}
+
 void sim_finish(struct sim *s)
 {
+	/* the threads are done with the zones once stopped */
+	simq_stop(s->q);
+	s->q = NULL;
 	if (s->cfg.vt)
 		vtime_run(s->cfg.vt, s);
-	sample_all(s, s->now_ns);
-	for (unsigned i = 0; i < s->npol; i++) {
-		struct sim_policy *p = &s->pol[i];
-
-		pa_stats(p->zone, &p->stats);
-		pa_frag(p->zone, &p->frag_end);
-		p->c.live_blocks = p->map.count;
-		p->c.live_pages = 0;
-		for (uint64_t j = 0; j <= p->map.mask; j++)
-			if (p->map.slots[j].key != PFNMAP_EMPTY)
-				p->c.live_pages += 1ull << p->map.slots[j].order;
-		p->nr_pageblocks = p->stats.nr_pageblocks;
-		free(p->pb_map);
-		p->pb_map = malloc(p->nr_pageblocks ? p->nr_pageblocks : 1);
-		if (p->pb_map)
-			p->nr_pageblocks = pa_pageblock_map(p->zone, 0, p->pb_map,
-							    p->nr_pageblocks);
-		else
-			p->nr_pageblocks = 0;
-	}
+	for (unsigned i = 0; i < s->npol; i++)
+		finish_one(s, &s->pol[i]);
 }
 
 int sim_check(struct sim *s, char *msg, size_t len)
@@ -395,12 +514,19 @@ int sim_check(struct sim *s, char *msg, size_t len)
 
 void sim_destroy(struct sim *s)
 {
+	simq_stop(s->q);
+	s->q = NULL;
 	for (unsigned i = 0; i < s->npol; i++) {
-		pa_zone_destroy(s->pol[i].zone);
-		pfnmap_destroy(&s->pol[i].map);
-		free(s->pol[i].pb_map);
-		s->pol[i].zone = NULL;
-		s->pol[i].pb_map = NULL;
+		struct sim_policy *p = &s->pol[i];
+
+		pa_zone_destroy(p->zone);
+		pfnmap_destroy(&p->map);
+		free(p->pb_map);
+		free(p->pagetypeinfo_end);
+		free(p->pagetypeinfo_peak);
+		p->zone = NULL;
+		p->pb_map = NULL;
+		p->pagetypeinfo_end = p->pagetypeinfo_peak = NULL;
 	}
 	s->npol = 0;
 }
