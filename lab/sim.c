@@ -156,7 +156,29 @@ static bool frag_due(const struct sim_policy *p, bool force)
 			cost + SIM_FRAG_PB_PER_EVENT * p->c.events;
 }
 
-/* pagetypeinfo as pa_report() writes it, or NULL. */
+static const struct {
+	enum pa_report kind;
+	const char *file;
+} sim_reports[SIM_NR_REPORTS] = {
+	[SIM_BUDDYINFO] = { PA_REPORT_BUDDYINFO, "/proc/buddyinfo" },
+	[SIM_PAGETYPEINFO] = { PA_REPORT_PAGETYPEINFO, "/proc/pagetypeinfo" },
+	[SIM_EXTFRAG] = { PA_REPORT_EXTFRAG_INDEX,
+			  "/sys/kernel/debug/extfrag/extfrag_index" },
+	[SIM_UNUSABLE] = { PA_REPORT_UNUSABLE_INDEX,
+			   "/sys/kernel/debug/extfrag/unusable_index" },
+};
+
+enum pa_report sim_report_kind(enum sim_report r)
+{
+	return sim_reports[r].kind;
+}
+
+const char *sim_report_file(enum sim_report r)
+{
+	return sim_reports[r].file;
+}
+
+/* A report as pa_report() writes it, or NULL. */
 static char *report_text_of(struct pa_zone *z, enum pa_report what)
 {
 	char *buf = NULL;
@@ -177,6 +199,12 @@ static char *report_text_of(struct pa_zone *z, enum pa_report what)
 	return buf;
 }
 
+static void keep_report(char **slot, struct pa_zone *z, enum sim_report r)
+{
+	free(slot[r]);
+	slot[r] = report_text_of(z, sim_reports[r].kind);
+}
+
 static void sample_frag(struct sim_policy *p, struct sim_sample *x)
 {
 	struct pa_frag fr;
@@ -186,13 +214,12 @@ static void sample_frag(struct sim_policy *p, struct sim_sample *x)
 	x->has_frag = true;
 	memcpy(x->free_by_mt, fr.free_by_mt, sizeof(x->free_by_mt));
 	x->free_whole_pb = fr.free_in_whole_pageblocks;
-	if (x->allocated > p->frag_peak_allocated || !p->pagetypeinfo_peak) {
+	if (x->allocated > p->frag_peak_allocated ||
+	    !p->report_peak[SIM_PAGETYPEINFO]) {
 		p->frag_peak_allocated = x->allocated;
 		p->frag_peak_t_ns = x->t_ns;
 		p->frag_peak = fr;
-		free(p->pagetypeinfo_peak);
-		p->pagetypeinfo_peak = report_text_of(p->zone,
-						      PA_REPORT_PAGETYPEINFO);
+		keep_report(p->report_peak, p->zone, SIM_PAGETYPEINFO);
 		p->frag_pb_walked += p->stats.nr_pageblocks;
 	}
 }
@@ -230,6 +257,10 @@ static void take_sample(struct sim_policy *p, uint64_t t, bool force_frag)
 		p->peak_allocated = st.allocated_pages;
 		p->peak_t_ns = t;
 		p->index_peak = fi;
+		/* O(orders) each, like the sample itself */
+		keep_report(p->report_peak, p->zone, SIM_BUDDYINFO);
+		keep_report(p->report_peak, p->zone, SIM_EXTFRAG);
+		keep_report(p->report_peak, p->zone, SIM_UNUSABLE);
 	}
 	if (frag_due(p, force_frag))
 		sample_frag(p, x);
@@ -438,8 +469,8 @@ static void finish_one(struct sim *s, struct sim_policy *p)
 	pa_stats(p->zone, &p->stats);
 	pa_frag(p->zone, &p->frag_end);
 	pa_frag_index(p->zone, &p->index_end);
-	free(p->pagetypeinfo_end);
-	p->pagetypeinfo_end = report_text_of(p->zone, PA_REPORT_PAGETYPEINFO);
+	for (unsigned r = 0; r < SIM_NR_REPORTS; r++)
+		keep_report(p->report_end, p->zone, (enum sim_report)r);
 	p->c.live_blocks = p->map.count;
 	p->c.live_pages = 0;
 	for (uint64_t j = 0; j <= p->map.mask; j++)
@@ -522,11 +553,13 @@ void sim_destroy(struct sim *s)
 		pa_zone_destroy(p->zone);
 		pfnmap_destroy(&p->map);
 		free(p->pb_map);
-		free(p->pagetypeinfo_end);
-		free(p->pagetypeinfo_peak);
+		for (unsigned r = 0; r < SIM_NR_REPORTS; r++) {
+			free(p->report_end[r]);
+			free(p->report_peak[r]);
+			p->report_end[r] = p->report_peak[r] = NULL;
+		}
 		p->zone = NULL;
 		p->pb_map = NULL;
-		p->pagetypeinfo_end = p->pagetypeinfo_peak = NULL;
 	}
 	s->npol = 0;
 }

@@ -34,6 +34,18 @@ struct simq;
  */
 #define SIM_FRAG_PB_PER_EVENT 8
 
+/* The kernel-format reports kept at the end and at the peak. */
+enum sim_report {
+	SIM_BUDDYINFO,     /* PA_REPORT_BUDDYINFO */
+	SIM_PAGETYPEINFO,  /* PA_REPORT_PAGETYPEINFO */
+	SIM_EXTFRAG,       /* PA_REPORT_EXTFRAG_INDEX */
+	SIM_UNUSABLE,      /* PA_REPORT_UNUSABLE_INDEX */
+	SIM_NR_REPORTS
+};
+/* The pa_report() kind, and the file the kernel shows it in. */
+enum pa_report sim_report_kind(enum sim_report r);
+const char *sim_report_file(enum sim_report r);
+
 struct sim_config {
 	uint64_t bytes;          /* machine size */
 	unsigned ncpus;
@@ -97,7 +109,6 @@ struct sim_policy {
 	struct pa_stats stats;   /* at the end */
 	struct pa_frag frag_end;
 	struct pa_frag_index index_end;
-	char *pagetypeinfo_end;  /* pa_report() texts at the end, or NULL */
 	/* the sample with most pages allocated */
 	uint64_t peak_allocated, peak_t_ns;
 	struct pa_frag_index index_peak;
@@ -105,7 +116,10 @@ struct sim_policy {
 	 * same sample unless the walk's budget skipped that one) */
 	uint64_t frag_peak_allocated, frag_peak_t_ns;
 	struct pa_frag frag_peak;
-	char *pagetypeinfo_peak;
+	/* pa_report() texts at the end and at the peak (pagetypeinfo: at the
+	 * walk's peak), NULL if they could not be made */
+	char *report_end[SIM_NR_REPORTS];
+	char *report_peak[SIM_NR_REPORTS];
 	struct sim_sample samples[SIM_MAX_SAMPLES];
 	unsigned nsamples;
 	/* this policy's sampling grid and clock (from the first event) */

@@ -62,10 +62,12 @@ static void assert_same_policy(const struct sim_policy *a,
 	assert_memory_equal(&a->index_peak, &b->index_peak,
 			    sizeof(a->index_peak));
 	assert_int_equal(a->peak_t_ns, b->peak_t_ns);
-	assert_non_null(a->pagetypeinfo_end);
-	assert_non_null(a->pagetypeinfo_peak);
-	assert_string_equal(a->pagetypeinfo_end, b->pagetypeinfo_end);
-	assert_string_equal(a->pagetypeinfo_peak, b->pagetypeinfo_peak);
+	for (unsigned r = 0; r < SIM_NR_REPORTS; r++) {
+		assert_non_null(a->report_end[r]);
+		assert_non_null(a->report_peak[r]);
+		assert_string_equal(a->report_end[r], b->report_end[r]);
+		assert_string_equal(a->report_peak[r], b->report_peak[r]);
+	}
 	assert_int_equal(a->nr_pageblocks, b->nr_pageblocks);
 	assert_memory_equal(a->pb_map, b->pb_map, a->nr_pageblocks);
 }
