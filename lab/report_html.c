@@ -153,7 +153,7 @@ static int chart_alloc_2m(FILE *f, const struct sim *s, double mib)
 	struct svg_chart c = { "allocated memory (solid) and memory free as "
 			       "whole pageblock-order blocks (dashed)",
 			       "trace time (s)", "MiB", CHART_W, CHART_H,
-			       SVG_LINEAR, NULL, 0 };
+			       SVG_AUTO, NULL, 0 };
 
 	for (unsigned i = 0; i < s->npol; i++) {
 		const struct sim_policy *p = &s->pol[i];

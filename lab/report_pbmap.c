@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The pageblock map of the HTML report: one row per superpageblock (1 GiB
- * by default), rows in several columns on large machines, each cell one or
+ * by default), several side by side on large machines, each cell one or
  * more pageblocks.  A cell's colour is the migratetype most of its
  * pageblocks in use have (or "mixed"), its shade how many of them are in
  * use (occupancy), and its tooltip the exact counts.  Neighbouring cells
  * of the same composition are drawn as one rectangle, so the page stays
- * small: a 2 TiB machine is 2048 rows of at most 16 cells.
+ * small: a 2 TiB machine is 2048 rows of 16 cells, 8 to a line.
  */
 #include "report.h"
 
@@ -17,7 +17,6 @@
 
 #define MAP_W 1024      /* pixels for the whole map */
 #define MAX_CELLS 32768 /* cells per policy at most */
-#define ROWS_PER_COL 128
 #define MAX_COLS 8
 #define CLASS_MIXED PA_MT_TYPES
 #define NCLASS (PA_MT_TYPES + 1)
@@ -47,12 +46,18 @@ struct cell {
 	uint32_t n;
 };
 
+/* Rows of the drawing: one superpageblock each up to ROWS_MAX, else
+ * `per_line` of them side by side (a small gap between), so the map keeps
+ * its width and a sane height; one label column at the left. */
 struct layout {
-	uint64_t per_row, rows, rows_per_col;
-	unsigned cols, cells, rowh;
+	uint64_t per_row, rows, lines;
+	unsigned per_line, cells, rowh;
 	uint64_t agg;            /* pageblocks per cell */
-	double col_w, label_w, cell_w;
+	double seg_w, label_w, cell_w;
 };
+
+#define ROWS_MAX 256
+#define SEG_GAP 4.0
 
 static struct layout plan(const struct sim *s, uint64_t n)
 {
@@ -61,21 +66,19 @@ static struct layout plan(const struct sim *s, uint64_t n)
 
 	l.per_row = 1ull << spb;
 	l.rows = (n + l.per_row - 1) / l.per_row;
-	l.cols = l.rows <= ROWS_PER_COL ? 1 :
-		 (unsigned)((l.rows + ROWS_PER_COL * 2 - 1) / (ROWS_PER_COL * 2));
-	if (l.cols > MAX_COLS)
-		l.cols = MAX_COLS;
-	l.rows_per_col = (l.rows + l.cols - 1) / l.cols;
-	l.label_w = 54;
-	l.col_w = (MAP_W - (l.cols - 1) * 14.0) / l.cols;
+	l.per_line = 1;
+	while (l.per_line < MAX_COLS && l.rows > (uint64_t)l.per_line * ROWS_MAX)
+		l.per_line *= 2;
+	l.lines = (l.rows + l.per_line - 1) / l.per_line;
+	l.label_w = 58;
+	l.seg_w = (MAP_W - l.label_w - (l.per_line - 1) * SEG_GAP) / l.per_line;
 	l.cells = (unsigned)(l.per_row < MAP_W ? l.per_row : MAP_W);
-	while (l.cells > 1 && ((l.col_w - l.label_w) / l.cells < 2 ||
+	while (l.cells > 1 && (l.seg_w / l.cells < 2 ||
 			       l.rows * l.cells > MAX_CELLS))
 		l.cells /= 2;
 	l.agg = l.per_row / l.cells;
-	l.cell_w = (l.col_w - l.label_w) / l.cells;
-	l.rowh = l.rows_per_col > 128 ? 2 : l.rows_per_col > 60 ? 4 :
-		 l.rows_per_col > 16 ? 8 : 14;
+	l.cell_w = l.seg_w / l.cells;
+	l.rowh = l.lines > 128 ? 3 : l.lines > 60 ? 5 : l.lines > 16 ? 8 : 14;
 	return l;
 }
 
@@ -163,9 +166,9 @@ static void draw_run(FILE *f, const struct sim *s, const struct cell *c,
 static void draw_row(FILE *f, const struct sim *s, const struct sim_policy *p,
 		     const struct layout *l, uint64_t r)
 {
-	uint64_t col = r / l->rows_per_col, rr = r % l->rows_per_col;
-	double x0 = (double)col * (l->col_w + 14) + l->label_w;
-	double y = (double)rr * (l->rowh + 1) + 1;
+	uint64_t line = r / l->per_line, seg = r % l->per_line;
+	double x0 = l->label_w + (double)seg * (l->seg_w + SEG_GAP);
+	double y = (double)line * (l->rowh + 1) + 1;
 	uint64_t first = r * l->per_row, end = first + l->per_row;
 	uint64_t spb_bytes = l->per_row << s->zcfg.pageblock_order
 				<< s->zcfg.page_shift;
@@ -188,11 +191,12 @@ static void draw_row(FILE *f, const struct sim *s, const struct sim_policy *p,
 	draw_run(f, s, &run, run_from, end,
 		 x0 + (double)(run_from - first) / l->agg * l->cell_w,
 		 (double)(end - run_from) / l->agg * l->cell_w, y, l->rowh);
-	if (l->rowh >= 8 || rr % 16 == 0) {
+	if (seg == 0 && (l->rowh >= 8 || line % 16 == 0)) {
 		uint64_t off = r * spb_bytes;
 
 		fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"end\" "
-			"class=\"small\">", x0 - 4, y + (l->rowh >= 8 ? l->rowh - 1 : 6));
+			"class=\"small\">", l->label_w - 4,
+			y + (l->rowh >= 8 ? l->rowh - 1 : 6));
 		if (spb_bytes >= (1ull << 30))
 			fprintf(f, "%" PRIu64 " GiB", off >> 30);
 		else
@@ -210,12 +214,13 @@ static void pageblock_map(FILE *f, const struct sim *s,
 	if (!p->nr_pageblocks || !p->pb_map)
 		return;
 	l = plan(s, p->nr_pageblocks);
-	fprintf(f, "<p class=\"note\">%" PRIu64 " rows of %" PRIu64 " pageblocks; "
-		"a cell is %" PRIu64 " pageblock%s.</p>\n", l.rows, l.per_row, l.agg,
+	fprintf(f, "<p class=\"note\">%" PRIu64 " rows of %" PRIu64 " pageblocks"
+		"%s; a cell is %" PRIu64 " pageblock%s.</p>\n", l.rows, l.per_row,
+		l.per_line > 1 ? ", drawn side by side" : "", l.agg,
 		l.agg == 1 ? "" : "s (shade: how many are in use)");
 	fprintf(f, "<svg width=\"%u\" height=\"%" PRIu64 "\" class=\"map\" "
 		"role=\"img\"><title>pageblock map, %s</title>\n", MAP_W + 8,
-		l.rows_per_col * (l.rowh + 1) + 8, pa_policy_name(p->policy));
+		l.lines * (l.rowh + 1) + 8, pa_policy_name(p->policy));
 	for (uint64_t r = 0; r < l.rows; r++)
 		draw_row(f, s, p, &l, r);
 	fprintf(f, "</svg>\n");

@@ -144,6 +144,7 @@ struct sim {
 	bool started;
 	uint64_t cpu_clamped;    /* events on a CPU beyond ncpus (folded) */
 	uint64_t queued;         /* requests handed to the policies */
+	bool time_pending;       /* now_ns not yet handed to the threads */
 	struct simq *q;          /* the policies' threads; NULL: serial */
 };
 

@@ -17,11 +17,15 @@
 #include <stdint.h>
 
 enum simq_kind { SIMQ_ALLOC, SIMQ_FREE, SIMQ_TIME };
+/* In kind: the clock moves to t_ns before this op (a request carries the
+ * time that preceded it, so the common case is one op per request). */
+#define SIMQ_F_TIME 0x80u
 
 struct simq_op {
-	uint64_t arg;      /* block key; SIMQ_TIME: time since the start */
+	uint64_t arg;      /* block key */
+	uint64_t t_ns;     /* with SIMQ_F_TIME: time since the start */
 	uint16_t cpu;
-	uint8_t kind;      /* enum simq_kind */
+	uint8_t kind;      /* enum simq_kind | SIMQ_F_TIME */
 	uint8_t order;
 	int8_t mt;
 };

@@ -249,7 +249,7 @@ static void test_map_scales_to_2tib(void **state)
 	page = calloc(1, (size_t)n + 1);
 	assert_int_equal(fread(page, 1, (size_t)n, f), (size_t)n);
 	fclose(f);
-	map = strstr(page, "2048 rows of 512 pageblocks; a cell is");
+	map = strstr(page, "2048 rows of 512 pageblocks, drawn side by side; a cell is");
 	assert_non_null(map);
 	map = strstr(map, "class=\"map\"");
 	assert_non_null(map);
@@ -259,9 +259,11 @@ static void test_map_scales_to_2tib(void **state)
 		rects++;
 	for (p = map; (p = strstr(p, "<title>")); p++)
 		tips++;
-	/* labelled rows (every 16th of 256 per column), one tooltip per
-	 * rect plus the svg's own title, a free row drawn as one rect */
-	assert_true(rows >= 2048 / 16);
+	/* 8 superpageblocks to a line, every 16th line labelled; one tooltip
+	 * per rect plus the svg's own title; a free row is one rect, so
+	 * 2048 rows need at least 2048 and at most 16 each */
+	assert_int_equal(rows, 2048 / 8 / 16);
+	assert_non_null(strstr(map, ">1920 GiB</text>")); /* line 240 */
 	assert_true(rects >= 2048 && rects < 2048 * 16);
 	assert_int_equal(tips, rects + 1);
 	assert_non_null(strstr(map, "pageblocks 0-"));
