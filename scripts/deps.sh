@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential pkg-config libcmocka-dev liburcu-dev libzstd-dev liblz4-dev
       zlib1g-dev zstd python3 libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
-      chromium ${PA_EXTRA_PKGS:-})
+      chromium python3-pil ${PA_EXTRA_PKGS:-})
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
