@@ -44,8 +44,11 @@ struct series_buf {
 static struct svg_series *series_add(struct series_buf *b, const char *name,
 				     const char *color, const struct sim_policy *p)
 {
-	struct svg_series *s = &b->s[b->n];
+	struct svg_series *s;
 
+	if (b->n == sizeof(b->s) / sizeof(b->s[0]))
+		return NULL;
+	s = &b->s[b->n];
 	b->x[b->n] = calloc(SIM_MAX_SAMPLES, sizeof(double));
 	b->y[b->n] = calloc(SIM_MAX_SAMPLES, sizeof(double));
 	if (!b->x[b->n] || !b->y[b->n])
@@ -53,7 +56,7 @@ static struct svg_series *series_add(struct series_buf *b, const char *name,
 	for (unsigned k = 0; k < p->nsamples; k++)
 		b->x[b->n][k] = (double)p->samples[k].t_ns / 1e9;
 	*s = (struct svg_series){ name, color, b->x[b->n], b->y[b->n],
-				  p->nsamples, false };
+				  p->nsamples, NULL };
 	b->n++;
 	return s;
 }
@@ -143,37 +146,51 @@ static double blocks_2m(const struct sim *s, const struct sim_sample *x)
 	return n;
 }
 
-/* Allocated memory (solid) and memory free as whole 2 MiB blocks
- * (dashed), per policy. */
+/* Allocated memory (solid), memory free as whole 2 MiB blocks (dashed,
+ * every sample) and as whole free superpageblocks (dotted, the samples
+ * that walk the pageblocks), per policy. */
 static int chart_alloc_2m(FILE *f, const struct sim *s, double mib)
 {
 	struct series_buf b = { .n = 0 };
-	char names[PA_POLICY_NR][2][64];
+	char names[PA_POLICY_NR][3][64];
 	double pb_mib = (double)(1ull << s->zcfg.pageblock_order) * mib;
-	struct svg_chart c = { "allocated memory (solid) and memory free as "
-			       "whole pageblock-order blocks (dashed)",
-			       "trace time (s)", "MiB", CHART_W, CHART_H,
-			       SVG_AUTO, NULL, 0 };
+	double spb_mib = (double)(1ull << s->zcfg.superpageblock_order) * mib;
+	struct svg_chart c = { "allocated (solid), free in whole pageblocks "
+			       "(dashed) and superpageblocks (dotted)",
+			       "trace time (s)", "MiB",
+			       CHART_W, CHART_H, SVG_AUTO, NULL, 0 };
 
 	for (unsigned i = 0; i < s->npol; i++) {
 		const struct sim_policy *p = &s->pol[i];
 		const char *name = pa_policy_name(p->policy);
-		struct svg_series *a, *h;
+		struct svg_series *a, *h, *g;
+		unsigned n = 0;
 
 		snprintf(names[i][0], sizeof(names[i][0]), "%s allocated", name);
 		snprintf(names[i][1], sizeof(names[i][1]), "%s in %.0f MiB blocks",
 			 name, pb_mib);
+		snprintf(names[i][2], sizeof(names[i][2]), "%s in %.0f MiB blocks",
+			 name, spb_mib);
 		a = series_add(&b, names[i][0], svg_color(i), p);
 		h = series_add(&b, names[i][1], svg_color(i), p);
-		if (!a || !h) {
+		g = series_add(&b, names[i][2], svg_color(i), p);
+		if (!a || !h || !g) {
 			series_free(&b);
 			return -ENOMEM;
 		}
-		h->dashed = true;
+		h->dash = "6 3";
+		g->dash = "1 3";
 		for (unsigned k = 0; k < p->nsamples; k++) {
-			b.y[b.n - 2][k] = (double)p->samples[k].allocated * mib;
-			b.y[b.n - 1][k] = blocks_2m(s, &p->samples[k]) * pb_mib;
+			const struct sim_sample *x = &p->samples[k];
+
+			b.y[b.n - 3][k] = (double)x->allocated * mib;
+			b.y[b.n - 2][k] = blocks_2m(s, x) * pb_mib;
+			if (!x->has_frag)
+				continue;
+			b.x[b.n - 1][n] = (double)x->t_ns / 1e9;
+			b.y[b.n - 1][n++] = (double)x->free_whole_spb * spb_mib;
 		}
+		g->n = n;
 	}
 	svg_lines(f, &c, b.s, b.n);
 	series_free(&b);

@@ -69,10 +69,13 @@ static void json_sample(FILE *f, const struct sim *s, const struct sim_sample *x
 	json_milli(f, "unusable_index", x->unusable_milli, orders);
 	json_milli(f, "extfrag_index", x->extfrag_milli, orders);
 	if (x->has_frag) {
-		fprintf(f, ", \"free_whole_pageblocks\": %" PRIu64, x->free_whole_pb);
+		fprintf(f, ", \"free_whole_pageblocks\": %" PRIu64
+			", \"free_whole_superpageblocks\": %" PRIu64, x->free_whole_pb,
+			x->free_whole_spb);
 		json_u64s(f, "free_by_mt", x->free_by_mt, PA_MT_TYPES);
 	} else {
-		fprintf(f, ", \"free_whole_pageblocks\": null, \"free_by_mt\": null");
+		fprintf(f, ", \"free_whole_pageblocks\": null, "
+			"\"free_whole_superpageblocks\": null, \"free_by_mt\": null");
 	}
 	fprintf(f, "}");
 }

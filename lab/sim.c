@@ -215,6 +215,7 @@ static void sample_frag(struct sim_policy *p, struct sim_sample *x)
 	x->has_frag = true;
 	memcpy(x->free_by_mt, fr.free_by_mt, sizeof(x->free_by_mt));
 	x->free_whole_pb = fr.free_in_whole_pageblocks;
+	x->free_whole_spb = fr.free_whole_superpageblocks;
 	if (x->allocated > p->frag_peak_allocated ||
 	    !p->report_peak[SIM_PAGETYPEINFO]) {
 		p->frag_peak_allocated = x->allocated;

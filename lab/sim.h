@@ -81,6 +81,7 @@ struct sim_sample {
 	bool has_frag;
 	uint64_t free_by_mt[PA_MT_TYPES]; /* free pages by pageblock type */
 	uint64_t free_whole_pb;           /* free pages in whole pageblocks */
+	uint64_t free_whole_spb;          /* entirely free superpageblocks */
 };
 
 /* What happened to the requests, per policy. */

@@ -82,10 +82,10 @@ static void title_text(FILE *f, const char *title)
 	fprintf(f, "</text>\n");
 }
 
-/* Widen a drawing so its title fits. */
+/* Widen a drawing so its title (bold: a tenth wider) fits. */
 static unsigned fit_width(unsigned width, const char *title)
 {
-	double w = svg_text_width(title) + 4;
+	double w = svg_text_width(title) * 1.1 + 4;
 
 	return w > width ? (unsigned)ceil(w) : width;
 }
@@ -285,10 +285,11 @@ static void draw_legend(FILE *f, const struct svg_series *s, unsigned ns,
 			x = left;
 			y += LEGEND_ROW;
 		}
-		if (s[k].dashed) /* the swatch shows the line style */
+		if (s[k].dash) /* the swatch shows the line style */
 			fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
 				"y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\" "
-				"stroke-dasharray=\"3 2\"/>", x, x + 11, y - 4, y - 4, col);
+				"stroke-dasharray=\"%s\"/>", x, x + 11, y - 4, y - 4,
+				col, s[k].dash);
 		else
 			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" "
 				"height=\"10\" fill=\"%s\"/>", x, y - 9, col);
@@ -316,10 +317,13 @@ static void draw_series(FILE *f, const struct svg_series *s, unsigned k,
 			open = false;
 			continue;
 		}
-		if (!open)
+		if (!open) {
 			fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" "
-				"stroke-width=\"2\"%s points=\"", col, s->dashed ?
-				" stroke-dasharray=\"5 3\"" : "");
+				"stroke-width=\"2\"", col);
+			if (s->dash)
+				fprintf(f, " stroke-dasharray=\"%s\"", s->dash);
+			fprintf(f, " points=\"");
+		}
 		open = true;
 		fprintf(f, "%.1f,%.1f ", px, py);
 	}

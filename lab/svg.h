@@ -46,7 +46,7 @@ struct svg_series {
 	const char *color;     /* NULL: svg_color(index) */
 	const double *x, *y;
 	unsigned n;
-	bool dashed;
+	const char *dash;      /* stroke-dasharray ("5 3"), NULL: solid */
 };
 
 enum svg_scale { SVG_AUTO, SVG_LINEAR, SVG_LOG };
