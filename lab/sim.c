@@ -230,7 +230,7 @@ static void take_sample(struct sim_policy *p, uint64_t t, bool force_frag)
 {
 	struct sim_sample *x;
 	struct pa_frag_index fi;
-	struct pa_stats st;
+	struct pa_stats st, after;
 
 	if (p->nsamples == SIM_MAX_SAMPLES) {
 		/* keep the even points: the grid now has twice the step */
@@ -249,7 +249,7 @@ static void take_sample(struct sim_policy *p, uint64_t t, bool force_frag)
 	x->zone_lock_pages = st.zone_pages_refill + st.zone_pages_drain +
 			     st.zone_pages_direct_alloc +
 			     st.zone_pages_direct_free;
-	x->zone_lock_acq = st.zone_lock.acquisitions;
+	x->zone_lock_acq = st.zone_lock.acquisitions - p->sample_lock_acq;
 	for (unsigned o = 0; o < PA_FRAG_ORDERS; o++) {
 		x->nr_free[o] = fi.nr_free[o];
 		x->extfrag_milli[o] = (int16_t)fi.extfrag_milli[o];
@@ -266,6 +266,11 @@ static void take_sample(struct sim_policy *p, uint64_t t, bool force_frag)
 	}
 	if (frag_due(p, force_frag))
 		sample_frag(p, x);
+	/* what the figures above cost in zone->lock acquisitions (pa_stats
+	 * itself takes no lock) */
+	pa_stats(p->zone, &after);
+	p->sample_lock_acq += after.zone_lock.acquisitions -
+			      st.zone_lock.acquisitions;
 }
 
 /* One policy's clock: the per-second pcp tick and the sampling grid.
@@ -482,6 +487,7 @@ static void finish_one(struct sim *s, struct sim_policy *p)
 {
 	take_sample(p, s->now_ns, true);
 	pa_stats(p->zone, &p->stats);
+	p->stats.zone_lock.acquisitions -= p->sample_lock_acq;
 	pa_frag(p->zone, &p->frag_end);
 	pa_frag_index(p->zone, &p->index_end);
 	for (unsigned r = 0; r < SIM_NR_REPORTS; r++)

@@ -127,6 +127,9 @@ struct sim_policy {
 	bool started;
 	uint64_t interval_ns, next_sample_ns, next_tick_ns;
 	uint64_t frag_pb_walked; /* pageblock visits spent on samples */
+	/* zone->lock acquisitions the sampling itself made: taken out of
+	 * `stats` and the samples' zone_lock_acq, which show the workload's */
+	uint64_t sample_lock_acq;
 	uint8_t *pb_map;         /* pa_pageblock_map() at the end */
 	uint64_t nr_pageblocks;
 	/* the last block freed by a partial free, to recognise its rest */
