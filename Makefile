@@ -123,6 +123,10 @@ stress: deps all $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))
 run: deps all
 	@scripts/demo.sh $(CMD)
 
+# The screenshots in docs/screens, from headless Chromium.
+docs-screens: deps all
+	@scripts/docs-screens.sh $(CMD)
+
 bench: deps all $(BENCH_BIN)
 	@scripts/run-bench.sh $(BENCH_BIN)
 

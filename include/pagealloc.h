@@ -443,6 +443,35 @@ struct pa_frag {
 /* Returns 0, or -EINVAL when out is NULL.  Thread-safe (takes zone->lock). */
 int pa_frag(struct pa_zone *zone, struct pa_frag *out);
 
+/*
+ * The kernel's fragmentation indexes per order, from the free lists (pages
+ * on per-CPU lists count as in use, as in the kernel), in thousandths as
+ * debugfs computes them (integer arithmetic, truncated):
+ *  unusable_milli[j]: share of free memory unusable for an order-j request,
+ *    (free_pages - suitable_blocks(j) * 2^j) * 1000 / free_pages; 1000 when
+ *    nothing is free.  0 = every free page is usable for order j.
+ *  extfrag_milli[j]: why an order-j request would fail: -1000 when it would
+ *    not (a free block of order >= j exists); 0 when nothing is free; else
+ *    1000 - (1000 + free_pages * 1000 / 2^j) / free_blocks: near 0 lack of
+ *    memory, near 1000 fragmentation (compaction's extfrag_threshold is
+ *    500).  Below 0 when a single free block is smaller than 2^j pages (the
+ *    kernel does not clamp either).
+ *  nr_free[o]: free blocks of order o, the /proc/buddyinfo counts the
+ *    indexes were computed from.
+ * Entries 0..nr_orders-1 (= max_order) are filled, the rest zeroed.
+ */
+#define PA_FRAG_ORDERS 21 /* max_order is at most 20 */
+struct pa_frag_index {
+	unsigned nr_orders;
+	int extfrag_milli[PA_FRAG_ORDERS];
+	int unusable_milli[PA_FRAG_ORDERS];
+	uint64_t nr_free[PA_FRAG_ORDERS];
+};
+/* Fill *out from one consistent snapshot of the free lists (taken under
+ * zone->lock; cost O(max_order^2), independent of the zone's size).
+ * Thread-safe.  Returns 0, or -EINVAL when zone or out is NULL. */
+int pa_frag_index(struct pa_zone *zone, struct pa_frag_index *out);
+
 /* One cell per pageblock for maps: */
 #define PA_PB_FREE     0x10u /* entirely free in the zone */
 #define PA_PB_OWNED    0x20u /* owned by a per-CPU pageset (pcpbuddy) */
@@ -458,6 +487,8 @@ enum pa_report {
 	PA_REPORT_VMSTAT,      /* /proc/vmstat subset */
 	PA_REPORT_ZONEINFO,    /* /proc/zoneinfo: counters, watermarks, pagesets */
 	PA_REPORT_LOCKSTAT,    /* lock statistics, /proc/lock_stat style */
+	PA_REPORT_EXTFRAG_INDEX,  /* /sys/kernel/debug/extfrag/extfrag_index */
+	PA_REPORT_UNUSABLE_INDEX, /* /sys/kernel/debug/extfrag/unusable_index */
 };
 /* Write a report; -EINVAL for an unknown kind or a NULL stream, -EIO on a
  * write error (the stream is flushed, so a full device is reported here,

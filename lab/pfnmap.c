@@ -11,14 +11,7 @@
 
 #define INITIAL_SLOTS 4096u
 
-static inline uint64_t hash(uint64_t k)
-{
-	/* Trace pfns are clustered: mix the bits (a 64-bit finaliser). */
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	return k;
-}
+#define hash pfnmap_hash
 
 static struct pfnmap_entry *alloc_slots(uint64_t n)
 {

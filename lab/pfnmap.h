@@ -28,6 +28,23 @@ struct pfnmap {
 	uint64_t peak;     /* most entries at once */
 };
 
+/* The slot a key's probe starts at (trace pfns are clustered: the bits
+ * are mixed by a 64-bit finaliser). */
+static inline uint64_t pfnmap_hash(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return k;
+}
+
+/* A hint that `key` will be looked up soon: the table outgrows the caches
+ * on long traces, and a replay knows its next requests in advance. */
+static inline void pfnmap_prefetch(const struct pfnmap *m, uint64_t key)
+{
+	__builtin_prefetch(&m->slots[pfnmap_hash(key) & m->mask], 1);
+}
+
 /* Initialise an empty map.  Returns 0 or -ENOMEM. */
 int pfnmap_init(struct pfnmap *m);
 /* Free the table; the map is empty and unusable until pfnmap_init(). */

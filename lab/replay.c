@@ -342,7 +342,7 @@ static int replay_one(struct sim *s, struct trace_tally *t, struct input *in,
 		if (prog->enabled && (t->lines & 0xffff) == 0) {
 			uint64_t d, tot;
 			trace_reader_position(in->r, &d, &tot);
-			progress_update(prog, s->pol[0].c.events, done_before + d);
+			progress_update(prog, s->queued, done_before + d);
 		}
 	}
 	if (n == -EIO) {

@@ -97,6 +97,11 @@ uint64_t report_model_zone_pages(const struct sim_policy *p);
 /* Per-CPU hit rate in [0,1] (0 when nothing was allocated). */
 double report_pcp_hit_rate(const struct sim_policy *p);
 
+/* The colour the HTML report gives a migratetype's pageblocks in use. */
+const char *report_mt_color(unsigned mt);
+/* The HTML report's pageblock map section (report_pbmap.c). */
+void report_pbmap_section(FILE *f, const struct sim *s);
+
 /* Write the terminal table.  Returns 0 or -EIO. */
 int report_text(const struct lab_report *r, FILE *out);
 /* Write JSON.  Returns 0 or -errno (the file cannot be written). */

@@ -2,8 +2,12 @@
 /*
  * The HTML report: one self-contained page (inline CSS and SVG, no script,
  * nothing fetched) with the comparison table, a bar chart per headline
- * figure, time series over the run, and a map of every pageblock at the
- * end, one row per superpageblock.
+ * figure, the views MM developers know over the run (zone->lock traffic
+ * against the real kernel's, allocated memory and 2 MiB availability, free
+ * pages by order as buddyinfo shows them, the kernel's unusable and
+ * fragmentation indexes per order), buddyinfo/pagetypeinfo/extfrag texts
+ * at the peak and at the end, and a pageblock map that stays small up to
+ * 2 TiB (report_pbmap.c).
  */
 #include "report.h"
 
@@ -15,31 +19,8 @@
 #include "size.h"
 #include "svg.h"
 
-static const char *const mt_color[PA_MT_TYPES] = {
-	"#d55e00", /* Unmovable */
-	"#009e73", /* Movable */
-	"#0072b2", /* Reclaimable */
-	"#e69f00", /* HighAtomic */
-	"#777777", /* Isolate */
-};
-static const char *const mt_free_color[PA_MT_TYPES] = {
-	"#f6d2bb", "#c8ecdf", "#bcd9ef", "#f8e3b3", "#dddddd",
-};
-#define MIXED_COLOR "#6a3d9a"
-#define OWNED_COLOR "#222222"
-
-static const char *cell_color(uint8_t c)
-{
-	unsigned mt = c & 0x0f;
-
-	if (mt >= PA_MT_TYPES)
-		mt = PA_MT_ISOLATE;
-	if (c & PA_PB_FREE)
-		return mt_free_color[mt];
-	if (c & PA_PB_MIXED)
-		return MIXED_COLOR;
-	return mt_color[mt];
-}
+#define CHART_W 640
+#define CHART_H 300
 
 static void fmt_value(const struct report_fig *f, double v, double mib,
 		      char *buf, size_t len)
@@ -52,87 +33,308 @@ static void fmt_value(const struct report_fig *f, double v, double mib,
 	}
 }
 
-/* The map: one row per superpageblock, consecutive cells of one colour
- * drawn as one rectangle so a 1 TiB machine stays a small file. */
-static void pageblock_map(FILE *f, const struct sim *s,
-			  const struct sim_policy *p)
+/* Scratch arrays for one chart's series: x and y per series. */
+struct series_buf {
+	double *x[PA_POLICY_NR + PA_FRAG_ORDERS];
+	double *y[PA_POLICY_NR + PA_FRAG_ORDERS];
+	struct svg_series s[PA_POLICY_NR + PA_FRAG_ORDERS];
+	unsigned n;
+};
+
+static struct svg_series *series_add(struct series_buf *b, const char *name,
+				     const char *color, const struct sim_policy *p)
 {
-	unsigned spb_shift = s->zcfg.superpageblock_order - s->zcfg.pageblock_order;
-	uint64_t per_row = 1ull << spb_shift, rows, n = p->nr_pageblocks;
-	unsigned width = 1024, rowh;
-	double cw;
+	struct svg_series *s;
 
-	if (!n || !p->pb_map)
-		return;
-	rows = (n + per_row - 1) / per_row;
-	rowh = rows > 200 ? 3 : rows > 60 ? 6 : 14;
-	cw = (double)width / (double)per_row;
-	fprintf(f, "<svg width=\"%u\" height=\"%" PRIu64 "\" class=\"map\" "
-		"role=\"img\"><title>pageblock map, %s</title>\n", width + 70,
-		rows * (rowh + 1) + 2, pa_policy_name(p->policy));
-	for (uint64_t r = 0; r < rows; r++) {
-		uint64_t first = r * per_row, last = first + per_row;
-		double y = (double)r * (rowh + 1) + 1;
+	if (b->n == sizeof(b->s) / sizeof(b->s[0]))
+		return NULL;
+	s = &b->s[b->n];
+	b->x[b->n] = calloc(SIM_MAX_SAMPLES, sizeof(double));
+	b->y[b->n] = calloc(SIM_MAX_SAMPLES, sizeof(double));
+	if (!b->x[b->n] || !b->y[b->n])
+		return NULL;
+	for (unsigned k = 0; k < p->nsamples; k++)
+		b->x[b->n][k] = (double)p->samples[k].t_ns / 1e9;
+	*s = (struct svg_series){ name, color, b->x[b->n], b->y[b->n],
+				  p->nsamples, NULL };
+	b->n++;
+	return s;
+}
 
-		if (last > n)
-			last = n;
-		for (uint64_t i = first; i < last;) {
-			uint64_t j = i + 1;
-			const char *col = cell_color(p->pb_map[i]);
-
-			while (j < last && cell_color(p->pb_map[j]) == col &&
-			       !((p->pb_map[j] ^ p->pb_map[i]) & PA_PB_OWNED))
-				j++;
-			fprintf(f, "<rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" "
-				"height=\"%u\" fill=\"%s\"%s/>", 60 + (double)(i - first) * cw,
-				y, (double)(j - i) * cw, rowh, col,
-				(p->pb_map[i] & PA_PB_OWNED) ?
-				" stroke=\"" OWNED_COLOR "\" stroke-width=\"0.5\"" : "");
-			i = j;
-		}
-		if (rows <= 64 || r % 16 == 0)
-			fprintf(f, "<text x=\"56\" y=\"%.0f\" text-anchor=\"end\" "
-				"class=\"small\">%" PRIu64 " GiB</text>",
-				y + rowh - 1,
-				(first << s->zcfg.pageblock_order
-				 << s->zcfg.page_shift) >> 30);
-		fputc('\n', f);
+static void series_free(struct series_buf *b)
+{
+	for (unsigned i = 0; i < b->n; i++) {
+		free(b->x[i]);
+		free(b->y[i]);
 	}
-	fprintf(f, "</svg>\n");
+	b->n = 0;
 }
 
-static void legend(FILE *f)
+/* Cumulative zone->lock pages per policy, the kernel's total drawn as the
+ * yardstick: the curves should end near it. */
+static int chart_zone_lock(FILE *f, const struct lab_report *r)
 {
-	fprintf(f, "<p class=\"legend\">");
-	for (int m = 0; m < PA_MT_PCPTYPES + 1; m++)
-		fprintf(f, "<span><i style=\"background:%s\"></i>%s in use</span>"
-			"<span><i style=\"background:%s\"></i>%s, free</span>",
-			mt_color[m], pa_migratetype_name((unsigned)m),
-			mt_free_color[m], pa_migratetype_name((unsigned)m));
-	fprintf(f, "<span><i style=\"background:%s\"></i>mixed (movable and "
-		"not)</span><span><i style=\"border:1px solid %s\"></i>owned by "
-		"a CPU</span></p>\n", MIXED_COLOR, OWNED_COLOR);
+	const struct sim *s = r->sim;
+	struct series_buf b = { .n = 0 };
+	char ref[96], n[32];
+	struct svg_chart c = { "zone->lock pages moved, cumulative (as the "
+			       "kernel's events count them)", "trace time (s)",
+			       "pages", CHART_W, CHART_H, SVG_LINEAR, NULL, 0 };
+
+	for (unsigned i = 0; i < s->npol; i++) {
+		const struct sim_policy *p = &s->pol[i];
+		struct svg_series *x = series_add(&b, pa_policy_name(p->policy),
+						  NULL, p);
+
+		if (!x)
+			goto nomem;
+		for (unsigned k = 0; k < p->nsamples; k++)
+			b.y[i][k] = (double)p->samples[k].zone_lock_pages;
+	}
+	if (r->tally) {
+		c.ref_y = (double)report_kernel_zone_pages(r->tally);
+		svg_tick(c.ref_y, n, sizeof(n));
+		snprintf(ref, sizeof(ref), "real kernel, whole trace: %s", n);
+		c.ref_label = ref;
+	}
+	svg_lines(f, &c, b.s, b.n);
+	series_free(&b);
+	return 0;
+nomem:
+	series_free(&b);
+	return -ENOMEM;
 }
 
-int report_html(const struct lab_report *r, const char *path)
+/* Pages moved per sampling interval (spiky: log when it spans decades). */
+static int chart_zone_lock_rate(FILE *f, const struct sim *s)
+{
+	struct series_buf b = { .n = 0 };
+	struct svg_chart c = { "zone->lock pages moved per sampling interval",
+			       "trace time (s)", "pages", CHART_W, CHART_H,
+			       SVG_AUTO, NULL, 0 };
+
+	for (unsigned i = 0; i < s->npol; i++) {
+		const struct sim_policy *p = &s->pol[i];
+		struct svg_series *x = series_add(&b, pa_policy_name(p->policy),
+						  NULL, p);
+
+		if (!x) {
+			series_free(&b);
+			return -ENOMEM;
+		}
+		for (unsigned k = 1; k < p->nsamples; k++)
+			b.y[i][k - 1] = (double)(p->samples[k].zone_lock_pages -
+						 p->samples[k - 1].zone_lock_pages);
+		for (unsigned k = 1; k < p->nsamples; k++)
+			b.x[i][k - 1] = b.x[i][k];
+		x->n = p->nsamples ? p->nsamples - 1 : 0;
+	}
+	svg_lines(f, &c, b.s, b.n);
+	series_free(&b);
+	return 0;
+}
+
+/* 2 MiB blocks obtainable now: free blocks of the pageblock order or
+ * above, from the buddyinfo counts of the sample. */
+static double blocks_2m(const struct sim *s, const struct sim_sample *x)
+{
+	unsigned pb = s->zcfg.pageblock_order;
+	double n = 0;
+
+	for (unsigned o = pb; o <= s->max_order && o < PA_FRAG_ORDERS; o++)
+		n += (double)(x->nr_free[o] << (o - pb));
+	return n;
+}
+
+/* Allocated memory (solid), memory free as whole 2 MiB blocks (dashed,
+ * every sample) and as whole free superpageblocks (dotted, the samples
+ * that walk the pageblocks), per policy. */
+static int chart_alloc_2m(FILE *f, const struct sim *s, double mib)
+{
+	struct series_buf b = { .n = 0 };
+	char names[PA_POLICY_NR][3][64];
+	double pb_mib = (double)(1ull << s->zcfg.pageblock_order) * mib;
+	double spb_mib = (double)(1ull << s->zcfg.superpageblock_order) * mib;
+	struct svg_chart c = { "allocated (solid), free in whole pageblocks "
+			       "(dashed) and superpageblocks (dotted)",
+			       "trace time (s)", "MiB",
+			       CHART_W, CHART_H, SVG_AUTO, NULL, 0 };
+
+	for (unsigned i = 0; i < s->npol; i++) {
+		const struct sim_policy *p = &s->pol[i];
+		const char *name = pa_policy_name(p->policy);
+		struct svg_series *a, *h, *g;
+		unsigned n = 0;
+
+		snprintf(names[i][0], sizeof(names[i][0]), "%s allocated", name);
+		snprintf(names[i][1], sizeof(names[i][1]), "%s in %.0f MiB blocks",
+			 name, pb_mib);
+		snprintf(names[i][2], sizeof(names[i][2]), "%s in %.0f MiB blocks",
+			 name, spb_mib);
+		a = series_add(&b, names[i][0], svg_color(i), p);
+		h = series_add(&b, names[i][1], svg_color(i), p);
+		g = series_add(&b, names[i][2], svg_color(i), p);
+		if (!a || !h || !g) {
+			series_free(&b);
+			return -ENOMEM;
+		}
+		h->dash = "6 3";
+		g->dash = "1 3";
+		for (unsigned k = 0; k < p->nsamples; k++) {
+			const struct sim_sample *x = &p->samples[k];
+
+			b.y[b.n - 3][k] = (double)x->allocated * mib;
+			b.y[b.n - 2][k] = blocks_2m(s, x) * pb_mib;
+			if (!x->has_frag)
+				continue;
+			b.x[b.n - 1][n] = (double)x->t_ns / 1e9;
+			b.y[b.n - 1][n++] = (double)x->free_whole_spb * spb_mib;
+		}
+		g->n = n;
+	}
+	svg_lines(f, &c, b.s, b.n);
+	series_free(&b);
+	return 0;
+}
+
+/* Free pages by order over time, one line per order (buddyinfo's counts
+ * times 2^order), on a log axis: they span decades. */
+static int chart_buddyinfo(FILE *f, const struct sim *s,
+			   const struct sim_policy *p)
+{
+	struct series_buf b = { .n = 0 };
+	char names[PA_FRAG_ORDERS][16], cols[PA_FRAG_ORDERS][8], title[96];
+	unsigned n = s->max_order + 1;
+	struct svg_chart c = { title, "trace time (s)", "free pages",
+			       CHART_W, CHART_H, SVG_LOG, NULL, 0 };
+
+	snprintf(title, sizeof(title), "%s: free pages by order (buddyinfo)",
+		 pa_policy_name(p->policy));
+	for (unsigned o = 0; o < n && o < PA_FRAG_ORDERS; o++) {
+		snprintf(names[o], sizeof(names[o]), "order %u", o);
+		if (!series_add(&b, names[o], svg_ramp(o, n, cols[o]), p)) {
+			series_free(&b);
+			return -ENOMEM;
+		}
+		for (unsigned k = 0; k < p->nsamples; k++)
+			b.y[o][k] = (double)(p->samples[k].nr_free[o] << o);
+	}
+	svg_lines(f, &c, b.s, b.n);
+	series_free(&b);
+	return 0;
+}
+
+/* The kernel's index per order over time as a heat map. */
+static int chart_index(FILE *f, const struct sim *s,
+		       const struct sim_policy *p, bool extfrag)
+{
+	unsigned rows = s->max_order + 1, cols = p->nsamples;
+	double *x = calloc(cols ? cols : 1, sizeof(double));
+	double *v = calloc((size_t)rows * (cols ? cols : 1), sizeof(double));
+	char title[128];
+	struct svg_heat h = { title, "s", "order", rows, cols, x, v,
+			      extfrag ? "-1: a free block of that order exists"
+				      : NULL, CHART_W, 260 };
+
+	if (!x || !v) {
+		free(x);
+		free(v);
+		return -ENOMEM;
+	}
+	snprintf(title, sizeof(title), extfrag ?
+		 "%s: fragmentation index per order (extfrag_index; near 1: "
+		 "failures from fragmentation)" :
+		 "%s: unusable free space index per order (unusable_index)",
+		 pa_policy_name(p->policy));
+	for (unsigned k = 0; k < cols; k++) {
+		const struct sim_sample *q = &p->samples[k];
+
+		x[k] = (double)q->t_ns / 1e9;
+		for (unsigned o = 0; o < rows; o++)
+			v[(size_t)o * cols + k] = (extfrag ? q->extfrag_milli[o] :
+						   q->unusable_milli[o]) / 1000.0;
+	}
+	svg_heatmap(f, &h);
+	free(x);
+	free(v);
+	return 0;
+}
+
+/* Free memory by pageblock type: only samples that walked the
+ * pageblocks have it (see SIM_FRAG_PB_PER_EVENT). */
+static int chart_free_by_mt(FILE *f, const struct sim_policy *p, double mib)
+{
+	struct series_buf b = { .n = 0 };
+	char title[96];
+	struct svg_chart c = { title, "trace time (s)", "MiB", CHART_W,
+			       CHART_H, SVG_LINEAR, NULL, 0 };
+
+	snprintf(title, sizeof(title), "%s: free memory by pageblock type",
+		 pa_policy_name(p->policy));
+	for (unsigned m = 0; m <= PA_MT_PCPTYPES; m++) {
+		struct svg_series *x = series_add(&b, pa_migratetype_name(m),
+						  report_mt_color(m), p);
+		unsigned n = 0;
+
+		if (!x) {
+			series_free(&b);
+			return -ENOMEM;
+		}
+		for (unsigned k = 0; k < p->nsamples; k++) {
+			if (!p->samples[k].has_frag)
+				continue;
+			b.x[m][n] = (double)p->samples[k].t_ns / 1e9;
+			b.y[m][n++] = (double)p->samples[k].free_by_mt[m] * mib;
+		}
+		x->n = n;
+	}
+	svg_lines(f, &c, b.s, b.n);
+	series_free(&b);
+	return 0;
+}
+
+static void pre(FILE *f, const char *what, const char *text)
+{
+	fprintf(f, "<p class=\"note\">%s</p><pre>", what);
+	svg_escape(f, text ? text : "(not available)\n");
+	fprintf(f, "</pre>\n");
+}
+
+/* The kernel-format texts at the peak and at the end, per policy. */
+static void kernel_texts(FILE *f, const struct sim *s, double mib)
+{
+	for (unsigned i = 0; i < s->npol; i++) {
+		const struct sim_policy *p = &s->pol[i];
+		char what[256];
+
+		fprintf(f, "<h3>%s</h3>\n<div class=\"texts\"><div>",
+			pa_policy_name(p->policy));
+		for (unsigned k = 0; k < SIM_NR_REPORTS; k++) {
+			bool walk = k == SIM_PAGETYPEINFO;
+
+			snprintf(what, sizeof(what), "%s at the peak (t = %.3f s, "
+				 "%.1f MiB allocated)", sim_report_file(k),
+				 (walk ? p->frag_peak_t_ns : p->peak_t_ns) / 1e9,
+				 (double)(walk ? p->frag_peak_allocated :
+					  p->peak_allocated) * mib);
+			pre(f, what, p->report_peak[k]);
+		}
+		fprintf(f, "</div><div>");
+		for (unsigned k = 0; k < SIM_NR_REPORTS; k++) {
+			snprintf(what, sizeof(what), "%s at the end",
+				 sim_report_file(k));
+			pre(f, what, p->report_end[k]);
+		}
+		fprintf(f, "</div></div>\n");
+	}
+}
+
+static void header(FILE *f, const struct lab_report *r)
 {
 	const struct sim *s = r->sim;
 	const struct trace_tally *t = r->tally;
-	struct report_fig figs[REPORT_MAX_FIGS];
-	unsigned n = report_figures(r, figs);
-	double mib = (double)(1ull << s->zcfg.page_shift) / 1048576.0;
-	const char *names[PA_POLICY_NR], *labels[PA_POLICY_NR];
-	char lbuf[PA_POLICY_NR][48], a[48];
-	const char *section = NULL;
-	FILE *f = fopen(path, "w");
-	int err;
+	char a[48];
 
-	if (!f)
-		return -errno;
-	for (unsigned i = 0; i < s->npol; i++) {
-		names[i] = pa_policy_name(s->pol[i].policy);
-		labels[i] = lbuf[i];
-	}
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		"<title>pagealloc %s: ", r->what);
 	svg_escape(f, r->title);
@@ -143,8 +345,11 @@ int report_html(const struct lab_report *r, const char *path)
 		"td:first-child,th:first-child{text-align:left}tr.sec td{font-weight:bold;text-align:left;padding-top:8px}\n"
 		"tbody tr:nth-child(even){background:#f4f4f4}\n"
 		".grid{display:flex;flex-wrap:wrap;gap:18px}\n"
+		".texts{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:0 24px}.texts>div{min-width:0}\n"
+		"pre{font-size:10px;background:#f7f7f7;padding:6px;overflow-x:auto;margin-top:2px}.texts p{margin:8px 0 0}\n"
 		"svg text{font:12px system-ui,sans-serif;fill:#222}svg text.ct{font-weight:bold}\n"
 		"svg text.small{font-size:9px}line.grid{stroke:#e4e4e4}line.axis{stroke:#888}\n"
+		"line.ref{stroke:#c00;stroke-width:1.5;stroke-dasharray:6 4}svg text.reft{fill:#c00}\n"
 		".legend span{margin-right:14px;white-space:nowrap}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}\n"
 		".note{color:#555}.warn{color:#a00;border:1px solid #a00;padding:6px}\n</style></head><body>\n");
 	fprintf(f, "<h1>pagealloc %s: ", r->what);
@@ -162,7 +367,7 @@ int report_html(const struct lab_report *r, const char *path)
 		s->zcfg.ncpus, s->zcfg.pcp_batch, s->zcfg.pcp_high_min,
 		s->zcfg.pcp_high_max);
 	for (unsigned i = 0; i < s->npol; i++)
-		fprintf(f, "%s<b>%s</b>", i ? ", " : "", names[i]);
+		fprintf(f, "%s<b>%s</b>", i ? ", " : "", pa_policy_name(s->pol[i].policy));
 	fprintf(f, ".</p>\n");
 	if (t) {
 		fprintf(f, "<p>Trace: %" PRIu64 " lines over %.3f s; ", t->lines,
@@ -181,10 +386,17 @@ int report_html(const struct lab_report *r, const char *path)
 				"kernel is unreliable:</b> %s.</p>\n", why);
 		}
 	}
+}
+
+static void comparison(FILE *f, const struct sim *s,
+		       const struct report_fig *figs, unsigned n, double mib)
+{
+	const char *section = NULL;
+	char a[48];
 
 	fprintf(f, "<h2>Comparison</h2>\n<table><thead><tr><th></th>");
 	for (unsigned i = 0; i < s->npol; i++)
-		fprintf(f, "<th>%s</th>", names[i]);
+		fprintf(f, "<th>%s</th>", pa_policy_name(s->pol[i].policy));
 	fprintf(f, "</tr></thead><tbody>\n");
 	for (unsigned j = 0; j < n; j++) {
 		if (figs[j].section != section) {
@@ -203,10 +415,26 @@ int report_html(const struct lab_report *r, const char *path)
 		fprintf(f, "</tr>\n");
 	}
 	fprintf(f, "</tbody></table>\n");
+}
 
+/* One bar chart per headline figure; the kernel-comparable zone->lock
+ * figure carries the real kernel's value as a reference line. */
+static void bar_charts(FILE *f, const struct lab_report *r,
+		       const struct report_fig *figs, unsigned n, double mib)
+{
+	const struct sim *s = r->sim;
+	const char *names[PA_POLICY_NR], *labels[PA_POLICY_NR];
+	char lbuf[PA_POLICY_NR][48], title[160], ref[64];
+
+	for (unsigned i = 0; i < s->npol; i++) {
+		names[i] = pa_policy_name(s->pol[i].policy);
+		labels[i] = lbuf[i];
+	}
 	fprintf(f, "<h2>Per policy</h2>\n<div class=\"grid\">\n");
 	for (unsigned j = 0; j < n; j++) {
-		char title[160];
+		bool yard = r->tally &&
+			    !strcmp(figs[j].key, "zone_pages_kernel_comparable");
+		double k = yard ? (double)report_kernel_zone_pages(r->tally) : 0;
 
 		if (!figs[j].chart)
 			continue;
@@ -214,76 +442,64 @@ int report_html(const struct lab_report *r, const char *path)
 			fmt_value(&figs[j], figs[j].v[i], mib, lbuf[i], sizeof(lbuf[i]));
 		snprintf(title, sizeof(title), "%s: %s", figs[j].section,
 			 figs[j].label);
-		svg_bars(f, title, s->npol, names, figs[j].v, labels, 420);
+		snprintf(ref, sizeof(ref), "real kernel %.0f", k);
+		svg_bars(f, title, s->npol, names, figs[j].v, labels, k,
+			 yard ? ref : NULL, 420);
 	}
 	fprintf(f, "</div>\n");
+}
+
+static int over_time(FILE *f, const struct lab_report *r, double mib)
+{
+	const struct sim *s = r->sim;
+	int rc = 0;
 
 	fprintf(f, "<h2>Over time</h2>\n<div class=\"grid\">\n");
-	{
-		/* zone->lock pages per sampling interval, one line per policy */
-		struct svg_series ser[PA_POLICY_NR];
-		double *buf = calloc((size_t)s->npol * SIM_MAX_SAMPLES * 2, sizeof(double));
-
-		if (!buf) {
-			fclose(f);
-			return -ENOMEM;
-		}
-		for (unsigned i = 0; i < s->npol; i++) {
-			const struct sim_policy *p = &s->pol[i];
-			double *x = buf + (size_t)i * SIM_MAX_SAMPLES * 2;
-			double *y = x + SIM_MAX_SAMPLES;
-			unsigned m = 0;
-
-			for (unsigned k = 1; k < p->nsamples; k++, m++) {
-				x[m] = (double)p->samples[k].t_ns / 1e9;
-				y[m] = (double)(p->samples[k].zone_lock_pages -
-						p->samples[k - 1].zone_lock_pages);
-			}
-			ser[i] = (struct svg_series){ names[i], NULL, x, y, m };
-		}
-		svg_lines(f, "zone->lock pages moved per interval", "trace time (s)",
-			  "pages", ser, s->npol, 640, 300);
-		/* free memory by pageblock migratetype, one chart per policy */
-		for (unsigned i = 0; i < s->npol; i++) {
-			const struct sim_policy *p = &s->pol[i];
-			struct svg_series ms[PA_MT_PCPTYPES + 1];
-			double *mb = calloc((size_t)(PA_MT_PCPTYPES + 2) * SIM_MAX_SAMPLES,
-					    sizeof(double));
-			char title[96];
-
-			if (!mb)
-				continue;
-			for (unsigned k = 0; k < p->nsamples; k++)
-				mb[k] = (double)p->samples[k].t_ns / 1e9;
-			for (unsigned m = 0; m <= PA_MT_PCPTYPES; m++) {
-				double *y = mb + (size_t)(m + 1) * SIM_MAX_SAMPLES;
-				for (unsigned k = 0; k < p->nsamples; k++)
-					y[k] = (double)p->samples[k].free_by_mt[m] * mib;
-				ms[m] = (struct svg_series){ pa_migratetype_name(m),
-					mt_color[m], mb, y, p->nsamples };
-			}
-			snprintf(title, sizeof(title), "%s: free memory by pageblock type",
-				 names[i]);
-			svg_lines(f, title, "trace time (s)", "MiB", ms,
-				  PA_MT_PCPTYPES + 1, 640, 300);
-			free(mb);
-		}
-		free(buf);
-	}
-	fprintf(f, "</div>\n");
-
-	fprintf(f, "<h2>Pageblock map at the end</h2>\n<p class=\"note\">One cell per "
-		"pageblock (%u KiB), one row per superpageblock (%" PRIu64 " MiB).</p>\n",
-		(1u << s->zcfg.pageblock_order << s->zcfg.page_shift) >> 10,
-		(uint64_t)((1ull << s->zcfg.superpageblock_order << s->zcfg.page_shift) >> 20));
-	legend(f);
+	rc |= chart_zone_lock(f, r);
+	rc |= chart_zone_lock_rate(f, s);
+	rc |= chart_alloc_2m(f, s, mib);
+	for (unsigned i = 0; i < s->npol; i++)
+		rc |= chart_buddyinfo(f, s, &s->pol[i]);
+	fprintf(f, "</div>\n<h2>The kernel's fragmentation indexes per order</h2>\n"
+		"<p class=\"note\">As /sys/kernel/debug/extfrag shows them, from the "
+		"free block counts of each sample. unusable_index: the share of free "
+		"memory an allocation of that order cannot use. extfrag_index: why "
+		"such an allocation would fail, near 0 for lack of memory, near 1 for "
+		"fragmentation (compaction runs above 0.5).</p>\n<div class=\"grid\">\n");
 	for (unsigned i = 0; i < s->npol; i++) {
-		fprintf(f, "<h3>%s</h3>\n", names[i]);
-		pageblock_map(f, s, &s->pol[i]);
+		rc |= chart_index(f, s, &s->pol[i], false);
+		rc |= chart_index(f, s, &s->pol[i], true);
 	}
+	fprintf(f, "</div>\n<div class=\"grid\">\n");
+	for (unsigned i = 0; i < s->npol; i++)
+		rc |= chart_free_by_mt(f, &s->pol[i], mib);
+	fprintf(f, "</div>\n");
+	return rc ? -ENOMEM : 0;
+}
+
+int report_html(const struct lab_report *r, const char *path)
+{
+	const struct sim *s = r->sim;
+	struct report_fig figs[REPORT_MAX_FIGS];
+	unsigned n = report_figures(r, figs);
+	double mib = (double)(1ull << s->zcfg.page_shift) / 1048576.0;
+	FILE *f = fopen(path, "w");
+	int err;
+
+	if (!f)
+		return -errno;
+	header(f, r);
+	comparison(f, s, figs, n, mib);
+	bar_charts(f, r, figs, n, mib);
+	err = over_time(f, r, mib);
+	fprintf(f, "<h2>Buddyinfo, pagetypeinfo and the indexes at the peak and "
+		"at the end</h2>\n");
+	kernel_texts(f, s, mib);
+	report_pbmap_section(f, s);
 	fprintf(f, "<p class=\"note\">Written by pagealloc %d.%d.</p>\n</body></html>\n",
 		PA_VERSION_MAJOR, PA_VERSION_MINOR);
-	err = ferror(f) ? -EIO : 0;
+	if (!err && ferror(f))
+		err = -EIO;
 	if (fclose(f) != 0 && !err)
 		err = -errno;
 	return err;

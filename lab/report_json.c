@@ -76,6 +76,63 @@ static void jnum(FILE *f, const struct report_fig *fig, double v)
 		fprintf(f, "null");
 }
 
+static void json_u64s(FILE *f, const char *key, const uint64_t *v, unsigned n)
+{
+	fprintf(f, ", \"%s\": [", key);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, "%s%" PRIu64, i ? ", " : "", v[i]);
+	fprintf(f, "]");
+}
+
+static void json_milli(FILE *f, const char *key, const int16_t *v, unsigned n)
+{
+	fprintf(f, ", \"%s\": [", key);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, "%s%.3f", i ? ", " : "", v[i] / 1000.0);
+	fprintf(f, "]");
+}
+
+/* One sample: the cheap figures always, the pageblock walk's when the
+ * sample has them (null otherwise). */
+static void json_sample(FILE *f, const struct sim *s, const struct sim_sample *x,
+			unsigned k)
+{
+	unsigned orders = s->max_order + 1;
+
+	fprintf(f, "%s\n       {\"t_ns\": %" PRIu64 ", \"allocated\": %" PRIu64
+		", \"zone_lock_pages\": %" PRIu64, k ? "," : "", x->t_ns,
+		x->allocated, x->zone_lock_pages);
+	json_u64s(f, "buddyinfo", x->nr_free, orders);
+	json_milli(f, "unusable_index", x->unusable_milli, orders);
+	json_milli(f, "extfrag_index", x->extfrag_milli, orders);
+	if (x->has_frag) {
+		fprintf(f, ", \"free_whole_pageblocks\": %" PRIu64
+			", \"free_whole_superpageblocks\": %" PRIu64, x->free_whole_pb,
+			x->free_whole_spb);
+		json_u64s(f, "free_by_mt", x->free_by_mt, PA_MT_TYPES);
+	} else {
+		fprintf(f, ", \"free_whole_pageblocks\": null, "
+			"\"free_whole_superpageblocks\": null, \"free_by_mt\": null");
+	}
+	fprintf(f, "}");
+}
+
+/* The kernel-format texts by file name. */
+static void json_reports(FILE *f, char *const *texts)
+{
+	fprintf(f, "{");
+	for (unsigned k = 0; k < SIM_NR_REPORTS; k++) {
+		fprintf(f, "%s", k ? ", " : "");
+		jstr(f, sim_report_file((enum sim_report)k));
+		fprintf(f, ": ");
+		if (texts[k])
+			jstr(f, texts[k]);
+		else
+			fprintf(f, "null");
+	}
+	fprintf(f, "}");
+}
+
 int report_json(const struct lab_report *r, const char *path)
 {
 	const struct sim *s = r->sim;
@@ -164,17 +221,16 @@ int report_json(const struct lab_report *r, const char *path)
 		for (unsigned k = 0; k < p->nsamples; k++) {
 			const struct sim_sample *x = &p->samples[k];
 
-			fprintf(f, "%s\n       {\"t_ns\": %" PRIu64 ", \"allocated\": %"
-				PRIu64 ", \"free_whole_pageblocks\": %" PRIu64
-				", \"zone_lock_pages\": %" PRIu64 ", \"free_by_mt\": [",
-				k ? "," : "", x->t_ns, x->allocated,
-				x->free_whole_pb, x->zone_lock_pages);
-			for (int m = 0; m < PA_MT_TYPES; m++)
-				fprintf(f, "%s%" PRIu64, m ? ", " : "",
-					x->free_by_mt[m]);
-			fprintf(f, "]}");
+			json_sample(f, s, x, k);
 		}
-		fprintf(f, "]}");
+		fprintf(f, "],\n     \"peak\": {\"t_ns\": %" PRIu64 ", \"allocated\": %"
+			PRIu64 ", \"walk_t_ns\": %" PRIu64 ", \"walk_allocated\": %"
+			PRIu64 ",\n       \"reports\": ", p->peak_t_ns,
+			p->peak_allocated, p->frag_peak_t_ns, p->frag_peak_allocated);
+		json_reports(f, p->report_peak);
+		fprintf(f, "},\n     \"end_reports\": ");
+		json_reports(f, p->report_end);
+		fprintf(f, "}");
 	}
 	fprintf(f, "\n  ]\n}\n");
 	err = ferror(f) ? -EIO : 0;

@@ -45,6 +45,36 @@ static void cell(const struct report_fig *f, double v, uint64_t page_bytes,
 	}
 }
 
+/* The simulated machine as the kernel's files would show it, at the
+ * peak and at the end, per policy. */
+static void kernel_views(FILE *out, const struct sim *s)
+{
+	double mib = (double)(1ull << s->zcfg.page_shift) / 1048576.0;
+
+	for (unsigned i = 0; i < s->npol; i++) {
+		const struct sim_policy *p = &s->pol[i];
+
+		for (int end = 0; end < 2; end++)
+			for (unsigned k = 0; k < SIM_NR_REPORTS; k++) {
+				bool walk = k == SIM_PAGETYPEINFO;
+				const char *text = end ? p->report_end[k] :
+						   p->report_peak[k];
+
+				fprintf(out, "\n%s: %s ", pa_policy_name(p->policy),
+					sim_report_file((enum sim_report)k));
+				if (end)
+					fprintf(out, "at the end\n");
+				else
+					fprintf(out, "at the peak (t = %.3f s, %.1f "
+						"MiB allocated)\n", (walk ?
+						p->frag_peak_t_ns : p->peak_t_ns) / 1e9,
+						(double)(walk ? p->frag_peak_allocated :
+							 p->peak_allocated) * mib);
+				fputs(text ? text : "(not available)\n", out);
+			}
+	}
+}
+
 int report_text(const struct lab_report *r, FILE *out)
 {
 	const struct sim *s = r->sim;
@@ -134,12 +164,13 @@ int report_text(const struct lab_report *r, FILE *out)
 				"another order\n", pa_policy_name(s->pol[i].policy),
 				s->pol[i].c.alloc_over_live,
 				s->pol[i].c.order_mismatch);
+	kernel_views(out, s);
 	if (s->cpu_clamped)
 		fprintf(out, "note: %" PRIu64 " requests on CPUs beyond %u were "
-			"folded onto CPU (cpu %% %u)\n", s->cpu_clamped / s->npol,
+			"folded onto CPU (cpu %% %u)\n", s->cpu_clamped,
 			s->cfg.ncpus, s->cfg.ncpus);
-	if (s->ticks_skipped)
+	if (s->pol[0].ticks_skipped)
 		fprintf(out, "note: %" PRIu64 " pcp ticks of idle gaps (or timestamp "
-			"jumps) were skipped after 128 each\n", s->ticks_skipped);
+			"jumps) were skipped after 128 each\n", s->pol[0].ticks_skipped);
 	return ferror(out) ? -EIO : 0;
 }

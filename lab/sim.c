@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The simulated machine.  Every request goes to every policy's zone in
- * turn, so one pass over the input (one decompression of a trace) feeds all
- * policies the identical sequence.  Time only moves forward; samples are
- * taken on a trace-time grid whose step doubles whenever the sample array
- * fills, which keeps memory constant for any trace length.
+ * The simulated machine.  Every request goes to every policy's zone, so
+ * one pass over the input (one decompression of a trace) feeds all
+ * policies the identical sequence: by default through simqueue to one
+ * thread per policy, with cfg.serial in turn in the caller's thread.  Time
+ * only moves forward; each policy samples on a trace-time grid whose step
+ * doubles whenever the sample array fills, which keeps memory constant for
+ * any trace length.
  */
 #include "sim.h"
 
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "optparse.h"
+#include "simqueue.h"
 #include "size.h"
 #include "vtime.h"
 
@@ -22,6 +25,10 @@
 /* Ticks run for one gap between events: a tick cuts high by an eighth, so
  * 128 bring any high_max down to high_min (ratios up to 2.6e7) */
 #define IDLE_TICKS_MAX 128u
+#define SIM_PREFETCH 16               /* requests ahead (about a miss's time) */
+
+static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
+			unsigned n);
 
 static void on_error(void *arg, int err, const char *msg)
 {
@@ -91,8 +98,6 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = *cfg;
-	s->interval_ns = FIRST_INTERVAL_NS;
-	s->next_tick_ns = TICK_NS;
 	for (unsigned i = 0; i < cfg->npolicies; i++) {
 		struct sim_policy *p = &s->pol[i];
 		struct pa_config c = pa_config_default();
@@ -127,6 +132,8 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 			return -ENOMEM;
 		}
 		p->split_order = -1;
+		p->interval_ns = FIRST_INTERVAL_NS;
+		p->next_tick_ns = TICK_NS;
 		for (unsigned k = 0; cfg->pcp_fill && k < cfg->pcp_fill_n &&
 				     k < cfg->ncpus; k++)
 			if (cfg->pcp_fill[k])
@@ -138,55 +145,184 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 			pa_zone_config(p->zone, &s->zcfg);
 	}
 	s->max_order = s->zcfg.max_order;
+	/* without threads the replay is the same, only slower */
+	if (!cfg->serial && !cfg->vt &&
+	    simq_start(&s->q, s->npol, apply_batch, s) < 0)
+		s->q = NULL;
 	return 0;
 }
 
-static void take_sample(struct sim_policy *p, uint64_t t)
+/* The pageblock walk is due when this policy's budget covers it. */
+static bool frag_due(const struct sim_policy *p, bool force)
+{
+	uint64_t cost = p->stats.nr_pageblocks;
+
+	return force || p->frag_pb_walked + cost <=
+			cost + SIM_FRAG_PB_PER_EVENT * p->c.events;
+}
+
+static const struct {
+	enum pa_report kind;
+	const char *file;
+} sim_reports[SIM_NR_REPORTS] = {
+	[SIM_BUDDYINFO] = { PA_REPORT_BUDDYINFO, "/proc/buddyinfo" },
+	[SIM_PAGETYPEINFO] = { PA_REPORT_PAGETYPEINFO, "/proc/pagetypeinfo" },
+	[SIM_EXTFRAG] = { PA_REPORT_EXTFRAG_INDEX,
+			  "/sys/kernel/debug/extfrag/extfrag_index" },
+	[SIM_UNUSABLE] = { PA_REPORT_UNUSABLE_INDEX,
+			   "/sys/kernel/debug/extfrag/unusable_index" },
+};
+
+enum pa_report sim_report_kind(enum sim_report r)
+{
+	return sim_reports[r].kind;
+}
+
+const char *sim_report_file(enum sim_report r)
+{
+	return sim_reports[r].file;
+}
+
+/* A report as pa_report() writes it, or NULL. */
+static char *report_text_of(struct pa_zone *z, enum pa_report what)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	if (pa_report(z, what, f) < 0) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void keep_report(char **slot, struct pa_zone *z, enum sim_report r)
+{
+	free(slot[r]);
+	slot[r] = report_text_of(z, sim_reports[r].kind);
+}
+
+static void sample_frag(struct sim_policy *p, struct sim_sample *x)
+{
+	struct pa_frag fr;
+
+	pa_frag(p->zone, &fr);
+	p->frag_pb_walked += p->stats.nr_pageblocks;
+	x->has_frag = true;
+	memcpy(x->free_by_mt, fr.free_by_mt, sizeof(x->free_by_mt));
+	x->free_whole_pb = fr.free_in_whole_pageblocks;
+	x->free_whole_spb = fr.free_whole_superpageblocks;
+	if (x->allocated > p->frag_peak_allocated ||
+	    !p->report_peak[SIM_PAGETYPEINFO]) {
+		p->frag_peak_allocated = x->allocated;
+		p->frag_peak_t_ns = x->t_ns;
+		p->frag_peak = fr;
+		keep_report(p->report_peak, p->zone, SIM_PAGETYPEINFO);
+		p->frag_pb_walked += p->stats.nr_pageblocks;
+	}
+}
+
+static void take_sample(struct sim_policy *p, uint64_t t, bool force_frag)
 {
 	struct sim_sample *x;
-	struct pa_stats st;
-	struct pa_frag fr;
+	struct pa_frag_index fi;
+	struct pa_stats st, after;
 
 	if (p->nsamples == SIM_MAX_SAMPLES) {
 		/* keep the even points: the grid now has twice the step */
 		for (unsigned i = 0; i < SIM_MAX_SAMPLES / 2; i++)
 			p->samples[i] = p->samples[2 * i];
 		p->nsamples = SIM_MAX_SAMPLES / 2;
+		p->interval_ns *= 2;
 	}
 	pa_stats(p->zone, &st);
-	pa_frag(p->zone, &fr);
+	pa_frag_index(p->zone, &fi);
+	p->stats.nr_pageblocks = st.nr_pageblocks;
 	x = &p->samples[p->nsamples++];
+	memset(x, 0, sizeof(*x));
 	x->t_ns = t;
 	x->allocated = st.allocated_pages;
-	memcpy(x->free_by_mt, fr.free_by_mt, sizeof(x->free_by_mt));
-	x->free_whole_pb = fr.free_in_whole_pageblocks;
 	x->zone_lock_pages = st.zone_pages_refill + st.zone_pages_drain +
 			     st.zone_pages_direct_alloc +
 			     st.zone_pages_direct_free;
-	x->zone_lock_acq = st.zone_lock.acquisitions;
+	x->zone_lock_acq = st.zone_lock.acquisitions - p->sample_lock_acq;
+	for (unsigned o = 0; o < PA_FRAG_ORDERS; o++) {
+		x->nr_free[o] = fi.nr_free[o];
+		x->extfrag_milli[o] = (int16_t)fi.extfrag_milli[o];
+		x->unusable_milli[o] = (int16_t)fi.unusable_milli[o];
+	}
 	if (st.allocated_pages > p->peak_allocated || p->nsamples == 1) {
 		p->peak_allocated = st.allocated_pages;
 		p->peak_t_ns = t;
-		p->frag_peak = fr;
+		p->index_peak = fi;
+		/* O(orders) each, like the sample itself */
+		keep_report(p->report_peak, p->zone, SIM_BUDDYINFO);
+		keep_report(p->report_peak, p->zone, SIM_EXTFRAG);
+		keep_report(p->report_peak, p->zone, SIM_UNUSABLE);
+	}
+	if (frag_due(p, force_frag))
+		sample_frag(p, x);
+	/* what the figures above cost in zone->lock acquisitions (pa_stats
+	 * itself takes no lock) */
+	pa_stats(p->zone, &after);
+	p->sample_lock_acq += after.zone_lock.acquisitions -
+			      st.zone_lock.acquisitions;
+}
+
+/* One policy's clock: the per-second pcp tick and the sampling grid.
+ * t is the time since the first event. */
+static void sim_time_one(struct sim_policy *p, uint64_t t)
+{
+	if (!p->started) {
+		p->started = true;
+		take_sample(p, 0, true);
+		p->next_sample_ns = p->interval_ns;
+		return;
+	}
+	for (unsigned n = 0; t >= p->next_tick_ns; n++) {
+		if (n == IDLE_TICKS_MAX) {
+			/* An idle gap (or a timestamp jump): its pagesets have
+			 * long settled, so skip the remaining ticks instead of
+			 * running one per second of the gap. */
+			uint64_t left = (t - p->next_tick_ns) / TICK_NS + 1;
+
+			p->ticks_skipped += left;
+			p->next_tick_ns += left * TICK_NS;
+			break;
+		}
+		pa_pcp_tick(p->zone);
+		p->next_tick_ns += TICK_NS;
+	}
+	if (t >= p->next_sample_ns) {
+		take_sample(p, t, false);
+		/* next grid point after t (the step may have doubled) */
+		p->next_sample_ns = (t / p->interval_ns + 1) * p->interval_ns;
 	}
 }
 
-static void sample_all(struct sim *s, uint64_t t)
+/* Hand an op to the threads, with the clock's move if one is pending. */
+static void queue_op(struct sim *s, unsigned kind, unsigned cpu,
+		     uint64_t arg, unsigned order, int mt)
 {
-	bool halve = false;
+	struct simq_op *op = simq_op_slot(s->q);
 
-	for (unsigned i = 0; i < s->npol; i++) {
-		halve = s->pol[i].nsamples == SIM_MAX_SAMPLES;
-		take_sample(&s->pol[i], t);
-	}
-	if (halve)
-		s->interval_ns *= 2;
+	if (s->time_pending)
+		kind |= SIMQ_F_TIME;
+	s->time_pending = false;
+	*op = (struct simq_op){ arg, s->now_ns, (uint16_t)cpu, (uint8_t)kind,
+				(uint8_t)order, (int8_t)mt };
 }
 
 void sim_time(struct sim *s, uint64_t t_ns)
 {
-	uint64_t t;
-
 	if (s->cfg.vt) {
 		/* the engine keeps its own clocks and ticks per policy */
 		vtime_record_time(s->cfg.vt, t_ns);
@@ -195,32 +331,20 @@ void sim_time(struct sim *s, uint64_t t_ns)
 	if (!s->started) {
 		s->started = true;
 		s->t0_ns = t_ns;
-		sample_all(s, 0);
-		s->next_sample_ns = s->interval_ns;
+	} else if (t_ns < s->t0_ns + s->now_ns) {
+		return; /* never backwards */
+	}
+	if (s->q) {
+		/* two moves in a row: the first may take a sample */
+		if (s->time_pending)
+			queue_op(s, SIMQ_TIME, 0, 0, 0, 0);
+		s->now_ns = t_ns - s->t0_ns;
+		s->time_pending = true;
 		return;
 	}
-	if (t_ns < s->t0_ns + s->now_ns)
-		return; /* never backwards */
-	t = t_ns - s->t0_ns;
-	s->now_ns = t;
-	for (unsigned n = 0; t >= s->next_tick_ns; n++) {
-		if (n == IDLE_TICKS_MAX) {
-			/* An idle gap (or a timestamp jump): its pagesets have
-			 * long settled, so skip the remaining ticks instead of
-			 * running one per second of the gap. */
-			s->ticks_skipped += (t - s->next_tick_ns) / TICK_NS + 1;
-			s->next_tick_ns += ((t - s->next_tick_ns) / TICK_NS + 1) * TICK_NS;
-			break;
-		}
-		for (unsigned i = 0; i < s->npol; i++)
-			pa_pcp_tick(s->pol[i].zone);
-		s->next_tick_ns += TICK_NS;
-	}
-	if (t >= s->next_sample_ns) {
-		sample_all(s, t);
-		/* next grid point after t (the step may have doubled) */
-		s->next_sample_ns = (t / s->interval_ns + 1) * s->interval_ns;
-	}
+	s->now_ns = t_ns - s->t0_ns;
+	for (unsigned i = 0; i < s->npol; i++)
+		sim_time_one(&s->pol[i], s->now_ns);
 }
 
 unsigned sim_gfp_of(int mt)
@@ -276,8 +400,13 @@ void sim_alloc(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
 	       int mt)
 {
 	cpu = fold_cpu(s, cpu);
+	s->queued++;
 	if (s->cfg.vt) {
 		vtime_record(s->cfg.vt, VT_ALLOC, cpu, key, order, mt);
+		return;
+	}
+	if (s->q) {
+		queue_op(s, SIMQ_ALLOC, cpu, key, order, mt);
 		return;
 	}
 	for (unsigned i = 0; i < s->npol; i++)
@@ -325,38 +454,84 @@ void sim_free_one(struct sim *s, struct sim_policy *p, unsigned cpu,
 void sim_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order)
 {
 	cpu = fold_cpu(s, cpu);
+	s->queued++;
 	if (s->cfg.vt) {
 		vtime_record(s->cfg.vt, VT_FREE, cpu, key, order, 0);
+		return;
+	}
+	if (s->q) {
+		queue_op(s, SIMQ_FREE, cpu, key, order, 0);
 		return;
 	}
 	for (unsigned i = 0; i < s->npol; i++)
 		sim_free_one(s, &s->pol[i], cpu, key, order);
 }
 
+/* A worker thread's share of a batch: everything, on its own policy. */
+static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
+			unsigned n)
+{
+	struct sim *s = arg;
+	struct sim_policy *p = &s->pol[worker];
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct simq_op *op = &ops[i];
+
+		/* the map misses the cache on nearly every request: start
+		 * loading the slot of a request a little ahead */
+		if (i + SIM_PREFETCH < n)
+			pfnmap_prefetch(&p->map, ops[i + SIM_PREFETCH].arg);
+		if (op->kind & SIMQ_F_TIME)
+			sim_time_one(p, op->t_ns);
+		switch (op->kind & ~SIMQ_F_TIME) {
+		case SIMQ_ALLOC:
+			sim_alloc_one(s, p, op->cpu, op->arg, op->order, op->mt);
+			break;
+		case SIMQ_FREE:
+			sim_free_one(s, p, op->cpu, op->arg, op->order);
+			break;
+		default: /* SIMQ_TIME: the clock only */
+			break;
+		}
+	}
+}
+
+/* The end of one policy's run: last sample and the end figures. */
+static void finish_one(struct sim *s, struct sim_policy *p)
+{
+	take_sample(p, s->now_ns, true);
+	pa_stats(p->zone, &p->stats);
+	p->stats.zone_lock.acquisitions -= p->sample_lock_acq;
+	pa_frag(p->zone, &p->frag_end);
+	pa_frag_index(p->zone, &p->index_end);
+	for (unsigned r = 0; r < SIM_NR_REPORTS; r++)
+		keep_report(p->report_end, p->zone, (enum sim_report)r);
+	p->c.live_blocks = p->map.count;
+	p->c.live_pages = 0;
+	for (uint64_t j = 0; j <= p->map.mask; j++)
+		if (p->map.slots[j].key != PFNMAP_EMPTY)
+			p->c.live_pages += 1ull << p->map.slots[j].order;
+	p->nr_pageblocks = p->stats.nr_pageblocks;
+	free(p->pb_map);
+	p->pb_map = malloc(p->nr_pageblocks ? p->nr_pageblocks : 1);
+	if (p->pb_map)
+		p->nr_pageblocks = pa_pageblock_map(p->zone, 0, p->pb_map,
+						    p->nr_pageblocks);
+	else
+		p->nr_pageblocks = 0;
+}
+
 void sim_finish(struct sim *s)
 {
+	if (s->q && s->time_pending)
+		queue_op(s, SIMQ_TIME, 0, 0, 0, 0);
+	/* the threads are done with the zones once stopped */
+	simq_stop(s->q);
+	s->q = NULL;
 	if (s->cfg.vt)
 		vtime_run(s->cfg.vt, s);
-	sample_all(s, s->now_ns);
-	for (unsigned i = 0; i < s->npol; i++) {
-		struct sim_policy *p = &s->pol[i];
-
-		pa_stats(p->zone, &p->stats);
-		pa_frag(p->zone, &p->frag_end);
-		p->c.live_blocks = p->map.count;
-		p->c.live_pages = 0;
-		for (uint64_t j = 0; j <= p->map.mask; j++)
-			if (p->map.slots[j].key != PFNMAP_EMPTY)
-				p->c.live_pages += 1ull << p->map.slots[j].order;
-		p->nr_pageblocks = p->stats.nr_pageblocks;
-		free(p->pb_map);
-		p->pb_map = malloc(p->nr_pageblocks ? p->nr_pageblocks : 1);
-		if (p->pb_map)
-			p->nr_pageblocks = pa_pageblock_map(p->zone, 0, p->pb_map,
-							    p->nr_pageblocks);
-		else
-			p->nr_pageblocks = 0;
-	}
+	for (unsigned i = 0; i < s->npol; i++)
+		finish_one(s, &s->pol[i]);
 }
 
 int sim_check(struct sim *s, char *msg, size_t len)
@@ -407,12 +582,21 @@ int sim_check(struct sim *s, char *msg, size_t len)
 
 void sim_destroy(struct sim *s)
 {
+	simq_stop(s->q);
+	s->q = NULL;
 	for (unsigned i = 0; i < s->npol; i++) {
-		pa_zone_destroy(s->pol[i].zone);
-		pfnmap_destroy(&s->pol[i].map);
-		free(s->pol[i].pb_map);
-		s->pol[i].zone = NULL;
-		s->pol[i].pb_map = NULL;
+		struct sim_policy *p = &s->pol[i];
+
+		pa_zone_destroy(p->zone);
+		pfnmap_destroy(&p->map);
+		free(p->pb_map);
+		for (unsigned r = 0; r < SIM_NR_REPORTS; r++) {
+			free(p->report_end[r]);
+			free(p->report_peak[r]);
+			p->report_end[r] = p->report_peak[r] = NULL;
+		}
+		p->zone = NULL;
+		p->pb_map = NULL;
 	}
 	s->npol = 0;
 }

@@ -16,10 +16,35 @@
 #include "pfnmap.h"
 
 struct vtime;
+struct simq;
 
 /* Time-series points kept per policy; when full, every other point is
  * dropped and the interval doubles, so memory stays constant. */
 #define SIM_MAX_SAMPLES 256
+
+/*
+ * The figures that walk every pageblock (pa_frag(), pagetypeinfo) are
+ * taken on the sampling grid only while each policy has spent fewer than
+ * SIM_FRAG_PB_PER_EVENT pageblock visits per request applied so far (the
+ * first and last samples always have them).  So their cost per request is
+ * bounded whatever the machine size: on a 1 TiB machine (524,288
+ * pageblocks) they come once per 65,536 requests, on 8 GiB once per 512.
+ * The cheap figures (pa_stats, the per-order free counts and indexes)
+ * are in every sample.
+ */
+#define SIM_FRAG_PB_PER_EVENT 8
+
+/* The kernel-format reports kept at the end and at the peak. */
+enum sim_report {
+	SIM_BUDDYINFO,     /* PA_REPORT_BUDDYINFO */
+	SIM_PAGETYPEINFO,  /* PA_REPORT_PAGETYPEINFO */
+	SIM_EXTFRAG,       /* PA_REPORT_EXTFRAG_INDEX */
+	SIM_UNUSABLE,      /* PA_REPORT_UNUSABLE_INDEX */
+	SIM_NR_REPORTS
+};
+/* The pa_report() kind, and the file the kernel shows it in. */
+enum pa_report sim_report_kind(enum sim_report r);
+const char *sim_report_file(enum sim_report r);
 
 struct sim_config {
 	uint64_t bytes;          /* machine size */
@@ -37,15 +62,26 @@ struct sim_config {
 	 * applied, and sim_finish() runs them per policy on N simulated
 	 * CPUs.  NULL: the plain lockstep replay. */
 	struct vtime *vt;
+	/* Apply every request to every policy in the calling thread, in
+	 * turn.  false (default): one thread per policy, fed in batches
+	 * (lab/simqueue.h); the results are identical either way. */
+	bool serial;
 };
 
 struct sim_sample {
 	uint64_t t_ns;                    /* since the first event */
 	uint64_t allocated;               /* pages */
-	uint64_t free_by_mt[PA_MT_TYPES]; /* free pages by pageblock type */
-	uint64_t free_whole_pb;           /* free pages in whole pageblocks */
 	uint64_t zone_lock_pages;         /* cumulative pages moved under it */
 	uint64_t zone_lock_acq;           /* cumulative acquisitions */
+	/* buddyinfo: free blocks per order, and the kernel's indexes */
+	uint64_t nr_free[PA_FRAG_ORDERS];
+	int16_t extfrag_milli[PA_FRAG_ORDERS];
+	int16_t unusable_milli[PA_FRAG_ORDERS];
+	/* pageblock walk (see SIM_FRAG_PB_PER_EVENT): valid if has_frag */
+	bool has_frag;
+	uint64_t free_by_mt[PA_MT_TYPES]; /* free pages by pageblock type */
+	uint64_t free_whole_pb;           /* free pages in whole pageblocks */
+	uint64_t free_whole_spb;          /* entirely free superpageblocks */
 };
 
 /* What happened to the requests, per policy. */
@@ -73,10 +109,29 @@ struct sim_policy {
 	struct sim_counts c;
 	struct pa_stats stats;   /* at the end */
 	struct pa_frag frag_end;
-	struct pa_frag frag_peak; /* when most pages were allocated */
+	struct pa_frag_index index_end;
+	/* the sample with most pages allocated */
 	uint64_t peak_allocated, peak_t_ns;
+	struct pa_frag_index index_peak;
+	/* the sample with the pageblock walk and most pages allocated (the
+	 * same sample unless the walk's budget skipped that one) */
+	uint64_t frag_peak_allocated, frag_peak_t_ns;
+	struct pa_frag frag_peak;
+	/* pa_report() texts at the end and at the peak (pagetypeinfo: at the
+	 * walk's peak), NULL if they could not be made */
+	char *report_end[SIM_NR_REPORTS];
+	char *report_peak[SIM_NR_REPORTS];
 	struct sim_sample samples[SIM_MAX_SAMPLES];
 	unsigned nsamples;
+	/* this policy's sampling grid and clock (from the first event) */
+	bool started;
+	uint64_t interval_ns, next_sample_ns, next_tick_ns;
+	uint64_t ticks_skipped;  /* pcp ticks of long idle gaps not run (the
+	                          * same for every policy) */
+	uint64_t frag_pb_walked; /* pageblock visits spent on samples */
+	/* zone->lock acquisitions the sampling itself made: taken out of
+	 * `stats` and the samples' zone_lock_acq, which show the workload's */
+	uint64_t sample_lock_acq;
 	uint8_t *pb_map;         /* pa_pageblock_map() at the end */
 	uint64_t nr_pageblocks;
 	/* the last block freed by a partial free, to recognise its rest */
@@ -93,9 +148,10 @@ struct sim {
 	unsigned max_order;
 	uint64_t t0_ns, now_ns;  /* first event's time; current, from t0 */
 	bool started;
-	uint64_t interval_ns, next_sample_ns, next_tick_ns;
 	uint64_t cpu_clamped;    /* events on a CPU beyond ncpus (folded) */
-	uint64_t ticks_skipped;  /* pcp ticks of long idle gaps not run */
+	uint64_t queued;         /* requests handed to the policies */
+	bool time_pending;       /* now_ns not yet handed to the threads */
+	struct simq *q;          /* the policies' threads; NULL: serial */
 };
 
 /*
@@ -134,7 +190,9 @@ void sim_alloc_one(struct sim *s, struct sim_policy *p, unsigned cpu,
 void sim_free_one(struct sim *s, struct sim_policy *p, unsigned cpu,
 		  uint64_t key, unsigned order);
 
-/* Take the final sample, statistics, fragmentation and pageblock maps. */
+/* Take the final sample, statistics, fragmentation and pageblock maps.
+ * Waits for the policies' threads: afterwards every sim_policy field may
+ * be read.  Before it, only `queued` may. */
 void sim_finish(struct sim *s);
 
 /* pa_check() every zone and verify the accounting: pages allocated by the

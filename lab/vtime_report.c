@@ -143,6 +143,7 @@ static void chart(FILE *f, const struct vt_sweep *w, const char *title,
 {
 	double x[PA_POLICY_NR][VT_MAX_SWEEP], y[PA_POLICY_NR][VT_MAX_SWEEP];
 	struct svg_series s[PA_POLICY_NR];
+	struct svg_chart c = { title, "CPUs", unit, 640, 300, SVG_LINEAR, NULL, 0 };
 
 	for (unsigned i = 0; i < w->npol; i++) {
 		for (unsigned k = 0; k < w->n; k++) {
@@ -156,7 +157,7 @@ static void chart(FILE *f, const struct vt_sweep *w, const char *title,
 		s[i] = (struct svg_series){ .name = pa_policy_name(w->res[0][i].policy),
 					    .x = x[i], .y = y[i], .n = w->n };
 	}
-	svg_lines(f, title, "CPUs", unit, s, w->npol, 640, 300);
+	svg_lines(f, &c, s, w->npol);
 }
 
 static void html_table(FILE *f, const struct vt_sweep *w)

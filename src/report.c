@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "fragindex.h"
 #include "zone.h"
 
 #define PAGETYPE_CAP 100000
@@ -200,6 +201,12 @@ int pa_report(struct pa_zone *z, enum pa_report what, FILE *out)
 		break;
 	case PA_REPORT_LOCKSTAT:
 		lockstat(z, out);
+		break;
+	case PA_REPORT_EXTFRAG_INDEX:
+		fragindex_report_extfrag(z, out);
+		break;
+	case PA_REPORT_UNUSABLE_INDEX:
+		fragindex_report_unusable(z, out);
 		break;
 	default:
 		pa_err(z, -EINVAL, "pa_report: unknown report %d", (int)what);

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Replay speed of the lab at several machine sizes, threaded (one thread
+ * per policy, the default) and serial (every policy in turn on the parsing
+ * thread).  Rounds interleave every size and mode, so drift on a shared
+ * machine hits all of them; the table shows medians and the range.  Time
+ * is the replay loop that `pagealloc replay` reports (decompress, parse,
+ * replay, sample, final figures), without zone creation and reports.
+ *
+ * usage: replay_speed [--rounds N] [--mem 8G,256G,1T] [--policy LIST]
+ *                     [--no-serial] TRACE...
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay.h"
+#include "size.h"
+
+#define MAX_MEMS 8
+#define MAX_ROUNDS 101
+
+struct cell {
+	double t[MAX_ROUNDS];
+	unsigned n;
+	uint64_t events, reqs;
+	unsigned npol;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int one_run(const struct replay_opts *base, uint64_t bytes,
+		   bool serial, struct cell *c)
+{
+	struct replay_opts o = *base;
+	struct trace_tally t;
+	struct sim *s;
+	char err[600];
+	double el;
+
+	o.cfg.bytes = bytes;
+	o.cfg.serial = serial;
+	if (replay_traces(&o, &s, &t, &el, err, sizeof(err)) < 0) {
+		fprintf(stderr, "replay_speed: %s\n", err);
+		return -1;
+	}
+	c->events = 0;
+	for (int k = 0; k < TEV_NR; k++)
+		c->events += t.events[k];
+	c->reqs = s->pol[0].c.events;
+	c->npol = s->npol;
+	c->t[c->n++] = el;
+	sim_destroy(s);
+	free(s);
+	return 0;
+}
+
+static void print_row(const char *mem, const char *mode, struct cell *c)
+{
+	double med;
+
+	qsort(c->t, c->n, sizeof(double), cmp_double);
+	med = c->t[c->n / 2];
+	printf("| %s | %s | %u | %.3f s (%.3f..%.3f) | %.2f M | %.2f M |\n", mem,
+	       mode, c->npol, med, c->t[0], c->t[c->n - 1],
+	       (double)c->events / med / 1e6, (double)c->reqs / med / 1e6);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "no-serial", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct replay_opts o = { .progress = false };
+	const char *mems = "8G,256G,1T", *policies = "all";
+	char memlist[256], *save = NULL, err[256];
+	char *names[MAX_MEMS];
+	uint64_t bytes[MAX_MEMS];
+	static struct cell cells[MAX_MEMS][2];
+	unsigned nmem = 0, rounds = 7, modes = 2;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "r:m:p:S", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': rounds = (unsigned)atoi(optarg); break;
+		case 'm': mems = optarg; break;
+		case 'p': policies = optarg; break;
+		case 'S': modes = 1; break;
+		default: return 2;
+		}
+	}
+	if (optind >= argc || !rounds || rounds > MAX_ROUNDS) {
+		fprintf(stderr, "usage: replay_speed [--rounds 1..%d] [--mem LIST] "
+			"[--policy LIST] [--no-serial] TRACE...\n", MAX_ROUNDS);
+		return 2;
+	}
+	if (sim_parse_policies(policies, &o.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "replay_speed: %s\n", err);
+		return 2;
+	}
+	o.traces = (const char *const *)argv + optind;
+	o.ntraces = (unsigned)(argc - optind);
+	snprintf(memlist, sizeof(memlist), "%s", mems);
+	for (char *tok = strtok_r(memlist, ",", &save); tok && nmem < MAX_MEMS;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (size_parse(tok, &bytes[nmem]) < 0) {
+			fprintf(stderr, "replay_speed: bad size %s\n", tok);
+			return 2;
+		}
+		names[nmem++] = tok;
+	}
+	for (unsigned r = 0; r < rounds; r++)
+		for (unsigned m = 0; m < nmem; m++)
+			for (unsigned k = 0; k < modes; k++)
+				if (one_run(&o, bytes[m], k == 1, &cells[m][k]) < 0)
+					return 1;
+	printf("| machine | mode | policies | median replay time (min..max) | "
+	       "trace events/s per policy | allocs+frees/s per policy |\n"
+	       "|---|---|---:|---|---:|---:|\n");
+	for (unsigned m = 0; m < nmem; m++)
+		for (unsigned k = 0; k < modes; k++)
+			print_row(names[m], k ? "serial" : "threads", &cells[m][k]);
+	return 0;
+}
