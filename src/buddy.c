@@ -9,7 +9,7 @@
  * Every function here runs under zone->lock.
  */
 #include "llist.h"
-#include "zone.h"
+#include "freearea_inline.h"
 
 
 void zone_count_moved(struct pa_zone *z, uint64_t pages)
@@ -97,7 +97,7 @@ void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order)
 		if (order >= z->pb_order && bmt != mt &&
 		    (!mt_mergeable(mt) || !mt_mergeable(bmt)))
 			break;
-		fa_del(z, buddy, order, bmt);
+		fa_del_(z, buddy, order, bmt);
 		if (bmt != mt)
 			pageblock_set_range_type(z, buddy, order, mt);
 		pfn &= buddy;
@@ -114,7 +114,7 @@ void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order)
 
 		tail = buddy < z->nr_pages && is_free_buddy(z, higher, order + 1);
 	}
-	fa_add(z, pfn, order, mt, tail);
+	fa_add_(z, pfn, order, mt, tail);
 }
 
 /*
@@ -130,10 +130,10 @@ static void split_to(struct pa_zone *z, uint32_t head, unsigned have,
 		uint32_t half = 1u << have;
 
 		if (want >= head + half) {
-			fa_add(z, head, have, mt, false);
+			fa_add_(z, head, have, mt, false);
 			head += half;
 		} else {
-			fa_add(z, head + half, have, mt, false);
+			fa_add_(z, head + half, have, mt, false);
 		}
 	}
 }
@@ -141,7 +141,7 @@ static void split_to(struct pa_zone *z, uint32_t head, unsigned have,
 void take_free_block(struct pa_zone *z, uint32_t head, unsigned have,
 		     unsigned mt, uint32_t want, unsigned order)
 {
-	fa_del(z, head, have, mt);
+	fa_del_(z, head, have, mt);
 	split_to(z, head, have, want, order, mt);
 	zone_count(z, BLOCKS_MOVED, 1);
 }
@@ -149,7 +149,7 @@ void take_free_block(struct pa_zone *z, uint32_t head, unsigned have,
 uint32_t claim_whole_block(struct pa_zone *z, uint32_t head, unsigned have,
 			   unsigned from, unsigned to, unsigned order)
 {
-	fa_del(z, head, have, from);
+	fa_del_(z, head, have, from);
 	if (from != to) {
 		pageblock_set_range_type(z, head, have, to);
 		zone_count(z, BLOCKS_CLAIMED, 1ull << (have - z->pb_order));

@@ -10,12 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zone.h"
-
-static inline struct fa_part *part_at(const struct pa_zone *z, uint64_t p)
-{
-	return (struct fa_part *)((char *)z->fa_parts + p * z->fa_stride);
-}
+#include "freearea_inline.h"
 
 uint64_t fa_part_of(const struct pa_zone *z, uint64_t pfn)
 {
@@ -32,40 +27,10 @@ uint64_t fa_nr_words(const struct pa_zone *z)
 	return z->fa_words;
 }
 
-static inline uint64_t *bitmap(const struct pa_zone *z, unsigned o,
-			       unsigned mt)
-{
-	return z->fa_bits + ((uint64_t)o * PA_MT_TYPES + mt) * z->fa_words;
-}
-
 const uint64_t *fa_nonempty_map(const struct pa_zone *z, unsigned order,
 				unsigned mt)
 {
 	return bitmap(z, order, mt);
-}
-
-static inline bool deferred_left(const struct fa_part *pp)
-{
-	return pp->deferred_pfn < pp->deferred_end;
-}
-
-static inline bool is_deferred_list(const struct pa_zone *z, unsigned o,
-				    unsigned mt)
-{
-	return o == z->max_order && mt == PA_MT_MOVABLE;
-}
-
-static void update_bit(struct pa_zone *z, uint64_t p, unsigned o, unsigned mt)
-{
-	const struct fa_part *pp = part_at(z, p);
-	uint64_t *m = bitmap(z, o, mt), bit = 1ull << (p & 63);
-	bool has = !pfn_list_empty(&pp->area[o].list[mt]) ||
-		   (is_deferred_list(z, o, mt) && deferred_left(pp));
-
-	if (has)
-		m[p >> 6] |= bit;
-	else
-		m[p >> 6] &= ~bit;
 }
 
 int fa_init(struct pa_zone *z, unsigned part_shift)
@@ -102,89 +67,15 @@ void fa_destroy(struct pa_zone *z)
 	z->fa_bits = NULL;
 }
 
-/* ---- list operations: links, list counts, bitmaps ---- */
-
-static void list_insert(struct pa_zone *z, uint32_t pfn, unsigned o,
-			unsigned mt, bool tail)
-{
-	uint64_t p = fa_part_of(z, pfn);
-	struct free_area *a = &part_at(z, p)->area[o];
-	bool was_empty = pfn_list_empty(&a->list[mt]);
-
-	if (tail)
-		pfn_list_add_tail(z->pages, &a->list[mt], pfn);
-	else
-		pfn_list_add(z->pages, &a->list[mt], pfn);
-	a->nr_free[mt]++;
-	z->fa_nr_free[o][mt]++;
-	if (was_empty)
-		bitmap(z, o, mt)[p >> 6] |= 1ull << (p & 63);
-}
-
-static void list_remove(struct pa_zone *z, uint32_t pfn, unsigned o,
-			unsigned mt)
-{
-	uint64_t p = fa_part_of(z, pfn);
-	struct free_area *a = &part_at(z, p)->area[o];
-
-	pfn_list_del(z->pages, &a->list[mt], pfn);
-	a->nr_free[mt]--;
-	z->fa_nr_free[o][mt]--;
-	if (pfn_list_empty(&a->list[mt]))
-		update_bit(z, p, o, mt);
-}
-
-/* ---- free counts: zone, pageblock ---- */
-
-static inline void add_free_pages(struct pa_zone *z, int64_t pages)
-{
-	__atomic_store_n(&z->free_pages, z->free_pages + (uint64_t)pages,
-			 __ATOMIC_RELAXED);
-}
-
-/* Per-pageblock free counts: a block of order >= pageblock order covers
- * whole pageblocks, a smaller one lies inside one.  A pageblock that
- * becomes entirely free forgets what it held. */
-static void pb_account(struct pa_zone *z, uint32_t pfn, unsigned order,
-		       bool add)
-{
-	uint64_t first = pfn_to_pb(z, pfn);
-
-	if (order >= z->pb_order) {
-		uint64_t n = 1ull << (order - z->pb_order);
-
-		for (uint64_t i = 0; i < n; i++) {
-			pageblock_set_free(z, first + i,
-					   add ? (uint32_t)pb_nr_pages(z) : 0);
-			if (add)
-				pageblock_clear_content(z, first + i);
-		}
-		return;
-	}
-	struct pageblock_data *pb = &z->pb[first];
-	uint32_t nr = add ? pb->nr_free + (1u << order)
-			  : pb->nr_free - (1u << order);
-
-	pageblock_set_free(z, first, nr);
-	if (add && nr == pb_nr_pages(z))
-		pageblock_clear_content(z, first);
-}
-
 void fa_add(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned mt,
 	    bool tail)
 {
-	list_insert(z, pfn, order, mt, tail);
-	set_page_state(&z->pages[pfn], PG_STATE(PG_BUDDY, order));
-	add_free_pages(z, (int64_t)1 << order);
-	pb_account(z, pfn, order, true);
+	fa_add_(z, pfn, order, mt, tail);
 }
 
 void fa_del(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned mt)
 {
-	list_remove(z, pfn, order, mt);
-	set_page_state(&z->pages[pfn], 0);
-	add_free_pages(z, -((int64_t)1 << order));
-	pb_account(z, pfn, order, false);
+	fa_del_(z, pfn, order, mt);
 }
 
 void fa_move(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned from,
@@ -296,6 +187,9 @@ static uint64_t next_part(const struct pa_zone *z, uint64_t from,
 
 uint32_t fa_first(struct pa_zone *z, unsigned order, unsigned mt)
 {
+	if (z->fa_parts_n == 1) /* one partition: no bitmap to search */
+		return bitmap(z, order, mt)[0] ? fa_part_first(z, 0, order, mt)
+					       : PA_NIL;
 	uint64_t p = next_part(z, 0, order, mt);
 
 	return p < z->fa_parts_n ? fa_part_first(z, p, order, mt) : PA_NIL;

@@ -32,6 +32,21 @@ void pageblock_set_free(struct pa_zone *z, uint64_t b, uint32_t nr_free)
 		z->ops->pageblock_whole(z, b);
 }
 
+void pageblock_set_free_range(struct pa_zone *z, uint64_t first, uint64_t n,
+			      bool free)
+{
+	uint32_t nr = free ? (uint32_t)pb_nr_pages(z) : 0;
+
+	for (uint64_t b = first; b < first + n; b++) {
+		z->pb[b].nr_free = nr;
+		if (free) {
+			pageblock_clear_content(z, b);
+			if (z->ops->pageblock_whole)
+				z->ops->pageblock_whole(z, b);
+		}
+	}
+}
+
 void pageblock_clear_content(struct pa_zone *z, uint64_t b)
 {
 	__atomic_store_n(&z->pb[b].content, 0, __ATOMIC_RELAXED);

@@ -8,6 +8,7 @@
 #ifndef PA_PAGEBLOCK_H
 #define PA_PAGEBLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* content bits: which kinds of allocation the block has held since it was
@@ -65,6 +66,10 @@ void pageblock_set_type(struct pa_zone *z, uint64_t b, unsigned mt);
 void pageblock_set_range_type(struct pa_zone *z, uint64_t pfn, unsigned order,
 			      unsigned mt);
 void pageblock_set_free(struct pa_zone *z, uint64_t b, uint32_t nr_free);
+/* n whole pageblocks from `first` become entirely free (free) or taken:
+ * one call for a block of pageblock order or more. */
+void pageblock_set_free_range(struct pa_zone *z, uint64_t first, uint64_t n,
+			      bool free);
 void pageblock_clear_content(struct pa_zone *z, uint64_t b);
 /* Note that an allocation (or a pageset) of type mt now holds the block
  * at pfn of `order`: sets PB_HAS_<mt> on each pageblock it covers. */
