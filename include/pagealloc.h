@@ -286,12 +286,18 @@ unsigned pa_current_cpu(const struct pa_zone *zone);
 /* ------------------------------------------------------------------ */
 
 /*
- * A page owner (zsmalloc, for one) may make its order-0 pages movable: the
- * allocator (pa_migrate_page(), later compaction) can then move their
- * contents to another page.  The callbacks run without zone locks held.
- *  isolate: claim the page for migration; false if it cannot move now.
- *  migrate: copy src's contents to dst and switch every reference from src
- *           to dst; 0 on success, negative errno (page stays at src).
+ * A page owner (zsmalloc, for one) may make its allocated blocks movable,
+ * of any order: the allocator (pa_migrate_page(), pa_compact(),
+ * pa_alloc_contig()) can then move their contents to another block of the
+ * same order.  The callbacks run without zone locks held, possibly from
+ * several threads at once (for different pfns).
+ *  isolate: claim the block for migration; false if it cannot move now.
+ *           Between a true isolate and migrate/putback the owner must not
+ *           free the block (a free meanwhile fails with -EINVAL).
+ *  migrate: copy src's block to dst and switch every reference from src
+ *           to dst; 0 on success, negative errno (block stays at src).
+ *           dst is already allocated and marked movable with the same id:
+ *           the owner may free it as soon as it is published.
  *  putback: migration failed after isolate: release the claim.
  */
 struct pa_movable_ops {
@@ -306,21 +312,102 @@ struct pa_movable_ops {
  * is full, -EINVAL for NULL callbacks.  Thread-safe. */
 int pa_register_movable_ops(struct pa_zone *zone,
 			    const struct pa_movable_ops *ops, void *owner);
-/* Unregister (no page may still be marked with id). */
+/* Unregister (no page may still be marked with id).  Waits for
+ * migrations already using the owner's callbacks to finish, so the owner
+ * may be freed when this returns.  -EINVAL if id is not registered. */
 int pa_unregister_movable_ops(struct pa_zone *zone, int id);
-/* Mark an allocated order-0 page as movable through ops `id`, or id 0 to
- * unmark.  -EINVAL if the page is not an allocated order-0 block or id is
- * not registered. */
+/* Mark the allocated block whose head is pfn (any order) as movable
+ * through ops `id`, or id 0 to unmark.  -EINVAL if pfn is not the head of
+ * an allocated block (pa_alloc_contig pieces are not) or id is not
+ * registered.  A free unmarks. */
 int pa_set_page_movable(struct pa_zone *zone, uint64_t pfn, int id);
 
 /*
- * Move one movable page: allocate a destination (same migratetype, not in
- * the same pageblock when possible), isolate, migrate, free the source.
- * Returns 0 and stores the new pfn in *new_pfn, -EINVAL (not a movable
- * allocated page), -EBUSY (isolate refused), -ENOMEM (no destination), or
- * the migrate callback's error.  Counted in vmstat pgmigrate_success/fail.
+ * Move one movable block: isolate, allocate a destination (same order and
+ * migratetype, not in the same pageblock when possible), migrate, free the
+ * source straight to the zone's free lists.  Returns 0 and stores the new
+ * pfn in *new_pfn, -EINVAL (not a movable allocated block), -EBUSY
+ * (isolate refused, or the block is being migrated already), -ENOMEM (no
+ * destination), or the migrate callback's error.  Counted in vmstat
+ * pgmigrate_success/fail (pages).
  */
 int pa_migrate_page(struct pa_zone *zone, uint64_t pfn, uint64_t *new_pfn);
+
+/* ------------------------------------------------------------------ */
+/* Compaction and contiguous allocation                                */
+/* ------------------------------------------------------------------ */
+
+/* What one compaction did. */
+struct pa_compact_stats {
+	uint64_t migrate_scanned;  /* pfns the migrate scanner looked at */
+	uint64_t free_scanned;     /* pfns the free scanner looked at */
+	uint64_t isolated;         /* pages isolated: sources and targets */
+	uint64_t pages_migrated;   /* pages moved */
+	uint64_t pages_failed;     /* pages that did not move */
+	uint64_t score_before, score_after; /* pa_compact_proactive: the
+	                            * fragmentation score, 0..100 */
+};
+
+/*
+ * Compact the zone as the kernel's compact_zone does: a migrate scanner
+ * from the zone's start moves movable blocks (pa_set_page_movable) of
+ * pageblocks that can become entirely free to free pages that a free
+ * scanner takes from Movable pageblocks at the zone's end, in batches of
+ * 32, until a free block of `order` exists or the scanners meet.  Per-CPU
+ * lists are drained first.  Returns 0 when a free block of that order
+ * exists at the end (at once if one already did), -EAGAIN when compaction
+ * could not make one or was skipped: too little free memory above the
+ * watermark (min, or low for order > 3, plus 2^(order+1) pages), or, for
+ * order > 3, a fragmentation index of at most 0.500 (the failure is lack
+ * of memory; extfrag_threshold 500).  -EINVAL for order > max_order.
+ * `out` (may be NULL) gets what was done.  Counted in vmstat compact_*
+ * (stall, success, fail only when it ran) and pgmigrate_*.  Thread-safe;
+ * calls the owners' callbacks without zone locks held.
+ */
+int pa_compact(struct pa_zone *zone, unsigned order,
+	       struct pa_compact_stats *out);
+
+/*
+ * One proactive compaction tick (kcompactd every 500 ms, the lab once per
+ * second of trace time): the zone's fragmentation score is the share of
+ * free memory not in free pageblock-order blocks (0..100).  With
+ * proactiveness p (the kernel's default is 20), the low mark is 100 - p
+ * and the high mark low + min(10, low / 2): above the high mark, compact
+ * until the score is at or below the low mark or the scanners meet.
+ * Returns 1 if it compacted, 0 if not (score at or below the high mark,
+ * or p == 0), -EINVAL for p > 100.  `out` as for pa_compact.  Thread-safe.
+ */
+int pa_compact_proactive(struct pa_zone *zone, unsigned proactiveness,
+			 struct pa_compact_stats *out);
+
+/*
+ * Allocate nr_pages contiguous pages, naturally aligned (pfn a multiple of
+ * nr_pages): any power of two from 1 to the zone's size, above max_order
+ * too (2^18 pages = 1 GiB with 4 KiB pages).  A free block of the order is
+ * taken if one exists; otherwise aligned candidates are walked from the
+ * zone's start, those holding pages that cannot move rejected cheaply
+ * (highatomic or isolated pageblocks, pageblocks not entirely free whose
+ * content bits say they held unmovable or reclaimable memory, allocated
+ * blocks not marked movable), and the first that may work is isolated
+ * (MIGRATE_ISOLATE), its movable blocks migrated elsewhere, and taken.
+ * gfp: the migratetype the range counts as, PA_GFP_ZERO, PA_GFP_NOWARN.
+ * Returns the first pfn, or PA_NO_PFN with errno EINVAL (nr_pages zero,
+ * not a power of two or above the zone; unknown gfp bits or
+ * PA_GFP_NOLOCK), ENOMEM (not enough free memory, or nowhere to migrate
+ * to) or EBUSY (something would not move in every candidate).  On failure
+ * the zone is as before: moved blocks intact at their new place, counts
+ * unchanged (per-CPU pages may have gone back to the zone).  Waits for
+ * other contiguous allocations and frees; may take long on a large zone.
+ * Thread-safe.
+ */
+uint64_t pa_alloc_contig(struct pa_zone *zone, uint64_t nr_pages,
+			 unsigned gfp);
+
+/* Free a range pa_alloc_contig returned, with the same nr_pages.  -EINVAL
+ * (and nothing changes) for anything else: a range not allocated that way,
+ * freed twice, a part of one.  Pages of such a range cannot be freed with
+ * pa_free (-EINVAL).  Thread-safe. */
+int pa_free_contig(struct pa_zone *zone, uint64_t pfn, uint64_t nr_pages);
 
 /* ------------------------------------------------------------------ */
 /* Checking, statistics, reports                                       */
@@ -404,9 +491,17 @@ struct pa_stats {
 	uint64_t pcpb_phase0_pages; /* pages recovered by phase 0 */
 	uint64_t pcpb_phase0_scanned; /* pfns scanned by phase 0 */
 
-	/* migration */
+	/* migration (pages) */
 	uint64_t pgmigrate_success;
 	uint64_t pgmigrate_fail;
+	/* compaction (vmstat compact_*) and isolation */
+	uint64_t compact_migrate_scanned;
+	uint64_t compact_free_scanned;
+	uint64_t compact_isolated;
+	uint64_t compact_stall;     /* pa_compact calls that compacted */
+	uint64_t compact_fail;
+	uint64_t compact_success;
+	uint64_t isolated_pageblocks; /* MIGRATE_ISOLATE now */
 
 	/* watermarks in pages */
 	uint64_t wmark_min, wmark_low, wmark_high;

@@ -143,6 +143,8 @@ static const char *why_not_allocated(uint16_t st, unsigned order,
 	unsigned flags = st & 0xff, have = st >> 8;
 
 	if (flags & PG_ALLOC) {
+		if (flags & PG_CONTIG)
+			return "block is part of a pa_alloc_contig range (pa_free_contig frees it)";
 		if (flags & PG_ISOLATED)
 			return "block is isolated for migration";
 		snprintf(buf, len, "block was allocated with order %u, not %u",

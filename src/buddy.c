@@ -356,40 +356,6 @@ int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
 	return i;
 }
 
-/*
- * An order-0 page of type mt whose pageblock is not `avoid`, for
- * migration: moving a page within its own block does nothing for
- * fragmentation.  Walks at most 64 entries per free list, smallest order
- * first, like a bounded free scanner.  Returns the pfn, allocated (state
- * set), or PA_NIL.  zone->lock held.
- */
-uint32_t zone_alloc_outside(struct pa_zone *z, unsigned cpu, unsigned mt,
-			    uint64_t avoid)
-{
-	for (unsigned o = 0; o <= z->max_order; o++) {
-		uint32_t pfn = fa_first(z, o, mt);
-
-		for (unsigned seen = 0; pfn != PA_NIL && seen < 64; seen++) {
-			if (pfn_to_pb(z, pfn) != avoid) {
-				take_free_block(z, pfn, o, mt, pfn, 0);
-				if (TRACING(z))
-					trace_zone_locked(z, cpu, pfn, 0, mt, false);
-				struct pa_page *p = &z->pages[pfn];
-
-				set_page_mt(p, mt);
-				set_page_state(p, PG_STATE(PG_ALLOC, 0));
-				pageblock_mark_content(z, pfn, 0, mt);
-				zone_count(z, PAGES_DIRECT_ALLOC, 1);
-				zone_count(z, DIRECT_ALLOC_CALLS, 1);
-				zone_count_moved(z, 1);
-				return pfn;
-			}
-			pfn = fa_next(z, pfn, o, mt);
-		}
-	}
-	return PA_NIL;
-}
-
 /* Frees deferred by the nolock API while zone->lock was busy. */
 void zone_drain_llist(struct pa_zone *z)
 {

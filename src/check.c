@@ -244,6 +244,7 @@ static int walk_pfns(struct checker *c, uint64_t *alloc, uint64_t *buddy,
 			break;
 		case PG_ALLOC:
 		case PG_ALLOC | PG_ISOLATED:
+		case PG_ALLOC | PG_CONTIG:
 			*alloc += n;
 			if (page_mt(p) >= PA_MT_PCPTYPES)
 				return fail(c, "allocated pfn %llu has migratetype %u",
@@ -327,7 +328,7 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 			 (unsigned long long)z->nr_pages);
 		goto out;
 	}
-	uint64_t ha = 0;
+	uint64_t ha = 0, iso = 0;
 
 	for (uint64_t b = 0; b < z->nr_pageblocks; b++) {
 		const struct pageblock_data *pb = &z->pb[b];
@@ -349,6 +350,8 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 		}
 		if (pb_mt(pb) == PA_MT_HIGHATOMIC)
 			ha += pb_nr_pages(z);
+		if (pb_mt(pb) == PA_MT_ISOLATE)
+			iso++;
 		if (!(z->pflags & POL_OWNED_BLOCKS) && pb_owner(pb)) {
 			r = fail(&c, "pageblock %llu has an owner under a policy without ownership",
 				 (unsigned long long)b);
@@ -359,6 +362,12 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 		r = fail(&c, "highatomic reserve counts %llu pages, pageblocks hold %llu",
 			 (unsigned long long)z->nr_reserved_highatomic,
 			 (unsigned long long)ha);
+		goto out;
+	}
+	if (iso != z->nr_isolated_pageblocks) {
+		r = fail(&c, "%llu pageblocks are isolated, the isolation count says %llu",
+			 (unsigned long long)iso,
+			 (unsigned long long)z->nr_isolated_pageblocks);
 		goto out;
 	}
 out:

@@ -44,7 +44,13 @@
 	X(PCPB_REMOTE_ABSORBED, pcpb_remote_absorbed, none)          \
 	X(REMOTE_FREE_CALLS, free_calls, none) /* done when pushed */ \
 	X(PGMIGRATE_SUCCESS, pgmigrate_success, none)                \
-	X(PGMIGRATE_FAIL, pgmigrate_fail, none)
+	X(PGMIGRATE_FAIL, pgmigrate_fail, none)                      \
+	X(COMPACT_MIGRATE_SCANNED, compact_migrate_scanned, none)    \
+	X(COMPACT_FREE_SCANNED, compact_free_scanned, none)          \
+	X(COMPACT_ISOLATED, compact_isolated, none)                  \
+	X(COMPACT_STALL, compact_stall, none)                        \
+	X(COMPACT_FAIL, compact_fail, none)                          \
+	X(COMPACT_SUCCESS, compact_success, none)
 
 #define PA_PCP_COUNTERS(X)                                           \
 	X(ALLOC_HIT, pcp_alloc_hit, none)                            \

@@ -143,6 +143,16 @@ uint64_t fa_deferred_pages(const struct pa_zone *z)
 	return z->fa_deferred;
 }
 
+void fa_undefer(struct pa_zone *z, uint64_t end)
+{
+	for (uint64_t p = 0; p < z->fa_parts_n; p++) {
+		struct fa_part *pp = part_at(z, p);
+
+		while (deferred_left(pp) && pp->deferred_pfn < end)
+			grow_deferred(z, pp);
+	}
+}
+
 uint64_t fa_skip_deferred(const struct pa_zone *z, uint64_t pfn)
 {
 	const struct fa_part *pp = part_at(z, fa_part_of(z, pfn));

@@ -109,6 +109,9 @@ uint64_t fa_metadata_bytes(const struct pa_zone *z);
 
 /* Deferred boot-time pages still off the lists (counted free). */
 uint64_t fa_deferred_pages(const struct pa_zone *z);
+/* Put every deferred block below `end` on its list (isolation needs the
+ * free blocks of its range listed). */
+void fa_undefer(struct pa_zone *z, uint64_t end);
 /* If pfn starts a partition's deferred range, its end; else pfn. */
 uint64_t fa_skip_deferred(const struct pa_zone *z, uint64_t pfn);
 

@@ -26,6 +26,7 @@ enum {
 	PG_PCPBUDDY = 0x08,  /* pcpbuddy: on its owner's lists, may merge there */
 	PG_LLIST = 0x10,     /* on a lock-free deferred-free list */
 	PG_ISOLATED = 0x20,  /* allocated and isolated for migration */
+	PG_CONTIG = 0x40,    /* allocated piece of a pa_alloc_contig range */
 };
 
 struct pa_page {

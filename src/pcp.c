@@ -235,6 +235,48 @@ int pcp_refill_mainline(struct pa_zone *z, unsigned cpu, unsigned order,
 	return got << order;
 }
 
+/* Move the blocks of one list that lie in [start, end) to the zone;
+ * returns pages moved.  pcp->lock and zone->lock held. */
+static uint64_t release_list_range(struct pa_zone *z, struct pfn_list *l,
+				   unsigned order, uint64_t start, uint64_t end)
+{
+	uint64_t moved = 0, left = pfn_list_count(z->pages, l);
+
+	for (uint32_t pfn = l->head; left--;) {
+		uint32_t next = z->pages[pfn].next;
+
+		if (pfn >= start && pfn < end) {
+			pfn_list_del(z->pages, l, pfn);
+			set_page_state(&z->pages[pfn], 0);
+			free_one_page(z, pfn, order);
+			moved += 1ull << order;
+		}
+		pfn = next;
+	}
+	return moved;
+}
+
+/* Mainline's pcp_release_range (pcpbuddy's after its remote list): every
+ * list walked under one zone->lock hold.  pcp->lock held. */
+void pcp_release_range_lists(struct pa_zone *z, unsigned cpu, uint64_t start,
+			     uint64_t end)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	uint64_t moved = 0;
+
+	if (!pcp->count)
+		return;
+	zone_lock(z);
+	for (unsigned o = 0; o <= pcp_max_order(z); o++)
+		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
+			moved += release_list_range(z, &pcp->lists[o][m], o,
+						    start, end);
+	pcp_add_count(pcp, -(int)moved);
+	zone_count(z, PAGES_DRAIN, moved);
+	zone_count_moved(z, moved);
+	zone_unlock(z);
+}
+
 static void pcp_absorb(struct pa_zone *z, unsigned cpu)
 {
 	if (z->ops->pcp_absorb)

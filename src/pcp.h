@@ -20,6 +20,9 @@ int pcp_refill_mainline(struct pa_zone *z, unsigned cpu, unsigned order,
 bool pcp_drain_mainline(struct pa_zone *z, unsigned cpu, int count,
 			unsigned start, bool trylock);
 
+void pcp_release_range_lists(struct pa_zone *z, unsigned cpu, uint64_t start,
+			     uint64_t end);
+
 int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 		   unsigned mt, unsigned gfp, uint32_t *out);
 void pcp_free_slow(struct pa_zone *z, unsigned cpu, unsigned order,

@@ -185,17 +185,9 @@ static void merge_pass(struct pa_zone *z, struct per_cpu_pages *pcp)
 	for (unsigned o = 0; o < z->pb_order; o++) {
 		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
 			struct pfn_list *l = &pcp->lists[o][m];
-			uint64_t left = 0;
+			uint64_t left = pfn_list_count(z->pages, l);
 
-			if (pfn_list_empty(l))
-				continue;
-			uint32_t pfn = l->head;
-
-			do {
-				left++;
-				pfn = z->pages[pfn].next;
-			} while (pfn != l->head);
-			for (pfn = l->head; left--;) {
+			for (uint32_t pfn = l->head; left--;) {
 				uint32_t next = z->pages[pfn].next;
 				uint32_t buddy = pfn ^ (1u << o);
 				const uint16_t want = PG_STATE(PG_PCP | PG_PCPBUDDY, o);
@@ -241,23 +233,41 @@ static void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 
 	if (dead)
 		zone_lock(z);
+	uint32_t isolated = PA_NIL; /* chain of pages of isolated blocks */
+	uint64_t to_zone = 0;
+
 	while ((pfn = llist_pop(z->pages, &chain, &order)) != PA_NIL) {
 		pages += 1ull << order;
+		const struct pageblock_data *pb = pfn_pb(z, pfn);
+
 		if (dead) {
 			free_one_page(z, pfn, order);
+		} else if (pb_mt(pb) == PA_MT_ISOLATE) {
+			/* isolation keeps these out of every pageset */
+			z->pages[pfn].lnext = isolated;
+			z->pages[pfn].prev = order;
+			isolated = pfn;
 		} else {
-			const struct pageblock_data *pb = pfn_pb(z, pfn);
-
 			enqueue(z, pcp, pfn, order, pcp_mt(pb_mt(pb)),
 				pb_owner(pb) == cpu + 1);
 			pcp_add_count(pcp, 1 << order);
 		}
 	}
+	if (isolated != PA_NIL) {
+		zone_lock(z);
+		for (pfn = isolated; pfn != PA_NIL; pfn = isolated) {
+			isolated = z->pages[pfn].lnext;
+			to_zone += 1ull << z->pages[pfn].prev;
+			free_one_page(z, pfn, z->pages[pfn].prev);
+		}
+	}
 	/* The frees themselves were counted when they were pushed; pages a
 	 * dead CPU's list hands to the zone are drain traffic. */
-	if (dead) {
-		zone_count(z, PAGES_DRAIN, pages);
-		zone_count_moved(z, pages);
+	if (dead)
+		to_zone = pages;
+	if (dead || to_zone) {
+		zone_count(z, PAGES_DRAIN, to_zone);
+		zone_count_moved(z, to_zone);
 		zone_unlock(z);
 	}
 	STAT_INC_SHARED(pcp->remote_pages, -pages);
@@ -784,6 +794,15 @@ static const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
 	return NULL;
 }
 
+/* pcp_release_range: the remote list first (absorb sends pages of
+ * isolated blocks to the zone), then the pageset's own lists. */
+static void pcpb_release_range(struct pa_zone *z, unsigned cpu, uint64_t start,
+			       uint64_t end)
+{
+	pcpb_absorb(z, cpu);
+	pcp_release_range_lists(z, cpu, start, end);
+}
+
 static uint64_t pcpb_metadata_bytes(const struct pa_zone *z)
 {
 	return z->nr_pageblocks * sizeof(struct pb_link);
@@ -801,6 +820,7 @@ const struct pa_policy_ops pa_policy_pcpbuddy = {
 	.pcp_drain = pcpb_drain,
 	.pcp_absorb = pcpb_absorb,
 	.cpu_offline = pcpb_offline,
+	.pcp_release_range = pcpb_release_range,
 	.pageblock_whole = pcpb_pageblock_whole,
 	.pageblock_retyped = pcpb_pageblock_retyped,
 	.zone_fallback = rmqueue_fallback,

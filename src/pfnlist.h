@@ -67,6 +67,22 @@ static inline void pfn_list_add_tail(struct pa_page *pages, struct pfn_list *l,
 	pfn_list_insert_(pages, l, pfn, 0);
 }
 
+/* Entries on the list (a walk: for passes that delete as they go). */
+static inline uint64_t pfn_list_count(const struct pa_page *pages,
+				      const struct pfn_list *l)
+{
+	uint64_t n = 0;
+	uint32_t pfn = l->head;
+
+	if (pfn == PA_NIL)
+		return 0;
+	do {
+		n++;
+		pfn = pages[pfn].next;
+	} while (pfn != l->head);
+	return n;
+}
+
 static inline void pfn_list_del(struct pa_page *pages, struct pfn_list *l,
 				uint32_t pfn)
 {

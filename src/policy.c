@@ -12,6 +12,7 @@ const struct pa_policy_ops pa_policy_mainline = {
 	.pcp_take = pcp_take_mainline,
 	.pcp_refill = pcp_refill_mainline,
 	.pcp_drain = pcp_drain_mainline,
+	.pcp_release_range = pcp_release_range_lists,
 	.zone_fallback = rmqueue_fallback,
 };
 

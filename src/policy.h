@@ -51,6 +51,11 @@ struct pa_policy_ops {
 	void (*pcp_absorb)(struct pa_zone *z, unsigned cpu);
 	/* after the drain that takes a CPU offline; may be NULL */
 	void (*cpu_offline)(struct pa_zone *z, unsigned cpu);
+	/* give the zone every block of pfns [start, end) the pageset holds,
+	 * frees other CPUs left for it included (isolation pulls an isolated
+	 * range back); zone->lock not held */
+	void (*pcp_release_range)(struct pa_zone *z, unsigned cpu,
+				  uint64_t start, uint64_t end);
 
 	/* --- pageblock changes (zone->lock held; may be NULL) --- */
 	/* the pageblock became entirely free in the zone */

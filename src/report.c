@@ -87,14 +87,17 @@ static void vmstat(struct pa_zone *z, FILE *f)
 	fprintf(f, "pgfree %" PRIu64 "\n", s.pgfree);
 	fprintf(f, "pgmigrate_success %" PRIu64 "\n", s.pgmigrate_success);
 	fprintf(f, "pgmigrate_fail %" PRIu64 "\n", s.pgmigrate_fail);
-	/* No compaction yet: the counters exist so scripts find them. */
-	static const char *const compact[] = {
-		"compact_migrate_scanned", "compact_free_scanned",
-		"compact_isolated", "compact_stall", "compact_fail",
-		"compact_success", "compact_daemon_wake",
+	const struct { const char *name; uint64_t v; } compact[] = {
+		{ "compact_migrate_scanned", s.compact_migrate_scanned },
+		{ "compact_free_scanned", s.compact_free_scanned },
+		{ "compact_isolated", s.compact_isolated },
+		{ "compact_stall", s.compact_stall },
+		{ "compact_fail", s.compact_fail },
+		{ "compact_success", s.compact_success },
+		{ "compact_daemon_wake", 0 }, /* no kcompactd: ticks are the caller's */
 	};
 	for (size_t i = 0; i < sizeof(compact) / sizeof(compact[0]); i++)
-		fprintf(f, "%s 0\n", compact[i]);
+		fprintf(f, "%s %" PRIu64 "\n", compact[i].name, compact[i].v);
 }
 
 static void zoneinfo(struct pa_zone *z, FILE *f)

@@ -84,6 +84,7 @@ void pa_stats(struct pa_zone *z, struct pa_stats *s)
 	pa_lock_read(&z->lock, npt, &s->zone_lock);
 	s->zone_lock_max_pages = STAT_LOAD(z->max_pages_per_hold);
 	s->highatomic_blocks = STAT_LOAD(z->nr_reserved_highatomic) >> z->pb_order;
+	s->isolated_pageblocks = STAT_LOAD(z->nr_isolated_pageblocks);
 	s->wmark_min = z->wmark_min;
 	s->wmark_low = z->wmark_low;
 	s->wmark_high = z->wmark_high;

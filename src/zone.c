@@ -214,6 +214,7 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 	z->llist_head = PA_NIL;
 	pa_lock_init(&z->lock, true);
 	pa_lock_init(&z->movable_lock, false);
+	pa_lock_init(&z->contig_lock, false);
 
 	z->pages_map_bytes = z->nr_pages * sizeof(struct pa_page);
 	z->pb_map_bytes = z->nr_pageblocks * sizeof(struct pageblock_data);

@@ -130,6 +130,7 @@ struct pa_zone {
 	uint64_t nr_reserved_highatomic;
 	uint64_t max_pages_per_hold, pages_this_hold;
 	uint64_t zc[NR_ZONE_COUNTERS];  /* counters.h */
+	uint64_t nr_isolated_pageblocks; /* MIGRATE_ISOLATE now (isolate.c) */
 
 	/* ---- lock-free deferred frees (nolock API) ---- */
 	uint32_t llist_head __attribute__((aligned(PA_CACHELINE)));
@@ -141,6 +142,11 @@ struct pa_zone {
 	/* movable operations table, its own lock */
 	struct pa_lock movable_lock;
 	struct movable_slot movable[PA_MAX_MOVABLE_OPS + 1];
+	unsigned movable_inflight[PA_MAX_MOVABLE_OPS + 1]; /* atomic: migrations
+	                                * using the slot, waited for by unregister */
+
+	/* one isolation at a time: contiguous allocations and their frees */
+	struct pa_lock contig_lock;
 
 	struct per_cpu_pages *pcp;     /* ncpus entries */
 	struct pb_link *pb_links;      /* pcpbuddy only; under zone->lock */
@@ -221,8 +227,6 @@ int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
 		 struct pfn_list *list, unsigned mt, bool fallback);
 void zone_count_moved(struct pa_zone *z, uint64_t pages);
 void zone_drain_llist(struct pa_zone *z);
-uint32_t zone_alloc_outside(struct pa_zone *z, unsigned cpu, unsigned mt,
-			    uint64_t avoid);
 
 /* ---- highatomic.c ---- */
 /* Reserve the pageblock(s) of a successful high-order atomic allocation;

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Contiguous allocation of any power of two up to the zone's size, above
+ * max_order too (alloc_contig_pages): walk naturally aligned candidates,
+ * reject cheaply those holding blocks that cannot move (pageblock types
+ * and content bits, then the block heads), isolate the pageblocks around
+ * the first that may work, migrate its movable blocks out (destinations
+ * come from the ordinary free lists, which the isolated range is not on),
+ * and take it.  Any failure undoes the isolation: every moved block's
+ * contents are intact at its new place and the accounting is unchanged.
+ *
+ * A range is handed out as pieces of at most max_order pages, each an
+ * allocated head with PG_CONTIG (so pa_free refuses them), the first
+ * piece's lnext holding CONTIG_TAG | log2(pages) so pa_free_contig can
+ * tell a range's start from a piece inside it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "isolate.h"
+#include "migrate.h"
+
+#define CONTIG_TAG 0xc0de0000u
+#define CONTIG_PASSES 5
+
+struct contig_try {
+	uint64_t pfn, nr;             /* the candidate */
+	unsigned order, mt, cpu;
+	bool nomem;                   /* a destination could not be found */
+};
+
+static unsigned ilog2_u64(uint64_t v)
+{
+	return 63u - (unsigned)__builtin_clzll(v);
+}
+
+static unsigned piece_order(const struct pa_zone *z, unsigned order)
+{
+	return order < z->max_order ? order : z->max_order;
+}
+
+/* ---- cheap rejection ---- */
+
+/* By pageblock: highatomic and isolated blocks are never taken, and a
+ * block not entirely free that has held unmovable or reclaimable memory
+ * since it was last free probably still does (content bits are
+ * conservative: such a candidate is skipped even if those pages are gone). */
+static bool candidate_blocks_ok(const struct pa_zone *z, uint64_t pfn,
+				uint64_t nr)
+{
+	uint64_t first = pfn >> z->pb_order;
+	uint64_t last = (pfn + nr - 1) >> z->pb_order;
+
+	for (uint64_t b = first; b <= last; b++) {
+		const struct pageblock_data *pb = &z->pb[b];
+		unsigned mt = pb_mt(pb);
+
+		if (mt == PA_MT_HIGHATOMIC || mt == PA_MT_ISOLATE)
+			return false;
+		if (STAT_LOAD(pb->nr_free) != pb_nr_pages(z) &&
+		    (__atomic_load_n(&pb->content, __ATOMIC_RELAXED) &
+		     (PB_HAS_UNMOVABLE | PB_HAS_RECLAIMABLE)))
+			return false;
+	}
+	return true;
+}
+
+/* The head of the block holding pfn, whatever its state, or PA_NIL. */
+static uint64_t block_head(const struct pa_zone *z, uint64_t pfn)
+{
+	for (unsigned o = 0; o <= z->max_order; o++) {
+		uint64_t head = pfn & ~((1ull << o) - 1);
+		uint16_t st = page_state(&z->pages[head]);
+
+		if (st)
+			return head + (1ull << (st >> 8)) > pfn ? head : PA_NO_PFN;
+	}
+	return PA_NO_PFN;
+}
+
+/* Is a block head allocated and immovable (not movable-marked, or a
+ * contiguous piece)?  Free, cached and in-flight blocks may go. */
+static bool head_pins(const struct pa_zone *z, uint64_t pfn)
+{
+	const struct pa_page *p = &z->pages[pfn];
+	unsigned f = page_flags(p);
+
+	if (!(f & PG_ALLOC))
+		return false;
+	return (f & PG_CONTIG) || !__atomic_load_n(&p->movable, __ATOMIC_RELAXED);
+}
+
+/* By block heads, racily: any allocated block that will not move. */
+static bool candidate_pages_ok(const struct pa_zone *z, uint64_t pfn,
+			       uint64_t nr)
+{
+	uint64_t head = block_head(z, pfn);
+
+	if (head != PA_NO_PFN && head < pfn && head_pins(z, head))
+		return false;
+	for (uint64_t p = pfn; p < pfn + nr;) {
+		uint16_t st = page_state(&z->pages[p]);
+
+		if (!st) {
+			p++;
+			continue;
+		}
+		if (head_pins(z, p))
+			return false;
+		p += 1ull << (st >> 8);
+	}
+	return true;
+}
+
+/* ---- migrating a candidate empty ---- */
+
+/* migrate_target_fn: the zone's allocator, fallback included; the
+ * isolated range is on no list it takes from. */
+static uint32_t target_anywhere(struct pa_zone *z, void *arg, uint32_t src,
+				unsigned order)
+{
+	const struct contig_try *t = arg;
+
+	return rmqueue(z, t->cpu, order, page_mt(&z->pages[src]));
+}
+
+/* One pass over the candidate: every movable block in it, in batches. */
+static void migrate_out(struct pa_zone *z, struct contig_try *t)
+{
+	struct migrate_batch b = { 0 };
+	struct migrate_result res = { 0 };
+	uint64_t head = block_head(z, t->pfn), p = t->pfn;
+
+	if (head != PA_NO_PFN && head < t->pfn)
+		p = head;
+	while (p < t->pfn + t->nr) {
+		uint16_t st = page_state(&z->pages[p]);
+
+		if (!st) {
+			p++;
+			continue;
+		}
+		if ((st & 0xff) == PG_ALLOC)
+			migrate_batch_add(z, &b, p);
+		if (b.n == MIGRATE_BATCH)
+			migrate_batch_run(z, &b, target_anywhere, t, &res);
+		p += 1ull << (st >> 8);
+	}
+	migrate_batch_run(z, &b, target_anywhere, t, &res);
+	if (res.nomem)
+		t->nomem = true;
+}
+
+/* Mark the taken range allocated.  zone->lock held. */
+static void take_pieces(struct pa_zone *z, const struct contig_try *t)
+{
+	unsigned po = piece_order(z, t->order);
+
+	for (uint64_t p = t->pfn; p < t->pfn + t->nr; p += 1ull << po) {
+		set_page_mt(&z->pages[p], t->mt);
+		z->pages[p].movable = 0;
+		z->pages[p].lnext = PA_NIL;
+		set_page_state(&z->pages[p], PG_STATE(PG_ALLOC | PG_CONTIG, po));
+		pageblock_mark_content(z, p, po, t->mt);
+	}
+	z->pages[t->pfn].lnext = CONTIG_TAG | t->order;
+	zone_count(z, PAGES_DIRECT_ALLOC, t->nr);
+	zone_count(z, DIRECT_ALLOC_CALLS, 1);
+	zone_count_moved(z, t->nr);
+}
+
+/* Isolate, migrate out (a few passes: frees racing the isolation may
+ * have cached pages, owners may refuse for a moment), take or undo.
+ * 0, -EBUSY, -ENOMEM. */
+static int try_candidate(struct pa_zone *z, struct contig_try *t)
+{
+	struct pa_isolation iso;
+	uint64_t start = t->pfn & ~(pb_nr_pages(z) - 1);
+	uint64_t end = (t->pfn + t->nr + pb_nr_pages(z) - 1) & ~(pb_nr_pages(z) - 1);
+	int r = isolate_range(z, &iso, start, end);
+
+	if (r)
+		return r;
+	for (unsigned pass = 0; pass < CONTIG_PASSES; pass++) {
+		bool done;
+
+		zone_lock(z);
+		done = isolate_range_free(z, t->pfn, t->nr);
+		if (done) {
+			isolate_release_locked(z, &iso, t->pfn, t->pfn + t->nr);
+			take_pieces(z, t);
+		}
+		zone_unlock(z);
+		if (done)
+			return 0;
+		if (!candidate_pages_ok(z, t->pfn, t->nr) || t->nomem)
+			break;
+		migrate_out(z, t);
+		isolate_pull_pcp(z, &iso);
+	}
+	isolate_undo(z, &iso);
+	return t->nomem ? -ENOMEM : -EBUSY;
+}
+
+/* Without migration: a free block of the order straight off the lists. */
+static bool take_free_block_of_order(struct pa_zone *z, struct contig_try *t)
+{
+	if (t->order > z->max_order)
+		return false;
+	zone_lock(z);
+	uint32_t pfn = rmqueue(z, t->cpu, t->order, t->mt);
+
+	if (pfn != PA_NIL) {
+		t->pfn = pfn;
+		take_pieces(z, t);
+	}
+	zone_unlock(z);
+	return pfn != PA_NIL;
+}
+
+static int contig_search(struct pa_zone *z, struct contig_try *t)
+{
+	int err = -EBUSY;
+
+	if (take_free_block_of_order(z, t))
+		return 0;
+	for (uint64_t pfn = 0; pfn + t->nr <= z->nr_pages; pfn += t->nr) {
+		if (!candidate_blocks_ok(z, pfn, t->nr) ||
+		    !candidate_pages_ok(z, pfn, t->nr))
+			continue;
+		t->pfn = pfn;
+		t->nomem = false;
+		int r = try_candidate(z, t);
+
+		if (!r)
+			return 0;
+		if (r == -ENOMEM)
+			err = r;
+	}
+	return err;
+}
+
+static bool contig_args_ok(const struct pa_zone *z, uint64_t nr_pages)
+{
+	return nr_pages && !(nr_pages & (nr_pages - 1)) && nr_pages <= z->nr_pages;
+}
+
+uint64_t pa_alloc_contig(struct pa_zone *z, uint64_t nr_pages, unsigned gfp)
+{
+	if (!contig_args_ok(z, nr_pages) || (gfp & ~PA_GFP_MASK) ||
+	    (gfp & PA_GFP_NOLOCK)) {
+		pa_err(z, -EINVAL,
+		       "pa_alloc_contig: %llu pages, gfp 0x%x: need a power of two up to %llu pages, no PA_GFP_NOLOCK",
+		       (unsigned long long)nr_pages, gfp,
+		       (unsigned long long)z->nr_pages);
+		errno = EINVAL;
+		return PA_NO_PFN;
+	}
+	struct contig_try t = { .nr = nr_pages, .order = ilog2_u64(nr_pages),
+				.mt = gfp_migratetype(gfp), .cpu = cpu_current(z) };
+	struct pa_stats s;
+	int r = -ENOMEM;
+
+	pa_stats(z, &s);
+	pa_lock_acquire(&z->contig_lock);
+	if (s.free_pages + s.pcp_pages >= nr_pages)
+		r = contig_search(z, &t);
+	pa_lock_release(&z->contig_lock);
+	if (r) {
+		zone_count_shared(z, ALLOC_FAILED, 1);
+		if (!(gfp & PA_GFP_NOWARN))
+			pa_err(z, r, "pa_alloc_contig: no %llu-page range: %s",
+			       (unsigned long long)nr_pages,
+			       r == -ENOMEM ? "not enough free memory to migrate into"
+					    : "every candidate holds pages that will not move");
+		errno = -r;
+		return PA_NO_PFN;
+	}
+	if ((gfp & PA_GFP_ZERO) && z->mem)
+		memset(z->mem + (t.pfn << z->page_shift), 0,
+		       (size_t)nr_pages << z->page_shift);
+	return t.pfn;
+}
+
+/* Every piece of [pfn, pfn + nr) a live contiguous allocation's? */
+static bool contig_range_live(const struct pa_zone *z, uint64_t pfn,
+			      uint64_t nr)
+{
+	unsigned order = ilog2_u64(nr), po = piece_order(z, order);
+
+	if (z->pages[pfn].lnext != (CONTIG_TAG | order))
+		return false;
+	for (uint64_t p = pfn; p < pfn + nr; p += 1ull << po)
+		if (page_state(&z->pages[p]) != PG_STATE(PG_ALLOC | PG_CONTIG, po))
+			return false;
+	return true;
+}
+
+int pa_free_contig(struct pa_zone *z, uint64_t pfn, uint64_t nr_pages)
+{
+	int r = 0;
+
+	if (!contig_args_ok(z, nr_pages) || pfn >= z->nr_pages ||
+	    (pfn & (nr_pages - 1)) || pfn + nr_pages > z->nr_pages) {
+		r = -EINVAL;
+	} else {
+		unsigned po = piece_order(z, ilog2_u64(nr_pages));
+
+		pa_lock_acquire(&z->contig_lock);
+		if (!contig_range_live(z, pfn, nr_pages)) {
+			r = -EINVAL;
+		} else {
+			zone_lock(z);
+			z->pages[pfn].lnext = PA_NIL;
+			for (uint64_t p = pfn; p < pfn + nr_pages; p += 1ull << po) {
+				set_page_state(&z->pages[p], 0);
+				free_one_page(z, (uint32_t)p, po);
+			}
+			zone_count(z, PAGES_DIRECT_FREE, nr_pages);
+			zone_count(z, DIRECT_FREE_CALLS, 1);
+			zone_count_moved(z, nr_pages);
+			zone_unlock(z);
+		}
+		pa_lock_release(&z->contig_lock);
+	}
+	if (r) {
+		zone_count_shared(z, BAD_FREES, 1);
+		pa_err(z, r, "pa_free_contig: pfn %llu, %llu pages: not a range pa_alloc_contig returned",
+		       (unsigned long long)pfn, (unsigned long long)nr_pages);
+	}
+	return r;
+}
