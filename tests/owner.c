@@ -18,8 +18,8 @@ struct th_owner {
 	struct pa_zone *zone;
 	pthread_mutex_t lock;
 	int id;
-	uint64_t nr_pages, moves;
-	uint32_t max, live, next_free;
+	uint64_t nr_pages, moves, live;
+	uint32_t max, next_free;
 	uint32_t *by_pfn;    /* pfn -> handle */
 	struct th_block *blk;
 	unsigned page_shift;
@@ -233,14 +233,20 @@ uint64_t th_owner_pfn(struct th_owner *o, uint32_t h)
 	return pfn;
 }
 
-uint32_t th_owner_live(struct th_owner *o)
+/* A counter read under the lock. */
+static uint64_t read_locked(struct th_owner *o, const uint64_t *v)
 {
-	uint32_t n;
+	uint64_t n;
 
 	pthread_mutex_lock(&o->lock);
-	n = o->live;
+	n = *v;
 	pthread_mutex_unlock(&o->lock);
 	return n;
+}
+
+uint32_t th_owner_live(struct th_owner *o)
+{
+	return (uint32_t)read_locked(o, &o->live);
 }
 
 uint64_t th_owner_verify(struct th_owner *o)
@@ -261,12 +267,7 @@ uint64_t th_owner_verify(struct th_owner *o)
 
 uint64_t th_owner_moves(struct th_owner *o)
 {
-	uint64_t n;
-
-	pthread_mutex_lock(&o->lock);
-	n = o->moves;
-	pthread_mutex_unlock(&o->lock);
-	return n;
+	return read_locked(o, &o->moves);
 }
 
 void th_owner_pin(struct th_owner *o, uint32_t h, bool pinned)
