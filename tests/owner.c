@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "helpers.h"
 #include "owner.h"
 
 #include <errno.h>
@@ -291,4 +292,16 @@ unsigned th_policies(const struct pa_config *cfg,
 			out[n++] = (enum pa_policy)p;
 	}
 	return n;
+}
+
+void th_each_policy(const struct pa_config *cfg, void (*fn)(enum pa_policy))
+{
+	enum pa_policy pols[PA_POLICY_NR];
+	unsigned n = th_policies(cfg, pols);
+
+	assert_true(n >= 2);
+	for (unsigned i = 0; i < n; i++) {
+		print_message("  policy %s\n", pa_policy_name(pols[i]));
+		fn(pols[i]);
+	}
 }

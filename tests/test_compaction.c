@@ -28,14 +28,8 @@ typedef void (*policy_test)(enum pa_policy pol);
 static void each_policy(policy_test fn)
 {
 	struct pa_config c = zone_cfg(PA_POLICY_MAINLINE, 16, PA_BACKING_NONE);
-	enum pa_policy pols[PA_POLICY_NR];
-	unsigned n = th_policies(&c, pols);
 
-	assert_true(n >= 2);
-	for (unsigned i = 0; i < n; i++) {
-		print_message("  policy %s\n", pa_policy_name(pols[i]));
-		fn(pols[i]);
-	}
+	th_each_policy(&c, fn);
 }
 
 struct fragmented {
