@@ -258,12 +258,13 @@ uint64_t pa_alloc_contig(struct pa_zone *z, uint64_t nr_pages, unsigned gfp)
 	}
 	struct contig_try t = { .nr = nr_pages, .order = ilog2_u64(nr_pages),
 				.mt = gfp_migratetype(gfp), .cpu = cpu_current(z) };
-	struct pa_stats s;
 	int r = -ENOMEM;
 
-	pa_stats(z, &s);
+	/* pages on per-CPU lists count once they are back in the zone */
+	if (STAT_LOAD(z->free_pages) < nr_pages && z->use_pcp)
+		pa_drain(z);
 	pa_lock_acquire(&z->contig_lock);
-	if (s.free_pages + s.pcp_pages >= nr_pages)
+	if (STAT_LOAD(z->free_pages) >= nr_pages)
 		r = contig_search(z, &t);
 	pa_lock_release(&z->contig_lock);
 	if (r) {

@@ -27,7 +27,8 @@ void pageblock_set_range_type(struct pa_zone *z, uint64_t pfn, unsigned order,
 
 void pageblock_set_free(struct pa_zone *z, uint64_t b, uint32_t nr_free)
 {
-	z->pb[b].nr_free = nr_free;
+	/* atomic: compaction and contiguous allocation read it unlocked */
+	__atomic_store_n(&z->pb[b].nr_free, nr_free, __ATOMIC_RELAXED);
 	if (nr_free == pb_nr_pages(z) && z->ops->pageblock_whole)
 		z->ops->pageblock_whole(z, b);
 }
