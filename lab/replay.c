@@ -479,6 +479,7 @@ static void replay_usage(FILE *f)
 "                  left out]\n"
 "  --cpus N        CPUs, 1..%d [zoneinfo pagesets, else the highest CPU\n"
 "                  seen + 1, outliers left out]\n"
+"  --compact       proactive compaction once per second of trace time\n"
 "  --zoneinfo FILE /proc/zoneinfo of the traced machine, for every trace\n"
 "                  [NAME.zoneinfo beside each TRACE; traces whose zoneinfos\n"
 "                  differ are refused]\n"
@@ -538,6 +539,7 @@ int cmd_replay(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' },
+		{ "compact", no_argument, NULL, 'C' },
 		{ "zoneinfo", required_argument, NULL, 'z' },
 		{ "html", required_argument, NULL, 'H' },
 		{ "json", required_argument, NULL, 'J' },
@@ -560,7 +562,7 @@ int cmd_replay(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:m:c:z:H:J:qPSh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:c:Cz:H:J:qPSh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'z': o.zoneinfo = optarg; break;
 		case 'H': html = optarg; break;
@@ -569,7 +571,7 @@ int cmd_replay(int argc, char **argv)
 		case 'P': o.prefill = true; break;
 		case 'S': strict = true; break;
 		case 'h': replay_usage(stdout); return 0;
-		case 'p': case 'm':
+		case 'p': case 'm': case 'C':
 			if (sim_parse_option(c, optarg, &o.cfg, &policies, err,
 					     sizeof(err)) < 0) {
 				fprintf(stderr, "pagealloc replay: %s\n", err);

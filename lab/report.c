@@ -198,6 +198,20 @@ unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 		true);
 	EACH(r, p->stats.blocks_claimed);
 
+	f.section = "compaction";
+	r = add(&f, "pages_migrated", "pages migrated", FIG_COUNT, false);
+	EACH(r, p->stats.pgmigrate_success);
+	r = add(&f, "compaction_runs", "proactive compaction runs (--compact)",
+		FIG_COUNT, false);
+	EACH(r, p->compact_runs);
+	r = add(&f, "thp_allocatable_pct",
+		"free as pageblocks after compaction (%)",
+		FIG_PERCENT, true);
+	EACH(r, p->thp_allocatable_pct);
+	r = add(&f, "contig_1g_allocatable", "1 GiB ranges pa_alloc_contig obtains",
+		FIG_COUNT, true);
+	EACH(r, p->contig_1g);
+
 	f.section = "fragmentation at the end";
 	frag_rows(&f, s, false);
 	f.section = "fragmentation at the peak";

@@ -139,6 +139,7 @@ static void run_usage(FILE *f)
 "  --policy LIST  comma-separated policies or \"all\" (default)\n"
 "  --mem SIZE     machine size [the scenario's default]\n"
 "  --cpus N       CPUs [the scenario's default]\n"
+"  --compact      proactive compaction once per simulated second\n"
 "  --seed S       random seed [1]\n"
 "  --scale F      request count multiplier [1]\n"
 "  --html FILE    write a self-contained HTML report\n"
@@ -168,6 +169,7 @@ int cmd_run(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' },
+		{ "compact", no_argument, NULL, 'C' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "scale", required_argument, NULL, 'S' },
 		{ "html", required_argument, NULL, 'H' },
@@ -190,7 +192,7 @@ int cmd_run(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:m:c:s:S:H:J:lqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:c:Cs:S:H:J:lqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': list_scenarios(); return 0;
 		case 'h': run_usage(stdout); return 0;
@@ -211,7 +213,7 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'p': case 'm':
+		case 'p': case 'm': case 'C':
 			if (sim_parse_option(c, optarg, &cfg, &policies, err,
 					     sizeof(err)) < 0) {
 				fprintf(stderr, "pagealloc run: %s\n", err);

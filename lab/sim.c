@@ -17,6 +17,7 @@
 
 #include "optparse.h"
 #include "simqueue.h"
+#include "sim_compact.h"
 #include "size.h"
 #include "vtime.h"
 
@@ -131,6 +132,12 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 			sim_destroy(s);
 			return -ENOMEM;
 		}
+		if (sim_owner_init(p) < 0) {
+			snprintf(err, len, "out of memory");
+			sim_destroy(s);
+			return -ENOMEM;
+		}
+		p->compact = cfg->compact;
 		p->split_order = -1;
 		p->interval_ns = FIRST_INTERVAL_NS;
 		p->next_tick_ns = TICK_NS;
@@ -299,6 +306,8 @@ static void sim_time_one(struct sim_policy *p, uint64_t t)
 			break;
 		}
 		pa_pcp_tick(p->zone);
+		if (p->compact)
+			sim_compact_tick(p);
 		p->next_tick_ns += TICK_NS;
 	}
 	if (t >= p->next_sample_ns) {
@@ -356,6 +365,7 @@ unsigned sim_gfp_of(int mt)
 static void free_block(struct sim_policy *p, unsigned cpu,
 		       const struct pfnmap_entry *e)
 {
+	sim_owner_forget(p, e->pfn);
 	if (pa_free_cpu(p->zone, cpu, e->pfn, e->order) == 0)
 		p->c.frees++;
 	else
@@ -393,6 +403,8 @@ void sim_alloc_one(struct sim *s, struct sim_policy *p, unsigned cpu,
 		/* no memory to remember it: give it back */
 		pa_free_cpu(p->zone, cpu, pfn, order);
 		p->c.failures++;
+	} else if (mt == PA_MT_MOVABLE) {
+		sim_owner_track(p, key, (uint32_t)pfn);
 	}
 }
 
@@ -519,6 +531,7 @@ static void finish_one(struct sim *s, struct sim_policy *p)
 						    p->nr_pageblocks);
 	else
 		p->nr_pageblocks = 0;
+	sim_compact_finish(p);
 }
 
 void sim_finish(struct sim *s)
@@ -589,6 +602,7 @@ void sim_destroy(struct sim *s)
 
 		pa_zone_destroy(p->zone);
 		pfnmap_destroy(&p->map);
+		sim_owner_destroy(p);
 		free(p->pb_map);
 		for (unsigned r = 0; r < SIM_NR_REPORTS; r++) {
 			free(p->report_end[r]);
@@ -613,6 +627,9 @@ int sim_parse_option(int c, const char *arg, struct sim_config *cfg,
 			snprintf(err, len, "--mem: bad size \"%s\" (e.g. 4G, 256G, 1T)", arg);
 			return -EINVAL;
 		}
+		return 0;
+	case 'C':
+		cfg->compact = true;
 		return 0;
 	case 'c':
 		return opt_uint("--cpus", arg, 1, PA_MAX_CPUS, &cfg->ncpus, err, len);

@@ -66,6 +66,7 @@ struct sim_config {
 	 * turn.  false (default): one thread per policy, fed in batches
 	 * (lab/simqueue.h); the results are identical either way. */
 	bool serial;
+	bool compact;            /* --compact: proactive ticks */
 };
 
 struct sim_sample {
@@ -138,6 +139,14 @@ struct sim_policy {
 	uint64_t split_key, split_pages;
 	int split_order;
 	char first_error[160];
+	/* compaction (sim_compact.c) */
+	struct pfnmap rev;       /* our pfn -> trace key, movable blocks */
+	int movable_id;
+	bool compact;            /* proactive ticks (sim_config.compact) */
+	uint64_t compact_runs;   /* proactive ticks that compacted */
+	double thp_allocatable_pct; /* free memory in pageblock blocks after
+	                          * a full compaction at the end */
+	uint64_t contig_1g;      /* 1 GiB ranges obtainable at the end */
 };
 
 struct sim {
@@ -210,7 +219,8 @@ int sim_parse_policies(const char *list, struct sim_config *cfg, char *err,
 
 /*
  * The options `replay` and `run` share: c is 'p' (--policy: *policies =
- * arg), 'm' (--mem SIZE) or 'c' (--cpus N).  Returns 0 or -EINVAL with a
+ * arg), 'm' (--mem SIZE), 'c' (--cpus N) or 'C' (--compact, no
+ * argument).  Returns 0 or -EINVAL with a
  * message naming the option.
  */
 int sim_parse_option(int c, const char *arg, struct sim_config *cfg,
