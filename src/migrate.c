@@ -115,6 +115,21 @@ int pa_set_page_movable(struct pa_zone *z, uint64_t pfn, int id)
 
 /* ---- the batch ---- */
 
+/* slot_get, without the table lock when the batch already holds a
+ * reference on this owner (unregister cannot finish while it does). */
+static bool batch_slot_get(struct pa_zone *z, const struct migrate_batch *b,
+			   int id, struct movable_slot *out)
+{
+	for (unsigned i = b->n; i-- > 0;)
+		if (b->it[i].id == id) {
+			*out = b->it[i].slot;
+			__atomic_fetch_add(&z->movable_inflight[id], 1,
+					   __ATOMIC_RELAXED);
+			return true;
+		}
+	return slot_get(z, id, out);
+}
+
 int migrate_batch_add(struct pa_zone *z, struct migrate_batch *b, uint64_t pfn)
 {
 	if (b->n == MIGRATE_BATCH)
@@ -126,7 +141,7 @@ int migrate_batch_add(struct pa_zone *z, struct migrate_batch *b, uint64_t pfn)
 
 	if (st != PG_STATE(PG_ALLOC, st >> 8) || !id)
 		return -EINVAL;
-	if (!slot_get(z, id, &it->slot))
+	if (!batch_slot_get(z, b, id, &it->slot))
 		return -EINVAL;
 	if (!it->slot.ops->isolate(it->slot.owner, pfn)) {
 		slot_put(z, id);

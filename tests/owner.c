@@ -279,29 +279,20 @@ void th_owner_pin(struct th_owner *o, uint32_t h, bool pinned)
 	pthread_mutex_unlock(&o->lock);
 }
 
-unsigned th_policies(const struct pa_config *cfg,
-		     enum pa_policy out[PA_POLICY_NR])
-{
-	unsigned n = 0;
-
-	for (unsigned p = 0; p < PA_POLICY_NR; p++) {
-		struct pa_config c = *cfg;
-
-		c.policy = (enum pa_policy)p;
-		if (pa_config_check(&c, NULL, 0) == 0)
-			out[n++] = (enum pa_policy)p;
-	}
-	return n;
-}
-
 void th_each_policy(const struct pa_config *cfg, void (*fn)(enum pa_policy))
 {
 	enum pa_policy pols[PA_POLICY_NR];
-	unsigned n = th_policies(cfg, pols);
+	unsigned n = th_policies(pols), ran = 0;
 
-	assert_true(n >= 2);
 	for (unsigned i = 0; i < n; i++) {
+		struct pa_config c = *cfg;
+
+		c.policy = pols[i];
+		if (pa_config_check(&c, NULL, 0))
+			continue;
 		print_message("  policy %s\n", pa_policy_name(pols[i]));
 		fn(pols[i]);
+		ran++;
 	}
+	assert_true(ran >= 2);
 }

@@ -45,11 +45,8 @@ uint64_t th_owner_moves(struct th_owner *o);
 /* Pin (isolate refuses it) or unpin a handle's block. */
 void th_owner_pin(struct th_owner *o, uint32_t h, bool pinned);
 
-/* The policies pa_config_check accepts for cfg: written to out, counted. */
-unsigned th_policies(const struct pa_config *cfg,
-		     enum pa_policy out[PA_POLICY_NR]);
-/* Run fn once per policy pa_config_check accepts for cfg (at least two:
- * mainline and pcpbuddy), naming each. */
+/* Run fn once per policy (factory.h's th_policies) that pa_config_check
+ * accepts for cfg, at least two, naming each. */
 void th_each_policy(const struct pa_config *cfg, void (*fn)(enum pa_policy));
 
 #endif
