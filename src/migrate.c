@@ -187,10 +187,10 @@ static void take_destinations(struct pa_zone *z, struct migrate_batch *b,
 	zone_unlock(z);
 }
 
-/* The owners copy, no zone lock held.  The destination is marked before
+/* The owner copies, no zone lock held.  The destination is marked before
  * the owner sees it: once migrate returns, the owner may already have
- * published and even freed it.  Returns a per-item error in it->dst's
- * place: PA_NIL on failure (destination already released by the caller). */
+ * published and even freed it.  0, or -ENOMEM (no destination), or the
+ * owner's error. */
 static int copy_one(struct pa_zone *z, struct migrate_item *it)
 {
 	if (it->dst == PA_NIL)
