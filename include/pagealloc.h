@@ -362,7 +362,9 @@ struct pa_compact_stats {
  * of memory; extfrag_threshold 500).  -EINVAL for order > max_order.
  * `out` (may be NULL) gets what was done.  Counted in vmstat compact_*
  * (stall, success, fail only when it ran) and pgmigrate_*.  Thread-safe;
- * calls the owners' callbacks without zone locks held.
+ * calls the owners' callbacks in the calling thread without zone locks
+ * held, so the thread must meet their requirements (zsmalloc: registered
+ * with liburcu), as for pa_alloc_contig() and pa_compact_proactive().
  */
 int pa_compact(struct pa_zone *zone, unsigned order,
 	       struct pa_compact_stats *out);

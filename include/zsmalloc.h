@@ -30,7 +30,8 @@
  *    and migration looks it up under rcu_read_lock().  liburcu requires
  *    every thread that does either to be registered: call
  *    rcu_register_thread() (from <urcu.h>) in each thread before its first
- *    call into a pool - or to pa_migrate_page() on a zone that has a pool -
+ *    call into a pool - or to pa_migrate_page(), pa_compact(),
+ *    pa_compact_proactive() or pa_alloc_contig() on a zone that has a pool -
  *    and rcu_unregister_thread() before the thread exits.  An unregistered
  *    thread is not seen by the grace-period machinery: zspage memory may
  *    then be freed under its feet.  Threads must not call into the pool

@@ -151,10 +151,17 @@ static void migrate_out(struct pa_zone *z, struct contig_try *t)
 		t->nomem = true;
 }
 
-/* Mark the taken range allocated.  zone->lock held. */
+/* Mark the taken range allocated.  Whole pageblocks it covers take the
+ * range's migratetype, so that a piece spanning several is of one type
+ * when it is freed (free-list hygiene).  zone->lock held. */
 static void take_pieces(struct pa_zone *z, const struct contig_try *t)
 {
 	unsigned po = piece_order(z, t->order);
+
+	if (t->nr >= pb_nr_pages(z))
+		for (uint64_t b = t->pfn >> z->pb_order;
+		     b < (t->pfn + t->nr) >> z->pb_order; b++)
+			pageblock_set_type(z, b, t->mt);
 
 	for (uint64_t p = t->pfn; p < t->pfn + t->nr; p += 1ull << po) {
 		set_page_mt(&z->pages[p], t->mt);
@@ -218,11 +225,28 @@ static bool take_free_block_of_order(struct pa_zone *z, struct contig_try *t)
 	return pfn != PA_NIL;
 }
 
+/* The policy's own first choice (contig_take), if it has one. */
+static bool take_from_policy(struct pa_zone *z, struct contig_try *t)
+{
+	uint32_t pfn = PA_NIL;
+
+	if (!z->ops->contig_take)
+		return false;
+	zone_lock(z);
+	pfn = z->ops->contig_take(z, t->order);
+	if (pfn != PA_NIL) {
+		t->pfn = pfn;
+		take_pieces(z, t);
+	}
+	zone_unlock(z);
+	return pfn != PA_NIL;
+}
+
 static int contig_search(struct pa_zone *z, struct contig_try *t)
 {
 	int err = -EBUSY;
 
-	if (take_free_block_of_order(z, t))
+	if (take_from_policy(z, t) || take_free_block_of_order(z, t))
 		return 0;
 	for (uint64_t pfn = 0; pfn + t->nr <= z->nr_pages; pfn += t->nr) {
 		if (!candidate_blocks_ok(z, pfn, t->nr) ||

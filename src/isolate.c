@@ -149,15 +149,29 @@ bool isolate_range_free(struct pa_zone *z, uint64_t pfn, uint64_t n)
 	return true;
 }
 
+/* Do all the pageblocks of the block have one type?  A block that
+ * merged while isolated may span pageblocks whose restored types differ. */
+static bool one_type(const struct pa_zone *z, uint32_t pfn, unsigned order)
+{
+	uint64_t first = pfn_to_pb(z, pfn);
+	uint64_t n = order > z->pb_order ? 1ull << (order - z->pb_order) : 1;
+
+	for (uint64_t i = 1; i < n; i++)
+		if (pb_mt(&z->pb[first + i]) != pb_mt(&z->pb[first]))
+			return false;
+	return true;
+}
+
 /* Give a detached free block back, except its part inside [keep, end):
- * halves straddling the kept range are split until each piece is inside
- * (left off the lists) or outside (freed, merging as any free does). */
+ * halves straddling the kept range, or spanning pageblocks of different
+ * types, are split until each piece is inside (left off the lists) or
+ * outside and of one type (freed, merging as any free does). */
 static void give_back(struct pa_zone *z, uint32_t pfn, unsigned order,
 		      uint64_t keep, uint64_t keep_end)
 {
 	uint64_t end = pfn + (1ull << order);
 
-	if (end <= keep || pfn >= keep_end) {
+	if ((end <= keep || pfn >= keep_end) && one_type(z, pfn, order)) {
 		free_one_page(z, pfn, order);
 		return;
 	}

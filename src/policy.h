@@ -68,6 +68,13 @@ struct pa_policy_ops {
 	uint32_t (*zone_fallback)(struct pa_zone *z, unsigned cpu,
 				  unsigned order, unsigned mt);
 
+	/* --- contiguous allocation (zone->lock held; may be NULL) --- */
+	/* a free naturally aligned range of 2^order pages (order may exceed
+	 * max_order) the policy finds from its own metadata before any
+	 * migration (spb: runs of clean, entirely free superpageblocks), off
+	 * the free lists with no page state; or PA_NIL */
+	uint32_t (*contig_take)(struct pa_zone *z, unsigned order);
+
 	/* pa_check's part: a message or NULL; *pending gets pages the
 	 * policy holds off the lists and pagesets (remote lists) */
 	const char *(*check)(struct pa_zone *z, char *buf, size_t len,

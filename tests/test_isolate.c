@@ -183,12 +183,101 @@ static void test_check_counts_isolation(void **state)
 	pa_zone_destroy(z);
 }
 
+static bool nop_isolate(void *o, uint64_t p)
+{
+	(void)o;
+	(void)p;
+	return true;
+}
+
+static int nop_migrate(void *o, uint64_t d, uint64_t s)
+{
+	(void)o;
+	(void)d;
+	(void)s;
+	return 0;
+}
+
+static void nop_putback(void *o, uint64_t p)
+{
+	(void)o;
+	(void)p;
+}
+
+/* Every page allocated, then pageblock 2 retyped Unmovable (it holds no
+ * free block then). */
+static struct pa_zone *two_types(uint64_t **pages)
+{
+	struct pa_config c = zone_cfg(PA_POLICY_MAINLINE, PA_CFG_NO_PCP);
+	struct pa_zone *z = pa_zone_create(&c);
+	uint64_t total = pa_managed_pages(z), n = 0, pfn;
+
+	*pages = calloc(total, sizeof(**pages));
+	while ((pfn = pa_alloc(z, 0, PA_GFP_MOVABLE | PA_GFP_NOWARN)) != PA_NO_PFN)
+		(*pages)[n++] = pfn;
+	assert_int_equal(n, total);
+	zone_lock(z);
+	pageblock_set_type(z, 2, PA_MT_UNMOVABLE);
+	zone_unlock(z);
+	return z;
+}
+
+/* Regression: pages freed into an isolated range merged across two
+ * pageblocks whose original types differ; undo put the merged block on
+ * the first one's list (free-list hygiene broken). */
+static void test_undo_splits_mixed_types(void **state)
+{
+	uint64_t *p;
+	struct pa_zone *z = two_types(&p);
+	struct pa_isolation iso;
+
+	(void)state;
+	assert_int_equal(isolate_range(z, &iso, LO, HI), 0);
+	for (uint64_t pfn = LO; pfn < HI; pfn++)
+		assert_int_equal(pa_free(z, pfn, 0), 0);
+	assert_check(z);
+	isolate_undo(z, &iso);
+	assert_check(z);
+	free(p);
+	pa_zone_destroy(z);
+}
+
+/* Regression: a contiguous range taken over pageblocks of two types was
+ * freed as one max-order block onto the first one's list. */
+static void test_contig_range_one_type(void **state)
+{
+	uint64_t *p;
+	struct pa_zone *z = two_types(&p);
+	struct pa_movable_ops ops = { nop_isolate, nop_migrate, nop_putback };
+	int id = pa_register_movable_ops(z, &ops, NULL);
+
+	(void)state;
+	for (uint64_t pfn = LO; pfn < HI; pfn++)
+		if (pfn != 1536)
+			assert_int_equal(pa_free(z, pfn, 0), 0);
+	/* room to migrate into: pageblock 7 */
+	for (uint64_t pfn = 7 * 512; pfn < 8 * 512; pfn++)
+		assert_int_equal(pa_free(z, pfn, 0), 0);
+	assert_int_equal(pa_set_page_movable(z, 1536, id), 0);
+	assert_int_equal(pb_mt(&z->pb[2]), PA_MT_UNMOVABLE);
+	uint64_t r = pa_alloc_contig(z, 1024, PA_GFP_MOVABLE);
+
+	assert_int_equal(r, LO);
+	assert_check(z);
+	assert_int_equal(pa_free_contig(z, r, 1024), 0);
+	assert_check(z);
+	free(p);
+	pa_zone_destroy(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_isolate_and_undo),
 		cmocka_unit_test(test_undo_restores),
 		cmocka_unit_test(test_check_counts_isolation),
+		cmocka_unit_test(test_undo_splits_mixed_types),
+		cmocka_unit_test(test_contig_range_one_type),
 	};
 
 	return cmocka_run_group_tests_name("isolate", tests, NULL, NULL);

@@ -94,7 +94,6 @@ static void *zs_user(void *arg)
 	uint8_t buf[ZS_MAX_ALLOC_SIZE];
 	struct th_rng rng = { 99 };
 
-	rcu_register_thread();
 	while (!stopped(s)) {
 		unsigned i = (unsigned)th_below(&rng, SLOTS);
 
@@ -122,7 +121,6 @@ static void *zs_user(void *arg)
 				count(&s->corrupt);
 			zs_free(s->pool, hs[i]);
 		}
-	rcu_unregister_thread();
 	return NULL;
 }
 
@@ -163,6 +161,23 @@ static void *contiguous(void *arg)
 	return NULL;
 }
 
+/* Every thread may run zsmalloc's migrate callback (compaction and
+ * contiguous allocation move its pages): liburcu wants it registered. */
+struct thread_fn {
+	void *(*fn)(void *);
+	struct shared *s;
+};
+
+static void *rcu_thread(void *arg)
+{
+	struct thread_fn *t = arg;
+
+	rcu_register_thread();
+	t->fn(t->s);
+	rcu_unregister_thread();
+	return NULL;
+}
+
 static void run(enum pa_policy pol)
 {
 	struct shared *s = calloc(1, sizeof(*s));
@@ -172,6 +187,7 @@ static void run(enum pa_policy pol)
 	void *(*fns[])(void *) = { churner, churner, zs_user, compactor,
 				   contiguous };
 	pthread_t t[5];
+	struct thread_fn tf[5];
 
 	c.bytes = 32ull << 20;
 	c.backing = PA_BACKING_ANON;
@@ -185,8 +201,11 @@ static void run(enum pa_policy pol)
 	s->pool = zs_create_pool("stress", s->zone, NULL);
 	assert_non_null(s->pool);
 	s->deadline_ns = now_ns() + secs * 1000000000ull;
-	for (unsigned i = 0; i < 5; i++)
-		pthread_create(&t[i], NULL, fns[i], s);
+	rcu_register_thread();
+	for (unsigned i = 0; i < 5; i++) {
+		tf[i] = (struct thread_fn){ fns[i], s };
+		pthread_create(&t[i], NULL, rcu_thread, &tf[i]);
+	}
 	for (unsigned i = 0; i < 5; i++)
 		pthread_join(t[i], NULL);
 
@@ -212,6 +231,7 @@ static void run(enum pa_policy pol)
 	assert_check(s->zone);
 	pa_zone_destroy(s->zone);
 	free(s);
+	rcu_unregister_thread();
 }
 
 static void test_compaction_contig_under_load(void **state)
