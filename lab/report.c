@@ -205,10 +205,10 @@ unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 		FIG_COUNT, false);
 	EACH(r, p->compact_runs);
 	r = add(&f, "thp_allocatable_pct",
-		"free as pageblocks after compaction (%)",
+		"free as pageblocks after compaction (%, --compact)",
 		FIG_PERCENT, true);
 	EACH(r, p->thp_allocatable_pct);
-	r = add(&f, "contig_1g_allocatable", "1 GiB ranges pa_alloc_contig obtains",
+	r = add(&f, "contig_1g_allocatable", "1 GiB ranges obtainable (--compact)",
 		FIG_COUNT, true);
 	EACH(r, p->contig_1g);
 

@@ -531,7 +531,10 @@ static void finish_one(struct sim *s, struct sim_policy *p)
 						    p->nr_pageblocks);
 	else
 		p->nr_pageblocks = 0;
-	sim_compact_finish(p);
+	/* destructive (it compacts and allocates): only when asked, after
+	 * every end figure is taken */
+	if (p->compact)
+		sim_compact_finish(p);
 }
 
 void sim_finish(struct sim *s)

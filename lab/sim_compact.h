@@ -4,10 +4,10 @@
  * replay or scenario allocates is registered with a built-in owner, so
  * compaction and contiguous allocation can move it; the owner keeps the
  * pfn map pointing at the block's new place so later trace frees find it.
- * --compact runs a proactive compaction tick once per simulated second;
- * at the end, a full compaction measures the share of free memory
- * obtainable as pageblock-order blocks, and 1 GiB contiguous allocations
- * are counted until one fails (then freed again).
+ * --compact runs a proactive compaction tick once per simulated second
+ * and, after every end figure is taken, a full compaction that measures
+ * the share of free memory obtainable as pageblock-order blocks, then
+ * counts 1 GiB contiguous allocations until one fails (freed again).
  */
 #ifndef PA_LAB_SIM_COMPACT_H
 #define PA_LAB_SIM_COMPACT_H
