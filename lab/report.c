@@ -205,10 +205,10 @@ unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 		FIG_COUNT, false);
 	EACH(r, p->compact_runs);
 	r = add(&f, "thp_allocatable_pct",
-		"free as pageblocks after compaction (%, --compact)",
+		"free as pageblocks if compacted (%)",
 		FIG_PERCENT, true);
 	EACH(r, p->thp_allocatable_pct);
-	r = add(&f, "contig_1g_allocatable", "1 GiB ranges obtainable (--compact)",
+	r = add(&f, "contig_1g_allocatable", "1 GiB ranges obtainable",
 		FIG_COUNT, true);
 	EACH(r, p->contig_1g);
 
