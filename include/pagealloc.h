@@ -426,7 +426,8 @@ void pa_stats(struct pa_zone *zone, struct pa_stats *out);
  */
 void pa_stats_reset(struct pa_zone *zone);
 
-/* Fragmentation, computed by a scan of the pageblocks under zone->lock. */
+/* Fragmentation, from the superpageblock summaries under zone->lock:
+ * O(superpageblocks), no pageblock walk.  Always returns 0. */
 struct pa_frag {
 	uint64_t free_pages;              /* zone free lists only */
 	uint64_t free_in_whole_pageblocks; /* pages in pageblocks entirely free */
@@ -489,6 +490,9 @@ enum pa_report {
 	PA_REPORT_LOCKSTAT,    /* lock statistics, /proc/lock_stat style */
 	PA_REPORT_EXTFRAG_INDEX,  /* /sys/kernel/debug/extfrag/extfrag_index */
 	PA_REPORT_UNUSABLE_INDEX, /* /sys/kernel/debug/extfrag/unusable_index */
+	PA_REPORT_SPBINFO,     /* one line per superpageblock: category,
+	                        * fullness, free pages and pageblocks,
+	                        * pageblocks by type (docs/FORMATS.md) */
 };
 /* Write a report; -EINVAL for an unknown kind or a NULL stream, -EIO on a
  * write error (the stream is flushed, so a full device is reported here,

@@ -208,6 +208,9 @@ int pa_report(struct pa_zone *z, enum pa_report what, FILE *out)
 	case PA_REPORT_UNUSABLE_INDEX:
 		fragindex_report_unusable(z, out);
 		break;
+	case PA_REPORT_SPBINFO:
+		spb_report(z, out);
+		break;
 	default:
 		pa_err(z, -EINVAL, "pa_report: unknown report %d", (int)what);
 		return -EINVAL;

@@ -240,6 +240,8 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 	if (z->use_pcp && pcp_init(z))
 		goto nomem_zone;
 	fa_boot(z);
+	if (spb_init(z))
+		goto nomem_zone;
 	zone_update_fast_flags(z);
 	return z;
 
@@ -264,6 +266,7 @@ void pa_zone_destroy(struct pa_zone *z)
 	if (z->mem_map)
 		munmap(z->mem_map, z->mem_map_bytes);
 	pcp_destroy(z);
+	spb_destroy(z);
 	fa_destroy(z);
 	free(z);
 }

@@ -24,6 +24,7 @@
 #include "policy.h"
 #include "migratetype.h"
 #include "counters.h"
+#include "superpageblock.h"
 
 #define PA_ORDERS_MAX 21          /* max_order is at most 20 */
 #define PA_COSTLY_ORDER 3         /* orders cached per CPU: 0..3 and pageblock */
@@ -126,6 +127,10 @@ struct pa_zone {
 	uint64_t *fa_bits;             /* non-empty bitmaps per (order, mt) */
 	uint64_t fa_nr_free[PA_ORDERS_MAX][PA_MT_TYPES];
 	uint64_t fa_deferred;          /* boot-time pages off the lists */
+	/* superpageblock summaries: superpageblock.[ch] alone writes these */
+	struct superpageblock *spb;    /* nr_superpageblocks; NULL until boot */
+	uint64_t *spb_bits;            /* SPB_NR_MAPS bitmaps of spb_words */
+	uint64_t spb_words;
 	uint64_t free_pages;           /* atomic store, read racily */
 	uint64_t nr_reserved_highatomic;
 	uint64_t max_pages_per_hold, pages_this_hold;
