@@ -64,7 +64,13 @@ extern "C" {
 #define PA_GFP_NOLOCK      0x20u /* never spin on a lock: trylock only, fail
                                   * (alloc) or defer through a lock-free
                                   * list (free) instead.  Async-signal-safe. */
-#define PA_GFP_MASK        0x3fu /* every defined bit; others are EINVAL */
+#define PA_GFP_NORETRY     0x40u /* the caller has a cheap fallback (several
+                                  * smaller allocations would do): under
+                                  * spb, fail rather than taint a clean
+                                  * superpageblock or fragment a pageblock
+                                  * for a non-movable request; other
+                                  * policies ignore it */
+#define PA_GFP_MASK        0x7fu /* every defined bit; others are EINVAL */
 
 /* ------------------------------------------------------------------ */
 /* Migratetypes (numbering as the kernel prints them without CMA)      */
@@ -348,6 +354,8 @@ struct pa_lock_stats {
 	uint64_t hold_max_ns;
 };
 
+#define PA_SPB_NR_PASSES 9
+
 struct pa_stats {
 	uint64_t managed_pages;
 	uint64_t free_pages;        /* in zone free lists (buddy) */
@@ -403,6 +411,12 @@ struct pa_stats {
 	uint64_t pcpb_phase[4];     /* refills served by phase 0..3 */
 	uint64_t pcpb_phase0_pages; /* pages recovered by phase 0 */
 	uint64_t pcpb_phase0_scanned; /* pfns scanned by phase 0 */
+
+	/* spb: zone-path searches served by each pass, in the order 1, 2,
+	 * 2b, 2c, 2d, 3, 4, zone fallback, none (failed); bitmap words read
+	 * by the searches and by whole-pageblock refills (zero elsewhere) */
+	uint64_t spb_pass[PA_SPB_NR_PASSES];
+	uint64_t spb_words_visited;
 
 	/* migration */
 	uint64_t pgmigrate_success;

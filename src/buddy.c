@@ -324,14 +324,22 @@ uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
 	return PA_NIL;
 }
 
-uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
-		 unsigned mt)
+uint32_t rmqueue_gfp(struct pa_zone *z, unsigned cpu, unsigned order,
+		     unsigned mt, unsigned gfp)
 {
+	if (z->ops->zone_rmqueue)
+		return z->ops->zone_rmqueue(z, cpu, order, mt, gfp);
 	uint32_t pfn = rmqueue_smallest(z, order, mt, cpu);
 
 	if (pfn == PA_NIL && mt < PA_MT_PCPTYPES)
 		pfn = z->ops->zone_fallback(z, cpu, order, mt);
 	return pfn;
+}
+
+uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
+		 unsigned mt)
+{
+	return rmqueue_gfp(z, cpu, order, mt, 0);
 }
 
 int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,

@@ -24,6 +24,9 @@ struct per_cpu_pages;
 #define POL_OWNED_BLOCKS   0x2u /* pagesets own pageblocks: frees route to
                                  * the owner (remote lock-free lists),
                                  * owned chunks may merge on the pageset */
+#define POL_SPB_LISTS      0x4u /* free lists per superpageblock: needs
+                                 * superpageblock_order >= max_order so
+                                 * that no block crosses one */
 
 struct pa_policy_ops {
 	const char *name;
@@ -62,6 +65,11 @@ struct pa_policy_ops {
 	/* own type exhausted: take another type's block, or PA_NIL */
 	uint32_t (*zone_fallback)(struct pa_zone *z, unsigned cpu,
 				  unsigned order, unsigned mt);
+	/* the whole search for a block of order/mt (own type and fallback,
+	 * gfp's rules), replacing rmqueue_smallest + zone_fallback; may be
+	 * NULL (spb steers by superpageblock) */
+	uint32_t (*zone_rmqueue)(struct pa_zone *z, unsigned cpu,
+				 unsigned order, unsigned mt, unsigned gfp);
 
 	/* pa_check's part: a message or NULL; *pending gets pages the
 	 * policy holds off the lists and pagesets (remote lists) */
@@ -74,5 +82,6 @@ const struct pa_policy_ops *policy_ops(unsigned policy);
 
 extern const struct pa_policy_ops pa_policy_mainline;
 extern const struct pa_policy_ops pa_policy_pcpbuddy;
+extern const struct pa_policy_ops pa_policy_spb;
 
 #endif

@@ -129,6 +129,11 @@ static int resolve(const struct pa_config *in, struct pa_config *out,
 	    (out->flags & PA_CFG_NO_PCP))
 		return bad(msg, len, "policy %s needs per-CPU lists (PA_CFG_NO_PCP given)",
 			   pa_policy_name(out->policy));
+	if ((policy_ops(out->policy)->flags & POL_SPB_LISTS) &&
+	    out->superpageblock_order < out->max_order)
+		return bad(msg, len, "policy %s needs superpageblock_order (%u) >= max_order (%u)",
+			   pa_policy_name(out->policy), out->superpageblock_order,
+			   out->max_order);
 	if (out->flags & ~PA_CFG_KNOWN)
 		return bad(msg, len, "unknown flags 0x%x",
 			   out->flags & ~PA_CFG_KNOWN);

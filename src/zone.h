@@ -25,6 +25,7 @@
 #include "migratetype.h"
 #include "counters.h"
 #include "superpageblock.h"
+#include "spb_steer.h"
 
 #define PA_ORDERS_MAX 21          /* max_order is at most 20 */
 #define PA_COSTLY_ORDER 3         /* orders cached per CPU: 0..3 and pageblock */
@@ -131,6 +132,8 @@ struct pa_zone {
 	struct superpageblock *spb;    /* nr_superpageblocks; NULL until boot */
 	uint64_t *spb_bits;            /* SPB_NR_MAPS bitmaps of spb_words */
 	uint64_t spb_words;
+	uint64_t spb_pass[SPB_NR_PASSES]; /* spb searches served per pass */
+	uint64_t spb_words_visited;    /* bitmap words the searches read */
 	uint64_t free_pages;           /* atomic store, read racily */
 	uint64_t nr_reserved_highatomic;
 	uint64_t max_pages_per_hold, pages_this_hold;
@@ -167,6 +170,16 @@ void trace_pcpu_drain(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 void trace_extfrag(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 		   unsigned order, unsigned fallback_order, unsigned alloc_mt,
 		   unsigned fallback_mt, bool claimed);
+void trace_spb_alloc_walk(struct pa_zone *z, unsigned cpu, unsigned order,
+			  unsigned mt, unsigned gfp, const char *pass,
+			  int64_t spb, uint64_t words);
+void trace_spb_pb_taint(struct pa_zone *z, unsigned cpu, uint64_t spb,
+			uint64_t pfn, unsigned mt, const char *why);
+void trace_spb_claim_refused(struct pa_zone *z, unsigned cpu, uint64_t pfn,
+			     unsigned mt, unsigned block_mt, const char *why);
+void trace_spb_fall_through(struct pa_zone *z, unsigned cpu, unsigned order,
+			    unsigned mt, uint64_t tainted,
+			    uint64_t tainted_full);
 #define TRACING(z) ((z)->cfg.event_fn != NULL)
 
 /* ---- watermark.c ---- */
@@ -220,6 +233,9 @@ uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
 			  unsigned start_mt);
 uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
 		 unsigned mt);
+/* rmqueue for a request with gfp flags (the policy may steer by them). */
+uint32_t rmqueue_gfp(struct pa_zone *z, unsigned cpu, unsigned order,
+		     unsigned mt, unsigned gfp);
 /* Up to `count` blocks onto a pageset list (PG_PCP), own type only or
  * with the zone's fallback; returns how many. */
 int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
