@@ -21,6 +21,29 @@ static inline uint64_t nonempty_word(const struct pa_zone *z, unsigned mt,
 	return bits;
 }
 
+#ifdef PA_SPB_NAIVE_PICK
+/* Benchmark-only variant (bench/bench_spb.c's "naive walk"): visit SPBs
+ * one by one, reading each summary and its free-list counts, as the
+ * posted series' list walks do.  *words counts SPBs visited. */
+static uint64_t pick_in_bucket(const struct pa_zone *z,
+			       const struct spb_want *w, unsigned bucket,
+			       uint64_t *words)
+{
+	unsigned cat = w->cat == SPB_MAP_TAINTED ? SPB_TAINTED : SPB_CLEAN;
+
+	for (uint64_t i = 0; i < z->nr_superpageblocks; i++) {
+		const struct superpageblock *s = spb_get(z, i);
+
+		++*words;
+		if (s->category != cat || s->fullness != bucket || !s->nr_free)
+			continue;
+		for (unsigned o = w->lo; o <= w->hi; o++)
+			if (fa_part_nr_free(z, i, o, w->mt))
+				return i;
+	}
+	return UINT64_MAX;
+}
+#else
 static uint64_t pick_in_bucket(const struct pa_zone *z,
 			       const struct spb_want *w, unsigned bucket,
 			       uint64_t *words)
@@ -39,14 +62,21 @@ static uint64_t pick_in_bucket(const struct pa_zone *z,
 	}
 	return UINT64_MAX;
 }
+#endif
 
 uint64_t spb_pick(const struct pa_zone *z, const struct spb_want *w,
 		  uint64_t *words)
 {
 	if (w->lo > w->hi)
 		return UINT64_MAX;
-	for (unsigned k = 0; k < SPB_NR_FULLNESS; k++) {
-		unsigned bucket = w->emptiest_first ? SPB_NR_FULLNESS - 1 - k : k;
+	unsigned cat = w->cat == SPB_MAP_TAINTED ? SPB_TAINTED : SPB_CLEAN;
+
+	/* bucket 0 (no free page) can serve nothing */
+	for (unsigned k = 0; k + 1 < SPB_NR_FULLNESS; k++) {
+		unsigned bucket = w->emptiest_first ? SPB_NR_FULLNESS - 1 - k : k + 1;
+
+		if (!spb_count(z, cat, bucket))
+			continue;
 		uint64_t spb = pick_in_bucket(z, w, bucket, words);
 
 		if (spb != UINT64_MAX)

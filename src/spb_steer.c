@@ -300,11 +300,11 @@ static const struct spb_step nonmovable_steps[] = {
 };
 
 /* All tainted passes failed: how many tainted SPBs there are and how many
- * have free pages at all (the series' spb_alloc_fall_through). */
+ * of them have no free page at all (the series' spb_alloc_fall_through). */
 static void trace_fall_through(struct spb_ctx *c)
 {
 	const uint64_t *t = spb_map(c->z, SPB_MAP_TAINTED);
-	const uint64_t *full = spb_map(c->z, SPB_MAP_FULLNESS(0));
+	const uint64_t *full = spb_map(c->z, SPB_MAP_FULLNESS(SPB_FULLNESS_FULL));
 	uint64_t tainted = 0, nearly_full = 0;
 
 	for (uint64_t i = 0; i < spb_nr_words(c->z); i++) {

@@ -44,6 +44,11 @@ uint64_t spb_nr_words(const struct pa_zone *z)
 	return z->spb_words;
 }
 
+uint64_t spb_count(const struct pa_zone *z, unsigned cat, unsigned bucket)
+{
+	return z->spb_nr_in[cat][bucket];
+}
+
 const struct superpageblock *spb_get(const struct pa_zone *z, uint64_t spb)
 {
 	return &z->spb[spb];
@@ -91,11 +96,13 @@ static unsigned fullness_of(const struct pa_zone *z,
 {
 	uint64_t pages = (uint64_t)s->nr_pageblocks << z->pb_order;
 
+	if (!s->nr_free)
+		return SPB_FULLNESS_FULL;
 	if (s->nr_free == pages)
 		return SPB_FULLNESS_EMPTY;
 	if (s->nr_pageblocks == 1ull << spb_pb_shift(z))
-		return (unsigned)(((uint64_t)s->nr_free << 2) >> z->spb_order);
-	return (unsigned)(((uint64_t)s->nr_free << 2) / pages);
+		return 1 + (unsigned)(((uint64_t)s->nr_free << 2) >> z->spb_order);
+	return 1 + (unsigned)(((uint64_t)s->nr_free << 2) / pages);
 }
 
 static void refresh_category(struct pa_zone *z, uint64_t i)
@@ -107,6 +114,8 @@ static void refresh_category(struct pa_zone *z, uint64_t i)
 		return;
 	map_clear(z, s->category == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
 	map_set(z, c == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
+	z->spb_nr_in[s->category][s->fullness]--;
+	z->spb_nr_in[c][s->fullness]++;
 	s->category = (uint8_t)c;
 }
 
@@ -119,6 +128,8 @@ static void refresh_fullness(struct pa_zone *z, uint64_t i)
 		return;
 	map_clear(z, SPB_MAP_FULLNESS(s->fullness), i);
 	map_set(z, SPB_MAP_FULLNESS(f), i);
+	z->spb_nr_in[s->category][s->fullness]--;
+	z->spb_nr_in[s->category][f]++;
 	s->fullness = (uint8_t)f;
 }
 
@@ -139,6 +150,7 @@ static void boot_one(struct pa_zone *z, uint64_t i)
 	s->fullness = SPB_FULLNESS_EMPTY;
 	map_set(z, SPB_MAP_CLEAN, i);
 	map_set(z, SPB_MAP_FULLNESS(SPB_FULLNESS_EMPTY), i);
+	z->spb_nr_in[SPB_CLEAN][SPB_FULLNESS_EMPTY]++;
 }
 
 int spb_init(struct pa_zone *z)
@@ -287,16 +299,31 @@ static const char *check_tail_bits(const struct pa_zone *z, char *buf,
 	return NULL;
 }
 
+static const char *check_counts(const struct pa_zone *z,
+				const uint64_t n[SPB_NR_CATEGORIES][SPB_NR_FULLNESS],
+				char *buf, size_t len)
+{
+	for (unsigned c = 0; c < SPB_NR_CATEGORIES; c++)
+		for (unsigned f = 0; f < SPB_NR_FULLNESS; f++)
+			if (n[c][f] != z->spb_nr_in[c][f]) {
+				snprintf(buf, len, "%" PRIu64 " SPBs are %s in bucket %u, the count says %" PRIu64,
+					 n[c][f], c ? "tainted" : "clean", f,
+					 z->spb_nr_in[c][f]);
+				return buf;
+			}
+	return NULL;
+}
+
 const char *spb_check(const struct pa_zone *z, char *buf, size_t len)
 {
-	uint64_t free = 0;
+	uint64_t free = 0, n[SPB_NR_CATEGORIES][SPB_NR_FULLNESS] = { { 0 } };
+	const char *m;
 
 	if (!z->spb)
 		return NULL;
 	for (uint64_t i = 0; i < z->nr_superpageblocks; i++) {
 		const struct superpageblock *s = &z->spb[i];
 		struct superpageblock w;
-		const char *m;
 
 		spb_from_walk(z, i, &w);
 		if (memcmp(s, &w, sizeof(w))) {
@@ -309,7 +336,10 @@ const char *spb_check(const struct pa_zone *z, char *buf, size_t len)
 		if ((m = check_bits(z, i, s, buf, len)))
 			return m;
 		free += s->nr_free;
+		n[s->category][s->fullness]++;
 	}
+	if ((m = check_counts(z, n, buf, len)))
+		return m;
 	if (free != z->free_pages) {
 		snprintf(buf, len, "superpageblocks hold %" PRIu64 " free pages, the zone counts %" PRIu64,
 			 free, z->free_pages);

@@ -22,8 +22,9 @@
  *   fullness           bucket 0..SPB_NR_FULLNESS-1 (derived) 1
  *   (padding)                                               2 + 2
  * Counts fit 32 bits because a zone has fewer than 2^32 pages.
- * Zone-wide (struct pa_zone, under zone->lock): 7 bitmaps of nr_spb bits
- * (clean, tainted, one per fullness bucket): 7/8 byte per SPB.  Under the
+ * Zone-wide (struct pa_zone, under zone->lock): 8 bitmaps of nr_spb bits
+ * (clean, tainted, one per fullness bucket): 1 byte per SPB; and the
+ * number of SPBs in each (category, bucket), so searches skip empty ones.  Under the
  * spb policy each SPB is also a free-list partition (freearea.h):
  * 16 + 40 x (max_order + 1) bytes, 456 with max_order 10, plus
  * (max_order + 1) x PA_MT_TYPES = 55 bits of non-empty maps.  Total with
@@ -33,15 +34,17 @@
  *   tainted  = some pageblock holds unmovable or reclaimable content
  *              (nr_has[UNMOVABLE] + nr_has[RECLAIMABLE] > 0), pa_frag's
  *              definition; clean otherwise;
- *   fullness = SPB_FULLNESS_EMPTY when every page is free, else
- *              floor(4 x nr_free / pages of the SPB): 0 is fullest
- *              (under a quarter free), 3 is three quarters free or more.
+ *   fullness = SPB_FULLNESS_FULL (0) when no page is free,
+ *              SPB_FULLNESS_EMPTY (5) when every page is, else
+ *              1 + floor(4 x nr_free / pages of the SPB): 1 is fullest
+ *              (under a quarter free), 4 is three quarters free or more.
  *
  * Invariants (pa_check verifies them through spb_check):
  *   - every counter equals what a walk of its pageblocks gives (and the
  *     pageblocks' free counts equal the free lists, checked by pa_check);
  *   - each SPB has exactly one category bit and one fullness bit set, the
- *     ones its derived state says; bits past nr_spb are clear.
+ *     ones its derived state says; bits past nr_spb are clear; the
+ *     (category, bucket) counts match.
  *
  * Kept from pageblock.c's setters alone (the single choke point), plus
  * spb_init after fa_boot: boot-time memory is all free and all Movable, so
@@ -61,7 +64,8 @@
 struct pa_zone;
 
 #define SPB_NR_CONTENT 3        /* PB_HAS_* bits */
-#define SPB_NR_FULLNESS 5
+#define SPB_NR_FULLNESS 6
+#define SPB_FULLNESS_FULL 0     /* no free page: never worth a search */
 #define SPB_FULLNESS_EMPTY (SPB_NR_FULLNESS - 1)
 
 enum spb_category { SPB_CLEAN, SPB_TAINTED, SPB_NR_CATEGORIES };
@@ -81,7 +85,8 @@ struct superpageblock {
 _Static_assert(sizeof(struct superpageblock) == 72,
 	       "the header's byte count must follow the struct");
 
-/* Bitmaps kept per zone: clean, tainted, then one per fullness bucket. */
+/* Bitmaps kept per zone: clean, tainted, then one per fullness bucket
+ * (8 bitmaps, one byte per SPB). */
 #define SPB_MAP_CLEAN 0u
 #define SPB_MAP_TAINTED 1u
 #define SPB_MAP_FULLNESS(b) (2u + (unsigned)(b))
@@ -106,6 +111,8 @@ uint64_t spb_of_pfn(const struct pa_zone *z, uint64_t pfn);
 const struct superpageblock *spb_get(const struct pa_zone *z, uint64_t spb);
 const uint64_t *spb_map(const struct pa_zone *z, unsigned map);
 uint64_t spb_nr_words(const struct pa_zone *z);
+/* SPBs of category `cat` (enum spb_category) in fullness bucket `bucket`. */
+uint64_t spb_count(const struct pa_zone *z, unsigned cat, unsigned bucket);
 
 /* Zone totals summed over the summaries (O(nr_spb)). */
 struct spb_totals {

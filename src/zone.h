@@ -132,6 +132,8 @@ struct pa_zone {
 	struct superpageblock *spb;    /* nr_superpageblocks; NULL until boot */
 	uint64_t *spb_bits;            /* SPB_NR_MAPS bitmaps of spb_words */
 	uint64_t spb_words;
+	uint64_t spb_nr_in[SPB_NR_CATEGORIES][SPB_NR_FULLNESS]; /* SPBs per
+	                                * (category, bucket): empty ones skipped */
 	uint64_t spb_pass[SPB_NR_PASSES]; /* spb searches served per pass */
 	uint64_t spb_words_visited;    /* bitmap words the searches read */
 	uint64_t free_pages;           /* atomic store, read racily */
