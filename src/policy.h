@@ -65,11 +65,19 @@ struct pa_policy_ops {
 	/* own type exhausted: take another type's block, or PA_NIL */
 	uint32_t (*zone_fallback)(struct pa_zone *z, unsigned cpu,
 				  unsigned order, unsigned mt);
-	/* the whole search for a block of order/mt (own type and fallback,
-	 * gfp's rules), replacing rmqueue_smallest + zone_fallback; may be
-	 * NULL (spb steers by superpageblock) */
+	/* the search for a block of order/mt under gfp's rules: own type
+	 * only, or (`fallback`) with every fallback, replacing
+	 * rmqueue_smallest and zone_fallback; may be NULL (spb steers both
+	 * by superpageblock) */
 	uint32_t (*zone_rmqueue)(struct pa_zone *z, unsigned cpu,
-				 unsigned order, unsigned mt, unsigned gfp);
+				 unsigned order, unsigned mt, unsigned gfp,
+				 bool fallback);
+	/* pcpbuddy refill Phase 1's pick: one whole free pageblock taken off
+	 * the lists and converted to mt, of mt's own type or (`fallback`)
+	 * of another; its head or PA_NIL (the refill owns it).  NULL under
+	 * mainline. */
+	uint32_t (*pcp_take_pageblock)(struct pa_zone *z, unsigned cpu,
+				       unsigned mt, unsigned gfp, bool fallback);
 
 	/* pa_check's part: a message or NULL; *pending gets pages the
 	 * policy holds off the lists and pagesets (remote lists) */

@@ -350,14 +350,28 @@ static uint32_t run_steps(struct spb_ctx *c, const struct spb_step *s,
 	return PA_NIL;
 }
 
+/* A pageset refill's own-type round: Pass 1 alone, counted only when it
+ * serves (a miss here is not a failed allocation). */
+static uint32_t own_type_only(struct spb_ctx *c)
+{
+	uint32_t pfn = pass1_own_type(c);
+
+	STAT_ADD(c->z->spb_words_visited, c->words);
+	if (pfn != PA_NIL)
+		account(c, SPB_PASS_1, pfn);
+	return pfn;
+}
+
 uint32_t spb_rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
-		     unsigned mt, unsigned gfp)
+		     unsigned mt, unsigned gfp, bool fallback)
 {
 	struct spb_ctx c = { .z = z, .cpu = cpu, .order = order, .mt = mt,
 			     .gfp = gfp };
 
 	if (mt >= PA_MT_PCPTYPES)
 		return rmqueue_smallest(z, order, mt, cpu);
+	if (!fallback)
+		return own_type_only(&c);
 	if (mt == PA_MT_MOVABLE)
 		return run_steps(&c, movable_steps,
 				 sizeof(movable_steps) / sizeof(movable_steps[0]));
@@ -366,23 +380,23 @@ uint32_t spb_rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
 }
 
 /* Phase 1 (whole pageblocks for a pageset): the own type where Pass 1
- * would look, then Pass 2 (non-movable) or Pass 4 (movable); never
- * Pass 3. */
+ * would look; with `fallback`, Pass 2 (non-movable) or Pass 4 (movable).
+ * Never Pass 3: the refill's last round, the full search, does that. */
 uint32_t spb_take_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
-			    unsigned gfp)
+			    unsigned gfp, bool fallback)
 {
 	struct spb_ctx c = { .z = z, .cpu = cpu, .order = z->pb_order,
 			     .mt = mt, .gfp = gfp };
 	bool movable = mt == PA_MT_MOVABLE;
-	uint32_t pfn = claim_pageblock_in(&c, movable ? SPB_MAP_CLEAN
-						      : SPB_MAP_TAINTED,
-					  false, mt);
+	uint32_t pfn = PA_NIL;
 
-	if (pfn == PA_NIL && movable)
-		pfn = claim_pageblock_in(&c, SPB_MAP_TAINTED, false, mt);
-	if (pfn == PA_NIL)
+	if (fallback)
 		pfn = movable ? pass4_movable_fallback(&c)
 			      : pass2_claim_in_tainted(&c);
+	else if (movable)
+		pfn = claim_pageblock_in(&c, SPB_MAP_CLEAN, false, mt);
+	if (pfn == PA_NIL && !fallback)
+		pfn = claim_pageblock_in(&c, SPB_MAP_TAINTED, false, mt);
 	STAT_ADD(z->spb_words_visited, c.words);
 	return pfn;
 }

@@ -79,17 +79,19 @@ uint32_t spb_block_in(struct pa_zone *z, uint64_t spb, unsigned mt,
 
 /* ---- spb_steer.c: the passes ---- */
 
-/* The zone path's search for one block of order/mt (policy op
- * zone_rmqueue); PA_NIL if nothing may be taken. */
+/* The search for one block of order/mt (policy op zone_rmqueue): every
+ * pass, or (!fallback, a pageset refill's own-type round) Pass 1 alone;
+ * PA_NIL if nothing may be taken. */
 uint32_t spb_rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
-		     unsigned mt, unsigned gfp);
+		     unsigned mt, unsigned gfp, bool fallback);
 
-/* pcpbuddy refill Phase 1 under spb: take one whole free pageblock for a
- * pageset of type mt, in the passes' order but never tainting a clean SPB
- * (Phase 3's zone search does that if it must); converted to mt, off the
- * lists, its head pfn returned, or PA_NIL. */
+/* pcpbuddy refill Phase 1 under spb (policy op pcp_take_pageblock): one
+ * whole free pageblock for a pageset of type mt, converted to mt and off
+ * the lists (its head pfn), or PA_NIL.  Own type where Pass 1 looks; with
+ * `fallback`, Pass 2 (non-movable) or Pass 4 (movable).  Never taints a
+ * clean SPB: the refill's last round, the full search, does if it must. */
 uint32_t spb_take_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
-			    unsigned gfp);
+			    unsigned gfp, bool fallback);
 
 /* Free-list partition: one per SPB. */
 unsigned spb_part_shift(const struct pa_zone *z);

@@ -241,7 +241,8 @@ uint32_t rmqueue_gfp(struct pa_zone *z, unsigned cpu, unsigned order,
 /* Up to `count` blocks onto a pageset list (PG_PCP), own type only or
  * with the zone's fallback; returns how many. */
 int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
-		 struct pfn_list *list, unsigned mt, bool fallback);
+		 struct pfn_list *list, unsigned mt, unsigned gfp,
+		 bool fallback);
 void zone_count_moved(struct pa_zone *z, uint64_t pages);
 void zone_drain_llist(struct pa_zone *z);
 uint32_t zone_alloc_outside(struct pa_zone *z, unsigned cpu, unsigned mt,

@@ -385,6 +385,40 @@ static void events_in_ftrace_text(void **state)
 	free(ev);
 }
 
+/* PA_GFP_NORETRY: a non-movable request that only Pass 3 (tainting a
+ * clean SPB) could serve fails instead; without the bit it taints one.
+ * Atomic requests with the bit do not taint either. */
+static void noretry_refuses_to_taint(void **state)
+{
+	struct pa_zone *z = zone_of(2);
+	unsigned pass;
+
+	(void)state;
+	uint64_t m = alloc_ok(z, 4, PA_GFP_MOVABLE);     /* SPB 0 full */
+
+	assert_int_equal(m / SPB, 0);
+	assert_int_equal(pa_alloc(z, 0, PA_GFP_NORETRY | PA_GFP_NOWARN),
+			 PA_NO_PFN);
+	assert_int_equal(pa_alloc(z, 2, PA_GFP_RECLAIMABLE | PA_GFP_NORETRY |
+					PA_GFP_ATOMIC | PA_GFP_NOWARN),
+			 PA_NO_PFN);
+	assert_int_equal(tainted(z), 0);
+	assert_true(pass_count(z, SPB_PASS_NONE) >= 2);
+	/* a movable NORETRY request is not refused: it taints nothing */
+	uint64_t mv = alloc_ok(z, 0, PA_GFP_MOVABLE | PA_GFP_NORETRY);
+	uint64_t u = alloc_pass(z, 0, 0, &pass);
+
+	assert_int_equal(pass, SPB_PASS_3);
+	assert_int_equal(u / SPB, 1);
+	assert_int_equal(tainted(z), 1);
+	assert_check(z);
+	assert_int_equal(pa_free(z, mv, 0), 0);
+	assert_int_equal(pa_free(z, u, 0), 0);
+	assert_int_equal(pa_free(z, m, 4), 0);
+	assert_check(z);
+	pa_zone_destroy(z);
+}
+
 /* Counters: pass_count reads what alloc_pass saw, summed. */
 static void counters_add_up(void **state)
 {
@@ -417,6 +451,7 @@ int main(void)
 		cmocka_unit_test(pass2d_borrows_movable_on_small_machines),
 		cmocka_unit_test(pass2c_borrows_other_nonmovable),
 		cmocka_unit_test(pass4_movable_fallback),
+		cmocka_unit_test(noretry_refuses_to_taint),
 		cmocka_unit_test(events_in_ftrace_text),
 		cmocka_unit_test(counters_add_up),
 	};
