@@ -1,13 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Superpageblocks (issue 10), every policy side by side:
- *
- *  - anti-fragmentation: a 32 GiB metadata-only zone (32 SPBs of 1 GiB),
- *    movable memory filled to 85/95/98% and churned (orders 0-3 and THPs),
- *    unmovable and reclaimable memory with random lifetimes, and mass
- *    frees like process exits.  Per policy: tainted SPBs at the peak and
- *    at the end, the peak non-movable footprint in SPBs, the target bound
- *    max(4, 3 x footprint), pageblocks converted, failed allocations.
+ * Superpageblocks (issue 10), every policy side by side (tainted SPBs
+ * under churn: bench_antifrag):
  *
  *  - search cost: a 1 TiB metadata-only zone (1024 SPBs) filled with
  *    pageblock-sized blocks (1 in 16 unmovable), then partly freed per SPB
@@ -22,20 +16,23 @@
  *
  *  - the per-CPU fast path: order-0 alloc+free pairs on one CPU (hits).
  *
- * Counts are deterministic (fixed seeds); times are medians over --runs.
+ *  - creating a 1 TiB metadata-only zone: time and resident memory.
+ *
+ * Counts are deterministic (a fixed seed); times are medians over --runs.
  */
 #include "harness.h"
 #include "pagealloc.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#define G_AF "anti-fragmentation: 32 GiB metadata-only zone, 4 CPUs, 32 SPBs"
 #define G_SC "search cost: fragmented 1 TiB metadata-only zone (1024 SPBs), zone path"
 #define G_FP "per-CPU fast path: order-0 movable alloc+free pairs on one CPU"
+#define G_CR "1 TiB metadata-only zone creation (child process per policy)"
 
 #ifdef PA_SPB_NAIVE_PICK
 #define SPB_COLUMN "spb-naive"
@@ -110,173 +107,6 @@ static void live_fini(struct live *l)
 	free(l->pfn);
 	free(l->order);
 	memset(l, 0, sizeof(*l));
-}
-
-/* ---- anti-fragmentation ---- */
-
-#define AF_BYTES (32ull << 30)
-#define AF_CPUS 4
-#define AF_STEPS 1500000ull
-#define AF_EXIT_EVERY 250000ull
-#define AF_SAMPLE_EVERY 5000ull
-
-struct churn_spec {
-	const char *row;
-	double movable, nonmovable; /* target shares of managed memory */
-};
-
-struct churn {
-	struct pa_zone *z;
-	struct rng r;
-	struct live mov, nm;
-	uint64_t managed, mov_target, nm_target, failed;
-	uint64_t peak_tainted, peak_nm;
-};
-
-static unsigned movable_order(struct rng *r)
-{
-	uint64_t x = below(r, 100);
-
-	return x < 70 ? 0 : x < 90 ? 2 + (unsigned)below(r, 2) : 9;
-}
-
-static void churn_alloc(struct churn *c, bool movable)
-{
-	unsigned order = movable ? movable_order(&c->r)
-				 : below(&c->r, 5) ? 0 : 1 + (unsigned)below(&c->r, 3);
-	unsigned gfp = movable ? PA_GFP_MOVABLE
-				: below(&c->r, 2) ? PA_GFP_RECLAIMABLE : 0;
-	uint64_t pfn = pa_alloc_cpu(c->z, (unsigned)below(&c->r, AF_CPUS), order,
-				    gfp | PA_GFP_NOWARN);
-
-	if (pfn == PA_NO_PFN) {
-		c->failed++;
-		return;
-	}
-	live_add(movable ? &c->mov : &c->nm, pfn, order);
-}
-
-static void churn_free(struct churn *c, struct live *l)
-{
-	if (l->n)
-		live_free(c->z, l, below(&c->r, l->n),
-			  (unsigned)below(&c->r, AF_CPUS));
-}
-
-/* One step: a non-movable op one time in eight (random lifetimes around
- * the target), else a movable one around its target. */
-static void churn_step(struct churn *c)
-{
-	if (below(&c->r, 8) == 0) {
-		/* lifetimes: allocate below target, free above; jitter */
-		if (c->nm.pages + below(&c->r, c->nm_target / 4 + 1) < c->nm_target)
-			churn_alloc(c, false);
-		else
-			churn_free(c, &c->nm);
-	} else if (c->mov.pages < c->mov_target) {
-		churn_alloc(c, true);
-	} else {
-		churn_free(c, &c->mov);
-	}
-}
-
-/* Process exits: a third of the movable memory goes at once. */
-static void churn_exit(struct churn *c)
-{
-	for (uint64_t k = c->mov.n / 3; k; k--)
-		churn_free(c, &c->mov);
-}
-
-static void churn_sample(struct churn *c)
-{
-	struct pa_frag f;
-
-	pa_frag(c->z, &f);
-	if (f.tainted_superpageblocks > c->peak_tainted)
-		c->peak_tainted = f.tainted_superpageblocks;
-	if (c->nm.pages > c->peak_nm)
-		c->peak_nm = c->nm.pages;
-}
-
-static void churn_fill(struct churn *c)
-{
-	while (c->mov.pages < c->mov_target && c->failed < 1000) {
-		churn_alloc(c, true);
-		if (c->nm.pages < c->nm_target && below(&c->r, 16) == 0)
-			churn_alloc(c, false);
-	}
-}
-
-static void churn_report(struct churn *c, const struct churn_spec *s,
-			 enum pa_policy p)
-{
-	struct pa_frag f;
-	struct pa_stats st;
-	char row[64];
-	uint64_t spb_pages = 1ull << 18;
-	double footprint = ceil((double)c->peak_nm / (double)spb_pages);
-
-	pa_frag(c->z, &f);
-	pa_stats(c->z, &st);
-	const char *col = column(p);
-#define AF(what, v) \
-	(snprintf(row, sizeof(row), "%s: %s", s->row, what), \
-	 bench_result(G_AF, row, col, (double)(v)))
-	AF("tainted SPBs, peak", c->peak_tainted);
-	AF("tainted SPBs, end", f.tainted_superpageblocks);
-	AF("peak non-movable footprint (SPBs)", footprint);
-	AF("target max(4, 3 x footprint)", fmax(4.0, 3.0 * footprint));
-	AF("pageblocks converted", st.blocks_claimed);
-	AF("fallbacks (extfrag events)", st.extfrag_fallbacks);
-	AF("failed allocations", c->failed);
-#undef AF
-}
-
-static void churn_run(const struct churn_spec *s, enum pa_policy p)
-{
-	struct pa_config cfg = pa_config_default();
-	struct churn c;
-
-	memset(&c, 0, sizeof(c));
-	cfg.bytes = AF_BYTES;
-	cfg.ncpus = AF_CPUS;
-	cfg.policy = p;
-	c.z = pa_zone_create(&cfg);
-	if (!c.z)
-		die("pa_zone_create");
-	c.r.s = 0x5eed0001;
-	c.managed = pa_managed_pages(c.z);
-	c.mov_target = (uint64_t)(s->movable * (double)c.managed);
-	c.nm_target = (uint64_t)(s->nonmovable * (double)c.managed);
-	churn_fill(&c);
-	for (uint64_t i = 1; i <= AF_STEPS; i++) {
-		churn_step(&c);
-		if (i % AF_EXIT_EVERY == 0)
-			churn_exit(&c);
-		if (i % AF_SAMPLE_EVERY == 0)
-			churn_sample(&c);
-	}
-	churn_sample(&c);
-	churn_report(&c, s, p);
-	live_fini(&c.mov);
-	live_fini(&c.nm);
-	pa_zone_destroy(c.z);
-}
-
-static void anti_fragmentation(const struct bench_opts *o)
-{
-	static const struct churn_spec specs[] = {
-		{ "movable 85%", 0.85, 0.04 },
-		{ "movable 95%", 0.95, 0.02 },
-		{ "movable 98%", 0.98, 0.01 },
-	};
-
-	for (unsigned i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
-		if (!bench_selected(o, specs[i].row))
-			continue;
-		for (int p = 0; p < PA_POLICY_NR; p++)
-			churn_run(&specs[i], (enum pa_policy)p);
-	}
 }
 
 /* ---- search cost ---- */
@@ -418,6 +248,62 @@ static void fast_path(const struct bench_opts *o)
 		}
 }
 
+/* ---- creation ---- */
+
+static double rss_mib(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f && fscanf(f, "%lu %lu", &size, &resident) != 2)
+		resident = 0;
+	if (f)
+		fclose(f);
+	return (double)resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
+}
+
+static void create_child(enum pa_policy p)
+{
+	struct pa_config cfg = pa_config_default();
+
+	cfg.bytes = 1ull << 40;
+	cfg.ncpus = 4;
+	cfg.policy = p;
+	double rss0 = rss_mib();
+	uint64_t t0 = bench_now_ns();
+	struct pa_zone *z = pa_zone_create(&cfg);
+	uint64_t t1 = bench_now_ns();
+
+	if (!z)
+		_exit(1);
+	bench_result(G_CR, "create ms", column(p), (double)(t1 - t0) / 1e6);
+	bench_result(G_CR, "RSS after create MiB", column(p), rss_mib() - rss0);
+	pa_zone_destroy(z);
+	fflush(stdout);
+	_exit(0);
+}
+
+static void creation(const struct bench_opts *o)
+{
+	if (!bench_selected(o, "create"))
+		return;
+	for (unsigned run = 0; run < o->runs; run++)
+		for (int p = 0; p < PA_POLICY_NR; p++) {
+			int status;
+
+			fflush(stdout);
+			pid_t pid = fork();
+
+			if (pid < 0)
+				die("fork");
+			if (pid == 0)
+				create_child((enum pa_policy)p);
+			if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+			    WEXITSTATUS(status))
+				die("creating a 1 TiB zone failed");
+		}
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_opts o;
@@ -427,13 +313,13 @@ int main(int argc, char **argv)
 	bench_cpus_init(&cpus);
 	bench_make_multithreaded();
 	bench_pin(&cpus, 0);
-	bench_group(G_AF);
 	bench_group(G_SC);
 	bench_group(G_FP);
+	bench_group(G_CR);
 	bench_ratio(G_SC, "mainline");
 	bench_ratio(G_FP, "pcpbuddy");
 	search_cost(&o);
 	fast_path(&o);
-	anti_fragmentation(&o);
+	creation(&o);
 	return 0;
 }
