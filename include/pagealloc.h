@@ -139,7 +139,8 @@ struct pa_config {
 	unsigned page_shift;        /* [12]  12..21 */
 	unsigned pageblock_order;   /* [9]   1..max_order */
 	unsigned max_order;         /* [10]  inclusive, pageblock_order..20 */
-	unsigned superpageblock_order; /* [18] >= pageblock_order */
+	unsigned superpageblock_order; /* [18] >= pageblock_order; policy spb:
+	                             * >= max_order (free lists per SPB) */
 	uint64_t min_free_kbytes;   /* [kernel formula: sqrt(16 * KiB), clamped
 	                             * to 128 KiB .. 256 MiB] */
 	unsigned pcp_batch;         /* [kernel formula for the zone size] */
@@ -174,7 +175,7 @@ struct pa_zone;
  * Create a zone.  Returns NULL with errno EINVAL (bad config; the reason
  * goes to cfg->error_fn and is available from pa_config_check()) or ENOMEM
  * (metadata or backing could not be mapped).  Metadata costs 16 bytes per
- * page plus 8 per pageblock (20 under pcpbuddy) plus under 1 KiB per
+ * page plus 8 per pageblock (20 under pcpbuddy and spb) plus under 1 KiB per
  * superpageblock (free-list heads and summaries), is mapped lazily, and
  * boot-time free memory is put on the free lists only as it is needed, so
  * a metadata-only zone of 1 TiB is created in milliseconds.  A zone holds
@@ -362,7 +363,8 @@ struct pa_stats {
 	uint64_t pcp_pages;         /* cached on per-CPU lists, remote-free lists
 	                             * and frees the nolock API deferred incl. */
 	uint64_t allocated_pages;   /* handed out and not yet freed */
-	uint64_t metadata_bytes;    /* page + pageblock metadata mapped */
+	uint64_t metadata_bytes;    /* page, pageblock, free-list and
+	                             * superpageblock metadata mapped */
 	uint64_t nr_pageblocks;
 
 	uint64_t alloc_calls;       /* successful allocations */

@@ -68,7 +68,7 @@ static uint32_t take_in(struct spb_ctx *c, const struct spb_want *w,
 /* Convert as few free pageblocks as the request needs (one, or the
  * request's own size above pageblock order), carved out of a larger free
  * block if need be, and take the request from them. */
-static uint32_t claim_one_pageblock(struct spb_ctx *c, uint32_t head,
+static uint32_t claim_free_pageblocks(struct spb_ctx *c, uint32_t head,
 				    unsigned have, unsigned from)
 {
 	struct pa_zone *z = c->z;
@@ -107,7 +107,7 @@ static uint32_t claim_pageblock_in(struct spb_ctx *c, unsigned cat,
 	if (head == PA_NIL)
 		return PA_NIL;
 	c->spb = spb;
-	return claim_one_pageblock(c, head, o, from);
+	return claim_free_pageblocks(c, head, o, from);
 }
 
 /* ---- the passes ---- */

@@ -77,7 +77,7 @@ void pa_stats(struct pa_zone *z, struct pa_stats *s)
 
 	s->allocated_pages = used > z->nr_pages ? 0 : z->nr_pages - used;
 	s->metadata_bytes = z->pages_map_bytes + z->pb_map_bytes +
-			    fa_metadata_bytes(z);
+			    fa_metadata_bytes(z) + spb_metadata_bytes(z);
 	if (z->use_pcp && z->ops->metadata_bytes)
 		s->metadata_bytes += z->ops->metadata_bytes(z);
 	s->nr_pageblocks = z->nr_pageblocks;

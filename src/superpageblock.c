@@ -217,6 +217,12 @@ void spb_pb_content_changed(struct pa_zone *z, uint64_t b, unsigned old)
 
 /* ---- readers ---- */
 
+uint64_t spb_metadata_bytes(const struct pa_zone *z)
+{
+	return z->nr_superpageblocks * sizeof(*z->spb) +
+	       SPB_NR_MAPS * z->spb_words * sizeof(uint64_t);
+}
+
 void spb_totals(const struct pa_zone *z, struct spb_totals *t)
 {
 	uint64_t whole = 1ull << spb_pb_shift(z);

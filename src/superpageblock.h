@@ -114,6 +114,9 @@ uint64_t spb_nr_words(const struct pa_zone *z);
 /* SPBs of category `cat` (enum spb_category) in fullness bucket `bucket`. */
 uint64_t spb_count(const struct pa_zone *z, unsigned cat, unsigned bucket);
 
+/* Bytes of the summaries and their bitmaps (for pa_stats). */
+uint64_t spb_metadata_bytes(const struct pa_zone *z);
+
 /* Zone totals summed over the summaries (O(nr_spb)). */
 struct spb_totals {
 	uint64_t by_mt[PA_MT_TYPES], free_by_mt[PA_MT_TYPES];
