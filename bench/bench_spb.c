@@ -194,7 +194,7 @@ static void search_cost_policy(const struct bench_opts *o, enum pa_policy p)
 	struct rng r = { 0x5eed0002 };
 	struct pa_frag f;
 
-	cfg.bytes = 1ull << 40;
+	cfg.bytes = o->quick ? 64ull << 30 : 1ull << 40; /* --quick: 64 SPBs */
 	cfg.ncpus = 1;
 	cfg.policy = p;
 	cfg.flags = PA_CFG_NO_WATERMARKS;
