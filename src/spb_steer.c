@@ -69,7 +69,7 @@ static uint32_t take_in(struct spb_ctx *c, const struct spb_want *w,
  * request's own size above pageblock order), carved out of a larger free
  * block if need be, and take the request from them. */
 static uint32_t claim_free_pageblocks(struct spb_ctx *c, uint32_t head,
-				    unsigned have, unsigned from)
+				      unsigned have, unsigned from)
 {
 	struct pa_zone *z = c->z;
 	unsigned unit = max_u(c->order, z->pb_order);
