@@ -80,7 +80,7 @@ static uint32_t claim_free_pageblocks(struct spb_ctx *c, uint32_t head,
 	}
 	claim_whole_block(z, head, unit, from, c->mt, c->order);
 	if (from != c->mt) {
-		STAT_ADD(z->extfrag_fallbacks, 1);
+		zone_count(z, EXTFRAG_FALLBACKS, 1);
 		if (TRACING(z))
 			trace_extfrag(z, c->cpu, head, c->order, have, c->mt,
 				      from, true);
@@ -160,8 +160,8 @@ static bool claim_partial(struct spb_ctx *c, uint32_t pfn)
 		return false;
 	}
 	move_freepages_block(z, start, PA_MT_MOVABLE, c->mt);
-	STAT_ADD(z->blocks_claimed, 1);
-	STAT_ADD(z->extfrag_fallbacks, 1);
+	zone_count(z, BLOCKS_CLAIMED, 1);
+	zone_count(z, EXTFRAG_FALLBACKS, 1);
 	return true;
 }
 
@@ -205,7 +205,7 @@ static uint32_t pass2c_borrow_nonmovable(struct spb_ctx *c)
 	uint32_t pfn = take_in(c, &w, from, true);
 
 	if (pfn != PA_NIL)
-		STAT_ADD(c->z->extfrag_fallbacks, 1);
+		zone_count(c->z, EXTFRAG_FALLBACKS, 1);
 	return pfn;
 }
 
@@ -216,8 +216,8 @@ static uint32_t pass2d_borrow_movable(struct spb_ctx *c)
 	uint32_t pfn = take_in(c, &w, PA_MT_MOVABLE, false);
 
 	if (pfn != PA_NIL) {
-		STAT_ADD(c->z->extfrag_fallbacks, 1);
-		STAT_ADD(c->z->extfrag_fragmenting, 1);
+		zone_count(c->z, EXTFRAG_FALLBACKS, 1);
+		zone_count(c->z, EXTFRAG_FRAGMENTING, 1);
 	}
 	return pfn;
 }
@@ -319,8 +319,8 @@ static void account(struct spb_ctx *c, unsigned pass, uint32_t pfn)
 {
 	struct pa_zone *z = c->z;
 
-	STAT_ADD(z->spb_pass[pass], 1);
-	STAT_ADD(z->spb_words_visited, c->words);
+	counter_add(&z->zc[ZC_SPB_PASS_1 + pass], 1);
+	zone_count(z, SPB_WORDS, c->words);
 	if (!TRACING(z))
 		return;
 	/* the zone fallback's own functions trace the take themselves */
@@ -356,7 +356,7 @@ static uint32_t own_type_only(struct spb_ctx *c)
 {
 	uint32_t pfn = pass1_own_type(c);
 
-	STAT_ADD(c->z->spb_words_visited, c->words);
+	zone_count(c->z, SPB_WORDS, c->words);
 	if (pfn != PA_NIL)
 		account(c, SPB_PASS_1, pfn);
 	return pfn;
@@ -397,6 +397,6 @@ uint32_t spb_take_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
 		pfn = claim_pageblock_in(&c, SPB_MAP_CLEAN, false, mt);
 	if (pfn == PA_NIL && !fallback)
 		pfn = claim_pageblock_in(&c, SPB_MAP_TAINTED, false, mt);
-	STAT_ADD(z->spb_words_visited, c.words);
+	zone_count(z, SPB_WORDS, c.words);
 	return pfn;
 }

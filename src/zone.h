@@ -134,8 +134,6 @@ struct pa_zone {
 	uint64_t spb_words;
 	uint64_t spb_nr_in[SPB_NR_CATEGORIES][SPB_NR_FULLNESS]; /* SPBs per
 	                                * (category, bucket): empty ones skipped */
-	uint64_t spb_pass[SPB_NR_PASSES]; /* spb searches served per pass */
-	uint64_t spb_words_visited;    /* bitmap words the searches read */
 	uint64_t free_pages;           /* atomic store, read racily */
 	uint64_t nr_reserved_highatomic;
 	uint64_t max_pages_per_hold, pages_this_hold;
