@@ -443,7 +443,7 @@ void pa_stats(struct pa_zone *zone, struct pa_stats *out);
 void pa_stats_reset(struct pa_zone *zone);
 
 /* Fragmentation, from the superpageblock summaries under zone->lock:
- * O(superpageblocks), no pageblock walk.  Always returns 0. */
+ * O(superpageblocks), no pageblock walk. */
 struct pa_frag {
 	uint64_t free_pages;              /* zone free lists only */
 	uint64_t free_in_whole_pageblocks; /* pages in pageblocks entirely free */
