@@ -64,7 +64,13 @@ extern "C" {
 #define PA_GFP_NOLOCK      0x20u /* never spin on a lock: trylock only, fail
                                   * (alloc) or defer through a lock-free
                                   * list (free) instead.  Async-signal-safe. */
-#define PA_GFP_MASK        0x3fu /* every defined bit; others are EINVAL */
+#define PA_GFP_NORETRY     0x40u /* the caller has a cheap fallback (several
+                                  * smaller allocations would do): under
+                                  * spb, fail rather than taint a clean
+                                  * superpageblock or fragment a pageblock
+                                  * for a non-movable request; other
+                                  * policies ignore it */
+#define PA_GFP_MASK        0x7fu /* every defined bit; others are EINVAL */
 
 /* ------------------------------------------------------------------ */
 /* Migratetypes (numbering as the kernel prints them without CMA)      */
@@ -133,7 +139,8 @@ struct pa_config {
 	unsigned page_shift;        /* [12]  12..21 */
 	unsigned pageblock_order;   /* [9]   1..max_order */
 	unsigned max_order;         /* [10]  inclusive, pageblock_order..20 */
-	unsigned superpageblock_order; /* [18] >= pageblock_order */
+	unsigned superpageblock_order; /* [18] >= pageblock_order; policy spb:
+	                             * >= max_order (free lists per SPB) */
 	uint64_t min_free_kbytes;   /* [kernel formula: sqrt(16 * KiB), clamped
 	                             * to 128 KiB .. 256 MiB] */
 	unsigned pcp_batch;         /* [kernel formula for the zone size] */
@@ -168,7 +175,7 @@ struct pa_zone;
  * Create a zone.  Returns NULL with errno EINVAL (bad config; the reason
  * goes to cfg->error_fn and is available from pa_config_check()) or ENOMEM
  * (metadata or backing could not be mapped).  Metadata costs 16 bytes per
- * page plus 8 per pageblock (20 under pcpbuddy) plus under 1 KiB per
+ * page plus 8 per pageblock (20 under pcpbuddy and spb) plus under 1 KiB per
  * superpageblock (free-list heads and summaries), is mapped lazily, and
  * boot-time free memory is put on the free lists only as it is needed, so
  * a metadata-only zone of 1 TiB is created in milliseconds.  A zone holds
@@ -437,13 +444,16 @@ struct pa_lock_stats {
 	uint64_t hold_max_ns;
 };
 
+#define PA_SPB_NR_PASSES 9
+
 struct pa_stats {
 	uint64_t managed_pages;
 	uint64_t free_pages;        /* in zone free lists (buddy) */
 	uint64_t pcp_pages;         /* cached on per-CPU lists, remote-free lists
 	                             * and frees the nolock API deferred incl. */
 	uint64_t allocated_pages;   /* handed out and not yet freed */
-	uint64_t metadata_bytes;    /* page + pageblock metadata mapped */
+	uint64_t metadata_bytes;    /* page, pageblock, free-list and
+	                             * superpageblock metadata mapped */
 	uint64_t nr_pageblocks;
 
 	uint64_t alloc_calls;       /* successful allocations */
@@ -493,6 +503,12 @@ struct pa_stats {
 	uint64_t pcpb_phase0_pages; /* pages recovered by phase 0 */
 	uint64_t pcpb_phase0_scanned; /* pfns scanned by phase 0 */
 
+	/* spb: zone-path searches served by each pass, in the order 1, 2,
+	 * 2b, 2c, 2d, 3, 4, zone fallback, none (failed); bitmap words read
+	 * by the searches and by whole-pageblock refills (zero elsewhere) */
+	uint64_t spb_pass[PA_SPB_NR_PASSES];
+	uint64_t spb_words_visited;
+
 	/* migration (pages) */
 	uint64_t pgmigrate_success;
 	uint64_t pgmigrate_fail;
@@ -523,7 +539,8 @@ void pa_stats(struct pa_zone *zone, struct pa_stats *out);
  */
 void pa_stats_reset(struct pa_zone *zone);
 
-/* Fragmentation, computed by a scan of the pageblocks under zone->lock. */
+/* Fragmentation, from the superpageblock summaries under zone->lock:
+ * O(superpageblocks), no pageblock walk. */
 struct pa_frag {
 	uint64_t free_pages;              /* zone free lists only */
 	uint64_t free_in_whole_pageblocks; /* pages in pageblocks entirely free */
@@ -586,6 +603,9 @@ enum pa_report {
 	PA_REPORT_LOCKSTAT,    /* lock statistics, /proc/lock_stat style */
 	PA_REPORT_EXTFRAG_INDEX,  /* /sys/kernel/debug/extfrag/extfrag_index */
 	PA_REPORT_UNUSABLE_INDEX, /* /sys/kernel/debug/extfrag/unusable_index */
+	PA_REPORT_SPBINFO,     /* one line per superpageblock: category,
+	                        * fullness, free pages and pageblocks,
+	                        * pageblocks by type (docs/FORMATS.md) */
 };
 /* Write a report; -EINVAL for an unknown kind or a NULL stream, -EIO on a
  * write error (the stream is flushed, so a full device is reported here,

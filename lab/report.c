@@ -119,6 +119,31 @@ static void frag_rows(struct figs *f, const struct sim *s, bool peak)
 #undef FR
 }
 
+static uint64_t spb_searches(const struct pa_stats *st)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < PA_SPB_NR_PASSES; i++)
+		n += st->spb_pass[i];
+	return n;
+}
+
+/* The spb policy's zone searches (zero under the others). */
+static void spb_rows(struct figs *f, const struct sim *s)
+{
+	struct report_fig *r;
+
+	r = add(f, "spb_searches", "zone searches", FIG_COUNT, false);
+	EACH(r, spb_searches(&p->stats));
+	r = add(f, "spb_words", "bitmap words read", FIG_COUNT, false);
+	EACH(r, p->stats.spb_words_visited);
+	r = add(f, "spb_pass1_pct", "  served by pass 1 (%)", FIG_PERCENT, false);
+	EACH(r, spb_searches(&p->stats) ? 100.0 * (double)p->stats.spb_pass[0] /
+		(double)spb_searches(&p->stats) : 0);
+	r = add(f, "spb_pass3", "  tainted a clean SPB (pass 3)", FIG_COUNT, true);
+	EACH(r, p->stats.spb_pass[5]);
+}
+
 unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 {
 	const struct sim *s = rep->sim;
@@ -212,6 +237,8 @@ unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 		FIG_COUNT, true);
 	EACH(r, p->contig_1g);
 
+	f.section = "superpageblock search (spb)";
+	spb_rows(&f, s);
 	f.section = "fragmentation at the end";
 	frag_rows(&f, s, false);
 	f.section = "fragmentation at the peak";

@@ -39,7 +39,7 @@ static uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu,
 	if (atomic_high)
 		pfn = rmqueue_smallest(z, order, PA_MT_HIGHATOMIC, cpu);
 	if (pfn == PA_NIL)
-		pfn = rmqueue(z, cpu, order, mt);
+		pfn = rmqueue_gfp(z, cpu, order, mt, gfp);
 	if (pfn == PA_NIL && (gfp & PA_GFP_ATOMIC))
 		pfn = rmqueue_smallest(z, order, PA_MT_HIGHATOMIC, cpu);
 	if (pfn != PA_NIL) {

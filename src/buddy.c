@@ -324,9 +324,11 @@ uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
 	return PA_NIL;
 }
 
-uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
-		 unsigned mt)
+uint32_t rmqueue_gfp(struct pa_zone *z, unsigned cpu, unsigned order,
+		     unsigned mt, unsigned gfp)
 {
+	if (z->ops->zone_rmqueue)
+		return z->ops->zone_rmqueue(z, cpu, order, mt, gfp, true);
 	uint32_t pfn = rmqueue_smallest(z, order, mt, cpu);
 
 	if (pfn == PA_NIL && mt < PA_MT_PCPTYPES)
@@ -334,14 +336,30 @@ uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
 	return pfn;
 }
 
+uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
+		 unsigned mt)
+{
+	return rmqueue_gfp(z, cpu, order, mt, 0);
+}
+
+/* One block for a pageset refill: own type only, or with fallback. */
+static uint32_t rmqueue_refill(struct pa_zone *z, unsigned cpu,
+			       unsigned order, unsigned mt, unsigned gfp,
+			       bool fallback)
+{
+	if (z->ops->zone_rmqueue)
+		return z->ops->zone_rmqueue(z, cpu, order, mt, gfp, fallback);
+	return fallback ? rmqueue_gfp(z, cpu, order, mt, gfp)
+			: rmqueue_smallest(z, order, mt, cpu);
+}
+
 int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
-		 struct pfn_list *list, unsigned mt, bool fallback)
+		 struct pfn_list *list, unsigned mt, unsigned gfp, bool fallback)
 {
 	int i;
 
 	for (i = 0; i < count; i++) {
-		uint32_t pfn = fallback ? rmqueue(z, cpu, order, mt)
-					: rmqueue_smallest(z, order, mt, cpu);
+		uint32_t pfn = rmqueue_refill(z, cpu, order, mt, gfp, fallback);
 
 		if (pfn == PA_NIL)
 			break;

@@ -358,6 +358,13 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 			goto out;
 		}
 	}
+	const char *sm;
+	char sbuf[256];
+
+	if ((sm = spb_check(z, sbuf, sizeof(sbuf)))) {
+		r = fail(&c, "%s", sm);
+		goto out;
+	}
 	if (ha != z->nr_reserved_highatomic) {
 		r = fail(&c, "highatomic reserve counts %llu pages, pageblocks hold %llu",
 			 (unsigned long long)z->nr_reserved_highatomic,

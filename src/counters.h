@@ -32,7 +32,17 @@
 	X(PCPB_PHASE2, pcpb_phase[2], none)                          \
 	X(PCPB_PHASE3, pcpb_phase[3], none)                          \
 	X(PCPB_PHASE0_PAGES, pcpb_phase0_pages, none)                \
-	X(PCPB_PHASE0_SCANNED, pcpb_phase0_scanned, none)
+	X(PCPB_PHASE0_SCANNED, pcpb_phase0_scanned, none)            \
+	X(SPB_PASS_1, spb_pass[0], none)                             \
+	X(SPB_PASS_2, spb_pass[1], none)                             \
+	X(SPB_PASS_2B, spb_pass[2], none)                            \
+	X(SPB_PASS_2C, spb_pass[3], none)                            \
+	X(SPB_PASS_2D, spb_pass[4], none)                            \
+	X(SPB_PASS_3, spb_pass[5], none)                             \
+	X(SPB_PASS_4, spb_pass[6], none)                             \
+	X(SPB_PASS_ZONE, spb_pass[7], none)                          \
+	X(SPB_PASS_NONE, spb_pass[8], none)                          \
+	X(SPB_WORDS, spb_words_visited, none)
 
 #define PA_SHARED_COUNTERS(X)                                        \
 	X(ALLOC_FAILED, alloc_failed, none)                          \

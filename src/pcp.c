@@ -228,7 +228,7 @@ int pcp_refill_mainline(struct pa_zone *z, unsigned cpu, unsigned order,
 	if (!zone_lock_gfp(z, gfp))
 		return -EBUSY;
 	int got = rmqueue_bulk(z, cpu, order, batch, &pcp->lists[order][mt], mt,
-			       true);
+			       gfp, true);
 
 	zone_unlock(z);
 	pcp_add_count(pcp, got << order);

@@ -339,13 +339,13 @@ static uint64_t recover_block(struct pa_zone *z, struct per_cpu_pages *pcp,
 }
 
 /* Phase 1's pick: a whole free block holding a pageblock, of type
- * `from`, claimed for mt.  Our own type: the smallest such block
+ * `from`, taken for mt.  Our own type: the smallest such block
  * (smallest fit).  A fallback type, only once nothing of our type is free
  * at any order (the kernel's order: own type first, fragments included):
  * the largest block, converted whole as the zone's fallback claims it, so
  * one conversion serves many later requests nearby.  zone->lock held. */
-static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
-				unsigned from)
+static uint32_t take_pageblock_from(struct pa_zone *z, unsigned cpu,
+				    unsigned mt, unsigned from)
 {
 	for (unsigned step = 0; step <= z->max_order - z->pb_order; step++) {
 		unsigned o = from == mt ? z->pb_order + step : z->max_order - step;
@@ -353,8 +353,6 @@ static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
 
 		if (head == PA_NIL)
 			continue;
-		uint32_t b = (uint32_t)pfn_to_pb(z, head);
-
 		claim_whole_block(z, head, o, from, mt, z->pb_order);
 		if (from != mt) {
 			zone_count(z, EXTFRAG_FALLBACKS, 1);
@@ -362,25 +360,41 @@ static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
 				trace_extfrag(z, cpu, head, z->pb_order, o, mt,
 					      from, true);
 		}
-		pb_set_owner(&z->pb[b], cpu + 1);
-		pageblock_mark_content(z, head, z->pb_order, mt);
-		zone_count(z, PCPB_BLOCKS_CLAIMED, 1);
 		return head;
 	}
 	return PA_NIL;
 }
 
-/* The fallback claim: the first fallback type with a whole block. */
-static uint32_t claim_fallback_pageblock(struct pa_zone *z, unsigned cpu,
-					 unsigned mt)
+/* pcpbuddy's pcp_take_pageblock: our own type, or the first fallback
+ * type with a whole block. */
+static uint32_t pcpb_take_pageblock(struct pa_zone *z, unsigned cpu,
+				    unsigned mt, unsigned gfp, bool fallback)
 {
+	(void)gfp;
+	if (!fallback)
+		return take_pageblock_from(z, cpu, mt, mt);
 	for (unsigned i = 0; i < PA_MT_NR_FALLBACKS; i++) {
-		uint32_t head = claim_pageblock(z, cpu, mt, mt_fallback(mt, i));
+		uint32_t head = take_pageblock_from(z, cpu, mt, mt_fallback(mt, i));
 
 		if (head != PA_NIL)
 			return head;
 	}
 	return PA_NIL;
+}
+
+/* Phase 1's claim: the policy's pick (pcpbuddy's above, spb's steered by
+ * superpageblock), owned by this CPU.  zone->lock held. */
+static uint32_t claim_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
+				unsigned gfp, bool fallback)
+{
+	uint32_t head = z->ops->pcp_take_pageblock(z, cpu, mt, gfp, fallback);
+
+	if (head == PA_NIL)
+		return PA_NIL;
+	pb_set_owner(&z->pb[pfn_to_pb(z, head)], cpu + 1);
+	pageblock_mark_content(z, head, z->pb_order, mt);
+	zone_count(z, PCPB_BLOCKS_CLAIMED, 1);
+	return head;
 }
 
 /* What one refill is after and what it got so far. */
@@ -462,8 +476,7 @@ static int refill_phase1(struct pa_zone *z, struct per_cpu_pages *pcp,
 	       pcp->high - pcp->count >= (int)pb_nr_pages(z)) {
 		if (!zone_lock_gfp(z, r->gfp))
 			return -EBUSY;
-		uint32_t head = fallback ? claim_fallback_pageblock(z, r->cpu, r->mt)
-					 : claim_pageblock(z, r->cpu, r->mt, r->mt);
+		uint32_t head = claim_pageblock(z, r->cpu, r->mt, r->gfp, fallback);
 
 		if (head != PA_NIL) {
 			zone_count(z, PAGES_REFILL, pb_nr_pages(z));
@@ -526,7 +539,7 @@ static void refill_phase3(struct pa_zone *z, struct per_cpu_pages *pcp,
 	if (n < 1)
 		n = 1;
 	int g = rmqueue_bulk(z, r->cpu, r->order, n, &pcp->lists[r->order][r->mt],
-			     r->mt, fallback);
+			     r->mt, r->gfp, fallback);
 
 	pcp_add_count(pcp, g << r->order);
 	r->got += (uint64_t)g << r->order;
@@ -808,21 +821,38 @@ static uint64_t pcpb_metadata_bytes(const struct pa_zone *z)
 	return z->nr_pageblocks * sizeof(struct pb_link);
 }
 
+/* What pcpbuddy and spb share: everything but the free-list layout and
+ * the searches. */
+#define PCPBUDDY_OPS \
+	.init = pcpb_init, \
+	.destroy = pcpb_destroy, \
+	.metadata_bytes = pcpb_metadata_bytes, \
+	.pcp_take = pcpb_take, \
+	.pcp_refill = pcpb_refill, \
+	.pcp_drain = pcpb_drain, \
+	.pcp_absorb = pcpb_absorb, \
+	.cpu_offline = pcpb_offline, \
+	.pcp_release_range = pcpb_release_range, \
+	.pageblock_whole = pcpb_pageblock_whole, \
+	.pageblock_retyped = pcpb_pageblock_retyped, \
+	.zone_fallback = rmqueue_fallback, \
+	.check = pcpb_check
+
 const struct pa_policy_ops pa_policy_pcpbuddy = {
 	.name = "pcpbuddy",
 	.flags = POL_PCP_ALL_ORDERS | POL_OWNED_BLOCKS,
 	.fa_part_shift = fa_whole_zone,
-	.init = pcpb_init,
-	.destroy = pcpb_destroy,
-	.metadata_bytes = pcpb_metadata_bytes,
-	.pcp_take = pcpb_take,
-	.pcp_refill = pcpb_refill,
-	.pcp_drain = pcpb_drain,
-	.pcp_absorb = pcpb_absorb,
-	.cpu_offline = pcpb_offline,
-	.pcp_release_range = pcpb_release_range,
-	.pageblock_whole = pcpb_pageblock_whole,
-	.pageblock_retyped = pcpb_pageblock_retyped,
-	.zone_fallback = rmqueue_fallback,
-	.check = pcpb_check,
+	.pcp_take_pageblock = pcpb_take_pageblock,
+	PCPBUDDY_OPS,
+};
+
+/* spb (spb_steer.h): pcpbuddy with free lists per superpageblock, the
+ * zone's search and Phase 1's pick steered by superpageblock. */
+const struct pa_policy_ops pa_policy_spb = {
+	.name = "spb",
+	.flags = POL_PCP_ALL_ORDERS | POL_OWNED_BLOCKS | POL_SPB_LISTS,
+	.fa_part_shift = spb_part_shift,
+	.pcp_take_pageblock = spb_take_pageblock,
+	.zone_rmqueue = spb_rmqueue,
+	PCPBUDDY_OPS,
 };

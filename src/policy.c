@@ -23,6 +23,8 @@ const struct pa_policy_ops *policy_ops(unsigned policy)
 		return &pa_policy_mainline;
 	case PA_POLICY_PCPBUDDY:
 		return &pa_policy_pcpbuddy;
+	case PA_POLICY_SPB:
+		return &pa_policy_spb;
 	default:
 		return NULL;
 	}

@@ -24,6 +24,9 @@ struct per_cpu_pages;
 #define POL_OWNED_BLOCKS   0x2u /* pagesets own pageblocks: frees route to
                                  * the owner (remote lock-free lists),
                                  * owned chunks may merge on the pageset */
+#define POL_SPB_LISTS      0x4u /* free lists per superpageblock: needs
+                                 * superpageblock_order >= max_order so
+                                 * that no block crosses one */
 
 struct pa_policy_ops {
 	const char *name;
@@ -67,6 +70,19 @@ struct pa_policy_ops {
 	/* own type exhausted: take another type's block, or PA_NIL */
 	uint32_t (*zone_fallback)(struct pa_zone *z, unsigned cpu,
 				  unsigned order, unsigned mt);
+	/* the search for a block of order/mt under gfp's rules: own type
+	 * only, or (`fallback`) with every fallback, replacing
+	 * rmqueue_smallest and zone_fallback; may be NULL (spb steers both
+	 * by superpageblock) */
+	uint32_t (*zone_rmqueue)(struct pa_zone *z, unsigned cpu,
+				 unsigned order, unsigned mt, unsigned gfp,
+				 bool fallback);
+	/* pcpbuddy refill Phase 1's pick: one whole free pageblock taken off
+	 * the lists and converted to mt, of mt's own type or (`fallback`)
+	 * of another; its head or PA_NIL (the refill owns it).  NULL under
+	 * mainline. */
+	uint32_t (*pcp_take_pageblock)(struct pa_zone *z, unsigned cpu,
+				       unsigned mt, unsigned gfp, bool fallback);
 
 	/* --- contiguous allocation (zone->lock held; may be NULL) --- */
 	/* a free naturally aligned range of 2^order pages (order may exceed
@@ -86,5 +102,6 @@ const struct pa_policy_ops *policy_ops(unsigned policy);
 
 extern const struct pa_policy_ops pa_policy_mainline;
 extern const struct pa_policy_ops pa_policy_pcpbuddy;
+extern const struct pa_policy_ops pa_policy_spb;
 
 #endif

@@ -42,11 +42,12 @@ static void buddyinfo(struct pa_zone *z, FILE *f)
 static void pagetypeinfo(struct pa_zone *z, FILE *f)
 {
 	uint64_t c[PA_ORDERS_MAX][PA_MT_TYPES];
-	uint64_t blocks[PA_MT_TYPES] = { 0 };
+	struct spb_totals t;
 
 	snapshot_free_area(z, c);
-	for (uint64_t b = 0; b < z->nr_pageblocks; b++)
-		blocks[pb_mt(&z->pb[b])]++;
+	zone_lock(z);
+	spb_totals(z, &t); /* block counts without a pageblock walk */
+	zone_unlock(z);
 	fprintf(f, "Page block order: %u\n", z->pb_order);
 	fprintf(f, "Pages per block:  %llu\n\n", (unsigned long long)pb_nr_pages(z));
 	fprintf(f, "%-43s ", "Free pages count per migrate type at order");
@@ -72,7 +73,7 @@ static void pagetypeinfo(struct pa_zone *z, FILE *f)
 	fputc('\n', f);
 	fprintf(f, "Node %d, zone %8s ", 0, z->name);
 	for (unsigned m = 0; m < PA_MT_TYPES; m++)
-		fprintf(f, "%12" PRIu64 " ", blocks[m]);
+		fprintf(f, "%12" PRIu64 " ", t.by_mt[m]);
 	fputc('\n', f);
 }
 
@@ -210,6 +211,9 @@ int pa_report(struct pa_zone *z, enum pa_report what, FILE *out)
 		break;
 	case PA_REPORT_UNUSABLE_INDEX:
 		fragindex_report_unusable(z, out);
+		break;
+	case PA_REPORT_SPBINFO:
+		spb_report(z, out);
 		break;
 	default:
 		pa_err(z, -EINVAL, "pa_report: unknown report %d", (int)what);

@@ -77,7 +77,7 @@ void pa_stats(struct pa_zone *z, struct pa_stats *s)
 
 	s->allocated_pages = used > z->nr_pages ? 0 : z->nr_pages - used;
 	s->metadata_bytes = z->pages_map_bytes + z->pb_map_bytes +
-			    fa_metadata_bytes(z);
+			    fa_metadata_bytes(z) + spb_metadata_bytes(z);
 	if (z->use_pcp && z->ops->metadata_bytes)
 		s->metadata_bytes += z->ops->metadata_bytes(z);
 	s->nr_pageblocks = z->nr_pageblocks;
@@ -116,42 +116,29 @@ static bool pb_mixed(const struct pageblock_data *pb)
 	       (c & (PB_HAS_UNMOVABLE | PB_HAS_RECLAIMABLE));
 }
 
+/* From the superpageblock summaries: O(nr_spb), no pageblock walk
+ * (pa_check verifies the summaries against one). */
 int pa_frag(struct pa_zone *z, struct pa_frag *f)
 {
 	if (!f) {
 		pa_err(z, -EINVAL, "pa_frag: no output (NULL)");
 		return -EINVAL;
 	}
+	struct spb_totals t;
+
 	memset(f, 0, sizeof(*f));
 	zone_lock(z);
-	uint64_t per_spb = 1ull << (z->spb_order - z->pb_order);
-	uint64_t spb_free = 0, spb_tainted = 0, spb_seen = 0;
-
+	spb_totals(z, &t);
 	f->nr_superpageblocks = z->nr_superpageblocks;
-	for (uint64_t b = 0; b < z->nr_pageblocks; b++) {
-		const struct pageblock_data *pb = &z->pb[b];
-		unsigned mt = pb_mt(pb);
-		unsigned c = __atomic_load_n(&pb->content, __ATOMIC_RELAXED);
-
-		f->pageblocks_by_mt[mt]++;
-		f->free_by_mt[mt] += pb->nr_free;
-		if (pb->nr_free == pb_nr_pages(z)) {
-			f->free_whole_pageblocks++;
-			f->free_in_whole_pageblocks += pb->nr_free;
-			spb_free++;
-		}
-		if (pb_mixed(pb))
-			f->mixed_pageblocks++;
-		if (c & (PB_HAS_UNMOVABLE | PB_HAS_RECLAIMABLE))
-			spb_tainted = 1;
-		if (++spb_seen == per_spb || b + 1 == z->nr_pageblocks) {
-			/* a partial last superpageblock never counts as whole */
-			if (spb_free == per_spb)
-				f->free_whole_superpageblocks++;
-			f->tainted_superpageblocks += spb_tainted;
-			spb_free = spb_tainted = spb_seen = 0;
-		}
+	for (unsigned m = 0; m < PA_MT_TYPES; m++) {
+		f->pageblocks_by_mt[m] = t.by_mt[m];
+		f->free_by_mt[m] = t.free_by_mt[m];
 	}
+	f->free_whole_pageblocks = t.free_pb;
+	f->free_in_whole_pageblocks = t.free_pb << z->pb_order;
+	f->mixed_pageblocks = t.mixed;
+	f->tainted_superpageblocks = t.tainted;
+	f->free_whole_superpageblocks = t.whole_free;
 	f->free_pages = z->free_pages;
 	f->largest_free_order = UINT64_MAX;
 	for (int o = (int)z->max_order; o >= 0; o--) {

@@ -90,3 +90,52 @@ void trace_extfrag(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 		 fallback_order < z->pb_order ? 1 : 0, claimed ? 1 : 0);
 	emit(z, cpu, "mm_page_alloc_extfrag", f);
 }
+
+/* The superpageblock events, named and laid out like the series'
+ * tracepoints (spb-notes.md). */
+void trace_spb_alloc_walk(struct pa_zone *z, unsigned cpu, unsigned order,
+			  unsigned mt, unsigned gfp, const char *pass,
+			  int64_t spb, uint64_t words)
+{
+	char f[200];
+
+	snprintf(f, sizeof(f),
+		 "order=%u migratetype=%u gfp_flags=%s pass=%s spb=%lld words=%llu",
+		 order, mt, gfp_name(gfp), pass, (long long)spb,
+		 (unsigned long long)words);
+	emit(z, cpu, "spb_alloc_walk", f);
+}
+
+void trace_spb_pb_taint(struct pa_zone *z, unsigned cpu, uint64_t spb,
+			uint64_t pfn, unsigned mt, const char *why)
+{
+	char f[200];
+
+	snprintf(f, sizeof(f), "spb=%llu pfn=0x%llx migratetype=%u reason=\"%s\"",
+		 (unsigned long long)spb, (unsigned long long)pfn, mt, why);
+	emit(z, cpu, "spb_pb_taint", f);
+}
+
+void trace_spb_claim_refused(struct pa_zone *z, unsigned cpu, uint64_t pfn,
+			     unsigned mt, unsigned block_mt, const char *why)
+{
+	char f[200];
+
+	snprintf(f, sizeof(f),
+		 "pfn=0x%llx migratetype=%u block_migratetype=%u reason=\"%s\"",
+		 (unsigned long long)pfn, mt, block_mt, why);
+	emit(z, cpu, "spb_claim_block_refused", f);
+}
+
+void trace_spb_fall_through(struct pa_zone *z, unsigned cpu, unsigned order,
+			    unsigned mt, uint64_t tainted,
+			    uint64_t tainted_full)
+{
+	char f[160];
+
+	snprintf(f, sizeof(f),
+		 "order=%u migratetype=%u tainted=%llu tainted_full=%llu",
+		 order, mt, (unsigned long long)tainted,
+		 (unsigned long long)tainted_full);
+	emit(z, cpu, "spb_alloc_fall_through", f);
+}

@@ -129,6 +129,11 @@ static int resolve(const struct pa_config *in, struct pa_config *out,
 	    (out->flags & PA_CFG_NO_PCP))
 		return bad(msg, len, "policy %s needs per-CPU lists (PA_CFG_NO_PCP given)",
 			   pa_policy_name(out->policy));
+	if ((policy_ops(out->policy)->flags & POL_SPB_LISTS) &&
+	    out->superpageblock_order < out->max_order)
+		return bad(msg, len, "policy %s needs superpageblock_order (%u) >= max_order (%u)",
+			   pa_policy_name(out->policy), out->superpageblock_order,
+			   out->max_order);
 	if (out->flags & ~PA_CFG_KNOWN)
 		return bad(msg, len, "unknown flags 0x%x",
 			   out->flags & ~PA_CFG_KNOWN);
@@ -241,6 +246,8 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 	if (z->use_pcp && pcp_init(z))
 		goto nomem_zone;
 	fa_boot(z);
+	if (spb_init(z))
+		goto nomem_zone;
 	zone_update_fast_flags(z);
 	return z;
 
@@ -265,6 +272,7 @@ void pa_zone_destroy(struct pa_zone *z)
 	if (z->mem_map)
 		munmap(z->mem_map, z->mem_map_bytes);
 	pcp_destroy(z);
+	spb_destroy(z);
 	fa_destroy(z);
 	free(z);
 }

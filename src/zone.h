@@ -24,6 +24,8 @@
 #include "policy.h"
 #include "migratetype.h"
 #include "counters.h"
+#include "superpageblock.h"
+#include "spb_steer.h"
 
 #define PA_ORDERS_MAX 21          /* max_order is at most 20 */
 #define PA_COSTLY_ORDER 3         /* orders cached per CPU: 0..3 and pageblock */
@@ -126,6 +128,12 @@ struct pa_zone {
 	uint64_t *fa_bits;             /* non-empty bitmaps per (order, mt) */
 	uint64_t fa_nr_free[PA_ORDERS_MAX][PA_MT_TYPES];
 	uint64_t fa_deferred;          /* boot-time pages off the lists */
+	/* superpageblock summaries: superpageblock.[ch] alone writes these */
+	struct superpageblock *spb;    /* nr_superpageblocks; NULL until boot */
+	uint64_t *spb_bits;            /* SPB_NR_MAPS bitmaps of spb_words */
+	uint64_t spb_words;
+	uint64_t spb_nr_in[SPB_NR_CATEGORIES][SPB_NR_FULLNESS]; /* SPBs per
+	                                * (category, bucket): empty ones skipped */
 	uint64_t free_pages;           /* atomic store, read racily */
 	uint64_t nr_reserved_highatomic;
 	uint64_t max_pages_per_hold, pages_this_hold;
@@ -168,6 +176,16 @@ void trace_pcpu_drain(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 void trace_extfrag(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 		   unsigned order, unsigned fallback_order, unsigned alloc_mt,
 		   unsigned fallback_mt, bool claimed);
+void trace_spb_alloc_walk(struct pa_zone *z, unsigned cpu, unsigned order,
+			  unsigned mt, unsigned gfp, const char *pass,
+			  int64_t spb, uint64_t words);
+void trace_spb_pb_taint(struct pa_zone *z, unsigned cpu, uint64_t spb,
+			uint64_t pfn, unsigned mt, const char *why);
+void trace_spb_claim_refused(struct pa_zone *z, unsigned cpu, uint64_t pfn,
+			     unsigned mt, unsigned block_mt, const char *why);
+void trace_spb_fall_through(struct pa_zone *z, unsigned cpu, unsigned order,
+			    unsigned mt, uint64_t tainted,
+			    uint64_t tainted_full);
 #define TRACING(z) ((z)->cfg.event_fn != NULL)
 
 /* ---- watermark.c ---- */
@@ -221,10 +239,14 @@ uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
 			  unsigned start_mt);
 uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
 		 unsigned mt);
+/* rmqueue for a request with gfp flags (the policy may steer by them). */
+uint32_t rmqueue_gfp(struct pa_zone *z, unsigned cpu, unsigned order,
+		     unsigned mt, unsigned gfp);
 /* Up to `count` blocks onto a pageset list (PG_PCP), own type only or
  * with the zone's fallback; returns how many. */
 int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
-		 struct pfn_list *list, unsigned mt, bool fallback);
+		 struct pfn_list *list, unsigned mt, unsigned gfp,
+		 bool fallback);
 void zone_count_moved(struct pa_zone *z, uint64_t pages);
 void zone_drain_llist(struct pa_zone *z);
 

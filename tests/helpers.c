@@ -73,15 +73,18 @@ void th_snapshot_take(struct pa_zone *zone, struct th_snapshot *s)
 	pa_stats(zone, &s->st);
 	s->buddyinfo = th_report(zone, PA_REPORT_BUDDYINFO, NULL);
 	s->pagetypeinfo = th_report(zone, PA_REPORT_PAGETYPEINFO, NULL);
+	s->spbinfo = th_report(zone, PA_REPORT_SPBINFO, NULL);
 	assert_non_null(s->buddyinfo);
 	assert_non_null(s->pagetypeinfo);
+	assert_non_null(s->spbinfo);
 }
 
 void th_snapshot_free(struct th_snapshot *s)
 {
 	free(s->buddyinfo);
 	free(s->pagetypeinfo);
-	s->buddyinfo = s->pagetypeinfo = NULL;
+	free(s->spbinfo);
+	s->buddyinfo = s->pagetypeinfo = s->spbinfo = NULL;
 }
 
 #define TH_SAME(field)                                                        \
@@ -121,6 +124,11 @@ void th_snapshot_assert_same(struct pa_zone *zone, const struct th_snapshot *s,
 			 s->pagetypeinfo, pti);
 	free(bi);
 	free(pti);
+	bi = th_report(zone, PA_REPORT_SPBINFO, NULL);
+	assert_non_null(bi);
+	if (strcmp(bi, s->spbinfo) != 0)
+		fail_msg("%s changed spbinfo:\n%s---\n%s", what, s->spbinfo, bi);
+	free(bi);
 }
 
 uint64_t th_next(struct th_rng *r)

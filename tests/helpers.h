@@ -67,6 +67,7 @@ struct th_snapshot {
 	struct pa_stats st;
 	char *buddyinfo;
 	char *pagetypeinfo;
+	char *spbinfo;      /* every superpageblock's summary */
 };
 void th_snapshot_take(struct pa_zone *zone, struct th_snapshot *s);
 void th_snapshot_free(struct th_snapshot *s);

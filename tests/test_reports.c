@@ -810,7 +810,7 @@ static void unknown_report_kind_is_einval(void **state)
 	assert_non_null(z);
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
-	assert_int_equal(pa_report(z, (enum pa_report)(PA_REPORT_UNUSABLE_INDEX + 1), f),
+	assert_int_equal(pa_report(z, (enum pa_report)(PA_REPORT_SPBINFO + 1), f),
 			 -EINVAL);
 	assert_int_equal(pa_report(z, (enum pa_report)-1, f), -EINVAL);
 	assert_int_equal(pa_report(z, (enum pa_report)1000, f), -EINVAL);
@@ -833,7 +833,7 @@ static void write_error_is_eio(void **state)
 	(void)state;
 	z = pa_zone_create(&c);
 	assert_non_null(z);
-	for (int k = PA_REPORT_BUDDYINFO; k <= PA_REPORT_UNUSABLE_INDEX; k++) {
+	for (int k = PA_REPORT_BUDDYINFO; k <= PA_REPORT_SPBINFO; k++) {
 		/* A stream open for reading only: every write fails. */
 		FILE *ro = fopen("/dev/null", "r");
 

@@ -588,7 +588,7 @@ static void test_alloc_invalid(void **state)
 		unsigned order, gfp;
 	} bad[] = {
 		{ 7, 0 }, { 8, PA_GFP_MOVABLE }, { 64, 0 }, { 0xffffffffu, 0 },
-		{ 0, 0x40 }, { 0, PA_GFP_MASK + 1 }, { 1, 0x80000000u },
+		{ 0, 0x100 }, { 0, PA_GFP_MASK + 1 }, { 1, 0x80000000u },
 		{ 0, ~0u },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

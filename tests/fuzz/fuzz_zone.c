@@ -215,8 +215,14 @@ static void fz_alloc(struct fz_state *s, enum fz_via via, unsigned ob,
 	if (pfn == PA_NO_PFN) {
 		/* Without watermarks a valid allocation that may take locks
 		 * (the allocator drains the pagesets before failing) fails
-		 * only when no aligned block of its order is free. */
+		 * only when no aligned block of its order is free; under spb
+		 * a non-movable PA_GFP_NORETRY one may also refuse to taint a
+		 * clean superpageblock. */
+		bool may_refuse = s->cfg.policy == PA_POLICY_SPB &&
+				  (gfp & PA_GFP_NORETRY) && !(gfp & PA_GFP_MOVABLE);
+
 		if (valid && via != FZ_VIA_NOLOCK && !(gfp & PA_GFP_NOLOCK) &&
+		    !may_refuse &&
 		    (s->cfg.flags & PA_CFG_NO_WATERMARKS) &&
 		    tm_fits(&s->m, order, NULL))
 			fz_die(s, "alloc order %u gfp %#x cpu %u (via %d) failed "

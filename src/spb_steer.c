@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The spb policy's passes (the order and the rules are in spb_steer.h).
+ * Each pass is one small function: pick an SPB with spb_pick, take a block
+ * inside it.  The driver runs the passes of the request's class in order
+ * and counts and traces which one served.  Under zone->lock.
+ */
+#include "spb_steer.h"
+#include "zone.h"
+
+/* Above this many SPBs, non-movable requests may claim partly used movable
+ * pageblocks of tainted SPBs (the series' aggressive packing, v2 19). */
+#define SPB_PACK_MIN_SPBS 8
+/* Pass 2b tries this many candidate blocks before giving up. */
+#define SPB_2B_TRIES 8
+
+struct spb_ctx {
+	struct pa_zone *z;
+	unsigned cpu, order, mt, gfp;
+	uint64_t words;       /* bitmap words read */
+	uint64_t spb;         /* the SPB the serving pass chose */
+};
+
+static const char *const pass_names[SPB_NR_PASSES] = {
+	"1", "2", "2b", "2c", "2d", "3", "4", "zone", "none",
+};
+
+const char *spb_pass_name(unsigned pass)
+{
+	return pass < SPB_NR_PASSES ? pass_names[pass] : "?";
+}
+
+unsigned spb_part_shift(const struct pa_zone *z)
+{
+	return z->spb_order;
+}
+
+static inline unsigned other_nonmovable(unsigned mt)
+{
+	return mt == PA_MT_UNMOVABLE ? PA_MT_RECLAIMABLE : PA_MT_UNMOVABLE;
+}
+
+static inline unsigned max_u(unsigned a, unsigned b)
+{
+	return a > b ? a : b;
+}
+
+/* Pick an SPB for `w`, take its block of type `from` (smallest order, or
+ * largest) and split it down to the request, pieces on `from`'s list. */
+static uint32_t take_in(struct spb_ctx *c, const struct spb_want *w,
+			unsigned from, bool largest_first)
+{
+	uint64_t spb = spb_pick(c->z, w, &c->words);
+	unsigned o;
+
+	if (spb == UINT64_MAX)
+		return PA_NIL;
+	uint32_t pfn = spb_block_in(c->z, spb, from, w->lo, w->hi,
+				    largest_first, &o);
+
+	if (pfn == PA_NIL)
+		return PA_NIL;
+	c->spb = spb;
+	take_free_block(c->z, pfn, o, from, pfn, c->order);
+	return pfn;
+}
+
+/* Convert as few free pageblocks as the request needs (one, or the
+ * request's own size above pageblock order), carved out of a larger free
+ * block if need be, and take the request from them. */
+static uint32_t claim_free_pageblocks(struct spb_ctx *c, uint32_t head,
+				      unsigned have, unsigned from)
+{
+	struct pa_zone *z = c->z;
+	unsigned unit = max_u(c->order, z->pb_order);
+
+	if (have > unit) {
+		take_free_block(z, head, have, from, head, unit);
+		fa_add(z, head, unit, from, false);
+	}
+	claim_whole_block(z, head, unit, from, c->mt, c->order);
+	if (from != c->mt) {
+		zone_count(z, EXTFRAG_FALLBACKS, 1);
+		if (TRACING(z))
+			trace_extfrag(z, c->cpu, head, c->order, have, c->mt,
+				      from, true);
+	}
+	return head;
+}
+
+/* A whole free pageblock of type `from` in an SPB of category `cat`. */
+static uint32_t claim_pageblock_in(struct spb_ctx *c, unsigned cat,
+				   bool emptiest_first, unsigned from)
+{
+	struct pa_zone *z = c->z;
+	struct spb_want w = { .cat = cat, .mt = from,
+			      .lo = max_u(c->order, z->pb_order),
+			      .hi = z->max_order,
+			      .emptiest_first = emptiest_first };
+	uint64_t spb = spb_pick(z, &w, &c->words);
+	unsigned o;
+
+	if (spb == UINT64_MAX)
+		return PA_NIL;
+	uint32_t head = spb_block_in(z, spb, from, w.lo, w.hi, false, &o);
+
+	if (head == PA_NIL)
+		return PA_NIL;
+	c->spb = spb;
+	return claim_free_pageblocks(c, head, o, from);
+}
+
+/* ---- the passes ---- */
+
+static uint32_t pass1_own_type(struct spb_ctx *c)
+{
+	bool movable = c->mt == PA_MT_MOVABLE;
+	struct spb_want w = { .cat = movable ? SPB_MAP_CLEAN : SPB_MAP_TAINTED,
+			      .mt = c->mt, .lo = c->order,
+			      .hi = c->z->max_order };
+	uint32_t pfn = take_in(c, &w, c->mt, false);
+
+	if (pfn == PA_NIL && movable) {
+		w.cat = SPB_MAP_TAINTED;
+		pfn = take_in(c, &w, c->mt, false);
+	}
+	return pfn;
+}
+
+static uint32_t pass2_claim_in_tainted(struct spb_ctx *c)
+{
+	uint32_t pfn = claim_pageblock_in(c, SPB_MAP_TAINTED, false,
+					  PA_MT_MOVABLE);
+
+	if (pfn == PA_NIL)
+		pfn = claim_pageblock_in(c, SPB_MAP_TAINTED, false,
+					 other_nonmovable(c->mt));
+	return pfn;
+}
+
+static bool may_pack_sub_pageblock(const struct spb_ctx *c)
+{
+	return c->z->nr_superpageblocks > SPB_PACK_MIN_SPBS ||
+	       (c->gfp & PA_GFP_ATOMIC);
+}
+
+/* Pass 2b's claim of the partly used movable pageblock holding pfn:
+ * refused if it holds the other non-movable type. */
+static bool claim_partial(struct spb_ctx *c, uint32_t pfn)
+{
+	struct pa_zone *z = c->z;
+	uint64_t start = pfn & ~(pb_nr_pages(z) - 1);
+	unsigned content = __atomic_load_n(&pfn_pb(z, pfn)->content,
+					   __ATOMIC_RELAXED);
+
+	if (content & pb_content_bit(other_nonmovable(c->mt))) {
+		if (TRACING(z))
+			trace_spb_claim_refused(z, c->cpu, start, c->mt,
+						PA_MT_MOVABLE, "cross-type content");
+		return false;
+	}
+	move_freepages_block(z, start, PA_MT_MOVABLE, c->mt);
+	zone_count(z, BLOCKS_CLAIMED, 1);
+	zone_count(z, EXTFRAG_FALLBACKS, 1);
+	return true;
+}
+
+static uint32_t pass2b_claim_partial(struct spb_ctx *c)
+{
+	struct pa_zone *z = c->z;
+	struct spb_want w = { .cat = SPB_MAP_TAINTED, .mt = PA_MT_MOVABLE,
+			      .lo = c->order, .hi = z->pb_order - 1 };
+
+	if (!may_pack_sub_pageblock(c))
+		return PA_NIL;
+	uint64_t spb = spb_pick(z, &w, &c->words);
+
+	if (spb == UINT64_MAX)
+		return PA_NIL;
+	for (unsigned o = w.lo, tries = 0; o <= w.hi; o++) {
+		uint32_t pfn = fa_part_first(z, spb, o, PA_MT_MOVABLE);
+
+		for (; pfn != PA_NIL && fa_part_of(z, pfn) == spb &&
+		       tries < SPB_2B_TRIES; tries++) {
+			if (claim_partial(c, pfn)) {
+				c->spb = spb;
+				take_free_block(z, pfn, o, c->mt, pfn, c->order);
+				return pfn;
+			}
+			pfn = fa_next(z, pfn, o, PA_MT_MOVABLE);
+		}
+	}
+	return PA_NIL;
+}
+
+/* Seed 001: largest sub-pageblock block of the other non-movable type,
+ * its pageblock's type untouched. */
+static uint32_t pass2c_borrow_nonmovable(struct spb_ctx *c)
+{
+	unsigned hi = c->z->pb_order - 1 < c->z->max_order ? c->z->pb_order - 1
+							   : c->z->max_order;
+	unsigned from = other_nonmovable(c->mt);
+	struct spb_want w = { .cat = SPB_MAP_TAINTED, .mt = from,
+			      .lo = c->order, .hi = hi };
+	uint32_t pfn = take_in(c, &w, from, true);
+
+	if (pfn != PA_NIL)
+		zone_count(c->z, EXTFRAG_FALLBACKS, 1);
+	return pfn;
+}
+
+static uint32_t pass2d_borrow_movable(struct spb_ctx *c)
+{
+	struct spb_want w = { .cat = SPB_MAP_TAINTED, .mt = PA_MT_MOVABLE,
+			      .lo = c->order, .hi = c->z->pb_order - 1 };
+	uint32_t pfn = take_in(c, &w, PA_MT_MOVABLE, false);
+
+	if (pfn != PA_NIL) {
+		zone_count(c->z, EXTFRAG_FALLBACKS, 1);
+		zone_count(c->z, EXTFRAG_FRAGMENTING, 1);
+	}
+	return pfn;
+}
+
+static uint32_t pass3_taint_clean(struct spb_ctx *c)
+{
+	struct spb_want w = { .cat = SPB_MAP_CLEAN, .mt = c->mt,
+			      .lo = c->order, .hi = c->z->max_order,
+			      .emptiest_first = true };
+	const char *why = "own-type block";
+	uint32_t pfn;
+
+	if (c->gfp & PA_GFP_NORETRY)
+		return PA_NIL;
+	pfn = take_in(c, &w, c->mt, false);
+	if (pfn == PA_NIL) {
+		why = "claimed a free movable pageblock";
+		pfn = claim_pageblock_in(c, SPB_MAP_CLEAN, true, PA_MT_MOVABLE);
+	}
+	if (pfn == PA_NIL) {
+		why = "claimed a free pageblock of the other non-movable type";
+		pfn = claim_pageblock_in(c, SPB_MAP_CLEAN, true,
+					 other_nonmovable(c->mt));
+	}
+	if (pfn != PA_NIL && TRACING(c->z))
+		trace_spb_pb_taint(c->z, c->cpu, c->spb, pfn, c->mt, why);
+	return pfn;
+}
+
+static uint32_t pass4_movable_fallback(struct spb_ctx *c)
+{
+	static const unsigned cats[] = { SPB_MAP_CLEAN, SPB_MAP_TAINTED };
+
+	for (unsigned k = 0; k < 2; k++)
+		for (unsigned i = 0; i < PA_MT_NR_FALLBACKS; i++) {
+			uint32_t pfn = claim_pageblock_in(c, cats[k], false,
+							  mt_fallback(c->mt, i));
+
+			if (pfn != PA_NIL)
+				return pfn;
+		}
+	return PA_NIL;
+}
+
+static uint32_t pass_zone_fallback(struct spb_ctx *c)
+{
+	uint32_t pfn;
+
+	if ((c->gfp & PA_GFP_NORETRY) && c->mt != PA_MT_MOVABLE)
+		return PA_NIL;
+	pfn = rmqueue_smallest(c->z, c->order, c->mt, c->cpu);
+	if (pfn == PA_NIL)
+		pfn = rmqueue_fallback(c->z, c->cpu, c->order, c->mt);
+	if (pfn != PA_NIL)
+		c->spb = spb_of_pfn(c->z, pfn);
+	return pfn;
+}
+
+/* ---- the driver ---- */
+
+struct spb_step {
+	unsigned pass;
+	uint32_t (*fn)(struct spb_ctx *c);
+};
+
+static const struct spb_step movable_steps[] = {
+	{ SPB_PASS_1, pass1_own_type },
+	{ SPB_PASS_4, pass4_movable_fallback },
+	{ SPB_PASS_ZONE, pass_zone_fallback },
+};
+
+static const struct spb_step nonmovable_steps[] = {
+	{ SPB_PASS_1, pass1_own_type },
+	{ SPB_PASS_2, pass2_claim_in_tainted },
+	{ SPB_PASS_2B, pass2b_claim_partial },
+	{ SPB_PASS_2C, pass2c_borrow_nonmovable },
+	{ SPB_PASS_2D, pass2d_borrow_movable },
+	{ SPB_PASS_3, pass3_taint_clean },
+	{ SPB_PASS_ZONE, pass_zone_fallback },
+};
+
+/* All tainted passes failed: how many tainted SPBs there are and how many
+ * of them have no free page at all (the series' spb_alloc_fall_through). */
+static void trace_fall_through(struct spb_ctx *c)
+{
+	const uint64_t *t = spb_map(c->z, SPB_MAP_TAINTED);
+	const uint64_t *full = spb_map(c->z, SPB_MAP_FULLNESS(SPB_FULLNESS_FULL));
+	uint64_t tainted = 0, nearly_full = 0;
+
+	for (uint64_t i = 0; i < spb_nr_words(c->z); i++) {
+		tainted += (uint64_t)__builtin_popcountll(t[i]);
+		nearly_full += (uint64_t)__builtin_popcountll(t[i] & full[i]);
+	}
+	trace_spb_fall_through(c->z, c->cpu, c->order, c->mt, tainted,
+			       nearly_full);
+}
+
+static void account(struct spb_ctx *c, unsigned pass, uint32_t pfn)
+{
+	struct pa_zone *z = c->z;
+
+	counter_add(&z->zc[ZC_SPB_PASS_1 + pass], 1);
+	zone_count(z, SPB_WORDS, c->words);
+	if (!TRACING(z))
+		return;
+	/* the zone fallback's own functions trace the take themselves */
+	if (pfn != PA_NIL && pass != SPB_PASS_ZONE)
+		trace_zone_locked(z, c->cpu, pfn, c->order, c->mt,
+				  pcp_allowed_order(z, c->order));
+	trace_spb_alloc_walk(z, c->cpu, c->order, c->mt, c->gfp,
+			     spb_pass_name(pass),
+			     pass == SPB_PASS_NONE ? -1 : (int64_t)c->spb,
+			     c->words);
+}
+
+static uint32_t run_steps(struct spb_ctx *c, const struct spb_step *s,
+			  unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (s[i].pass == SPB_PASS_3 && TRACING(c->z))
+			trace_fall_through(c);
+		uint32_t pfn = s[i].fn(c);
+
+		if (pfn != PA_NIL) {
+			account(c, s[i].pass, pfn);
+			return pfn;
+		}
+	}
+	account(c, SPB_PASS_NONE, PA_NIL);
+	return PA_NIL;
+}
+
+/* A pageset refill's own-type round: Pass 1 alone, counted only when it
+ * serves (a miss here is not a failed allocation). */
+static uint32_t own_type_only(struct spb_ctx *c)
+{
+	uint32_t pfn = pass1_own_type(c);
+
+	zone_count(c->z, SPB_WORDS, c->words);
+	if (pfn != PA_NIL)
+		account(c, SPB_PASS_1, pfn);
+	return pfn;
+}
+
+uint32_t spb_rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
+		     unsigned mt, unsigned gfp, bool fallback)
+{
+	struct spb_ctx c = { .z = z, .cpu = cpu, .order = order, .mt = mt,
+			     .gfp = gfp };
+
+	if (mt >= PA_MT_PCPTYPES)
+		return rmqueue_smallest(z, order, mt, cpu);
+	if (!fallback)
+		return own_type_only(&c);
+	if (mt == PA_MT_MOVABLE)
+		return run_steps(&c, movable_steps,
+				 sizeof(movable_steps) / sizeof(movable_steps[0]));
+	return run_steps(&c, nonmovable_steps,
+			 sizeof(nonmovable_steps) / sizeof(nonmovable_steps[0]));
+}
+
+/* Phase 1 (whole pageblocks for a pageset): the own type where Pass 1
+ * would look; with `fallback`, Pass 2 (non-movable) or Pass 4 (movable).
+ * Never Pass 3: the refill's last round, the full search, does that. */
+uint32_t spb_take_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
+			    unsigned gfp, bool fallback)
+{
+	struct spb_ctx c = { .z = z, .cpu = cpu, .order = z->pb_order,
+			     .mt = mt, .gfp = gfp };
+	bool movable = mt == PA_MT_MOVABLE;
+	uint32_t pfn = PA_NIL;
+
+	if (fallback)
+		pfn = movable ? pass4_movable_fallback(&c)
+			      : pass2_claim_in_tainted(&c);
+	else if (movable)
+		pfn = claim_pageblock_in(&c, SPB_MAP_CLEAN, false, mt);
+	if (pfn == PA_NIL && !fallback)
+		pfn = claim_pageblock_in(&c, SPB_MAP_TAINTED, false, mt);
+	zone_count(z, SPB_WORDS, c.words);
+	return pfn;
+}

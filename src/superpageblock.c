@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Superpageblock summaries (layout and invariants in superpageblock.h):
+ * kept in step with pageblock_data from pageblock.c's setters, read by
+ * pa_frag, the spbinfo report and SPB-steered searches, verified by
+ * spb_check.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zone.h"
+
+#define SPB_REPORT_CHUNK 64   /* SPBs copied per zone->lock hold */
+
+static inline unsigned spb_pb_shift(const struct pa_zone *z)
+{
+	return z->spb_order - z->pb_order;
+}
+
+static inline uint64_t spb_of_pb(const struct pa_zone *z, uint64_t b)
+{
+	return b >> spb_pb_shift(z);
+}
+
+uint64_t spb_of_pfn(const struct pa_zone *z, uint64_t pfn)
+{
+	return pfn >> z->spb_order;
+}
+
+static inline uint64_t *map_at(const struct pa_zone *z, unsigned m)
+{
+	return z->spb_bits + (uint64_t)m * z->spb_words;
+}
+
+const uint64_t *spb_map(const struct pa_zone *z, unsigned map)
+{
+	return map_at(z, map);
+}
+
+uint64_t spb_nr_words(const struct pa_zone *z)
+{
+	return z->spb_words;
+}
+
+uint64_t spb_count(const struct pa_zone *z, unsigned cat, unsigned bucket)
+{
+	return z->spb_nr_in[cat][bucket];
+}
+
+const struct superpageblock *spb_get(const struct pa_zone *z, uint64_t spb)
+{
+	return &z->spb[spb];
+}
+
+static inline void map_set(const struct pa_zone *z, unsigned m, uint64_t i)
+{
+	map_at(z, m)[i >> 6] |= 1ull << (i & 63);
+}
+
+static inline void map_clear(const struct pa_zone *z, unsigned m, uint64_t i)
+{
+	map_at(z, m)[i >> 6] &= ~(1ull << (i & 63));
+}
+
+static inline bool map_test(const struct pa_zone *z, unsigned m, uint64_t i)
+{
+	return map_at(z, m)[i >> 6] & (1ull << (i & 63));
+}
+
+/* ---- derived state ---- */
+
+static inline unsigned content_index(unsigned bit)
+{
+	return (unsigned)__builtin_ctz(bit);
+}
+
+static inline bool content_mixed(unsigned c)
+{
+	return (c & PB_HAS_MOVABLE) &&
+	       (c & (PB_HAS_UNMOVABLE | PB_HAS_RECLAIMABLE));
+}
+
+static unsigned category_of(const struct superpageblock *s)
+{
+	return s->nr_has[content_index(PB_HAS_UNMOVABLE)] ||
+	       s->nr_has[content_index(PB_HAS_RECLAIMABLE)] ? SPB_TAINTED
+							     : SPB_CLEAN;
+}
+
+/* Quarters of free pages; a whole SPB divides by a shift, only the
+ * partial last one needs a division. */
+static unsigned fullness_of(const struct pa_zone *z,
+			    const struct superpageblock *s)
+{
+	uint64_t pages = (uint64_t)s->nr_pageblocks << z->pb_order;
+
+	if (!s->nr_free)
+		return SPB_FULLNESS_FULL;
+	if (s->nr_free == pages)
+		return SPB_FULLNESS_EMPTY;
+	if (s->nr_pageblocks == 1ull << spb_pb_shift(z))
+		return 1 + (unsigned)(((uint64_t)s->nr_free << 2) >> z->spb_order);
+	return 1 + (unsigned)(((uint64_t)s->nr_free << 2) / pages);
+}
+
+static void refresh_category(struct pa_zone *z, uint64_t i)
+{
+	struct superpageblock *s = &z->spb[i];
+	unsigned c = category_of(s);
+
+	if (c == s->category)
+		return;
+	map_clear(z, s->category == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
+	map_set(z, c == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
+	z->spb_nr_in[s->category][s->fullness]--;
+	z->spb_nr_in[c][s->fullness]++;
+	s->category = (uint8_t)c;
+}
+
+static void refresh_fullness(struct pa_zone *z, uint64_t i)
+{
+	struct superpageblock *s = &z->spb[i];
+	unsigned f = fullness_of(z, s);
+
+	if (f == s->fullness)
+		return;
+	map_clear(z, SPB_MAP_FULLNESS(s->fullness), i);
+	map_set(z, SPB_MAP_FULLNESS(f), i);
+	z->spb_nr_in[s->category][s->fullness]--;
+	z->spb_nr_in[s->category][f]++;
+	s->fullness = (uint8_t)f;
+}
+
+/* ---- lifetime ---- */
+
+static void boot_one(struct pa_zone *z, uint64_t i)
+{
+	struct superpageblock *s = &z->spb[i];
+	uint64_t per = 1ull << spb_pb_shift(z), first = i * per;
+	uint64_t n = z->nr_pageblocks - first < per ? z->nr_pageblocks - first : per;
+
+	s->nr_pageblocks = (uint32_t)n;
+	s->nr_free_pb = (uint32_t)n;
+	s->nr_free = (uint32_t)(n << z->pb_order);
+	s->nr_by_mt[PA_MT_MOVABLE] = (uint32_t)n;
+	s->free_by_mt[PA_MT_MOVABLE] = s->nr_free;
+	s->category = SPB_CLEAN;
+	s->fullness = SPB_FULLNESS_EMPTY;
+	map_set(z, SPB_MAP_CLEAN, i);
+	map_set(z, SPB_MAP_FULLNESS(SPB_FULLNESS_EMPTY), i);
+	z->spb_nr_in[SPB_CLEAN][SPB_FULLNESS_EMPTY]++;
+}
+
+int spb_init(struct pa_zone *z)
+{
+	uint64_t n = z->nr_superpageblocks;
+
+	z->spb_words = (n + 63) / 64;
+	z->spb_bits = calloc(SPB_NR_MAPS * z->spb_words, sizeof(uint64_t));
+	z->spb = calloc(n, sizeof(*z->spb));
+	if (!z->spb || !z->spb_bits) {
+		spb_destroy(z);
+		return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		boot_one(z, i);
+	return 0;
+}
+
+void spb_destroy(struct pa_zone *z)
+{
+	free(z->spb);
+	free(z->spb_bits);
+	z->spb = NULL;
+	z->spb_bits = NULL;
+}
+
+/* ---- updates from pageblock.c ---- */
+
+void spb_pb_type_changed(struct pa_zone *z, uint64_t b, unsigned old_mt)
+{
+	struct superpageblock *s = &z->spb[spb_of_pb(z, b)];
+	unsigned mt = pb_mt(&z->pb[b]);
+	uint32_t free = z->pb[b].nr_free;
+
+	s->nr_by_mt[old_mt]--;
+	s->nr_by_mt[mt]++;
+	s->free_by_mt[old_mt] -= free;
+	s->free_by_mt[mt] += free;
+}
+
+void spb_pb_free_changed(struct pa_zone *z, uint64_t b, uint32_t old_free)
+{
+	uint64_t i = spb_of_pb(z, b);
+	struct superpageblock *s = &z->spb[i];
+	uint32_t now = z->pb[b].nr_free, whole = (uint32_t)pb_nr_pages(z);
+
+	s->nr_free += now - old_free;
+	s->free_by_mt[pb_mt(&z->pb[b])] += now - old_free;
+	s->nr_free_pb += (uint32_t)(now == whole) - (uint32_t)(old_free == whole);
+	refresh_fullness(z, i);
+}
+
+void spb_pb_content_changed(struct pa_zone *z, uint64_t b, unsigned old)
+{
+	uint64_t i = spb_of_pb(z, b);
+	struct superpageblock *s = &z->spb[i];
+	unsigned now = __atomic_load_n(&z->pb[b].content, __ATOMIC_RELAXED);
+
+	for (unsigned k = 0; k < SPB_NR_CONTENT; k++)
+		s->nr_has[k] += ((now >> k) & 1u) - ((old >> k) & 1u);
+	s->nr_mixed += (uint32_t)content_mixed(now) - (uint32_t)content_mixed(old);
+	refresh_category(z, i);
+}
+
+/* ---- readers ---- */
+
+uint64_t spb_metadata_bytes(const struct pa_zone *z)
+{
+	return z->nr_superpageblocks * sizeof(*z->spb) +
+	       SPB_NR_MAPS * z->spb_words * sizeof(uint64_t);
+}
+
+void spb_totals(const struct pa_zone *z, struct spb_totals *t)
+{
+	uint64_t whole = 1ull << spb_pb_shift(z);
+
+	memset(t, 0, sizeof(*t));
+	for (uint64_t i = 0; i < z->nr_superpageblocks; i++) {
+		const struct superpageblock *s = &z->spb[i];
+
+		for (unsigned m = 0; m < PA_MT_TYPES; m++) {
+			t->by_mt[m] += s->nr_by_mt[m];
+			t->free_by_mt[m] += s->free_by_mt[m];
+		}
+		t->free_pb += s->nr_free_pb;
+		t->mixed += s->nr_mixed;
+		t->tainted += s->category == SPB_TAINTED;
+		/* a partial last superpageblock never counts as whole */
+		t->whole_free += s->nr_pageblocks == whole &&
+				 s->nr_free_pb == whole;
+	}
+}
+
+/* ---- checking ---- */
+
+/* What the pageblocks of SPB i say its summary should be. */
+static void spb_from_walk(const struct pa_zone *z, uint64_t i,
+			  struct superpageblock *w)
+{
+	uint64_t per = 1ull << spb_pb_shift(z), first = i * per;
+	uint64_t end = first + per < z->nr_pageblocks ? first + per
+						      : z->nr_pageblocks;
+
+	memset(w, 0, sizeof(*w));
+	w->nr_pageblocks = (uint32_t)(end - first);
+	for (uint64_t b = first; b < end; b++) {
+		const struct pageblock_data *pb = &z->pb[b];
+		unsigned c = __atomic_load_n(&pb->content, __ATOMIC_RELAXED);
+
+		w->nr_free += pb->nr_free;
+		w->nr_free_pb += pb->nr_free == pb_nr_pages(z);
+		w->nr_mixed += content_mixed(c);
+		w->nr_by_mt[pb_mt(pb)]++;
+		w->free_by_mt[pb_mt(pb)] += pb->nr_free;
+		for (unsigned k = 0; k < SPB_NR_CONTENT; k++)
+			w->nr_has[k] += (c >> k) & 1u;
+	}
+	w->category = (uint8_t)category_of(w);
+	w->fullness = (uint8_t)fullness_of(z, w);
+}
+
+static const char *check_bits(const struct pa_zone *z, uint64_t i,
+			      const struct superpageblock *s, char *buf,
+			      size_t len)
+{
+	for (unsigned m = 0; m < SPB_NR_MAPS; m++) {
+		bool want = m == SPB_MAP_CLEAN ? s->category == SPB_CLEAN :
+			    m == SPB_MAP_TAINTED ? s->category == SPB_TAINTED :
+			    m == SPB_MAP_FULLNESS(s->fullness);
+
+		if (map_test(z, m, i) != want) {
+			snprintf(buf, len, "superpageblock %" PRIu64 ": bitmap %u bit is %d, its state says %d",
+				 i, m, !want, want);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+static const char *check_tail_bits(const struct pa_zone *z, char *buf,
+				   size_t len)
+{
+	uint64_t n = z->nr_superpageblocks;
+
+	if (!(n & 63))
+		return NULL;
+	for (unsigned m = 0; m < SPB_NR_MAPS; m++)
+		if (map_at(z, m)[n >> 6] & (~0ull << (n & 63))) {
+			snprintf(buf, len, "superpageblock bitmap %u has bits past the last SPB", m);
+			return buf;
+		}
+	return NULL;
+}
+
+static const char *check_counts(const struct pa_zone *z,
+				const uint64_t n[SPB_NR_CATEGORIES][SPB_NR_FULLNESS],
+				char *buf, size_t len)
+{
+	for (unsigned c = 0; c < SPB_NR_CATEGORIES; c++)
+		for (unsigned f = 0; f < SPB_NR_FULLNESS; f++)
+			if (n[c][f] != z->spb_nr_in[c][f]) {
+				snprintf(buf, len, "%" PRIu64 " SPBs are %s in bucket %u, the count says %" PRIu64,
+					 n[c][f], c ? "tainted" : "clean", f,
+					 z->spb_nr_in[c][f]);
+				return buf;
+			}
+	return NULL;
+}
+
+const char *spb_check(const struct pa_zone *z, char *buf, size_t len)
+{
+	uint64_t free = 0, n[SPB_NR_CATEGORIES][SPB_NR_FULLNESS] = { { 0 } };
+	const char *m;
+
+	if (!z->spb)
+		return NULL;
+	for (uint64_t i = 0; i < z->nr_superpageblocks; i++) {
+		const struct superpageblock *s = &z->spb[i];
+		struct superpageblock w;
+
+		spb_from_walk(z, i, &w);
+		if (memcmp(s, &w, sizeof(w))) {
+			snprintf(buf, len, "superpageblock %" PRIu64 ": summary (free %u, free pageblocks %u, mixed %u, category %u, fullness %u) disagrees with its pageblocks (%u, %u, %u, %u, %u) or in a per-type count",
+				 i, s->nr_free, s->nr_free_pb, s->nr_mixed,
+				 s->category, s->fullness, w.nr_free,
+				 w.nr_free_pb, w.nr_mixed, w.category, w.fullness);
+			return buf;
+		}
+		if ((m = check_bits(z, i, s, buf, len)))
+			return m;
+		free += s->nr_free;
+		n[s->category][s->fullness]++;
+	}
+	if ((m = check_counts(z, n, buf, len)))
+		return m;
+	if (free != z->free_pages) {
+		snprintf(buf, len, "superpageblocks hold %" PRIu64 " free pages, the zone counts %" PRIu64,
+			 free, z->free_pages);
+		return buf;
+	}
+	return check_tail_bits(z, buf, len);
+}
+
+/* ---- report ---- */
+
+static const char *const category_names[SPB_NR_CATEGORIES] = {
+	"clean", "tainted",
+};
+
+static void report_line(const struct pa_zone *z, FILE *f, uint64_t i,
+			const struct superpageblock *s)
+{
+	fprintf(f, "Node %d, zone %8s, spb %6" PRIu64 ", %-7s, fullness %u, free_pages %10u, free_pageblocks %6u, pageblocks %6u",
+		0, z->name, i, category_names[s->category], s->fullness,
+		s->nr_free, s->nr_free_pb, s->nr_pageblocks);
+	for (unsigned m = 0; m < PA_MT_TYPES; m++)
+		fprintf(f, ", %s %6u", pa_migratetype_name(m), s->nr_by_mt[m]);
+	fputc('\n', f);
+}
+
+void spb_report(struct pa_zone *z, FILE *f)
+{
+	struct superpageblock copy[SPB_REPORT_CHUNK];
+
+	for (uint64_t i = 0; i < z->nr_superpageblocks; i += SPB_REPORT_CHUNK) {
+		uint64_t n = z->nr_superpageblocks - i;
+
+		if (n > SPB_REPORT_CHUNK)
+			n = SPB_REPORT_CHUNK;
+		zone_lock(z);
+		memcpy(copy, &z->spb[i], n * sizeof(copy[0]));
+		zone_unlock(z);
+		for (uint64_t k = 0; k < n; k++)
+			report_line(z, f, i + k, &copy[k]);
+	}
+}
