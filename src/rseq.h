@@ -98,7 +98,8 @@ busy:
  * plus fence; otherwise lock.h's trylock.  Never waits (the nolock API
  * relies on it).
  */
-static inline bool pcp_trylock(struct pa_zone *z, unsigned cpu)
+static inline __attribute__((always_inline)) bool
+pcp_trylock(struct pa_zone *z, unsigned cpu)
 {
 	struct pa_lock *l = &z->pcp[cpu].lock;
 
