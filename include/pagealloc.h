@@ -125,6 +125,9 @@ typedef void (*pa_error_fn)(void *arg, int err, const char *msg);
                                     * page of the block is scanned, and a
                                     * block overlapping another (corrupt
                                     * metadata) is refused with -EINVAL */
+#define PA_CFG_NO_RSEQ       0x10u /* per-CPU fast path by trylock even where
+                                    * rseq works (as PA_FAST_PATH=trylock
+                                    * in the environment does) */
 
 /*
  * Zero in any numeric field means "the default" (in brackets).  Start from

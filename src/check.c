@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "zone.h"
+#include "rseq.h"
 
 struct checker {
 	struct pa_zone *z;
@@ -275,7 +275,7 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 	if (!pb_free)
 		return -ENOMEM;
 	for (unsigned cpu = 0; z->use_pcp && cpu < z->ncpus; cpu++)
-		pa_lock_acquire(&z->pcp[cpu].lock);
+		pcp_lock(z, cpu);
 	pa_lock_acquire(&z->lock);  /* not zone_lock(): leave the llist be */
 
 	if ((r = check_free_lists(&c, &list_free)))
@@ -380,7 +380,7 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 out:
 	pa_lock_release(&z->lock);
 	for (unsigned cpu = z->use_pcp ? z->ncpus : 0; cpu-- > 0;)
-		pa_lock_release(&z->pcp[cpu].lock);
+		pcp_unlock(z, cpu);
 	free(pb_free);
 	return r;
 }

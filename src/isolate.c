@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "isolate.h"
-#include "zone.h"
+#include "rseq.h"
 
 uint32_t free_block_covering(const struct pa_zone *z, uint64_t pfn,
 			     unsigned *order)
@@ -123,11 +123,9 @@ int isolate_range(struct pa_zone *z, struct pa_isolation *iso, uint64_t start,
 void isolate_pull_pcp(struct pa_zone *z, const struct pa_isolation *iso)
 {
 	for (unsigned c = 0; z->use_pcp && c < z->ncpus; c++) {
-		struct per_cpu_pages *pcp = &z->pcp[c];
-
-		pa_lock_acquire(&pcp->lock);
+		pcp_lock(z, c); /* rseq.h: the fenced lock for other CPUs */
 		z->ops->pcp_release_range(z, c, iso->start, iso->end);
-		pa_lock_release(&pcp->lock);
+		pcp_unlock(z, c);
 	}
 }
 

@@ -350,7 +350,7 @@ int pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned mt)
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 	int added = 0;
 
-	pa_lock_acquire(&pcp->lock);
+	pcp_lock(z, cpu);
 	if (pcp->flags & PCPF_DEAD) {
 		pa_lock_release(&pcp->lock);
 		return -ENODEV;
@@ -383,7 +383,7 @@ void pcp_drain_cpu(struct pa_zone *z, unsigned cpu)
 	/* In batches, cycling both locks, so a big pageset does not hold
 	 * zone->lock for long. */
 	for (;;) {
-		pa_lock_acquire(&pcp->lock);
+		pcp_lock(z, cpu);
 		pcp_absorb(z, cpu);
 		int n = pcp->count;
 
@@ -404,7 +404,7 @@ void pcp_tick(struct pa_zone *z)
 	for (unsigned c = 0; c < z->ncpus; c++) {
 		struct per_cpu_pages *pcp = &z->pcp[c];
 
-		pa_lock_acquire(&pcp->lock);
+		pcp_lock(z, c);
 		if (pcp->high > pcp->high_min) {
 			/* Decay by an eighth, but keep high near count so one
 			 * tick does not drain too much at once.  pcpbuddy can
@@ -426,7 +426,7 @@ int pcp_cpu_offline(struct pa_zone *z, unsigned cpu)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
-	pa_lock_acquire(&pcp->lock);
+	pcp_lock(z, cpu);
 	__atomic_store_n(&pcp->flags, pcp->flags | PCPF_DEAD, __ATOMIC_RELEASE);
 	/* the pageset, remote frees included, goes back to the zone */
 	pcp_absorb(z, cpu);
@@ -445,7 +445,7 @@ int pcp_cpu_online(struct pa_zone *z, unsigned cpu)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
-	pa_lock_acquire(&pcp->lock);
+	pcp_lock(z, cpu);
 	/* pages that reached the remote list while we were dead */
 	pcp_absorb(z, cpu);
 	__atomic_store_n(&pcp->flags, pcp->flags & ~PCPF_DEAD, __ATOMIC_RELEASE);

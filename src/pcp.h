@@ -11,6 +11,7 @@
 
 #include "zone.h"
 #include "pcpbuddy.h"
+#include "rseq.h"
 
 /* Mainline's pageset operations (its policy table is in policy.c). */
 uint32_t pcp_take_mainline(struct pa_zone *z, struct per_cpu_pages *pcp,
@@ -37,7 +38,7 @@ static inline int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
-	if (__builtin_expect(!pa_lock_try(&pcp->lock), 0)) {
+	if (__builtin_expect(!pcp_trylock(z, cpu), 0)) {
 		pcp_count_shared(pcp, FALLBACK_ALLOC, 1);
 		return -EAGAIN;
 	}
@@ -89,7 +90,7 @@ static inline int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 			return r < 0 ? r : 0;
 		}
 	}
-	if (__builtin_expect(!pa_lock_try(&pcp->lock), 0)) {
+	if (__builtin_expect(!pcp_trylock(z, cpu), 0)) {
 		pcp_count_shared(pcp, FALLBACK_FREE, 1);
 		/* Another context of this CPU holds the pageset.  With
 		 * lock-free lists, queue the block on our own: absorbed at

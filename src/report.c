@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "fragindex.h"
-#include "zone.h"
+#include "rseq.h"
 
 #define PAGETYPE_CAP 100000
 
@@ -126,6 +126,8 @@ static void zoneinfo(struct pa_zone *z, FILE *f)
 	fprintf(f, "      pageblock_metadata_bytes %zu\n",
 		sizeof(struct pageblock_data));
 	fprintf(f, "      policy %s\n", pa_policy_name(z->policy));
+	if (z->use_pcp)
+		fprintf(f, "      fast_path %s\n", pcp_fast_path_name(z));
 	fprintf(f, "  pagesets\n");
 	for (unsigned c = 0; z->use_pcp && c < z->ncpus; c++) {
 		const struct per_cpu_pages *p = &z->pcp[c];

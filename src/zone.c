@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "zone.h"
+#include "rseq.h"
 
 static const char *const mt_names[PA_MT_TYPES] = {
 	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
@@ -71,7 +71,7 @@ static int bad(char *msg, size_t len, const char *fmt, ...)
 }
 
 #define PA_CFG_KNOWN (PA_CFG_NO_WATERMARKS | PA_CFG_NO_PCP | \
-		      PA_CFG_LOCK_TIMING | PA_CFG_STRICT)
+		      PA_CFG_LOCK_TIMING | PA_CFG_STRICT | PA_CFG_NO_RSEQ)
 
 /* Fill in defaults and validate; *out gets the resolved config. */
 static int resolve(const struct pa_config *in, struct pa_config *out,
@@ -245,6 +245,8 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 		goto nomem_zone;
 	if (z->use_pcp && pcp_init(z))
 		goto nomem_zone;
+	if (z->use_pcp)
+		pcp_fast_path_select(z);
 	fa_boot(z);
 	if (spb_init(z))
 		goto nomem_zone;

@@ -56,6 +56,7 @@ struct per_cpu_pages {
 	uint64_t pc[NR_PCP_COUNTERS];  /* counters.h: under the pageset lock */
 	/* pcpbuddy: remote frees pushed lock-free by other CPUs (pfn stack) */
 	uint32_t remote_head;          /* atomic */
+	uint32_t remote_gate;          /* rseq.c: one swap locker at a time */
 	uint64_t remote_pages;         /* atomic: pages sitting on remote_head */
 	struct pcp_owned *owned;       /* pcpbuddy bookkeeping, NULL otherwise */
 } __attribute__((aligned(PA_CACHELINE)));
@@ -101,6 +102,8 @@ struct pa_zone {
 	const struct pa_policy_ops *ops; /* the policy's decisions */
 	unsigned pflags;               /* ops->flags, for inline fast paths */
 	bool use_pcp;
+	bool fast_rseq;                /* rseq.h: own-CPU pageset by rseq */
+	unsigned hw_cpus;              /* the machine's CPUs (for fences) */
 	struct pa_page *pages;
 	struct pageblock_data *pb;
 	size_t pages_map_bytes, pb_map_bytes;

@@ -22,6 +22,7 @@
  * Seeded: PA_SEED=n reproduces a run (the seed is printed).
  */
 #include <stdlib.h>
+#include <sys/sysinfo.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -35,12 +36,30 @@ struct run {
 	struct tm_model m;
 	uint64_t rng;
 	unsigned ncpus;
+	bool own_cpu;                /* pa_alloc/pa_free: the caller's CPU
+	                              * (the rseq fast path where chosen) */
 	bool strict;                 /* no watermarks: failures must be real */
 	uint64_t recent_pfn[RECENT]; /* blocks freed lately, for double frees */
 	unsigned recent_order[RECENT], nrecent;
 	uint64_t allocs, fails, frees, bad, nolock;
 	uint64_t bad_reported;       /* bad frees the error hook has seen */
 };
+
+static uint64_t rnd(struct run *r);
+
+static uint64_t model_alloc(struct run *r, unsigned cpu, unsigned order,
+			    unsigned gfp)
+{
+	return r->own_cpu ? pa_alloc(r->z, order, gfp)
+			  : pa_alloc_cpu(r->z, cpu, order, gfp);
+}
+
+static int model_free(struct run *r, uint64_t pfn, unsigned order)
+{
+	return r->own_cpu ? pa_free(r->z, pfn, order)
+			  : pa_free_cpu(r->z, (unsigned)(rnd(r) % r->ncpus),
+					pfn, order);
+}
 
 static uint64_t rnd(struct run *r)
 {
@@ -79,7 +98,7 @@ static void do_alloc(struct run *r)
 		pfn = pa_alloc_nolock(r->z, order, gfp);
 		r->nolock++;
 	} else {
-		pfn = pa_alloc_cpu(r->z, cpu, order, gfp);
+		pfn = model_alloc(r, cpu, order, gfp);
 	}
 	if (pfn == PA_NO_PFN) {
 		r->fails++;
@@ -108,8 +127,7 @@ static void do_free(struct run *r)
 	uint64_t pfn = r->m.live[rnd(r) % r->m.nlive];
 	unsigned order = r->m.head[pfn];
 	int rc = rnd(r) % 33 == 0 ? pa_free_nolock(r->z, pfn, order)
-				  : pa_free_cpu(r->z, (unsigned)(rnd(r) % r->ncpus),
-						pfn, order);
+				  : model_free(r, pfn, order);
 
 	if (rc != 0)
 		fail_msg("free of live block pfn %llu order %u returned %d",
@@ -167,7 +185,7 @@ static void do_bad_free(struct run *r)
 	}
 	uint64_t before = r->m.allocated_pages;
 	struct pa_stats s;
-	int rc = pa_free_cpu(r->z, (unsigned)(rnd(r) % r->ncpus), pfn, order);
+	int rc = model_free(r, pfn, order);
 
 	if (rc != -22)
 		fail_msg("bad free (kind %u) of pfn %llu order %u returned %d",
@@ -200,10 +218,10 @@ static void checkpoint(struct run *r)
 	r->bad_reported = r->bad;
 }
 
-static void run_model(void **state, unsigned flags, unsigned ncpus,
-		      uint64_t ops)
+static void run_model_on(void **state, unsigned flags, unsigned ncpus,
+			 uint64_t ops, bool own_cpu)
 {
-	struct run r = { .ncpus = ncpus };
+	struct run r = { .ncpus = ncpus, .own_cpu = own_cpu };
 	struct pa_config c = pa_config_default();
 	const char *seed = getenv("PA_SEED");
 	enum pa_policy pol = th_policy(state);
@@ -268,6 +286,21 @@ static void run_model(void **state, unsigned flags, unsigned ncpus,
 	th_zone_destroy(r.z);
 }
 
+static void run_model(void **state, unsigned flags, unsigned ncpus,
+		      uint64_t ops)
+{
+	run_model_on(state, flags, ncpus, ops, false);
+}
+
+/* The calling thread's CPU, one slot per CPU: where rseq works, every
+ * allocation and free here runs the restartable sequence (zoneinfo's
+ * fast_path line says which path the zone chose). */
+static void model_own_cpu(void **state)
+{
+	run_model_on(state, PA_CFG_NO_WATERMARKS, (unsigned)get_nprocs_conf(),
+		     300000, true);
+}
+
 /* No watermarks: an allocation may fail only when nothing fits. */
 static void model_strict_3cpus(void **state)
 {
@@ -298,6 +331,7 @@ int main(void)
 		th_policy_test(model_strict_4cpus),
 		th_policy_test(model_watermarks),
 		th_policy_test(model_zone_path),
+		th_policy_test(model_own_cpu),
 	};
 
 	return th_run_policy_group("zone_model", tests);

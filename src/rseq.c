@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The rseq fast path's slow half (rseq.h has the sequence): choosing it
+ * at zone creation, and the compare-and-swap lockers that must stop the
+ * pageset's own CPU from taking the word behind their back.
+ *
+ * A locker from elsewhere swaps the word 0 -> PCP_HELD_REMOTE, then fences
+ * the pageset's CPU.  A sequence there that read 0 before the swap has
+ * either committed before the fence returned (it overwrote the word with
+ * PCP_HELD_RSEQ: the locker sees that on its re-read and lost) or is
+ * aborted by the fence and re-reads a busy word on restart.  The re-read
+ * can only be trusted if no other swap locker can have written
+ * PCP_HELD_REMOTE meanwhile, so swap lockers go through pcp->remote_gate
+ * one at a time for the swap-fence-check step (not for the hold).
+ */
+#include <errno.h>
+#include <linux/membarrier.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "rseq.h"
+
+static int membarrier(int cmd, unsigned flags, int cpu)
+{
+	return (int)syscall(__NR_membarrier, cmd, flags, cpu);
+}
+
+#if defined(__SANITIZE_THREAD__)
+#define PA_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PA_TSAN 1
+#endif
+#endif
+
+static const char *fallback_forced(const struct pa_zone *z)
+{
+	const char *env = getenv("PA_FAST_PATH");
+
+	if (z->cfg.flags & PA_CFG_NO_RSEQ)
+		return "PA_CFG_NO_RSEQ";
+	if (env && !strcmp(env, "trylock"))
+		return "PA_FAST_PATH=trylock";
+	return NULL;
+}
+
+static const char *rseq_unusable(const struct pa_zone *z)
+{
+#ifndef PA_HAVE_RSEQ_ASM
+	(void)z;
+	return "no rseq sequence for this architecture";
+#else
+	const char *forced = fallback_forced(z);
+
+	if (forced)
+		return forced;
+#ifdef PA_TSAN
+	return "ThreadSanitizer does not model rseq aborts";
+#endif
+	/* 0: not registered; 20 is the original ABI, which has cpu_id and
+	 * rseq_cs, all the sequence uses */
+	if (__rseq_size < 20)
+		return "glibc did not register rseq (valgrind, seccomp, old kernel)";
+	/* A slot must be exactly one CPU, or two CPUs' sequences would
+	 * share a pageset. */
+	if (z->ncpus < z->hw_cpus)
+		return "fewer CPU slots than CPUs";
+	/* Registration is per process and idempotent. */
+	if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ, 0, 0) ||
+	    membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
+		       MEMBARRIER_CMD_FLAG_CPU, 0))
+		return "membarrier rseq fence unavailable";
+	return NULL;
+#endif
+}
+
+const char *pcp_fast_path_select(struct pa_zone *z)
+{
+	z->hw_cpus = (unsigned)get_nprocs_conf();
+	const char *why = rseq_unusable(z);
+
+	z->fast_rseq = why == NULL;
+	return why;
+}
+
+const char *pcp_fast_path_name(const struct pa_zone *z)
+{
+	return z->fast_rseq ? "rseq" : "trylock";
+}
+
+/* Every sequence on `cpu` that started before this call is over when it
+ * returns.  Slots past the machine's CPUs never run a sequence. */
+static void fence_cpu(const struct pa_zone *z, unsigned cpu)
+{
+	if (cpu >= z->hw_cpus)
+		return;
+	if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
+		       MEMBARRIER_CMD_FLAG_CPU, (int)cpu) == 0)
+		return;
+	/* EINVAL: the CPU is offline, so it runs no sequence.  Anything
+	 * else (the fence worked at zone creation): fence every CPU, and
+	 * if even that fails the lock cannot be made safe. */
+	if (errno != EINVAL &&
+	    membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, 0, 0))
+		abort();
+}
+
+static bool gate_try(uint32_t *gate)
+{
+	uint32_t zero = 0;
+
+	return __atomic_compare_exchange_n(gate, &zero, 1, 0, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
+static void gate_open(uint32_t *gate)
+{
+	__atomic_store_n(gate, 0, __ATOMIC_RELEASE);
+}
+
+/* One swap-fence-check round with the gate held: true if the word is ours. */
+static bool swap_and_fence(const struct pa_zone *z, struct per_cpu_pages *pcp,
+			   unsigned cpu)
+{
+	uint32_t zero = 0;
+
+	if (!__atomic_compare_exchange_n(&pcp->lock.locked, &zero,
+					 PCP_HELD_REMOTE, 0, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		return false;
+	fence_cpu(z, cpu);
+	return __atomic_load_n(&pcp->lock.locked, __ATOMIC_ACQUIRE) ==
+	       PCP_HELD_REMOTE;
+}
+
+static void acquired(struct pa_lock *l)
+{
+	STAT_ADD(l->acquisitions, 1);
+	if (l->timed)
+		l->t_acquired = pa_clock();
+}
+
+bool pcp_trylock_remote_(struct pa_zone *z, unsigned cpu)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	bool took = false;
+
+	if (__atomic_load_n(&pcp->lock.locked, __ATOMIC_RELAXED) == 0 &&
+	    gate_try(&pcp->remote_gate)) {
+		took = swap_and_fence(z, pcp, cpu);
+		gate_open(&pcp->remote_gate);
+	}
+	if (!took) {
+		pa_lock_try_failed_(&pcp->lock);
+		return false;
+	}
+	acquired(&pcp->lock);
+	return true;
+}
+
+static void relax(unsigned *spins)
+{
+	if (++*spins < 128)
+		__asm__ __volatile__("" ::: "memory");
+	else
+		sched_yield();
+}
+
+void pcp_lock(struct pa_zone *z, unsigned cpu)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	unsigned spins = 0;
+
+	if (!z->fast_rseq) {
+		pa_lock_acquire(&pcp->lock);
+		return;
+	}
+	for (;;) {
+		if (__atomic_load_n(&pcp->lock.locked, __ATOMIC_RELAXED) == 0 &&
+		    gate_try(&pcp->remote_gate)) {
+			bool took = swap_and_fence(z, pcp, cpu);
+
+			gate_open(&pcp->remote_gate);
+			if (took)
+				break;
+		}
+		relax(&spins);
+	}
+	if (spins)
+		STAT_ADD(pcp->lock.contentions, 1);
+	acquired(&pcp->lock);
+}

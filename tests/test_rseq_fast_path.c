@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The rseq fast path (src/rseq.h): chosen at zone creation and shown in
+ * zoneinfo, forced off by PA_CFG_NO_RSEQ and PA_FAST_PATH=trylock; on
+ * the calling thread's CPU it takes the pageset without a trylock failure
+ * and keeps bad frees exact; remote lockers (explicit CPU, drain, hotplug)
+ * still exclude it.  Cases needing rseq skip where glibc did not register
+ * it (valgrind, TSan builds).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/rseq.h>
+#include <sys/sysinfo.h>
+
+#include "helpers.h"
+
+static struct pa_config cfg(unsigned flags)
+{
+	struct pa_config c = th_config(16, 9, 10, 0, 1);
+
+	c.ncpus = (unsigned)get_nprocs_conf();
+	c.flags |= flags;
+	return c;
+}
+
+static bool shows(struct pa_zone *z, const char *line)
+{
+	int rc;
+	char *text = th_report(z, PA_REPORT_ZONEINFO, &rc);
+	bool found = text && strstr(text, line);
+
+	assert_int_equal(rc, 0);
+	free(text);
+	return found;
+}
+
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_BUILD 1
+#endif
+#endif
+
+/* What the library must choose here: rseq if glibc registered it and the
+ * build is not TSan's (x86-64 only for now). */
+static bool rseq_expected(void)
+{
+#if defined(TSAN_BUILD) || !defined(__x86_64__)
+	return false;
+#else
+	return __rseq_size >= 20;
+#endif
+}
+
+static void choice_shown_in_zoneinfo(void **state)
+{
+	(void)state;
+	struct pa_config c = cfg(0);
+	struct pa_zone *z = pa_zone_create(&c);
+
+	assert_non_null(z);
+	assert_true(shows(z, rseq_expected() ? "      fast_path rseq\n"
+					     : "      fast_path trylock\n"));
+	pa_zone_destroy(z);
+}
+
+static void forced_fallback(void **state)
+{
+	(void)state;
+	struct pa_config c = cfg(PA_CFG_NO_RSEQ);
+	struct pa_zone *z = pa_zone_create(&c);
+
+	assert_non_null(z);
+	assert_true(shows(z, "      fast_path trylock\n"));
+	pa_zone_destroy(z);
+
+	c = cfg(0);
+	assert_int_equal(setenv("PA_FAST_PATH", "trylock", 1), 0);
+	z = pa_zone_create(&c);
+	unsetenv("PA_FAST_PATH");
+	assert_non_null(z);
+	assert_true(shows(z, "      fast_path trylock\n"));
+	/* the fallback still allocates and frees on the pageset */
+	uint64_t p = pa_alloc(z, 0, PA_GFP_MOVABLE);
+
+	assert_int_not_equal(p, PA_NO_PFN);
+	assert_int_equal(pa_free(z, p, 0), 0);
+	assert_check(z);
+	pa_zone_destroy(z);
+}
+
+static void fewer_slots_than_cpus_falls_back(void **state)
+{
+	(void)state;
+	if (get_nprocs_conf() < 2)
+		skip();
+	struct pa_config c = cfg(0);
+
+	c.ncpus = 1;
+	struct pa_zone *z = pa_zone_create(&c);
+
+	assert_non_null(z);
+	assert_true(shows(z, "      fast_path trylock\n"));
+	pa_zone_destroy(z);
+}
+
+static void pin(unsigned cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+static void unpin(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (int i = 0; i < get_nprocs_conf(); i++)
+		CPU_SET(i, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Own CPU: every pair is a pageset hit, nothing goes to the zone, and the
+ * lock statistics still count each acquisition. */
+static void own_cpu_pairs_stay_on_pageset(void **state)
+{
+	(void)state;
+	if (!rseq_expected())
+		skip();
+	struct pa_config c = cfg(0);
+	struct pa_zone *z = pa_zone_create(&c);
+	struct pa_stats s0, s1;
+	const unsigned orders[] = { 0, 3, 9 };
+
+	assert_non_null(z);
+	pin(0);
+	for (unsigned o = 0; o < 3; o++) { /* warm: refill each list */
+		uint64_t p = pa_alloc(z, orders[o], PA_GFP_MOVABLE);
+
+		assert_int_equal(pa_free(z, p, orders[o]), 0);
+	}
+	pa_stats(z, &s0);
+	for (int i = 0; i < 3000; i++) {
+		unsigned o = orders[i % 3];
+		uint64_t p = pa_alloc(z, o, PA_GFP_MOVABLE);
+
+		assert_int_not_equal(p, PA_NO_PFN);
+		assert_int_equal(pa_free(z, p, o), 0);
+	}
+	pa_stats(z, &s1);
+	unpin();
+	assert_int_equal(s1.zone_pages_direct_free, s0.zone_pages_direct_free);
+	assert_int_equal(s1.zone_pages_direct_alloc, s0.zone_pages_direct_alloc);
+	assert_true(s1.pcp_lock.acquisitions - s0.pcp_lock.acquisitions >= 6000);
+	assert_check(z);
+	pa_zone_destroy(z);
+}
+
+/* Bad frees through the rseq path: exact, and nothing changes. */
+static void bad_frees_exact(void **state)
+{
+	(void)state;
+	struct th_errlog log = { 0 };
+	struct pa_config c = cfg(0);
+
+	c.error_fn = th_errlog_fn;
+	c.error_arg = &log;
+	struct pa_zone *z = pa_zone_create(&c);
+	struct pa_stats s;
+
+	assert_non_null(z);
+	pin(0);
+	uint64_t p = pa_alloc(z, 0, PA_GFP_MOVABLE);
+	uint64_t q = pa_alloc(z, 3, PA_GFP_MOVABLE);
+
+	assert_int_equal(pa_free(z, p, 0), 0);
+	assert_int_equal(pa_free(z, p, 0), -EINVAL);     /* double free */
+	assert_int_equal(pa_free(z, q, 2), -EINVAL);     /* wrong order */
+	assert_int_equal(pa_free(z, q + 1, 0), -EINVAL); /* tail page */
+	assert_int_equal(pa_free(z, q, 3), 0);
+	assert_int_equal(pa_free(z, q, 3), -EINVAL);
+	unpin();
+	pa_stats(z, &s);
+	assert_int_equal(s.bad_frees, 4);
+	assert_int_equal(s.pgalloc, s.pgfree);
+	assert_check(z);
+	pa_drain(z);
+	pa_stats(z, &s);
+	assert_int_equal(s.free_pages, s.managed_pages);
+	pa_zone_destroy(z);
+}
+
+/* Explicit CPU and drains are the remote lockers: they must see and
+ * drain exactly what the rseq path cached. */
+static void remote_lockers_see_rseq_pages(void **state)
+{
+	(void)state;
+	struct pa_config c = cfg(0);
+	struct pa_zone *z = pa_zone_create(&c);
+	uint64_t p[64];
+	struct pa_stats s;
+
+	assert_non_null(z);
+	pin(0);
+	for (int i = 0; i < 64; i++)
+		p[i] = pa_alloc(z, 0, PA_GFP_MOVABLE);
+	unpin();
+	for (int i = 0; i < 64; i++) /* from wherever we run now */
+		assert_int_equal(pa_free_cpu(z, 0, p[i], 0), 0);
+	assert_int_equal(pa_cpu_offline(z, 0), 0);
+	pa_stats(z, &s);
+	assert_check(z);
+	assert_int_equal(pa_cpu_online(z, 0), 0);
+	pa_drain(z);
+	pa_stats(z, &s);
+	assert_int_equal(s.free_pages, s.managed_pages);
+	assert_check(z);
+	pa_zone_destroy(z);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(choice_shown_in_zoneinfo),
+		cmocka_unit_test(forced_fallback),
+		cmocka_unit_test(fewer_slots_than_cpus_falls_back),
+		cmocka_unit_test(own_cpu_pairs_stay_on_pageset),
+		cmocka_unit_test(bad_frees_exact),
+		cmocka_unit_test(remote_lockers_see_rseq_pages),
+	};
+
+	return cmocka_run_group_tests_name("rseq_fast_path", tests, NULL, NULL);
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-CPU fast path under everything that can stop it: 4 threads per
+ * CPU on a zone with one slot per CPU, each moved between CPUs by
+ * sched_setaffinity every few operations, signals whose handlers use the
+ * nolock API, and a thread taking CPUs offline and online and draining.
+ * Accounting must stay exact and pa_check clean.
+ *
+ * Plain and ASan builds run it on the rseq path; TSan does not model rseq
+ * aborts, so its builds choose the trylock fallback (zoneinfo says which;
+ * the line printed below too).
+ */
+#include "helpers.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+
+#define BATCH 8
+
+struct shared {
+	struct pa_zone *z;
+	unsigned ncpus;
+	unsigned long ops;
+	int stop;              /* atomic */
+};
+
+struct worker {
+	struct shared *sh;
+	pthread_t t;
+	unsigned id;
+	int failed;
+};
+
+/* The handler's zone: signal handlers get no argument, and the test's one
+ * zone is set before any signal is sent (test-local, not library state). */
+static struct pa_zone *handler_zone;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	struct pa_zone *z = __atomic_load_n(&handler_zone, __ATOMIC_ACQUIRE);
+	uint64_t p = pa_alloc_nolock(z, 0, PA_GFP_MOVABLE | PA_GFP_NOWARN);
+
+	if (p != PA_NO_PFN && pa_free_nolock(z, p, 0))
+		abort(); /* a nolock free of our own block cannot be bad */
+}
+
+static void move_to(unsigned cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct shared *sh = w->sh;
+	uint64_t p[BATCH];
+
+	for (unsigned long i = 0; i < sh->ops; i++) {
+		unsigned order = (i % 5 == 4) ? 3 : 0;
+
+		if (i % 16 == 0)
+			move_to((w->id + (unsigned)(i / 16)) % sh->ncpus);
+		for (int k = 0; k < BATCH; k++)
+			p[k] = pa_alloc(sh->z, order, PA_GFP_MOVABLE | PA_GFP_NOWARN);
+		for (int k = 0; k < BATCH; k++)
+			if (p[k] != PA_NO_PFN && pa_free(sh->z, p[k], order))
+				w->failed = 1;
+	}
+	return NULL;
+}
+
+static void *hotplug(void *arg)
+{
+	struct shared *sh = arg;
+
+	for (unsigned i = 0; !__atomic_load_n(&sh->stop, __ATOMIC_RELAXED); i++) {
+		unsigned cpu = i % sh->ncpus;
+
+		pa_cpu_offline(sh->z, cpu);
+		sched_yield();
+		pa_cpu_online(sh->z, cpu);
+		if (i % 8 == 0)
+			pa_drain(sh->z);
+	}
+	return NULL;
+}
+
+static void shares(struct pa_zone *z)
+{
+	struct pa_stats s;
+	int rc;
+	char *info = th_report(z, PA_REPORT_ZONEINFO, &rc);
+	const char *fp = info ? strstr(info, "fast_path ") : NULL;
+
+	pa_stats(z, &s);
+	print_message("%.*s: %llu frees, %llu found the pageset busy, %.2f%% of pages freed straight to the zone\n",
+		      fp ? (int)strcspn(fp, "\n") : 0, fp ? fp : "",
+		      (unsigned long long)s.free_calls,
+		      (unsigned long long)s.pcp_trylock_fallback_free,
+		      s.pgfree ? 100.0 * (double)s.zone_pages_direct_free / (double)s.pgfree : 0);
+	free(info);
+}
+
+static void run(unsigned flags, bool with_hotplug)
+{
+	unsigned ncpus = (unsigned)get_nprocs_conf(), n = 4 * ncpus;
+	struct pa_config c = th_config(32, 9, 10, flags, ncpus);
+	struct shared sh = { .ncpus = ncpus, .ops = th_sanitized() ? 3000 : 20000 };
+	struct worker *w = calloc(n, sizeof(*w));
+	pthread_t hp;
+	struct pa_stats s;
+
+	assert_non_null(w);
+	sh.z = pa_zone_create(&c);
+	assert_non_null(sh.z);
+	__atomic_store_n(&handler_zone, sh.z, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < n; i++) {
+		w[i] = (struct worker){ .sh = &sh, .id = i };
+		assert_int_equal(pthread_create(&w[i].t, NULL, work, &w[i]), 0);
+	}
+	if (with_hotplug)
+		assert_int_equal(pthread_create(&hp, NULL, hotplug, &sh), 0);
+	for (unsigned i = 0; i < 200; i++) {
+		pthread_kill(w[i % n].t, SIGUSR1);
+		sched_yield();
+	}
+	for (unsigned i = 0; i < n; i++) {
+		pthread_join(w[i].t, NULL);
+		assert_false(w[i].failed);
+	}
+	__atomic_store_n(&sh.stop, 1, __ATOMIC_RELAXED);
+	if (with_hotplug)
+		pthread_join(hp, NULL);
+	for (unsigned cpu = 0; cpu < ncpus; cpu++)
+		pa_cpu_online(sh.z, cpu);
+	shares(sh.z);
+	pa_drain(sh.z);
+	assert_check(sh.z);
+	pa_stats(sh.z, &s);
+	assert_int_equal(s.free_pages, s.managed_pages);
+	assert_int_equal(s.pgalloc, s.pgfree);
+	pa_zone_destroy(sh.z);
+	free(w);
+}
+
+static void default_path(void **state)
+{
+	(void)state;
+	run(0, true);
+}
+
+static void forced_fallback(void **state)
+{
+	(void)state;
+	run(PA_CFG_NO_RSEQ, true);
+}
+
+/* Without hotplug and drains only the threads sharing each CPU make a
+ * pageset busy: the share the two paths print is the issue's figure. */
+static void shared_cpus_only(void **state)
+{
+	(void)state;
+	run(0, false);
+	run(PA_CFG_NO_RSEQ, false);
+}
+
+int main(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(default_path),
+		cmocka_unit_test(forced_fallback),
+		cmocka_unit_test(shared_cpus_only),
+	};
+
+	return cmocka_run_group_tests_name("stress_rseq", tests, NULL, NULL);
+}
