@@ -78,6 +78,22 @@ static unsigned bulk_from_zone(struct pa_zone *z, unsigned cpu, unsigned order,
 	return got;
 }
 
+/* The pageset if it caches the order, the zone for what it did not give;
+ * the blocks finished (reserve, zeroing, trace) after the locks are gone. */
+static unsigned bulk_round(struct pa_zone *z, unsigned cpu, unsigned order,
+			   unsigned gfp, unsigned n, uint64_t *pfns)
+{
+	unsigned mt = gfp_migratetype(gfp), got = 0;
+
+	if (z->use_pcp && pcp_allowed_order(z, order))
+		got = bulk_from_pcp(z, cpu, order, mt, gfp, n, pfns);
+	if (got < n)
+		got += bulk_from_zone(z, cpu, order, mt, gfp, n - got, pfns + got);
+	for (unsigned i = 0; i < got; i++)
+		alloc_finish(z, cpu, (uint32_t)pfns[i], order, mt, gfp);
+	return got;
+}
+
 /* cpu as given or PA_CPU_CURRENT; false (reported) if neither. */
 static bool bulk_cpu(struct pa_zone *z, unsigned *cpu, const char *fn)
 {
@@ -112,25 +128,27 @@ unsigned pa_alloc_bulk(struct pa_zone *z, unsigned cpu, unsigned order,
 	}
 	if (!n)
 		return 0;
-	unsigned mt = gfp_migratetype(gfp), got = 0;
+	unsigned got = bulk_round(z, cpu, order, gfp, n, pfns);
 
-	if (z->use_pcp && pcp_allowed_order(z, order))
-		got = bulk_from_pcp(z, cpu, order, mt, gfp, n, pfns);
-	if (got < n)
-		got += bulk_from_zone(z, cpu, order, mt, gfp, n - got, pfns + got);
-	for (unsigned i = 0; i < got; i++)
-		alloc_finish(z, cpu, (uint32_t)pfns[i], order, mt, gfp);
-	if (got)
-		return got;
-	if (nolock(gfp)) {
+	/* Short: the single path's slow path (drain every pageset, release
+	 * the highatomic reserve, retry) for one block, reported as one
+	 * pa_alloc() when nothing came at all; if it found memory, the
+	 * drained pagesets may serve the rest in bulk again.  The kernel's
+	 * bulk allocator falls back the same way. */
+	while (got < n && !nolock(gfp)) {
+		uint64_t pfn = pa_alloc_cpu(z, cpu, order,
+					    gfp | (got ? PA_GFP_NOWARN : 0));
+
+		if (pfn == PA_NO_PFN)
+			break;
+		pfns[got++] = pfn;
+		got += bulk_round(z, cpu, order, gfp, n - got, pfns + got);
+	}
+	if (!got && nolock(gfp)) {
 		zone_count_shared(z, ALLOC_FAILED, 1);
 		zone_count_shared(z, NOLOCK_ALLOC_FAILED, 1);
-		return 0;
 	}
-	/* Nothing: one single allocation, with its drain, retry and report
-	 * (the kernel's bulk allocator falls back the same way). */
-	pfns[0] = pa_alloc_cpu(z, cpu, order, gfp);
-	return pfns[0] != PA_NO_PFN;
+	return got;
 }
 
 /* ---- free ---- */
