@@ -37,9 +37,11 @@ static unsigned bulk_from_pcp(struct pa_zone *z, unsigned cpu, unsigned order,
 		pa_lock_release(&pcp->lock);
 		return 0;
 	}
-	pcp->free_count >>= 1;
 	pcp_absorb(z, cpu);
 	while (got < n && zone_watermark_ok(z, order, gfp)) {
+		/* per block, as n single allocations would: the free-side
+		 * tuning (free_high, drain sizes) must see the same history */
+		pcp->free_count >>= 1;
 		uint32_t pfn = z->ops->pcp_take(z, pcp, order, mt);
 
 		if (pfn == PA_NIL) {
