@@ -15,7 +15,7 @@
  *    comment says otherwise.  pa_zone_create()/pa_zone_destroy() are not:
  *    no other call may run on the zone during destroy.
  *  - Async-signal-safe: pa_alloc_nolock(), pa_free_nolock() and
- *    pa_alloc_cpu()/pa_free_cpu() with PA_GFP_NOLOCK only.  Everything else
+ *    pa_alloc_cpu()/pa_alloc_bulk() with PA_GFP_NOLOCK only.  Everything else
  *    may spin on a lock that the interrupted thread holds.
  *  - Error and event hooks run in the calling thread, possibly with zone
  *    locks held: they must not call back into the zone.
@@ -235,6 +235,53 @@ int pa_free_cpu(struct pa_zone *zone, unsigned cpu, uint64_t pfn,
  */
 uint64_t pa_alloc_nolock(struct pa_zone *zone, unsigned order, unsigned gfp);
 int pa_free_nolock(struct pa_zone *zone, uint64_t pfn, unsigned order);
+
+/* ------------------------------------------------------------------ */
+/* Bulk allocation and free                                            */
+/* ------------------------------------------------------------------ */
+
+/* For the `cpu` argument of the bulk calls: the calling thread's CPU slot
+ * (as pa_alloc() picks it). */
+#define PA_CPU_CURRENT UINT32_MAX
+
+/*
+ * Allocate up to n blocks of 2^order pages on CPU slot `cpu` (or
+ * PA_CPU_CURRENT) into pfns[0..], as the kernel's alloc_pages_bulk:
+ * the pageset's lock is tried once and held for the whole call, refilling
+ * from the zone in batches; if it is busy, or the order is not cached per
+ * CPU, the rest comes from the zone under one zone->lock hold.  The
+ * watermarks apply to every block as in pa_alloc().  Returns how many
+ * were allocated (0..n; pfns[] past that is untouched).  Fewer than n
+ * for lack of memory is not an error and is not reported; when nothing
+ * at all could be allocated, the call behaves as one pa_alloc() (drain,
+ * retry, report unless PA_GFP_NOWARN).  0 and a report to the error hook
+ * (EINVAL) when gfp has an unknown bit, order > max_order, cpu is
+ * neither < ncpus nor PA_CPU_CURRENT, or pfns is NULL with n > 0.
+ * Thread-safe.  PA_GFP_NOLOCK is honoured: with it, no lock is waited
+ * for (trylocks only; a busy zone->lock ends the call with what it has)
+ * and the call is async-signal-safe like pa_alloc_nolock().
+ */
+unsigned pa_alloc_bulk(struct pa_zone *zone, unsigned cpu, unsigned order,
+		       unsigned gfp, unsigned n, uint64_t *pfns);
+
+/*
+ * Free n blocks (pfns[i] of order orders[i]) from CPU slot `cpu` (or
+ * PA_CPU_CURRENT), as the kernel's free_unref_folios: one pass that keeps
+ * this CPU's pageset lock across consecutive entries it caches, hands
+ * blocks owned by another CPU's pageset to that CPU's lock-free list
+ * (pcpbuddy) without taking its lock, and drops the lock only where it
+ * must (a drain when the pageset passes `high`, an entry for the zone).
+ * Each entry is validated as by pa_free(): a bad one (double free, wrong
+ * order, ...) is refused, reported to the error hook, counted in
+ * bad_frees and leaves the zone unchanged; the others are still freed.
+ * Returns the number of entries freed (0..n), or -EINVAL (nothing freed,
+ * reported) when cpu is neither < ncpus nor PA_CPU_CURRENT, or pfns or
+ * orders is NULL with n > 0.  Thread-safe.  Not async-signal-safe: there
+ * is no gfp, PA_GFP_NOLOCK is not available here and the call may wait
+ * for zone->lock; a signal handler frees with pa_free_nolock().
+ */
+int pa_free_bulk(struct pa_zone *zone, unsigned cpu, const uint64_t *pfns,
+		 const unsigned *orders, unsigned n);
 
 /* ------------------------------------------------------------------ */
 /* Pointer API (PA_BACKING_ANON zones)                                 */

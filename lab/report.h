@@ -26,6 +26,8 @@ struct trace_tally {
 	                              * trace the larger of its in-stream
 	                              * markers and its capture trailer */
 	uint64_t lost_unknown;       /* lost-event markers without a count */
+	uint64_t free_batched_runs;  /* batches replayed via pa_free_bulk */
+	uint64_t free_batched_frees; /* the frees in them */
 	uint64_t malformed, comments, other, overlong;
 	uint64_t pfn_outliers, cpu_outliers; /* left out of the size */
 	unsigned truncated_files;

@@ -124,6 +124,12 @@ int report_text(const struct lab_report *r, FILE *out)
 			t->lost_unknown ? " (+ markers without a count)" : "",
 			t->malformed, t->overlong, t->other, t->kernel_failed,
 			t->truncated_files ? ", TRUNCATED file" : "");
+		if (t->free_batched_runs)
+			fprintf(out, "  mm_page_free_batched: %s runs (%s frees) "
+				"replayed through pa_free_bulk, as the kernel "
+				"batches them\n",
+				grouped(t->free_batched_runs, a, sizeof(a)),
+				grouped(t->free_batched_frees, b, sizeof(b)));
 		fprintf(out, "kernel zone->lock pages (alloc_zone_locked + "
 			"pcpu_drain): %s\n",
 			grouped(report_kernel_zone_pages(t), a, sizeof(a)));

@@ -479,6 +479,71 @@ void sim_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order)
 		sim_free_one(s, &s->pol[i], cpu, key, order);
 }
 
+static void sim_free_bulk_one(struct sim *s, struct sim_policy *p,
+			      unsigned cpu, const uint64_t *keys,
+			      const unsigned *orders, unsigned n)
+{
+	uint64_t pfns[SIM_BULK_MAX];
+	unsigned ords[SIM_BULK_MAX], k = 0;
+
+	for (unsigned i = 0; i < n && i < SIM_BULK_MAX; i++) {
+		struct pfnmap_entry e;
+
+		if (!pfnmap_remove(&p->map, keys[i], &e)) {
+			/* not a live block: what a single free makes of it */
+			sim_free_one(s, p, cpu, keys[i], orders[i]);
+			continue;
+		}
+		p->c.events++;
+		if (e.trace_order != orders[i])
+			p->c.order_mismatch++;
+		pfns[k] = e.pfn;
+		ords[k++] = e.order;
+	}
+	int rc = pa_free_bulk(p->zone, cpu, pfns, ords, k);
+
+	rc = rc < 0 ? 0 : rc;
+	p->c.frees += (uint64_t)rc;
+	p->c.bad_frees += k - (unsigned)rc;
+}
+
+void sim_free_bulk(struct sim *s, unsigned cpu, const uint64_t *keys,
+		   const unsigned *orders, unsigned n)
+{
+	cpu = fold_cpu(s, cpu);
+	s->queued += n;
+	for (unsigned i = 0; i < n; i++) {
+		if (s->cfg.vt)
+			vtime_record(s->cfg.vt, VT_FREE, cpu, keys[i], orders[i], 0);
+		else if (s->q)
+			queue_op(s, SIMQ_FREE_BULK, cpu, keys[i], orders[i], 0);
+	}
+	if (s->cfg.vt || s->q)
+		return;
+	for (unsigned i = 0; i < s->npol; i++)
+		sim_free_bulk_one(s, &s->pol[i], cpu, keys, orders, n);
+}
+
+/* A queued batch of frees (SIMQ_FREE_BULK ops of one CPU, in a row; a
+ * batch the queue's hand-over split is freed in two calls).  Returns the
+ * ops used. */
+static unsigned apply_bulk_run(struct sim *s, struct sim_policy *p,
+			       const struct simq_op *ops, unsigned n)
+{
+	uint64_t keys[SIM_BULK_MAX];
+	unsigned orders[SIM_BULK_MAX], k = 0;
+
+	while (k < n && k < SIM_BULK_MAX &&
+	       (ops[k].kind & ~SIMQ_F_TIME) == SIMQ_FREE_BULK &&
+	       ops[k].cpu == ops[0].cpu && (!k || !(ops[k].kind & SIMQ_F_TIME))) {
+		keys[k] = ops[k].arg;
+		orders[k] = ops[k].order;
+		k++;
+	}
+	sim_free_bulk_one(s, p, ops[0].cpu, keys, orders, k);
+	return k;
+}
+
 /* A worker thread's share of a batch: everything, on its own policy. */
 static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
 			unsigned n)
@@ -501,6 +566,9 @@ static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
 			break;
 		case SIMQ_FREE:
 			sim_free_one(s, p, op->cpu, op->arg, op->order);
+			break;
+		case SIMQ_FREE_BULK:
+			i += apply_bulk_run(s, p, op, n - i) - 1;
 			break;
 		default: /* SIMQ_TIME: the clock only */
 			break;

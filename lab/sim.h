@@ -188,6 +188,14 @@ void sim_alloc(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
  * for frees that do not match an allocation). */
 void sim_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order);
 
+/* Free the blocks remembered under keys[0..n-1] (trace orders orders[])
+ * with one pa_free_bulk() per policy, as the kernel's free_unref_folios
+ * frees a batch; keys that match no live block are handled as sim_free
+ * does.  Under virtual time, recorded as n single frees; n <= SIM_BULK_MAX. */
+#define SIM_BULK_MAX 64 /* blocks per sim_free_bulk call */
+void sim_free_bulk(struct sim *s, unsigned cpu, const uint64_t *keys,
+		   const unsigned *orders, unsigned n);
+
 /* The gfp flags sim_alloc uses for migratetype mt. */
 unsigned sim_gfp_of(int mt);
 

@@ -16,7 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum simq_kind { SIMQ_ALLOC, SIMQ_FREE, SIMQ_TIME };
+enum simq_kind { SIMQ_ALLOC, SIMQ_FREE, SIMQ_TIME,
+		 SIMQ_FREE_BULK /* consecutive ones of a CPU: one batch */ };
 /* In kind: the clock moves to t_ns before this op (a request carries the
  * time that preceded it, so the common case is one op per request). */
 #define SIMQ_F_TIME 0x80u

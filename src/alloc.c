@@ -12,26 +12,12 @@
 #include <errno.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "llist.h"
-#include "pcp.h"
-
-static inline bool nolock(unsigned gfp)
-{
-	return gfp & PA_GFP_NOLOCK;
-}
-
-/* Error messages are formatted with vsnprintf, which is not
- * async-signal-safe: the nolock API stays silent about running out of
- * memory.  Invalid arguments are programming errors and always reported. */
-#define REPORT(z, gfp, err, ...)                        \
-	do {                                            \
-		if (!nolock(gfp))                       \
-			pa_err((z), (err), __VA_ARGS__); \
-	} while (0)
 
 /* Under zone->lock: take a block straight from the free lists. */
-static uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu,
-				  unsigned order, unsigned mt, unsigned gfp)
+uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu, unsigned order,
+			   unsigned mt, unsigned gfp)
 {
 	uint32_t pfn = PA_NIL;
 	bool atomic_high = (gfp & PA_GFP_ATOMIC) && order > 0;
@@ -126,14 +112,7 @@ alloc_common(struct pa_zone *z, unsigned cpu, unsigned order, unsigned gfp)
 			       (unsigned long long)z->wmark_min);
 		return PA_NO_PFN;
 	}
-	if ((gfp & PA_GFP_ATOMIC) && order > 0 &&
-	    pb_mt(pfn_pb(z, pfn)) != PA_MT_HIGHATOMIC)
-		reserve_highatomic_pageblock(z, pfn, order, gfp);
-	if ((gfp & PA_GFP_ZERO) && z->mem)
-		memset(z->mem + ((uint64_t)pfn << z->page_shift), 0,
-		       (size_t)1 << (order + z->page_shift));
-	if (TRACING(z))
-		trace_page_alloc(z, cpu, pfn, order, mt, gfp);
+	alloc_finish(z, cpu, pfn, order, mt, gfp);
 	return pfn;
 }
 
@@ -156,63 +135,53 @@ static const char *why_not_allocated(uint16_t st, unsigned order,
 	return "pfn is not the start of an allocated block";
 }
 
+bool free_strict_ok(struct pa_zone *z, uint32_t pfn, unsigned order)
+{
+	for (uint64_t t = 1; t < (1ull << order); t++) {
+		if (page_state(&z->pages[pfn + t])) {
+			/* metadata corruption: give the block back its state */
+			set_page_state(&z->pages[pfn], PG_STATE(PG_ALLOC, order));
+			return false;
+		}
+	}
+	return true;
+}
+
+int free_refuse(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
+		unsigned order, const char *fn)
+{
+	const char *why;
+	char buf[80];
+	uint16_t st = pfn64 < z->nr_pages ? page_state(&z->pages[pfn64]) : 0;
+
+	if (order > z->max_order)
+		why = "order above max_order";
+	else if (pfn64 >= z->nr_pages)
+		why = "pfn out of range";
+	else if (pfn64 & ((1ull << order) - 1))
+		why = "pfn not aligned to its order";
+	else if (cpu >= z->ncpus)
+		why = "cpu out of range";
+	else if (st == PG_STATE(PG_ALLOC, order))
+		/* claimable, so free_strict_ok() refused it */
+		why = "block overlaps another block (corrupt metadata)";
+	else
+		why = why_not_allocated(st, order, buf, sizeof(buf));
+	zone_count_shared(z, BAD_FREES, 1);
+	pa_err(z, -EINVAL, "%s: pfn %llu order %u: %s", fn,
+	       (unsigned long long)pfn64, order, why);
+	return -EINVAL;
+}
+
 static inline __attribute__((always_inline)) int
 free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 	    unsigned gfp)
 {
-	const char *why = NULL;
-	char buf[80];
 	uint32_t pfn = (uint32_t)pfn64;
 
-	/* One branch for every well-formed free: in range, aligned, and the
-	 * head of an allocated block of this order, claimed by CAS. */
-	if (__builtin_expect(order > z->max_order || pfn64 >= z->nr_pages ||
-				     (pfn64 & ((1ull << order) - 1)) ||
-				     cpu >= z->ncpus ||
-				     !page_state_cas(&z->pages[pfn],
-						     PG_STATE(PG_ALLOC, order), 0),
-			     0)) {
-		if (order > z->max_order)
-			why = "order above max_order";
-		else if (pfn64 >= z->nr_pages)
-			why = "pfn out of range";
-		else if (pfn64 & ((1ull << order) - 1))
-			why = "pfn not aligned to its order";
-		else if (cpu >= z->ncpus)
-			why = "cpu out of range";
-		else
-			why = why_not_allocated(page_state(&z->pages[pfn]), order,
-						buf, sizeof(buf));
-	}
-	/* Checked build: every page of the block must be a plain tail.
-	 * Anything else is metadata corruption; give the block back its
-	 * state and refuse. */
-	if (!why && (z->cfg.flags & PA_CFG_STRICT)) {
-		for (uint64_t t = 1; t < (1ull << order); t++) {
-			if (page_state(&z->pages[pfn + t])) {
-				set_page_state(&z->pages[pfn],
-					       PG_STATE(PG_ALLOC, order));
-				why = "block overlaps another block (corrupt metadata)";
-				break;
-			}
-		}
-	}
-	if (why) {
-		zone_count_shared(z, BAD_FREES, 1);
-		pa_err(z, -EINVAL, "pa_free: pfn %llu order %u: %s",
-		       (unsigned long long)pfn64, order, why);
+	if (free_claim(z, cpu, pfn64, order, "pa_free"))
 		return -EINVAL;
-	}
-	if (__atomic_load_n(&z->pages[pfn].movable, __ATOMIC_RELAXED))
-		__atomic_store_n(&z->pages[pfn].movable, 0, __ATOMIC_RELAXED);
-	if (TRACING(z))
-		trace_page_free(z, cpu, pfn, order);
-
-	/* a policy caching every order up to the pageblock takes them all */
-	if (z->use_pcp &&
-	    ((z->pflags & POL_PCP_ALL_ORDERS) ? order <= z->pb_order
-					      : pcp_allowed_order(z, order)) &&
-	    pcp_free(z, cpu, pfn, order, gfp) == 0)
+	if (pcp_caches_free(z, order) && pcp_free(z, cpu, pfn, order, gfp) == 0)
 		return 0;
 	if (nolock(gfp) && !zone_trylock(z)) {
 		/* Defer: the next zone->lock holder merges it. */
@@ -222,10 +191,7 @@ free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 	}
 	if (!nolock(gfp))
 		zone_lock(z);
-	free_one_page(z, pfn, order);
-	zone_count(z, PAGES_DIRECT_FREE, 1ull << order);
-	zone_count(z, DIRECT_FREE_CALLS, 1);
-	zone_count_moved(z, 1ull << order);
+	zone_free_locked(z, pfn, order);
 	zone_unlock(z);
 	return 0;
 }

@@ -277,7 +277,7 @@ void pcp_release_range_lists(struct pa_zone *z, unsigned cpu, uint64_t start,
 	zone_unlock(z);
 }
 
-static void pcp_absorb(struct pa_zone *z, unsigned cpu)
+void pcp_absorb(struct pa_zone *z, unsigned cpu)
 {
 	if (z->ops->pcp_absorb)
 		z->ops->pcp_absorb(z, cpu);
@@ -287,6 +287,20 @@ static bool drain_some(struct pa_zone *z, unsigned cpu, int count,
 		       unsigned start, bool trylock)
 {
 	return z->ops->pcp_drain(z, cpu, count, start, trylock);
+}
+
+int pcp_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
+	       unsigned gfp)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+
+	pcp_count(pcp, ALLOC_MISS, 1);
+	int r = z->ops->pcp_refill(z, cpu, order, mt, gfp,
+				   nr_pcp_alloc(pcp, z, order));
+
+	if (r != -EBUSY)
+		pcp_count(pcp, REFILLS, 1);
+	return r;
 }
 
 /*
@@ -309,14 +323,10 @@ int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 	uint32_t pfn = ops->pcp_take(z, pcp, order, mt);
 
 	if (pfn == PA_NIL) {
-		pcp_count(pcp, ALLOC_MISS, 1);
-		int r = ops->pcp_refill(z, cpu, order, mt, gfp,
-					nr_pcp_alloc(pcp, z, order));
+		int r = pcp_refill(z, cpu, order, mt, gfp);
 
-		if (r != -EBUSY) {
-			pcp_count(pcp, REFILLS, 1);
+		if (r != -EBUSY)
 			pfn = ops->pcp_take(z, pcp, order, mt);
-		}
 		if (pfn == PA_NIL) {
 			pa_lock_release(&pcp->lock);
 			return r == -EBUSY ? -EBUSY : -EAGAIN;

@@ -26,6 +26,12 @@ void pcp_release_range_lists(struct pa_zone *z, unsigned cpu, uint64_t start,
 
 int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 		   unsigned mt, unsigned gfp, uint32_t *out);
+/* pcp->lock held: pull in frees other CPUs left for this pageset. */
+void pcp_absorb(struct pa_zone *z, unsigned cpu);
+/* pcp->lock held, nothing of order/mt on the lists: refill a batch
+ * through the policy.  Pages added, or -EBUSY (nolock, zone->lock busy). */
+int pcp_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
+	       unsigned gfp);
 void pcp_free_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 		   unsigned mt, unsigned gfp, bool free_high);
 
@@ -65,46 +71,62 @@ static inline int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
 	return 0;
 }
 
-/* 0: cached or handed to its owner; -EAGAIN: free it to the zone. */
-static inline int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn,
-			   unsigned order, unsigned gfp)
+/* Where a free goes (pa_free and pa_free_bulk share this routing). */
+enum pcp_route {
+	PCP_ROUTE_LOCAL,  /* this CPU's pageset: take its lock */
+	PCP_ROUTE_ZONE,   /* not cacheable (isolated, dead owner): the zone */
+	PCP_ROUTE_PUSHED, /* handed to its owner's lock-free list: done */
+};
+
+static inline enum pcp_route pcp_free_route(struct pa_zone *z, unsigned cpu,
+					    uint32_t pfn, unsigned order,
+					    unsigned *mtp, bool *owned)
 {
 	unsigned mt = pb_mt(pfn_pb(z, pfn));
-	struct per_cpu_pages *pcp = &z->pcp[cpu];
-	bool owned = false;
 
+	*owned = false;
 	if (__builtin_expect(mt >= PA_MT_PCPTYPES, 0)) {
 		if (mt == PA_MT_ISOLATE)
-			return -EAGAIN;
+			return PCP_ROUTE_ZONE;
 		mt = PA_MT_MOVABLE; /* highatomic pages are cached as movable */
 	}
+	*mtp = mt;
 	if (z->pflags & POL_OWNED_BLOCKS) {
 		/* seed 000's split path: another CPU's block goes onto that
 		 * CPU's lock-free list, never through its lock */
 		unsigned owner = pb_owner(pfn_pb(z, pfn));
 
-		owned = owner == cpu + 1;
-		if (owner && !owned) {
-			int r = pcpb_push_remote(z, owner - 1, pfn, order);
+		*owned = owner == cpu + 1;
+		if (owner && !*owned)
+			return pcpb_push_remote(z, owner - 1, pfn, order) < 0 ?
+				       PCP_ROUTE_ZONE : PCP_ROUTE_PUSHED;
+	}
+	return PCP_ROUTE_LOCAL;
+}
 
-			return r < 0 ? r : 0;
-		}
-	}
-	if (__builtin_expect(!pcp_trylock(z, cpu), 0)) {
-		pcp_count_shared(pcp, FALLBACK_FREE, 1);
-		/* Another context of this CPU holds the pageset.  With
-		 * lock-free lists, queue the block on our own: absorbed at
-		 * the next allocation or drain, never a zone->lock storm
-		 * (seed 000).  Mainline keeps seed 003's zone fallback. */
-		if ((z->pflags & POL_OWNED_BLOCKS) &&
-		    pcpb_push_remote(z, cpu, pfn, order) > 0)
-			return 0;
-		return -EAGAIN;
-	}
-	if (__builtin_expect(pcp->flags & PCPF_DEAD, 0)) {
-		pa_lock_release(&pcp->lock);
-		return -EAGAIN;
-	}
+/* The local pageset's trylock failed: true if the block was queued
+ * anyway, false if it goes to the zone. */
+static inline bool pcp_free_busy(struct pa_zone *z, struct per_cpu_pages *pcp,
+				 unsigned cpu, uint32_t pfn, unsigned order)
+{
+	pcp_count_shared(pcp, FALLBACK_FREE, 1);
+	/* Another context of this CPU holds the pageset.  With lock-free
+	 * lists, queue the block on our own: absorbed at the next allocation
+	 * or drain, never a zone->lock storm (seed 000).  Mainline keeps
+	 * seed 003's zone fallback. */
+	return (z->pflags & POL_OWNED_BLOCKS) &&
+	       pcpb_push_remote(z, cpu, pfn, order) > 0;
+}
+
+/*
+ * Queue a block on the pageset, pcp->lock held (and kept).  Returns true
+ * when `high` tuning or a drain is due: the caller then runs
+ * pcp_free_slow() with *free_high, which drops the lock.
+ */
+static inline bool pcp_free_commit(struct pa_zone *z, struct per_cpu_pages *pcp,
+				   uint32_t pfn, unsigned order, unsigned mt,
+				   bool owned, bool *free_high)
+{
 	pcp->alloc_factor >>= 1;
 	pcp_enqueue(z, pcp, pfn, order, mt, owned);
 	pcp_add_count(pcp, 1 << order);
@@ -114,11 +136,11 @@ static inline int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 	/* Bulk frees of small high orders (not THP) fragment the zone if
 	 * they sit on the lists: drain them harder.  flags are read by
 	 * remote freers (the dead bit), so they change atomically. */
-	bool free_high = false;
+	bool fh = false;
 
 	if (order && order <= PA_COSTLY_ORDER) {
-		free_high = pcp->free_count >= pcp->batch &&
-			    (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER);
+		fh = pcp->free_count >= pcp->batch &&
+		     (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER);
 		if (!(pcp->flags & PCPF_PREV_FREE_HIGH_ORDER))
 			__atomic_fetch_or(&pcp->flags, PCPF_PREV_FREE_HIGH_ORDER,
 					  __ATOMIC_RELAXED);
@@ -128,15 +150,40 @@ static inline int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 	}
 	if (pcp->free_count < (pcp->batch << PA_PCP_BATCH_SCALE_MAX))
 		pcp->free_count += 1 << order;
+	*free_high = fh;
 	/* Tuning changes nothing while the list is below high and the zone
 	 * is not short of memory: skip it on that (common) path. */
-	if (__builtin_expect(!free_high && pcp->count < pcp->high &&
-				     (pcp->high_min == pcp->high_max ||
-				      !zone_below_high(z)), 1)) {
-		pa_lock_release(&pcp->lock);
+	return !__builtin_expect(!fh && pcp->count < pcp->high &&
+					 (pcp->high_min == pcp->high_max ||
+					  !zone_below_high(z)), 1);
+}
+
+/* 0: cached or handed to its owner; -EAGAIN: free it to the zone. */
+static inline int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn,
+			   unsigned order, unsigned gfp)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	unsigned mt = 0;
+	bool owned, free_high;
+
+	switch (pcp_free_route(z, cpu, pfn, order, &mt, &owned)) {
+	case PCP_ROUTE_ZONE:
+		return -EAGAIN;
+	case PCP_ROUTE_PUSHED:
 		return 0;
+	case PCP_ROUTE_LOCAL:
+		break;
 	}
-	pcp_free_slow(z, cpu, order, mt, gfp, free_high);
+	if (__builtin_expect(!pcp_trylock(z, cpu), 0))
+		return pcp_free_busy(z, pcp, cpu, pfn, order) ? 0 : -EAGAIN;
+	if (__builtin_expect(pcp->flags & PCPF_DEAD, 0)) {
+		pa_lock_release(&pcp->lock);
+		return -EAGAIN;
+	}
+	if (pcp_free_commit(z, pcp, pfn, order, mt, owned, &free_high))
+		pcp_free_slow(z, cpu, order, mt, gfp, free_high);
+	else
+		pa_lock_release(&pcp->lock);
 	return 0;
 }
 

@@ -238,6 +238,9 @@ static void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 
 	while ((pfn = llist_pop(z->pages, &chain, &order)) != PA_NIL) {
 		pages += 1ull << order;
+		/* off the remote count before onto the pageset's, so a racing
+		 * pa_stats() never counts a block twice */
+		STAT_INC_SHARED(pcp->remote_pages, -(1ull << order));
 		const struct pageblock_data *pb = pfn_pb(z, pfn);
 
 		if (dead) {
@@ -270,7 +273,6 @@ static void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 		zone_count_moved(z, to_zone);
 		zone_unlock(z);
 	}
-	STAT_INC_SHARED(pcp->remote_pages, -pages);
 	zone_count_shared(z, PCPB_REMOTE_ABSORBED, pages);
 }
 

@@ -283,10 +283,10 @@ static inline unsigned pcp_nr_lists(const struct pa_zone *z)
 	return (pcp_max_order(z) + 1) * PA_MT_PCPTYPES;
 }
 
-/* Hand out a block taken from a pageset's list; drops pcp->lock. */
-static inline void pcp_alloc_commit(struct pa_zone *z,
-				    struct per_cpu_pages *pcp, uint32_t pfn,
-				    unsigned order, unsigned mt)
+/* Hand out a block taken from a pageset's list; pcp->lock kept. */
+static inline void pcp_alloc_account(struct pa_zone *z,
+				     struct per_cpu_pages *pcp, uint32_t pfn,
+				     unsigned order, unsigned mt)
 {
 	struct pa_page *p = &z->pages[pfn];
 
@@ -296,6 +296,14 @@ static inline void pcp_alloc_commit(struct pa_zone *z,
 	pcp_count(pcp, ALLOC_HIT, 1);
 	pcp_count(pcp, ALLOC_CALLS, 1);
 	pcp_count(pcp, PGALLOC, 1ull << order);
+}
+
+/* The same, and drop pcp->lock (the single allocation). */
+static inline void pcp_alloc_commit(struct pa_zone *z,
+				    struct per_cpu_pages *pcp, uint32_t pfn,
+				    unsigned order, unsigned mt)
+{
+	pcp_alloc_account(z, pcp, pfn, order, mt);
 	pa_lock_release(&pcp->lock);
 }
 void pcp_drain_cpu(struct pa_zone *z, unsigned cpu);

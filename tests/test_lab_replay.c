@@ -87,6 +87,11 @@ static void test_build_trace_counts_and_accounting(void **state)
 	assert_int_equal(t.events[TEV_FREE_BATCHED], 202127);
 	assert_int_equal(t.events[TEV_ZONE_LOCKED], 25711);
 	assert_int_equal(t.events[TEV_PCPU_DRAIN], 2155);
+	/* every batched free found its mm_page_free in the window and went
+	 * through pa_free_bulk with its run */
+	assert_int_equal(t.free_batched_frees, t.events[TEV_FREE_BATCHED]);
+	assert_true(t.free_batched_runs > 0 &&
+		    t.free_batched_runs * 2 < t.free_batched_frees);
 	assert_int_equal(t.malformed, 0);
 	assert_int_equal(t.lost, 0);
 	assert_true(t.have_zoneinfo);
@@ -282,6 +287,9 @@ static void test_sized_from_pfn_span(void **state)
 	assert_int_equal(s->pol[0].c.live_blocks, 2);
 	assert_int_equal(s->pol[0].c.live_pages, 3);
 	assert_int_equal(s->pol[0].c.events, 5);
+	/* the free of 0x100000 waited for its batched event: a run of one */
+	assert_int_equal(t.free_batched_runs, 1);
+	assert_int_equal(t.free_batched_frees, 1);
 	sim_destroy(s);
 	free(s);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* The kernel's free batches, replayed as batches (free_batch.h). */
+#include "free_batch.h"
+
+#include <string.h>
+
+void free_batch_init(struct free_batch *fb)
+{
+	memset(fb, 0, sizeof(*fb));
+}
+
+static void run_flush(struct free_batch *fb, struct sim *s)
+{
+	if (!fb->nrun)
+		return;
+	sim_free_bulk(s, fb->run_cpu, fb->keys, fb->orders, fb->nrun);
+	fb->runs++;
+	fb->run_frees += fb->nrun;
+	fb->nrun = 0;
+}
+
+static void apply(struct free_batch *fb, struct sim *s, const struct fb_event *e)
+{
+	const struct trace_event *ev = &e->ev;
+
+	if (ev->kind == TEV_FREE_BATCHED) {
+		if (!e->carries)
+			return; /* its free was replayed alone: counted only */
+		if (fb->nrun && (fb->run_cpu != ev->cpu || fb->nrun == FB_RUN))
+			run_flush(fb, s);
+		if (!fb->nrun)
+			sim_time(s, e->ts);
+		fb->run_cpu = ev->cpu;
+		fb->keys[fb->nrun] = ev->pfn;
+		fb->orders[fb->nrun++] = e->order;
+		return;
+	}
+	if (ev->kind == TEV_FREE && e->deferred)
+		return;
+	run_flush(fb, s); /* any other request ends the run */
+	sim_time(s, e->ts);
+	if (ev->kind == TEV_ALLOC)
+		sim_alloc(s, ev->cpu, ev->pfn, ev->order, ev->migratetype);
+	else
+		sim_free(s, ev->cpu, ev->pfn, ev->order);
+}
+
+/* A batched event: find its free, still held back, and defer it. */
+static void pair(struct free_batch *fb, struct fb_event *b)
+{
+	for (unsigned k = fb->n; k-- > 0;) {
+		struct fb_event *e = &fb->win[(fb->head + k) % FB_WINDOW];
+
+		if (e->ev.kind == TEV_FREE && !e->deferred &&
+		    e->ev.cpu == b->ev.cpu && e->ev.pfn == b->ev.pfn) {
+			e->deferred = true;
+			b->carries = true;
+			b->order = e->ev.order;
+			return;
+		}
+	}
+}
+
+void free_batch_feed(struct free_batch *fb, struct sim *s,
+		     const struct trace_event *ev, uint64_t ts)
+{
+	if (ev->kind != TEV_ALLOC && ev->kind != TEV_FREE &&
+	    ev->kind != TEV_FREE_BATCHED)
+		return;
+	if (fb->n == FB_WINDOW) {
+		apply(fb, s, &fb->win[fb->head]);
+		fb->head = (fb->head + 1) % FB_WINDOW;
+		fb->n--;
+	}
+	struct fb_event *e = &fb->win[(fb->head + fb->n) % FB_WINDOW];
+
+	*e = (struct fb_event){ .ev = *ev, .ts = ts };
+	if (ev->kind == TEV_FREE_BATCHED)
+		pair(fb, e);
+	fb->n++;
+}
+
+void free_batch_flush(struct free_batch *fb, struct sim *s)
+{
+	while (fb->n) {
+		apply(fb, s, &fb->win[fb->head]);
+		fb->head = (fb->head + 1) % FB_WINDOW;
+		fb->n--;
+	}
+	run_flush(fb, s);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * free_batch - replay the kernel's batched frees as batches.
+ *
+ * free_unref_folios() prints mm_page_free for each folio of a batch as it
+ * prepares it, then mm_page_free_batched for each as it puts it on the
+ * pageset, all under one pageset lock.  The replay holds back a short
+ * window of events: a mm_page_free whose mm_page_free_batched (same CPU
+ * and pfn) arrives within the window is not replayed on its own; each run
+ * of consecutive mm_page_free_batched events of one CPU is replayed as one
+ * pa_free_bulk() call (sim_free_bulk) at the place of the run.  Everything
+ * else is replayed in trace order, one event at a time.
+ */
+#ifndef PA_LAB_FREE_BATCH_H
+#define PA_LAB_FREE_BATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim.h"
+#include "trace_parse.h"
+
+/* More than a folio batch's 31 frees and 31 batched events. */
+#define FB_WINDOW 128
+#define FB_RUN SIM_BULK_MAX
+
+struct fb_event {
+	struct trace_event ev;
+	uint64_t ts;
+	bool deferred;      /* a free its batched event replays */
+	bool carries;       /* a batched event that replays a free */
+	unsigned order;     /* the free's order (batched events print 0) */
+};
+
+struct free_batch {
+	struct fb_event win[FB_WINDOW];
+	unsigned head, n;
+	unsigned run_cpu, nrun;
+	uint64_t keys[FB_RUN];
+	unsigned orders[FB_RUN];
+	uint64_t runs, run_frees;  /* replayed through pa_free_bulk */
+};
+
+void free_batch_init(struct free_batch *fb);
+/* One alloc/free/free_batched event (ts: the replay's clock); others are
+ * ignored.  Applies what leaves the window to `s`. */
+void free_batch_feed(struct free_batch *fb, struct sim *s,
+		     const struct trace_event *ev, uint64_t ts);
+/* Apply everything held back (at the end of a trace). */
+void free_batch_flush(struct free_batch *fb, struct sim *s);
+
+#endif

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the allocation and free entry points share, single and bulk alike
+ * (alloc.c, bulk.c): the validation and compare-and-swap claim of a free,
+ * the zone path of one block each way, and the finishing touches of an
+ * allocation.  Inline where the single paths run them on every call.
+ */
+#ifndef PA_ALLOC_H
+#define PA_ALLOC_H
+
+#include <string.h>
+
+#include "pcp.h"
+
+static inline bool nolock(unsigned gfp)
+{
+	return gfp & PA_GFP_NOLOCK;
+}
+
+/* Error messages are formatted with vsnprintf, which is not
+ * async-signal-safe: the nolock API stays silent about running out of
+ * memory.  Invalid arguments are programming errors and always reported. */
+#define REPORT(z, gfp, err, ...)                        \
+	do {                                            \
+		if (!nolock(gfp))                       \
+			pa_err((z), (err), __VA_ARGS__); \
+	} while (0)
+
+/* zone->lock held: one block of order/mt from the free lists (with the
+ * highatomic reserve for atomic requests), or PA_NIL. */
+uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu, unsigned order,
+			   unsigned mt, unsigned gfp);
+
+/* zone->lock held: give one claimed block straight back to the zone. */
+static inline void zone_free_locked(struct pa_zone *z, uint32_t pfn,
+				    unsigned order)
+{
+	free_one_page(z, pfn, order);
+	zone_count(z, PAGES_DIRECT_FREE, 1ull << order);
+	zone_count(z, DIRECT_FREE_CALLS, 1);
+	zone_count_moved(z, 1ull << order);
+}
+
+/* Out of line: say why a free is refused (error hook, bad_frees);
+ * -EINVAL.  `fn` names the entry point in the message. */
+int free_refuse(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
+		unsigned order, const char *fn);
+/* PA_CFG_STRICT: every page of the claimed block must be a plain tail;
+ * false (claim undone) if not. */
+bool free_strict_ok(struct pa_zone *z, uint32_t pfn, unsigned order);
+
+/*
+ * Validate a free and claim its block: in range, aligned, the head of an
+ * allocated block of this order, taken by one CAS so that two racing
+ * frees of one block cannot both win.  0: the block is ours to free;
+ * -EINVAL: refused and reported, the zone unchanged.
+ */
+static inline __attribute__((always_inline)) int
+free_claim(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
+	   const char *fn)
+{
+	uint32_t pfn = (uint32_t)pfn64;
+
+	/* One branch for every well-formed free. */
+	if (__builtin_expect(order > z->max_order || pfn64 >= z->nr_pages ||
+				     (pfn64 & ((1ull << order) - 1)) ||
+				     cpu >= z->ncpus ||
+				     !page_state_cas(&z->pages[pfn],
+						     PG_STATE(PG_ALLOC, order), 0),
+			     0))
+		return free_refuse(z, cpu, pfn64, order, fn);
+	if ((z->cfg.flags & PA_CFG_STRICT) && !free_strict_ok(z, pfn, order))
+		return free_refuse(z, cpu, pfn64, order, fn);
+	if (__atomic_load_n(&z->pages[pfn].movable, __ATOMIC_RELAXED))
+		__atomic_store_n(&z->pages[pfn].movable, 0, __ATOMIC_RELAXED);
+	if (TRACING(z))
+		trace_page_free(z, cpu, pfn, order);
+	return 0;
+}
+
+/* Whether a free of this order may go to a pageset: a policy caching
+ * every order up to the pageblock takes them all. */
+static inline bool pcp_caches_free(const struct pa_zone *z, unsigned order)
+{
+	return z->use_pcp &&
+	       ((z->pflags & POL_PCP_ALL_ORDERS) ? order <= z->pb_order
+						 : pcp_allowed_order(z, order));
+}
+
+/* After a block was handed out: the highatomic reservation of a
+ * high-order atomic request, zeroing, the trace event. */
+static inline void alloc_finish(struct pa_zone *z, unsigned cpu, uint32_t pfn,
+				unsigned order, unsigned mt, unsigned gfp)
+{
+	if ((gfp & PA_GFP_ATOMIC) && order > 0 &&
+	    pb_mt(pfn_pb(z, pfn)) != PA_MT_HIGHATOMIC)
+		reserve_highatomic_pageblock(z, pfn, order, gfp);
+	if ((gfp & PA_GFP_ZERO) && z->mem)
+		memset(z->mem + ((uint64_t)pfn << z->page_shift), 0,
+		       (size_t)1 << (order + z->page_shift));
+	if (TRACING(z))
+		trace_page_alloc(z, cpu, pfn, order, mt, gfp);
+}
+
+#endif
