@@ -47,12 +47,9 @@ void pageblock_set_free_range(struct pa_zone *z, uint64_t first, uint64_t n,
 	uint32_t nr = free ? (uint32_t)pb_nr_pages(z) : 0;
 
 	for (uint64_t b = first; b < first + n; b++) {
-		z->pb[b].nr_free = nr;
-		if (free) {
+		pageblock_set_free(z, b, nr);
+		if (free)
 			pageblock_clear_content(z, b);
-			if (z->ops->pageblock_whole)
-				z->ops->pageblock_whole(z, b);
-		}
 	}
 }
 
