@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
+
 #define NCPUS 4
 
 struct workload {
@@ -37,24 +39,6 @@ static const struct workload workloads[] = {
 	{ "fill92-exits", 92, 10, 1u << 20, 4 },
 	{ "fill95-slab", 95, 15, 0, 5 },
 };
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t below(struct rng *r, uint64_t n)
-{
-	return next(r) % n;
-}
 
 /* A pool of live blocks of one kind: pfn, order, expiry step. */
 struct live {
@@ -97,7 +81,7 @@ static void live_add(struct live *l, uint64_t pfn, unsigned order,
 static void live_drop(struct pa_zone *z, struct live *l, uint64_t i,
 		      struct rng *r)
 {
-	if (pa_free_cpu(z, (unsigned)below(r, NCPUS), l->pfn[i], l->order[i])) {
+	if (pa_free_cpu(z, (unsigned)rng_below(r, NCPUS), l->pfn[i], l->order[i])) {
 		fprintf(stderr, "bench_antifrag: free failed\n");
 		exit(2);
 	}
@@ -119,13 +103,13 @@ struct run {
 static void alloc_movable(struct run *x)
 {
 	/* mostly base pages, some THP-sized */
-	unsigned order = below(&x->r, 64) == 0 ? 9 : 0;
-	uint64_t pfn = pa_alloc_cpu(x->z, (unsigned)below(&x->r, NCPUS), order,
+	unsigned order = rng_below(&x->r, 64) == 0 ? 9 : 0;
+	uint64_t pfn = pa_alloc_cpu(x->z, (unsigned)rng_below(&x->r, NCPUS), order,
 				    PA_GFP_MOVABLE | PA_GFP_NOWARN);
 
 	if (pfn == PA_NO_PFN && order) {
 		order = 0;
-		pfn = pa_alloc_cpu(x->z, (unsigned)below(&x->r, NCPUS), 0,
+		pfn = pa_alloc_cpu(x->z, (unsigned)rng_below(&x->r, NCPUS), 0,
 				   PA_GFP_MOVABLE | PA_GFP_NOWARN);
 	}
 	if (pfn == PA_NO_PFN)
@@ -136,12 +120,12 @@ static void alloc_movable(struct run *x)
 
 static void alloc_nonmovable(struct run *x, const struct workload *w)
 {
-	unsigned gfp = below(&x->r, 2) ? PA_GFP_RECLAIMABLE : 0;
-	unsigned order = below(&x->r, 8) == 0 ? (unsigned)below(&x->r, 4) : 0;
+	unsigned gfp = rng_below(&x->r, 2) ? PA_GFP_RECLAIMABLE : 0;
+	unsigned order = rng_below(&x->r, 8) == 0 ? (unsigned)rng_below(&x->r, 4) : 0;
 	/* lifetimes: most short, a long tail (slab, page tables) */
-	uint64_t life = below(&x->r, 10) == 0 ? below(&x->r, 1ull << 24)
-					       : below(&x->r, 1ull << 16);
-	uint64_t pfn = pa_alloc_cpu(x->z, (unsigned)below(&x->r, NCPUS), order,
+	uint64_t life = rng_below(&x->r, 10) == 0 ? rng_below(&x->r, 1ull << 24)
+					       : rng_below(&x->r, 1ull << 16);
+	uint64_t pfn = pa_alloc_cpu(x->z, (unsigned)rng_below(&x->r, NCPUS), order,
 				    gfp | PA_GFP_NOWARN);
 
 	(void)w;
@@ -155,7 +139,7 @@ static void expire_nonmovable(struct run *x)
 {
 	/* check a few entries per step: expiry is approximate but cheap */
 	for (int k = 0; k < 2 && x->non.n; k++) {
-		uint64_t i = below(&x->r, x->non.n);
+		uint64_t i = rng_below(&x->r, x->non.n);
 
 		if (x->non.until[i] <= x->step)
 			live_drop(x->z, &x->non, i, &x->r);
@@ -167,7 +151,7 @@ static void mass_exit(struct run *x)
 	uint64_t target = x->mov.pages - x->mov.pages / 10;
 
 	while (x->mov.pages > target && x->mov.n)
-		live_drop(x->z, &x->mov, below(&x->r, x->mov.n), &x->r);
+		live_drop(x->z, &x->mov, rng_below(&x->r, x->mov.n), &x->r);
 }
 
 static void step(struct run *x, const struct workload *w)
@@ -179,11 +163,11 @@ static void step(struct run *x, const struct workload *w)
 	if (w->exit_every && x->step % w->exit_every == 0)
 		mass_exit(x);
 	if (x->mov.pages >= mov_target && x->mov.n)
-		live_drop(x->z, &x->mov, below(&x->r, x->mov.n), &x->r);
+		live_drop(x->z, &x->mov, rng_below(&x->r, x->mov.n), &x->r);
 	alloc_movable(x);
 	expire_nonmovable(x);
 	/* arrivals keep the non-movable share near its mean */
-	if (x->non.pages < 2 * non_target && below(&x->r, 64) < 2)
+	if (x->non.pages < 2 * non_target && rng_below(&x->r, 64) < 2)
 		alloc_nonmovable(x, w);
 	if (x->non.pages > x->peak_non)
 		x->peak_non = x->non.pages;

@@ -27,6 +27,8 @@
 
 #include "harness.h"
 
+#include "rng.h"
+
 static bool b_isolate(void *o, uint64_t pfn)
 {
 	(void)o;
@@ -61,19 +63,6 @@ static const struct pa_movable_ops copy_ops = { b_isolate, b_migrate_copy,
 static const struct pa_movable_ops nocopy_ops = { b_isolate, b_migrate_nocopy,
 						  b_putback };
 
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* Every page allocated movable and marked with id (except `pin_every`th
  * pageblock's first page), then pages freed: every other one, or at
  * random with probability 1/2 (rng). */
@@ -94,7 +83,7 @@ static void fill_half(struct pa_zone *z, int id, struct rng *rng,
 		pfn = all[i];
 		bool pinned = pin_every && (pfn & 511) == 0 &&
 			      (pfn >> 9) % pin_every == 0;
-		bool drop = rng ? next(rng) & 1 : pfn & 1;
+		bool drop = rng ? rng_next(rng) & 1 : pfn & 1;
 
 		if (pinned)
 			continue;

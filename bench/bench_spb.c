@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rng.h"
+
 #define G_SC "search cost: fragmented 1 TiB metadata-only zone (1024 SPBs), zone path, CPU ns per alloc+free pair"
 #define G_FP "per-CPU fast path: order-0 movable alloc+free pairs on one CPU, CPU ns per pair"
 #define G_CR "1 TiB metadata-only zone creation (child process per policy)"
@@ -42,24 +44,6 @@
 #else
 #define SPB_COLUMN "spb"
 #endif
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t below(struct rng *r, uint64_t n)
-{
-	return rnd(r) % n;
-}
 
 static void die(const char *what)
 {
@@ -145,7 +129,7 @@ static void fragment(struct pa_zone *z, struct live *l, struct rng *r)
 		/* a per-SPB share, the same for every policy */
 		uint64_t share = 5 + (spb * 0x9e3779b97f4a7c15ull >> 58) % 56;
 
-		if (below(r, 100) < share)
+		if (rng_below(r, 100) < share)
 			live_free(z, l, i, 0);
 	}
 	/* half the SPBs holding non-movable blocks (a hash bit, not the
