@@ -2,9 +2,11 @@
 #include "helpers.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void th_errlog_fn(void *arg, int err, const char *msg)
 {
@@ -171,4 +173,25 @@ int th_sanitized(void)
 #else
 	return 0;
 #endif
+}
+
+static void th_on_alarm(int sig)
+{
+	static const char msg[] = "nolock call blocked on a lock (alarm)\n";
+
+	(void)sig;
+	(void)!write(2, msg, sizeof(msg) - 1);
+	_exit(3);
+}
+
+void th_install_nolock_signals(void (*on_usr1)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	sa.sa_handler = th_on_alarm;
+	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
 }

@@ -87,6 +87,14 @@ uint64_t th_below(struct th_rng *r, uint64_t n);
  * the test's name so that a failure can be reproduced. */
 uint64_t th_seed(const char *what);
 
+/*
+ * For tests that interrupt a lock holder with a signal: SIGUSR1 runs
+ * on_usr1, and SIGALRM (armed by the test with alarm()) reports that a
+ * nolock call blocked and ends the process with status 3, so a deadlock is
+ * a failure instead of a hang.
+ */
+void th_install_nolock_signals(void (*on_usr1)(int));
+
 /* Nonzero when the suite runs under a sanitizer (PA_SANITIZER builds). */
 int th_sanitized(void);
 

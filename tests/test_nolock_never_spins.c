@@ -38,33 +38,12 @@ static void on_usr1(int sig)
 				      PA_GFP_NOWARN);
 }
 
-static void on_alarm(int sig)
-{
-	static const char msg[] = "nolock allocation spun on zone->lock\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(3);
-}
-
 static void ev_hook(void *arg, const char *line)
 {
 	struct job *j = arg;
 
 	if (j == armed && !j->fired && strstr(line, "mm_page_alloc_zone_locked:"))
 		raise(SIGUSR1);
-}
-
-static void install(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;
-	sigemptyset(&sa.sa_mask);
-	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
-	sa.sa_handler = on_alarm;
-	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
 }
 
 static void atomic_high_order_under_zone_lock(void **state)
@@ -77,7 +56,7 @@ static void atomic_high_order_under_zone_lock(void **state)
 	c.event_fn = ev_hook;
 	c.event_arg = &j;
 	j.z = th_zone_or_skip(state, &c);
-	install();
+	th_install_nolock_signals(on_usr1);
 	/* an order-1 unmovable block cached on CPU 0's pageset */
 	uint64_t cached = pa_alloc_cpu(j.z, 0, 1, 0);
 

@@ -48,15 +48,6 @@ static void on_usr1(int sig)
 	j->alloc_pfn = pa_alloc_nolock(j->z, 0, PA_GFP_NOWARN);
 }
 
-static void on_alarm(int sig)
-{
-	static const char msg[] = "nolock call blocked under zone->lock\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(3);
-}
-
 /* Under zone->lock: interrupt ourselves once. */
 static void ev_hook(void *arg, const char *line)
 {
@@ -64,18 +55,6 @@ static void ev_hook(void *arg, const char *line)
 
 	if (j == armed && !j->fired && strstr(line, "mm_page_alloc_zone_locked:"))
 		raise(SIGUSR1);
-}
-
-static void install(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;
-	sigemptyset(&sa.sa_mask);
-	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
-	sa.sa_handler = on_alarm;
-	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
 }
 
 static void run(void **state, unsigned flags)
@@ -90,7 +69,7 @@ static void run(void **state, unsigned flags)
 	c.event_arg = &j;
 	j.z = th_zone_or_skip(state, &c);
 	n = pa_managed_pages(j.z);
-	install();
+	th_install_nolock_signals(on_usr1);
 
 	j.free_order = 2;
 	j.free_pfn = pa_alloc_cpu(j.z, 0, j.free_order, PA_GFP_MOVABLE);
