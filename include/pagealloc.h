@@ -469,6 +469,89 @@ uint64_t pa_alloc_contig(struct pa_zone *zone, uint64_t nr_pages,
 int pa_free_contig(struct pa_zone *zone, uint64_t pfn, uint64_t nr_pages);
 
 /* ------------------------------------------------------------------ */
+/* Reclaim and the zone's background step                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A shrinker gives memory back on request, as the kernel's shrinkers and
+ * its LRU scan do: the owner of page cache, anonymous memory that can go
+ * to swap, or a slab cache frees some of its objects, and with them pages
+ * of this zone.
+ *
+ * What a reclaim pass asks for.  The shrinker should prefer objects whose
+ * pages match: of migratetype `migratetype` (-1: any), and in the pfn
+ * range [pfn_start, pfn_end) when pfn_end > pfn_start (targeted reclaim of
+ * one superpageblock or range; objects elsewhere may still be freed).
+ */
+struct pa_shrink_control {
+	unsigned order;        /* order of the allocation being served; 0 for
+	                        * background reclaim */
+	int migratetype;       /* PA_MT_* of the pages wanted back, or -1 */
+	uint64_t pfn_start, pfn_end;
+	uint64_t nr_to_scan;   /* in: objects to look at in this call */
+	uint64_t nr_scanned;   /* out: objects looked at (0: as nr_to_scan) */
+};
+
+/* How many objects could be freed now (approximate is fine; 0 skips the
+ * shrinker for this pass).  Must be cheap. */
+typedef uint64_t (*pa_shrink_count_fn)(void *arg,
+				       const struct pa_shrink_control *sc);
+/* Look at up to sc->nr_to_scan objects, free what can go (with pa_free(),
+ * pa_free_bulk() or pa_free_pages() on this zone) and return the pages
+ * freed.  Set sc->nr_scanned. */
+typedef uint64_t (*pa_shrink_scan_fn)(void *arg,
+				      struct pa_shrink_control *sc);
+
+/*
+ * Register a shrinker; returns an id > 0, -EINVAL for NULL callbacks,
+ * -ENOSPC when the zone's table is full.  The callbacks run without zone
+ * locks held, in the thread that triggered reclaim (an allocation that
+ * found too little free memory: direct reclaim) or that called
+ * pa_zone_tick() (background reclaim), one reclaim pass at a time per
+ * zone.  They may free to the zone and may allocate from it (such an
+ * allocation never recurses into reclaim).  Thread-safe.
+ */
+int pa_register_shrinker(struct pa_zone *zone, pa_shrink_count_fn count,
+			 pa_shrink_scan_fn scan, void *arg);
+/* Unregister; waits for a pass using it to finish, so `arg` may be freed
+ * when this returns.  -EINVAL if id is not registered.  Thread-safe. */
+int pa_unregister_shrinker(struct pa_zone *zone, int id);
+
+/*
+ * Reclaim about nr_pages pages now through the registered shrinkers, with
+ * `sc` as the request (NULL: any type, anywhere; nr_to_scan is ignored).
+ * Returns the pages freed (0 when nothing could be), or -EINVAL.  Counted
+ * in vmstat pgscan_direct/pgsteal_direct.  Thread-safe.
+ */
+int64_t pa_reclaim(struct pa_zone *zone, uint64_t nr_pages,
+		   const struct pa_shrink_control *sc);
+
+/* What one pa_zone_tick() did. */
+struct pa_tick_stats {
+	uint64_t reclaimed;     /* pages background reclaim freed */
+	uint64_t compacted;     /* pages compaction / defragmentation moved */
+	uint64_t evacuated;     /* pages moved out of tainted superpageblocks */
+	unsigned woken;         /* PA_TICK_* bits: which steps ran */
+};
+#define PA_TICK_KSWAPD  0x1u /* background reclaim (free < low watermark) */
+#define PA_TICK_DEFRAG  0x2u /* spb defragmentation / evacuation */
+
+/*
+ * The zone's background work, which the kernel runs in kswapd and in the
+ * series' per-superpageblock defragmentation worker.  A library has no
+ * threads of its own: call this from a timer, a thread of yours, or a
+ * simulated clock.  now_ns is your monotonic clock (cooldowns are measured
+ * on it; it must not go backwards).  Runs only the steps whose triggers
+ * fired since the last call (an allocation that left free memory below the
+ * low watermark wakes background reclaim, which reclaims to the high
+ * watermark), so a tick with nothing to do is cheap.  `out` may be NULL.
+ * Returns 0 or -EINVAL.  Thread-safe; one tick runs at a time per zone (a
+ * concurrent call returns 0 at once with out->woken = 0).
+ */
+int pa_zone_tick(struct pa_zone *zone, uint64_t now_ns,
+		 struct pa_tick_stats *out);
+
+/* ------------------------------------------------------------------ */
 /* Checking, statistics, reports                                       */
 /* ------------------------------------------------------------------ */
 
