@@ -16,6 +16,7 @@
 
 struct pa_zone;
 struct per_cpu_pages;
+struct pa_tick_stats;
 
 /* flags: properties the inline fast paths read */
 #define POL_PCP_ALL_ORDERS 0x1u /* pagesets cache every order up to the
@@ -90,6 +91,18 @@ struct pa_policy_ops {
 	 * migration (spb: runs of clean, entirely free superpageblocks), off
 	 * the free lists with no page state; or PA_NIL */
 	uint32_t (*contig_take)(struct pa_zone *z, unsigned order);
+
+	/* --- reclaim and background work (no zone lock held; may be NULL) */
+	/* before the slow path drops the policy's no-fragmentation rule for
+	 * a non-movable order/mt request, after reclaim and compaction
+	 * failed: make room without fragmenting (spb: targeted evacuation
+	 * of movable pages out of tainted superpageblocks); pages moved */
+	uint64_t (*evacuate_for_order)(struct pa_zone *z, unsigned order,
+				       unsigned mt);
+	/* pa_zone_tick's policy step, after background reclaim (spb: the
+	 * per-superpageblock defragmentation worker); adds to *out */
+	void (*background)(struct pa_zone *z, uint64_t now_ns,
+			   struct pa_tick_stats *out);
 
 	/* pa_check's part: a message or NULL; *pending gets pages the
 	 * policy holds off the lists and pagesets (remote lists) */
