@@ -248,6 +248,24 @@ uint64_t fa_list_count(const struct pa_zone *z, uint64_t part, unsigned order,
 	return part_at(z, part)->area[order].nr_free[mt];
 }
 
+bool fa_listed(const struct pa_zone *z, uint32_t pfn, unsigned order,
+	       unsigned mt)
+{
+	return pfn < z->nr_pages &&
+	       page_state(&z->pages[pfn]) == PG_STATE(PG_BUDDY, order) &&
+	       pb_mt(pfn_pb(z, pfn)) == mt;
+}
+
+bool fa_reported(const struct pa_zone *z, uint32_t pfn)
+{
+	return z->pages[pfn].lnext == FA_REPORTED_TAG;
+}
+
+void fa_mark_reported(struct pa_zone *z, uint32_t pfn)
+{
+	z->pages[pfn].lnext = FA_REPORTED_TAG;
+}
+
 /* ---- checking ---- */
 
 const char *fa_check(struct pa_zone *z, char *buf, size_t len)
