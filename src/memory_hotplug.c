@@ -199,7 +199,11 @@ static bool migrate_range(struct pa_zone *z, uint64_t start, uint64_t end)
 /* Entirely free (on the isolate lists): out of the zone.  zone->lock. */
 static bool take_offline(struct pa_zone *z, struct pa_isolation *iso)
 {
-	if (!isolate_range_free(z, iso->start, iso->end - iso->start))
+	unsigned o;
+
+	/* every page free, and no free block reaching in from below */
+	if (!isolate_range_free(z, iso->start, iso->end - iso->start) ||
+	    free_block_covering(z, iso->start, &o) != iso->start)
 		return false;
 	isolate_release_locked(z, iso, iso->start, iso->end);
 	set_size(z, iso->start);

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "isolate.h"
+#include "zone.h"
 
 #define PB_ORDER 4
 #define MAX_ORDER 6
@@ -372,6 +374,45 @@ static void madvise_gives_memory_back(void **state)
 	th_zone_destroy(z);
 }
 
+/* White-box: an isolation that begins inside a block while the reporter
+ * has it (memory offlining or a contiguous allocation starting then).
+ * Regression: the block went back whole onto one list although part of
+ * it was now isolated, breaking free-list hygiene (pa_check failed). */
+struct isolate_in_cb {
+	struct pa_zone *z;
+	struct pa_isolation iso;
+	bool done;
+};
+
+static int isolate_inside(void *arg, uint64_t pfn, unsigned order)
+{
+	struct isolate_in_cb *c = arg;
+
+	if (c->done || order <= PB_ORDER)
+		return 0;
+	assert_int_equal(isolate_range(c->z, &c->iso, pfn + (1u << PB_ORDER),
+				       pfn + (1ull << order)), 0);
+	c->done = true;
+	return 0;
+}
+
+static void isolation_during_report(void **state)
+{
+	struct pa_zone *z = mkzone(state);
+	struct isolate_in_cb c = { .z = z };
+	struct pa_stats s;
+
+	assert_true(pa_report_free(z, PB_ORDER + 1, isolate_inside, &c) > 0);
+	assert_true(c.done);
+	assert_check(z);
+	pa_stats(z, &s);
+	assert_int_equal(s.isolated_pageblocks,
+			 (1u << (MAX_ORDER - PB_ORDER)) - 1);
+	isolate_undo(z, &c.iso);
+	assert_check(z);
+	th_zone_destroy(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +423,7 @@ int main(void)
 		th_policy_test(counters_add_up),
 		th_policy_test(bad_arguments),
 		th_policy_test(madvise_gives_memory_back),
+		th_policy_test(isolation_during_report),
 	};
 
 	return th_run_policy_group("page_reporting", tests);
