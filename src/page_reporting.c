@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <sys/mman.h>
 
+#include "isolate.h"
 #include "zone.h"
 
 #define REPORT_BATCH 32    /* blocks off the lists at a time */
@@ -56,19 +57,6 @@ static void report_isolate(struct pa_zone *z, uint32_t pfn, unsigned order,
 	z->nr_reporting += 1ull << order;
 }
 
-/* Do the pageblocks of the block still share one type?  An isolation
- * that began while the block was out may have retyped some of them. */
-static bool one_type(const struct pa_zone *z, uint32_t pfn, unsigned order)
-{
-	uint64_t first = pfn_to_pb(z, pfn);
-	uint64_t n = order > z->pb_order ? 1ull << (order - z->pb_order) : 1;
-
-	for (uint64_t i = 1; i < n; i++)
-		if (pb_mt(&z->pb[first + i]) != pb_mt(&z->pb[first]))
-			return false;
-	return true;
-}
-
 /* Back to the free lists; marked if the reporter had it and it did not
  * merge into a larger block (which nobody has reported).  A block whose
  * pageblocks no longer share a type goes back a pageblock at a time, so
@@ -82,7 +70,7 @@ static void report_return(struct pa_zone *z, uint32_t pfn, unsigned order,
 		zone_count(z, REPORTED_BLOCKS, 1);
 		zone_count(z, REPORTED_PAGES, 1ull << order);
 	}
-	if (!one_type(z, pfn, order)) {
+	if (!block_one_type(z, pfn, order)) { /* an isolation began inside */
 		for (uint64_t p = pfn; p < pfn + (1ull << order); p += pb_nr_pages(z))
 			free_one_page(z, (uint32_t)p, z->pb_order);
 		return;

@@ -27,17 +27,9 @@ struct shared {
 	uint64_t corrupt, bad, grows, shrinks, busy, reported;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static bool stopped(struct shared *s)
 {
-	return now_ns() > s->deadline_ns;
+	return th_now_ns() > s->deadline_ns;
 }
 
 static void count(uint64_t *c)
@@ -165,7 +157,7 @@ static void run(enum pa_policy pol)
 	s->zone = th_zone_create(&c);
 	s->owner = th_owner_new(s->zone, 4 * SLOTS);
 	assert_non_null(s->owner);
-	s->deadline_ns = now_ns() + secs * 1000000000ull;
+	s->deadline_ns = th_now_ns() + secs * 1000000000ull;
 	for (unsigned i = 0; i < 5; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, fns[i], s), 0);
 	for (unsigned i = 0; i < 5; i++)

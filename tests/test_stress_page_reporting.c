@@ -32,17 +32,9 @@ struct shared {
 	uint64_t reported, walks, allocs;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static bool stopped(struct shared *s)
 {
-	return now_ns() > s->deadline_ns;
+	return th_now_ns() > s->deadline_ns;
 }
 
 static void count(uint64_t *c, uint64_t n)
@@ -183,7 +175,7 @@ static void run(enum pa_policy pol)
 	s->nr_pages = pa_managed_pages(s->zone);
 	s->allocated = calloc(s->nr_pages, 1);
 	assert_non_null(s->allocated);
-	s->deadline_ns = now_ns() + secs * 1000000000ull;
+	s->deadline_ns = th_now_ns() + secs * 1000000000ull;
 	for (unsigned i = 0; i < WORKERS; i++)
 		assert_int_equal(pthread_create(&t[nt++], NULL, worker, s), 0);
 	assert_int_equal(pthread_create(&t[nt++], NULL, drainer, s), 0);
