@@ -30,7 +30,7 @@ static void die(const char *what)
 
 static double rss_mib(void)
 {
-	unsigned long long size, res;
+	unsigned long long size = 0, res = 0;
 	FILE *f = fopen("/proc/self/statm", "r");
 
 	if (!f || fscanf(f, "%llu %llu", &size, &res) != 2)
