@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "error.h"
 #include "llist.h"
 
 /* Under zone->lock: take a block straight from the free lists. */

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "error.h"
 #include "pcp.h"
 
 static inline bool nolock(unsigned gfp)

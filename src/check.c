@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "error.h"
 #include "rseq.h"
 
 struct checker {

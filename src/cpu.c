@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <sched.h>
 
+#include "error.h"
 #include "zone.h"
 
 unsigned pa_current_cpu(const struct pa_zone *z)

@@ -169,10 +169,6 @@ struct pa_zone {
 	struct pb_link *pb_links;      /* pcpbuddy only; under zone->lock */
 };
 
-/* ---- error.c ---- */
-void pa_err(const struct pa_zone *z, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* ---- trace.c: ftrace-format events ---- */
 void trace_page_alloc(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 		      unsigned order, unsigned mt, unsigned gfp);
