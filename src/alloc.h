@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "pcp.h"
+#include "trace.h"
 
 static inline bool nolock(unsigned gfp)
 {

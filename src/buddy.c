@@ -10,6 +10,7 @@
  */
 #include "llist.h"
 #include "freearea_inline.h"
+#include "trace.h"
 
 
 void zone_count_moved(struct pa_zone *z, uint64_t pages)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "pcp.h"
+#include "trace.h"
 
 #define NR_PCP_LISTS pcp_nr_lists(z)
 

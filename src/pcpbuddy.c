@@ -32,6 +32,7 @@
 #include "llist.h"
 #include "pcp.h"
 #include "pcpbuddy.h"
+#include "trace.h"
 
 struct pcp_owned {
 	uint32_t head[PA_MT_PCPTYPES]; /* pageblock index, PA_NIL if empty */

@@ -169,30 +169,6 @@ struct pa_zone {
 	struct pb_link *pb_links;      /* pcpbuddy only; under zone->lock */
 };
 
-/* ---- trace.c: ftrace-format events ---- */
-void trace_page_alloc(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		      unsigned order, unsigned mt, unsigned gfp);
-void trace_page_free(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		     unsigned order);
-void trace_zone_locked(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		       unsigned order, unsigned mt, bool refill);
-void trace_pcpu_drain(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		      unsigned order, unsigned mt);
-void trace_extfrag(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		   unsigned order, unsigned fallback_order, unsigned alloc_mt,
-		   unsigned fallback_mt, bool claimed);
-void trace_spb_alloc_walk(struct pa_zone *z, unsigned cpu, unsigned order,
-			  unsigned mt, unsigned gfp, const char *pass,
-			  int64_t spb, uint64_t words);
-void trace_spb_pb_taint(struct pa_zone *z, unsigned cpu, uint64_t spb,
-			uint64_t pfn, unsigned mt, const char *why);
-void trace_spb_claim_refused(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-			     unsigned mt, unsigned block_mt, const char *why);
-void trace_spb_fall_through(struct pa_zone *z, unsigned cpu, unsigned order,
-			    unsigned mt, uint64_t tainted,
-			    uint64_t tainted_full);
-#define TRACING(z) ((z)->cfg.event_fn != NULL)
-
 /* ---- watermark.c ---- */
 void zone_init_watermarks(struct pa_zone *z);
 bool zone_watermark_ok_slow_(const struct pa_zone *z, unsigned order,
