@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "highatomic.h"
 #include "llist.h"
 
 /* Under zone->lock: take a block straight from the free lists. */

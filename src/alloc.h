@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "highatomic.h"
 #include "pcp.h"
 #include "trace.h"
 

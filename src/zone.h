@@ -231,13 +231,6 @@ int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
 void zone_count_moved(struct pa_zone *z, uint64_t pages);
 void zone_drain_llist(struct pa_zone *z);
 
-/* ---- highatomic.c ---- */
-/* Reserve the pageblock(s) of a successful high-order atomic allocation;
- * skipped when gfp has PA_GFP_NOLOCK and zone->lock is busy. */
-void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
-				  unsigned order, unsigned gfp);
-bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt);
-
 /* ---- pcp.c ---- */
 int pcp_init(struct pa_zone *z);
 void pcp_destroy(struct pa_zone *z);
