@@ -16,6 +16,7 @@
 #include <errno.h>
 
 #include "alloc.h"
+#include "cpu.h"
 #include "error.h"
 
 /* ---- allocation ---- */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <sched.h>
 
+#include "cpu.h"
 #include "error.h"
 #include "zone.h"
 

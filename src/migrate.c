@@ -12,6 +12,7 @@
 #include <sched.h>
 
 #include "migrate.h"
+#include "cpu.h"
 #include "error.h"
 
 int pa_register_movable_ops(struct pa_zone *z, const struct pa_movable_ops *ops,

@@ -10,10 +10,8 @@
 #ifndef PA_ZONE_H
 #define PA_ZONE_H
 
-#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/rseq.h>
 
 #include "pagealloc.h"
 #include "lock.h"
@@ -305,29 +303,6 @@ static inline void pcp_enqueue(struct pa_zone *z, struct per_cpu_pages *pcp,
 		pfn_list_add(z->pages, &pcp->lists[order][mt], pfn);
 	else
 		pfn_list_add_tail(z->pages, &pcp->lists[order][mt], pfn);
-}
-
-/* ---- cpu.c ---- */
-/* The calling thread's CPU slot: glibc's rseq area (one load), else
- * sched_getcpu().  Inline: it is on every pa_alloc/pa_free. */
-static inline unsigned cpu_current(const struct pa_zone *z)
-{
-	int cpu = -1;
-
-#if defined(__x86_64__) || defined(__aarch64__)
-	if (__builtin_expect(__rseq_size >= 8, 1)) {
-		const volatile struct rseq *rs =
-			(const void *)((char *)__builtin_thread_pointer() +
-				       __rseq_offset);
-
-		cpu = (int)rs->cpu_id;
-	}
-#endif
-	if (cpu < 0)
-		cpu = sched_getcpu();
-	if (cpu < 0)
-		cpu = 0;
-	return (unsigned)cpu < z->ncpus ? (unsigned)cpu : (unsigned)cpu % z->ncpus;
 }
 
 /* ---- helpers ---- */
