@@ -211,12 +211,6 @@ int pa_free_cpu(struct pa_zone *z, unsigned cpu, uint64_t pfn, unsigned order)
 	return free_common(z, cpu, pfn, order, 0);
 }
 
-int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		     unsigned order, unsigned gfp)
-{
-	return free_common(z, cpu, pfn, order, gfp);
-}
-
 uint64_t pa_alloc(struct pa_zone *z, unsigned order, unsigned gfp)
 {
 	return alloc_common(z, cpu_current(z), order, gfp);

@@ -281,10 +281,6 @@ void pcp_tick(struct pa_zone *z);
 int pcp_cpu_offline(struct pa_zone *z, unsigned cpu);
 int pcp_cpu_online(struct pa_zone *z, unsigned cpu);
 
-/* ---- alloc.c ---- */
-int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		     unsigned order, unsigned gfp);
-
 /* Put a chunk on a pageset's lists.  Mainline: at the head, so the
  * hottest page goes out next and drains take the oldest from the tail.
  * pcpbuddy: owned chunks at the head, cached (zone-owned) ones at the tail
