@@ -17,6 +17,7 @@
 #include "error.h"
 #include "highatomic.h"
 #include "llist.h"
+#include "watermark.h"
 
 /* Under zone->lock: take a block straight from the free lists. */
 uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu, unsigned order,

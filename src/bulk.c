@@ -18,6 +18,7 @@
 #include "alloc.h"
 #include "cpu.h"
 #include "error.h"
+#include "watermark.h"
 
 /* ---- allocation ---- */
 

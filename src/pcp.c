@@ -17,6 +17,7 @@
 
 #include "pcp.h"
 #include "trace.h"
+#include "watermark.h"
 
 #define NR_PCP_LISTS pcp_nr_lists(z)
 

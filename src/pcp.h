@@ -9,6 +9,7 @@
 
 #include <errno.h>
 
+#include "watermark.h"
 #include "zone.h"
 #include "pcpbuddy.h"
 #include "rseq.h"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "rseq.h"
+#include "watermark.h"
 
 static const char *const mt_names[PA_MT_TYPES] = {
 	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",

@@ -167,31 +167,9 @@ struct pa_zone {
 	struct pb_link *pb_links;      /* pcpbuddy only; under zone->lock */
 };
 
-/* ---- watermark.c ---- */
-void zone_init_watermarks(struct pa_zone *z);
-bool zone_watermark_ok_slow_(const struct pa_zone *z, unsigned order,
-			     unsigned gfp);
-/* Inline for the common case: plenty free, nothing reserved. */
-static inline bool zone_watermark_ok(const struct pa_zone *z, unsigned order,
-				     unsigned gfp)
-{
-	if (__builtin_expect(!(__atomic_load_n(&z->fast_flags, __ATOMIC_RELAXED) &
-			       ZF_WMARK_CHECK) && order <= z->max_order, 1))
-		return true;
-	return zone_watermark_ok_slow_(z, order, gfp);
-}
-
-static inline bool zone_below_high(const struct pa_zone *z)
-{
-	return __atomic_load_n(&z->fast_flags, __ATOMIC_RELAXED) & ZF_BELOW_HIGH;
-}
-
+/* ---- buddy.c: all under zone->lock ---- */
 /* Recompute fast_flags from free_pages; zone->lock held. */
 void zone_update_fast_flags(struct pa_zone *z);
-void pcp_default_sizes(const struct pa_zone *z, int *batch, int *high_min,
-		       int *high_max);
-
-/* ---- buddy.c: all under zone->lock ---- */
 void zone_lock(struct pa_zone *z);
 bool zone_trylock(struct pa_zone *z);
 /* zone_lock, or only a trylock when gfp has PA_GFP_NOLOCK: false then
