@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "buddy.h"
 #include "cpu.h"
 #include "error.h"
 #include "highatomic.h"

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "buddy.h"
 #include "error.h"
 #include "highatomic.h"
 #include "pcp.h"

@@ -8,6 +8,7 @@
  *
  * Every function here runs under zone->lock.
  */
+#include "buddy.h"
 #include "llist.h"
 #include "freearea_inline.h"
 #include "trace.h"

@@ -16,6 +16,7 @@
 #include <errno.h>
 
 #include "alloc.h"
+#include "buddy.h"
 #include "cpu.h"
 #include "error.h"
 #include "watermark.h"

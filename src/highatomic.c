@@ -7,6 +7,7 @@
  * The reserve is counted in whole pageblocks so pa_check can verify it.
  */
 #include "highatomic.h"
+#include "buddy.h"
 #include "zone.h"
 
 void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,

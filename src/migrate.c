@@ -12,6 +12,7 @@
 #include <sched.h>
 
 #include "migrate.h"
+#include "buddy.h"
 #include "cpu.h"
 #include "error.h"
 

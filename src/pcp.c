@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "pcp.h"
+#include "buddy.h"
 #include "trace.h"
 #include "watermark.h"
 

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buddy.h"
 #include "llist.h"
 #include "pcp.h"
 #include "pcpbuddy.h"

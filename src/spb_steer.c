@@ -6,6 +6,7 @@
  * and counts and traces which one served.  Under zone->lock.
  */
 #include "spb_steer.h"
+#include "buddy.h"
 #include "trace.h"
 #include "zone.h"
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "buddy.h"
 #include "error.h"
 #include "zone.h"
 

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "buddy.h"
 #include "rseq.h"
 #include "watermark.h"
 

@@ -167,46 +167,6 @@ struct pa_zone {
 	struct pb_link *pb_links;      /* pcpbuddy only; under zone->lock */
 };
 
-/* ---- buddy.c: all under zone->lock ---- */
-/* Recompute fast_flags from free_pages; zone->lock held. */
-void zone_update_fast_flags(struct pa_zone *z);
-void zone_lock(struct pa_zone *z);
-bool zone_trylock(struct pa_zone *z);
-/* zone_lock, or only a trylock when gfp has PA_GFP_NOLOCK: false then
- * means zone->lock was busy and nothing is held. */
-bool zone_lock_gfp(struct pa_zone *z, unsigned gfp);
-void zone_unlock(struct pa_zone *z);
-void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order);
-void move_freepages_block(struct pa_zone *z, uint64_t start, unsigned from,
-			  unsigned to);
-uint32_t rmqueue_smallest(struct pa_zone *z, unsigned order, unsigned mt,
-			  unsigned cpu);
-/* Take the free block (head, order `have`) off list mt, split down to the
- * block of `order` holding `want`, the rest back on mt's lists. */
-void take_free_block(struct pa_zone *z, uint32_t head, unsigned have,
-		     unsigned mt, uint32_t want, unsigned order);
-/* Claim a whole free block of order >= pageblock order for type `to`: off
- * `from`'s list, every pageblock it covers converted, split down to
- * `order` (the first piece is returned, the rest go on `to`'s lists). */
-uint32_t claim_whole_block(struct pa_zone *z, uint32_t head, unsigned have,
-			   unsigned from, unsigned to, unsigned order);
-/* The kernel's fallback: claim the largest block of another type, else
- * steal the smallest (mainline's and pcpbuddy's zone_fallback). */
-uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
-			  unsigned start_mt);
-uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
-		 unsigned mt);
-/* rmqueue for a request with gfp flags (the policy may steer by them). */
-uint32_t rmqueue_gfp(struct pa_zone *z, unsigned cpu, unsigned order,
-		     unsigned mt, unsigned gfp);
-/* Up to `count` blocks onto a pageset list (PG_PCP), own type only or
- * with the zone's fallback; returns how many. */
-int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
-		 struct pfn_list *list, unsigned mt, unsigned gfp,
-		 bool fallback);
-void zone_count_moved(struct pa_zone *z, uint64_t pages);
-void zone_drain_llist(struct pa_zone *z);
-
 /* ---- pcp.c ---- */
 int pcp_init(struct pa_zone *z);
 void pcp_destroy(struct pa_zone *z);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buddy.h"
 #include "helpers.h"
 #include "zone.h" /* white-box: content bits and per-list counts */
 
