@@ -11,6 +11,7 @@
 #include "buddy.h"
 #include "llist.h"
 #include "freearea_inline.h"
+#include "pcp.h"
 #include "trace.h"
 
 

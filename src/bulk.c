@@ -19,6 +19,7 @@
 #include "buddy.h"
 #include "cpu.h"
 #include "error.h"
+#include "pcp.h"
 #include "watermark.h"
 
 /* ---- allocation ---- */

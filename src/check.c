@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "error.h"
+#include "pcp.h"
 #include "rseq.h"
 
 struct checker {

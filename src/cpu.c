@@ -10,6 +10,7 @@
 
 #include "cpu.h"
 #include "error.h"
+#include "pcp.h"
 #include "zone.h"
 
 unsigned pa_current_cpu(const struct pa_zone *z)

@@ -7,6 +7,7 @@
  */
 #include "spb_steer.h"
 #include "buddy.h"
+#include "pcp.h"
 #include "trace.h"
 #include "zone.h"
 

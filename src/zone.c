@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buddy.h"
+#include "pcp.h"
 #include "rseq.h"
 #include "watermark.h"
 
