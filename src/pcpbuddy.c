@@ -33,6 +33,7 @@
 #include "llist.h"
 #include "pcp.h"
 #include "pcpbuddy.h"
+#include "spb_steer.h"
 #include "trace.h"
 
 struct pcp_owned {

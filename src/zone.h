@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The zone: geometry, page and pageblock metadata, free areas under
- * zone->lock, per-CPU pagesets, and the prototypes the allocator's files
- * share.  Internal: the public view is include/pagealloc.h.
+ * The zone's structures: geometry, page and pageblock metadata, free areas
+ * under zone->lock, per-CPU pagesets, and the few accessors that belong to
+ * the structures themselves.  Each module's functions are in the header
+ * named after its file (buddy.h, pcp.h, watermark.h, ...), which includes
+ * this one; this one includes no module header, so no include cycle can
+ * pass through it (scripts/check_includes.py keeps that true).
+ * Internal: the public view is include/pagealloc.h.
  *
  * Lock order: pcp->lock -> zone->lock.  Never take a pcp->lock while
  * holding zone->lock.
@@ -23,7 +27,6 @@
 #include "migratetype.h"
 #include "counters.h"
 #include "superpageblock.h"
-#include "spb_steer.h"
 
 #define PA_ORDERS_MAX 21          /* max_order is at most 20 */
 #define PA_COSTLY_ORDER 3         /* orders cached per CPU: 0..3 and pageblock */
