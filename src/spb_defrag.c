@@ -205,24 +205,37 @@ static uint64_t drain_queue(struct pa_zone *z, bool *ran)
 	return moved;
 }
 
-/* The first wanted SPB at or after `from` (wrapping), its bits taken;
- * UINT64_MAX if none.  zone->lock held. */
-static uint64_t take_wanted(struct pa_zone *z, uint64_t from, unsigned *bits)
+/* The first set bit of the wanted map at or after bit `from`, or
+ * UINT64_MAX. */
+static uint64_t wanted_from(const struct spb_defrag *d, uint64_t from)
 {
-	struct spb_defrag *d = z->spb_defrag;
-	uint64_t n = z->nr_superpageblocks;
+	for (uint64_t w = from >> 6; w < d->words; w++) {
+		uint64_t bits = d->wanted[w];
 
-	for (uint64_t k = 0; k < n; k++) {
-		uint64_t i = (from + k) % n;
-
-		if (!(d->wanted[i >> 6] & (1ull << (i & 63))))
-			continue;
-		d->wanted[i >> 6] &= ~(1ull << (i & 63));
-		*bits = d->spb[i].want;
-		d->spb[i].want = 0;
-		return i;
+		if (w == from >> 6)
+			bits &= ~0ull << (from & 63);
+		if (bits)
+			return w * 64 + (uint64_t)__builtin_ctzll(bits);
 	}
 	return UINT64_MAX;
+}
+
+/* The next wanted SPB from the cursor on (wrapping), its bits taken;
+ * UINT64_MAX if none.  zone->lock held. */
+static uint64_t take_wanted(struct pa_zone *z, unsigned *bits)
+{
+	struct spb_defrag *d = z->spb_defrag;
+	uint64_t i = wanted_from(d, d->cursor);
+
+	if (i == UINT64_MAX)
+		i = wanted_from(d, 0);
+	if (i == UINT64_MAX)
+		return i;
+	d->wanted[i >> 6] &= ~(1ull << (i & 63));
+	*bits = d->spb[i].want;
+	d->spb[i].want = 0;
+	d->cursor = i + 1 < z->nr_superpageblocks ? i + 1 : 0;
+	return i;
 }
 
 struct defrag_pass {
@@ -328,20 +341,19 @@ static uint64_t defrag_one(struct pa_zone *z, uint64_t i, unsigned bits,
 
 static uint64_t defrag_wanted(struct pa_zone *z, uint64_t now_ns, bool *ran)
 {
-	uint64_t moved = 0, from = 0;
+	uint64_t moved = 0;
 
 	for (unsigned k = 0; k < SPB_DEFRAG_SPBS_PER_TICK; k++) {
 		unsigned bits = 0;
 
 		zone_lock(z);
-		uint64_t i = take_wanted(z, from, &bits);
+		uint64_t i = take_wanted(z, &bits);
 
 		zone_unlock(z);
 		if (i == UINT64_MAX)
 			break;
 		*ran = true;
 		moved += defrag_one(z, i, bits, now_ns);
-		from = i + 1;
 	}
 	return moved;
 }

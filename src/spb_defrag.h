@@ -68,15 +68,16 @@ struct spb_defrag {
 	struct spb_defrag_spb *spb;   /* nr_superpageblocks */
 	uint64_t *wanted;             /* bitmap: want != 0 */
 	uint64_t words;
+	uint64_t cursor;              /* where the next tick's search starts,
+	                               * so no SPB starves behind lower ones */
 	uint32_t ring[SPB_EVAC_RING]; /* pageblocks to evacuate */
 	unsigned ring_head, ring_n;
 };
 
-/* Pageblocks of an SPB holding movable pages now (racy read is fine). */
+/* Pageblocks of an SPB holding movable pages.  zone->lock held. */
 static inline uint32_t spb_movable_pageblocks(const struct superpageblock *s)
 {
-	return __atomic_load_n(&s->nr_has[__builtin_ctz(PB_HAS_MOVABLE)],
-			       __ATOMIC_RELAXED);
+	return s->nr_has[__builtin_ctz(PB_HAS_MOVABLE)];
 }
 
 /* ---- spb_defrag.c ---- */

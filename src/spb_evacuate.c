@@ -258,25 +258,45 @@ static void phase_in_spb(struct pa_zone *z, uint64_t spb, unsigned phase,
 	}
 }
 
-/* Racy read of the tainted map, one word at a time: SPBs that stop being
- * tainted meanwhile only cost a wasted look. */
+/* Is tainted SPB `spb` worth a look in this phase?  Its summary is read
+ * under zone->lock (its writers do not write atomically). */
+static bool phase_wants_spb(struct pa_zone *z, uint64_t spb, unsigned phase,
+			    unsigned mt)
+{
+	bool ok;
+
+	zone_lock(z);
+	const struct superpageblock *s = spb_get(z, spb);
+
+	ok = s->category == SPB_TAINTED && spb_movable_pageblocks(s) &&
+	     (phase != PHASE_OWN_TYPE || s->nr_by_mt[mt]);
+	zone_unlock(z);
+	return ok;
+}
+
+/* One word of the tainted map at a time, copied under zone->lock: SPBs
+ * that change category meanwhile only cost a wasted look. */
+static uint64_t tainted_word(struct pa_zone *z, uint64_t w)
+{
+	uint64_t bits;
+
+	zone_lock(z);
+	bits = spb_map(z, SPB_MAP_TAINTED)[w];
+	zone_unlock(z);
+	return bits;
+}
+
 static void run_phase(struct pa_zone *z, unsigned phase, struct for_order *f)
 {
-	const uint64_t *t = spb_map(z, SPB_MAP_TAINTED);
-
 	for (uint64_t w = 0; w < spb_nr_words(z) && !f->done; w++)
-		for (uint64_t bits = __atomic_load_n(&t[w], __ATOMIC_RELAXED);
-		     bits && !f->done; bits &= bits - 1) {
+		for (uint64_t bits = tainted_word(z, w); bits && !f->done;
+		     bits &= bits - 1) {
 			uint64_t spb = w * 64 + (uint64_t)__builtin_ctzll(bits);
-			const struct superpageblock *s = spb_get(z, spb);
 
 			if (f->tried[phase].n >= SPB_EVAC_PHASE_TRIES)
 				return;
-			if (!spb_movable_pageblocks(s) ||
-			    (phase == PHASE_OWN_TYPE &&
-			     !STAT_LOAD(s->nr_by_mt[f->mt])))
-				continue;
-			phase_in_spb(z, spb, phase, f);
+			if (phase_wants_spb(z, spb, phase, f->mt))
+				phase_in_spb(z, spb, phase, f);
 		}
 }
 
