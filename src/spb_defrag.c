@@ -7,6 +7,7 @@
  * owners' callbacks.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 
 #include "spb_defrag.h"
@@ -55,6 +56,29 @@ uint64_t spb_defrag_bytes(const struct pa_zone *z)
 		return 0;
 	return sizeof(*d) + z->nr_superpageblocks * sizeof(*d->spb) +
 	       d->words * sizeof(uint64_t);
+}
+
+void spb_defrag_zoneinfo(struct pa_zone *z, FILE *f)
+{
+	const struct spb_defrag *d = z->spb_defrag;
+	uint64_t wanted = 0, cooling = 0;
+	unsigned queued;
+
+	if (!d)
+		return;
+	zone_lock(z);
+	/* cooling: as of the last tick, the only clock the zone knows */
+	for (uint64_t i = 0; i < z->nr_superpageblocks; i++) {
+		wanted += d->spb[i].want != 0;
+		cooling += d->spb[i].cooldown_until_ns > d->last_now_ns;
+	}
+	queued = d->ring_n;
+	zone_unlock(z);
+	fprintf(f, "      spb_defrag_wanted_now %" PRIu64 "\n", wanted);
+	fprintf(f, "      spb_defrag_cooling %" PRIu64 "\n", cooling);
+	fprintf(f, "      spb_evacuate_queue %u\n", queued);
+	fprintf(f, "      spb_reserve_pageblocks %u\n",
+		spb_reserve_pageblocks(1u << (z->spb_order - z->pb_order)));
 }
 
 /* ---- thresholds ---- */
@@ -366,6 +390,9 @@ void spb_defrag_background(struct pa_zone *z, uint64_t now_ns,
 
 	if (!z->spb_defrag)
 		return;
+	zone_lock(z);
+	z->spb_defrag->last_now_ns = now_ns;
+	zone_unlock(z);
 	moved = drain_queue(z, &ran);
 	moved += defrag_wanted(z, now_ns, &ran);
 	if (out && ran) {

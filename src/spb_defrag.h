@@ -41,6 +41,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pageblock.h"
 #include "superpageblock.h"
@@ -68,6 +69,7 @@ struct spb_defrag {
 	struct spb_defrag_spb *spb;   /* nr_superpageblocks */
 	uint64_t *wanted;             /* bitmap: want != 0 */
 	uint64_t words;
+	uint64_t last_now_ns;         /* the last tick's clock (zoneinfo) */
 	uint64_t cursor;              /* where the next tick's search starts,
 	                               * so no SPB starves behind lower ones */
 	uint32_t ring[SPB_EVAC_RING]; /* pageblocks to evacuate */
@@ -109,6 +111,10 @@ void spb_defrag_pb_retyped(struct pa_zone *z, uint64_t b, unsigned old_mt);
  * out->compacted and sets PA_TICK_DEFRAG in out->woken when it ran. */
 void spb_defrag_background(struct pa_zone *z, uint64_t now_ns,
 			   struct pa_tick_stats *out);
+
+/* zoneinfo's lines: SPBs wanted and cooling down now, pageblocks queued,
+ * the reserve of a whole SPB.  Takes zone->lock. */
+void spb_defrag_zoneinfo(struct pa_zone *z, FILE *f);
 
 /* ---- spb_evacuate.c (no lock held by the caller) ---- */
 

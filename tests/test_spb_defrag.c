@@ -285,6 +285,17 @@ static void worker_frees_pageblocks_to_the_stop_threshold(void **state)
 	assert_check(f->z);
 	/* at the stop threshold, further ticks do nothing */
 	assert_int_equal(tick(f, 3 * SEC).woken, 0);
+	/* and the reports say so */
+	char *vm = th_report(f->z, PA_REPORT_VMSTAT, NULL);
+	char *zi = th_report(f->z, PA_REPORT_ZONEINFO, NULL);
+
+	assert_non_null(strstr(vm, "\nspb_defrag_runs 1\n"));
+	assert_non_null(strstr(vm, "\nspb_defrag_pages 12\n"));
+	assert_non_null(strstr(vm, "\nspb_defrag_pageblocks_freed 6\n"));
+	assert_non_null(strstr(zi, "      spb_defrag_cooling 0\n"));
+	assert_non_null(strstr(zi, "      spb_reserve_pageblocks 4\n"));
+	free(vm);
+	free(zi);
 	fx_free(f);
 }
 
@@ -347,6 +358,10 @@ static void cooldown_after_a_pass_that_freed_nothing(void **state)
 	tick(f, t0);
 	assert_int_equal(stats(f).spb_defrag_runs, 1);
 	assert_int_equal(stats(f).spb_defrag_cooldowns, 1);
+	char *zi = th_report(f->z, PA_REPORT_ZONEINFO, NULL);
+
+	assert_non_null(strstr(zi, "      spb_defrag_cooling 1\n"));
+	free(zi);
 
 	/* wanted again within 5 s: skipped */
 	u[0] = trigger_by_tainted_pass(f);
@@ -545,6 +560,10 @@ static void other_policies_have_no_hooks(void **state)
 		assert_null(z->ops->background);
 		assert_null(z->ops->evacuate_for_order);
 		assert_null(z->spb_defrag);
+		char *vm = th_report(z, PA_REPORT_VMSTAT, NULL);
+
+		assert_null(strstr(vm, "spb_"));
+		free(vm);
 		assert_check(z);
 		pa_zone_destroy(z);
 	}
