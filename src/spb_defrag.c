@@ -177,12 +177,14 @@ void spb_defrag_before_taint(struct pa_zone *z, unsigned gfp)
 void spb_defrag_pb_retyped(struct pa_zone *z, uint64_t b, unsigned old_mt)
 {
 	struct spb_defrag *d = z->spb_defrag;
+
+	if (!d || old_mt != PA_MT_MOVABLE)
+		return;
 	unsigned mt = pb_mt(&z->pb[b]);
 	unsigned content = __atomic_load_n(&z->pb[b].content, __ATOMIC_RELAXED);
 
-	if (!d || old_mt != PA_MT_MOVABLE || mt == PA_MT_MOVABLE ||
-	    mt >= PA_MT_PCPTYPES || !(content & PB_HAS_MOVABLE) ||
-	    z->pb[b].nr_free == pb_nr_pages(z))
+	if (mt == PA_MT_MOVABLE || mt >= PA_MT_PCPTYPES ||
+	    !(content & PB_HAS_MOVABLE) || z->pb[b].nr_free == pb_nr_pages(z))
 		return;
 	if (d->ring_n == SPB_EVAC_RING) {
 		zone_count(z, SPB_EVACUATE_DROPPED, 1);

@@ -74,7 +74,8 @@ static uint32_t take_outside(struct pa_zone *z, void *arg, uint32_t src,
 	uint32_t pfn = PA_NIL;
 
 	(void)src;
-	if (spb != UINT64_MAX)
+	/* the source itself, if it turned clean meanwhile: no use */
+	if (spb != UINT64_MAX && spb != t->src_spb)
 		pfn = take_movable_in(z, spb, order);
 	if (pfn == PA_NIL)
 		pfn = take_in_roomy_tainted(z, t->src_spb, order);

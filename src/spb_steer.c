@@ -404,5 +404,7 @@ uint32_t spb_take_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
 	if (pfn == PA_NIL && !fallback)
 		pfn = claim_pageblock_in(&c, SPB_MAP_TAINTED, false, mt);
 	zone_count(z, SPB_WORDS, c.words);
+	if (pfn != PA_NIL)
+		spb_defrag_pass_served(z, c.spb);
 	return pfn;
 }

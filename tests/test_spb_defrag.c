@@ -386,6 +386,26 @@ static void cooldown_after_a_pass_that_freed_nothing(void **state)
 	fx_free(f);
 }
 
+static void tainting_a_clean_spb_walks_the_tainted_ones_first(void **state)
+{
+	struct fx *f = fx_tainted_full(3);
+	uint64_t pfn;
+
+	(void)state;
+	forget_wanted(f);
+	/* SPB 0 has no free page: Pass 3 taints a clean SPB, after marking
+	 * SPB 0 (short of free pageblocks) for the worker */
+	pfn = alloc_unmovable(f, 0);
+	assert_true(pfn >= SPB_PAGES);
+	assert_int_equal(f->z->spb_defrag->spb[0].want, SPB_WANT_DEFRAG);
+	/* the worker then empties whole movable pageblocks out of it */
+	tick(f, 1 * SEC);
+	assert_int_equal(spb_now(f, 0).nr_free_pb, 6);
+	assert_int_equal(stats(f).spb_defrag_pages, 6 * PB);
+	pa_free(f->z, pfn, 0);
+	fx_free(f);
+}
+
 static void clean_spbs_are_not_defragmented(void **state)
 {
 	struct fx *f = fx_new(3);
@@ -577,6 +597,7 @@ int main(void)
 		cmocka_unit_test(worker_frees_pageblocks_to_the_stop_threshold),
 		cmocka_unit_test(worker_stops_when_no_movable_page_is_left),
 		cmocka_unit_test(cooldown_after_a_pass_that_freed_nothing),
+		cmocka_unit_test(tainting_a_clean_spb_walks_the_tainted_ones_first),
 		cmocka_unit_test(clean_spbs_are_not_defragmented),
 		cmocka_unit_test(claim_schedules_evacuation_of_the_movable_pages_left),
 		cmocka_unit_test(atomic_taint_schedules_deferred_evacuation),
