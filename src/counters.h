@@ -79,7 +79,14 @@
 	X(SPB_EVACUATE_FOR_ORDER, spb_evacuate_for_order, none)      \
 	X(SPB_EVACUATE_FOR_ORDER_PAGES, spb_evacuate_for_order_pages, none) \
 	X(SPB_SHRINK_CALLS, spb_shrink_calls, none)                  \
-	X(SPB_SHRINK_PAGES, spb_shrink_pages, none)
+	X(SPB_SHRINK_PAGES, spb_shrink_pages, none)                  \
+	X(PGSCAN_KSWAPD, pgscan_kswapd, none)                        \
+	X(PGSCAN_DIRECT, pgscan_direct, none)                        \
+	X(PGSTEAL_KSWAPD, pgsteal_kswapd, none)                      \
+	X(PGSTEAL_DIRECT, pgsteal_direct, none)                      \
+	X(SLABS_SCANNED, slabs_scanned, none)                        \
+	X(ALLOCSTALL, allocstall, none)                              \
+	X(KSWAPD_WAKE, kswapd_wake, none)
 
 #define PA_PCP_COUNTERS(X)                                           \
 	X(ALLOC_HIT, pcp_alloc_hit, none)                            \

@@ -230,6 +230,10 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 	pa_lock_init(&z->lock, true);
 	pa_lock_init(&z->movable_lock, false);
 	pa_lock_init(&z->contig_lock, false);
+	if (reclaim_init(z)) {
+		free(z);
+		goto nomem;
+	}
 
 	/* for the largest the zone may grow to: lazily mapped */
 	z->pages_map_bytes = z->max_pages * sizeof(struct pa_page);
@@ -288,6 +292,7 @@ void pa_zone_destroy(struct pa_zone *z)
 	pcp_destroy(z);
 	spb_destroy(z);
 	fa_destroy(z);
+	reclaim_destroy(z);
 	free(z);
 }
 
