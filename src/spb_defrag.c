@@ -142,8 +142,15 @@ static void want(struct pa_zone *z, uint64_t i, unsigned bits)
 
 void spb_defrag_fullness_changed(struct pa_zone *z, uint64_t spb)
 {
-	if (z->spb_defrag && spb_defrag_should_start(z, spb_get(z, spb)))
+	const struct superpageblock *s;
+
+	if (!z->spb_defrag)
+		return;
+	s = spb_get(z, spb);
+	if (spb_defrag_should_start(z, s))
 		want(z, spb, SPB_WANT_DEFRAG);
+	if (spb_shrink_wanted(s))
+		want(z, spb, SPB_WANT_SHRINK);
 }
 
 void spb_defrag_pass_served(struct pa_zone *z, uint64_t spb)
@@ -358,7 +365,11 @@ static uint64_t defrag_one(struct pa_zone *z, uint64_t i, unsigned bits,
 				 .evacuate = bits & SPB_WANT_EVACUATE };
 	uint32_t free_pb;
 
-	if (!pass_wanted(z, i, bits, now_ns, &free_pb))
+	/* reclaimable pages freed first: what is left to move is less */
+	if (bits & SPB_WANT_SHRINK)
+		spb_shrink_one(z, i, now_ns);
+	if (!(bits & (SPB_WANT_DEFRAG | SPB_WANT_EVACUATE)) ||
+	    !pass_wanted(z, i, bits, now_ns, &free_pb))
 		return 0;
 	run_pass(z, &p);
 	pass_account(z, &p, free_pb, now_ns);

@@ -31,7 +31,7 @@
  * The worker runs from ops->background (pa_zone_tick), with no zone lock
  * held across the owners' migrate callbacks.
  *
- * State: one 16-byte record per SPB (cooldown end, wanted bits), a bitmap
+ * State: one 24-byte record per SPB (cooldown ends, wanted bits), a bitmap
  * of wanted SPBs and a ring of queued pageblocks, all under zone->lock.
  * Everything here does nothing on a zone without this state (mainline,
  * pcpbuddy).
@@ -59,9 +59,11 @@ struct pa_tick_stats;
 #define SPB_WANT_EVACUATE 0x2u  /* deferred evacuation (an atomic request
                                  * would have tainted a clean SPB): run to
                                  * the stop threshold whatever the start */
+#define SPB_WANT_SHRINK   0x4u  /* below the slab high water (spb_shrink.c) */
 
 struct spb_defrag_spb {
 	uint64_t cooldown_until_ns;   /* 0: none */
+	uint64_t shrink_until_ns;     /* the same for slab shrinking */
 	uint8_t want;                 /* SPB_WANT_* */
 };
 
@@ -150,6 +152,20 @@ bool spb_pageblock_can_empty(const struct pa_zone *z, uint64_t b);
  * Pages moved. */
 uint64_t spb_evacuate_for_order(struct pa_zone *z, unsigned order,
 				unsigned mt);
+
+/* ---- spb_shrink.c ---- */
+
+/* Slab high water of an SPB: twice the stop threshold's free pageblocks
+ * (2 x (2 + reserve)), at most its pageblocks. */
+uint32_t spb_shrink_high_water(const struct superpageblock *s);
+/* Tainted, holding reclaimable pageblocks, below the high water.
+ * zone->lock held. */
+bool spb_shrink_wanted(const struct superpageblock *s);
+/* Ask the shrinkers (pa_reclaim, sc.migratetype PA_MT_RECLAIMABLE, the
+ * SPB's pfn range) for the pages SPB i lacks to reach its high water,
+ * unless it no longer needs them or a shrink that freed nothing put it in
+ * the 5 s cooldown.  No lock held by the caller.  Pages freed. */
+uint64_t spb_shrink_one(struct pa_zone *z, uint64_t i, uint64_t now_ns);
 
 /* ---- trace.c ---- */
 void trace_spb_evacuate_for_order_done(struct pa_zone *z, unsigned cpu,

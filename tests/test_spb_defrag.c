@@ -564,6 +564,132 @@ static void targeted_evacuation_with_nothing_to_move(void **state)
 	fx_free(f);
 }
 
+/* ---- slab shrinking driven by SPB pressure ---- */
+
+/* A slab cache of reclaimable pages that frees what a pass asks for in
+ * its range, and remembers the last request. */
+struct slab {
+	struct pa_zone *z;
+	uint64_t pfn[SPB_PAGES];
+	unsigned n;
+	struct pa_shrink_control last;
+	unsigned calls;
+};
+
+static bool slab_match(const struct pa_shrink_control *sc, uint64_t pfn)
+{
+	return (sc->migratetype == -1 || sc->migratetype == PA_MT_RECLAIMABLE) &&
+	       (sc->pfn_end <= sc->pfn_start ||
+		(pfn >= sc->pfn_start && pfn < sc->pfn_end));
+}
+
+static uint64_t slab_count(void *arg, const struct pa_shrink_control *sc)
+{
+	struct slab *c = arg;
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < c->n; i++)
+		n += c->pfn[i] != PA_NO_PFN && slab_match(sc, c->pfn[i]);
+	return n;
+}
+
+static uint64_t slab_scan(void *arg, struct pa_shrink_control *sc)
+{
+	struct slab *c = arg;
+	uint64_t freed = 0;
+
+	c->last = *sc;
+	c->calls++;
+	for (unsigned i = 0; i < c->n && freed < sc->nr_to_scan; i++)
+		if (c->pfn[i] != PA_NO_PFN && slab_match(sc, c->pfn[i])) {
+			pa_free(c->z, c->pfn[i], 0);
+			c->pfn[i] = PA_NO_PFN;
+			freed++;
+		}
+	sc->nr_scanned = freed;
+	return freed;
+}
+
+static void slab_free_all(struct slab *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->pfn[i] != PA_NO_PFN)
+			pa_free(c->z, c->pfn[i], 0);
+}
+
+static void tainted_spb_short_of_pageblocks_shrinks_its_slabs(void **state)
+{
+	struct fx *f = fx_new(3);
+	struct slab *c = calloc(1, sizeof(*c));
+	struct pa_tick_stats t;
+	int id;
+
+	(void)state;
+	assert_non_null(c);
+	c->z = f->z;
+	fx_fill(f);
+	/* SPB 0: 8 pageblocks of slab, the rest movable */
+	free_range(f, 0, 8 * PB);
+	for (c->n = 0; c->n < 8 * PB; c->n++) {
+		c->pfn[c->n] = pa_alloc(f->z, 0, PA_GFP_RECLAIMABLE);
+		assert_true(c->pfn[c->n] < 8 * PB);
+	}
+	free_range(f, 2 * SPB_PAGES, SPB_PAGES);
+	id = pa_register_shrinker(f->z, slab_count, slab_scan, c);
+	assert_true(id > 0);
+	/* SPB 0 is below its high water (2 x (2 + 4) = 12 free pageblocks)
+	 * and holds reclaimable pageblocks */
+	assert_int_equal(f->z->spb_defrag->spb[0].want & SPB_WANT_SHRINK,
+			 SPB_WANT_SHRINK);
+	assert_int_equal(pa_zone_tick(f->z, 1 * SEC, &t), 0);
+	assert_true(t.woken & PA_TICK_DEFRAG);
+	assert_int_equal(c->last.migratetype, PA_MT_RECLAIMABLE);
+	assert_int_equal(c->last.pfn_start, 0);
+	assert_int_equal(c->last.pfn_end, SPB_PAGES);
+	assert_int_equal(stats(f).spb_shrink_calls, 1);
+	assert_int_equal(stats(f).spb_shrink_pages, 8 * PB);
+	assert_true(stats(f).slabs_scanned > 0);
+	/* the slab's pageblocks are free again: no defragmentation needed */
+	assert_int_equal(spb_now(f, 0).nr_free_pb, 8);
+	assert_int_equal(stats(f).spb_defrag_runs, 0);
+	assert_int_equal(th_owner_moves(f->o), 0);
+	assert_int_equal(pa_unregister_shrinker(f->z, id), 0);
+	slab_free_all(c);
+	free(c);
+	fx_free(f);
+}
+
+static void shrink_that_frees_nothing_cools_down(void **state)
+{
+	struct fx *f = fx_new(3);
+	struct slab *c = calloc(1, sizeof(*c));
+	uint64_t keep[PB];
+	int id;
+
+	(void)state;
+	assert_non_null(c);
+	c->z = f->z;
+	fx_fill(f);
+	/* reclaimable pages the slab does not own: nothing to shrink */
+	free_range(f, 0, PB);
+	for (unsigned i = 0; i < PB; i++)
+		keep[i] = pa_alloc(f->z, 0, PA_GFP_RECLAIMABLE);
+	id = pa_register_shrinker(f->z, slab_count, slab_scan, c);
+	assert_true(id > 0);
+	assert_int_equal(spb_shrink_one(f->z, 0, 10 * SEC), 0);
+	assert_int_equal(stats(f).spb_shrink_calls, 1);
+	/* within 5 s the SPB is not asked again */
+	assert_int_equal(spb_shrink_one(f->z, 0, 11 * SEC), 0);
+	assert_int_equal(stats(f).spb_shrink_calls, 1);
+	assert_int_equal(spb_shrink_one(f->z, 0, 15 * SEC), 0);
+	assert_int_equal(stats(f).spb_shrink_calls, 2);
+	assert_int_equal(pa_unregister_shrinker(f->z, id), 0);
+	for (unsigned i = 0; i < PB; i++)
+		pa_free(f->z, keep[i], 0);
+	free(c);
+	fx_free(f);
+}
+
 /* ---- other policies ---- */
 
 static void other_policies_have_no_hooks(void **state)
@@ -580,6 +706,12 @@ static void other_policies_have_no_hooks(void **state)
 		assert_null(z->ops->background);
 		assert_null(z->ops->evacuate_for_order);
 		assert_null(z->spb_defrag);
+		/* a tick has nothing of spb's to run */
+		struct pa_tick_stats t;
+
+		assert_int_equal(pa_zone_tick(z, 1 * SEC, &t), 0);
+		assert_int_equal(t.woken & PA_TICK_DEFRAG, 0);
+		assert_int_equal(t.evacuated, 0);
 		char *vm = th_report(z, PA_REPORT_VMSTAT, NULL);
 
 		assert_null(strstr(vm, "spb_"));
@@ -604,6 +736,8 @@ int main(void)
 		cmocka_unit_test(targeted_evacuation_phase1_own_type_first),
 		cmocka_unit_test(targeted_evacuation_phase2_whole_movable_pageblock),
 		cmocka_unit_test(targeted_evacuation_with_nothing_to_move),
+		cmocka_unit_test(tainted_spb_short_of_pageblocks_shrinks_its_slabs),
+		cmocka_unit_test(shrink_that_frees_nothing_cools_down),
 		cmocka_unit_test(other_policies_have_no_hooks),
 	};
 
