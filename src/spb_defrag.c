@@ -220,8 +220,8 @@ static uint64_t queue_pop(struct pa_zone *z)
 }
 
 /* Claimed pageblocks: their movable pages out, while they are still of a
- * non-movable type (a pageblock given back to movable use meanwhile keeps
- * its pages). */
+ * non-movable type (a pageblock given back to movable use, reserved
+ * highatomic or isolated meanwhile keeps its pages). */
 static uint64_t drain_queue(struct pa_zone *z, bool *ran)
 {
 	uint64_t moved = 0;
@@ -231,8 +231,10 @@ static uint64_t drain_queue(struct pa_zone *z, bool *ran)
 
 		if (b == UINT64_MAX)
 			break;
+		unsigned mt = pb_mt(&z->pb[b]);
+
 		*ran = true;
-		if (pb_mt(&z->pb[b]) != PA_MT_MOVABLE)
+		if (mt == PA_MT_UNMOVABLE || mt == PA_MT_RECLAIMABLE)
 			moved += spb_evacuate_pageblock(z, b);
 	}
 	return moved;

@@ -205,6 +205,47 @@ static void failing_allocation_gets_the_reserve_back(void **state)
 	pa_zone_destroy(z);
 }
 
+/* Regression: a reserved pageblock given back while entirely free was
+ * retyped in place and never merged with its free buddy pageblock, so
+ * pa_check failed ("free buddies ... were not merged") and an order above
+ * the pageblock failed with the memory free (seen in
+ * test_stress_spb_defrag, where evacuation empties reserved pageblocks). */
+static void unreserved_free_pageblock_merges_with_its_buddy(void **state)
+{
+	(void)state;
+	struct pa_zone *z = zone(PA_CFG_NO_WATERMARKS);
+	uint64_t n = pa_managed_pages(z) >> 9, got = 0, p[256];
+	uint64_t ha = pa_alloc(z, 3, PA_GFP_ATOMIC), reserved = ha >> 9;
+
+	assert_int_equal(pa_free(z, ha, 3), 0);
+	/* every other pageblock allocated */
+	for (uint64_t i = 0; i + 1 < n; i++) {
+		p[i] = pa_alloc(z, 9, PA_GFP_NOWARN);
+		assert_int_not_equal(p[i], PA_NO_PFN);
+		assert_int_not_equal(p[i] >> 9, reserved);
+	}
+	/* the reserved pageblock's buddy freed: the only order-10 range is
+	 * the two of them */
+	for (uint64_t i = 0; i + 1 < n; i++)
+		if (p[i] >> 9 == (reserved ^ 1)) {
+			assert_int_equal(pa_free(z, p[i], 9), 0);
+			p[i] = PA_NO_PFN;
+			got++;
+		}
+	assert_int_equal(got, 1);
+	check(z);
+	uint64_t big = pa_alloc(z, 10, PA_GFP_NOWARN);
+
+	assert_int_equal(big, (reserved & ~1ull) << 9);
+	check(z);
+	assert_int_equal(pa_free(z, big, 10), 0);
+	for (uint64_t i = 0; i + 1 < n; i++)
+		if (p[i] != PA_NO_PFN)
+			assert_int_equal(pa_free(z, p[i], 9), 0);
+	check(z);
+	pa_zone_destroy(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +253,7 @@ int main(void)
 		cmocka_unit_test(reserve_is_capped),
 		cmocka_unit_test(ordinary_allocations_leave_reserve_and_min_alone),
 		cmocka_unit_test(failing_allocation_gets_the_reserve_back),
+		cmocka_unit_test(unreserved_free_pageblock_merges_with_its_buddy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,8 @@
  * allocates and frees unmovable and reclaimable blocks (some atomic) so
  * that superpageblocks get tainted and short of free pageblocks, one ticks
  * the policy's background step on a made-up clock (a second per tick, so
- * cooldowns expire) and runs the slow path's targeted evacuation.  Two
+ * cooldowns expire; pa_zone_tick runs the worker) and runs the slow
+ * path's targeted evacuation (through the policy's hook).  Two
  * seconds; PA_STRESS_LONG=1 runs 20 s.  pa_check at the end.
  */
 #include <errno.h>
@@ -16,7 +17,8 @@
 
 #include "helpers.h"
 #include "owner.h"
-#include "zone.h"  /* white-box: the policy's hooks, before pa_zone_tick */
+#include "zone.h"  /* white-box: the policy's evacuate_for_order hook */
+#include "spb_defrag.h"
 
 #define SLOTS 2048
 #define NONMOV 256
@@ -25,7 +27,7 @@ struct shared {
 	struct pa_zone *zone;
 	struct th_owner *owner;
 	uint64_t deadline_ns;
-	uint64_t corrupt, bad_free;          /* failures */
+	uint64_t corrupt, bad_free, bad_tick; /* failures */
 	uint64_t ticks, evacuations, moved;  /* work done */
 };
 
@@ -115,19 +117,24 @@ static void *ticker(void *arg)
 {
 	struct shared *s = arg;
 	struct pa_zone *z = s->zone;
+	struct th_rng rng = { 3 };
 	uint64_t now = 0;
 
 	while (!stopped(s)) {
 		struct pa_tick_stats st = { 0 };
 
 		now += 1000000000ull;
-		z->ops->background(z, now, &st);
+		if (pa_zone_tick(z, now, &st))
+			add(&s->bad_tick, 1);
 		add(&s->ticks, 1);
 		add(&s->moved, st.evacuated);
 		if (s->ticks % 4 == 0) {
 			add(&s->moved, z->ops->evacuate_for_order(z, 1, PA_MT_UNMOVABLE));
 			add(&s->evacuations, 1);
 		}
+		/* and one pageblock emptied whatever the triggers said, so
+		 * migration races the churners even when none fired */
+		add(&s->moved, spb_evacuate_pageblock(z, (uint64_t)th_below(&rng, z->nr_pageblocks)));
 	}
 	return NULL;
 }
@@ -160,6 +167,8 @@ static void defrag_under_load(void **state)
 		pthread_join(t[i], NULL);
 	assert_int_equal(s->corrupt, 0);
 	assert_int_equal(s->bad_free, 0);
+	assert_int_equal(s->bad_tick, 0);
+	assert_true(s->moved > 0);
 	assert_int_equal(th_owner_verify(s->owner), 0);
 	assert_true(s->ticks > 0);
 	assert_true(s->evacuations > 0);
