@@ -21,10 +21,12 @@
 int spb_defrag_init(struct pa_zone *z)
 {
 	struct spb_defrag *d = calloc(1, sizeof(*d));
-	uint64_t n = z->nr_superpageblocks;
+	/* as many SPBs as pa_zone_grow may reach (the summaries' room) */
+	uint64_t n = (z->max_pages + (1ull << z->spb_order) - 1) >> z->spb_order;
 
 	if (!d)
 		return -ENOMEM;
+	d->room = n;
 	d->words = (n + 63) / 64;
 	d->spb = calloc(n, sizeof(*d->spb));
 	d->wanted = calloc(d->words, sizeof(uint64_t));
@@ -54,7 +56,7 @@ uint64_t spb_defrag_bytes(const struct pa_zone *z)
 
 	if (!d)
 		return 0;
-	return sizeof(*d) + z->nr_superpageblocks * sizeof(*d->spb) +
+	return sizeof(*d) + d->room * sizeof(*d->spb) +
 	       d->words * sizeof(uint64_t);
 }
 
@@ -231,9 +233,11 @@ static uint64_t drain_queue(struct pa_zone *z, bool *ran)
 
 		if (b == UINT64_MAX)
 			break;
+		*ran = true;
+		if (b >= z->nr_pageblocks)   /* offlined since it was queued */
+			continue;
 		unsigned mt = pb_mt(&z->pb[b]);
 
-		*ran = true;
 		if (mt == PA_MT_UNMOVABLE || mt == PA_MT_RECLAIMABLE)
 			moved += spb_evacuate_pageblock(z, b);
 	}
@@ -269,6 +273,9 @@ static uint64_t take_wanted(struct pa_zone *z, unsigned *bits)
 	d->wanted[i >> 6] &= ~(1ull << (i & 63));
 	*bits = d->spb[i].want;
 	d->spb[i].want = 0;
+	/* an SPB pa_zone_shrink took away since it was marked */
+	if (i >= z->nr_superpageblocks)
+		*bits = 0;
 	d->cursor = i + 1 < z->nr_superpageblocks ? i + 1 : 0;
 	return i;
 }

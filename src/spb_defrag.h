@@ -68,7 +68,9 @@ struct spb_defrag_spb {
 };
 
 struct spb_defrag {
-	struct spb_defrag_spb *spb;   /* nr_superpageblocks */
+	struct spb_defrag_spb *spb;   /* room entries: every SPB the zone may
+	                               * grow to (pa_zone_grow) */
+	uint64_t room;
 	uint64_t *wanted;             /* bitmap: want != 0 */
 	uint64_t words;
 	uint64_t last_now_ns;         /* the last tick's clock (zoneinfo) */

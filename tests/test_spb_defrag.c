@@ -690,6 +690,42 @@ static void shrink_that_frees_nothing_cools_down(void **state)
 	fx_free(f);
 }
 
+/* ---- memory hotplug ---- */
+
+static void superpageblocks_added_by_grow_are_defragmented(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct pa_config c = tiny_config(2, PA_POLICY_SPB);
+
+	(void)state;
+	assert_non_null(f);
+	c.max_bytes = c.bytes * 2;
+	f->z = pa_zone_create(&c);
+	assert_non_null(f->z);
+	assert_int_equal(pa_cpu_offline(f->z, 0), 0);
+	assert_int_equal(pa_zone_grow(f->z, c.bytes), 0);
+	f->nr_pages = pa_managed_pages(f->z);
+	assert_int_equal(f->nr_pages, 4 * SPB_PAGES);
+	f->o = th_owner_new(f->z, (uint32_t)f->nr_pages);
+	f->at = malloc(f->nr_pages * sizeof(*f->at));
+	f->handles = malloc(f->nr_pages * sizeof(*f->handles));
+	assert_non_null(f->o);
+	/* SPB 3, added by the grow, tainted and full; SPB 2 the destination */
+	fx_fill(f);
+	free_range(f, 3 * SPB_PAGES, PB);
+	for (unsigned i = 0; i < PB; i++)
+		assert_true(alloc_unmovable(f, 0) >= 3 * SPB_PAGES);
+	free_range(f, 2 * SPB_PAGES, SPB_PAGES);
+	forget_wanted(f);
+	for (unsigned b = 1; b <= 8; b++)
+		free_range(f, 3 * SPB_PAGES + b * PB, 2);
+	assert_int_equal(f->z->spb_defrag->spb[3].want, SPB_WANT_DEFRAG);
+	tick(f, 1 * SEC);
+	assert_int_equal(spb_now(f, 3).nr_free_pb, 6);
+	assert_int_equal(th_owner_verify(f->o), 0);
+	fx_free(f);
+}
+
 /* ---- other policies ---- */
 
 static void other_policies_have_no_hooks(void **state)
@@ -738,6 +774,7 @@ int main(void)
 		cmocka_unit_test(targeted_evacuation_with_nothing_to_move),
 		cmocka_unit_test(tainted_spb_short_of_pageblocks_shrinks_its_slabs),
 		cmocka_unit_test(shrink_that_frees_nothing_cools_down),
+		cmocka_unit_test(superpageblocks_added_by_grow_are_defragmented),
 		cmocka_unit_test(other_policies_have_no_hooks),
 	};
 
