@@ -389,20 +389,21 @@ static void cooldown_after_a_pass_that_freed_nothing(void **state)
 static void tainting_a_clean_spb_walks_the_tainted_ones_first(void **state)
 {
 	struct fx *f = fx_tainted_full(3);
-	uint64_t pfn;
 
 	(void)state;
 	forget_wanted(f);
-	/* SPB 0 has no free page: Pass 3 taints a clean SPB, after marking
-	 * SPB 0 (short of free pageblocks) for the worker */
-	pfn = alloc_unmovable(f, 0);
-	assert_true(pfn >= SPB_PAGES);
+	/* SPB 0 has no free page: Pass 3, before it taints a clean SPB,
+	 * marks SPB 0 (short of free pageblocks) for the worker; called as
+	 * pass3_taint_clean calls it (whether the request then taints or,
+	 * under the no-fragmentation rule, first goes to the slow path) */
+	zone_lock(f->z);
+	spb_defrag_before_taint(f->z, 0);
+	zone_unlock(f->z);
 	assert_int_equal(f->z->spb_defrag->spb[0].want, SPB_WANT_DEFRAG);
 	/* the worker then empties whole movable pageblocks out of it */
 	tick(f, 1 * SEC);
 	assert_int_equal(spb_now(f, 0).nr_free_pb, 6);
 	assert_int_equal(stats(f).spb_defrag_pages, 6 * PB);
-	pa_free(f->z, pfn, 0);
 	fx_free(f);
 }
 
