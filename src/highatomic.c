@@ -38,6 +38,20 @@ out:
 	zone_unlock(z);
 }
 
+/* A free block of pageblock order or more that was just retyped from
+ * highatomic: it could not merge with a free buddy of an ordinary type
+ * while reserved, so free it again to let it merge now. */
+static void remerge_free_block(struct pa_zone *z, uint64_t start, unsigned mt)
+{
+	uint16_t st = page_state(&z->pages[start]);
+	unsigned order = st >> 8;
+
+	if ((st & 0xff) != PG_BUDDY || order < z->pb_order)
+		return;
+	fa_del(z, (uint32_t)start, order, mt);
+	free_one_page(z, (uint32_t)start, order);
+}
+
 /* Give one reserved pageblock back to `mt`.  Under zone->lock. */
 bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt)
 {
@@ -63,6 +77,7 @@ bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt)
 			move_freepages_block(z, start, PA_MT_HIGHATOMIC, mt);
 			STAT_ADD(z->nr_reserved_highatomic, -pb_nr_pages(z));
 		}
+		remerge_free_block(z, start, mt);
 		return true;
 	}
 	return false;

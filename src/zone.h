@@ -44,6 +44,7 @@
 #define PCPF_PREV_FREE_HIGH_ORDER 0x2u
 
 struct pcp_owned;
+struct spb_defrag;
 
 struct per_cpu_pages {
 	struct pa_lock lock;
@@ -174,6 +175,7 @@ struct pa_zone {
 
 	struct per_cpu_pages *pcp;     /* ncpus entries */
 	struct pb_link *pb_links;      /* pcpbuddy only; under zone->lock */
+	struct spb_defrag *spb_defrag; /* spb only (spb_defrag.h) */
 };
 
 /* ---- helpers ---- */

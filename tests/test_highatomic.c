@@ -206,6 +206,55 @@ static void failing_allocation_gets_the_reserve_back(void **state)
 	th_zone_destroy(z);
 }
 
+/* Regression: a reserved pageblock given back while entirely free was
+ * retyped in place and never merged with its free buddy pageblock, so
+ * pa_check failed ("free buddies ... were not merged") and an order above
+ * the pageblock failed with the memory free (seen in
+ * test_stress_spb_defrag, where evacuation empties reserved pageblocks). */
+static void unreserved_free_pageblock_merges_with_its_buddy(void **state)
+{
+	/* every pageblock but one is allocated at order 9: with a pageset in
+	 * front they would be cached and owned, so this runs on the zone path */
+	struct pa_config c = pa_config_default();
+
+	c.bytes = 512ull << 20;
+	c.ncpus = 1;
+	c.flags = PA_CFG_NO_PCP;
+	if (!th_policy_accepts(&c, th_policy(state)))
+		skip();
+	struct pa_zone *z = zone(state, PA_CFG_NO_WATERMARKS);
+	uint64_t n = pa_managed_pages(z) >> 9, got = 0, p[256];
+	uint64_t ha = pa_alloc(z, 3, PA_GFP_ATOMIC), reserved = ha >> 9;
+
+	assert_int_equal(pa_free(z, ha, 3), 0);
+	/* every other pageblock allocated */
+	for (uint64_t i = 0; i + 1 < n; i++) {
+		p[i] = pa_alloc(z, 9, PA_GFP_NOWARN);
+		assert_int_not_equal(p[i], PA_NO_PFN);
+		assert_int_not_equal(p[i] >> 9, reserved);
+	}
+	/* the reserved pageblock's buddy freed: the only order-10 range is
+	 * the two of them */
+	for (uint64_t i = 0; i + 1 < n; i++)
+		if (p[i] >> 9 == (reserved ^ 1)) {
+			assert_int_equal(pa_free(z, p[i], 9), 0);
+			p[i] = PA_NO_PFN;
+			got++;
+		}
+	assert_int_equal(got, 1);
+	check(z);
+	uint64_t big = pa_alloc(z, 10, PA_GFP_NOWARN);
+
+	assert_int_equal(big, (reserved & ~1ull) << 9);
+	check(z);
+	assert_int_equal(pa_free(z, big, 10), 0);
+	for (uint64_t i = 0; i + 1 < n; i++)
+		if (p[i] != PA_NO_PFN)
+			assert_int_equal(pa_free(z, p[i], 9), 0);
+	check(z);
+	th_zone_destroy(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +262,7 @@ int main(void)
 		th_policy_test(reserve_is_capped),
 		th_policy_test(ordinary_allocations_leave_reserve_and_min_alone),
 		th_policy_test(failing_allocation_gets_the_reserve_back),
+		th_policy_test(unreserved_free_pageblock_merges_with_its_buddy),
 	};
 
 	return th_run_policy_group("highatomic", tests);
