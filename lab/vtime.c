@@ -58,6 +58,20 @@ struct vt_ev {
 	uint32_t cpu;
 };
 
+#define DRAIN_PAGES (1u << 31) /* vt_drain.k: pages left that pageset */
+
+/* A call's drains of other CPUs' pagesets, run one event each, so every
+ * pcp->lock is asked for in time order, as its owner's calls ask. */
+struct vt_drain {
+	unsigned *k;              /* pagesets (| DRAIN_PAGES); ncpus long,
+	                           * allocated at the CPU's first drain */
+	unsigned n, next;         /* drains, and the next one to run */
+	uint32_t req;             /* the request they belong to */
+	uint64_t zone_left;       /* the call's zone->lock holds left */
+	double work;              /* ... each of this work */
+	bool measured;            /* past the CPU's warm-up */
+};
+
 /* One policy's run. */
 struct vt_run {
 	struct vtime *vt;
@@ -81,9 +95,7 @@ struct vt_run {
 	uint64_t *pcp_seen;       /* per CPU: its pcp->lock acquisitions
 	                           * accounted for so far */
 	uint64_t *pcp_pages;      /* per CPU: pages on its pageset then */
-	unsigned *drain_cpu;      /* the pagesets a call drained remotely */
-	uint64_t *drain_pages;    /* ... and the pages that left each */
-	unsigned ndrain;
+	struct vt_drain *dr;      /* per CPU: its call's remote drains */
 	struct vt_fifo *remote;   /* per owner CPU */
 	uint32_t *pfns;           /* measuring: each request's pfn, or NULL */
 	/* page metadata cache lines: last CPU (+1) and its access count */
@@ -386,46 +398,52 @@ static void pcp_sync_all(struct vt_run *x)
 
 /*
  * The other CPUs' pagesets call c locked (pa_drain, when a refill found
- * the zone dry: so only calls that took zone->lock are scanned).  Every
- * call syncs its own pageset and the tick syncs all, so an acquisition
- * not yet accounted on another pageset is this call's.  Returns the
- * pagesets pages left, each given one of the call's zone->lock holds.
+ * the zone dry: so only calls that took zone->lock are scanned), queued
+ * in x->dr[c].  Every call syncs its own pageset and the tick syncs all,
+ * so an acquisition not yet accounted on another pageset is this call's.
+ * Returns the pagesets pages left, each given one of the call's
+ * zone->lock holds; -ENOMEM (nothing queued) when the queue cannot be
+ * allocated.
  */
-static uint64_t scan_drains(struct vt_run *x, unsigned c)
+static int64_t scan_drains(struct vt_run *x, unsigned c)
 {
-	uint64_t holds = 0;
+	struct vt_drain *dr = &x->dr[c];
+	int64_t holds = 0;
 
+	if (!dr->k && !(dr->k = malloc(x->ncpus * sizeof(*dr->k))))
+		return -ENOMEM;
+	dr->n = dr->next = 0;
 	for (unsigned k = 0; k < x->ncpus; k++) {
 		uint64_t acq = opcost_pcp_acq(x->p->zone, k), now;
+		bool left;
 
 		if (k == c || acq == x->pcp_seen[k])
 			continue;
 		x->pcp_seen[k] = acq;
 		now = opcost_pcp_pages(x->p->zone, k);
-		x->drain_cpu[x->ndrain] = k;
-		x->drain_pages[x->ndrain++] = x->pcp_pages[k] > now ?
-					      x->pcp_pages[k] - now : 0;
-		holds += x->pcp_pages[k] > now;
+		left = x->pcp_pages[k] > now;
+		dr->k[dr->n++] = k | (left ? DRAIN_PAGES : 0);
+		holds += left;
 		x->pcp_pages[k] = now;
 	}
 	return holds;
 }
 
-/* c holds each pageset it drained, around a zone->lock hold of `work`
- * when pages left it (while `zone_left` of the call's holds remain). */
-static double drain_remote(struct vt_run *x, unsigned c, double t,
-			   uint64_t zone_left, double work)
+/* CPU c's next queued drain, due at t: pageset k's lock, around a
+ * zone->lock hold when pages left k (while the call has holds left).
+ * Returns its end. */
+static double drain_step(struct vt_run *x, unsigned c, double t)
 {
-	for (unsigned i = 0; i < x->ndrain; i++) {
-		unsigned k = x->drain_cpu[i];
+	struct vt_drain *dr = &x->dr[c];
+	unsigned k = dr->k[dr->next] & ~DRAIN_PAGES;
 
-		t = pcp_acquire(x, k, c, t);
-		if (x->drain_pages[i] && zone_left) {
-			t = zone_holds(x, (int)c, t, 1, work);
-			zone_left--;
-		}
-		pcp_release(x, k, t);
+	x->r = dr->measured ? x->main : &x->scratch;
+	t = pcp_acquire(x, k, c, t);
+	if ((dr->k[dr->next++] & DRAIN_PAGES) && dr->zone_left) {
+		t = zone_holds(x, (int)c, t, 1, dr->work);
+		dr->zone_left--;
 	}
+	pcp_release(x, k, t);
 	return t;
 }
 
@@ -543,24 +561,31 @@ static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
 /*
  * The time line of call c made at t, `call` ns of its own work, d what
  * it did: its own pageset's lock (if it took it) held from the start to
- * the end of the zone->lock holds and the remote-list swap inside it,
- * then the other pagesets it drained, each locked in turn.  Returns its
- * end.
+ * the end of the zone->lock holds and the remote-list swap inside it.
+ * Returns its end; the other pagesets it drained are queued in x->dr[c],
+ * to be locked in turn after it.
  */
 static double timed_call(struct vt_run *x, unsigned c, double t,
 			 double call, const struct opcost *d)
 {
 	uint64_t own = opcost_pcp_acq(x->p->zone, c) - x->pcp_seen[c];
-	uint64_t drained = 0, zone_own;
+	struct vt_drain *dr = &x->dr[c];
+	int64_t drained = 0;
+	uint64_t zone_own;
 	double work = d->zone_acq ? hold_work(&x->vt->m, d) : 0;
 
 	x->pcp_seen[c] += own;
-	x->ndrain = 0;
-	if (d->zone_acq)
-		drained = scan_drains(x, c);
-	if (drained > d->zone_acq)
-		drained = d->zone_acq;
-	zone_own = d->zone_acq - drained;
+	dr->n = dr->next = 0;
+	if (d->zone_acq && (drained = scan_drains(x, c)) < 0) {
+		x->vt->failed = true;
+		drained = 0;
+	}
+	if ((uint64_t)drained > d->zone_acq)
+		drained = (int64_t)d->zone_acq;
+	dr->zone_left = (uint64_t)drained;
+	dr->work = work;
+	dr->measured = x->r == x->main;
+	zone_own = d->zone_acq - (uint64_t)drained;
 	if (own)
 		t = pcp_acquire(x, c, c, t);
 	t = zone_holds(x, (int)c, t + call, zone_own, work);
@@ -569,7 +594,17 @@ static double timed_call(struct vt_run *x, unsigned c, double t,
 	if (own)
 		pcp_release(x, c, t);
 	x->pcp_pages[c] = opcost_pcp_pages(x->p->zone, c);
-	return x->ndrain ? drain_remote(x, c, t, drained, work) : t;
+	return t;
+}
+
+/* Request i of CPU c ended at t: its dependants may go, and c's next. */
+static void finish_request(struct vt_run *x, unsigned c, uint32_t i,
+			   double t)
+{
+	x->clock[c] = t;
+	x->done_at[i] = t;
+	wake(x, i);
+	schedule(x, c);
 }
 
 /* Run CPU c's next request, due at t. */
@@ -622,10 +657,29 @@ static void execute(struct vt_run *x, unsigned c, double t)
 		x->pcp_pages[owner] = opcost_pcp_pages(x->p->zone,
 						       (unsigned)owner);
 	}
-	x->clock[c] = t;
-	x->done_at[i] = t;
-	wake(x, i);
-	schedule(x, c);
+	if (x->dr[c].n) { /* its drains next, each at its own time */
+		x->dr[c].req = i;
+		heap_push(x, t, c);
+		return;
+	}
+	finish_request(x, c, i, t);
+}
+
+/* CPU c's event at t: its next request, or the next drain of the one in
+ * progress. */
+static void step(struct vt_run *x, unsigned c, double t)
+{
+	struct vt_drain *dr = &x->dr[c];
+
+	if (dr->next == dr->n) {
+		execute(x, c, t);
+		return;
+	}
+	t = drain_step(x, c, t);
+	if (dr->next < dr->n)
+		heap_push(x, t, c);
+	else
+		finish_request(x, c, dr->req, t);
 }
 
 static void finish_result(struct vt_run *x)
@@ -662,6 +716,7 @@ static void run_policy(struct vt_run *x)
 		x->wait_next[c] = -1;
 		x->remote[c].free_at = 0;
 		x->pcpl[c].last_cpu = (int)c; /* its lines start in c's cache */
+		x->dr[c].n = x->dr[c].next = 0;
 		x->tick_due[c] = (struct opcost){ 0 };
 		x->from[c] = 0;
 		x->warm_end[c] = x->start[c] + (uint32_t)(x->vt->warmup *
@@ -677,7 +732,7 @@ static void run_policy(struct vt_run *x)
 	while (x->hn) {
 		struct vt_ev e = heap_pop(x);
 
-		execute(x, e.cpu, e.t);
+		step(x, e.cpu, e.t);
 	}
 	finish_result(x);
 }
@@ -728,14 +783,12 @@ static int run_alloc(struct vt_run *x, size_t nops)
 	x->tick_due = calloc(c, sizeof(*x->tick_due));
 	x->pcp_seen = calloc(c, sizeof(*x->pcp_seen));
 	x->pcp_pages = calloc(c, sizeof(*x->pcp_pages));
-	x->drain_cpu = calloc(c, sizeof(*x->drain_cpu));
-	x->drain_pages = calloc(c, sizeof(*x->drain_pages));
+	x->dr = calloc(c, sizeof(*x->dr));
 	x->done_at = malloc(n * sizeof(*x->done_at));
 	x->waiter_head = malloc(n * sizeof(*x->waiter_head));
 	if (!x->pos || !x->clock || !x->wait_next || !x->remote || !x->heap ||
 	    !x->pcp_before || !x->tick_due || !x->from || !x->warm_end ||
-	    !x->acc || !x->pcp_seen || !x->pcp_pages || !x->drain_cpu ||
-	    !x->drain_pages ||
+	    !x->acc || !x->pcp_seen || !x->pcp_pages || !x->dr ||
 	    !x->done_at || !x->waiter_head)
 		return -ENOMEM;
 	return 0;
@@ -803,8 +856,9 @@ static void run_free(struct vt_run *x)
 	free(x->tick_due);
 	free(x->pcp_seen);
 	free(x->pcp_pages);
-	free(x->drain_cpu);
-	free(x->drain_pages);
+	for (unsigned c = 0; x->dr && c < x->ncpus; c++)
+		free(x->dr[c].k);
+	free(x->dr);
 	free(x->done_at);
 	free(x->waiter_head);
 }
