@@ -7,7 +7,9 @@
  * is due (ties by CPU number, for determinism).  The popped request runs
  * for real in the policy's zone; its lock requests are served in the order
  * requests start, which is the order they reach zone->lock up to the
- * call's own few nanoseconds of work before the lock.
+ * call's own few nanoseconds of work before the lock.  A call's drains of
+ * other CPUs' pagesets come after it, arbitrarily later: they are events
+ * of their own, so each pageset lock is asked for in time order.
  */
 #include "vtime.h"
 

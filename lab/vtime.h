@@ -6,8 +6,9 @@
  * next request is due first executes it for real in that policy's zone
  * (the library decides what it does), the counter deltas say what it did
  * (opcost.h), and the cost model (costmodel.h) says how long that took.
- * zone->lock is a FIFO resource whose hand-off cost grows with the CPUs
- * queued on it; remote-free lists are FIFO resources per owner CPU.  A
+ * zone->lock and each CPU's pageset lock (pcp->lock) are FIFO resources
+ * whose hand-off cost grows with the CPUs queued on them; remote-free
+ * lists are FIFO resources per owner CPU.  A
  * request that frees (or reallocates) a key waits until the request before
  * it on that key has run, so cross-CPU frees stay causal.  Deterministic:
  * no wall-clock time enters the results.  docs/VTIME.md has the model.
