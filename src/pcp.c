@@ -380,16 +380,18 @@ int pcp_fill_order(struct pa_zone *z, unsigned cpu, unsigned pages,
 		pcp_set_high(pcp, want);
 	/* whole blocks only: stop before the one that would pass `want` */
 	while (pcp->count + (1 << order) <= want) {
-		int n = (want - pcp->count) >> order, got;
+		int n = (want - pcp->count) >> order, got, before = pcp->count;
 
 		if (n > (pcp->batch << PA_PCP_BATCH_SCALE_MAX) >> order)
 			n = (pcp->batch << PA_PCP_BATCH_SCALE_MAX) >> order;
 		if (n < 1)
 			n = 1;
 		got = z->ops->pcp_refill(z, cpu, order, mt, 0, n);
-		if (got <= 0)
+		/* pcpbuddy may serve a refill from blocks the pageset already
+		 * held (its merged fragments): nothing new, so stop */
+		if (got <= 0 || pcp->count <= before)
 			break;
-		added += got;
+		added += pcp->count - before;
 	}
 	pa_lock_release(&pcp->lock);
 	return added;

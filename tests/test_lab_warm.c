@@ -202,11 +202,43 @@ static void fill_order_and_set_high(void **state)
 	pa_zone_destroy(z);
 }
 
+/* Under pcpbuddy a refill may be served from blocks the pageset already
+ * holds (merged fragments): the fill must stop, not spin (it did, in the
+ * replay's warm start of samples/build-small.trace.zst). */
+static void fill_order_ends_under_pcpbuddy(void **state)
+{
+	struct pa_config c = th_config(16, 4, 5, PA_CFG_NO_WATERMARKS, 2);
+	struct pa_zone *z;
+	uint64_t pfns[8];
+	(void)state;
+
+	c.policy = PA_POLICY_PCPBUDDY;
+	c.pcp_batch = 4;
+	z = pa_zone_create(&c);
+	if (!z)
+		skip(); /* not in this build */
+	/* fragments of this CPU's own block on its lists */
+	for (unsigned i = 0; i < 8; i++)
+		pfns[i] = pa_alloc_cpu(z, 0, 0, 0);
+	for (unsigned i = 0; i < 8; i += 2)
+		if (pfns[i] != PA_NO_PFN)
+			pa_free_cpu(z, 0, pfns[i], 0);
+	for (unsigned o = 0; o <= 3; o++)
+		assert_true(pa_pcp_fill_order(z, 0, o, 64, 0) >= 0);
+	assert_check(z);
+	for (unsigned i = 1; i < 8; i += 2)
+		if (pfns[i] != PA_NO_PFN)
+			pa_free_cpu(z, 0, pfns[i], 0);
+	assert_check(z);
+	pa_zone_destroy(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(warm_start_from_the_trace),
 		cmocka_unit_test(fill_order_and_set_high),
+		cmocka_unit_test(fill_order_ends_under_pcpbuddy),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
