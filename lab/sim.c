@@ -20,6 +20,7 @@
 #include "sim_compact.h"
 #include "size.h"
 #include "vtime.h"
+#include "warm.h"
 
 #define FIRST_INTERVAL_NS 1000000ull  /* 1 ms */
 #define TICK_NS 1000000000ull         /* the kernel's once-a-second pcp work */
@@ -152,6 +153,8 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 			pa_zone_config(p->zone, &s->zcfg);
 	}
 	s->max_order = s->zcfg.max_order;
+	if (cfg->warm)
+		warm_apply(cfg->warm, s, cfg->warm_zi);
 	/* without threads the replay is the same, only slower */
 	if (!cfg->serial && !cfg->vt &&
 	    simq_start(&s->q, s->npol, apply_batch, s) < 0)

@@ -16,6 +16,8 @@
 #include "pfnmap.h"
 
 struct vtime;
+struct warm;
+struct zoneinfo;
 struct simq;
 
 /* Time-series points kept per policy; when full, every other point is
@@ -58,6 +60,11 @@ struct sim_config {
 	 * Counters are reset after the fill, so figures cover the replay. */
 	const unsigned *pcp_fill;
 	unsigned pcp_fill_n;
+	/* The state inferred from the trace (lab/warm.h), applied after the
+	 * zones are made, with the zoneinfo it was seen with (or NULL);
+	 * NULL: no warm start.  Counters are reset after it too. */
+	struct warm *warm;
+	const struct zoneinfo *warm_zi;
 	/* Virtual time (lab/vtime.h): requests are recorded instead of
 	 * applied, and sim_finish() runs them per policy on N simulated
 	 * CPUs.  NULL: the plain lockstep replay. */
