@@ -7,7 +7,7 @@
  * and without mass frees (process exits).  Counts, not times: the same
  * seed gives the same figures on any machine.
  *
- *   bench_antifrag [--gib N] [--steps N] [--only WORKLOAD]
+ *   bench_antifrag [--gib N] [--steps N] [--only WORKLOAD] [--policy NAME]
  *
  * One line per (workload, policy), every policy pa_config_check accepts:
  *   tainted SPBs at the end (pagesets drained first, so cached free pages
@@ -222,7 +222,7 @@ static void run_one(const struct workload *w, enum pa_policy pol,
 int main(int argc, char **argv)
 {
 	uint64_t gib = 64, steps = 1ull << 23;
-	const char *only = NULL;
+	const char *only = NULL, *policy = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--gib") && i + 1 < argc)
@@ -231,8 +231,10 @@ int main(int argc, char **argv)
 			steps = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
+		else if (!strcmp(argv[i], "--policy") && i + 1 < argc)
+			policy = argv[++i];
 		else {
-			fprintf(stderr, "usage: %s [--gib N] [--steps N] [--only WORKLOAD]\n",
+			fprintf(stderr, "usage: %s [--gib N] [--steps N] [--only WORKLOAD] [--policy NAME]\n",
 				argv[0]);
 			return 2;
 		}
@@ -249,6 +251,8 @@ int main(int argc, char **argv)
 			c.bytes = gib << 30;
 			c.ncpus = NCPUS;
 			c.policy = (enum pa_policy)p;
+			if (policy && strcmp(policy, pa_policy_name(c.policy)))
+				continue;
 			if (pa_config_check(&c, NULL, 0) == 0)
 				run_one(&workloads[k], (enum pa_policy)p, gib, steps);
 		}
