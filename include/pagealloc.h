@@ -761,6 +761,11 @@ struct pa_stats {
 	uint64_t pcpb_phase[4];     /* refills served by phase 0..3 */
 	uint64_t pcpb_phase0_pages; /* pages recovered by phase 0 */
 	uint64_t pcpb_phase0_scanned; /* pfns scanned by phase 0 */
+	uint64_t pcpb_fallback[2];  /* refills that took another type's
+	                             * memory in phase 1 (a whole block
+	                             * converted) or phase 3 (one block) */
+	uint64_t pcpb_returned;     /* pages a pageset gave back because
+	                             * another CPU ran out of their type */
 
 	/* spb: zone-path searches served by each pass, in the order 1, 2,
 	 * 2b, 2c, 2d, 3, 4, zone fallback, none (failed); bitmap words read
