@@ -654,6 +654,18 @@ struct pa_stats {
 	uint64_t compact_success;
 	uint64_t isolated_pageblocks; /* MIGRATE_ISOLATE now */
 
+	/* reclaim (vmstat names): objects the shrinkers looked at and pages
+	 * they freed, by background (pa_zone_tick) and direct (slow path,
+	 * pa_reclaim) reclaim; a pass asking for PA_MT_RECLAIMABLE counts
+	 * what it looked at in slabs_scanned instead of pgscan_* */
+	uint64_t pgscan_kswapd, pgscan_direct;
+	uint64_t pgsteal_kswapd, pgsteal_direct;
+	uint64_t slabs_scanned;
+	uint64_t allocstall;        /* slow paths that entered direct reclaim
+	                             * (vmstat allocstall_normal) */
+	uint64_t kswapd_wake;       /* ticks that ran background reclaim
+	                             * (vmstat pageoutrun) */
+
 	/* watermarks in pages */
 	uint64_t wmark_min, wmark_low, wmark_high;
 };

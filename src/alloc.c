@@ -41,28 +41,6 @@ uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu, unsigned order,
 	return pfn;
 }
 
-/* One attempt: per-CPU list if the order is cached there, else (or if the
- * pageset is busy) the zone.  -EBUSY: nolock and a lock was busy. */
-static inline __attribute__((always_inline)) int try_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
-		     unsigned mt, unsigned gfp, uint32_t *out)
-{
-	*out = PA_NIL;
-	if (!zone_watermark_ok(z, order, gfp))
-		return 0;
-	if (z->use_pcp && pcp_allowed_order(z, order)) {
-		int r = pcp_alloc(z, cpu, order, mt, gfp, out);
-
-		if (r == 0 || r == -EBUSY)
-			return r;
-		/* -EAGAIN: pageset busy or CPU offline, use the zone */
-	}
-	if (!zone_lock_gfp(z, gfp))
-		return -EBUSY;
-	*out = zone_alloc_locked(z, cpu, order, mt, gfp);
-	zone_unlock(z);
-	return 0;
-}
-
 static inline __attribute__((always_inline)) uint64_t
 alloc_common(struct pa_zone *z, unsigned cpu, unsigned order, unsigned gfp)
 {
@@ -84,22 +62,10 @@ alloc_common(struct pa_zone *z, unsigned cpu, unsigned order, unsigned gfp)
 	}
 	unsigned mt = gfp_migratetype(gfp);
 	uint32_t pfn;
-	int r = try_alloc(z, cpu, order, mt, gfp, &pfn);
+	int r = alloc_try(z, cpu, order, mt, gfp, &pfn);
 
-	if (__builtin_expect(r == 0 && pfn == PA_NIL && !nolock(gfp), 0)) {
-		/* The slow path, reduced to what a region allocator can do:
-		 * pull back pages cached on every CPU, release highatomic
-		 * reserve to ordinary requests, and try once more. */
-		if (z->use_pcp)
-			pa_drain(z);
-		if (!(gfp & PA_GFP_ATOMIC) &&
-		    STAT_LOAD(z->nr_reserved_highatomic)) {
-			zone_lock(z);
-			unreserve_highatomic_pageblock(z, mt);
-			zone_unlock(z);
-		}
-		r = try_alloc(z, cpu, order, mt, gfp, &pfn);
-	}
+	if (__builtin_expect(r == 0 && pfn == PA_NIL && !nolock(gfp), 0))
+		r = alloc_slowpath(z, cpu, order, mt, gfp, &pfn);
 	if (pfn == PA_NIL) {
 		zone_count_shared(z, ALLOC_FAILED, 1);
 		if (r == -EBUSY)

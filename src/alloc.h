@@ -41,6 +41,36 @@ static inline void zone_free_locked(struct pa_zone *z, uint32_t pfn,
 	zone_count_moved(z, 1ull << order);
 }
 
+/* One attempt: per-CPU list if the order is cached there, else (or if the
+ * pageset is busy) the zone.  -EBUSY: nolock and a lock was busy. */
+static inline __attribute__((always_inline)) int
+alloc_try(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
+	  unsigned gfp, uint32_t *out)
+{
+	*out = PA_NIL;
+	if (!zone_watermark_ok(z, order, gfp))
+		return 0;
+	if (z->use_pcp && pcp_allowed_order(z, order)) {
+		int r = pcp_alloc(z, cpu, order, mt, gfp, out);
+
+		if (r == 0 || r == -EBUSY)
+			return r;
+		/* -EAGAIN: pageset busy or CPU offline, use the zone */
+	}
+	if (!zone_lock_gfp(z, gfp))
+		return -EBUSY;
+	*out = zone_alloc_locked(z, cpu, order, mt, gfp);
+	zone_unlock(z);
+	return 0;
+}
+
+/* slowpath.c: what an allocation does when its first attempt found
+ * nothing (never for PA_GFP_NOLOCK): drain, reclaim, compact, evacuate,
+ * and only then drop the policy's no-fragmentation rule.  Returns as
+ * alloc_try; *out is PA_NIL if every step failed. */
+int alloc_slowpath(struct pa_zone *z, unsigned cpu, unsigned order,
+		   unsigned mt, unsigned gfp, uint32_t *out);
+
 /* Out of line: say why a free is refused (error hook, bad_frees);
  * -EINVAL.  `fn` names the entry point in the message. */
 int free_refuse(struct pa_zone *z, unsigned cpu, uint64_t pfn64,

@@ -52,8 +52,12 @@ void zone_update_fast_flags(struct pa_zone *z)
 	if (free <= z->wmark_fast_ok + (2ull << z->max_order) &&
 	    !(z->cfg.flags & PA_CFG_NO_WATERMARKS))
 		f |= ZF_WMARK_CHECK;
-	if (free < z->wmark_high)
+	if (free < z->wmark_high) {
 		f |= ZF_BELOW_HIGH;
+		/* the kswapd wake-up (tick.c), checked only below high */
+		if (free < z->wmark_low)
+			reclaim_wake_kswapd(&z->reclaim);
+	}
 	if (f != STAT_LOAD(z->fast_flags))
 		__atomic_store_n(&z->fast_flags, f, __ATOMIC_RELAXED);
 }
@@ -339,7 +343,9 @@ uint32_t rmqueue_gfp(struct pa_zone *z, unsigned cpu, unsigned order,
 uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
 		 unsigned mt)
 {
-	return rmqueue_gfp(z, cpu, order, mt, 0);
+	/* the allocator's own moves (migration targets, contiguous ranges)
+	 * are not requests that a slow path could retry */
+	return rmqueue_gfp(z, cpu, order, mt, GFP_MAY_FRAGMENT);
 }
 
 /* One block for a pageset refill: own type only, or with fallback. */

@@ -852,7 +852,8 @@ const struct pa_policy_ops pa_policy_pcpbuddy = {
  * zone's search and Phase 1's pick steered by superpageblock. */
 const struct pa_policy_ops pa_policy_spb = {
 	.name = "spb",
-	.flags = POL_PCP_ALL_ORDERS | POL_OWNED_BLOCKS | POL_SPB_LISTS,
+	.flags = POL_PCP_ALL_ORDERS | POL_OWNED_BLOCKS | POL_SPB_LISTS |
+		 POL_NOFRAG_RULE,
 	.fa_part_shift = spb_part_shift,
 	.pcp_take_pageblock = spb_take_pageblock,
 	.zone_rmqueue = spb_rmqueue,

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pagealloc.h"
+
 struct pa_zone;
 struct per_cpu_pages;
 struct pa_tick_stats;
@@ -28,6 +30,24 @@ struct pa_tick_stats;
 #define POL_SPB_LISTS      0x4u /* free lists per superpageblock: needs
                                  * superpageblock_order >= max_order so
                                  * that no block crosses one */
+
+#define POL_NOFRAG_RULE    0x8u /* non-movable requests keep a
+                                 * no-fragmentation rule (spb: no clean
+                                 * superpageblock tainted, no pageblock
+                                 * fragmented) through every attempt but
+                                 * the slow path's last (GFP_MAY_FRAGMENT) */
+
+/* Internal gfp bit, outside PA_GFP_MASK so no caller can pass it: the
+ * slow path's last attempt, after reclaim, compaction and evacuation
+ * failed, may fragment.  A nolock request has no slow path, so its one
+ * attempt is its last.  PA_GFP_NORETRY keeps the rule to the end. */
+#define GFP_MAY_FRAGMENT 0x10000u
+
+static inline bool gfp_keeps_nofrag_rule(unsigned gfp)
+{
+	return (gfp & PA_GFP_NORETRY) ||
+	       !(gfp & (GFP_MAY_FRAGMENT | PA_GFP_NOLOCK));
+}
 
 struct pa_policy_ops {
 	const char *name;

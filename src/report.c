@@ -88,7 +88,7 @@ static void vmstat(struct pa_zone *z, FILE *f)
 	fprintf(f, "pgfree %" PRIu64 "\n", s.pgfree);
 	fprintf(f, "pgmigrate_success %" PRIu64 "\n", s.pgmigrate_success);
 	fprintf(f, "pgmigrate_fail %" PRIu64 "\n", s.pgmigrate_fail);
-	const struct { const char *name; uint64_t v; } compact[] = {
+	const struct { const char *name; uint64_t v; } events[] = {
 		{ "compact_migrate_scanned", s.compact_migrate_scanned },
 		{ "compact_free_scanned", s.compact_free_scanned },
 		{ "compact_isolated", s.compact_isolated },
@@ -96,9 +96,16 @@ static void vmstat(struct pa_zone *z, FILE *f)
 		{ "compact_fail", s.compact_fail },
 		{ "compact_success", s.compact_success },
 		{ "compact_daemon_wake", 0 }, /* no kcompactd: ticks are the caller's */
+		{ "pgsteal_kswapd", s.pgsteal_kswapd },
+		{ "pgsteal_direct", s.pgsteal_direct },
+		{ "pgscan_kswapd", s.pgscan_kswapd },
+		{ "pgscan_direct", s.pgscan_direct },
+		{ "slabs_scanned", s.slabs_scanned },
+		{ "pageoutrun", s.kswapd_wake },
+		{ "allocstall_normal", s.allocstall },
 	};
-	for (size_t i = 0; i < sizeof(compact) / sizeof(compact[0]); i++)
-		fprintf(f, "%s %" PRIu64 "\n", compact[i].name, compact[i].v);
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		fprintf(f, "%s %" PRIu64 "\n", events[i].name, events[i].v);
 }
 
 static void zoneinfo(struct pa_zone *z, FILE *f)

@@ -220,6 +220,10 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 	pa_lock_init(&z->lock, true);
 	pa_lock_init(&z->movable_lock, false);
 	pa_lock_init(&z->contig_lock, false);
+	if (reclaim_init(z)) {
+		free(z);
+		goto nomem;
+	}
 
 	z->pages_map_bytes = z->nr_pages * sizeof(struct pa_page);
 	z->pb_map_bytes = z->nr_pageblocks * sizeof(struct pageblock_data);
@@ -276,6 +280,7 @@ void pa_zone_destroy(struct pa_zone *z)
 	pcp_destroy(z);
 	spb_destroy(z);
 	fa_destroy(z);
+	reclaim_destroy(z);
 	free(z);
 }
 

@@ -26,6 +26,8 @@
 #include "counters.h"
 #include "superpageblock.h"
 #include "spb_steer.h"
+#include "reclaim.h"
+#include "slowpath.h"
 
 #define PA_ORDERS_MAX 21          /* max_order is at most 20 */
 #define PA_COSTLY_ORDER 3         /* orders cached per CPU: 0..3 and pageblock */
@@ -158,6 +160,10 @@ struct pa_zone {
 
 	/* one isolation at a time: contiguous allocations and their frees */
 	struct pa_lock contig_lock;
+
+	/* shrinkers, reclaim passes, background reclaim (reclaim.h) */
+	struct zone_reclaim reclaim;
+	struct compact_defer compact_defer; /* slowpath.h */
 
 	struct per_cpu_pages *pcp;     /* ncpus entries */
 	struct pb_link *pb_links;      /* pcpbuddy only; under zone->lock */

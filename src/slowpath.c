@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The allocation slow path (the kernel's __alloc_pages_slowpath, reduced
+ * to what a region allocator can do), as named steps in this order:
+ *
+ *   1. wake background reclaim; drain every pageset and release the
+ *      highatomic reserve to ordinary requests; retry
+ *   2. direct reclaim through the shrinkers (allocstall), about
+ *      max(2^order, SWAP_CLUSTER_MAX) pages; retry
+ *   3. order > 0: direct compaction (deferred after failures); retry
+ *   4. a non-movable request under a policy with a no-fragmentation rule
+ *      (POL_NOFRAG_RULE): the policy's evacuation (ops->evacuate_for_order);
+ *      retry; then one last attempt that may fragment (GFP_MAY_FRAGMENT)
+ *   5. failure
+ *
+ * Every attempt before the last keeps the rule, so reclaim and compaction
+ * are preferred over tainting a clean superpageblock; for a policy without
+ * the rule, steps 1-3 are all there is.  Atomic requests neither reclaim,
+ * compact nor evacuate (they cannot wait); an allocation made from inside
+ * a reclaim pass of the zone (a shrinker's) does none of them either, so
+ * reclaim never recurses.  PA_GFP_NOLOCK requests never get here.
+ */
+#include "alloc.h"
+
+struct slow_alloc {
+	struct pa_zone *z;
+	unsigned cpu, order, mt, gfp;
+	uint32_t pfn;
+	int r;
+};
+
+/* One more attempt with these flags; true if it found a block. */
+static bool attempt(struct slow_alloc *a, unsigned gfp)
+{
+	a->r = alloc_try(a->z, a->cpu, a->order, a->mt, gfp, &a->pfn);
+	return a->pfn != PA_NIL;
+}
+
+/* Pages cached on every CPU back to the zone; the highatomic reserve
+ * opened to a request that may not use it. */
+static void drain_and_unreserve(struct slow_alloc *a)
+{
+	struct pa_zone *z = a->z;
+
+	if (z->use_pcp)
+		pa_drain(z);
+	if (!(a->gfp & PA_GFP_ATOMIC) && STAT_LOAD(z->nr_reserved_highatomic)) {
+		zone_lock(z);
+		unreserve_highatomic_pageblock(z, a->mt);
+		zone_unlock(z);
+	}
+}
+
+/* Whether this request may wait for reclaim, compaction, evacuation. */
+static bool may_wait(const struct slow_alloc *a)
+{
+	return !(a->gfp & PA_GFP_ATOMIC) && !reclaim_in_pass(a->z);
+}
+
+/* Reclaim about max(2^order, SWAP_CLUSTER_MAX) pages and retry; if that
+ * fails, the freed pages may sit on pagesets (where they cannot merge into
+ * a high-order block): drain them and retry once more, as the kernel's
+ * direct reclaim does. */
+static bool direct_reclaim(struct slow_alloc *a)
+{
+	struct pa_shrink_control sc = { .order = a->order, .migratetype = -1 };
+	uint64_t want = 1ull << a->order;
+
+	if (!reclaim_has_shrinkers(a->z))
+		return false;
+	if (want < PA_SWAP_CLUSTER_MAX)
+		want = PA_SWAP_CLUSTER_MAX;
+	zone_count_shared(a->z, ALLOCSTALL, 1);
+	if (!reclaim_run(a->z, want, &sc, RECLAIM_DIRECT, false))
+		return false;
+	if (attempt(a, a->gfp))
+		return true;
+	if (a->z->use_pcp)
+		pa_drain(a->z);
+	return attempt(a, a->gfp);
+}
+
+/* ---- compaction deferral (slowpath.h) ---- */
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+static bool compaction_deferred(struct compact_defer *d, unsigned order)
+{
+	unsigned considered = LOAD(d->considered) + 1;
+
+	if (order < LOAD(d->order_failed))
+		return false;
+	if (considered >= 1u << LOAD(d->defer_shift)) {
+		STORE(d->considered, 1u << LOAD(d->defer_shift));
+		return false;
+	}
+	STORE(d->considered, considered);
+	return true;
+}
+
+static void compaction_failed(struct compact_defer *d, unsigned order)
+{
+	STORE(d->considered, 0);
+	if (LOAD(d->defer_shift) < COMPACT_MAX_DEFER_SHIFT)
+		STORE(d->defer_shift, LOAD(d->defer_shift) + 1);
+	if (order < LOAD(d->order_failed))
+		STORE(d->order_failed, order);
+}
+
+static void compaction_succeeded(struct compact_defer *d, unsigned order)
+{
+	STORE(d->considered, 0);
+	STORE(d->defer_shift, 0);
+	if (order >= LOAD(d->order_failed))
+		STORE(d->order_failed, order + 1);
+}
+
+static void direct_compact(struct slow_alloc *a)
+{
+	struct compact_defer *d = &a->z->compact_defer;
+
+	if (!a->order || compaction_deferred(d, a->order))
+		return;
+	if (pa_compact(a->z, a->order, NULL) == 0)
+		compaction_succeeded(d, a->order);
+	else
+		compaction_failed(d, a->order);
+}
+
+/* ---- the policy's no-fragmentation rule ---- */
+
+static bool rule_applies(const struct slow_alloc *a)
+{
+	return (a->z->pflags & POL_NOFRAG_RULE) && a->mt != PA_MT_MOVABLE;
+}
+
+static void evacuate(struct slow_alloc *a)
+{
+	if (a->z->ops->evacuate_for_order)
+		a->z->ops->evacuate_for_order(a->z, a->order, a->mt);
+}
+
+int alloc_slowpath(struct pa_zone *z, unsigned cpu, unsigned order,
+		   unsigned mt, unsigned gfp, uint32_t *out)
+{
+	struct slow_alloc a = { .z = z, .cpu = cpu, .order = order, .mt = mt,
+				.gfp = gfp, .pfn = PA_NIL };
+	bool wait = may_wait(&a);
+
+	reclaim_wake_kswapd(&z->reclaim);
+	drain_and_unreserve(&a);
+	if (attempt(&a, gfp))
+		goto done;
+	if (wait) {
+		if (direct_reclaim(&a))
+			goto done;
+		direct_compact(&a);
+		if (attempt(&a, gfp))
+			goto done;
+	}
+	if (rule_applies(&a)) {
+		if (wait) {
+			evacuate(&a);
+			if (attempt(&a, gfp))
+				goto done;
+		}
+		if (!(gfp & PA_GFP_NORETRY))
+			attempt(&a, gfp | GFP_MAY_FRAGMENT);
+	}
+done:
+	*out = a.pfn;
+	return a.r;
+}
