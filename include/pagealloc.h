@@ -504,24 +504,36 @@ typedef uint64_t (*pa_shrink_scan_fn)(void *arg,
 
 /*
  * Register a shrinker; returns an id > 0, -EINVAL for NULL callbacks,
- * -ENOSPC when the zone's table is full.  The callbacks run without zone
- * locks held, in the thread that triggered reclaim (an allocation that
- * found too little free memory: direct reclaim) or that called
- * pa_zone_tick() (background reclaim), one reclaim pass at a time per
- * zone.  They may free to the zone and may allocate from it (such an
- * allocation never recurses into reclaim).  Thread-safe.
+ * -ENOSPC when the zone's table (16 shrinkers) is full, -EDEADLK when
+ * called from a callback of this zone's shrinkers.  The callbacks run
+ * without zone locks held, in the thread that triggered reclaim (an
+ * allocation that found too little free memory: direct reclaim; or
+ * pa_reclaim()) or that called pa_zone_tick() (background reclaim), one
+ * reclaim pass at a time per zone.  They may free to the zone and may
+ * allocate from it (such an allocation never recurses into reclaim,
+ * compaction or evacuation).  Direct reclaim does not wait for a pass
+ * another thread runs, so a shrinker may take locks its owner holds while
+ * allocating.  A pass asks each count, shares the target out in
+ * proportion, scans in batches of at most 128 objects, and ends at the
+ * target, after a round that freed nothing, or after 8 rounds.
+ * Thread-safe.  docs/RECLAIM.md has the whole contract.
  */
 int pa_register_shrinker(struct pa_zone *zone, pa_shrink_count_fn count,
 			 pa_shrink_scan_fn scan, void *arg);
 /* Unregister; waits for a pass using it to finish, so `arg` may be freed
- * when this returns.  -EINVAL if id is not registered.  Thread-safe. */
+ * when this returns.  -EINVAL if id is not registered, -EDEADLK from a
+ * callback of this zone's shrinkers.  Thread-safe. */
 int pa_unregister_shrinker(struct pa_zone *zone, int id);
 
 /*
  * Reclaim about nr_pages pages now through the registered shrinkers, with
- * `sc` as the request (NULL: any type, anywhere; nr_to_scan is ignored).
- * Returns the pages freed (0 when nothing could be), or -EINVAL.  Counted
- * in vmstat pgscan_direct/pgsteal_direct.  Thread-safe.
+ * `sc` as the request (NULL: any type, anywhere; nr_to_scan and
+ * nr_scanned are ignored).  Waits for a pass another thread runs.
+ * Returns the pages freed (0 when nothing could be, or when called from a
+ * shrinker of this zone), or -EINVAL (sc->migratetype not -1 or a PA_MT_*,
+ * sc->order above max_order, nr_pages above INT64_MAX).  Counted in vmstat
+ * pgsteal_direct and pgscan_direct (slabs_scanned when sc->migratetype is
+ * PA_MT_RECLAIMABLE).  Thread-safe.
  */
 int64_t pa_reclaim(struct pa_zone *zone, uint64_t nr_pages,
 		   const struct pa_shrink_control *sc);
@@ -544,9 +556,13 @@ struct pa_tick_stats {
  * on it; it must not go backwards).  Runs only the steps whose triggers
  * fired since the last call (an allocation that left free memory below the
  * low watermark wakes background reclaim, which reclaims to the high
- * watermark), so a tick with nothing to do is cheap.  `out` may be NULL.
- * Returns 0 or -EINVAL.  Thread-safe; one tick runs at a time per zone (a
- * concurrent call returns 0 at once with out->woken = 0).
+ * watermark, in at most 16 passes; after 16 wakes in a row that freed
+ * nothing, wakes are ignored until some reclaim frees pages), then the
+ * policy's background step, so a tick with nothing to do is cheap.  `out`
+ * may be NULL.  Returns 0, or -EINVAL for a NULL zone.  Thread-safe; one
+ * tick runs at a time per zone (a concurrent call, or one from a shrinker
+ * of this zone, returns 0 at once with out->woken = 0).  Counted in vmstat
+ * pageoutrun, pgscan_kswapd, pgsteal_kswapd.
  */
 int pa_zone_tick(struct pa_zone *zone, uint64_t now_ns,
 		 struct pa_tick_stats *out);

@@ -130,6 +130,20 @@ static void direct_compact(struct slow_alloc *a)
 
 /* ---- the policy's no-fragmentation rule ---- */
 
+/* The last attempt, the rule dropped: one block from the zone path, not a
+ * pageset batch, so fragmenting takes no more than the request needs. */
+static void attempt_fragmenting(struct slow_alloc *a)
+{
+	a->r = 0;
+	a->pfn = PA_NIL;
+	if (!zone_watermark_ok(a->z, a->order, a->gfp))
+		return;
+	zone_lock(a->z);
+	a->pfn = zone_alloc_locked(a->z, a->cpu, a->order, a->mt,
+				   a->gfp | GFP_MAY_FRAGMENT);
+	zone_unlock(a->z);
+}
+
 static bool rule_applies(const struct slow_alloc *a)
 {
 	return (a->z->pflags & POL_NOFRAG_RULE) && a->mt != PA_MT_MOVABLE;
@@ -166,7 +180,7 @@ int alloc_slowpath(struct pa_zone *z, unsigned cpu, unsigned order,
 				goto done;
 		}
 		if (!(gfp & PA_GFP_NORETRY))
-			attempt(&a, gfp | GFP_MAY_FRAGMENT);
+			attempt_fragmenting(&a);
 	}
 done:
 	*out = a.pfn;

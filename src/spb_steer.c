@@ -230,7 +230,7 @@ static uint32_t pass3_taint_clean(struct spb_ctx *c)
 	const char *why = "own-type block";
 	uint32_t pfn;
 
-	if (c->gfp & PA_GFP_NORETRY)
+	if (gfp_keeps_nofrag_rule(c->gfp))
 		return PA_NIL;
 	pfn = take_in(c, &w, c->mt, false);
 	if (pfn == PA_NIL) {
@@ -266,7 +266,7 @@ static uint32_t pass_zone_fallback(struct spb_ctx *c)
 {
 	uint32_t pfn;
 
-	if ((c->gfp & PA_GFP_NORETRY) && c->mt != PA_MT_MOVABLE)
+	if (gfp_keeps_nofrag_rule(c->gfp) && c->mt != PA_MT_MOVABLE)
 		return PA_NIL;
 	pfn = rmqueue_smallest(c->z, c->order, c->mt, c->cpu);
 	if (pfn == PA_NIL)
@@ -333,6 +333,15 @@ static void account(struct spb_ctx *c, unsigned pass, uint32_t pfn)
 			     c->words);
 }
 
+/* A non-movable walk that failed only because it kept the
+ * no-fragmentation rule: the slow path retries it with the rule dropped
+ * (GFP_MAY_FRAGMENT), so it is no failed allocation (not "none"). */
+static bool retried_without_rule(const struct spb_ctx *c)
+{
+	return c->mt != PA_MT_MOVABLE && !(c->gfp & PA_GFP_NORETRY) &&
+	       gfp_keeps_nofrag_rule(c->gfp);
+}
+
 static uint32_t run_steps(struct spb_ctx *c, const struct spb_step *s,
 			  unsigned n)
 {
@@ -346,7 +355,10 @@ static uint32_t run_steps(struct spb_ctx *c, const struct spb_step *s,
 			return pfn;
 		}
 	}
-	account(c, SPB_PASS_NONE, PA_NIL);
+	if (retried_without_rule(c))
+		zone_count(c->z, SPB_WORDS, c->words);
+	else
+		account(c, SPB_PASS_NONE, PA_NIL);
 	return PA_NIL;
 }
 
