@@ -136,6 +136,12 @@ typedef void (*pa_error_fn)(void *arg, int err, const char *msg);
 struct pa_config {
 	uint64_t bytes;             /* memory to manage; rounded down to whole
 	                             * pageblocks; must hold at least one */
+	uint64_t max_bytes;         /* [bytes] the most pa_zone_grow() may bring
+	                             * the zone to, rounded down to whole
+	                             * pageblocks; metadata and backing are
+	                             * reserved for it at creation (mapped
+	                             * lazily, so unused room costs address
+	                             * space only); 0 or bytes: no growth */
 	enum pa_backing backing;    /* [PA_BACKING_NONE] */
 	unsigned ncpus;             /* CPU slots [online CPUs], 1..PA_MAX_CPUS */
 	enum pa_policy policy;      /* [PA_POLICY_MAINLINE] */
@@ -194,7 +200,8 @@ void pa_zone_destroy(struct pa_zone *zone);
 /* The effective configuration (defaults resolved). */
 void pa_zone_config(const struct pa_zone *zone, struct pa_config *out);
 
-/* Pages managed by the zone (fixed at creation). */
+/* Pages managed by the zone now (pa_zone_grow/pa_zone_shrink change it).
+ * Thread-safe. */
 uint64_t pa_managed_pages(const struct pa_zone *zone);
 
 /* ------------------------------------------------------------------ */
@@ -469,6 +476,88 @@ uint64_t pa_alloc_contig(struct pa_zone *zone, uint64_t nr_pages,
 int pa_free_contig(struct pa_zone *zone, uint64_t pfn, uint64_t nr_pages);
 
 /* ------------------------------------------------------------------ */
+/* Free page reporting                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A reporter: told that the 2^order pages from pfn are free and will stay
+ * free until it returns (a hypervisor balloon, or pa_report_madvise
+ * giving the memory back to the OS).  0 to go on; nonzero stops the walk
+ * (this block then does not count as reported).  Runs without zone locks
+ * held; it must not free or allocate these pages, and should not call
+ * pa_report_free() on the same zone.
+ */
+typedef int (*pa_report_fn)(void *arg, uint64_t pfn, unsigned order);
+
+/*
+ * Hand every free block of order >= `order` that has not been reported
+ * since it was last freed to fn, as the kernel's free page reporting does
+ * for a hypervisor: a batch of up to 32 blocks is taken off the free lists
+ * under zone->lock (isolated: no allocation can take them, and they are
+ * not counted free meanwhile), fn is called for each with no lock held,
+ * then they are put back (at the tail of their lists, merging with free
+ * buddies) and marked reported; the next batch follows.  A later call
+ * skips marked blocks; a block loses its mark when it leaves the free
+ * lists (allocated, split, merged into a larger block, or taken by
+ * isolation), as the kernel's PageReported.  Only blocks on the zone's
+ * free lists are reported: pages cached on per-CPU lists are not, and
+ * boot-time memory the allocator has not put on a list yet (never
+ * touched by anyone) is not either.  Pages in isolated pageblocks are
+ * skipped.  An allocated page is never reported.
+ * Returns the blocks reported (fn returned 0), or -EINVAL (order above
+ * max_order, fn NULL).  Counted in page_reporting_* of pa_stats.
+ * Thread-safe: allocations and frees go on during the walk (the batch
+ * being reported is briefly unavailable to them).
+ */
+int64_t pa_report_free(struct pa_zone *zone, unsigned order, pa_report_fn fn,
+		       void *arg);
+
+/*
+ * The built-in reporter for PA_BACKING_ANON zones: `arg` is the zone;
+ * madvise(MADV_DONTNEED) the block's memory, so the process's resident
+ * set shrinks (the pages read as zeros when they are used again).  0, or
+ * -EINVAL (the zone has no backing: the walk stops) or madvise's -errno.
+ */
+int pa_report_madvise(void *zone, uint64_t pfn, unsigned order);
+
+/* ------------------------------------------------------------------ */
+/* Memory hotplug                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Online `bytes` more memory at the top of the zone (pfns from the
+ * current pa_managed_pages() on), up to the config's max_bytes: its
+ * pageblocks become Movable and entirely free, their blocks join the free
+ * lists (merging with free blocks below), the superpageblock summaries
+ * cover them, and the watermarks and per-CPU batch/high are recomputed
+ * for the new size (values the config gave stay as given).  Returns 0,
+ * -EINVAL (bytes zero or not a multiple of the pageblock size) or
+ * -ENOSPC (beyond max_bytes); nothing changes on an error.
+ * Thread-safe: allocations, frees, compaction and reporting may run
+ * meanwhile; grow, shrink and pa_alloc_contig() are serialised.
+ */
+int pa_zone_grow(struct pa_zone *zone, uint64_t bytes);
+
+/*
+ * Offline the top `bytes` of the zone, as memory offlining does: the
+ * range is isolated (no allocation can land there), its per-CPU pages
+ * pulled back, movable allocated blocks (pa_set_page_movable) migrated
+ * out through their owners, and once every page of it is free it leaves
+ * the zone; backed zones give its memory back to the OS (MADV_DONTNEED).
+ * Watermarks and per-CPU batch/high are recomputed as for grow.
+ * Returns 0, -EINVAL (bytes zero, not a multiple of the pageblock size,
+ * or leaving less than one pageblock), -EBUSY (an allocated block in the
+ * range is not movable, is part of a pa_alloc_contig range, an owner kept
+ * refusing, or a pageblock is highatomic or already isolated) or -ENOMEM
+ * (nowhere to migrate to).  On -EBUSY for an unmovable block nothing has
+ * moved; after a migration failure the blocks already moved stay at their
+ * new place, contents intact.  The size is unchanged on any error.
+ * Thread-safe as pa_zone_grow(); the owners' callbacks run in the calling
+ * thread, as for pa_alloc_contig().
+ */
+int pa_zone_shrink(struct pa_zone *zone, uint64_t bytes);
+
+/* ------------------------------------------------------------------ */
 /* Reclaim and the zone's background step                              */
 /* ------------------------------------------------------------------ */
 
@@ -681,6 +770,15 @@ struct pa_stats {
 	                             * (vmstat allocstall_normal) */
 	uint64_t kswapd_wake;       /* ticks that ran background reclaim
 	                             * (vmstat pageoutrun) */
+	/* free page reporting and memory hotplug (pa_report_free,
+	 * pa_zone_grow, pa_zone_shrink) */
+	uint64_t page_reporting_blocks;  /* blocks handed to a reporter */
+	uint64_t page_reporting_pages;   /* ... their pages */
+	uint64_t page_reporting_skipped; /* blocks passed over: still reported */
+	uint64_t memory_onlined_pages;   /* pages pa_zone_grow added */
+	uint64_t memory_offlined_pages;  /* pages pa_zone_shrink removed */
+	uint64_t memory_offline_failed;  /* pa_zone_shrink calls that failed
+	                                  * (-EBUSY, -ENOMEM) */
 
 	/* watermarks in pages */
 	uint64_t wmark_min, wmark_low, wmark_high;

@@ -75,7 +75,7 @@ alloc_common(struct pa_zone *z, unsigned cpu, unsigned order, unsigned gfp)
 			       "pa_alloc: order-%u %s allocation failed: %llu pages free, min watermark %llu",
 			       order, pa_migratetype_name(mt),
 			       (unsigned long long)STAT_LOAD(z->free_pages),
-			       (unsigned long long)z->wmark_min);
+			       (unsigned long long)STAT_LOAD(z->wmark_min));
 		return PA_NO_PFN;
 	}
 	alloc_finish(z, cpu, pfn, order, mt, gfp);
@@ -118,11 +118,11 @@ int free_refuse(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
 {
 	const char *why;
 	char buf[80];
-	uint16_t st = pfn64 < z->nr_pages ? page_state(&z->pages[pfn64]) : 0;
+	uint16_t st = pfn64 < STAT_LOAD(z->nr_pages) ? page_state(&z->pages[pfn64]) : 0;
 
 	if (order > z->max_order)
 		why = "order above max_order";
-	else if (pfn64 >= z->nr_pages)
+	else if (pfn64 >= STAT_LOAD(z->nr_pages))
 		why = "pfn out of range";
 	else if (pfn64 & ((1ull << order) - 1))
 		why = "pfn not aligned to its order";
@@ -236,7 +236,7 @@ int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
 
 void *pa_pfn_to_addr(const struct pa_zone *z, uint64_t pfn)
 {
-	if (!z->mem || pfn >= z->nr_pages)
+	if (!z->mem || pfn >= STAT_LOAD(z->nr_pages))
 		return NULL;
 	return z->mem + (pfn << z->page_shift);
 }
@@ -246,7 +246,7 @@ uint64_t pa_addr_to_pfn(const struct pa_zone *z, const void *addr)
 	const char *a = addr;
 
 	if (!z->mem || a < z->mem ||
-	    (uint64_t)(a - z->mem) >= (z->nr_pages << z->page_shift))
+	    (uint64_t)(a - z->mem) >= (STAT_LOAD(z->nr_pages) << z->page_shift))
 		return PA_NO_PFN;
 	return (uint64_t)(a - z->mem) >> z->page_shift;
 }

@@ -92,7 +92,7 @@ free_claim(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 	uint32_t pfn = (uint32_t)pfn64;
 
 	/* One branch for every well-formed free. */
-	if (__builtin_expect(order > z->max_order || pfn64 >= z->nr_pages ||
+	if (__builtin_expect(order > z->max_order || pfn64 >= STAT_LOAD(z->nr_pages) ||
 				     (pfn64 & ((1ull << order) - 1)) ||
 				     cpu >= z->ncpus ||
 				     !page_state_cas(&z->pages[pfn],

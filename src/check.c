@@ -176,11 +176,12 @@ static int check_pcp(struct checker *c, uint64_t *pcp_pages)
 /* The pfn walk: every position is a head (with a state) or a tail inside
  * the previous head's block. */
 static int walk_pfns(struct checker *c, uint64_t *alloc, uint64_t *buddy,
-		     uint64_t *pcp, uint64_t *llist, uint32_t *pb_free)
+		     uint64_t *pcp, uint64_t *llist, uint64_t *reporting,
+		     uint32_t *pb_free)
 {
 	struct pa_zone *z = c->z;
 
-	*alloc = *buddy = *pcp = *llist = 0;
+	*alloc = *buddy = *pcp = *llist = *reporting = 0;
 	for (uint64_t pfn = 0; pfn < z->nr_pages;) {
 		uint64_t end = fa_skip_deferred(z, pfn);
 
@@ -253,6 +254,9 @@ static int walk_pfns(struct checker *c, uint64_t *alloc, uint64_t *buddy,
 		case PG_LLIST:
 			*llist += n;
 			break;
+		case PG_REPORTING:
+			*reporting += n;
+			break;
 		default:
 			return fail(c, "pfn %llu has invalid state 0x%x",
 				    (unsigned long long)pfn, st);
@@ -266,6 +270,7 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 {
 	struct checker c = { .z = z, .msg = msg, .len = len };
 	uint64_t list_free, pcp_pages, alloc, buddy, pcp_walk, llist_walk;
+	uint64_t reporting;
 	uint32_t *pb_free = calloc(z->nr_pageblocks ? z->nr_pageblocks : 1,
 				   sizeof(*pb_free));
 	int r = 0;
@@ -282,8 +287,15 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 		goto out;
 	if ((r = check_pcp(&c, &pcp_pages)))
 		goto out;
-	if ((r = walk_pfns(&c, &alloc, &buddy, &pcp_walk, &llist_walk, pb_free)))
+	if ((r = walk_pfns(&c, &alloc, &buddy, &pcp_walk, &llist_walk,
+			   &reporting, pb_free)))
 		goto out;
+	if (reporting != z->nr_reporting) {
+		r = fail(&c, "%llu pages are being reported, the count says %llu",
+			 (unsigned long long)reporting,
+			 (unsigned long long)z->nr_reporting);
+		goto out;
+	}
 	if (buddy != list_free) {
 		r = fail(&c, "%llu pages are marked free but the free lists hold %llu",
 			 (unsigned long long)buddy, (unsigned long long)list_free);
@@ -321,10 +333,12 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 			 (unsigned long long)llist_pages);
 		goto out;
 	}
-	if (alloc + buddy + deferred + pcp_walk + llist_walk != z->nr_pages) {
-		r = fail(&c, "accounting: allocated %llu + free %llu + per-CPU %llu + deferred-free lists %llu != managed %llu",
+	if (alloc + buddy + deferred + pcp_walk + llist_walk + reporting !=
+	    z->nr_pages) {
+		r = fail(&c, "accounting: allocated %llu + free %llu + per-CPU %llu + deferred-free lists %llu + being reported %llu != managed %llu",
 			 (unsigned long long)alloc, (unsigned long long)(buddy + deferred),
 			 (unsigned long long)pcp_walk, (unsigned long long)llist_walk,
+			 (unsigned long long)reporting,
 			 (unsigned long long)z->nr_pages);
 		goto out;
 	}

@@ -91,7 +91,7 @@ static bool block_free_of_order(struct pa_zone *z, unsigned order)
  * lack of memory by the fragmentation index (extfrag_threshold 500). */
 static bool compaction_suitable(struct pa_zone *z, unsigned order)
 {
-	uint64_t wmark = order > PA_COSTLY_ORDER ? z->wmark_low : z->wmark_min;
+	uint64_t wmark = order > PA_COSTLY_ORDER ? STAT_LOAD(z->wmark_low) : STAT_LOAD(z->wmark_min);
 
 	if (z->free_pages < wmark + (2ull << order))
 		return false;
@@ -121,8 +121,8 @@ static uint32_t take_in_block(struct pa_zone *z, struct compact_control *cc,
 
 	if (end < (cc->free_pb << z->pb_order) + step)
 		end = (cc->free_pb << z->pb_order) + step;
-	if (end > z->nr_pages)
-		end = z->nr_pages;
+	if (end > STAT_LOAD(z->nr_pages))
+		end = STAT_LOAD(z->nr_pages);
 	for (uint64_t pfn = (cc->free_pfn + step - 1) & ~(step - 1); pfn + step <= end;
 	     pfn += step) {
 		unsigned have;
@@ -238,7 +238,7 @@ static bool compact_finished(struct pa_zone *z, struct compact_control *cc)
 static void compact_zone(struct pa_zone *z, struct compact_control *cc)
 {
 	cc->migrate_pb = 0;
-	cc->free_pb = z->nr_pageblocks - 1;
+	cc->free_pb = STAT_LOAD(z->nr_pageblocks) - 1;
 	cc->free_pfn = cc->free_pb << z->pb_order;
 	if (z->use_pcp)
 		pa_drain(z);

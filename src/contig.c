@@ -248,7 +248,7 @@ static int contig_search(struct pa_zone *z, struct contig_try *t)
 
 	if (take_from_policy(z, t) || take_free_block_of_order(z, t))
 		return 0;
-	for (uint64_t pfn = 0; pfn + t->nr <= z->nr_pages; pfn += t->nr) {
+	for (uint64_t pfn = 0; pfn + t->nr <= STAT_LOAD(z->nr_pages); pfn += t->nr) {
 		if (!candidate_blocks_ok(z, pfn, t->nr) ||
 		    !candidate_pages_ok(z, pfn, t->nr))
 			continue;
@@ -266,7 +266,7 @@ static int contig_search(struct pa_zone *z, struct contig_try *t)
 
 static bool contig_args_ok(const struct pa_zone *z, uint64_t nr_pages)
 {
-	return nr_pages && !(nr_pages & (nr_pages - 1)) && nr_pages <= z->nr_pages;
+	return nr_pages && !(nr_pages & (nr_pages - 1)) && nr_pages <= STAT_LOAD(z->nr_pages);
 }
 
 uint64_t pa_alloc_contig(struct pa_zone *z, uint64_t nr_pages, unsigned gfp)
@@ -276,7 +276,7 @@ uint64_t pa_alloc_contig(struct pa_zone *z, uint64_t nr_pages, unsigned gfp)
 		pa_err(z, -EINVAL,
 		       "pa_alloc_contig: %llu pages, gfp 0x%x: need a power of two up to %llu pages, no PA_GFP_NOLOCK",
 		       (unsigned long long)nr_pages, gfp,
-		       (unsigned long long)z->nr_pages);
+		       (unsigned long long)STAT_LOAD(z->nr_pages));
 		errno = EINVAL;
 		return PA_NO_PFN;
 	}
@@ -325,8 +325,8 @@ int pa_free_contig(struct pa_zone *z, uint64_t pfn, uint64_t nr_pages)
 {
 	int r = 0;
 
-	if (!contig_args_ok(z, nr_pages) || pfn >= z->nr_pages ||
-	    (pfn & (nr_pages - 1)) || pfn + nr_pages > z->nr_pages) {
+	if (!contig_args_ok(z, nr_pages) || pfn >= STAT_LOAD(z->nr_pages) ||
+	    (pfn & (nr_pages - 1)) || pfn + nr_pages > STAT_LOAD(z->nr_pages)) {
 		r = -EINVAL;
 	} else {
 		unsigned po = piece_order(z, ilog2_u64(nr_pages));

@@ -42,7 +42,12 @@
 	X(SPB_PASS_4, spb_pass[6], none)                             \
 	X(SPB_PASS_ZONE, spb_pass[7], none)                          \
 	X(SPB_PASS_NONE, spb_pass[8], none)                          \
-	X(SPB_WORDS, spb_words_visited, none)
+	X(SPB_WORDS, spb_words_visited, none)                        \
+	X(REPORTED_BLOCKS, page_reporting_blocks, none)              \
+	X(REPORTED_PAGES, page_reporting_pages, none)                \
+	X(REPORT_SKIPPED, page_reporting_skipped, none)              \
+	X(ONLINED_PAGES, memory_onlined_pages, none)                 \
+	X(OFFLINED_PAGES, memory_offlined_pages, none)
 
 #define PA_SHARED_COUNTERS(X)                                        \
 	X(ALLOC_FAILED, alloc_failed, none)                          \
@@ -67,7 +72,8 @@
 	X(PGSTEAL_DIRECT, pgsteal_direct, none)                      \
 	X(SLABS_SCANNED, slabs_scanned, none)                        \
 	X(ALLOCSTALL, allocstall, none)                              \
-	X(KSWAPD_WAKE, kswapd_wake, none)
+	X(KSWAPD_WAKE, kswapd_wake, none)                            \
+	X(OFFLINE_FAILED, memory_offline_failed, none)
 
 #define PA_PCP_COUNTERS(X)                                           \
 	X(ALLOC_HIT, pcp_alloc_hit, none)                            \

@@ -36,8 +36,9 @@ const uint64_t *fa_nonempty_map(const struct pa_zone *z, unsigned order,
 int fa_init(struct pa_zone *z, unsigned part_shift)
 {
 	z->fa_shift = part_shift >= 32 ? 63 : part_shift;
+	/* partitions for the largest size pa_zone_grow may reach */
 	z->fa_parts_n = part_shift >= 32 ? 1 :
-		(z->nr_pages + (1ull << part_shift) - 1) >> part_shift;
+		(z->max_pages + (1ull << part_shift) - 1) >> part_shift;
 	z->fa_stride = sizeof(struct fa_part) +
 		       (z->max_order + 1) * sizeof(struct free_area);
 	z->fa_words = (z->fa_parts_n + 63) / 64;
@@ -111,6 +112,11 @@ void fa_boot(struct pa_zone *z)
 		struct fa_part *pp = part_at(z, p);
 		uint64_t start = p * span;
 		uint64_t end = start + span < z->nr_pages ? start + span : z->nr_pages;
+
+		if (start >= z->nr_pages) { /* room for growth: empty */
+			pp->deferred_pfn = pp->deferred_end = start;
+			continue;
+		}
 
 		pp->deferred_pfn = start;
 		pp->deferred_end = end & ~(block - 1);
@@ -246,6 +252,24 @@ uint64_t fa_list_count(const struct pa_zone *z, uint64_t part, unsigned order,
 		       unsigned mt)
 {
 	return part_at(z, part)->area[order].nr_free[mt];
+}
+
+bool fa_listed(const struct pa_zone *z, uint32_t pfn, unsigned order,
+	       unsigned mt)
+{
+	return pfn < z->nr_pages &&
+	       page_state(&z->pages[pfn]) == PG_STATE(PG_BUDDY, order) &&
+	       pb_mt(pfn_pb(z, pfn)) == mt;
+}
+
+bool fa_reported(const struct pa_zone *z, uint32_t pfn)
+{
+	return z->pages[pfn].lnext == FA_REPORTED_TAG;
+}
+
+void fa_mark_reported(struct pa_zone *z, uint32_t pfn)
+{
+	z->pages[pfn].lnext = FA_REPORTED_TAG;
 }
 
 /* ---- checking ---- */

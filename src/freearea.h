@@ -115,6 +115,19 @@ void fa_undefer(struct pa_zone *z, uint64_t end);
 /* If pfn starts a partition's deferred range, its end; else pfn. */
 uint64_t fa_skip_deferred(const struct pa_zone *z, uint64_t pfn);
 
+/* Is pfn the head of a block on list (order, mt)?  For walks that drop
+ * zone->lock and resume at a block seen before. */
+bool fa_listed(const struct pa_zone *z, uint32_t pfn, unsigned order,
+	       unsigned mt);
+
+/* Free page reporting's mark (page_reporting.c): a listed block whose
+ * memory a reporter has had since the block last joined a list.  Kept in
+ * the head page's lnext (unused while a block is listed) as
+ * FA_REPORTED_TAG, never a pfn; fa_add clears it, fa_move keeps it. */
+#define FA_REPORTED_TAG (PA_NIL - 1)
+bool fa_reported(const struct pa_zone *z, uint32_t pfn);
+void fa_mark_reported(struct pa_zone *z, uint32_t pfn);
+
 /* One list, read-only, for the checker and reports. */
 const struct pfn_list *fa_list(const struct pa_zone *z, uint64_t part,
 			       unsigned order, unsigned mt);

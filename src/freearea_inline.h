@@ -121,6 +121,7 @@ static inline void fa_add_(struct pa_zone *z, uint32_t pfn, unsigned order,
 {
 	list_insert(z, pfn, order, mt, tail);
 	set_page_state(&z->pages[pfn], PG_STATE(PG_BUDDY, order));
+	z->pages[pfn].lnext = PA_NIL;  /* a block new on a list: unreported */
 	add_free_pages(z, (int64_t)1 << order);
 	pb_account(z, pfn, order, true);
 }

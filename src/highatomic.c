@@ -11,15 +11,15 @@
 void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
 				  unsigned order, unsigned gfp)
 {
-	if (z->highatomic_max == 0 ||
-	    STAT_LOAD(z->nr_reserved_highatomic) >= z->highatomic_max)
+	if (STAT_LOAD(z->highatomic_max) == 0 ||
+	    STAT_LOAD(z->nr_reserved_highatomic) >= STAT_LOAD(z->highatomic_max))
 		return;
 	/* nolock callers never wait: the reservation is an optimisation */
 	if (!zone_lock_gfp(z, gfp))
 		return;
 	unsigned mt = pb_mt(pfn_pb(z, pfn));
 
-	if (z->nr_reserved_highatomic >= z->highatomic_max || !mt_mergeable(mt))
+	if (z->nr_reserved_highatomic >= STAT_LOAD(z->highatomic_max) || !mt_mergeable(mt))
 		goto out;
 	uint64_t first = pfn_to_pb(z, pfn);
 	uint64_t n = order > z->pb_order ? 1ull << (order - z->pb_order) : 1;

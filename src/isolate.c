@@ -149,7 +149,7 @@ bool isolate_range_free(struct pa_zone *z, uint64_t pfn, uint64_t n)
 
 /* Do all the pageblocks of the block have one type?  A block that
  * merged while isolated may span pageblocks whose restored types differ. */
-static bool one_type(const struct pa_zone *z, uint32_t pfn, unsigned order)
+bool block_one_type(const struct pa_zone *z, uint32_t pfn, unsigned order)
 {
 	uint64_t first = pfn_to_pb(z, pfn);
 	uint64_t n = order > z->pb_order ? 1ull << (order - z->pb_order) : 1;
@@ -169,7 +169,7 @@ static void give_back(struct pa_zone *z, uint32_t pfn, unsigned order,
 {
 	uint64_t end = pfn + (1ull << order);
 
-	if ((end <= keep || pfn >= keep_end) && one_type(z, pfn, order)) {
+	if ((end <= keep || pfn >= keep_end) && block_one_type(z, pfn, order)) {
 		free_one_page(z, pfn, order);
 		return;
 	}

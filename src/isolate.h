@@ -39,6 +39,11 @@ void isolate_release_locked(struct pa_zone *z, struct pa_isolation *iso,
 /* Undo: isolate_release_locked keeping nothing, under zone->lock. */
 void isolate_undo(struct pa_zone *z, struct pa_isolation *iso);
 
+/* Do all the pageblocks a block of `order` at pfn covers have one type?
+ * A block that merged while isolated, or was off the lists while an
+ * isolation began inside it, may span pageblocks of different types. */
+bool block_one_type(const struct pa_zone *z, uint32_t pfn, unsigned order);
+
 /* The free block holding pfn: its head (and *order), or PA_NIL. */
 uint32_t free_block_covering(const struct pa_zone *z, uint64_t pfn,
 			     unsigned *order);

@@ -92,7 +92,7 @@ static bool slot_registered(struct pa_zone *z, int id)
 /* Head of an allocated block that is not isolated or a contiguous piece. */
 static bool plain_allocated_head(const struct pa_zone *z, uint64_t pfn)
 {
-	return pfn < z->nr_pages &&
+	return pfn < STAT_LOAD(z->nr_pages) &&
 	       (page_flags(&z->pages[pfn]) & ~PG_ALLOC) == 0 &&
 	       (page_flags(&z->pages[pfn]) & PG_ALLOC);
 }
@@ -291,7 +291,7 @@ int pa_migrate_page(struct pa_zone *z, uint64_t pfn, uint64_t *new_pfn)
 {
 	struct migrate_batch b = { 0 };
 	struct migrate_result res = { 0 };
-	int r = pfn < z->nr_pages ? migrate_batch_add(z, &b, pfn) : -EINVAL;
+	int r = pfn < STAT_LOAD(z->nr_pages) ? migrate_batch_add(z, &b, pfn) : -EINVAL;
 
 	if (r == -EINVAL)
 		pa_err(z, r,

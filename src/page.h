@@ -27,6 +27,8 @@ enum {
 	PG_LLIST = 0x10,     /* on a lock-free deferred-free list */
 	PG_ISOLATED = 0x20,  /* allocated and isolated for migration */
 	PG_CONTIG = 0x40,    /* allocated piece of a pa_alloc_contig range */
+	PG_REPORTING = 0x80, /* free, off the lists while a reporter has it
+	                      * (page_reporting.c) */
 };
 
 struct pa_page {

@@ -85,3 +85,14 @@ void pageblock_mark_content(struct pa_zone *z, uint64_t pfn, unsigned order,
 			spb_pb_content_changed(z, first + i, old);
 	}
 }
+
+void pageblock_online(struct pa_zone *z, uint64_t b)
+{
+	struct pageblock_data *pb = &z->pb[b];
+
+	/* atomic: unlocked readers (the free path, scanners) may look */
+	pb_store_mt_(pb, PA_MT_MOVABLE);
+	pb_set_owner(pb, 0);
+	__atomic_store_n(&pb->content, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&pb->nr_free, 0, __ATOMIC_RELAXED);
+}

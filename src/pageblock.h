@@ -71,6 +71,10 @@ void pageblock_set_free(struct pa_zone *z, uint64_t b, uint32_t nr_free);
 void pageblock_set_free_range(struct pa_zone *z, uint64_t first, uint64_t n,
 			      bool free);
 void pageblock_clear_content(struct pa_zone *z, uint64_t b);
+/* Memory hotplug: pageblock b, outside the zone (b >= nr_pageblocks, so
+ * no summary counts it), starts afresh: Movable, no pages free, no
+ * content, no owner. */
+void pageblock_online(struct pa_zone *z, uint64_t b);
 /* Note that an allocation (or a pageset) of type mt now holds the block
  * at pfn of `order`: sets PB_HAS_<mt> on each pageblock it covers. */
 void pageblock_mark_content(struct pa_zone *z, uint64_t pfn, unsigned order,

@@ -39,10 +39,12 @@ struct pcp_owned {
 
 static int pcpb_init(struct pa_zone *z)
 {
-	z->pb_links = calloc(z->nr_pageblocks, sizeof(*z->pb_links));
+	uint64_t room = z->max_pages >> z->pb_order; /* pa_zone_grow's too */
+
+	z->pb_links = calloc(room, sizeof(*z->pb_links));
 	if (!z->pb_links)
 		return -ENOMEM;
-	for (uint64_t b = 0; b < z->nr_pageblocks; b++)
+	for (uint64_t b = 0; b < room; b++)
 		z->pb_links[b].next = z->pb_links[b].prev = PA_NIL;
 	for (unsigned c = 0; c < z->ncpus; c++) {
 		struct pcp_owned *o = malloc(sizeof(*o));
@@ -820,7 +822,7 @@ static void pcpb_release_range(struct pa_zone *z, unsigned cpu, uint64_t start,
 
 static uint64_t pcpb_metadata_bytes(const struct pa_zone *z)
 {
-	return z->nr_pageblocks * sizeof(struct pb_link);
+	return (z->max_pages >> z->pb_order) * sizeof(struct pb_link);
 }
 
 /* What pcpbuddy and spb share: everything but the free-list layout and

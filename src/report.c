@@ -106,6 +106,9 @@ static void vmstat(struct pa_zone *z, FILE *f)
 	};
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 		fprintf(f, "%s %" PRIu64 "\n", events[i].name, events[i].v);
+	fprintf(f, "page_reporting_pages %" PRIu64 "\n", s.page_reporting_pages);
+	fprintf(f, "memory_onlined_pages %" PRIu64 "\n", s.memory_onlined_pages);
+	fprintf(f, "memory_offlined_pages %" PRIu64 "\n", s.memory_offlined_pages);
 }
 
 static void zoneinfo(struct pa_zone *z, FILE *f)

@@ -69,25 +69,25 @@ void pa_stats(struct pa_zone *z, struct pa_stats *s)
 		pa_lock_stats_add(&out.s.pcp_lock, &ls);
 	}
 	*s = out.s;
-	s->managed_pages = z->nr_pages;
+	s->managed_pages = STAT_LOAD(z->nr_pages);
 	s->free_pages = STAT_LOAD(z->free_pages);
 	/* frees the nolock API deferred are free, waiting for zone->lock */
 	s->pcp_pages = pcp_total_pages(z) + STAT_LOAD(z->llist_pages);
 	uint64_t used = s->free_pages + s->pcp_pages;
 
-	s->allocated_pages = used > z->nr_pages ? 0 : z->nr_pages - used;
+	s->allocated_pages = used > STAT_LOAD(z->nr_pages) ? 0 : STAT_LOAD(z->nr_pages) - used;
 	s->metadata_bytes = z->pages_map_bytes + z->pb_map_bytes +
 			    fa_metadata_bytes(z) + spb_metadata_bytes(z);
 	if (z->use_pcp && z->ops->metadata_bytes)
 		s->metadata_bytes += z->ops->metadata_bytes(z);
-	s->nr_pageblocks = z->nr_pageblocks;
+	s->nr_pageblocks = STAT_LOAD(z->nr_pageblocks);
 	pa_lock_read(&z->lock, npt, &s->zone_lock);
 	s->zone_lock_max_pages = STAT_LOAD(z->max_pages_per_hold);
 	s->highatomic_blocks = STAT_LOAD(z->nr_reserved_highatomic) >> z->pb_order;
 	s->isolated_pageblocks = STAT_LOAD(z->nr_isolated_pageblocks);
-	s->wmark_min = z->wmark_min;
-	s->wmark_low = z->wmark_low;
-	s->wmark_high = z->wmark_high;
+	s->wmark_min = STAT_LOAD(z->wmark_min);
+	s->wmark_low = STAT_LOAD(z->wmark_low);
+	s->wmark_high = STAT_LOAD(z->wmark_high);
 }
 
 static void zero(uint64_t *c, unsigned n)
@@ -158,10 +158,10 @@ int pa_frag(struct pa_zone *z, struct pa_frag *f)
 uint64_t pa_pageblock_map(struct pa_zone *z, uint64_t first, uint8_t *out,
 			  uint64_t n)
 {
-	if (first >= z->nr_pageblocks)
+	if (first >= STAT_LOAD(z->nr_pageblocks))
 		return 0;
-	if (n > z->nr_pageblocks - first)
-		n = z->nr_pageblocks - first;
+	if (n > STAT_LOAD(z->nr_pageblocks) - first)
+		n = STAT_LOAD(z->nr_pageblocks) - first;
 	zone_lock(z);
 	for (uint64_t i = 0; i < n; i++) {
 		const struct pageblock_data *pb = &z->pb[first + i];

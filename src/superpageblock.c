@@ -153,13 +153,19 @@ static void boot_one(struct pa_zone *z, uint64_t i)
 	z->spb_nr_in[SPB_CLEAN][SPB_FULLNESS_EMPTY]++;
 }
 
+/* SPBs of the largest size pa_zone_grow may reach. */
+static uint64_t spb_room(const struct pa_zone *z)
+{
+	return (z->max_pages + (1ull << z->spb_order) - 1) >> z->spb_order;
+}
+
 int spb_init(struct pa_zone *z)
 {
-	uint64_t n = z->nr_superpageblocks;
+	uint64_t n = z->nr_superpageblocks, room = spb_room(z);
 
-	z->spb_words = (n + 63) / 64;
+	z->spb_words = (room + 63) / 64;
 	z->spb_bits = calloc(SPB_NR_MAPS * z->spb_words, sizeof(uint64_t));
-	z->spb = calloc(n, sizeof(*z->spb));
+	z->spb = calloc(room, sizeof(*z->spb));
 	if (!z->spb || !z->spb_bits) {
 		spb_destroy(z);
 		return -ENOMEM;
@@ -386,4 +392,41 @@ void spb_report(struct pa_zone *z, FILE *f)
 		for (uint64_t k = 0; k < n; k++)
 			report_line(z, f, i + k, &copy[k]);
 	}
+}
+
+/* ---- resizing (memory hotplug) ---- */
+
+static void spb_unlist(struct pa_zone *z, uint64_t i)
+{
+	struct superpageblock *s = &z->spb[i];
+
+	map_clear(z, s->category == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
+	map_clear(z, SPB_MAP_FULLNESS(s->fullness), i);
+	z->spb_nr_in[s->category][s->fullness]--;
+	memset(s, 0, sizeof(*s));
+}
+
+static void spb_list(struct pa_zone *z, uint64_t i)
+{
+	struct superpageblock *s = &z->spb[i];
+
+	spb_from_walk(z, i, s);
+	map_set(z, s->category == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
+	map_set(z, SPB_MAP_FULLNESS(s->fullness), i);
+	z->spb_nr_in[s->category][s->fullness]++;
+}
+
+void spb_resize(struct pa_zone *z, uint64_t old_nr_spb)
+{
+	uint64_t now = z->nr_superpageblocks;
+	uint64_t kept = old_nr_spb < now ? old_nr_spb : now;
+	/* the last SPB both sizes have may have changed its span */
+	uint64_t first = kept ? kept - 1 : 0;
+
+	if (!z->spb)
+		return;
+	for (uint64_t i = first; i < old_nr_spb; i++)
+		spb_unlist(z, i);
+	for (uint64_t i = first; i < now; i++)
+		spb_list(z, i);
 }

@@ -98,6 +98,12 @@ _Static_assert(sizeof(struct superpageblock) == 72,
 int spb_init(struct pa_zone *z);
 void spb_destroy(struct pa_zone *z);
 
+/* After memory hotplug changed nr_pageblocks and nr_superpageblocks
+ * (which was old_nr_spb): the SPBs whose span changed are rebuilt from
+ * their pageblocks, those past the new end cleared.  The arrays have room
+ * for the zone's max_pages from spb_init on.  zone->lock held. */
+void spb_resize(struct pa_zone *z, uint64_t old_nr_spb);
+
 /* Called by pageblock.c when pageblock b changes; the argument is its
  * old value, pageblock_data already holds the new one. */
 void spb_pb_type_changed(struct pa_zone *z, uint64_t b, unsigned old_mt);

@@ -12,6 +12,16 @@
 
 #include "zone.h"
 
+/* Stored atomically: allocations read them without zone->lock, and
+ * memory hotplug recomputes them on a live zone. */
+static void set_wmarks(struct pa_zone *z, uint64_t min, uint64_t low,
+		       uint64_t high)
+{
+	__atomic_store_n(&z->wmark_min, min, __ATOMIC_RELAXED);
+	__atomic_store_n(&z->wmark_low, low, __ATOMIC_RELAXED);
+	__atomic_store_n(&z->wmark_high, high, __ATOMIC_RELAXED);
+}
+
 void zone_init_watermarks(struct pa_zone *z)
 {
 	uint64_t page_kb = (1ull << z->page_shift) / 1024;
@@ -20,7 +30,7 @@ void zone_init_watermarks(struct pa_zone *z)
 	if (page_kb == 0)
 		page_kb = 1;
 	if (z->cfg.flags & PA_CFG_NO_WATERMARKS) {
-		z->wmark_min = z->wmark_low = z->wmark_high = 0;
+		set_wmarks(z, 0, 0, 0);
 	} else {
 		uint64_t kb = z->cfg.min_free_kbytes;
 
@@ -40,16 +50,15 @@ void zone_init_watermarks(struct pa_zone *z)
 
 		if (managed * 10 / 10000 > step)
 			step = managed * 10 / 10000;
-		z->wmark_min = min;
-		z->wmark_low = min + step;
-		z->wmark_high = min + 2 * step;
+		set_wmarks(z, min, min + step, min + 2 * step);
 	}
 	/* highatomic: one pageblock or ~1% of the zone, if that is at least
 	 * a pageblock */
 	uint64_t pct = managed / 100;
 
-	z->highatomic_max = pct < pb_nr_pages(z) ? 0 :
-		(pct + pb_nr_pages(z) - 1) & ~(pb_nr_pages(z) - 1);
+	__atomic_store_n(&z->highatomic_max, pct < pb_nr_pages(z) ? 0 :
+			 (pct + pb_nr_pages(z) - 1) & ~(pb_nr_pages(z) - 1),
+			 __ATOMIC_RELAXED);
 	/* With more free than min + the largest possible reserve (one
 	 * reservation may overshoot the cap by a max-order block), the full
 	 * check cannot fail: skip it (see zone_watermark_ok). */
@@ -69,7 +78,7 @@ bool zone_watermark_ok_slow_(const struct pa_zone *z, unsigned order,
 	if (z->cfg.flags & PA_CFG_NO_WATERMARKS)
 		return true;
 	int64_t free = (int64_t)STAT_LOAD(z->free_pages);
-	int64_t min = (int64_t)z->wmark_min;
+	int64_t min = (int64_t)STAT_LOAD(z->wmark_min);
 
 	if (gfp & PA_GFP_ATOMIC) {
 		min -= min / 2;

@@ -152,16 +152,23 @@ static int resolve(const struct pa_config *in, struct pa_config *out,
 			   "bytes %llu do not hold one pageblock (%llu bytes)",
 			   (unsigned long long)out->bytes,
 			   (unsigned long long)block);
-	uint64_t pages = (out->bytes / block) << out->pageblock_order;
+	if (out->max_bytes && out->max_bytes < out->bytes)
+		return bad(msg, len, "max_bytes %llu below bytes %llu",
+			   (unsigned long long)out->max_bytes,
+			   (unsigned long long)out->bytes);
+	if (!out->max_bytes)
+		out->max_bytes = out->bytes;
+	/* the room for growth is what has to fit */
+	uint64_t pages = (out->max_bytes / block) << out->pageblock_order;
 
 	if (pages >= PA_NIL)
 		return bad(msg, len,
 			   "%llu pages exceed the 2^32-1 pages a zone can address",
 			   (unsigned long long)pages);
 	if (out->backing == PA_BACKING_ANON &&
-	    (out->bytes >> 40) >= 64)
+	    (out->max_bytes >> 40) >= 64)
 		return bad(msg, len, "backed zone of %llu bytes is too large",
-			   (unsigned long long)out->bytes);
+			   (unsigned long long)out->max_bytes);
 	return 0;
 }
 
@@ -207,6 +214,9 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 	z->spb_order = rc.superpageblock_order;
 	z->nr_pageblocks = (rc.bytes >> (rc.page_shift + rc.pageblock_order));
 	z->nr_pages = z->nr_pageblocks << z->pb_order;
+	z->max_pages = (rc.max_bytes >> (rc.page_shift + rc.pageblock_order))
+		       << z->pb_order;
+	z->asked = z->cfg;
 	z->nr_superpageblocks =
 		(z->nr_pages + (1ull << z->spb_order) - 1) >> z->spb_order;
 	z->ncpus = rc.ncpus;
@@ -225,8 +235,10 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 		goto nomem;
 	}
 
-	z->pages_map_bytes = z->nr_pages * sizeof(struct pa_page);
-	z->pb_map_bytes = z->nr_pageblocks * sizeof(struct pageblock_data);
+	/* for the largest the zone may grow to: lazily mapped */
+	z->pages_map_bytes = z->max_pages * sizeof(struct pa_page);
+	z->pb_map_bytes = (z->max_pages >> z->pb_order) *
+			  sizeof(struct pageblock_data);
 	z->pages = map_anon(z->pages_map_bytes);
 	z->pb = map_anon(z->pb_map_bytes);
 	if (!z->pages || !z->pb)
@@ -234,7 +246,7 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg)
 	if (rc.backing == PA_BACKING_ANON) {
 		/* Align the region to the largest block so every block is
 		 * naturally aligned in the address space too (THP-friendly). */
-		size_t bytes = (size_t)z->nr_pages << z->page_shift;
+		size_t bytes = (size_t)z->max_pages << z->page_shift;
 		size_t align = (size_t)1 << (z->max_order + z->page_shift);
 
 		z->mem_map_bytes = bytes + align;
@@ -291,5 +303,5 @@ void pa_zone_config(const struct pa_zone *z, struct pa_config *out)
 
 uint64_t pa_managed_pages(const struct pa_zone *z)
 {
-	return z->nr_pages;
+	return STAT_LOAD(z->nr_pages);
 }

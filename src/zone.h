@@ -99,6 +99,10 @@ struct pa_zone {
 	uint64_t nr_pages;
 	uint64_t nr_pageblocks;
 	uint64_t nr_superpageblocks;   /* rounded up: the last may be partial */
+	uint64_t max_pages;            /* room for pa_zone_grow (>= nr_pages):
+	                                * metadata and backing mapped for it */
+	struct pa_config asked;        /* cfg before sizing filled in the
+	                                * derived values (resizes recompute) */
 	unsigned ncpus;
 	enum pa_policy policy;
 	const struct pa_policy_ops *ops; /* the policy's decisions */
@@ -144,6 +148,8 @@ struct pa_zone {
 	uint64_t max_pages_per_hold, pages_this_hold;
 	uint64_t zc[NR_ZONE_COUNTERS];  /* counters.h */
 	uint64_t nr_isolated_pageblocks; /* MIGRATE_ISOLATE now (isolate.c) */
+	uint64_t nr_reporting;         /* pages off the lists while a reporter
+	                                * has them (page_reporting.c) */
 
 	/* ---- lock-free deferred frees (nolock API) ---- */
 	uint32_t llist_head __attribute__((aligned(PA_CACHELINE)));

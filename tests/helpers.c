@@ -195,3 +195,11 @@ void th_install_nolock_signals(void (*on_usr1)(int))
 	sa.sa_handler = th_on_alarm;
 	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
 }
+
+uint64_t th_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

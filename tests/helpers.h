@@ -87,6 +87,9 @@ uint64_t th_below(struct th_rng *r, uint64_t n);
  * the test's name so that a failure can be reproduced. */
 uint64_t th_seed(const char *what);
 
+/* CLOCK_MONOTONIC in ns, for the stress tests' deadlines (never asserted). */
+uint64_t th_now_ns(void);
+
 /*
  * For tests that interrupt a lock holder with a signal: SIGUSR1 runs
  * on_usr1, and SIGALRM (armed by the test with alarm()) reports that a
