@@ -268,8 +268,8 @@ static void test_server_full_and_deterministic(void **state)
 
 	close(mkstemp(a));
 	close(mkstemp(b));
-	s1 = run_to_json("server", 1024 * MiB, 0.3, 5, a);
-	s2 = run_to_json("server", 1024 * MiB, 0.3, 5, b);
+	s1 = run_to_json("server", 512 * MiB, 0.25, 5, a);
+	s2 = run_to_json("server", 512 * MiB, 0.25, 5, b);
 	check_clean(s1);
 	for (unsigned i = 0; i < s1->npol; i++) {
 		const struct sim_policy *p = &s1->pol[i];
@@ -303,7 +303,7 @@ static void test_hugepage_demand_figures(void **state)
 	(void)state;
 
 	close(mkstemp(a));
-	s = run_to_json("hugepage-demand", 2048 * MiB, 0.3, 3, a);
+	s = run_to_json("hugepage-demand", 1024 * MiB, 0.3, 3, a);
 	check_clean(s);
 	for (unsigned i = 0; i < s->npol; i++) {
 		const struct sim_policy *p = &s->pol[i];
