@@ -759,6 +759,16 @@ struct pa_stats {
 	uint64_t compact_success;
 	uint64_t isolated_pageblocks; /* MIGRATE_ISOLATE now */
 
+	/* free page reporting and memory hotplug (pa_report_free,
+	 * pa_zone_grow, pa_zone_shrink) */
+	uint64_t page_reporting_blocks;  /* blocks handed to a reporter */
+	uint64_t page_reporting_pages;   /* ... their pages */
+	uint64_t page_reporting_skipped; /* blocks passed over: still reported */
+	uint64_t memory_onlined_pages;   /* pages pa_zone_grow added */
+	uint64_t memory_offlined_pages;  /* pages pa_zone_shrink removed */
+	uint64_t memory_offline_failed;  /* pa_zone_shrink calls that failed
+	                                  * (-EBUSY, -ENOMEM) */
+
 	/* reclaim (vmstat names): objects the shrinkers looked at and pages
 	 * they freed, by background (pa_zone_tick) and direct (slow path,
 	 * pa_reclaim) reclaim; a pass asking for PA_MT_RECLAIMABLE counts
@@ -770,15 +780,6 @@ struct pa_stats {
 	                             * (vmstat allocstall_normal) */
 	uint64_t kswapd_wake;       /* ticks that ran background reclaim
 	                             * (vmstat pageoutrun) */
-	/* free page reporting and memory hotplug (pa_report_free,
-	 * pa_zone_grow, pa_zone_shrink) */
-	uint64_t page_reporting_blocks;  /* blocks handed to a reporter */
-	uint64_t page_reporting_pages;   /* ... their pages */
-	uint64_t page_reporting_skipped; /* blocks passed over: still reported */
-	uint64_t memory_onlined_pages;   /* pages pa_zone_grow added */
-	uint64_t memory_offlined_pages;  /* pages pa_zone_shrink removed */
-	uint64_t memory_offline_failed;  /* pa_zone_shrink calls that failed
-	                                  * (-EBUSY, -ENOMEM) */
 
 	/* watermarks in pages */
 	uint64_t wmark_min, wmark_low, wmark_high;

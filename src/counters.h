@@ -66,14 +66,14 @@
 	X(COMPACT_STALL, compact_stall, none)                        \
 	X(COMPACT_FAIL, compact_fail, none)                          \
 	X(COMPACT_SUCCESS, compact_success, none)                    \
+	X(OFFLINE_FAILED, memory_offline_failed, none)               \
 	X(PGSCAN_KSWAPD, pgscan_kswapd, none)                        \
 	X(PGSCAN_DIRECT, pgscan_direct, none)                        \
 	X(PGSTEAL_KSWAPD, pgsteal_kswapd, none)                      \
 	X(PGSTEAL_DIRECT, pgsteal_direct, none)                      \
 	X(SLABS_SCANNED, slabs_scanned, none)                        \
 	X(ALLOCSTALL, allocstall, none)                              \
-	X(KSWAPD_WAKE, kswapd_wake, none)                            \
-	X(OFFLINE_FAILED, memory_offline_failed, none)
+	X(KSWAPD_WAKE, kswapd_wake, none)
 
 #define PA_PCP_COUNTERS(X)                                           \
 	X(ALLOC_HIT, pcp_alloc_hit, none)                            \

@@ -31,7 +31,7 @@ static bool kswapd_woken(struct pa_zone *z)
 
 	if (!__atomic_exchange_n(&r->kswapd_wanted, 0, __ATOMIC_RELAXED))
 		return false;
-	if (!reclaim_has_shrinkers(z) || zone_free_now(z) >= z->wmark_high)
+	if (!reclaim_has_shrinkers(z) || zone_free_now(z) >= STAT_LOAD(z->wmark_high))
 		return false;
 	return __atomic_load_n(&r->kswapd_failures, __ATOMIC_RELAXED) <
 	       KSWAPD_MAX_FAILURES;
@@ -45,11 +45,12 @@ static uint64_t kswapd_balance(struct pa_zone *z)
 	uint64_t reclaimed = 0;
 
 	for (unsigned i = 0; i < KSWAPD_MAX_PASSES; i++) {
-		uint64_t free = zone_free_now(z);
+		/* read atomically: memory hotplug moves the watermarks */
+		uint64_t free = zone_free_now(z), high = STAT_LOAD(z->wmark_high);
 
-		if (free >= z->wmark_high)
+		if (free >= high)
 			break;
-		uint64_t want = z->wmark_high - free;
+		uint64_t want = high - free;
 		uint64_t got = reclaim_run(z, want < PA_SWAP_CLUSTER_MAX ?
 					   PA_SWAP_CLUSTER_MAX : want, &sc,
 					   RECLAIM_KSWAPD, true);
