@@ -6,6 +6,8 @@
  * Ordinary allocations give the reserve back when they would otherwise fail.
  * The reserve is counted in whole pageblocks so pa_check can verify it.
  */
+#include "highatomic.h"
+#include "buddy.h"
 #include "zone.h"
 
 void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,

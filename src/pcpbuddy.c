@@ -29,9 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buddy.h"
 #include "llist.h"
 #include "pcp.h"
 #include "pcpbuddy.h"
+#include "spb_steer.h"
+#include "trace.h"
 
 struct pcp_owned {
 	uint32_t head[PA_MT_PCPTYPES]; /* pageblock index, PA_NIL if empty */

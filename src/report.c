@@ -8,6 +8,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "buddy.h"
+#include "error.h"
 #include "fragindex.h"
 #include "rseq.h"
 

@@ -6,6 +6,9 @@
  * and counts and traces which one served.  Under zone->lock.
  */
 #include "spb_steer.h"
+#include "buddy.h"
+#include "pcp.h"
+#include "trace.h"
 #include "zone.h"
 
 /* Above this many SPBs, non-movable requests may claim partly used movable

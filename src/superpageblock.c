@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buddy.h"
 #include "zone.h"
 
 #define SPB_REPORT_CHUNK 64   /* SPBs copied per zone->lock hold */

@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 
+#include "trace.h"
 #include "zone.h"
 
 static void emit(struct pa_zone *z, unsigned cpu, const char *event,
