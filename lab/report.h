@@ -82,7 +82,7 @@ struct report_fig {
 	double v[PA_POLICY_NR];
 };
 
-#define REPORT_MAX_FIGS 48
+#define REPORT_MAX_FIGS 72
 
 /* Compute the comparison rows (the same for every output).  Returns the
  * number of rows written to out (at most REPORT_MAX_FIGS). */
