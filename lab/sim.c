@@ -331,14 +331,19 @@ static void sim_time_one(struct sim_policy *p, uint64_t t)
 	}
 	if (t >= p->next_kswapd_ns) {
 		struct pa_tick_stats ts;
+		struct pa_stats before, after;
 
 		p->cur_cpu = 0; /* kswapd's */
+		pa_stats(p->zone, &before);
 		if (pa_zone_tick(p->zone, t, &ts) == 0) {
 			p->ticks.reclaimed += ts.reclaimed;
 			p->ticks.compacted += ts.compacted;
 			p->ticks.evacuated += ts.evacuated;
 			p->ticks.woken |= ts.woken;
 		}
+		pa_stats(p->zone, &after);
+		p->tick_lock_acq += after.zone_lock.acquisitions -
+				    before.zone_lock.acquisitions;
 		p->next_kswapd_ns = t + KSWAPD_NS;
 	}
 	if (t >= p->next_sample_ns) {

@@ -175,6 +175,8 @@ struct sim_policy {
 	                          * background reclaim) */
 	uint64_t next_kswapd_ns; /* next pa_zone_tick on the sim clock */
 	struct pa_tick_stats ticks; /* summed over pa_zone_tick calls */
+	uint64_t tick_lock_acq;  /* zone->lock acquisitions those calls made
+	                          * (virtual time runs no pa_zone_tick) */
 	/* scenario demands for huge blocks (sim_demand): per phase (0 under
 	 * load, 1 at rest) and size (0 pageblock order, 1 1 GiB) */
 	uint64_t demand_tries[2][2], demand_ok[2][2];
