@@ -186,6 +186,8 @@ static void fill_order_and_set_high(void **state)
 	assert_int_equal(pa_pcp_fill_order(z, 0, 5, 64, 0), -EINVAL);
 	assert_int_equal(pa_pcp_fill_order(z, 7, 0, 1, 0), -EINVAL);
 	assert_int_equal(pa_pcp_set_high(z, 7, 100), -EINVAL);
+	/* each refusal was reported to the error hook */
+	assert_int_equal(th_zone_errors_take(z, NULL, 0), 3);
 	/* an order-3 reclaimable allocation is served from the fill */
 	pa_stats_reset(z);
 	pfn = pa_alloc_cpu(z, 0, 3, PA_GFP_RECLAIMABLE);
@@ -199,7 +201,7 @@ static void fill_order_and_set_high(void **state)
 	assert_int_equal(pa_pcp_set_high(z, 1, 1u << 30), 1024);
 	assert_int_equal(pa_free_cpu(z, 0, pfn, 3), 0);
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 /* Under pcpbuddy a refill may be served from blocks the pageset already
@@ -230,7 +232,7 @@ static void fill_order_ends_under_pcpbuddy(void **state)
 		if (pfns[i] != PA_NO_PFN)
 			pa_free_cpu(z, 0, pfns[i], 0);
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 int main(void)

@@ -63,7 +63,7 @@ static void free_high_after_half_high_min(void **state)
 	assert_int_equal(early, 0);
 	assert_true(late > 0);
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 /* high_min 512: 4 + 256 is beyond free_count's cap of 4 << 5 = 128. */
@@ -78,7 +78,7 @@ static void no_free_high_when_high_min_is_large(void **state)
 	assert_int_equal(early, 0);
 	assert_int_equal(late, 0);
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 int main(void)
