@@ -32,6 +32,7 @@
 #include "llist.h"
 #include "pcp.h"
 #include "pcpbuddy.h"
+#include "spb_contig.h"
 
 struct pcp_owned {
 	uint32_t head[PA_MT_PCPTYPES]; /* pageblock index, PA_NIL if empty */
@@ -859,5 +860,6 @@ const struct pa_policy_ops pa_policy_spb = {
 	.fa_part_shift = spb_part_shift,
 	.pcp_take_pageblock = spb_take_pageblock,
 	.zone_rmqueue = spb_rmqueue,
+	.contig_take = spb_contig_take,
 	PCPBUDDY_OPS,
 };

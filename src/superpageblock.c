@@ -221,6 +221,28 @@ void spb_pb_content_changed(struct pa_zone *z, uint64_t b, unsigned old)
 	refresh_category(z, i);
 }
 
+/* ---- contiguous allocations ---- */
+
+void spb_set_contig(struct pa_zone *z, uint64_t pfn, uint64_t nr, bool on)
+{
+	uint64_t per = 1ull << z->spb_order;
+	uint64_t first = (pfn + per - 1) >> z->spb_order;
+
+	if (!z->spb)
+		return;
+	for (uint64_t i = first; (i + 1) * per <= pfn + nr; i++) {
+		if (on)
+			map_set(z, SPB_MAP_CONTIG, i);
+		else
+			map_clear(z, SPB_MAP_CONTIG, i);
+	}
+}
+
+bool spb_is_contig(const struct pa_zone *z, uint64_t spb)
+{
+	return z->spb && map_test(z, SPB_MAP_CONTIG, spb);
+}
+
 /* ---- readers ---- */
 
 uint64_t spb_metadata_bytes(const struct pa_zone *z)
@@ -252,6 +274,29 @@ void spb_totals(const struct pa_zone *z, struct spb_totals *t)
 
 /* ---- checking ---- */
 
+/* A contig-marked SPB: whole, nothing free, every max_order step an
+ * allocated contiguous piece. */
+static const char *check_contig(const struct pa_zone *z, uint64_t i,
+				const struct superpageblock *s, char *buf,
+				size_t len)
+{
+	uint64_t start = i << z->spb_order, step = 1ull << z->max_order;
+
+	if (!map_test(z, SPB_MAP_CONTIG, i))
+		return NULL;
+	if (s->nr_free || s->nr_pageblocks != 1ull << spb_pb_shift(z))
+		goto bad;
+	for (uint64_t p = start; p < start + (1ull << z->spb_order); p += step)
+		if ((page_flags(&z->pages[p]) & (PG_ALLOC | PG_CONTIG)) !=
+		    (PG_ALLOC | PG_CONTIG))
+			goto bad;
+	return NULL;
+bad:
+	snprintf(buf, len, "superpageblock %" PRIu64 " is marked handed out whole but is partial, has free pages (%u) or holds a block that is not a contiguous piece",
+		 i, s->nr_free);
+	return buf;
+}
+
 /* What the pageblocks of SPB i say its summary should be. */
 static void spb_from_walk(const struct pa_zone *z, uint64_t i,
 			  struct superpageblock *w)
@@ -282,7 +327,7 @@ static const char *check_bits(const struct pa_zone *z, uint64_t i,
 			      const struct superpageblock *s, char *buf,
 			      size_t len)
 {
-	for (unsigned m = 0; m < SPB_NR_MAPS; m++) {
+	for (unsigned m = 0; m < SPB_MAP_CONTIG; m++) {
 		bool want = m == SPB_MAP_CLEAN ? s->category == SPB_CLEAN :
 			    m == SPB_MAP_TAINTED ? s->category == SPB_TAINTED :
 			    m == SPB_MAP_FULLNESS(s->fullness);
@@ -345,7 +390,8 @@ const char *spb_check(const struct pa_zone *z, char *buf, size_t len)
 				 w.nr_free_pb, w.nr_mixed, w.category, w.fullness);
 			return buf;
 		}
-		if ((m = check_bits(z, i, s, buf, len)))
+		if ((m = check_bits(z, i, s, buf, len)) ||
+		    (m = check_contig(z, i, s, buf, len)))
 			return m;
 		free += s->nr_free;
 		n[s->category][s->fullness]++;
