@@ -36,7 +36,47 @@ out:
 	zone_unlock(z);
 }
 
-/* Give one reserved pageblock back to `mt`.  Under zone->lock. */
+/* The block of order above the pageblock's covering pfn, free or
+ * allocated: its head and order, or false. */
+static bool block_above_pageblock(const struct pa_zone *z, uint64_t pfn,
+				  uint64_t *head, unsigned *order)
+{
+	for (unsigned o = z->pb_order + 1; o <= z->max_order; o++) {
+		uint64_t h = pfn & ~((1ull << o) - 1);
+		uint16_t st = page_state(&z->pages[h]);
+
+		if (st && (st >> 8) >= o) {
+			*head = h;
+			*order = st >> 8;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Give back every pageblock of a block spanning several together, so
+ * that they keep one type (a free block stays on one list, an allocated
+ * one is freed onto one): the reserved ones among them leave the count. */
+static void unreserve_spanning(struct pa_zone *z, uint64_t head, unsigned order,
+			       unsigned mt)
+{
+	uint64_t first = head >> z->pb_order, n = 1ull << (order - z->pb_order);
+	uint64_t reserved = 0;
+	bool free = (page_state(&z->pages[head]) & 0xff) == PG_BUDDY;
+	unsigned was = pb_mt(&z->pb[first]);
+
+	for (uint64_t i = 0; i < n; i++)
+		reserved += pb_mt(&z->pb[first + i]) == PA_MT_HIGHATOMIC;
+	if (free)
+		fa_del(z, (uint32_t)head, order, was);
+	pageblock_set_range_type(z, head, order, mt);
+	if (free)
+		fa_add(z, (uint32_t)head, order, mt, false);
+	STAT_ADD(z->nr_reserved_highatomic, -(reserved << z->pb_order));
+}
+
+/* Give one reserved pageblock back to `mt` (with the others of a block
+ * spanning it).  Under zone->lock. */
 bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt)
 {
 	if (z->nr_reserved_highatomic == 0)
@@ -44,19 +84,11 @@ bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt)
 	for (uint64_t b = 0; b < z->nr_pageblocks; b++) {
 		if (pb_mt(&z->pb[b]) != PA_MT_HIGHATOMIC)
 			continue;
-		uint64_t start = b << z->pb_order;
-		uint16_t st = page_state(&z->pages[start]);
+		uint64_t start = b << z->pb_order, head;
+		unsigned order;
 
-		if ((st & 0xff) == PG_BUDDY && (st >> 8) > z->pb_order) {
-			/* A free block spanning several reserved pageblocks:
-			 * return them together. */
-			unsigned order = st >> 8;
-			uint64_t n = 1ull << (order - z->pb_order);
-
-			fa_del(z, (uint32_t)start, order, PA_MT_HIGHATOMIC);
-			pageblock_set_range_type(z, start, order, mt);
-			fa_add(z, (uint32_t)start, order, mt, false);
-			STAT_ADD(z->nr_reserved_highatomic, -(n << z->pb_order));
+		if (block_above_pageblock(z, start, &head, &order)) {
+			unreserve_spanning(z, head, order, mt);
 		} else {
 			move_freepages_block(z, start, PA_MT_HIGHATOMIC, mt);
 			STAT_ADD(z->nr_reserved_highatomic, -pb_nr_pages(z));

@@ -205,6 +205,45 @@ static void failing_allocation_gets_the_reserve_back(void **state)
 	pa_zone_destroy(z);
 }
 
+/* Regression: an atomic block spanning two reserved pageblocks, still
+ * allocated when the reserve is given back, had one pageblock retyped and
+ * not the other, so its free put it on one list across two types. */
+static void spanning_block_returned_whole(void **state)
+{
+	(void)state;
+	struct pa_zone *z = zone(PA_CFG_NO_WATERMARKS);
+	struct pa_stats s;
+	uint64_t managed = pa_managed_pages(z), n = 0;
+	uint64_t *p = malloc(sizeof(*p) * managed);
+
+	assert_non_null(p);
+	uint64_t ha = pa_alloc(z, 10, PA_GFP_ATOMIC);
+
+	assert_int_not_equal(ha, PA_NO_PFN);
+	pa_stats(z, &s);
+	assert_int_equal(s.highatomic_blocks, 2);
+	/* ordinary allocations until the reserve is given back: the first
+	 * that fails does it (and fails: the block is still allocated) */
+	while (s.highatomic_blocks == 2) {
+		uint64_t q = pa_alloc(z, 0, PA_GFP_NOWARN);
+
+		if (q != PA_NO_PFN)
+			p[n++] = q;
+		pa_stats(z, &s);
+	}
+	/* both pageblocks of the block, together */
+	assert_int_equal(s.highatomic_blocks, 0);
+	assert_int_equal(pageblocks_of_type(z, PA_MT_HIGHATOMIC), 0);
+	check(z);
+	assert_int_equal(pa_free(z, ha, 10), 0);
+	check(z);
+	for (uint64_t i = 0; i < n; i++)
+		assert_int_equal(pa_free(z, p[i], 0), 0);
+	check(z);
+	free(p);
+	pa_zone_destroy(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +251,7 @@ int main(void)
 		cmocka_unit_test(reserve_is_capped),
 		cmocka_unit_test(ordinary_allocations_leave_reserve_and_min_alone),
 		cmocka_unit_test(failing_allocation_gets_the_reserve_back),
+		cmocka_unit_test(spanning_block_returned_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
