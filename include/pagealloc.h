@@ -746,6 +746,7 @@ struct pa_stats {
 	 * by the searches and by whole-pageblock refills (zero elsewhere) */
 	uint64_t spb_pass[PA_SPB_NR_PASSES];
 	uint64_t spb_words_visited;
+	uint64_t spb_hint_hits;     /* Pass 1 served from its hint, no pick */
 
 	/* migration (pages) */
 	uint64_t pgmigrate_success;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "spb_hint.h"
 #include "zone.h"
 
 #define SPB_REPORT_CHUNK 64   /* SPBs copied per zone->lock hold */
@@ -71,6 +72,14 @@ static inline bool map_test(const struct pa_zone *z, unsigned m, uint64_t i)
 
 /* ---- derived state ---- */
 
+/* An SPB changed category or bucket: Pass 1's hints may no longer hold. */
+static inline void hints_see_change(struct pa_zone *z, uint64_t i)
+{
+	if (z->spb_hint_valid[PA_MT_UNMOVABLE] | z->spb_hint_valid[PA_MT_MOVABLE] |
+	    z->spb_hint_valid[PA_MT_RECLAIMABLE])
+		spb_hint_spb_changed(z, i);
+}
+
 static inline unsigned content_index(unsigned bit)
 {
 	return (unsigned)__builtin_ctz(bit);
@@ -117,6 +126,7 @@ static void refresh_category(struct pa_zone *z, uint64_t i)
 	z->spb_nr_in[s->category][s->fullness]--;
 	z->spb_nr_in[c][s->fullness]++;
 	s->category = (uint8_t)c;
+	hints_see_change(z, i);
 }
 
 static void refresh_fullness(struct pa_zone *z, uint64_t i)
@@ -131,6 +141,7 @@ static void refresh_fullness(struct pa_zone *z, uint64_t i)
 	z->spb_nr_in[s->category][s->fullness]--;
 	z->spb_nr_in[s->category][f]++;
 	s->fullness = (uint8_t)f;
+	hints_see_change(z, i);
 }
 
 /* ---- lifetime ---- */
