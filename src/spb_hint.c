@@ -62,16 +62,21 @@ void spb_hint_list_filled(struct pa_zone *z, uint64_t spb, unsigned order,
 			  unsigned mt)
 {
 	uint32_t valid = z->spb_hint_valid[mt] & ((2u << order) - 1);
+	uint64_t key = UINT64_MAX;
 
-	if (cat_rank(mt, spb_get(z, spb)->category) == SPB_NR_CATEGORIES ||
-	    spb_is_contig(z, spb))
-		return;
-	uint64_t key = key_of(z, spb, mt);
-
+	/* most fills are frees into the hinted SPB itself: nothing to do */
 	for (; valid; valid &= valid - 1) {
 		unsigned o = (unsigned)__builtin_ctz(valid);
 
-		if (z->spb_hint[o][mt] != spb && key < z->spb_hint_key[o][mt])
+		if (z->spb_hint[o][mt] == spb)
+			continue;
+		if (key == UINT64_MAX) {
+			if (cat_rank(mt, spb_get(z, spb)->category) ==
+				    SPB_NR_CATEGORIES || spb_is_contig(z, spb))
+				return;
+			key = key_of(z, spb, mt);
+		}
+		if (key < z->spb_hint_key[o][mt])
 			z->spb_hint_valid[mt] &= ~(1u << o);
 	}
 }
