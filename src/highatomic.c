@@ -55,8 +55,9 @@ static bool block_above_pageblock(const struct pa_zone *z, uint64_t pfn,
 }
 
 /* Give back every pageblock of a block spanning several together, so
- * that they keep one type (a free block stays on one list, an allocated
- * one is freed onto one): the reserved ones among them leave the count. */
+ * that they keep one type (a free block goes back on one list, merging
+ * with its buddy if it can; an allocated one is freed onto one list): the
+ * reserved ones among them leave the count. */
 static void unreserve_spanning(struct pa_zone *z, uint64_t head, unsigned order,
 			       unsigned mt)
 {
@@ -70,8 +71,10 @@ static void unreserve_spanning(struct pa_zone *z, uint64_t head, unsigned order,
 	if (free)
 		fa_del(z, (uint32_t)head, order, was);
 	pageblock_set_range_type(z, head, order, mt);
+	/* freed again, not just listed: ordinary now, it may merge with a
+	 * free buddy the highatomic type kept it apart from */
 	if (free)
-		fa_add(z, (uint32_t)head, order, mt, false);
+		free_one_page(z, (uint32_t)head, order);
 	STAT_ADD(z->nr_reserved_highatomic, -(reserved << z->pb_order));
 }
 

@@ -244,6 +244,45 @@ static void spanning_block_returned_whole(void **state)
 	pa_zone_destroy(z);
 }
 
+/* Regression: a free block spanning two reserved pageblocks, given back,
+ * was listed without merging, so it stayed apart from its free buddy: an
+ * allocation of the next order that only the merge can serve failed. */
+static void returned_free_block_merges(void **state)
+{
+	(void)state;
+	struct pa_config c = pa_config_default();
+
+	c.bytes = 512ull << 20;
+	c.ncpus = 1;
+	c.max_order = 11;
+	c.flags = PA_CFG_NO_PCP | PA_CFG_NO_WATERMARKS;
+	struct pa_zone *z = pa_zone_create(&c);
+	uint64_t n11 = pa_managed_pages(z) >> 11, held[256], k = 0;
+
+	assert_non_null(z);
+	uint64_t a = pa_alloc(z, 10, PA_GFP_ATOMIC);
+
+	assert_int_not_equal(a, PA_NO_PFN);
+	/* every other order-11 block, without a failure (which would give
+	 * the reserve back early) */
+	for (; k + 1 < n11 && k < 256; k++) {
+		held[k] = pa_alloc(z, 11, PA_GFP_NOWARN);
+		assert_int_not_equal(held[k], PA_NO_PFN);
+	}
+	assert_int_equal(pa_free(z, a, 10), 0);
+	check(z);
+	/* only a and its buddy together make an order-11 block */
+	uint64_t big = pa_alloc(z, 11, PA_GFP_NOWARN);
+
+	assert_int_equal(big, a & ~((1ull << 11) - 1));
+	check(z);
+	assert_int_equal(pa_free(z, big, 11), 0);
+	while (k--)
+		assert_int_equal(pa_free(z, held[k], 11), 0);
+	check(z);
+	pa_zone_destroy(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +291,7 @@ int main(void)
 		cmocka_unit_test(ordinary_allocations_leave_reserve_and_min_alone),
 		cmocka_unit_test(failing_allocation_gets_the_reserve_back),
 		cmocka_unit_test(spanning_block_returned_whole),
+		cmocka_unit_test(returned_free_block_merges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -121,8 +121,8 @@ static void test_same_blocks_as_the_pick(void **state)
 		else
 			free_both(a, b, l, &r);
 		if (op % 2000 == 0) {
-			assert_check(a);
 			assert_check(b);
+			assert_check(a);
 		}
 	}
 	pa_stats(a, &sa);
