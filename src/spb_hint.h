@@ -31,6 +31,11 @@
 
 struct pa_zone;
 
+/* Hints are kept only on zones whose SPB bitmaps have at least this many
+ * words (more than 64 SPBs): below, a pick reads one word per bucket and
+ * a hint's upkeep costs more than it saves (docs/PERFORMANCE.md). */
+#define SPB_HINT_MIN_WORDS 2
+
 /* The hinted SPB for a Pass 1 request of order/mt (mt < PA_MT_PCPTYPES)
  * if it is valid and can serve it, else UINT64_MAX (pick instead). */
 uint64_t spb_hint_get(const struct pa_zone *z, unsigned order, unsigned mt);
