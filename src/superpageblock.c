@@ -220,6 +220,26 @@ void spb_pb_free_changed(struct pa_zone *z, uint64_t b, uint32_t old_free)
 	refresh_fullness(z, i);
 }
 
+/* spb_pb_taint for each content bit that changed (the series' event, on
+ * every change, not only when a pass taints a clean SPB). */
+static void trace_content_bits(struct pa_zone *z, uint64_t b, unsigned old,
+			       unsigned now)
+{
+	const struct superpageblock *s = &z->spb[spb_of_pb(z, b)];
+
+	for (unsigned k = 0; k < SPB_NR_CONTENT; k++) {
+		bool was = (old >> k) & 1u, is = (now >> k) & 1u;
+		unsigned mt = k == content_index(PB_HAS_UNMOVABLE) ? PA_MT_UNMOVABLE :
+			      k == content_index(PB_HAS_MOVABLE) ? PA_MT_MOVABLE :
+								   PA_MT_RECLAIMABLE;
+
+		if (was != is)
+			trace_spb_pb_content(z, cpu_current(z), spb_of_pb(z, b),
+					     b << z->pb_order, mt, is,
+					     s->nr_has[k] == (is ? 1u : 0u));
+	}
+}
+
 void spb_pb_content_changed(struct pa_zone *z, uint64_t b, unsigned old)
 {
 	uint64_t i = spb_of_pb(z, b);
@@ -230,6 +250,8 @@ void spb_pb_content_changed(struct pa_zone *z, uint64_t b, unsigned old)
 		s->nr_has[k] += ((now >> k) & 1u) - ((old >> k) & 1u);
 	s->nr_mixed += (uint32_t)content_mixed(now) - (uint32_t)content_mixed(old);
 	refresh_category(z, i);
+	if (TRACING(z))
+		trace_content_bits(z, b, old, now);
 }
 
 /* ---- contiguous allocations ---- */
