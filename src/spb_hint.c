@@ -114,3 +114,9 @@ void spb_hint_spb_changed(struct pa_zone *z, uint64_t spb)
 		}
 	}
 }
+
+void spb_hint_drop_all(struct pa_zone *z)
+{
+	for (unsigned mt = 0; mt < PA_MT_PCPTYPES; mt++)
+		z->spb_hint_valid[mt] = 0;
+}

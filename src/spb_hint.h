@@ -48,4 +48,8 @@ void spb_hint_list_filled(struct pa_zone *z, uint64_t spb, unsigned order,
 			  unsigned mt);
 void spb_hint_spb_changed(struct pa_zone *z, uint64_t spb);
 
+/* Every hint invalid: the SPBs were resized (memory hotplug), which
+ * changes keys without the two events. */
+void spb_hint_drop_all(struct pa_zone *z);
+
 #endif

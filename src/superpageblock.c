@@ -504,6 +504,7 @@ void spb_resize(struct pa_zone *z, uint64_t old_nr_spb)
 
 	if (!z->spb)
 		return;
+	spb_hint_drop_all(z);
 	for (uint64_t i = first; i < old_nr_spb; i++)
 		spb_unlist(z, i);
 	for (uint64_t i = first; i < now; i++)
