@@ -109,8 +109,13 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LABLIB) $(STATIC)
 # The suites run their cases under every policy the library accepts
 # (tests/factory.h), so nothing is re-run here per policy.
 TESTS ?= %
-test: deps all $(TEST_BIN)
+test: deps all $(TEST_BIN) check-includes
 	@scripts/run-tests.sh $(filter $(addprefix $(BUILD)/tests/,$(TESTS)),$(TEST_BIN))
+
+# No include cycle among our headers (nor lab/report*.c): scripts/check_includes.py.
+.PHONY: check-includes
+check-includes:
+	@scripts/check_includes.py --self-test
 
 # Concurrency tests only (CI runs these under TSan).
 test-concurrency: deps all $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))

@@ -7,7 +7,13 @@
  * and without mass frees (process exits).  Counts, not times: the same
  * seed gives the same figures on any machine.
  *
- *   bench_antifrag [--gib N] [--steps N] [--only WORKLOAD]
+ *   bench_antifrag [--gib N] [--steps N] [--only WORKLOAD] [--tick N]
+ *
+ * Movable blocks are registered movable (pa_set_page_movable, an owner
+ * that follows its blocks when they move), so compaction and spb's
+ * evacuation can migrate them.  --tick N calls pa_zone_tick every N steps
+ * on a simulated clock of 10 us per step (spb's defragmentation worker,
+ * background reclaim); 0, the default, never ticks.
  *
  * One line per (workload, policy), every policy pa_config_check accepts:
  *   tainted SPBs at the end (pagesets drained first, so cached free pages
@@ -23,6 +29,8 @@
 #include "rng.h"
 
 #define NCPUS 4
+#define NS_PER_STEP 10000ull  /* simulated time: --tick's clock */
+#define NO_SLOT UINT32_MAX
 
 struct workload {
 	const char *name;
@@ -40,22 +48,27 @@ static const struct workload workloads[] = {
 	{ "fill95-slab", 95, 15, 0, 5 },
 };
 
-/* A pool of live blocks of one kind: pfn, order, expiry step. */
+/* A pool of live blocks of one kind: pfn, order, expiry step; slot_of
+ * (movable pool only) maps a pfn to its entry, for migration. */
 struct live {
 	uint64_t *pfn;
 	uint8_t *order;
 	uint64_t *until;
+	uint32_t *slot_of;
 	uint64_t n, cap, pages;
 };
 
-static int live_init(struct live *l, uint64_t cap)
+static int live_init(struct live *l, uint64_t cap, bool by_pfn)
 {
 	l->pfn = malloc(cap * sizeof(*l->pfn));
 	l->order = malloc(cap);
 	l->until = malloc(cap * sizeof(*l->until));
+	l->slot_of = by_pfn ? malloc(cap * sizeof(*l->slot_of)) : NULL;
 	l->n = l->pages = 0;
 	l->cap = cap;
-	return l->pfn && l->order && l->until ? 0 : -1;
+	if (l->slot_of)
+		memset(l->slot_of, 0xff, cap * sizeof(*l->slot_of));
+	return l->pfn && l->order && l->until && (!by_pfn || l->slot_of) ? 0 : -1;
 }
 
 static void live_free(struct live *l)
@@ -63,6 +76,7 @@ static void live_free(struct live *l)
 	free(l->pfn);
 	free(l->order);
 	free(l->until);
+	free(l->slot_of);
 }
 
 static void live_add(struct live *l, uint64_t pfn, unsigned order,
@@ -73,9 +87,41 @@ static void live_add(struct live *l, uint64_t pfn, unsigned order,
 	l->pfn[l->n] = pfn;
 	l->order[l->n] = (uint8_t)order;
 	l->until[l->n] = until;
+	if (l->slot_of)
+		l->slot_of[pfn] = (uint32_t)l->n;
 	l->n++;
 	l->pages += 1ull << order;
 }
+
+/* ---- the movable pool as a movable owner (single-threaded: the
+ * callbacks run inside this thread's pa_zone_tick or allocation) ---- */
+
+static bool mov_isolate(void *arg, uint64_t pfn)
+{
+	const struct live *l = arg;
+
+	return l->slot_of[pfn] != NO_SLOT;
+}
+
+static int mov_migrate(void *arg, uint64_t dst, uint64_t src)
+{
+	struct live *l = arg;
+	uint32_t i = l->slot_of[src];
+
+	l->pfn[i] = dst;
+	l->slot_of[dst] = i;
+	l->slot_of[src] = NO_SLOT;
+	return 0;
+}
+
+static void mov_putback(void *arg, uint64_t pfn)
+{
+	(void)arg;
+	(void)pfn;
+}
+
+static const struct pa_movable_ops mov_ops = { mov_isolate, mov_migrate,
+					       mov_putback };
 
 /* Free entry i (swap-remove) on a random CPU. */
 static void live_drop(struct pa_zone *z, struct live *l, uint64_t i,
@@ -87,6 +133,11 @@ static void live_drop(struct pa_zone *z, struct live *l, uint64_t i,
 	}
 	l->pages -= 1ull << l->order[i];
 	l->n--;
+	if (l->slot_of) {
+		l->slot_of[l->pfn[i]] = NO_SLOT;
+		if (i != l->n)
+			l->slot_of[l->pfn[l->n]] = (uint32_t)i;
+	}
 	l->pfn[i] = l->pfn[l->n];
 	l->order[i] = l->order[l->n];
 	l->until[i] = l->until[l->n];
@@ -97,7 +148,8 @@ struct run {
 	struct rng r;
 	struct live mov, non;
 	uint64_t managed, failed, peak_non;
-	uint64_t step;
+	uint64_t step, tick_every;
+	int mov_id;
 };
 
 static void alloc_movable(struct run *x)
@@ -112,10 +164,12 @@ static void alloc_movable(struct run *x)
 		pfn = pa_alloc_cpu(x->z, (unsigned)rng_below(&x->r, NCPUS), 0,
 				   PA_GFP_MOVABLE | PA_GFP_NOWARN);
 	}
-	if (pfn == PA_NO_PFN)
+	if (pfn == PA_NO_PFN) {
 		x->failed++;
-	else
-		live_add(&x->mov, pfn, order, 0);
+		return;
+	}
+	live_add(&x->mov, pfn, order, 0);
+	pa_set_page_movable(x->z, pfn, x->mov_id);
 }
 
 static void alloc_nonmovable(struct run *x, const struct workload *w)
@@ -173,19 +227,23 @@ static void step(struct run *x, const struct workload *w)
 		x->peak_non = x->non.pages;
 	if (x->step % 65536 == 0)
 		pa_pcp_tick(x->z);
+	if (x->tick_every && x->step % x->tick_every == 0)
+		pa_zone_tick(x->z, x->step * NS_PER_STEP, NULL);
 }
 
 static void run_one(const struct workload *w, enum pa_policy pol,
-		    uint64_t gib, uint64_t steps)
+		    uint64_t gib, uint64_t steps, uint64_t tick_every)
 {
 	struct pa_config c = pa_config_default();
-	struct run x = { .r = { w->seed } };
+	struct run x = { .r = { w->seed }, .tick_every = tick_every };
 
 	c.bytes = gib << 30;
 	c.ncpus = NCPUS;
 	c.policy = pol;
 	x.z = pa_zone_create(&c);
-	if (!x.z || live_init(&x.mov, c.bytes >> 12) || live_init(&x.non, c.bytes >> 12)) {
+	if (!x.z || live_init(&x.mov, c.bytes >> 12, true) ||
+	    live_init(&x.non, c.bytes >> 12, false) ||
+	    (x.mov_id = pa_register_movable_ops(x.z, &mov_ops, &x.mov)) <= 0) {
 		fprintf(stderr, "bench_antifrag: cannot set up %s\n", pa_policy_name(pol));
 		exit(2);
 	}
@@ -208,11 +266,11 @@ static void run_one(const struct workload *w, enum pa_policy pol,
 	uint64_t spb_pages = 1ull << (c.superpageblock_order ? c.superpageblock_order : 18);
 
 	printf("%-13s %-9s %6" PRIu64 "/%-4" PRIu64 " %6" PRIu64 " %9" PRIu64
-	       " %8" PRIu64 " %8" PRIu64 "  %s\n",
+	       " %8" PRIu64 " %8" PRIu64 " %9" PRIu64 " %9" PRIu64 "  %s\n",
 	       w->name, pa_policy_name(pol), f.tainted_superpageblocks,
 	       f.nr_superpageblocks, (x.peak_non + spb_pages - 1) / spb_pages,
 	       s.blocks_claimed, s.extfrag_fallbacks, x.failed,
-	       rc ? msg : "ok");
+	       s.pgmigrate_success, f.free_whole_pageblocks, rc ? msg : "ok");
 	fflush(stdout);
 	live_free(&x.mov);
 	live_free(&x.non);
@@ -221,7 +279,7 @@ static void run_one(const struct workload *w, enum pa_policy pol,
 
 int main(int argc, char **argv)
 {
-	uint64_t gib = 64, steps = 1ull << 23;
+	uint64_t gib = 64, steps = 1ull << 23, tick_every = 0;
 	const char *only = NULL;
 
 	for (int i = 1; i < argc; i++) {
@@ -231,15 +289,17 @@ int main(int argc, char **argv)
 			steps = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
+		else if (!strcmp(argv[i], "--tick") && i + 1 < argc)
+			tick_every = strtoull(argv[++i], NULL, 0);
 		else {
-			fprintf(stderr, "usage: %s [--gib N] [--steps N] [--only WORKLOAD]\n",
+			fprintf(stderr, "usage: %s [--gib N] [--steps N] [--only WORKLOAD] [--tick N]\n",
 				argv[0]);
 			return 2;
 		}
 	}
-	printf("%-13s %-9s %11s %6s %9s %8s %8s  %s\n", "workload", "policy",
-	       "tainted/spb", "peakNM", "converted", "fallback", "failed",
-	       "pa_check");
+	printf("%-13s %-9s %11s %6s %9s %8s %8s %9s %9s  %s\n", "workload",
+	       "policy", "tainted/spb", "peakNM", "converted", "fallback",
+	       "failed", "migrated", "freePB", "pa_check");
 	for (size_t k = 0; k < sizeof(workloads) / sizeof(workloads[0]); k++) {
 		if (only && !strstr(workloads[k].name, only))
 			continue;
@@ -250,7 +310,8 @@ int main(int argc, char **argv)
 			c.ncpus = NCPUS;
 			c.policy = (enum pa_policy)p;
 			if (pa_config_check(&c, NULL, 0) == 0)
-				run_one(&workloads[k], (enum pa_policy)p, gib, steps);
+				run_one(&workloads[k], (enum pa_policy)p, gib, steps,
+					tick_every);
 		}
 	}
 	return 0;

@@ -747,6 +747,23 @@ struct pa_stats {
 	uint64_t spb_pass[PA_SPB_NR_PASSES];
 	uint64_t spb_words_visited;
 	uint64_t spb_hint_hits;     /* Pass 1 served from its hint, no pick */
+	/* spb: keeping superpageblocks clean and whole (pa_zone_tick's
+	 * defragmentation worker, evacuation; zero elsewhere) */
+	uint64_t spb_defrag_wanted;     /* SPBs a trigger marked for the worker */
+	uint64_t spb_defrag_runs;       /* worker passes over one SPB */
+	uint64_t spb_defrag_pages;      /* pages the worker moved out */
+	uint64_t spb_defrag_pageblocks_freed; /* pageblocks its passes freed */
+	uint64_t spb_defrag_cooldowns;  /* passes that freed nothing: 5 s off */
+	uint64_t spb_defrag_skipped_cooldown; /* wanted, skipped: cooling down */
+	uint64_t spb_evacuated_pages;   /* pages moved out of tainted SPBs,
+	                                 * by every kind of evacuation */
+	uint64_t spb_evacuate_queued;   /* claimed pageblocks queued for
+	                                 * evacuation of their movable pages */
+	uint64_t spb_evacuate_dropped;  /* ... not queued: the queue was full */
+	uint64_t spb_evacuate_for_order; /* slow-path targeted evacuations */
+	uint64_t spb_evacuate_for_order_pages; /* pages they moved */
+	uint64_t spb_shrink_calls;      /* slab shrinks for SPB pressure */
+	uint64_t spb_shrink_pages;      /* pages they freed */
 
 	/* migration (pages) */
 	uint64_t pgmigrate_success;

@@ -43,3 +43,10 @@ uint64_t opcost_pcp_pages(const struct pa_zone *z, unsigned cpu)
 	return (uint64_t)STAT_LOAD(z->pcp[cpu].count) +
 	       STAT_LOAD(z->pcp[cpu].remote_pages);
 }
+
+uint64_t opcost_pcp_acq(const struct pa_zone *z, unsigned cpu)
+{
+	if (!z->use_pcp || cpu >= z->ncpus)
+		return 0;
+	return STAT_LOAD(z->pcp[cpu].lock.acquisitions);
+}

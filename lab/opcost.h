@@ -34,6 +34,11 @@ void opcost_delta(const struct opcost *after, const struct opcost *before,
 /* Pages on CPU cpu's pageset now (its remote-free list included). */
 uint64_t opcost_pcp_pages(const struct pa_zone *z, unsigned cpu);
 
+/* Acquisitions of CPU cpu's pageset lock (pcp->lock) so far, by anyone:
+ * its own calls, and other CPUs' drains (pa_drain) and the tick.  0 for a
+ * zone without pagesets or a cpu out of range. */
+uint64_t opcost_pcp_acq(const struct pa_zone *z, unsigned cpu);
+
 /* The pcpbuddy owner (0-based CPU) of the pageblock holding pfn, or -1
  * when the zone owns it (always under mainline). */
 int opcost_owner(const struct pa_zone *z, uint64_t pfn);

@@ -33,25 +33,37 @@ static unsigned queued_at(struct vt_lock *l, double t)
 	return l->tail - l->head;
 }
 
-double vt_lock_hold(struct vt_lock *l, int cpu, double t, double work,
-		    double *wait, double *hold)
+double vt_lock_acquire(struct vt_lock *l, int cpu, double t, double *wait)
 {
 	unsigned ahead = queued_at(l, t);
 	double grant = t > l->free_at ? t : l->free_at;
-	double h = work;
 
+	*wait = grant - t;
+	l->granted_at = grant;
 	/* the lines come from the previous holder's cache; every CPU still
 	 * spinning on them makes the transfer slower */
 	if (l->last_cpu >= 0 && l->last_cpu != cpu)
-		h += l->handoff_ns + l->per_waiter_ns * ahead;
+		grant += l->handoff_ns + l->per_waiter_ns * ahead;
+	l->last_cpu = cpu;
+	return grant;
+}
+
+double vt_lock_release(struct vt_lock *l, double end)
+{
 	if (l->tail - l->head > l->mask) /* cannot happen: bounded above */
 		l->head++;
-	l->rel[l->tail++ & l->mask] = grant + h;
-	l->free_at = grant + h;
-	l->last_cpu = cpu;
-	*wait = grant - t;
-	*hold = h;
-	return grant + h;
+	l->rel[l->tail++ & l->mask] = end;
+	l->free_at = end;
+	return end - l->granted_at;
+}
+
+double vt_lock_hold(struct vt_lock *l, int cpu, double t, double work,
+		    double *wait, double *hold)
+{
+	double start = vt_lock_acquire(l, cpu, t, wait);
+
+	*hold = vt_lock_release(l, start + work);
+	return start + work;
 }
 
 double vt_fifo_use(struct vt_fifo *f, double t, double service, double *wait)

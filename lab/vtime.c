@@ -7,7 +7,9 @@
  * is due (ties by CPU number, for determinism).  The popped request runs
  * for real in the policy's zone; its lock requests are served in the order
  * requests start, which is the order they reach zone->lock up to the
- * call's own few nanoseconds of work before the lock.
+ * call's own few nanoseconds of work before the lock.  A call's drains of
+ * other CPUs' pagesets come after it, arbitrarily later: they are events
+ * of their own, so each pageset lock is asked for in time order.
  */
 #include "vtime.h"
 
@@ -58,6 +60,20 @@ struct vt_ev {
 	uint32_t cpu;
 };
 
+#define DRAIN_PAGES (1u << 31) /* vt_drain.k: pages left that pageset */
+
+/* A call's drains of other CPUs' pagesets, run one event each, so every
+ * pcp->lock is asked for in time order, as its owner's calls ask. */
+struct vt_drain {
+	unsigned *k;              /* pagesets (| DRAIN_PAGES); ncpus long,
+	                           * allocated at the CPU's first drain */
+	unsigned n, next;         /* drains, and the next one to run */
+	uint32_t req;             /* the request they belong to */
+	uint64_t zone_left;       /* the call's zone->lock holds left */
+	double work;              /* ... each of this work */
+	bool measured;            /* past the CPU's warm-up */
+};
+
 /* One policy's run. */
 struct vt_run {
 	struct vtime *vt;
@@ -77,6 +93,11 @@ struct vt_run {
 	struct vt_ev *heap;
 	unsigned hn;
 	struct vt_lock zl;
+	struct vt_lock *pcpl;     /* per CPU: its pageset's pcp->lock */
+	uint64_t *pcp_seen;       /* per CPU: its pcp->lock acquisitions
+	                           * accounted for so far */
+	uint64_t *pcp_pages;      /* per CPU: pages on its pageset then */
+	struct vt_drain *dr;      /* per CPU: its call's remote drains */
 	struct vt_fifo *remote;   /* per owner CPU */
 	uint32_t *pfns;           /* measuring: each request's pfn, or NULL */
 	/* page metadata cache lines: last CPU (+1) and its access count */
@@ -300,32 +321,131 @@ static void wake(struct vt_run *x, uint32_t i)
 	}
 }
 
-/* The zone->lock holds one call (or tick) made: k holds sharing its pages
- * and list operations, each queued on the lock in turn. */
-static double lock_holds(struct vt_run *x, int cpu, double t,
-			 const struct opcost *d)
+/* The work of one of a call's zone->lock holds: its holds share its
+ * pages and list operations. */
+static double hold_work(const struct costmodel *m, const struct opcost *d)
 {
-	const struct costmodel *m = &x->vt->m;
-	double work = m->lock_ns + ((double)d->zone_pages * m->page_ns +
-				    (double)d->zone_blocks * m->list_op_ns) /
-				   (double)d->zone_acq;
+	return m->lock_ns + ((double)d->zone_pages * m->page_ns +
+			     (double)d->zone_blocks * m->list_op_ns) /
+			    (double)d->zone_acq;
+}
+
+/* One zone->lock hold in the figures: w spun, h held. */
+static void zone_hold_count(struct vt_result *r, double w, double h)
+{
+	r->wait_ns += w;
+	r->hold_ns += h;
+	r->acquisitions++;
+	r->contended += w > 0;
+	vt_hist_add(&r->wait, w);
+	vt_hist_add(&r->hold, h);
+}
+
+/* n zone->lock holds of `work` each, queued on the lock in turn. */
+static double zone_holds(struct vt_run *x, int cpu, double t, uint64_t n,
+			 double work)
+{
 	struct vt_result *r = x->r;
 
-	for (uint64_t k = 0; k < d->zone_acq; k++) {
+	for (uint64_t k = 0; k < n; k++) {
 		double w, h;
 
 		t = vt_lock_hold(&x->zl, cpu, t, work, &w, &h);
-		r->wait_ns += w;
-		r->hold_ns += h;
-		r->acquisitions++;
-		r->contended += w > 0;
-		vt_hist_add(&r->wait, w);
-		vt_hist_add(&r->hold, h);
+		zone_hold_count(r, w, h);
 		if (cpu == (int)x->ncpus) {
 			r->tick_holds++;
 			x->tick_cpu_ns += w + h;
 		}
 	}
+	return t;
+}
+
+/* The zone->lock holds one call (or tick) made. */
+static double lock_holds(struct vt_run *x, int cpu, double t,
+			 const struct opcost *d)
+{
+	return zone_holds(x, cpu, t, d->zone_acq, hold_work(&x->vt->m, d));
+}
+
+/* CPU `cpu` asks for pageset k's lock at t; returns when its work under
+ * the lock may start (the grant, plus a hand-off if the lock's lines are
+ * in another CPU's cache). */
+static double pcp_acquire(struct vt_run *x, unsigned k, unsigned cpu,
+			  double t)
+{
+	struct vt_result *r = x->r;
+	double w, start = vt_lock_acquire(&x->pcpl[k], (int)cpu, t, &w);
+
+	r->pcp_wait_ns += w;
+	r->pcp_acquisitions++;
+	r->pcp_contended += w > 0;
+	r->pcp_remote += k != cpu;
+	vt_hist_add(&r->pcp_wait, w);
+	return start;
+}
+
+static void pcp_release(struct vt_run *x, unsigned k, double end)
+{
+	x->r->pcp_hold_ns += vt_lock_release(&x->pcpl[k], end);
+}
+
+/* Every pageset's lock count and pages as the library has them now. */
+static void pcp_sync_all(struct vt_run *x)
+{
+	for (unsigned k = 0; k < x->ncpus; k++) {
+		x->pcp_seen[k] = opcost_pcp_acq(x->p->zone, k);
+		x->pcp_pages[k] = opcost_pcp_pages(x->p->zone, k);
+	}
+}
+
+/*
+ * The other CPUs' pagesets call c locked (pa_drain, when a refill found
+ * the zone dry: so only calls that took zone->lock are scanned), queued
+ * in x->dr[c].  Every call syncs its own pageset and the tick syncs all,
+ * so an acquisition not yet accounted on another pageset is this call's.
+ * Returns the pagesets pages left, each given one of the call's
+ * zone->lock holds; -ENOMEM (nothing queued) when the queue cannot be
+ * allocated.
+ */
+static int64_t scan_drains(struct vt_run *x, unsigned c)
+{
+	struct vt_drain *dr = &x->dr[c];
+	int64_t holds = 0;
+
+	if (!dr->k && !(dr->k = malloc(x->ncpus * sizeof(*dr->k))))
+		return -ENOMEM;
+	dr->n = dr->next = 0;
+	for (unsigned k = 0; k < x->ncpus; k++) {
+		uint64_t acq = opcost_pcp_acq(x->p->zone, k), now;
+		bool left;
+
+		if (k == c || acq == x->pcp_seen[k])
+			continue;
+		x->pcp_seen[k] = acq;
+		now = opcost_pcp_pages(x->p->zone, k);
+		left = x->pcp_pages[k] > now;
+		dr->k[dr->n++] = k | (left ? DRAIN_PAGES : 0);
+		holds += left;
+		x->pcp_pages[k] = now;
+	}
+	return holds;
+}
+
+/* CPU c's next queued drain, due at t: pageset k's lock, around a
+ * zone->lock hold when pages left k (while the call has holds left).
+ * Returns its end. */
+static double drain_step(struct vt_run *x, unsigned c, double t)
+{
+	struct vt_drain *dr = &x->dr[c];
+	unsigned k = dr->k[dr->next] & ~DRAIN_PAGES;
+
+	x->r = dr->measured ? x->main : &x->scratch;
+	t = pcp_acquire(x, k, c, t);
+	if ((dr->k[dr->next++] & DRAIN_PAGES) && dr->zone_left) {
+		t = zone_holds(x, (int)c, t, 1, dr->work);
+		dr->zone_left--;
+	}
+	pcp_release(x, k, t);
 	return t;
 }
 
@@ -374,11 +494,14 @@ static void run_ticks(struct vt_run *x, double t)
 		opcost_delta(&a, &b, &d);
 		if (d.zone_acq)
 			share_tick(x, &d);
+		pcp_sync_all(x);
 		x->next_tick += TICK_NS;
 	}
 }
 
-/* CPU c's share of past ticks, held before its own request at t. */
+/* CPU c's share of past ticks, held before its own request at t, under
+ * its own pageset's lock as the tick drained it (a tick that drained
+ * nothing costs one uncontended lock and unlock: not modelled). */
 static double pay_tick(struct vt_run *x, unsigned c, double t)
 {
 	struct opcost *o = &x->tick_due[c];
@@ -386,7 +509,9 @@ static double pay_tick(struct vt_run *x, unsigned c, double t)
 	if (!o->zone_acq)
 		return t;
 	x->r->tick_holds += o->zone_acq;
+	t = pcp_acquire(x, c, c, t);
 	t = lock_holds(x, (int)c, t, o);
+	pcp_release(x, c, t);
 	*o = (struct opcost){ 0 };
 	return t;
 }
@@ -435,6 +560,55 @@ static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
 	return x->vt->m.miss_ns;
 }
 
+/*
+ * The time line of call c made at t, `call` ns of its own work, d what
+ * it did: its own pageset's lock (if it took it) held from the start to
+ * the end of the zone->lock holds and the remote-list swap inside it.
+ * Returns its end; the other pagesets it drained are queued in x->dr[c],
+ * to be locked in turn after it.
+ */
+static double timed_call(struct vt_run *x, unsigned c, double t,
+			 double call, const struct opcost *d)
+{
+	uint64_t own = opcost_pcp_acq(x->p->zone, c) - x->pcp_seen[c];
+	struct vt_drain *dr = &x->dr[c];
+	int64_t drained = 0;
+	uint64_t zone_own;
+	double work = d->zone_acq ? hold_work(&x->vt->m, d) : 0;
+
+	x->pcp_seen[c] += own;
+	dr->n = dr->next = 0;
+	if (d->zone_acq && (drained = scan_drains(x, c)) < 0) {
+		x->vt->failed = true;
+		drained = 0;
+	}
+	if ((uint64_t)drained > d->zone_acq)
+		drained = (int64_t)d->zone_acq;
+	dr->zone_left = (uint64_t)drained;
+	dr->work = work;
+	dr->measured = x->r == x->main;
+	zone_own = d->zone_acq - (uint64_t)drained;
+	if (own)
+		t = pcp_acquire(x, c, c, t);
+	t = zone_holds(x, (int)c, t + call, zone_own, work);
+	if (d->remote_absorbed)
+		t = remote_use(x, c, t);
+	if (own)
+		pcp_release(x, c, t);
+	x->pcp_pages[c] = opcost_pcp_pages(x->p->zone, c);
+	return t;
+}
+
+/* Request i of CPU c ended at t: its dependants may go, and c's next. */
+static void finish_request(struct vt_run *x, unsigned c, uint32_t i,
+			   double t)
+{
+	x->clock[c] = t;
+	x->done_at[i] = t;
+	wake(x, i);
+	schedule(x, c);
+}
+
 /* Run CPU c's next request, due at t. */
 static void execute(struct vt_run *x, unsigned c, double t)
 {
@@ -478,18 +652,36 @@ static void execute(struct vt_run *x, unsigned c, double t)
 		if (e_pfn != PA_NIL32 && x->line_cpu)
 			call += touch(x, c, e_pfn);
 		x->r->call_ns += call;
-		t += call;
+		t = timed_call(x, c, t, call, &d);
 	}
-	if (d.zone_acq)
-		t = lock_holds(x, (int)c, t, &d);
-	if (d.remote_pushed && owner >= 0 && (unsigned)owner < x->ncpus)
+	if (d.remote_pushed && owner >= 0 && (unsigned)owner < x->ncpus) {
 		t = remote_use(x, (unsigned)owner, t);
-	if (d.remote_absorbed)
-		t = remote_use(x, c, t);
-	x->clock[c] = t;
-	x->done_at[i] = t;
-	wake(x, i);
-	schedule(x, c);
+		x->pcp_pages[owner] = opcost_pcp_pages(x->p->zone,
+						       (unsigned)owner);
+	}
+	if (x->dr[c].n) { /* its drains next, each at its own time */
+		x->dr[c].req = i;
+		heap_push(x, t, c);
+		return;
+	}
+	finish_request(x, c, i, t);
+}
+
+/* CPU c's event at t: its next request, or the next drain of the one in
+ * progress. */
+static void step(struct vt_run *x, unsigned c, double t)
+{
+	struct vt_drain *dr = &x->dr[c];
+
+	if (dr->next == dr->n) {
+		execute(x, c, t);
+		return;
+	}
+	t = drain_step(x, c, t);
+	if (dr->next < dr->n)
+		heap_push(x, t, c);
+	else
+		finish_request(x, c, dr->req, t);
 }
 
 static void finish_result(struct vt_run *x)
@@ -525,6 +717,8 @@ static void run_policy(struct vt_run *x)
 		x->clock[c] = 0;
 		x->wait_next[c] = -1;
 		x->remote[c].free_at = 0;
+		x->pcpl[c].last_cpu = (int)c; /* its lines start in c's cache */
+		x->dr[c].n = x->dr[c].next = 0;
 		x->tick_due[c] = (struct opcost){ 0 };
 		x->from[c] = 0;
 		x->warm_end[c] = x->start[c] + (uint32_t)(x->vt->warmup *
@@ -534,12 +728,13 @@ static void run_policy(struct vt_run *x)
 	x->hn = 0;
 	x->next_tick = TICK_NS;
 	x->tick_cpu_ns = 0;
+	pcp_sync_all(x);
 	for (unsigned c = 0; c < x->ncpus; c++)
 		schedule(x, c);
 	while (x->hn) {
 		struct vt_ev e = heap_pop(x);
 
-		execute(x, e.cpu, e.t);
+		step(x, e.cpu, e.t);
 	}
 	finish_result(x);
 }
@@ -588,11 +783,14 @@ static int run_alloc(struct vt_run *x, size_t nops)
 	x->warm_end = calloc(c, sizeof(*x->warm_end));
 	x->acc = calloc(c, sizeof(*x->acc));
 	x->tick_due = calloc(c, sizeof(*x->tick_due));
+	x->pcp_seen = calloc(c, sizeof(*x->pcp_seen));
+	x->pcp_pages = calloc(c, sizeof(*x->pcp_pages));
+	x->dr = calloc(c, sizeof(*x->dr));
 	x->done_at = malloc(n * sizeof(*x->done_at));
 	x->waiter_head = malloc(n * sizeof(*x->waiter_head));
 	if (!x->pos || !x->clock || !x->wait_next || !x->remote || !x->heap ||
 	    !x->pcp_before || !x->tick_due || !x->from || !x->warm_end ||
-	    !x->acc ||
+	    !x->acc || !x->pcp_seen || !x->pcp_pages || !x->dr ||
 	    !x->done_at || !x->waiter_head)
 		return -ENOMEM;
 	return 0;
@@ -622,6 +820,30 @@ static int lines_alloc(struct vt_run *x)
 	return 0;
 }
 
+static void pcp_locks_destroy(struct vt_run *x)
+{
+	for (unsigned c = 0; x->pcpl && c < x->ncpus; c++)
+		vt_lock_destroy(&x->pcpl[c]);
+	free(x->pcpl);
+	x->pcpl = NULL;
+}
+
+/* One pcp->lock per CPU, with zone->lock's hand-off costs (the same
+ * spinlock and the same kind of cache-line transfer). */
+static int pcp_locks_init(struct vt_run *x, const struct costmodel *m)
+{
+	x->pcpl = calloc(x->ncpus, sizeof(*x->pcpl));
+	if (!x->pcpl)
+		return -ENOMEM;
+	for (unsigned c = 0; c < x->ncpus; c++)
+		if (vt_lock_init(&x->pcpl[c], x->ncpus, m->handoff_ns,
+				 m->handoff_waiter_ns) < 0) {
+			pcp_locks_destroy(x);
+			return -ENOMEM;
+		}
+	return 0;
+}
+
 static void run_free(struct vt_run *x)
 {
 	free(x->pos);
@@ -634,6 +856,11 @@ static void run_free(struct vt_run *x)
 	free(x->warm_end);
 	free(x->acc);
 	free(x->tick_due);
+	free(x->pcp_seen);
+	free(x->pcp_pages);
+	for (unsigned c = 0; x->dr && c < x->ncpus; c++)
+		free(x->dr[c].k);
+	free(x->dr);
 	free(x->done_at);
 	free(x->waiter_head);
 }
@@ -658,10 +885,17 @@ void vtime_run(struct vtime *vt, struct sim *s)
 			vt->failed = true;
 			break;
 		}
+		if (pcp_locks_init(&x, &vt->m) < 0) {
+			vt_lock_destroy(&x.zl);
+			vt->failed = true;
+			break;
+		}
 		x.p = &s->pol[i];
 		x.main = &vt->res[i];
 		x.pfns = NULL;
 		if (lines_alloc(&x) < 0) {
+			pcp_locks_destroy(&x);
+			vt_lock_destroy(&x.zl);
 			vt->failed = true;
 			break;
 		}
@@ -675,6 +909,7 @@ void vtime_run(struct vtime *vt, struct sim *s)
 		}
 		run_policy(&x);
 		lines_free(&x);
+		pcp_locks_destroy(&x);
 		vt_lock_destroy(&x.zl);
 		vt->nres = i + 1;
 	}
@@ -702,47 +937,105 @@ void vtime_figures(const struct vt_result *r, struct vt_figures *f)
 	f->wait_p99_ns = vt_hist_quantile(&r->wait, 0.99);
 	f->hold_p99_ns = vt_hist_quantile(&r->hold, 0.99);
 	f->hold_max_ns = r->hold.max;
+	if (r->cpu_ns > 0)
+		f->pcp_wait_share = r->pcp_wait_ns / r->cpu_ns;
+	if (r->pcp_acquisitions) {
+		f->pcp_wait_mean_ns = r->pcp_wait_ns /
+				      (double)r->pcp_acquisitions;
+		f->pcp_contended_share = (double)r->pcp_contended /
+					 (double)r->pcp_acquisitions;
+	}
+	f->pcp_wait_p99_ns = vt_hist_quantile(&r->pcp_wait, 0.99);
+}
+
+/* A toy closed system: n CPUs, each thinking think_ns then asking
+ * serve() for one hold, `rounds` times; CPU time and makespan from their
+ * clocks. */
+typedef double toy_serve_fn(struct vt_run *x, void *lock, unsigned cpu,
+			    double t);
+
+static void toy_run(struct vt_run *x, unsigned rounds, double think_ns,
+		    toy_serve_fn *serve, void *lock)
+{
+	struct vt_result *r = x->r;
+
+	for (unsigned c = 0; c < x->ncpus; c++)
+		heap_push(x, think_ns, c);
+	while (x->hn) {
+		struct vt_ev e = heap_pop(x);
+		double end = serve(x, lock, e.cpu, e.t);
+
+		r->ops++;
+		r->think_ns += think_ns;
+		x->clock[e.cpu] = end;
+		if (++x->pos[e.cpu] < rounds)
+			heap_push(x, end + think_ns, e.cpu);
+	}
+	for (unsigned c = 0; c < x->ncpus; c++) {
+		r->cpu_ns += x->clock[c];
+		if (x->clock[c] > r->makespan_ns)
+			r->makespan_ns = x->clock[c];
+	}
+}
+
+struct toy_hold {
+	struct vt_lock l;
+	double hold_ns;
+};
+
+static double toy_zone_serve(struct vt_run *x, void *lock, unsigned cpu,
+			     double t)
+{
+	struct toy_hold *th = lock;
+	double w, h, end = vt_lock_hold(&th->l, (int)cpu, t, th->hold_ns,
+					&w, &h);
+
+	zone_hold_count(x->r, w, h);
+	return end;
 }
 
 void vtime_toy_closed(unsigned n, double think_ns, double hold_ns,
 		      unsigned rounds, struct vt_result *r)
 {
-	struct vt_lock l;
-	struct vt_run x = { .ncpus = n };
+	struct toy_hold th = { .hold_ns = hold_ns };
+	struct vt_run x = { .ncpus = n, .r = r };
 
 	memset(r, 0, sizeof(*r));
 	r->ncpus = n;
-	if (run_alloc(&x, 1) < 0 || vt_lock_init(&l, n, 0, 0) < 0) {
+	if (run_alloc(&x, 1) < 0 || vt_lock_init(&th.l, n, 0, 0) < 0) {
 		run_free(&x);
 		return;
 	}
-	for (unsigned c = 0; c < n; c++)
-		heap_push(&x, think_ns, c);
-	while (x.hn) {
-		struct vt_ev e = heap_pop(&x);
-		double w, h, end = vt_lock_hold(&l, (int)e.cpu, e.t, hold_ns,
-						&w, &h);
+	toy_run(&x, rounds, think_ns, toy_zone_serve, &th);
+	vt_lock_destroy(&th.l);
+	run_free(&x);
+}
 
-		r->ops++;
-		r->wait_ns += w;
-		r->hold_ns += h;
-		r->think_ns += think_ns;
-		r->acquisitions++;
-		r->contended += w > 0;
-		vt_hist_add(&r->wait, w);
-		vt_hist_add(&r->hold, h);
-		x.clock[e.cpu] = end;
-		if (++x.pos[e.cpu] < rounds)
-			heap_push(&x, end + think_ns, e.cpu);
+/* Pageset 0's lock, taken as the engine takes it. */
+static double toy_pcp_serve(struct vt_run *x, void *hold, unsigned cpu,
+			    double t)
+{
+	double end = pcp_acquire(x, 0, cpu, t) + *(const double *)hold;
+
+	pcp_release(x, 0, end);
+	return end;
+}
+
+void vtime_toy_pcp(unsigned n, double think_ns, double hold_ns,
+		   double handoff_ns, unsigned rounds, struct vt_result *r)
+{
+	struct costmodel m = { .handoff_ns = handoff_ns };
+	struct vt_run x = { .ncpus = n, .r = r };
+
+	memset(r, 0, sizeof(*r));
+	r->ncpus = n;
+	if (run_alloc(&x, 1) < 0 || pcp_locks_init(&x, &m) < 0) {
+		run_free(&x);
+		return;
 	}
-	x.r = r;
-	x.tick_cpu_ns = 0;
-	for (unsigned c = 0; c < n; c++) {
-		r->cpu_ns += x.clock[c];
-		if (x.clock[c] > r->makespan_ns)
-			r->makespan_ns = x.clock[c];
-	}
-	vt_lock_destroy(&l);
+	x.pcpl[0].last_cpu = 0;
+	toy_run(&x, rounds, think_ns, toy_pcp_serve, &hold_ns);
+	pcp_locks_destroy(&x);
 	run_free(&x);
 }
 

@@ -6,8 +6,9 @@
  * next request is due first executes it for real in that policy's zone
  * (the library decides what it does), the counter deltas say what it did
  * (opcost.h), and the cost model (costmodel.h) says how long that took.
- * zone->lock is a FIFO resource whose hand-off cost grows with the CPUs
- * queued on it; remote-free lists are FIFO resources per owner CPU.  A
+ * zone->lock and each CPU's pageset lock (pcp->lock) are FIFO resources
+ * whose hand-off cost grows with the CPUs queued on them; remote-free
+ * lists are FIFO resources per owner CPU.  A
  * request that frees (or reallocates) a key waits until the request before
  * it on that key has run, so cross-CPU frees stay causal.  Deterministic:
  * no wall-clock time enters the results.  docs/VTIME.md has the model.
@@ -66,6 +67,14 @@ struct vt_result {
 	uint64_t misses;         /* calls whose page metadata was not in
 	                          * their CPU's cache (costmodel miss_ns) */
 	struct vt_hist wait, hold; /* per acquisition */
+	/* pcp->lock: one hold per call on its own pageset (from its start
+	 * to the end of the zone->lock holds inside it), and one per other
+	 * pageset it drained (pa_drain) */
+	double pcp_wait_ns;      /* spinning for a pcp->lock */
+	double pcp_hold_ns;      /* holding one (hand-offs included) */
+	uint64_t pcp_acquisitions, pcp_contended;
+	uint64_t pcp_remote;     /* holds on another CPU's pageset */
+	struct vt_hist pcp_wait; /* per pcp->lock acquisition */
 };
 
 /* The figures derived from a result (what the reports print). */
@@ -76,6 +85,9 @@ struct vt_figures {
 	double hold_mean_ns, hold_p99_ns, hold_max_ns;
 	double ops_per_s;        /* per virtual second, all CPUs */
 	double contended_share;  /* acquisitions that waited */
+	double pcp_wait_share;   /* pcp_wait_ns / cpu_ns, 0..1 */
+	double pcp_wait_mean_ns, pcp_wait_p99_ns;
+	double pcp_contended_share;
 };
 
 struct vtime;
@@ -136,5 +148,15 @@ void vt_hist_add(struct vt_hist *h, double ns);
  */
 void vtime_toy_closed(unsigned n, double think_ns, double hold_ns,
 		      unsigned rounds, struct vt_result *r);
+
+/*
+ * Two or more CPUs on one pageset: n CPUs each repeatedly thinking
+ * think_ns then holding CPU 0's pcp->lock for hold_ns, through the
+ * engine's own pcp->lock path (CPU 0 is the owner, the others drain it
+ * remotely), with a hand-off of handoff_ns whenever the holder changes
+ * (no per-waiter term).  Fills the pcp_* figures of *r (ops = holds).
+ */
+void vtime_toy_pcp(unsigned n, double think_ns, double hold_ns,
+		   double handoff_ns, unsigned rounds, struct vt_result *r);
 
 #endif

@@ -48,10 +48,11 @@ int vtime_report_text(const struct vt_sweep *w, FILE *f)
 {
 	fprintf(f, "pagealloc %s: %s, in virtual time\n", w->what, w->title);
 	model_line(w, f, "");
-	fprintf(f, "\n%5s %-10s %5s %11s %7s %7s %9s %9s %9s %9s %7s %12s %10s\n",
+	fprintf(f, "\n%5s %-10s %5s %11s %7s %7s %9s %9s %9s %9s %7s %12s "
+		"%7s %9s %9s %10s\n",
 		"cpus", "policy", "batch", "high", "wait%", "lock%", "wait ns",
 		"wait p99", "hold ns", "hold p99", "cont%", "acquisitions",
-		"Mops/s");
+		"pcpw%", "pcp ns", "pcp p99", "Mops/s");
 	for (unsigned k = 0; k < w->n; k++)
 		for (unsigned i = 0; i < w->npol; i++) {
 			const struct vt_result *r = &w->res[k][i];
@@ -62,17 +63,22 @@ int vtime_report_text(const struct vt_sweep *w, FILE *f)
 			snprintf(high, sizeof(high), "%u..%u", w->high_min[k],
 				 w->high_max[k]);
 			fprintf(f, "%5u %-10s %5u %11s %7.2f %7.2f %9.1f %9.1f "
-				"%9.1f %9.1f %7.2f %12" PRIu64 " %10.3f\n",
+				"%9.1f %9.1f %7.2f %12" PRIu64 " %7.2f %9.1f "
+				"%9.1f %10.3f\n",
 				r->ncpus, pa_policy_name(r->policy), w->batch[k],
 				high, 100 * g.wait_share, 100 * g.lock_util,
 				g.wait_mean_ns, g.wait_p99_ns, g.hold_mean_ns,
 				g.hold_p99_ns, 100 * g.contended_share,
-				r->acquisitions, g.ops_per_s / 1e6);
+				r->acquisitions, 100 * g.pcp_wait_share,
+				g.pcp_wait_mean_ns, g.pcp_wait_p99_ns,
+				g.ops_per_s / 1e6);
 		}
 	measured_lines(w, f);
 	fprintf(f, "\nwait%%: share of CPU time spinning on zone->lock; lock%%: "
 		"share of virtual time zone->lock is held; cont%%: "
-		"acquisitions that waited; Mops/s: requests per virtual "
+		"acquisitions that waited; pcpw%%, pcp ns, pcp p99: share of "
+		"CPU time spinning on a pcp->lock, mean and p99 wait per "
+		"pcp->lock acquisition; Mops/s: requests per virtual "
 		"second, all CPUs (docs/VTIME.md)\n");
 	return ferror(f) ? -EIO : 0;
 }
@@ -92,12 +98,19 @@ static void json_result(FILE *f, const struct vt_result *r)
 		", \"metadata_misses\": %" PRIu64
 		", \"ops_per_virtual_s\": %.6g, \"makespan_ns\": %.6g"
 		", \"cpu_ns\": %.6g, \"think_ns\": %.6g, \"call_ns\": %.6g"
-		", \"wait_ns\": %.6g, \"hold_ns\": %.6g}",
+		", \"wait_ns\": %.6g, \"hold_ns\": %.6g",
 		pa_policy_name(r->policy), r->ops, g.wait_share, g.lock_util,
 		g.wait_mean_ns, g.wait_p99_ns, g.hold_mean_ns, g.hold_p99_ns,
 		g.hold_max_ns, g.contended_share, r->acquisitions, r->tick_holds,
 		r->remote_ops, r->remote_wait_ns, r->misses, g.ops_per_s, r->makespan_ns,
 		r->cpu_ns, r->think_ns, r->call_ns, r->wait_ns, r->hold_ns);
+	fprintf(f, ", \"pcp_lock\": {\"wait_share\": %.6g, \"wait_mean_ns\": "
+		"%.6g, \"wait_p99_ns\": %.6g, \"contended_share\": %.6g, "
+		"\"acquisitions\": %" PRIu64 ", \"remote_acquisitions\": %"
+		PRIu64 ", \"wait_ns\": %.6g, \"hold_ns\": %.6g}}",
+		g.pcp_wait_share, g.pcp_wait_mean_ns, g.pcp_wait_p99_ns,
+		g.pcp_contended_share, r->pcp_acquisitions, r->pcp_remote,
+		r->pcp_wait_ns, r->pcp_hold_ns);
 }
 
 int vtime_report_json(const struct vt_sweep *w, const char *path)
@@ -165,7 +178,9 @@ static void html_table(FILE *f, const struct vt_sweep *w)
 	fprintf(f, "<table><tr><th>CPUs</th><th>policy</th><th>batch</th>"
 		"<th>high</th><th>wait %% of CPU</th><th>lock busy %%</th>"
 		"<th>wait mean ns</th><th>wait p99 ns</th><th>hold mean ns</th>"
-		"<th>hold p99 ns</th><th>acquisitions</th><th>Mops/s</th></tr>\n");
+		"<th>hold p99 ns</th><th>acquisitions</th><th>pcp-&gt;lock wait "
+		"%% of CPU</th><th>pcp wait mean ns</th><th>pcp wait p99 ns</th>"
+		"<th>Mops/s</th></tr>\n");
 	for (unsigned k = 0; k < w->n; k++)
 		for (unsigned i = 0; i < w->npol; i++) {
 			const struct vt_result *r = &w->res[k][i];
@@ -175,12 +190,14 @@ static void html_table(FILE *f, const struct vt_sweep *w)
 			fprintf(f, "<tr><td>%u</td><td>%s</td><td>%u</td>"
 				"<td>%u..%u</td><td>%.2f</td><td>%.2f</td>"
 				"<td>%.1f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
-				"<td>%" PRIu64 "</td><td>%.3f</td></tr>\n",
+				"<td>%" PRIu64 "</td><td>%.2f</td><td>%.1f</td>"
+				"<td>%.1f</td><td>%.3f</td></tr>\n",
 				r->ncpus, pa_policy_name(r->policy), w->batch[k],
 				w->high_min[k], w->high_max[k], 100 * g.wait_share,
 				100 * g.lock_util, g.wait_mean_ns, g.wait_p99_ns,
 				g.hold_mean_ns, g.hold_p99_ns, r->acquisitions,
-				g.ops_per_s / 1e6);
+				100 * g.pcp_wait_share, g.pcp_wait_mean_ns,
+				g.pcp_wait_p99_ns, g.ops_per_s / 1e6);
 		}
 	fprintf(f, "</table>\n");
 }

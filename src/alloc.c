@@ -13,7 +13,12 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "buddy.h"
+#include "cpu.h"
+#include "error.h"
+#include "highatomic.h"
 #include "llist.h"
+#include "watermark.h"
 
 /* Under zone->lock: take a block straight from the free lists. */
 uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu, unsigned order,
@@ -172,12 +177,6 @@ uint64_t pa_alloc_cpu(struct pa_zone *z, unsigned cpu, unsigned order,
 int pa_free_cpu(struct pa_zone *z, unsigned cpu, uint64_t pfn, unsigned order)
 {
 	return free_common(z, cpu, pfn, order, 0);
-}
-
-int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		     unsigned order, unsigned gfp)
-{
-	return free_common(z, cpu, pfn, order, gfp);
 }
 
 uint64_t pa_alloc(struct pa_zone *z, unsigned order, unsigned gfp)

@@ -10,7 +10,11 @@
 
 #include <string.h>
 
+#include "buddy.h"
+#include "error.h"
+#include "highatomic.h"
 #include "pcp.h"
+#include "trace.h"
 
 static inline bool nolock(unsigned gfp)
 {

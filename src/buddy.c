@@ -8,8 +8,11 @@
  *
  * Every function here runs under zone->lock.
  */
+#include "buddy.h"
 #include "llist.h"
 #include "freearea_inline.h"
+#include "pcp.h"
+#include "trace.h"
 
 
 void zone_count_moved(struct pa_zone *z, uint64_t pages)
@@ -88,6 +91,8 @@ static inline bool is_free_buddy(const struct pa_zone *z, uint64_t pfn,
 void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order)
 {
 	unsigned mt = pb_mt(pfn_pb(z, pfn));
+	uint32_t freed = pfn;
+	unsigned freed_order = order;
 
 	zone_count(z, BLOCKS_MOVED, 1);
 
@@ -101,7 +106,7 @@ void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order)
 		if (order >= z->pb_order && bmt != mt &&
 		    (!mt_mergeable(mt) || !mt_mergeable(bmt)))
 			break;
-		fa_del_(z, buddy, order, bmt);
+		fa_del_piece_(z, buddy, order, bmt);
 		if (bmt != mt)
 			pageblock_set_range_type(z, buddy, order, mt);
 		pfn &= buddy;
@@ -118,13 +123,17 @@ void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order)
 
 		tail = buddy < z->nr_pages && is_free_buddy(z, higher, order + 1);
 	}
-	fa_add_(z, pfn, order, mt, tail);
+	fa_add_piece_(z, pfn, order, mt, tail);
+	/* the buddies merged in were free and stay free: only the freed
+	 * block's pages change the pageblock counts */
+	pb_account(z, freed, freed_order, true);
 }
 
 /*
  * Split a block just taken off the free lists (head, order `have`) down to
  * the aligned block of `order` holding `want`, giving every other piece
- * back to the lists of mt, at their heads (like the kernel's expand).
+ * back to the lists of mt, at their heads (like the kernel's expand).  The
+ * pieces stay free: the caller counts the pageblock(s) of `want` alone.
  */
 static void split_to(struct pa_zone *z, uint32_t head, unsigned have,
 		     uint32_t want, unsigned order, unsigned mt)
@@ -134,10 +143,10 @@ static void split_to(struct pa_zone *z, uint32_t head, unsigned have,
 		uint32_t half = 1u << have;
 
 		if (want >= head + half) {
-			fa_add_(z, head, have, mt, false);
+			fa_add_piece_(z, head, have, mt, false);
 			head += half;
 		} else {
-			fa_add_(z, head + half, have, mt, false);
+			fa_add_piece_(z, head + half, have, mt, false);
 		}
 	}
 }
@@ -145,20 +154,24 @@ static void split_to(struct pa_zone *z, uint32_t head, unsigned have,
 void take_free_block(struct pa_zone *z, uint32_t head, unsigned have,
 		     unsigned mt, uint32_t want, unsigned order)
 {
-	fa_del_(z, head, have, mt);
+	fa_del_piece_(z, head, have, mt);
 	split_to(z, head, have, want, order, mt);
+	pb_account(z, want, order, false);
 	zone_count(z, BLOCKS_MOVED, 1);
 }
 
 uint32_t claim_whole_block(struct pa_zone *z, uint32_t head, unsigned have,
 			   unsigned from, unsigned to, unsigned order)
 {
-	fa_del_(z, head, have, from);
+	/* the pageblocks are retyped whole and free, so the summaries move
+	 * their free pages from `from` to `to` */
+	fa_del_piece_(z, head, have, from);
 	if (from != to) {
 		pageblock_set_range_type(z, head, have, to);
 		zone_count(z, BLOCKS_CLAIMED, 1ull << (have - z->pb_order));
 	}
 	split_to(z, head, have, head, order, to);
+	pb_account(z, head, order, false);
 	zone_count(z, BLOCKS_MOVED, 1);
 	return head;
 }

@@ -16,6 +16,11 @@
 #include <errno.h>
 
 #include "alloc.h"
+#include "buddy.h"
+#include "cpu.h"
+#include "error.h"
+#include "pcp.h"
+#include "watermark.h"
 
 /* ---- allocation ---- */
 

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "error.h"
+#include "pcp.h"
 #include "rseq.h"
 
 struct checker {

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "buddy.h"
+#include "error.h"
 #include "fragindex.h"
 #include "isolate.h"
 #include "migrate.h"

@@ -17,6 +17,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "buddy.h"
+#include "cpu.h"
+#include "error.h"
 #include "isolate.h"
 #include "migrate.h"
 

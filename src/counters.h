@@ -48,7 +48,10 @@
 	X(REPORTED_PAGES, page_reporting_pages, none)                \
 	X(REPORT_SKIPPED, page_reporting_skipped, none)              \
 	X(ONLINED_PAGES, memory_onlined_pages, none)                 \
-	X(OFFLINED_PAGES, memory_offlined_pages, none)
+	X(OFFLINED_PAGES, memory_offlined_pages, none)               \
+	X(SPB_DEFRAG_WANTED, spb_defrag_wanted, none)                \
+	X(SPB_EVACUATE_QUEUED, spb_evacuate_queued, none)            \
+	X(SPB_EVACUATE_DROPPED, spb_evacuate_dropped, none)
 
 #define PA_SHARED_COUNTERS(X)                                        \
 	X(ALLOC_FAILED, alloc_failed, none)                          \
@@ -68,6 +71,16 @@
 	X(COMPACT_FAIL, compact_fail, none)                          \
 	X(COMPACT_SUCCESS, compact_success, none)                    \
 	X(OFFLINE_FAILED, memory_offline_failed, none)               \
+	X(SPB_DEFRAG_RUNS, spb_defrag_runs, none)                    \
+	X(SPB_DEFRAG_PAGES, spb_defrag_pages, none)                  \
+	X(SPB_DEFRAG_PAGEBLOCKS, spb_defrag_pageblocks_freed, none)  \
+	X(SPB_DEFRAG_COOLDOWNS, spb_defrag_cooldowns, none)          \
+	X(SPB_DEFRAG_SKIPPED, spb_defrag_skipped_cooldown, none)     \
+	X(SPB_EVACUATED_PAGES, spb_evacuated_pages, none)            \
+	X(SPB_EVACUATE_FOR_ORDER, spb_evacuate_for_order, none)      \
+	X(SPB_EVACUATE_FOR_ORDER_PAGES, spb_evacuate_for_order_pages, none) \
+	X(SPB_SHRINK_CALLS, spb_shrink_calls, none)                  \
+	X(SPB_SHRINK_PAGES, spb_shrink_pages, none)                  \
 	X(PGSCAN_KSWAPD, pgscan_kswapd, none)                        \
 	X(PGSCAN_DIRECT, pgscan_direct, none)                        \
 	X(PGSTEAL_KSWAPD, pgsteal_kswapd, none)                      \

@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <sched.h>
 
+#include "cpu.h"
+#include "error.h"
+#include "pcp.h"
 #include "zone.h"
 
 unsigned pa_current_cpu(const struct pa_zone *z)

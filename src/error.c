@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "error.h"
 #include "zone.h"
 
 /* Hand a one-line message to the zone's error hook, if it has one. */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "fragindex.h"
+#include "buddy.h"
 #include "zone.h"
 
 _Static_assert(PA_FRAG_ORDERS >= PA_ORDERS_MAX,

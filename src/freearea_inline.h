@@ -53,8 +53,9 @@ static inline void update_bit(struct pa_zone *z, uint64_t p, unsigned o, unsigne
 
 /* ---- list operations: links, list counts, bitmaps ---- */
 
-static inline void list_insert(struct pa_zone *z, uint32_t pfn, unsigned o,
-			unsigned mt, bool tail)
+/* always_inline: a split or merge runs one per piece (gcc would call). */
+static inline __attribute__((always_inline)) void
+list_insert(struct pa_zone *z, uint32_t pfn, unsigned o, unsigned mt, bool tail)
 {
 	uint64_t p = fa_part_of_(z, pfn);
 	struct free_area *a = &part_at(z, p)->area[o];
@@ -74,8 +75,8 @@ static inline void list_insert(struct pa_zone *z, uint32_t pfn, unsigned o,
 	}
 }
 
-static inline void list_remove(struct pa_zone *z, uint32_t pfn, unsigned o,
-			unsigned mt)
+static inline __attribute__((always_inline)) void
+list_remove(struct pa_zone *z, uint32_t pfn, unsigned o, unsigned mt)
 {
 	uint64_t p = fa_part_of_(z, pfn);
 	struct free_area *a = &part_at(z, p)->area[o];
@@ -121,22 +122,43 @@ static inline void pb_account(struct pa_zone *z, uint32_t pfn, unsigned order,
 		pageblock_clear_content(z, first);
 }
 
-static inline void fa_add_(struct pa_zone *z, uint32_t pfn, unsigned order,
-			   unsigned mt, bool tail)
+/*
+ * A block on or off its list without the pageblock free counts: for the
+ * buddy's split and merge (buddy.c), where the pieces moving on and off the
+ * lists stay free and only the block allocated or freed changes state.
+ * The caller counts that block once with pb_account(), so a split of a
+ * max-order block updates one pageblock (and its superpageblock summary),
+ * not one per piece.
+ */
+static inline __attribute__((always_inline)) void
+fa_add_piece_(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned mt,
+	      bool tail)
 {
 	list_insert(z, pfn, order, mt, tail);
 	set_page_state(&z->pages[pfn], PG_STATE(PG_BUDDY, order));
 	z->pages[pfn].lnext = PA_NIL;  /* a block new on a list: unreported */
 	add_free_pages(z, (int64_t)1 << order);
+}
+
+static inline __attribute__((always_inline)) void
+fa_del_piece_(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned mt)
+{
+	list_remove(z, pfn, order, mt);
+	set_page_state(&z->pages[pfn], 0);
+	add_free_pages(z, -((int64_t)1 << order));
+}
+
+static inline void fa_add_(struct pa_zone *z, uint32_t pfn, unsigned order,
+			   unsigned mt, bool tail)
+{
+	fa_add_piece_(z, pfn, order, mt, tail);
 	pb_account(z, pfn, order, true);
 }
 
 static inline void fa_del_(struct pa_zone *z, uint32_t pfn, unsigned order,
 			   unsigned mt)
 {
-	list_remove(z, pfn, order, mt);
-	set_page_state(&z->pages[pfn], 0);
-	add_free_pages(z, -((int64_t)1 << order));
+	fa_del_piece_(z, pfn, order, mt);
 	pb_account(z, pfn, order, false);
 }
 

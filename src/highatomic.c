@@ -6,6 +6,8 @@
  * Ordinary allocations give the reserve back when they would otherwise fail.
  * The reserve is counted in whole pageblocks so pa_check can verify it.
  */
+#include "highatomic.h"
+#include "buddy.h"
 #include "zone.h"
 
 void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
@@ -54,28 +56,48 @@ static bool block_above_pageblock(const struct pa_zone *z, uint64_t pfn,
 	return false;
 }
 
+/* A free block of pageblock order or more leaving the reserve: off
+ * `from`'s list, retyped, and freed again (not just listed) so that it
+ * merges with the free buddy its highatomic type kept it apart from. */
+static void refree_block(struct pa_zone *z, uint64_t head, unsigned order,
+			 unsigned from, unsigned to)
+{
+	fa_del(z, (uint32_t)head, order, from);
+	pageblock_set_range_type(z, head, order, to);
+	free_one_page(z, (uint32_t)head, order);
+}
+
 /* Give back every pageblock of a block spanning several together, so
- * that they keep one type (a free block goes back on one list, merging
- * with its buddy if it can; an allocated one is freed onto one list): the
- * reserved ones among them leave the count. */
+ * that they keep one type (a free block goes back on one list, an
+ * allocated one is freed onto one list): the reserved ones among them
+ * leave the count. */
 static void unreserve_spanning(struct pa_zone *z, uint64_t head, unsigned order,
 			       unsigned mt)
 {
 	uint64_t first = head >> z->pb_order, n = 1ull << (order - z->pb_order);
 	uint64_t reserved = 0;
-	bool free = (page_state(&z->pages[head]) & 0xff) == PG_BUDDY;
-	unsigned was = pb_mt(&z->pb[first]);
 
 	for (uint64_t i = 0; i < n; i++)
 		reserved += pb_mt(&z->pb[first + i]) == PA_MT_HIGHATOMIC;
-	if (free)
-		fa_del(z, (uint32_t)head, order, was);
-	pageblock_set_range_type(z, head, order, mt);
-	/* freed again, not just listed: ordinary now, it may merge with a
-	 * free buddy the highatomic type kept it apart from */
-	if (free)
-		free_one_page(z, (uint32_t)head, order);
+	if ((page_state(&z->pages[head]) & 0xff) == PG_BUDDY)
+		refree_block(z, head, order, pb_mt(&z->pb[first]), mt);
+	else
+		pageblock_set_range_type(z, head, order, mt);
 	STAT_ADD(z->nr_reserved_highatomic, -(reserved << z->pb_order));
+}
+
+/* One reserved pageblock no block spans beyond: entirely free, it is freed
+ * again as a whole; otherwise its free pieces move lists (they merged
+ * inside it already, all of one type). */
+static void unreserve_one(struct pa_zone *z, uint64_t start, unsigned mt)
+{
+	uint16_t st = page_state(&z->pages[start]);
+
+	if ((st & 0xff) == PG_BUDDY && (st >> 8) == z->pb_order)
+		refree_block(z, start, z->pb_order, PA_MT_HIGHATOMIC, mt);
+	else
+		move_freepages_block(z, start, PA_MT_HIGHATOMIC, mt);
+	STAT_ADD(z->nr_reserved_highatomic, -pb_nr_pages(z));
 }
 
 /* Give one reserved pageblock back to `mt` (with the others of a block
@@ -93,8 +115,7 @@ bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt)
 		if (block_above_pageblock(z, start, &head, &order)) {
 			unreserve_spanning(z, head, order, mt);
 		} else {
-			move_freepages_block(z, start, PA_MT_HIGHATOMIC, mt);
-			STAT_ADD(z->nr_reserved_highatomic, -pb_nr_pages(z));
+			unreserve_one(z, start, mt);
 		}
 		return true;
 	}

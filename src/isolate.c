@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "isolate.h"
+#include "buddy.h"
 #include "rseq.h"
 
 uint32_t free_block_covering(const struct pa_zone *z, uint64_t pfn,

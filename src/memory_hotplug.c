@@ -17,9 +17,13 @@
 #include <sched.h>
 #include <sys/mman.h>
 
+#include "buddy.h"
+#include "cpu.h"
+#include "error.h"
 #include "isolate.h"
 #include "migrate.h"
 #include "rseq.h"
+#include "watermark.h"
 
 #define OFFLINE_PASSES 5
 

@@ -12,6 +12,9 @@
 #include <sched.h>
 
 #include "migrate.h"
+#include "buddy.h"
+#include "cpu.h"
+#include "error.h"
 
 int pa_register_movable_ops(struct pa_zone *z, const struct pa_movable_ops *ops,
 			    void *owner)

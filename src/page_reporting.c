@@ -20,6 +20,8 @@
 #include <errno.h>
 #include <sys/mman.h>
 
+#include "buddy.h"
+#include "error.h"
 #include "isolate.h"
 #include "zone.h"
 

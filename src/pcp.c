@@ -16,6 +16,9 @@
 #include <string.h>
 
 #include "pcp.h"
+#include "buddy.h"
+#include "trace.h"
+#include "watermark.h"
 
 #define NR_PCP_LISTS pcp_nr_lists(z)
 

@@ -9,9 +9,91 @@
 
 #include <errno.h>
 
-#include "zone.h"
 #include "pcpbuddy.h"
 #include "rseq.h"
+#include "watermark.h"
+#include "zone.h"
+
+/* At zone creation: allocate and size the pagesets, then the policy's own
+ * state (ops->init); 0 or -ENOMEM.  pcp_destroy frees both. */
+int pcp_init(struct pa_zone *z);
+void pcp_destroy(struct pa_zone *z);
+/* The highest order a pageset caches: mainline caches 0..3 and the
+ * pageblock order (which tiny geometries may put below 3); pcpbuddy
+ * keeps everything up to its pageblock. */
+static inline unsigned pcp_max_order(const struct pa_zone *z)
+{
+	if ((z->pflags & POL_PCP_ALL_ORDERS) || z->pb_order >= PA_COSTLY_ORDER)
+		return z->pb_order;
+	return PA_COSTLY_ORDER < z->max_order ? PA_COSTLY_ORDER : z->max_order;
+}
+static inline bool pcp_allowed_order(const struct pa_zone *z, unsigned order)
+{
+	return (order <= PA_COSTLY_ORDER || order == z->pb_order) &&
+	       order <= pcp_max_order(z);
+}
+/* Lists per pageset: every order up to pcp_max_order, per type. */
+static inline unsigned pcp_nr_lists(const struct pa_zone *z)
+{
+	return (pcp_max_order(z) + 1) * PA_MT_PCPTYPES;
+}
+
+/* Hand out a block taken from a pageset's list; pcp->lock kept. */
+static inline void pcp_alloc_account(struct pa_zone *z,
+				     struct per_cpu_pages *pcp, uint32_t pfn,
+				     unsigned order, unsigned mt)
+{
+	struct pa_page *p = &z->pages[pfn];
+
+	pcp_add_count(pcp, -(1 << order));
+	set_page_mt(p, mt);
+	set_page_state(p, PG_STATE(PG_ALLOC, order));
+	pcp_count(pcp, ALLOC_HIT, 1);
+	pcp_count(pcp, ALLOC_CALLS, 1);
+	pcp_count(pcp, PGALLOC, 1ull << order);
+}
+
+/* The same, and drop pcp->lock (the single allocation). */
+static inline void pcp_alloc_commit(struct pa_zone *z,
+				    struct per_cpu_pages *pcp, uint32_t pfn,
+				    unsigned order, unsigned mt)
+{
+	pcp_alloc_account(z, pcp, pfn, order, mt);
+	pa_lock_release(&pcp->lock);
+}
+/* The pageset operations behind cpu.c's public calls; each takes the
+ * pageset lock(s) itself (pcp_lock: waits), so no lock may be held.
+ * Empty CPU cpu's pageset into the zone, in batches. */
+void pcp_drain_cpu(struct pa_zone *z, unsigned cpu);
+/* Refill CPU cpu's pageset with up to `pages` order-0 pages of type mt
+ * (capped at high_max); pages added, or -ENODEV if the CPU is offline. */
+int pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned mt);
+/* Decay every pageset's high and drain what is above it. */
+void pcp_tick(struct pa_zone *z);
+/* Mark the CPU dead and give its pageset (and the policy's per-CPU state)
+ * back to the zone; online makes it cache again.  Both return 0. */
+int pcp_cpu_offline(struct pa_zone *z, unsigned cpu);
+int pcp_cpu_online(struct pa_zone *z, unsigned cpu);
+
+/* Put a chunk on a pageset's lists.  Mainline: at the head, so the
+ * hottest page goes out next and drains take the oldest from the tail.
+ * pcpbuddy: owned chunks at the head, cached (zone-owned) ones at the tail
+ * so drains give them back first.  No merging
+ * here: a free followed by an allocation would merge and split again
+ * every time; pcpbuddy's merge pass does it on drain and before refill. */
+static inline void pcp_enqueue(struct pa_zone *z, struct per_cpu_pages *pcp,
+			       uint32_t pfn, unsigned order, unsigned mt,
+			       bool owned)
+{
+	struct pa_page *p = &z->pages[pfn];
+
+	set_page_mt(p, mt);
+	set_page_state(p, PG_STATE(PG_PCP | (owned ? PG_PCPBUDDY : 0), order));
+	if (owned || !(z->pflags & POL_OWNED_BLOCKS))
+		pfn_list_add(z->pages, &pcp->lists[order][mt], pfn);
+	else
+		pfn_list_add_tail(z->pages, &pcp->lists[order][mt], pfn);
+}
 
 /* Mainline's pageset operations (its policy table is in policy.c). */
 uint32_t pcp_take_mainline(struct pa_zone *z, struct per_cpu_pages *pcp,
@@ -158,9 +240,12 @@ static inline bool pcp_free_commit(struct pa_zone *z, struct per_cpu_pages *pcp,
 					  !zone_below_high(z)), 1);
 }
 
-/* 0: cached or handed to its owner; -EAGAIN: free it to the zone. */
-static inline int pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn,
-			   unsigned order, unsigned gfp)
+/* 0: cached or handed to its owner; -EAGAIN: free it to the zone.
+ * always_inline: out of line (gcc's choice once pa_free_bulk shared it)
+ * the single free paid a call frame, 6 instructions a pair more. */
+static inline __attribute__((always_inline)) int
+pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
+	 unsigned gfp)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 	unsigned mt = 0;

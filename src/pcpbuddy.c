@@ -29,10 +29,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buddy.h"
 #include "llist.h"
 #include "pcp.h"
 #include "pcpbuddy.h"
+#include "spb_steer.h"
+#include "trace.h"
 #include "spb_contig.h"
+#include "spb_defrag.h"
 
 struct pcp_owned {
 	uint32_t head[PA_MT_PCPTYPES]; /* pageblock index, PA_NIL if empty */
@@ -826,12 +830,9 @@ static uint64_t pcpb_metadata_bytes(const struct pa_zone *z)
 	return (z->max_pages >> z->pb_order) * sizeof(struct pb_link);
 }
 
-/* What pcpbuddy and spb share: everything but the free-list layout and
- * the searches. */
+/* What pcpbuddy and spb share: everything but the free-list layout, the
+ * searches and spb's own state. */
 #define PCPBUDDY_OPS \
-	.init = pcpb_init, \
-	.destroy = pcpb_destroy, \
-	.metadata_bytes = pcpb_metadata_bytes, \
 	.pcp_take = pcpb_take, \
 	.pcp_refill = pcpb_refill, \
 	.pcp_drain = pcpb_drain, \
@@ -848,8 +849,30 @@ const struct pa_policy_ops pa_policy_pcpbuddy = {
 	.flags = POL_PCP_ALL_ORDERS | POL_OWNED_BLOCKS,
 	.fa_part_shift = fa_whole_zone,
 	.pcp_take_pageblock = pcpb_take_pageblock,
+	.init = pcpb_init,
+	.destroy = pcpb_destroy,
+	.metadata_bytes = pcpb_metadata_bytes,
 	PCPBUDDY_OPS,
 };
+
+/* spb's state: pcpbuddy's, plus the defragmentation worker's. */
+static int spb_policy_init(struct pa_zone *z)
+{
+	int r = pcpb_init(z);
+
+	return r ? r : spb_defrag_init(z);
+}
+
+static void spb_policy_destroy(struct pa_zone *z)
+{
+	spb_defrag_destroy(z);
+	pcpb_destroy(z);
+}
+
+static uint64_t spb_policy_metadata_bytes(const struct pa_zone *z)
+{
+	return pcpb_metadata_bytes(z) + spb_defrag_bytes(z);
+}
 
 /* spb (spb_steer.h): pcpbuddy with free lists per superpageblock, the
  * zone's search and Phase 1's pick steered by superpageblock. */
@@ -860,6 +883,11 @@ const struct pa_policy_ops pa_policy_spb = {
 	.fa_part_shift = spb_part_shift,
 	.pcp_take_pageblock = spb_take_pageblock,
 	.zone_rmqueue = spb_rmqueue,
+	.init = spb_policy_init,
+	.destroy = spb_policy_destroy,
+	.metadata_bytes = spb_policy_metadata_bytes,
+	.evacuate_for_order = spb_evacuate_for_order,
+	.background = spb_defrag_background,
 	.contig_take = spb_contig_take,
 	PCPBUDDY_OPS,
 };

@@ -3,6 +3,7 @@
  * The policies the library builds, and mainline's table: the kernel's
  * per-CPU pagesets in front of the kernel's buddy allocator.
  */
+#include "buddy.h"
 #include "pcp.h"
 
 const struct pa_policy_ops pa_policy_mainline = {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "zone.h"
+#include "error.h"
 
 int reclaim_init(struct pa_zone *z)
 {

@@ -8,8 +8,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "buddy.h"
+#include "error.h"
 #include "fragindex.h"
 #include "rseq.h"
+#include "spb_defrag.h"
 
 #define PAGETYPE_CAP 100000
 
@@ -77,6 +80,33 @@ static void pagetypeinfo(struct pa_zone *z, FILE *f)
 	fputc('\n', f);
 }
 
+/* spb's defragmentation and evacuation (zones without its worker print
+ * none of these). */
+static void vmstat_spb(const struct pa_zone *z, const struct pa_stats *s,
+		       FILE *f)
+{
+	const struct { const char *name; uint64_t v; } spb[] = {
+		{ "spb_defrag_wanted", s->spb_defrag_wanted },
+		{ "spb_defrag_runs", s->spb_defrag_runs },
+		{ "spb_defrag_pages", s->spb_defrag_pages },
+		{ "spb_defrag_pageblocks_freed", s->spb_defrag_pageblocks_freed },
+		{ "spb_defrag_cooldowns", s->spb_defrag_cooldowns },
+		{ "spb_defrag_skipped_cooldown", s->spb_defrag_skipped_cooldown },
+		{ "spb_evacuated_pages", s->spb_evacuated_pages },
+		{ "spb_evacuate_queued", s->spb_evacuate_queued },
+		{ "spb_evacuate_dropped", s->spb_evacuate_dropped },
+		{ "spb_evacuate_for_order", s->spb_evacuate_for_order },
+		{ "spb_evacuate_for_order_pages", s->spb_evacuate_for_order_pages },
+		{ "spb_shrink_calls", s->spb_shrink_calls },
+		{ "spb_shrink_pages", s->spb_shrink_pages },
+	};
+
+	if (!z->spb_defrag)
+		return;
+	for (size_t i = 0; i < sizeof(spb) / sizeof(spb[0]); i++)
+		fprintf(f, "%s %" PRIu64 "\n", spb[i].name, spb[i].v);
+}
+
 static void vmstat(struct pa_zone *z, FILE *f)
 {
 	struct pa_stats s;
@@ -109,6 +139,7 @@ static void vmstat(struct pa_zone *z, FILE *f)
 	fprintf(f, "page_reporting_pages %" PRIu64 "\n", s.page_reporting_pages);
 	fprintf(f, "memory_onlined_pages %" PRIu64 "\n", s.memory_onlined_pages);
 	fprintf(f, "memory_offlined_pages %" PRIu64 "\n", s.memory_offlined_pages);
+	vmstat_spb(z, &s, f);
 }
 
 static void zoneinfo(struct pa_zone *z, FILE *f)
@@ -138,6 +169,7 @@ static void zoneinfo(struct pa_zone *z, FILE *f)
 	fprintf(f, "      policy %s\n", pa_policy_name(z->policy));
 	if (z->use_pcp)
 		fprintf(f, "      fast_path %s\n", pcp_fast_path_name(z));
+	spb_defrag_zoneinfo(z, f);
 	fprintf(f, "  pagesets\n");
 	for (unsigned c = 0; z->use_pcp && c < z->ncpus; c++) {
 		const struct per_cpu_pages *p = &z->pcp[c];

@@ -16,6 +16,8 @@
 #ifndef PA_RSEQ_H
 #define PA_RSEQ_H
 
+#include <sys/rseq.h>
+
 #include "zone.h"
 
 /* pcp->lock.locked on an rseq zone: who holds the word */

@@ -5,8 +5,12 @@
  * inside it.  The driver runs the passes of the request's class in order
  * and counts and traces which one served.  Under zone->lock.
  */
+#include "spb_defrag.h"
 #include "spb_hint.h"
 #include "spb_steer.h"
+#include "buddy.h"
+#include "pcp.h"
+#include "trace.h"
 #include "zone.h"
 
 /* Above this many SPBs, non-movable requests may claim partly used movable
@@ -248,6 +252,9 @@ static uint32_t pass3_taint_clean(struct spb_ctx *c)
 	const char *why = "own-type block";
 	uint32_t pfn;
 
+	/* the series' third trigger: tainted SPBs stuck short of free
+	 * pageblocks are marked before a clean one is given up */
+	spb_defrag_before_taint(c->z, c->gfp);
 	if (gfp_keeps_nofrag_rule(c->gfp))
 		return PA_NIL;
 	pfn = take_in(c, &w, c->mt, false);
@@ -339,6 +346,8 @@ static void account(struct spb_ctx *c, unsigned pass, uint32_t pfn)
 
 	counter_add(&z->zc[ZC_SPB_PASS_1 + pass], 1);
 	zone_count(z, SPB_WORDS, c->words);
+	if (pfn != PA_NIL && pass < SPB_PASS_3)
+		spb_defrag_pass_served(z, c->spb);
 	if (!TRACING(z))
 		return;
 	/* the zone fallback's own functions trace the take themselves */
@@ -428,5 +437,7 @@ uint32_t spb_take_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
 	if (pfn == PA_NIL && !fallback)
 		pfn = claim_pageblock_in(&c, SPB_MAP_TAINTED, false, mt);
 	zone_count(z, SPB_WORDS, c.words);
+	if (pfn != PA_NIL)
+		spb_defrag_pass_served(z, c.spb);
 	return pfn;
 }

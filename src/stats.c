@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "buddy.h"
+#include "error.h"
 #include "zone.h"
 
 static uint64_t pcp_total_pages(const struct pa_zone *z)

@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buddy.h"
+#include "cpu.h"
+#include "spb_defrag.h"
 #include "spb_hint.h"
+#include "trace.h"
 #include "zone.h"
 
 #define SPB_REPORT_CHUNK 64   /* SPBs copied per zone->lock hold */
@@ -141,6 +145,7 @@ static void refresh_fullness(struct pa_zone *z, uint64_t i)
 	z->spb_nr_in[s->category][s->fullness]--;
 	z->spb_nr_in[s->category][f]++;
 	s->fullness = (uint8_t)f;
+	spb_defrag_fullness_changed(z, i);
 	hints_see_change(z, i);
 }
 
@@ -206,6 +211,7 @@ void spb_pb_type_changed(struct pa_zone *z, uint64_t b, unsigned old_mt)
 	s->nr_by_mt[mt]++;
 	s->free_by_mt[old_mt] -= free;
 	s->free_by_mt[mt] += free;
+	spb_defrag_pb_retyped(z, b, old_mt);
 }
 
 void spb_pb_free_changed(struct pa_zone *z, uint64_t b, uint32_t old_free)

@@ -7,7 +7,9 @@
  */
 #include <stdio.h>
 
+#include "trace.h"
 #include "zone.h"
+#include "spb_defrag.h"
 
 static void emit(struct pa_zone *z, unsigned cpu, const char *event,
 		 const char *fields)
@@ -149,4 +151,17 @@ void trace_spb_fall_through(struct pa_zone *z, unsigned cpu, unsigned order,
 		 order, mt, (unsigned long long)tainted,
 		 (unsigned long long)tainted_full);
 	emit(z, cpu, "spb_alloc_fall_through", f);
+}
+
+void trace_spb_evacuate_for_order_done(struct pa_zone *z, unsigned cpu,
+				       unsigned order, unsigned mt,
+				       unsigned phase1_tries,
+				       unsigned phase2_tries, bool evacuated)
+{
+	char f[160];
+
+	snprintf(f, sizeof(f),
+		 "order=%u migratetype=%u phase1_attempts=%u phase2_attempts=%u evacuated=%d",
+		 order, mt, phase1_tries, phase2_tries, evacuated ? 1 : 0);
+	emit(z, cpu, "spb_evacuate_for_order_done", f);
 }

@@ -10,6 +10,7 @@
  */
 #include <math.h>
 
+#include "watermark.h"
 #include "zone.h"
 
 /* Stored atomically: allocations read them without zone->lock, and

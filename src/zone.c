@@ -13,7 +13,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "buddy.h"
+#include "pcp.h"
 #include "rseq.h"
+#include "watermark.h"
 
 static const char *const mt_names[PA_MT_TYPES] = {
 	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",

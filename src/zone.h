@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The zone: geometry, page and pageblock metadata, free areas under
- * zone->lock, per-CPU pagesets, and the prototypes the allocator's files
- * share.  Internal: the public view is include/pagealloc.h.
+ * The zone's structures: geometry, page and pageblock metadata, free areas
+ * under zone->lock, per-CPU pagesets, and the few accessors that belong to
+ * the structures themselves.  Each module's functions are in the header
+ * named after its file (buddy.h, pcp.h, watermark.h, ...), which includes
+ * this one; this one includes no module header, so no include cycle can
+ * pass through it (scripts/check_includes.py keeps that true).
+ * Internal: the public view is include/pagealloc.h.
  *
  * Lock order: pcp->lock -> zone->lock.  Never take a pcp->lock while
  * holding zone->lock.
@@ -10,10 +14,8 @@
 #ifndef PA_ZONE_H
 #define PA_ZONE_H
 
-#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/rseq.h>
 
 #include "pagealloc.h"
 #include "lock.h"
@@ -25,9 +27,8 @@
 #include "migratetype.h"
 #include "counters.h"
 #include "superpageblock.h"
-#include "spb_steer.h"
-#include "reclaim.h"
-#include "slowpath.h"
+#include "reclaim.h"   /* struct zone_reclaim */
+#include "slowpath.h"  /* struct compact_defer */
 
 #define PA_ORDERS_MAX 21          /* max_order is at most 20 */
 #define PA_COSTLY_ORDER 3         /* orders cached per CPU: 0..3 and pageblock */
@@ -43,6 +44,7 @@
 #define PCPF_PREV_FREE_HIGH_ORDER 0x2u
 
 struct pcp_owned;
+struct spb_defrag;
 
 struct per_cpu_pages {
 	struct pa_lock lock;
@@ -178,208 +180,8 @@ struct pa_zone {
 
 	struct per_cpu_pages *pcp;     /* ncpus entries */
 	struct pb_link *pb_links;      /* pcpbuddy only; under zone->lock */
+	struct spb_defrag *spb_defrag; /* spb only (spb_defrag.h) */
 };
-
-/* ---- error.c ---- */
-void pa_err(const struct pa_zone *z, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* ---- trace.c: ftrace-format events ---- */
-void trace_page_alloc(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		      unsigned order, unsigned mt, unsigned gfp);
-void trace_page_free(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		     unsigned order);
-void trace_zone_locked(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		       unsigned order, unsigned mt, bool refill);
-void trace_pcpu_drain(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		      unsigned order, unsigned mt);
-void trace_extfrag(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		   unsigned order, unsigned fallback_order, unsigned alloc_mt,
-		   unsigned fallback_mt, bool claimed);
-void trace_spb_alloc_walk(struct pa_zone *z, unsigned cpu, unsigned order,
-			  unsigned mt, unsigned gfp, const char *pass,
-			  int64_t spb, uint64_t words);
-void trace_spb_pb_taint(struct pa_zone *z, unsigned cpu, uint64_t spb,
-			uint64_t pfn, unsigned mt, const char *why);
-/* A pageblock's content bit for mt set or cleared (pageblock.c, through
- * the summaries); edge: the SPB's first such pageblock (set) or its last
- * (clear). */
-void trace_spb_pb_content(struct pa_zone *z, unsigned cpu, uint64_t spb,
-			  uint64_t pfn, unsigned mt, bool set, bool edge);
-void trace_spb_claim_refused(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-			     unsigned mt, unsigned block_mt, const char *why);
-void trace_spb_fall_through(struct pa_zone *z, unsigned cpu, unsigned order,
-			    unsigned mt, uint64_t tainted,
-			    uint64_t tainted_full);
-#define TRACING(z) ((z)->cfg.event_fn != NULL)
-
-/* ---- watermark.c ---- */
-void zone_init_watermarks(struct pa_zone *z);
-bool zone_watermark_ok_slow_(const struct pa_zone *z, unsigned order,
-			     unsigned gfp);
-/* Inline for the common case: plenty free, nothing reserved. */
-static inline bool zone_watermark_ok(const struct pa_zone *z, unsigned order,
-				     unsigned gfp)
-{
-	if (__builtin_expect(!(__atomic_load_n(&z->fast_flags, __ATOMIC_RELAXED) &
-			       ZF_WMARK_CHECK) && order <= z->max_order, 1))
-		return true;
-	return zone_watermark_ok_slow_(z, order, gfp);
-}
-
-static inline bool zone_below_high(const struct pa_zone *z)
-{
-	return __atomic_load_n(&z->fast_flags, __ATOMIC_RELAXED) & ZF_BELOW_HIGH;
-}
-
-/* Recompute fast_flags from free_pages; zone->lock held. */
-void zone_update_fast_flags(struct pa_zone *z);
-void pcp_default_sizes(const struct pa_zone *z, int *batch, int *high_min,
-		       int *high_max);
-
-/* ---- buddy.c: all under zone->lock ---- */
-void zone_lock(struct pa_zone *z);
-bool zone_trylock(struct pa_zone *z);
-/* zone_lock, or only a trylock when gfp has PA_GFP_NOLOCK: false then
- * means zone->lock was busy and nothing is held. */
-bool zone_lock_gfp(struct pa_zone *z, unsigned gfp);
-void zone_unlock(struct pa_zone *z);
-void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order);
-void move_freepages_block(struct pa_zone *z, uint64_t start, unsigned from,
-			  unsigned to);
-uint32_t rmqueue_smallest(struct pa_zone *z, unsigned order, unsigned mt,
-			  unsigned cpu);
-/* Take the free block (head, order `have`) off list mt, split down to the
- * block of `order` holding `want`, the rest back on mt's lists. */
-void take_free_block(struct pa_zone *z, uint32_t head, unsigned have,
-		     unsigned mt, uint32_t want, unsigned order);
-/* Claim a whole free block of order >= pageblock order for type `to`: off
- * `from`'s list, every pageblock it covers converted, split down to
- * `order` (the first piece is returned, the rest go on `to`'s lists). */
-uint32_t claim_whole_block(struct pa_zone *z, uint32_t head, unsigned have,
-			   unsigned from, unsigned to, unsigned order);
-/* The kernel's fallback: claim the largest block of another type, else
- * steal the smallest (mainline's and pcpbuddy's zone_fallback). */
-uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
-			  unsigned start_mt);
-uint32_t rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
-		 unsigned mt);
-/* rmqueue for a request with gfp flags (the policy may steer by them). */
-uint32_t rmqueue_gfp(struct pa_zone *z, unsigned cpu, unsigned order,
-		     unsigned mt, unsigned gfp);
-/* Up to `count` blocks onto a pageset list (PG_PCP), own type only or
- * with the zone's fallback; returns how many. */
-int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
-		 struct pfn_list *list, unsigned mt, unsigned gfp,
-		 bool fallback);
-void zone_count_moved(struct pa_zone *z, uint64_t pages);
-void zone_drain_llist(struct pa_zone *z);
-
-/* ---- highatomic.c ---- */
-/* Reserve the pageblock(s) of a successful high-order atomic allocation;
- * skipped when gfp has PA_GFP_NOLOCK and zone->lock is busy. */
-void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
-				  unsigned order, unsigned gfp);
-bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt);
-
-/* ---- pcp.c ---- */
-int pcp_init(struct pa_zone *z);
-void pcp_destroy(struct pa_zone *z);
-/* The highest order a pageset caches: mainline caches 0..3 and the
- * pageblock order (which tiny geometries may put below 3); pcpbuddy
- * keeps everything up to its pageblock. */
-static inline unsigned pcp_max_order(const struct pa_zone *z)
-{
-	if ((z->pflags & POL_PCP_ALL_ORDERS) || z->pb_order >= PA_COSTLY_ORDER)
-		return z->pb_order;
-	return PA_COSTLY_ORDER < z->max_order ? PA_COSTLY_ORDER : z->max_order;
-}
-static inline bool pcp_allowed_order(const struct pa_zone *z, unsigned order)
-{
-	return (order <= PA_COSTLY_ORDER || order == z->pb_order) &&
-	       order <= pcp_max_order(z);
-}
-/* Lists per pageset: every order up to pcp_max_order, per type. */
-static inline unsigned pcp_nr_lists(const struct pa_zone *z)
-{
-	return (pcp_max_order(z) + 1) * PA_MT_PCPTYPES;
-}
-
-/* Hand out a block taken from a pageset's list; pcp->lock kept. */
-static inline void pcp_alloc_account(struct pa_zone *z,
-				     struct per_cpu_pages *pcp, uint32_t pfn,
-				     unsigned order, unsigned mt)
-{
-	struct pa_page *p = &z->pages[pfn];
-
-	pcp_add_count(pcp, -(1 << order));
-	set_page_mt(p, mt);
-	set_page_state(p, PG_STATE(PG_ALLOC, order));
-	pcp_count(pcp, ALLOC_HIT, 1);
-	pcp_count(pcp, ALLOC_CALLS, 1);
-	pcp_count(pcp, PGALLOC, 1ull << order);
-}
-
-/* The same, and drop pcp->lock (the single allocation). */
-static inline void pcp_alloc_commit(struct pa_zone *z,
-				    struct per_cpu_pages *pcp, uint32_t pfn,
-				    unsigned order, unsigned mt)
-{
-	pcp_alloc_account(z, pcp, pfn, order, mt);
-	pa_lock_release(&pcp->lock);
-}
-void pcp_drain_cpu(struct pa_zone *z, unsigned cpu);
-int pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned mt);
-void pcp_tick(struct pa_zone *z);
-int pcp_cpu_offline(struct pa_zone *z, unsigned cpu);
-int pcp_cpu_online(struct pa_zone *z, unsigned cpu);
-
-/* ---- alloc.c ---- */
-int pa_free_cpu_gfp_(struct pa_zone *z, unsigned cpu, uint64_t pfn,
-		     unsigned order, unsigned gfp);
-
-/* Put a chunk on a pageset's lists.  Mainline: at the head, so the
- * hottest page goes out next and drains take the oldest from the tail.
- * pcpbuddy: owned chunks at the head, cached (zone-owned) ones at the tail
- * so drains give them back first.  No merging
- * here: a free followed by an allocation would merge and split again
- * every time; pcpbuddy's merge pass does it on drain and before refill. */
-static inline void pcp_enqueue(struct pa_zone *z, struct per_cpu_pages *pcp,
-			       uint32_t pfn, unsigned order, unsigned mt,
-			       bool owned)
-{
-	struct pa_page *p = &z->pages[pfn];
-
-	set_page_mt(p, mt);
-	set_page_state(p, PG_STATE(PG_PCP | (owned ? PG_PCPBUDDY : 0), order));
-	if (owned || !(z->pflags & POL_OWNED_BLOCKS))
-		pfn_list_add(z->pages, &pcp->lists[order][mt], pfn);
-	else
-		pfn_list_add_tail(z->pages, &pcp->lists[order][mt], pfn);
-}
-
-/* ---- cpu.c ---- */
-/* The calling thread's CPU slot: glibc's rseq area (one load), else
- * sched_getcpu().  Inline: it is on every pa_alloc/pa_free. */
-static inline unsigned cpu_current(const struct pa_zone *z)
-{
-	int cpu = -1;
-
-#if defined(__x86_64__) || defined(__aarch64__)
-	if (__builtin_expect(__rseq_size >= 8, 1)) {
-		const volatile struct rseq *rs =
-			(const void *)((char *)__builtin_thread_pointer() +
-				       __rseq_offset);
-
-		cpu = (int)rs->cpu_id;
-	}
-#endif
-	if (cpu < 0)
-		cpu = sched_getcpu();
-	if (cpu < 0)
-		cpu = 0;
-	return (unsigned)cpu < z->ncpus ? (unsigned)cpu : (unsigned)cpu % z->ncpus;
-}
 
 /* ---- helpers ---- */
 static inline uint64_t pfn_to_pb(const struct pa_zone *z, uint64_t pfn)

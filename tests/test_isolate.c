@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buddy.h"
 #include "helpers.h"
 #include "owner.h"
 #include "isolate.h"

@@ -85,6 +85,7 @@ static void test_deterministic_for_a_seed(void **state)
 				    a->pol[k].nr_pageblocks);
 		assert_true(ra[k].ops > 100);
 		assert_true(ra[k].acquisitions > 0);
+		assert_true(ra[k].pcp_acquisitions > 0);
 	}
 	/* another seed is another workload, so another timeline */
 	assert_int_equal(nc, na);
@@ -181,6 +182,9 @@ static void test_one_cpu_same_decisions(void **state)
 		for (unsigned k = 0; k < n; k++) {
 			assert_true(r[k].acquisitions > 0);
 			assert_true(r[k].wait_ns == 0);
+			assert_true(r[k].pcp_acquisitions > 0);
+			assert_true(r[k].pcp_wait_ns == 0);
+			assert_int_equal(r[k].pcp_remote, 0);
 		}
 	}
 	done(v, vt);
@@ -196,8 +200,30 @@ static double rel_err(double got, double want)
 /*
  * n CPUs, think Z, service S, deterministic: a closed system whose cycle
  * is max(Z + S, n S) once the initial convoy has dispersed.  Utilisation
- * n S / cycle, mean wait cycle - Z - S.
+ * n S / cycle, mean wait cycle - Z - S.  The first round's convoy adds
+ * (n-1)/2 S per CPU once, so a mean wait may exceed the formula by that
+ * over the rounds.  Fails the test with `what` when r disagrees.
  */
+static void check_closed_form(const char *what, unsigned n, double z,
+			      double s, unsigned rounds, double busy_ns,
+			      double wait_ns, uint64_t acquisitions,
+			      const struct vt_result *r)
+{
+	double cyc = n * s > z + s ? n * s : z + s, util = n * s / cyc;
+	double wait = cyc - z - s, got_util = busy_ns / r->makespan_ns;
+	double got_wait = wait_ns / (double)acquisitions;
+
+	assert_int_equal(r->ops, (uint64_t)n * rounds);
+	if (rel_err(got_util, util) > 0.02)
+		fail_msg("%s n=%u: utilisation %.4f, formula %.4f", what, n,
+			 got_util, util);
+	if (rel_err(got_wait, wait) > 0.02 &&
+	    got_wait - wait > (n - 1) * s / 2 / rounds + 1e-9)
+		fail_msg("%s n=%u: mean wait %.2f ns, formula %.2f", what, n,
+			 got_wait, wait);
+	assert_true(wait_ns <= r->cpu_ns);
+}
+
 static void test_closed_system_formula(void **state)
 {
 	static const struct { unsigned n; double z, s; } cases[] = {
@@ -208,27 +234,87 @@ static void test_closed_system_formula(void **state)
 	(void)state;
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		unsigned n = cases[i].n;
-		double z = cases[i].z, s = cases[i].s, cyc, util, wait;
 		struct vt_result r;
+
+		vtime_toy_closed(cases[i].n, cases[i].z, cases[i].s, rounds, &r);
+		check_closed_form("zone->lock", cases[i].n, cases[i].z,
+				  cases[i].s, rounds, r.hold_ns, r.wait_ns,
+				  r.acquisitions, &r);
+	}
+}
+
+/*
+ * CPUs hammering one pageset through the engine's pcp->lock path: CPU 0
+ * its owner, the others draining it.  Holds alternate between CPUs, so
+ * each pays the hand-off H (but the owner's very first): the closed
+ * system of test_closed_system_formula with service S + H.  One CPU
+ * alone never waits and never pays a hand-off.
+ */
+static void test_pcp_lock_shared_pageset(void **state)
+{
+	static const struct { unsigned n; double z, s, h; } cases[] = {
+		{ 2, 50, 100, 300 }, { 2, 2000, 100, 300 }, { 2, 600, 100, 300 },
+		{ 4, 100, 100, 300 }, { 16, 3000, 50, 200 },
+	};
+	const unsigned rounds = 4000;
+	struct vt_result r;
+	(void)state;
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned n = cases[i].n;
+		double sh = cases[i].s + cases[i].h;
+
+		vtime_toy_pcp(n, cases[i].z, cases[i].s, cases[i].h, rounds, &r);
+		assert_int_equal(r.pcp_acquisitions, (uint64_t)n * rounds);
+		assert_int_equal(r.pcp_remote, (uint64_t)(n - 1) * rounds);
+		assert_true(rel_err(r.pcp_hold_ns / (double)r.pcp_acquisitions,
+				    sh) < 1e-3);
+		check_closed_form("pcp->lock", n, cases[i].z, sh, rounds,
+				  r.pcp_hold_ns, r.pcp_wait_ns,
+				  r.pcp_acquisitions, &r);
+		/* zone->lock is not involved */
+		assert_int_equal(r.acquisitions, 0);
+	}
+	vtime_toy_pcp(1, 10, 100, 300, rounds, &r);
+	assert_true(r.pcp_wait_ns == 0);
+	assert_true(r.pcp_hold_ns == 100.0 * rounds);
+	assert_int_equal(r.pcp_remote, 0);
+}
+
+/*
+ * The real engine: when the zone runs dry, an allocation drains every
+ * pageset (pa_drain), taking the other CPU's pcp->lock, which then
+ * waits and is waited for.  With one CPU the same workload drains only
+ * its own pageset and never waits.
+ */
+static void test_pcp_lock_remote_drains(void **state)
+{
+	struct vtime *v1, *v2;
+	struct sim *s1 = run_small("server", 1, 3, &v1);
+	struct sim *s2 = run_small("server", 2, 3, &v2);
+	const struct vt_result *r1, *r2;
+	unsigned n1, n2;
+	(void)state;
+
+	r1 = vtime_results(v1, &n1);
+	r2 = vtime_results(v2, &n2);
+	assert_int_equal(n1, n2);
+	for (unsigned k = 0; k < n1; k++) {
 		struct vt_figures f;
 
-		vtime_toy_closed(n, z, s, rounds, &r);
-		vtime_figures(&r, &f);
-		cyc = n * s > z + s ? n * s : z + s;
-		util = n * s / cyc;
-		wait = cyc - z - s;
-		assert_int_equal(r.ops, (uint64_t)n * rounds);
-		if (rel_err(f.lock_util, util) > 0.02)
-			fail_msg("n=%u: utilisation %.4f, formula %.4f", n,
-				 f.lock_util, util);
-		/* the first round's convoy adds (n-1)/2 S per CPU once */
-		if (rel_err(f.wait_mean_ns, wait) > 0.02 &&
-		    f.wait_mean_ns - wait > (n - 1) * s / 2 / rounds + 1e-9)
-			fail_msg("n=%u: mean wait %.2f ns, formula %.2f", n,
-				 f.wait_mean_ns, wait);
-		assert_true(r.wait_ns <= r.cpu_ns);
+		assert_true(r1[k].pcp_acquisitions > r1[k].ops / 2);
+		assert_true(r1[k].pcp_wait_ns == 0);
+		assert_int_equal(r1[k].pcp_remote, 0);
+		assert_true(r2[k].pcp_remote > 0);
+		assert_true(r2[k].pcp_contended > 0);
+		assert_true(r2[k].pcp_contended <= r2[k].pcp_acquisitions);
+		vtime_figures(&r2[k], &f);
+		assert_true(f.pcp_wait_share > 0 && f.pcp_wait_share < 1);
+		assert_true(f.pcp_wait_p99_ns >= 0);
+		assert_true(r2[k].pcp_hold_ns <= r2[k].cpu_ns);
 	}
+	done(s1, v1);
+	done(s2, v2);
 }
 
 /* Run slab-churn small on `ncpus` with this metadata cache; result 0. */
@@ -407,6 +493,8 @@ int main(void)
 		cmocka_unit_test(test_one_cpu_same_decisions),
 		cmocka_unit_test(test_closed_system_formula),
 		cmocka_unit_test(test_lock_handoff),
+		cmocka_unit_test(test_pcp_lock_shared_pageset),
+		cmocka_unit_test(test_pcp_lock_remote_drains),
 		cmocka_unit_test(test_metadata_misses),
 		cmocka_unit_test(test_hist_quantiles),
 		cmocka_unit_test(test_costmodel_file),

@@ -18,6 +18,7 @@
 #include "lru.h"
 #include "owner.h"
 #include "zone.h" /* white-box: the policy's POL_NOFRAG_RULE, reclaim limits */
+#include "buddy.h" /* zone_lock */
 
 /* 16 pageblocks of 16 pages, max order 6, no watermarks, one CPU. */
 static struct pa_zone *small_zone(void **state, unsigned flags)

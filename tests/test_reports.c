@@ -14,7 +14,8 @@
  * workload (several migratetypes and orders, high-order atomic
  * allocations so the HighAtomic reserve shows), after pa_drain, on the
  * default geometry (max_order 10) and a small one (pageblock_order 4,
- * max_order 6, a partial max-order block at the end), both policies.
+ * max_order 6, a partial max-order block at the end), every case under
+ * every policy the library accepts (tests/factory.h).
  */
 #include "helpers.h"
 
@@ -673,16 +674,23 @@ static unsigned workload(struct pa_zone *z, const struct pa_config *cfg,
 	return atomic_ok;
 }
 
-static void run_scenario(const struct pa_config *cfg, const char *name)
+/* The scenario under the case's policy; nothing if that policy does not
+ * accept cfg (no pagesets): the policies that do cover it. */
+static void run_scenario(void **state, const struct pa_config *cfg,
+			 const char *what)
 {
-	struct pa_zone *z = pa_zone_create(cfg);
+	struct pa_zone *z = th_zone_for(state, cfg);
 	uint64_t managed;
 	struct live *live;
 	unsigned nlive = 0;
-	struct th_rng rng = { th_seed(name) };
-	char when[128];
+	char name[96];
+	char when[160];
 
-	assert_non_null(z);
+	if (!z)
+		return;
+	snprintf(name, sizeof(name), "%s %s", what, th_policy_str(state));
+	struct th_rng rng = { th_seed(name) };
+
 	managed = pa_managed_pages(z);
 	live = calloc(managed, sizeof(*live));
 	assert_non_null(live);
@@ -725,7 +733,7 @@ static void run_scenario(const struct pa_config *cfg, const char *name)
 	assert_int_equal(st.free_pages, managed);
 
 	free(live);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 /* max_order 10, pageblock_order 9 (the kernel's x86-64 geometry); 128
@@ -734,12 +742,9 @@ static void default_geometry(void **state)
 {
 	struct pa_config c = th_config(128, 9, 10, 0, 2);
 
-	(void)state;
-	run_scenario(&c, "pb9/max10 mainline");
-	c.policy = PA_POLICY_PCPBUDDY;
-	run_scenario(&c, "pb9/max10 pcpbuddy");
+	run_scenario(state, &c, "pb9/max10");
 	c = th_config(8, 9, 10, PA_CFG_NO_PCP, 1);
-	run_scenario(&c, "pb9/max10 no pcp");
+	run_scenario(state, &c, "pb9/max10 no pcp");
 }
 
 /* pageblock_order 4, max_order 6; 130 and 10 pageblocks leave half a
@@ -748,17 +753,16 @@ static void small_geometry(void **state)
 {
 	struct pa_config c = th_config(130, 4, 6, 0, 3);
 
-	(void)state;
-	run_scenario(&c, "pb4/max6 mainline");
-	c.policy = PA_POLICY_PCPBUDDY;
-	run_scenario(&c, "pb4/max6 pcpbuddy");
+	run_scenario(state, &c, "pb4/max6");
 	c = th_config(10, 4, 6, PA_CFG_NO_WATERMARKS | PA_CFG_NO_PCP, 1);
-	run_scenario(&c, "pb4/max6 no pcp, no watermarks");
+	run_scenario(state, &c, "pb4/max6 no pcp, no watermarks");
 }
 
 /*
  * More than 100000 free blocks of one order on one type: pagetypeinfo caps
- * the count at ">100000", buddyinfo does not.
+ * the count at ">100000", buddyinfo does not.  Without pagesets where the
+ * policy allows; else the frees wait on the pageset until pa_drain (none
+ * can merge: every buddy is allocated).
  */
 static void pagetypeinfo_caps_large_counts(void **state)
 {
@@ -767,14 +771,15 @@ static void pagetypeinfo_caps_large_counts(void **state)
 	struct pa_zone *z;
 	uint64_t managed;
 
-	(void)state;
-	z = pa_zone_create(&c);
-	assert_non_null(z);
+	if (!th_policy_accepts(&c, th_policy(state)))
+		c.flags &= ~PA_CFG_NO_PCP;
+	z = th_zone_for(state, &c);
 	managed = pa_managed_pages(z);
 	for (uint64_t i = 0; i < managed; i++)
-		assert_true(pa_alloc(z, 0, PA_GFP_MOVABLE) != PA_NO_PFN);
+		assert_true(pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE) != PA_NO_PFN);
 	for (uint64_t pfn = 0; pfn < managed; pfn += 2)
-		assert_int_equal(pa_free(z, pfn, 0), 0);
+		assert_int_equal(pa_free_cpu(z, 0, pfn, 0), 0);
+	pa_drain(z);
 
 	struct zone_view v;
 	unsigned long buddy[MAX_ORDERS];
@@ -791,7 +796,7 @@ static void pagetypeinfo_caps_large_counts(void **state)
 	snprintf(capped, sizeof(capped), ">%6lu ", KF_PTI_CAP);
 	assert_non_null(strstr(text, capped));
 	free(text);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void unknown_report_kind_is_einval(void **state)
@@ -803,11 +808,9 @@ static void unknown_report_kind_is_einval(void **state)
 	size_t len = 0;
 	FILE *f;
 
-	(void)state;
 	c.error_fn = th_errlog_fn;
 	c.error_arg = &log;
-	z = pa_zone_create(&c);
-	assert_non_null(z);
+	z = th_zone_for(state, &c);
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	assert_int_equal(pa_report(z, (enum pa_report)(PA_REPORT_SPBINFO + 1), f),
@@ -821,7 +824,7 @@ static void unknown_report_kind_is_einval(void **state)
 	assert_int_equal(log.last_err, -EINVAL);
 	assert_true(log.last[0] != '\0' && !strchr(log.last, '\n'));
 	free(buf);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 /* pagealloc.h: -EIO on a write error, for every kind of report. */
@@ -830,9 +833,7 @@ static void write_error_is_eio(void **state)
 	struct pa_config c = th_config(1, 3, 3, 0, 1);
 	struct pa_zone *z;
 
-	(void)state;
-	z = pa_zone_create(&c);
-	assert_non_null(z);
+	z = th_zone_for(state, &c);
 	for (int k = PA_REPORT_BUDDYINFO; k <= PA_REPORT_SPBINFO; k++) {
 		/* A stream open for reading only: every write fails. */
 		FILE *ro = fopen("/dev/null", "r");
@@ -850,18 +851,18 @@ static void write_error_is_eio(void **state)
 		assert_int_equal(pa_report(z, (enum pa_report)k, full), -EIO);
 		fclose(full);
 	}
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(default_geometry),
-		cmocka_unit_test(small_geometry),
-		cmocka_unit_test(pagetypeinfo_caps_large_counts),
-		cmocka_unit_test(unknown_report_kind_is_einval),
-		cmocka_unit_test(write_error_is_eio),
+		th_policy_test(default_geometry),
+		th_policy_test(small_geometry),
+		th_policy_test(pagetypeinfo_caps_large_counts),
+		th_policy_test(unknown_report_kind_is_einval),
+		th_policy_test(write_error_is_eio),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return th_run_policy_group("reports", tests);
 }

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buddy.h"
 #include "helpers.h"
+#include "spb_steer.h"
 #include "zone.h" /* white-box: content bits and per-list counts */
 
 #define PB 4u    /* pages per pageblock */
