@@ -16,6 +16,8 @@
 
 #include "helpers.h"
 #include "owner.h"
+#include "buddy.h"
+#include "spb_steer.h"
 #include "zone.h" /* white-box: the summaries and spb_pick */
 
 /* SPBs of 8 pageblocks of 16 pages (128 pages), max_order 5 (2

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buddy.h"
 #include "helpers.h"
 #include "spb_hint.h"
 #include "zone.h" /* white-box: the hint and its switch */
