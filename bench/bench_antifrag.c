@@ -8,6 +8,7 @@
  * seed gives the same figures on any machine.
  *
  *   bench_antifrag [--gib N] [--steps N] [--only WORKLOAD] [--tick N]
+ *                  [--policy NAME]
  *
  * Movable blocks are registered movable (pa_set_page_movable, an owner
  * that follows its blocks when they move), so compaction and spb's
@@ -280,7 +281,7 @@ static void run_one(const struct workload *w, enum pa_policy pol,
 int main(int argc, char **argv)
 {
 	uint64_t gib = 64, steps = 1ull << 23, tick_every = 0;
-	const char *only = NULL;
+	const char *only = NULL, *policy = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--gib") && i + 1 < argc)
@@ -291,8 +292,10 @@ int main(int argc, char **argv)
 			only = argv[++i];
 		else if (!strcmp(argv[i], "--tick") && i + 1 < argc)
 			tick_every = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--policy") && i + 1 < argc)
+			policy = argv[++i];
 		else {
-			fprintf(stderr, "usage: %s [--gib N] [--steps N] [--only WORKLOAD] [--tick N]\n",
+			fprintf(stderr, "usage: %s [--gib N] [--steps N] [--only WORKLOAD] [--tick N] [--policy NAME]\n",
 				argv[0]);
 			return 2;
 		}
@@ -309,6 +312,8 @@ int main(int argc, char **argv)
 			c.bytes = gib << 30;
 			c.ncpus = NCPUS;
 			c.policy = (enum pa_policy)p;
+			if (policy && strcmp(policy, pa_policy_name(c.policy)))
+				continue;
 			if (pa_config_check(&c, NULL, 0) == 0)
 				run_one(&workloads[k], (enum pa_policy)p, gib, steps,
 					tick_every);

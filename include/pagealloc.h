@@ -342,6 +342,27 @@ void pa_pcp_tick(struct pa_zone *zone);
 int pa_pcp_fill(struct pa_zone *zone, unsigned cpu, unsigned pages,
 		unsigned gfp);
 
+/*
+ * As pa_pcp_fill(), with blocks of `order` (an order the per-CPU lists
+ * cache: 0..3 and the pageblock order under mainline): up to `pages`
+ * pages, whole blocks only, on the list of gfp's migratetype.  Returns the
+ * pages added (fewer if the zone runs short; pcpbuddy may add up to a
+ * pageblock more), -EINVAL for a bad cpu, gfp or an order not cached,
+ * -ENODEV without per-CPU lists or for an offline CPU.  Thread-safe.
+ */
+int pa_pcp_fill_order(struct pa_zone *zone, unsigned cpu, unsigned order,
+		      unsigned pages, unsigned gfp);
+
+/*
+ * Set CPU `cpu`'s pageset's current (auto-tuned) `high` to `high`, clamped
+ * to high_min..high_max, and clear its streaks of refills and frees: the
+ * state /proc/zoneinfo shows for a running machine's pageset ("high:").
+ * Nothing is drained now; the next free or pa_pcp_tick() drains what
+ * exceeds it.  Returns the high set, -EINVAL for a bad cpu, -ENODEV
+ * without per-CPU lists or for an offline CPU.  Thread-safe.
+ */
+int pa_pcp_set_high(struct pa_zone *zone, unsigned cpu, unsigned high);
+
 /* The CPU slot the calling thread would use now. */
 unsigned pa_current_cpu(const struct pa_zone *zone);
 
@@ -740,6 +761,11 @@ struct pa_stats {
 	uint64_t pcpb_phase[4];     /* refills served by phase 0..3 */
 	uint64_t pcpb_phase0_pages; /* pages recovered by phase 0 */
 	uint64_t pcpb_phase0_scanned; /* pfns scanned by phase 0 */
+	uint64_t pcpb_fallback[2];  /* refills that took another type's
+	                             * memory in phase 1 (a whole block
+	                             * converted) or phase 3 (one block) */
+	uint64_t pcpb_returned;     /* pages a pageset gave back because
+	                             * another CPU ran out of their type */
 
 	/* spb: zone-path searches served by each pass, in the order 1, 2,
 	 * 2b, 2c, 2d, 3, 4, zone fallback, none (failed); bitmap words read

@@ -480,6 +480,9 @@ static int open_output(struct capture *c, const struct capture_opts *o)
 	return 0;
 }
 
+/* Reads of trace_pipe between two checks of CMD and of signals. */
+#define STREAM_READS_PER_ROUND 64
+
 /* Stream trace_pipe until CMD has exited and the pipe is drained.
  * Returns 0 or -1; *status is CMD's wait status. */
 static int stream(struct capture *c, int pipefd, pid_t child, int *status)
@@ -498,7 +501,11 @@ static int stream(struct capture *c, int pipefd, pid_t child, int *status)
 		if (waitpid(child, status, WNOHANG) == child)
 			done = true;
 		poll(&pfd, 1, 100);
-		while ((n = read(pipefd, buf, sizeof(buf))) > 0)
+		/* A bounded number of reads per round: on a busy machine the
+		 * pipe never runs dry, and an unbounded loop never saw CMD
+		 * exit nor a SIGINT (the capture ran on for ever). */
+		for (int k = 0; k < STREAM_READS_PER_ROUND &&
+				(n = read(pipefd, buf, sizeof(buf))) > 0; k++)
 			if (consume(c, buf, (size_t)n) < 0)
 				return -1;
 	}

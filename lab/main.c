@@ -25,6 +25,7 @@ static const struct subcommand subcommands[] = {
 	{ "calibrate", cmd_calibrate,
 	  "measure the virtual-time cost model on this machine" },
 	{ "compare", cmd_compare, "two --json results side by side, with ratios" },
+	{ "mix", cmd_mix, "a trace's allocation rates, order mix and lifetimes by class" },
 };
 
 #define NCMDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -100,7 +100,7 @@ int pfnmap_insert(struct pfnmap *m, uint64_t key, uint32_t pfn,
 	e->pfn = pfn;
 	e->order = (uint8_t)order;
 	e->trace_order = (uint8_t)trace_order;
-	e->pad = 0;
+	e->tag = 0;
 	if (++m->count > m->peak)
 		m->peak = m->count;
 	return 0;

@@ -16,7 +16,8 @@ struct pfnmap_entry {
 	uint32_t pfn;      /* our pfn (zones of up to 2^32 pages: 16 TiB) */
 	uint8_t order;     /* order of our block */
 	uint8_t trace_order; /* order the trace allocated */
-	uint16_t pad;
+	uint16_t tag;      /* the owner's (the LRU: kind, referenced bit,
+	                    * generation); 0 on insert */
 };
 
 #define PFNMAP_EMPTY UINT64_MAX

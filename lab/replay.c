@@ -22,6 +22,7 @@
 #include "trace_reader.h"
 #include "trace_span.h"
 #include "vtime_cmd.h"
+#include "warm.h"
 #include "zoneinfo.h"
 
 /* One trace being replayed: its reader stays open from the first check to
@@ -157,24 +158,25 @@ static void config_from_zoneinfo(const struct replay_opts *o,
 	}
 }
 
-/* Without a zoneinfo: read the traces once to learn pfn span and CPUs (a
- * pipe is first copied to a temporary file, so it can be read twice). */
-static int prescan(struct input *in, unsigned n, struct trace_tally *t,
-		   uint64_t *span, unsigned *cpus, char *err, size_t len)
+/*
+ * The pass before the replay, when the machine must be sized from the
+ * trace (sp: pfn span and CPUs) or its starting state inferred from it
+ * (w: the first trace only, whose start the zoneinfo describes).  A pipe
+ * is first copied to a temporary file, so it can be read twice.
+ */
+static int prescan(struct input *in, unsigned n, struct trace_span *sp,
+		   struct warm *w, char *err, size_t len)
 {
-	struct trace_span *sp = malloc(sizeof(*sp));
 	int rc = 0;
 
-	if (!sp) {
-		snprintf(err, len, "out of memory");
-		return -ENOMEM;
-	}
-	trace_span_init(sp);
 	for (unsigned i = 0; i < n && !rc; i++) {
+		struct warm *wi = i == 0 ? w : NULL;
 		const char *line;
 		long got;
 		char why[300];
 
+		if (!sp && !wi)
+			break;
 		rc = trace_reader_make_seekable(in[i].r, why, sizeof(why));
 		if (rc) {
 			snprintf(err, len, "%s: %s", in[i].path, why);
@@ -184,8 +186,12 @@ static int prescan(struct input *in, unsigned n, struct trace_tally *t,
 			struct trace_event ev;
 			uint64_t lost;
 
-			if (trace_parse_line(line, (size_t)got, &ev, &lost) == TL_EVENT)
+			if (trace_parse_line(line, (size_t)got, &ev, &lost) != TL_EVENT)
+				continue;
+			if (sp)
 				trace_span_add(sp, &ev);
+			if (wi)
+				warm_feed(wi, &ev);
 		}
 		if (got == -EIO) {
 			snprintf(err, len, "%s: %s", in[i].path,
@@ -196,28 +202,38 @@ static int prescan(struct input *in, unsigned n, struct trace_tally *t,
 				 strerror(-rc));
 		}
 	}
-	if (!rc)
-		trace_span_result(sp, span, cpus, &t->pfn_outliers,
-				  &t->cpu_outliers);
-	free(sp);
 	return rc;
 }
 
 /* Largest machine sized from pfns alone: the pfn map's limit (2^32 pages). */
 #define SPAN_MAX_PAGES (1ull << 32)
 
+/* Size the machine from the trace where neither the zoneinfo nor the
+ * options did; w (or NULL) is the warm scan, done in the same pass. */
 static int size_machine(const struct replay_opts *o, struct input *in,
 			struct trace_tally *t, struct sim_config *cfg,
-			char *err, size_t len)
+			struct warm *w, char *err, size_t len)
 {
+	bool need = !cfg->bytes || !cfg->ncpus;
+	struct trace_span *sp = NULL;
 	uint64_t span;
 	unsigned cpus;
 	int rc;
 
-	if (cfg->bytes && cfg->ncpus)
+	if (!need && !w)
 		return 0;
-	rc = prescan(in, o->ntraces, t, &span, &cpus, err, len);
-	if (rc)
+	if (need && !(sp = malloc(sizeof(*sp)))) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	if (sp)
+		trace_span_init(sp);
+	rc = prescan(in, o->ntraces, sp, w, err, len);
+	if (sp && !rc)
+		trace_span_result(sp, &span, &cpus, &t->pfn_outliers,
+				  &t->cpu_outliers);
+	free(sp);
+	if (rc || !need)
 		return rc;
 	if (!cfg->bytes) {
 		if (span > SPAN_MAX_PAGES) {
@@ -389,6 +405,7 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 	struct input *in;
 	struct sim *s = NULL;
 	struct free_batch fb; /* about 11 KiB */
+	struct warm *warm = NULL;
 	uint64_t total = 0, done_before = 0, last_ts = 0;
 	double t0;
 	int rc;
@@ -410,10 +427,24 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 		rc = load_zoneinfo(o, t, err, len);
 	if (!rc && t->have_zoneinfo)
 		config_from_zoneinfo(o, t, &cfg);
+	if (!rc && !o->cold && !o->prefill && !cfg.vt) {
+		/* the default: start as the traced machine was (warm.h) */
+		warm = malloc(sizeof(*warm));
+		if (!warm || warm_init(warm) < 0) {
+			free(warm);
+			warm = NULL;
+			snprintf(err, len, "out of memory");
+			rc = -ENOMEM;
+		}
+	}
 	if (!rc)
-		rc = size_machine(o, in, t, &cfg, err, len);
+		rc = size_machine(o, in, t, &cfg, warm, err, len);
 	if (rc)
 		goto out;
+	if (warm) {
+		cfg.warm = warm;
+		cfg.warm_zi = t->have_zoneinfo ? &t->zi : NULL;
+	}
 	if (cfg.ncpus > PA_MAX_CPUS)
 		cfg.ncpus = PA_MAX_CPUS;
 
@@ -424,6 +455,8 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 		goto out;
 	}
 	rc = sim_init(s, &cfg, err, len);
+	if (warm)
+		warm_tally(warm, t);
 	if (rc) {
 		free(s);
 		s = NULL;
@@ -454,6 +487,10 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 	*elapsed = progress_now() - t0;
 	*out = s;
 out:
+	if (warm) {
+		warm_destroy(warm);
+		free(warm);
+	}
 	close_inputs(in, o->ntraces);
 	free(in);
 	return rc;
@@ -463,7 +500,7 @@ static void replay_usage(FILE *f)
 {
 	fprintf(f,
 "usage: pagealloc replay TRACE... [--policy LIST] [--mem SIZE] [--cpus N]\n"
-"                        [--zoneinfo FILE] [--prefill] [--strict]\n"
+"                        [--zoneinfo FILE] [--cold|--prefill] [--strict]\n"
 "                        [--html FILE] [--json FILE] [--quiet]\n"
 "\n"
 "Replay kernel page-allocator traces through each policy on a simulated\n"
@@ -489,8 +526,12 @@ static void replay_usage(FILE *f)
 "  --zoneinfo FILE /proc/zoneinfo of the traced machine, for every trace\n"
 "                  [NAME.zoneinfo beside each TRACE; traces whose zoneinfos\n"
 "                  differ are refused]\n"
-"  --prefill       start each CPU's pageset with the pages the zoneinfo's\n"
-"                  per-CPU count: shows (movable order-0) [start empty]\n"
+"  --cold          start from an empty zone and empty pagesets [warm: as\n"
+"                  the traced machine was when the capture began, inferred\n"
+"                  from the trace and its zoneinfo: memory in use before\n"
+"                  it, each pageset's lists, count: and high:]\n"
+"  --prefill       instead, fill each pageset with the zoneinfo's count:\n"
+"                  pages, all movable order-0 (the old bracket)\n"
 "  --strict        exit 1 when events were lost or lines were malformed,\n"
 "                  overlong or cut (the report is still written)\n"
 "  --html FILE     write a self-contained HTML report\n"
@@ -551,6 +592,7 @@ int cmd_replay(int argc, char **argv)
 		{ "json", required_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "prefill", no_argument, NULL, 'P' },
+		{ "cold", no_argument, NULL, 'O' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		VTIME_OPTIONS,
@@ -568,13 +610,14 @@ int cmd_replay(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:m:c:Cz:H:J:qPSh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:c:Cz:H:J:qPOSh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'z': o.zoneinfo = optarg; break;
 		case 'H': html = optarg; break;
 		case 'J': json = optarg; break;
 		case 'q': o.progress = false; break;
 		case 'P': o.prefill = true; break;
+		case 'O': o.cold = true; break;
 		case 'S': strict = true; break;
 		case 'h': replay_usage(stdout); return 0;
 		case 'p': case 'm': case 'C':

@@ -20,6 +20,8 @@ struct replay_opts {
 	                              * trace's zoneinfo or pfn span */
 	const char *zoneinfo;        /* NULL: the file beside the first trace */
 	bool progress;               /* progress line if stderr is a tty */
+	bool cold;                   /* start empty, not as the trace shows
+	                              * the machine was (lab/warm.h) */
 	bool prefill;                /* start with pagesets filled to the
 	                              * zoneinfo's per-CPU counts */
 };

@@ -144,6 +144,74 @@ static void spb_rows(struct figs *f, const struct sim *s)
 	EACH(r, p->stats.spb_pass[5]);
 }
 
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* The LRU and slab models' reclaim (zero for a trace replay). */
+static void reclaim_rows(struct figs *f, const struct sim *s)
+{
+	struct report_fig *r;
+
+	r = add(f, "reclaimed_pages", "pages reclaimed (LRU and slab)",
+		FIG_COUNT, true);
+	EACH(r, p->reclaimed_pages);
+	r = add(f, "reclaim_dropped_pages", "  page cache dropped", FIG_COUNT,
+		false);
+	EACH(r, p->lru.c.dropped_pages);
+	r = add(f, "reclaim_swapped_pages", "  anon written to swap", FIG_COUNT,
+		false);
+	EACH(r, p->lru.c.swapped_pages);
+	r = add(f, "reclaim_slab_pages", "  slab pages shrunk free", FIG_COUNT,
+		false);
+	EACH(r, p->slab.c_.shrunk_pages);
+	r = add(f, "slab_objects_shrunk", "slab objects shrunk", FIG_COUNT, false);
+	EACH(r, p->slab.c_.shrunk_objs);
+	r = add(f, "refaults", "refaults (touch of a reclaimed folio)",
+		FIG_COUNT, false);
+	EACH(r, p->lru.c.refaults);
+	r = add(f, "frees_of_reclaimed", "frees of reclaimed objects (no-ops)",
+		FIG_COUNT, false);
+	EACH(r, p->lru.c.free_reclaimed + p->slab.c_.free_shrunk);
+	r = add(f, "peak_allocated_pct", "allocated at the peak (% of memory)",
+		FIG_PERCENT, true);
+	EACH(r, pct(p->peak_allocated, p->stats.managed_pages));
+}
+
+static bool any_demand(const struct sim *s)
+{
+	for (unsigned i = 0; i < s->npol; i++)
+		if (s->pol[i].demand_tries[0][0] || s->pol[i].demand_tries[1][0] ||
+		    s->pol[i].demand_tries[0][1] || s->pol[i].demand_tries[1][1])
+			return true;
+	return false;
+}
+
+/* hugepage-demand's successes per phase: 0 under load, 1 at rest. */
+static void demand_rows(struct figs *f, const struct sim *s)
+{
+	struct report_fig *r;
+
+	r = add(f, "thp_success_pct", "2 MiB demands served under load (%)",
+		FIG_PERCENT, true);
+	EACH(r, pct(p->demand_ok[0][0], p->demand_tries[0][0]));
+	r = add(f, "thp_success_rest_pct", "2 MiB demands served at rest (%)",
+		FIG_PERCENT, true);
+	EACH(r, pct(p->demand_ok[1][0], p->demand_tries[1][0]));
+	r = add(f, "thp_demands", "  2 MiB demands per phase", FIG_COUNT, false);
+	EACH(r, p->demand_tries[0][0]);
+	r = add(f, "contig_1g_success", "1 GiB demands served under load",
+		FIG_COUNT, true);
+	EACH(r, p->demand_ok[0][1]);
+	r = add(f, "contig_1g_success_rest", "1 GiB demands served at rest",
+		FIG_COUNT, true);
+	EACH(r, p->demand_ok[1][1]);
+	r = add(f, "contig_1g_demands", "  1 GiB demands per phase", FIG_COUNT,
+		false);
+	EACH(r, p->demand_tries[0][1]);
+}
+
 unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 {
 	const struct sim *s = rep->sim;
@@ -236,6 +304,13 @@ unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 	r = add(&f, "contig_1g_allocatable", "1 GiB ranges obtainable",
 		FIG_COUNT, true);
 	EACH(r, p->contig_1g);
+
+	f.section = "memory model and reclaim";
+	reclaim_rows(&f, s);
+	if (any_demand(s)) {
+		f.section = "huge-block demand (under load / at rest)";
+		demand_rows(&f, s);
+	}
 
 	f.section = "superpageblock search (spb)";
 	spb_rows(&f, s);

@@ -45,6 +45,12 @@ struct trace_tally {
 	unsigned ninputs;
 	bool have_zoneinfo;
 	struct zoneinfo zi;
+	/* the warm start (lab/warm.h), when there was one */
+	bool warm;
+	bool warm_high;              /* pagesets' high from the zoneinfo */
+	uint64_t warm_pre_blocks;    /* in use before the capture */
+	uint64_t warm_pcp_seen;      /* pages on the pagesets the trace saw */
+	uint64_t warm_pcp_rest;      /* the rest up to count: */
 	char zoneinfo_path[512];
 };
 
@@ -76,7 +82,7 @@ struct report_fig {
 	double v[PA_POLICY_NR];
 };
 
-#define REPORT_MAX_FIGS 48
+#define REPORT_MAX_FIGS 72
 
 /* Compute the comparison rows (the same for every output).  Returns the
  * number of rows written to out (at most REPORT_MAX_FIGS). */

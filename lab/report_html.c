@@ -197,6 +197,51 @@ static int chart_alloc_2m(FILE *f, const struct sim *s, double mib)
 	return 0;
 }
 
+/* Superpageblocks holding unmovable or reclaimable memory (solid) and
+ * the clean rest, the 1 GiB ranges contiguous allocation could have by
+ * moving movable pages (dashed), per policy, on the pageblock-walk
+ * samples. */
+static int chart_spb(FILE *f, const struct sim *s)
+{
+	struct series_buf b = { .n = 0 };
+	char names[PA_POLICY_NR][2][64];
+	struct svg_chart c = { "tainted superpageblocks (solid) and clean ones, "
+			       "1 GiB candidates (dashed)", "trace time (s)",
+			       "superpageblocks", CHART_W, CHART_H, SVG_LINEAR,
+			       NULL, 0 };
+
+	for (unsigned i = 0; i < s->npol; i++) {
+		const struct sim_policy *p = &s->pol[i];
+		struct svg_series *t, *g;
+		unsigned n = 0;
+
+		snprintf(names[i][0], sizeof(names[i][0]), "%s tainted",
+			 pa_policy_name(p->policy));
+		snprintf(names[i][1], sizeof(names[i][1]), "%s clean",
+			 pa_policy_name(p->policy));
+		t = series_add(&b, names[i][0], svg_color(i), p);
+		g = series_add(&b, names[i][1], svg_color(i), p);
+		if (!t || !g) {
+			series_free(&b);
+			return -ENOMEM;
+		}
+		g->dash = "6 3";
+		for (unsigned k = 0; k < p->nsamples; k++) {
+			const struct sim_sample *x = &p->samples[k];
+
+			if (!x->has_frag)
+				continue;
+			b.x[b.n - 2][n] = b.x[b.n - 1][n] = (double)x->t_ns / 1e9;
+			b.y[b.n - 2][n] = (double)x->tainted_spb;
+			b.y[b.n - 1][n++] = (double)x->clean_spb;
+		}
+		t->n = g->n = n;
+	}
+	svg_lines(f, &c, b.s, b.n);
+	series_free(&b);
+	return 0;
+}
+
 /* Free pages by order over time, one line per order (buddyinfo's counts
  * times 2^order), on a log axis: they span decades. */
 static int chart_buddyinfo(FILE *f, const struct sim *s,
@@ -458,6 +503,7 @@ static int over_time(FILE *f, const struct lab_report *r, double mib)
 	rc |= chart_zone_lock(f, r);
 	rc |= chart_zone_lock_rate(f, s);
 	rc |= chart_alloc_2m(f, s, mib);
+	rc |= chart_spb(f, s);
 	for (unsigned i = 0; i < s->npol; i++)
 		rc |= chart_buddyinfo(f, s, &s->pol[i]);
 	fprintf(f, "</div>\n<h2>The kernel's fragmentation indexes per order</h2>\n"

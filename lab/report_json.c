@@ -100,19 +100,24 @@ static void json_sample(FILE *f, const struct sim *s, const struct sim_sample *x
 	unsigned orders = s->max_order + 1;
 
 	fprintf(f, "%s\n       {\"t_ns\": %" PRIu64 ", \"allocated\": %" PRIu64
-		", \"zone_lock_pages\": %" PRIu64, k ? "," : "", x->t_ns,
-		x->allocated, x->zone_lock_pages);
+		", \"reclaimed\": %" PRIu64 ", \"zone_lock_pages\": %" PRIu64,
+		k ? "," : "", x->t_ns, x->allocated, x->reclaimed,
+		x->zone_lock_pages);
 	json_u64s(f, "buddyinfo", x->nr_free, orders);
 	json_milli(f, "unusable_index", x->unusable_milli, orders);
 	json_milli(f, "extfrag_index", x->extfrag_milli, orders);
 	if (x->has_frag) {
 		fprintf(f, ", \"free_whole_pageblocks\": %" PRIu64
-			", \"free_whole_superpageblocks\": %" PRIu64, x->free_whole_pb,
-			x->free_whole_spb);
+			", \"free_whole_superpageblocks\": %" PRIu64
+			", \"tainted_superpageblocks\": %" PRIu64
+			", \"clean_superpageblocks\": %" PRIu64, x->free_whole_pb,
+			x->free_whole_spb, x->tainted_spb, x->clean_spb);
 		json_u64s(f, "free_by_mt", x->free_by_mt, PA_MT_TYPES);
 	} else {
 		fprintf(f, ", \"free_whole_pageblocks\": null, "
-			"\"free_whole_superpageblocks\": null, \"free_by_mt\": null");
+			"\"free_whole_superpageblocks\": null, "
+			"\"tainted_superpageblocks\": null, "
+			"\"clean_superpageblocks\": null, \"free_by_mt\": null");
 	}
 	fprintf(f, "}");
 }

@@ -110,6 +110,15 @@ int report_text(const struct lab_report *r, FILE *out)
 		else
 			fprintf(out, "  sized from the trace's pfn span and CPUs "
 				"(no zoneinfo beside the trace)\n");
+		if (t->warm) {
+			fprintf(out, "  warm start (--cold: empty): %s blocks in use "
+				"before the capture,", grouped(t->warm_pre_blocks, a,
+							     sizeof(a)));
+			fprintf(out, " pagesets %s pages seen in the trace + %s "
+				"untouched%s\n", grouped(t->warm_pcp_seen, b, sizeof(b)),
+				grouped(t->warm_pcp_rest, c, sizeof(c)),
+				t->warm_high ? ", high: as the zoneinfo's" : "");
+		}
 		fprintf(out, "trace: %s lines, %.3f s of trace time\n",
 			grouped(t->lines, a, sizeof(a)),
 			(double)(t->last_ts - t->first_ts) / 1e9);

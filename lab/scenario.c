@@ -37,13 +37,13 @@ static const struct scenario table[] = {
 	  "pages among it, then a shrinker (seed 001)",
 	  4 * GiB, 4, scen_slab_churn },
 	{ "hugepage-demand",
-	  "order-9 requests every 64 operations amid order-0 churn at 60% "
-	  "occupancy",
-	  4 * GiB, 4, scen_hugepage_demand },
+	  "thpchallenge-like: a full server's load, then 2 MiB and 1 GiB "
+	  "demands at a fixed rate, under load and at rest",
+	  4 * GiB, 4, scen_hugepage_demand, true },
 	{ "server",
-	  "long-running mixed server: large-folio page cache, anonymous "
-	  "memory, network buffers, slab, on a 256 GB machine",
-	  256 * GiB, 16, scen_server },
+	  "long-running server with memory kept full: page cache and anon "
+	  "reclaimed, network buffers, slab, THP bursts; 2 simulated hours",
+	  256 * GiB, 16, scen_server, true },
 	{ "page-fault1",
 	  "will-it-scale page_fault1: every CPU faults in 128 MiB of private "
 	  "anonymous memory page by page and unmaps it, in a loop",
@@ -78,14 +78,41 @@ uint64_t scen_below(struct scen *sc, uint64_t n)
 	return n ? scen_rand(sc) % n : 0;
 }
 
+uint64_t scen_key(struct scen *sc, unsigned order)
+{
+	uint64_t size = 1ull << order;
+	uint64_t key = (sc->next_key + size - 1) & ~(size - 1);
+
+	/* keys aligned like pfns of their order and never overlapping, so a
+	 * key never falls inside another's block; dense, so the first 2^32
+	 * pages' worth stay movable in the simulator (sim_compact.h) */
+	sc->next_key = key + size;
+	return key;
+}
+
 uint64_t scen_alloc(struct scen *sc, unsigned cpu, unsigned order, int mt)
 {
-	uint64_t key = sc->next_key;
+	uint64_t key = scen_key(sc, order);
 
-	/* keys aligned like pfns of their order, so a key never collides
-	 * with a block's interior */
-	sc->next_key += 1ull << 10;
 	sim_alloc(sc->sim, cpu, key, order, mt);
+	return key;
+}
+
+uint64_t scen_lru_add(struct scen *sc, unsigned cpu, unsigned order,
+		      enum lru_kind kind)
+{
+	uint64_t key = scen_key(sc, order);
+
+	sim_lru_add(sc->sim, cpu, key, order, kind);
+	return key;
+}
+
+uint64_t scen_slab_alloc(struct scen *sc, unsigned cpu, enum slab_cache_id id,
+			 bool shrinkable)
+{
+	uint64_t key = scen_key(sc, 0);
+
+	sim_slab_alloc(sc->sim, cpu, key, id, shrinkable);
 	return key;
 }
 
@@ -98,6 +125,10 @@ void scen_wait(struct scen *sc, uint64_t dt_ns)
 {
 	sc->t_ns += dt_ns;
 	sim_time(sc->sim, sc->t_ns);
+	if ((++sc->waits & 4095) == 0) {
+		sc->prog.total = sc->end_ns;
+		progress_update(&sc->prog, sc->sim->queued, sc->t_ns);
+	}
 }
 
 uint64_t scen_count(const struct scen *sc, double n)
@@ -114,15 +145,18 @@ void scenario_run(const struct scenario *sc, struct sim *s,
 		.p = p,
 		.rng = p->seed * 0x9e3779b97f4a7c15ull + 0x1234567ull,
 		.next_key = 1ull << 10,
+		.end_ns = 0,
 		.t_ns = 0,
 		.pages = pa_managed_pages(s->pol[0].zone),
 	};
 
 	if (!st.rng)
 		st.rng = 1;
+	progress_start(&st.prog, sc->name, 0, p->progress);
 	sim_time(s, 0);
 	sc->run(&st);
 	sim_finish(s);
+	progress_end(&st.prog);
 }
 
 static void run_usage(FILE *f)
@@ -253,6 +287,8 @@ int cmd_run(int argc, char **argv)
 		cfg.ncpus = sc->default_cpus;
 	sp.bytes = cfg.bytes;
 	sp.ncpus = cfg.ncpus;
+	sp.progress = !quiet;
+	cfg.measure_contig = sc->full_machine;
 	if (vtime_opts_check(&vo, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pagealloc run: %s\n", err);
 		return 2;

@@ -7,8 +7,10 @@
 #ifndef PA_LAB_SCENARIO_H
 #define PA_LAB_SCENARIO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "progress.h"
 #include "sim.h"
 
 struct scenario_params {
@@ -16,6 +18,7 @@ struct scenario_params {
 	unsigned ncpus;
 	uint64_t seed;
 	double scale;      /* request count multiplier (1 = default) */
+	bool progress;     /* a progress line on stderr (if a terminal) */
 };
 
 /* A generator's running state: the simulation it feeds, its random
@@ -27,6 +30,10 @@ struct scen {
 	uint64_t next_key;
 	uint64_t t_ns;
 	uint64_t pages;    /* machine pages */
+	uint64_t end_ns;   /* 0, or the simulated time the generator expects
+	                    * to reach (for the progress bar) */
+	uint64_t waits;
+	struct progress prog;
 };
 
 struct scenario {
@@ -35,6 +42,9 @@ struct scenario {
 	uint64_t default_bytes;
 	unsigned default_cpus;
 	void (*run)(struct scen *sc);
+	bool full_machine;        /* keeps memory full: the end figures
+	                           * include compaction and 1 GiB ranges
+	                           * (sim_config.measure_contig) */
 };
 
 /* The table of scenarios (constant), and its length. */
@@ -53,6 +63,14 @@ void scenario_run(const struct scenario *sc, struct sim *s,
 /* Helpers for the generators (scenarios.c). */
 uint64_t scen_rand(struct scen *sc);             /* 64 random bits */
 uint64_t scen_below(struct scen *sc, uint64_t n); /* uniform 0..n-1 */
+/* A fresh key for a block of 2^order pages. */
+uint64_t scen_key(struct scen *sc, unsigned order);
+/* A new LRU folio or slab object on cpu (sim.h); returns its key, for
+ * sim_lru_touch/sim_lru_free or sim_slab_free. */
+uint64_t scen_lru_add(struct scen *sc, unsigned cpu, unsigned order,
+		      enum lru_kind kind);
+uint64_t scen_slab_alloc(struct scen *sc, unsigned cpu, enum slab_cache_id id,
+			 bool shrinkable);
 /* Allocate on cpu; returns the key to free it with. */
 uint64_t scen_alloc(struct scen *sc, unsigned cpu, unsigned order, int mt);
 void scen_free(struct scen *sc, unsigned cpu, uint64_t key, unsigned order);

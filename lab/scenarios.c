@@ -8,66 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "objs.h"
 #include "scenario.h"
-
-/* A set of live blocks: random removal is a swap with the last. */
-struct objs {
-	uint64_t *key;
-	uint8_t *order;
-	uint16_t *cpu;
-	size_t n, cap;
-	uint64_t pages;
-};
-
-static void objs_push(struct objs *o, uint64_t key, unsigned order,
-		      unsigned cpu)
-{
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 1024;
-		uint64_t *k = realloc(o->key, cap * sizeof(*k));
-		uint8_t *r = k ? realloc(o->order, cap) : NULL;
-		uint16_t *c = r ? realloc(o->cpu, cap * sizeof(*c)) : NULL;
-
-		if (k)
-			o->key = k;
-		if (r)
-			o->order = r;
-		if (!c)
-			abort(); /* out of memory in a tiny bookkeeping array */
-		o->cpu = c;
-		o->cap = cap;
-	}
-	o->key[o->n] = key;
-	o->order[o->n] = (uint8_t)order;
-	o->cpu[o->n] = (uint16_t)cpu;
-	o->n++;
-	o->pages += 1ull << order;
-}
 
 /* Free element i on `cpu` (or its allocating CPU when cpu < 0). */
 static void objs_free(struct scen *sc, struct objs *o, size_t i, int cpu)
 {
-	scen_free(sc, cpu < 0 ? o->cpu[i] : (unsigned)cpu, o->key[i],
-		  o->order[i]);
-	o->pages -= 1ull << o->order[i];
-	o->n--;
-	o->key[i] = o->key[o->n];
-	o->order[i] = o->order[o->n];
-	o->cpu[i] = o->cpu[o->n];
+	uint64_t key;
+	unsigned order, c;
+
+	objs_take(o, i, &key, &order, &c);
+	scen_free(sc, cpu < 0 ? c : (unsigned)cpu, key, order);
 }
 
 static void objs_free_random(struct scen *sc, struct objs *o, int cpu)
 {
 	if (o->n)
 		objs_free(sc, o, scen_below(sc, o->n), cpu);
-}
-
-static void objs_release(struct objs *o)
-{
-	free(o->key);
-	free(o->order);
-	free(o->cpu);
-	memset(o, 0, sizeof(*o));
 }
 
 static unsigned cpu_any(struct scen *sc)
@@ -256,79 +213,6 @@ void scen_slab_churn(struct scen *sc)
 	}
 	objs_release(&recl);
 	objs_release(&unmov);
-}
-
-/*
- * hugepage-demand: order-9 (THP) requests amid order-0 churn of movable
- * and unmovable pages at 60% occupancy.
- */
-void scen_hugepage_demand(struct scen *sc)
-{
-	uint64_t target = sc->pages * 6 / 10, ops = scen_count(sc, 1500000);
-	struct objs small = { 0 }, huge = { 0 };
-
-	for (uint64_t i = 0; i < ops; i++) {
-		unsigned cpu = cpu_any(sc);
-
-		if (small.pages + huge.pages < target || scen_below(sc, 2)) {
-			int mt = scen_below(sc, 5) == 0 ? 0 : 1;
-			objs_push(&small, scen_alloc(sc, cpu, 0, mt), 0, cpu);
-		} else {
-			objs_free_random(sc, &small, (int)cpu_any(sc));
-		}
-		if (i % 64 == 0) {
-			objs_push(&huge, scen_alloc(sc, cpu, 9, 1), 9, cpu);
-			while (huge.pages > sc->pages / 5)
-				objs_free_random(sc, &huge, -1);
-		}
-		scen_wait(sc, 1000);
-	}
-	objs_release(&small);
-	objs_release(&huge);
-}
-
-/*
- * server: a long-running mixed server on a large machine: a page cache of
- * large folios filling half of memory, per-request anonymous memory and
- * network buffers on every CPU, slab growth, occasional THPs.
- */
-void scen_server(struct scen *sc)
-{
-	uint64_t ops = scen_count(sc, 2000000);
-	struct objs cache = { 0 }, anon = { 0 }, net = { 0 }, slab = { 0 };
-	uint64_t cache_max = sc->pages / 2, anon_max = sc->pages / 5;
-
-	for (uint64_t i = 0; i < ops; i++) {
-		unsigned cpu = cpu_any(sc);
-		uint64_t x = scen_below(sc, 100);
-
-		if (x < 10) {
-			unsigned order = 4 + (unsigned)scen_below(sc, 6);
-			objs_push(&cache, scen_alloc(sc, cpu, order, 1), order, cpu);
-			while (cache.pages > cache_max)
-				objs_free_random(sc, &cache, 0);
-		} else if (x < 45) {
-			unsigned order = scen_below(sc, 200) == 0 ? 9 : 0;
-			objs_push(&anon, scen_alloc(sc, cpu, order, 1), order, cpu);
-			while (anon.pages > anon_max)
-				objs_free_random(sc, &anon, (int)cpu_any(sc));
-		} else if (x < 85) {
-			unsigned order = (unsigned)scen_below(sc, 4);
-			objs_push(&net, scen_alloc(sc, cpu, order, 0), order, cpu);
-			while (net.n > 4096)
-				objs_free_random(sc, &net, (int)cpu_any(sc));
-		} else {
-			objs_push(&slab, scen_alloc(sc, cpu, 0,
-				  scen_below(sc, 4) ? 2 : 0), 0, cpu);
-			while (slab.pages > sc->pages / 10)
-				objs_free_random(sc, &slab, (int)cpu_any(sc));
-		}
-		scen_wait(sc, 5000);
-	}
-	objs_release(&cache);
-	objs_release(&anon);
-	objs_release(&net);
-	objs_release(&slab);
 }
 
 /*

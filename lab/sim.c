@@ -20,6 +20,7 @@
 #include "sim_compact.h"
 #include "size.h"
 #include "vtime.h"
+#include "warm.h"
 
 #define FIRST_INTERVAL_NS 1000000ull  /* 1 ms */
 #define TICK_NS 1000000000ull         /* the kernel's once-a-second pcp work */
@@ -27,6 +28,9 @@
  * 128 bring any high_max down to high_min (ratios up to 2.6e7) */
 #define IDLE_TICKS_MAX 128u
 #define SIM_PREFETCH 16               /* requests ahead (about a miss's time) */
+/* pa_zone_tick (kswapd, the background step) at most this often on the
+ * simulated clock: kswapd wakes within about a millisecond */
+#define KSWAPD_NS 1000000ull
 
 static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
 			unsigned n);
@@ -137,7 +141,17 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 			sim_destroy(s);
 			return -ENOMEM;
 		}
+		if (lru_init(&p->lru) < 0 || slab_init(&p->slab) < 0 ||
+		    (p->shrinker_id[0] = pa_register_shrinker(p->zone,
+				lru_shrink_count, lru_shrink_scan, p)) < 0 ||
+		    (p->shrinker_id[1] = pa_register_shrinker(p->zone,
+				slab_shrink_count, slab_shrink_scan, p)) < 0) {
+			snprintf(err, len, "cannot set the memory model up");
+			sim_destroy(s);
+			return -ENOMEM;
+		}
 		p->compact = cfg->compact;
+		p->measure_contig = cfg->measure_contig;
 		p->split_order = -1;
 		p->interval_ns = FIRST_INTERVAL_NS;
 		p->next_tick_ns = TICK_NS;
@@ -152,6 +166,8 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 			pa_zone_config(p->zone, &s->zcfg);
 	}
 	s->max_order = s->zcfg.max_order;
+	if (cfg->warm)
+		warm_apply(cfg->warm, s, cfg->warm_zi);
 	/* without threads the replay is the same, only slower */
 	if (!cfg->serial && !cfg->vt &&
 	    simq_start(&s->q, s->npol, apply_batch, s) < 0)
@@ -227,6 +243,8 @@ static void sample_frag(struct sim_policy *p, struct sim_sample *x)
 	memcpy(x->free_by_mt, fr.free_by_mt, sizeof(x->free_by_mt));
 	x->free_whole_pb = fr.free_in_whole_pageblocks;
 	x->free_whole_spb = fr.free_whole_superpageblocks;
+	x->tainted_spb = fr.tainted_superpageblocks;
+	x->clean_spb = fr.nr_superpageblocks - fr.tainted_superpageblocks;
 	if (x->allocated > p->frag_peak_allocated ||
 	    !p->report_peak[SIM_PAGETYPEINFO]) {
 		p->frag_peak_allocated = x->allocated;
@@ -257,6 +275,7 @@ static void take_sample(struct sim_policy *p, uint64_t t, bool force_frag)
 	memset(x, 0, sizeof(*x));
 	x->t_ns = t;
 	x->allocated = st.allocated_pages;
+	x->reclaimed = p->reclaimed_pages;
 	x->zone_lock_pages = st.zone_pages_refill + st.zone_pages_drain +
 			     st.zone_pages_direct_alloc +
 			     st.zone_pages_direct_free;
@@ -309,6 +328,18 @@ static void sim_time_one(struct sim_policy *p, uint64_t t)
 		if (p->compact)
 			sim_compact_tick(p);
 		p->next_tick_ns += TICK_NS;
+	}
+	if (t >= p->next_kswapd_ns) {
+		struct pa_tick_stats ts;
+
+		p->cur_cpu = 0; /* kswapd's */
+		if (pa_zone_tick(p->zone, t, &ts) == 0) {
+			p->ticks.reclaimed += ts.reclaimed;
+			p->ticks.compacted += ts.compacted;
+			p->ticks.evacuated += ts.evacuated;
+			p->ticks.woken |= ts.woken;
+		}
+		p->next_kswapd_ns = t + KSWAPD_NS;
 	}
 	if (t >= p->next_sample_ns) {
 		take_sample(p, t, false);
@@ -380,32 +411,51 @@ static inline unsigned fold_cpu(struct sim *s, unsigned cpu)
 	return cpu % s->cfg.ncpus;
 }
 
+bool sim_block_alloc(struct sim *s, struct sim_policy *p, unsigned cpu,
+		     uint64_t key, unsigned order, int mt)
+{
+	uint64_t pfn;
+
+	p->cur_cpu = cpu; /* direct reclaim frees where it allocates */
+	pfn = order <= s->max_order ?
+	      pa_alloc_cpu(p->zone, cpu, order, sim_gfp_of(mt)) : PA_NO_PFN;
+	if (pfn == PA_NO_PFN)
+		return false;
+	if (pfnmap_insert(&p->map, key, (uint32_t)pfn, order, order,
+			  NULL) < 0) {
+		/* no memory to remember it: give it back */
+		pa_free_cpu(p->zone, cpu, pfn, order);
+		return false;
+	}
+	if (mt == PA_MT_MOVABLE)
+		sim_owner_track(p, key, (uint32_t)pfn);
+	return true;
+}
+
+uint64_t sim_block_free(struct sim_policy *p, unsigned cpu, uint64_t key)
+{
+	struct pfnmap_entry e;
+
+	if (!pfnmap_remove(&p->map, key, &e))
+		return 0;
+	free_block(p, cpu, &e);
+	return 1ull << e.order;
+}
+
 void sim_alloc_one(struct sim *s, struct sim_policy *p, unsigned cpu,
 		   uint64_t key, unsigned order, int mt)
 {
 	struct pfnmap_entry old;
-	uint64_t pfn;
 
 	p->c.events++;
 	if (pfnmap_remove(&p->map, key, &old)) {
 		p->c.alloc_over_live++;
 		free_block(p, cpu, &old);
 	}
-	pfn = order <= s->max_order ?
-	      pa_alloc_cpu(p->zone, cpu, order, sim_gfp_of(mt)) : PA_NO_PFN;
-	if (pfn == PA_NO_PFN) {
+	if (sim_block_alloc(s, p, cpu, key, order, mt))
+		p->c.allocs++;
+	else
 		p->c.failures++;
-		return;
-	}
-	p->c.allocs++;
-	if (pfnmap_insert(&p->map, key, (uint32_t)pfn, order, order,
-			  NULL) < 0) {
-		/* no memory to remember it: give it back */
-		pa_free_cpu(p->zone, cpu, pfn, order);
-		p->c.failures++;
-	} else if (mt == PA_MT_MOVABLE) {
-		sim_owner_track(p, key, (uint32_t)pfn);
-	}
 }
 
 void sim_alloc(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
@@ -544,6 +594,159 @@ static unsigned apply_bulk_run(struct sim *s, struct sim_policy *p,
 	return k;
 }
 
+/* A held 1 GiB range goes back. */
+static void release_1g(struct sim *s, struct sim_policy *p)
+{
+	uint64_t nr = 1ull << (30 - s->zcfg.page_shift);
+
+	for (unsigned i = 0; i < p->nheld_1g; i++)
+		pa_free_contig(p->zone, p->held_1g[i], nr);
+	p->nheld_1g = 0;
+}
+
+static void demand_one(struct sim *s, struct sim_policy *p, unsigned cpu,
+		       uint64_t key, unsigned order, unsigned phase)
+{
+	bool big = order > s->max_order, ok;
+
+	p->c.events++;
+	phase = phase ? 1 : 0;
+	p->demand_tries[phase][big]++;
+	if (!big) {
+		ok = sim_block_alloc(s, p, cpu, key, order, PA_MT_MOVABLE);
+	} else {
+		uint64_t pfn;
+
+		p->cur_cpu = cpu;
+		pfn = sim_contig_alloc(p->zone, 1ull << order);
+		ok = pfn != PA_NO_PFN;
+		if (ok && p->nheld_1g == p->held_1g_cap) {
+			unsigned cap = p->held_1g_cap ? p->held_1g_cap * 2 : 16;
+			uint64_t *h = realloc(p->held_1g, cap * sizeof(*h));
+
+			if (!h) {
+				pa_free_contig(p->zone, pfn, 1ull << order);
+				ok = false;
+			} else {
+				p->held_1g = h;
+				p->held_1g_cap = cap;
+			}
+		}
+		if (ok)
+			p->held_1g[p->nheld_1g++] = pfn;
+	}
+	if (ok) {
+		p->demand_ok[phase][big]++;
+		p->c.allocs++;
+	}
+}
+
+/* One memory-model request on one policy. */
+static void apply_model_op(struct sim *s, struct sim_policy *p, unsigned kind,
+			   unsigned cpu, uint64_t key, unsigned order, int mt)
+{
+	switch (kind) {
+	case SIMQ_LRU_ADD:
+		lru_add(s, p, cpu, key, order, (enum lru_kind)mt);
+		break;
+	case SIMQ_LRU_TOUCH:
+		lru_touch(s, p, cpu, key, order, (enum lru_kind)mt);
+		break;
+	case SIMQ_LRU_FREE:
+		lru_free(s, p, cpu, key, order);
+		break;
+	case SIMQ_SLAB_ALLOC:
+		slab_alloc(s, p, cpu, key,
+			   (enum slab_cache_id)(mt & ~SIMQ_SLAB_SHRINKABLE),
+			   (mt & SIMQ_SLAB_SHRINKABLE) != 0);
+		break;
+	case SIMQ_SLAB_FREE:
+		slab_free(s, p, cpu, key);
+		break;
+	case SIMQ_DEMAND:
+		demand_one(s, p, cpu, key, order, (unsigned)mt);
+		break;
+	case SIMQ_DEMAND_RELEASE:
+		release_1g(s, p);
+		break;
+	}
+}
+
+/* Hand a model request to every policy (queued, or in turn). */
+static void model_op(struct sim *s, unsigned kind, unsigned cpu, uint64_t key,
+		     unsigned order, int mt)
+{
+	cpu = fold_cpu(s, cpu);
+	s->queued++;
+	if (s->q) {
+		queue_op(s, kind, cpu, key, order, mt);
+		return;
+	}
+	for (unsigned i = 0; i < s->npol; i++)
+		apply_model_op(s, &s->pol[i], kind, cpu, key, order, mt);
+}
+
+/* Under virtual time a model request is a plain page request (sim.h). */
+static bool vt_plain(struct sim *s, enum vt_kind kind, unsigned cpu,
+		     uint64_t key, unsigned order, int mt)
+{
+	if (!s->cfg.vt)
+		return false;
+	s->queued++;
+	vtime_record(s->cfg.vt, kind, fold_cpu(s, cpu), key, order, mt);
+	return true;
+}
+
+void sim_lru_add(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
+		 enum lru_kind kind)
+{
+	if (!vt_plain(s, VT_ALLOC, cpu, key, order, PA_MT_MOVABLE))
+		model_op(s, SIMQ_LRU_ADD, cpu, key, order, (int)kind);
+}
+
+void sim_lru_touch(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
+		   enum lru_kind kind)
+{
+	if (!s->cfg.vt)
+		model_op(s, SIMQ_LRU_TOUCH, cpu, key, order, (int)kind);
+}
+
+void sim_lru_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order)
+{
+	if (!vt_plain(s, VT_FREE, cpu, key, order, 0))
+		model_op(s, SIMQ_LRU_FREE, cpu, key, order, 0);
+}
+
+void sim_slab_alloc(struct sim *s, unsigned cpu, uint64_t key,
+		    enum slab_cache_id id, bool shrinkable)
+{
+	if (!vt_plain(s, VT_ALLOC, cpu, key, 0, slab_spec(id)->mt))
+		model_op(s, SIMQ_SLAB_ALLOC, cpu, key, 0,
+			 (int)id | (shrinkable ? SIMQ_SLAB_SHRINKABLE : 0));
+}
+
+void sim_slab_free(struct sim *s, unsigned cpu, uint64_t key)
+{
+	if (!vt_plain(s, VT_FREE, cpu, key, 0, 0))
+		model_op(s, SIMQ_SLAB_FREE, cpu, key, 0, 0);
+}
+
+void sim_demand(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
+		unsigned phase)
+{
+	if (order <= s->max_order &&
+	    vt_plain(s, VT_ALLOC, cpu, key, order, PA_MT_MOVABLE))
+		return;
+	if (!s->cfg.vt)
+		model_op(s, SIMQ_DEMAND, cpu, key, order, (int)phase);
+}
+
+void sim_demand_release(struct sim *s)
+{
+	if (!s->cfg.vt)
+		model_op(s, SIMQ_DEMAND_RELEASE, 0, 0, 0, 0);
+}
+
 /* A worker thread's share of a batch: everything, on its own policy. */
 static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
 			unsigned n)
@@ -570,7 +773,11 @@ static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
 		case SIMQ_FREE_BULK:
 			i += apply_bulk_run(s, p, op, n - i) - 1;
 			break;
-		default: /* SIMQ_TIME: the clock only */
+		case SIMQ_TIME:
+			break;
+		default:
+			apply_model_op(s, p, op->kind & ~SIMQ_F_TIME, op->cpu,
+				       op->arg, op->order, op->mt);
 			break;
 		}
 	}
@@ -579,6 +786,7 @@ static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
 /* The end of one policy's run: last sample and the end figures. */
 static void finish_one(struct sim *s, struct sim_policy *p)
 {
+	release_1g(s, p);
 	take_sample(p, s->now_ns, true);
 	pa_stats(p->zone, &p->stats);
 	p->stats.zone_lock.acquisitions -= p->sample_lock_acq;
@@ -601,8 +809,17 @@ static void finish_one(struct sim *s, struct sim_policy *p)
 		p->nr_pageblocks = 0;
 	/* destructive (it compacts and allocates): only when asked, after
 	 * every end figure is taken */
-	if (p->compact)
+	if (p->compact || p->measure_contig) {
+		/* the measurement reclaims too: the figures stay the run's */
+		struct lru_counts lc = p->lru.c;
+		struct slab_counts sc = p->slab.c_;
+		uint64_t reclaimed = p->reclaimed_pages;
+
 		sim_compact_finish(p);
+		p->lru.c = lc;
+		p->slab.c_ = sc;
+		p->reclaimed_pages = reclaimed;
+	}
 }
 
 void sim_finish(struct sim *s)
@@ -652,6 +869,11 @@ int sim_check(struct sim *s, char *msg, size_t len)
 				 (unsigned long long)st.managed_pages);
 			return -EUCLEAN;
 		}
+		if (lru_check(p, why, sizeof(why)) < 0 ||
+		    slab_check(p, why, sizeof(why)) < 0) {
+			snprintf(msg, len, "%s: %s", pa_policy_name(p->policy), why);
+			return -EUCLEAN;
+		}
 		if (p->c.bad_frees) {
 			snprintf(msg, len, "%s: %llu frees rejected (%s)",
 				 pa_policy_name(p->policy),
@@ -671,9 +893,16 @@ void sim_destroy(struct sim *s)
 	for (unsigned i = 0; i < s->npol; i++) {
 		struct sim_policy *p = &s->pol[i];
 
+		for (unsigned k = 0; k < 2; k++)
+			if (p->zone && p->shrinker_id[k] > 0)
+				pa_unregister_shrinker(p->zone, p->shrinker_id[k]);
 		pa_zone_destroy(p->zone);
 		pfnmap_destroy(&p->map);
 		sim_owner_destroy(p);
+		lru_destroy(&p->lru);
+		slab_destroy(&p->slab);
+		free(p->held_1g);
+		p->held_1g = NULL;
 		free(p->pb_map);
 		for (unsigned r = 0; r < SIM_NR_REPORTS; r++) {
 			free(p->report_end[r]);

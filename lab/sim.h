@@ -12,10 +12,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lru.h"
 #include "pagealloc.h"
 #include "pfnmap.h"
+#include "slab.h"
 
 struct vtime;
+struct warm;
+struct zoneinfo;
 struct simq;
 
 /* Time-series points kept per policy; when full, every other point is
@@ -58,6 +62,11 @@ struct sim_config {
 	 * Counters are reset after the fill, so figures cover the replay. */
 	const unsigned *pcp_fill;
 	unsigned pcp_fill_n;
+	/* The state inferred from the trace (lab/warm.h), applied after the
+	 * zones are made, with the zoneinfo it was seen with (or NULL);
+	 * NULL: no warm start.  Counters are reset after it too. */
+	struct warm *warm;
+	const struct zoneinfo *warm_zi;
 	/* Virtual time (lab/vtime.h): requests are recorded instead of
 	 * applied, and sim_finish() runs them per policy on N simulated
 	 * CPUs.  NULL: the plain lockstep replay. */
@@ -67,6 +76,9 @@ struct sim_config {
 	 * (lab/simqueue.h); the results are identical either way. */
 	bool serial;
 	bool compact;            /* --compact: proactive ticks */
+	/* take the destructive end figures (compaction, 1 GiB contiguous
+	 * allocations) even without --compact: the full-machine scenarios */
+	bool measure_contig;
 };
 
 struct sim_sample {
@@ -83,6 +95,11 @@ struct sim_sample {
 	uint64_t free_by_mt[PA_MT_TYPES]; /* free pages by pageblock type */
 	uint64_t free_whole_pb;           /* free pages in whole pageblocks */
 	uint64_t free_whole_spb;          /* entirely free superpageblocks */
+	uint64_t tainted_spb;             /* holding unmovable/reclaimable */
+	uint64_t clean_spb;               /* the rest: 1 GiB ranges contiguous
+	                                   * allocation could have by moving
+	                                   * movable pages (an upper bound) */
+	uint64_t reclaimed;               /* cumulative pages reclaimed */
 };
 
 /* What happened to the requests, per policy. */
@@ -147,6 +164,22 @@ struct sim_policy {
 	double thp_allocatable_pct; /* free memory in pageblock blocks after
 	                          * a full compaction at the end */
 	uint64_t contig_1g;      /* 1 GiB ranges obtainable at the end */
+	bool measure_contig;     /* sim_config.measure_contig */
+	/* the memory model (lru.h, slab.h) and reclaim */
+	struct sim_lru lru;
+	struct sim_slab slab;
+	int shrinker_id[2];      /* the LRU's and the slab's */
+	unsigned cur_cpu;        /* CPU of the request being applied: where
+	                          * the shrinkers free to */
+	uint64_t reclaimed_pages; /* freed by the shrinkers (direct and
+	                          * background reclaim) */
+	uint64_t next_kswapd_ns; /* next pa_zone_tick on the sim clock */
+	struct pa_tick_stats ticks; /* summed over pa_zone_tick calls */
+	/* scenario demands for huge blocks (sim_demand): per phase (0 under
+	 * load, 1 at rest) and size (0 pageblock order, 1 1 GiB) */
+	uint64_t demand_tries[2][2], demand_ok[2][2];
+	uint64_t *held_1g;       /* 1 GiB ranges the demand holds */
+	unsigned nheld_1g, held_1g_cap;
 };
 
 struct sim {
@@ -195,6 +228,38 @@ void sim_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order);
 #define SIM_BULK_MAX 64 /* blocks per sim_free_bulk call */
 void sim_free_bulk(struct sim *s, unsigned cpu, const uint64_t *keys,
 		   const unsigned *orders, unsigned n);
+
+/*
+ * The memory model's requests, each applied to every policy's own model
+ * (lru.h, slab.h): what they free or refault depends on what that
+ * policy's reclaim took.  Under virtual time (no model there) a folio or
+ * object is recorded as a plain page request of its type and a touch as
+ * nothing.
+ */
+void sim_lru_add(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
+		 enum lru_kind kind);
+void sim_lru_touch(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
+		   enum lru_kind kind);
+void sim_lru_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order);
+void sim_slab_alloc(struct sim *s, unsigned cpu, uint64_t key,
+		    enum slab_cache_id id, bool shrinkable);
+void sim_slab_free(struct sim *s, unsigned cpu, uint64_t key);
+
+/* A demand for a huge block in `phase` (0 under load, 1 at rest),
+ * counted per policy: order <= max_order is allocated (movable) under
+ * `key` and freed with sim_free; a larger order is a pa_alloc_contig()
+ * of 2^order pages held until sim_demand_release(). */
+void sim_demand(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
+		unsigned phase);
+void sim_demand_release(struct sim *s);
+
+/* For the models, on one policy: allocate a block of 2^order pages of
+ * type mt under `key` in p's map (movable ones registered for
+ * compaction); false when the zone has none.  Free the block under key:
+ * the pages freed, 0 if none is there.  Neither counts an event. */
+bool sim_block_alloc(struct sim *s, struct sim_policy *p, unsigned cpu,
+		     uint64_t key, unsigned order, int mt);
+uint64_t sim_block_free(struct sim_policy *p, unsigned cpu, uint64_t key);
 
 /* The gfp flags sim_alloc uses for migratetype mt. */
 unsigned sim_gfp_of(int mt);

@@ -84,6 +84,19 @@ void sim_compact_tick(struct sim_policy *p)
 		p->compact_runs++;
 }
 
+uint64_t sim_contig_alloc(struct pa_zone *z, uint64_t nr)
+{
+	struct pa_stats st;
+
+	/* as a hugetlb allocation does: reclaim first when the range's
+	 * contents would have nowhere to go */
+	pa_stats(z, &st);
+	if (st.free_pages + st.pcp_pages < nr + st.wmark_high)
+		pa_reclaim(z, nr + st.wmark_high - st.free_pages - st.pcp_pages,
+			   NULL);
+	return pa_alloc_contig(z, nr, PA_GFP_MOVABLE | PA_GFP_NOWARN);
+}
+
 /* 1 GiB ranges until one fails, then given back. */
 static uint64_t count_contig_1g(struct pa_zone *z)
 {
@@ -95,8 +108,7 @@ static uint64_t count_contig_1g(struct pa_zone *z)
 
 	if (!got)
 		return 0;
-	while (k < n && (got[k] = pa_alloc_contig(z, nr, PA_GFP_MOVABLE |
-							    PA_GFP_NOWARN)) != PA_NO_PFN)
+	while (k < n && (got[k] = sim_contig_alloc(z, nr)) != PA_NO_PFN)
 		k++;
 	for (uint64_t i = 0; i < k; i++)
 		pa_free_contig(z, got[i], nr);

@@ -23,6 +23,11 @@ void sim_owner_destroy(struct sim_policy *p);
 void sim_owner_track(struct sim_policy *p, uint64_t key, uint32_t pfn);
 /* The block at pfn is about to be freed. */
 void sim_owner_forget(struct sim_policy *p, uint32_t pfn);
+struct pa_zone;
+/* pa_alloc_contig() of nr movable pages, after reclaiming what the
+ * range's contents need to move into (hugetlb's allocations reclaim):
+ * the first pfn or PA_NO_PFN. */
+uint64_t sim_contig_alloc(struct pa_zone *z, uint64_t nr);
 /* One proactive tick (proactiveness 20, the kernel's default). */
 void sim_compact_tick(struct sim_policy *p);
 /* The end-of-run measurements (thp_allocatable_pct, contig_1g). */

@@ -17,7 +17,13 @@
 #include <stdint.h>
 
 enum simq_kind { SIMQ_ALLOC, SIMQ_FREE, SIMQ_TIME,
-		 SIMQ_FREE_BULK /* consecutive ones of a CPU: one batch */ };
+		 SIMQ_FREE_BULK, /* consecutive ones of a CPU: one batch */
+		 /* the memory model (sim.h): mt is the LRU kind or the slab
+		  * cache (| SIMQ_SLAB_SHRINKABLE), order the demand's phase
+		  * in mt */
+		 SIMQ_LRU_ADD, SIMQ_LRU_TOUCH, SIMQ_LRU_FREE, SIMQ_SLAB_ALLOC,
+		 SIMQ_SLAB_FREE, SIMQ_DEMAND, SIMQ_DEMAND_RELEASE };
+#define SIMQ_SLAB_SHRINKABLE 0x40
 /* In kind: the clock moves to t_ns before this op (a request carries the
  * time that preceded it, so the common case is one op per request). */
 #define SIMQ_F_TIME 0x80u

@@ -393,7 +393,9 @@ enum trace_line trace_parse_line(const char *line, size_t len,
 			}
 			break;
 		case 9:
-			if (memcmp(key, "gfp_flags", 9) == 0)
+			/* only needed without migratetype=, which the
+			 * kernel prints before it: skip the string scans */
+			if (!have_mt && memcmp(key, "gfp_flags", 9) == 0)
 				gfp_mt = trace_gfp_migratetype(val,
 							       (size_t)(vend - val));
 			break;

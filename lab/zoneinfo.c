@@ -55,8 +55,8 @@ static int check_ranges(const struct zoneinfo *z, char *err, size_t len)
 	else if (z->high_max && z->high_min > z->high_max)
 		what = "high_min (above high_max)";
 	for (unsigned i = 0; !what && i < z->ncpus && i < ZONEINFO_MAX_CPUS; i++)
-		if (z->pcp_count[i] > z->managed)
-			what = "a pageset's count (above managed)";
+		if (z->pcp_count[i] > z->managed || z->pcp_high[i] > z->managed)
+			what = "a pageset's count or high (above managed)";
 	if (!what)
 		return 0;
 	if (err && len)
@@ -153,6 +153,11 @@ int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
 		if (cur.ncpus > 0 && cur.ncpus <= ZONEINFO_MAX_CPUS &&
 		    key_value(line, "count", &v)) {
 			cur.pcp_count[cur.ncpus - 1] = (unsigned)v;
+			continue;
+		}
+		if (cur.ncpus > 0 && cur.ncpus <= ZONEINFO_MAX_CPUS &&
+		    key_value(line, "high", &v)) {
+			cur.pcp_high[cur.ncpus - 1] = (unsigned)v;
 			continue;
 		}
 		/* per-CPU values: keep the first CPU's */

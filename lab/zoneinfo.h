@@ -23,6 +23,8 @@ struct zoneinfo {
 	/* pages each CPU's pageset held ("count:"), for the first CPUs */
 #define ZONEINFO_MAX_CPUS 256
 	unsigned pcp_count[ZONEINFO_MAX_CPUS];
+	/* and each one's auto-tuned high then ("high:"; 0 if absent) */
+	unsigned pcp_high[ZONEINFO_MAX_CPUS];
 };
 
 /* Bounds a zoneinfo must respect (the reader stops beyond them, so

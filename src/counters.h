@@ -33,6 +33,9 @@
 	X(PCPB_PHASE3, pcpb_phase[3], none)                          \
 	X(PCPB_PHASE0_PAGES, pcpb_phase0_pages, none)                \
 	X(PCPB_PHASE0_SCANNED, pcpb_phase0_scanned, none)            \
+	X(PCPB_FALLBACK_PHASE1, pcpb_fallback[0], none)              \
+	X(PCPB_FALLBACK_PHASE3, pcpb_fallback[1], none)              \
+	X(PCPB_RETURNED, pcpb_returned, none)                        \
 	X(SPB_PASS_1, spb_pass[0], none)                             \
 	X(SPB_PASS_2, spb_pass[1], none)                             \
 	X(SPB_PASS_2B, spb_pass[2], none)                            \

@@ -50,18 +50,50 @@ void pa_pcp_tick(struct pa_zone *z)
 		pcp_tick(z);
 }
 
-int pa_pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned gfp)
+/* The checks both fills make; fn names the caller in the error. */
+static int fill_check(struct pa_zone *z, unsigned cpu, unsigned order,
+		      unsigned gfp, const char *fn)
 {
-	if (check_cpu(z, cpu, "pa_pcp_fill"))
+	if (check_cpu(z, cpu, fn))
 		return -EINVAL;
 	if (gfp & ~PA_GFP_MASK) {
-		pa_err(z, -EINVAL, "pa_pcp_fill: unknown gfp bits 0x%x",
+		pa_err(z, -EINVAL, "%s: unknown gfp bits 0x%x", fn,
 		       gfp & ~PA_GFP_MASK);
 		return -EINVAL;
 	}
 	if (!z->use_pcp)
 		return -ENODEV;
-	return pcp_fill(z, cpu, pages, gfp_migratetype(gfp));
+	if (!pcp_allowed_order(z, order)) {
+		pa_err(z, -EINVAL, "%s: order %u is not cached on per-CPU "
+		       "lists", fn, order);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pa_pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned gfp)
+{
+	int rc = fill_check(z, cpu, 0, gfp, "pa_pcp_fill");
+
+	return rc ? rc : pcp_fill(z, cpu, pages, gfp_migratetype(gfp));
+}
+
+int pa_pcp_fill_order(struct pa_zone *z, unsigned cpu, unsigned order,
+		      unsigned pages, unsigned gfp)
+{
+	int rc = fill_check(z, cpu, order, gfp, "pa_pcp_fill_order");
+
+	return rc ? rc : pcp_fill_order(z, cpu, pages, order,
+					gfp_migratetype(gfp));
+}
+
+int pa_pcp_set_high(struct pa_zone *z, unsigned cpu, unsigned high)
+{
+	if (check_cpu(z, cpu, "pa_pcp_set_high"))
+		return -EINVAL;
+	if (!z->use_pcp)
+		return -ENODEV;
+	return pcp_set_state(z, cpu, high);
 }
 
 int pa_cpu_offline(struct pa_zone *z, unsigned cpu)

@@ -360,6 +360,12 @@ void pcp_free_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 
 int pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned mt)
 {
+	return pcp_fill_order(z, cpu, pages, 0, mt);
+}
+
+int pcp_fill_order(struct pa_zone *z, unsigned cpu, unsigned pages,
+		   unsigned order, unsigned mt)
+{
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 	int added = 0;
 
@@ -375,18 +381,43 @@ int pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned mt)
 		want = pcp->high_max;
 	if (pcp->high < want)
 		pcp_set_high(pcp, want);
-	while (pcp->count < want) {
-		int n = want - pcp->count, got;
+	/* whole blocks only: stop before the one that would pass `want` */
+	while (pcp->count + (1 << order) <= want) {
+		int n = (want - pcp->count) >> order, got, before = pcp->count;
 
-		if (n > pcp->batch << PA_PCP_BATCH_SCALE_MAX)
-			n = pcp->batch << PA_PCP_BATCH_SCALE_MAX;
-		got = z->ops->pcp_refill(z, cpu, 0, mt, 0, n);
-		if (got <= 0)
+		if (n > (pcp->batch << PA_PCP_BATCH_SCALE_MAX) >> order)
+			n = (pcp->batch << PA_PCP_BATCH_SCALE_MAX) >> order;
+		if (n < 1)
+			n = 1;
+		got = z->ops->pcp_refill(z, cpu, order, mt, 0, n);
+		/* pcpbuddy may serve a refill from blocks the pageset already
+		 * held (its merged fragments): nothing new, so stop */
+		if (got <= 0 || pcp->count <= before)
 			break;
-		added += got;
+		added += pcp->count - before;
 	}
 	pa_lock_release(&pcp->lock);
 	return added;
+}
+
+int pcp_set_state(struct pa_zone *z, unsigned cpu, unsigned high)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	int h;
+
+	pcp_lock(z, cpu);
+	if (pcp->flags & PCPF_DEAD) {
+		pa_lock_release(&pcp->lock);
+		return -ENODEV;
+	}
+	h = clampi(high > (unsigned)pcp->high_max ? pcp->high_max : (int)high,
+		   pcp->high_min, pcp->high_max);
+	pcp_set_high(pcp, h);
+	/* the kernel shows neither: a freshly observed pageset has no
+	 * streak of refills or frees behind it */
+	pcp->free_count = pcp->alloc_factor = 0;
+	pa_lock_release(&pcp->lock);
+	return h;
 }
 
 void pcp_drain_cpu(struct pa_zone *z, unsigned cpu)

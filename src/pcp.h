@@ -114,6 +114,13 @@ void pcp_absorb(struct pa_zone *z, unsigned cpu);
  * through the policy.  Pages added, or -EBUSY (nolock, zone->lock busy). */
 int pcp_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 	       unsigned gfp);
+/* pcp_fill() with blocks of `order` (a cached order): up to `pages`
+ * pages, whole blocks only.  Returns pages added or -ENODEV (dead CPU). */
+int pcp_fill_order(struct pa_zone *z, unsigned cpu, unsigned pages,
+		   unsigned order, unsigned mt);
+/* Set the pageset's current `high` (clamped to high_min..high_max) and
+ * forget its refill/free streaks.  Returns the high set, or -ENODEV. */
+int pcp_set_state(struct pa_zone *z, unsigned cpu, unsigned high);
 void pcp_free_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 		   unsigned mt, unsigned gfp, bool free_high);
 
@@ -216,13 +223,17 @@ static inline bool pcp_free_commit(struct pa_zone *z, struct per_cpu_pages *pcp,
 	pcp_count(pcp, PGFREE, 1ull << order);
 
 	/* Bulk frees of small high orders (not THP) fragment the zone if
-	 * they sit on the lists: drain them harder.  flags are read by
-	 * remote freers (the dead bit), so they change atomically. */
+	 * they sit on the lists: drain them harder, once the CPU has freed
+	 * half of high_min more than a batch in a row (Linux 6.10+; since
+	 * free_count stops at batch << PA_PCP_BATCH_SCALE_MAX, a pageset
+	 * with a large high_min never does).  flags are read by remote
+	 * freers (the dead bit), so they change atomically. */
 	bool fh = false;
 
 	if (order && order <= PA_COSTLY_ORDER) {
-		fh = pcp->free_count >= pcp->batch &&
-		     (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER);
+		fh = pcp->free_count >= pcp->batch + (pcp->high_min >> 1) &&
+		     (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
+		     pcp->count >= pcp->batch;
 		if (!(pcp->flags & PCPF_PREV_FREE_HIGH_ORDER))
 			__atomic_fetch_or(&pcp->flags, PCPF_PREV_FREE_HIGH_ORDER,
 					  __ATOMIC_RELAXED);

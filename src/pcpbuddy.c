@@ -40,6 +40,10 @@
 
 struct pcp_owned {
 	uint32_t head[PA_MT_PCPTYPES]; /* pageblock index, PA_NIL if empty */
+	/* non-movable types another CPU ran out of (bit per migratetype,
+	 * atomic): this CPU hands its cached pages of them back to the zone
+	 * at its next refill or drain (return_wanted) */
+	unsigned wanted;
 };
 
 static int pcpb_init(struct pa_zone *z)
@@ -58,6 +62,7 @@ static int pcpb_init(struct pa_zone *z)
 			return -ENOMEM;
 		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
 			o->head[m] = PA_NIL;
+		o->wanted = 0;
 		z->pcp[c].owned = o;
 	}
 	return 0;
@@ -226,11 +231,103 @@ static void merge_pass(struct pa_zone *z, struct per_cpu_pages *pcp)
 		zone_count_shared(z, PCPB_MERGES, merges);
 }
 
-/* Pull in pages other CPUs freed to our blocks.  Cheap when empty. */
+/* One chunk off the pageset into the zone, zone->lock held: a whole
+ * owned block is disowned as it goes, an owned fragment leaves its block
+ * remembered for Phase 0.  Returns the pages moved. */
+static uint64_t drain_chunk(struct pa_zone *z, unsigned cpu, uint32_t pfn,
+			    unsigned order, unsigned mt)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	bool owned = page_flags(&z->pages[pfn]) & PG_PCPBUDDY;
+	uint32_t b = (uint32_t)pfn_to_pb(z, pfn);
+
+	pfn_list_del(z->pages, &pcp->lists[order][mt], pfn);
+	set_page_state(&z->pages[pfn], 0);
+	pcp_add_count(pcp, -(1 << order));
+	if (TRACING(z))
+		trace_pcpu_drain(z, cpu, pfn, order, pb_mt(&z->pb[b]));
+	if (owned && order == z->pb_order)
+		disown(z, b);
+	free_one_page(z, pfn, order);
+	if (owned && order < z->pb_order)
+		remember_fragments(z, cpu, b);
+	return 1ull << order;
+}
+
+static bool pcp_holds_type(const struct pa_zone *z,
+			   const struct per_cpu_pages *pcp, unsigned mt)
+{
+	for (unsigned o = 0; o <= z->pb_order; o++)
+		if (!pfn_list_empty(&pcp->lists[o][mt]))
+			return true;
+	return false;
+}
+
+/*
+ * A refill found none of its (non-movable) type anywhere in the zone and
+ * is about to take another type's memory.  The pages it lacks are most
+ * likely free on other pagesets: frees of a block's pages go to its owner
+ * (seed 000), so a CPU that owns more of a type than it allocates keeps
+ * collecting them while the others run dry.  Ask every other CPU to hand
+ * its pages of the type back to the zone, where they merge and every
+ * CPU's own-type phases find them, so the next refill does not fall back.
+ * Lock-free: the owners act at their next refill or drain (as they absorb
+ * remote frees), never by another CPU taking their lock.
+ */
+static void ask_owners_to_return(struct pa_zone *z, unsigned cpu, unsigned mt)
+{
+	if (mt == PA_MT_MOVABLE)
+		return; /* movable fallbacks pin no block for good */
+	for (unsigned c = 0; c < z->ncpus; c++)
+		if (c != cpu)
+			__atomic_fetch_or(&z->pcp[c].owned->wanted, 1u << mt,
+					  __ATOMIC_RELAXED);
+}
+
+/* The owner's side, as it absorbs remote frees (its next allocation
+ * that misses the lists, refill or drain): every cached chunk of a wanted
+ * type goes back to the zone (merged first, so whole blocks leave
+ * disowned), the fragments remembered for our Phase 0.  pcp->lock held.
+ * zone->lock by trylock only, since absorb runs in nolock contexts too: a
+ * busy zone leaves the request for next time. */
+static void return_wanted(struct pa_zone *z, unsigned cpu)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	unsigned *wanted = &pcp->owned->wanted;
+	unsigned want = __atomic_load_n(wanted, __ATOMIC_RELAXED), types = 0;
+
+	if (!want)
+		return;
+	for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
+		if ((want & (1u << m)) && pcp_holds_type(z, pcp, m))
+			types |= 1u << m;
+	if (types && !zone_trylock(z))
+		return;
+	__atomic_fetch_and(wanted, ~want, __ATOMIC_RELAXED);
+	if (!types)
+		return;
+	merge_pass(z, pcp);
+	uint64_t moved = 0;
+
+	for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
+		for (unsigned o = 0; (types & (1u << m)) && o <= z->pb_order; o++)
+			while (!pfn_list_empty(&pcp->lists[o][m]))
+				moved += drain_chunk(z, cpu,
+						     pfn_list_first(&pcp->lists[o][m]),
+						     o, m);
+	zone_count(z, PAGES_DRAIN, moved);
+	zone_count_moved(z, moved);
+	zone_count(z, PCPB_RETURNED, moved);
+	zone_unlock(z);
+}
+
+/* Pull in pages other CPUs freed to our blocks, after handing back what
+ * other CPUs ran out of.  Cheap when neither has anything. */
 static void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
+	return_wanted(z, cpu);
 	if (llist_empty(&pcp->remote_head))
 		return;
 	uint32_t chain = llist_take_all(&pcp->remote_head), pfn;
@@ -313,16 +410,22 @@ static uint32_t pcpb_take(struct pa_zone *z, struct per_cpu_pages *pcp,
  * scan; the block's free count ends it early too).  An owned block is
  * never entirely free in the zone (it is disowned when it merges whole),
  * so there is always something allocated to step over.  Returns pages
- * recovered; *done says the block has nothing left for us. */
+ * recovered; *useful gets those in chunks of at least `order`, the ones
+ * that count towards `want` (fragments too small for the allocation are
+ * ours all the same, but a refill of only those would send it to the
+ * zone path, which falls back to another type); *done says the block has
+ * nothing left for us. */
 static uint64_t recover_block(struct pa_zone *z, struct per_cpu_pages *pcp,
-			      uint32_t b, uint64_t want, bool *done)
+			      uint32_t b, unsigned order, uint64_t want,
+			      uint64_t *useful, bool *done)
 {
 	uint64_t start = (uint64_t)b << z->pb_order, end = start + pb_nr_pages(z);
 	uint64_t got = 0, scanned = 0, budget = 4 * want;
 	unsigned mt = pb_mt(&z->pb[b]);
 	uint64_t pfn;
 
-	for (pfn = start; pfn < end && z->pb[b].nr_free && got < want &&
+	*useful = 0;
+	for (pfn = start; pfn < end && z->pb[b].nr_free && *useful < want &&
 			  scanned < budget; scanned++) {
 		uint16_t st = page_state(&z->pages[pfn]);
 
@@ -337,6 +440,8 @@ static uint64_t recover_block(struct pa_zone *z, struct per_cpu_pages *pcp,
 			zone_count(z, BLOCKS_MOVED, 1);
 			enqueue(z, pcp, (uint32_t)pfn, o, mt, true);
 			got += 1ull << o;
+			if (o >= order)
+				*useful += 1ull << o;
 		}
 		pfn += 1ull << o;
 	}
@@ -453,11 +558,13 @@ static int refill_phase0(struct pa_zone *z, struct per_cpu_pages *pcp,
 		/* the list holds our blocks of this type only (pa_check) */
 		if (b != PA_NIL && b != requeued) {
 			bool done;
+			uint64_t useful;
 
 			owned_unlink(z, b);
-			uint64_t n = recover_block(z, pcp, b, r->need - r->got, &done);
+			uint64_t n = recover_block(z, pcp, b, r->order,
+						   r->need - r->got, &useful, &done);
 
-			r->got += n;
+			r->got += useful;
 			zone_count(z, PAGES_REFILL, n);
 			zone_count_moved(z, n);
 			if (!done) {
@@ -473,9 +580,29 @@ static int refill_phase0(struct pa_zone *z, struct per_cpu_pages *pcp,
 	return 0;
 }
 
+/* Non-movable refills pack: these types are scarce, and their free
+ * memory is the fragments of blocks they already hold. */
+static bool phase2_packs(const struct refill *r)
+{
+	return r->mt != PA_MT_MOVABLE;
+}
+
+/* Free chunks of our type below a pageblock, of at least the order
+ * wanted: a non-movable refill packs into those (Phase 2) before it takes
+ * a fresh pageblock (the RFC: pack next to existing allocations rather
+ * than consume fresh blocks).  zone->lock held. */
+static bool zone_has_fragments(struct pa_zone *z, const struct refill *r)
+{
+	for (unsigned o = r->order; o < z->pb_order; o++)
+		if (!fa_empty(z, o, r->mt))
+			return true;
+	return false;
+}
+
 /* Phase 1: whole pageblocks, only when no partial block of ours is
  * waiting and the pageset has room for a whole block; of our own type, or
- * (`fallback`) converted from another. */
+ * (`fallback`) converted from another.  A non-movable type takes a fresh
+ * block of its own only once no fragment of it is free in the zone. */
 static int refill_phase1(struct pa_zone *z, struct per_cpu_pages *pcp,
 			 struct refill *r, bool fallback)
 {
@@ -485,11 +612,17 @@ static int refill_phase1(struct pa_zone *z, struct per_cpu_pages *pcp,
 	       pcp->high - pcp->count >= (int)pb_nr_pages(z)) {
 		if (!zone_lock_gfp(z, r->gfp))
 			return -EBUSY;
+		if (!fallback && phase2_packs(r) && zone_has_fragments(z, r)) {
+			zone_unlock(z);
+			break;
+		}
 		uint32_t head = claim_pageblock(z, r->cpu, r->mt, r->gfp, fallback);
 
 		if (head != PA_NIL) {
 			zone_count(z, PAGES_REFILL, pb_nr_pages(z));
 			zone_count_moved(z, pb_nr_pages(z));
+			if (fallback)
+				zone_count(z, PCPB_FALLBACK_PHASE1, 1);
 		}
 		zone_unlock(z);
 		if (head == PA_NIL)
@@ -503,31 +636,39 @@ static int refill_phase1(struct pa_zone *z, struct per_cpu_pages *pcp,
 	return 0;
 }
 
-/* Phase 2: sub-pageblock chunks of our type from unowned blocks, largest
- * first, split later on the pageset; a bounded walk skips at most 64
- * fragments of owned blocks per order.  zone->lock held. */
+/* Phase 2: sub-pageblock chunks of our type, split later on the pageset.
+ * Movable: largest first, from unowned blocks (a bounded walk skips at
+ * most 64 fragments of owned blocks per order), so few chunks move.
+ * Non-movable: smallest first, from any block, as the zone's own search
+ * takes them: these types are scarce and their free memory is the
+ * fragments of blocks they already hold; largest-first split every
+ * order-3 chunk for order-0 refills, so order-3 requests found none and
+ * converted fresh blocks (fill85: 78 conversions while 1,500-12,800
+ * pages of the type lay free in the zone below order 3).  zone->lock
+ * held. */
 static void refill_phase2(struct pa_zone *z, struct per_cpu_pages *pcp,
 			  struct refill *r)
 {
 	uint64_t got = 0;
+	bool pack = phase2_packs(r);
 
-	for (int o = (int)z->pb_order - 1; o >= (int)r->order && r->got < r->need; o--) {
-		unsigned seen = 0;
+	for (unsigned i = 0; r->order + i < z->pb_order && r->got < r->need; i++) {
+		unsigned o = pack ? r->order + i : z->pb_order - 1 - i, seen = 0;
 
-		for (uint32_t pfn = fa_first(z, (unsigned)o, r->mt);
+		for (uint32_t pfn = fa_first(z, o, r->mt);
 		     pfn != PA_NIL && r->got < r->need && seen < 64; seen++) {
-			uint32_t next = fa_next(z, pfn, (unsigned)o, r->mt);
+			uint32_t next = fa_next(z, pfn, o, r->mt);
 
-			if (pb_owner(pfn_pb(z, pfn)) == 0) {
-				fa_del(z, pfn, (unsigned)o, r->mt);
+			if (pack || pb_owner(pfn_pb(z, pfn)) == 0) {
+				fa_del(z, pfn, o, r->mt);
 				zone_count(z, BLOCKS_MOVED, 1);
-				pageblock_mark_content(z, pfn, (unsigned)o, r->mt);
-				enqueue(z, pcp, pfn, (unsigned)o, r->mt, false);
+				pageblock_mark_content(z, pfn, o, r->mt);
+				enqueue(z, pcp, pfn, o, r->mt, false);
 				pcp_add_count(pcp, 1 << o);
 				r->got += 1ull << o;
 				got += 1ull << o;
 			}
-			pfn = next;
+			pfn = pack ? fa_first(z, o, r->mt) : next;
 		}
 	}
 	zone_count(z, PAGES_REFILL, got);
@@ -536,13 +677,14 @@ static void refill_phase2(struct pa_zone *z, struct per_cpu_pages *pcp,
 		zone_count(z, PCPB_PHASE2, 1);
 }
 
-/* Phase 3: the mainline path, our own type only or (`fallback`) with the
- * zone's migratetype fallback.  zone->lock held. */
-static void refill_phase3(struct pa_zone *z, struct per_cpu_pages *pcp,
-			  struct refill *r, bool fallback)
+/* Phase 3's take: the mainline path, our own type only or (`fallback`)
+ * with the zone's migratetype fallback.  Returns blocks taken.
+ * zone->lock held. */
+static int phase3_take(struct pa_zone *z, struct per_cpu_pages *pcp,
+		       struct refill *r, bool fallback)
 {
 	if (r->got >= r->need)
-		return;
+		return 0;
 	int n = (int)((r->need - r->got) >> r->order);
 
 	if (n < 1)
@@ -552,8 +694,53 @@ static void refill_phase3(struct pa_zone *z, struct per_cpu_pages *pcp,
 
 	pcp_add_count(pcp, g << r->order);
 	r->got += (uint64_t)g << r->order;
-	if (g)
+	return g;
+}
+
+/* Phase 3 of our own type.  zone->lock held. */
+static void refill_phase3(struct pa_zone *z, struct per_cpu_pages *pcp,
+			  struct refill *r)
+{
+	if (phase3_take(z, pcp, r, false))
 		zone_count(z, PCPB_PHASE3, 1);
+}
+
+/* Phase 3 with the zone's fallback, for this allocation only: a block
+ * stolen without claiming its pageblock serves nothing after it, so a
+ * batch of such steals only spreads our type over more blocks (each one
+ * a tainted pageblock; at 98% full one refill stole 1,178 pages from as
+ * many movable fragments).  If the fallback claimed the block instead,
+ * its pages are our type now and the rest of the batch comes from them.
+ * zone->lock held. */
+static void refill_phase3_fallback(struct pa_zone *z, struct per_cpu_pages *pcp,
+				   struct refill *r)
+{
+	uint64_t need = r->need;
+
+	r->need = r->got + (1ull << r->order);
+	int g = phase3_take(z, pcp, r, true);
+
+	r->need = need;
+	if (!g)
+		return;
+	zone_count(z, PCPB_FALLBACK_PHASE3, 1);
+	zone_count(z, PCPB_PHASE3, 1);
+	phase3_take(z, pcp, r, false);
+}
+
+/* Blocks one refill takes.  A non-movable order-0 refill takes the plain
+ * batch, not the batch scaled up while this CPU allocates without freeing
+ * (alloc_factor): under pcpbuddy the frees of a block's pages go to its
+ * owner, so the allocating CPU's factor rarely decays, and at 98% full a
+ * scaled refill took 1,000-2,000 pages of a type whose whole free supply
+ * in the zone was a few hundred; the other CPUs then found none and fell
+ * back to another type's memory. */
+static int refill_batch(const struct per_cpu_pages *pcp, unsigned order,
+			unsigned mt, int batch)
+{
+	if (mt != PA_MT_MOVABLE && !order && batch > pcp->batch)
+		return pcp->batch;
+	return batch;
 }
 
 /* Fill the pageset for an allocation of `order`/`mt` that found nothing:
@@ -564,7 +751,7 @@ static int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 	struct refill r = { .cpu = cpu, .order = order, .mt = mt, .gfp = gfp,
-			    .need = (uint64_t)batch << order };
+			    .need = (uint64_t)refill_batch(pcp, order, mt, batch) << order };
 
 	if (refill_from_merges(z, pcp, &r))
 		return (int)r.got;
@@ -576,18 +763,20 @@ static int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 	if (!zone_lock_gfp(z, gfp))
 		return r.got ? (int)r.got : -EBUSY;
 	refill_phase2(z, pcp, &r);
-	refill_phase3(z, pcp, &r, false);
+	refill_phase3(z, pcp, &r);
 	zone_unlock(z);
 	if (r.got)
 		return (int)r.got;
-	/* then, and only then, another type's memory */
+	/* then, and only then, another type's memory; other pagesets give
+	 * back theirs of our type for the refills after this one */
+	ask_owners_to_return(z, cpu, mt);
 	if (refill_phase1(z, pcp, &r, true))
 		return -EBUSY;
 	if (r.got)
 		return (int)r.got;
 	if (!zone_lock_gfp(z, gfp))
 		return -EBUSY;
-	refill_phase3(z, pcp, &r, true);
+	refill_phase3_fallback(z, pcp, &r);
 	zone_unlock(z);
 	return (int)r.got;
 }
@@ -670,22 +859,8 @@ static bool pcpb_drain(struct pa_zone *z, unsigned cpu, int count,
 
 		if (pfn == PA_NIL)
 			break;
-		struct pfn_list *l = &pcp->lists[order][mt];
-		bool owned = page_flags(&z->pages[pfn]) & PG_PCPBUDDY;
-		uint32_t b = (uint32_t)pfn_to_pb(z, pfn);
-
-		pfn_list_del(z->pages, l, pfn);
-		set_page_state(&z->pages[pfn], 0);
 		count -= 1 << order;
-		pcp_add_count(pcp, -(1 << order));
-		moved += 1ull << order;
-		if (TRACING(z))
-			trace_pcpu_drain(z, cpu, pfn, order, pb_mt(&z->pb[b]));
-		if (owned && order == z->pb_order)
-			disown(z, b);
-		free_one_page(z, pfn, order);
-		if (owned && order < z->pb_order)
-			remember_fragments(z, cpu, b);
+		moved += drain_chunk(z, cpu, pfn, order, mt);
 	}
 	zone_count(z, PAGES_DRAIN, moved);
 	zone_count_moved(z, moved);

@@ -262,6 +262,11 @@ static void shrink_refuses_unmovable(void **state)
 	assert_int_not_equal(pin, PA_NO_PFN);
 	for (uint32_t i = 0; i < n; i++)
 		where[i] = h[i] == TH_NO_HANDLE ? PA_NO_PFN : th_owner_pfn(o, h[i]);
+	/* filling the zone with unmovable pages may itself have moved owner
+	 * blocks (spb's slow path evacuates before it fragments): the
+	 * refused shrink must move none */
+	uint64_t moves_before = th_owner_moves(o);
+
 	pa_stats(z, &a);
 	assert_int_equal(pa_zone_shrink(z, 4 * PB_BYTES), -EBUSY);
 	assert_int_equal(th_zone_errors_take(z, NULL, 0), 1);
@@ -271,7 +276,7 @@ static void shrink_refuses_unmovable(void **state)
 	assert_int_equal(b.allocated_pages, a.allocated_pages);
 	assert_int_equal(b.isolated_pageblocks, 0);
 	assert_int_equal(b.memory_offline_failed, a.memory_offline_failed + 1);
-	assert_int_equal(th_owner_moves(o), 0);
+	assert_int_equal(th_owner_moves(o), moves_before);
 	for (uint32_t i = 0; i < n; i++)
 		if (h[i] != TH_NO_HANDLE)
 			assert_int_equal(th_owner_pfn(o, h[i]), where[i]);

@@ -275,6 +275,48 @@ static void capture_own_instance_extra_event_stdout(void **state)
 	remove_dir(dir);
 }
 
+/* --cpus: the page events of other CPUs are not recorded.  The command
+ * runs on CPU 1 and CPU 0 is captured, so what the trace holds is CPU 0's
+ * (other tasks'), never CPU 1's. */
+static void capture_cpu_filter(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pa-capture-XXXXXX", out[300], err[300];
+	struct trace_reader *r;
+	const char *line;
+	uint64_t nev = 0, other_cpu = 0;
+	long n;
+
+	if (!can_capture() || sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+	    system("command -v taskset >/dev/null") != 0) {
+		print_message("skipped: needs root, tracefs, 2 CPUs and taskset\n");
+		skip();
+	}
+	assert_non_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/t.trace.zst", dir);
+	char *argv[] = { "capture", out, "--cpus", "0", "--", "taskset", "-c",
+			 "1", "sh", "-c",
+			 "head -c 16777216 /dev/zero | od > /dev/null", NULL };
+
+	assert_int_equal(cmd_capture(11, argv), 0);
+	if (trace_reader_open(&r, out, err, sizeof(err)))
+		fail_msg("%s", err);
+	while ((n = trace_reader_next(r, &line)) >= 0) {
+		struct trace_event ev;
+		uint64_t l = 0;
+
+		if (trace_parse_line(line, (size_t)n, &ev, &l) != TL_EVENT)
+			continue;
+		nev++;
+		other_cpu += ev.cpu != 0;
+	}
+	trace_reader_close(r);
+	print_message("--cpus 0: %llu events, %llu of another CPU\n",
+		      (unsigned long long)nev, (unsigned long long)other_cpu);
+	assert_int_equal(other_cpu, 0);
+	remove_dir(dir);
+}
+
 static void capture_usage_errors(void **state)
 {
 	(void)state;
@@ -328,6 +370,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(capture_records_and_restores),
 		cmocka_unit_test(capture_own_instance_extra_event_stdout),
+		cmocka_unit_test(capture_cpu_filter),
 		cmocka_unit_test(capture_usage_errors),
 		cmocka_unit_test(capture_command_cannot_start),
 	};

@@ -178,8 +178,9 @@ static void test_html_report_parses_and_is_self_contained(void **state)
 	assert_int_equal(count(out, "map="), (int)s.npol);
 	assert_true(count(out, "bars=") >= 8);
 	/* zone->lock cumulative and per interval, allocated and 2 MiB blocks,
-	 * then per policy free pages by order and by pageblock type */
-	assert_int_equal(count(out, "lines="), 3 + 2 * (int)s.npol);
+	 * tainted and clean superpageblocks, then per policy free pages by
+	 * order and by pageblock type */
+	assert_int_equal(count(out, "lines="), 4 + 2 * (int)s.npol);
 	/* unusable and extfrag index per policy */
 	assert_int_equal(count(out, "heat="), 2 * (int)s.npol);
 	assert_no_clipping(html, dir);

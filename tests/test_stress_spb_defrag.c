@@ -173,7 +173,8 @@ static void defrag_under_load(void **state)
 	assert_true(s->ticks > 0);
 	assert_true(s->evacuations > 0);
 	pa_stats(s->zone, &st);
-	assert_int_equal(st.spb_evacuate_for_order, s->evacuations);
+	/* the churners' own slow paths run the hook too */
+	assert_true(st.spb_evacuate_for_order >= s->evacuations);
 	print_message("    %llu ticks, %llu worker passes, %llu pages moved (%llu by the worker), %llu pageblocks freed, %llu cooldowns\n",
 		      (unsigned long long)s->ticks,
 		      (unsigned long long)st.spb_defrag_runs,

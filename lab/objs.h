@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * objs - a scenario's set of live blocks or objects (key, order, the CPU
+ * that allocated it), for picking one at random: removal swaps in the
+ * last.  Bookkeeping of the generators, the same for every policy.
+ */
+#ifndef PA_LAB_OBJS_H
+#define PA_LAB_OBJS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct objs {
+	uint64_t *key;
+	uint8_t *order;
+	uint16_t *cpu;
+	size_t n, cap;
+	uint64_t pages;    /* sum of 2^order */
+};
+
+/* Add one (aborts when the arrays cannot grow: a generator cannot go on
+ * with a partial set). */
+void objs_push(struct objs *o, uint64_t key, unsigned order, unsigned cpu);
+/* Remove element i (< n), returning its key and order and CPU. */
+void objs_take(struct objs *o, size_t i, uint64_t *key, unsigned *order,
+	       unsigned *cpu);
+/* Free the arrays; the set is empty. */
+void objs_release(struct objs *o);
+
+#endif

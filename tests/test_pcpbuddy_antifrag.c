@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pcpbuddy's anti-fragmentation mechanisms, each on a tiny zone with
+ * explicit CPU ids (docs/DESIGN.md, "pcpbuddy and fragmentation"):
+ *  - a non-movable refill packs into free fragments of its type before it
+ *    takes a fresh pageblock;
+ *  - Phase 3's fallback steals one block per refill, not a batch of them;
+ *  - a CPU that runs out of a non-movable type makes the other pagesets
+ *    give theirs back to the zone, at their next allocation that misses;
+ *  - a non-movable refill takes the plain batch, not the scaled one.
+ * Each case runs under pcpbuddy and spb (which shares the refill).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pagealloc.h"
+
+#define PB_PAGES 16u
+
+/* 8 pageblocks of 16 pages, 2 CPUs, no watermarks; max_order 4 so a
+ * fallback converts exactly one pageblock */
+static struct pa_zone *tiny(enum pa_policy pol, unsigned high)
+{
+	struct pa_config c = pa_config_default();
+
+	c.bytes = 8 * PB_PAGES * 4096;
+	c.pageblock_order = 4;
+	c.max_order = 4;
+	c.superpageblock_order = 4;
+	c.ncpus = 2;
+	c.policy = pol;
+	c.flags = PA_CFG_NO_WATERMARKS;
+	c.pcp_batch = 4;
+	c.pcp_high_min = high;
+	c.pcp_high_max = high;
+	struct pa_zone *z = pa_zone_create(&c);
+
+	assert_non_null(z);
+	return z;
+}
+
+static void check(struct pa_zone *z)
+{
+	char msg[256];
+
+	if (pa_check(z, msg, sizeof(msg)))
+		fail_msg("pa_check: %s", msg);
+}
+
+static const enum pa_policy policies[] = { PA_POLICY_PCPBUDDY, PA_POLICY_SPB };
+#define NR_POLICIES (sizeof(policies) / sizeof(policies[0]))
+
+static uint64_t zone_free_of(struct pa_zone *z, unsigned mt)
+{
+	struct pa_frag f;
+
+	assert_int_equal(pa_frag(z, &f), 0);
+	return f.free_by_mt[mt];
+}
+
+/* CPU 0 converts one pageblock to unmovable, keeps two pages of it and
+ * drains: the block's 14 free pages are fragments in the zone, remembered
+ * for CPU 0.  A whole free unmovable pageblock is also in the zone (a
+ * second conversion, freed whole).  CPU 1, with no block of its own, then
+ * allocates unmovable: it must pack into CPU 0's fragments, not take the
+ * fresh whole block (before the fix, Phase 1 claimed it). */
+static void nonmovable_refill_packs_before_a_fresh_block(enum pa_policy pol)
+{
+	struct pa_zone *z = tiny(pol, 64);
+	struct pa_stats s;
+	uint64_t keep[2], other[PB_PAGES];
+
+	for (int i = 0; i < 2; i++) {
+		keep[i] = pa_alloc_cpu(z, 0, 0, 0);
+		assert_int_not_equal(keep[i], PA_NO_PFN);
+	}
+	/* a second unmovable pageblock, allocated whole, then freed whole:
+	 * it merges in the zone and stays unmovable, disowned */
+	for (unsigned i = 0; i < PB_PAGES; i++) {
+		other[i] = pa_alloc_cpu(z, 1, 0, 0);
+		assert_int_not_equal(other[i], PA_NO_PFN);
+	}
+	pa_drain(z);
+	for (unsigned i = 0; i < PB_PAGES; i++)
+		assert_int_equal(pa_free_cpu(z, 1, other[i], 0), 0);
+	pa_drain(z);
+	check(z);
+	uint64_t frag_block = keep[0] / PB_PAGES;
+
+	assert_true(zone_free_of(z, 0) >= PB_PAGES + PB_PAGES - 2);
+	pa_stats(z, &s);
+	uint64_t claimed = s.pcpb_blocks_claimed, phase1 = s.pcpb_phase[1];
+
+	uint64_t q = pa_alloc_cpu(z, 1, 0, 0);
+
+	assert_int_not_equal(q, PA_NO_PFN);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcpb_blocks_claimed, claimed);
+	assert_int_equal(s.pcpb_phase[1], phase1);
+	assert_int_equal(q / PB_PAGES, frag_block);
+	check(z);
+	assert_int_equal(pa_free_cpu(z, 1, q, 0), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pa_free_cpu(z, 0, keep[i], 0), 0);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+static void packs_before_a_fresh_block(void **state)
+{
+	(void)state;
+	for (size_t p = 0; p < NR_POLICIES; p++)
+		nonmovable_refill_packs_before_a_fresh_block(policies[p]);
+}
+
+/* Every pageblock movable and full but for 3 scattered free pages, so no
+ * fallback can claim a block (3 < half of 16): an unmovable allocation
+ * steals.  It must steal one block for itself, not a refill batch of
+ * them, each from another movable pageblock. */
+static void phase3_fallback_steals_one_block(enum pa_policy pol)
+{
+	struct pa_zone *z = tiny(pol, 8); /* no room for a whole block */
+	uint64_t n = 8 * PB_PAGES, *p = calloc(n, sizeof(*p));
+	struct pa_stats s;
+
+	assert_non_null(p);
+	for (uint64_t i = 0; i < n; i++) {
+		p[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE | PA_GFP_NOWARN);
+		assert_int_not_equal(p[i], PA_NO_PFN);
+	}
+	for (uint64_t i = 0; i < n; i++)
+		if (p[i] % PB_PAGES == 1 || p[i] % PB_PAGES == 6 ||
+		    p[i] % PB_PAGES == 11) {
+			assert_int_equal(pa_free_cpu(z, 0, p[i], 0), 0);
+			p[i] = PA_NO_PFN;
+		}
+	pa_drain(z);
+	check(z);
+	assert_int_equal(zone_free_of(z, 0), 0);
+	pa_stats(z, &s);
+	uint64_t fallbacks = s.extfrag_fallbacks, claimed = s.blocks_claimed;
+
+	uint64_t q = pa_alloc_cpu(z, 1, 0, 0);
+
+	assert_int_not_equal(q, PA_NO_PFN);
+	pa_stats(z, &s);
+	assert_int_equal(s.blocks_claimed, claimed);
+	/* one steal, by the refill's Phase 3 or (since the slow path keeps
+	 * fragmenting fallbacks for last) by the zone path */
+	assert_int_equal(s.extfrag_fallbacks - fallbacks, 1);
+	/* nothing else of the type was cached on CPU 1 */
+	assert_int_equal(s.pcp_pages, 0);
+	check(z);
+	assert_int_equal(pa_free_cpu(z, 1, q, 0), 0);
+	for (uint64_t i = 0; i < n; i++)
+		if (p[i] != PA_NO_PFN)
+			assert_int_equal(pa_free_cpu(z, 0, p[i], 0), 0);
+	check(z);
+	free(p);
+	pa_zone_destroy(z);
+}
+
+static void fallback_steals_one_block(void **state)
+{
+	(void)state;
+	for (size_t p = 0; p < NR_POLICIES; p++)
+		phase3_fallback_steals_one_block(policies[p]);
+}
+
+/* CPU 0 caches unmovable pages while none is free in the zone.  CPU 1
+ * then runs out of unmovable memory and falls back: CPU 0's next
+ * allocation that misses its lists (here a movable page) gives every unmovable page it caches back to
+ * the zone, where any CPU's own-type phases find them. */
+static void shortage_returns_cached_pages(enum pa_policy pol)
+{
+	struct pa_zone *z = tiny(pol, 64);
+	struct pa_stats s;
+	uint64_t a[PB_PAGES];
+	unsigned na = 0;
+
+	/* how a fallback converts differs (spb steers it), so allocate until
+	 * the zone has no free unmovable page and CPU 0 still caches some */
+	do {
+		a[na] = pa_alloc_cpu(z, 0, 0, 0);
+		assert_int_not_equal(a[na], PA_NO_PFN);
+		na++;
+		pa_stats(z, &s);
+	} while (na < PB_PAGES && (zone_free_of(z, 0) || !s.pcp_pages));
+	assert_int_equal(zone_free_of(z, 0), 0);
+	uint64_t cached = s.pcp_pages; /* all CPU 0's, all unmovable */
+
+	assert_true(cached > 0);
+	assert_int_equal(s.pcpb_returned, 0);
+	uint64_t fallbacks = s.extfrag_fallbacks;
+	uint64_t b = pa_alloc_cpu(z, 1, 0, 0);
+
+	assert_int_not_equal(b, PA_NO_PFN);
+	pa_stats(z, &s);
+	if (s.extfrag_fallbacks == fallbacks) {
+		/* the slow path drained every pageset before it let CPU 1
+		 * fall back, so there was nothing left to ask for */
+		pa_free_cpu(z, 1, b, 0);
+		for (unsigned i = 0; i < na; i++)
+			pa_free_cpu(z, 0, a[i], 0);
+		pa_zone_destroy(z);
+		skip();
+	}
+	assert_int_equal(s.pcpb_returned, 0);  /* CPU 0 has not acted yet */
+	uint64_t zone_before = zone_free_of(z, 0);
+
+	check(z);
+	uint64_t m = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+
+	assert_int_not_equal(m, PA_NO_PFN);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcpb_returned, cached);
+	assert_int_equal(zone_free_of(z, 0) - zone_before, cached);
+	check(z);
+	assert_int_equal(pa_free_cpu(z, 1, b, 0), 0);
+	assert_int_equal(pa_free_cpu(z, 0, m, 0), 0);
+	for (unsigned i = 0; i < na; i++)
+		assert_int_equal(pa_free_cpu(z, 0, a[i], 0), 0);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+static void shortage_makes_owners_return(void **state)
+{
+	(void)state;
+	for (size_t p = 0; p < NR_POLICIES; p++)
+		shortage_returns_cached_pages(policies[p]);
+}
+
+/* Most pages one CPU caches, allocating n pages of gfp on CPU 0 without
+ * freeing (each refill scales the next one up, as the kernel's
+ * alloc_factor does).  high 15 < 16 pages per block: no Phase 1. */
+static uint64_t most_cached(enum pa_policy pol, unsigned gfp, unsigned n)
+{
+	struct pa_zone *z = tiny(pol, 15);
+	uint64_t most = 0;
+	struct pa_stats s;
+
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_not_equal(pa_alloc_cpu(z, 0, 0, gfp), PA_NO_PFN);
+		pa_stats(z, &s);
+		if (s.pcp_pages > most)
+			most = s.pcp_pages;
+	}
+	check(z);
+	pa_zone_destroy(z);
+	return most;
+}
+
+static void nonmovable_refill_takes_plain_batch(void **state)
+{
+	(void)state;
+	for (size_t p = 0; p < NR_POLICIES; p++) {
+		/* batch 4: a plain refill wants 4 pages (Phase 2 may bring one
+		 * chunk more, at most 8 here); scaled ones grow past that */
+		assert_true(most_cached(policies[p], PA_GFP_MOVABLE, 40) >= 2 * 4);
+		assert_true(most_cached(policies[p], 0, 40) < 2 * 4);
+		assert_true(most_cached(policies[p], PA_GFP_RECLAIMABLE, 40) < 2 * 4);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(packs_before_a_fresh_block),
+		cmocka_unit_test(fallback_steals_one_block),
+		cmocka_unit_test(shortage_makes_owners_return),
+		cmocka_unit_test(nonmovable_refill_takes_plain_batch),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
