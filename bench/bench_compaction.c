@@ -2,7 +2,7 @@
 /*
  * Compaction and contiguous allocation figures.
  *
- *   bench_compaction [--runs N] [--gib N]
+ *   bench_compaction [--runs N] [--gib N] [--only packed]
  *
  * 1. contig_1g: one 1 GiB pa_alloc_contig (2^18 pages) on a 4 GiB
  *    PA_BACKING_ANON zone half full of movable order-0 pages scattered over
@@ -11,7 +11,12 @@
  *    reference, which isolates the allocator's own cost.  Median of --runs
  *    interleaved runs (mainline; the path is the same for every policy
  *    but for the pageset pull-back).
- * 2. compact_2m: per policy, a metadata-only zone filled with movable
+ * 2. contig_1g_packed: per policy, a 4 GiB metadata-only zone with half of
+ *    it allocated as movable order-0 pages (no frees: each policy places
+ *    them as it does), then one 1 GiB pa_alloc_contig: thread CPU time
+ *    (median of --runs) and pages migrated.  Under spb the free SPBs are
+ *    found in the summaries; the classic walk starts at the zone's start.
+ * 3. compact_2m: per policy, a metadata-only zone filled with movable
  *    pages, one pinned (never movable) page in every tenth pageblock,
  *    then half the others freed at random: pa_compact(pageblock order) and
  *    pa_alloc of the block it made, until compaction fails.  Reports the
@@ -165,6 +170,58 @@ static void bench_contig(unsigned runs, uint64_t gib)
 	}
 }
 
+/* Half the zone allocated movable, in the order the policy places it. */
+static void fill_packed(struct pa_zone *z, int id)
+{
+	uint64_t pfn;
+
+	for (uint64_t i = 0; i < pa_managed_pages(z) / 2; i++) {
+		pfn = pa_alloc(z, 0, PA_GFP_MOVABLE | PA_GFP_NOWARN);
+		if (pfn == PA_NO_PFN)
+			break;
+		pa_set_page_movable(z, pfn, id);
+	}
+}
+
+static void bench_contig_packed(unsigned runs, uint64_t gib)
+{
+	for (unsigned p = 0; p < PA_POLICY_NR; p++) {
+		uint64_t cpu[64], migrated = 0;
+		bool ok = true;
+
+		for (unsigned r = 0; r < runs && r < 64; r++) {
+			struct pa_config c = pa_config_default();
+			struct pa_stats s0, s1;
+
+			c.bytes = gib << 30;
+			c.ncpus = 2;
+			c.policy = (enum pa_policy)p;
+			if (pa_config_check(&c, NULL, 0))
+				break;
+			struct pa_zone *z = pa_zone_create(&c);
+
+			fill_packed(z, pa_register_movable_ops(z, &nocopy_ops, z));
+			pa_stats(z, &s0);
+			uint64_t c0 = thread_cpu_ns();
+
+			ok &= pa_alloc_contig(z, 1ull << 18, PA_GFP_MOVABLE) != PA_NO_PFN;
+			cpu[r] = thread_cpu_ns() - c0;
+			pa_stats(z, &s1);
+			migrated = s1.pgmigrate_success - s0.pgmigrate_success;
+			pa_zone_destroy(z);
+			if (r + 1 == runs || r == 63) {
+				unsigned n = r + 1;
+
+				qsort(cpu, n, sizeof(cpu[0]), cmp_u64);
+				printf("contig_1g_packed %s: thread CPU median %.3f ms (min %.3f) over %u runs, %" PRIu64 " pages migrated%s\n",
+				       pa_policy_name((enum pa_policy)p),
+				       cpu[n / 2] / 1e6, cpu[0] / 1e6, n, migrated,
+				       ok ? "" : " FAILED");
+			}
+		}
+	}
+}
+
 static void bench_compact(uint64_t gib)
 {
 	for (unsigned p = 0; p < PA_POLICY_NR; p++) {
@@ -199,16 +256,23 @@ int main(int argc, char **argv)
 {
 	unsigned runs = 5;
 	uint64_t gib = 4;
+	bool packed_only = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--runs") && i + 1 < argc)
 			runs = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--gib") && i + 1 < argc)
 			gib = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc &&
+			 !strcmp(argv[i + 1], "packed"))
+			packed_only = ++i;
 	}
 	if (!runs)
 		runs = 1;
-	bench_contig(runs, gib);
-	bench_compact(1);
+	if (!packed_only)
+		bench_contig(runs, gib);
+	bench_contig_packed(runs, gib);
+	if (!packed_only)
+		bench_compact(1);
 	return 0;
 }

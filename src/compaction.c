@@ -16,8 +16,13 @@
 
 #include "buddy.h"
 #include "error.h"
+#include "fragindex.h"
 #include "isolate.h"
 #include "migrate.h"
+
+/* extfrag_threshold: an index at or below it (x1000) means a failure for
+ * lack of memory, which compaction cannot help */
+#define COMPACT_EXTFRAG_THRESHOLD 500
 
 enum compact_mode { COMPACT_DIRECT, COMPACT_PROACTIVE };
 
@@ -31,53 +36,16 @@ struct compact_control {
 	bool met;                     /* scanners met or destinations ran out */
 };
 
-/* ---- fragmentation figures from the free lists (zone->lock held) ---- */
-
-struct free_summary {
-	uint64_t pages, blocks, suitable; /* suitable: blocks of the order */
-};
-
-static void free_summary(struct pa_zone *z, unsigned order,
-			 struct free_summary *s)
-{
-	memset(s, 0, sizeof(*s));
-	for (unsigned o = 0; o <= z->max_order; o++) {
-		uint64_t n = 0;
-
-		for (unsigned mt = 0; mt < PA_MT_ISOLATE; mt++)
-			n += fa_nr_free(z, o, mt);
-		s->pages += n << o;
-		s->blocks += n;
-		if (o >= order)
-			s->suitable += n << (o - order);
-	}
-}
-
-/* The kernel's fragmentation index x1000: -1000 when a block of the order
- * is free, near 0 when a failure would be lack of memory, near 1000 when
- * it would be fragmentation.  Local until fragindex.c offers it. */
-static int extfrag_index_x1000(struct pa_zone *z, unsigned order)
-{
-	struct free_summary s;
-
-	free_summary(z, order, &s);
-	if (!s.blocks)
-		return 0;
-	if (s.suitable)
-		return -1000;
-	return 1000 - (int)((1000 + ((s.pages * 1000) >> order)) / s.blocks);
-}
+/* ---- fragmentation figures (fragindex.c; zone->lock held) ---- */
 
 /* Share of free memory not usable for the order, 0..100 (proactive
- * compaction's zone score). */
+ * compaction's zone score, the kernel's extfrag_for_order). */
 static unsigned extfrag_for_order(struct pa_zone *z, unsigned order)
 {
-	struct free_summary s;
-
-	free_summary(z, order, &s);
-	if (!s.pages)
+	/* nothing free: nothing to gain (the unusable index says 1 then) */
+	if (!z->free_pages)
 		return 0;
-	return (unsigned)((s.pages - (s.suitable << order)) * 100 / s.pages);
+	return (unsigned)fragindex_unusable_locked(z, order) / 10;
 }
 
 static bool block_free_of_order(struct pa_zone *z, unsigned order)
@@ -98,9 +66,9 @@ static bool compaction_suitable(struct pa_zone *z, unsigned order)
 	if (z->free_pages < wmark + (2ull << order))
 		return false;
 	if (order > PA_COSTLY_ORDER) {
-		int fi = extfrag_index_x1000(z, order);
+		int fi = fragindex_extfrag_locked(z, order);
 
-		if (fi >= 0 && fi <= 500)
+		if (fi >= 0 && fi <= COMPACT_EXTFRAG_THRESHOLD)
 			return false;
 	}
 	return true;

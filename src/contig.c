@@ -174,6 +174,8 @@ static void take_pieces(struct pa_zone *z, const struct contig_try *t)
 		pageblock_mark_content(z, p, po, t->mt);
 	}
 	z->pages[t->pfn].lnext = CONTIG_TAG | t->order;
+	/* SPBs handed out whole leave every SPB search until freed */
+	spb_set_contig(z, t->pfn, t->nr, true);
 	zone_count(z, PAGES_DIRECT_ALLOC, t->nr);
 	zone_count(z, DIRECT_ALLOC_CALLS, 1);
 	zone_count_moved(z, t->nr);
@@ -340,6 +342,7 @@ int pa_free_contig(struct pa_zone *z, uint64_t pfn, uint64_t nr_pages)
 		} else {
 			zone_lock(z);
 			z->pages[pfn].lnext = PA_NIL;
+			spb_set_contig(z, pfn, nr_pages, false);
 			for (uint64_t p = pfn; p < pfn + nr_pages; p += 1ull << po) {
 				set_page_state(&z->pages[p], 0);
 				free_one_page(z, (uint32_t)p, po);

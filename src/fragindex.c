@@ -78,6 +78,28 @@ static int extfrag_milli(const struct contig_info *c, unsigned order)
 			    c->free_blocks);
 }
 
+static struct contig_info contig_info_locked(struct pa_zone *z, unsigned order)
+{
+	uint64_t nr_free[PA_FRAG_ORDERS];
+
+	read_free_counts(z, nr_free);
+	return contig_info(nr_free, z->max_order + 1, order);
+}
+
+int fragindex_extfrag_locked(struct pa_zone *z, unsigned order)
+{
+	struct contig_info c = contig_info_locked(z, order);
+
+	return extfrag_milli(&c, order);
+}
+
+int fragindex_unusable_locked(struct pa_zone *z, unsigned order)
+{
+	struct contig_info c = contig_info_locked(z, order);
+
+	return unusable_milli(&c, order);
+}
+
 int pa_frag_index(struct pa_zone *z, struct pa_frag_index *out)
 {
 	if (!z || !out)

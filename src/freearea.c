@@ -159,6 +159,31 @@ void fa_undefer(struct pa_zone *z, uint64_t end)
 	}
 }
 
+void fa_take_range(struct pa_zone *z, uint64_t pfn, uint64_t nr)
+{
+	uint64_t end = pfn + nr;
+
+	/* only the partitions the range lies in: a 1 GiB take on a 1 TiB
+	 * zone must not list every deferred block below it */
+	for (uint64_t p = fa_part_of_(z, pfn); p <= fa_part_of_(z, end - 1); p++) {
+		struct fa_part *pp = part_at(z, p);
+
+		while (deferred_left(pp) && pp->deferred_pfn < end)
+			grow_deferred(z, pp);
+	}
+	for (uint64_t p = pfn; p < end;) {
+		uint16_t st = page_state(&z->pages[p]);
+		unsigned o = st >> 8;
+
+		if ((st & 0xff) != PG_BUDDY) { /* not free: the caller's bug */
+			p++;
+			continue;
+		}
+		fa_del_(z, (uint32_t)p, o, pb_mt(pfn_pb(z, p)));
+		p += 1ull << o;
+	}
+}
+
 uint64_t fa_skip_deferred(const struct pa_zone *z, uint64_t pfn)
 {
 	const struct fa_part *pp = part_at(z, fa_part_of(z, pfn));

@@ -112,6 +112,13 @@ uint64_t fa_deferred_pages(const struct pa_zone *z);
 /* Put every deferred block below `end` on its list (isolation needs the
  * free blocks of its range listed). */
 void fa_undefer(struct pa_zone *z, uint64_t end);
+/* Take every free block of pfns [pfn, pfn + nr) off the lists, as
+ * fa_del does (page states 0, counted no longer free), deferred blocks
+ * of the partitions it lies in included.  The range must be entirely
+ * free in the zone with no free block straddling its ends (e.g. whole
+ * pageblocks, max_order aligned); a page that is not a free block's head
+ * is skipped. */
+void fa_take_range(struct pa_zone *z, uint64_t pfn, uint64_t nr);
 /* If pfn starts a partition's deferred range, its end; else pfn. */
 uint64_t fa_skip_deferred(const struct pa_zone *z, uint64_t pfn);
 

@@ -8,6 +8,7 @@
 #ifndef PA_FREEAREA_INLINE_H
 #define PA_FREEAREA_INLINE_H
 
+#include "spb_hint.h"
 #include "zone.h"
 
 static inline struct fa_part *part_at(const struct pa_zone *z, uint64_t p)
@@ -66,8 +67,12 @@ list_insert(struct pa_zone *z, uint32_t pfn, unsigned o, unsigned mt, bool tail)
 		pfn_list_add(z->pages, &a->list[mt], pfn);
 	a->nr_free[mt]++;
 	z->fa_nr_free[o][mt]++;
-	if (was_empty)
+	if (was_empty) {
 		bitmap(z, o, mt)[p >> 6] |= 1ull << (p & 63);
+		/* a partition that gains blocks may beat a hint (spb_hint.h) */
+		if (mt < PA_MT_PCPTYPES && z->spb_hint_valid[mt])
+			spb_hint_list_filled(z, p, o, mt);
+	}
 }
 
 static inline __attribute__((always_inline)) void

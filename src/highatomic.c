@@ -38,21 +38,70 @@ out:
 	zone_unlock(z);
 }
 
-/* A free block of pageblock order or more that was just retyped from
- * highatomic: it could not merge with a free buddy of an ordinary type
- * while reserved, so free it again to let it merge now. */
-static void remerge_free_block(struct pa_zone *z, uint64_t start, unsigned mt)
+/* The block of order above the pageblock's covering pfn, free or
+ * allocated: its head and order, or false. */
+static bool block_above_pageblock(const struct pa_zone *z, uint64_t pfn,
+				  uint64_t *head, unsigned *order)
 {
-	uint16_t st = page_state(&z->pages[start]);
-	unsigned order = st >> 8;
+	for (unsigned o = z->pb_order + 1; o <= z->max_order; o++) {
+		uint64_t h = pfn & ~((1ull << o) - 1);
+		uint16_t st = page_state(&z->pages[h]);
 
-	if ((st & 0xff) != PG_BUDDY || order < z->pb_order)
-		return;
-	fa_del(z, (uint32_t)start, order, mt);
-	free_one_page(z, (uint32_t)start, order);
+		if (st && (st >> 8) >= o) {
+			*head = h;
+			*order = st >> 8;
+			return true;
+		}
+	}
+	return false;
 }
 
-/* Give one reserved pageblock back to `mt`.  Under zone->lock. */
+/* A free block of pageblock order or more leaving the reserve: off
+ * `from`'s list, retyped, and freed again (not just listed) so that it
+ * merges with the free buddy its highatomic type kept it apart from. */
+static void refree_block(struct pa_zone *z, uint64_t head, unsigned order,
+			 unsigned from, unsigned to)
+{
+	fa_del(z, (uint32_t)head, order, from);
+	pageblock_set_range_type(z, head, order, to);
+	free_one_page(z, (uint32_t)head, order);
+}
+
+/* Give back every pageblock of a block spanning several together, so
+ * that they keep one type (a free block goes back on one list, an
+ * allocated one is freed onto one list): the reserved ones among them
+ * leave the count. */
+static void unreserve_spanning(struct pa_zone *z, uint64_t head, unsigned order,
+			       unsigned mt)
+{
+	uint64_t first = head >> z->pb_order, n = 1ull << (order - z->pb_order);
+	uint64_t reserved = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		reserved += pb_mt(&z->pb[first + i]) == PA_MT_HIGHATOMIC;
+	if ((page_state(&z->pages[head]) & 0xff) == PG_BUDDY)
+		refree_block(z, head, order, pb_mt(&z->pb[first]), mt);
+	else
+		pageblock_set_range_type(z, head, order, mt);
+	STAT_ADD(z->nr_reserved_highatomic, -(reserved << z->pb_order));
+}
+
+/* One reserved pageblock no block spans beyond: entirely free, it is freed
+ * again as a whole; otherwise its free pieces move lists (they merged
+ * inside it already, all of one type). */
+static void unreserve_one(struct pa_zone *z, uint64_t start, unsigned mt)
+{
+	uint16_t st = page_state(&z->pages[start]);
+
+	if ((st & 0xff) == PG_BUDDY && (st >> 8) == z->pb_order)
+		refree_block(z, start, z->pb_order, PA_MT_HIGHATOMIC, mt);
+	else
+		move_freepages_block(z, start, PA_MT_HIGHATOMIC, mt);
+	STAT_ADD(z->nr_reserved_highatomic, -pb_nr_pages(z));
+}
+
+/* Give one reserved pageblock back to `mt` (with the others of a block
+ * spanning it).  Under zone->lock. */
 bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt)
 {
 	if (z->nr_reserved_highatomic == 0)
@@ -60,24 +109,14 @@ bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt)
 	for (uint64_t b = 0; b < z->nr_pageblocks; b++) {
 		if (pb_mt(&z->pb[b]) != PA_MT_HIGHATOMIC)
 			continue;
-		uint64_t start = b << z->pb_order;
-		uint16_t st = page_state(&z->pages[start]);
+		uint64_t start = b << z->pb_order, head;
+		unsigned order;
 
-		if ((st & 0xff) == PG_BUDDY && (st >> 8) > z->pb_order) {
-			/* A free block spanning several reserved pageblocks:
-			 * return them together. */
-			unsigned order = st >> 8;
-			uint64_t n = 1ull << (order - z->pb_order);
-
-			fa_del(z, (uint32_t)start, order, PA_MT_HIGHATOMIC);
-			pageblock_set_range_type(z, start, order, mt);
-			fa_add(z, (uint32_t)start, order, mt, false);
-			STAT_ADD(z->nr_reserved_highatomic, -(n << z->pb_order));
+		if (block_above_pageblock(z, start, &head, &order)) {
+			unreserve_spanning(z, head, order, mt);
 		} else {
-			move_freepages_block(z, start, PA_MT_HIGHATOMIC, mt);
-			STAT_ADD(z->nr_reserved_highatomic, -pb_nr_pages(z));
+			unreserve_one(z, start, mt);
 		}
-		remerge_free_block(z, start, mt);
 		return true;
 	}
 	return false;

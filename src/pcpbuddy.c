@@ -35,6 +35,7 @@
 #include "pcpbuddy.h"
 #include "spb_steer.h"
 #include "trace.h"
+#include "spb_contig.h"
 #include "spb_defrag.h"
 
 struct pcp_owned {
@@ -1062,5 +1063,6 @@ const struct pa_policy_ops pa_policy_spb = {
 	.metadata_bytes = spb_policy_metadata_bytes,
 	.evacuate_for_order = spb_evacuate_for_order,
 	.background = spb_defrag_background,
+	.contig_take = spb_contig_take,
 	PCPBUDDY_OPS,
 };

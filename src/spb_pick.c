@@ -4,6 +4,7 @@
  * proposed to the reviewers: AND the category bitmap, one fullness bucket's
  * bitmap and the free lists' non-empty bitmaps of the wanted orders, then
  * find the first set bit.  Cost: bitmap words, never SPBs or list entries.
+ * SPBs handed out whole to a contiguous allocation are masked out.
  * Needs the free lists partitioned per SPB (spb_part_shift), so partition
  * p of a non-empty map is SPB p.  Under zone->lock.
  */
@@ -35,7 +36,8 @@ static uint64_t pick_in_bucket(const struct pa_zone *z,
 		const struct superpageblock *s = spb_get(z, i);
 
 		++*words;
-		if (s->category != cat || s->fullness != bucket || !s->nr_free)
+		if (s->category != cat || s->fullness != bucket || !s->nr_free ||
+		    spb_is_contig(z, i))
 			continue;
 		for (unsigned o = w->lo; o <= w->hi; o++)
 			if (fa_part_nr_free(z, i, o, w->mt))
@@ -50,9 +52,10 @@ static uint64_t pick_in_bucket(const struct pa_zone *z,
 {
 	const uint64_t *cat = spb_map(z, w->cat);
 	const uint64_t *full = spb_map(z, SPB_MAP_FULLNESS(bucket));
+	const uint64_t *whole_out = spb_map(z, SPB_MAP_CONTIG);
 
 	for (uint64_t i = 0; i < spb_nr_words(z); i++) {
-		uint64_t bits = cat[i] & full[i];
+		uint64_t bits = cat[i] & full[i] & ~whole_out[i];
 
 		++*words;
 		if (bits)

@@ -6,6 +6,7 @@
  * and counts and traces which one served.  Under zone->lock.
  */
 #include "spb_defrag.h"
+#include "spb_hint.h"
 #include "spb_steer.h"
 #include "buddy.h"
 #include "pcp.h"
@@ -49,12 +50,12 @@ static inline unsigned max_u(unsigned a, unsigned b)
 	return a > b ? a : b;
 }
 
-/* Pick an SPB for `w`, take its block of type `from` (smallest order, or
- * largest) and split it down to the request, pieces on `from`'s list. */
-static uint32_t take_in(struct spb_ctx *c, const struct spb_want *w,
-			unsigned from, bool largest_first)
+/* Take SPB spb's block of type `from` (smallest order, or largest) and
+ * split it down to the request, pieces on `from`'s list. */
+static uint32_t take_in_spb(struct spb_ctx *c, uint64_t spb,
+			    const struct spb_want *w, unsigned from,
+			    bool largest_first)
 {
-	uint64_t spb = spb_pick(c->z, w, &c->words);
 	unsigned o;
 
 	if (spb == UINT64_MAX)
@@ -67,6 +68,14 @@ static uint32_t take_in(struct spb_ctx *c, const struct spb_want *w,
 	c->spb = spb;
 	take_free_block(c->z, pfn, o, from, pfn, c->order);
 	return pfn;
+}
+
+/* Pick an SPB for `w`, then take_in_spb. */
+static uint32_t take_in(struct spb_ctx *c, const struct spb_want *w,
+			unsigned from, bool largest_first)
+{
+	return take_in_spb(c, spb_pick(c->z, w, &c->words), w, from,
+			   largest_first);
 }
 
 /* Convert as few free pageblocks as the request needs (one, or the
@@ -116,18 +125,27 @@ static uint32_t claim_pageblock_in(struct spb_ctx *c, unsigned cat,
 
 /* ---- the passes ---- */
 
+/* Own type, from the hint when it holds (spb_hint.h: the SPB the picks
+ * below would choose), else by picking, which sets the hint. */
 static uint32_t pass1_own_type(struct spb_ctx *c)
 {
 	bool movable = c->mt == PA_MT_MOVABLE;
 	struct spb_want w = { .cat = movable ? SPB_MAP_CLEAN : SPB_MAP_TAINTED,
 			      .mt = c->mt, .lo = c->order,
 			      .hi = c->z->max_order };
-	uint32_t pfn = take_in(c, &w, c->mt, false);
+	uint64_t hint = spb_hint_get(c->z, c->order, c->mt);
+	uint32_t pfn;
 
+	if (hint != UINT64_MAX) {
+		zone_count(c->z, SPB_HINT_HITS, 1);
+		return take_in_spb(c, hint, &w, c->mt, false);
+	}
+	pfn = take_in(c, &w, c->mt, false);
 	if (pfn == PA_NIL && movable) {
 		w.cat = SPB_MAP_TAINTED;
 		pfn = take_in(c, &w, c->mt, false);
 	}
+	spb_hint_set(c->z, c->order, c->mt, pfn == PA_NIL ? UINT64_MAX : c->spb);
 	return pfn;
 }
 

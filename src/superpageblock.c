@@ -11,7 +11,10 @@
 #include <string.h>
 
 #include "buddy.h"
+#include "cpu.h"
 #include "spb_defrag.h"
+#include "spb_hint.h"
+#include "trace.h"
 #include "zone.h"
 
 #define SPB_REPORT_CHUNK 64   /* SPBs copied per zone->lock hold */
@@ -73,6 +76,14 @@ static inline bool map_test(const struct pa_zone *z, unsigned m, uint64_t i)
 
 /* ---- derived state ---- */
 
+/* An SPB changed category or bucket: Pass 1's hints may no longer hold. */
+static inline void hints_see_change(struct pa_zone *z, uint64_t i)
+{
+	if (z->spb_hint_valid[PA_MT_UNMOVABLE] | z->spb_hint_valid[PA_MT_MOVABLE] |
+	    z->spb_hint_valid[PA_MT_RECLAIMABLE])
+		spb_hint_spb_changed(z, i);
+}
+
 static inline unsigned content_index(unsigned bit)
 {
 	return (unsigned)__builtin_ctz(bit);
@@ -119,6 +130,7 @@ static void refresh_category(struct pa_zone *z, uint64_t i)
 	z->spb_nr_in[s->category][s->fullness]--;
 	z->spb_nr_in[c][s->fullness]++;
 	s->category = (uint8_t)c;
+	hints_see_change(z, i);
 }
 
 static void refresh_fullness(struct pa_zone *z, uint64_t i)
@@ -134,6 +146,7 @@ static void refresh_fullness(struct pa_zone *z, uint64_t i)
 	z->spb_nr_in[s->category][f]++;
 	s->fullness = (uint8_t)f;
 	spb_defrag_fullness_changed(z, i);
+	hints_see_change(z, i);
 }
 
 /* ---- lifetime ---- */
@@ -213,6 +226,26 @@ void spb_pb_free_changed(struct pa_zone *z, uint64_t b, uint32_t old_free)
 	refresh_fullness(z, i);
 }
 
+/* spb_pb_taint for each content bit that changed (the series' event, on
+ * every change, not only when a pass taints a clean SPB). */
+static void trace_content_bits(struct pa_zone *z, uint64_t b, unsigned old,
+			       unsigned now)
+{
+	const struct superpageblock *s = &z->spb[spb_of_pb(z, b)];
+
+	for (unsigned k = 0; k < SPB_NR_CONTENT; k++) {
+		bool was = (old >> k) & 1u, is = (now >> k) & 1u;
+		unsigned mt = k == content_index(PB_HAS_UNMOVABLE) ? PA_MT_UNMOVABLE :
+			      k == content_index(PB_HAS_MOVABLE) ? PA_MT_MOVABLE :
+								   PA_MT_RECLAIMABLE;
+
+		if (was != is)
+			trace_spb_pb_content(z, cpu_current(z), spb_of_pb(z, b),
+					     b << z->pb_order, mt, is,
+					     s->nr_has[k] == (is ? 1u : 0u));
+	}
+}
+
 void spb_pb_content_changed(struct pa_zone *z, uint64_t b, unsigned old)
 {
 	uint64_t i = spb_of_pb(z, b);
@@ -223,6 +256,30 @@ void spb_pb_content_changed(struct pa_zone *z, uint64_t b, unsigned old)
 		s->nr_has[k] += ((now >> k) & 1u) - ((old >> k) & 1u);
 	s->nr_mixed += (uint32_t)content_mixed(now) - (uint32_t)content_mixed(old);
 	refresh_category(z, i);
+	if (TRACING(z))
+		trace_content_bits(z, b, old, now);
+}
+
+/* ---- contiguous allocations ---- */
+
+void spb_set_contig(struct pa_zone *z, uint64_t pfn, uint64_t nr, bool on)
+{
+	uint64_t per = 1ull << z->spb_order;
+	uint64_t first = (pfn + per - 1) >> z->spb_order;
+
+	if (!z->spb)
+		return;
+	for (uint64_t i = first; (i + 1) * per <= pfn + nr; i++) {
+		if (on)
+			map_set(z, SPB_MAP_CONTIG, i);
+		else
+			map_clear(z, SPB_MAP_CONTIG, i);
+	}
+}
+
+bool spb_is_contig(const struct pa_zone *z, uint64_t spb)
+{
+	return z->spb && map_test(z, SPB_MAP_CONTIG, spb);
 }
 
 /* ---- readers ---- */
@@ -256,6 +313,29 @@ void spb_totals(const struct pa_zone *z, struct spb_totals *t)
 
 /* ---- checking ---- */
 
+/* A contig-marked SPB: whole, nothing free, every max_order step an
+ * allocated contiguous piece. */
+static const char *check_contig(const struct pa_zone *z, uint64_t i,
+				const struct superpageblock *s, char *buf,
+				size_t len)
+{
+	uint64_t start = i << z->spb_order, step = 1ull << z->max_order;
+
+	if (!map_test(z, SPB_MAP_CONTIG, i))
+		return NULL;
+	if (s->nr_free || s->nr_pageblocks != 1ull << spb_pb_shift(z))
+		goto bad;
+	for (uint64_t p = start; p < start + (1ull << z->spb_order); p += step)
+		if ((page_flags(&z->pages[p]) & (PG_ALLOC | PG_CONTIG)) !=
+		    (PG_ALLOC | PG_CONTIG))
+			goto bad;
+	return NULL;
+bad:
+	snprintf(buf, len, "superpageblock %" PRIu64 " is marked handed out whole but is partial, has free pages (%u) or holds a block that is not a contiguous piece",
+		 i, s->nr_free);
+	return buf;
+}
+
 /* What the pageblocks of SPB i say its summary should be. */
 static void spb_from_walk(const struct pa_zone *z, uint64_t i,
 			  struct superpageblock *w)
@@ -286,7 +366,7 @@ static const char *check_bits(const struct pa_zone *z, uint64_t i,
 			      const struct superpageblock *s, char *buf,
 			      size_t len)
 {
-	for (unsigned m = 0; m < SPB_NR_MAPS; m++) {
+	for (unsigned m = 0; m < SPB_MAP_CONTIG; m++) {
 		bool want = m == SPB_MAP_CLEAN ? s->category == SPB_CLEAN :
 			    m == SPB_MAP_TAINTED ? s->category == SPB_TAINTED :
 			    m == SPB_MAP_FULLNESS(s->fullness);
@@ -349,7 +429,8 @@ const char *spb_check(const struct pa_zone *z, char *buf, size_t len)
 				 w.nr_free_pb, w.nr_mixed, w.category, w.fullness);
 			return buf;
 		}
-		if ((m = check_bits(z, i, s, buf, len)))
+		if ((m = check_bits(z, i, s, buf, len)) ||
+		    (m = check_contig(z, i, s, buf, len)))
 			return m;
 		free += s->nr_free;
 		n[s->category][s->fullness]++;
@@ -429,6 +510,7 @@ void spb_resize(struct pa_zone *z, uint64_t old_nr_spb)
 
 	if (!z->spb)
 		return;
+	spb_hint_drop_all(z);
 	for (uint64_t i = first; i < old_nr_spb; i++)
 		spb_unlist(z, i);
 	for (uint64_t i = first; i < now; i++)

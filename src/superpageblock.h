@@ -22,13 +22,13 @@
  *   fullness           bucket 0..SPB_NR_FULLNESS-1 (derived) 1
  *   (padding)                                               2 + 2
  * Counts fit 32 bits because a zone has fewer than 2^32 pages.
- * Zone-wide (struct pa_zone, under zone->lock): 8 bitmaps of nr_spb bits
- * (clean, tainted, one per fullness bucket): 1 byte per SPB; and the
+ * Zone-wide (struct pa_zone, under zone->lock): 9 bitmaps of nr_spb bits
+ * (clean, tainted, one per fullness bucket, contig): 9 bits per SPB; and the
  * number of SPBs in each (category, bucket), so searches skip empty ones.  Under the
  * spb policy each SPB is also a free-list partition (freearea.h):
  * 16 + 40 x (max_order + 1) bytes, 456 with max_order 10, plus
  * (max_order + 1) x PA_MT_TYPES = 55 bits of non-empty maps.  Total with
- * the defaults: 72 + 456 + 8 = 536 bytes per SPB, within the 1 KiB budget.
+ * the defaults: 72 + 456 + 9 = 537 bytes per SPB, within the 1 KiB budget.
  *
  * Derived state:
  *   tainted  = some pageblock holds unmovable or reclaimable content
@@ -44,7 +44,10 @@
  *     pageblocks' free counts equal the free lists, checked by pa_check);
  *   - each SPB has exactly one category bit and one fullness bit set, the
  *     ones its derived state says; bits past nr_spb are clear; the
- *     (category, bucket) counts match.
+ *     (category, bucket) counts match;
+ *   - an SPB with its contig bit set (handed out whole by pa_alloc_contig,
+ *     the series' v2 17) is whole, has no free page and holds only
+ *     contiguous pieces; searches skip it until pa_free_contig clears it.
  *
  * Kept from pageblock.c's setters alone (the single choke point), plus
  * spb_init after fa_boot: boot-time memory is all free and all Movable, so
@@ -85,12 +88,13 @@ struct superpageblock {
 _Static_assert(sizeof(struct superpageblock) == 72,
 	       "the header's byte count must follow the struct");
 
-/* Bitmaps kept per zone: clean, tainted, then one per fullness bucket
- * (8 bitmaps, one byte per SPB). */
+/* Bitmaps kept per zone: clean, tainted, one per fullness bucket, then
+ * the SPBs handed out whole to contiguous allocations (9 bitmaps). */
 #define SPB_MAP_CLEAN 0u
 #define SPB_MAP_TAINTED 1u
 #define SPB_MAP_FULLNESS(b) (2u + (unsigned)(b))
-#define SPB_NR_MAPS (2 + SPB_NR_FULLNESS)
+#define SPB_MAP_CONTIG (2u + SPB_NR_FULLNESS)
+#define SPB_NR_MAPS (3 + SPB_NR_FULLNESS)
 
 /* After fa_boot (every pageblock free and Movable, no content): allocate
  * and fill the summaries in O(nr_spb).  Until then z->spb is NULL and the
@@ -119,6 +123,14 @@ const uint64_t *spb_map(const struct pa_zone *z, unsigned map);
 uint64_t spb_nr_words(const struct pa_zone *z);
 /* SPBs of category `cat` (enum spb_category) in fullness bucket `bucket`. */
 uint64_t spb_count(const struct pa_zone *z, unsigned cat, unsigned bucket);
+
+/* Mark (on) or unmark the SPBs wholly inside pfns [pfn, pfn + nr) as
+ * handed out whole to a contiguous allocation: call after the range is
+ * taken, and before it is freed.  SPBs the range covers only in part are
+ * left alone.  zone->lock held. */
+void spb_set_contig(struct pa_zone *z, uint64_t pfn, uint64_t nr, bool on);
+/* Is SPB `spb` handed out whole? */
+bool spb_is_contig(const struct pa_zone *z, uint64_t spb);
 
 /* Bytes of the summaries and their bitmaps (for pa_stats). */
 uint64_t spb_metadata_bytes(const struct pa_zone *z);

@@ -118,6 +118,17 @@ void trace_spb_pb_taint(struct pa_zone *z, unsigned cpu, uint64_t spb,
 	emit(z, cpu, "spb_pb_taint", f);
 }
 
+void trace_spb_pb_content(struct pa_zone *z, unsigned cpu, uint64_t spb,
+			  uint64_t pfn, unsigned mt, bool set, bool edge)
+{
+	char f[200];
+
+	snprintf(f, sizeof(f), "spb=%llu pfn=0x%llx migratetype=%u change=%s spb_%s=%d",
+		 (unsigned long long)spb, (unsigned long long)pfn, mt,
+		 set ? "set" : "clear", set ? "first" : "last", edge);
+	emit(z, cpu, "spb_pb_taint", f);
+}
+
 void trace_spb_claim_refused(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 			     unsigned mt, unsigned block_mt, const char *why)
 {

@@ -33,6 +33,11 @@ void trace_spb_alloc_walk(struct pa_zone *z, unsigned cpu, unsigned order,
 			  int64_t spb, uint64_t words);
 void trace_spb_pb_taint(struct pa_zone *z, unsigned cpu, uint64_t spb,
 			uint64_t pfn, unsigned mt, const char *why);
+/* A pageblock's content bit for mt set or cleared (pageblock.c, through
+ * the summaries); edge: the SPB's first such pageblock (set) or its last
+ * (clear). */
+void trace_spb_pb_content(struct pa_zone *z, unsigned cpu, uint64_t spb,
+			  uint64_t pfn, unsigned mt, bool set, bool edge);
 void trace_spb_claim_refused(struct pa_zone *z, unsigned cpu, uint64_t pfn,
 			     unsigned mt, unsigned block_mt, const char *why);
 void trace_spb_fall_through(struct pa_zone *z, unsigned cpu, unsigned order,

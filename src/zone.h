@@ -145,6 +145,11 @@ struct pa_zone {
 	uint64_t spb_words;
 	uint64_t spb_nr_in[SPB_NR_CATEGORIES][SPB_NR_FULLNESS]; /* SPBs per
 	                                * (category, bucket): empty ones skipped */
+	/* Pass 1's hints (spb_hint.h): spb_hint.c alone writes these */
+	uint64_t spb_hint[PA_ORDERS_MAX][PA_MT_PCPTYPES];
+	uint64_t spb_hint_key[PA_ORDERS_MAX][PA_MT_PCPTYPES]; /* its pick key */
+	uint32_t spb_hint_valid[PA_MT_PCPTYPES]; /* bit o: spb_hint[o][mt] */
+	bool spb_hint_off;             /* white-box tests: always walk */
 	uint64_t free_pages;           /* atomic store, read racily */
 	uint64_t nr_reserved_highatomic;
 	uint64_t max_pages_per_hold, pages_this_hold;

@@ -225,6 +225,106 @@ static void test_skips(void **state)
 	each_policy(skips);
 }
 
+/* Free random aligned chunks (orders lo..hi) of a zone full of movable
+ * pages, about `pct` percent of it; with lo == hi, only chunks at odd
+ * multiples of their size, whose buddies stay allocated: every free block
+ * is of that one order. */
+static void free_chunks(struct fragmented *f, struct th_rng *r, unsigned pct,
+			unsigned lo, unsigned hi)
+{
+	uint64_t total = pa_managed_pages(f->z);
+	uint32_t *at = malloc(total * sizeof(*at));
+
+	assert_non_null(at);
+	for (uint64_t i = 0; i < total; i++)
+		at[i] = TH_NO_HANDLE;
+	for (uint64_t i = 0; i < f->n; i++)
+		at[th_owner_pfn(f->o, f->h[i])] = f->h[i];
+	for (uint64_t freed = 0; freed * 100 < total * pct;) {
+		unsigned k = lo + (unsigned)th_below(r, hi - lo + 1);
+		uint64_t start = th_below(r, total >> k) << k;
+
+		if (lo == hi)
+			start |= 1ull << k;
+
+		for (uint64_t p = start; p < start + (1ull << k); p++)
+			if (at[p] != TH_NO_HANDLE) {
+				assert_int_equal(th_owner_free(f->o, at[p]), 0);
+				at[p] = TH_NO_HANDLE;
+				freed++;
+			}
+	}
+	free(at);
+	pa_drain(f->z);
+}
+
+/* Would pa_compact(order) compact, by pa_frag_index and the watermark
+ * rule (no watermarks here: 2^(order+1) free pages)? */
+static bool predicts_stall(struct pa_zone *z, unsigned order, int *fi)
+{
+	struct pa_frag_index idx;
+	struct pa_stats s;
+
+	assert_int_equal(pa_frag_index(z, &idx), 0);
+	pa_stats(z, &s);
+	*fi = idx.extfrag_milli[order];
+	if (*fi == -1000 || s.free_pages < 2ull << order)
+		return false;
+	return *fi < 0 || *fi > 500;
+}
+
+/* The "can compaction help?" gate is pa_frag_index's extfrag index
+ * against the threshold 500: on random fragmentations, pa_compact of
+ * every costly order stalls exactly when the index says fragmentation. */
+static void gate_follows_frag_index(enum pa_policy pol)
+{
+	struct th_rng r = { th_seed("compaction gate") };
+	unsigned skipped_by_index = 0, stalled = 0;
+
+	for (unsigned round = 0; round < 6; round++) {
+		struct fragmented f;
+
+		fragment(&f, pol, 16, PA_BACKING_NONE);
+		th_owner_free_all(f.o);
+		f.n = 0;
+		for (uint32_t h; (h = th_owner_alloc(f.o, 0)) != TH_NO_HANDLE;)
+			f.h[f.n++] = h;
+		/* mixed sizes: fragmentation; chunks of one size: a failure
+		 * one order up is for lack of memory */
+		unsigned k = 3 + round;
+
+		free_chunks(&f, &r, 5 + (unsigned)th_below(&r, 40),
+			    round & 1 ? k : 0, round & 1 ? k : 8);
+		for (unsigned order = 4; order <= 10; order++) { /* costly: > 3 */
+			struct pa_stats s0, s1;
+			int fi;
+
+			pa_drain(f.z);
+			bool want = predicts_stall(f.z, order, &fi);
+
+			pa_stats(f.z, &s0);
+			(void)pa_compact(f.z, order, NULL);
+			pa_stats(f.z, &s1);
+			if (s1.compact_stall - s0.compact_stall != (uint64_t)want)
+				fail_msg("order %u, extfrag index %d: stall %s expected",
+					 order, fi, want ? "" : "not");
+			stalled += want;
+			skipped_by_index += fi >= 0 && fi <= 500;
+			assert_check(f.z);
+		}
+		unfragment(&f);
+	}
+	/* both sides of the threshold were seen */
+	assert_true(stalled > 0);
+	assert_true(skipped_by_index > 0);
+}
+
+static void test_gate_follows_frag_index(void **state)
+{
+	(void)state;
+	each_policy(gate_follows_frag_index);
+}
+
 static void proactive(enum pa_policy pol)
 {
 	struct fragmented f;
@@ -280,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_compacts),
 		cmocka_unit_test(test_cannot_compact),
 		cmocka_unit_test(test_skips),
+		cmocka_unit_test(test_gate_follows_frag_index),
 		cmocka_unit_test(test_proactive),
 		cmocka_unit_test(test_bad_args),
 	};
