@@ -175,8 +175,13 @@ struct sim_policy {
 	                          * background reclaim) */
 	uint64_t next_kswapd_ns; /* next pa_zone_tick on the sim clock */
 	struct pa_tick_stats ticks; /* summed over pa_zone_tick calls */
-	uint64_t tick_lock_acq;  /* zone->lock acquisitions those calls made
-	                          * (virtual time runs no pa_zone_tick) */
+	/* pa_zone_tick calls and their zone->lock acquisitions (kswapd,
+	 * spb's worker; an idle tick takes none).  This
+	 * traffic stays in `stats` and the samples: in the kernel kswapd's
+	 * and the workers' zone->lock hold times are part of what a policy
+	 * costs the allocating CPUs, unlike the lab's sampling.  Virtual
+	 * time runs no pa_zone_tick. */
+	uint64_t zone_ticks, tick_lock_acq;
 	/* scenario demands for huge blocks (sim_demand): per phase (0 under
 	 * load, 1 at rest) and size (0 pageblock order, 1 1 GiB) */
 	uint64_t demand_tries[2][2], demand_ok[2][2];

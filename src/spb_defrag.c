@@ -73,7 +73,8 @@ void spb_defrag_zoneinfo(struct pa_zone *z, FILE *f)
 	/* cooling: as of the last tick, the only clock the zone knows */
 	for (uint64_t i = 0; i < z->nr_superpageblocks; i++) {
 		wanted += d->spb[i].want != 0;
-		cooling += d->spb[i].cooldown_until_ns > d->last_now_ns;
+		cooling += d->spb[i].cooldown_until_ns >
+			   __atomic_load_n(&d->last_now_ns, __ATOMIC_RELAXED);
 	}
 	queued = d->ring_n;
 	zone_unlock(z);
@@ -82,6 +83,23 @@ void spb_defrag_zoneinfo(struct pa_zone *z, FILE *f)
 	fprintf(f, "      spb_evacuate_queue %u\n", queued);
 	fprintf(f, "      spb_reserve_pageblocks %u\n",
 		spb_reserve_pageblocks(1u << (z->spb_order - z->pb_order)));
+}
+
+const char *spb_defrag_check(const struct pa_zone *z, char *buf, size_t len)
+{
+	const struct spb_defrag *d = z->spb_defrag;
+	uint64_t n;
+
+	if (!d)
+		return NULL;
+	n = d->ring_n;
+	for (uint64_t w = 0; w < d->words; w++)
+		n += (uint64_t)__builtin_popcountll(d->wanted[w]);
+	if (n == d->nr_pending)
+		return NULL;
+	snprintf(buf, len, "spb defrag: %" PRIu64 " SPBs wanted and pageblocks queued, the pending count says %" PRIu64,
+		 n, d->nr_pending);
+	return buf;
 }
 
 /* ---- thresholds ---- */
@@ -129,6 +147,13 @@ static bool evacuation_done(const struct superpageblock *s)
 
 /* ---- triggers (zone->lock held) ---- */
 
+/* The worker's lockless "anything to do?"; zone->lock held. */
+static void pending_add(struct spb_defrag *d, int64_t n)
+{
+	__atomic_store_n(&d->nr_pending, d->nr_pending + (uint64_t)n,
+			 __ATOMIC_RELAXED);
+}
+
 static void want(struct pa_zone *z, uint64_t i, unsigned bits)
 {
 	struct spb_defrag *d = z->spb_defrag;
@@ -138,6 +163,7 @@ static void want(struct pa_zone *z, uint64_t i, unsigned bits)
 		return;
 	if (!e->want) {
 		d->wanted[i >> 6] |= 1ull << (i & 63);
+		pending_add(d, 1);
 		zone_count(z, SPB_DEFRAG_WANTED, 1);
 	}
 	e->want = (uint8_t)(e->want | bits);
@@ -201,6 +227,7 @@ void spb_defrag_pb_retyped(struct pa_zone *z, uint64_t b, unsigned old_mt)
 		return;
 	}
 	d->ring[(d->ring_head + d->ring_n++) % SPB_EVAC_RING] = (uint32_t)b;
+	pending_add(d, 1);
 	zone_count(z, SPB_EVACUATE_QUEUED, 1);
 }
 
@@ -217,6 +244,7 @@ static uint64_t queue_pop(struct pa_zone *z)
 		b = d->ring[d->ring_head];
 		d->ring_head = (d->ring_head + 1) % SPB_EVAC_RING;
 		d->ring_n--;
+		pending_add(d, -1);
 	}
 	zone_unlock(z);
 	return b;
@@ -272,6 +300,7 @@ static uint64_t take_wanted(struct pa_zone *z, unsigned *bits)
 	if (i == UINT64_MAX)
 		return i;
 	d->wanted[i >> 6] &= ~(1ull << (i & 63));
+	pending_add(d, -1);
 	*bits = d->spb[i].want;
 	d->spb[i].want = 0;
 	/* an SPB pa_zone_shrink took away since it was marked */
@@ -416,9 +445,10 @@ void spb_defrag_background(struct pa_zone *z, uint64_t now_ns,
 
 	if (!z->spb_defrag)
 		return;
-	zone_lock(z);
-	z->spb_defrag->last_now_ns = now_ns;
-	zone_unlock(z);
+	__atomic_store_n(&z->spb_defrag->last_now_ns, now_ns, __ATOMIC_RELAXED);
+	/* an idle worker, like an idle kswapd, touches no zone lock */
+	if (!__atomic_load_n(&z->spb_defrag->nr_pending, __ATOMIC_RELAXED))
+		return;
 	moved = drain_queue(z, &ran);
 	moved += defrag_wanted(z, now_ns, &ran, &reclaimed);
 	if (out && ran) {

@@ -73,7 +73,12 @@ struct spb_defrag {
 	uint64_t room;
 	uint64_t *wanted;             /* bitmap: want != 0 */
 	uint64_t words;
-	uint64_t last_now_ns;         /* the last tick's clock (zoneinfo) */
+	uint64_t last_now_ns;         /* the last tick's clock (zoneinfo);
+	                               * written by the worker alone, atomic */
+	uint64_t nr_pending;          /* wanted SPBs + queued pageblocks:
+	                               * written under zone->lock, read
+	                               * without it so an idle tick takes no
+	                               * lock */
 	uint64_t cursor;              /* where the next tick's search starts,
 	                               * so no SPB starves behind lower ones */
 	uint32_t ring[SPB_EVAC_RING]; /* pageblocks to evacuate */
@@ -112,9 +117,16 @@ void spb_defrag_pb_retyped(struct pa_zone *z, uint64_t b, unsigned old_mt);
 /* ops->background: queued pageblocks, then wanted SPBs, a bounded number
  * of each per call.  No lock held by the caller; one call at a time per
  * zone (pa_zone_tick's rule).  Adds pages moved to out->evacuated and
- * out->compacted and sets PA_TICK_DEFRAG in out->woken when it ran. */
+ * out->compacted and sets PA_TICK_DEFRAG in out->woken when it ran.
+ * With nothing wanted or queued it returns without taking zone->lock (a
+ * trigger racing with that check is seen by the next tick). */
 void spb_defrag_background(struct pa_zone *z, uint64_t now_ns,
 			   struct pa_tick_stats *out);
+
+/* The worker's pending count against the wanted map and the queue: NULL,
+ * or the violation written into buf.  zone->lock held; NULL without the
+ * state. */
+const char *spb_defrag_check(const struct pa_zone *z, char *buf, size_t len);
 
 /* zoneinfo's lines: SPBs wanted and cooling down now, pageblocks queued,
  * the reserve of a whole SPB.  Takes zone->lock. */

@@ -442,7 +442,9 @@ const char *spb_check(const struct pa_zone *z, char *buf, size_t len)
 			 free, z->free_pages);
 		return buf;
 	}
-	return check_tail_bits(z, buf, len);
+	if ((m = check_tail_bits(z, buf, len)))
+		return m;
+	return spb_defrag_check(z, buf, len);
 }
 
 /* ---- report ---- */

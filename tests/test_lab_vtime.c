@@ -161,8 +161,8 @@ static void test_cross_cpu_frees_stay_causal(void **state)
  * replay also runs the background step (pa_zone_tick) each simulated ms,
  * which virtual time does not model: here it must change nothing (no
  * page reclaimed, compacted or moved), and the zone->lock acquisitions it
- * made (spb's defrag worker looks for work under the lock) are the only
- * difference. */
+ * made (spb's defrag worker checking the SPBs its triggers marked; an
+ * idle tick takes none) are the only difference. */
 static void test_one_cpu_same_decisions(void **state)
 {
 	struct vtime *vt;

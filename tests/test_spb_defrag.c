@@ -202,6 +202,7 @@ static void forget_wanted(struct fx *f)
 	for (uint64_t i = 0; i < f->z->nr_superpageblocks; i++)
 		d->spb[i].want = 0;
 	memset(d->wanted, 0, d->words * sizeof(uint64_t));
+	d->nr_pending = d->ring_n;   /* the worker's lockless hint */
 	zone_unlock(f->z);
 }
 
@@ -254,6 +255,44 @@ static void thresholds_include_the_reserve(void **state)
 }
 
 /* ---- the worker ---- */
+
+static uint64_t zone_lock_acquisitions(struct fx *f)
+{
+	return stats(f).zone_lock.acquisitions;
+}
+
+/* Regression: the idle worker took zone->lock three times per tick (the
+ * clock, the queue, the wanted map), so a lab ticking every simulated
+ * millisecond counted thousands of acquisitions no request made.  Idle,
+ * it takes none; with work it takes the lock and runs. */
+static void idle_worker_takes_no_zone_lock(void **state)
+{
+	struct fx *f = fx_tainted_full(3);
+	struct pa_tick_stats t;
+	uint64_t before;
+
+	(void)state;
+	forget_wanted(f);
+	assert_check(f->z);
+	before = zone_lock_acquisitions(f);
+	for (unsigned k = 1; k <= 10; k++) {
+		assert_int_equal(pa_zone_tick(f->z, k * SEC, &t), 0);
+		assert_int_equal(t.woken, 0);
+	}
+	assert_int_equal(zone_lock_acquisitions(f), before);
+	scatter_frees(f, 8); /* a trigger: the worker has work again */
+	before = zone_lock_acquisitions(f);
+	assert_int_equal(pa_zone_tick(f->z, 11 * SEC, &t), 0);
+	assert_true(t.woken & PA_TICK_DEFRAG);
+	assert_true(zone_lock_acquisitions(f) > before);
+	assert_check(f->z);
+	/* done: idle again, lock-free again */
+	before = zone_lock_acquisitions(f);
+	assert_int_equal(pa_zone_tick(f->z, 12 * SEC, &t), 0);
+	assert_int_equal(t.woken, 0);
+	assert_int_equal(zone_lock_acquisitions(f), before);
+	fx_free(f);
+}
 
 static void worker_frees_pageblocks_to_the_stop_threshold(void **state)
 {
@@ -423,7 +462,9 @@ static void clean_spbs_are_not_defragmented(void **state)
 	zone_lock(f->z);
 	d->spb[0].want = SPB_WANT_DEFRAG | SPB_WANT_EVACUATE;
 	d->wanted[0] |= 1;
+	d->nr_pending++;
 	zone_unlock(f->z);
+	assert_check(f->z);
 	tick(f, 1 * SEC);
 	assert_int_equal(stats(f).spb_defrag_runs, 0);
 	assert_int_equal(th_owner_moves(f->o), 0);
@@ -768,6 +809,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reserve_is_3_percent_at_least_4),
 		cmocka_unit_test(thresholds_include_the_reserve),
+		cmocka_unit_test(idle_worker_takes_no_zone_lock),
 		cmocka_unit_test(worker_frees_pageblocks_to_the_stop_threshold),
 		cmocka_unit_test(worker_stops_when_no_movable_page_is_left),
 		cmocka_unit_test(cooldown_after_a_pass_that_freed_nothing),
