@@ -130,26 +130,12 @@ static uint32_t target_anywhere(struct pa_zone *z, void *arg, uint32_t src,
 /* One pass over the candidate: every movable block in it, in batches. */
 static void migrate_out(struct pa_zone *z, struct contig_try *t)
 {
-	struct migrate_batch b = { 0 };
 	struct migrate_result res = { 0 };
 	uint64_t head = block_head(z, t->pfn), p = t->pfn;
 
 	if (head != PA_NO_PFN && head < t->pfn)
 		p = head;
-	while (p < t->pfn + t->nr) {
-		uint16_t st = page_state(&z->pages[p]);
-
-		if (!st) {
-			p++;
-			continue;
-		}
-		if ((st & 0xff) == PG_ALLOC)
-			migrate_batch_add(z, &b, p);
-		if (b.n == MIGRATE_BATCH)
-			migrate_batch_run(z, &b, target_anywhere, t, &res);
-		p += 1ull << (st >> 8);
-	}
-	migrate_batch_run(z, &b, target_anywhere, t, &res);
+	migrate_range(z, p, t->pfn + t->nr, target_anywhere, t, &res);
 	if (res.nomem)
 		t->nomem = true;
 }

@@ -183,20 +183,11 @@ static uint32_t target_below(struct pa_zone *z, void *arg, uint32_t src,
 
 /* Move every movable block of the range out; true if a destination was
  * missing. */
-static bool migrate_range(struct pa_zone *z, uint64_t start, uint64_t end)
+static bool migrate_out_of(struct pa_zone *z, uint64_t start, uint64_t end)
 {
-	struct migrate_batch b = { 0 };
 	struct migrate_result res = { 0 };
-	uint64_t pfn = start;
-	uint16_t st;
 
-	for (; next_block(z, &pfn, end, &st); pfn += 1ull << (st >> 8)) {
-		if ((st & 0xffu) == PG_ALLOC)
-			migrate_batch_add(z, &b, pfn);
-		if (b.n == MIGRATE_BATCH)
-			migrate_batch_run(z, &b, target_below, NULL, &res);
-	}
-	migrate_batch_run(z, &b, target_below, NULL, &res);
+	migrate_range(z, start, end, target_below, NULL, &res);
 	return res.nomem != 0;
 }
 
@@ -233,7 +224,7 @@ static int offline_range(struct pa_zone *z, uint64_t start, uint64_t end)
 			return 0;
 		if (range_pinned(z, start, end))
 			break;
-		if (migrate_range(z, start, end)) {
+		if (migrate_out_of(z, start, end)) {
 			r = -ENOMEM;
 			break;
 		}

@@ -310,3 +310,25 @@ int pa_migrate_page(struct pa_zone *z, uint64_t pfn, uint64_t *new_pfn)
 	*new_pfn = b.it[0].dst;
 	return 0;
 }
+
+void migrate_range(struct pa_zone *z, uint64_t start, uint64_t end,
+		   migrate_target_fn target, void *arg,
+		   struct migrate_result *res)
+{
+	struct migrate_batch b = { 0 };
+
+	for (uint64_t pfn = start; pfn < end;) {
+		uint16_t st = page_state(&z->pages[pfn]);
+
+		if (!st) {
+			pfn++;
+			continue;
+		}
+		if ((st & 0xff) == PG_ALLOC)
+			(void)migrate_batch_add(z, &b, pfn);
+		if (b.n == MIGRATE_BATCH)
+			migrate_batch_run(z, &b, target, arg, res);
+		pfn += 1ull << (st >> 8);
+	}
+	migrate_batch_run(z, &b, target, arg, res);
+}

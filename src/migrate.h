@@ -49,5 +49,11 @@ int migrate_batch_add(struct pa_zone *z, struct migrate_batch *b, uint64_t pfn);
 void migrate_batch_run(struct pa_zone *z, struct migrate_batch *b,
 		       migrate_target_fn target, void *arg,
 		       struct migrate_result *res);
+/* Every allocated block with its head in [start, end) (start a block head
+ * or a pfn no block straddles), claimed and moved in batches; blocks that
+ * will not move are skipped.  Adds to *res.  No lock held by the caller. */
+void migrate_range(struct pa_zone *z, uint64_t start, uint64_t end,
+		   migrate_target_fn target, void *arg,
+		   struct migrate_result *res);
 
 #endif

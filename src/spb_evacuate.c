@@ -95,27 +95,6 @@ static void pull_cached(struct pa_zone *z, uint64_t start, uint64_t end)
 	isolate_pull_pcp(z, &range);
 }
 
-/* Every allocated movable block with its head in [start, end), moved. */
-static void evacuate_range(struct pa_zone *z, uint64_t start, uint64_t end,
-			   struct evac_target *t, struct migrate_result *res)
-{
-	struct migrate_batch batch = { 0 };
-
-	for (uint64_t pfn = start; pfn < end;) {
-		uint16_t st = page_state(&z->pages[pfn]);
-
-		if (!st) {
-			pfn++;
-			continue;
-		}
-		if ((st & 0xff) == PG_ALLOC)
-			(void)migrate_batch_add(z, &batch, pfn);
-		if (batch.n == MIGRATE_BATCH)
-			migrate_batch_run(z, &batch, take_outside, t, res);
-		pfn += 1ull << (st >> 8);
-	}
-	migrate_batch_run(z, &batch, take_outside, t, res);
-}
 
 uint64_t spb_evacuate_pageblock(struct pa_zone *z, uint64_t b)
 {
@@ -123,7 +102,7 @@ uint64_t spb_evacuate_pageblock(struct pa_zone *z, uint64_t b)
 	struct evac_target t = { .src_spb = spb_of_pfn(z, start) };
 	struct migrate_result res = { 0 };
 
-	evacuate_range(z, start, end, &t, &res);
+	migrate_range(z, start, end, take_outside, &t, &res);
 	if (STAT_LOAD(z->pb[b].nr_free) != pb_nr_pages(z))
 		pull_cached(z, start, end);
 	if (res.moved)
