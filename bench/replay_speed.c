@@ -9,14 +9,23 @@
  *
  * usage: replay_speed [--rounds N] [--mem 8G,256G,1T] [--policy LIST]
  *                     [--no-serial] TRACE...
+ *        replay_speed --parse-only [--rounds N] TRACE...
+ *
+ * --parse-only times the input side alone (trace_reader_next and
+ * trace_parse_line over every line, nothing replayed): the parsing
+ * thread's ceiling, and the loop to run under callgrind for instructions
+ * per line.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "replay.h"
 #include "size.h"
+#include "trace_parse.h"
+#include "trace_reader.h"
 
 #define MAX_MEMS 8
 #define MAX_ROUNDS 101
@@ -61,6 +70,67 @@ static int one_run(const struct replay_opts *base, uint64_t bytes,
 	return 0;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Reader + parser over one trace; counts lines and kmem events. */
+static int parse_one(const char *path, uint64_t *lines, uint64_t *events,
+		     double *el)
+{
+	struct trace_reader *r;
+	struct trace_event ev;
+	const char *line;
+	char err[600];
+	uint64_t lost;
+	double t0 = now_s();
+	long n;
+
+	if (trace_reader_open(&r, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "replay_speed: %s\n", err);
+		return -1;
+	}
+	*lines = *events = 0;
+	while ((n = trace_reader_next(r, &line)) >= 0) {
+		(*lines)++;
+		if (trace_parse_line(line, (size_t)n, &ev, &lost) == TL_EVENT)
+			(*events)++;
+	}
+	trace_reader_close(r);
+	*el = now_s() - t0;
+	if (n != -1) {
+		fprintf(stderr, "replay_speed: %s: read error\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Medians of interleaved rounds over every trace. */
+static int parse_only(char **paths, unsigned npath, unsigned rounds)
+{
+	printf("| trace | lines | kmem events | median parse time (min..max) | "
+	       "lines/s | events/s |\n|---|---:|---:|---|---:|---:|\n");
+	for (unsigned i = 0; i < npath; i++) {
+		struct cell c = { .n = 0 };
+		uint64_t lines = 0, events = 0;
+
+		for (unsigned r = 0; r < rounds; r++)
+			if (parse_one(paths[i], &lines, &events, &c.t[c.n++]) < 0)
+				return 1;
+		qsort(c.t, c.n, sizeof(double), cmp_double);
+		printf("| %s | %llu | %llu | %.3f s (%.3f..%.3f) | %.2f M | %.2f M |\n",
+		       paths[i], (unsigned long long)lines,
+		       (unsigned long long)events, c.t[c.n / 2], c.t[0],
+		       c.t[c.n - 1], (double)lines / c.t[c.n / 2] / 1e6,
+		       (double)events / c.t[c.n / 2] / 1e6);
+	}
+	return 0;
+}
+
 static void print_row(const char *mem, const char *mode, struct cell *c)
 {
 	double med;
@@ -79,6 +149,7 @@ int main(int argc, char **argv)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "no-serial", no_argument, NULL, 'S' },
+		{ "parse-only", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct replay_opts o = { .progress = false };
@@ -88,6 +159,7 @@ int main(int argc, char **argv)
 	uint64_t bytes[MAX_MEMS];
 	static struct cell cells[MAX_MEMS][2];
 	unsigned nmem = 0, rounds = 7, modes = 2;
+	bool parse = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "r:m:p:S", opts, NULL)) != -1) {
@@ -96,14 +168,18 @@ int main(int argc, char **argv)
 		case 'm': mems = optarg; break;
 		case 'p': policies = optarg; break;
 		case 'S': modes = 1; break;
+		case 'P': parse = true; break;
 		default: return 2;
 		}
 	}
 	if (optind >= argc || !rounds || rounds > MAX_ROUNDS) {
 		fprintf(stderr, "usage: replay_speed [--rounds 1..%d] [--mem LIST] "
-			"[--policy LIST] [--no-serial] TRACE...\n", MAX_ROUNDS);
+			"[--policy LIST] [--no-serial] [--parse-only] TRACE...\n",
+			MAX_ROUNDS);
 		return 2;
 	}
+	if (parse)
+		return parse_only(argv + optind, (unsigned)(argc - optind), rounds);
 	if (sim_parse_policies(policies, &o.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "replay_speed: %s\n", err);
 		return 2;

@@ -131,6 +131,30 @@ static int load_zoneinfo(const struct replay_opts *o, struct trace_tally *t,
 	return 0;
 }
 
+/* The free lists captured with the zoneinfo (NAME.pagetypeinfo, else
+ * NAME.buddyinfo), for the warm start of the traced machine's own size.
+ * None is fine; an unreadable one is an input error. */
+static int load_freeinfo(const struct trace_tally *t, struct warm *w,
+			 char *err, size_t len)
+{
+	char pti[600], bi[600];
+	bool have_pti = freeinfo_beside(t->zoneinfo_path, "pagetypeinfo",
+					pti, sizeof(pti)) == 0;
+	bool have_bi = freeinfo_beside(t->zoneinfo_path, "buddyinfo", bi,
+				       sizeof(bi)) == 0;
+	struct freeinfo fi;
+	int rc;
+
+	if (!have_pti && !have_bi)
+		return 0;
+	rc = freeinfo_read(have_pti ? pti : NULL, have_bi ? bi : NULL,
+			   t->zi.zone, t->zi.node, &fi, err, len);
+	if (rc)
+		return -EPROTONOSUPPORT;
+	warm_set_free(w, &fi);
+	return 0;
+}
+
 static void config_from_zoneinfo(const struct replay_opts *o,
 				 const struct trace_tally *t,
 				 struct sim_config *cfg)
@@ -437,6 +461,8 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 			rc = -ENOMEM;
 		}
 	}
+	if (!rc && warm && t->have_zoneinfo && !o->cfg.bytes)
+		rc = load_freeinfo(t, warm, err, len);
 	if (!rc)
 		rc = size_machine(o, in, t, &cfg, warm, err, len);
 	if (rc)

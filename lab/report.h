@@ -51,6 +51,10 @@ struct trace_tally {
 	uint64_t warm_pre_blocks;    /* in use before the capture */
 	uint64_t warm_pcp_seen;      /* pages on the pagesets the trace saw */
 	uint64_t warm_pcp_rest;      /* the rest up to count: */
+	bool warm_free;              /* free lists from pagetypeinfo/buddyinfo */
+	uint64_t warm_free_wanted;   /* free blocks to place (with the
+	                              * pagesets' share) */
+	uint64_t warm_free_placed;   /* of them placed */
 	char zoneinfo_path[512];
 };
 

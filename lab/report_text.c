@@ -118,6 +118,11 @@ int report_text(const struct lab_report *r, FILE *out)
 				"untouched%s\n", grouped(t->warm_pcp_seen, b, sizeof(b)),
 				grouped(t->warm_pcp_rest, c, sizeof(c)),
 				t->warm_high ? ", high: as the zoneinfo's" : "");
+			if (t->warm_free)
+				fprintf(out, "  free lists as the capture's pagetypeinfo/"
+					"buddyinfo: %s of %s free blocks placed\n",
+					grouped(t->warm_free_placed, a, sizeof(a)),
+					grouped(t->warm_free_wanted, b, sizeof(b)));
 		}
 		fprintf(out, "trace: %s lines, %.3f s of trace time\n",
 			grouped(t->lines, a, sizeof(a)),

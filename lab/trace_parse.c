@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "trace_fast.h"
+
 static const char *const kind_names[TEV_NR] = {
 	[TEV_ALLOC] = "mm_page_alloc",
 	[TEV_FREE] = "mm_page_free",
@@ -306,6 +308,15 @@ static const char *parse_header(const char *p, const char *end,
 
 enum trace_line trace_parse_line(const char *line, size_t len,
 				 struct trace_event *ev, uint64_t *lost)
+{
+	/* nearly every line of a real capture takes the fast path */
+	if (trace_parse_fast(line, len, ev))
+		return TL_EVENT;
+	return trace_parse_general(line, len, ev, lost);
+}
+
+enum trace_line trace_parse_general(const char *line, size_t len,
+				    struct trace_event *ev, uint64_t *lost)
 {
 	const char *p = line, *end = line + len, *name, *q;
 	bool have_pfn = false, have_order = false, have_mt = false;

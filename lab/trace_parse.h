@@ -72,6 +72,14 @@ enum trace_line trace_parse_line(const char *line, size_t len,
 				 struct trace_event *ev, uint64_t *lost);
 
 /*
+ * The same grammar without the fast path for tracefs' own layout
+ * (trace_fast.h): what trace_parse_line() returns for every line, and the
+ * reference the fast path is tested against.  Same contract; slower.
+ */
+enum trace_line trace_parse_general(const char *line, size_t len,
+				    struct trace_event *ev, uint64_t *lost);
+
+/*
  * Migratetype implied by a gfp_flags value as printed: symbolic names
  * ("GFP_HIGHUSER_MOVABLE|__GFP_COMP": Movable if a MOVABLE flag is named,
  * Reclaimable if RECLAIMABLE is) or a hex mask (kernel bit values of

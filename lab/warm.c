@@ -196,6 +196,48 @@ static void apply_pageset(struct warm *w, struct sim_policy *p, unsigned c,
 	}
 }
 
+void warm_set_free(struct warm *w, const struct freeinfo *fi)
+{
+	w->free = *fi;
+	w->have_free = true;
+}
+
+/* The blocks CPU c's pageset will take from the buddy in apply_pageset(),
+ * added to extra[mt][order]: the shaped free lists keep room for them. */
+static void pageset_extra(const struct warm *w, unsigned c,
+			  const struct zoneinfo *zi,
+			  uint64_t extra[PA_MT_PCPTYPES][FREEINFO_ORDERS])
+{
+	uint64_t known = 0;
+	int rest;
+
+	for (int l = 0; l < WARM_LISTS; l++) {
+		extra[l % WARM_MTS][list_order(l)] += w->taken[c][l];
+		known += (uint64_t)w->taken[c][l] << list_order(l);
+	}
+	if (!zi || c >= ZONEINFO_MAX_CPUS || zi->pcp_count[c] <= known ||
+	    (rest = rest_list(w, c)) < 0)
+		return;
+	extra[rest % WARM_MTS][list_order(rest)] +=
+		(zi->pcp_count[c] - known) >> list_order(rest);
+}
+
+/* The captured free lists on p's zone (warm_free.c). */
+static void apply_free(struct warm *w, struct sim_policy *p, unsigned ncpus,
+		       const struct zoneinfo *zi, bool count_it)
+{
+	uint64_t extra[PA_MT_PCPTYPES][FREEINFO_ORDERS] = { { 0 } };
+	uint64_t wanted, placed;
+
+	for (unsigned c = 0; c < ncpus; c++)
+		pageset_extra(w, c, zi, extra);
+	warm_free_shape(p->zone, &w->free, extra, &wanted, &placed);
+	if (count_it) {
+		w->free_wanted = wanted;
+		w->free_placed = placed;
+	}
+}
+
 void warm_apply(struct warm *w, struct sim *s, const struct zoneinfo *zi)
 {
 	if (w->nomem)
@@ -207,6 +249,8 @@ void warm_apply(struct warm *w, struct sim *s, const struct zoneinfo *zi)
 							   WARM_MAX_CPUS;
 
 		apply_pre(w, s, p);
+		if (w->have_free)
+			apply_free(w, p, n, zi, i == 0);
 		for (unsigned c = 0; c < n; c++) {
 			apply_pageset(w, p, c, zi, i == 0);
 			if (zi && c < zi->ncpus && c < ZONEINFO_MAX_CPUS &&
@@ -227,4 +271,7 @@ void warm_tally(const struct warm *w, struct trace_tally *t)
 	t->warm_pre_blocks = w->pre_blocks;
 	t->warm_pcp_seen = w->seeded_known;
 	t->warm_pcp_rest = w->seeded_rest;
+	t->warm_free = w->have_free && !w->nomem;
+	t->warm_free_wanted = w->free_wanted;
+	t->warm_free_placed = w->free_placed;
 }

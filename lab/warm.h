@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "freeinfo.h"
+#include "pagealloc.h"
 #include "pfnmap.h"
 #include "trace_parse.h"
 #include "zoneinfo.h"
@@ -63,6 +65,10 @@ struct warm {
 	/* what warm_apply() put on the pagesets, for the report */
 	uint64_t seeded_known, seeded_rest, pre_blocks;
 	bool have_high;
+	/* the captured free lists (warm_set_free), when there are */
+	bool have_free;
+	struct freeinfo free;
+	uint64_t free_wanted, free_placed; /* blocks, first policy's zone */
 };
 
 /* Start empty.  Returns 0 or -ENOMEM. */
@@ -81,6 +87,22 @@ void warm_feed(struct warm *w, const struct trace_event *ev);
  * zoneinfo's, then reset every counter so the figures cover the replay.
  */
 void warm_apply(struct warm *w, struct sim *s, const struct zoneinfo *zi);
+
+/* Shape the buddy free lists and pageblock types after *fi too (copied)
+ * in warm_apply(); for the traced machine's own size only. */
+void warm_set_free(struct warm *w, const struct freeinfo *fi);
+
+/*
+ * Shape zone z's buddy free lists after fi (lab/warm_free.c says how):
+ * its free memory is allocated, then freed again as fi's free blocks per
+ * migratetype and order, plus extra[mt][order] blocks that the pagesets
+ * take afterwards.  Returns 0 (*wanted_blocks and *placed_blocks say how
+ * much of it fitted) or -1 when out of memory (then the zone holds what
+ * was shaped so far, still consistent).  The zone must be quiescent.
+ */
+int warm_free_shape(struct pa_zone *z, const struct freeinfo *fi,
+		    const uint64_t extra[PA_MT_PCPTYPES][FREEINFO_ORDERS],
+		    uint64_t *wanted_blocks, uint64_t *placed_blocks);
 
 /* What warm_apply() did, for the report. */
 void warm_tally(const struct warm *w, struct trace_tally *t);

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "trace_fast.h"
 #include "trace_parse.h"
 #include "trace_reader.h"
 
@@ -276,6 +277,194 @@ static void test_corrupted_lines_are_safe(void **state)
 }
 
 /* ---------------------------------------------------------------- */
+/* the fast path against the general grammar                         */
+/* ---------------------------------------------------------------- */
+
+/* Lines the fast path takes (tracefs' layout of the five events). */
+static const char *const fast_seeds[] = {
+	ALLOC,
+	"          task-0     [000] ...1.  1490.239534: mm_page_free: "
+	"page=0000000018f776f8 pfn=0x13db2e order=1",
+	"          task-0     [001] ...4.  1490.239777: mm_page_free_batched: "
+	"page=00000000f1ac2d4a pfn=0x1b30a8 order=0",
+	"          task-0     [000] d..3.  1490.247464: mm_page_alloc_zone_locked: "
+	"page=0000000005ccec59 pfn=0x13da38 order=3 migratetype=0 percpu_refill=1",
+	"          task-0     [001] d..3.  1491.045853: mm_page_pcpu_drain: "
+	"page=00000000d873ce66 pfn=0x11d4ef order=0 migratetype=1",
+	/* failed allocation, -1 migratetype, no flags column, 9-digit ns */
+	"  t-1 [000] ..... 1.000001: mm_page_alloc: page=(nil) pfn=0x0 "
+	"order=9 migratetype=-1 gfp_flags=GFP_TRANSHUGE",
+	"  kworker/u8:2-1234    [123] 5018.620541123: mm_page_free: "
+	"page=ffffea0004a2b000 pfn=0xfffffffffffff order=10",
+	/* old kernels: batched free without order, zone_locked without
+	 * percpu_refill */
+	"  a-1 [3] .... 12.5: mm_page_free_batched: page=ffffea0000012340 pfn=0x48d",
+	"  a-1 [3] .... 12.5: mm_page_alloc_zone_locked: page=x pfn=0x48d "
+	"order=0 migratetype=2",
+};
+
+/* Lines only the general grammar reads (perf script, trace-cmd report,
+ * extfrag, decimal pfns, hex gfp, bare events, lost markers ...). */
+static const char *const general_seeds[] = {
+	"     Web Content-2153  (2150) [001]  5018.620541123: "
+	"mm_page_alloc:        page=0xffffea0004a2b000 "
+	"pfn=0x128ac order=0 migratetype=0 gfp_flags=GFP_KERNEL",
+	"   cc1  1234 [001]  5018.620541: kmem:mm_page_alloc: page=0xffffea0004a2b000 "
+	"pfn=0x128ac order=0 migratetype=0 gfp_flags=GFP_KERNEL",
+	"  t-1 [000] ..... 1.5: mm_page_alloc_extfrag: page=x pfn=0x10 alloc_order=0 "
+	"fallback_order=9 pageblock_order=9 alloc_migratetype=0 "
+	"fallback_migratetype=1 fragmenting=1 change_ownership=1",
+	"  kswapd0-52 [003] .... 12.5: mm_page_free_batched: "
+	"page=ffffea0000012340 pfn=1165 cold=0",
+	"  t-1 [000] ..... 1.5: mm_page_alloc: page=x pfn=4096 order=0 "
+	"gfp_flags=0x8",
+	"mm_page_free: page=x pfn=0x10 order=0",
+	"CPU:1 [LOST 1234 EVENTS]",
+	"  t-1 0d..1 1.5: mm_page_free: page=x pfn=0x10 order=0",
+	/* no task column: '[' first (nothing before it may be read) */
+	"[001] ..... 1.5: mm_page_free: page=x pfn=0x10 order=0",
+	"  t-1 [000] ..... 1.000001: sched_switch: prev_comm=a prev_pid=1",
+};
+
+static void assert_same_event(const struct trace_event *a,
+			      const struct trace_event *b, const char *line)
+{
+	if (a->kind != b->kind || a->cpu != b->cpu || a->has_cpu != b->has_cpu ||
+	    a->ts_ns != b->ts_ns || a->pfn != b->pfn || a->order != b->order ||
+	    a->migratetype != b->migratetype || a->failed != b->failed ||
+	    a->percpu_refill != b->percpu_refill ||
+	    a->fallback_order != b->fallback_order ||
+	    a->fallback_migratetype != b->fallback_migratetype ||
+	    a->fragmenting != b->fragmenting ||
+	    a->change_ownership != b->change_ownership)
+		fail_msg("fast and general parses differ on \"%s\"", line);
+}
+
+/* One line (of n bytes, not NUL-terminated, in its own allocation so
+ * ASan sees any read past it): trace_parse_line and the general grammar
+ * agree, and whatever the fast path takes the general grammar reads as
+ * the same event.  Returns whether the fast path took it. */
+static bool check_agree(const char *src, size_t n)
+{
+	char *buf = malloc(n ? n : 1);
+	struct trace_event fast, line, gen;
+	uint64_t lost_l = 0, lost_g = 0;
+	enum trace_line rl, rg;
+	bool took;
+
+	assert_non_null(buf);
+	memcpy(buf, src, n);
+	took = trace_parse_fast(buf, n, &fast);
+	rl = trace_parse_line(buf, n, &line, &lost_l);
+	rg = trace_parse_general(buf, n, &gen, &lost_g);
+	if (rl != rg)
+		fail_msg("\"%.*s\": trace_parse_line %d, general %d", (int)n,
+			 src, rl, rg);
+	if (took && rg != TL_EVENT)
+		fail_msg("\"%.*s\": fast path took a line the general "
+			 "grammar reads as %d", (int)n, src, rg);
+	if (rg == TL_EVENT)
+		assert_same_event(&line, &gen, src);
+	if (took)
+		assert_same_event(&fast, &gen, src);
+	if (rg == TL_LOST)
+		assert_int_equal(lost_l, lost_g);
+	free(buf);
+	return took;
+}
+
+/* The fast path is really taken for tracefs' lines and declines the
+ * others, so the speed it was written for is not silently lost. */
+static void test_fast_path_taken(void **state)
+{
+	struct trace_event ev;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(fast_seeds) / sizeof(fast_seeds[0]); i++)
+		if (!trace_parse_fast(fast_seeds[i], strlen(fast_seeds[i]), &ev))
+			fail_msg("fast path declined \"%s\"", fast_seeds[i]);
+	for (size_t i = 0; i < sizeof(general_seeds) / sizeof(general_seeds[0]); i++)
+		if (trace_parse_fast(general_seeds[i], strlen(general_seeds[i]), &ev))
+			fail_msg("fast path took \"%s\"", general_seeds[i]);
+	/* the values themselves, against hand-computed ones */
+	assert_true(trace_parse_fast(fast_seeds[6], strlen(fast_seeds[6]), &ev));
+	assert_int_equal(ev.cpu, 123);
+	assert_int_equal(ev.ts_ns, 5018620541123ull);
+	assert_int_equal(ev.pfn, 0xfffffffffffffull);
+	assert_int_equal(ev.order, 10);
+	assert_true(trace_parse_fast(fast_seeds[5], strlen(fast_seeds[5]), &ev));
+	assert_true(ev.failed);
+	assert_int_equal(ev.migratetype, -1);
+	assert_int_equal(ev.ts_ns, 1000001000ull);
+	assert_true(trace_parse_fast(fast_seeds[3], strlen(fast_seeds[3]), &ev));
+	assert_true(ev.percpu_refill);
+	assert_int_equal(ev.kind, TEV_ZONE_LOCKED);
+}
+
+/* Bytes that sit on the grammar's decisions. */
+static const char edge_bytes[] = " \t[]:.=-0123569afxAFX(n)#\r\001\377";
+
+static unsigned xorshift(unsigned *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* Every prefix, every single-byte edit with the edge bytes, and random
+ * multi-byte edits of every seed: the fast path never changes a result. */
+static void test_fast_path_matches_general(void **state)
+{
+	const char *const *sets[2] = { fast_seeds, general_seeds };
+	size_t nsets[2] = { sizeof(fast_seeds) / sizeof(fast_seeds[0]),
+			    sizeof(general_seeds) / sizeof(general_seeds[0]) };
+	unsigned seed = 2463534242u, took = 0, runs = 0;
+	char buf[512];
+	(void)state;
+
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < nsets[k]; i++) {
+			const char *src = sets[k][i];
+			size_t len = strlen(src);
+
+			for (size_t n = 0; n <= len; n++)
+				took += check_agree(src, n);
+			for (size_t at = 0; at < len; at++) {
+				for (size_t e = 0; e < sizeof(edge_bytes) - 1; e++) {
+					memcpy(buf, src, len);
+					buf[at] = edge_bytes[e];
+					took += check_agree(buf, len);
+					/* and the byte inserted, deleted */
+					memcpy(buf, src, at);
+					buf[at] = edge_bytes[e];
+					memcpy(buf + at + 1, src + at, len - at);
+					took += check_agree(buf, len + 1);
+				}
+				memcpy(buf, src, at);
+				memcpy(buf + at, src + at + 1, len - at - 1);
+				took += check_agree(buf, len - 1);
+			}
+			for (int r = 0; r < 3000; r++, runs++) {
+				size_t n = len;
+
+				memcpy(buf, src, len);
+				for (int m = (int)(xorshift(&seed) % 4); m >= 0; m--) {
+					unsigned x = xorshift(&seed);
+					buf[x % n] = (x >> 16) & 1 ?
+						(char)(x >> 8) :
+						edge_bytes[(x >> 8) % (sizeof(edge_bytes) - 1)];
+				}
+				n -= xorshift(&seed) % 8 == 0 ? xorshift(&seed) % (n + 1) : 0;
+				took += check_agree(buf, n);
+			}
+		}
+	}
+	/* the edits above reach the fast path's acceptance often */
+	assert_true(took > runs / 4);
+}
+
+/* ---------------------------------------------------------------- */
 /* reader                                                            */
 /* ---------------------------------------------------------------- */
 
@@ -475,6 +664,8 @@ int main(void)
 		cmocka_unit_test(test_malformed_lines),
 		cmocka_unit_test(test_truncated_lines),
 		cmocka_unit_test(test_corrupted_lines_are_safe),
+		cmocka_unit_test(test_fast_path_taken),
+		cmocka_unit_test(test_fast_path_matches_general),
 		cmocka_unit_test(test_reader_plain_zstd_gzip),
 		cmocka_unit_test(test_reader_truncated_zstd),
 		cmocka_unit_test(test_reader_line_edges),
