@@ -214,6 +214,8 @@ static int offline_range(struct pa_zone *z, uint64_t start, uint64_t end)
 
 	if (r)
 		return r;
+	bool drained = false;
+
 	for (unsigned pass = 0; pass < OFFLINE_PASSES; pass++) {
 		bool done;
 
@@ -225,8 +227,15 @@ static int offline_range(struct pa_zone *z, uint64_t start, uint64_t end)
 		if (range_pinned(z, start, end))
 			break;
 		if (migrate_out_of(z, start, end)) {
-			r = -ENOMEM;
-			break;
+			/* destinations come from the zone's lists only: free
+			 * pages cached on pagesets below the range count once
+			 * they are back (the kernel drains before offlining) */
+			if (drained || !z->use_pcp) {
+				r = -ENOMEM;
+				break;
+			}
+			pa_drain(z);
+			drained = true;
 		}
 		/* frees that read the old type, a reporter's batch */
 		isolate_pull_pcp(z, &iso);

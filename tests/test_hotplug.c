@@ -295,6 +295,62 @@ static void shrink_refuses_unmovable(void **state)
 	th_zone_destroy(z);
 }
 
+/* Migration destinations come from the zone's free lists, so free pages
+ * cached on pagesets below the range must be drained back first.
+ * (Regression: with the only free pages below the range on a pageset,
+ * the shrink failed with -ENOMEM although they could hold every page to
+ * move; it showed as a seed-dependent failure of the test above.) */
+static void shrink_drains_pagesets_for_destinations(void **state)
+{
+	struct pa_config c = cfg(16, 16, PA_CFG_NO_WATERMARKS);
+
+	c.backing = PA_BACKING_ANON;
+	c.pcp_batch = 4; /* pagesets that keep what the test frees */
+	c.pcp_high_min = c.pcp_high_max = 64;
+	struct pa_zone *z = th_zone_or_skip(state, &c);
+	struct th_owner *o = th_owner_new(z, 16 * PB_PAGES);
+	uint32_t *h = calloc(16 * PB_PAGES, sizeof(*h)), n = 0, kept = 0;
+	uint64_t top = 15 * PB_PAGES;
+	unsigned below = 0;
+	struct pa_stats s;
+
+	assert_non_null(o);
+	assert_non_null(h);
+	while (n < 16 * PB_PAGES &&
+	       (h[n] = th_owner_alloc(o, 0)) != TH_NO_HANDLE)
+		n++;
+	assert_int_equal(n, 16 * PB_PAGES);
+	/* four live pages stay in the top pageblock; its other pages go
+	 * back to the zone's lists, where the isolation will hold them */
+	for (uint32_t i = 0; i < n; i++)
+		if (th_owner_pfn(o, h[i]) >= top && kept++ >= 4) {
+			assert_int_equal(th_owner_free(o, h[i]), 0);
+			h[i] = TH_NO_HANDLE;
+		}
+	pa_drain(z);
+	/* room for the four below (eight pages), freed onto pagesets:
+	 * the zone's lists have no page outside the range */
+	for (uint32_t i = 0; i < n && below < 8; i++)
+		if (h[i] != TH_NO_HANDLE && th_owner_pfn(o, h[i]) < top) {
+			assert_int_equal(th_owner_free(o, h[i]), 0);
+			h[i] = TH_NO_HANDLE;
+			below++;
+		}
+	pa_stats(z, &s);
+	assert_int_equal(s.pcp_pages, below);
+	assert_int_equal(pa_zone_shrink(z, PB_BYTES), 0);
+	assert_int_equal(pa_managed_pages(z), top);
+	for (uint32_t i = 0; i < n; i++)
+		if (h[i] != TH_NO_HANDLE)
+			assert_true(th_owner_pfn(o, h[i]) < top);
+	assert_int_equal(th_owner_verify(o), 0);
+	assert_check(z);
+	th_owner_free_all(o);
+	th_owner_destroy(o);
+	free(h);
+	th_zone_destroy(z);
+}
+
 /* Watermarks and per-CPU sizes after a resize are those of a zone created
  * at the new size (with the same config otherwise). */
 static void same_tunables(void **state, struct pa_zone *z, uint64_t pageblocks)
@@ -346,6 +402,7 @@ int main(void)
 		th_policy_test(shrink_free_then_grow_back),
 		th_policy_test(shrink_migrates_movable),
 		th_policy_test(shrink_refuses_unmovable),
+		th_policy_test(shrink_drains_pagesets_for_destinations),
 		th_policy_test(tunables_follow_the_size),
 	};
 
