@@ -137,9 +137,14 @@ static uint32_t free_scanner_take(struct pa_zone *z, void *arg, uint32_t src,
 /* ---- the migrate scanner ---- */
 
 /* Can the pageblock become entirely free by migration?  Every block in it
- * free, cached nowhere, or allocated and movable.  Racy reads: a wrong
- * answer costs a wasted scan, never correctness. */
-static bool block_can_empty(struct pa_zone *z, uint64_t b, uint64_t *scanned)
+ * free, cached nowhere, or allocated, movable and of an order below the
+ * target's: a block of the target order or above needs a free block of
+ * that order to move into, which is what compaction is looking for, so
+ * moving it gains nothing (the kernel skips such folios too) and the free
+ * scanner would walk the whole zone for it.  Racy reads: a wrong answer
+ * costs a wasted scan, never correctness. */
+static bool block_can_empty(struct pa_zone *z, uint64_t b, unsigned order,
+			    uint64_t *scanned)
 {
 	const struct pageblock_data *pb = &z->pb[b];
 	uint64_t start = b << z->pb_order, end = start + pb_nr_pages(z);
@@ -158,7 +163,7 @@ static bool block_can_empty(struct pa_zone *z, uint64_t b, uint64_t *scanned)
 			continue;
 		}
 		if ((st & 0xff) != PG_BUDDY &&
-		    ((st & 0xff) != PG_ALLOC ||
+		    ((st & 0xff) != PG_ALLOC || (st >> 8) >= order ||
 		     !__atomic_load_n(&p->movable, __ATOMIC_RELAXED)))
 			return false;
 		pfn += 1ull << (st >> 8);
@@ -215,7 +220,7 @@ static void compact_zone(struct pa_zone *z, struct compact_control *cc)
 	while (!compact_finished(z, cc)) {
 		uint64_t b = cc->migrate_pb;
 
-		if (block_can_empty(z, b, &cc->st.migrate_scanned))
+		if (block_can_empty(z, b, cc->order, &cc->st.migrate_scanned))
 			migrate_block(z, cc, b);
 		cc->migrate_pb++;
 	}

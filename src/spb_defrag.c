@@ -12,6 +12,7 @@
 
 #include "spb_defrag.h"
 #include "buddy.h"
+#include "spb_steer.h"
 #include "zone.h"
 
 #define SPB_DEFRAG_SPBS_PER_TICK 4u    /* wanted SPBs passed over per tick */
@@ -353,22 +354,50 @@ static void run_pass(struct pa_zone *z, struct defrag_pass *p)
 	}
 }
 
+/* Would a pageblock freed in a tainted SPB now go straight back to
+ * movable use?  Movable requests for whole pageblocks (THPs, pageset
+ * refills) look in clean SPBs first and in tainted ones only when no
+ * clean SPB has a free pageblock: then every pageblock a pass frees is
+ * taken by the next of them, and the pages the pass moved out into the
+ * clean SPBs' fragments are moved for nothing (fill98's ping-pong).
+ * zone->lock held. */
+static bool movable_would_refill(const struct pa_zone *z)
+{
+	struct spb_want w = { .cat = SPB_MAP_CLEAN, .mt = PA_MT_MOVABLE,
+			      .lo = z->pb_order, .hi = z->max_order };
+	uint64_t words = 0;
+
+	return spb_pick(z, &w, &words) == UINT64_MAX;
+}
+
 /* Should SPB i be passed over now?  Copies what the decision needs under
- * zone->lock; counts a skip for cooldown. */
+ * zone->lock; counts a skip for cooldown.  A defragmentation pass (not a
+ * deferred evacuation, which an atomic request is waiting for) whose
+ * pageblocks movable requests would take back at once does not run: the
+ * SPB cools down as after a pass that freed nothing. */
 static bool pass_wanted(struct pa_zone *z, uint64_t i, unsigned bits,
 			uint64_t now_ns, uint32_t *free_pb)
 {
-	bool go, cooling;
+	bool go, cooling, refilled = false;
+	bool evacuate = bits & SPB_WANT_EVACUATE;
 
 	zone_lock(z);
 	const struct superpageblock *s = spb_get(z, i);
 
 	go = s->category == SPB_TAINTED &&
-	     ((bits & SPB_WANT_EVACUATE) ? !evacuation_done(s)
-					 : spb_defrag_should_start(z, s));
+	     (evacuate ? !evacuation_done(s) : spb_defrag_should_start(z, s));
 	cooling = now_ns < z->spb_defrag->spb[i].cooldown_until_ns;
+	if (go && !cooling && !evacuate && movable_would_refill(z)) {
+		z->spb_defrag->spb[i].cooldown_until_ns =
+			now_ns + SPB_DEFRAG_COOLDOWN_NS;
+		refilled = true;
+	}
 	*free_pb = s->nr_free_pb;
 	zone_unlock(z);
+	if (refilled) {
+		zone_count_shared(z, SPB_DEFRAG_COOLDOWNS, 1);
+		return false;
+	}
 	if (go && cooling) {
 		zone_count_shared(z, SPB_DEFRAG_SKIPPED, 1);
 		return false;

@@ -11,8 +11,11 @@
  *   start  free pageblocks <= 1 + R, or free pages < (2 + R) x P
  *   stop   free pageblocks >= 2 + R, or free pages >= (3 + R) x P, or no
  *          pageblock of the SPB can be emptied (no movable pages left)
- * A pass starts only if the stop condition does not already hold.  Clean
- * SPBs are never defragmented.  A pass that freed no pageblock puts the
+ * A pass starts only if the stop condition does not already hold, and
+ * (deferred evacuations aside) only while some clean SPB has a free
+ * pageblock: otherwise movable requests for whole pageblocks would take
+ * every pageblock it frees straight back (the SPB cools down instead).
+ * Clean SPBs are never defragmented.  A pass that freed no pageblock puts the
  * SPB in a 5 s cooldown (on the caller's now_ns); a pass that did clears
  * it.
  *

@@ -127,6 +127,45 @@ static void test_compacts(void **state)
 	each_policy(compacts);
 }
 
+/* hugepage-demand's failure: a movable block of the target order in the
+ * first pageblock the migrate scanner meets (a THP) has nowhere to go,
+ * since compaction runs because no free block of that order exists; it
+ * must be skipped, not tried (which ran the free scanner down to the
+ * migrate scanner and ended the compaction with half-free pageblocks
+ * left untouched behind it).  Regression: pa_compact failed here. */
+static void skips_target_order_blocks(enum pa_policy pol)
+{
+	struct fragmented f;
+	struct pa_compact_stats cs;
+	uint32_t thp;
+
+	fragment(&f, pol, 8, PA_BACKING_ANON);
+	/* pageblock 0 entirely free again, then taken by one order-9 block */
+	for (uint64_t i = 0; i < f.n; i++)
+		if (th_owner_pfn(f.o, f.h[i]) < 512 &&
+		    !(th_owner_pfn(f.o, f.h[i]) & 1))
+			assert_int_equal(th_owner_free(f.o, f.h[i]), 0);
+	pa_drain(f.z);
+	thp = th_owner_alloc(f.o, 9);
+	assert_int_not_equal(thp, TH_NO_HANDLE);
+	assert_int_equal(th_owner_pfn(f.o, thp), 0);
+	pa_drain(f.z);
+	assert_false(free_block_of(f.z, 9));
+	assert_int_equal(pa_compact(f.z, 9, &cs), 0);
+	assert_true(free_block_of(f.z, 9));
+	assert_int_equal(th_owner_pfn(f.o, thp), 0); /* not moved */
+	assert_int_equal(cs.pages_failed, 0);
+	assert_int_equal(th_owner_verify(f.o), 0);
+	assert_check(f.z);
+	unfragment(&f);
+}
+
+static void test_skips_target_order_blocks(void **state)
+{
+	(void)state;
+	each_policy(skips_target_order_blocks);
+}
+
 /* Unmovable pages in every pageblock: nothing can be emptied. */
 static void cannot_compact(enum pa_policy pol)
 {
@@ -379,6 +418,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_compacts),
 		cmocka_unit_test(test_cannot_compact),
+		cmocka_unit_test(test_skips_target_order_blocks),
 		cmocka_unit_test(test_skips),
 		cmocka_unit_test(test_gate_follows_frag_index),
 		cmocka_unit_test(test_proactive),

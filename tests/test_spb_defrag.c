@@ -426,6 +426,52 @@ static void cooldown_after_a_pass_that_freed_nothing(void **state)
 	fx_free(f);
 }
 
+/*
+ * bench_antifrag fill98's ping-pong: with no free pageblock in any clean
+ * SPB, movable requests for whole pageblocks (THPs, pageset refills) take
+ * a tainted SPB's free ones, so every pageblock the worker freed there
+ * went straight back to movable use and the worker emptied it again.
+ * Here SPB 2, the clean destination, has room only in fragments (2 free
+ * pages in each pageblock): the pass does not run (cooldown, nothing
+ * moved).  Once a clean SPB has a free pageblock of its own, it does.
+ * Regression: the pass ran and moved 12 pages.
+ */
+static void worker_leaves_pageblocks_movable_would_take_back(void **state)
+{
+	struct fx *f = fx_new(3);
+
+	(void)state;
+	fx_fill(f);
+	free_range(f, 0, PB);
+	for (unsigned i = 0; i < PB; i++)
+		assert_true(alloc_unmovable(f, 0) < PB);
+	for (unsigned b = 0; b < PB_PER_SPB; b++)
+		free_range(f, 2 * SPB_PAGES + b * PB, 2);
+	assert_int_equal(spb_now(f, 2).category, SPB_CLEAN);
+	assert_int_equal(spb_now(f, 2).nr_free_pb, 0);
+	forget_wanted(f);
+	scatter_frees(f, 8);
+	assert_true(stats(f).spb_defrag_wanted >= 1);
+
+	tick(f, 1 * SEC);
+	assert_int_equal(stats(f).spb_defrag_runs, 0);
+	assert_int_equal(stats(f).spb_defrag_cooldowns, 1);
+	assert_int_equal(th_owner_moves(f->o), 0);
+	assert_int_equal(spb_now(f, 0).nr_free_pb, 0);
+	assert_check(f->z);
+
+	/* a free pageblock in clean SPB 2: movable requests go there */
+	free_range(f, 2 * SPB_PAGES + 2, 2);
+	assert_int_equal(spb_now(f, 2).nr_free_pb, 1);
+	trigger_by_tainted_pass(f);
+	tick(f, 1 * SEC + SPB_DEFRAG_COOLDOWN_NS);
+	assert_int_equal(stats(f).spb_defrag_runs, 1);
+	assert_true(stats(f).spb_defrag_pageblocks_freed > 0);
+	assert_true(th_owner_moves(f->o) > 0);
+	assert_int_equal(th_owner_verify(f->o), 0);
+	fx_free(f);
+}
+
 static void tainting_a_clean_spb_walks_the_tainted_ones_first(void **state)
 {
 	struct fx *f = fx_tainted_full(3);
@@ -813,6 +859,7 @@ int main(void)
 		cmocka_unit_test(worker_frees_pageblocks_to_the_stop_threshold),
 		cmocka_unit_test(worker_stops_when_no_movable_page_is_left),
 		cmocka_unit_test(cooldown_after_a_pass_that_freed_nothing),
+		cmocka_unit_test(worker_leaves_pageblocks_movable_would_take_back),
 		cmocka_unit_test(tainting_a_clean_spb_walks_the_tainted_ones_first),
 		cmocka_unit_test(clean_spbs_are_not_defragmented),
 		cmocka_unit_test(claim_schedules_evacuation_of_the_movable_pages_left),
