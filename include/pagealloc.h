@@ -477,6 +477,9 @@ int pa_compact_proactive(struct pa_zone *zone, unsigned proactiveness,
  * content bits say they held unmovable or reclaimable memory, allocated
  * blocks not marked movable), and the first that may work is isolated
  * (MIGRATE_ISOLATE), its movable blocks migrated elsewhere, and taken.
+ * Under spb a non-movable range first keeps the no-fragmentation rule:
+ * free pageblocks of tainted superpageblocks, then candidates inside
+ * tainted ones migrated empty, and only then a clean one (tainting it).
  * gfp: the migratetype the range counts as, PA_GFP_ZERO, PA_GFP_NOWARN.
  * Returns the first pfn, or PA_NO_PFN with errno EINVAL (nr_pages zero,
  * not a power of two or above the zone; unknown gfp bits or

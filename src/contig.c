@@ -200,13 +200,15 @@ static int try_candidate(struct pa_zone *z, struct contig_try *t)
 	return t->nomem ? -ENOMEM : -EBUSY;
 }
 
-/* Without migration: a free block of the order straight off the lists. */
-static bool take_free_block_of_order(struct pa_zone *z, struct contig_try *t)
+/* Without migration: a free block of the order straight off the lists,
+ * under gfp's rule. */
+static bool take_free_block_of_order(struct pa_zone *z, struct contig_try *t,
+				     unsigned gfp)
 {
 	if (t->order > z->max_order)
 		return false;
 	zone_lock(z);
-	uint32_t pfn = rmqueue(z, t->cpu, t->order, t->mt);
+	uint32_t pfn = rmqueue_gfp(z, t->cpu, t->order, t->mt, gfp);
 
 	if (pfn != PA_NIL) {
 		t->pfn = pfn;
@@ -217,14 +219,15 @@ static bool take_free_block_of_order(struct pa_zone *z, struct contig_try *t)
 }
 
 /* The policy's own first choice (contig_take), if it has one. */
-static bool take_from_policy(struct pa_zone *z, struct contig_try *t)
+static bool take_from_policy(struct pa_zone *z, struct contig_try *t,
+			     unsigned gfp)
 {
 	uint32_t pfn = PA_NIL;
 
 	if (!z->ops->contig_take)
 		return false;
 	zone_lock(z);
-	pfn = z->ops->contig_take(z, t->order);
+	pfn = z->ops->contig_take(z, t->order, t->mt, gfp);
 	if (pfn != PA_NIL) {
 		t->pfn = pfn;
 		take_pieces(z, t);
@@ -233,15 +236,28 @@ static bool take_from_policy(struct pa_zone *z, struct contig_try *t)
 	return pfn != PA_NIL;
 }
 
-static int contig_search(struct pa_zone *z, struct contig_try *t)
+/* A free range under gfp's rule, without migrating anything. */
+static bool take_free(struct pa_zone *z, struct contig_try *t, unsigned gfp)
+{
+	return take_from_policy(z, t, gfp) || take_free_block_of_order(z, t, gfp);
+}
+
+/* The aligned candidates in [start, end), cheap rejections first: 0,
+ * or the last candidate's error (-EBUSY when none was tried). */
+static int walk_candidates(struct pa_zone *z, struct contig_try *t,
+			   uint64_t start, uint64_t end)
 {
 	int err = -EBUSY;
 
-	if (take_from_policy(z, t) || take_free_block_of_order(z, t))
-		return 0;
-	for (uint64_t pfn = 0; pfn + t->nr <= STAT_LOAD(z->nr_pages); pfn += t->nr) {
-		if (!candidate_blocks_ok(z, pfn, t->nr) ||
-		    !candidate_pages_ok(z, pfn, t->nr))
+	start = (start + t->nr - 1) & ~(t->nr - 1);
+	for (uint64_t pfn = start; pfn + t->nr <= end; pfn += t->nr) {
+		if (!candidate_blocks_ok(z, pfn, t->nr)) {
+			/* a smaller candidate: the rest of its pageblock too */
+			if (t->nr < pb_nr_pages(z))
+				pfn = (pfn | (pb_nr_pages(z) - 1)) + 1 - t->nr;
+			continue;
+		}
+		if (!candidate_pages_ok(z, pfn, t->nr))
 			continue;
 		t->pfn = pfn;
 		t->nomem = false;
@@ -253,6 +269,50 @@ static int contig_search(struct pa_zone *z, struct contig_try *t)
 			err = r;
 	}
 	return err;
+}
+
+/* The policy's preferred regions (contig_region), each walked in turn. */
+static int walk_policy_regions(struct pa_zone *z, struct contig_try *t)
+{
+	int err = -EBUSY;
+
+	if (!z->ops->contig_region)
+		return err;
+	for (uint64_t from = 0, start, end = 0;; from = end) {
+		zone_lock(z);
+		start = z->ops->contig_region(z, t->order, t->mt, from, &end);
+		zone_unlock(z);
+		if (start == PA_NO_PFN)
+			return err;
+		int r = walk_candidates(z, t, start, end);
+
+		if (!r)
+			return 0;
+		if (r == -ENOMEM)
+			err = r;
+	}
+}
+
+/* Under a policy with a no-fragmentation rule, a non-movable request
+ * first keeps it: free ranges the rule allows, then ranges migrated
+ * empty where the policy prefers; only then free ranges anywhere and the
+ * zone-wide walk. */
+static int contig_search(struct pa_zone *z, struct contig_try *t)
+{
+	bool rule = (z->pflags & POL_NOFRAG_RULE) && t->mt != PA_MT_MOVABLE;
+	int err = -EBUSY, r;
+
+	if (rule && take_free(z, t, 0))
+		return 0;
+	if (!(r = walk_policy_regions(z, t)))
+		return 0;
+	if (r == -ENOMEM)
+		err = r;
+	if (take_free(z, t, GFP_MAY_FRAGMENT))
+		return 0;
+	if (!(r = walk_candidates(z, t, 0, STAT_LOAD(z->nr_pages))))
+		return 0;
+	return r == -ENOMEM ? r : err;
 }
 
 static bool contig_args_ok(const struct pa_zone *z, uint64_t nr_pages)
