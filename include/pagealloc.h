@@ -471,8 +471,9 @@ int pa_compact_proactive(struct pa_zone *zone, unsigned proactiveness,
  * Allocate nr_pages contiguous pages, naturally aligned (pfn a multiple of
  * nr_pages): any power of two from 1 to the zone's size, above max_order
  * too (2^18 pages = 1 GiB with 4 KiB pages).  A free block of the order is
- * taken if one exists; otherwise aligned candidates are walked from the
- * zone's start, those holding pages that cannot move rejected cheaply
+ * taken if one exists; otherwise aligned candidates are walked (a few
+ * with the most free pages by pageblock counts first, then from the
+ * zone's start), those holding pages that cannot move rejected cheaply
  * (highatomic or isolated pageblocks, pageblocks not entirely free whose
  * content bits say they held unmovable or reclaimable memory, allocated
  * blocks not marked movable), and the first that may work is isolated

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Contiguous allocation of any power of two up to the zone's size, above
- * max_order too (alloc_contig_pages): walk naturally aligned candidates,
- * reject cheaply those holding blocks that cannot move (pageblock types
- * and content bits, then the block heads), isolate the pageblocks around
+ * max_order too (alloc_contig_pages): walk naturally aligned candidates
+ * (of a pageblock or more: the few with the most free pages by the
+ * pageblock counts first, where the kernel takes the zone's first that
+ * works), reject cheaply those holding blocks that cannot move (pageblock
+ * types and content bits, then the block heads), isolate the pageblocks around
  * the first that may work, migrate its movable blocks out (destinations
  * come from the ordinary free lists, which the isolated range is not on),
  * and take it.  Any failure undoes the isolation: every moved block's
@@ -25,6 +27,7 @@
 
 #define CONTIG_TAG 0xc0de0000u
 #define CONTIG_PASSES 5
+#define CONTIG_BEST_TRIES 4   /* emptiest candidates tried before the walk */
 
 struct contig_try {
 	uint64_t pfn, nr;             /* the candidate */
@@ -47,25 +50,31 @@ static unsigned piece_order(const struct pa_zone *z, unsigned order)
 /* By pageblock: highatomic and isolated blocks are never taken, and a
  * block not entirely free that has held unmovable or reclaimable memory
  * since it was last free probably still does (content bits are
- * conservative: such a candidate is skipped even if those pages are gone). */
-static bool candidate_blocks_ok(const struct pa_zone *z, uint64_t pfn,
-				uint64_t nr)
+ * conservative: such a candidate is skipped even if those pages are gone).
+ * The candidate's free pages by its pageblocks' counts (racy, a ranking
+ * only; a sub-pageblock candidate gets its pageblock's), or -1 if one of
+ * them rejects it. */
+static int64_t candidate_blocks_free(const struct pa_zone *z, uint64_t pfn,
+				     uint64_t nr)
 {
 	uint64_t first = pfn >> z->pb_order;
 	uint64_t last = (pfn + nr - 1) >> z->pb_order;
+	int64_t free_pages = 0;
 
 	for (uint64_t b = first; b <= last; b++) {
 		const struct pageblock_data *pb = &z->pb[b];
 		unsigned mt = pb_mt(pb);
+		uint32_t nr_free = STAT_LOAD(pb->nr_free);
 
 		if (mt == PA_MT_HIGHATOMIC || mt == PA_MT_ISOLATE)
-			return false;
-		if (STAT_LOAD(pb->nr_free) != pb_nr_pages(z) &&
+			return -1;
+		if (nr_free != pb_nr_pages(z) &&
 		    (__atomic_load_n(&pb->content, __ATOMIC_RELAXED) &
 		     (PB_HAS_UNMOVABLE | PB_HAS_RECLAIMABLE)))
-			return false;
+			return -1;
+		free_pages += nr_free;
 	}
-	return true;
+	return free_pages;
 }
 
 /* The head of the block holding pfn, whatever its state, or PA_NIL. */
@@ -242,33 +251,88 @@ static bool take_free(struct pa_zone *z, struct contig_try *t, unsigned gfp)
 	return take_from_policy(z, t, gfp) || take_free_block_of_order(z, t, gfp);
 }
 
-/* The aligned candidates in [start, end), cheap rejections first: 0,
- * or the last candidate's error (-EBUSY when none was tried). */
+struct candidate_walk {
+	uint64_t start, end;                /* aligned to the request */
+	uint64_t tried[CONTIG_BEST_TRIES];  /* by the best-first round */
+	unsigned nr_tried;
+	int err;                            /* -EBUSY, or -ENOMEM seen */
+};
+
+static bool walk_tried(const struct candidate_walk *w, uint64_t pfn)
+{
+	for (unsigned k = 0; k < w->nr_tried; k++)
+		if (w->tried[k] == pfn)
+			return true;
+	return false;
+}
+
+/* The candidate passing the page checks, isolated, migrated empty and
+ * taken?  Remembers an -ENOMEM. */
+static bool try_at(struct pa_zone *z, struct contig_try *t,
+		   struct candidate_walk *w, uint64_t pfn)
+{
+	if (!candidate_pages_ok(z, pfn, t->nr))
+		return false;
+	t->pfn = pfn;
+	t->nomem = false;
+	int r = try_candidate(z, t);
+
+	if (r == -ENOMEM)
+		w->err = r;
+	return !r;
+}
+
+/* The untried candidate of at least a pageblock with the most free pages
+ * by the pageblock counts (the fewest to migrate), lowest first among
+ * equals; PA_NO_PFN when every one is rejected. */
+static uint64_t emptiest_candidate(const struct pa_zone *z,
+				   const struct contig_try *t,
+				   const struct candidate_walk *w)
+{
+	uint64_t best = PA_NO_PFN;
+	int64_t best_free = -1;
+
+	for (uint64_t pfn = w->start; pfn + t->nr <= w->end; pfn += t->nr) {
+		int64_t f = candidate_blocks_free(z, pfn, t->nr);
+
+		if (f > best_free && !walk_tried(w, pfn)) {
+			best = pfn;
+			best_free = f;
+		}
+	}
+	return best;
+}
+
+/* The aligned candidates in [start, end), cheap rejections first: a few
+ * emptiest first when they are pageblocks or more (a free or nearly free
+ * range elsewhere beats migrating the zone's first candidate empty), then
+ * the rest in order.  0, or -EBUSY / -ENOMEM (seen in some candidate). */
 static int walk_candidates(struct pa_zone *z, struct contig_try *t,
 			   uint64_t start, uint64_t end)
 {
-	int err = -EBUSY;
+	struct candidate_walk w = { .start = (start + t->nr - 1) & ~(t->nr - 1),
+				    .end = end, .err = -EBUSY };
 
-	start = (start + t->nr - 1) & ~(t->nr - 1);
-	for (uint64_t pfn = start; pfn + t->nr <= end; pfn += t->nr) {
-		if (!candidate_blocks_ok(z, pfn, t->nr)) {
+	while (t->nr >= pb_nr_pages(z) && w.nr_tried < CONTIG_BEST_TRIES) {
+		uint64_t pfn = emptiest_candidate(z, t, &w);
+
+		if (pfn == PA_NO_PFN)
+			break;
+		if (try_at(z, t, &w, pfn))
+			return 0;
+		w.tried[w.nr_tried++] = pfn;
+	}
+	for (uint64_t pfn = w.start; pfn + t->nr <= w.end; pfn += t->nr) {
+		if (candidate_blocks_free(z, pfn, t->nr) < 0) {
 			/* a smaller candidate: the rest of its pageblock too */
 			if (t->nr < pb_nr_pages(z))
 				pfn = (pfn | (pb_nr_pages(z) - 1)) + 1 - t->nr;
 			continue;
 		}
-		if (!candidate_pages_ok(z, pfn, t->nr))
-			continue;
-		t->pfn = pfn;
-		t->nomem = false;
-		int r = try_candidate(z, t);
-
-		if (!r)
+		if (!walk_tried(&w, pfn) && try_at(z, t, &w, pfn))
 			return 0;
-		if (r == -ENOMEM)
-			err = r;
 	}
-	return err;
+	return w.err;
 }
 
 /* The policy's preferred regions (contig_region), each walked in turn. */
