@@ -573,10 +573,13 @@ int pa_zone_grow(struct pa_zone *zone, uint64_t bytes);
  * Returns 0, -EINVAL (bytes zero, not a multiple of the pageblock size,
  * or leaving less than one pageblock), -EBUSY (an allocated block in the
  * range is not movable, is part of a pa_alloc_contig range, an owner kept
- * refusing, or a pageblock is highatomic or already isolated) or -ENOMEM
- * (nowhere to migrate to).  On -EBUSY for an unmovable block nothing has
- * moved; after a migration failure the blocks already moved stay at their
- * new place, contents intact.  The size is unchanged on any error.
+ * refusing, or a pageblock is already isolated) or -ENOMEM (nowhere to
+ * migrate to).  Highatomic pageblocks in the range are given back to
+ * Movable first (the reserve is free memory, not unmovable content),
+ * unless the range holds an unmovable block anyway.  On -EBUSY for an
+ * unmovable block nothing has changed; after a migration failure the
+ * blocks already moved stay at their new place, contents intact, and the
+ * range's reserve stays given back.  The size is unchanged on any error.
  * Thread-safe as pa_zone_grow(); the owners' callbacks run in the calling
  * thread, as for pa_alloc_contig().
  */
