@@ -178,6 +178,7 @@ static void take_pieces(struct pa_zone *z, const struct contig_try *t)
 
 /* Isolate, migrate out (a few passes: frees racing the isolation may
  * have cached pages, owners may refuse for a moment), take or undo.
+ * The caller has just found the pages movable (candidate_pages_ok).
  * 0, -EBUSY, -ENOMEM. */
 static int try_candidate(struct pa_zone *z, struct contig_try *t)
 {
@@ -200,7 +201,8 @@ static int try_candidate(struct pa_zone *z, struct contig_try *t)
 		zone_unlock(z);
 		if (done)
 			return 0;
-		if (!candidate_pages_ok(z, t->pfn, t->nr) || t->nomem)
+		/* the caller checked the pages just before the first pass */
+		if ((pass && !candidate_pages_ok(z, t->pfn, t->nr)) || t->nomem)
 			break;
 		migrate_out(z, t);
 		isolate_pull_pcp(z, &iso);
