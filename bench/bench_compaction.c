@@ -2,7 +2,8 @@
 /*
  * Compaction and contiguous allocation figures.
  *
- *   bench_compaction [--runs N] [--gib N] [--only packed]
+ *   bench_compaction [--runs N] [--gib N]
+ *                    [--only packed|scattered|compact] [--policy NAME]
  *
  * 1. contig_1g: one 1 GiB pa_alloc_contig (2^18 pages) on a 4 GiB
  *    PA_BACKING_ANON zone half full of movable order-0 pages scattered over
@@ -16,6 +17,9 @@
  *    them as it does), then one 1 GiB pa_alloc_contig: thread CPU time
  *    (median of --runs) and pages migrated.  Under spb the free SPBs are
  *    found in the summaries; the classic walk starts at the zone's start.
+ *    contig_1g_scattered: the same on every other page allocated (no
+ *    SPB is free, every candidate is half full: the per-page cost of
+ *    isolation and migration, 131,072 pages).
  * 3. compact_2m: per policy, a metadata-only zone filled with movable
  *    pages, one pinned (never movable) page in every tenth pageblock,
  *    then half the others freed at random: pa_compact(pageblock order) and
@@ -183,9 +187,21 @@ static void fill_packed(struct pa_zone *z, int id)
 	}
 }
 
-static void bench_contig_packed(unsigned runs, uint64_t gib)
+/* Every other page allocated movable, whatever the policy. */
+static void fill_scattered(struct pa_zone *z, int id)
+{
+	fill_half(z, id, NULL, 0);
+}
+
+/* Per policy: one 1 GiB allocation on a metadata-only zone that `fill`
+ * half filled; thread CPU median and pages migrated. */
+static void bench_contig_policies(unsigned runs, uint64_t gib, const char *name,
+				  void (*fill)(struct pa_zone *, int),
+				  const char *policy)
 {
 	for (unsigned p = 0; p < PA_POLICY_NR; p++) {
+		if (policy && strcmp(policy, pa_policy_name((enum pa_policy)p)))
+			continue;
 		uint64_t cpu[64], migrated = 0;
 		bool ok = true;
 
@@ -200,7 +216,7 @@ static void bench_contig_packed(unsigned runs, uint64_t gib)
 				break;
 			struct pa_zone *z = pa_zone_create(&c);
 
-			fill_packed(z, pa_register_movable_ops(z, &nocopy_ops, z));
+			fill(z, pa_register_movable_ops(z, &nocopy_ops, z));
 			pa_stats(z, &s0);
 			uint64_t c0 = thread_cpu_ns();
 
@@ -213,8 +229,8 @@ static void bench_contig_packed(unsigned runs, uint64_t gib)
 				unsigned n = r + 1;
 
 				qsort(cpu, n, sizeof(cpu[0]), cmp_u64);
-				printf("contig_1g_packed %s: thread CPU median %.3f ms (min %.3f) over %u runs, %" PRIu64 " pages migrated%s\n",
-				       pa_policy_name((enum pa_policy)p),
+				printf("contig_1g_%s %s: thread CPU median %.3f ms (min %.3f) over %u runs, %" PRIu64 " pages migrated%s\n",
+				       name, pa_policy_name((enum pa_policy)p),
 				       cpu[n / 2] / 1e6, cpu[0] / 1e6, n, migrated,
 				       ok ? "" : " FAILED");
 			}
@@ -256,23 +272,29 @@ int main(int argc, char **argv)
 {
 	unsigned runs = 5;
 	uint64_t gib = 4;
-	bool packed_only = false;
+	const char *only = NULL, *policy = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--runs") && i + 1 < argc)
 			runs = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--gib") && i + 1 < argc)
 			gib = strtoull(argv[++i], NULL, 0);
-		else if (!strcmp(argv[i], "--only") && i + 1 < argc &&
-			 !strcmp(argv[i + 1], "packed"))
-			packed_only = ++i;
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
+		else if (!strcmp(argv[i], "--policy") && i + 1 < argc)
+			policy = argv[++i];
 	}
 	if (!runs)
 		runs = 1;
-	if (!packed_only)
+	if (!only)
 		bench_contig(runs, gib);
-	bench_contig_packed(runs, gib);
-	if (!packed_only)
+	if (!only || !strcmp(only, "packed"))
+		bench_contig_policies(runs, gib, "packed", fill_packed,
+				      policy);
+	if (!only || !strcmp(only, "scattered"))
+		bench_contig_policies(runs, gib, "scattered",
+				      fill_scattered, policy);
+	if (!only || !strcmp(only, "compact"))
 		bench_compact(1);
 	return 0;
 }

@@ -471,12 +471,16 @@ int pa_compact_proactive(struct pa_zone *zone, unsigned proactiveness,
  * Allocate nr_pages contiguous pages, naturally aligned (pfn a multiple of
  * nr_pages): any power of two from 1 to the zone's size, above max_order
  * too (2^18 pages = 1 GiB with 4 KiB pages).  A free block of the order is
- * taken if one exists; otherwise aligned candidates are walked from the
- * zone's start, those holding pages that cannot move rejected cheaply
+ * taken if one exists; otherwise aligned candidates are walked (a few
+ * with the most free pages by pageblock counts first, then from the
+ * zone's start), those holding pages that cannot move rejected cheaply
  * (highatomic or isolated pageblocks, pageblocks not entirely free whose
  * content bits say they held unmovable or reclaimable memory, allocated
  * blocks not marked movable), and the first that may work is isolated
  * (MIGRATE_ISOLATE), its movable blocks migrated elsewhere, and taken.
+ * Under spb a non-movable range first keeps the no-fragmentation rule:
+ * free pageblocks of tainted superpageblocks, then candidates inside
+ * tainted ones migrated empty, and only then a clean one (tainting it).
  * gfp: the migratetype the range counts as, PA_GFP_ZERO, PA_GFP_NOWARN.
  * Returns the first pfn, or PA_NO_PFN with errno EINVAL (nr_pages zero,
  * not a power of two or above the zone; unknown gfp bits or
@@ -569,10 +573,13 @@ int pa_zone_grow(struct pa_zone *zone, uint64_t bytes);
  * Returns 0, -EINVAL (bytes zero, not a multiple of the pageblock size,
  * or leaving less than one pageblock), -EBUSY (an allocated block in the
  * range is not movable, is part of a pa_alloc_contig range, an owner kept
- * refusing, or a pageblock is highatomic or already isolated) or -ENOMEM
- * (nowhere to migrate to).  On -EBUSY for an unmovable block nothing has
- * moved; after a migration failure the blocks already moved stay at their
- * new place, contents intact.  The size is unchanged on any error.
+ * refusing, or a pageblock is already isolated) or -ENOMEM (nowhere to
+ * migrate to).  Highatomic pageblocks in the range are given back to
+ * Movable first (the reserve is free memory, not unmovable content),
+ * unless the range holds an unmovable block anyway.  On -EBUSY for an
+ * unmovable block nothing has changed; after a migration failure the
+ * blocks already moved stay at their new place, contents intact, and the
+ * range's reserve stays given back.  The size is unchanged on any error.
  * Thread-safe as pa_zone_grow(); the owners' callbacks run in the calling
  * thread, as for pa_alloc_contig().
  */

@@ -549,6 +549,8 @@ static void replay_usage(FILE *f)
 "  --cpus N        CPUs, 1..%d [zoneinfo pagesets, else the highest CPU\n"
 "                  seen + 1, outliers left out]\n"
 "  --compact       proactive compaction once per second of trace time\n"
+"  --report-free ORDER  free page reporting (blocks of ORDER and up) once per\n"
+"                  second of trace time: pages reported, would-be RSS drop\n"
 "  --zoneinfo FILE /proc/zoneinfo of the traced machine, for every trace\n"
 "                  [NAME.zoneinfo beside each TRACE; traces whose zoneinfos\n"
 "                  differ are refused]\n"
@@ -613,6 +615,7 @@ int cmd_replay(int argc, char **argv)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "compact", no_argument, NULL, 'C' },
+		{ "report-free", required_argument, NULL, 'R' },
 		{ "zoneinfo", required_argument, NULL, 'z' },
 		{ "html", required_argument, NULL, 'H' },
 		{ "json", required_argument, NULL, 'J' },
@@ -636,7 +639,7 @@ int cmd_replay(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:m:c:Cz:H:J:qPOSh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:c:CR:z:H:J:qPOSh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'z': o.zoneinfo = optarg; break;
 		case 'H': html = optarg; break;
@@ -646,7 +649,7 @@ int cmd_replay(int argc, char **argv)
 		case 'O': o.cold = true; break;
 		case 'S': strict = true; break;
 		case 'h': replay_usage(stdout); return 0;
-		case 'p': case 'm': case 'C':
+		case 'p': case 'm': case 'C': case 'R':
 			if (sim_parse_option(c, optarg, &o.cfg, &policies, err,
 					     sizeof(err)) < 0) {
 				fprintf(stderr, "pagealloc replay: %s\n", err);

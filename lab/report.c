@@ -149,6 +149,31 @@ static double pct(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
+static bool any_reporting(const struct sim *s)
+{
+	for (unsigned i = 0; i < s->npol; i++)
+		if (s->pol[i].reporting.on)
+			return true;
+	return false;
+}
+
+/* Pages reported over the run, and what a host would have had back. */
+static void reporting_rows(struct figs *f, const struct sim *s)
+{
+	struct report_fig *r;
+
+	r = add(f, "report_free_runs", "reporting passes", FIG_COUNT, false);
+	EACH(r, p->reporting.runs);
+	r = add(f, "reported_pages", "pages reported", FIG_COUNT, true);
+	EACH(r, p->reporting.pages);
+	r = add(f, "rss_drop_mib", "would-be RSS drop at the end (MiB)",
+		FIG_PAGES_MIB, true);
+	EACH(r, p->reporting.rss_drop);
+	r = add(f, "rss_drop_peak_mib", "  at its peak (MiB)", FIG_PAGES_MIB,
+		false);
+	EACH(r, p->reporting.rss_drop_peak);
+}
+
 /* The LRU and slab models' reclaim (zero for a trace replay). */
 static void reclaim_rows(struct figs *f, const struct sim *s)
 {
@@ -305,6 +330,10 @@ unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 		FIG_COUNT, true);
 	EACH(r, p->contig_1g);
 
+	if (any_reporting(s)) {
+		f.section = "free page reporting (--report-free)";
+		reporting_rows(&f, s);
+	}
 	f.section = "memory model and reclaim";
 	reclaim_rows(&f, s);
 	if (any_demand(s)) {

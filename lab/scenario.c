@@ -174,6 +174,8 @@ static void run_usage(FILE *f)
 "  --mem SIZE     machine size [the scenario's default]\n"
 "  --cpus N       CPUs [the scenario's default]\n"
 "  --compact      proactive compaction once per simulated second\n"
+"  --report-free ORDER  free page reporting (blocks of ORDER and up) once per\n"
+"                 simulated second: pages reported, would-be RSS drop\n"
 "  --seed S       random seed [1]\n"
 "  --scale F      request count multiplier [1]\n"
 "  --html FILE    write a self-contained HTML report\n"
@@ -204,6 +206,7 @@ int cmd_run(int argc, char **argv)
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "compact", no_argument, NULL, 'C' },
+		{ "report-free", required_argument, NULL, 'R' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "scale", required_argument, NULL, 'S' },
 		{ "html", required_argument, NULL, 'H' },
@@ -226,7 +229,7 @@ int cmd_run(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:m:c:Cs:S:H:J:lqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:c:CR:s:S:H:J:lqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': list_scenarios(); return 0;
 		case 'h': run_usage(stdout); return 0;
@@ -247,7 +250,7 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'p': case 'm': case 'C':
+		case 'p': case 'm': case 'C': case 'R':
 			if (sim_parse_option(c, optarg, &cfg, &policies, err,
 					     sizeof(err)) < 0) {
 				fprintf(stderr, "pagealloc run: %s\n", err);

@@ -151,6 +151,8 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 			return -ENOMEM;
 		}
 		p->compact = cfg->compact;
+		p->reporting.on = cfg->report_free;
+		p->reporting.order = cfg->report_free_order;
 		p->measure_contig = cfg->measure_contig;
 		p->split_order = -1;
 		p->interval_ns = FIRST_INTERVAL_NS;
@@ -351,6 +353,7 @@ static void sim_time_one(struct sim_policy *p, uint64_t t)
 		pa_pcp_tick(p->zone);
 		if (p->compact)
 			sim_compact_tick(p);
+		sim_reporting_tick(p);
 		p->next_tick_ns += TICK_NS;
 	}
 	if (t >= p->next_kswapd_ns) {
@@ -445,6 +448,7 @@ bool sim_block_alloc(struct sim *s, struct sim_policy *p, unsigned cpu,
 	}
 	if (mt == PA_MT_MOVABLE)
 		sim_owner_track(p, key, (uint32_t)pfn);
+	sim_reporting_touch(p, pfn, order);
 	return true;
 }
 
@@ -636,6 +640,8 @@ static void demand_one(struct sim *s, struct sim_policy *p, unsigned cpu,
 		p->cur_cpu = cpu;
 		pfn = sim_contig_alloc(p->zone, 1ull << order);
 		ok = pfn != PA_NO_PFN;
+		if (ok)
+			sim_reporting_touch(p, pfn, order);
 		if (ok && p->nheld_1g == p->held_1g_cap) {
 			unsigned cap = p->held_1g_cap ? p->held_1g_cap * 2 : 16;
 			uint64_t *h = realloc(p->held_1g, cap * sizeof(*h));
@@ -915,6 +921,7 @@ void sim_destroy(struct sim *s)
 		pa_zone_destroy(p->zone);
 		pfnmap_destroy(&p->map);
 		sim_owner_destroy(p);
+		sim_reporting_destroy(p);
 		lru_destroy(&p->lru);
 		slab_destroy(&p->slab);
 		free(p->held_1g);
@@ -947,6 +954,10 @@ int sim_parse_option(int c, const char *arg, struct sim_config *cfg,
 	case 'C':
 		cfg->compact = true;
 		return 0;
+	case 'R':
+		cfg->report_free = true;
+		return opt_uint("--report-free", arg, 0, PA_FRAG_ORDERS - 1,
+				&cfg->report_free_order, err, len);
 	case 'c':
 		return opt_uint("--cpus", arg, 1, PA_MAX_CPUS, &cfg->ncpus, err, len);
 	}

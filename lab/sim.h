@@ -15,6 +15,7 @@
 #include "lru.h"
 #include "pagealloc.h"
 #include "pfnmap.h"
+#include "sim_reporting.h"
 #include "slab.h"
 
 struct vtime;
@@ -76,6 +77,10 @@ struct sim_config {
 	 * (lab/simqueue.h); the results are identical either way. */
 	bool serial;
 	bool compact;            /* --compact: proactive ticks */
+	/* --report-free ORDER: page reporting each simulated second
+	 * (sim_reporting.h) */
+	bool report_free;
+	unsigned report_free_order;
 	/* take the destructive end figures (compaction, 1 GiB contiguous
 	 * allocations) even without --compact: the full-machine scenarios */
 	bool measure_contig;
@@ -165,6 +170,7 @@ struct sim_policy {
 	                          * a full compaction at the end */
 	uint64_t contig_1g;      /* 1 GiB ranges obtainable at the end */
 	bool measure_contig;     /* sim_config.measure_contig */
+	struct sim_reporting reporting; /* --report-free */
 	/* the memory model (lru.h, slab.h) and reclaim */
 	struct sim_lru lru;
 	struct sim_slab slab;
@@ -299,8 +305,8 @@ int sim_parse_policies(const char *list, struct sim_config *cfg, char *err,
 
 /*
  * The options `replay` and `run` share: c is 'p' (--policy: *policies =
- * arg), 'm' (--mem SIZE), 'c' (--cpus N) or 'C' (--compact, no
- * argument).  Returns 0 or -EINVAL with a
+ * arg), 'm' (--mem SIZE), 'c' (--cpus N), 'C' (--compact, no
+ * argument) or 'R' (--report-free ORDER).  Returns 0 or -EINVAL with a
  * message naming the option.
  */
 int sim_parse_option(int c, const char *arg, struct sim_config *cfg,

@@ -34,6 +34,8 @@ static int owner_migrate(void *arg, uint64_t dst, uint64_t src)
 
 	if (fwd)
 		fwd->pfn = (uint32_t)dst;
+	/* the copy makes the destination resident */
+	sim_reporting_touch(p, dst, e.order);
 	return 0;
 }
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Contiguous allocation of any power of two up to the zone's size, above
- * max_order too (alloc_contig_pages): walk naturally aligned candidates,
- * reject cheaply those holding blocks that cannot move (pageblock types
- * and content bits, then the block heads), isolate the pageblocks around
+ * max_order too (alloc_contig_pages): walk naturally aligned candidates
+ * (of a pageblock or more: the few with the most free pages by the
+ * pageblock counts first, where the kernel takes the zone's first that
+ * works), reject cheaply those holding blocks that cannot move (pageblock
+ * types and content bits, then the block heads), isolate the pageblocks around
  * the first that may work, migrate its movable blocks out (destinations
  * come from the ordinary free lists, which the isolated range is not on),
  * and take it.  Any failure undoes the isolation: every moved block's
@@ -25,11 +27,15 @@
 
 #define CONTIG_TAG 0xc0de0000u
 #define CONTIG_PASSES 5
+#define CONTIG_BEST_TRIES 4   /* emptiest candidates tried before the walk */
 
 struct contig_try {
 	uint64_t pfn, nr;             /* the candidate */
 	unsigned order, mt, cpu;
 	bool nomem;                   /* a destination could not be found */
+	uint64_t dst_part;            /* free-list partition of the last
+	                               * destination the allocator chose */
+	bool has_dst_part;
 };
 
 static unsigned ilog2_u64(uint64_t v)
@@ -47,25 +53,31 @@ static unsigned piece_order(const struct pa_zone *z, unsigned order)
 /* By pageblock: highatomic and isolated blocks are never taken, and a
  * block not entirely free that has held unmovable or reclaimable memory
  * since it was last free probably still does (content bits are
- * conservative: such a candidate is skipped even if those pages are gone). */
-static bool candidate_blocks_ok(const struct pa_zone *z, uint64_t pfn,
-				uint64_t nr)
+ * conservative: such a candidate is skipped even if those pages are gone).
+ * The candidate's free pages by its pageblocks' counts (racy, a ranking
+ * only; a sub-pageblock candidate gets its pageblock's), or -1 if one of
+ * them rejects it. */
+static int64_t candidate_blocks_free(const struct pa_zone *z, uint64_t pfn,
+				     uint64_t nr)
 {
 	uint64_t first = pfn >> z->pb_order;
 	uint64_t last = (pfn + nr - 1) >> z->pb_order;
+	int64_t free_pages = 0;
 
 	for (uint64_t b = first; b <= last; b++) {
 		const struct pageblock_data *pb = &z->pb[b];
 		unsigned mt = pb_mt(pb);
+		uint32_t nr_free = STAT_LOAD(pb->nr_free);
 
 		if (mt == PA_MT_HIGHATOMIC || mt == PA_MT_ISOLATE)
-			return false;
-		if (STAT_LOAD(pb->nr_free) != pb_nr_pages(z) &&
+			return -1;
+		if (nr_free != pb_nr_pages(z) &&
 		    (__atomic_load_n(&pb->content, __ATOMIC_RELAXED) &
 		     (PB_HAS_UNMOVABLE | PB_HAS_RECLAIMABLE)))
-			return false;
+			return -1;
+		free_pages += nr_free;
 	}
-	return true;
+	return free_pages;
 }
 
 /* The head of the block holding pfn, whatever its state, or PA_NIL. */
@@ -117,14 +129,30 @@ static bool candidate_pages_ok(const struct pa_zone *z, uint64_t pfn,
 
 /* ---- migrating a candidate empty ---- */
 
-/* migrate_target_fn: the zone's allocator, fallback included; the
- * isolated range is on no list it takes from. */
+/* migrate_target_fn: a block of the source's order and type from the
+ * free-list partition the allocator chose for the previous destination
+ * (one list look-up: under spb the full steered search costs three times
+ * what the rest of a page's move does, and would choose the same
+ * superpageblock again), else the zone's allocator, fallback included.
+ * The isolated range is on no list either takes from. */
 static uint32_t target_anywhere(struct pa_zone *z, void *arg, uint32_t src,
 				unsigned order)
 {
-	const struct contig_try *t = arg;
+	struct contig_try *t = arg;
+	unsigned mt = page_mt(&z->pages[src]);
+	uint32_t pfn = t->has_dst_part ?
+		       fa_part_first(z, t->dst_part, order, mt) : PA_NIL;
 
-	return rmqueue(z, t->cpu, order, page_mt(&z->pages[src]));
+	if (pfn != PA_NIL) {
+		take_free_block(z, pfn, order, mt, pfn, order);
+		return pfn;
+	}
+	pfn = rmqueue(z, t->cpu, order, mt);
+	if (pfn != PA_NIL) {
+		t->dst_part = fa_part_of(z, pfn);
+		t->has_dst_part = true;
+	}
+	return pfn;
 }
 
 /* One pass over the candidate: every movable block in it, in batches. */
@@ -169,6 +197,7 @@ static void take_pieces(struct pa_zone *z, const struct contig_try *t)
 
 /* Isolate, migrate out (a few passes: frees racing the isolation may
  * have cached pages, owners may refuse for a moment), take or undo.
+ * The caller has just found the pages movable (candidate_pages_ok).
  * 0, -EBUSY, -ENOMEM. */
 static int try_candidate(struct pa_zone *z, struct contig_try *t)
 {
@@ -191,7 +220,8 @@ static int try_candidate(struct pa_zone *z, struct contig_try *t)
 		zone_unlock(z);
 		if (done)
 			return 0;
-		if (!candidate_pages_ok(z, t->pfn, t->nr) || t->nomem)
+		/* the caller checked the pages just before the first pass */
+		if ((pass && !candidate_pages_ok(z, t->pfn, t->nr)) || t->nomem)
 			break;
 		migrate_out(z, t);
 		isolate_pull_pcp(z, &iso);
@@ -200,13 +230,15 @@ static int try_candidate(struct pa_zone *z, struct contig_try *t)
 	return t->nomem ? -ENOMEM : -EBUSY;
 }
 
-/* Without migration: a free block of the order straight off the lists. */
-static bool take_free_block_of_order(struct pa_zone *z, struct contig_try *t)
+/* Without migration: a free block of the order straight off the lists,
+ * under gfp's rule. */
+static bool take_free_block_of_order(struct pa_zone *z, struct contig_try *t,
+				     unsigned gfp)
 {
 	if (t->order > z->max_order)
 		return false;
 	zone_lock(z);
-	uint32_t pfn = rmqueue(z, t->cpu, t->order, t->mt);
+	uint32_t pfn = rmqueue_gfp(z, t->cpu, t->order, t->mt, gfp);
 
 	if (pfn != PA_NIL) {
 		t->pfn = pfn;
@@ -217,14 +249,15 @@ static bool take_free_block_of_order(struct pa_zone *z, struct contig_try *t)
 }
 
 /* The policy's own first choice (contig_take), if it has one. */
-static bool take_from_policy(struct pa_zone *z, struct contig_try *t)
+static bool take_from_policy(struct pa_zone *z, struct contig_try *t,
+			     unsigned gfp)
 {
 	uint32_t pfn = PA_NIL;
 
 	if (!z->ops->contig_take)
 		return false;
 	zone_lock(z);
-	pfn = z->ops->contig_take(z, t->order);
+	pfn = z->ops->contig_take(z, t->order, t->mt, gfp);
 	if (pfn != PA_NIL) {
 		t->pfn = pfn;
 		take_pieces(z, t);
@@ -233,26 +266,138 @@ static bool take_from_policy(struct pa_zone *z, struct contig_try *t)
 	return pfn != PA_NIL;
 }
 
-static int contig_search(struct pa_zone *z, struct contig_try *t)
+/* A free range under gfp's rule, without migrating anything. */
+static bool take_free(struct pa_zone *z, struct contig_try *t, unsigned gfp)
+{
+	return take_from_policy(z, t, gfp) || take_free_block_of_order(z, t, gfp);
+}
+
+struct candidate_walk {
+	uint64_t start, end;                /* aligned to the request */
+	uint64_t tried[CONTIG_BEST_TRIES];  /* by the best-first round */
+	unsigned nr_tried;
+	int err;                            /* -EBUSY, or -ENOMEM seen */
+};
+
+static bool walk_tried(const struct candidate_walk *w, uint64_t pfn)
+{
+	for (unsigned k = 0; k < w->nr_tried; k++)
+		if (w->tried[k] == pfn)
+			return true;
+	return false;
+}
+
+/* The candidate passing the page checks, isolated, migrated empty and
+ * taken?  Remembers an -ENOMEM. */
+static bool try_at(struct pa_zone *z, struct contig_try *t,
+		   struct candidate_walk *w, uint64_t pfn)
+{
+	if (!candidate_pages_ok(z, pfn, t->nr))
+		return false;
+	t->pfn = pfn;
+	t->nomem = false;
+	int r = try_candidate(z, t);
+
+	if (r == -ENOMEM)
+		w->err = r;
+	return !r;
+}
+
+/* The untried candidate of at least a pageblock with the most free pages
+ * by the pageblock counts (the fewest to migrate), lowest first among
+ * equals; PA_NO_PFN when every one is rejected. */
+static uint64_t emptiest_candidate(const struct pa_zone *z,
+				   const struct contig_try *t,
+				   const struct candidate_walk *w)
+{
+	uint64_t best = PA_NO_PFN;
+	int64_t best_free = -1;
+
+	for (uint64_t pfn = w->start; pfn + t->nr <= w->end; pfn += t->nr) {
+		int64_t f = candidate_blocks_free(z, pfn, t->nr);
+
+		if (f > best_free && !walk_tried(w, pfn)) {
+			best = pfn;
+			best_free = f;
+		}
+	}
+	return best;
+}
+
+/* The aligned candidates in [start, end), cheap rejections first: a few
+ * emptiest first when they are pageblocks or more (a free or nearly free
+ * range elsewhere beats migrating the zone's first candidate empty), then
+ * the rest in order.  0, or -EBUSY / -ENOMEM (seen in some candidate). */
+static int walk_candidates(struct pa_zone *z, struct contig_try *t,
+			   uint64_t start, uint64_t end)
+{
+	struct candidate_walk w = { .start = (start + t->nr - 1) & ~(t->nr - 1),
+				    .end = end, .err = -EBUSY };
+
+	while (t->nr >= pb_nr_pages(z) && w.nr_tried < CONTIG_BEST_TRIES) {
+		uint64_t pfn = emptiest_candidate(z, t, &w);
+
+		if (pfn == PA_NO_PFN)
+			break;
+		if (try_at(z, t, &w, pfn))
+			return 0;
+		w.tried[w.nr_tried++] = pfn;
+	}
+	for (uint64_t pfn = w.start; pfn + t->nr <= w.end; pfn += t->nr) {
+		if (candidate_blocks_free(z, pfn, t->nr) < 0) {
+			/* a smaller candidate: the rest of its pageblock too */
+			if (t->nr < pb_nr_pages(z))
+				pfn = (pfn | (pb_nr_pages(z) - 1)) + 1 - t->nr;
+			continue;
+		}
+		if (!walk_tried(&w, pfn) && try_at(z, t, &w, pfn))
+			return 0;
+	}
+	return w.err;
+}
+
+/* The policy's preferred regions (contig_region), each walked in turn. */
+static int walk_policy_regions(struct pa_zone *z, struct contig_try *t)
 {
 	int err = -EBUSY;
 
-	if (take_from_policy(z, t) || take_free_block_of_order(z, t))
-		return 0;
-	for (uint64_t pfn = 0; pfn + t->nr <= STAT_LOAD(z->nr_pages); pfn += t->nr) {
-		if (!candidate_blocks_ok(z, pfn, t->nr) ||
-		    !candidate_pages_ok(z, pfn, t->nr))
-			continue;
-		t->pfn = pfn;
-		t->nomem = false;
-		int r = try_candidate(z, t);
+	if (!z->ops->contig_region)
+		return err;
+	for (uint64_t from = 0, start, end = 0;; from = end) {
+		zone_lock(z);
+		start = z->ops->contig_region(z, t->order, t->mt, from, &end);
+		zone_unlock(z);
+		if (start == PA_NO_PFN)
+			return err;
+		int r = walk_candidates(z, t, start, end);
 
 		if (!r)
 			return 0;
 		if (r == -ENOMEM)
 			err = r;
 	}
-	return err;
+}
+
+/* Under a policy with a no-fragmentation rule, a non-movable request
+ * first keeps it: free ranges the rule allows, then ranges migrated
+ * empty where the policy prefers; only then free ranges anywhere and the
+ * zone-wide walk. */
+static int contig_search(struct pa_zone *z, struct contig_try *t)
+{
+	bool rule = (z->pflags & POL_NOFRAG_RULE) && t->mt != PA_MT_MOVABLE;
+	int err = -EBUSY, r;
+
+	if (rule && take_free(z, t, 0))
+		return 0;
+	if (!(r = walk_policy_regions(z, t)))
+		return 0;
+	if (r == -ENOMEM)
+		err = r;
+	if (take_free(z, t, GFP_MAY_FRAGMENT))
+		return 0;
+	if (!(r = walk_candidates(z, t, 0, STAT_LOAD(z->nr_pages))))
+		return 0;
+	return r == -ENOMEM ? r : err;
 }
 
 static bool contig_args_ok(const struct pa_zone *z, uint64_t nr_pages)

@@ -100,8 +100,20 @@ static void unreserve_one(struct pa_zone *z, uint64_t start, unsigned mt)
 	STAT_ADD(z->nr_reserved_highatomic, -pb_nr_pages(z));
 }
 
-/* Give one reserved pageblock back to `mt` (with the others of a block
- * spanning it).  Under zone->lock. */
+/* Reserved pageblock b back to `mt`, with the others of a block
+ * spanning it. */
+static void unreserve_at(struct pa_zone *z, uint64_t b, unsigned mt)
+{
+	uint64_t start = b << z->pb_order, head;
+	unsigned order;
+
+	if (block_above_pageblock(z, start, &head, &order))
+		unreserve_spanning(z, head, order, mt);
+	else
+		unreserve_one(z, start, mt);
+}
+
+/* Give one reserved pageblock back to `mt`.  Under zone->lock. */
 bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt)
 {
 	if (z->nr_reserved_highatomic == 0)
@@ -109,15 +121,19 @@ bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt)
 	for (uint64_t b = 0; b < z->nr_pageblocks; b++) {
 		if (pb_mt(&z->pb[b]) != PA_MT_HIGHATOMIC)
 			continue;
-		uint64_t start = b << z->pb_order, head;
-		unsigned order;
-
-		if (block_above_pageblock(z, start, &head, &order)) {
-			unreserve_spanning(z, head, order, mt);
-		} else {
-			unreserve_one(z, start, mt);
-		}
+		unreserve_at(z, b, mt);
 		return true;
 	}
 	return false;
+}
+
+uint64_t unreserve_highatomic_range(struct pa_zone *z, uint64_t first,
+				    uint64_t end, unsigned mt)
+{
+	uint64_t before = z->nr_reserved_highatomic;
+
+	for (uint64_t b = first; b < end && z->nr_reserved_highatomic; b++)
+		if (pb_mt(&z->pb[b]) == PA_MT_HIGHATOMIC)
+			unreserve_at(z, b, mt);
+	return before - z->nr_reserved_highatomic;
 }

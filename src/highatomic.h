@@ -19,5 +19,11 @@ void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
 /* Give one reserved pageblock back to type mt; false if none is reserved.
  * zone->lock held. */
 bool unreserve_highatomic_pageblock(struct pa_zone *z, unsigned mt);
+/* Give back to type mt every reserved pageblock in pageblocks
+ * [first, end) (memory hotplug: the reserve is free memory set aside, not
+ * content that pins the range); pages that left the reserve.  zone->lock
+ * held. */
+uint64_t unreserve_highatomic_range(struct pa_zone *z, uint64_t first,
+				    uint64_t end, unsigned mt);
 
 #endif

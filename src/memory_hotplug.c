@@ -20,6 +20,7 @@
 #include "buddy.h"
 #include "cpu.h"
 #include "error.h"
+#include "highatomic.h"
 #include "isolate.h"
 #include "migrate.h"
 #include "rseq.h"
@@ -206,11 +207,29 @@ static bool take_offline(struct pa_zone *z, struct pa_isolation *iso)
 	return true;
 }
 
+/* The highatomic reserve is free memory held for atomic requests, not
+ * content that pins the range (isolation refuses a highatomic pageblock):
+ * unless something there will not move anyway, the range's reserved
+ * pageblocks go back to Movable first, their free pages then isolated
+ * with the rest. */
+static void release_highatomic(struct pa_zone *z, uint64_t start, uint64_t end)
+{
+	if (!STAT_LOAD(z->nr_reserved_highatomic) || range_pinned(z, start, end))
+		return;
+	zone_lock(z);
+	(void)unreserve_highatomic_range(z, start >> z->pb_order,
+					 end >> z->pb_order, PA_MT_MOVABLE);
+	zone_unlock(z);
+}
+
 /* Isolate, empty and take [start, end): 0, -EBUSY, -ENOMEM. */
 static int offline_range(struct pa_zone *z, uint64_t start, uint64_t end)
 {
 	struct pa_isolation iso;
-	int r = isolate_range(z, &iso, start, end);
+	int r;
+
+	release_highatomic(z, start, end);
+	r = isolate_range(z, &iso, start, end);
 
 	if (r)
 		return r;

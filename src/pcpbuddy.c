@@ -1064,5 +1064,6 @@ const struct pa_policy_ops pa_policy_spb = {
 	.evacuate_for_order = spb_evacuate_for_order,
 	.background = spb_defrag_background,
 	.contig_take = spb_contig_take,
+	.contig_region = spb_contig_region,
 	PCPBUDDY_OPS,
 };

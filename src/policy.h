@@ -107,10 +107,22 @@ struct pa_policy_ops {
 
 	/* --- contiguous allocation (zone->lock held; may be NULL) --- */
 	/* a free naturally aligned range of 2^order pages (order may exceed
-	 * max_order) the policy finds from its own metadata before any
-	 * migration (spb: runs of clean, entirely free superpageblocks), off
-	 * the free lists with no page state; or PA_NIL */
-	uint32_t (*contig_take)(struct pa_zone *z, unsigned order);
+	 * max_order) for a request of type mt that the policy finds from its
+	 * own metadata before any migration (spb: runs of clean, entirely
+	 * free superpageblocks), off the free lists with no page state; or
+	 * PA_NIL.  While gfp keeps the no-fragmentation rule
+	 * (gfp_keeps_nofrag_rule) it takes nothing the rule protects (spb: a
+	 * non-movable range inside a clean superpageblock) */
+	uint32_t (*contig_take)(struct pa_zone *z, unsigned order, unsigned mt,
+				unsigned gfp);
+	/* where a contiguous request of 2^order pages of type mt is to be
+	 * migrated empty first, before any free range the no-fragmentation
+	 * rule protects is taken and before the zone-wide walk (spb: for a
+	 * non-movable mt, inside tainted superpageblocks): the first such
+	 * region at or after pfn `from`, its start returned and its end in
+	 * *end, or PA_NO_PFN when there is no more; may be NULL */
+	uint64_t (*contig_region)(struct pa_zone *z, unsigned order,
+				  unsigned mt, uint64_t from, uint64_t *end);
 
 	/* --- reclaim and background work (no zone lock held; may be NULL) */
 	/* before the slow path drops the policy's no-fragmentation rule for

@@ -132,13 +132,15 @@ static uint64_t group_in_bucket(const struct pa_zone *z, unsigned cat,
 	return UINT64_MAX;
 }
 
-/* Tainted SPBs, then clean ones, fullest first in each. */
-static uint64_t find_free_group(const struct pa_zone *z, uint64_t g)
+/* Tainted SPBs, then (unless only tainted ones may serve) clean ones,
+ * fullest first in each. */
+static uint64_t find_free_group(const struct pa_zone *z, uint64_t g,
+				bool tainted_only)
 {
 	static const unsigned cats[] = { SPB_MAP_TAINTED, SPB_MAP_CLEAN };
 	struct group_search gs = { .g = g, .budget = SPB_CONTIG_SCAN_SPBS };
 
-	for (unsigned k = 0; k < 2; k++)
+	for (unsigned k = 0; k < (tainted_only ? 1u : 2u); k++)
 		for (unsigned bucket = 1; bucket < SPB_NR_FULLNESS; bucket++) {
 			uint64_t b = group_in_bucket(z, cats[k], bucket, &gs);
 
@@ -148,7 +150,14 @@ static uint64_t find_free_group(const struct pa_zone *z, uint64_t g)
 	return UINT64_MAX;
 }
 
-uint32_t spb_contig_take(struct pa_zone *z, unsigned order)
+/* Would a range of mt under gfp taint a clean SPB it is not allowed to? */
+static bool rule_keeps_clean(unsigned mt, unsigned gfp)
+{
+	return mt != PA_MT_MOVABLE && gfp_keeps_nofrag_rule(gfp);
+}
+
+uint32_t spb_contig_take(struct pa_zone *z, unsigned order, unsigned mt,
+			 unsigned gfp)
 {
 	uint64_t pfn;
 
@@ -161,7 +170,8 @@ uint32_t spb_contig_take(struct pa_zone *z, unsigned order)
 			return PA_NIL;
 		pfn = first << z->spb_order;
 	} else {
-		uint64_t b = find_free_group(z, 1ull << (order - z->pb_order));
+		uint64_t b = find_free_group(z, 1ull << (order - z->pb_order),
+					     rule_keeps_clean(mt, gfp));
 
 		if (b == UINT64_MAX)
 			return PA_NIL;
@@ -169,4 +179,33 @@ uint32_t spb_contig_take(struct pa_zone *z, unsigned order)
 	}
 	fa_take_range(z, pfn, 1ull << order);
 	return (uint32_t)pfn;
+}
+
+uint64_t spb_contig_region(struct pa_zone *z, unsigned order, unsigned mt,
+			   uint64_t from, uint64_t *end)
+{
+	const uint64_t *t = spb_map(z, SPB_MAP_TAINTED);
+	const uint64_t *out = spb_map(z, SPB_MAP_CONTIG);
+	uint64_t nr = STAT_LOAD(z->nr_pages);
+
+	if (!z->spb || mt == PA_MT_MOVABLE || mt >= PA_MT_PCPTYPES ||
+	    order >= z->spb_order || from >= nr)
+		return PA_NO_PFN;
+	for (uint64_t i = spb_of_pfn(z, from); i < z->nr_superpageblocks;) {
+		uint64_t w = i >> 6, bits = t[w] & ~out[w] & (~0ull << (i & 63));
+
+		if (!bits) {
+			i = (w + 1) << 6;
+			continue;
+		}
+		i = (w << 6) + (uint64_t)__builtin_ctzll(bits);
+		if (i >= z->nr_superpageblocks)
+			break;
+		uint64_t start = i << z->spb_order;
+
+		*end = start + (1ull << z->spb_order) < nr ?
+			       start + (1ull << z->spb_order) : nr;
+		return start > from ? start : from;
+	}
+	return PA_NO_PFN;
 }

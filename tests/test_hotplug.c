@@ -4,7 +4,8 @@
  * to grow takes new pageblocks at the top, merges them with its free
  * blocks and allocates from them; a shrink migrates movable blocks out of
  * the top range (contents intact) and takes it away, refuses with -EBUSY
- * and changes nothing when an unmovable page is there; watermarks and
+ * and changes nothing when an unmovable page is there, gives a highatomic
+ * reserve there back first; watermarks and
  * per-CPU sizes follow the size as a zone created at that size has them;
  * bad sizes are refused.  pa_check after each step, every accepted policy.
  */
@@ -207,6 +208,21 @@ static uint32_t scatter(struct th_owner *o, uint32_t *h, uint32_t max,
 	return n;
 }
 
+/* Room below for whatever lives in the top four pageblocks (at most 32
+ * pages, blocks up to order 2): the low six pageblocks' owner blocks
+ * freed.  Without it a random layout may leave no aligned free block of
+ * some order below, and the shrink rightly fails with -ENOMEM. */
+static void room_below(struct pa_zone *z, struct th_owner *o, uint32_t *h,
+		       uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (h[i] != TH_NO_HANDLE && th_owner_pfn(o, h[i]) < 6 * PB_PAGES) {
+			assert_int_equal(th_owner_free(o, h[i]), 0);
+			h[i] = TH_NO_HANDLE;
+		}
+	pa_drain(z);
+}
+
 static void shrink_migrates_movable(void **state)
 {
 	struct pa_zone *z = backed_zone(state, 16);
@@ -217,6 +233,7 @@ static void shrink_migrates_movable(void **state)
 	assert_non_null(o);
 	assert_non_null(h);
 	n = scatter(o, h, 16 * PB_PAGES, "shrink_migrates_movable");
+	room_below(z, o, h, n);
 	for (uint32_t i = 0; i < n; i++)
 		in_top += h[i] != TH_NO_HANDLE && th_owner_pfn(o, h[i]) >= top;
 	assert_true(in_top > 0);
@@ -251,6 +268,15 @@ static void shrink_refuses_unmovable(void **state)
 	assert_non_null(where);
 	assert_non_null(p);
 	n = scatter(o, h, 16 * PB_PAGES, "shrink_refuses_unmovable");
+	/* a hole in the top range for the unmovable page (a random layout
+	 * may leave none there): one owner block there freed */
+	for (uint32_t i = 0; i < n; i++)
+		if (h[i] != TH_NO_HANDLE && th_owner_pfn(o, h[i]) >= top) {
+			assert_int_equal(th_owner_free(o, h[i]), 0);
+			h[i] = TH_NO_HANDLE;
+			break;
+		}
+	pa_drain(z); /* not left on a pageset's movable list */
 	/* one unmovable page in the top range, the rest given back */
 	np = alloc_all(z, p, 0);
 	for (uint64_t i = 0; i < np; i++) {
@@ -284,6 +310,7 @@ static void shrink_refuses_unmovable(void **state)
 	assert_check(z);
 	/* the pinned page goes: now the shrink works */
 	assert_int_equal(pa_free(z, pin, 0), 0);
+	room_below(z, o, h, n);
 	assert_int_equal(pa_zone_shrink(z, 4 * PB_BYTES), 0);
 	assert_int_equal(th_owner_verify(o), 0);
 	assert_check(z);
@@ -351,6 +378,77 @@ static void shrink_drains_pagesets_for_destinations(void **state)
 	th_zone_destroy(z);
 }
 
+/* The pageblock reserved highatomic now, or UINT64_MAX (one at most). */
+static uint64_t highatomic_pageblock(struct pa_zone *z)
+{
+	uint8_t map[128];
+	uint64_t n = pa_pageblock_map(z, 0, map, 128), at = UINT64_MAX;
+
+	for (uint64_t i = 0; i < n; i++)
+		if ((map[i] & 0x0f) == PA_MT_HIGHATOMIC) {
+			assert_int_equal(at, UINT64_MAX);
+			at = i;
+		}
+	return at;
+}
+
+static uint64_t highatomic_blocks(struct pa_zone *z)
+{
+	struct pa_stats s;
+
+	pa_stats(z, &s);
+	return s.highatomic_blocks;
+}
+
+/* A highatomic reserve in the top range is free memory held for atomic
+ * requests: the shrink gives it back and takes the range.  While an
+ * unmovable atomic block sits in it, the shrink refuses and the reserve
+ * stays.  (Regression: the isolation refused any highatomic pageblock,
+ * so the shrink failed with -EBUSY on a range with nothing in it.) */
+static void shrink_gives_back_highatomic(void **state)
+{
+	struct pa_zone *z = mkzone(state, 128, 128);
+	uint64_t *p = calloc(128 * PB_PAGES, sizeof(*p)), n, k = 0;
+	uint64_t top = 126 * PB_PAGES;
+
+	assert_non_null(p);
+	/* everything allocated but the top two pageblocks, so the atomic
+	 * request and its reservation land there */
+	n = alloc_all(z, p, PA_GFP_MOVABLE);
+	for (uint64_t i = 0; i < n; i++) {
+		if (p[i] >= top)
+			assert_int_equal(pa_free(z, p[i], 0), 0);
+		else
+			p[k++] = p[i];
+	}
+	pa_drain(z);
+	uint64_t a = pa_alloc(z, 1, PA_GFP_ATOMIC);
+
+	assert_true(a >= top && a != PA_NO_PFN);
+	assert_int_equal(highatomic_blocks(z), 1);
+	assert_int_equal(highatomic_pageblock(z), a >> PB_ORDER);
+	assert_check(z);
+	/* the atomic block itself pins the range: nothing changes */
+	assert_int_equal(pa_zone_shrink(z, 2 * PB_BYTES), -EBUSY);
+	assert_int_equal(th_zone_errors_take(z, NULL, 0), 1);
+	assert_int_equal(highatomic_blocks(z), 1);
+	assert_int_equal(pa_managed_pages(z), 128 * PB_PAGES);
+	assert_check(z);
+	/* freed, the reserve is only free memory: given back, range taken */
+	assert_int_equal(pa_free(z, a, 1), 0);
+	pa_drain(z);
+	assert_int_equal(highatomic_blocks(z), 1);
+	assert_int_equal(pa_zone_shrink(z, 2 * PB_BYTES), 0);
+	assert_int_equal(pa_managed_pages(z), top);
+	assert_int_equal(highatomic_blocks(z), 0);
+	assert_int_equal(highatomic_pageblock(z), UINT64_MAX);
+	assert_check(z);
+	free_all(z, p, k);
+	assert_check(z);
+	free(p);
+	th_zone_destroy(z);
+}
+
 /* Watermarks and per-CPU sizes after a resize are those of a zone created
  * at the new size (with the same config otherwise). */
 static void same_tunables(void **state, struct pa_zone *z, uint64_t pageblocks)
@@ -403,6 +501,7 @@ int main(void)
 		th_policy_test(shrink_migrates_movable),
 		th_policy_test(shrink_refuses_unmovable),
 		th_policy_test(shrink_drains_pagesets_for_destinations),
+		th_policy_test(shrink_gives_back_highatomic),
 		th_policy_test(tunables_follow_the_size),
 	};
 

@@ -17,6 +17,7 @@
 #include "helpers.h"
 #include "owner.h"
 #include "buddy.h"
+#include "spb_contig.h"
 #include "spb_steer.h"
 #include "zone.h" /* white-box: the summaries and spb_pick */
 
@@ -235,6 +236,180 @@ static void test_sub_spb_range_without_migration(void **state)
 	th_zone_destroy(z);
 }
 
+/* ---- non-movable requests: tainted SPBs first ---- */
+
+/* SPBs in the tainted category. */
+static uint64_t nr_tainted(struct pa_zone *z)
+{
+	uint64_t n = 0;
+
+	zone_lock(z);
+	for (unsigned b = 0; b < SPB_NR_FULLNESS; b++)
+		n += spb_count(z, SPB_TAINTED, b);
+	zone_unlock(z);
+	return n;
+}
+
+/* Four SPBs on an anon zone: every pageblock of SPBs 0 and 1 holds one
+ * movable pageblock-sized block (at[b] its handle), except the pageblocks
+ * listed in `taint`, each holding an unmovable pageblock-sized block
+ * instead (so SPB 0 is the one tainted SPB); SPBs 2 and 3 are clean and
+ * entirely free. */
+struct tainted_setup {
+	struct pa_zone *z;
+	struct th_owner *o;
+	uint32_t at[16];
+	uint64_t unmovable[8];
+	unsigned nr_unmovable;
+};
+
+static struct pa_zone *tainted_setup(struct tainted_setup *ts,
+				     const unsigned *taint, unsigned nr_taint)
+{
+	struct pa_zone *z = spb_zone(4, PA_BACKING_ANON);
+	uint64_t per = 1ull << (z->spb_order - z->pb_order);
+
+	ts->z = z;
+	ts->o = th_owner_new(z, (uint32_t)z->nr_pageblocks);
+	assert_non_null(ts->o);
+	assert_int_equal(per * 2, 16);
+	uint32_t all[32];
+
+	for (uint64_t i = 0; i < z->nr_pageblocks; i++) {
+		all[i] = th_owner_alloc(ts->o, z->pb_order);
+		assert_int_not_equal(all[i], TH_NO_HANDLE);
+		uint64_t b = th_owner_pfn(ts->o, all[i]) >> z->pb_order;
+
+		if (b < 2 * per)
+			ts->at[b] = all[i];
+	}
+	/* one at a time on a full zone, so the only free pageblock is b */
+	for (unsigned k = 0; k < nr_taint; k++) {
+		uint64_t b = taint[k];
+
+		assert_int_equal(th_owner_free(ts->o, ts->at[b]), 0);
+		ts->at[b] = TH_NO_HANDLE;
+		pa_drain(z);
+		ts->unmovable[k] = pa_alloc(z, z->pb_order, 0);
+		assert_int_equal(ts->unmovable[k], b << z->pb_order);
+	}
+	ts->nr_unmovable = nr_taint;
+	for (uint64_t i = 0; i < z->nr_pageblocks; i++) {
+		uint64_t pfn = th_owner_pfn(ts->o, all[i]);
+
+		if (pfn != PA_NO_PFN && pfn >= 2ull << z->spb_order)
+			assert_int_equal(th_owner_free(ts->o, all[i]), 0);
+	}
+	pa_drain(z);
+	assert_int_equal(nr_tainted(z), 1);
+	assert_int_equal(spb_get(z, 0)->category, SPB_TAINTED);
+	assert_check(z);
+	return z;
+}
+
+/* n pageblocks' worth of pages */
+static uint64_t pbs(const struct pa_zone *z, uint64_t n)
+{
+	return n << z->pb_order;
+}
+
+static void tainted_teardown(struct tainted_setup *ts)
+{
+	assert_int_equal(th_owner_verify(ts->o), 0);
+	for (unsigned k = 0; k < ts->nr_unmovable; k++)
+		assert_int_equal(pa_free(ts->z, ts->unmovable[k], ts->z->pb_order), 0);
+	th_owner_free_all(ts->o);
+	th_owner_destroy(ts->o);
+	th_zone_destroy(ts->z);
+}
+
+/* SPB 0 is tainted by pageblock 0 alone: a reclaimable range of four
+ * pageblocks (above max_order) and an unmovable one of two (max_order
+ * itself) are migrated empty inside it, though clean SPBs 2 and 3 are
+ * entirely free; no clean SPB is tainted and every moved page is intact. */
+static void test_nonmovable_evacuates_tainted_first(void **state)
+{
+	static const unsigned taint[] = { 0 };
+	struct tainted_setup ts;
+
+	struct pa_zone *z = tainted_setup(&ts, taint, 1);
+	uint64_t a = pa_alloc_contig(z, pbs(z, 4), PA_GFP_RECLAIMABLE);
+
+	(void)state;
+	assert_int_equal(a, pbs(z, 4)); /* pageblocks 4..7 */
+	assert_int_equal(th_owner_moves(ts.o), 4);
+	assert_int_equal(th_owner_verify(ts.o), 0);
+	assert_int_equal(nr_tainted(z), 1);
+	assert_check(z);
+	uint64_t b = pa_alloc_contig(z, pbs(z, 2), 0);
+
+	assert_int_equal(b, pbs(z, 2)); /* pageblocks 2..3 */
+	assert_int_equal(th_owner_moves(ts.o), 6);
+	assert_int_equal(nr_tainted(z), 1);
+	for (uint64_t i = 1; i < 4; i++)
+		assert_int_equal(spb_get(z, i)->category, SPB_CLEAN);
+	assert_check(z);
+	assert_int_equal(pa_free_contig(z, a, pbs(z, 4)), 0);
+	assert_int_equal(pa_free_contig(z, b, pbs(z, 2)), 0);
+	assert_check(z);
+	tainted_teardown(&ts);
+}
+
+/* Every aligned group of SPB 0 holds an unmovable pageblock: nothing
+ * there can be emptied, so the request takes a free range of a clean SPB
+ * (fullest first: 2) without migrating; a second request goes to the SPB
+ * the first one tainted, not to another clean one. */
+static void test_nonmovable_takes_clean_only_when_tainted_cannot(void **state)
+{
+	static const unsigned taint[] = { 0, 2, 4, 6 };
+	struct tainted_setup ts;
+
+	struct pa_zone *z = tainted_setup(&ts, taint, 4);
+	uint64_t a = pa_alloc_contig(z, pbs(z, 4), PA_GFP_RECLAIMABLE), b;
+
+	(void)state;
+	assert_int_equal(a, 2ull << z->spb_order);
+	assert_int_equal(th_owner_moves(ts.o), 0);
+	assert_int_equal(nr_tainted(z), 2);
+	assert_check(z);
+	b = pa_alloc_contig(z, pbs(z, 2), 0);
+	assert_int_equal(b >> z->spb_order, 2);
+	assert_int_equal(th_owner_moves(ts.o), 0);
+	assert_int_equal(nr_tainted(z), 2);
+	assert_int_equal(spb_get(z, 3)->category, SPB_CLEAN);
+	assert_check(z);
+	assert_int_equal(pa_free_contig(z, a, pbs(z, 4)), 0);
+	assert_int_equal(pa_free_contig(z, b, pbs(z, 2)), 0);
+	tainted_teardown(&ts);
+}
+
+/* The regions spb offers (white-box): tainted SPBs from `from` on, none
+ * for a movable request or a request of whole SPBs, none handed out
+ * whole. */
+static void test_contig_region_is_tainted_spbs(void **state)
+{
+	static const unsigned taint[] = { 0 };
+	struct tainted_setup ts;
+	struct pa_zone *z = tainted_setup(&ts, taint, 1);
+	uint64_t end = 0, spb = 1ull << z->spb_order;
+
+	(void)state;
+	zone_lock(z);
+	assert_int_equal(spb_contig_region(z, z->pb_order, PA_MT_UNMOVABLE, 0, &end), 0);
+	assert_int_equal(end, spb);
+	assert_int_equal(spb_contig_region(z, z->pb_order, PA_MT_RECLAIMABLE, 5, &end), 5);
+	assert_int_equal(end, spb);
+	assert_int_equal(spb_contig_region(z, z->pb_order, PA_MT_UNMOVABLE, spb, &end),
+			 PA_NO_PFN);
+	assert_int_equal(spb_contig_region(z, z->pb_order, PA_MT_MOVABLE, 0, &end),
+			 PA_NO_PFN);
+	assert_int_equal(spb_contig_region(z, z->spb_order, PA_MT_UNMOVABLE, 0, &end),
+			 PA_NO_PFN);
+	zone_unlock(z);
+	assert_check(z);
+	tainted_teardown(&ts);
+}
+
 /* ---- every policy ---- */
 
 /* No SPB is entirely free (every other page is used by movable memory):
@@ -323,6 +498,9 @@ int main(void)
 		cmocka_unit_test(test_pick_skips_marked),
 		cmocka_unit_test(test_marked_spbs_kept_out),
 		cmocka_unit_test(test_sub_spb_range_without_migration),
+		cmocka_unit_test(test_nonmovable_evacuates_tainted_first),
+		cmocka_unit_test(test_nonmovable_takes_clean_only_when_tainted_cannot),
+		cmocka_unit_test(test_contig_region_is_tainted_spbs),
 		th_policy_test(test_falls_back_to_migration),
 		th_policy_test(test_sizes_with_partial_spb),
 	};
