@@ -255,9 +255,16 @@ static uint32_t pass3_taint_clean(struct spb_ctx *c)
 	/* the series' third trigger: tainted SPBs stuck short of free
 	 * pageblocks are marked before a clean one is given up */
 	spb_defrag_before_taint(c->z, c->gfp);
-	if (gfp_keeps_nofrag_rule(c->gfp))
+	if (c->gfp & PA_GFP_NORETRY)
 		return PA_NIL;
+	/* An own-type block converts nothing: its pageblock kept the type
+	 * from an earlier taint whose content has gone, so it is taken even
+	 * while the no-fragmentation rule holds (the series' Pass 1 takes it
+	 * in its second category round).  Only a claim waits for the slow
+	 * path's last attempt. */
 	pfn = take_in(c, &w, c->mt, false);
+	if (pfn == PA_NIL && gfp_keeps_nofrag_rule(c->gfp))
+		return PA_NIL;
 	if (pfn == PA_NIL) {
 		why = "claimed a free movable pageblock";
 		pfn = claim_pageblock_in(c, SPB_MAP_CLEAN, true, PA_MT_MOVABLE);

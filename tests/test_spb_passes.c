@@ -421,6 +421,47 @@ static void noretry_refuses_to_taint(void **state)
 	pa_zone_destroy(z);
 }
 
+static uint64_t slow_path_evacuations(struct pa_zone *z)
+{
+	struct pa_stats s;
+
+	pa_stats(z, &s);
+	return s.spb_evacuate_for_order;
+}
+
+/* Pass 3's own-type block converts nothing (the pageblock kept the type
+ * from an earlier taint), so it is taken on the first attempt, under the
+ * no-fragmentation rule; a claim waits for the slow path, whose targeted
+ * evacuation runs first. */
+static void pass3_own_type_keeps_the_rule(void **state)
+{
+	struct pa_zone *z = zone_of(2);
+	unsigned pass;
+
+	(void)state;
+	uint64_t m = alloc_ok(z, 4, PA_GFP_MOVABLE);     /* SPB 0 full */
+	uint64_t evac = slow_path_evacuations(z);
+	uint64_t u = alloc_pass(z, 0, 0, &pass);         /* claims in SPB 1 */
+
+	assert_int_equal(pass, SPB_PASS_3);
+	assert_int_equal(u / SPB, 1);
+	assert_int_equal(slow_path_evacuations(z), evac + 1);
+	assert_int_equal(pa_free(z, u, 0), 0);
+	assert_int_equal(tainted(z), 0);                 /* clean again */
+	assert_int_equal(pb_type(z, u), PA_MT_UNMOVABLE);
+	uint64_t v = alloc_pass(z, 0, 0, &pass);
+
+	assert_int_equal(pass, SPB_PASS_3);
+	assert_int_equal(v / PB, u / PB);                /* the same block */
+	assert_int_equal(slow_path_evacuations(z), evac + 1);
+	assert_int_equal(tainted(z), 1);
+	assert_check(z);
+	assert_int_equal(pa_free(z, v, 0), 0);
+	assert_int_equal(pa_free(z, m, 4), 0);
+	assert_check(z);
+	pa_zone_destroy(z);
+}
+
 /* spb_pb_taint on every content-bit change: set when an unmovable page
  * lands in a free pageblock (the SPB's first), cleared when the
  * pageblock is entirely free again (its last). */
@@ -484,6 +525,7 @@ int main(void)
 		cmocka_unit_test(pass2c_borrows_other_nonmovable),
 		cmocka_unit_test(pass4_movable_fallback),
 		cmocka_unit_test(noretry_refuses_to_taint),
+		cmocka_unit_test(pass3_own_type_keeps_the_rule),
 		cmocka_unit_test(events_in_ftrace_text),
 		cmocka_unit_test(content_changes_traced),
 		cmocka_unit_test(counters_add_up),
