@@ -26,11 +26,11 @@ static bool spb_whole_free(const struct pa_zone *z, uint64_t i)
 	       !spb_is_contig(z, i);
 }
 
-/* Word i of the SPBs that are clean and entirely free. */
+/* Word i of the SPBs that are entirely free (so they hold nothing,
+ * whatever their steering category: superpageblock.h). */
 static inline uint64_t empty_word(const struct pa_zone *z, uint64_t i)
 {
-	return spb_map(z, SPB_MAP_CLEAN)[i] &
-	       spb_map(z, SPB_MAP_FULLNESS(SPB_FULLNESS_EMPTY))[i] &
+	return spb_map(z, SPB_MAP_FULLNESS(SPB_FULLNESS_EMPTY))[i] &
 	       ~spb_map(z, SPB_MAP_CONTIG)[i];
 }
 

@@ -9,8 +9,9 @@
 static unsigned cat_rank(unsigned mt, unsigned category)
 {
 	if (mt == PA_MT_MOVABLE)
-		return category == SPB_CLEAN ? 0 : 1;
-	return category == SPB_TAINTED ? 0 : SPB_NR_CATEGORIES;
+		return category == SPB_CLEAN ? 0 : category == SPB_EMPTIED ? 1 : 2;
+	return category == SPB_TAINTED ? 0 :
+	       category == SPB_EMPTIED ? 1 : SPB_NR_CATEGORIES;
 }
 
 static uint64_t key_of(const struct pa_zone *z, uint64_t spb, unsigned mt)

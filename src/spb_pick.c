@@ -30,7 +30,7 @@ static uint64_t pick_in_bucket(const struct pa_zone *z,
 			       const struct spb_want *w, unsigned bucket,
 			       uint64_t *words)
 {
-	unsigned cat = w->cat == SPB_MAP_TAINTED ? SPB_TAINTED : SPB_CLEAN;
+	unsigned cat = w->cat; /* map index == category */
 
 	for (uint64_t i = 0; i < z->nr_superpageblocks; i++) {
 		const struct superpageblock *s = spb_get(z, i);
@@ -72,7 +72,7 @@ uint64_t spb_pick(const struct pa_zone *z, const struct spb_want *w,
 {
 	if (w->lo > w->hi)
 		return UINT64_MAX;
-	unsigned cat = w->cat == SPB_MAP_TAINTED ? SPB_TAINTED : SPB_CLEAN;
+	unsigned cat = w->cat; /* map index == category */
 
 	/* bucket 0 (no free page) can serve nothing */
 	for (unsigned k = 0; k + 1 < SPB_NR_FULLNESS; k++) {

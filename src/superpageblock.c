@@ -95,11 +95,12 @@ static inline bool content_mixed(unsigned c)
 	       (c & (PB_HAS_UNMOVABLE | PB_HAS_RECLAIMABLE));
 }
 
-static unsigned category_of(const struct superpageblock *s)
+/* What the SPB holds: unmovable or reclaimable content (pa_frag's
+ * "tainted", the spbinfo report's category). */
+static bool holds_nonmovable(const struct superpageblock *s)
 {
 	return s->nr_has[content_index(PB_HAS_UNMOVABLE)] ||
-	       s->nr_has[content_index(PB_HAS_RECLAIMABLE)] ? SPB_TAINTED
-							     : SPB_CLEAN;
+	       s->nr_has[content_index(PB_HAS_RECLAIMABLE)];
 }
 
 /* Quarters of free pages; a whole SPB divides by a shift, only the
@@ -118,6 +119,16 @@ static unsigned fullness_of(const struct pa_zone *z,
 	return 1 + (unsigned)(((uint64_t)s->nr_free << 2) / pages);
 }
 
+/* Tainted while it holds non-movable content, emptied after that while a
+ * pageblock keeps a non-movable type (superpageblock.h). */
+static unsigned category_of(const struct superpageblock *s)
+{
+	if (holds_nonmovable(s))
+		return SPB_TAINTED;
+	return s->nr_by_mt[PA_MT_UNMOVABLE] || s->nr_by_mt[PA_MT_RECLAIMABLE]
+		       ? SPB_EMPTIED : SPB_CLEAN;
+}
+
 static void refresh_category(struct pa_zone *z, uint64_t i)
 {
 	struct superpageblock *s = &z->spb[i];
@@ -125,8 +136,8 @@ static void refresh_category(struct pa_zone *z, uint64_t i)
 
 	if (c == s->category)
 		return;
-	map_clear(z, s->category == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
-	map_set(z, c == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
+	map_clear(z, s->category, i);
+	map_set(z, c, i);
 	z->spb_nr_in[s->category][s->fullness]--;
 	z->spb_nr_in[c][s->fullness]++;
 	s->category = (uint8_t)c;
@@ -211,6 +222,9 @@ void spb_pb_type_changed(struct pa_zone *z, uint64_t b, unsigned old_mt)
 	s->nr_by_mt[mt]++;
 	s->free_by_mt[old_mt] -= free;
 	s->free_by_mt[mt] += free;
+	if (old_mt == PA_MT_UNMOVABLE || old_mt == PA_MT_RECLAIMABLE ||
+	    mt == PA_MT_UNMOVABLE || mt == PA_MT_RECLAIMABLE)
+		refresh_category(z, spb_of_pb(z, b));
 	spb_defrag_pb_retyped(z, b, old_mt);
 }
 
@@ -367,8 +381,7 @@ static const char *check_bits(const struct pa_zone *z, uint64_t i,
 			      size_t len)
 {
 	for (unsigned m = 0; m < SPB_MAP_CONTIG; m++) {
-		bool want = m == SPB_MAP_CLEAN ? s->category == SPB_CLEAN :
-			    m == SPB_MAP_TAINTED ? s->category == SPB_TAINTED :
+		bool want = m < SPB_NR_CATEGORIES ? s->category == m :
 			    m == SPB_MAP_FULLNESS(s->fullness);
 
 		if (map_test(z, m, i) != want) {
@@ -403,7 +416,7 @@ static const char *check_counts(const struct pa_zone *z,
 		for (unsigned f = 0; f < SPB_NR_FULLNESS; f++)
 			if (n[c][f] != z->spb_nr_in[c][f]) {
 				snprintf(buf, len, "%" PRIu64 " SPBs are %s in bucket %u, the count says %" PRIu64,
-					 n[c][f], c ? "tainted" : "clean", f,
+					 n[c][f], c == SPB_TAINTED ? "tainted" : c ? "emptied" : "clean", f,
 					 z->spb_nr_in[c][f]);
 				return buf;
 			}
@@ -449,8 +462,9 @@ const char *spb_check(const struct pa_zone *z, char *buf, size_t len)
 
 /* ---- report ---- */
 
+/* an emptied SPB holds nothing non-movable: clean, as pa_frag counts it */
 static const char *const category_names[SPB_NR_CATEGORIES] = {
-	"clean", "tainted",
+	"clean", "tainted", "clean",
 };
 
 static void report_line(const struct pa_zone *z, FILE *f, uint64_t i,
@@ -487,7 +501,7 @@ static void spb_unlist(struct pa_zone *z, uint64_t i)
 {
 	struct superpageblock *s = &z->spb[i];
 
-	map_clear(z, s->category == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
+	map_clear(z, s->category, i);
 	map_clear(z, SPB_MAP_FULLNESS(s->fullness), i);
 	z->spb_nr_in[s->category][s->fullness]--;
 	memset(s, 0, sizeof(*s));
@@ -498,7 +512,7 @@ static void spb_list(struct pa_zone *z, uint64_t i)
 	struct superpageblock *s = &z->spb[i];
 
 	spb_from_walk(z, i, s);
-	map_set(z, s->category == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
+	map_set(z, s->category, i);
 	map_set(z, SPB_MAP_FULLNESS(s->fullness), i);
 	z->spb_nr_in[s->category][s->fullness]++;
 }
