@@ -53,7 +53,7 @@ void spb_hint_set(struct pa_zone *z, unsigned order, unsigned mt,
 	/* up to 64 SPBs a pick is one AND per bucket: nothing to save, and
 	 * keeping a hint costs on every list fill and SPB change */
 	if (spb == UINT64_MAX || z->spb_hint_off ||
-	    spb_nr_words(z) < SPB_HINT_MIN_WORDS) {
+	    z->spb_words < SPB_HINT_MIN_WORDS) {
 		z->spb_hint_valid[mt] &= ~(1u << order);
 		return;
 	}

@@ -176,7 +176,9 @@ static uint32_t pass1_own_type(struct spb_ctx *c)
 {
 	struct spb_want w = { .mt = c->mt, .lo = c->order,
 			      .hi = c->z->max_order };
-	uint64_t hint = spb_hint_get(c->z, c->order, c->mt);
+	/* zones too small for hints (spb_hint.h) skip both calls */
+	bool hinted = c->z->spb_words >= SPB_HINT_MIN_WORDS;
+	uint64_t hint = hinted ? spb_hint_get(c->z, c->order, c->mt) : UINT64_MAX;
 	uint32_t pfn;
 
 	if (hint != UINT64_MAX) {
@@ -184,7 +186,9 @@ static uint32_t pass1_own_type(struct spb_ctx *c)
 		return take_in_spb(c, hint, &w, c->mt, false);
 	}
 	pfn = take_in_cats(c, &w, cats_for(c->mt), c->mt, false);
-	spb_hint_set(c->z, c->order, c->mt, pfn == PA_NIL ? UINT64_MAX : c->spb);
+	if (hinted)
+		spb_hint_set(c->z, c->order, c->mt,
+			     pfn == PA_NIL ? UINT64_MAX : c->spb);
 	return pfn;
 }
 
@@ -388,7 +392,9 @@ static void account(struct spb_ctx *c, unsigned pass, uint32_t pfn)
 
 	counter_add(&z->zc[ZC_SPB_PASS_1 + pass], 1);
 	zone_count(z, SPB_WORDS, c->words);
-	if (pfn != PA_NIL && pass < SPB_PASS_3)
+	/* the worker's triggers look at tainted SPBs only */
+	if (pfn != PA_NIL && pass < SPB_PASS_3 &&
+	    z->spb[c->spb].category == SPB_TAINTED)
 		spb_defrag_pass_served(z, c->spb);
 	if (!TRACING(z))
 		return;

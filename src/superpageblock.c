@@ -76,6 +76,16 @@ static inline bool map_test(const struct pa_zone *z, unsigned m, uint64_t i)
 
 /* ---- derived state ---- */
 
+/* SPBs in (category, bucket) and the bucket's bit in spb_buckets. */
+static inline void nr_in_add(struct pa_zone *z, unsigned c, unsigned b, int d)
+{
+	z->spb_nr_in[c][b] += (uint64_t)(int64_t)d;
+	if (z->spb_nr_in[c][b])
+		z->spb_buckets[c] |= (uint8_t)(1u << b);
+	else
+		z->spb_buckets[c] &= (uint8_t)~(1u << b);
+}
+
 /* An SPB changed category or bucket: Pass 1's hints may no longer hold. */
 static inline void hints_see_change(struct pa_zone *z, uint64_t i)
 {
@@ -138,8 +148,8 @@ static void refresh_category(struct pa_zone *z, uint64_t i)
 		return;
 	map_clear(z, s->category, i);
 	map_set(z, c, i);
-	z->spb_nr_in[s->category][s->fullness]--;
-	z->spb_nr_in[c][s->fullness]++;
+	nr_in_add(z, s->category, s->fullness, -1);
+	nr_in_add(z, c, s->fullness, 1);
 	s->category = (uint8_t)c;
 	hints_see_change(z, i);
 }
@@ -153,10 +163,12 @@ static void refresh_fullness(struct pa_zone *z, uint64_t i)
 		return;
 	map_clear(z, SPB_MAP_FULLNESS(s->fullness), i);
 	map_set(z, SPB_MAP_FULLNESS(f), i);
-	z->spb_nr_in[s->category][s->fullness]--;
-	z->spb_nr_in[s->category][f]++;
+	nr_in_add(z, s->category, s->fullness, -1);
+	nr_in_add(z, s->category, f, 1);
 	s->fullness = (uint8_t)f;
-	spb_defrag_fullness_changed(z, i);
+	/* the worker's triggers look at tainted SPBs only */
+	if (s->category == SPB_TAINTED)
+		spb_defrag_fullness_changed(z, i);
 	hints_see_change(z, i);
 }
 
@@ -177,7 +189,7 @@ static void boot_one(struct pa_zone *z, uint64_t i)
 	s->fullness = SPB_FULLNESS_EMPTY;
 	map_set(z, SPB_MAP_CLEAN, i);
 	map_set(z, SPB_MAP_FULLNESS(SPB_FULLNESS_EMPTY), i);
-	z->spb_nr_in[SPB_CLEAN][SPB_FULLNESS_EMPTY]++;
+	nr_in_add(z, SPB_CLEAN, SPB_FULLNESS_EMPTY, 1);
 }
 
 /* SPBs of the largest size pa_zone_grow may reach. */
@@ -266,8 +278,11 @@ void spb_pb_content_changed(struct pa_zone *z, uint64_t b, unsigned old)
 	struct superpageblock *s = &z->spb[i];
 	unsigned now = __atomic_load_n(&z->pb[b].content, __ATOMIC_RELAXED);
 
-	for (unsigned k = 0; k < SPB_NR_CONTENT; k++)
-		s->nr_has[k] += ((now >> k) & 1u) - ((old >> k) & 1u);
+	for (unsigned diff = (old ^ now) & PB_HAS_MASK; diff; diff &= diff - 1) {
+		unsigned k = (unsigned)__builtin_ctz(diff);
+
+		s->nr_has[k] += (now >> k) & 1u ? 1u : (uint32_t)-1;
+	}
 	s->nr_mixed += (uint32_t)content_mixed(now) - (uint32_t)content_mixed(old);
 	refresh_category(z, i);
 	if (TRACING(z))
@@ -414,7 +429,8 @@ static const char *check_counts(const struct pa_zone *z,
 {
 	for (unsigned c = 0; c < SPB_NR_CATEGORIES; c++)
 		for (unsigned f = 0; f < SPB_NR_FULLNESS; f++)
-			if (n[c][f] != z->spb_nr_in[c][f]) {
+			if (n[c][f] != z->spb_nr_in[c][f] ||
+			    !n[c][f] != !(z->spb_buckets[c] & (1u << f))) {
 				snprintf(buf, len, "%" PRIu64 " SPBs are %s in bucket %u, the count says %" PRIu64,
 					 n[c][f], c == SPB_TAINTED ? "tainted" : c ? "emptied" : "clean", f,
 					 z->spb_nr_in[c][f]);
@@ -503,7 +519,7 @@ static void spb_unlist(struct pa_zone *z, uint64_t i)
 
 	map_clear(z, s->category, i);
 	map_clear(z, SPB_MAP_FULLNESS(s->fullness), i);
-	z->spb_nr_in[s->category][s->fullness]--;
+	nr_in_add(z, s->category, s->fullness, -1);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -514,7 +530,7 @@ static void spb_list(struct pa_zone *z, uint64_t i)
 	spb_from_walk(z, i, s);
 	map_set(z, s->category, i);
 	map_set(z, SPB_MAP_FULLNESS(s->fullness), i);
-	z->spb_nr_in[s->category][s->fullness]++;
+	nr_in_add(z, s->category, s->fullness, 1);
 }
 
 void spb_resize(struct pa_zone *z, uint64_t old_nr_spb)
