@@ -25,13 +25,13 @@
  * Counts fit 32 bits because a zone has fewer than 2^32 pages.
  * Zone-wide (struct pa_zone, under zone->lock): 10 bitmaps of nr_spb bits
  * (clean, tainted, emptied, one per fullness bucket, contig): 10 bits per
- * SPB; and the
- * number of SPBs in each (category, bucket), so searches skip empty ones.  Under the
+ * SPB; the number of SPBs in each (category, bucket) and a mask per
+ * category of the non-empty buckets, so searches skip empty ones.  Under the
  * spb policy each SPB is also a free-list partition (freearea.h):
  * 16 + 40 x (max_order + 1) bytes, 456 with max_order 10, plus
  * (max_order + 1) x PA_MT_TYPES = 55 bits of non-empty maps.  Total with
- * the defaults: 72 + 456 + 10 bits = 529.25 bytes per SPB (plus the
- * non-empty maps' 55 bits), within the 1 KiB budget.
+ * the defaults: 72 + 456 bytes and 10 + 55 bits, 536 bytes per SPB,
+ * within the 1 KiB budget.
  *
  * Derived state:
  *   category = SPB_TAINTED when some pageblock holds unmovable or
