@@ -26,11 +26,11 @@ static bool spb_whole_free(const struct pa_zone *z, uint64_t i)
 	       !spb_is_contig(z, i);
 }
 
-/* Word i of the SPBs that are clean and entirely free. */
+/* Word i of the SPBs that are entirely free (so they hold nothing,
+ * whatever their steering category: superpageblock.h). */
 static inline uint64_t empty_word(const struct pa_zone *z, uint64_t i)
 {
-	return spb_map(z, SPB_MAP_CLEAN)[i] &
-	       spb_map(z, SPB_MAP_FULLNESS(SPB_FULLNESS_EMPTY))[i] &
+	return spb_map(z, SPB_MAP_FULLNESS(SPB_FULLNESS_EMPTY))[i] &
 	       ~spb_map(z, SPB_MAP_CONTIG)[i];
 }
 
@@ -132,15 +132,16 @@ static uint64_t group_in_bucket(const struct pa_zone *z, unsigned cat,
 	return UINT64_MAX;
 }
 
-/* Tainted SPBs, then (unless only tainted ones may serve) clean ones,
- * fullest first in each. */
+/* Tainted SPBs, then emptied ones (neither taints a clean SPB), then
+ * (unless only those may serve) clean ones, fullest first in each. */
 static uint64_t find_free_group(const struct pa_zone *z, uint64_t g,
 				bool tainted_only)
 {
-	static const unsigned cats[] = { SPB_MAP_TAINTED, SPB_MAP_CLEAN };
+	static const unsigned cats[] = { SPB_MAP_TAINTED, SPB_MAP_EMPTIED,
+					 SPB_MAP_CLEAN };
 	struct group_search gs = { .g = g, .budget = SPB_CONTIG_SCAN_SPBS };
 
-	for (unsigned k = 0; k < (tainted_only ? 1u : 2u); k++)
+	for (unsigned k = 0; k < (tainted_only ? 2u : 3u); k++)
 		for (unsigned bucket = 1; bucket < SPB_NR_FULLNESS; bucket++) {
 			uint64_t b = group_in_bucket(z, cats[k], bucket, &gs);
 
@@ -185,6 +186,7 @@ uint64_t spb_contig_region(struct pa_zone *z, unsigned order, unsigned mt,
 			   uint64_t from, uint64_t *end)
 {
 	const uint64_t *t = spb_map(z, SPB_MAP_TAINTED);
+	const uint64_t *e = spb_map(z, SPB_MAP_EMPTIED);
 	const uint64_t *out = spb_map(z, SPB_MAP_CONTIG);
 	uint64_t nr = STAT_LOAD(z->nr_pages);
 
@@ -192,7 +194,7 @@ uint64_t spb_contig_region(struct pa_zone *z, unsigned order, unsigned mt,
 	    order >= z->spb_order || from >= nr)
 		return PA_NO_PFN;
 	for (uint64_t i = spb_of_pfn(z, from); i < z->nr_superpageblocks;) {
-		uint64_t w = i >> 6, bits = t[w] & ~out[w] & (~0ull << (i & 63));
+		uint64_t w = i >> 6, bits = (t[w] | e[w]) & ~out[w] & (~0ull << (i & 63));
 
 		if (!bits) {
 			i = (w + 1) << 6;

@@ -12,16 +12,16 @@
  *  - max_order < 2^order < one SPB: an aligned run of entirely free
  *    pageblocks inside one SPB: tainted SPBs first (the range cannot move
  *    while it is held, so it belongs with the memory that cannot either),
- *    then clean ones fullest first, so that empty SPBs stay whole for
+ *    emptied ones next, then clean ones, fullest first in each, so that empty SPBs stay whole for
  *    requests of a whole SPB; at most SPB_CONTIG_SCAN_SPBS SPBs' pageblocks
  *    are read.  A non-movable request under the no-fragmentation rule
- *    looks in tainted SPBs only: taking pageblocks of a clean SPB for it
- *    would taint that SPB.
+ *    looks in tainted and emptied SPBs only: taking pageblocks of a clean
+ *    SPB for it would taint that SPB.
  *  - smaller requests: PA_NIL (a free block of the order comes off the
  *    ordinary lists, steered by the passes).
  *
  * contig_region (spb_contig_region): for a non-movable request smaller
- * than an SPB, the tainted SPBs, lowest first, are where contig.c isolates
+ * than an SPB, the tainted and emptied SPBs, lowest first, are where contig.c isolates
  * and migrates a candidate empty before it drops the rule: evacuating
  * movable pages out of an SPB that is tainted already costs no clean one.
  *
@@ -45,7 +45,7 @@ struct pa_zone;
 uint32_t spb_contig_take(struct pa_zone *z, unsigned order, unsigned mt,
 			 unsigned gfp);
 /* policy op contig_region: for a non-movable mt and 2^order below one
- * SPB, the first tainted SPB (not handed out whole) at or after pfn
+ * SPB, the first tainted or emptied SPB (not handed out whole) at or after pfn
  * `from`: its part from `from` returned, its end in *end; PA_NO_PFN when
  * none is left, or for a movable mt or an order of whole SPBs (a tainted
  * SPB holds memory that will not move). */

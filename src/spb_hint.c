@@ -9,8 +9,9 @@
 static unsigned cat_rank(unsigned mt, unsigned category)
 {
 	if (mt == PA_MT_MOVABLE)
-		return category == SPB_CLEAN ? 0 : 1;
-	return category == SPB_TAINTED ? 0 : SPB_NR_CATEGORIES;
+		return category == SPB_CLEAN ? 0 : category == SPB_EMPTIED ? 1 : 2;
+	return category == SPB_TAINTED ? 0 :
+	       category == SPB_EMPTIED ? 1 : SPB_NR_CATEGORIES;
 }
 
 static uint64_t key_of(const struct pa_zone *z, uint64_t spb, unsigned mt)
@@ -52,7 +53,7 @@ void spb_hint_set(struct pa_zone *z, unsigned order, unsigned mt,
 	/* up to 64 SPBs a pick is one AND per bucket: nothing to save, and
 	 * keeping a hint costs on every list fill and SPB change */
 	if (spb == UINT64_MAX || z->spb_hint_off ||
-	    spb_nr_words(z) < SPB_HINT_MIN_WORDS) {
+	    z->spb_words < SPB_HINT_MIN_WORDS) {
 		z->spb_hint_valid[mt] &= ~(1u << order);
 		return;
 	}

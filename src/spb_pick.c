@@ -8,17 +8,27 @@
  * Needs the free lists partitioned per SPB (spb_part_shift), so partition
  * p of a non-empty map is SPB p.  Under zone->lock.
  */
+#include "freearea_inline.h"
 #include "spb_steer.h"
 #include "zone.h"
+
+/* The summaries' maps and counts read inline (superpageblock.h has the
+ * out-of-line readers): a pick runs on every zone-path allocation. */
+static inline const uint64_t *map_of(const struct pa_zone *z, unsigned m)
+{
+	return z->spb_bits + (uint64_t)m * z->spb_words;
+}
 
 /* SPBs with a free block of mt at some order in [lo, hi], word w. */
 static inline uint64_t nonempty_word(const struct pa_zone *z, unsigned mt,
 				     unsigned lo, unsigned hi, uint64_t w)
 {
-	uint64_t bits = 0;
+	/* an index, not a pointer, steps past the last map */
+	uint64_t step = (uint64_t)PA_MT_TYPES * z->fa_words, bits = 0;
+	uint64_t at = (uint64_t)(bitmap(z, lo, mt) - z->fa_bits) + w;
 
-	for (unsigned o = lo; o <= hi; o++)
-		bits |= fa_nonempty_map(z, o, mt)[w];
+	for (unsigned o = lo; o <= hi; o++, at += step)
+		bits |= z->fa_bits[at];
 	return bits;
 }
 
@@ -30,7 +40,7 @@ static uint64_t pick_in_bucket(const struct pa_zone *z,
 			       const struct spb_want *w, unsigned bucket,
 			       uint64_t *words)
 {
-	unsigned cat = w->cat == SPB_MAP_TAINTED ? SPB_TAINTED : SPB_CLEAN;
+	unsigned cat = w->cat; /* map index == category */
 
 	for (uint64_t i = 0; i < z->nr_superpageblocks; i++) {
 		const struct superpageblock *s = spb_get(z, i);
@@ -50,11 +60,11 @@ static uint64_t pick_in_bucket(const struct pa_zone *z,
 			       const struct spb_want *w, unsigned bucket,
 			       uint64_t *words)
 {
-	const uint64_t *cat = spb_map(z, w->cat);
-	const uint64_t *full = spb_map(z, SPB_MAP_FULLNESS(bucket));
-	const uint64_t *whole_out = spb_map(z, SPB_MAP_CONTIG);
+	const uint64_t *cat = map_of(z, w->cat);
+	const uint64_t *full = map_of(z, SPB_MAP_FULLNESS(bucket));
+	const uint64_t *whole_out = map_of(z, SPB_MAP_CONTIG);
 
-	for (uint64_t i = 0; i < spb_nr_words(z); i++) {
+	for (uint64_t i = 0; i < z->spb_words; i++) {
 		uint64_t bits = cat[i] & full[i] & ~whole_out[i];
 
 		++*words;
@@ -72,18 +82,20 @@ uint64_t spb_pick(const struct pa_zone *z, const struct spb_want *w,
 {
 	if (w->lo > w->hi)
 		return UINT64_MAX;
-	unsigned cat = w->cat == SPB_MAP_TAINTED ? SPB_TAINTED : SPB_CLEAN;
+	unsigned cat = w->cat; /* map index == category */
 
-	/* bucket 0 (no free page) can serve nothing */
-	for (unsigned k = 0; k + 1 < SPB_NR_FULLNESS; k++) {
-		unsigned bucket = w->emptiest_first ? SPB_NR_FULLNESS - 1 - k : k + 1;
+	/* the buckets holding SPBs of the category; bucket 0 (no free
+	 * page) can serve nothing */
+	unsigned left = z->spb_buckets[cat] & ~1u;
 
-		if (!spb_count(z, cat, bucket))
-			continue;
+	while (left) {
+		unsigned bucket = w->emptiest_first ? 31u - (unsigned)__builtin_clz(left)
+						    : (unsigned)__builtin_ctz(left);
 		uint64_t spb = pick_in_bucket(z, w, bucket, words);
 
 		if (spb != UINT64_MAX)
 			return spb;
+		left &= ~(1u << bucket);
 	}
 	return UINT64_MAX;
 }
@@ -92,7 +104,19 @@ uint32_t spb_block_in(struct pa_zone *z, uint64_t spb, unsigned mt,
 		      unsigned lo, unsigned hi, bool largest_first,
 		      unsigned *order)
 {
-	for (unsigned k = 0; lo + k <= hi; k++) {
+	uint64_t bit = 1ull << (spb & 63), step = PA_MT_TYPES * z->fa_words;
+	/* an index, not a pointer, steps past the last map (wrapping below
+	 * the first when largest_first: unsigned, never read) */
+	uint64_t at = (uint64_t)(bitmap(z, largest_first ? hi : lo, mt) -
+				 z->fa_bits) + (spb >> 6);
+
+	if (largest_first)
+		step = 0 - step;
+	/* the non-empty maps say which lists hold a block (deferred boot
+	 * blocks included): one list look-up, on the order that has one */
+	for (unsigned k = 0; lo + k <= hi; k++, at += step) {
+		if (!(z->fa_bits[at] & bit))
+			continue;
 		unsigned o = largest_first ? hi - k : lo + k;
 		uint32_t pfn = fa_part_first(z, spb, o, mt);
 

@@ -78,6 +78,39 @@ static uint32_t take_in(struct spb_ctx *c, const struct spb_want *w,
 			   largest_first);
 }
 
+/* The categories a request looks in, in order (superpageblock.h):
+ * movable fills clean SPBs, then emptied ones, then tainted ones;
+ * non-movable packs into tainted SPBs, then emptied ones (the hysteresis:
+ * back where non-movable content was, not into a clean SPB). */
+struct spb_cats {
+	unsigned n, cat[SPB_NR_CATEGORIES];
+};
+
+static const struct spb_cats movable_cats = {
+	3, { SPB_MAP_CLEAN, SPB_MAP_EMPTIED, SPB_MAP_TAINTED } };
+static const struct spb_cats nonmovable_cats = {
+	2, { SPB_MAP_TAINTED, SPB_MAP_EMPTIED } };
+
+static const struct spb_cats *cats_for(unsigned mt)
+{
+	return mt == PA_MT_MOVABLE ? &movable_cats : &nonmovable_cats;
+}
+
+/* take_in for w in each of the categories, in order. */
+static uint32_t take_in_cats(struct spb_ctx *c, struct spb_want *w,
+			     const struct spb_cats *k, unsigned from,
+			     bool largest_first)
+{
+	for (unsigned i = 0; i < k->n; i++) {
+		w->cat = k->cat[i];
+		uint32_t pfn = take_in(c, w, from, largest_first);
+
+		if (pfn != PA_NIL)
+			return pfn;
+	}
+	return PA_NIL;
+}
+
 /* Convert as few free pageblocks as the request needs (one, or the
  * request's own size above pageblock order), carved out of a larger free
  * block if need be, and take the request from them. */
@@ -123,40 +156,50 @@ static uint32_t claim_pageblock_in(struct spb_ctx *c, unsigned cat,
 	return claim_free_pageblocks(c, head, o, from);
 }
 
+static uint32_t claim_pageblock_in_cats(struct spb_ctx *c,
+					const struct spb_cats *k, unsigned from)
+{
+	for (unsigned i = 0; i < k->n; i++) {
+		uint32_t pfn = claim_pageblock_in(c, k->cat[i], false, from);
+
+		if (pfn != PA_NIL)
+			return pfn;
+	}
+	return PA_NIL;
+}
+
 /* ---- the passes ---- */
 
 /* Own type, from the hint when it holds (spb_hint.h: the SPB the picks
  * below would choose), else by picking, which sets the hint. */
 static uint32_t pass1_own_type(struct spb_ctx *c)
 {
-	bool movable = c->mt == PA_MT_MOVABLE;
-	struct spb_want w = { .cat = movable ? SPB_MAP_CLEAN : SPB_MAP_TAINTED,
-			      .mt = c->mt, .lo = c->order,
+	struct spb_want w = { .mt = c->mt, .lo = c->order,
 			      .hi = c->z->max_order };
-	uint64_t hint = spb_hint_get(c->z, c->order, c->mt);
+	/* zones too small for hints (spb_hint.h) skip both calls */
+	bool hinted = c->z->spb_words >= SPB_HINT_MIN_WORDS;
+	uint64_t hint = hinted ? spb_hint_get(c->z, c->order, c->mt) : UINT64_MAX;
 	uint32_t pfn;
 
 	if (hint != UINT64_MAX) {
 		zone_count(c->z, SPB_HINT_HITS, 1);
 		return take_in_spb(c, hint, &w, c->mt, false);
 	}
-	pfn = take_in(c, &w, c->mt, false);
-	if (pfn == PA_NIL && movable) {
-		w.cat = SPB_MAP_TAINTED;
-		pfn = take_in(c, &w, c->mt, false);
-	}
-	spb_hint_set(c->z, c->order, c->mt, pfn == PA_NIL ? UINT64_MAX : c->spb);
+	pfn = take_in_cats(c, &w, cats_for(c->mt), c->mt, false);
+	if (hinted)
+		spb_hint_set(c->z, c->order, c->mt,
+			     pfn == PA_NIL ? UINT64_MAX : c->spb);
 	return pfn;
 }
 
 static uint32_t pass2_claim_in_tainted(struct spb_ctx *c)
 {
-	uint32_t pfn = claim_pageblock_in(c, SPB_MAP_TAINTED, false,
-					  PA_MT_MOVABLE);
+	uint32_t pfn = claim_pageblock_in_cats(c, &nonmovable_cats,
+					       PA_MT_MOVABLE);
 
 	if (pfn == PA_NIL)
-		pfn = claim_pageblock_in(c, SPB_MAP_TAINTED, false,
-					 other_nonmovable(c->mt));
+		pfn = claim_pageblock_in_cats(c, &nonmovable_cats,
+					      other_nonmovable(c->mt));
 	return pfn;
 }
 
@@ -187,19 +230,15 @@ static bool claim_partial(struct spb_ctx *c, uint32_t pfn)
 	return true;
 }
 
-static uint32_t pass2b_claim_partial(struct spb_ctx *c)
+/* Pass 2b in the SPB w picks: its first few movable chunks. */
+static uint32_t claim_partial_in(struct spb_ctx *c, const struct spb_want *w)
 {
 	struct pa_zone *z = c->z;
-	struct spb_want w = { .cat = SPB_MAP_TAINTED, .mt = PA_MT_MOVABLE,
-			      .lo = c->order, .hi = z->pb_order - 1 };
-
-	if (!may_pack_sub_pageblock(c))
-		return PA_NIL;
-	uint64_t spb = spb_pick(z, &w, &c->words);
+	uint64_t spb = spb_pick(z, w, &c->words);
 
 	if (spb == UINT64_MAX)
 		return PA_NIL;
-	for (unsigned o = w.lo, tries = 0; o <= w.hi; o++) {
+	for (unsigned o = w->lo, tries = 0; o <= w->hi; o++) {
 		uint32_t pfn = fa_part_first(z, spb, o, PA_MT_MOVABLE);
 
 		for (; pfn != PA_NIL && fa_part_of(z, pfn) == spb &&
@@ -215,6 +254,23 @@ static uint32_t pass2b_claim_partial(struct spb_ctx *c)
 	return PA_NIL;
 }
 
+static uint32_t pass2b_claim_partial(struct spb_ctx *c)
+{
+	struct spb_want w = { .mt = PA_MT_MOVABLE, .lo = c->order,
+			      .hi = c->z->pb_order - 1 };
+
+	if (!may_pack_sub_pageblock(c))
+		return PA_NIL;
+	for (unsigned i = 0; i < nonmovable_cats.n; i++) {
+		w.cat = nonmovable_cats.cat[i];
+		uint32_t pfn = claim_partial_in(c, &w);
+
+		if (pfn != PA_NIL)
+			return pfn;
+	}
+	return PA_NIL;
+}
+
 /* Seed 001: largest sub-pageblock block of the other non-movable type,
  * its pageblock's type untouched. */
 static uint32_t pass2c_borrow_nonmovable(struct spb_ctx *c)
@@ -222,9 +278,8 @@ static uint32_t pass2c_borrow_nonmovable(struct spb_ctx *c)
 	unsigned hi = c->z->pb_order - 1 < c->z->max_order ? c->z->pb_order - 1
 							   : c->z->max_order;
 	unsigned from = other_nonmovable(c->mt);
-	struct spb_want w = { .cat = SPB_MAP_TAINTED, .mt = from,
-			      .lo = c->order, .hi = hi };
-	uint32_t pfn = take_in(c, &w, from, true);
+	struct spb_want w = { .mt = from, .lo = c->order, .hi = hi };
+	uint32_t pfn = take_in_cats(c, &w, &nonmovable_cats, from, true);
 
 	if (pfn != PA_NIL)
 		zone_count(c->z, EXTFRAG_FALLBACKS, 1);
@@ -233,9 +288,10 @@ static uint32_t pass2c_borrow_nonmovable(struct spb_ctx *c)
 
 static uint32_t pass2d_borrow_movable(struct spb_ctx *c)
 {
-	struct spb_want w = { .cat = SPB_MAP_TAINTED, .mt = PA_MT_MOVABLE,
-			      .lo = c->order, .hi = c->z->pb_order - 1 };
-	uint32_t pfn = take_in(c, &w, PA_MT_MOVABLE, false);
+	struct spb_want w = { .mt = PA_MT_MOVABLE, .lo = c->order,
+			      .hi = c->z->pb_order - 1 };
+	uint32_t pfn = take_in_cats(c, &w, &nonmovable_cats, PA_MT_MOVABLE,
+				    false);
 
 	if (pfn != PA_NIL) {
 		zone_count(c->z, EXTFRAG_FALLBACKS, 1);
@@ -244,12 +300,11 @@ static uint32_t pass2d_borrow_movable(struct spb_ctx *c)
 	return pfn;
 }
 
+/* A clean SPB holds no pageblock of a non-movable type (its steering
+ * category, superpageblock.h), so tainting one always claims a free
+ * movable pageblock: a conversion, left to the slow path's last attempt. */
 static uint32_t pass3_taint_clean(struct spb_ctx *c)
 {
-	struct spb_want w = { .cat = SPB_MAP_CLEAN, .mt = c->mt,
-			      .lo = c->order, .hi = c->z->max_order,
-			      .emptiest_first = true };
-	const char *why = "own-type block";
 	uint32_t pfn;
 
 	/* the series' third trigger: tainted SPBs stuck short of free
@@ -257,28 +312,19 @@ static uint32_t pass3_taint_clean(struct spb_ctx *c)
 	spb_defrag_before_taint(c->z, c->gfp);
 	if (gfp_keeps_nofrag_rule(c->gfp))
 		return PA_NIL;
-	pfn = take_in(c, &w, c->mt, false);
-	if (pfn == PA_NIL) {
-		why = "claimed a free movable pageblock";
-		pfn = claim_pageblock_in(c, SPB_MAP_CLEAN, true, PA_MT_MOVABLE);
-	}
-	if (pfn == PA_NIL) {
-		why = "claimed a free pageblock of the other non-movable type";
-		pfn = claim_pageblock_in(c, SPB_MAP_CLEAN, true,
-					 other_nonmovable(c->mt));
-	}
+	pfn = claim_pageblock_in(c, SPB_MAP_CLEAN, true, PA_MT_MOVABLE);
 	if (pfn != PA_NIL && TRACING(c->z))
-		trace_spb_pb_taint(c->z, c->cpu, c->spb, pfn, c->mt, why);
+		trace_spb_pb_taint(c->z, c->cpu, c->spb, pfn, c->mt,
+				   "claimed a free movable pageblock");
 	return pfn;
 }
 
 static uint32_t pass4_movable_fallback(struct spb_ctx *c)
 {
-	static const unsigned cats[] = { SPB_MAP_CLEAN, SPB_MAP_TAINTED };
-
-	for (unsigned k = 0; k < 2; k++)
+	for (unsigned k = 0; k < movable_cats.n; k++)
 		for (unsigned i = 0; i < PA_MT_NR_FALLBACKS; i++) {
-			uint32_t pfn = claim_pageblock_in(c, cats[k], false,
+			uint32_t pfn = claim_pageblock_in(c, movable_cats.cat[k],
+							  false,
 							  mt_fallback(c->mt, i));
 
 			if (pfn != PA_NIL)
@@ -346,7 +392,9 @@ static void account(struct spb_ctx *c, unsigned pass, uint32_t pfn)
 
 	counter_add(&z->zc[ZC_SPB_PASS_1 + pass], 1);
 	zone_count(z, SPB_WORDS, c->words);
-	if (pfn != PA_NIL && pass < SPB_PASS_3)
+	/* the worker's triggers look at tainted SPBs only */
+	if (pfn != PA_NIL && pass < SPB_PASS_3 &&
+	    z->spb[c->spb].category == SPB_TAINTED)
 		spb_defrag_pass_served(z, c->spb);
 	if (!TRACING(z))
 		return;
@@ -427,15 +475,13 @@ uint32_t spb_take_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
 	struct spb_ctx c = { .z = z, .cpu = cpu, .order = z->pb_order,
 			     .mt = mt, .gfp = gfp };
 	bool movable = mt == PA_MT_MOVABLE;
-	uint32_t pfn = PA_NIL;
+	uint32_t pfn;
 
 	if (fallback)
 		pfn = movable ? pass4_movable_fallback(&c)
 			      : pass2_claim_in_tainted(&c);
-	else if (movable)
-		pfn = claim_pageblock_in(&c, SPB_MAP_CLEAN, false, mt);
-	if (pfn == PA_NIL && !fallback)
-		pfn = claim_pageblock_in(&c, SPB_MAP_TAINTED, false, mt);
+	else
+		pfn = claim_pageblock_in_cats(&c, cats_for(mt), mt);
 	zone_count(z, SPB_WORDS, c.words);
 	if (pfn != PA_NIL)
 		spb_defrag_pass_served(z, c.spb);

@@ -7,9 +7,12 @@
  * inside it.  Free lists are partitioned per SPB (one freearea partition
  * per SPB), so "inside it" is a list look-up, not a walk.
  *
+ * "Tainted SPBs" below means tainted, then emptied ones (superpageblock.h:
+ * SPBs whose non-movable content left but whose pageblocks kept the type).
+ *
  * Passes, in order (the series' names):
- *   1   own type in preferred SPBs: movable in clean SPBs then tainted,
- *       non-movable in tainted ones; fullest first
+ *   1   own type in preferred SPBs: movable in clean SPBs, then emptied,
+ *       then tainted; non-movable in tainted, then emptied; fullest first
  *   2   non-movable: claim a whole free pageblock (movable, else the other
  *       non-movable type) inside a tainted SPB
  *   2b  non-movable: claim a partly free movable pageblock inside a tainted
@@ -23,11 +26,12 @@
  *   2d  non-movable: borrow a sub-pageblock movable block inside a tainted
  *       SPB, pageblock type unchanged
  *   3   non-movable: taint a clean SPB (the emptiest, so the new tainted
- *       SPB has room for the non-movable demand that follows): its own
- *       type's block, else claim one whole free pageblock; not for
- *       PA_GFP_NORETRY
+ *       SPB has room for the non-movable demand that follows): claim one
+ *       whole free movable pageblock (a clean SPB has no pageblock of a
+ *       non-movable type: superpageblock.h); only in the slow path's last
+ *       attempt, not for PA_GFP_NORETRY
  *   4   movable: claim a whole free pageblock of another type, clean SPBs
- *       first
+ *       first, then emptied (which cleans them again), then tainted
  *   zone  the plain zone fallback (smallest own-type block anywhere, then
  *       mainline's claim-or-steal), so an allocation succeeds whenever an
  *       aligned free range exists; not for a non-movable PA_GFP_NORETRY

@@ -76,6 +76,16 @@ static inline bool map_test(const struct pa_zone *z, unsigned m, uint64_t i)
 
 /* ---- derived state ---- */
 
+/* SPBs in (category, bucket) and the bucket's bit in spb_buckets. */
+static inline void nr_in_add(struct pa_zone *z, unsigned c, unsigned b, int d)
+{
+	z->spb_nr_in[c][b] += (uint64_t)(int64_t)d;
+	if (z->spb_nr_in[c][b])
+		z->spb_buckets[c] |= (uint8_t)(1u << b);
+	else
+		z->spb_buckets[c] &= (uint8_t)~(1u << b);
+}
+
 /* An SPB changed category or bucket: Pass 1's hints may no longer hold. */
 static inline void hints_see_change(struct pa_zone *z, uint64_t i)
 {
@@ -95,11 +105,12 @@ static inline bool content_mixed(unsigned c)
 	       (c & (PB_HAS_UNMOVABLE | PB_HAS_RECLAIMABLE));
 }
 
-static unsigned category_of(const struct superpageblock *s)
+/* What the SPB holds: unmovable or reclaimable content (pa_frag's
+ * "tainted", the spbinfo report's category). */
+static bool holds_nonmovable(const struct superpageblock *s)
 {
 	return s->nr_has[content_index(PB_HAS_UNMOVABLE)] ||
-	       s->nr_has[content_index(PB_HAS_RECLAIMABLE)] ? SPB_TAINTED
-							     : SPB_CLEAN;
+	       s->nr_has[content_index(PB_HAS_RECLAIMABLE)];
 }
 
 /* Quarters of free pages; a whole SPB divides by a shift, only the
@@ -118,6 +129,16 @@ static unsigned fullness_of(const struct pa_zone *z,
 	return 1 + (unsigned)(((uint64_t)s->nr_free << 2) / pages);
 }
 
+/* Tainted while it holds non-movable content, emptied after that while a
+ * pageblock keeps a non-movable type (superpageblock.h). */
+static unsigned category_of(const struct superpageblock *s)
+{
+	if (holds_nonmovable(s))
+		return SPB_TAINTED;
+	return s->nr_by_mt[PA_MT_UNMOVABLE] || s->nr_by_mt[PA_MT_RECLAIMABLE]
+		       ? SPB_EMPTIED : SPB_CLEAN;
+}
+
 static void refresh_category(struct pa_zone *z, uint64_t i)
 {
 	struct superpageblock *s = &z->spb[i];
@@ -125,10 +146,10 @@ static void refresh_category(struct pa_zone *z, uint64_t i)
 
 	if (c == s->category)
 		return;
-	map_clear(z, s->category == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
-	map_set(z, c == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
-	z->spb_nr_in[s->category][s->fullness]--;
-	z->spb_nr_in[c][s->fullness]++;
+	map_clear(z, s->category, i);
+	map_set(z, c, i);
+	nr_in_add(z, s->category, s->fullness, -1);
+	nr_in_add(z, c, s->fullness, 1);
 	s->category = (uint8_t)c;
 	hints_see_change(z, i);
 }
@@ -142,10 +163,12 @@ static void refresh_fullness(struct pa_zone *z, uint64_t i)
 		return;
 	map_clear(z, SPB_MAP_FULLNESS(s->fullness), i);
 	map_set(z, SPB_MAP_FULLNESS(f), i);
-	z->spb_nr_in[s->category][s->fullness]--;
-	z->spb_nr_in[s->category][f]++;
+	nr_in_add(z, s->category, s->fullness, -1);
+	nr_in_add(z, s->category, f, 1);
 	s->fullness = (uint8_t)f;
-	spb_defrag_fullness_changed(z, i);
+	/* the worker's triggers look at tainted SPBs only */
+	if (s->category == SPB_TAINTED)
+		spb_defrag_fullness_changed(z, i);
 	hints_see_change(z, i);
 }
 
@@ -166,7 +189,7 @@ static void boot_one(struct pa_zone *z, uint64_t i)
 	s->fullness = SPB_FULLNESS_EMPTY;
 	map_set(z, SPB_MAP_CLEAN, i);
 	map_set(z, SPB_MAP_FULLNESS(SPB_FULLNESS_EMPTY), i);
-	z->spb_nr_in[SPB_CLEAN][SPB_FULLNESS_EMPTY]++;
+	nr_in_add(z, SPB_CLEAN, SPB_FULLNESS_EMPTY, 1);
 }
 
 /* SPBs of the largest size pa_zone_grow may reach. */
@@ -211,6 +234,9 @@ void spb_pb_type_changed(struct pa_zone *z, uint64_t b, unsigned old_mt)
 	s->nr_by_mt[mt]++;
 	s->free_by_mt[old_mt] -= free;
 	s->free_by_mt[mt] += free;
+	if (old_mt == PA_MT_UNMOVABLE || old_mt == PA_MT_RECLAIMABLE ||
+	    mt == PA_MT_UNMOVABLE || mt == PA_MT_RECLAIMABLE)
+		refresh_category(z, spb_of_pb(z, b));
 	spb_defrag_pb_retyped(z, b, old_mt);
 }
 
@@ -252,8 +278,11 @@ void spb_pb_content_changed(struct pa_zone *z, uint64_t b, unsigned old)
 	struct superpageblock *s = &z->spb[i];
 	unsigned now = __atomic_load_n(&z->pb[b].content, __ATOMIC_RELAXED);
 
-	for (unsigned k = 0; k < SPB_NR_CONTENT; k++)
-		s->nr_has[k] += ((now >> k) & 1u) - ((old >> k) & 1u);
+	for (unsigned diff = (old ^ now) & PB_HAS_MASK; diff; diff &= diff - 1) {
+		unsigned k = (unsigned)__builtin_ctz(diff);
+
+		s->nr_has[k] += (now >> k) & 1u ? 1u : (uint32_t)-1;
+	}
 	s->nr_mixed += (uint32_t)content_mixed(now) - (uint32_t)content_mixed(old);
 	refresh_category(z, i);
 	if (TRACING(z))
@@ -367,8 +396,7 @@ static const char *check_bits(const struct pa_zone *z, uint64_t i,
 			      size_t len)
 {
 	for (unsigned m = 0; m < SPB_MAP_CONTIG; m++) {
-		bool want = m == SPB_MAP_CLEAN ? s->category == SPB_CLEAN :
-			    m == SPB_MAP_TAINTED ? s->category == SPB_TAINTED :
+		bool want = m < SPB_NR_CATEGORIES ? s->category == m :
 			    m == SPB_MAP_FULLNESS(s->fullness);
 
 		if (map_test(z, m, i) != want) {
@@ -401,9 +429,10 @@ static const char *check_counts(const struct pa_zone *z,
 {
 	for (unsigned c = 0; c < SPB_NR_CATEGORIES; c++)
 		for (unsigned f = 0; f < SPB_NR_FULLNESS; f++)
-			if (n[c][f] != z->spb_nr_in[c][f]) {
+			if (n[c][f] != z->spb_nr_in[c][f] ||
+			    !n[c][f] != !(z->spb_buckets[c] & (1u << f))) {
 				snprintf(buf, len, "%" PRIu64 " SPBs are %s in bucket %u, the count says %" PRIu64,
-					 n[c][f], c ? "tainted" : "clean", f,
+					 n[c][f], c == SPB_TAINTED ? "tainted" : c ? "emptied" : "clean", f,
 					 z->spb_nr_in[c][f]);
 				return buf;
 			}
@@ -449,8 +478,9 @@ const char *spb_check(const struct pa_zone *z, char *buf, size_t len)
 
 /* ---- report ---- */
 
+/* an emptied SPB holds nothing non-movable: clean, as pa_frag counts it */
 static const char *const category_names[SPB_NR_CATEGORIES] = {
-	"clean", "tainted",
+	"clean", "tainted", "clean",
 };
 
 static void report_line(const struct pa_zone *z, FILE *f, uint64_t i,
@@ -487,9 +517,9 @@ static void spb_unlist(struct pa_zone *z, uint64_t i)
 {
 	struct superpageblock *s = &z->spb[i];
 
-	map_clear(z, s->category == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
+	map_clear(z, s->category, i);
 	map_clear(z, SPB_MAP_FULLNESS(s->fullness), i);
-	z->spb_nr_in[s->category][s->fullness]--;
+	nr_in_add(z, s->category, s->fullness, -1);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -498,9 +528,9 @@ static void spb_list(struct pa_zone *z, uint64_t i)
 	struct superpageblock *s = &z->spb[i];
 
 	spb_from_walk(z, i, s);
-	map_set(z, s->category == SPB_TAINTED ? SPB_MAP_TAINTED : SPB_MAP_CLEAN, i);
+	map_set(z, s->category, i);
 	map_set(z, SPB_MAP_FULLNESS(s->fullness), i);
-	z->spb_nr_in[s->category][s->fullness]++;
+	nr_in_add(z, s->category, s->fullness, 1);
 }
 
 void spb_resize(struct pa_zone *z, uint64_t old_nr_spb)

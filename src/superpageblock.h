@@ -18,22 +18,38 @@
  *   free_by_mt[mt]     free pages in pageblocks of a type   4 x PA_MT_TYPES
  *   nr_has[i]          pageblocks whose content has bit i   4 x SPB_NR_CONTENT
  *                      (PB_HAS_UNMOVABLE, _MOVABLE, _RECLAIMABLE)
- *   category           SPB_CLEAN / SPB_TAINTED (derived)    1
+ *   category           SPB_CLEAN / _TAINTED / _EMPTIED      1
+ *                      (derived)
  *   fullness           bucket 0..SPB_NR_FULLNESS-1 (derived) 1
  *   (padding)                                               2 + 2
  * Counts fit 32 bits because a zone has fewer than 2^32 pages.
- * Zone-wide (struct pa_zone, under zone->lock): 9 bitmaps of nr_spb bits
- * (clean, tainted, one per fullness bucket, contig): 9 bits per SPB; and the
- * number of SPBs in each (category, bucket), so searches skip empty ones.  Under the
+ * Zone-wide (struct pa_zone, under zone->lock): 10 bitmaps of nr_spb bits
+ * (clean, tainted, emptied, one per fullness bucket, contig): 10 bits per
+ * SPB; the number of SPBs in each (category, bucket) and a mask per
+ * category of the non-empty buckets, so searches skip empty ones.  Under the
  * spb policy each SPB is also a free-list partition (freearea.h):
  * 16 + 40 x (max_order + 1) bytes, 456 with max_order 10, plus
  * (max_order + 1) x PA_MT_TYPES = 55 bits of non-empty maps.  Total with
- * the defaults: 72 + 456 + 9 = 537 bytes per SPB, within the 1 KiB budget.
+ * the defaults: 72 + 456 bytes and 10 + 55 bits, 536 bytes per SPB,
+ * within the 1 KiB budget.
  *
  * Derived state:
- *   tainted  = some pageblock holds unmovable or reclaimable content
- *              (nr_has[UNMOVABLE] + nr_has[RECLAIMABLE] > 0), pa_frag's
- *              definition; clean otherwise;
+ *   category = SPB_TAINTED when some pageblock holds unmovable or
+ *              reclaimable content (nr_has[UNMOVABLE] + nr_has[RECLAIMABLE]
+ *              > 0), pa_frag's definition; else SPB_EMPTIED when a
+ *              pageblock still has one of those types (nr_by_mt[UNMOVABLE]
+ *              + nr_by_mt[RECLAIMABLE] > 0): its non-movable content has
+ *              left; else SPB_CLEAN.  EMPTIED is the search's hysteresis:
+ *              such an SPB is taken by non-movable requests after the
+ *              tainted ones (Pass 1 serves them from the pageblocks it
+ *              kept) and by movable ones after the clean ones, instead of
+ *              going clean at once and making the next non-movable request
+ *              taint another SPB through the slow path; it is clean again
+ *              when movable demand has claimed those pageblocks back
+ *              (Pass 4) or they are retyped otherwise.  pa_frag and the
+ *              spbinfo report count it clean (it holds nothing
+ *              non-movable); an entirely free SPB is taken by contiguous
+ *              allocation whatever its category;
  *   fullness = SPB_FULLNESS_FULL (0) when no page is free,
  *              SPB_FULLNESS_EMPTY (5) when every page is, else
  *              1 + floor(4 x nr_free / pages of the SPB): 1 is fullest
@@ -71,7 +87,8 @@ struct pa_zone;
 #define SPB_FULLNESS_FULL 0     /* no free page: never worth a search */
 #define SPB_FULLNESS_EMPTY (SPB_NR_FULLNESS - 1)
 
-enum spb_category { SPB_CLEAN, SPB_TAINTED, SPB_NR_CATEGORIES };
+/* Map index and category are the same number (spb_pick relies on it). */
+enum spb_category { SPB_CLEAN, SPB_TAINTED, SPB_EMPTIED, SPB_NR_CATEGORIES };
 
 struct superpageblock {
 	uint32_t nr_free;
@@ -88,13 +105,15 @@ struct superpageblock {
 _Static_assert(sizeof(struct superpageblock) == 72,
 	       "the header's byte count must follow the struct");
 
-/* Bitmaps kept per zone: clean, tainted, one per fullness bucket, then
- * the SPBs handed out whole to contiguous allocations (9 bitmaps). */
-#define SPB_MAP_CLEAN 0u
-#define SPB_MAP_TAINTED 1u
-#define SPB_MAP_FULLNESS(b) (2u + (unsigned)(b))
-#define SPB_MAP_CONTIG (2u + SPB_NR_FULLNESS)
-#define SPB_NR_MAPS (3 + SPB_NR_FULLNESS)
+/* Bitmaps kept per zone: clean, tainted, emptied (one per category), one
+ * per fullness bucket, then the SPBs handed out whole to contiguous
+ * allocations (10 bitmaps). */
+#define SPB_MAP_CLEAN ((unsigned)SPB_CLEAN)
+#define SPB_MAP_TAINTED ((unsigned)SPB_TAINTED)
+#define SPB_MAP_EMPTIED ((unsigned)SPB_EMPTIED)
+#define SPB_MAP_FULLNESS(b) ((unsigned)SPB_NR_CATEGORIES + (unsigned)(b))
+#define SPB_MAP_CONTIG (SPB_NR_CATEGORIES + SPB_NR_FULLNESS)
+#define SPB_NR_MAPS (SPB_NR_CATEGORIES + 1 + SPB_NR_FULLNESS)
 
 /* After fa_boot (every pageblock free and Movable, no content): allocate
  * and fill the summaries in O(nr_spb).  Until then z->spb is NULL and the

@@ -145,6 +145,7 @@ struct pa_zone {
 	uint64_t spb_words;
 	uint64_t spb_nr_in[SPB_NR_CATEGORIES][SPB_NR_FULLNESS]; /* SPBs per
 	                                * (category, bucket): empty ones skipped */
+	uint8_t spb_buckets[SPB_NR_CATEGORIES]; /* bit b: spb_nr_in[c][b] > 0 */
 	/* Pass 1's hints (spb_hint.h): spb_hint.c alone writes these */
 	uint64_t spb_hint[PA_ORDERS_MAX][PA_MT_PCPTYPES];
 	uint64_t spb_hint_key[PA_ORDERS_MAX][PA_MT_PCPTYPES]; /* its pick key */

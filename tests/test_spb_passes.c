@@ -421,6 +421,72 @@ static void noretry_refuses_to_taint(void **state)
 	pa_zone_destroy(z);
 }
 
+static uint64_t slow_path_evacuations(struct pa_zone *z)
+{
+	struct pa_stats s;
+
+	pa_stats(z, &s);
+	return s.spb_evacuate_for_order;
+}
+
+/* SPB i's steering category (white-box). */
+static unsigned category(struct pa_zone *z, uint64_t i)
+{
+	zone_lock(z);
+	unsigned c = spb_get(z, i)->category;
+
+	zone_unlock(z);
+	return c;
+}
+
+/* The steering hysteresis: an SPB whose last non-movable page left keeps
+ * the non-movable type on its pageblocks, so the search sees it as
+ * emptied (pa_frag counts it clean: it holds nothing non-movable) and the
+ * next non-movable request goes back there by Pass 1, on the first
+ * attempt, instead of tainting another clean SPB through the slow path.
+ * It is clean again once movable demand has claimed those pageblocks
+ * back (Pass 4).  Without the hysteresis the second request is Pass 3. */
+static void emptied_spb_stays_preferred(void **state)
+{
+	struct pa_zone *z = zone_of(3);
+	unsigned pass;
+
+	(void)state;
+	uint64_t m = alloc_ok(z, 4, PA_GFP_MOVABLE);     /* SPB 0 full */
+	uint64_t evac = slow_path_evacuations(z);
+	uint64_t u = alloc_pass(z, 0, 0, &pass);
+
+	assert_int_equal(pass, SPB_PASS_3);
+	assert_int_equal(u / SPB, 1);
+	assert_int_equal(slow_path_evacuations(z), evac + 1);
+	assert_int_equal(pa_free(z, u, 0), 0);
+	assert_int_equal(tainted(z), 0);                 /* holds nothing */
+	assert_int_equal(category(z, 1), SPB_EMPTIED);   /* still preferred */
+	assert_check(z);
+	uint64_t v = alloc_pass(z, 0, 0, &pass);
+
+	assert_int_equal(pass, SPB_PASS_1);
+	assert_int_equal(v / PB, u / PB);                /* the same block */
+	assert_int_equal(slow_path_evacuations(z), evac + 1);
+	assert_int_equal(pa_free(z, v, 0), 0);
+	/* movable demand past SPB 2 claims SPB 1's pageblocks back */
+	uint64_t big = alloc_ok(z, 4, PA_GFP_MOVABLE);   /* SPB 2 */
+	uint64_t mv[SPB / PB];
+
+	assert_int_equal(big / SPB, 2);
+	for (unsigned i = 0; i < SPB / PB; i++)
+		mv[i] = alloc_ok(z, 2, PA_GFP_MOVABLE);
+	assert_int_equal(category(z, 1), SPB_CLEAN);
+	assert_int_equal(tainted(z), 0);
+	assert_check(z);
+	for (unsigned i = 0; i < SPB / PB; i++)
+		assert_int_equal(pa_free(z, mv[i], 2), 0);
+	assert_int_equal(pa_free(z, big, 4), 0);
+	assert_int_equal(pa_free(z, m, 4), 0);
+	assert_check(z);
+	pa_zone_destroy(z);
+}
+
 /* spb_pb_taint on every content-bit change: set when an unmovable page
  * lands in a free pageblock (the SPB's first), cleared when the
  * pageblock is entirely free again (its last). */
@@ -484,6 +550,7 @@ int main(void)
 		cmocka_unit_test(pass2c_borrows_other_nonmovable),
 		cmocka_unit_test(pass4_movable_fallback),
 		cmocka_unit_test(noretry_refuses_to_taint),
+		cmocka_unit_test(emptied_spb_stays_preferred),
 		cmocka_unit_test(events_in_ftrace_text),
 		cmocka_unit_test(content_changes_traced),
 		cmocka_unit_test(counters_add_up),
