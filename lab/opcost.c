@@ -50,3 +50,25 @@ uint64_t opcost_pcp_acq(const struct pa_zone *z, unsigned cpu)
 		return 0;
 	return STAT_LOAD(z->pcp[cpu].lock.acquisitions);
 }
+
+uint64_t opcost_pcp_trylock_fails(const struct pa_zone *z, unsigned cpu)
+{
+	if (!z->use_pcp || cpu >= z->ncpus)
+		return 0;
+	return __atomic_load_n(&z->pcp[cpu].lock.trylock_fails,
+			       __ATOMIC_RELAXED);
+}
+
+bool opcost_pcp_hold(struct pa_zone *z, unsigned cpu)
+{
+	if (!z->use_pcp || cpu >= z->ncpus)
+		return false;
+	pa_lock_acquire(&z->pcp[cpu].lock);
+	return true;
+}
+
+void opcost_pcp_unhold(struct pa_zone *z, unsigned cpu)
+{
+	if (z->use_pcp && cpu < z->ncpus)
+		pa_lock_release(&z->pcp[cpu].lock);
+}
