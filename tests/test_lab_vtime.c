@@ -25,11 +25,30 @@
 #include "vtime.h"
 #include "vtime_cmd.h"
 
+/* How a virtual-time run is set up besides its workload. */
+struct vt_setup {
+	struct vt_irq_cfg irq;   /* interrupts [none] */
+	bool no_bg;              /* no background step */
+};
+
+static struct sim *run_setup(const char *name, uint64_t bytes, unsigned ncpus,
+			     uint64_t seed, const struct vt_setup *su,
+			     struct vtime **vt_out);
+
 /* Run scenario `name` on a machine of `bytes`, at scale 0.01; with vt (a
  * fresh recorder is attached and handed back in *vt_out) or plain (vt_out
  * NULL). */
 static struct sim *run_on(const char *name, uint64_t bytes, unsigned ncpus,
 			  uint64_t seed, struct vtime **vt_out)
+{
+	static const struct vt_setup plain;
+
+	return run_setup(name, bytes, ncpus, seed, &plain, vt_out);
+}
+
+static struct sim *run_setup(const char *name, uint64_t bytes, unsigned ncpus,
+			     uint64_t seed, const struct vt_setup *su,
+			     struct vtime **vt_out)
 {
 	const struct scenario *sc = scenario_find(name);
 	struct sim_config cfg = { .bytes = bytes, .ncpus = ncpus };
@@ -45,6 +64,8 @@ static struct sim *run_on(const char *name, uint64_t bytes, unsigned ncpus,
 	if (vt_out) {
 		*vt_out = vtime_create(&m, VT_THINK_GLOBAL);
 		assert_non_null(*vt_out);
+		vtime_set_irq(*vt_out, &su->irq);
+		vtime_set_background(*vt_out, !su->no_bg);
 		cfg.vt = *vt_out;
 	}
 	if (sim_init(s, &cfg, err, sizeof(err)) != 0)
@@ -214,6 +235,136 @@ static void test_one_cpu_same_decisions(void **state)
 	}
 	done(v, vt);
 	done(p, NULL);
+}
+
+/* The library's own count of pageset trylocks that failed and sent the
+ * caller elsewhere, over the run. */
+static uint64_t lib_fallbacks(const struct sim_policy *p)
+{
+	return p->stats.pcp_trylock_fallback_alloc +
+	       p->stats.pcp_trylock_fallback_free;
+}
+
+/* An interrupt in every pageset-lock hold: every handler call finds the
+ * lock taken, and the library's own trylock fallback runs.  Mainline's
+ * goes to the zone (seed 003: one zone->lock acquisition per fallback);
+ * pcpbuddy queues a busy free on its own lock-free list instead (seed
+ * 000), so fewer of its fallbacks take zone->lock.  Deterministic, and
+ * every handler page is given back (the accounting holds). */
+static void test_irq_forced_fallbacks(void **state)
+{
+	const struct vt_setup su = { .irq = { .in_hold = true, .seed = 3 } };
+	struct vtime *va, *vb;
+	struct sim *a = run_setup("kernel-build", 64ull << 20, 4, 3, &su, &va);
+	struct sim *b = run_setup("kernel-build", 64ull << 20, 4, 3, &su, &vb);
+	struct sim *p = run_small("kernel-build", 4, 3, NULL);
+	const struct vt_result *ra, *rb;
+	unsigned n, nb;
+	bool saw_pcpbuddy = false;
+	(void)state;
+
+	ra = vtime_results(va, &n);
+	rb = vtime_results(vb, &nb);
+	assert_int_equal(n, nb);
+	assert_memory_equal(ra, rb, n * sizeof(*ra));
+	for (unsigned k = 0; k < n; k++) {
+		const struct vt_result *r = &ra[k];
+
+		assert_true(r->irqs > 100);
+		assert_int_equal(r->irq_failed, 0);
+		/* every handler call tried the held lock and failed */
+		assert_int_equal(r->irq_fallbacks, r->irq_calls);
+		assert_int_equal(lib_fallbacks(&a->pol[k]), r->irq_fallbacks);
+		assert_true(r->fb_zone_acq <= r->irq_zone_acq);
+		assert_true(r->irq_zone_acq <= r->acquisitions);
+		assert_true(r->irq_ns > 0 && r->irq_ns < r->cpu_ns);
+		if (r->policy == PA_POLICY_MAINLINE)
+			assert_int_equal(r->fb_zone_acq, r->irq_fallbacks);
+		if (r->policy == PA_POLICY_PCPBUDDY) {
+			saw_pcpbuddy = true;
+			assert_true(r->fb_zone_acq < r->irq_fallbacks);
+		}
+		/* the workload's own pages as in the plain replay */
+		assert_int_equal(a->pol[k].c.live_pages, p->pol[k].c.live_pages);
+		assert_int_equal(a->pol[k].stats.allocated_pages,
+				 p->pol[k].stats.allocated_pages);
+	}
+	assert_true(saw_pcpbuddy);
+	done(a, va);
+	done(b, vb);
+	done(p, NULL);
+}
+
+/* Rate 0: no interrupt, no fallback, and the same figures as a run that
+ * never heard of interrupts.  A rate: about rate x CPU time of them
+ * (Poisson arrivals), some of which land in holds. */
+static void test_irq_rate(void **state)
+{
+	const struct vt_setup zero = { .irq = { .rate_hz = 0, .seed = 9 } };
+	const struct vt_setup some = { .irq = { .rate_hz = 2e5, .seed = 9 } };
+	struct vtime *vz, *vn, *vs;
+	struct sim *z = run_setup("kernel-build", 64ull << 20, 4, 5, &zero, &vz);
+	struct sim *n0 = run_small("kernel-build", 4, 5, &vn);
+	struct sim *s = run_setup("kernel-build", 64ull << 20, 4, 5, &some, &vs);
+	const struct vt_result *rz, *rn, *rs;
+	unsigned n, nn, ns;
+	(void)state;
+
+	rz = vtime_results(vz, &n);
+	rn = vtime_results(vn, &nn);
+	rs = vtime_results(vs, &ns);
+	assert_int_equal(n, nn);
+	assert_memory_equal(rz, rn, n * sizeof(*rz));
+	for (unsigned k = 0; k < n; k++) {
+		double busy = (rs[k].cpu_ns - rs[k].bg_ns) / 1e9;
+		double want = some.irq.rate_hz * busy;
+
+		assert_int_equal(rz[k].irqs, 0);
+		assert_int_equal(rz[k].irq_fallbacks, 0);
+		assert_int_equal(lib_fallbacks(&z->pol[k]), 0);
+		assert_true(want > 400);
+		assert_true(rs[k].irqs > 0.8 * want && rs[k].irqs < 1.2 * want);
+		assert_true(rs[k].irq_fallbacks < rs[k].irq_calls);
+		assert_int_equal(lib_fallbacks(&s->pol[k]), rs[k].irq_fallbacks);
+	}
+	done(z, vz);
+	done(n0, vn);
+	done(s, vs);
+}
+
+/* The background step in virtual time: its zone->lock holds are the
+ * ones the library's tick made (spb's defragmentation worker checking
+ * SPBs here), counted among everyone's and priced on its own CPU; turned
+ * off, no step runs. */
+static void test_background_step(void **state)
+{
+	const struct vt_setup off = { .no_bg = true };
+	struct vtime *vt, *vo;
+	struct sim *s = run_small("slab-churn", 2, 5, &vt);
+	struct sim *o = run_setup("slab-churn", 64ull << 20, 2, 5, &off, &vo);
+	const struct vt_result *r, *ro;
+	unsigned n, no;
+	uint64_t holds = 0;
+	(void)state;
+
+	r = vtime_results(vt, &n);
+	ro = vtime_results(vo, &no);
+	assert_int_equal(n, no);
+	for (unsigned k = 0; k < n; k++) {
+		assert_true(r[k].bg_ticks > 0);
+		assert_int_equal(r[k].bg_ticks, s->pol[k].zone_ticks);
+		assert_int_equal(r[k].bg_holds, s->pol[k].tick_lock_acq);
+		assert_true(r[k].bg_holds <= r[k].acquisitions);
+		assert_true(!r[k].bg_holds || r[k].bg_hold_ns > 0);
+		assert_true(r[k].bg_ns >= r[k].bg_wait_ns + r[k].bg_hold_ns);
+		holds += r[k].bg_holds;
+		assert_int_equal(ro[k].bg_ticks, 0);
+		assert_int_equal(o->pol[k].zone_ticks, 0);
+		assert_true(ro[k].bg_ns == 0);
+	}
+	assert_true(holds > 0); /* some policy's step took the lock */
+	done(s, vt);
+	done(o, vo);
 }
 
 static double rel_err(double got, double want)
@@ -519,6 +670,9 @@ int main(void)
 		cmocka_unit_test(test_conservation_as_plain_replay),
 		cmocka_unit_test(test_cross_cpu_frees_stay_causal),
 		cmocka_unit_test(test_one_cpu_same_decisions),
+		cmocka_unit_test(test_irq_forced_fallbacks),
+		cmocka_unit_test(test_irq_rate),
+		cmocka_unit_test(test_background_step),
 		cmocka_unit_test(test_closed_system_formula),
 		cmocka_unit_test(test_lock_handoff),
 		cmocka_unit_test(test_pcp_lock_shared_pageset),
