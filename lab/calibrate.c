@@ -233,32 +233,36 @@ out:
 
 /* ---- a metadata miss: frees of random pages across a large zone ---- */
 
-#define MISS_BYTES (4ull << 30)   /* 16 MiB of page metadata */
-#define MISS_LIVE (1u << 19)      /* pages kept allocated */
+/* Zones of 256 MiB, 1, 4 and 16 GiB: 1, 4, 16 and 64 MiB of page
+ * metadata (16 bytes a page), half of their pages kept allocated. */
+#define MISS_SIZES 4
+#define MISS_MAX_LIVE (1u << 21)
 
-/* ns per free+alloc pair where the free's page is random (a miss) and
- * the allocation gets that page straight back (a hit). */
-static double miss_pair_ns(uint64_t *pfn)
+/* ns per free+alloc pair where the free's page is random over a zone of
+ * `bytes` (a miss) and the allocation gets that page straight back (a
+ * hit). */
+static double miss_pair_ns(uint64_t *pfn, uint64_t bytes)
 {
+	const unsigned live = (unsigned)(bytes / 4096 / 2);
 	struct pa_config c = pa_config_default();
 	struct pa_zone *z;
 	uint64_t rng = 0x9e3779b97f4a7c15ull;
 	double t0, t1;
 
-	c.bytes = MISS_BYTES;
+	c.bytes = bytes;
 	c.ncpus = 1;
 	c.flags = PA_CFG_NO_WATERMARKS;
 	z = pa_zone_create(&c);
 	if (!z)
 		return -1;
-	for (unsigned i = 0; i < MISS_LIVE; i++)
+	for (unsigned i = 0; i < live; i++)
 		pfn[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
 	t0 = calibrate_thread_ns();
 	for (unsigned i = 0; i < CAL_PAIRS; i++) {
 		unsigned j;
 
 		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-		j = (unsigned)(rng % MISS_LIVE);
+		j = (unsigned)(rng % live);
 		if (pfn[j] != PA_NO_PFN)
 			pa_free_cpu(z, 0, pfn[j], 0);
 		pfn[j] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
@@ -270,26 +274,35 @@ static double miss_pair_ns(uint64_t *pfn)
 
 static int measure_miss(struct costmodel *m, unsigned runs, FILE *log)
 {
-	uint64_t *pfn = malloc(MISS_LIVE * sizeof(*pfn));
-	double v[CAL_MAX_RUNS];
-	unsigned n = 0;
+	static const unsigned mib[MISS_SIZES] = { 1, 4, 16, 64 };
+	double *out[MISS_SIZES] = { &m->miss_1m_ns, &m->miss_4m_ns,
+				    &m->miss_ns, &m->miss_64m_ns };
+	uint64_t *pfn = malloc(MISS_MAX_LIVE * sizeof(*pfn));
+	double v[MISS_SIZES][CAL_MAX_RUNS];
+	unsigned n[MISS_SIZES] = { 0 };
 
 	if (!pfn)
 		return -ENOMEM;
-	for (unsigned r = 0; r < runs; r++) {
-		double t = miss_pair_ns(pfn);
+	for (unsigned r = 0; r < runs; r++) /* interleaved */
+		for (unsigned k = 0; k < MISS_SIZES; k++) {
+			double t = miss_pair_ns(pfn, (uint64_t)mib[k] << 28);
 
-		if (t > 0)
-			v[n++] = t;
-	}
+			if (t > 0)
+				v[k][n[k]++] = t;
+		}
 	free(pfn);
-	if (!n)
-		return -ENOMEM;
-	m->miss_ns = calibrate_median(v, n) - 2 * m->call_ns;
-	if (m->miss_ns < 0)
-		m->miss_ns = 0;
-	fprintf(log, "  random frees over 16 MiB of metadata: %.2f ns per pair "
-		"(median of %u)\n", calibrate_median(v, n), n);
+	for (unsigned k = 0; k < MISS_SIZES; k++) {
+		double med;
+
+		if (!n[k])
+			return -ENOMEM;
+		med = calibrate_median(v[k], n[k]);
+		*out[k] = med - 2 * m->call_ns;
+		if (*out[k] < 0)
+			*out[k] = 0;
+		fprintf(log, "  random frees over %u MiB of metadata: %.2f ns "
+			"per pair (median of %u)\n", mib[k], med, n[k]);
+	}
 	return 0;
 }
 

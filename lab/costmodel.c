@@ -27,8 +27,13 @@ static const struct cm_key keys[] = {
 	K(handoff_waiter_ns, "extra hand-off cost per spinning CPU (assumed)"),
 	K(remote_ns, "push to / swap of a remote-free list"),
 	K(think_scale, "multiplier on the workload's own time between calls"),
-	K(miss_ns, "per call whose page metadata is not in the CPU's cache"),
+	K(miss_ns, "per call whose page metadata is not in the CPU's cache (16 MiB random, cold, remote)"),
+	K(miss_1m_ns, "a miss on a line last touched at most 1 MiB of metadata ago"),
+	K(miss_4m_ns, "a miss on a line last touched 4 MiB of metadata ago"),
+	K(miss_64m_ns, "a miss on a line last touched 64 MiB of metadata ago or more"),
 	K(cache_lines, "per-CPU cache for page metadata, 64-byte lines (assumed)"),
+	K(scan_ns, "per page compaction's scanners look at"),
+	K(migrate_ns, "per page migrated (compaction, evacuation)"),
 };
 #undef K
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -53,8 +58,35 @@ struct costmodel costmodel_default(void)
 		.remote_ns = 157.1,
 		.think_scale = 1.0,
 		.miss_ns = 562.7,
+		/* two later calibrations' ratios to their miss_ns (0.20,
+		 * 0.67, 1.44), scaled to this one's */
+		.miss_1m_ns = 114.0,
+		.miss_4m_ns = 379.0,
+		.miss_64m_ns = 811.0,
 		.cache_lines = 32768.0, /* 2 MiB: an L2 plus a share of LLC */
+		.scan_ns = 0.0,
+		.migrate_ns = 0.0,
 	};
+}
+
+double costmodel_miss_at(const struct costmodel *m, double lines)
+{
+	/* footprints of the three calibration points, log2 bytes */
+	static const double at[4] = { 20, 22, 24, 26 };
+	double y[4] = { m->miss_1m_ns, m->miss_4m_ns, m->miss_ns,
+			m->miss_64m_ns };
+	double f = log2(lines * 64 > 1 ? lines * 64 : 1);
+	unsigned k = 0;
+
+	if (m->miss_1m_ns == 0 && m->miss_4m_ns == 0 && m->miss_64m_ns == 0)
+		return m->miss_ns;
+	if (f <= at[0])
+		return y[0];
+	if (f >= at[3])
+		return y[3];
+	while (f > at[k + 1])
+		k++;
+	return y[k] + (y[k + 1] - y[k]) * (f - at[k]) / (at[k + 1] - at[k]);
 }
 
 static int parse_line(struct costmodel *m, char *line, const char *path,

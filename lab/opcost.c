@@ -17,6 +17,10 @@ void opcost_read(const struct pa_zone *z, struct opcost *o)
 	o->zone_blocks = counter_read(&z->zc[ZC_BLOCKS_MOVED]);
 	o->remote_pushed = counter_read(&z->zs[ZS_PCPB_REMOTE_PUSHED]);
 	o->remote_absorbed = counter_read(&z->zs[ZS_PCPB_REMOTE_ABSORBED]);
+	o->scanned = counter_read(&z->zs[ZS_COMPACT_MIGRATE_SCANNED]) +
+		     counter_read(&z->zs[ZS_COMPACT_FREE_SCANNED]);
+	o->migrated = counter_read(&z->zs[ZS_PGMIGRATE_SUCCESS]) +
+		      counter_read(&z->zs[ZS_PGMIGRATE_FAIL]);
 }
 
 void opcost_delta(const struct opcost *a, const struct opcost *b,
@@ -27,6 +31,8 @@ void opcost_delta(const struct opcost *a, const struct opcost *b,
 	d->zone_blocks = a->zone_blocks - b->zone_blocks;
 	d->remote_pushed = a->remote_pushed - b->remote_pushed;
 	d->remote_absorbed = a->remote_absorbed - b->remote_absorbed;
+	d->scanned = a->scanned - b->scanned;
+	d->migrated = a->migrated - b->migrated;
 }
 
 int opcost_owner(const struct pa_zone *z, uint64_t pfn)

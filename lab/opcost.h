@@ -23,6 +23,9 @@ struct opcost {
 	uint64_t zone_blocks;    /* free-list operations under it */
 	uint64_t remote_pushed;  /* pages pushed to an owner's remote list */
 	uint64_t remote_absorbed; /* pages an owner took off its remote list */
+	uint64_t scanned;        /* pages compaction's scanners looked at */
+	uint64_t migrated;       /* pages moved (compaction, evacuation,
+	                          * contiguous allocation) */
 };
 
 /* The zone's cumulative counters now. */

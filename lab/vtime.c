@@ -610,13 +610,16 @@ static uint32_t pfn_of(struct vt_run *x, const struct vt_op *op,
 /* The request touched pfn's metadata line: a miss when another CPU
  * touched it last, or when this CPU has brought more new lines into its
  * cache since it last touched this one than the cache holds (an LRU
- * approximation counting only the lines that came in). */
+ * approximation counting only the lines that came in).  A line of ours
+ * that left the cache costs what a random access over that much metadata
+ * costs here (costmodel_miss_at); another CPU's, or a first touch,
+ * miss_ns. */
 static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
 {
 	uint64_t line = pfn / PAGES_PER_LINE;
-	bool miss = x->line_cpu[line] != c + 1 ||
-		    (double)(x->acc[c] - x->line_stamp[line]) >
-			    x->vt->m.cache_lines;
+	bool mine = x->line_cpu[line] == c + 1;
+	double since = (double)(x->acc[c] - x->line_stamp[line]);
+	bool miss = !mine || since > x->vt->m.cache_lines;
 
 	if (miss)
 		x->acc[c]++;
@@ -625,7 +628,7 @@ static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
 	if (!miss)
 		return 0;
 	x->r->misses++;
-	return x->vt->m.miss_ns;
+	return mine ? costmodel_miss_at(&x->vt->m, since) : x->vt->m.miss_ns;
 }
 
 /*
@@ -728,6 +731,12 @@ static void execute(struct vt_run *x, unsigned c, double t)
 
 		if (e_pfn != PA_NIL32 && x->line_cpu)
 			call += touch(x, c, e_pfn);
+		/* the slow path's compaction: its scanners and moves run
+		 * outside zone->lock (their lock traffic is in d) */
+		call += (double)d.scanned * m->scan_ns +
+			(double)d.migrated * m->migrate_ns;
+		x->r->scanned += d.scanned;
+		x->r->migrated += d.migrated;
 		x->r->call_ns += call;
 		t = timed_call(x, c, t, call, &d);
 	}
@@ -863,9 +872,10 @@ static void irq_step(struct vt_run *x, unsigned c, double t)
  * on a simulated CPU of its own (the kernel's kswapd is a thread per node,
  * spb's worker a work item; neither runs in the allocating task), its
  * zone->lock holds queued like everyone's.  A step that did nothing costs
- * nothing (an idle kswapd sleeps); one that ran costs a call, two calls
- * per page it reclaimed or moved (an allocation and a free), and its
- * holds.  Runs while some CPU still has requests.
+ * nothing (an idle kswapd sleeps); one that ran costs a call, one more
+ * per page it reclaimed (a free), the pages it scanned and moved as the
+ * slow path's compaction, and its holds.  Runs while some CPU still has
+ * requests.
  */
 static void bg_step(struct vt_run *x, double t)
 {
@@ -887,8 +897,12 @@ static void bg_step(struct vt_run *x, double t)
 	tlog_add(x, TL_ZONE, t);
 	pcp_sync_all(x);
 	moved = ts.reclaimed + ts.compacted + ts.evacuated;
-	if (ts.woken || d.zone_acq || moved) {
-		end += m->call_ns * (1.0 + 2.0 * (double)moved);
+	if (ts.woken || d.zone_acq || moved || d.scanned) {
+		/* a reclaimed page is a free; moved ones are priced as
+		 * the slow path's */
+		end += m->call_ns * (1.0 + (double)ts.reclaimed) +
+		       (double)d.scanned * m->scan_ns +
+		       (double)d.migrated * m->migrate_ns;
 		if (d.zone_acq)
 			end = zone_holds(x, BG_HOLDER(x), end, d.zone_acq,
 					 hold_work(m, &d));
@@ -1325,6 +1339,34 @@ static void replay_ticks(struct pa_zone *z, const struct vt_tick_log *log,
 	}
 }
 
+/* The replay's movable owner: the run's (lab/sim_compact.c) lets every
+ * block it marked be moved, so compaction moves the same blocks here; the
+ * recorded pfns of later frees are where they went. */
+static bool measure_isolate(void *owner, uint64_t pfn)
+{
+	(void)owner;
+	(void)pfn;
+	return true;
+}
+
+static int measure_migrate(void *owner, uint64_t dst, uint64_t src)
+{
+	(void)owner;
+	(void)dst;
+	(void)src;
+	return 0;
+}
+
+static void measure_putback(void *owner, uint64_t pfn)
+{
+	(void)owner;
+	(void)pfn;
+}
+
+static const struct pa_movable_ops measure_owner = {
+	measure_isolate, measure_migrate, measure_putback,
+};
+
 /* One timed pass on a fresh zone; -EUCLEAN if a pfn differs. */
 static int replay_calls(const struct vtime *vt, unsigned pol,
 			const struct pa_config *cfg, double *ns)
@@ -1333,10 +1375,11 @@ static int replay_calls(const struct vtime *vt, unsigned pol,
 	struct pa_zone *z = pa_zone_create(cfg);
 	double t0, t1;
 	size_t j = 0;
-	int rc = 0;
+	int rc = 0, id;
 
 	if (!z)
 		return -ENOMEM;
+	id = pa_register_movable_ops(z, &measure_owner, NULL);
 	t0 = calibrate_thread_ns();
 	for (size_t i = 0; i < vt->nops && !rc; i++) {
 		const struct vt_op *op = &vt->ops[i];
@@ -1349,6 +1392,10 @@ static int replay_calls(const struct vtime *vt, unsigned pol,
 
 			if ((pfn == PA_NO_PFN ? PA_NIL32 : (uint32_t)pfn) != pfns[i])
 				rc = -EUCLEAN;
+			else if (pfn != PA_NO_PFN && id > 0 && op->key <= UINT32_MAX &&
+				 (op->kind_mt & 0xf) == PA_MT_MOVABLE)
+				/* as the run's sim_owner_track() */
+				(void)pa_set_page_movable(z, pfn, id);
 		} else if (pfns[i] != PA_NIL32 &&
 			   pa_free_cpu(z, 0, pfns[i], op->order) != 0) {
 			rc = -EUCLEAN;

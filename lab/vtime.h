@@ -67,6 +67,8 @@ struct vt_result {
 	uint64_t tick_holds;     /* zone->lock holds by the per-second tick */
 	uint64_t misses;         /* calls whose page metadata was not in
 	                          * their CPU's cache (costmodel miss_ns) */
+	uint64_t scanned, migrated; /* pages compaction looked at, pages
+	                          * moved, by calls (not the background) */
 	struct vt_hist wait, hold; /* per acquisition */
 	/* pcp->lock: one hold per call on its own pageset (from its start
 	 * to the end of the zone->lock holds inside it), and one per other

@@ -7,6 +7,7 @@
  * cross-CPU frees kept causal; the cost model's file round-trips.
  */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -512,6 +513,7 @@ static struct vt_result run_cache(unsigned ncpus, double lines)
 	assert_non_null(s);
 	assert_int_equal(sim_parse_policies("mainline", &cfg, err, sizeof(err)), 0);
 	m.miss_ns = 100;
+	m.miss_1m_ns = m.miss_4m_ns = m.miss_64m_ns = 0; /* flat */
 	m.cache_lines = lines;
 	cfg.vt = vtime_create(&m, VT_THINK_GLOBAL);
 	assert_non_null(cfg.vt);
@@ -524,6 +526,36 @@ static struct vt_result run_cache(unsigned ncpus, double lines)
 			    (double)r.misses * m.miss_ns) < 1e-9);
 	done(s, cfg.vt);
 	return r;
+}
+
+/* A line that left the cache costs what a random access over that much
+ * metadata costs: the calibration points, interpolated in log2 between
+ * them, flat outside, never decreasing with the distance; all three
+ * distance figures 0 is the flat model. */
+static void test_miss_by_distance(void **state)
+{
+	struct costmodel m = costmodel_default();
+	const double mib = (1 << 20) / 64.0; /* lines in 1 MiB */
+	double prev = 0;
+	(void)state;
+
+	m.miss_1m_ns = 100, m.miss_4m_ns = 300, m.miss_ns = 500,
+	m.miss_64m_ns = 900;
+	assert_true(costmodel_miss_at(&m, 1) == 100);
+	assert_true(fabs(costmodel_miss_at(&m, 4 * mib) - 300) < 1e-9);
+	assert_true(fabs(costmodel_miss_at(&m, 2 * mib) - 200) < 1e-9);
+	assert_true(fabs(costmodel_miss_at(&m, 16 * mib) - 500) < 1e-9);
+	assert_true(fabs(costmodel_miss_at(&m, 32 * mib) - 700) < 1e-9);
+	assert_true(costmodel_miss_at(&m, 1e12) == 900);
+	for (double l = 1; l < 1e9; l *= 1.7) {
+		double c = costmodel_miss_at(&m, l);
+
+		assert_true(c >= prev);
+		prev = c;
+	}
+	m.miss_1m_ns = m.miss_4m_ns = m.miss_64m_ns = 0;
+	assert_true(costmodel_miss_at(&m, 1) == 500);
+	assert_true(costmodel_miss_at(&m, 1e12) == 500);
 }
 
 /* The metadata cache: with room for everything a line misses only on
@@ -678,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_pcp_lock_shared_pageset),
 		cmocka_unit_test(test_pcp_lock_remote_drains),
 		cmocka_unit_test(test_metadata_misses),
+		cmocka_unit_test(test_miss_by_distance),
 		cmocka_unit_test(test_hist_quantiles),
 		cmocka_unit_test(test_costmodel_file),
 		cmocka_unit_test(test_calibration_fit),
