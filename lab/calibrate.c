@@ -306,6 +306,101 @@ static int measure_miss(struct costmodel *m, unsigned runs, FILE *log)
 	return 0;
 }
 
+/* ---- a pageset merge pass (pcpbuddy): chunks walked per drain ---- */
+
+#define WALK_FREES 8192u          /* timed frees per run */
+#define WALK_HIGH_SMALL 512u      /* the two pageset sizes compared */
+#define WALK_HIGH_LARGE 16384u
+
+/* What a run of frees onto a pcpbuddy pageset of `high` unmergeable
+ * order-0 chunks cost and did: every batch of frees past high drains,
+ * and each drain's merge pass walks the whole pageset first. */
+struct walk_run {
+	double ns, walked;
+	struct opcost d;
+};
+
+static int walk_run(unsigned high, uint64_t *pfn, struct walk_run *out)
+{
+	struct pa_config c = pa_config_default();
+	unsigned n = 0, want = 4 * (high + WALK_FREES), freed = 0;
+	uint64_t passes;
+	struct opcost a, b;
+	struct pa_zone *z;
+	double t0;
+
+	c.bytes = CAL_BYTES;
+	c.ncpus = 1;
+	c.policy = PA_POLICY_PCPBUDDY;
+	c.flags = PA_CFG_NO_WATERMARKS;
+	c.pcp_high_min = c.pcp_high_max = high;
+	z = pa_zone_create(&c);
+	if (!z)
+		return -ENOMEM;
+	while (n < want && (pfn[n] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE)) !=
+			       PA_NO_PFN)
+		n++;
+	/* even pfns only: each buddy stays allocated, nothing merges */
+	unsigned i = 0;
+
+	for (; i < n && freed < high; i++)
+		if (!(pfn[i] & 1))
+			pa_free_cpu(z, 0, pfn[i], 0), freed++;
+	opcost_read(z, &b);
+	passes = opcost_pcp_passes(z, 0, false);
+	t0 = calibrate_thread_ns();
+	for (freed = 0; i < n && freed < WALK_FREES; i++)
+		if (!(pfn[i] & 1))
+			pa_free_cpu(z, 0, pfn[i], 0), freed++;
+	out->ns = calibrate_thread_ns() - t0;
+	opcost_read(z, &a);
+	opcost_delta(&a, &b, &out->d);
+	/* as the engine counts them (vtime.c walk_cost) */
+	out->walked = (double)(opcost_pcp_passes(z, 0, false) - passes) *
+		      (double)opcost_pcp_chunks(z, 0, NULL, NULL) + (double)out->d.zone_blocks;
+	pa_zone_destroy(z);
+	return freed == WALK_FREES ? 0 : -ENOMEM;
+}
+
+/* walk_ns: the large pageset's runs against the small one's, the same
+ * frees, their zone->lock work taken out with the fitted figures, per
+ * chunk walked more. */
+static int measure_walk(struct costmodel *m, unsigned runs, FILE *log)
+{
+	uint64_t *pfn = malloc(4 * (WALK_HIGH_LARGE + WALK_FREES) *
+			       sizeof(*pfn));
+	double v[CAL_MAX_RUNS];
+	struct walk_run s, l;
+	unsigned n = 0;
+
+	if (!pfn)
+		return -ENOMEM;
+	for (unsigned r = 0; r < runs; r++) {
+		double dt, dw;
+
+		if (walk_run(WALK_HIGH_SMALL, pfn, &s) < 0 ||
+		    walk_run(WALK_HIGH_LARGE, pfn, &l) < 0)
+			break;
+		dw = l.walked - s.walked;
+		dt = l.ns - s.ns -
+		     ((double)l.d.zone_acq - (double)s.d.zone_acq) * m->lock_ns -
+		     ((double)l.d.zone_blocks - (double)s.d.zone_blocks) *
+			     m->list_op_ns;
+		if (dw > 0)
+			v[n++] = dt / dw;
+	}
+	free(pfn);
+	if (!n)
+		return -ENOMEM;
+	m->walk_ns = calibrate_median(v, n);
+	if (m->walk_ns < 0)
+		m->walk_ns = 0;
+	fprintf(log, "  pageset merge pass (pcpbuddy, %u against %u chunks): "
+		"%.2f ns per chunk walked (median of %u)\n", WALK_HIGH_LARGE,
+		WALK_HIGH_SMALL, m->walk_ns, n);
+	return 0;
+}
+
 /* Run every workload `runs` times, interleaved; samples get medians. */
 static int measure_all(struct cal_sample *smp, unsigned runs, FILE *log)
 {
@@ -381,6 +476,9 @@ int calibrate_run(struct costmodel *m, unsigned runs, FILE *log)
 	if (calibrate_fit(smp, NWORKS, m) < 0)
 		fprintf(log, "  no fit for the zone->lock figures: defaults kept\n");
 	rc = measure_miss(m, runs, log);
+	if (rc)
+		return rc;
+	rc = measure_walk(m, runs, log);
 	if (rc)
 		return rc;
 	measure_handoff(m, runs, log);

@@ -42,6 +42,9 @@ struct costmodel {
 	double miss_64m_ns;      /* ... 64 MiB ago or more */
 	double cache_lines;      /* per-CPU cache for page metadata, 64-byte
 	                          * lines (4 pages each): an assumption */
+	double walk_ns;          /* per chunk a pageset merge pass walks
+	                          * (pcpbuddy, spb: before each drain and
+	                          * each refill above order 0) */
 	double scan_ns;          /* per page compaction's scanners look at */
 	double migrate_ns;       /* per page moved (compaction, evacuation):
 	                          * isolate, destination, move, free */
@@ -62,11 +65,12 @@ int costmodel_load(struct costmodel *m, const char *path, char *err,
 
 /*
  * What a miss costs when the line was last touched by this CPU `lines`
- * metadata lines ago (lines > m->cache_lines: it left the cache): the
+ * metadata lines ago: nothing within m->cache_lines; beyond, the
  * calibrated costs of random accesses over 1, 4, 16 and 64 MiB of
- * metadata, interpolated in log2 of the footprint between them and flat
- * outside; m->miss_ns whatever the distance when miss_1m_ns, miss_4m_ns
- * and miss_64m_ns are all 0.  Never fails.
+ * metadata, interpolated in log2 of the footprint between them (and from
+ * nothing at the cache's size up to the 1 MiB figure), flat past 64 MiB;
+ * m->miss_ns whatever the distance when miss_1m_ns, miss_4m_ns and
+ * miss_64m_ns are all 0.  Never fails.
  */
 double costmodel_miss_at(const struct costmodel *m, double lines);
 

@@ -5,6 +5,7 @@
  */
 #include "opcost.h"
 
+#include "policy.h"
 #include "zone.h"
 
 void opcost_read(const struct pa_zone *z, struct opcost *o)
@@ -77,4 +78,41 @@ void opcost_pcp_unhold(struct pa_zone *z, unsigned cpu)
 {
 	if (z->use_pcp && cpu < z->ncpus)
 		pa_lock_release(&z->pcp[cpu].lock);
+}
+
+uint64_t opcost_pcp_passes(const struct pa_zone *z, unsigned cpu,
+			   bool order_refills)
+{
+	const struct per_cpu_pages *pcp;
+
+	if (!z->use_pcp || cpu >= z->ncpus || !(z->pflags & POL_OWNED_BLOCKS))
+		return 0;
+	pcp = &z->pcp[cpu];
+	return counter_read(&pcp->pc[PC_DRAINS]) +
+	       (order_refills ? counter_read(&pcp->pc[PC_ALLOC_MISS]) : 0);
+}
+
+uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
+			   void (*fn)(void *arg, uint32_t pfn, unsigned order),
+			   void *arg)
+{
+	uint64_t n = 0;
+
+	if (!z->use_pcp || cpu >= z->ncpus || !(z->pflags & POL_OWNED_BLOCKS))
+		return 0;
+	for (unsigned o = 0; o < z->pb_order; o++)
+		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
+			const struct pfn_list *l = &z->pcp[cpu].lists[o][m];
+			uint32_t pfn = l->head;
+
+			if (pfn == PA_NIL)
+				continue;
+			do {
+				n++;
+				if (fn)
+					fn(arg, pfn, o);
+				pfn = z->pages[pfn].next;
+			} while (pfn != l->head);
+		}
+	return n;
 }

@@ -59,6 +59,24 @@ uint64_t opcost_pcp_trylock_fails(const struct pa_zone *z, unsigned cpu);
 bool opcost_pcp_hold(struct pa_zone *z, unsigned cpu);
 void opcost_pcp_unhold(struct pa_zone *z, unsigned cpu);
 
+/*
+ * Merge passes over CPU cpu's pageset so far, for a policy whose
+ * pagesets merge buddies (pcpbuddy, spb: each drain and each refill of an
+ * order above 0 walks every chunk below pageblock order first); 0 for
+ * any other policy.  `order_refills` says whether refills count (the
+ * caller's request was of an order above 0).
+ */
+uint64_t opcost_pcp_passes(const struct pa_zone *z, unsigned cpu,
+			   bool order_refills);
+
+/* Chunks a merge pass over CPU cpu's pageset walks now: every chunk
+ * below pageblock order, each given to fn (may be NULL) with its order,
+ * as the pass reads its metadata and its buddy's.  O(chunks); 0 as
+ * above. */
+uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
+			   void (*fn)(void *arg, uint32_t pfn, unsigned order),
+			   void *arg);
+
 /* The pcpbuddy owner (0-based CPU) of the pageblock holding pfn, or -1
  * when the zone owns it (always under mainline). */
 int opcost_owner(const struct pa_zone *z, uint64_t pfn);

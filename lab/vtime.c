@@ -614,9 +614,9 @@ static uint32_t pfn_of(struct vt_run *x, const struct vt_op *op,
  * that left the cache costs what a random access over that much metadata
  * costs here (costmodel_miss_at); another CPU's, or a first touch,
  * miss_ns. */
-static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
+static bool touch_line(struct vt_run *x, unsigned c, uint64_t line,
+		       double *cost)
 {
-	uint64_t line = pfn / PAGES_PER_LINE;
 	bool mine = x->line_cpu[line] == c + 1;
 	double since = (double)(x->acc[c] - x->line_stamp[line]);
 	bool miss = !mine || since > x->vt->m.cache_lines;
@@ -625,10 +625,17 @@ static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
 		x->acc[c]++;
 	x->line_cpu[line] = (uint16_t)(c + 1);
 	x->line_stamp[line] = x->acc[c];
-	if (!miss)
-		return 0;
-	x->r->misses++;
-	return mine ? costmodel_miss_at(&x->vt->m, since) : x->vt->m.miss_ns;
+	*cost = !miss ? 0 : mine ? costmodel_miss_at(&x->vt->m, since) :
+				   x->vt->m.miss_ns;
+	return miss;
+}
+
+static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
+{
+	double cost;
+
+	x->r->misses += touch_line(x, c, pfn / PAGES_PER_LINE, &cost);
+	return cost;
 }
 
 /*
@@ -676,6 +683,47 @@ static double timed_call(struct vt_run *x, unsigned c, double t,
 	return t;
 }
 
+/* A call's merge passes over its pageset (pcpbuddy, spb): each walked
+ * the chunks there now, and a drain's pass also the chunks it then moved
+ * to the zone.  Under its pcp->lock, so part of the call's work. */
+struct walk_touch {
+	struct vt_run *x;
+	unsigned cpu;
+	double ns;
+};
+
+/* A walked chunk: its metadata line and its buddy's, through the CPU's
+ * metadata cache (chunks scattered over the zone miss). */
+static void walk_chunk(void *arg, uint32_t pfn, unsigned order)
+{
+	struct walk_touch *w = arg;
+	uint64_t line = pfn / PAGES_PER_LINE;
+	uint64_t buddy = (pfn ^ (1u << order)) / PAGES_PER_LINE;
+	double cost;
+
+	if (!w->x->line_cpu)
+		return;
+	w->x->r->walk_misses += touch_line(w->x, w->cpu, line, &cost);
+	w->ns += cost;
+	if (buddy != line) {
+		w->x->r->walk_misses += touch_line(w->x, w->cpu, buddy, &cost);
+		w->ns += cost;
+	}
+}
+
+static double walk_cost(struct vt_run *x, unsigned c, uint64_t passes,
+			const struct opcost *d)
+{
+	struct walk_touch w = { x, c, 0 };
+	uint64_t walked = passes * opcost_pcp_chunks(x->p->zone, c,
+						     walk_chunk, &w) +
+			  d->zone_blocks;
+
+	x->r->passes += passes;
+	x->r->walked += walked;
+	return (double)walked * x->vt->m.walk_ns + w.ns;
+}
+
 /* Request i of CPU c ended at t: its dependants may go, and c's next. */
 static void finish_request(struct vt_run *x, unsigned c, uint32_t i,
 			   double t)
@@ -696,6 +744,7 @@ static void execute(struct vt_run *x, unsigned c, double t)
 	const struct costmodel *m = &x->vt->m;
 	struct opcost a, b, d;
 	uint32_t e_pfn = PA_NIL32;
+	uint64_t passes;
 	int owner = -1;
 
 	/* the first requests of each CPU warm its pageset up: run, not
@@ -714,11 +763,13 @@ static void execute(struct vt_run *x, unsigned c, double t)
 		}
 	}
 	opcost_read(x->p->zone, &b);
+	passes = opcost_pcp_passes(x->p->zone, c, op->order > 0);
 	if (op->kind_mt >> 4 == VT_ALLOC)
 		sim_alloc_one(x->s, x->p, c, op->key, op->order, op->kind_mt & 0xf);
 	else
 		sim_free_one(x->s, x->p, c, op->key, op->order);
 	opcost_read(x->p->zone, &a);
+	passes = opcost_pcp_passes(x->p->zone, c, op->order > 0) - passes;
 	e_pfn = pfn_of(x, op, e_pfn);
 	if (x->pfns)
 		x->pfns[i] = e_pfn;
@@ -737,6 +788,8 @@ static void execute(struct vt_run *x, unsigned c, double t)
 			(double)d.migrated * m->migrate_ns;
 		x->r->scanned += d.scanned;
 		x->r->migrated += d.migrated;
+		if (passes)
+			call += walk_cost(x, c, passes, &d);
 		x->r->call_ns += call;
 		t = timed_call(x, c, t, call, &d);
 	}

@@ -69,6 +69,9 @@ struct vt_result {
 	                          * their CPU's cache (costmodel miss_ns) */
 	uint64_t scanned, migrated; /* pages compaction looked at, pages
 	                          * moved, by calls (not the background) */
+	uint64_t passes, walked; /* pageset merge passes, chunks they walked
+	                          * (costmodel walk_ns) */
+	uint64_t walk_misses;    /* metadata lines those walks missed */
 	struct vt_hist wait, hold; /* per acquisition */
 	/* pcp->lock: one hold per call on its own pageset (from its start
 	 * to the end of the zone->lock holds inside it), and one per other

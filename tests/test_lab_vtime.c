@@ -541,7 +541,10 @@ static void test_miss_by_distance(void **state)
 
 	m.miss_1m_ns = 100, m.miss_4m_ns = 300, m.miss_ns = 500,
 	m.miss_64m_ns = 900;
-	assert_true(costmodel_miss_at(&m, 1) == 100);
+	m.cache_lines = 1024; /* 64 KiB */
+	assert_true(costmodel_miss_at(&m, 1024) == 0);
+	assert_true(fabs(costmodel_miss_at(&m, 4096) - 50) < 1e-9);
+	assert_true(fabs(costmodel_miss_at(&m, mib) - 100) < 1e-9);
 	assert_true(fabs(costmodel_miss_at(&m, 4 * mib) - 300) < 1e-9);
 	assert_true(fabs(costmodel_miss_at(&m, 2 * mib) - 200) < 1e-9);
 	assert_true(fabs(costmodel_miss_at(&m, 16 * mib) - 500) < 1e-9);
@@ -553,6 +556,8 @@ static void test_miss_by_distance(void **state)
 		assert_true(c >= prev);
 		prev = c;
 	}
+	m.cache_lines = 1e9; /* a cache larger than 1 MiB: from 1 MiB on */
+	assert_true(costmodel_miss_at(&m, 2e9) == 900);
 	m.miss_1m_ns = m.miss_4m_ns = m.miss_64m_ns = 0;
 	assert_true(costmodel_miss_at(&m, 1) == 500);
 	assert_true(costmodel_miss_at(&m, 1e12) == 500);
