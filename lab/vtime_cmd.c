@@ -150,6 +150,12 @@ int vtime_opts_check(const struct vtime_opts *o, char *err, size_t len)
 			 "--virtual-time");
 		return -EINVAL;
 	}
+	if ((o->irq_rate > 0 || o->irq_in_hold || o->no_background) &&
+	    !o->on) {
+		snprintf(err, len, "--%s: needs --virtual-time",
+			 o->no_background ? "no-background" : "irq-rate");
+		return -EINVAL;
+	}
 	if (o->measure && (!o->on || o->ncpus != 1 || o->cpus[0] != 1)) {
 		snprintf(err, len, "--measure: needs --virtual-time --cpus 1");
 		return -EINVAL;

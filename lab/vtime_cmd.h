@@ -91,7 +91,8 @@ bool vtime_is_option(int c);
 int vtime_parse_option(int c, const char *arg, struct vtime_opts *o,
 		       struct sim_config *cfg, char *err, size_t len);
 
-/* After parsing: a list without --virtual-time is an error (-EINVAL). */
+/* After parsing: a list, --irq-rate or --no-background without
+ * --virtual-time, or --measure with interrupts, is an error (-EINVAL). */
 int vtime_opts_check(const struct vtime_opts *o, char *err, size_t len);
 
 /* The sweep: per CPU count, per policy, the engine's result. */

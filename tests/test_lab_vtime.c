@@ -689,15 +689,27 @@ static void test_command_options(void **state)
 			     "2,0", NULL };
 	char *bad_warm[] = { "run", "slab-churn", "--virtual-time", "--warmup",
 			     "2", NULL };
+	char *irq_plain[] = { "run", "slab-churn", "--irq-rate", "100", NULL };
+	char *bad_irq[] = { "run", "slab-churn", "--virtual-time", "--irq-rate",
+			    "-1", NULL };
+	char *irq_measure[] = { "run", "slab-churn", "--virtual-time", "--cpus",
+				"1", "--measure", "--irq-rate", "hold", NULL };
 	char *ok[] = { "run", "slab-churn", "--virtual-time", "--cpus", "1,3",
 		       "--mem", "64M", "--scale", "0.002", "--warmup", "0.1",
 		       NULL };
+	char *ok_irq[] = { "run", "slab-churn", "--virtual-time", "--cpus", "2",
+			   "--mem", "64M", "--scale", "0.002", "--irq-rate",
+			   "hold", NULL };
 	(void)state;
 
 	assert_int_equal(cmd_run(4, list_plain), 2);
 	assert_int_equal(cmd_run(5, bad_list), 2);
 	assert_int_equal(cmd_run(5, bad_warm), 2);
 	assert_int_equal(cmd_run(11, ok), 0);
+	assert_int_equal(cmd_run(4, irq_plain), 2);
+	assert_int_equal(cmd_run(5, bad_irq), 2);
+	assert_int_equal(cmd_run(8, irq_measure), 2);
+	assert_int_equal(cmd_run(11, ok_irq), 0);
 }
 
 int main(void)
