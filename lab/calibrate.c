@@ -233,63 +233,188 @@ out:
 
 /* ---- a metadata miss: frees of random pages across a large zone ---- */
 
-#define MISS_BYTES (4ull << 30)   /* 16 MiB of page metadata */
-#define MISS_LIVE (1u << 19)      /* pages kept allocated */
+/* Zones of 256 MiB, 1, 4 and 16 GiB: 1, 4, 16 and 64 MiB of page
+ * metadata (16 bytes a page), half of their pages kept allocated. */
+#define MISS_SIZES 4
+#define MISS_MAX_LIVE (1u << 21)
 
-/* ns per free+alloc pair where the free's page is random (a miss) and
- * the allocation gets that page straight back (a hit). */
-static double miss_pair_ns(uint64_t *pfn)
+/* The benchmark's own part of a pair: the same random picks, touching
+ * the same array of pfns (its misses are not the library's), ns in all. */
+static double random_touch_ns(uint64_t *pfn, unsigned live)
 {
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	double t0 = calibrate_thread_ns();
+
+	for (unsigned i = 0; i < CAL_PAIRS; i++) {
+		unsigned j;
+
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		j = (unsigned)(rng % live);
+		__atomic_store_n(&pfn[j], pfn[j] + 1, __ATOMIC_RELAXED);
+	}
+	return calibrate_thread_ns() - t0;
+}
+
+/* ns per free+alloc pair where the free's page is random over a zone of
+ * `bytes` (a miss) and the allocation gets that page straight back (a
+ * hit), the benchmark's own array accesses taken out. */
+static double miss_pair_ns(uint64_t *pfn, uint64_t bytes)
+{
+	const unsigned live = (unsigned)(bytes / 4096 / 2);
 	struct pa_config c = pa_config_default();
 	struct pa_zone *z;
 	uint64_t rng = 0x9e3779b97f4a7c15ull;
 	double t0, t1;
 
-	c.bytes = MISS_BYTES;
+	c.bytes = bytes;
 	c.ncpus = 1;
 	c.flags = PA_CFG_NO_WATERMARKS;
 	z = pa_zone_create(&c);
 	if (!z)
 		return -1;
-	for (unsigned i = 0; i < MISS_LIVE; i++)
+	for (unsigned i = 0; i < live; i++)
 		pfn[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
 	t0 = calibrate_thread_ns();
 	for (unsigned i = 0; i < CAL_PAIRS; i++) {
 		unsigned j;
 
 		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-		j = (unsigned)(rng % MISS_LIVE);
+		j = (unsigned)(rng % live);
 		if (pfn[j] != PA_NO_PFN)
 			pa_free_cpu(z, 0, pfn[j], 0);
 		pfn[j] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
 	}
 	t1 = calibrate_thread_ns();
 	pa_zone_destroy(z);
-	return (t1 - t0) / CAL_PAIRS;
+	return (t1 - t0 - random_touch_ns(pfn, live)) / CAL_PAIRS;
 }
 
 static int measure_miss(struct costmodel *m, unsigned runs, FILE *log)
 {
-	uint64_t *pfn = malloc(MISS_LIVE * sizeof(*pfn));
+	static const unsigned mib[MISS_SIZES] = { 1, 4, 16, 64 };
+	double *out[MISS_SIZES] = { &m->miss_1m_ns, &m->miss_4m_ns,
+				    &m->miss_ns, &m->miss_64m_ns };
+	uint64_t *pfn = malloc(MISS_MAX_LIVE * sizeof(*pfn));
+	double v[MISS_SIZES][CAL_MAX_RUNS];
+	unsigned n[MISS_SIZES] = { 0 };
+
+	if (!pfn)
+		return -ENOMEM;
+	for (unsigned r = 0; r < runs; r++) /* interleaved */
+		for (unsigned k = 0; k < MISS_SIZES; k++) {
+			double t = miss_pair_ns(pfn, (uint64_t)mib[k] << 28);
+
+			if (t > 0)
+				v[k][n[k]++] = t;
+		}
+	free(pfn);
+	for (unsigned k = 0; k < MISS_SIZES; k++) {
+		double med;
+
+		if (!n[k])
+			return -ENOMEM;
+		med = calibrate_median(v[k], n[k]);
+		*out[k] = med - 2 * m->call_ns;
+		if (*out[k] < 0)
+			*out[k] = 0;
+		fprintf(log, "  random frees over %u MiB of metadata: %.2f ns "
+			"per pair (median of %u)\n", mib[k], med, n[k]);
+	}
+	return 0;
+}
+
+/* ---- a pageset merge pass (pcpbuddy): chunks walked per drain ---- */
+
+#define WALK_FREES 8192u          /* timed frees per run */
+#define WALK_HIGH_SMALL 512u      /* the two pageset sizes compared */
+#define WALK_HIGH_LARGE 16384u
+
+/* What a run of frees onto a pcpbuddy pageset of `high` unmergeable
+ * order-0 chunks cost and did: every batch of frees past high drains,
+ * and each drain's merge pass walks the whole pageset first. */
+struct walk_run {
+	double ns, walked;
+	struct opcost d;
+};
+
+static int walk_run(unsigned high, uint64_t *pfn, struct walk_run *out)
+{
+	struct pa_config c = pa_config_default();
+	unsigned n = 0, want = 4 * (high + WALK_FREES), freed = 0;
+	uint64_t passes;
+	struct opcost a, b;
+	struct pa_zone *z;
+	double t0;
+
+	c.bytes = CAL_BYTES;
+	c.ncpus = 1;
+	c.policy = PA_POLICY_PCPBUDDY;
+	c.flags = PA_CFG_NO_WATERMARKS;
+	c.pcp_high_min = c.pcp_high_max = high;
+	z = pa_zone_create(&c);
+	if (!z)
+		return -ENOMEM;
+	while (n < want && (pfn[n] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE)) !=
+			       PA_NO_PFN)
+		n++;
+	/* even pfns only: each buddy stays allocated, nothing merges */
+	unsigned i = 0;
+
+	for (; i < n && freed < high; i++)
+		if (!(pfn[i] & 1))
+			pa_free_cpu(z, 0, pfn[i], 0), freed++;
+	opcost_read(z, &b);
+	passes = opcost_pcp_passes(z, 0, false);
+	t0 = calibrate_thread_ns();
+	for (freed = 0; i < n && freed < WALK_FREES; i++)
+		if (!(pfn[i] & 1))
+			pa_free_cpu(z, 0, pfn[i], 0), freed++;
+	out->ns = calibrate_thread_ns() - t0;
+	opcost_read(z, &a);
+	opcost_delta(&a, &b, &out->d);
+	/* as the engine counts them (vtime.c walk_cost) */
+	out->walked = (double)(opcost_pcp_passes(z, 0, false) - passes) *
+		      (double)opcost_pcp_chunks(z, 0, NULL, NULL) + (double)out->d.zone_blocks;
+	pa_zone_destroy(z);
+	return freed == WALK_FREES ? 0 : -ENOMEM;
+}
+
+/* walk_ns: the large pageset's runs against the small one's, the same
+ * frees, their zone->lock work taken out with the fitted figures, per
+ * chunk walked more. */
+static int measure_walk(struct costmodel *m, unsigned runs, FILE *log)
+{
+	uint64_t *pfn = malloc(4 * (WALK_HIGH_LARGE + WALK_FREES) *
+			       sizeof(*pfn));
 	double v[CAL_MAX_RUNS];
+	struct walk_run s, l;
 	unsigned n = 0;
 
 	if (!pfn)
 		return -ENOMEM;
 	for (unsigned r = 0; r < runs; r++) {
-		double t = miss_pair_ns(pfn);
+		double dt, dw;
 
-		if (t > 0)
-			v[n++] = t;
+		if (walk_run(WALK_HIGH_SMALL, pfn, &s) < 0 ||
+		    walk_run(WALK_HIGH_LARGE, pfn, &l) < 0)
+			break;
+		dw = l.walked - s.walked;
+		dt = l.ns - s.ns -
+		     ((double)l.d.zone_acq - (double)s.d.zone_acq) * m->lock_ns -
+		     ((double)l.d.zone_blocks - (double)s.d.zone_blocks) *
+			     m->list_op_ns;
+		if (dw > 0)
+			v[n++] = dt / dw;
 	}
 	free(pfn);
 	if (!n)
 		return -ENOMEM;
-	m->miss_ns = calibrate_median(v, n) - 2 * m->call_ns;
-	if (m->miss_ns < 0)
-		m->miss_ns = 0;
-	fprintf(log, "  random frees over 16 MiB of metadata: %.2f ns per pair "
-		"(median of %u)\n", calibrate_median(v, n), n);
+	m->walk_ns = calibrate_median(v, n);
+	if (m->walk_ns < 0)
+		m->walk_ns = 0;
+	fprintf(log, "  pageset merge pass (pcpbuddy, %u against %u chunks): "
+		"%.2f ns per chunk walked (median of %u)\n", WALK_HIGH_LARGE,
+		WALK_HIGH_SMALL, m->walk_ns, n);
 	return 0;
 }
 
@@ -368,6 +493,9 @@ int calibrate_run(struct costmodel *m, unsigned runs, FILE *log)
 	if (calibrate_fit(smp, NWORKS, m) < 0)
 		fprintf(log, "  no fit for the zone->lock figures: defaults kept\n");
 	rc = measure_miss(m, runs, log);
+	if (rc)
+		return rc;
+	rc = measure_walk(m, runs, log);
 	if (rc)
 		return rc;
 	measure_handoff(m, runs, log);

@@ -32,10 +32,22 @@ struct costmodel {
 	double think_scale;      /* multiplies the workload's own time between
 	                          * calls (1: as generated or traced) */
 	double miss_ns;          /* a call whose page metadata is not in this
-	                          * CPU's cache (random frees over a large
-	                          * zone) */
+	                          * CPU's cache: another CPU's line, a first
+	                          * touch, or a line last touched 16 MiB of
+	                          * metadata ago (random frees over 4 GiB) */
+	double miss_1m_ns;       /* ... last touched at most 1 MiB ago; 0
+	                          * with the 4m and 64m ones 0: every miss
+	                          * costs miss_ns */
+	double miss_4m_ns;       /* ... 4 MiB ago */
+	double miss_64m_ns;      /* ... 64 MiB ago or more */
 	double cache_lines;      /* per-CPU cache for page metadata, 64-byte
 	                          * lines (4 pages each): an assumption */
+	double walk_ns;          /* per chunk a pageset merge pass walks
+	                          * (pcpbuddy, spb: before each drain and
+	                          * each refill above order 0) */
+	double scan_ns;          /* per page compaction's scanners look at */
+	double migrate_ns;       /* per page moved (compaction, evacuation):
+	                          * isolate, destination, move, free */
 };
 
 /* The compiled-in defaults (a calibration of this machine, see
@@ -50,6 +62,17 @@ struct costmodel costmodel_default(void);
  */
 int costmodel_load(struct costmodel *m, const char *path, char *err,
 		   size_t len);
+
+/*
+ * What a miss costs when the line was last touched by this CPU `lines`
+ * metadata lines ago: nothing within m->cache_lines; beyond, the
+ * calibrated costs of random accesses over 1, 4, 16 and 64 MiB of
+ * metadata, interpolated in log2 of the footprint between them (and from
+ * nothing at the cache's size up to the 1 MiB figure), flat past 64 MiB;
+ * m->miss_ns whatever the distance when miss_1m_ns, miss_4m_ns and
+ * miss_64m_ns are all 0.  Never fails.
+ */
+double costmodel_miss_at(const struct costmodel *m, double lines);
 
 /* Write every figure in the format costmodel_load() reads.  Returns 0 or
  * -EIO. */

@@ -5,6 +5,7 @@
  */
 #include "opcost.h"
 
+#include "policy.h"
 #include "zone.h"
 
 void opcost_read(const struct pa_zone *z, struct opcost *o)
@@ -17,6 +18,10 @@ void opcost_read(const struct pa_zone *z, struct opcost *o)
 	o->zone_blocks = counter_read(&z->zc[ZC_BLOCKS_MOVED]);
 	o->remote_pushed = counter_read(&z->zs[ZS_PCPB_REMOTE_PUSHED]);
 	o->remote_absorbed = counter_read(&z->zs[ZS_PCPB_REMOTE_ABSORBED]);
+	o->scanned = counter_read(&z->zs[ZS_COMPACT_MIGRATE_SCANNED]) +
+		     counter_read(&z->zs[ZS_COMPACT_FREE_SCANNED]);
+	o->migrated = counter_read(&z->zs[ZS_PGMIGRATE_SUCCESS]) +
+		      counter_read(&z->zs[ZS_PGMIGRATE_FAIL]);
 }
 
 void opcost_delta(const struct opcost *a, const struct opcost *b,
@@ -27,6 +32,8 @@ void opcost_delta(const struct opcost *a, const struct opcost *b,
 	d->zone_blocks = a->zone_blocks - b->zone_blocks;
 	d->remote_pushed = a->remote_pushed - b->remote_pushed;
 	d->remote_absorbed = a->remote_absorbed - b->remote_absorbed;
+	d->scanned = a->scanned - b->scanned;
+	d->migrated = a->migrated - b->migrated;
 }
 
 int opcost_owner(const struct pa_zone *z, uint64_t pfn)
@@ -49,4 +56,63 @@ uint64_t opcost_pcp_acq(const struct pa_zone *z, unsigned cpu)
 	if (!z->use_pcp || cpu >= z->ncpus)
 		return 0;
 	return STAT_LOAD(z->pcp[cpu].lock.acquisitions);
+}
+
+uint64_t opcost_pcp_trylock_fails(const struct pa_zone *z, unsigned cpu)
+{
+	if (!z->use_pcp || cpu >= z->ncpus)
+		return 0;
+	return __atomic_load_n(&z->pcp[cpu].lock.trylock_fails,
+			       __ATOMIC_RELAXED);
+}
+
+bool opcost_pcp_hold(struct pa_zone *z, unsigned cpu)
+{
+	if (!z->use_pcp || cpu >= z->ncpus)
+		return false;
+	pa_lock_acquire(&z->pcp[cpu].lock);
+	return true;
+}
+
+void opcost_pcp_unhold(struct pa_zone *z, unsigned cpu)
+{
+	if (z->use_pcp && cpu < z->ncpus)
+		pa_lock_release(&z->pcp[cpu].lock);
+}
+
+uint64_t opcost_pcp_passes(const struct pa_zone *z, unsigned cpu,
+			   bool order_refills)
+{
+	const struct per_cpu_pages *pcp;
+
+	if (!z->use_pcp || cpu >= z->ncpus || !(z->pflags & POL_OWNED_BLOCKS))
+		return 0;
+	pcp = &z->pcp[cpu];
+	return counter_read(&pcp->pc[PC_DRAINS]) +
+	       (order_refills ? counter_read(&pcp->pc[PC_ALLOC_MISS]) : 0);
+}
+
+uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
+			   void (*fn)(void *arg, uint32_t pfn, unsigned order),
+			   void *arg)
+{
+	uint64_t n = 0;
+
+	if (!z->use_pcp || cpu >= z->ncpus || !(z->pflags & POL_OWNED_BLOCKS))
+		return 0;
+	for (unsigned o = 0; o < z->pb_order; o++)
+		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
+			const struct pfn_list *l = &z->pcp[cpu].lists[o][m];
+			uint32_t pfn = l->head;
+
+			if (pfn == PA_NIL)
+				continue;
+			do {
+				n++;
+				if (fn)
+					fn(arg, pfn, o);
+				pfn = z->pages[pfn].next;
+			} while (pfn != l->head);
+		}
+	return n;
 }

@@ -11,6 +11,7 @@
 #ifndef PA_LAB_OPCOST_H
 #define PA_LAB_OPCOST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pagealloc.h"
@@ -22,6 +23,9 @@ struct opcost {
 	uint64_t zone_blocks;    /* free-list operations under it */
 	uint64_t remote_pushed;  /* pages pushed to an owner's remote list */
 	uint64_t remote_absorbed; /* pages an owner took off its remote list */
+	uint64_t scanned;        /* pages compaction's scanners looked at */
+	uint64_t migrated;       /* pages moved (compaction, evacuation,
+	                          * contiguous allocation) */
 };
 
 /* The zone's cumulative counters now. */
@@ -38,6 +42,40 @@ uint64_t opcost_pcp_pages(const struct pa_zone *z, unsigned cpu);
  * its own calls, and other CPUs' drains (pa_drain) and the tick.  0 for a
  * zone without pagesets or a cpu out of range. */
 uint64_t opcost_pcp_acq(const struct pa_zone *z, unsigned cpu);
+
+/* Failed trylocks of CPU cpu's pageset lock so far (each one a caller
+ * that fell back: the zone, or pcpbuddy's lock-free list).  0 as above. */
+uint64_t opcost_pcp_trylock_fails(const struct pa_zone *z, unsigned cpu);
+
+/*
+ * Stand in for CPU cpu's task holding its pageset lock (the lab's
+ * interrupts arrive during such a hold): take z->pcp[cpu].lock, so every
+ * trylock of it fails until opcost_pcp_unhold().  Counts as one
+ * acquisition of that lock.  Returns false (nothing taken) for a zone
+ * without pagesets or a cpu out of range.  The lab is single-threaded:
+ * nothing may spin on that lock meanwhile (only PA_GFP_NOLOCK
+ * allocations and frees, which use trylocks, may run).
+ */
+bool opcost_pcp_hold(struct pa_zone *z, unsigned cpu);
+void opcost_pcp_unhold(struct pa_zone *z, unsigned cpu);
+
+/*
+ * Merge passes over CPU cpu's pageset so far, for a policy whose
+ * pagesets merge buddies (pcpbuddy, spb: each drain and each refill of an
+ * order above 0 walks every chunk below pageblock order first); 0 for
+ * any other policy.  `order_refills` says whether refills count (the
+ * caller's request was of an order above 0).
+ */
+uint64_t opcost_pcp_passes(const struct pa_zone *z, unsigned cpu,
+			   bool order_refills);
+
+/* Chunks a merge pass over CPU cpu's pageset walks now: every chunk
+ * below pageblock order, each given to fn (may be NULL) with its order,
+ * as the pass reads its metadata and its buddy's.  O(chunks); 0 as
+ * above. */
+uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
+			   void (*fn)(void *arg, uint32_t pfn, unsigned order),
+			   void *arg);
 
 /* The pcpbuddy owner (0-based CPU) of the pageblock holding pfn, or -1
  * when the zone owns it (always under mainline). */

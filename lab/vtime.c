@@ -28,6 +28,18 @@
 #define PAGES_PER_LINE 4         /* 16-byte page metadata, 64-byte lines */
 #define TICK_NS 1e9           /* the kernel's once-a-second pcp work */
 #define MAX_KEY_ORDER 20      /* partial frees: larger blocks searched */
+/* pa_zone_tick (kswapd, spb's worker) at most this often, as the plain
+ * replay runs it on its clock: kswapd wakes within about a millisecond */
+#define BG_NS 1e6
+
+/* A pcp tick or background step of a measured run, replayed by
+ * vtime_measure() before request `at` (in execution order). */
+enum { TL_PCP, TL_ZONE };
+struct vt_tick_log {
+	uint64_t at;
+	double now;
+	unsigned kind;
+};
 
 struct vt_op {
 	uint64_t key;
@@ -53,6 +65,10 @@ struct vtime {
 	double warmup;            /* share of each CPU's requests not measured */
 	bool measure;             /* record each call's pfn (pfns[policy]) */
 	uint32_t *pfns[PA_POLICY_NR];
+	struct vt_tick_log *tlog[PA_POLICY_NR]; /* measuring: ticks run */
+	size_t ntlog[PA_POLICY_NR], tlog_cap[PA_POLICY_NR];
+	struct vt_irq_cfg irq;    /* interrupts (none by default) */
+	bool no_bg;               /* no background step */
 };
 
 struct vt_ev {
@@ -107,7 +123,21 @@ struct vt_run {
 	double next_tick, tick_cpu_ns;
 	uint64_t *pcp_before;     /* per CPU: pageset pages before a tick */
 	struct opcost *tick_due;  /* per CPU: tick drains it still owes */
+	/* interrupts: heap entries ncpus + c; the background step: 2 ncpus */
+	struct vt_irq irq;
+	double *irq_busy;         /* per CPU: when its last handler ended */
+	double *irq_off;          /* per CPU: end of its last zone->lock hold
+	                           * (taken with interrupts off) */
+	double *shift;            /* per CPU: handler time its task owes */
+	bool *irq_pending;        /* per CPU: its next interrupt is queued */
+	unsigned active;          /* CPUs with requests left */
+	unsigned pol;             /* the policy's index in s->pol */
+	uint64_t executed;        /* requests run so far (the tick log's) */
 };
+
+#define EV_IRQ(x, c) ((x)->ncpus + (c))
+#define EV_BG(x) (2 * (x)->ncpus)
+#define BG_HOLDER(x) ((int)(x)->ncpus + 1) /* zone->lock holder id */
 
 struct vtime *vtime_create(const struct costmodel *m, enum vt_think think)
 {
@@ -129,8 +159,10 @@ void vtime_destroy(struct vtime *vt)
 	if (!vt)
 		return;
 	pfnmap_destroy(&vt->last);
-	for (unsigned i = 0; i < PA_POLICY_NR; i++)
+	for (unsigned i = 0; i < PA_POLICY_NR; i++) {
 		free(vt->pfns[i]);
+		free(vt->tlog[i]);
+	}
 	free(vt->ops);
 	free(vt);
 }
@@ -213,6 +245,16 @@ void vtime_record(struct vtime *vt, enum vt_kind kind, unsigned cpu,
 	if (pfnmap_insert(&vt->last, key, (uint32_t)vt->nops, 0, 0, NULL) < 0)
 		vt->failed = true;
 	vt->nops++;
+}
+
+void vtime_set_irq(struct vtime *vt, const struct vt_irq_cfg *c)
+{
+	vt->irq = *c;
+}
+
+void vtime_set_background(struct vtime *vt, bool on)
+{
+	vt->no_bg = !on;
 }
 
 void vtime_set_measure(struct vtime *vt, bool on)
@@ -357,6 +399,8 @@ static double zone_holds(struct vt_run *x, int cpu, double t, uint64_t n,
 			x->tick_cpu_ns += w + h;
 		}
 	}
+	if (n && cpu >= 0 && (unsigned)cpu < x->ncpus && x->irq_off)
+		x->irq_off[cpu] = t; /* spin_lock_irqsave: interrupts wait */
 	return t;
 }
 
@@ -480,6 +524,29 @@ static void share_tick(struct vt_run *x, const struct opcost *d)
 	}
 }
 
+/* Measuring: remember a tick, to run it at the same point again. */
+static void tlog_add(struct vt_run *x, unsigned kind, double now)
+{
+	struct vtime *vt = x->vt;
+	unsigned i = x->pol;
+
+	if (!x->pfns)
+		return;
+	if (vt->ntlog[i] == vt->tlog_cap[i]) {
+		size_t cap = vt->tlog_cap[i] ? 2 * vt->tlog_cap[i] : 64;
+		struct vt_tick_log *n = realloc(vt->tlog[i], cap * sizeof(*n));
+
+		if (!n) {
+			vt->failed = true;
+			return;
+		}
+		vt->tlog[i] = n;
+		vt->tlog_cap[i] = cap;
+	}
+	vt->tlog[i][vt->ntlog[i]++] = (struct vt_tick_log){ x->executed, now,
+							     kind };
+}
+
 /* pa_pcp_tick() once per virtual second (the kernel's vmstat work). */
 static void run_ticks(struct vt_run *x, double t)
 {
@@ -490,6 +557,7 @@ static void run_ticks(struct vt_run *x, double t)
 			x->pcp_before[c] = opcost_pcp_pages(x->p->zone, c);
 		opcost_read(x->p->zone, &b);
 		pa_pcp_tick(x->p->zone);
+		tlog_add(x, TL_PCP, x->next_tick);
 		opcost_read(x->p->zone, &a);
 		opcost_delta(&a, &b, &d);
 		if (d.zone_acq)
@@ -542,22 +610,32 @@ static uint32_t pfn_of(struct vt_run *x, const struct vt_op *op,
 /* The request touched pfn's metadata line: a miss when another CPU
  * touched it last, or when this CPU has brought more new lines into its
  * cache since it last touched this one than the cache holds (an LRU
- * approximation counting only the lines that came in). */
-static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
+ * approximation counting only the lines that came in).  A line of ours
+ * that left the cache costs what a random access over that much metadata
+ * costs here (costmodel_miss_at); another CPU's, or a first touch,
+ * miss_ns. */
+static bool touch_line(struct vt_run *x, unsigned c, uint64_t line,
+		       double *cost)
 {
-	uint64_t line = pfn / PAGES_PER_LINE;
-	bool miss = x->line_cpu[line] != c + 1 ||
-		    (double)(x->acc[c] - x->line_stamp[line]) >
-			    x->vt->m.cache_lines;
+	bool mine = x->line_cpu[line] == c + 1;
+	double since = (double)(x->acc[c] - x->line_stamp[line]);
+	bool miss = !mine || since > x->vt->m.cache_lines;
 
 	if (miss)
 		x->acc[c]++;
 	x->line_cpu[line] = (uint16_t)(c + 1);
 	x->line_stamp[line] = x->acc[c];
-	if (!miss)
-		return 0;
-	x->r->misses++;
-	return x->vt->m.miss_ns;
+	*cost = !miss ? 0 : mine ? costmodel_miss_at(&x->vt->m, since) :
+				   x->vt->m.miss_ns;
+	return miss;
+}
+
+static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
+{
+	double cost;
+
+	x->r->misses += touch_line(x, c, pfn / PAGES_PER_LINE, &cost);
+	return cost;
 }
 
 /*
@@ -588,8 +666,14 @@ static double timed_call(struct vt_run *x, unsigned c, double t,
 	dr->work = work;
 	dr->measured = x->r == x->main;
 	zone_own = d->zone_acq - (uint64_t)drained;
-	if (own)
+	if (own) {
 		t = pcp_acquire(x, c, c, t);
+		if (x->vt->irq.in_hold && !x->irq_pending[c]) {
+			/* the forced case: an interrupt during every hold */
+			x->irq_pending[c] = true;
+			heap_push(x, t, EV_IRQ(x, c));
+		}
+	}
 	t = zone_holds(x, (int)c, t + call, zone_own, work);
 	if (d->remote_absorbed)
 		t = remote_use(x, c, t);
@@ -599,12 +683,55 @@ static double timed_call(struct vt_run *x, unsigned c, double t,
 	return t;
 }
 
+/* A call's merge passes over its pageset (pcpbuddy, spb): each walked
+ * the chunks there now, and a drain's pass also the chunks it then moved
+ * to the zone.  Under its pcp->lock, so part of the call's work. */
+struct walk_touch {
+	struct vt_run *x;
+	unsigned cpu;
+	double ns;
+};
+
+/* A walked chunk: its metadata line and its buddy's, through the CPU's
+ * metadata cache (chunks scattered over the zone miss). */
+static void walk_chunk(void *arg, uint32_t pfn, unsigned order)
+{
+	struct walk_touch *w = arg;
+	uint64_t line = pfn / PAGES_PER_LINE;
+	uint64_t buddy = (pfn ^ (1u << order)) / PAGES_PER_LINE;
+	double cost;
+
+	if (!w->x->line_cpu)
+		return;
+	w->x->r->walk_misses += touch_line(w->x, w->cpu, line, &cost);
+	w->ns += cost;
+	if (buddy != line) {
+		w->x->r->walk_misses += touch_line(w->x, w->cpu, buddy, &cost);
+		w->ns += cost;
+	}
+}
+
+static double walk_cost(struct vt_run *x, unsigned c, uint64_t passes,
+			const struct opcost *d)
+{
+	struct walk_touch w = { x, c, 0 };
+	uint64_t walked = passes * opcost_pcp_chunks(x->p->zone, c,
+						     walk_chunk, &w) +
+			  d->zone_blocks;
+
+	x->r->passes += passes;
+	x->r->walked += walked;
+	return (double)walked * x->vt->m.walk_ns + w.ns;
+}
+
 /* Request i of CPU c ended at t: its dependants may go, and c's next. */
 static void finish_request(struct vt_run *x, unsigned c, uint32_t i,
 			   double t)
 {
 	x->clock[c] = t;
 	x->done_at[i] = t;
+	if (x->pos[c] == x->start[c + 1])
+		x->active--;
 	wake(x, i);
 	schedule(x, c);
 }
@@ -617,6 +744,7 @@ static void execute(struct vt_run *x, unsigned c, double t)
 	const struct costmodel *m = &x->vt->m;
 	struct opcost a, b, d;
 	uint32_t e_pfn = PA_NIL32;
+	uint64_t passes;
 	int owner = -1;
 
 	/* the first requests of each CPU warm its pageset up: run, not
@@ -635,15 +763,18 @@ static void execute(struct vt_run *x, unsigned c, double t)
 		}
 	}
 	opcost_read(x->p->zone, &b);
+	passes = opcost_pcp_passes(x->p->zone, c, op->order > 0);
 	if (op->kind_mt >> 4 == VT_ALLOC)
 		sim_alloc_one(x->s, x->p, c, op->key, op->order, op->kind_mt & 0xf);
 	else
 		sim_free_one(x->s, x->p, c, op->key, op->order);
 	opcost_read(x->p->zone, &a);
+	passes = opcost_pcp_passes(x->p->zone, c, op->order > 0) - passes;
 	e_pfn = pfn_of(x, op, e_pfn);
 	if (x->pfns)
 		x->pfns[i] = e_pfn;
 	opcost_delta(&a, &b, &d);
+	x->executed++;
 	x->r->ops++;
 	x->r->think_ns += op->think * m->think_scale;
 	{
@@ -651,6 +782,14 @@ static void execute(struct vt_run *x, unsigned c, double t)
 
 		if (e_pfn != PA_NIL32 && x->line_cpu)
 			call += touch(x, c, e_pfn);
+		/* the slow path's compaction: its scanners and moves run
+		 * outside zone->lock (their lock traffic is in d) */
+		call += (double)d.scanned * m->scan_ns +
+			(double)d.migrated * m->migrate_ns;
+		x->r->scanned += d.scanned;
+		x->r->migrated += d.migrated;
+		if (passes)
+			call += walk_cost(x, c, passes, &d);
 		x->r->call_ns += call;
 		t = timed_call(x, c, t, call, &d);
 	}
@@ -673,6 +812,13 @@ static void step(struct vt_run *x, unsigned c, double t)
 {
 	struct vt_drain *dr = &x->dr[c];
 
+	if (x->shift[c] > 0) {
+		/* interrupts took this CPU's time meanwhile: its task is
+		 * that much later */
+		heap_push(x, t + x->shift[c], c);
+		x->shift[c] = 0;
+		return;
+	}
 	if (dr->next == dr->n) {
 		execute(x, c, t);
 		return;
@@ -684,6 +830,163 @@ static void step(struct vt_run *x, unsigned c, double t)
 		finish_request(x, c, dr->req, t);
 }
 
+/* The figures of an interrupt handler's run (r: its CPU's, main or
+ * warm-up). */
+static void irq_count(struct vt_result *r, const struct vt_irq_call *ic,
+		      double w, double h, double busy)
+{
+	r->irqs++;
+	r->irq_calls += ic->calls;
+	r->irq_fallbacks += ic->fallbacks;
+	r->irq_failed += ic->failed;
+	r->irq_ns += busy;
+	r->irq_zone_acq += ic->d.zone_acq;
+	r->irq_zone_wait_ns += w;
+	r->irq_zone_hold_ns += h;
+	if (ic->fallbacks) {
+		r->fb_zone_acq += ic->d.zone_acq;
+		r->fb_zone_wait_ns += w;
+		r->fb_zone_hold_ns += h;
+	}
+}
+
+/*
+ * The handler's time line from s: its own pageset's lock if it took it
+ * (not when it was held: that trylock failed), its calls' work and
+ * metadata lines, zone->lock holds, remote-free lists.  Returns its end.
+ */
+static double irq_timed(struct vt_run *x, unsigned c, double s, bool held,
+			const struct vt_irq_call *ic)
+{
+	const struct costmodel *m = &x->vt->m;
+	bool own = !held && ic->own_acq;
+	double t = own ? pcp_acquire(x, c, c, s) : s;
+	double call = ic->calls * m->call_ns;
+
+	for (unsigned k = 0; k < 2; k++)
+		if (ic->pfn[k] != VT_IRQ_NO_PAGE && x->line_cpu)
+			call += touch(x, c, ic->pfn[k]);
+	x->r->call_ns += call;
+	t += call;
+	if (ic->d.zone_acq)
+		t = zone_holds(x, (int)c, t, ic->d.zone_acq,
+			       hold_work(m, &ic->d));
+	if (ic->d.remote_absorbed)
+		t = remote_use(x, c, t);
+	if (ic->d.remote_pushed) {
+		/* another CPU's block to its owner; with the pageset busy,
+		 * pcpbuddy queues even its own on its own list */
+		unsigned to = ic->owner >= 0 && (unsigned)ic->owner < x->ncpus ?
+			      (unsigned)ic->owner : c;
+
+		t = remote_use(x, to, t);
+		x->pcp_pages[to] = opcost_pcp_pages(x->p->zone, to);
+	}
+	if (own)
+		pcp_release(x, c, t);
+	/* the stand-in hold and the handler's own acquisitions */
+	x->pcp_seen[c] = opcost_pcp_acq(x->p->zone, c);
+	x->pcp_pages[c] = opcost_pcp_pages(x->p->zone, c);
+	return t;
+}
+
+/* An interrupt on CPU c, arriving at t.  Handlers do not nest, and wait
+ * while their CPU holds zone->lock (taken with interrupts off); the
+ * pageset lock is taken without, so a handler arriving while it is held
+ * (by c's task, or another CPU draining c's pageset) finds its trylock
+ * failing.  The handler's time is taken from c's task. */
+static void irq_step(struct vt_run *x, unsigned c, double t)
+{
+	struct vt_result *r = x->pos[c] > x->warm_end[c] ? x->main : &x->scratch;
+	struct vt_irq_call ic;
+	double s = t > x->irq_busy[c] ? t : x->irq_busy[c];
+	bool held = x->pcpl[c].free_at > s;
+	double w0 = r->wait_ns, h0 = r->hold_ns, end;
+
+	x->irq_pending[c] = false;
+	if (x->pos[c] == x->start[c + 1] && x->dr[c].next == x->dr[c].n)
+		return; /* the CPU's work is done: so is its stream */
+	if (s < x->irq_off[c])
+		s = x->irq_off[c];
+	vt_irq_run(&x->irq, x->p->zone, c, held, &ic);
+	x->r = r;
+	end = irq_timed(x, c, s, held, &ic);
+	irq_count(r, &ic, r->wait_ns - w0, r->hold_ns - h0, end - s);
+	x->irq_busy[c] = end;
+	x->shift[c] += end - s;
+	if (x->irq.cfg.rate_hz > 0) {
+		x->irq_pending[c] = true;
+		heap_push(x, t + vt_irq_gap(&x->irq, c), EV_IRQ(x, c));
+	}
+}
+
+/*
+ * The background step at t (pa_zone_tick, as the plain replay runs it):
+ * on a simulated CPU of its own (the kernel's kswapd is a thread per node,
+ * spb's worker a work item; neither runs in the allocating task), its
+ * zone->lock holds queued like everyone's.  A step that did nothing costs
+ * nothing (an idle kswapd sleeps); one that ran costs a call, one more
+ * per page it reclaimed (a free), the pages it scanned and moved as the
+ * slow path's compaction, and its holds.  Runs while some CPU still has
+ * requests.
+ */
+static void bg_step(struct vt_run *x, double t)
+{
+	const struct costmodel *m = &x->vt->m;
+	struct vt_result *r = x->main;
+	struct pa_tick_stats ts = { 0 };
+	struct opcost a, b, d;
+	double w0 = r->wait_ns, h0 = r->hold_ns, end = t;
+	uint64_t moved;
+
+	if (!x->active)
+		return;
+	x->r = r;
+	x->p->cur_cpu = 0;
+	opcost_read(x->p->zone, &b);
+	(void)pa_zone_tick(x->p->zone, (uint64_t)t, &ts);
+	opcost_read(x->p->zone, &a);
+	opcost_delta(&a, &b, &d);
+	tlog_add(x, TL_ZONE, t);
+	pcp_sync_all(x);
+	moved = ts.reclaimed + ts.compacted + ts.evacuated;
+	if (ts.woken || d.zone_acq || moved || d.scanned) {
+		/* a reclaimed page is a free; moved ones are priced as
+		 * the slow path's */
+		end += m->call_ns * (1.0 + (double)ts.reclaimed) +
+		       (double)d.scanned * m->scan_ns +
+		       (double)d.migrated * m->migrate_ns;
+		if (d.zone_acq)
+			end = zone_holds(x, BG_HOLDER(x), end, d.zone_acq,
+					 hold_work(m, &d));
+	}
+	r->bg_ticks++;
+	r->bg_holds += d.zone_acq;
+	r->bg_pages += moved;
+	r->bg_wait_ns += r->wait_ns - w0;
+	r->bg_hold_ns += r->hold_ns - h0;
+	r->bg_ns += end - t;
+	x->p->zone_ticks++;
+	x->p->tick_lock_acq += d.zone_acq;
+	x->p->ticks.reclaimed += ts.reclaimed;
+	x->p->ticks.compacted += ts.compacted;
+	x->p->ticks.evacuated += ts.evacuated;
+	x->p->ticks.woken |= ts.woken;
+	heap_push(x, end > t + BG_NS ? end : t + BG_NS, EV_BG(x));
+}
+
+/* The heap's event e: a CPU's request or drain, an interrupt, or the
+ * background step. */
+static void dispatch(struct vt_run *x, const struct vt_ev *e)
+{
+	if (e->cpu < x->ncpus)
+		step(x, e->cpu, e->t);
+	else if (e->cpu < 2 * x->ncpus)
+		irq_step(x, e->cpu - x->ncpus, e->t);
+	else
+		bg_step(x, e->t);
+}
+
 static void finish_result(struct vt_run *x)
 {
 	struct vt_result *r = x->main;
@@ -691,10 +994,11 @@ static void finish_result(struct vt_run *x)
 
 	r->ncpus = x->ncpus;
 	r->policy = x->p->policy;
-	r->cpu_ns = x->tick_cpu_ns;
+	r->cpu_ns = x->tick_cpu_ns + r->bg_ns;
 	for (unsigned c = 0; c < x->ncpus; c++) {
 		if (x->warm_end[c] >= x->start[c + 1])
 			continue; /* nothing measured on this CPU */
+		x->clock[c] += x->shift[c]; /* a handler after its last call */
 		r->cpu_ns += x->clock[c] - x->from[c];
 		if (first < 0 || x->from[c] < first)
 			first = x->from[c];
@@ -728,14 +1032,30 @@ static void run_policy(struct vt_run *x)
 	x->hn = 0;
 	x->next_tick = TICK_NS;
 	x->tick_cpu_ns = 0;
+	x->executed = 0;
+	x->active = 0;
 	pcp_sync_all(x);
+	for (unsigned c = 0; c < x->ncpus; c++) {
+		x->irq_busy[c] = x->irq_off[c] = x->shift[c] = 0;
+		x->irq_pending[c] = false;
+		if (x->start[c] == x->start[c + 1])
+			continue;
+		x->active++;
+		if (x->irq.cfg.rate_hz > 0) {
+			x->irq_pending[c] = true;
+			heap_push(x, vt_irq_gap(&x->irq, c), EV_IRQ(x, c));
+		}
+	}
+	if (!x->vt->no_bg)
+		heap_push(x, BG_NS, EV_BG(x));
 	for (unsigned c = 0; c < x->ncpus; c++)
 		schedule(x, c);
 	while (x->hn) {
 		struct vt_ev e = heap_pop(x);
 
-		step(x, e.cpu, e.t);
+		dispatch(x, &e);
 	}
+	vt_irq_free_all(&x->irq, x->p->zone);
 	finish_result(x);
 }
 
@@ -777,7 +1097,11 @@ static int run_alloc(struct vt_run *x, size_t nops)
 	x->clock = calloc(c, sizeof(*x->clock));
 	x->wait_next = calloc(c, sizeof(*x->wait_next));
 	x->remote = calloc(c, sizeof(*x->remote));
-	x->heap = calloc(c, sizeof(*x->heap));
+	x->heap = calloc(2 * c + 1, sizeof(*x->heap));
+	x->irq_busy = calloc(c, sizeof(*x->irq_busy));
+	x->irq_off = calloc(c, sizeof(*x->irq_off));
+	x->shift = calloc(c, sizeof(*x->shift));
+	x->irq_pending = calloc(c, sizeof(*x->irq_pending));
 	x->pcp_before = calloc(c, sizeof(*x->pcp_before));
 	x->from = calloc(c, sizeof(*x->from));
 	x->warm_end = calloc(c, sizeof(*x->warm_end));
@@ -791,7 +1115,8 @@ static int run_alloc(struct vt_run *x, size_t nops)
 	if (!x->pos || !x->clock || !x->wait_next || !x->remote || !x->heap ||
 	    !x->pcp_before || !x->tick_due || !x->from || !x->warm_end ||
 	    !x->acc || !x->pcp_seen || !x->pcp_pages || !x->dr ||
-	    !x->done_at || !x->waiter_head)
+	    !x->done_at || !x->waiter_head || !x->irq_busy || !x->irq_off ||
+	    !x->shift || !x->irq_pending)
 		return -ENOMEM;
 	return 0;
 }
@@ -863,6 +1188,10 @@ static void run_free(struct vt_run *x)
 	free(x->dr);
 	free(x->done_at);
 	free(x->waiter_head);
+	free(x->irq_busy);
+	free(x->irq_off);
+	free(x->shift);
+	free(x->irq_pending);
 }
 
 void vtime_run(struct vtime *vt, struct sim *s)
@@ -891,14 +1220,18 @@ void vtime_run(struct vtime *vt, struct sim *s)
 			break;
 		}
 		x.p = &s->pol[i];
+		x.pol = i;
 		x.main = &vt->res[i];
 		x.pfns = NULL;
-		if (lines_alloc(&x) < 0) {
+		if (lines_alloc(&x) < 0 ||
+		    vt_irq_init(&x.irq, x.ncpus, &vt->irq) < 0) {
+			lines_free(&x);
 			pcp_locks_destroy(&x);
 			vt_lock_destroy(&x.zl);
 			vt->failed = true;
 			break;
 		}
+		vt->ntlog[i] = 0;
 		if (vt->measure) {
 			free(vt->pfns[i]);
 			vt->pfns[i] = malloc((vt->nops ? vt->nops : 1) *
@@ -908,6 +1241,7 @@ void vtime_run(struct vtime *vt, struct sim *s)
 			x.pfns = vt->pfns[i];
 		}
 		run_policy(&x);
+		vt_irq_destroy(&x.irq);
 		lines_free(&x);
 		pcp_locks_destroy(&x);
 		vt_lock_destroy(&x.zl);
@@ -946,6 +1280,11 @@ void vtime_figures(const struct vt_result *r, struct vt_figures *f)
 					 (double)r->pcp_acquisitions;
 	}
 	f->pcp_wait_p99_ns = vt_hist_quantile(&r->pcp_wait, 0.99);
+	if (r->irq_calls)
+		f->irq_fallback_share = (double)r->irq_fallbacks /
+					(double)r->irq_calls;
+	if (r->makespan_ns > 0)
+		f->bg_share = r->bg_ns / r->makespan_ns;
 }
 
 /* A toy closed system: n CPUs, each thinking think_ns then asking
@@ -1041,19 +1380,64 @@ void vtime_toy_pcp(unsigned n, double think_ns, double hold_ns,
 
 /* ---- --measure: the same calls, for real, timed ---- */
 
+/* The run's ticks logged before request i (from *j on), again. */
+static void replay_ticks(struct pa_zone *z, const struct vt_tick_log *log,
+			 size_t n, size_t *j, uint64_t i)
+{
+	for (; *j < n && log[*j].at <= i; ++*j) {
+		if (log[*j].kind == TL_PCP)
+			pa_pcp_tick(z);
+		else
+			(void)pa_zone_tick(z, (uint64_t)log[*j].now, NULL);
+	}
+}
+
+/* The replay's movable owner: the run's (lab/sim_compact.c) lets every
+ * block it marked be moved, so compaction moves the same blocks here; the
+ * recorded pfns of later frees are where they went. */
+static bool measure_isolate(void *owner, uint64_t pfn)
+{
+	(void)owner;
+	(void)pfn;
+	return true;
+}
+
+static int measure_migrate(void *owner, uint64_t dst, uint64_t src)
+{
+	(void)owner;
+	(void)dst;
+	(void)src;
+	return 0;
+}
+
+static void measure_putback(void *owner, uint64_t pfn)
+{
+	(void)owner;
+	(void)pfn;
+}
+
+static const struct pa_movable_ops measure_owner = {
+	measure_isolate, measure_migrate, measure_putback,
+};
+
 /* One timed pass on a fresh zone; -EUCLEAN if a pfn differs. */
-static int replay_calls(const struct vtime *vt, const uint32_t *pfns,
+static int replay_calls(const struct vtime *vt, unsigned pol,
 			const struct pa_config *cfg, double *ns)
 {
+	const uint32_t *pfns = vt->pfns[pol];
 	struct pa_zone *z = pa_zone_create(cfg);
 	double t0, t1;
-	int rc = 0;
+	size_t j = 0;
+	int rc = 0, id;
 
 	if (!z)
 		return -ENOMEM;
+	id = pa_register_movable_ops(z, &measure_owner, NULL);
 	t0 = calibrate_thread_ns();
 	for (size_t i = 0; i < vt->nops && !rc; i++) {
 		const struct vt_op *op = &vt->ops[i];
+
+		replay_ticks(z, vt->tlog[pol], vt->ntlog[pol], &j, i);
 
 		if (op->kind_mt >> 4 == VT_ALLOC) {
 			uint64_t pfn = pa_alloc_cpu(z, 0, op->order,
@@ -1061,6 +1445,10 @@ static int replay_calls(const struct vtime *vt, const uint32_t *pfns,
 
 			if ((pfn == PA_NO_PFN ? PA_NIL32 : (uint32_t)pfn) != pfns[i])
 				rc = -EUCLEAN;
+			else if (pfn != PA_NO_PFN && id > 0 && op->key <= UINT32_MAX &&
+				 (op->kind_mt & 0xf) == PA_MT_MOVABLE)
+				/* as the run's sim_owner_track() */
+				(void)pa_set_page_movable(z, pfn, id);
 		} else if (pfns[i] != PA_NIL32 &&
 			   pa_free_cpu(z, 0, pfns[i], op->order) != 0) {
 			rc = -EUCLEAN;
@@ -1077,7 +1465,8 @@ int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs, double *ns)
 	double t[16];
 
 	if (!vt->measure || s->cfg.ncpus != 1 || vt->nres != s->npol ||
-	    !vt->nops || runs < 1 || runs > 16)
+	    !vt->nops || runs < 1 || runs > 16 || vt->irq.in_hold ||
+	    vt->irq.rate_hz > 0)
 		return -EINVAL;
 	for (unsigned i = 0; i < s->npol; i++) {
 		struct pa_config c;
@@ -1088,7 +1477,7 @@ int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs, double *ns)
 		c.error_fn = NULL;
 		c.event_fn = NULL;
 		for (unsigned r = 0; r < runs; r++) {
-			int rc = replay_calls(vt, vt->pfns[i], &c, &t[r]);
+			int rc = replay_calls(vt, i, &c, &t[r]);
 
 			if (rc)
 				return rc;

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "costmodel.h"
+#include "vt_irq.h"
 #include "pagealloc.h"
 
 struct sim;
@@ -66,6 +67,11 @@ struct vt_result {
 	uint64_t tick_holds;     /* zone->lock holds by the per-second tick */
 	uint64_t misses;         /* calls whose page metadata was not in
 	                          * their CPU's cache (costmodel miss_ns) */
+	uint64_t scanned, migrated; /* pages compaction looked at, pages
+	                          * moved, by calls (not the background) */
+	uint64_t passes, walked; /* pageset merge passes, chunks they walked
+	                          * (costmodel walk_ns) */
+	uint64_t walk_misses;    /* metadata lines those walks missed */
 	struct vt_hist wait, hold; /* per acquisition */
 	/* pcp->lock: one hold per call on its own pageset (from its start
 	 * to the end of the zone->lock holds inside it), and one per other
@@ -75,6 +81,24 @@ struct vt_result {
 	uint64_t pcp_acquisitions, pcp_contended;
 	uint64_t pcp_remote;     /* holds on another CPU's pageset */
 	struct vt_hist pcp_wait; /* per pcp->lock acquisition */
+	/* interrupts (vt_irq.h): handlers run, their allocator calls, the
+	 * calls whose pageset trylock failed (the lock was held: by the
+	 * interrupted task, or a drainer), allocations that found no page,
+	 * and the CPU time in handlers (part of cpu_ns) */
+	uint64_t irqs, irq_calls, irq_fallbacks, irq_failed;
+	double irq_ns;
+	/* zone->lock holds by handlers (in acquisitions, wait, hold above),
+	 * and of those, the holds of handlers that fell back */
+	uint64_t irq_zone_acq, fb_zone_acq;
+	double irq_zone_wait_ns, irq_zone_hold_ns;
+	double fb_zone_wait_ns, fb_zone_hold_ns;
+	/* the background step (pa_zone_tick: kswapd's reclaim, spb's
+	 * defragmentation worker), on a simulated CPU of its own once per
+	 * virtual millisecond: ticks, its zone->lock holds (in the figures
+	 * above), pages it reclaimed or moved, its busy time (in cpu_ns),
+	 * and of that, spinning and holding zone->lock */
+	uint64_t bg_ticks, bg_holds, bg_pages;
+	double bg_ns, bg_wait_ns, bg_hold_ns;
 };
 
 /* The figures derived from a result (what the reports print). */
@@ -88,6 +112,8 @@ struct vt_figures {
 	double pcp_wait_share;   /* pcp_wait_ns / cpu_ns, 0..1 */
 	double pcp_wait_mean_ns, pcp_wait_p99_ns;
 	double pcp_contended_share;
+	double irq_fallback_share; /* handler calls whose trylock failed */
+	double bg_share;         /* background CPU busy share of makespan */
 };
 
 struct vtime;
@@ -110,15 +136,24 @@ void vtime_record_time(struct vtime *vt, uint64_t t_ns);
  * they run, warming the pagesets up, but are not measured [0]. */
 void vtime_set_warmup(struct vtime *vt, double share);
 
+/* Interrupts on every simulated CPU (vt_irq.h) in the next runs [none]. */
+void vtime_set_irq(struct vtime *vt, const struct vt_irq_cfg *c);
+
+/* Run the background step (pa_zone_tick) on a CPU of its own once per
+ * virtual millisecond, as the plain replay does on its clock [on]. */
+void vtime_set_background(struct vtime *vt, bool on);
+
 /* Remember every call's pfn in the next run, for vtime_measure(). */
 void vtime_set_measure(struct vtime *vt, bool on);
 
 /*
  * After a one-CPU run with measuring on: make the same calls again,
- * in order, on a fresh zone per policy, timed whole (thread CPU time,
+ * in order, on a fresh zone per policy, with the run's pcp ticks and
+ * background steps at the same points, timed whole (thread CPU time,
  * median of `runs`), and store ns per request in ns[policy index].
- * Returns 0, -EINVAL (not a one-CPU measured run), -EUCLEAN (a call
- * returned another pfn than in the run), or -ENOMEM.
+ * Returns 0, -EINVAL (not a one-CPU measured run, or one with
+ * interrupts), -EUCLEAN (a call returned another pfn than in the run),
+ * or -ENOMEM.
  */
 int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs,
 		  double *ns);

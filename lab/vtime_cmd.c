@@ -76,6 +76,28 @@ static int parse_fraction(int c, const char *arg, struct vtime_opts *o,
 	return 0;
 }
 
+/* --irq-rate R (interrupts per CPU per second) or "hold". */
+static int parse_irq(const char *arg, struct vtime_opts *o, char *err,
+		     size_t len)
+{
+	char *end;
+	double v;
+
+	if (!strcmp(arg, "hold")) {
+		o->irq_in_hold = true;
+		return 0;
+	}
+	v = strtod(arg, &end);
+	if (end == arg || *end || !(v >= 0) || v > 1e8) {
+		snprintf(err, len, "--irq-rate: want interrupts per CPU per "
+			 "second in [0, 1e8] or \"hold\", got \"%s\"", arg);
+		return -EINVAL;
+	}
+	o->irq_rate = v;
+	o->irq_in_hold = false;
+	return 0;
+}
+
 int vtime_parse_option(int c, const char *arg, struct vtime_opts *o,
 		       struct sim_config *cfg, char *err, size_t len)
 {
@@ -96,6 +118,11 @@ int vtime_parse_option(int c, const char *arg, struct vtime_opts *o,
 	case VT_OPT_MEASURE:
 		o->measure = true;
 		return 0;
+	case VT_OPT_NO_BG:
+		o->no_background = true;
+		return 0;
+	case VT_OPT_IRQ:
+		return parse_irq(arg, o, err, len);
 	case VT_OPT_WARMUP:
 	case VT_OPT_THINK:
 		return parse_fraction(c, arg, o, err, len);
@@ -123,8 +150,19 @@ int vtime_opts_check(const struct vtime_opts *o, char *err, size_t len)
 			 "--virtual-time");
 		return -EINVAL;
 	}
+	if ((o->irq_rate > 0 || o->irq_in_hold || o->no_background) &&
+	    !o->on) {
+		snprintf(err, len, "--%s: needs --virtual-time",
+			 o->no_background ? "no-background" : "irq-rate");
+		return -EINVAL;
+	}
 	if (o->measure && (!o->on || o->ncpus != 1 || o->cpus[0] != 1)) {
 		snprintf(err, len, "--measure: needs --virtual-time --cpus 1");
+		return -EINVAL;
+	}
+	if (o->measure && (o->irq_rate > 0 || o->irq_in_hold)) {
+		snprintf(err, len, "--measure: the real calls have no "
+			 "interrupts; leave --irq-rate out");
 		return -EINVAL;
 	}
 	return 0;
@@ -184,6 +222,10 @@ static int sweep_one(struct vt_sweep *w, unsigned k, struct sim_config cfg,
 	}
 	vtime_set_warmup(vt, o->warmup);
 	vtime_set_measure(vt, o->measure);
+	vtime_set_background(vt, !o->no_background);
+	vtime_set_irq(vt, &(struct vt_irq_cfg){ .rate_hz = o->irq_rate,
+						.in_hold = o->irq_in_hold,
+						.seed = o->seed });
 	cfg.vt = vt;
 	rc = fn(arg, &cfg, &s, err, len);
 	if (!rc && vtime_failed(vt)) {
@@ -299,10 +341,13 @@ int vtime_cmd_run(const struct scenario *sc, const struct sim_config *cfg,
 {
 	struct vt_sweep *w = calloc(1, sizeof(*w));
 	struct run_arg a = { .sc = sc, .sp = *sp };
+	struct vtime_opts oo = *o;
 	int rc;
 
 	if (!w)
 		return 1;
+	oo.seed = sp->seed;
+	o = &oo;
 	w->what = "run";
 	snprintf(w->title, sizeof(w->title), "%s (seed %llu, scale %g)",
 		 sc->name, (unsigned long long)sp->seed, sp->scale);

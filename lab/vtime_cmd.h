@@ -27,7 +27,9 @@ enum {
 	VT_OPT_WARMUP,
 	VT_OPT_THINK,
 	VT_OPT_MEASURE,
-	VT_OPT_LAST = VT_OPT_MEASURE,
+	VT_OPT_IRQ,
+	VT_OPT_NO_BG,
+	VT_OPT_LAST = VT_OPT_NO_BG,
 };
 
 #define VTIME_OPTIONS                                                    \
@@ -38,7 +40,9 @@ enum {
 	{ "no-pcp-autotune", no_argument, NULL, VT_OPT_NOAUTO },        \
 	{ "warmup", required_argument, NULL, VT_OPT_WARMUP },            \
 	{ "think-scale", required_argument, NULL, VT_OPT_THINK },        \
-	{ "measure", no_argument, NULL, VT_OPT_MEASURE }
+	{ "measure", no_argument, NULL, VT_OPT_MEASURE },                \
+	{ "irq-rate", required_argument, NULL, VT_OPT_IRQ },             \
+	{ "no-background", no_argument, NULL, VT_OPT_NO_BG }
 
 /* The usage lines for those options. */
 #define VTIME_USAGE                                                        \
@@ -53,7 +57,12 @@ enum {
 "                   the virtual-time figures [0]\n"                          \
 "  --think-scale F  multiply the workload's time between requests [1]\n"   \
 "  --measure        with --cpus 1: also time the same calls for real and\n" \
-"                   print predicted against measured\n"
+"                   print predicted against measured\n"                     \
+"  --irq-rate R     interrupts per CPU per virtual second allocating and\n" \
+"                   freeing pages atomically (`hold`: one in every\n"      \
+"                   pageset-lock hold) [0]\n"                              \
+"  --no-background  no background step (kswapd, spb's worker) in virtual\n" \
+"                   time\n"
 
 struct vtime_opts {
 	bool on;
@@ -65,6 +74,10 @@ struct vtime_opts {
 	double think_scale;           /* overrides the model's if think_set */
 	bool think_set;
 	bool measure;                 /* --measure */
+	double irq_rate;              /* --irq-rate: per CPU per second */
+	bool irq_in_hold;             /* --irq-rate hold */
+	bool no_background;           /* --no-background */
+	uint64_t seed;                /* the interrupts' (run: the scenario's) */
 };
 
 /* Is c one of the codes above? */
@@ -78,7 +91,8 @@ bool vtime_is_option(int c);
 int vtime_parse_option(int c, const char *arg, struct vtime_opts *o,
 		       struct sim_config *cfg, char *err, size_t len);
 
-/* After parsing: a list without --virtual-time is an error (-EINVAL). */
+/* After parsing: a list, --irq-rate or --no-background without
+ * --virtual-time, or --measure with interrupts, is an error (-EINVAL). */
 int vtime_opts_check(const struct vtime_opts *o, char *err, size_t len);
 
 /* The sweep: per CPU count, per policy, the engine's result. */

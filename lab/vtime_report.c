@@ -35,13 +35,64 @@ static void measured_lines(const struct vt_sweep *w, FILE *f)
 		"on a fresh zone, thread CPU time, median of 5):\n");
 	for (unsigned i = 0; i < w->npol; i++) {
 		const struct vt_result *r = &w->res[0][i];
-		double pred = r->ops ? r->makespan_ns / (double)r->ops : 0;
+		/* the background step's CPU works for the same calls */
+		double pred = r->ops ? (r->makespan_ns + r->bg_ns) /
+				       (double)r->ops : 0;
 
 		fprintf(f, "  %-10s predicted %7.2f ns/request, measured %7.2f: "
 			"predicted/measured %.2f\n", pa_policy_name(r->policy),
 			pred, w->measured_ns[i],
 			w->measured_ns[i] > 0 ? pred / w->measured_ns[i] : 0);
 	}
+}
+
+/* Did any run have interrupts or a background step that worked? */
+static bool has_extra(const struct vt_sweep *w)
+{
+	for (unsigned k = 0; k < w->n; k++)
+		for (unsigned i = 0; i < w->npol; i++)
+			if (w->res[k][i].irqs || w->res[k][i].bg_ns > 0)
+				return true;
+	return false;
+}
+
+/* Interrupts (trylock fallbacks and their zone->lock cost) and the
+ * background step, per CPU count and policy. */
+static void extra_lines(const struct vt_sweep *w, FILE *f)
+{
+	if (!has_extra(w))
+		return;
+	fprintf(f, "\n%5s %-10s %10s %10s %10s %6s %9s %9s %7s %8s %9s %8s "
+		"%7s %9s\n", "cpus", "policy", "irqs", "irq calls", "fallbacks",
+		"fb%", "fb zacq", "fb w+h ns", "irq%", "bg ticks", "bg holds",
+		"bg pages", "bg%", "bg wait");
+	for (unsigned k = 0; k < w->n; k++)
+		for (unsigned i = 0; i < w->npol; i++) {
+			const struct vt_result *r = &w->res[k][i];
+			struct vt_figures g;
+
+			vtime_figures(r, &g);
+			fprintf(f, "%5u %-10s %10" PRIu64 " %10" PRIu64 " %10"
+				PRIu64 " %6.2f %9" PRIu64 " %9.1f %7.3f %8" PRIu64
+				" %9" PRIu64 " %8" PRIu64 " %7.3f %9.1f\n",
+				r->ncpus, pa_policy_name(r->policy), r->irqs,
+				r->irq_calls, r->irq_fallbacks,
+				100 * g.irq_fallback_share, r->fb_zone_acq,
+				r->fb_zone_acq ? (r->fb_zone_wait_ns +
+						  r->fb_zone_hold_ns) /
+						 (double)r->fb_zone_acq : 0,
+				r->cpu_ns > 0 ? 100 * r->irq_ns / r->cpu_ns : 0,
+				r->bg_ticks, r->bg_holds, r->bg_pages,
+				100 * g.bg_share,
+				r->bg_holds ? r->bg_wait_ns / (double)r->bg_holds : 0);
+		}
+	fprintf(f, "irqs: interrupts handled; fallbacks: handler calls whose "
+		"pageset trylock failed (fb%% of handler calls); fb zacq, fb "
+		"w+h ns: zone->lock acquisitions of those handlers, mean wait "
+		"plus hold; irq%%: CPU time in handlers; bg: the background "
+		"step (pa_zone_tick) on its own CPU: ticks, zone->lock holds, "
+		"pages reclaimed or moved, busy share of the run, mean wait "
+		"per hold\n");
 }
 
 int vtime_report_text(const struct vt_sweep *w, FILE *f)
@@ -73,6 +124,7 @@ int vtime_report_text(const struct vt_sweep *w, FILE *f)
 				g.pcp_wait_mean_ns, g.pcp_wait_p99_ns,
 				g.ops_per_s / 1e6);
 		}
+	extra_lines(w, f);
 	measured_lines(w, f);
 	fprintf(f, "\nwait%%: share of CPU time spinning on zone->lock; lock%%: "
 		"share of virtual time zone->lock is held; cont%%: "
@@ -95,22 +147,39 @@ static void json_result(FILE *f, const struct vt_result *r)
 		", \"hold_max_ns\": %.6g, \"contended_share\": %.6g"
 		", \"acquisitions\": %" PRIu64 ", \"tick_holds\": %" PRIu64
 		", \"remote_ops\": %" PRIu64 ", \"remote_wait_ns\": %.6g"
-		", \"metadata_misses\": %" PRIu64
+		", \"metadata_misses\": %" PRIu64 ", \"compaction_scanned\": %"
+		PRIu64 ", \"migrated\": %" PRIu64 ", \"merge_passes\": %" PRIu64
+		", \"chunks_walked\": %" PRIu64
 		", \"ops_per_virtual_s\": %.6g, \"makespan_ns\": %.6g"
 		", \"cpu_ns\": %.6g, \"think_ns\": %.6g, \"call_ns\": %.6g"
 		", \"wait_ns\": %.6g, \"hold_ns\": %.6g",
 		pa_policy_name(r->policy), r->ops, g.wait_share, g.lock_util,
 		g.wait_mean_ns, g.wait_p99_ns, g.hold_mean_ns, g.hold_p99_ns,
 		g.hold_max_ns, g.contended_share, r->acquisitions, r->tick_holds,
-		r->remote_ops, r->remote_wait_ns, r->misses, g.ops_per_s, r->makespan_ns,
+		r->remote_ops, r->remote_wait_ns, r->misses, r->scanned,
+		r->migrated, r->passes, r->walked, g.ops_per_s, r->makespan_ns,
 		r->cpu_ns, r->think_ns, r->call_ns, r->wait_ns, r->hold_ns);
 	fprintf(f, ", \"pcp_lock\": {\"wait_share\": %.6g, \"wait_mean_ns\": "
 		"%.6g, \"wait_p99_ns\": %.6g, \"contended_share\": %.6g, "
 		"\"acquisitions\": %" PRIu64 ", \"remote_acquisitions\": %"
-		PRIu64 ", \"wait_ns\": %.6g, \"hold_ns\": %.6g}}",
+		PRIu64 ", \"wait_ns\": %.6g, \"hold_ns\": %.6g}",
 		g.pcp_wait_share, g.pcp_wait_mean_ns, g.pcp_wait_p99_ns,
 		g.pcp_contended_share, r->pcp_acquisitions, r->pcp_remote,
 		r->pcp_wait_ns, r->pcp_hold_ns);
+	fprintf(f, ", \"irq\": {\"interrupts\": %" PRIu64 ", \"calls\": %"
+		PRIu64 ", \"trylock_fallbacks\": %" PRIu64 ", \"failed\": %"
+		PRIu64 ", \"cpu_ns\": %.6g, \"zone_acquisitions\": %" PRIu64
+		", \"zone_wait_ns\": %.6g, \"zone_hold_ns\": %.6g, "
+		"\"fallback_zone_acquisitions\": %" PRIu64 ", "
+		"\"fallback_zone_wait_ns\": %.6g, \"fallback_zone_hold_ns\": "
+		"%.6g}, \"background\": {\"ticks\": %" PRIu64 ", \"holds\": %"
+		PRIu64 ", \"pages\": %" PRIu64 ", \"busy_ns\": %.6g, "
+		"\"busy_share\": %.6g, \"wait_ns\": %.6g, \"hold_ns\": %.6g}}",
+		r->irqs, r->irq_calls, r->irq_fallbacks, r->irq_failed, r->irq_ns,
+		r->irq_zone_acq, r->irq_zone_wait_ns, r->irq_zone_hold_ns,
+		r->fb_zone_acq, r->fb_zone_wait_ns, r->fb_zone_hold_ns,
+		r->bg_ticks, r->bg_holds, r->bg_pages, r->bg_ns, g.bg_share,
+		r->bg_wait_ns, r->bg_hold_ns);
 }
 
 int vtime_report_json(const struct vt_sweep *w, const char *path)

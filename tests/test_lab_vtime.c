@@ -7,6 +7,7 @@
  * cross-CPU frees kept causal; the cost model's file round-trips.
  */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,11 +26,30 @@
 #include "vtime.h"
 #include "vtime_cmd.h"
 
+/* How a virtual-time run is set up besides its workload. */
+struct vt_setup {
+	struct vt_irq_cfg irq;   /* interrupts [none] */
+	bool no_bg;              /* no background step */
+};
+
+static struct sim *run_setup(const char *name, uint64_t bytes, unsigned ncpus,
+			     uint64_t seed, const struct vt_setup *su,
+			     struct vtime **vt_out);
+
 /* Run scenario `name` on a machine of `bytes`, at scale 0.01; with vt (a
  * fresh recorder is attached and handed back in *vt_out) or plain (vt_out
  * NULL). */
 static struct sim *run_on(const char *name, uint64_t bytes, unsigned ncpus,
 			  uint64_t seed, struct vtime **vt_out)
+{
+	static const struct vt_setup plain;
+
+	return run_setup(name, bytes, ncpus, seed, &plain, vt_out);
+}
+
+static struct sim *run_setup(const char *name, uint64_t bytes, unsigned ncpus,
+			     uint64_t seed, const struct vt_setup *su,
+			     struct vtime **vt_out)
 {
 	const struct scenario *sc = scenario_find(name);
 	struct sim_config cfg = { .bytes = bytes, .ncpus = ncpus };
@@ -45,6 +65,8 @@ static struct sim *run_on(const char *name, uint64_t bytes, unsigned ncpus,
 	if (vt_out) {
 		*vt_out = vtime_create(&m, VT_THINK_GLOBAL);
 		assert_non_null(*vt_out);
+		vtime_set_irq(*vt_out, &su->irq);
+		vtime_set_background(*vt_out, !su->no_bg);
 		cfg.vt = *vt_out;
 	}
 	if (sim_init(s, &cfg, err, sizeof(err)) != 0)
@@ -157,12 +179,12 @@ static void test_cross_cpu_frees_stay_causal(void **state)
  * makes the same decisions as the plain replay (the run is shorter than
  * a second of either clock, so no pcp tick runs).  A scenario of plain
  * page requests: the memory model's (hugepage-demand, server) are recorded
- * as plain ones under virtual time, by design (lab/sim.h).  The plain
- * replay also runs the background step (pa_zone_tick) each simulated ms,
- * which virtual time does not model: here it must change nothing (no
- * page reclaimed, compacted or moved), and the zone->lock acquisitions it
- * made (spb's defrag worker checking the SPBs its triggers marked; an
- * idle tick takes none) are the only difference. */
+ * as plain ones under virtual time, by design (lab/sim.h).  Both run the
+ * background step (pa_zone_tick) each millisecond of their own clock:
+ * here it must change nothing (no page reclaimed, compacted or moved),
+ * and the zone->lock acquisitions it made (spb's defrag worker checking
+ * the SPBs its triggers marked; an idle tick takes none) are the only
+ * difference. */
 static void test_one_cpu_same_decisions(void **state)
 {
 	struct vtime *vt;
@@ -177,10 +199,15 @@ static void test_one_cpu_same_decisions(void **state)
 		assert_int_equal(p->pol[k].ticks.reclaimed, 0);
 		assert_int_equal(p->pol[k].ticks.compacted, 0);
 		assert_int_equal(p->pol[k].ticks.evacuated, 0);
-		assert_int_equal(v->pol[k].tick_lock_acq, 0);
+		assert_int_equal(v->pol[k].ticks.reclaimed, 0);
+		assert_int_equal(v->pol[k].ticks.compacted, 0);
+		assert_int_equal(v->pol[k].ticks.evacuated, 0);
+		assert_true(v->pol[k].zone_ticks > 0);
 		/* the lab takes its own sampling's acquisitions out of the
-		 * figure (sim_policy.sample_lock_acq) */
-		assert_int_equal(sv->zone_lock.acquisitions,
+		 * figure (sim_policy.sample_lock_acq); the background steps
+		 * ran on two clocks, so their checks differ in number */
+		assert_int_equal(sv->zone_lock.acquisitions -
+				 v->pol[k].tick_lock_acq,
 				 sp->zone_lock.acquisitions -
 				 p->pol[k].tick_lock_acq);
 		assert_int_equal(sv->zone_pages_refill, sp->zone_pages_refill);
@@ -209,6 +236,136 @@ static void test_one_cpu_same_decisions(void **state)
 	}
 	done(v, vt);
 	done(p, NULL);
+}
+
+/* The library's own count of pageset trylocks that failed and sent the
+ * caller elsewhere, over the run. */
+static uint64_t lib_fallbacks(const struct sim_policy *p)
+{
+	return p->stats.pcp_trylock_fallback_alloc +
+	       p->stats.pcp_trylock_fallback_free;
+}
+
+/* An interrupt in every pageset-lock hold: every handler call finds the
+ * lock taken, and the library's own trylock fallback runs.  Mainline's
+ * goes to the zone (seed 003: one zone->lock acquisition per fallback);
+ * pcpbuddy queues a busy free on its own lock-free list instead (seed
+ * 000), so fewer of its fallbacks take zone->lock.  Deterministic, and
+ * every handler page is given back (the accounting holds). */
+static void test_irq_forced_fallbacks(void **state)
+{
+	const struct vt_setup su = { .irq = { .in_hold = true, .seed = 3 } };
+	struct vtime *va, *vb;
+	struct sim *a = run_setup("kernel-build", 64ull << 20, 4, 3, &su, &va);
+	struct sim *b = run_setup("kernel-build", 64ull << 20, 4, 3, &su, &vb);
+	struct sim *p = run_small("kernel-build", 4, 3, NULL);
+	const struct vt_result *ra, *rb;
+	unsigned n, nb;
+	bool saw_pcpbuddy = false;
+	(void)state;
+
+	ra = vtime_results(va, &n);
+	rb = vtime_results(vb, &nb);
+	assert_int_equal(n, nb);
+	assert_memory_equal(ra, rb, n * sizeof(*ra));
+	for (unsigned k = 0; k < n; k++) {
+		const struct vt_result *r = &ra[k];
+
+		assert_true(r->irqs > 100);
+		assert_int_equal(r->irq_failed, 0);
+		/* every handler call tried the held lock and failed */
+		assert_int_equal(r->irq_fallbacks, r->irq_calls);
+		assert_int_equal(lib_fallbacks(&a->pol[k]), r->irq_fallbacks);
+		assert_true(r->fb_zone_acq <= r->irq_zone_acq);
+		assert_true(r->irq_zone_acq <= r->acquisitions);
+		assert_true(r->irq_ns > 0 && r->irq_ns < r->cpu_ns);
+		if (r->policy == PA_POLICY_MAINLINE)
+			assert_int_equal(r->fb_zone_acq, r->irq_fallbacks);
+		if (r->policy == PA_POLICY_PCPBUDDY) {
+			saw_pcpbuddy = true;
+			assert_true(r->fb_zone_acq < r->irq_fallbacks);
+		}
+		/* the workload's own pages as in the plain replay */
+		assert_int_equal(a->pol[k].c.live_pages, p->pol[k].c.live_pages);
+		assert_int_equal(a->pol[k].stats.allocated_pages,
+				 p->pol[k].stats.allocated_pages);
+	}
+	assert_true(saw_pcpbuddy);
+	done(a, va);
+	done(b, vb);
+	done(p, NULL);
+}
+
+/* Rate 0: no interrupt, no fallback, and the same figures as a run that
+ * never heard of interrupts.  A rate: about rate x CPU time of them
+ * (Poisson arrivals), some of which land in holds. */
+static void test_irq_rate(void **state)
+{
+	const struct vt_setup zero = { .irq = { .rate_hz = 0, .seed = 9 } };
+	const struct vt_setup some = { .irq = { .rate_hz = 2e5, .seed = 9 } };
+	struct vtime *vz, *vn, *vs;
+	struct sim *z = run_setup("kernel-build", 64ull << 20, 4, 5, &zero, &vz);
+	struct sim *n0 = run_small("kernel-build", 4, 5, &vn);
+	struct sim *s = run_setup("kernel-build", 64ull << 20, 4, 5, &some, &vs);
+	const struct vt_result *rz, *rn, *rs;
+	unsigned n, nn, ns;
+	(void)state;
+
+	rz = vtime_results(vz, &n);
+	rn = vtime_results(vn, &nn);
+	rs = vtime_results(vs, &ns);
+	assert_int_equal(n, nn);
+	assert_memory_equal(rz, rn, n * sizeof(*rz));
+	for (unsigned k = 0; k < n; k++) {
+		double busy = (rs[k].cpu_ns - rs[k].bg_ns) / 1e9;
+		double want = some.irq.rate_hz * busy;
+
+		assert_int_equal(rz[k].irqs, 0);
+		assert_int_equal(rz[k].irq_fallbacks, 0);
+		assert_int_equal(lib_fallbacks(&z->pol[k]), 0);
+		assert_true(want > 400);
+		assert_true(rs[k].irqs > 0.8 * want && rs[k].irqs < 1.2 * want);
+		assert_true(rs[k].irq_fallbacks < rs[k].irq_calls);
+		assert_int_equal(lib_fallbacks(&s->pol[k]), rs[k].irq_fallbacks);
+	}
+	done(z, vz);
+	done(n0, vn);
+	done(s, vs);
+}
+
+/* The background step in virtual time: its zone->lock holds are the
+ * ones the library's tick made (spb's defragmentation worker checking
+ * SPBs here), counted among everyone's and priced on its own CPU; turned
+ * off, no step runs. */
+static void test_background_step(void **state)
+{
+	const struct vt_setup off = { .no_bg = true };
+	struct vtime *vt, *vo;
+	struct sim *s = run_small("slab-churn", 2, 5, &vt);
+	struct sim *o = run_setup("slab-churn", 64ull << 20, 2, 5, &off, &vo);
+	const struct vt_result *r, *ro;
+	unsigned n, no;
+	uint64_t holds = 0;
+	(void)state;
+
+	r = vtime_results(vt, &n);
+	ro = vtime_results(vo, &no);
+	assert_int_equal(n, no);
+	for (unsigned k = 0; k < n; k++) {
+		assert_true(r[k].bg_ticks > 0);
+		assert_int_equal(r[k].bg_ticks, s->pol[k].zone_ticks);
+		assert_int_equal(r[k].bg_holds, s->pol[k].tick_lock_acq);
+		assert_true(r[k].bg_holds <= r[k].acquisitions);
+		assert_true(!r[k].bg_holds || r[k].bg_hold_ns > 0);
+		assert_true(r[k].bg_ns >= r[k].bg_wait_ns + r[k].bg_hold_ns);
+		holds += r[k].bg_holds;
+		assert_int_equal(ro[k].bg_ticks, 0);
+		assert_int_equal(o->pol[k].zone_ticks, 0);
+		assert_true(ro[k].bg_ns == 0);
+	}
+	assert_true(holds > 0); /* some policy's step took the lock */
+	done(s, vt);
+	done(o, vo);
 }
 
 static double rel_err(double got, double want)
@@ -356,6 +513,7 @@ static struct vt_result run_cache(unsigned ncpus, double lines)
 	assert_non_null(s);
 	assert_int_equal(sim_parse_policies("mainline", &cfg, err, sizeof(err)), 0);
 	m.miss_ns = 100;
+	m.miss_1m_ns = m.miss_4m_ns = m.miss_64m_ns = 0; /* flat */
 	m.cache_lines = lines;
 	cfg.vt = vtime_create(&m, VT_THINK_GLOBAL);
 	assert_non_null(cfg.vt);
@@ -368,6 +526,41 @@ static struct vt_result run_cache(unsigned ncpus, double lines)
 			    (double)r.misses * m.miss_ns) < 1e-9);
 	done(s, cfg.vt);
 	return r;
+}
+
+/* A line that left the cache costs what a random access over that much
+ * metadata costs: the calibration points, interpolated in log2 between
+ * them, flat outside, never decreasing with the distance; all three
+ * distance figures 0 is the flat model. */
+static void test_miss_by_distance(void **state)
+{
+	struct costmodel m = costmodel_default();
+	const double mib = (1 << 20) / 64.0; /* lines in 1 MiB */
+	double prev = 0;
+	(void)state;
+
+	m.miss_1m_ns = 100, m.miss_4m_ns = 300, m.miss_ns = 500,
+	m.miss_64m_ns = 900;
+	m.cache_lines = 1024; /* 64 KiB */
+	assert_true(costmodel_miss_at(&m, 1024) == 0);
+	assert_true(fabs(costmodel_miss_at(&m, 4096) - 50) < 1e-9);
+	assert_true(fabs(costmodel_miss_at(&m, mib) - 100) < 1e-9);
+	assert_true(fabs(costmodel_miss_at(&m, 4 * mib) - 300) < 1e-9);
+	assert_true(fabs(costmodel_miss_at(&m, 2 * mib) - 200) < 1e-9);
+	assert_true(fabs(costmodel_miss_at(&m, 16 * mib) - 500) < 1e-9);
+	assert_true(fabs(costmodel_miss_at(&m, 32 * mib) - 700) < 1e-9);
+	assert_true(costmodel_miss_at(&m, 1e12) == 900);
+	for (double l = 1; l < 1e9; l *= 1.7) {
+		double c = costmodel_miss_at(&m, l);
+
+		assert_true(c >= prev);
+		prev = c;
+	}
+	m.cache_lines = 1e9; /* a cache larger than 1 MiB: from 1 MiB on */
+	assert_true(costmodel_miss_at(&m, 2e9) == 900);
+	m.miss_1m_ns = m.miss_4m_ns = m.miss_64m_ns = 0;
+	assert_true(costmodel_miss_at(&m, 1) == 500);
+	assert_true(costmodel_miss_at(&m, 1e12) == 500);
 }
 
 /* The metadata cache: with room for everything a line misses only on
@@ -496,15 +689,27 @@ static void test_command_options(void **state)
 			     "2,0", NULL };
 	char *bad_warm[] = { "run", "slab-churn", "--virtual-time", "--warmup",
 			     "2", NULL };
+	char *irq_plain[] = { "run", "slab-churn", "--irq-rate", "100", NULL };
+	char *bad_irq[] = { "run", "slab-churn", "--virtual-time", "--irq-rate",
+			    "-1", NULL };
+	char *irq_measure[] = { "run", "slab-churn", "--virtual-time", "--cpus",
+				"1", "--measure", "--irq-rate", "hold", NULL };
 	char *ok[] = { "run", "slab-churn", "--virtual-time", "--cpus", "1,3",
 		       "--mem", "64M", "--scale", "0.002", "--warmup", "0.1",
 		       NULL };
+	char *ok_irq[] = { "run", "slab-churn", "--virtual-time", "--cpus", "2",
+			   "--mem", "64M", "--scale", "0.002", "--irq-rate",
+			   "hold", NULL };
 	(void)state;
 
 	assert_int_equal(cmd_run(4, list_plain), 2);
 	assert_int_equal(cmd_run(5, bad_list), 2);
 	assert_int_equal(cmd_run(5, bad_warm), 2);
 	assert_int_equal(cmd_run(11, ok), 0);
+	assert_int_equal(cmd_run(4, irq_plain), 2);
+	assert_int_equal(cmd_run(5, bad_irq), 2);
+	assert_int_equal(cmd_run(8, irq_measure), 2);
+	assert_int_equal(cmd_run(11, ok_irq), 0);
 }
 
 int main(void)
@@ -514,11 +719,15 @@ int main(void)
 		cmocka_unit_test(test_conservation_as_plain_replay),
 		cmocka_unit_test(test_cross_cpu_frees_stay_causal),
 		cmocka_unit_test(test_one_cpu_same_decisions),
+		cmocka_unit_test(test_irq_forced_fallbacks),
+		cmocka_unit_test(test_irq_rate),
+		cmocka_unit_test(test_background_step),
 		cmocka_unit_test(test_closed_system_formula),
 		cmocka_unit_test(test_lock_handoff),
 		cmocka_unit_test(test_pcp_lock_shared_pageset),
 		cmocka_unit_test(test_pcp_lock_remote_drains),
 		cmocka_unit_test(test_metadata_misses),
+		cmocka_unit_test(test_miss_by_distance),
 		cmocka_unit_test(test_hist_quantiles),
 		cmocka_unit_test(test_costmodel_file),
 		cmocka_unit_test(test_calibration_fit),
