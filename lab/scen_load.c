@@ -90,7 +90,7 @@ static void touch(struct scen *sc, struct objs *o, enum lru_kind kind,
 	if (!o->n)
 		return;
 	i = scen_below(sc, o->n);
-	sim_lru_touch(sc->sim, cpu, o->key[i], o->order[i], kind);
+	sim_lru_touch(sc->sim, cpu, o->e[i].key, o->e[i].order, kind);
 }
 
 /* Anonymous memory above the target is unmapped (freed, or forgotten in
