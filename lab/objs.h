@@ -23,6 +23,8 @@ struct objs {
 	struct obj *e;
 	size_t n, cap;
 	uint64_t pages;    /* sum of 2^order */
+	size_t ahead;      /* the next random pick, drawn one pick early so
+	                    * its element can be prefetched (scen_load.c) */
 };
 
 /* Add one (aborts when the arrays cannot grow: a generator cannot go on
