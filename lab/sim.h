@@ -162,7 +162,8 @@ struct sim_policy {
 	int split_order;
 	char first_error[160];
 	/* compaction (sim_compact.c) */
-	struct pfnmap rev;       /* our pfn -> trace key, movable blocks */
+	uint32_t *rev;           /* our pfn -> trace key + 1, movable blocks */
+	uint64_t rev_n;          /* pfns rev covers */
 	int movable_id;
 	bool compact;            /* proactive ticks (sim_config.compact) */
 	uint64_t compact_runs;   /* proactive ticks that compacted */
