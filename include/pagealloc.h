@@ -661,6 +661,9 @@ struct pa_tick_stats {
 	uint64_t compacted;     /* pages compaction / defragmentation moved */
 	uint64_t evacuated;     /* pages moved out of tainted superpageblocks */
 	unsigned woken;         /* PA_TICK_* bits: which steps ran */
+	uint64_t zone_lock_acquisitions; /* zone->lock acquisitions while the
+	                          * tick ran (by any thread: exact when no
+	                          * other thread uses the zone meanwhile) */
 };
 #define PA_TICK_KSWAPD  0x1u /* background reclaim (free < low watermark) */
 #define PA_TICK_DEFRAG  0x2u /* spb defragmentation / evacuation */

@@ -9,43 +9,31 @@ void objs_push(struct objs *o, uint64_t key, unsigned order, unsigned cpu)
 {
 	if (o->n == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 1024;
-		uint64_t *k = realloc(o->key, cap * sizeof(*k));
-		uint8_t *r = k ? realloc(o->order, cap) : NULL;
-		uint16_t *c = r ? realloc(o->cpu, cap * sizeof(*c)) : NULL;
+		struct obj *e = realloc(o->e, cap * sizeof(*e));
 
-		if (k)
-			o->key = k;
-		if (r)
-			o->order = r;
-		if (!c)
+		if (!e)
 			abort(); /* out of memory in a tiny bookkeeping array */
-		o->cpu = c;
+		o->e = e;
 		o->cap = cap;
 	}
-	o->key[o->n] = key;
-	o->order[o->n] = (uint8_t)order;
-	o->cpu[o->n] = (uint16_t)cpu;
-	o->n++;
+	o->e[o->n++] = (struct obj){ key, (uint16_t)cpu, (uint8_t)order };
 	o->pages += 1ull << order;
 }
 
 void objs_take(struct objs *o, size_t i, uint64_t *key, unsigned *order,
 	       unsigned *cpu)
 {
-	*key = o->key[i];
-	*order = o->order[i];
-	*cpu = o->cpu[i];
-	o->pages -= 1ull << o->order[i];
-	o->n--;
-	o->key[i] = o->key[o->n];
-	o->order[i] = o->order[o->n];
-	o->cpu[i] = o->cpu[o->n];
+	struct obj x = o->e[i];
+
+	*key = x.key;
+	*order = x.order;
+	*cpu = x.cpu;
+	o->pages -= 1ull << x.order;
+	o->e[i] = o->e[--o->n];
 }
 
 void objs_release(struct objs *o)
 {
-	free(o->key);
-	free(o->order);
-	free(o->cpu);
+	free(o->e);
 	memset(o, 0, sizeof(*o));
 }

@@ -157,6 +157,12 @@ void scenario_run(const struct scenario *sc, struct sim *s,
 	sc->run(&st);
 	sim_finish(s);
 	progress_end(&st.prog);
+	/* with the progress line: where the time went, per policy thread */
+	for (unsigned i = 0; st.prog.enabled && i < s->npol; i++)
+		fprintf(stderr, "%s: %s: %.1f s CPU replaying, %.1f s end figures\n",
+			sc->name, pa_policy_name(s->pol[i].policy),
+			(double)s->pol[i].replay_cpu_ns / 1e9,
+			(double)s->pol[i].finish_cpu_ns / 1e9);
 }
 
 static void run_usage(FILE *f)

@@ -162,7 +162,8 @@ struct sim_policy {
 	int split_order;
 	char first_error[160];
 	/* compaction (sim_compact.c) */
-	struct pfnmap rev;       /* our pfn -> trace key, movable blocks */
+	uint32_t *rev;           /* our pfn -> trace key + 1, movable blocks */
+	uint64_t rev_n;          /* pfns rev covers */
 	int movable_id;
 	bool compact;            /* proactive ticks (sim_config.compact) */
 	uint64_t compact_runs;   /* proactive ticks that compacted */
@@ -193,6 +194,10 @@ struct sim_policy {
 	uint64_t demand_tries[2][2], demand_ok[2][2];
 	uint64_t *held_1g;       /* 1 GiB ranges the demand holds */
 	unsigned nheld_1g, held_1g_cap;
+	/* CPU time of this policy's thread (not a figure: it is no
+	 * function of the seed): the replay (0 when serial) and the end
+	 * figures (sim_finish) */
+	uint64_t replay_cpu_ns, finish_cpu_ns;
 };
 
 struct sim {

@@ -10,32 +10,35 @@
 #include "sim.h"
 #include "sim_compact.h"
 
+/* The reverse map, our pfn -> key + 1 (0: no movable block there), is a
+ * flat array over the zone's pages: compaction and the 1 GiB allocations
+ * at the end of a full 256 GiB run spent most of their time probing a
+ * hash table here.  Keys from 2^32 - 1 up are not tracked, so those
+ * blocks are never marked movable. */
 static bool owner_isolate(void *arg, uint64_t pfn)
 {
 	struct sim_policy *p = arg;
 
-	return pfnmap_find(&p->rev, pfn) != NULL;
+	return pfn < p->rev_n && p->rev[pfn];
 }
 
-/* The reverse map holds our pfn -> trace key (keys above 2^32 are not
- * tracked, so those blocks are never marked movable). */
 static int owner_migrate(void *arg, uint64_t dst, uint64_t src)
 {
 	struct sim_policy *p = arg;
-	struct pfnmap_entry e;
+	uint32_t v = src < p->rev_n ? p->rev[src] : 0;
 
-	if (!pfnmap_remove(&p->rev, src, &e))
+	if (!v)
 		return -EINVAL;
-	if (pfnmap_insert(&p->rev, dst, e.pfn, e.order, e.order, NULL) < 0) {
-		pfnmap_insert(&p->rev, src, e.pfn, e.order, e.order, NULL);
-		return -ENOMEM;
-	}
-	struct pfnmap_entry *fwd = pfnmap_find(&p->map, e.pfn);
+	if (dst >= p->rev_n)
+		return -ENOMEM; /* a page onlined after the start: stays */
+	p->rev[dst] = v;
+	p->rev[src] = 0;
+	struct pfnmap_entry *fwd = pfnmap_find(&p->map, v - 1);
 
 	if (fwd)
 		fwd->pfn = (uint32_t)dst;
-	/* the copy makes the destination resident */
-	sim_reporting_touch(p, dst, e.order);
+	/* the copy makes the destination resident: the whole block */
+	sim_reporting_touch(p, dst, fwd ? fwd->order : 0);
 	return 0;
 }
 
@@ -51,31 +54,34 @@ static const struct pa_movable_ops sim_owner_ops = {
 
 int sim_owner_init(struct sim_policy *p)
 {
-	int r = pfnmap_init(&p->rev);
-
-	if (r < 0)
-		return r;
+	p->rev_n = pa_managed_pages(p->zone);
+	/* calloc of this size maps zero pages: only touched ones cost */
+	p->rev = calloc(p->rev_n ? p->rev_n : 1, sizeof(*p->rev));
+	if (!p->rev)
+		return -ENOMEM;
 	p->movable_id = pa_register_movable_ops(p->zone, &sim_owner_ops, p);
 	return p->movable_id < 0 ? p->movable_id : 0;
 }
 
 void sim_owner_destroy(struct sim_policy *p)
 {
-	pfnmap_destroy(&p->rev);
+	free(p->rev);
+	p->rev = NULL;
+	p->rev_n = 0;
 }
 
 void sim_owner_track(struct sim_policy *p, uint64_t key, uint32_t pfn)
 {
-	if (p->movable_id <= 0 || key > UINT32_MAX)
+	if (p->movable_id <= 0 || key >= UINT32_MAX || pfn >= p->rev_n)
 		return;
-	if (pfnmap_insert(&p->rev, pfn, (uint32_t)key, 0, 0, NULL) < 0)
-		return;
+	p->rev[pfn] = (uint32_t)key + 1;
 	pa_set_page_movable(p->zone, pfn, p->movable_id);
 }
 
 void sim_owner_forget(struct sim_policy *p, uint32_t pfn)
 {
-	pfnmap_remove(&p->rev, pfn, NULL);
+	if (pfn < p->rev_n)
+		p->rev[pfn] = 0;
 }
 
 void sim_compact_tick(struct sim_policy *p)

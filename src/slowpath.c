@@ -3,10 +3,13 @@
  * The allocation slow path (the kernel's __alloc_pages_slowpath, reduced
  * to what a region allocator can do), as named steps in this order:
  *
- *   1. wake background reclaim; drain every pageset and release the
- *      highatomic reserve to ordinary requests; retry
+ *   1. wake background reclaim; retry
  *   2. direct reclaim through the shrinkers (allocstall), about
- *      max(2^order, SWAP_CLUSTER_MAX) pages; retry
+ *      max(2^order, SWAP_CLUSTER_MAX) pages; retry; then (or when the
+ *      request cannot wait, or reclaim freed nothing) drain every pageset
+ *      and release the highatomic reserve to ordinary requests; retry.
+ *      As in the kernel, draining comes after reclaim: it walks every
+ *      CPU's pageset, which on a full machine cost more than reclaim
  *   3. order > 0: direct compaction (deferred after failures); retry
  *   4. a non-movable request under a policy with a no-fragmentation rule
  *      (POL_NOFRAG_RULE): the policy's evacuation (ops->evacuate_for_order);
@@ -27,6 +30,7 @@ struct slow_alloc {
 	unsigned cpu, order, mt, gfp;
 	uint32_t pfn;
 	int r;
+	bool drained;
 };
 
 /* One more attempt with these flags; true if it found a block. */
@@ -42,6 +46,7 @@ static void drain_and_unreserve(struct slow_alloc *a)
 {
 	struct pa_zone *z = a->z;
 
+	a->drained = true;
 	if (z->use_pcp)
 		pa_drain(z);
 	if (!(a->gfp & PA_GFP_ATOMIC) && STAT_LOAD(z->nr_reserved_highatomic)) {
@@ -59,8 +64,8 @@ static bool may_wait(const struct slow_alloc *a)
 
 /* Reclaim about max(2^order, SWAP_CLUSTER_MAX) pages and retry; if that
  * fails, the freed pages may sit on pagesets (where they cannot merge into
- * a high-order block): drain them and retry once more, as the kernel's
- * direct reclaim does. */
+ * a high-order block): drain them, release highatomic, and retry once
+ * more, as the kernel's direct reclaim does. */
 static bool direct_reclaim(struct slow_alloc *a)
 {
 	struct pa_shrink_control sc = { .order = a->order, .migratetype = -1 };
@@ -75,8 +80,7 @@ static bool direct_reclaim(struct slow_alloc *a)
 		return false;
 	if (attempt(a, a->gfp))
 		return true;
-	if (a->z->use_pcp)
-		pa_drain(a->z);
+	drain_and_unreserve(a);
 	return attempt(a, a->gfp);
 }
 
@@ -163,12 +167,16 @@ int alloc_slowpath(struct pa_zone *z, unsigned cpu, unsigned order,
 	bool wait = may_wait(&a);
 
 	reclaim_wake_kswapd(&z->reclaim);
-	drain_and_unreserve(&a);
 	if (attempt(&a, gfp))
 		goto done;
-	if (wait) {
-		if (direct_reclaim(&a))
+	if (wait && direct_reclaim(&a))
+		goto done;
+	if (!a.drained) {
+		drain_and_unreserve(&a);
+		if (attempt(&a, gfp))
 			goto done;
+	}
+	if (wait) {
 		direct_compact(&a);
 		if (attempt(&a, gfp))
 			goto done;

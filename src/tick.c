@@ -81,6 +81,8 @@ int pa_zone_tick(struct pa_zone *z, uint64_t now_ns, struct pa_tick_stats *out)
 			*out = st;
 		return 0;
 	}
+	uint64_t acq = STAT_LOAD(z->lock.acquisitions);
+
 	if (kswapd_woken(z)) {
 		st.woken |= PA_TICK_KSWAPD;
 		zone_count_shared(z, KSWAPD_WAKE, 1);
@@ -88,6 +90,7 @@ int pa_zone_tick(struct pa_zone *z, uint64_t now_ns, struct pa_tick_stats *out)
 	}
 	if (z->ops->background)
 		z->ops->background(z, now_ns, &st);
+	st.zone_lock_acquisitions = STAT_LOAD(z->lock.acquisitions) - acq;
 	pthread_mutex_unlock(&z->reclaim.tick_mutex);
 	if (out)
 		*out = st;

@@ -246,6 +246,94 @@ static void direct_reclaim_rescues_allocation(void **state)
 	th_zone_destroy(z);
 }
 
+/* A shrinker over pages it frees on CPU 0, so where reclaimed pages land
+ * does not depend on the thread's CPU. */
+struct cpu0_pool {
+	struct pa_zone *z;
+	uint64_t pfn[256];
+	unsigned n;
+	bool busy; /* scan frees nothing */
+};
+
+static uint64_t pool_count(void *arg, const struct pa_shrink_control *sc)
+{
+	(void)sc;
+	return ((struct cpu0_pool *)arg)->n;
+}
+
+static uint64_t pool_scan(void *arg, struct pa_shrink_control *sc)
+{
+	struct cpu0_pool *p = arg;
+	uint64_t freed = 0;
+
+	sc->nr_scanned = sc->nr_to_scan;
+	while (!p->busy && p->n && freed < sc->nr_to_scan) {
+		assert_int_equal(pa_free_cpu(p->z, 0, p->pfn[--p->n], 0), 0);
+		freed++;
+	}
+	return freed;
+}
+
+/* As the kernel's direct reclaim: pages cached on another CPU's pageset
+ * are drained only when reclaim did not rescue the allocation, so a slow
+ * path that reclaim serves leaves them there (draining first cost every
+ * slow path a walk of all pagesets: most of a full `server` run under
+ * pcpbuddy and spb); when reclaim frees nothing, the drain still serves. */
+static void reclaim_before_draining_pagesets(void **state)
+{
+	struct pa_config c = th_config(16, 4, 6, PA_CFG_NO_WATERMARKS, 2);
+
+	c.pcp_batch = 4;
+	c.pcp_high_min = c.pcp_high_max = 128;
+	struct pa_zone *z = th_zone_or_skip(state, &c);
+	struct cpu0_pool *pool = calloc(1, sizeof(*pool));
+	uint64_t cached[48], mine[256];
+	unsigned n = 0;
+
+	assert_non_null(pool);
+	pool->z = z;
+	for (unsigned i = 0; i < 48; i++) {
+		cached[i] = pa_alloc_cpu(z, 1, 0, PA_GFP_MOVABLE);
+		assert_true(cached[i] != PA_NO_PFN);
+	}
+	for (uint64_t pfn; pool->n < 256 &&
+	     (pfn = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE | PA_GFP_NOWARN)) != PA_NO_PFN;)
+		pool->pfn[pool->n++] = pfn;
+	assert_int_equal(pool->n + 48, pa_managed_pages(z));
+	for (unsigned i = 0; i < 48; i++)
+		assert_int_equal(pa_free_cpu(z, 1, cached[i], 0), 0);
+	assert_int_equal(stats(z).pcp_pages, 48);
+	int id = pa_register_shrinker(z, pool_count, pool_scan, pool);
+
+	assert_true(id > 0);
+	mine[n] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	assert_true(mine[n++] != PA_NO_PFN);
+	struct pa_stats s = stats(z);
+
+	assert_int_equal(s.allocstall, 1);
+	assert_int_equal(s.pgsteal_direct, PA_SWAP_CLUSTER_MAX);
+	/* CPU 1's pages are still cached, with what reclaim freed */
+	assert_int_equal(s.pcp_pages + s.free_pages, 48 + PA_SWAP_CLUSTER_MAX - 1);
+	assert_true(s.pcp_pages >= 48);
+	/* reclaim frees nothing now: the drain hands CPU 1's pages over */
+	pool->busy = true;
+	while (n < PA_SWAP_CLUSTER_MAX + 48) {
+		mine[n] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+		assert_true(mine[n++] != PA_NO_PFN);
+	}
+	assert_int_equal(stats(z).pcp_pages + stats(z).free_pages, 0);
+	assert_int_equal(pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE | PA_GFP_NOWARN),
+			 PA_NO_PFN);
+	assert_check(z);
+	assert_int_equal(pa_unregister_shrinker(z, id), 0);
+	while (n)
+		assert_int_equal(pa_free_cpu(z, 0, mine[--n], 0), 0);
+	while (pool->n)
+		assert_int_equal(pa_free_cpu(z, 0, pool->pfn[--pool->n], 0), 0);
+	free(pool);
+	th_zone_destroy(z);
+}
+
 /* Reclaim runs before compaction: when reclaim is enough, compaction does
  * not run; when it frees nothing, compaction runs after it (the shrinker
  * saw no compaction yet). */
@@ -434,12 +522,14 @@ static void kswapd_reaches_high_watermark(void **state)
 	assert_int_equal(t.woken, 0); /* plenty free: not woken */
 	while (stats(z).free_pages >= s.wmark_low)
 		assert_true(th_lru_alloc(l, 0, PA_GFP_MOVABLE) != PA_NO_PFN);
-	uint64_t before = th_lru_len(l);
+	uint64_t before = th_lru_len(l), acq = stats(z).zone_lock.acquisitions;
 
 	assert_int_equal(pa_zone_tick(z, 2, &t), 0);
 	assert_true(t.woken & PA_TICK_KSWAPD);
 	assert_true(t.reclaimed > 0);
 	s = stats(z);
+	/* the tick counts its own zone->lock traffic (one thread here) */
+	assert_int_equal(t.zone_lock_acquisitions, s.zone_lock.acquisitions - acq);
 	assert_true(s.free_pages >= s.wmark_high);
 	assert_int_equal(s.kswapd_wake, 1);
 	assert_int_equal(s.pgsteal_kswapd, t.reclaimed);
@@ -447,6 +537,7 @@ static void kswapd_reaches_high_watermark(void **state)
 	assert_int_equal(before - th_lru_len(l), t.reclaimed);
 	assert_int_equal(pa_zone_tick(z, 3, &t), 0);
 	assert_int_equal(t.woken, 0);
+	assert_int_equal(t.zone_lock_acquisitions, 0);
 	assert_int_equal(pa_zone_tick(NULL, 4, &t), -EINVAL);
 	assert_int_equal(pa_zone_tick(z, 5, NULL), 0);
 	th_lru_destroy(l);
@@ -679,6 +770,7 @@ int main(void)
 		th_policy_test(second_chance_takes_another_round),
 		th_policy_test(registration_errors),
 		th_policy_test(direct_reclaim_rescues_allocation),
+		th_policy_test(reclaim_before_draining_pagesets),
 		th_policy_test(reclaim_before_compaction),
 		th_policy_test(reclaim_enough_no_compaction),
 		th_policy_test(shrinker_allocation_does_not_recurse),
