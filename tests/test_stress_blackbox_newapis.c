@@ -16,7 +16,7 @@
 #define BB_PB_ORDER 3u
 #define BB_MAX_ORDER 5u
 #define BB_PB_BYTES ((uint64_t)4096 << BB_PB_ORDER)
-#define BB_ROUNDS 3000u
+#define BB_ROUNDS 20000u
 #define BB_HELD 64u
 
 struct bb_shared {
