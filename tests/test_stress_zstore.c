@@ -157,6 +157,9 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* operations the workers complete before they are stopped */
+#define MIN_OPS 1000
+
 static void *compactor(void *arg)
 {
 	struct shared *s = arg;
@@ -201,6 +204,10 @@ static void concurrent_writes_reads_discards_and_compaction(void **state)
 	struct timespec ts = { (time_t)secs, (long)((secs - (time_t)secs) * 1e9) };
 
 	nanosleep(&ts, NULL);
+	/* enough work to mean something however slow the machine (TSan under
+	 * load made 736 in the time): wait for it rather than assert a rate */
+	while (__atomic_load_n(&s.ops, __ATOMIC_RELAXED) < MIN_OPS)
+		usleep(10000);
 	__atomic_store_n(&s.stop, 1, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < THREADS; i++)
 		pthread_join(th[i], NULL);
@@ -209,7 +216,6 @@ static void concurrent_writes_reads_discards_and_compaction(void **state)
 		      (unsigned long long)s.ops, (unsigned long long)s.compactions,
 		      (unsigned long long)s.errors);
 	assert_int_equal(s.errors, 0);
-	assert_true(s.ops > 1000);
 
 	/* quiescent: every stored page reads back consistent */
 	uint8_t *buf = malloc(PG);
