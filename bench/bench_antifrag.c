@@ -8,7 +8,10 @@
  * seed gives the same figures on any machine.
  *
  *   bench_antifrag [--gib N] [--steps N] [--only WORKLOAD] [--tick N]
- *                  [--policy NAME]
+ *                  [--policy NAME] [--seed N]
+ *
+ * --seed N (default 0) offsets every workload's fixed seed by N, so
+ * medians over several seeds can be taken; seed 0 is the original run.
  *
  * Movable blocks are registered movable (pa_set_page_movable, an owner
  * that follows its blocks when they move), so compaction and spb's
@@ -232,13 +235,20 @@ static void step(struct run *x, const struct workload *w)
 		pa_zone_tick(x->z, x->step * NS_PER_STEP, NULL);
 }
 
+/* What one run is: size, length, ticking and the seed offset. */
+struct opts {
+	uint64_t gib, steps, tick_every, seed;
+};
+
 static void run_one(const struct workload *w, enum pa_policy pol,
-		    uint64_t gib, uint64_t steps, uint64_t tick_every)
+		    const struct opts *o)
 {
 	struct pa_config c = pa_config_default();
-	struct run x = { .r = { w->seed }, .tick_every = tick_every };
+	/* seed offsets stride by the workload count so no two runs share one */
+	uint64_t seed = w->seed + o->seed * (sizeof(workloads) / sizeof(workloads[0]));
+	struct run x = { .r = { seed }, .tick_every = o->tick_every };
 
-	c.bytes = gib << 30;
+	c.bytes = o->gib << 30;
 	c.ncpus = NCPUS;
 	c.policy = pol;
 	x.z = pa_zone_create(&c);
@@ -252,7 +262,7 @@ static void run_one(const struct workload *w, enum pa_policy pol,
 	/* fill: movable to its target, with non-movable arrivals mixed in */
 	while (x.mov.pages < x.managed * w->fill_pct / 100 && x.failed < 1000)
 		step(&x, w);
-	for (uint64_t i = 0; i < steps; i++)
+	for (uint64_t i = 0; i < o->steps; i++)
 		step(&x, w);
 
 	struct pa_frag f;
@@ -280,22 +290,24 @@ static void run_one(const struct workload *w, enum pa_policy pol,
 
 int main(int argc, char **argv)
 {
-	uint64_t gib = 64, steps = 1ull << 23, tick_every = 0;
+	struct opts o = { .gib = 64, .steps = 1ull << 23 };
 	const char *only = NULL, *policy = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--gib") && i + 1 < argc)
-			gib = strtoull(argv[++i], NULL, 0);
+			o.gib = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
-			steps = strtoull(argv[++i], NULL, 0);
+			o.steps = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
 		else if (!strcmp(argv[i], "--tick") && i + 1 < argc)
-			tick_every = strtoull(argv[++i], NULL, 0);
+			o.tick_every = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--policy") && i + 1 < argc)
 			policy = argv[++i];
+		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+			o.seed = strtoull(argv[++i], NULL, 0);
 		else {
-			fprintf(stderr, "usage: %s [--gib N] [--steps N] [--only WORKLOAD] [--tick N] [--policy NAME]\n",
+			fprintf(stderr, "usage: %s [--gib N] [--steps N] [--only WORKLOAD] [--tick N] [--policy NAME] [--seed N]\n",
 				argv[0]);
 			return 2;
 		}
@@ -309,14 +321,13 @@ int main(int argc, char **argv)
 		for (unsigned p = 0; p < PA_POLICY_NR; p++) {
 			struct pa_config c = pa_config_default();
 
-			c.bytes = gib << 30;
+			c.bytes = o.gib << 30;
 			c.ncpus = NCPUS;
 			c.policy = (enum pa_policy)p;
 			if (policy && strcmp(policy, pa_policy_name(c.policy)))
 				continue;
 			if (pa_config_check(&c, NULL, 0) == 0)
-				run_one(&workloads[k], (enum pa_policy)p, gib, steps,
-					tick_every);
+				run_one(&workloads[k], (enum pa_policy)p, &o);
 		}
 	}
 	return 0;

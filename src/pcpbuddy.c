@@ -264,13 +264,15 @@ static bool pcp_holds_type(const struct pa_zone *z,
 }
 
 /*
- * A refill found none of its (non-movable) type anywhere in the zone and
- * is about to take another type's memory.  The pages it lacks are most
- * likely free on other pagesets: frees of a block's pages go to its owner
+ * A refill found less of its (non-movable) type in the zone than it
+ * wanted: the next one may have to take another type's memory.  The
+ * pages it lacks are most likely free on other pagesets: frees of a block's pages go to its owner
  * (seed 000), so a CPU that owns more of a type than it allocates keeps
  * collecting them while the others run dry.  Ask every other CPU to hand
  * its pages of the type back to the zone, where they merge and every
- * CPU's own-type phases find them, so the next refill does not fall back.
+ * CPU's own-type phases find them, so the next refill does not fall back
+ * (asked only once the first fallback came, the owners acted too late:
+ * the fallback had converted a block already).
  * Lock-free: the owners act at their next refill or drain (as they absorb
  * remote frees), never by another CPU taking their lock.
  */
@@ -380,6 +382,54 @@ static void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 	zone_count_shared(z, PCPB_REMOTE_ABSORBED, pages);
 }
 
+/* Whether this zone's refill spares its scarce types in the ways below
+ * (the fallback taking only what the request needs, owners asked when a
+ * refill comes up short, costly chunks kept): pcpbuddy's.  spb shares the
+ * refill but steers its fallbacks to tainted superpageblocks, and there
+ * these changes raised its conversions from 24 to 70-84 (bench_antifrag
+ * --gib 16 --steps 2097152, medians of seeds 0-2), so spb keeps the
+ * refill it had. */
+static bool spares_scarce_types(const struct pa_zone *z)
+{
+	return !(z->pflags & POL_SPB_LISTS);
+}
+
+/* The order from which a request is costly (the kernel's
+ * PAGE_ALLOC_COSTLY_ORDER). */
+#define PCPB_COSTLY_ORDER 3
+
+/* A cached (not owned) chunk of a non-movable type, of a costly order,
+ * is kept for a request of its size: a smaller one refills instead.
+ * These types are scarce and their costly chunks rarer still; splitting
+ * them for order-0 requests left order-3 requests none, and those
+ * converted a fresh pageblock each (bench_antifrag fill98: 66 of 87
+ * conversions were made by order-3 requests).  Owned chunks split freely:
+ * their pieces merge back on this pageset. */
+static bool keep_costly_chunk(const struct pa_zone *z, unsigned chunk_order,
+			      unsigned order, unsigned mt, bool owned)
+{
+	return spares_scarce_types(z) && !owned && mt != PA_MT_MOVABLE && chunk_order >= PCPB_COSTLY_ORDER &&
+	       chunk_order > order;
+}
+
+/* The chunk at pfn, first on its list of order o, off the lists and
+ * split down to `order`: the pieces keep the chunk's ownership; their
+ * buddies are the part being handed out, so nothing merges here. */
+static uint32_t split_chunk(struct pa_zone *z, struct per_cpu_pages *pcp,
+			    uint32_t pfn, unsigned o, unsigned order,
+			    unsigned mt)
+{
+	bool owned = page_flags(&z->pages[pfn]) & PG_PCPBUDDY;
+
+	pfn_list_del(z->pages, &pcp->lists[o][mt], pfn);
+	set_page_state(&z->pages[pfn], 0);
+	while (o > order) {
+		o--;
+		enqueue(z, pcp, pfn + (1u << o), o, mt, owned);
+	}
+	return pfn;
+}
+
 /* Smallest chunk of at least `order` on the lists, split down. */
 static uint32_t pcpb_take(struct pa_zone *z, struct per_cpu_pages *pcp,
 			  unsigned order, unsigned mt)
@@ -390,17 +440,11 @@ static uint32_t pcpb_take(struct pa_zone *z, struct per_cpu_pages *pcp,
 		if (pfn_list_empty(l))
 			continue;
 		uint32_t pfn = pfn_list_first(l);
-		bool owned = page_flags(&z->pages[pfn]) & PG_PCPBUDDY;
 
-		pfn_list_del(z->pages, l, pfn);
-		set_page_state(&z->pages[pfn], 0);
-		/* the pieces keep the chunk's ownership; their buddies are
-		 * the part being handed out, so nothing merges here */
-		while (o > order) {
-			o--;
-			enqueue(z, pcp, pfn + (1u << o), o, mt, owned);
-		}
-		return pfn;
+		if (keep_costly_chunk(z, o, order, mt,
+				      page_flags(&z->pages[pfn]) & PG_PCPBUDDY))
+			continue;
+		return split_chunk(z, pcp, pfn, o, order, mt);
 	}
 	return PA_NIL;
 }
@@ -516,6 +560,34 @@ struct refill {
 	unsigned cpu, order, mt, gfp;
 	uint64_t need, got;
 };
+
+/* The last resort before a small non-movable request takes another
+ * type's memory: a costly chunk this pageset kept (keep_costly_chunk) is
+ * split after all, a piece of the order left on the lists.  Not when the
+ * refill brought a chunk the request can use.  True if it split one. */
+static bool split_kept_chunk(struct pa_zone *z, struct per_cpu_pages *pcp,
+			     const struct refill *r)
+{
+	if (!spares_scarce_types(z) || r->mt == PA_MT_MOVABLE ||
+	    r->order >= PCPB_COSTLY_ORDER)
+		return false;
+	for (unsigned o = r->order; o < PCPB_COSTLY_ORDER; o++)
+		if (!pfn_list_empty(&pcp->lists[o][r->mt]))
+			return false;
+	for (unsigned o = PCPB_COSTLY_ORDER; o <= z->pb_order; o++) {
+		struct pfn_list *l = &pcp->lists[o][r->mt];
+
+		if (pfn_list_empty(l))
+			continue;
+		uint32_t pfn = pfn_list_first(l);
+		bool owned = page_flags(&z->pages[pfn]) & PG_PCPBUDDY;
+
+		pfn = split_chunk(z, pcp, pfn, o, r->order, r->mt);
+		enqueue(z, pcp, pfn, r->order, r->mt, owned);
+		return true;
+	}
+	return false;
+}
 
 /* Free pieces already on the pageset may merge into what is wanted:
  * true if they did (nothing to take from the zone). */
@@ -728,6 +800,19 @@ static void refill_phase3_fallback(struct pa_zone *z, struct per_cpu_pages *pcp,
 	phase3_take(z, pcp, r, false);
 }
 
+/* Whether a refill that must fall back takes a whole pageblock of
+ * another type for this pageset (Phase 1): movable only.  A non-movable
+ * one takes what the request needs (Phase 3's fallback, one block): when
+ * that claims the pageblock, the rest stays in the zone, unowned, for
+ * every CPU's own-type phases, as the zone's fallback leaves it under
+ * mainline.  Owned by one pageset, a converted block served only that
+ * CPU, and every other CPU short of the type converted one of its own
+ * (fill98: 35 of 87 conversions were such Phase 1 fallbacks). */
+static bool fallback_claims_whole(const struct pa_zone *z, unsigned mt)
+{
+	return mt == PA_MT_MOVABLE || !spares_scarce_types(z);
+}
+
 /* Blocks one refill takes.  A non-movable order-0 refill takes the plain
  * batch, not the batch scaled up while this CPU allocates without freeing
  * (alloc_factor): under pcpbuddy the frees of a block's pages go to its
@@ -765,12 +850,19 @@ static int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 	refill_phase2(z, pcp, &r);
 	refill_phase3(z, pcp, &r);
 	zone_unlock(z);
+	/* pages made available: those taken, or the piece split off */
+	if (split_kept_chunk(z, pcp, &r))
+		return r.got ? (int)r.got : 1 << order;
+	/* our type is running out in the zone: other pagesets give back
+	 * theirs now, before any refill has to fall back for it */
+	if (r.got < r.need && spares_scarce_types(z))
+		ask_owners_to_return(z, cpu, mt);
 	if (r.got)
 		return (int)r.got;
-	/* then, and only then, another type's memory; other pagesets give
-	 * back theirs of our type for the refills after this one */
-	ask_owners_to_return(z, cpu, mt);
-	if (refill_phase1(z, pcp, &r, true))
+	if (!spares_scarce_types(z))
+		ask_owners_to_return(z, cpu, mt);
+	/* then, and only then, another type's memory */
+	if (fallback_claims_whole(z, mt) && refill_phase1(z, pcp, &r, true))
 		return -EBUSY;
 	if (r.got)
 		return (int)r.got;

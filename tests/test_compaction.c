@@ -4,7 +4,9 @@
  * scattered over every pageblock compacts until a pageblock is free, every
  * page's contents intact; the skips (enough memory above the watermark,
  * fragmentation index at or below 500) and the proactive marks; bad
- * arguments.  Under each policy pa_config_check accepts.
+ * arguments.  Every case runs once per policy the library accepts
+ * (factory.h's th_run_policy_group): compaction is the zone's, whatever
+ * caches pages in front of it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,15 +25,6 @@ static struct pa_config zone_cfg(enum pa_policy pol, uint64_t pageblocks,
 	return c;
 }
 
-typedef void (*policy_test)(enum pa_policy pol);
-
-static void each_policy(policy_test fn)
-{
-	struct pa_config c = zone_cfg(PA_POLICY_MAINLINE, 16, PA_BACKING_NONE);
-
-	th_each_policy(&c, fn);
-}
-
 struct fragmented {
 	struct pa_zone *z;
 	struct th_owner *o;
@@ -46,8 +39,7 @@ static void fragment(struct fragmented *f, enum pa_policy pol,
 {
 	struct pa_config c = zone_cfg(pol, pageblocks, backing);
 
-	f->z = pa_zone_create(&c);
-	assert_non_null(f->z);
+	f->z = th_zone_create(&c);
 	uint64_t total = pa_managed_pages(f->z);
 
 	f->o = th_owner_new(f->z, (uint32_t)total);
@@ -68,7 +60,7 @@ static void unfragment(struct fragmented *f)
 	assert_check(f->z);
 	th_owner_destroy(f->o);
 	free(f->h);
-	pa_zone_destroy(f->z);
+	th_zone_destroy(f->z);
 }
 
 static uint64_t free_block_of(struct pa_zone *z, unsigned order)
@@ -123,8 +115,7 @@ static void compacts(enum pa_policy pol)
 
 static void test_compacts(void **state)
 {
-	(void)state;
-	each_policy(compacts);
+	compacts(th_policy(state));
 }
 
 /* hugepage-demand's failure: a movable block of the target order in the
@@ -162,19 +153,17 @@ static void skips_target_order_blocks(enum pa_policy pol)
 
 static void test_skips_target_order_blocks(void **state)
 {
-	(void)state;
-	each_policy(skips_target_order_blocks);
+	skips_target_order_blocks(th_policy(state));
 }
 
 /* Unmovable pages in every pageblock: nothing can be emptied. */
 static void cannot_compact(enum pa_policy pol)
 {
 	struct pa_config c = zone_cfg(pol, 8, PA_BACKING_NONE);
-	struct pa_zone *z = pa_zone_create(&c);
+	struct pa_zone *z = th_zone_create(&c);
 	uint64_t total = pa_managed_pages(z), *p = calloc(total, sizeof(*p)), n = 0;
 	struct pa_stats s0, s1;
 
-	assert_non_null(z);
 	while (n < total && (p[n] = pa_alloc(z, 0, PA_GFP_NOWARN)) != PA_NO_PFN)
 		n++;
 	for (uint64_t i = 0; i < n; i++)
@@ -187,15 +176,13 @@ static void cannot_compact(enum pa_policy pol)
 	assert_int_equal(s1.compact_stall, s0.compact_stall + 1);
 	assert_int_equal(s1.compact_fail, s0.compact_fail + 1);
 	assert_int_equal(s1.pgmigrate_success, s0.pgmigrate_success);
-	assert_check(z);
 	free(p);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void test_cannot_compact(void **state)
 {
-	(void)state;
-	each_policy(cannot_compact);
+	cannot_compact(th_policy(state));
 }
 
 /* Free owner pages whose pfn % 128 is in [lo, hi) and (if odd_only) odd,
@@ -260,8 +247,7 @@ static void skips(enum pa_policy pol)
 
 static void test_skips(void **state)
 {
-	(void)state;
-	each_policy(skips);
+	skips(th_policy(state));
 }
 
 /* Free random aligned chunks (orders lo..hi) of a zone full of movable
@@ -360,8 +346,7 @@ static void gate_follows_frag_index(enum pa_policy pol)
 
 static void test_gate_follows_frag_index(void **state)
 {
-	(void)state;
-	each_policy(gate_follows_frag_index);
+	gate_follows_frag_index(th_policy(state));
 }
 
 static void proactive(enum pa_policy pol)
@@ -371,6 +356,7 @@ static void proactive(enum pa_policy pol)
 
 	fragment(&f, pol, 16, PA_BACKING_ANON);
 	assert_int_equal(pa_compact_proactive(f.z, 101, &cs), -EINVAL);
+	assert_int_equal(th_zone_errors_take(f.z, NULL, 0), 1);
 	assert_int_equal(pa_compact_proactive(f.z, 0, &cs), 0);
 	assert_int_equal(cs.pages_migrated, 0);
 	/* all free memory in order-0 pages: score 100, above 90 */
@@ -388,17 +374,15 @@ static void proactive(enum pa_policy pol)
 
 static void test_proactive(void **state)
 {
-	(void)state;
-	each_policy(proactive);
+	proactive(th_policy(state));
 }
 
 static void test_bad_args(void **state)
 {
-	struct pa_config c = zone_cfg(PA_POLICY_MAINLINE, 4, PA_BACKING_NONE);
+	struct pa_config c = zone_cfg(th_policy(state), 4, PA_BACKING_NONE);
 	struct th_errlog log = { 0 };
 	struct pa_zone *z;
 
-	(void)state;
 	c.error_fn = th_errlog_fn;
 	c.error_arg = &log;
 	z = pa_zone_create(&c);
@@ -416,14 +400,14 @@ static void test_bad_args(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_compacts),
-		cmocka_unit_test(test_cannot_compact),
-		cmocka_unit_test(test_skips_target_order_blocks),
-		cmocka_unit_test(test_skips),
-		cmocka_unit_test(test_gate_follows_frag_index),
-		cmocka_unit_test(test_proactive),
-		cmocka_unit_test(test_bad_args),
+		th_policy_test(test_compacts),
+		th_policy_test(test_cannot_compact),
+		th_policy_test(test_skips_target_order_blocks),
+		th_policy_test(test_skips),
+		th_policy_test(test_gate_follows_frag_index),
+		th_policy_test(test_proactive),
+		th_policy_test(test_bad_args),
 	};
 
-	return cmocka_run_group_tests_name("compaction", tests, NULL, NULL);
+	return th_run_policy_group("compaction", tests);
 }

@@ -4,7 +4,8 @@
  * above max_order; migration out of the candidate with every page's
  * contents checked; failures that leave the zone accountable; bad
  * arguments refused; a model-based mix with ordinary allocations.  Every
- * test runs under each policy pa_config_check accepts.
+ * case runs once per policy the library accepts (factory.h's
+ * th_run_policy_group).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,23 +33,6 @@ static struct pa_config zone_cfg(enum pa_policy pol, enum pa_backing backing,
 	return c;
 }
 
-static struct pa_zone *must_create(const struct pa_config *c)
-{
-	struct pa_zone *z = pa_zone_create(c);
-
-	assert_non_null(z);
-	return z;
-}
-
-typedef void (*policy_test)(enum pa_policy pol);
-
-static void each_policy(policy_test fn)
-{
-	struct pa_config c = zone_cfg(PA_POLICY_MAINLINE, PA_BACKING_NONE, 0);
-
-	th_each_policy(&c, fn);
-}
-
 static uint64_t allocated(struct pa_zone *z)
 {
 	struct pa_stats s;
@@ -62,7 +46,7 @@ static uint64_t allocated(struct pa_zone *z)
 static void sizes(enum pa_policy pol)
 {
 	struct pa_config c = zone_cfg(pol, PA_BACKING_NONE, 0);
-	struct pa_zone *z = must_create(&c);
+	struct pa_zone *z = th_zone_create(&c);
 	uint64_t n = pa_managed_pages(z);
 
 	for (uint64_t nr = 1; nr <= n; nr <<= 1) {
@@ -74,6 +58,7 @@ static void sizes(enum pa_policy pol)
 		assert_check(z);
 		/* its pages are not pa_free's */
 		assert_int_equal(pa_free(z, pfn, 0), -EINVAL);
+		assert_int_equal(th_zone_errors_take(z, NULL, 0), 1);
 		assert_int_equal(pa_free_contig(z, pfn, nr), 0);
 		assert_int_equal(allocated(z), 0);
 		assert_check(z);
@@ -87,13 +72,12 @@ static void sizes(enum pa_policy pol)
 	assert_int_equal(errno, ENOMEM);
 	assert_int_equal(pa_free_contig(z, all, n), 0);
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void test_sizes(void **state)
 {
-	(void)state;
-	each_policy(sizes);
+	sizes(th_policy(state));
 }
 
 /* ---- bad arguments ---- */
@@ -107,7 +91,7 @@ static void bad_args(enum pa_policy pol)
 
 	c.error_fn = th_errlog_fn;
 	c.error_arg = &log;
-	z = must_create(&c);
+	z = th_zone_create(&c);
 	uint64_t n = pa_managed_pages(z);
 	uint64_t a = pa_alloc_contig(z, 2048, 0);
 	uint64_t p = pa_alloc(z, 3, 0);
@@ -147,13 +131,12 @@ static void bad_args(enum pa_policy pol)
 	assert_int_equal(pa_free_contig(z, a, 2048), -EINVAL);
 	assert_int_equal(pa_free(z, p, 3), 0);
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void test_bad_args(void **state)
 {
-	(void)state;
-	each_policy(bad_args);
+	bad_args(th_policy(state));
 }
 
 /* ---- migration out of the candidate ---- */
@@ -175,7 +158,7 @@ static void scatter(struct th_owner *o, struct pa_zone *z, uint32_t *handles,
 static void migrates_contents(enum pa_policy pol)
 {
 	struct pa_config c = zone_cfg(pol, PA_BACKING_ANON, 0);
-	struct pa_zone *z = must_create(&c);
+	struct pa_zone *z = th_zone_create(&c);
 	uint64_t total = pa_managed_pages(z), n;
 	uint32_t *handles = calloc(total, sizeof(*handles));
 	struct th_owner *o = th_owner_new(z, (uint32_t)total);
@@ -213,20 +196,19 @@ static void migrates_contents(enum pa_policy pol)
 	assert_check(z);
 	th_owner_destroy(o);
 	free(handles);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void test_migrates_contents(void **state)
 {
-	(void)state;
-	each_policy(migrates_contents);
+	migrates_contents(th_policy(state));
 }
 
 /* A 2 MiB movable block moves whole. */
 static void moves_large_blocks(enum pa_policy pol)
 {
 	struct pa_config c = zone_cfg(pol, PA_BACKING_ANON, 0);
-	struct pa_zone *z = must_create(&c);
+	struct pa_zone *z = th_zone_create(&c);
 	uint64_t total = pa_managed_pages(z);
 	struct th_owner *o = th_owner_new(z, 64);
 	uint32_t h[32];
@@ -257,13 +239,12 @@ static void moves_large_blocks(enum pa_policy pol)
 	th_owner_free_all(o);
 	assert_check(z);
 	th_owner_destroy(o);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void test_moves_large_blocks(void **state)
 {
-	(void)state;
-	each_policy(moves_large_blocks);
+	moves_large_blocks(th_policy(state));
 }
 
 /* ---- failures leave the zone as it was ---- */
@@ -271,7 +252,7 @@ static void test_moves_large_blocks(void **state)
 static void fails_cleanly(enum pa_policy pol)
 {
 	struct pa_config c = zone_cfg(pol, PA_BACKING_ANON, PA_CFG_NO_PCP);
-	struct pa_zone *z = must_create(&c);
+	struct pa_zone *z = th_zone_create(&c);
 	uint64_t total = pa_managed_pages(z), n, quarter = total / 4;
 	uint32_t *handles = calloc(total, sizeof(*handles));
 	struct th_owner *o = th_owner_new(z, (uint32_t)total);
@@ -335,13 +316,12 @@ static void fails_cleanly(enum pa_policy pol)
 	free(all);
 	th_owner_destroy(o);
 	free(handles);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void test_fails_cleanly(void **state)
 {
-	(void)state;
-	each_policy(fails_cleanly);
+	fails_cleanly(th_policy(state));
 }
 
 /* ---- model: contiguous ranges among ordinary allocations ---- */
@@ -367,7 +347,7 @@ static bool overlaps(const struct range *r, unsigned n, uint64_t pfn,
 static void model(enum pa_policy pol)
 {
 	struct pa_config c = zone_cfg(pol, PA_BACKING_ANON, 0);
-	struct pa_zone *z = must_create(&c);
+	struct pa_zone *z = th_zone_create(&c);
 	struct th_rng rng = { th_seed("contig model") };
 	struct th_owner *o = th_owner_new(z, 4096);
 	struct range *live = calloc(4096, sizeof(*live));
@@ -430,25 +410,24 @@ static void model(enum pa_policy pol)
 	assert_check(z);
 	th_owner_destroy(o);
 	free(live);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void test_model(void **state)
 {
-	(void)state;
-	each_policy(model);
+	model(th_policy(state));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_bad_args),
-		cmocka_unit_test(test_migrates_contents),
-		cmocka_unit_test(test_moves_large_blocks),
-		cmocka_unit_test(test_fails_cleanly),
-		cmocka_unit_test(test_model),
+		th_policy_test(test_sizes),
+		th_policy_test(test_bad_args),
+		th_policy_test(test_migrates_contents),
+		th_policy_test(test_moves_large_blocks),
+		th_policy_test(test_fails_cleanly),
+		th_policy_test(test_model),
 	};
 
-	return cmocka_run_group_tests_name("contig", tests, NULL, NULL);
+	return th_run_policy_group("contig", tests);
 }

@@ -4,7 +4,9 @@
  * isolated its free pages are on no list an allocation takes from, pages
  * freed into it stay out, what pagesets and pcpbuddy's remote lists held
  * of it comes back to the zone, and pa_check counts the isolated
- * pageblocks; undo restores types and free lists.  Every accepted policy.
+ * pageblocks; undo restores types and free lists.  Every case runs once
+ * per policy the library accepts (factory.h's th_run_policy_group);
+ * PA_CFG_NO_PCP is dropped for a policy that needs pagesets.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,11 +43,10 @@ static uint64_t isolated_blocks(struct pa_zone *z)
 static void isolate_and_undo(enum pa_policy pol)
 {
 	struct pa_config c = zone_cfg(pol, 0);
-	struct pa_zone *z = pa_zone_create(&c);
+	struct pa_zone *z = th_zone_create(&c);
 	uint64_t total, *p, n = 0, in_range = 0;
 	struct pa_isolation iso;
 
-	assert_non_null(z);
 	total = pa_managed_pages(z);
 	p = calloc(2 * total, sizeof(*p));
 	/* everything allocated, then every other page freed on both CPUs:
@@ -111,15 +112,12 @@ static void isolate_and_undo(enum pa_policy pol)
 	assert_int_equal(s.free_pages, total);
 	assert_check(z);
 	free(p);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void test_isolate_and_undo(void **state)
 {
-	struct pa_config c = zone_cfg(PA_POLICY_MAINLINE, 0);
-
-	(void)state;
-	th_each_policy(&c, isolate_and_undo);
+	isolate_and_undo(th_policy(state));
 }
 
 /* Undo of an untouched isolation leaves the free lists as they were,
@@ -127,7 +125,7 @@ static void test_isolate_and_undo(void **state)
 static void undo_restores(enum pa_policy pol)
 {
 	struct pa_config c = zone_cfg(pol, PA_CFG_NO_PCP);
-	struct pa_zone *z = pa_zone_create(&c);
+	struct pa_zone *z = th_zone_create(&c);
 	struct th_snapshot snap;
 	struct pa_isolation iso;
 	uint64_t a = pa_alloc(z, 0, PA_GFP_MOVABLE);
@@ -153,35 +151,32 @@ static void undo_restores(enum pa_policy pol)
 	assert_int_equal(pa_free(z, a, 0), 0);
 	assert_int_equal(pa_free(z, u, 0), 0);
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static void test_undo_restores(void **state)
 {
-	struct pa_config c = zone_cfg(PA_POLICY_MAINLINE, 0);
-
-	(void)state;
-	th_each_policy(&c, undo_restores);
+	undo_restores(th_policy(state));
 }
 
 /* pa_check catches an isolation count that disagrees with the types. */
 static void test_check_counts_isolation(void **state)
 {
-	struct pa_config c = zone_cfg(PA_POLICY_MAINLINE, PA_CFG_NO_PCP);
-	struct pa_zone *z = pa_zone_create(&c);
+	struct pa_config c = zone_cfg(th_policy(state), PA_CFG_NO_PCP);
+	struct pa_zone *z = th_zone_create(&c);
 	struct pa_isolation iso;
 	char msg[256];
 
-	(void)state;
 	assert_int_equal(isolate_range(z, &iso, 0, 512), 0);
 	assert_check(z);
 	z->nr_isolated_pageblocks++;
 	assert_int_equal(pa_check(z, msg, sizeof(msg)), -EUCLEAN);
 	assert_non_null(strstr(msg, "isolat"));
+	assert_int_equal(th_zone_errors_take(z, NULL, 0), 1);
 	z->nr_isolated_pageblocks--;
 	isolate_undo(z, &iso);
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 static bool nop_isolate(void *o, uint64_t p)
@@ -207,10 +202,10 @@ static void nop_putback(void *o, uint64_t p)
 
 /* Every page allocated, then pageblock 2 retyped Unmovable (it holds no
  * free block then). */
-static struct pa_zone *two_types(uint64_t **pages)
+static struct pa_zone *two_types(enum pa_policy pol, uint64_t **pages)
 {
-	struct pa_config c = zone_cfg(PA_POLICY_MAINLINE, PA_CFG_NO_PCP);
-	struct pa_zone *z = pa_zone_create(&c);
+	struct pa_config c = zone_cfg(pol, PA_CFG_NO_PCP);
+	struct pa_zone *z = th_zone_create(&c);
 	uint64_t total = pa_managed_pages(z), n = 0, pfn;
 
 	*pages = calloc(total, sizeof(**pages));
@@ -229,10 +224,9 @@ static struct pa_zone *two_types(uint64_t **pages)
 static void test_undo_splits_mixed_types(void **state)
 {
 	uint64_t *p;
-	struct pa_zone *z = two_types(&p);
+	struct pa_zone *z = two_types(th_policy(state), &p);
 	struct pa_isolation iso;
 
-	(void)state;
 	assert_int_equal(isolate_range(z, &iso, LO, HI), 0);
 	for (uint64_t pfn = LO; pfn < HI; pfn++)
 		assert_int_equal(pa_free(z, pfn, 0), 0);
@@ -240,7 +234,7 @@ static void test_undo_splits_mixed_types(void **state)
 	isolate_undo(z, &iso);
 	assert_check(z);
 	free(p);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 /* Regression: a contiguous range taken over pageblocks of two types was
@@ -248,11 +242,10 @@ static void test_undo_splits_mixed_types(void **state)
 static void test_contig_range_one_type(void **state)
 {
 	uint64_t *p;
-	struct pa_zone *z = two_types(&p);
+	struct pa_zone *z = two_types(th_policy(state), &p);
 	struct pa_movable_ops ops = { nop_isolate, nop_migrate, nop_putback };
 	int id = pa_register_movable_ops(z, &ops, NULL);
 
-	(void)state;
 	for (uint64_t pfn = LO; pfn < HI; pfn++)
 		if (pfn != 1536)
 			assert_int_equal(pa_free(z, pfn, 0), 0);
@@ -268,18 +261,18 @@ static void test_contig_range_one_type(void **state)
 	assert_int_equal(pa_free_contig(z, r, 1024), 0);
 	assert_check(z);
 	free(p);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_isolate_and_undo),
-		cmocka_unit_test(test_undo_restores),
-		cmocka_unit_test(test_check_counts_isolation),
-		cmocka_unit_test(test_undo_splits_mixed_types),
-		cmocka_unit_test(test_contig_range_one_type),
+		th_policy_test(test_isolate_and_undo),
+		th_policy_test(test_undo_restores),
+		th_policy_test(test_check_counts_isolation),
+		th_policy_test(test_undo_splits_mixed_types),
+		th_policy_test(test_contig_range_one_type),
 	};
 
-	return cmocka_run_group_tests_name("isolate", tests, NULL, NULL);
+	return th_run_policy_group("isolate", tests);
 }

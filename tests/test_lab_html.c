@@ -237,6 +237,7 @@ static void test_map_scales_to_2tib(void **state)
 	assert_non_null(s);
 	assert_non_null(mkdtemp(dir));
 	snprintf(html, sizeof(html), "%s/r.html", dir);
+	/* one policy: the pageblock map's drawing is policy-independent */
 	assert_int_equal(sim_parse_policies("mainline", &cfg, err, sizeof(err)), 0);
 	assert_int_equal(sim_init(s, &cfg, err, sizeof(err)), 0);
 	sim_time(s, 0);

@@ -92,6 +92,8 @@ static int replay_list(const char *const *paths, unsigned n, const char *zi,
 	struct replay_opts o = { .traces = paths, .ntraces = n, .zoneinfo = zi };
 	double el;
 
+	/* one policy: these cases test the lab's input handling, which is
+	 * the same for every policy (test_lab_scenarios runs them all) */
 	assert_int_equal(sim_parse_policies("mainline", &o.cfg, err, len), 0);
 	return replay_traces(&o, out, t, &el, err, len);
 }

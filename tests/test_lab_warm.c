@@ -214,6 +214,7 @@ static void fill_order_ends_under_pcpbuddy(void **state)
 	uint64_t pfns[8];
 	(void)state;
 
+	/* policy-specific: the merged fragments only pcpbuddy's pagesets hold */
 	c.policy = PA_POLICY_PCPBUDDY;
 	c.pcp_batch = 4;
 	z = pa_zone_create(&c);
