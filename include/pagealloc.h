@@ -834,6 +834,9 @@ struct pa_stats {
 	                             * (vmstat allocstall_normal) */
 	uint64_t kswapd_wake;       /* ticks that ran background reclaim
 	                             * (vmstat pageoutrun) */
+	uint64_t highatomic_unreserved; /* highatomic pageblocks the slow
+	                             * path gave back to ordinary requests (an
+	                             * allocation that then succeeded may have) */
 
 	/* watermarks in pages */
 	uint64_t wmark_min, wmark_low, wmark_high;

@@ -90,7 +90,8 @@
 	X(PGSTEAL_DIRECT, pgsteal_direct, none)                      \
 	X(SLABS_SCANNED, slabs_scanned, none)                        \
 	X(ALLOCSTALL, allocstall, none)                              \
-	X(KSWAPD_WAKE, kswapd_wake, none)
+	X(KSWAPD_WAKE, kswapd_wake, none)                            \
+	X(HIGHATOMIC_UNRESERVED, highatomic_unreserved, none)
 
 #define PA_PCP_COUNTERS(X)                                           \
 	X(ALLOC_HIT, pcp_alloc_hit, none)                            \

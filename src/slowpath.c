@@ -51,8 +51,9 @@ static void drain_and_unreserve(struct slow_alloc *a)
 		pa_drain(z);
 	if (!(a->gfp & PA_GFP_ATOMIC) && STAT_LOAD(z->nr_reserved_highatomic)) {
 		zone_lock(z);
-		unreserve_highatomic_pageblock(z, a->mt);
+		bool given = unreserve_highatomic_pageblock(z, a->mt);
 		zone_unlock(z);
+		zone_count_shared(z, HIGHATOMIC_UNRESERVED, given);
 	}
 }
 

@@ -208,6 +208,7 @@ static void failing_allocation_gets_the_reserve_back(void **state)
 	assert_int_equal(n, managed);
 	pa_stats(z, &s);
 	assert_int_equal(s.highatomic_blocks, 0);
+	assert_int_equal(s.highatomic_unreserved, 1); /* and it was counted */
 	assert_int_equal(pageblocks_of_type(z, PA_MT_HIGHATOMIC), 0);
 	check(z);
 	for (uint64_t i = 0; i < n; i++)

@@ -705,13 +705,15 @@ static void run_scenario(void **state, const struct pa_config *cfg,
 	snprintf(when, sizeof(when), "%s, after %u random steps", name, steps);
 	check_reports(z, when);
 	pa_stats(z, &st);
-	/* pagealloc.h: high-order atomic allocations grow the reserve; no
-	 * allocation failed, so none gave it back.  The
-	 * reserve is about 1% of the zone in whole pageblocks: asserted only
-	 * where 1% is at least one pageblock. */
+	/* pagealloc.h: high-order atomic allocations grow the reserve; a
+	 * slow path (even of an allocation that then succeeded: under spb one
+	 * the no-fragmentation rule sent there) may have given it back, which
+	 * is counted.  The reserve is about 1% of the zone in whole
+	 * pageblocks: asserted only where 1% is at least one pageblock.
+	 * (Regression: seed 1796186092566661143 at pb4/max6 under spb.) */
 	if (atomic_ok && st.alloc_failed == 0 &&
 	    managed / 100 >= (UINT64_C(1) << cfg->pageblock_order))
-		assert_true(st.highatomic_blocks > 0);
+		assert_true(st.highatomic_blocks + st.highatomic_unreserved > 0);
 	print_message("  %u high-order atomic allocations, %" PRIu64
 		      " HighAtomic pageblocks\n", atomic_ok, st.highatomic_blocks);
 
