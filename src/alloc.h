@@ -123,15 +123,22 @@ static inline bool pcp_caches_free(const struct pa_zone *z, unsigned order)
 
 /* After a block was handed out: the highatomic reservation of a
  * high-order atomic request, zeroing, the trace event. */
+/* PA_GFP_ZERO: clear the block's memory (if the zone has some). */
+static inline void alloc_zero(struct pa_zone *z, uint32_t pfn, unsigned order,
+			      unsigned gfp)
+{
+	if ((gfp & PA_GFP_ZERO) && z->mem)
+		memset(z->mem + ((uint64_t)pfn << z->page_shift), 0,
+		       (size_t)1 << (order + z->page_shift));
+}
+
 static inline void alloc_finish(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 				unsigned order, unsigned mt, unsigned gfp)
 {
 	if ((gfp & PA_GFP_ATOMIC) && order > 0 &&
 	    pb_mt(pfn_pb(z, pfn)) != PA_MT_HIGHATOMIC)
 		reserve_highatomic_pageblock(z, pfn, order, gfp);
-	if ((gfp & PA_GFP_ZERO) && z->mem)
-		memset(z->mem + ((uint64_t)pfn << z->page_shift), 0,
-		       (size_t)1 << (order + z->page_shift));
+	alloc_zero(z, pfn, order, gfp);
 	if (TRACING(z))
 		trace_page_alloc(z, cpu, pfn, order, mt, gfp);
 }

@@ -160,6 +160,46 @@ static inline int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
 	return 0;
 }
 
+#ifdef PA_HAVE_RSEQ_ASM
+/* pa_alloc on a zone with stacks (rseq.h): pop the calling CPU's stack;
+ * on STACK_TOOK *out is allocated (a plain store: the popped block is
+ * ours alone, and a racing bad free only reads its state and fails). */
+static inline __attribute__((always_inline)) int
+pcp_stack_alloc(struct pa_zone *z, unsigned order, unsigned mt, uint32_t *out)
+{
+	int r = rseq_stack_pop(z, pcp_stack_off(order, mt), out);
+
+	if (__builtin_expect(r == STACK_TOOK, 1)) {
+		struct pa_page *p = &z->pages[*out];
+
+		set_page_mt(p, mt);
+		set_page_state(p, PG_STATE(PG_ALLOC, order));
+	}
+	return r;
+}
+
+/* pa_free on a zone with stacks: push a claimed block of a cached order
+ * on the calling CPU's stack (*mtp: which type's).  STACK_MISS: full (or
+ * offline); STACK_BUSY: busy or not cacheable (an isolated pageblock).
+ * Both leave the block to the caller. */
+static inline __attribute__((always_inline)) int
+pcp_stack_free(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned *mtp)
+{
+	unsigned mt = pb_mt(pfn_pb(z, pfn));
+	unsigned slot = order <= PA_COSTLY_ORDER ? order : PA_COSTLY_ORDER + 1;
+
+	if (__builtin_expect(mt >= PA_MT_PCPTYPES, 0)) {
+		if (mt == PA_MT_ISOLATE)
+			return STACK_BUSY;
+		mt = PA_MT_MOVABLE; /* as pcp_free_route */
+	}
+	*mtp = mt;
+	/* every pageset has the same caps */
+	return rseq_stack_push(z, pcp_stack_off(order, mt), pfn,
+			       z->pcp[0].stack_cap[slot]);
+}
+#endif
+
 /* Where a free goes (pa_free and pa_free_bulk share this routing). */
 enum pcp_route {
 	PCP_ROUTE_LOCAL,  /* this CPU's pageset: take its lock */
