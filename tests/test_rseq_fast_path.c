@@ -143,6 +143,30 @@ static void unpin(void)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
+/* The end of every case: consistent, and after a drain all memory is
+ * free again (nothing lost on a stack or a list). */
+static void drained_and_destroyed(struct pa_zone *z)
+{
+	struct pa_stats s;
+
+	assert_check(z);
+	pa_drain(z);
+	pa_stats(z, &s);
+	assert_int_equal(s.free_pages, s.managed_pages);
+	pa_zone_destroy(z);
+}
+
+/* A zone for the stack cases, or skip where they cannot run. */
+static struct pa_zone *stack_zone(struct pa_config *c)
+{
+	if (!rseq_expected())
+		skip();
+	struct pa_zone *z = pa_zone_create(c);
+
+	assert_non_null(z);
+	return z;
+}
+
 /* Own CPU: every pair is a pageset hit on the stacks, nothing goes to
  * the zone, the pageset lock is hardly taken, and the statistics count
  * every allocation and free the stacks served. */
@@ -214,11 +238,7 @@ static void bad_frees_exact(void **state)
 	pa_stats(z, &s);
 	assert_int_equal(s.bad_frees, 4);
 	assert_int_equal(s.pgalloc, s.pgfree);
-	assert_check(z);
-	pa_drain(z);
-	pa_stats(z, &s);
-	assert_int_equal(s.free_pages, s.managed_pages);
-	pa_zone_destroy(z);
+	drained_and_destroyed(z);
 }
 
 /* 70000 pairs with no lock taken in between would wrap the stack's
@@ -227,14 +247,11 @@ static void bad_frees_exact(void **state)
 static void pop_count_never_wraps(void **state)
 {
 	(void)state;
-	if (!rseq_expected())
-		skip();
 	struct pa_config c = cfg(0);
-	struct pa_zone *z = pa_zone_create(&c);
+	struct pa_zone *z = stack_zone(&c);
 	struct pa_stats s0, s1;
 	const unsigned pairs = 70000;
 
-	assert_non_null(z);
 	pin(0);
 	assert_int_equal(pa_free(z, pa_alloc(z, 0, PA_GFP_MOVABLE), 0), 0);
 	pa_stats(z, &s0);
@@ -255,18 +272,15 @@ static void pop_count_never_wraps(void **state)
 static void bad_frees_of_stacked_blocks(void **state)
 {
 	(void)state;
-	if (!rseq_expected())
-		skip();
 	struct th_errlog log = { 0 };
 	struct pa_config c = cfg(0);
 
 	c.error_fn = th_errlog_fn;
 	c.error_arg = &log;
-	struct pa_zone *z = pa_zone_create(&c);
+	struct pa_zone *z = stack_zone(&c);
 	struct pa_stats s0, s1;
 	uint64_t p[4];
 
-	assert_non_null(z);
 	pin(0);
 	for (int i = 0; i < 4; i++)
 		p[i] = pa_alloc(z, 0, PA_GFP_MOVABLE);
@@ -292,11 +306,7 @@ static void bad_frees_of_stacked_blocks(void **state)
 	assert_int_equal(pa_free(z, reloaded, 0), 0);
 	for (int i = 2; i < 4; i++)
 		assert_int_equal(pa_free(z, p[i], 0), 0);
-	assert_check(z);
-	pa_drain(z);
-	pa_stats(z, &s1);
-	assert_int_equal(s1.free_pages, s1.managed_pages);
-	pa_zone_destroy(z);
+	drained_and_destroyed(z);
 }
 
 /* Offline with blocks on the stacks: they go back to the zone, the dead
@@ -304,14 +314,11 @@ static void bad_frees_of_stacked_blocks(void **state)
 static void offline_empties_stacks(void **state)
 {
 	(void)state;
-	if (!rseq_expected())
-		skip();
 	struct pa_config c = cfg(0);
-	struct pa_zone *z = pa_zone_create(&c);
+	struct pa_zone *z = stack_zone(&c);
 	struct pa_stats s0, s1;
 	uint64_t p[8];
 
-	assert_non_null(z);
 	pin(0);
 	for (int i = 0; i < 8; i++)
 		p[i] = pa_alloc(z, 0, PA_GFP_MOVABLE);
@@ -335,11 +342,7 @@ static void offline_empties_stacks(void **state)
 	pa_stats(z, &s1);
 	unpin();
 	assert_int_equal(s1.zone_pages_direct_free, s0.zone_pages_direct_free);
-	assert_check(z);
-	pa_drain(z);
-	pa_stats(z, &s1);
-	assert_int_equal(s1.free_pages, s1.managed_pages);
-	pa_zone_destroy(z);
+	drained_and_destroyed(z);
 }
 
 /* Explicit CPU and drains are the remote lockers: they must see and
