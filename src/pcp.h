@@ -128,12 +128,13 @@ void pcp_free_slow(struct pa_zone *z, unsigned cpu, unsigned order,
  * 0 with *out = pfn (or PA_NIL: out of memory), -EAGAIN: pageset busy or
  * CPU offline (use the zone), -EBUSY: nolock and zone->lock busy.
  */
-static inline int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
-			    unsigned mt, unsigned gfp, uint32_t *out)
+static inline __attribute__((always_inline)) int
+pcp_alloc_as(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
+	     unsigned gfp, uint32_t *out, enum pcp_lock_mode mode)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
-	if (__builtin_expect(!pcp_trylock(z, cpu), 0)) {
+	if (__builtin_expect(!pcp_trylock_as(z, cpu, mode), 0)) {
 		pcp_count_shared(pcp, FALLBACK_ALLOC, 1);
 		return -EAGAIN;
 	}
@@ -158,6 +159,12 @@ static inline int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
 	pcp_alloc_commit(z, pcp, pfn, order, mt);
 	*out = pfn;
 	return 0;
+}
+
+static inline int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
+			    unsigned mt, unsigned gfp, uint32_t *out)
+{
+	return pcp_alloc_as(z, cpu, order, mt, gfp, out, PCP_LOCK_ZONE);
 }
 
 #ifdef PA_HAVE_RSEQ_ASM
@@ -295,8 +302,8 @@ static inline bool pcp_free_commit(struct pa_zone *z, struct per_cpu_pages *pcp,
  * always_inline: out of line (gcc's choice once pa_free_bulk shared it)
  * the single free paid a call frame, 6 instructions a pair more. */
 static inline __attribute__((always_inline)) int
-pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
-	 unsigned gfp)
+pcp_free_as(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
+	    unsigned gfp, enum pcp_lock_mode mode)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 	unsigned mt = 0;
@@ -310,7 +317,7 @@ pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
 	case PCP_ROUTE_LOCAL:
 		break;
 	}
-	if (__builtin_expect(!pcp_trylock(z, cpu), 0))
+	if (__builtin_expect(!pcp_trylock_as(z, cpu, mode), 0))
 		return pcp_free_busy(z, pcp, cpu, pfn, order) ? 0 : -EAGAIN;
 	if (__builtin_expect(pcp->flags & PCPF_DEAD, 0)) {
 		pa_lock_release(&pcp->lock);
@@ -321,6 +328,13 @@ pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
 	else
 		pa_lock_release(&pcp->lock);
 	return 0;
+}
+
+static inline __attribute__((always_inline)) int
+pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
+	 unsigned gfp)
+{
+	return pcp_free_as(z, cpu, pfn, order, gfp, PCP_LOCK_ZONE);
 }
 
 #endif

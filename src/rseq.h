@@ -270,19 +270,24 @@ void pcp_stack_set_off(struct pa_zone *z, unsigned cpu, bool off);
 uint64_t pcp_stack_pending(const struct pa_zone *z, unsigned cpu,
 			   uint64_t *pc);
 
+/* How pcp_trylock_as picks its lock: from z->fast_rseq at run time, or
+ * fixed by a caller that tested it already (a constant once inlined, so
+ * the trylock fallback pays one test per call at the entry point). */
+enum pcp_lock_mode { PCP_LOCK_ZONE, PCP_LOCK_RSEQ, PCP_LOCK_PLAIN };
+
 /*
  * The fast paths' pageset trylock: an rseq zone takes the calling CPU's
  * own pageset with rseq_take_word and anyone else's by compare-and-swap
  * plus fence; otherwise lock.h's trylock.  Never waits (the nolock API
- * relies on it).
+ * relies on it).  `mode` must be PCP_LOCK_ZONE or match z->fast_rseq.
  */
 static inline __attribute__((always_inline)) bool
-pcp_trylock(struct pa_zone *z, unsigned cpu)
+pcp_trylock_as(struct pa_zone *z, unsigned cpu, enum pcp_lock_mode mode)
 {
 	struct pa_lock *l = &z->pcp[cpu].lock;
 
 #ifdef PA_HAVE_RSEQ_ASM
-	if (z->fast_rseq) {
+	if (mode == PCP_LOCK_RSEQ || (mode == PCP_LOCK_ZONE && z->fast_rseq)) {
 		int r = rseq_take_word(&l->locked, cpu);
 
 		if (__builtin_expect(r == RSEQ_TOOK, 1)) {
@@ -297,8 +302,16 @@ pcp_trylock(struct pa_zone *z, unsigned cpu)
 		pa_lock_try_failed_(l);
 		return false;
 	}
+#else
+	(void)mode;
 #endif
 	return pa_lock_try(l);
+}
+
+static inline __attribute__((always_inline)) bool
+pcp_trylock(struct pa_zone *z, unsigned cpu)
+{
+	return pcp_trylock_as(z, cpu, PCP_LOCK_ZONE);
 }
 
 #endif
