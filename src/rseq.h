@@ -1,17 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The rseq fast path: the calling thread takes its own CPU's pageset lock
- * with a restartable sequence whose commit is a plain store, so pa_alloc
- * and pa_free on the current CPU pay no lock-prefixed instruction for the
- * pageset.  Everyone else (another CPU's slot, drains, hotplug, pa_check,
- * tick) takes the same lock word by compare-and-swap and then fences the
- * pageset's CPU with membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ), which
- * aborts a sequence that read the word as free before the swap; see
- * docs/DESIGN.md "rseq fast path" for why this is enough.
+ * The rseq fast path.  On zones with mainline pagesets the calling
+ * thread's pa_alloc/pa_free pop and push per-CPU stacks of blocks in front
+ * of the pageset lists, each with one restartable sequence whose commit is
+ * the single store of the stack's word: no lock, no atomic
+ * read-modify-write (rseq_stack.c has the locked half).  Otherwise, and on
+ * every slow path, the calling CPU's pageset lock is taken with a sequence
+ * whose commit is a plain store.  Everyone else (another CPU's slot,
+ * drains, hotplug, pa_check, tick) takes the same lock word by
+ * compare-and-swap and then fences the pageset's CPU with
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ), which aborts a
+ * sequence that read the word as free before the swap; see docs/DESIGN.md
+ * "rseq fast path" for why this is enough.
  *
- * Chosen once per zone (z->fast_rseq) at creation; the trylock path of
- * lock.h is used everywhere else.  PA_CFG_NO_RSEQ or PA_FAST_PATH=trylock
- * in the environment force the fallback.
+ * Chosen once per zone (z->fast_rseq, z->fast_stacks) at creation; the
+ * trylock path of lock.h is used everywhere else.  PA_CFG_NO_RSEQ or
+ * PA_FAST_PATH=trylock in the environment force the fallback,
+ * PA_FAST_PATH=lockword the lock word without the stacks.
+ *
+ * Every sequence is `asm volatile goto`: GCC 12 does not treat an asm goto
+ * with outputs as volatile, and deleted the push (whose outputs are
+ * unused) as dead code.
  */
 #ifndef PA_RSEQ_H
 #define PA_RSEQ_H
