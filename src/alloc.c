@@ -47,7 +47,8 @@ uint32_t zone_alloc_locked(struct pa_zone *z, unsigned cpu, unsigned order,
 }
 
 static inline __attribute__((always_inline)) uint64_t
-alloc_common(struct pa_zone *z, unsigned cpu, unsigned order, unsigned gfp)
+alloc_common(struct pa_zone *z, unsigned cpu, unsigned order, unsigned gfp,
+	     enum pcp_lock_mode mode)
 {
 	if (gfp & ~PA_GFP_MASK) {
 		/* garbage flags: the nolock bit among them means nothing */
@@ -67,7 +68,7 @@ alloc_common(struct pa_zone *z, unsigned cpu, unsigned order, unsigned gfp)
 	}
 	unsigned mt = gfp_migratetype(gfp);
 	uint32_t pfn;
-	int r = alloc_try(z, cpu, order, mt, gfp, &pfn);
+	int r = alloc_try_as(z, cpu, order, mt, gfp, &pfn, mode);
 
 	if (__builtin_expect(r == 0 && pfn == PA_NIL && !nolock(gfp), 0))
 		r = alloc_slowpath(z, cpu, order, mt, gfp, &pfn);
@@ -145,14 +146,28 @@ int free_refuse(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
 }
 
 static inline __attribute__((always_inline)) int
+free_claimed(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
+	     unsigned gfp, enum pcp_lock_mode mode);
+
+static inline __attribute__((always_inline)) int
 free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
-	    unsigned gfp)
+	    unsigned gfp, enum pcp_lock_mode mode)
 {
 	uint32_t pfn = (uint32_t)pfn64;
 
 	if (free_claim(z, cpu, pfn64, order, "pa_free"))
 		return -EINVAL;
-	if (pcp_caches_free(z, order) && pcp_free(z, cpu, pfn, order, gfp) == 0)
+	return free_claimed(z, cpu, pfn, order, gfp, mode);
+}
+
+/* The rest of a free once claimed: the pageset if it caches the order,
+ * else (or if it is busy) the zone. */
+static inline __attribute__((always_inline)) int
+free_claimed(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
+	     unsigned gfp, enum pcp_lock_mode mode)
+{
+	if (pcp_caches_free(z, order) &&
+	    pcp_free_as(z, cpu, pfn, order, gfp, mode) == 0)
 		return 0;
 	if (nolock(gfp) && !zone_trylock(z)) {
 		/* Defer: the next zone->lock holder merges it. */
@@ -167,36 +182,125 @@ free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 	return 0;
 }
 
-/* The entry points share the two bodies above, inlined into each. */
+#ifdef PA_HAVE_RSEQ_ASM
+/* What a stack serves (rseq.h): a valid request of a cached order that
+ * needs nothing beyond a block (no highatomic reserve, no trace event)
+ * and passes the watermark check every pageset allocation makes. */
+static inline bool stack_request(const struct pa_zone *z, unsigned order,
+				 unsigned gfp)
+{
+	return !(gfp & ~PA_GFP_MASK) && order <= z->max_order &&
+	       pcp_allowed_order(z, order) &&
+	       !((gfp & PA_GFP_ATOMIC) && order) && !TRACING(z) &&
+	       zone_watermark_ok(z, order, gfp);
+}
+
+/* The calling CPU's stack, else the usual way; after a miss, refill the
+ * stack from the list the usual way just refilled. */
+static inline __attribute__((always_inline)) uint64_t
+alloc_stack(struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	unsigned mt = gfp_migratetype(gfp), cpu;
+	uint32_t pfn;
+	int r = pcp_stack_alloc(z, order, mt, &pfn);
+
+	if (__builtin_expect(r == STACK_TOOK, 1)) {
+		alloc_zero(z, pfn, order, gfp);
+		return pfn;
+	}
+	cpu = cpu_current(z);
+	uint64_t got = alloc_common(z, cpu, order, gfp, PCP_LOCK_RSEQ);
+
+	if (r == STACK_MISS && got != PA_NO_PFN)
+		pcp_stack_reload(z, cpu, order, mt);
+	return got;
+}
+
+/* The claim stays a compare-and-swap (docs/DESIGN.md "rseq fast path"
+ * says why a plain store cannot be exact); the push is the sequence. */
+static inline __attribute__((always_inline)) int
+free_stack(struct pa_zone *z, uint64_t pfn64, unsigned order, unsigned gfp)
+{
+	unsigned cpu = cpu_current(z), mt;
+
+	if (free_claim(z, cpu, pfn64, order, "pa_free"))
+		return -EINVAL;
+	if (!pcp_caches_free(z, order))
+		return free_claimed(z, cpu, (uint32_t)pfn64, order, gfp,
+				    PCP_LOCK_RSEQ);
+	int r = pcp_stack_free(z, (uint32_t)pfn64, order, &mt);
+
+	if (__builtin_expect(r == STACK_TOOK, 1))
+		return 0;
+	/* full: its blocks go to the list, where the usual free below
+	 * counts them against `high` and drains */
+	if (r == STACK_MISS)
+		pcp_stack_spill(z, cpu, order, mt);
+	return free_claimed(z, cpu, (uint32_t)pfn64, order, gfp, PCP_LOCK_RSEQ);
+}
+#endif
+
+/* The calling thread's CPU: the stacks where the zone has them.  One
+ * test of the fast path chosen, here, so the trylock fallback's body has
+ * none left (pcp_lock_mode). */
+static inline __attribute__((always_inline)) uint64_t
+alloc_current(struct pa_zone *z, unsigned order, unsigned gfp)
+{
+#ifdef PA_HAVE_RSEQ_ASM
+	if (z->fast_rseq) {
+		if (z->fast_stacks && stack_request(z, order, gfp))
+			return alloc_stack(z, order, gfp);
+		return alloc_common(z, cpu_current(z), order, gfp,
+				    PCP_LOCK_RSEQ);
+	}
+#endif
+	return alloc_common(z, cpu_current(z), order, gfp, PCP_LOCK_PLAIN);
+}
+
+static inline __attribute__((always_inline)) int
+free_current(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
+{
+#ifdef PA_HAVE_RSEQ_ASM
+	if (z->fast_rseq) {
+		if (z->fast_stacks)
+			return free_stack(z, pfn, order, gfp);
+		return free_common(z, cpu_current(z), pfn, order, gfp,
+				   PCP_LOCK_RSEQ);
+	}
+#endif
+	return free_common(z, cpu_current(z), pfn, order, gfp, PCP_LOCK_PLAIN);
+}
+
+/* The entry points share the bodies above, inlined into each. */
 uint64_t pa_alloc_cpu(struct pa_zone *z, unsigned cpu, unsigned order,
 		      unsigned gfp)
 {
-	return alloc_common(z, cpu, order, gfp);
+	return alloc_common(z, cpu, order, gfp, PCP_LOCK_ZONE);
 }
 
 int pa_free_cpu(struct pa_zone *z, unsigned cpu, uint64_t pfn, unsigned order)
 {
-	return free_common(z, cpu, pfn, order, 0);
+	return free_common(z, cpu, pfn, order, 0, PCP_LOCK_ZONE);
 }
 
 uint64_t pa_alloc(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	return alloc_common(z, cpu_current(z), order, gfp);
+	return alloc_current(z, order, gfp);
 }
 
 int pa_free(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return free_common(z, cpu_current(z), pfn, order, 0);
+	return free_current(z, pfn, order, 0);
 }
 
 uint64_t pa_alloc_nolock(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	return alloc_common(z, cpu_current(z), order, gfp | PA_GFP_NOLOCK);
+	return alloc_current(z, order, gfp | PA_GFP_NOLOCK);
 }
 
 int pa_free_nolock(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return free_common(z, cpu_current(z), pfn, order, PA_GFP_NOLOCK);
+	return free_current(z, pfn, order, PA_GFP_NOLOCK);
 }
 
 void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)

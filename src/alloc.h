@@ -48,14 +48,14 @@ static inline void zone_free_locked(struct pa_zone *z, uint32_t pfn,
 /* One attempt: per-CPU list if the order is cached there, else (or if the
  * pageset is busy) the zone.  -EBUSY: nolock and a lock was busy. */
 static inline __attribute__((always_inline)) int
-alloc_try(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
-	  unsigned gfp, uint32_t *out)
+alloc_try_as(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
+	     unsigned gfp, uint32_t *out, enum pcp_lock_mode mode)
 {
 	*out = PA_NIL;
 	if (!zone_watermark_ok(z, order, gfp))
 		return 0;
 	if (z->use_pcp && pcp_allowed_order(z, order)) {
-		int r = pcp_alloc(z, cpu, order, mt, gfp, out);
+		int r = pcp_alloc_as(z, cpu, order, mt, gfp, out, mode);
 
 		if (r == 0 || r == -EBUSY)
 			return r;
@@ -66,6 +66,13 @@ alloc_try(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 	*out = zone_alloc_locked(z, cpu, order, mt, gfp);
 	zone_unlock(z);
 	return 0;
+}
+
+static inline __attribute__((always_inline)) int
+alloc_try(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
+	  unsigned gfp, uint32_t *out)
+{
+	return alloc_try_as(z, cpu, order, mt, gfp, out, PCP_LOCK_ZONE);
 }
 
 /* slowpath.c: what an allocation does when its first attempt found
@@ -123,15 +130,22 @@ static inline bool pcp_caches_free(const struct pa_zone *z, unsigned order)
 
 /* After a block was handed out: the highatomic reservation of a
  * high-order atomic request, zeroing, the trace event. */
+/* PA_GFP_ZERO: clear the block's memory (if the zone has some). */
+static inline void alloc_zero(struct pa_zone *z, uint32_t pfn, unsigned order,
+			      unsigned gfp)
+{
+	if ((gfp & PA_GFP_ZERO) && z->mem)
+		memset(z->mem + ((uint64_t)pfn << z->page_shift), 0,
+		       (size_t)1 << (order + z->page_shift));
+}
+
 static inline void alloc_finish(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 				unsigned order, unsigned mt, unsigned gfp)
 {
 	if ((gfp & PA_GFP_ATOMIC) && order > 0 &&
 	    pb_mt(pfn_pb(z, pfn)) != PA_MT_HIGHATOMIC)
 		reserve_highatomic_pageblock(z, pfn, order, gfp);
-	if ((gfp & PA_GFP_ZERO) && z->mem)
-		memset(z->mem + ((uint64_t)pfn << z->page_shift), 0,
-		       (size_t)1 << (order + z->page_shift));
+	alloc_zero(z, pfn, order, gfp);
 	if (TRACING(z))
 		trace_page_alloc(z, cpu, pfn, order, mt, gfp);
 }

@@ -472,6 +472,7 @@ int pcp_cpu_offline(struct pa_zone *z, unsigned cpu)
 
 	pcp_lock(z, cpu);
 	__atomic_store_n(&pcp->flags, pcp->flags | PCPF_DEAD, __ATOMIC_RELEASE);
+	pcp_stack_set_off(z, cpu, true);
 	/* the pageset, remote frees included, goes back to the zone */
 	pcp_absorb(z, cpu);
 	if (pcp->count)
@@ -493,6 +494,7 @@ int pcp_cpu_online(struct pa_zone *z, unsigned cpu)
 	/* pages that reached the remote list while we were dead */
 	pcp_absorb(z, cpu);
 	__atomic_store_n(&pcp->flags, pcp->flags & ~PCPF_DEAD, __ATOMIC_RELEASE);
+	pcp_stack_set_off(z, cpu, false);
 	pa_lock_release(&pcp->lock);
 	return 0;
 }

@@ -128,12 +128,13 @@ void pcp_free_slow(struct pa_zone *z, unsigned cpu, unsigned order,
  * 0 with *out = pfn (or PA_NIL: out of memory), -EAGAIN: pageset busy or
  * CPU offline (use the zone), -EBUSY: nolock and zone->lock busy.
  */
-static inline int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
-			    unsigned mt, unsigned gfp, uint32_t *out)
+static inline __attribute__((always_inline)) int
+pcp_alloc_as(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
+	     unsigned gfp, uint32_t *out, enum pcp_lock_mode mode)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
-	if (__builtin_expect(!pcp_trylock(z, cpu), 0)) {
+	if (__builtin_expect(!pcp_trylock_as(z, cpu, mode), 0)) {
 		pcp_count_shared(pcp, FALLBACK_ALLOC, 1);
 		return -EAGAIN;
 	}
@@ -159,6 +160,52 @@ static inline int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
 	*out = pfn;
 	return 0;
 }
+
+static inline int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
+			    unsigned mt, unsigned gfp, uint32_t *out)
+{
+	return pcp_alloc_as(z, cpu, order, mt, gfp, out, PCP_LOCK_ZONE);
+}
+
+#ifdef PA_HAVE_RSEQ_ASM
+/* pa_alloc on a zone with stacks (rseq.h): pop the calling CPU's stack;
+ * on STACK_TOOK *out is allocated (a plain store: the popped block is
+ * ours alone, and a racing bad free only reads its state and fails). */
+static inline __attribute__((always_inline)) int
+pcp_stack_alloc(struct pa_zone *z, unsigned order, unsigned mt, uint32_t *out)
+{
+	int r = rseq_stack_pop(z, pcp_stack_off(order, mt), out);
+
+	if (__builtin_expect(r == STACK_TOOK, 1)) {
+		struct pa_page *p = &z->pages[*out];
+
+		set_page_mt(p, mt);
+		set_page_state(p, PG_STATE(PG_ALLOC, order));
+	}
+	return r;
+}
+
+/* pa_free on a zone with stacks: push a claimed block of a cached order
+ * on the calling CPU's stack (*mtp: which type's).  STACK_MISS: full (or
+ * offline); STACK_BUSY: busy or not cacheable (an isolated pageblock).
+ * Both leave the block to the caller. */
+static inline __attribute__((always_inline)) int
+pcp_stack_free(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned *mtp)
+{
+	unsigned mt = pb_mt(pfn_pb(z, pfn));
+	unsigned slot = order <= PA_COSTLY_ORDER ? order : PA_COSTLY_ORDER + 1;
+
+	if (__builtin_expect(mt >= PA_MT_PCPTYPES, 0)) {
+		if (mt == PA_MT_ISOLATE)
+			return STACK_BUSY;
+		mt = PA_MT_MOVABLE; /* as pcp_free_route */
+	}
+	*mtp = mt;
+	/* every pageset has the same caps */
+	return rseq_stack_push(z, pcp_stack_off(order, mt), pfn,
+			       z->pcp[0].stack_cap[slot]);
+}
+#endif
 
 /* Where a free goes (pa_free and pa_free_bulk share this routing). */
 enum pcp_route {
@@ -255,8 +302,8 @@ static inline bool pcp_free_commit(struct pa_zone *z, struct per_cpu_pages *pcp,
  * always_inline: out of line (gcc's choice once pa_free_bulk shared it)
  * the single free paid a call frame, 6 instructions a pair more. */
 static inline __attribute__((always_inline)) int
-pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
-	 unsigned gfp)
+pcp_free_as(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
+	    unsigned gfp, enum pcp_lock_mode mode)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 	unsigned mt = 0;
@@ -270,7 +317,7 @@ pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
 	case PCP_ROUTE_LOCAL:
 		break;
 	}
-	if (__builtin_expect(!pcp_trylock(z, cpu), 0))
+	if (__builtin_expect(!pcp_trylock_as(z, cpu, mode), 0))
 		return pcp_free_busy(z, pcp, cpu, pfn, order) ? 0 : -EAGAIN;
 	if (__builtin_expect(pcp->flags & PCPF_DEAD, 0)) {
 		pa_lock_release(&pcp->lock);
@@ -281,6 +328,13 @@ pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
 	else
 		pa_lock_release(&pcp->lock);
 	return 0;
+}
+
+static inline __attribute__((always_inline)) int
+pcp_free(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
+	 unsigned gfp)
+{
+	return pcp_free_as(z, cpu, pfn, order, gfp, PCP_LOCK_ZONE);
 }
 
 #endif

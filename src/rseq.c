@@ -78,18 +78,46 @@ static const char *rseq_unusable(const struct pa_zone *z)
 #endif
 }
 
+/* A stack holds up to a batch of pages (at most high_min), and at least
+ * two blocks, so a pair loop of any cached order, which leaves it half
+ * full after a refill, never meets a full or empty stack. */
+static void stacks_init(struct pa_zone *z)
+{
+	for (unsigned c = 0; c < z->ncpus; c++) {
+		struct per_cpu_pages *pcp = &z->pcp[c];
+		int pages = pcp->batch < pcp->high_min ? pcp->batch : pcp->high_min;
+
+		for (unsigned s = 0; s < PCP_STACK_SLOTS; s++) {
+			unsigned order = s <= PA_COSTLY_ORDER ? s : z->pb_order;
+			unsigned cap = (unsigned)pages >> order;
+
+			pcp->stack_cap[s] = (uint16_t)(cap < 2 ? 2 :
+				cap > PCP_STACK_CAP_MAX ? PCP_STACK_CAP_MAX : cap);
+			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
+				pcp->stack[s][m] = PCP_STACK_EMPTY;
+		}
+	}
+}
+
 const char *pcp_fast_path_select(struct pa_zone *z)
 {
 	z->hw_cpus = (unsigned)get_nprocs_conf();
 	const char *why = rseq_unusable(z);
+	const char *env = getenv("PA_FAST_PATH");
 
 	z->fast_rseq = why == NULL;
+	/* pcpbuddy's pagesets route frees by block owner and merge on
+	 * their lists: they keep the sequence-taken lock word */
+	z->fast_stacks = z->fast_rseq && !(z->pflags & POL_OWNED_BLOCKS) &&
+			 !(env && !strcmp(env, "lockword"));
+	if (z->fast_stacks)
+		stacks_init(z);
 	return why;
 }
 
 const char *pcp_fast_path_name(const struct pa_zone *z)
 {
-	return z->fast_rseq ? "rseq" : "trylock";
+	return z->fast_stacks ? "rseq-stack" : z->fast_rseq ? "rseq" : "trylock";
 }
 
 /* Every sequence on `cpu` that started before this call is over when it
@@ -159,6 +187,8 @@ bool pcp_trylock_remote_(struct pa_zone *z, unsigned cpu)
 		return false;
 	}
 	acquired(&pcp->lock);
+	if (z->fast_stacks)
+		pcp_stack_flush_(z, cpu);
 	return true;
 }
 
@@ -193,4 +223,6 @@ void pcp_lock(struct pa_zone *z, unsigned cpu)
 	if (spins)
 		STAT_ADD(pcp->lock.contentions, 1);
 	acquired(&pcp->lock);
+	if (z->fast_stacks)
+		pcp_stack_flush_(z, cpu);
 }

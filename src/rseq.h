@@ -1,21 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The rseq fast path: the calling thread takes its own CPU's pageset lock
- * with a restartable sequence whose commit is a plain store, so pa_alloc
- * and pa_free on the current CPU pay no lock-prefixed instruction for the
- * pageset.  Everyone else (another CPU's slot, drains, hotplug, pa_check,
- * tick) takes the same lock word by compare-and-swap and then fences the
- * pageset's CPU with membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ), which
- * aborts a sequence that read the word as free before the swap; see
- * docs/DESIGN.md "rseq fast path" for why this is enough.
+ * The rseq fast path.  On zones with mainline pagesets the calling
+ * thread's pa_alloc/pa_free pop and push per-CPU stacks of blocks in front
+ * of the pageset lists, each with one restartable sequence whose commit is
+ * the single store of the stack's word: no lock, no atomic
+ * read-modify-write (rseq_stack.c has the locked half).  Otherwise, and on
+ * every slow path, the calling CPU's pageset lock is taken with a sequence
+ * whose commit is a plain store.  Everyone else (another CPU's slot,
+ * drains, hotplug, pa_check, tick) takes the same lock word by
+ * compare-and-swap and then fences the pageset's CPU with
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ), which aborts a
+ * sequence that read the word as free before the swap; see docs/DESIGN.md
+ * "rseq fast path" for why this is enough.
  *
- * Chosen once per zone (z->fast_rseq) at creation; the trylock path of
- * lock.h is used everywhere else.  PA_CFG_NO_RSEQ or PA_FAST_PATH=trylock
- * in the environment force the fallback.
+ * Chosen once per zone (z->fast_rseq, z->fast_stacks) at creation; the
+ * trylock path of lock.h is used everywhere else.  PA_CFG_NO_RSEQ or
+ * PA_FAST_PATH=trylock in the environment force the fallback,
+ * PA_FAST_PATH=lockword the lock word without the stacks.
+ *
+ * Every sequence is `asm volatile goto`: GCC 12 does not treat an asm goto
+ * with outputs as volatile, and deleted the push (whose outputs are
+ * unused) as dead code.
  */
 #ifndef PA_RSEQ_H
 #define PA_RSEQ_H
 
+#include <stddef.h>
 #include <sys/rseq.h>
 
 #include "zone.h"
@@ -40,40 +50,72 @@ static inline void pcp_unlock(struct pa_zone *z, unsigned cpu)
 	pa_lock_release(&z->pcp[cpu].lock);
 }
 
+/* pcp->stack words (the sequences below; rseq_stack.c the locked half) */
+#define PCP_STACK_EMPTY ((uint64_t)PA_NIL)
+/* Offline CPU: empty to a pop and full to a push, so both take the
+ * locked way, which sees PCPF_DEAD. */
+#define PCP_STACK_OFF (PCP_STACK_EMPTY | (uint64_t)0xffff << 32)
+#define PCP_STACK_CAP_MAX 0xfffeu
+
+static inline unsigned stack_count(uint64_t w)
+{
+	return (unsigned)(w >> 32) & 0xffffu;
+}
+
+/* Byte offset of stack (order, mt) inside a pageset; order cached. */
+static inline size_t pcp_stack_off(unsigned order, unsigned mt)
+{
+	unsigned slot = order <= PA_COSTLY_ORDER ? order : PA_COSTLY_ORDER + 1;
+
+	return offsetof(struct per_cpu_pages, stack) +
+	       (slot * PA_MT_PCPTYPES + mt) * sizeof(uint64_t);
+}
+
 #if defined(__x86_64__) && !defined(PA_NO_RSEQ_ASM)
 #define PA_HAVE_RSEQ_ASM 1
 enum { RSEQ_TOOK, RSEQ_BUSY, RSEQ_OTHER_CPU };
+
+static inline struct rseq *rseq_area(void)
+{
+	return (struct rseq *)((char *)__builtin_thread_pointer() +
+			       __rseq_offset);
+}
+
+/* The descriptor (start 772, commit end 773, abort 774) and the abort
+ * stub, with the signature glibc registered in the four bytes before it,
+ * in their own sections; the stub restarts from the top.  Then point
+ * rseq_cs at the descriptor through the scratch register `tmp`. */
+#define RSEQ_CS_ENTER(tmp)                                      \
+	".pushsection __rseq_cs, \"aw\"\n\t"                    \
+	".balign 32\n\t"                                        \
+	"771:\n\t"                                              \
+	".long 0, 0\n\t"                                        \
+	".quad 772f, 773f - 772f, 774f\n\t"                     \
+	".popsection\n\t"                                       \
+	".pushsection __rseq_failure, \"ax\"\n\t"               \
+	".long %c[sig]\n\t"                                     \
+	"774:\n\t"                                              \
+	"jmp %l[restart]\n\t"                                   \
+	".popsection\n\t"                                       \
+	"leaq 771b(%%rip), " tmp "\n\t"                         \
+	"movq " tmp ", %[cs]\n\t"                               \
+	"772:\n\t"
 
 /*
  * One restartable sequence: if this thread runs on `cpu` and *word is 0,
  * store PCP_HELD_RSEQ there.  The store is the commit: preemption, a
  * signal or migration before it sends the kernel to the abort label,
  * which starts again from the top (it never spins: each restart follows
- * a kernel event).  The descriptor and the abort stub, with the signature
- * glibc registered in the four bytes before it, live in their own sections.
+ * a kernel event).
  */
 static inline __attribute__((always_inline)) int
 rseq_take_word(uint32_t *word, unsigned cpu)
 {
-	struct rseq *rs = (struct rseq *)((char *)__builtin_thread_pointer() +
-					  __rseq_offset);
+	struct rseq *rs = rseq_area();
 
 restart:
-	__asm__ goto(
-		".pushsection __rseq_cs, \"aw\"\n\t"
-		".balign 32\n\t"
-		"771:\n\t"
-		".long 0, 0\n\t"
-		".quad 772f, 773f - 772f, 774f\n\t"
-		".popsection\n\t"
-		".pushsection __rseq_failure, \"ax\"\n\t"
-		".long %c[sig]\n\t"
-		"774:\n\t"
-		"jmp %l[restart]\n\t"
-		".popsection\n\t"
-		"leaq 771b(%%rip), %%rax\n\t"
-		"movq %%rax, %[cs]\n\t"
-		"772:\n\t"
+	__asm__ __volatile__ goto(
+		RSEQ_CS_ENTER("%%rax")
 		"cmpl %[cpu], %[cpu_id]\n\t"
 		"jne %l[other_cpu]\n\t"
 		"cmpl $0, %[word]\n\t"
@@ -92,21 +134,169 @@ other_cpu:
 busy:
 	return RSEQ_BUSY;
 }
+
+/*
+ * The stacks (pcp->stack[slot][mt], one 64-bit word each): a singly
+ * linked stack of blocks through pages[].next, its head pfn, its count
+ * of blocks and the pops since the lock holder last reset it.  A pop or
+ * a push is one restartable sequence on the CPU the thread runs on,
+ * whose single commit is the store of the new word; everything before
+ * it only reads, or writes the `next` of a block nobody else can reach.
+ * The sequence first checks that the pageset's lock word is 0: a lock
+ * holder (swap + fence, rseq.c) therefore has the stacks to itself.
+ */
+enum { STACK_TOOK, STACK_MISS, STACK_BUSY };
+
+_Static_assert(offsetof(struct pa_page, next) == 0,
+	       "the stack sequences read pages[pfn].next at offset 0");
+_Static_assert(sizeof(struct pa_page) == 16,
+	       "the stack sequences index pages by pfn << 4");
+
+/* Both sequences start alike: the pageset of the CPU we run on (busy if
+ * it has no slot), busy if its lock word is taken, then load the word. */
+#define RSEQ_STACK_ENTER                                        \
+	RSEQ_CS_ENTER("%[word]")                                \
+	"movl %[cpu_id], %k[pcp]\n\t"                           \
+	"cmpl %[ncpus], %k[pcp]\n\t"                            \
+	"jae %l[busy]\n\t"                                      \
+	"imulq %[stride], %[pcp], %[pcp]\n\t"                   \
+	"addq %[pcps], %[pcp]\n\t"                              \
+	"cmpl $0, %c[lockoff](%[pcp])\n\t"                      \
+	"jne %l[busy]\n\t"                                      \
+	"movq (%[pcp],%[off]), %[word]\n\t"
+
+/* The labels both sequences leave by, after their STACK_TOOK return. */
+#define RSEQ_STACK_OUTCOMES \
+busy:                       \
+	return STACK_BUSY;  \
+miss:                       \
+	return STACK_MISS
+
+#define RSEQ_STACK_INPUTS(z, rs, off)                                      \
+	[cs] "m"(rs->rseq_cs), [cpu_id] "m"(rs->cpu_id),                   \
+		[ncpus] "r"(z->ncpus), [pcps] "r"(z->pcp), [off] "r"(off),  \
+		[pages] "r"(z->pages), [sig] "i"(RSEQ_SIG),                 \
+		[stride] "i"(sizeof(struct per_cpu_pages)),                 \
+		[lockoff] "i"(offsetof(struct per_cpu_pages, lock.locked))
+
+/*
+ * Pop the calling CPU's stack at `off`: STACK_TOOK with *pfn (the block
+ * is ours: its state still says per-CPU, nobody else can reach it),
+ * STACK_MISS if it is empty or its pop count would wrap (the locked
+ * way resets it), STACK_BUSY if the pageset is locked or the CPU has no
+ * slot.  The count and the pop count move together: (pops << 16 |
+ * count) + 0xffff is one less block and one more pop, with a carry out
+ * exactly when pops would wrap.
+ */
+static inline __attribute__((always_inline)) int
+rseq_stack_pop(const struct pa_zone *z, size_t off, uint32_t *pfn)
+{
+	struct rseq *rs = rseq_area();
+	uint64_t word, next, pcp, head;
+
+restart:
+	__asm__ __volatile__ goto(
+		RSEQ_STACK_ENTER
+		"cmpl $-1, %k[word]\n\t"
+		"je %l[miss]\n\t"
+		"movl %k[word], %k[head]\n\t"
+		"movq %[head], %[next]\n\t"
+		"shlq $4, %[next]\n\t"
+		"movl (%[pages],%[next]), %k[next]\n\t"
+		"shrq $32, %[word]\n\t"
+		"addl $0xffff, %k[word]\n\t"
+		"jc %l[miss]\n\t"
+		"shlq $32, %[word]\n\t"
+		"orq %[next], %[word]\n\t"
+		"movq %[word], (%[pcp],%[off])\n\t"
+		"773:\n\t"
+		: [word] "=&r"(word), [next] "=&r"(next), [pcp] "=&r"(pcp),
+		  [head] "=&r"(head)
+		: RSEQ_STACK_INPUTS(z, rs, off)
+		: "memory", "cc"
+		: restart, busy, miss);
+	*pfn = (uint32_t)head;
+	return STACK_TOOK;
+	RSEQ_STACK_OUTCOMES;
+}
+
+/*
+ * Push block `pfn` (claimed by the caller: state 0, so nobody else
+ * writes it) on the calling CPU's stack at `off` if it holds fewer than
+ * `cap` blocks: STACK_TOOK, STACK_MISS (full, or the CPU is offline),
+ * STACK_BUSY as for the pop.  pages[pfn].next = old head is written
+ * before the commit: harmless if the sequence aborts, the block is ours.
+ */
+static inline __attribute__((always_inline)) int
+rseq_stack_push(const struct pa_zone *z, size_t off, uint32_t pfn,
+		unsigned cap)
+{
+	struct rseq *rs = rseq_area();
+	uint64_t word, count, pcp;
+	uint64_t pfn64 = pfn, at = (uint64_t)pfn << 4;
+
+restart:
+	__asm__ __volatile__ goto(
+		RSEQ_STACK_ENTER
+		"movzwl 4(%[pcp],%[off]), %k[count]\n\t"
+		"cmpl %[cap], %k[count]\n\t"
+		"jae %l[miss]\n\t"
+		"movl %k[word], (%[pages],%[at])\n\t"
+		"shrq $32, %[word]\n\t"
+		"incl %k[word]\n\t"
+		"shlq $32, %[word]\n\t"
+		"orq %[pfn], %[word]\n\t"
+		"movq %[word], (%[pcp],%[off])\n\t"
+		"773:\n\t"
+		: [word] "=&r"(word), [count] "=&r"(count), [pcp] "=&r"(pcp)
+		: RSEQ_STACK_INPUTS(z, rs, off), [cap] "r"(cap),
+		  [pfn] "r"(pfn64), [at] "r"(at)
+		: "memory", "cc"
+		: restart, busy, miss);
+	return STACK_TOOK;
+	RSEQ_STACK_OUTCOMES;
+}
 #endif
+
+/* pcp->lock just taken by a remote or waiting locker on a zone with
+ * stacks: fold the stacks' statistics into the pageset's and move their
+ * blocks onto lists[], hottest first, so the holder sees lists[] only. */
+void pcp_stack_flush_(struct pa_zone *z, unsigned cpu);
+/* After pa_alloc missed the calling CPU's stack (order, mt): take the
+ * pageset (trylock: never waits, signal-safe), fold and reset the stack
+ * and move up to half a stack of blocks from the list onto it.  Any
+ * thread; does nothing if the pageset is busy. */
+void pcp_stack_reload(struct pa_zone *z, unsigned cpu, unsigned order,
+		      unsigned mt);
+/* pa_free found stack (order, mt) full: the same trylock, and the whole
+ * stack onto its list (nothing if the pageset is busy). */
+void pcp_stack_spill(struct pa_zone *z, unsigned cpu, unsigned order,
+		     unsigned mt);
+/* pcp->lock held, PCPF_DEAD just set or cleared: stacks off or on. */
+void pcp_stack_set_off(struct pa_zone *z, unsigned cpu, bool off);
+/* Without a lock, racily (pa_stats): blocks on CPU cpu's stacks in pages,
+ * and if `pc` is not NULL the statistics not yet folded, added to it. */
+uint64_t pcp_stack_pending(const struct pa_zone *z, unsigned cpu,
+			   uint64_t *pc);
+
+/* How pcp_trylock_as picks its lock: from z->fast_rseq at run time, or
+ * fixed by a caller that tested it already (a constant once inlined, so
+ * the trylock fallback pays one test per call at the entry point). */
+enum pcp_lock_mode { PCP_LOCK_ZONE, PCP_LOCK_RSEQ, PCP_LOCK_PLAIN };
 
 /*
  * The fast paths' pageset trylock: an rseq zone takes the calling CPU's
  * own pageset with rseq_take_word and anyone else's by compare-and-swap
  * plus fence; otherwise lock.h's trylock.  Never waits (the nolock API
- * relies on it).
+ * relies on it).  `mode` must be PCP_LOCK_ZONE or match z->fast_rseq.
  */
 static inline __attribute__((always_inline)) bool
-pcp_trylock(struct pa_zone *z, unsigned cpu)
+pcp_trylock_as(struct pa_zone *z, unsigned cpu, enum pcp_lock_mode mode)
 {
 	struct pa_lock *l = &z->pcp[cpu].lock;
 
 #ifdef PA_HAVE_RSEQ_ASM
-	if (z->fast_rseq) {
+	if (mode == PCP_LOCK_RSEQ || (mode == PCP_LOCK_ZONE && z->fast_rseq)) {
 		int r = rseq_take_word(&l->locked, cpu);
 
 		if (__builtin_expect(r == RSEQ_TOOK, 1)) {
@@ -121,8 +311,16 @@ pcp_trylock(struct pa_zone *z, unsigned cpu)
 		pa_lock_try_failed_(l);
 		return false;
 	}
+#else
+	(void)mode;
 #endif
 	return pa_lock_try(l);
+}
+
+static inline __attribute__((always_inline)) bool
+pcp_trylock(struct pa_zone *z, unsigned cpu)
+{
+	return pcp_trylock_as(z, cpu, PCP_LOCK_ZONE);
 }
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "buddy.h"
 #include "error.h"
+#include "rseq.h"
 #include "zone.h"
 
 static uint64_t pcp_total_pages(const struct pa_zone *z)
@@ -18,7 +19,8 @@ static uint64_t pcp_total_pages(const struct pa_zone *z)
 
 	for (unsigned c = 0; z->use_pcp && c < z->ncpus; c++)
 		n += (uint64_t)STAT_LOAD(z->pcp[c].count) +
-		     STAT_LOAD(z->pcp[c].remote_pages);
+		     STAT_LOAD(z->pcp[c].remote_pages) +
+		     pcp_stack_pending(z, c, NULL);
 	return n;
 }
 
@@ -66,7 +68,11 @@ void pa_stats(struct pa_zone *z, struct pa_stats *s)
 	for (unsigned c = 0; z->use_pcp && c < z->ncpus; c++) {
 		struct pa_lock_stats ls;
 
+		uint64_t stacked[NR_PCP_COUNTERS] = { 0 };
+
 		sink(o, pcp_targets, z->pcp[c].pc, NR_PCP_COUNTERS);
+		pcp_stack_pending(z, c, stacked); /* rseq.h: not folded yet */
+		sink(o, pcp_targets, stacked, NR_PCP_COUNTERS);
 		pa_lock_read(&z->pcp[c].lock, npt, &ls);
 		pa_lock_stats_add(&out.s.pcp_lock, &ls);
 	}
@@ -105,6 +111,11 @@ void pa_stats_reset(struct pa_zone *z)
 	zero(z->zc, NR_ZONE_COUNTERS);
 	zero(z->zs, NR_SHARED_COUNTERS);
 	for (unsigned c = 0; z->use_pcp && c < z->ncpus; c++) {
+		if (z->fast_stacks) {
+			/* fold the stacks' traffic first, so it is reset too */
+			pcp_lock(z, c);
+			pa_lock_release(&z->pcp[c].lock);
+		}
 		pa_lock_stats_reset(&z->pcp[c].lock);
 		zero(z->pcp[c].pc, NR_PCP_COUNTERS);
 	}

@@ -34,6 +34,8 @@
 #define PA_COSTLY_ORDER 3         /* orders cached per CPU: 0..3 and pageblock */
 #define PA_PCP_BATCH_SCALE_MAX 5  /* refill/drain batches grow up to batch<<5 */
 #define PA_CACHELINE 64
+/* rseq.h's stacks: one per cached order (0..3, pageblock) and type */
+#define PCP_STACK_SLOTS (PA_COSTLY_ORDER + 2)
 
 #define ZF_WMARK_CHECK 0x1u  /* free pages near the watermarks: full check */
 #define ZF_BELOW_HIGH  0x2u  /* free pages below the high watermark */
@@ -63,6 +65,14 @@ struct per_cpu_pages {
 	uint32_t remote_gate;          /* rseq.c: one swap locker at a time */
 	uint64_t remote_pages;         /* atomic: pages sitting on remote_head */
 	struct pcp_owned *owned;       /* pcpbuddy bookkeeping, NULL otherwise */
+	/* rseq.h: stacks of blocks in front of lists[] (rseq zones with
+	 * mainline pagesets).  While lock.locked is 0 only this CPU's
+	 * restartable sequences write them; a lock holder flushes them to
+	 * lists[] first.  Word: head pfn | count << 32 | pops << 48. */
+	uint64_t stack[PCP_STACK_SLOTS][PA_MT_PCPTYPES];
+	uint16_t stack_base[PCP_STACK_SLOTS][PA_MT_PCPTYPES]; /* holder's
+	                                * count at its last reset: stats */
+	uint16_t stack_cap[PCP_STACK_SLOTS];  /* blocks; fixed at creation */
 } __attribute__((aligned(PA_CACHELINE)));
 
 /* count and high are written under pcp->lock and read without it by
@@ -111,6 +121,8 @@ struct pa_zone {
 	unsigned pflags;               /* ops->flags, for inline fast paths */
 	bool use_pcp;
 	bool fast_rseq;                /* rseq.h: own-CPU pageset by rseq */
+	bool fast_stacks;              /* rseq.h: and its stacks (implies
+	                                * fast_rseq) */
 	unsigned hw_cpus;              /* the machine's CPUs (for fences) */
 	struct pa_page *pages;
 	struct pageblock_data *pb;

@@ -45,7 +45,8 @@ static bool shows(struct pa_zone *z, const char *line)
 #endif
 
 /* What the library must choose here: rseq if glibc registered it and the
- * build is not TSan's (x86-64 only for now). */
+ * build is not TSan's (x86-64 only for now); mainline pagesets get the
+ * stacks on top. */
 static bool rseq_expected(void)
 {
 #if defined(TSAN_BUILD) || !defined(__x86_64__)
@@ -61,6 +62,22 @@ static void choice_shown_in_zoneinfo(void **state)
 	struct pa_config c = cfg(0);
 	struct pa_zone *z = pa_zone_create(&c);
 
+	assert_non_null(z);
+	assert_true(shows(z, rseq_expected() ? "      fast_path rseq-stack\n"
+					     : "      fast_path trylock\n"));
+	pa_zone_destroy(z);
+	/* pcpbuddy routes frees by owner: the sequence-taken lock only */
+	c.policy = PA_POLICY_PCPBUDDY;
+	z = pa_zone_create(&c);
+	assert_non_null(z);
+	assert_true(shows(z, rseq_expected() ? "      fast_path rseq\n"
+					     : "      fast_path trylock\n"));
+	pa_zone_destroy(z);
+	/* and PA_FAST_PATH=lockword asks for that on mainline too */
+	c = cfg(0);
+	assert_int_equal(setenv("PA_FAST_PATH", "lockword", 1), 0);
+	z = pa_zone_create(&c);
+	unsetenv("PA_FAST_PATH");
 	assert_non_null(z);
 	assert_true(shows(z, rseq_expected() ? "      fast_path rseq\n"
 					     : "      fast_path trylock\n"));
@@ -126,8 +143,33 @@ static void unpin(void)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* Own CPU: every pair is a pageset hit, nothing goes to the zone, and the
- * lock statistics still count each acquisition. */
+/* The end of every case: consistent, and after a drain all memory is
+ * free again (nothing lost on a stack or a list). */
+static void drained_and_destroyed(struct pa_zone *z)
+{
+	struct pa_stats s;
+
+	assert_check(z);
+	pa_drain(z);
+	pa_stats(z, &s);
+	assert_int_equal(s.free_pages, s.managed_pages);
+	pa_zone_destroy(z);
+}
+
+/* A zone for the stack cases, or skip where they cannot run. */
+static struct pa_zone *stack_zone(struct pa_config *c)
+{
+	if (!rseq_expected())
+		skip();
+	struct pa_zone *z = pa_zone_create(c);
+
+	assert_non_null(z);
+	return z;
+}
+
+/* Own CPU: every pair is a pageset hit on the stacks, nothing goes to
+ * the zone, the pageset lock is hardly taken, and the statistics count
+ * every allocation and free the stacks served. */
 static void own_cpu_pairs_stay_on_pageset(void **state)
 {
 	(void)state;
@@ -157,8 +199,15 @@ static void own_cpu_pairs_stay_on_pageset(void **state)
 	unpin();
 	assert_int_equal(s1.zone_pages_direct_free, s0.zone_pages_direct_free);
 	assert_int_equal(s1.zone_pages_direct_alloc, s0.zone_pages_direct_alloc);
-	assert_true(s1.pcp_lock.acquisitions - s0.pcp_lock.acquisitions >= 6000);
+	/* the warm-up left each stack with a block: no refill needed */
+	assert_true(s1.pcp_lock.acquisitions - s0.pcp_lock.acquisitions < 60);
+	assert_int_equal(s1.pgalloc - s0.pgalloc, 1000ull * (1 + 8 + 512));
+	assert_int_equal(s1.pgfree - s0.pgfree, 1000ull * (1 + 8 + 512));
+	assert_int_equal(s1.pcp_pages, s0.pcp_pages);
 	assert_check(z);
+	pa_stats(z, &s1); /* pa_check flushed the stacks: nothing lost */
+	assert_int_equal(s1.pgalloc - s0.pgalloc, 1000ull * (1 + 8 + 512));
+	assert_int_equal(s1.pcp_pages, s0.pcp_pages);
 	pa_zone_destroy(z);
 }
 
@@ -189,11 +238,111 @@ static void bad_frees_exact(void **state)
 	pa_stats(z, &s);
 	assert_int_equal(s.bad_frees, 4);
 	assert_int_equal(s.pgalloc, s.pgfree);
+	drained_and_destroyed(z);
+}
+
+/* 70000 pairs with no lock taken in between would wrap the stack's
+ * 16-bit pop count: the pop before the wrap takes the locked way, which
+ * folds and resets it, so the statistics stay exact. */
+static void pop_count_never_wraps(void **state)
+{
+	(void)state;
+	struct pa_config c = cfg(0);
+	struct pa_zone *z = stack_zone(&c);
+	struct pa_stats s0, s1;
+	const unsigned pairs = 70000;
+
+	pin(0);
+	assert_int_equal(pa_free(z, pa_alloc(z, 0, PA_GFP_MOVABLE), 0), 0);
+	pa_stats(z, &s0);
+	for (unsigned i = 0; i < pairs; i++)
+		assert_int_equal(pa_free(z, pa_alloc(z, 0, PA_GFP_MOVABLE), 0), 0);
+	pa_stats(z, &s1);
+	unpin();
+	assert_int_equal(s1.pgalloc - s0.pgalloc, pairs);
+	assert_int_equal(s1.pgfree - s0.pgfree, pairs);
+	assert_true(s1.pcp_lock.acquisitions > s0.pcp_lock.acquisitions);
 	assert_check(z);
-	pa_drain(z);
-	pa_stats(z, &s);
-	assert_int_equal(s.free_pages, s.managed_pages);
 	pa_zone_destroy(z);
+}
+
+/* Bad frees of blocks sitting on a stack: pushed there by a free (state
+ * 0) or moved there from a list by a refill (state per-CPU).  Each is
+ * refused and changes nothing. */
+static void bad_frees_of_stacked_blocks(void **state)
+{
+	(void)state;
+	struct th_errlog log = { 0 };
+	struct pa_config c = cfg(0);
+
+	c.error_fn = th_errlog_fn;
+	c.error_arg = &log;
+	struct pa_zone *z = stack_zone(&c);
+	struct pa_stats s0, s1;
+	uint64_t p[4];
+
+	pin(0);
+	for (int i = 0; i < 4; i++)
+		p[i] = pa_alloc(z, 0, PA_GFP_MOVABLE);
+	/* p[0], p[1] pushed; the refill after the first miss left more of
+	 * the list on the stack below them */
+	assert_int_equal(pa_free(z, p[0], 0), 0);
+	assert_int_equal(pa_free(z, p[1], 0), 0);
+	uint64_t reloaded = pa_alloc(z, 0, PA_GFP_MOVABLE); /* p[1] again */
+
+	assert_int_equal(reloaded, p[1]);
+	pa_stats(z, &s0);
+	assert_int_equal(pa_free(z, p[0], 0), -EINVAL);     /* pushed */
+	assert_int_equal(pa_free_cpu(z, 1 % c.ncpus, p[0], 0), -EINVAL);
+	assert_int_equal(pa_free(z, p[0], 1), -EINVAL);     /* and order */
+	pa_stats(z, &s1);
+	unpin();
+	assert_int_equal(s1.bad_frees - s0.bad_frees, 3);
+	assert_int_equal(s1.pcp_pages, s0.pcp_pages);
+	assert_int_equal(s1.free_pages, s0.free_pages);
+	assert_check(z);
+	/* after pa_check's flush p[0] is on a list: still refused */
+	assert_int_equal(pa_free(z, p[0], 0), -EINVAL);
+	assert_int_equal(pa_free(z, reloaded, 0), 0);
+	for (int i = 2; i < 4; i++)
+		assert_int_equal(pa_free(z, p[i], 0), 0);
+	drained_and_destroyed(z);
+}
+
+/* Offline with blocks on the stacks: they go back to the zone, the dead
+ * CPU's pa_alloc/pa_free use the zone, and online caches again. */
+static void offline_empties_stacks(void **state)
+{
+	(void)state;
+	struct pa_config c = cfg(0);
+	struct pa_zone *z = stack_zone(&c);
+	struct pa_stats s0, s1;
+	uint64_t p[8];
+
+	pin(0);
+	for (int i = 0; i < 8; i++)
+		p[i] = pa_alloc(z, 0, PA_GFP_MOVABLE);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pa_free(z, p[i], 0), 0);
+	assert_int_equal(pa_cpu_offline(z, 0), 0);
+	pa_stats(z, &s0);
+	for (int i = 0; i < 8; i++)
+		p[i] = pa_alloc(z, 0, PA_GFP_MOVABLE);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pa_free(z, p[i], 0), 0);
+	pa_stats(z, &s1);
+	assert_int_equal(s1.zone_pages_direct_alloc - s0.zone_pages_direct_alloc, 8);
+	assert_int_equal(s1.zone_pages_direct_free - s0.zone_pages_direct_free, 8);
+	assert_int_equal(s1.pcp_pages, s0.pcp_pages);
+	assert_check(z);
+	assert_int_equal(pa_cpu_online(z, 0), 0);
+	pa_stats(z, &s0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pa_free(z, pa_alloc(z, 0, PA_GFP_MOVABLE), 0), 0);
+	pa_stats(z, &s1);
+	unpin();
+	assert_int_equal(s1.zone_pages_direct_free, s0.zone_pages_direct_free);
+	drained_and_destroyed(z);
 }
 
 /* Explicit CPU and drains are the remote lockers: they must see and
@@ -233,6 +382,9 @@ int main(void)
 		cmocka_unit_test(own_cpu_pairs_stay_on_pageset),
 		cmocka_unit_test(bad_frees_exact),
 		cmocka_unit_test(remote_lockers_see_rseq_pages),
+		cmocka_unit_test(pop_count_never_wraps),
+		cmocka_unit_test(bad_frees_of_stacked_blocks),
+		cmocka_unit_test(offline_empties_stacks),
 	};
 
 	return cmocka_run_group_tests_name("rseq_fast_path", tests, NULL, NULL);

@@ -4,7 +4,8 @@
  * CPU on a zone with one slot per CPU, each moved between CPUs by
  * sched_setaffinity every few operations, signals whose handlers use the
  * nolock API, and a thread taking CPUs offline and online and draining.
- * Accounting must stay exact and pa_check clean.
+ * Accounting must stay exact and pa_check clean.  And two threads on two
+ * CPUs racing to free one block: exactly one free wins, every round.
  *
  * Plain and ASan builds run it on the rseq path; TSan does not model rseq
  * aborts, so its builds choose the trylock fallback (zoneinfo says which;
@@ -14,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -91,6 +93,7 @@ static void *hotplug(void *arg)
 		pa_cpu_online(sh->z, cpu);
 		if (i % 8 == 0)
 			pa_drain(sh->z);
+
 	}
 	return NULL;
 }
@@ -111,17 +114,26 @@ static void shares(struct pa_zone *z)
 	free(info);
 }
 
-static void run(unsigned flags, bool with_hotplug)
+/* env: PA_FAST_PATH for the zone's creation (NULL: the default). */
+static void run_env(unsigned flags, bool with_hotplug, const char *env)
 {
 	unsigned ncpus = (unsigned)get_nprocs_conf(), n = 4 * ncpus;
 	struct pa_config c = th_config(32, 9, 10, flags, ncpus);
 	struct shared sh = { .ncpus = ncpus, .ops = th_sanitized() ? 3000 : 20000 };
+
+	/* a batch the size of a real machine's (this zone would get 3), so
+	 * the stacks hold what a pageset hands out between slow paths */
+	c.pcp_batch = 31;
+	c.pcp_high_min = 4 * 31;
 	struct worker *w = calloc(n, sizeof(*w));
 	pthread_t hp;
 	struct pa_stats s;
 
 	assert_non_null(w);
+	if (env)
+		assert_int_equal(setenv("PA_FAST_PATH", env, 1), 0);
 	sh.z = pa_zone_create(&c);
+	unsetenv("PA_FAST_PATH");
 	assert_non_null(sh.z);
 	__atomic_store_n(&handler_zone, sh.z, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < n; i++) {
@@ -153,6 +165,11 @@ static void run(unsigned flags, bool with_hotplug)
 	free(w);
 }
 
+static void run(unsigned flags, bool with_hotplug)
+{
+	run_env(flags, with_hotplug, NULL);
+}
+
 static void default_path(void **state)
 {
 	(void)state;
@@ -171,7 +188,102 @@ static void shared_cpus_only(void **state)
 {
 	(void)state;
 	run(0, false);
+	run_env(0, false, "lockword"); /* the sequence-taken lock alone */
 	run(PA_CFG_NO_RSEQ, false);
+}
+
+/* Two racers, one per CPU where there are two: one allocates a block
+ * and publishes it, then both free it at once. */
+struct race {
+	struct pa_zone *z;
+	unsigned rounds;
+	uint64_t pfn;          /* atomic */
+	unsigned ready;        /* atomic: the round whose block is published */
+	unsigned seen;         /* atomic: the round the other racer saw */
+	unsigned done;         /* atomic: frees finished, 2 per round */
+	unsigned wins[2];
+	unsigned odd[2];       /* neither 0 nor -EINVAL */
+};
+
+struct racer {
+	struct race *r;
+	pthread_t t;
+	unsigned side;
+};
+
+/* Spin (both racers should be running when the block appears), but
+ * yield now and then: the machine may have fewer free CPUs than us. */
+static void wait_for(const unsigned *v, unsigned at_least)
+{
+	for (unsigned spins = 0; __atomic_load_n(v, __ATOMIC_ACQUIRE) < at_least;)
+		if (++spins % 4096 == 0)
+			sched_yield();
+}
+
+static void *race_free(void *arg)
+{
+	struct racer *a = arg;
+	struct race *r = a->r;
+
+	move_to(a->side % (unsigned)get_nprocs_conf());
+	for (unsigned i = 1; i <= r->rounds; i++) {
+		if (a->side == i % 2) { /* the allocator alternates */
+			__atomic_store_n(&r->pfn, pa_alloc(r->z, 0, PA_GFP_MOVABLE),
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&r->ready, i, __ATOMIC_RELEASE);
+			wait_for(&r->seen, i); /* both running: now race */
+		} else {
+			wait_for(&r->ready, i);
+			__atomic_store_n(&r->seen, i, __ATOMIC_RELEASE);
+		}
+		int rc = pa_free(r->z, __atomic_load_n(&r->pfn, __ATOMIC_RELAXED), 0);
+
+		if (rc == 0)
+			r->wins[a->side]++;
+		else if (rc != -EINVAL)
+			r->odd[a->side]++;
+		__atomic_fetch_add(&r->done, 1, __ATOMIC_ACQ_REL);
+		wait_for(&r->done, 2 * i);
+	}
+	return NULL;
+}
+
+static void quiet(void *arg, int err, const char *msg)
+{
+	(void)arg;
+	(void)err;
+	(void)msg;
+}
+
+static void racing_double_frees(void **state)
+{
+	(void)state;
+	unsigned ncpus = (unsigned)get_nprocs_conf();
+	struct pa_config c = th_config(32, 9, 10, 0, ncpus);
+	struct race r = { .rounds = th_sanitized() ? 300 : 3000 };
+	struct racer a[2];
+	struct pa_stats s;
+
+	c.error_fn = quiet;
+	r.z = pa_zone_create(&c);
+	assert_non_null(r.z);
+	for (unsigned i = 0; i < 2; i++) {
+		a[i] = (struct racer){ .r = &r, .side = i };
+		assert_int_equal(pthread_create(&a[i].t, NULL, race_free, &a[i]), 0);
+	}
+	for (unsigned i = 0; i < 2; i++)
+		pthread_join(a[i].t, NULL);
+	print_message("racing double frees: %u rounds, side 0 won %u, side 1 won %u\n",
+		      r.rounds, r.wins[0], r.wins[1]);
+	assert_int_equal(r.wins[0] + r.wins[1], r.rounds);
+	assert_int_equal(r.odd[0] + r.odd[1], 0);
+	pa_stats(r.z, &s);
+	assert_int_equal(s.bad_frees, r.rounds);
+	pa_drain(r.z);
+	assert_check(r.z);
+	pa_stats(r.z, &s);
+	assert_int_equal(s.free_pages, s.managed_pages);
+	pa_zone_destroy(r.z);
 }
 
 int main(void)
@@ -187,6 +299,7 @@ int main(void)
 		cmocka_unit_test(default_path),
 		cmocka_unit_test(forced_fallback),
 		cmocka_unit_test(shared_cpus_only),
+		cmocka_unit_test(racing_double_frees),
 	};
 
 	return cmocka_run_group_tests_name("stress_rseq", tests, NULL, NULL);
