@@ -384,7 +384,7 @@ static int walk_policy_regions(struct pa_zone *z, struct contig_try *t)
  * zone-wide walk. */
 static int contig_search(struct pa_zone *z, struct contig_try *t)
 {
-	bool rule = (z->pflags & POL_NOFRAG_RULE) && t->mt != PA_MT_MOVABLE;
+	bool rule = nofrag_rule_binds(z->pflags, t->mt);
 	int err = -EBUSY, r;
 
 	if (rule && take_free(z, t, 0))

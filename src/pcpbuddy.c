@@ -384,14 +384,14 @@ static void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 
 /* Whether this zone's refill spares its scarce types in the ways below
  * (the fallback taking only what the request needs, owners asked when a
- * refill comes up short, costly chunks kept): pcpbuddy's.  spb shares the
- * refill but steers its fallbacks to tainted superpageblocks, and there
- * these changes raised its conversions from 24 to 70-84 (bench_antifrag
- * --gib 16 --steps 2097152, medians of seeds 0-2), so spb keeps the
- * refill it had. */
+ * refill comes up short, costly chunks kept): POL_SPARE_SCARCE, pcpbuddy's.
+ * spb shares the refill but steers its fallbacks to tainted
+ * superpageblocks, and there these changes raised its conversions from 24
+ * to 70-84 (bench_antifrag --gib 16 --steps 2097152, medians of seeds
+ * 0-2), so spb's table leaves the flag out and keeps the refill it had. */
 static bool spares_scarce_types(const struct pa_zone *z)
 {
-	return !(z->pflags & POL_SPB_LISTS);
+	return z->pflags & POL_SPARE_SCARCE;
 }
 
 /* The order from which a request is costly (the kernel's
@@ -408,8 +408,8 @@ static bool spares_scarce_types(const struct pa_zone *z)
 static bool keep_costly_chunk(const struct pa_zone *z, unsigned chunk_order,
 			      unsigned order, unsigned mt, bool owned)
 {
-	return spares_scarce_types(z) && !owned && mt != PA_MT_MOVABLE && chunk_order >= PCPB_COSTLY_ORDER &&
-	       chunk_order > order;
+	return spares_scarce_types(z) && !owned && mt != PA_MT_MOVABLE &&
+	       chunk_order >= PCPB_COSTLY_ORDER && chunk_order > order;
 }
 
 /* The chunk at pfn, first on its list of order o, off the lists and
@@ -1113,7 +1113,7 @@ static uint64_t pcpb_metadata_bytes(const struct pa_zone *z)
 
 const struct pa_policy_ops pa_policy_pcpbuddy = {
 	.name = "pcpbuddy",
-	.flags = POL_PCP_ALL_ORDERS | POL_OWNED_BLOCKS,
+	.flags = POL_PCP_ALL_ORDERS | POL_OWNED_BLOCKS | POL_SPARE_SCARCE,
 	.fa_part_shift = fa_whole_zone,
 	.pcp_take_pageblock = pcpb_take_pageblock,
 	.init = pcpb_init,

@@ -37,6 +37,19 @@ struct pa_tick_stats;
                                  * fragmented) through every attempt but
                                  * the slow path's last (GFP_MAY_FRAGMENT) */
 
+#define POL_SPARE_SCARCE   0x10u /* pcpbuddy's refill spares non-movable
+                                 * types: a fallback takes one block, not a
+                                 * pageblock; owners asked as soon as a
+                                 * refill comes up short; costly cached
+                                 * chunks kept for requests of their size */
+
+/* Does the no-fragmentation rule bind a request of mt under policy flags
+ * pflags (POL_NOFRAG_RULE: non-movable requests only)? */
+static inline bool nofrag_rule_binds(unsigned pflags, unsigned mt)
+{
+	return (pflags & POL_NOFRAG_RULE) && mt != PA_MT_MOVABLE;
+}
+
 /* Internal gfp bit, outside PA_GFP_MASK so no caller can pass it: the
  * slow path's last attempt, after reclaim, compaction and evacuation
  * failed, may fragment.  A nolock request has no slow path, so its one

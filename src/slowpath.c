@@ -151,7 +151,7 @@ static void attempt_fragmenting(struct slow_alloc *a)
 
 static bool rule_applies(const struct slow_alloc *a)
 {
-	return (a->z->pflags & POL_NOFRAG_RULE) && a->mt != PA_MT_MOVABLE;
+	return nofrag_rule_binds(a->z->pflags, a->mt);
 }
 
 static void evacuate(struct slow_alloc *a)
