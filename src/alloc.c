@@ -145,21 +145,6 @@ int free_refuse(struct pa_zone *z, unsigned cpu, uint64_t pfn64,
 	return -EINVAL;
 }
 
-static inline __attribute__((always_inline)) int
-free_claimed(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
-	     unsigned gfp, enum pcp_lock_mode mode);
-
-static inline __attribute__((always_inline)) int
-free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
-	    unsigned gfp, enum pcp_lock_mode mode)
-{
-	uint32_t pfn = (uint32_t)pfn64;
-
-	if (free_claim(z, cpu, pfn64, order, "pa_free"))
-		return -EINVAL;
-	return free_claimed(z, cpu, pfn, order, gfp, mode);
-}
-
 /* The rest of a free once claimed: the pageset if it caches the order,
  * else (or if it is busy) the zone. */
 static inline __attribute__((always_inline)) int
@@ -180,6 +165,17 @@ free_claimed(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
 	zone_free_locked(z, pfn, order);
 	zone_unlock(z);
 	return 0;
+}
+
+static inline __attribute__((always_inline)) int
+free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
+	    unsigned gfp, enum pcp_lock_mode mode)
+{
+	uint32_t pfn = (uint32_t)pfn64;
+
+	if (free_claim(z, cpu, pfn64, order, "pa_free"))
+		return -EINVAL;
+	return free_claimed(z, cpu, pfn, order, gfp, mode);
 }
 
 #ifdef PA_HAVE_RSEQ_ASM
