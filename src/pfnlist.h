@@ -99,4 +99,23 @@ static inline void pfn_list_del(struct pa_page *pages, struct pfn_list *l,
 	p->next = p->prev = PA_NIL;
 }
 
+/* Put every entry of `tmp` (non-empty, a list of the caller's own) in
+ * front of `l`, in tmp's order; tmp is left stale. */
+static inline void pfn_list_splice_front(struct pa_page *pages,
+					 struct pfn_list *l,
+					 const struct pfn_list *tmp)
+{
+	uint32_t t = tmp->head, h = l->head;
+
+	if (h != PA_NIL) {
+		uint32_t tl = pages[t].prev, hl = pages[h].prev;
+
+		pages[tl].next = h;
+		pages[h].prev = tl;
+		pages[hl].next = t;
+		pages[t].prev = hl;
+	}
+	l->head = t;
+}
+
 #endif

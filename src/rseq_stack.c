@@ -70,24 +70,6 @@ static void stack_account(struct per_cpu_pages *pcp, unsigned order,
 	}
 }
 
-/* Put `tmp` (a list of our own) in front of `l`: the stack's hottest
- * blocks go out first again. */
-static void list_splice_front(struct pa_page *pages, struct pfn_list *l,
-			      const struct pfn_list *tmp)
-{
-	uint32_t t = tmp->head, h = l->head;
-
-	if (h != PA_NIL) {
-		uint32_t tl = pages[t].prev, hl = pages[h].prev;
-
-		pages[tl].next = h;
-		pages[h].prev = tl;
-		pages[hl].next = t;
-		pages[t].prev = hl;
-	}
-	l->head = t;
-}
-
 static void stack_to_list(struct pa_zone *z, struct per_cpu_pages *pcp,
 			  uint64_t w, unsigned order, unsigned mt)
 {
@@ -107,7 +89,8 @@ static void stack_to_list(struct pa_zone *z, struct per_cpu_pages *pcp,
 		pfn_list_add_tail(z->pages, &tmp, pfn);
 		pfn = next;
 	}
-	list_splice_front(z->pages, &pcp->lists[order][mt], &tmp);
+	/* in front: the stack's hottest blocks go out first again */
+	pfn_list_splice_front(z->pages, &pcp->lists[order][mt], &tmp);
 	pcp_add_count(pcp, (int)(n << order));
 }
 
