@@ -31,17 +31,9 @@ struct shared {
 	uint64_t compactions, contigs, migrated, zs_verified;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static bool stopped(struct shared *s)
 {
-	return now_ns() > s->deadline_ns;
+	return th_now_ns() > s->deadline_ns;
 }
 
 static void count(uint64_t *c)
@@ -200,7 +192,7 @@ static void run(enum pa_policy pol)
 	assert_non_null(s->owner);
 	s->pool = zs_create_pool("stress", s->zone, NULL);
 	assert_non_null(s->pool);
-	s->deadline_ns = now_ns() + secs * 1000000000ull;
+	s->deadline_ns = th_now_ns() + secs * 1000000000ull;
 	rcu_register_thread();
 	for (unsigned i = 0; i < 5; i++) {
 		tf[i] = (struct thread_fn){ fns[i], s };

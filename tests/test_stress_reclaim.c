@@ -33,17 +33,9 @@ struct shared {
 	uint64_t bad, allocated, reclaimed, ticks, woken, cycles;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static bool stopped(struct shared *s)
 {
-	return now_ns() > s->deadline_ns;
+	return th_now_ns() > s->deadline_ns;
 }
 
 static void add(uint64_t *c, uint64_t v)
@@ -168,7 +160,7 @@ static void reclaim_under_load(void **state)
 {
 	struct pa_config c = th_config(64, 4, 6, 0, 2);
 	struct pa_zone *z = th_zone_or_skip(state, &c);
-	struct shared s = { .z = z, .deadline_ns = now_ns() + RUN_NS };
+	struct shared s = { .z = z, .deadline_ns = th_now_ns() + RUN_NS };
 	pthread_t t[ALLOCATORS + 3];
 	unsigned n = 0;
 

@@ -31,17 +31,9 @@ struct shared {
 	uint64_t ticks, evacuations, moved;  /* work done */
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static bool stopped(struct shared *s)
 {
-	return mono_ns() > s->deadline_ns;
+	return th_now_ns() > s->deadline_ns;
 }
 
 static void add(uint64_t *c, uint64_t v)
@@ -160,7 +152,7 @@ static void defrag_under_load(void **state)
 	assert_non_null(s->zone);
 	s->owner = th_owner_new(s->zone, 2 * SLOTS);
 	assert_non_null(s->owner);
-	s->deadline_ns = mono_ns() + secs * 1000000000ull;
+	s->deadline_ns = th_now_ns() + secs * 1000000000ull;
 	for (unsigned i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, fns[i], s);
 	for (unsigned i = 0; i < 4; i++)

@@ -38,17 +38,9 @@ struct shared {
 	struct obj objs[WORKERS][SLOTS];
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static bool stopped(struct shared *s)
 {
-	return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) || now_ns() > s->deadline_ns;
+	return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) || th_now_ns() > s->deadline_ns;
 }
 
 static void count(uint64_t *c)
@@ -177,7 +169,7 @@ static void run(unsigned pool_flags)
 	cfg.flags = pool_flags;
 	s->pool = zs_create_pool("stress", s->zone, &cfg);
 	assert_non_null(s->pool);
-	s->deadline_ns = now_ns() + secs * 1000000000ull;
+	s->deadline_ns = th_now_ns() + secs * 1000000000ull;
 	for (unsigned i = 0; i < WORKERS; i++) {
 		wa[i] = (struct worker_arg){ s, i };
 		pthread_create(&t[i], NULL, worker, &wa[i]);
