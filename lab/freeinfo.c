@@ -15,16 +15,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pagealloc.h"
+
 #define COUNT_MAX (1ull << 40)
 
-static const char *const mt_names[FREEINFO_MTS] = {
-	"Unmovable", "Movable", "Reclaimable", "HighAtomic",
-};
-
+/* The kernel's names, which the library's are (pa_migratetype_name). */
 static int mt_of(const char *name)
 {
 	for (int i = 0; i < FREEINFO_MTS; i++)
-		if (strcmp(name, mt_names[i]) == 0)
+		if (strcmp(name, pa_migratetype_name((unsigned)i)) == 0)
 			return i;
 	return -1;
 }
