@@ -3,15 +3,18 @@
  * Compaction and contiguous allocation figures.
  *
  *   bench_compaction [--runs N] [--gib N]
- *                    [--only packed|scattered|compact] [--policy NAME]
+ *                    [--only contig|packed|scattered|compact] [--policy NAME]
  *
- * 1. contig_1g: one 1 GiB pa_alloc_contig (2^18 pages) on a 4 GiB
- *    PA_BACKING_ANON zone half full of movable order-0 pages scattered over
- *    it (every other page, each faulted in).  Two owners: "copy" copies
- *    each 4 KiB page as a real owner must, "nocopy" only switches the
- *    reference, which isolates the allocator's own cost.  Median of --runs
- *    interleaved runs (mainline; the path is the same for every policy
- *    but for the pageset pull-back).
+ * 1. contig_1g_anon: per policy, one 1 GiB pa_alloc_contig (2^18 pages) on
+ *    a 4 GiB PA_BACKING_ANON zone half full of movable order-0 pages
+ *    scattered over it (every other page; every page of the zone written
+ *    once first, so neither sources nor destinations fault during the
+ *    call: the page faults taken are reported).  Three owners, interleaved:
+ *    "memcpy" copies each 4 KiB page with memcpy, "pa_copy_block" with the
+ *    library's streaming copy, "nocopy" only switches the reference, which
+ *    isolates the allocator's own cost.  Wall and thread CPU medians of
+ *    --runs.  bench_compaction_floor measures what moving those bytes
+ *    costs on this machine without any allocator.
  * 2. contig_1g_packed: per policy, a 4 GiB metadata-only zone with half of
  *    it allocated as movable order-0 pages (no frees: each policy places
  *    them as it does), then one 1 GiB pa_alloc_contig: thread CPU time
@@ -32,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "harness.h"
@@ -53,6 +57,11 @@ static int b_migrate_copy(void *o, uint64_t dst, uint64_t src)
 	return 0;
 }
 
+static int b_migrate_stream(void *o, uint64_t dst, uint64_t src)
+{
+	return pa_copy_block(o, dst, src, 0);
+}
+
 static int b_migrate_nocopy(void *o, uint64_t dst, uint64_t src)
 {
 	(void)o;
@@ -69,6 +78,8 @@ static void b_putback(void *o, uint64_t pfn)
 
 static const struct pa_movable_ops copy_ops = { b_isolate, b_migrate_copy,
 						b_putback };
+static const struct pa_movable_ops stream_ops = { b_isolate, b_migrate_stream,
+						  b_putback };
 static const struct pa_movable_ops nocopy_ops = { b_isolate, b_migrate_nocopy,
 						  b_putback };
 
@@ -122,55 +133,103 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* One timed 1 GiB allocation (wall ns; *cpu gets thread CPU ns); 0 if it
- * failed. */
-static uint64_t contig_once(uint64_t gib, const struct pa_movable_ops *ops,
-			    uint64_t *migrated, uint64_t *cpu)
+/* What one timed 1 GiB allocation cost. */
+struct contig_run {
+	uint64_t wall, cpu;   /* ns */
+	uint64_t migrated;    /* pages */
+	uint64_t minflt;      /* page faults taken during the call */
+	bool ok;
+};
+
+static uint64_t thread_minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return (uint64_t)ru.ru_minflt;
+}
+
+/* One timed 1 GiB allocation on a fresh anonymous zone half filled by
+ * fill_half (every page written once, so each is faulted in). */
+static void contig_once(uint64_t gib, enum pa_policy policy,
+			const struct pa_movable_ops *ops, struct contig_run *out)
 {
 	struct pa_config c = pa_config_default();
 
 	c.bytes = gib << 30;
 	c.backing = PA_BACKING_ANON;
 	c.ncpus = 2;
+	c.policy = policy;
+	*out = (struct contig_run){ 0 };
 	struct pa_zone *z = pa_zone_create(&c);
 
 	if (!z)
-		return 0;
+		return;
 	int id = pa_register_movable_ops(z, ops, z);
 
 	fill_half(z, id, NULL, 0);
-	uint64_t c0 = thread_cpu_ns(), t0 = bench_now_ns();
+	struct pa_stats s0, s1;
+
+	pa_stats(z, &s0);
+	uint64_t f0 = thread_minflt(), c0 = thread_cpu_ns(), t0 = bench_now_ns();
 	uint64_t pfn = pa_alloc_contig(z, 1ull << 18, PA_GFP_MOVABLE);
-	uint64_t dt = bench_now_ns() - t0;
 
-	*cpu = thread_cpu_ns() - c0;
-	struct pa_stats s;
-
-	pa_stats(z, &s);
-	*migrated = s.pgmigrate_success;
+	out->wall = bench_now_ns() - t0;
+	out->cpu = thread_cpu_ns() - c0;
+	out->minflt = thread_minflt() - f0;
+	pa_stats(z, &s1);
+	out->migrated = s1.pgmigrate_success - s0.pgmigrate_success;
+	out->ok = pfn != PA_NO_PFN;
 	pa_zone_destroy(z);
-	return pfn == PA_NO_PFN ? 0 : dt;
 }
 
-static void bench_contig(unsigned runs, uint64_t gib)
+static uint64_t median_u64(uint64_t *v, unsigned n)
 {
-	uint64_t t[2][64], cpu[2][64], migrated = 0;
-	const struct pa_movable_ops *ops[2] = { &copy_ops, &nocopy_ops };
-	const char *name[2] = { "copy", "nocopy" };
+	qsort(v, n, sizeof(v[0]), cmp_u64);
+	return v[n / 2];
+}
+
+/* Owners of the anonymous variant: memcpy, pa_copy_block, no copy. */
+#define NOWNERS 3
+
+/* contig_1g on an anonymous zone, per policy: the owners interleaved,
+ * medians of `runs`. */
+static void bench_contig(unsigned runs, uint64_t gib, const char *policy)
+{
+	const struct pa_movable_ops *ops[NOWNERS] = { &copy_ops, &stream_ops,
+						      &nocopy_ops };
+	const char *name[NOWNERS] = { "memcpy", "pa_copy_block", "nocopy" };
 
 	if (runs > 64)
 		runs = 64;
-	for (unsigned r = 0; r < runs; r++)
-		for (unsigned k = 0; k < 2; k++)
-			t[k][r] = contig_once(gib, ops[k], &migrated, &cpu[k][r]);
-	for (unsigned k = 0; k < 2; k++) {
-		qsort(t[k], runs, sizeof(t[k][0]), cmp_u64);
-		qsort(cpu[k], runs, sizeof(cpu[k][0]), cmp_u64);
-		printf("contig_1g %s: wall median %.2f ms (min %.2f, max %.2f), thread CPU median %.2f ms (min %.2f) over %u runs (%" PRIu64 " pages migrated per run)%s\n",
-		       name[k], t[k][runs / 2] / 1e6, t[k][0] / 1e6,
-		       t[k][runs - 1] / 1e6, cpu[k][runs / 2] / 1e6,
-		       cpu[k][0] / 1e6, runs, migrated,
-		       t[k][0] ? "" : " FAILED");
+	for (unsigned p = 0; p < PA_POLICY_NR; p++) {
+		const char *pn = pa_policy_name((enum pa_policy)p);
+		uint64_t wall[NOWNERS][64], cpu[NOWNERS][64], flt[NOWNERS][64];
+		uint64_t migrated = 0;
+		bool ok = true;
+
+		if (policy && strcmp(policy, pn))
+			continue;
+		for (unsigned r = 0; r < runs; r++)
+			for (unsigned k = 0; k < NOWNERS; k++) {
+				struct contig_run cr;
+
+				contig_once(gib, (enum pa_policy)p, ops[k], &cr);
+				wall[k][r] = cr.wall;
+				cpu[k][r] = cr.cpu;
+				flt[k][r] = cr.minflt;
+				migrated = cr.migrated;
+				ok &= cr.ok;
+			}
+		for (unsigned k = 0; k < NOWNERS; k++) {
+			uint64_t w = median_u64(wall[k], runs);
+			uint64_t t = median_u64(cpu[k], runs);
+
+			printf("contig_1g_anon %s %s: wall median %.2f ms (min %.2f), thread CPU median %.2f ms (min %.2f) over %u runs, %" PRIu64 " pages migrated, %" PRIu64 " page faults (median)%s\n",
+			       pn, name[k], w / 1e6, wall[k][0] / 1e6, t / 1e6,
+			       cpu[k][0] / 1e6, runs, migrated,
+			       median_u64(flt[k], runs), ok ? "" : " FAILED");
+		}
 	}
 }
 
@@ -286,8 +345,8 @@ int main(int argc, char **argv)
 	}
 	if (!runs)
 		runs = 1;
-	if (!only)
-		bench_contig(runs, gib);
+	if (!only || !strcmp(only, "contig"))
+		bench_contig(runs, gib, policy);
 	if (!only || !strcmp(only, "packed"))
 		bench_contig_policies(runs, gib, "packed", fill_packed,
 				      policy);

@@ -418,6 +418,21 @@ int pa_set_page_movable(struct pa_zone *zone, uint64_t pfn, int id);
  */
 int pa_migrate_page(struct pa_zone *zone, uint64_t pfn, uint64_t *new_pfn);
 
+/*
+ * Copy the contents of the block of 2^order pages at src_pfn to the one at
+ * dst_pfn (PA_BACKING_ANON zones), for a migrate callback.  The stores
+ * bypass the caches where the CPU has non-temporal stores (x86-64): a
+ * migrated page is seldom read right after, and a cached store first
+ * reads every destination line, a third of the memory traffic of a copy.
+ * The stores are fenced before the return, so publishing dst afterwards
+ * is ordered after its contents.  Returns 0, or -EINVAL (no backing,
+ * either range beyond the zone or not aligned to 2^order, the ranges
+ * overlap).  Thread-safe; the caller must own both blocks, as migrate
+ * does.
+ */
+int pa_copy_block(struct pa_zone *zone, uint64_t dst_pfn, uint64_t src_pfn,
+		  unsigned order);
+
 /* ------------------------------------------------------------------ */
 /* Compaction and contiguous allocation                                */
 /* ------------------------------------------------------------------ */

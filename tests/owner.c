@@ -81,10 +81,13 @@ static int cb_migrate(void *arg, uint64_t dst, uint64_t src)
 
 	pthread_mutex_lock(&o->lock);
 	uint32_t h = o->by_pfn[src];
-	void *d = pa_pfn_to_addr(o->zone, dst), *s = pa_pfn_to_addr(o->zone, src);
 
-	if (d && s)
-		memcpy(d, s, (size_t)1 << (o->blk[h].order + o->page_shift));
+	/* the library's copy, so every contents check covers it */
+	if (pa_pfn_to_addr(o->zone, src) &&
+	    pa_copy_block(o->zone, dst, src, o->blk[h].order)) {
+		pthread_mutex_unlock(&o->lock);
+		return -EIO;
+	}
 	o->by_pfn[src] = TH_NO_HANDLE;
 	o->by_pfn[dst] = h;
 	o->blk[h].pfn = dst;
