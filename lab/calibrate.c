@@ -532,6 +532,135 @@ static int measure_hops(struct costmodel *m, unsigned runs, FILE *log)
 	return 0;
 }
 
+/* ---- compaction: pages scanned, pages migrated ---- */
+
+/*
+ * A 256 MiB zone full of movable order-0 pages (an owner that agrees to
+ * every move: the lab's pages carry no data), all but one of every
+ * `keep` pages freed, then pa_compact() for a pageblock again and again,
+ * each block it frees taken, until it fails: the time of the compactions
+ * against the pages their scanners looked at and moved.  Two densities
+ * (keep 4, keep 16) give two equations in scan_ns and migrate_ns.
+ */
+#define COMPACT_BYTES (256ull << 20)
+
+static bool cal_isolate(void *owner, uint64_t pfn)
+{
+	(void)owner;
+	(void)pfn;
+	return true;
+}
+
+static int cal_migrate(void *owner, uint64_t dst, uint64_t src)
+{
+	(void)owner;
+	(void)dst;
+	(void)src;
+	return 0;
+}
+
+static void cal_putback(void *owner, uint64_t pfn)
+{
+	(void)owner;
+	(void)pfn;
+}
+
+const struct pa_movable_ops calibrate_agreeing_owner = {
+	cal_isolate, cal_migrate, cal_putback,
+};
+
+struct compact_run {
+	double ns, scanned, migrated;
+};
+
+static int compact_run(unsigned keep, uint64_t *pfn, struct compact_run *out)
+{
+	struct pa_config c = pa_config_default();
+	const unsigned n = (unsigned)(COMPACT_BYTES / 4096);
+	unsigned order;
+	struct pa_zone *z;
+	int id;
+
+	c.bytes = COMPACT_BYTES;
+	c.ncpus = 1;
+	c.flags = PA_CFG_NO_WATERMARKS;
+	order = c.pageblock_order ? c.pageblock_order : 9;
+	z = pa_zone_create(&c);
+	if (!z)
+		return -ENOMEM;
+	id = pa_register_movable_ops(z, &calibrate_agreeing_owner, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		pfn[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+		if (id > 0 && pfn[i] != PA_NO_PFN)
+			(void)pa_set_page_movable(z, pfn[i], id);
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (pfn[i] != PA_NO_PFN && pfn[i] % keep)
+			pa_free_cpu(z, 0, pfn[i], 0);
+	*out = (struct compact_run){ 0 };
+	for (unsigned k = 0; k < n >> order; k++) {
+		struct pa_compact_stats st = { 0 };
+		double t0 = calibrate_thread_ns();
+		int rc = pa_compact(z, order, &st);
+
+		out->ns += calibrate_thread_ns() - t0;
+		out->scanned += (double)(st.migrate_scanned + st.free_scanned);
+		out->migrated += (double)(st.pages_migrated + st.pages_failed);
+		if (rc || pa_alloc_cpu(z, 0, order, PA_GFP_MOVABLE) == PA_NO_PFN)
+			break;
+	}
+	pa_zone_destroy(z);
+	return id > 0 ? 0 : -ENOMEM;
+}
+
+/* Solve ns = scanned * scan_ns + migrated * migrate_ns for the two runs;
+ * false when they are not independent. */
+static bool compact_solve(const struct compact_run *a,
+			  const struct compact_run *b, double *scan,
+			  double *migrate)
+{
+	double det = a->scanned * b->migrated - b->scanned * a->migrated;
+
+	if (det == 0)
+		return false;
+	*scan = (a->ns * b->migrated - b->ns * a->migrated) / det;
+	*migrate = (a->scanned * b->ns - b->scanned * a->ns) / det;
+	return true;
+}
+
+static int measure_compaction(struct costmodel *m, unsigned runs, FILE *log)
+{
+	uint64_t *pfn = malloc(COMPACT_BYTES / 4096 * sizeof(*pfn));
+	double sv[CAL_MAX_RUNS], mv[CAL_MAX_RUNS];
+	struct compact_run dense, sparse;
+	unsigned n = 0;
+
+	if (!pfn)
+		return -ENOMEM;
+	for (unsigned r = 0; r < runs; r++) {
+		if (compact_run(4, pfn, &dense) < 0 ||
+		    compact_run(16, pfn, &sparse) < 0)
+			break;
+		if (compact_solve(&dense, &sparse, &sv[n], &mv[n]))
+			n++;
+	}
+	free(pfn);
+	if (!n)
+		return -ENOMEM;
+	m->scan_ns = calibrate_median(sv, n);
+	m->migrate_ns = calibrate_median(mv, n);
+	if (m->scan_ns < 0)
+		m->scan_ns = 0;
+	if (m->migrate_ns < 0)
+		m->migrate_ns = 0;
+	fprintf(log, "  compaction: %.2f ns per page scanned, %.2f ns per page "
+		"migrated (one page of 4 kept: %.0f scanned, %.0f moved in %.0f "
+		"ns; of 16: %.0f, %.0f in %.0f; median of %u)\n", m->scan_ns,
+		m->migrate_ns, dense.scanned, dense.migrated, dense.ns,
+		sparse.scanned, sparse.migrated, sparse.ns, n);
+	return 0;
+}
+
 /* Run every workload `runs` times, interleaved; samples get medians. */
 static int measure_all(struct cal_sample *smp, unsigned runs, FILE *log)
 {
@@ -613,6 +742,9 @@ int calibrate_run(struct costmodel *m, unsigned runs, FILE *log)
 	if (rc)
 		return rc;
 	rc = measure_hops(m, runs, log);
+	if (rc)
+		return rc;
+	rc = measure_compaction(m, runs, log);
 	if (rc)
 		return rc;
 	measure_handoff(m, runs, log);

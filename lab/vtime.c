@@ -1351,34 +1351,6 @@ static void replay_ticks(struct pa_zone *z, const struct vt_tick_log *log,
 	}
 }
 
-/* The replay's movable owner: the run's (lab/sim_compact.c) lets every
- * block it marked be moved, so compaction moves the same blocks here; the
- * recorded pfns of later frees are where they went. */
-static bool measure_isolate(void *owner, uint64_t pfn)
-{
-	(void)owner;
-	(void)pfn;
-	return true;
-}
-
-static int measure_migrate(void *owner, uint64_t dst, uint64_t src)
-{
-	(void)owner;
-	(void)dst;
-	(void)src;
-	return 0;
-}
-
-static void measure_putback(void *owner, uint64_t pfn)
-{
-	(void)owner;
-	(void)pfn;
-}
-
-static const struct pa_movable_ops measure_owner = {
-	measure_isolate, measure_migrate, measure_putback,
-};
-
 /* One timed pass on a fresh zone; -EUCLEAN if a pfn differs. */
 static int replay_calls(const struct vtime *vt, unsigned pol,
 			const struct pa_config *cfg, double *ns)
@@ -1391,7 +1363,10 @@ static int replay_calls(const struct vtime *vt, unsigned pol,
 
 	if (!z)
 		return -ENOMEM;
-	id = pa_register_movable_ops(z, &measure_owner, NULL);
+	id = pa_register_movable_ops(z, &calibrate_agreeing_owner, NULL);
+	/* the run's owner (lab/sim_compact.c) lets every block it marked be
+	 * moved, so compaction moves the same blocks here; the recorded
+	 * pfns of later frees are where they went */
 	t0 = calibrate_thread_ns();
 	for (size_t i = 0; i < vt->nops && !rc; i++) {
 		const struct vt_op *op = &vt->ops[i];
