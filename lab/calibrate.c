@@ -329,6 +329,19 @@ static int measure_miss(struct costmodel *m, unsigned runs, FILE *log)
 #define WALK_HIGH_SMALL 512u      /* the two pageset sizes compared */
 #define WALK_HIGH_LARGE 16384u
 
+/* Where a walk run's chunks lie: every `stride`-th page (stride 2:
+ * even pfns, each buddy allocated), at a random 4-page line within
+ * each stride when `scatter` (so strided lines do not share cache
+ * sets), freed in a random order when `shuffle` (list order is then not
+ * pfn order, as on a pageset in use). */
+struct walk_layout {
+	unsigned high;           /* the pageset's chunks, and its high */
+	unsigned stride;         /* pages between chunks (even) */
+	bool scatter, shuffle;
+	uint64_t bytes;          /* the zone */
+	unsigned frees;          /* timed frees past high */
+};
+
 /* What a run of frees onto a pcpbuddy pageset of `high` unmergeable
  * order-0 chunks cost and did: every batch of frees past high drains,
  * and each drain's merge pass walks the whole pageset first. */
@@ -337,38 +350,64 @@ struct walk_run {
 	struct opcost d;
 };
 
-static int walk_run(unsigned high, uint64_t *pfn, struct walk_run *out)
+static uint64_t walk_rng(uint64_t *s)
+{
+	*s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+	return *s;
+}
+
+/* The chunks of a layout, in free order, into pfn[0..total) (every pfn
+ * below is allocated first, so each chunk's buddy stays allocated). */
+static void walk_chunks(const struct walk_layout *w, uint64_t *pfn,
+			unsigned total)
+{
+	uint64_t rng = 0x2545f4914f6cdd1dull;
+
+	for (unsigned i = 0; i < total; i++) {
+		uint64_t off = w->scatter ? 4 * (walk_rng(&rng) %
+						 (w->stride / 4)) : 0;
+
+		pfn[i] = (uint64_t)i * w->stride + off;
+	}
+	for (unsigned i = total; w->shuffle && i > 1; i--) {
+		unsigned j = (unsigned)(walk_rng(&rng) % i);
+		uint64_t t = pfn[i - 1];
+
+		pfn[i - 1] = pfn[j];
+		pfn[j] = t;
+	}
+}
+
+static int walk_run(const struct walk_layout *w, uint64_t *pfn,
+		    struct walk_run *out)
 {
 	struct pa_config c = pa_config_default();
-	unsigned n = 0, want = 4 * (high + WALK_FREES), freed = 0;
-	uint64_t passes;
+	const unsigned total = w->high + w->frees;
+	uint64_t passes, span = (uint64_t)total * w->stride, got = 0;
 	struct opcost a, b;
 	struct pa_zone *z;
 	double t0;
 
-	c.bytes = CAL_BYTES;
+	c.bytes = w->bytes;
 	c.ncpus = 1;
 	c.policy = PA_POLICY_PCPBUDDY;
 	c.flags = PA_CFG_NO_WATERMARKS;
-	c.pcp_high_min = c.pcp_high_max = high;
+	c.pcp_high_min = c.pcp_high_max = w->high;
 	z = pa_zone_create(&c);
 	if (!z)
 		return -ENOMEM;
-	while (n < want && (pfn[n] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE)) !=
-			       PA_NO_PFN)
-		n++;
-	/* even pfns only: each buddy stays allocated, nothing merges */
-	unsigned i = 0;
-
-	for (; i < n && freed < high; i++)
-		if (!(pfn[i] & 1))
-			pa_free_cpu(z, 0, pfn[i], 0), freed++;
+	/* a fresh zone gives its lowest pages first: take them all, then
+	 * give back the chunks */
+	while (got < span && pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE) != PA_NO_PFN)
+		got++;
+	walk_chunks(w, pfn, total);
+	for (unsigned i = 0; i < w->high; i++)
+		pa_free_cpu(z, 0, pfn[i], 0);
 	opcost_read(z, &b);
 	passes = opcost_pcp_passes(z, 0, false);
 	t0 = calibrate_thread_ns();
-	for (freed = 0; i < n && freed < WALK_FREES; i++)
-		if (!(pfn[i] & 1))
-			pa_free_cpu(z, 0, pfn[i], 0), freed++;
+	for (unsigned i = w->high; i < total; i++)
+		pa_free_cpu(z, 0, pfn[i], 0);
 	out->ns = calibrate_thread_ns() - t0;
 	opcost_read(z, &a);
 	opcost_delta(&a, &b, &out->d);
@@ -376,7 +415,25 @@ static int walk_run(unsigned high, uint64_t *pfn, struct walk_run *out)
 	out->walked = (double)(opcost_pcp_passes(z, 0, false) - passes) *
 		      (double)opcost_pcp_chunks(z, 0, NULL, NULL) + (double)out->d.zone_blocks;
 	pa_zone_destroy(z);
-	return freed == WALK_FREES ? 0 : -ENOMEM;
+	return got == span ? 0 : -ENOMEM;
+}
+
+/* Run a's time minus run b's, their zone->lock work taken out with the
+ * fitted figures, per chunk a walked more, into *out.  False when a
+ * walked no more. */
+static bool walk_diff(const struct costmodel *m, const struct walk_run *a,
+		      const struct walk_run *b, double *out)
+{
+	double dw = a->walked - b->walked;
+	double dt = a->ns - b->ns -
+		    ((double)a->d.zone_acq - (double)b->d.zone_acq) * m->lock_ns -
+		    ((double)a->d.zone_blocks - (double)b->d.zone_blocks) *
+			    m->list_op_ns;
+
+	if (dw <= 0)
+		return false;
+	*out = dt / dw;
+	return true;
 }
 
 /* walk_ns: the large pageset's runs against the small one's, the same
@@ -384,8 +441,10 @@ static int walk_run(unsigned high, uint64_t *pfn, struct walk_run *out)
  * chunk walked more. */
 static int measure_walk(struct costmodel *m, unsigned runs, FILE *log)
 {
-	uint64_t *pfn = malloc(4 * (WALK_HIGH_LARGE + WALK_FREES) *
-			       sizeof(*pfn));
+	static const struct walk_layout small = {
+		WALK_HIGH_SMALL, 2, false, false, CAL_BYTES, WALK_FREES
+	}, large = { WALK_HIGH_LARGE, 2, false, false, CAL_BYTES, WALK_FREES };
+	uint64_t *pfn = malloc((WALK_HIGH_LARGE + WALK_FREES) * sizeof(*pfn));
 	double v[CAL_MAX_RUNS];
 	struct walk_run s, l;
 	unsigned n = 0;
@@ -393,18 +452,13 @@ static int measure_walk(struct costmodel *m, unsigned runs, FILE *log)
 	if (!pfn)
 		return -ENOMEM;
 	for (unsigned r = 0; r < runs; r++) {
-		double dt, dw;
+		double d;
 
-		if (walk_run(WALK_HIGH_SMALL, pfn, &s) < 0 ||
-		    walk_run(WALK_HIGH_LARGE, pfn, &l) < 0)
+		if (walk_run(&small, pfn, &s) < 0 ||
+		    walk_run(&large, pfn, &l) < 0)
 			break;
-		dw = l.walked - s.walked;
-		dt = l.ns - s.ns -
-		     ((double)l.d.zone_acq - (double)s.d.zone_acq) * m->lock_ns -
-		     ((double)l.d.zone_blocks - (double)s.d.zone_blocks) *
-			     m->list_op_ns;
-		if (dw > 0)
-			v[n++] = dt / dw;
+		if (walk_diff(m, &l, &s, &d))
+			v[n++] = d;
 	}
 	free(pfn);
 	if (!n)
@@ -415,6 +469,197 @@ static int measure_walk(struct costmodel *m, unsigned runs, FILE *log)
 	fprintf(log, "  pageset merge pass (pcpbuddy, %u against %u chunks): "
 		"%.2f ns per chunk walked (median of %u)\n", WALK_HIGH_LARGE,
 		WALK_HIGH_SMALL, m->walk_ns, n);
+	return 0;
+}
+
+/*
+ * walk_hop_ns, and a candidate for tlb_miss_ns.  A merge pass over a
+ * pageset whose list order is not pfn order: TLB_HIGH chunks, one per metadata line (they
+ * fit the cache), freed in a random order, so every step of the pass's
+ * two walks of each list (its count, then the merge) is a dependent load
+ * the prefetcher cannot guess: packed into TLB_HIGH / 64 metadata pages,
+ * its time per chunk walked is walk_hop_ns; spread over TLB_HIGH pages
+ * (more than the TLB maps: every chunk walked is a page miss, as the
+ * engine counts it), what it takes more would be tlb_miss_ns.  Each is
+ * a large pageset's run against a small one's with the same layout, so
+ * the frees' and drains' own misses cancel out.
+ */
+#define TLB_HIGH 4096u
+#define TLB_SMALL 64u
+#define TLB_STRIDE 256u           /* pages of memory per metadata page */
+#define TLB_BYTES (1ull << 34)
+
+static bool tlb_walk_ns(const struct costmodel *m, unsigned stride,
+			uint64_t *pfn, double *out)
+{
+	const struct walk_layout large = {
+		TLB_HIGH, stride, stride > 4, true, TLB_BYTES, WALK_FREES
+	}, small = { TLB_SMALL, stride, stride > 4, true, TLB_BYTES,
+		     WALK_FREES };
+	struct walk_run l, s;
+
+	return walk_run(&large, pfn, &l) == 0 && walk_run(&small, pfn, &s) == 0 &&
+	       walk_diff(m, &l, &s, out);
+}
+
+static int measure_hops(struct costmodel *m, unsigned runs, FILE *log)
+{
+	uint64_t *pfn = malloc((TLB_HIGH + WALK_FREES) * sizeof(*pfn));
+	double v[CAL_MAX_RUNS], h[CAL_MAX_RUNS], packed, spread;
+	unsigned n = 0;
+
+	if (!pfn)
+		return -ENOMEM;
+	for (unsigned r = 0; r < runs; r++)
+		if (tlb_walk_ns(m, 4, pfn, &packed) &&
+		    tlb_walk_ns(m, TLB_STRIDE, pfn, &spread)) {
+			h[n] = packed;
+			v[n++] = spread - packed;
+		}
+	free(pfn);
+	if (!n)
+		return -ENOMEM;
+	m->walk_hop_ns = calibrate_median(h, n);
+	if (m->walk_hop_ns < 0)
+		m->walk_hop_ns = 0;
+	/* logged, not written: on this VM it moved from 160 to 1040 ns
+	 * between runs, and beside the miss curve it would make random
+	 * frees over 16 MiB cost more than measured (docs/VTIME.md); the
+	 * page level stays as the file or the defaults set it */
+	fprintf(log, "  merge pass over a shuffled pageset (%u chunks, one per "
+		"line, in %u metadata pages): %.2f ns per chunk walked; spread "
+		"over %u pages: %.2f ns more (median of %u; tlb_miss_ns not "
+		"written)\n", TLB_HIGH, TLB_HIGH / 64, m->walk_hop_ns, TLB_HIGH,
+		calibrate_median(v, n), n);
+	return 0;
+}
+
+/* ---- compaction: pages scanned, pages migrated ---- */
+
+/*
+ * A 256 MiB zone full of movable order-0 pages (an owner that agrees to
+ * every move: the lab's pages carry no data), all but one of every
+ * `keep` pages freed, then pa_compact() for a pageblock again and again,
+ * each block it frees taken, until it fails: the time of the compactions
+ * against the pages their scanners looked at and moved.  Two densities
+ * (keep 4, keep 16) give two equations in scan_ns and migrate_ns.
+ */
+#define COMPACT_BYTES (256ull << 20)
+
+static bool cal_isolate(void *owner, uint64_t pfn)
+{
+	(void)owner;
+	(void)pfn;
+	return true;
+}
+
+static int cal_migrate(void *owner, uint64_t dst, uint64_t src)
+{
+	(void)owner;
+	(void)dst;
+	(void)src;
+	return 0;
+}
+
+static void cal_putback(void *owner, uint64_t pfn)
+{
+	(void)owner;
+	(void)pfn;
+}
+
+const struct pa_movable_ops calibrate_agreeing_owner = {
+	cal_isolate, cal_migrate, cal_putback,
+};
+
+struct compact_run {
+	double ns, scanned, migrated;
+};
+
+static int compact_run(unsigned keep, uint64_t *pfn, struct compact_run *out)
+{
+	struct pa_config c = pa_config_default();
+	const unsigned n = (unsigned)(COMPACT_BYTES / 4096);
+	unsigned order;
+	struct pa_zone *z;
+	int id;
+
+	c.bytes = COMPACT_BYTES;
+	c.ncpus = 1;
+	c.flags = PA_CFG_NO_WATERMARKS;
+	order = c.pageblock_order ? c.pageblock_order : 9;
+	z = pa_zone_create(&c);
+	if (!z)
+		return -ENOMEM;
+	id = pa_register_movable_ops(z, &calibrate_agreeing_owner, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		pfn[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+		if (id > 0 && pfn[i] != PA_NO_PFN)
+			(void)pa_set_page_movable(z, pfn[i], id);
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (pfn[i] != PA_NO_PFN && pfn[i] % keep)
+			pa_free_cpu(z, 0, pfn[i], 0);
+	*out = (struct compact_run){ 0 };
+	for (unsigned k = 0; k < n >> order; k++) {
+		struct pa_compact_stats st = { 0 };
+		double t0 = calibrate_thread_ns();
+		int rc = pa_compact(z, order, &st);
+
+		out->ns += calibrate_thread_ns() - t0;
+		out->scanned += (double)(st.migrate_scanned + st.free_scanned);
+		out->migrated += (double)(st.pages_migrated + st.pages_failed);
+		if (rc || pa_alloc_cpu(z, 0, order, PA_GFP_MOVABLE) == PA_NO_PFN)
+			break;
+	}
+	pa_zone_destroy(z);
+	return id > 0 ? 0 : -ENOMEM;
+}
+
+/* Solve ns = scanned * scan_ns + migrated * migrate_ns for the two runs;
+ * false when they are not independent. */
+static bool compact_solve(const struct compact_run *a,
+			  const struct compact_run *b, double *scan,
+			  double *migrate)
+{
+	double det = a->scanned * b->migrated - b->scanned * a->migrated;
+
+	if (det == 0)
+		return false;
+	*scan = (a->ns * b->migrated - b->ns * a->migrated) / det;
+	*migrate = (a->scanned * b->ns - b->scanned * a->ns) / det;
+	return true;
+}
+
+static int measure_compaction(struct costmodel *m, unsigned runs, FILE *log)
+{
+	uint64_t *pfn = malloc(COMPACT_BYTES / 4096 * sizeof(*pfn));
+	double sv[CAL_MAX_RUNS], mv[CAL_MAX_RUNS];
+	struct compact_run dense, sparse;
+	unsigned n = 0;
+
+	if (!pfn)
+		return -ENOMEM;
+	for (unsigned r = 0; r < runs; r++) {
+		if (compact_run(4, pfn, &dense) < 0 ||
+		    compact_run(16, pfn, &sparse) < 0)
+			break;
+		if (compact_solve(&dense, &sparse, &sv[n], &mv[n]))
+			n++;
+	}
+	free(pfn);
+	if (!n)
+		return -ENOMEM;
+	m->scan_ns = calibrate_median(sv, n);
+	m->migrate_ns = calibrate_median(mv, n);
+	if (m->scan_ns < 0)
+		m->scan_ns = 0;
+	if (m->migrate_ns < 0)
+		m->migrate_ns = 0;
+	fprintf(log, "  compaction: %.2f ns per page scanned, %.2f ns per page "
+		"migrated (one page of 4 kept: %.0f scanned, %.0f moved in %.0f "
+		"ns; of 16: %.0f, %.0f in %.0f; median of %u)\n", m->scan_ns,
+		m->migrate_ns, dense.scanned, dense.migrated, dense.ns,
+		sparse.scanned, sparse.migrated, sparse.ns, n);
 	return 0;
 }
 
@@ -496,6 +741,12 @@ int calibrate_run(struct costmodel *m, unsigned runs, FILE *log)
 	if (rc)
 		return rc;
 	rc = measure_walk(m, runs, log);
+	if (rc)
+		return rc;
+	rc = measure_hops(m, runs, log);
+	if (rc)
+		return rc;
+	rc = measure_compaction(m, runs, log);
 	if (rc)
 		return rc;
 	measure_handoff(m, runs, log);

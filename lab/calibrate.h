@@ -11,6 +11,12 @@
 #include <stdio.h>
 
 #include "costmodel.h"
+#include "pagealloc.h"
+
+/* A movable-page owner that agrees to every isolation and move and keeps
+ * nothing (the lab's pages carry no data): the compaction calibration's,
+ * and --measure's, so compaction moves what the run moved.  Stateless. */
+extern const struct pa_movable_ops calibrate_agreeing_owner;
 
 /* One workload's measurement: time and what its calls did. */
 struct cal_sample {

@@ -44,7 +44,17 @@ struct costmodel {
 	                          * lines (4 pages each): an assumption */
 	double walk_ns;          /* per chunk a pageset merge pass walks
 	                          * (pcpbuddy, spb: before each drain and
-	                          * each refill above order 0) */
+	                          * each refill above order 0) when it is
+	                          * next to the previous one in the list */
+	double walk_hop_ns;      /* ... instead, per chunk that is not next
+	                          * to the previous one in the list (not
+	                          * the same or the next metadata line): a
+	                          * dependent load not prefetched */
+	double tlb_pages;        /* per-CPU TLB entries for page metadata
+	                          * (4 KiB pages of it, 256 pages of memory
+	                          * each): an assumption */
+	double tlb_miss_ns;      /* a touch whose metadata page is not in
+	                          * the CPU's TLB, beyond the line's cost */
 	double scan_ns;          /* per page compaction's scanners look at */
 	double migrate_ns;       /* per page moved (compaction, evacuation):
 	                          * isolate, destination, move, free */
@@ -73,6 +83,26 @@ int costmodel_load(struct costmodel *m, const char *path, char *err,
  * miss_64m_ns are all 0.  Never fails.
  */
 double costmodel_miss_at(const struct costmodel *m, double lines);
+
+/* The reuse distance, in lines, at which costmodel_miss_at() gives
+ * miss_ns: 16 MiB of metadata. */
+#define COSTMODEL_MISS_NS_LINES (16.0 * 1024 * 1024 / 64)
+
+/*
+ * The share of random accesses over `lines` metadata lines whose 4 KiB
+ * metadata page the TLB does not map: 0 while the footprint fits in
+ * m->tlb_pages pages, else 1 - mapped / footprint.  Never fails.
+ */
+double costmodel_tlb_share(const struct costmodel *m, double lines);
+
+/*
+ * The line's part of costmodel_miss_at(): the calibrated random accesses
+ * missed the TLB too, as often as costmodel_tlb_share() says, so that
+ * share of m->tlb_miss_ns is taken out (the engine prices page misses on
+ * their own); never below 0.  Equal to costmodel_miss_at() when
+ * tlb_miss_ns is 0.  Never fails.
+ */
+double costmodel_line_miss_at(const struct costmodel *m, double lines);
 
 /* Write every figure in the format costmodel_load() reads.  Returns 0 or
  * -EIO. */

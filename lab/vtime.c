@@ -21,11 +21,11 @@
 #include "opcost.h"
 #include "pfnmap.h"
 #include "sim.h"
+#include "vt_cache.h"
 #include "vt_resource.h"
 
 #define NO_DEP UINT32_MAX
 #define PA_NIL32 UINT32_MAX      /* no pfn (failed, or nothing freed) */
-#define PAGES_PER_LINE 4         /* 16-byte page metadata, 64-byte lines */
 #define TICK_NS 1e9           /* the kernel's once-a-second pcp work */
 #define MAX_KEY_ORDER 20      /* partial frees: larger blocks searched */
 /* pa_zone_tick (kswapd, spb's worker) at most this often, as the plain
@@ -116,10 +116,7 @@ struct vt_run {
 	struct vt_drain *dr;      /* per CPU: its call's remote drains */
 	struct vt_fifo *remote;   /* per owner CPU */
 	uint32_t *pfns;           /* measuring: each request's pfn, or NULL */
-	/* page metadata cache lines: last CPU (+1) and its access count */
-	uint16_t *line_cpu;
-	uint32_t *line_stamp;
-	uint32_t *acc;            /* per CPU: metadata lines touched so far */
+	struct vt_cache mc;       /* page metadata: lines and TLB pages */
 	double next_tick, tick_cpu_ns;
 	uint64_t *pcp_before;     /* per CPU: pageset pages before a tick */
 	struct opcost *tick_due;  /* per CPU: tick drains it still owes */
@@ -607,34 +604,12 @@ static uint32_t pfn_of(struct vt_run *x, const struct vt_op *op,
 	return e ? e->pfn : PA_NIL32;
 }
 
-/* The request touched pfn's metadata line: a miss when another CPU
- * touched it last, or when this CPU has brought more new lines into its
- * cache since it last touched this one than the cache holds (an LRU
- * approximation counting only the lines that came in).  A line of ours
- * that left the cache costs what a random access over that much metadata
- * costs here (costmodel_miss_at); another CPU's, or a first touch,
- * miss_ns. */
-static bool touch_line(struct vt_run *x, unsigned c, uint64_t line,
-		       double *cost)
-{
-	bool mine = x->line_cpu[line] == c + 1;
-	double since = (double)(x->acc[c] - x->line_stamp[line]);
-	bool miss = !mine || since > x->vt->m.cache_lines;
-
-	if (miss)
-		x->acc[c]++;
-	x->line_cpu[line] = (uint16_t)(c + 1);
-	x->line_stamp[line] = x->acc[c];
-	*cost = !miss ? 0 : mine ? costmodel_miss_at(&x->vt->m, since) :
-				   x->vt->m.miss_ns;
-	return miss;
-}
-
 static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
 {
-	double cost;
+	double cost = 0;
 
-	x->r->misses += touch_line(x, c, pfn / PAGES_PER_LINE, &cost);
+	x->r->misses += vt_cache_touch(&x->mc, c, pfn / VT_PAGES_PER_LINE, &cost,
+				     &x->r->tlb_misses);
 	return cost;
 }
 
@@ -690,38 +665,47 @@ struct walk_touch {
 	struct vt_run *x;
 	unsigned cpu;
 	double ns;
+	uint64_t prev;           /* the previous chunk's line + 1 (0: none) */
+	uint64_t hops;           /* chunks not next to the previous one */
 };
 
-/* A walked chunk: its metadata line and its buddy's, through the CPU's
- * metadata cache (chunks scattered over the zone miss). */
+/* A walked chunk: a hop when its line is not the previous chunk's or
+ * one beside it (the pass's loads of it cannot be prefetched); its
+ * metadata line and its buddy's through the CPU's metadata cache
+ * (chunks scattered over the zone miss). */
 static void walk_chunk(void *arg, uint32_t pfn, unsigned order)
 {
 	struct walk_touch *w = arg;
-	uint64_t line = pfn / PAGES_PER_LINE;
-	uint64_t buddy = (pfn ^ (1u << order)) / PAGES_PER_LINE;
-	double cost;
+	uint64_t line = pfn / VT_PAGES_PER_LINE;
+	uint64_t buddy = (pfn ^ (1u << order)) / VT_PAGES_PER_LINE;
+	struct vt_result *r = w->x->r;
 
-	if (!w->x->line_cpu)
+	/* prev - 1 is the previous line: a hop unless within one of it */
+	if (w->prev && (line > w->prev || line + 2 < w->prev))
+		w->hops++;
+	w->prev = line + 1;
+	if (!vt_cache_live(&w->x->mc))
 		return;
-	w->x->r->walk_misses += touch_line(w->x, w->cpu, line, &cost);
-	w->ns += cost;
-	if (buddy != line) {
-		w->x->r->walk_misses += touch_line(w->x, w->cpu, buddy, &cost);
-		w->ns += cost;
-	}
+	r->walk_misses += vt_cache_touch(&w->x->mc, w->cpu, line, &w->ns,
+					 &r->tlb_misses);
+	if (buddy != line)
+		r->walk_misses += vt_cache_touch(&w->x->mc, w->cpu, buddy,
+						 &w->ns, &r->tlb_misses);
 }
 
 static double walk_cost(struct vt_run *x, unsigned c, uint64_t passes,
 			const struct opcost *d)
 {
-	struct walk_touch w = { x, c, 0 };
-	uint64_t walked = passes * opcost_pcp_chunks(x->p->zone, c,
-						     walk_chunk, &w) +
-			  d->zone_blocks;
+	struct walk_touch w = { x, c, 0, 0, 0 };
+	uint64_t chunks = opcost_pcp_chunks(x->p->zone, c, walk_chunk, &w);
+	uint64_t walked = passes * chunks + d->zone_blocks;
+	const struct costmodel *m = &x->vt->m;
 
 	x->r->passes += passes;
 	x->r->walked += walked;
-	return (double)walked * x->vt->m.walk_ns + w.ns;
+	x->r->walk_hops += passes * w.hops;
+	return (double)(walked - passes * w.hops) * m->walk_ns +
+	       (double)(passes * w.hops) * m->walk_hop_ns + w.ns;
 }
 
 /* Request i of CPU c ended at t: its dependants may go, and c's next. */
@@ -780,7 +764,7 @@ static void execute(struct vt_run *x, unsigned c, double t)
 	{
 		double call = m->call_ns;
 
-		if (e_pfn != PA_NIL32 && x->line_cpu)
+		if (e_pfn != PA_NIL32 && vt_cache_live(&x->mc))
 			call += touch(x, c, e_pfn);
 		/* the slow path's compaction: its scanners and moves run
 		 * outside zone->lock (their lock traffic is in d) */
@@ -864,7 +848,7 @@ static double irq_timed(struct vt_run *x, unsigned c, double s, bool held,
 	double call = ic->calls * m->call_ns;
 
 	for (unsigned k = 0; k < 2; k++)
-		if (ic->pfn[k] != VT_IRQ_NO_PAGE && x->line_cpu)
+		if (ic->pfn[k] != VT_IRQ_NO_PAGE && vt_cache_live(&x->mc))
 			call += touch(x, c, ic->pfn[k]);
 	x->r->call_ns += call;
 	t += call;
@@ -1105,7 +1089,6 @@ static int run_alloc(struct vt_run *x, size_t nops)
 	x->pcp_before = calloc(c, sizeof(*x->pcp_before));
 	x->from = calloc(c, sizeof(*x->from));
 	x->warm_end = calloc(c, sizeof(*x->warm_end));
-	x->acc = calloc(c, sizeof(*x->acc));
 	x->tick_due = calloc(c, sizeof(*x->tick_due));
 	x->pcp_seen = calloc(c, sizeof(*x->pcp_seen));
 	x->pcp_pages = calloc(c, sizeof(*x->pcp_pages));
@@ -1114,34 +1097,10 @@ static int run_alloc(struct vt_run *x, size_t nops)
 	x->waiter_head = malloc(n * sizeof(*x->waiter_head));
 	if (!x->pos || !x->clock || !x->wait_next || !x->remote || !x->heap ||
 	    !x->pcp_before || !x->tick_due || !x->from || !x->warm_end ||
-	    !x->acc || !x->pcp_seen || !x->pcp_pages || !x->dr ||
+	    !x->pcp_seen || !x->pcp_pages || !x->dr ||
 	    !x->done_at || !x->waiter_head || !x->irq_busy || !x->irq_off ||
 	    !x->shift || !x->irq_pending)
 		return -ENOMEM;
-	return 0;
-}
-
-static void lines_free(struct vt_run *x)
-{
-	free(x->line_cpu);
-	free(x->line_stamp);
-	x->line_cpu = NULL;
-	x->line_stamp = NULL;
-}
-
-/* The metadata-line table of one policy's zone (calloc: untouched
- * lines cost no memory). */
-static int lines_alloc(struct vt_run *x)
-{
-	uint64_t n = pa_managed_pages(x->p->zone) / PAGES_PER_LINE + 1;
-
-	x->line_cpu = calloc(n, sizeof(*x->line_cpu));
-	x->line_stamp = calloc(n, sizeof(*x->line_stamp));
-	memset(x->acc, 0, x->ncpus * sizeof(*x->acc));
-	if (!x->line_cpu || !x->line_stamp) {
-		lines_free(x);
-		return -ENOMEM;
-	}
 	return 0;
 }
 
@@ -1179,7 +1138,6 @@ static void run_free(struct vt_run *x)
 	free(x->pcp_before);
 	free(x->from);
 	free(x->warm_end);
-	free(x->acc);
 	free(x->tick_due);
 	free(x->pcp_seen);
 	free(x->pcp_pages);
@@ -1223,9 +1181,10 @@ void vtime_run(struct vtime *vt, struct sim *s)
 		x.pol = i;
 		x.main = &vt->res[i];
 		x.pfns = NULL;
-		if (lines_alloc(&x) < 0 ||
+		if (vt_cache_init(&x.mc, &vt->m, pa_managed_pages(x.p->zone),
+				  x.ncpus) < 0 ||
 		    vt_irq_init(&x.irq, x.ncpus, &vt->irq) < 0) {
-			lines_free(&x);
+			vt_cache_destroy(&x.mc);
 			pcp_locks_destroy(&x);
 			vt_lock_destroy(&x.zl);
 			vt->failed = true;
@@ -1242,7 +1201,7 @@ void vtime_run(struct vtime *vt, struct sim *s)
 		}
 		run_policy(&x);
 		vt_irq_destroy(&x.irq);
-		lines_free(&x);
+		vt_cache_destroy(&x.mc);
 		pcp_locks_destroy(&x);
 		vt_lock_destroy(&x.zl);
 		vt->nres = i + 1;
@@ -1392,34 +1351,6 @@ static void replay_ticks(struct pa_zone *z, const struct vt_tick_log *log,
 	}
 }
 
-/* The replay's movable owner: the run's (lab/sim_compact.c) lets every
- * block it marked be moved, so compaction moves the same blocks here; the
- * recorded pfns of later frees are where they went. */
-static bool measure_isolate(void *owner, uint64_t pfn)
-{
-	(void)owner;
-	(void)pfn;
-	return true;
-}
-
-static int measure_migrate(void *owner, uint64_t dst, uint64_t src)
-{
-	(void)owner;
-	(void)dst;
-	(void)src;
-	return 0;
-}
-
-static void measure_putback(void *owner, uint64_t pfn)
-{
-	(void)owner;
-	(void)pfn;
-}
-
-static const struct pa_movable_ops measure_owner = {
-	measure_isolate, measure_migrate, measure_putback,
-};
-
 /* One timed pass on a fresh zone; -EUCLEAN if a pfn differs. */
 static int replay_calls(const struct vtime *vt, unsigned pol,
 			const struct pa_config *cfg, double *ns)
@@ -1432,7 +1363,10 @@ static int replay_calls(const struct vtime *vt, unsigned pol,
 
 	if (!z)
 		return -ENOMEM;
-	id = pa_register_movable_ops(z, &measure_owner, NULL);
+	id = pa_register_movable_ops(z, &calibrate_agreeing_owner, NULL);
+	/* the run's owner (lab/sim_compact.c) lets every block it marked be
+	 * moved, so compaction moves the same blocks here; the recorded
+	 * pfns of later frees are where they went */
 	t0 = calibrate_thread_ns();
 	for (size_t i = 0; i < vt->nops && !rc; i++) {
 		const struct vt_op *op = &vt->ops[i];

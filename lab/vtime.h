@@ -72,6 +72,9 @@ struct vt_result {
 	uint64_t passes, walked; /* pageset merge passes, chunks they walked
 	                          * (costmodel walk_ns) */
 	uint64_t walk_misses;    /* metadata lines those walks missed */
+	uint64_t walk_hops;      /* chunks walked not next to the previous */
+	uint64_t tlb_misses;     /* metadata pages calls and walks missed in
+	                          * the TLB */
 	struct vt_hist wait, hold; /* per acquisition */
 	/* pcp->lock: one hold per call on its own pageset (from its start
 	 * to the end of the zone->lock holds inside it), and one per other

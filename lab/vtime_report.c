@@ -149,7 +149,8 @@ static void json_result(FILE *f, const struct vt_result *r)
 		", \"remote_ops\": %" PRIu64 ", \"remote_wait_ns\": %.6g"
 		", \"metadata_misses\": %" PRIu64 ", \"compaction_scanned\": %"
 		PRIu64 ", \"migrated\": %" PRIu64 ", \"merge_passes\": %" PRIu64
-		", \"chunks_walked\": %" PRIu64
+		", \"chunks_walked\": %" PRIu64 ", \"walk_hops\": %" PRIu64 ", \"walk_misses\": %" PRIu64
+		", \"tlb_misses\": %" PRIu64
 		", \"ops_per_virtual_s\": %.6g, \"makespan_ns\": %.6g"
 		", \"cpu_ns\": %.6g, \"think_ns\": %.6g, \"call_ns\": %.6g"
 		", \"wait_ns\": %.6g, \"hold_ns\": %.6g",
@@ -157,7 +158,8 @@ static void json_result(FILE *f, const struct vt_result *r)
 		g.wait_mean_ns, g.wait_p99_ns, g.hold_mean_ns, g.hold_p99_ns,
 		g.hold_max_ns, g.contended_share, r->acquisitions, r->tick_holds,
 		r->remote_ops, r->remote_wait_ns, r->misses, r->scanned,
-		r->migrated, r->passes, r->walked, g.ops_per_s, r->makespan_ns,
+		r->migrated, r->passes, r->walked, r->walk_hops, r->walk_misses,
+		r->tlb_misses, g.ops_per_s, r->makespan_ns,
 		r->cpu_ns, r->think_ns, r->call_ns, r->wait_ns, r->hold_ns);
 	fprintf(f, ", \"pcp_lock\": {\"wait_share\": %.6g, \"wait_mean_ns\": "
 		"%.6g, \"wait_p99_ns\": %.6g, \"contended_share\": %.6g, "

@@ -22,6 +22,7 @@
 #include "calibrate.h"
 #include "commands.h"
 #include "scenario.h"
+#include "vt_cache.h"
 #include "vt_resource.h"
 #include "vtime.h"
 #include "vtime_cmd.h"
@@ -563,6 +564,133 @@ static void test_miss_by_distance(void **state)
 	assert_true(costmodel_miss_at(&m, 1e12) == 500);
 }
 
+/* The page level's share of the calibrated misses: none while the
+ * footprint fits the TLB's reach, 1 - reach / footprint beyond; the line's
+ * part is the rest, never below 0, and all of it with tlb_miss_ns 0. */
+static void test_tlb_share(void **state)
+{
+	struct costmodel m = costmodel_default();
+	const double reach = 16 * 64.0; /* lines 16 TLB entries map */
+	(void)state;
+
+	m.tlb_pages = 16;
+	m.tlb_miss_ns = 40;
+	assert_true(costmodel_tlb_share(&m, reach) == 0);
+	assert_true(fabs(costmodel_tlb_share(&m, 2 * reach) - 0.5) < 1e-12);
+	assert_true(fabs(costmodel_tlb_share(&m, 4 * reach) - 0.75) < 1e-12);
+	for (double l = 1e4; l < 1e8; l *= 3)
+		assert_true(fabs(costmodel_line_miss_at(&m, l) -
+				 fmax(0, costmodel_miss_at(&m, l) -
+					 40 * costmodel_tlb_share(&m, l))) < 1e-9);
+	m.tlb_miss_ns = 1e9;
+	assert_true(costmodel_line_miss_at(&m, 1e8) == 0);
+	m.tlb_miss_ns = 0;
+	assert_true(costmodel_line_miss_at(&m, 1e8) == costmodel_miss_at(&m, 1e8));
+}
+
+/* The page level: a 4 KiB page of metadata (64 lines) misses on its
+ * first touch and when more pages than the TLB holds came in since, or
+ * another CPU touched it last; each page miss costs tlb_miss_ns on top of
+ * the line's part; with tlb_miss_ns 0 there is no page level. */
+static void test_tlb_level(void **state)
+{
+	struct costmodel m = costmodel_default();
+	struct vt_cache vc;
+	uint64_t tlb = 0;
+	double cost = 0, line0;
+	(void)state;
+
+	m.cache_lines = 1e12; /* every line stays: only pages miss again */
+	m.miss_ns = 100;
+	m.miss_1m_ns = m.miss_4m_ns = m.miss_64m_ns = 0;
+	m.tlb_pages = 2;
+	m.tlb_miss_ns = 7;
+	assert_int_equal(vt_cache_init(&vc, &m, 1 << 20, 2), 0);
+	assert_true(vt_cache_touch(&vc, 0, 0, &cost, &tlb));
+	line0 = costmodel_line_miss_at(&m, COSTMODEL_MISS_NS_LINES);
+	assert_true(fabs(cost - (line0 + 7)) < 1e-9);
+	assert_true(tlb == 1);
+	/* another line of the same page: the line misses, the page not */
+	cost = 0;
+	assert_true(vt_cache_touch(&vc, 0, 1, &cost, &tlb));
+	assert_true(tlb == 1 && fabs(cost - line0) < 1e-9);
+	/* four pages in turn through two entries: every page touch of the
+	 * second round misses, no line does */
+	for (uint64_t p = 1; p < 4; p++)
+		(void)vt_cache_touch(&vc, 0, p * 64, &cost, &tlb);
+	assert_true(tlb == 4);
+	cost = 0;
+	for (uint64_t p = 0; p < 4; p++)
+		assert_false(vt_cache_touch(&vc, 0, p * 64, &cost, &tlb));
+	assert_true(tlb == 8 && fabs(cost - 4 * 7) < 1e-9);
+	/* the last page again at once: a hit */
+	(void)vt_cache_touch(&vc, 0, 3 * 64 + 5, &cost, &tlb);
+	assert_true(tlb == 8);
+	/* another CPU's touch: a miss there and then here */
+	(void)vt_cache_touch(&vc, 1, 3 * 64, &cost, &tlb);
+	assert_true(tlb == 9);
+	assert_true(vt_cache_touch(&vc, 0, 3 * 64, &cost, &tlb));
+	assert_true(tlb == 10);
+	vt_cache_destroy(&vc);
+	vt_cache_destroy(&vc); /* safe twice */
+	/* no page level */
+	m.tlb_miss_ns = 0;
+	assert_int_equal(vt_cache_init(&vc, &m, 1 << 20, 1), 0);
+	cost = 0;
+	for (uint64_t l = 0; l < 4096; l += 64)
+		(void)vt_cache_touch(&vc, 0, l, &cost, &tlb);
+	assert_true(tlb == 10 && fabs(cost - 64 * m.miss_ns) < 1e-9);
+	vt_cache_destroy(&vc);
+}
+
+/* Run slab-churn small under pcpbuddy (its merge passes) with this
+ * per-hop figure, on one CPU (the order of requests, and so what the
+ * allocator does, cannot depend on the costs); result 0. */
+static struct vt_result run_walk(double hop_ns)
+{
+	const struct scenario *sc = scenario_find("slab-churn");
+	struct sim_config cfg = { .bytes = 64ull << 20, .ncpus = 1 };
+	struct scenario_params p = { .bytes = cfg.bytes, .ncpus = 1,
+				     .seed = 3, .scale = 0.01 };
+	struct costmodel m = costmodel_default();
+	struct sim *s = calloc(1, sizeof(*s));
+	struct vt_result r;
+	char err[300];
+	unsigned n;
+
+	assert_non_null(s);
+	assert_int_equal(sim_parse_policies("pcpbuddy", &cfg, err, sizeof(err)), 0);
+	m.walk_hop_ns = hop_ns;
+	cfg.vt = vtime_create(&m, VT_THINK_GLOBAL);
+	assert_non_null(cfg.vt);
+	assert_int_equal(sim_init(s, &cfg, err, sizeof(err)), 0);
+	scenario_run(sc, s, &p);
+	r = vtime_results(cfg.vt, &n)[0];
+	assert_int_equal(n, 1);
+	assert_int_equal(pa_check(s->pol[0].zone, err, sizeof(err)), 0);
+	done(s, cfg.vt);
+	return r;
+}
+
+/* Merge passes: a chunk not beside the previous one in its list is a hop
+ * and costs walk_hop_ns instead of walk_ns, so raising the hop figure
+ * adds exactly the difference per hop, and the walks themselves (the
+ * allocator's decisions) do not change. */
+static void test_walk_hops(void **state)
+{
+	struct costmodel d = costmodel_default();
+	struct vt_result a = run_walk(d.walk_ns), b = run_walk(d.walk_ns + 10);
+	(void)state;
+
+	assert_true(a.passes > 0);
+	assert_true(a.walk_hops > 0);
+	assert_true(a.walk_hops <= a.walked);
+	assert_true(a.walked == b.walked && a.walk_hops == b.walk_hops);
+	assert_true(a.ops == b.ops && a.misses == b.misses);
+	assert_true(rel_err(b.call_ns - a.call_ns, 10.0 * (double)a.walk_hops) <
+		    1e-6);
+}
+
 /* The metadata cache: with room for everything a line misses only on
  * its first touch; a smaller cache misses more; more CPUs sharing the
  * pages (remote frees, other CPUs' lines) miss more again. */
@@ -728,6 +856,9 @@ int main(void)
 		cmocka_unit_test(test_pcp_lock_remote_drains),
 		cmocka_unit_test(test_metadata_misses),
 		cmocka_unit_test(test_miss_by_distance),
+		cmocka_unit_test(test_tlb_share),
+		cmocka_unit_test(test_tlb_level),
+		cmocka_unit_test(test_walk_hops),
 		cmocka_unit_test(test_hist_quantiles),
 		cmocka_unit_test(test_costmodel_file),
 		cmocka_unit_test(test_calibration_fit),
