@@ -33,8 +33,10 @@ struct shared {
 
 static bool stopped(struct shared *s)
 {
+	/* a page migrated by hand makes pgmigrate_success certain too */
 	return th_stress_stop(s->deadline_ns, th_load(&s->compactions) &&
 					      th_load(&s->contigs) &&
+					      th_load(&s->migrated) &&
 					      th_load(&s->zs_verified));
 }
 
