@@ -203,3 +203,12 @@ uint64_t th_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+bool th_stress_stop(uint64_t deadline_ns, bool work_done)
+{
+	uint64_t now = th_now_ns();
+
+	if (now <= deadline_ns)
+		return false;
+	return work_done || now - deadline_ns > TH_STRESS_GRACE_S * 1000000000ull;
+}

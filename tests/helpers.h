@@ -90,6 +90,24 @@ uint64_t th_seed(const char *what);
 /* CLOCK_MONOTONIC in ns, for the stress tests' deadlines (never asserted). */
 uint64_t th_now_ns(void);
 
+/* Seconds a stress loop runs past its deadline waiting for work_done. */
+#define TH_STRESS_GRACE_S 120
+
+/*
+ * Should a stress test's threads stop?  Once deadline_ns has passed and
+ * work_done (the work the test asserts happened) holds, however slow the
+ * machine (TSan under load starved threads for the whole run); or
+ * TH_STRESS_GRACE_S later regardless, so that work which cannot happen
+ * fails its assertion instead of hanging.
+ */
+bool th_stress_stop(uint64_t deadline_ns, bool work_done);
+
+/* A work counter of a stress test, read atomically. */
+static inline uint64_t th_load(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
 /*
  * For tests that interrupt a lock holder with a signal: SIGUSR1 runs
  * on_usr1, and SIGALRM (armed by the test with alarm()) reports that a

@@ -33,7 +33,11 @@ struct shared {
 
 static bool stopped(struct shared *s)
 {
-	return th_now_ns() > s->deadline_ns;
+	/* a page migrated by hand makes pgmigrate_success certain too */
+	return th_stress_stop(s->deadline_ns, th_load(&s->compactions) &&
+					      th_load(&s->contigs) &&
+					      th_load(&s->migrated) &&
+					      th_load(&s->zs_verified));
 }
 
 static void count(uint64_t *c)

@@ -29,7 +29,7 @@ struct shared {
 
 static bool stopped(struct shared *s)
 {
-	return th_now_ns() > s->deadline_ns;
+	return th_stress_stop(s->deadline_ns, th_load(&s->shrinks) > 0);
 }
 
 static void count(uint64_t *c)

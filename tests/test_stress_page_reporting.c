@@ -34,7 +34,8 @@ struct shared {
 
 static bool stopped(struct shared *s)
 {
-	return th_now_ns() > s->deadline_ns;
+	return th_stress_stop(s->deadline_ns,
+			      th_load(&s->reported) && th_load(&s->allocs));
 }
 
 static void count(uint64_t *c, uint64_t n)

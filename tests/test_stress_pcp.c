@@ -249,6 +249,12 @@ static void run_stress(void **state, unsigned ncpus, unsigned flags)
 			       (long)((s->seconds - (time_t)s->seconds) * 1e9) };
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+	/* the storm and the hotplug cycle asserted below, however slow the
+	 * machine */
+	for (uint64_t end = th_now_ns();
+	     !th_stress_stop(end, th_load(&s->signal_allocs) + th_load(&s->signal_alloc_fail) &&
+					  th_load(&s->cpu_cycles));)
+		usleep(10000);
 	__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < NTHREADS; i++)
 		assert_int_equal(pthread_join(w[i].th, NULL), 0);

@@ -35,7 +35,9 @@ struct shared {
 
 static bool stopped(struct shared *s)
 {
-	return th_now_ns() > s->deadline_ns;
+	return th_stress_stop(s->deadline_ns, th_load(&s->allocated) &&
+					      th_load(&s->cycles) &&
+					      th_load(&s->ticks));
 }
 
 static void add(uint64_t *c, uint64_t v)

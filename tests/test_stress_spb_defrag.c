@@ -33,7 +33,9 @@ struct shared {
 
 static bool stopped(struct shared *s)
 {
-	return th_now_ns() > s->deadline_ns;
+	return th_stress_stop(s->deadline_ns, th_load(&s->moved) &&
+					      th_load(&s->ticks) &&
+					      th_load(&s->evacuations));
 }
 
 static void add(uint64_t *c, uint64_t v)

@@ -40,7 +40,10 @@ struct shared {
 
 static bool stopped(struct shared *s)
 {
-	return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) || th_now_ns() > s->deadline_ns;
+	return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) ||
+	       th_stress_stop(s->deadline_ns, th_load(&s->migrated) &&
+						  th_load(&s->freed) &&
+						  th_load(&s->zspages_seen));
 }
 
 static void count(uint64_t *c)
