@@ -205,11 +205,11 @@ alloc_stack(struct pa_zone *z, unsigned order, unsigned gfp)
 		return pfn;
 	}
 	cpu = cpu_current(z);
-	uint64_t got = alloc_common(z, cpu, order, gfp, PCP_LOCK_RSEQ);
-
-	if (r == STACK_MISS && got != PA_NO_PFN)
-		pcp_stack_reload(z, cpu, order, mt);
-	return got;
+	if (r == STACK_MISS && pcp_stack_refill(z, cpu, order, mt, gfp, &pfn) == 0) {
+		alloc_zero(z, pfn, order, gfp);
+		return pfn;
+	}
+	return alloc_common(z, cpu, order, gfp, PCP_LOCK_RSEQ);
 }
 
 /* The claim stays a compare-and-swap (docs/DESIGN.md "rseq fast path"
@@ -228,10 +228,11 @@ free_stack(struct pa_zone *z, uint64_t pfn64, unsigned order, unsigned gfp)
 
 	if (__builtin_expect(r == STACK_TOOK, 1))
 		return 0;
-	/* full: its blocks go to the list, where the usual free below
-	 * counts them against `high` and drains */
-	if (r == STACK_MISS)
-		pcp_stack_spill(z, cpu, order, mt);
+	/* full: its blocks and this one go to the list, where `high`
+	 * and drains count them */
+	if (r == STACK_MISS &&
+	    pcp_stack_spill(z, cpu, (uint32_t)pfn64, order, mt, gfp) == 0)
+		return 0;
 	return free_claimed(z, cpu, (uint32_t)pfn64, order, gfp, PCP_LOCK_RSEQ);
 }
 #endif
