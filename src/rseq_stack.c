@@ -6,8 +6,9 @@
  * it sees the pageset the trylock path has.  The CPU's own slow paths
  * (the sequence-taken lock) leave the other stacks alone: they only use
  * lists[] and pcp->count, which counts list pages alone.  pa_alloc
- * refills a stack from its list after a miss; pa_free spills a full one
- * onto its list before freeing the usual way, so drains see those pages.
+ * refills a stack from its list after a miss, in the hold that hands out
+ * the block; pa_free spills a full one onto its list with the block it
+ * frees, in one hold, so `high` and drains see those pages.
  *
  * Blocks on a stack are free and belong to the pageset.  Their state is
  * PG_PCP (reloaded from a list) or 0 (pushed by a free, which claimed the
