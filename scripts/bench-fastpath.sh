@@ -11,6 +11,7 @@
 #   BUILD=dir (default build-bench); builds the two binaries first.
 #   BASE=binary adds subject "base": the stacks of another bench_pages
 #   (e.g. a copy built from main), interleaved with the rest.
+#   SUBJECTS="base stack tcmalloc" runs only those subjects.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
@@ -24,7 +25,7 @@ make -s BUILD="$build" "$bin" "$bin-tcmalloc" >&2 || exit 2
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for _ in $(seq "$rounds"); do
 	for pat in "$@"; do
-		for subj in ${BASE:+base} stack lockword trylock tcmalloc; do
+		for subj in ${SUBJECTS:-${BASE:+base} stack lockword trylock tcmalloc}; do
 			b=$bin env=
 			case $subj in
 			base) b=$BASE ;;
