@@ -551,6 +551,16 @@ __attribute__((noinline)) void bench_callgrind_pairs(const struct subject *s,
 	DISPATCH(pair_loop, s, 0, pairs, 0, 0);
 }
 
+/* The same for the "o0 1024 then 1024" burst (--callgrind with --only
+ * 1024): `pairs` allocations and frees, rounded up to whole chunks. */
+__attribute__((noinline)) uint64_t bench_callgrind_bursts(const struct subject *s,
+							   uint64_t *blk, uint64_t pairs);
+__attribute__((noinline)) uint64_t bench_callgrind_bursts(const struct subject *s,
+							   uint64_t *blk, uint64_t pairs)
+{
+	return DISPATCH(batch_loop, s, blk, pairs, 0, 0);
+}
+
 /* ---- subjects ---- */
 
 #ifndef PEER
@@ -675,10 +685,17 @@ int main(int argc, char **argv)
 			const struct subject *s = &b->subj[i];
 			if (strcmp(s->name, b->o.callgrind))
 				continue;
-			DISPATCH(pair_loop, s, 0, 65536, 0, 0);
-			bench_callgrind_pairs(s, b->o.ops);
+			uint64_t n = b->o.ops;
+
+			if (b->o.only && strstr(b->o.only, "1024")) {
+				DISPATCH(batch_loop, s, b->blocks, 65536, 0, 0);
+				n = bench_callgrind_bursts(s, b->blocks, n);
+			} else {
+				DISPATCH(pair_loop, s, 0, 65536, 0, 0);
+				bench_callgrind_pairs(s, n);
+			}
 			bench_note("callgrind %s %llu pairs", s->name,
-				   (unsigned long long)b->o.ops);
+				   (unsigned long long)n);
 			teardown_subjects(b);
 			return 0;
 		}

@@ -9,6 +9,9 @@
 #   scripts/bench-fastpath.sh [ROUNDS] [PATTERN...]
 #     (5; "o0 pair" "o0 1024 then 1024" "o9 pair" "o0 handoff A->B")
 #   BUILD=dir (default build-bench); builds the two binaries first.
+#   BASE=binary adds subject "base": the stacks of another bench_pages
+#   (e.g. a copy built from main), interleaved with the rest.
+#   SUBJECTS="base stack tcmalloc" runs only those subjects.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
@@ -22,9 +25,10 @@ make -s BUILD="$build" "$bin" "$bin-tcmalloc" >&2 || exit 2
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for _ in $(seq "$rounds"); do
 	for pat in "$@"; do
-		for subj in stack lockword trylock tcmalloc; do
+		for subj in ${SUBJECTS:-${BASE:+base} stack lockword trylock tcmalloc}; do
 			b=$bin env=
 			case $subj in
+			base) b=$BASE ;;
 			tcmalloc) b=$bin-tcmalloc ;;
 			lockword | trylock) env=$subj ;;
 			esac

@@ -205,11 +205,11 @@ alloc_stack(struct pa_zone *z, unsigned order, unsigned gfp)
 		return pfn;
 	}
 	cpu = cpu_current(z);
-	uint64_t got = alloc_common(z, cpu, order, gfp, PCP_LOCK_RSEQ);
-
-	if (r == STACK_MISS && got != PA_NO_PFN)
-		pcp_stack_reload(z, cpu, order, mt);
-	return got;
+	if (r == STACK_MISS && pcp_stack_refill(z, cpu, order, mt, gfp, &pfn) == 0) {
+		alloc_zero(z, pfn, order, gfp);
+		return pfn;
+	}
+	return alloc_common(z, cpu, order, gfp, PCP_LOCK_RSEQ);
 }
 
 /* The claim stays a compare-and-swap (docs/DESIGN.md "rseq fast path"
@@ -217,21 +217,24 @@ alloc_stack(struct pa_zone *z, unsigned order, unsigned gfp)
 static inline __attribute__((always_inline)) int
 free_stack(struct pa_zone *z, uint64_t pfn64, unsigned order, unsigned gfp)
 {
-	unsigned cpu = cpu_current(z), mt;
+	/* the CPU only for the trace event here: the push finds its own */
+	unsigned cpu = TRACING(z) ? cpu_current(z) : 0, mt;
 
 	if (free_claim(z, cpu, pfn64, order, "pa_free"))
 		return -EINVAL;
 	if (!pcp_caches_free(z, order))
-		return free_claimed(z, cpu, (uint32_t)pfn64, order, gfp,
-				    PCP_LOCK_RSEQ);
+		return free_claimed(z, cpu_current(z), (uint32_t)pfn64, order,
+				    gfp, PCP_LOCK_RSEQ);
 	int r = pcp_stack_free(z, (uint32_t)pfn64, order, &mt);
 
 	if (__builtin_expect(r == STACK_TOOK, 1))
 		return 0;
-	/* full: its blocks go to the list, where the usual free below
-	 * counts them against `high` and drains */
-	if (r == STACK_MISS)
-		pcp_stack_spill(z, cpu, order, mt);
+	cpu = cpu_current(z);
+	/* full: its blocks and this one go to the list, where `high`
+	 * and drains count them */
+	if (r == STACK_MISS &&
+	    pcp_stack_spill(z, cpu, (uint32_t)pfn64, order, mt, gfp) == 0)
+		return 0;
 	return free_claimed(z, cpu, (uint32_t)pfn64, order, gfp, PCP_LOCK_RSEQ);
 }
 #endif
@@ -323,7 +326,9 @@ int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
 {
 	uint64_t pfn = pa_addr_to_pfn(z, addr);
 
-	if (pfn == PA_NO_PFN || pa_pfn_to_addr(z, pfn) != addr) {
+	/* inside the zone (the conversion's checks) and on a page start */
+	if (pfn == PA_NO_PFN ||
+	    (((uintptr_t)addr - (uintptr_t)z->mem) & ((1ull << z->page_shift) - 1))) {
 		zone_count_shared(z, BAD_FREES, 1);
 		pa_err(z, -EINVAL,
 		       "pa_free_pages: %p is not a page address of zone %s", addr,

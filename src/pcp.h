@@ -193,7 +193,7 @@ static inline __attribute__((always_inline)) int
 pcp_stack_free(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned *mtp)
 {
 	unsigned mt = pb_mt(pfn_pb(z, pfn));
-	unsigned slot = order <= PA_COSTLY_ORDER ? order : PA_COSTLY_ORDER + 1;
+	unsigned slot = pcp_stack_slot(order);
 
 	if (__builtin_expect(mt >= PA_MT_PCPTYPES, 0)) {
 		if (mt == PA_MT_ISOLATE)

@@ -61,6 +61,10 @@ static const char *rseq_unusable(const struct pa_zone *z)
 #ifdef PA_TSAN
 	return "ThreadSanitizer does not model rseq aborts";
 #endif
+#ifdef PA_RSEQ_SIM
+	/* rseq_sim.h: one thread, counting only; nothing to register */
+	return NULL;
+#endif
 	/* 0: not registered; 20 is the original ABI, which has cpu_id and
 	 * rseq_cs, all the sequence uses */
 	if (__rseq_size < 20)
@@ -124,6 +128,9 @@ const char *pcp_fast_path_name(const struct pa_zone *z)
  * returns.  Slots past the machine's CPUs never run a sequence. */
 static void fence_cpu(const struct pa_zone *z, unsigned cpu)
 {
+#ifdef PA_RSEQ_SIM
+	cpu = z->hw_cpus; /* rseq_sim.h: no sequence can be running */
+#endif
 	if (cpu >= z->hw_cpus)
 		return;
 	if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,

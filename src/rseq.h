@@ -62,18 +62,29 @@ static inline unsigned stack_count(uint64_t w)
 	return (unsigned)(w >> 32) & 0xffffu;
 }
 
+/* The stack slot of a cached order: 0..3, then the pageblock's. */
+static inline unsigned pcp_stack_slot(unsigned order)
+{
+	return order <= PA_COSTLY_ORDER ? order : PA_COSTLY_ORDER + 1;
+}
+
 /* Byte offset of stack (order, mt) inside a pageset; order cached. */
 static inline size_t pcp_stack_off(unsigned order, unsigned mt)
 {
-	unsigned slot = order <= PA_COSTLY_ORDER ? order : PA_COSTLY_ORDER + 1;
+	unsigned slot = pcp_stack_slot(order);
 
 	return offsetof(struct per_cpu_pages, stack) +
 	       (slot * PA_MT_PCPTYPES + mt) * sizeof(uint64_t);
 }
 
-#if defined(__x86_64__) && !defined(PA_NO_RSEQ_ASM)
-#define PA_HAVE_RSEQ_ASM 1
 enum { RSEQ_TOOK, RSEQ_BUSY, RSEQ_OTHER_CPU };
+enum { STACK_TOOK, STACK_MISS, STACK_BUSY };
+
+#if defined(PA_RSEQ_SIM)
+#define PA_HAVE_RSEQ_ASM 1
+#include "rseq_sim.h"
+#elif defined(__x86_64__) && !defined(PA_NO_RSEQ_ASM)
+#define PA_HAVE_RSEQ_ASM 1
 
 static inline struct rseq *rseq_area(void)
 {
@@ -145,8 +156,6 @@ busy:
  * The sequence first checks that the pageset's lock word is 0: a lock
  * holder (swap + fence, rseq.c) therefore has the stacks to itself.
  */
-enum { STACK_TOOK, STACK_MISS, STACK_BUSY };
-
 _Static_assert(offsetof(struct pa_page, next) == 0,
 	       "the stack sequences read pages[pfn].next at offset 0");
 _Static_assert(sizeof(struct pa_page) == 16,
@@ -263,15 +272,20 @@ restart:
  * blocks onto lists[], hottest first, so the holder sees lists[] only. */
 void pcp_stack_flush_(struct pa_zone *z, unsigned cpu);
 /* After pa_alloc missed the calling CPU's stack (order, mt): take the
- * pageset (trylock: never waits, signal-safe), fold and reset the stack
- * and move up to half a stack of blocks from the list onto it.  Any
- * thread; does nothing if the pageset is busy. */
-void pcp_stack_reload(struct pa_zone *z, unsigned cpu, unsigned order,
-		      unsigned mt);
-/* pa_free found stack (order, mt) full: the same trylock, and the whole
- * stack onto its list (nothing if the pageset is busy). */
-void pcp_stack_spill(struct pa_zone *z, unsigned cpu, unsigned order,
-		     unsigned mt);
+ * pageset (trylock: never waits, signal-safe), fold and reset the stack,
+ * hand out *out from the list (refilled through the policy if empty) and
+ * move up to a stack less one of the list's blocks onto the stack, all
+ * in one hold.  0; -EAGAIN: busy, offline or nothing came (the caller
+ * takes the usual way, which gives the real answer); -EBUSY: nolock and
+ * zone->lock busy.  Any thread. */
+int pcp_stack_refill(struct pa_zone *z, unsigned cpu, unsigned order,
+		     unsigned mt, unsigned gfp, uint32_t *out);
+/* pa_free found stack (order, mt) full with claimed block pfn in hand:
+ * in one hold of the pageset (trylock), the whole stack onto its list and
+ * pfn freed there, where `high` and drains see them all.  0, or -EAGAIN
+ * (busy or offline: the caller frees pfn the usual way). */
+int pcp_stack_spill(struct pa_zone *z, unsigned cpu, uint32_t pfn,
+		    unsigned order, unsigned mt, unsigned gfp);
 /* pcp->lock held, PCPF_DEAD just set or cleared: stacks off or on. */
 void pcp_stack_set_off(struct pa_zone *z, unsigned cpu, bool off);
 /* Without a lock, racily (pa_stats): blocks on CPU cpu's stacks in pages,

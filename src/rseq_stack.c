@@ -6,8 +6,9 @@
  * it sees the pageset the trylock path has.  The CPU's own slow paths
  * (the sequence-taken lock) leave the other stacks alone: they only use
  * lists[] and pcp->count, which counts list pages alone.  pa_alloc
- * refills a stack from its list after a miss; pa_free spills a full one
- * onto its list before freeing the usual way, so drains see those pages.
+ * refills a stack from its list after a miss, in the hold that hands out
+ * the block; pa_free spills a full one onto its list with the block it
+ * frees, in one hold, so `high` and drains see those pages.
  *
  * Blocks on a stack are free and belong to the pageset.  Their state is
  * PG_PCP (reloaded from a list) or 0 (pushed by a free, which claimed the
@@ -70,27 +71,33 @@ static void stack_account(struct per_cpu_pages *pcp, unsigned order,
 	}
 }
 
+/* The stack's chain (through .next, hottest first) becomes a circular
+ * list in place: one pass writes each block's prev, type and state, then
+ * the chain is closed and spliced in front of the list, so the stack's
+ * hottest blocks go out first again. */
 static void stack_to_list(struct pa_zone *z, struct per_cpu_pages *pcp,
 			  uint64_t w, unsigned order, unsigned mt)
 {
-	struct pfn_list tmp;
+	struct pa_page *pages = z->pages;
 	unsigned n = stack_blocks(w);
-	uint32_t pfn = (uint32_t)w;
+	uint32_t first = (uint32_t)w, last = first, pfn = first;
+	uint16_t state = PG_STATE(PG_PCP, order);
+	struct pfn_list tmp = { .head = first };
 
 	if (!n)
 		return;
-	pfn_list_init(&tmp);
 	for (unsigned i = 0; i < n; i++) {
-		struct pa_page *p = &z->pages[pfn];
-		uint32_t next = p->next;
+		struct pa_page *p = &pages[pfn];
 
 		set_page_mt(p, mt);
-		set_page_state(p, PG_STATE(PG_PCP, order));
-		pfn_list_add_tail(z->pages, &tmp, pfn);
-		pfn = next;
+		set_page_state(p, state);
+		p->prev = last;
+		last = pfn;
+		pfn = p->next;
 	}
-	/* in front: the stack's hottest blocks go out first again */
-	pfn_list_splice_front(z->pages, &pcp->lists[order][mt], &tmp);
+	pages[last].next = first;
+	pages[first].prev = last;
+	pfn_list_splice_front(pages, &pcp->lists[order][mt], &tmp);
 	pcp_add_count(pcp, (int)(n << order));
 }
 
@@ -147,39 +154,89 @@ static uint64_t list_take_front(struct pa_page *pages, struct pfn_list *l,
 	return first | (uint64_t)*n << 32;
 }
 
-void pcp_stack_reload(struct pa_zone *z, unsigned cpu, unsigned order,
-		      unsigned mt)
+/* The calling CPU's pageset by its sequence-taken lock word, alive;
+ * false (lock dropped) otherwise.  No fallback is counted: the caller
+ * then takes the usual way, which counts its own. */
+static bool stack_lock_own(struct pa_zone *z, unsigned cpu)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
-	unsigned slot = order <= PA_COSTLY_ORDER ? order : PA_COSTLY_ORDER + 1;
-	unsigned want = pcp->stack_cap[slot] / 2, n;
 
-	if (!pcp_trylock(z, cpu))
-		return;
-	/* empty, or its pop count about to wrap: fold and reset it first */
-	stack_flush_one(z, pcp, slot, mt);
-	if (!(pcp->flags & PCPF_DEAD)) {
-		uint64_t w = list_take_front(z->pages, &pcp->lists[order][mt],
-					     want ? want : 1, &n);
-
-		pcp_add_count(pcp, -(int)(n << order));
-		__atomic_store_n(&pcp->stack_base[slot][mt], (uint16_t)n,
-				 __ATOMIC_RELAXED);
-		/* the release below publishes it to the sequences */
-		__atomic_store_n(&pcp->stack[slot][mt], w, __ATOMIC_RELAXED);
+	if (!pcp_trylock_as(z, cpu, PCP_LOCK_RSEQ))
+		return false;
+	if (pcp->flags & PCPF_DEAD) {
+		pa_lock_release(&pcp->lock);
+		return false;
 	}
-	pa_lock_release(&pcp->lock);
+	return true;
 }
 
-void pcp_stack_spill(struct pa_zone *z, unsigned cpu, unsigned order,
-		     unsigned mt)
+/* The caller's block from list (order, mt), refilling it through the
+ * policy when empty; PA_NIL if none came (*r: the refill's answer). */
+static uint32_t list_block(struct pa_zone *z, unsigned cpu, unsigned order,
+			   unsigned mt, unsigned gfp, int *r)
 {
-	unsigned slot = order <= PA_COSTLY_ORDER ? order : PA_COSTLY_ORDER + 1;
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	uint32_t pfn;
 
-	if (!pcp_trylock(z, cpu))
-		return;
-	stack_flush_one(z, &z->pcp[cpu], slot, mt);
-	pa_lock_release(&z->pcp[cpu].lock);
+	*r = 0;
+	pcp_absorb(z, cpu);
+	pfn = z->ops->pcp_take(z, pcp, order, mt);
+	if (pfn != PA_NIL)
+		return pfn;
+	*r = pcp_refill(z, cpu, order, mt, gfp);
+	if (*r == -EBUSY)
+		return PA_NIL;
+	pfn = z->ops->pcp_take(z, pcp, order, mt);
+	if (pfn != PA_NIL)
+		pcp_count(pcp, ALLOC_HIT, -1ull); /* the account counts a hit */
+	return pfn;
+}
+
+int pcp_stack_refill(struct pa_zone *z, unsigned cpu, unsigned order,
+		     unsigned mt, unsigned gfp, uint32_t *out)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	unsigned slot = pcp_stack_slot(order), n;
+	int r;
+
+	if (!stack_lock_own(z, cpu))
+		return -EAGAIN;
+	/* empty, or its pop count about to wrap: fold and reset it first */
+	stack_flush_one(z, pcp, slot, mt);
+	pcp->free_count >>= 1;
+	*out = list_block(z, cpu, order, mt, gfp, &r);
+	if (*out == PA_NIL) {
+		pa_lock_release(&pcp->lock);
+		return r == -EBUSY ? -EBUSY : -EAGAIN;
+	}
+	pcp_alloc_account(z, pcp, *out, order, mt);
+	/* cap - 1: the free that follows still fits (a pair never spills) */
+	uint64_t w = list_take_front(z->pages, &pcp->lists[order][mt],
+				     pcp->stack_cap[slot] - 1u, &n);
+
+	pcp_add_count(pcp, -(int)(n << order));
+	__atomic_store_n(&pcp->stack_base[slot][mt], (uint16_t)n,
+			 __ATOMIC_RELAXED);
+	/* the release below publishes it to the sequences */
+	__atomic_store_n(&pcp->stack[slot][mt], w, __ATOMIC_RELAXED);
+	pa_lock_release(&pcp->lock);
+	return 0;
+}
+
+int pcp_stack_spill(struct pa_zone *z, unsigned cpu, uint32_t pfn,
+		    unsigned order, unsigned mt, unsigned gfp)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	bool free_high;
+
+	if (!stack_lock_own(z, cpu))
+		return -EAGAIN;
+	stack_flush_one(z, pcp, pcp_stack_slot(order), mt);
+	if (pcp_free_commit(z, pcp, pfn, order, mt, false, &free_high))
+		pcp_free_slow(z, cpu, order, mt, gfp, free_high);
+	else
+		pa_lock_release(&pcp->lock);
+	return 0;
 }
 
 void pcp_stack_set_off(struct pa_zone *z, unsigned cpu, bool off)

@@ -309,6 +309,55 @@ static void bad_frees_of_stacked_blocks(void **state)
 	drained_and_destroyed(z);
 }
 
+/* Bursts of four stacks' worth of allocations, then as many frees: a
+ * miss refills the stack in the same pageset hold that hands out the
+ * block, a full stack spills with the freed block in one hold, so a
+ * round takes the pageset about once per stack each way (twice per
+ * stack before).  Blocks spilled to the list or left on the stack are
+ * still exact for bad frees, and nothing is lost. */
+static void bursts_take_the_pageset_once_per_stack(void **state)
+{
+	(void)state;
+	struct pa_config c = cfg(0);
+	struct pa_stats s0, s1;
+	enum { ROUNDS = 8 };
+
+	c.pcp_batch = 31; /* a stack of 31 blocks; the list keeps them all */
+	c.pcp_high_min = c.pcp_high_max = 1024;
+	struct pa_zone *z = stack_zone(&c);
+	unsigned cap = c.pcp_batch, n = 4 * cap;
+	uint64_t *blk = calloc(n, sizeof(*blk));
+
+	assert_non_null(blk);
+	pin(0);
+	pa_stats(z, &s0);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (unsigned i = 0; i < n; i++) {
+			blk[i] = pa_alloc(z, 0, PA_GFP_MOVABLE);
+			assert_int_not_equal(blk[i], PA_NO_PFN);
+		}
+		for (unsigned i = 0; i < n; i++)
+			assert_int_equal(pa_free(z, blk[i], 0), 0);
+	}
+	/* the first freed went to the list, the last onto the stack */
+	assert_int_equal(pa_free(z, blk[0], 0), -EINVAL);
+	assert_int_equal(pa_free(z, blk[n - 1], 0), -EINVAL);
+	pa_stats(z, &s1);
+	unpin();
+	free(blk);
+	assert_int_equal(s1.pgalloc - s0.pgalloc, (uint64_t)ROUNDS * n);
+	assert_int_equal(s1.pgfree - s0.pgfree, (uint64_t)ROUNDS * n);
+	assert_int_equal(s1.bad_frees, 2);
+	/* per round: n / (cap - 1) refills and n / (cap + 1) spills, plus
+	 * one each for where a round starts in a stack */
+	uint64_t holds = s1.pcp_lock.acquisitions - s0.pcp_lock.acquisitions;
+
+	print_message("%llu pageset holds for %d rounds of %u (cap %u)\n",
+		      (unsigned long long)holds, ROUNDS, n, cap);
+	assert_true(holds <= (uint64_t)ROUNDS * (2 * n / (cap - 1) + 2));
+	drained_and_destroyed(z);
+}
+
 /* Offline with blocks on the stacks: they go back to the zone, the dead
  * CPU's pa_alloc/pa_free use the zone, and online caches again. */
 static void offline_empties_stacks(void **state)
@@ -385,6 +434,7 @@ int main(void)
 		cmocka_unit_test(pop_count_never_wraps),
 		cmocka_unit_test(bad_frees_of_stacked_blocks),
 		cmocka_unit_test(offline_empties_stacks),
+		cmocka_unit_test(bursts_take_the_pageset_once_per_stack),
 	};
 
 	return cmocka_run_group_tests_name("rseq_fast_path", tests, NULL, NULL);
