@@ -119,13 +119,17 @@ free_claim(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 	return 0;
 }
 
-/* Whether a free of this order may go to a pageset: a policy caching
- * every order up to the pageblock takes them all. */
+/* Whether a free of this order may go to a pageset: the orders an
+ * allocation takes from one, under every policy (the kernel's
+ * pcp_allowed_order on both sides).  Orders between the costly order and
+ * the pageblock's are allocated from the zone, so their frees go there
+ * too: cached on a pageset (pcpbuddy did), every one hid from the next
+ * request of its order, which found the zone short, reclaimed and then
+ * drained every pageset (the 256 GiB server: 10.5x mainline's pages
+ * under zone->lock). */
 static inline bool pcp_caches_free(const struct pa_zone *z, unsigned order)
 {
-	return z->use_pcp &&
-	       ((z->pflags & POL_PCP_ALL_ORDERS) ? order <= z->pb_order
-						 : pcp_allowed_order(z, order));
+	return z->use_pcp && pcp_allowed_order(z, order);
 }
 
 /* After a block was handed out: the highatomic reservation of a

@@ -23,7 +23,9 @@ struct pa_tick_stats;
 /* flags: properties the inline fast paths read */
 #define POL_PCP_ALL_ORDERS 0x1u /* pagesets cache every order up to the
                                  * pageblock (merged chunks), not just
-                                 * 0..3 and the pageblock order */
+                                 * 0..3 and the pageblock order; requests
+                                 * of the orders between still go to the
+                                 * zone, both ways (pcp_caches_free) */
 #define POL_OWNED_BLOCKS   0x2u /* pagesets own pageblocks: frees route to
                                  * the owner (remote lock-free lists),
                                  * owned chunks may merge on the pageset */

@@ -219,7 +219,7 @@ static void test_exit_avalanche_trace(void **state)
 /* --prefill: each CPU's pageset starts with the zoneinfo's count: pages
  * (against --cold, the empty start)
  * (exit-avalanche-thp.zoneinfo: 10,693 and 29,109), the counters start at zero, and the
- * replay still balances exactly. */
+ * replay still balances exactly, under every policy. */
 static void test_prefill_from_zoneinfo(void **state)
 {
 	const char *path = trace_path("exit-avalanche-thp.trace.zst");
@@ -233,7 +233,7 @@ static void test_prefill_from_zoneinfo(void **state)
 
 	if (access(path, R_OK) != 0)
 		skip();
-	assert_int_equal(sim_parse_policies("mainline", &o.cfg, err, sizeof(err)), 0);
+	assert_int_equal(sim_parse_policies(POLICIES, &o.cfg, err, sizeof(err)), 0);
 	if (replay_traces(&o, &s, &t, &el, err, sizeof(err)) != 0)
 		fail_msg("replay of %s: %s", path, err);
 	assert_non_null(s->cfg.pcp_fill);
@@ -241,7 +241,8 @@ static void test_prefill_from_zoneinfo(void **state)
 	unsigned filled = s->cfg.pcp_fill[0] + s->cfg.pcp_fill[1];
 
 	assert_true(filled > 0);
-	assert_int_equal(s->pol[0].c.events, 2582 + 2287);
+	for (unsigned i = 0; i < s->npol; i++)
+		assert_int_equal(s->pol[i].c.events, 2582 + 2287);
 	if (sim_check(s, msg, sizeof(msg)) != 0)
 		fail_msg("%s", msg);
 	/* counters start after the fill, and pages already on the pagesets
@@ -250,21 +251,35 @@ static void test_prefill_from_zoneinfo(void **state)
 	struct replay_opts oc = { .traces = list, .ntraces = 1, .cold = true };
 	struct sim *e = NULL;
 
-	assert_int_equal(sim_parse_policies("mainline", &oc.cfg, err, sizeof(err)), 0);
+	assert_int_equal(sim_parse_policies(POLICIES, &oc.cfg, err, sizeof(err)), 0);
 	if (replay_traces(&oc, &e, &t, &el, err, sizeof(err)) != 0)
 		fail_msg("replay of %s: %s", path, err);
-
-	pa_stats(s->pol[0].zone, &filled_st);
-	pa_stats(e->pol[0].zone, &empty_st);
-	assert_true(filled_st.zone_pages_refill < empty_st.zone_pages_refill);
-	assert_true(filled_st.pcp_alloc_hit >= empty_st.pcp_alloc_hit);
+	assert_int_equal(s->npol, e->npol);
+	for (unsigned i = 0; i < s->npol; i++) {
+		pa_stats(s->pol[i].zone, &filled_st);
+		pa_stats(e->pol[i].zone, &empty_st);
+		/* every policy refills less; the hits bind mainline only
+		 * (pcpbuddy's filled pagesets hit 2,023 times against the
+		 * empty ones' 2,032 on this trace: its fill claims whole
+		 * blocks, which split otherwise than its refills' chunks) */
+		if (filled_st.zone_pages_refill >= empty_st.zone_pages_refill ||
+		    (s->pol[i].policy == PA_POLICY_MAINLINE &&
+		     filled_st.pcp_alloc_hit < empty_st.pcp_alloc_hit))
+			fail_msg("%s: filled pagesets refilled %llu pages and hit %llu times, empty ones %llu and %llu",
+				 pa_policy_name(s->pol[i].policy),
+				 (unsigned long long)filled_st.zone_pages_refill,
+				 (unsigned long long)filled_st.pcp_alloc_hit,
+				 (unsigned long long)empty_st.zone_pages_refill,
+				 (unsigned long long)empty_st.pcp_alloc_hit);
+	}
 	sim_destroy(e);
 	free(e);
 	sim_destroy(s);
 	free(s);
 }
 
-/* A trace without zoneinfo is sized from its pfn span and CPUs. */
+/* A trace without zoneinfo is sized from its pfn span and CPUs, the same
+ * machine for every policy. */
 static void test_sized_from_pfn_span(void **state)
 {
 	char dir[] = "/tmp/pa_replay_span.XXXXXX", path[64], cmd[128];
@@ -287,19 +302,24 @@ static void test_sized_from_pfn_span(void **state)
 		"  a-1 [001] ..... 1.000005: mm_page_alloc: page=x pfn=1048580 order=0 migratetype=2 gfp_flags=GFP_KERNEL\n"
 		"this line is garbage\n");
 	fclose(f);
-	s = replay(path, &t, "mainline");
+	s = replay(path, &t, "all");
 	assert_int_equal(s->zcfg.ncpus, 3);
-	assert_int_equal(pa_managed_pages(s->pol[0].zone), 4 * 512);
 	assert_int_equal(t.malformed, 1);
 	assert_int_equal(t.comments, 1);
 	/* the warm start allocated the block freed before any allocation
 	 * (lab/warm.h), so its free is replayed, not unknown */
 	assert_true(t.warm);
 	assert_int_equal(t.warm_pre_blocks, 1);
-	assert_int_equal(s->pol[0].c.free_unknown, 0);
-	assert_int_equal(s->pol[0].c.live_blocks, 2);
-	assert_int_equal(s->pol[0].c.live_pages, 3);
-	assert_int_equal(s->pol[0].c.events, 5);
+	assert_true(s->npol > 0);
+	for (unsigned i = 0; i < s->npol; i++) {
+		const struct sim_policy *p = &s->pol[i];
+
+		assert_int_equal(pa_managed_pages(p->zone), 4 * 512);
+		assert_int_equal(p->c.free_unknown, 0);
+		assert_int_equal(p->c.live_blocks, 2);
+		assert_int_equal(p->c.live_pages, 3);
+		assert_int_equal(p->c.events, 5);
+	}
 	/* the free of 0x100000 waited for its batched event: a run of one */
 	assert_int_equal(t.free_batched_runs, 1);
 	assert_int_equal(t.free_batched_frees, 1);

@@ -498,7 +498,10 @@ static void test_pcp_lock_remote_drains(void **state)
 	done(s2, v2);
 }
 
-/* Run slab-churn small on `ncpus` with this metadata cache; result 0. */
+/* Run slab-churn small on `ncpus` with this metadata cache; result 0.
+ * Mainline only, on purpose: the check below is that a call costs
+ * call_ns and its misses and nothing else, and pcpbuddy's and spb's calls
+ * also pay their merge passes (priced by the cost model). */
 static struct vt_result run_cache(unsigned ncpus, double lines)
 {
 	const struct scenario *sc = scenario_find("slab-churn");

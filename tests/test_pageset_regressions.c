@@ -11,7 +11,11 @@
  *  - no pageblock changes type while free pages of the requested type
  *    exist (pcpbuddy's Phase 1 converted a whole block first);
  *  - a pageset's remembered block keeps serving after a fallback changes
- *    its type (pcpbuddy dropped it from Phase 0 for good).
+ *    its type (pcpbuddy dropped it from Phase 0 for good);
+ *  - a block the zone handed out goes back to the zone, not to a pageset
+ *    (pcpbuddy cached frees of orders 4..pageblock-1, which allocations
+ *    of those orders never look for on a pageset: the zone ran short of
+ *    them, and each such request reclaimed and drained every pageset).
  */
 #include "helpers.h"
 
@@ -211,6 +215,59 @@ static void retyped_block_keeps_serving(enum pa_policy pol)
 	pa_zone_destroy(z);
 }
 
+/* A zone whose pageblock (order 6) lies above the costly order, so some
+ * orders are neither the costly ones nor the pageblock's; NULL if the
+ * policy does not take it. */
+static struct pa_zone *make_tall(enum pa_policy pol)
+{
+	struct pa_config c = th_config(64, 6, 8, 0, 2);
+
+	c.policy = pol;
+	return th_policy_accepts(&c, pol) ? th_zone_create(&c) : NULL;
+}
+
+static bool pageset_served(const struct pa_stats *before,
+			   const struct pa_stats *after)
+{
+	return after->pcp_alloc_hit + after->pcp_alloc_miss !=
+	       before->pcp_alloc_hit + before->pcp_alloc_miss;
+}
+
+static void zone_orders_free_to_zone(enum pa_policy pol)
+{
+	struct pa_zone *z = make_tall(pol);
+	unsigned zone_orders = 0;
+
+	if (!z)
+		return;
+	for (unsigned order = 0; order <= 8; order++) {
+		struct pa_stats st0, st1, st2;
+
+		pa_stats(z, &st0);
+		uint64_t p = pa_alloc_cpu(z, 0, order, PA_GFP_MOVABLE);
+
+		assert_int_not_equal(p, PA_NO_PFN);
+		pa_stats(z, &st1);
+		bool zone_served = !pageset_served(&st0, &st1);
+
+		/* freed on the other CPU, as reclaim frees page cache */
+		assert_int_equal(pa_free_cpu(z, 1, p, order), 0);
+		pa_stats(z, &st2);
+		assert_check(z);
+		if (zone_served && st2.pcp_pages > st1.pcp_pages)
+			fail_msg("%s: order %u came from the zone, but its free went to a pageset (%llu -> %llu pages cached)",
+				 pa_policy_name(pol), order,
+				 (unsigned long long)st1.pcp_pages,
+				 (unsigned long long)st2.pcp_pages);
+		zone_orders += zone_served;
+	}
+	/* the premise: the zone serves some orders itself (those above the
+	 * costly order and below the pageblock's) */
+	assert_true(zone_orders > 0);
+	pa_drain(z);
+	th_zone_destroy(z);
+}
+
 #define EVERY_POLICY(fn)                                             \
 	static void fn##_all(void **state)                           \
 	{                                                            \
@@ -223,6 +280,7 @@ EVERY_POLICY(reserve_stays_atomic)
 EVERY_POLICY(whole_block_is_nobodys)
 EVERY_POLICY(own_type_before_conversion)
 EVERY_POLICY(retyped_block_keeps_serving)
+EVERY_POLICY(zone_orders_free_to_zone)
 
 int main(void)
 {
@@ -231,6 +289,7 @@ int main(void)
 		cmocka_unit_test(whole_block_is_nobodys_all),
 		cmocka_unit_test(own_type_before_conversion_all),
 		cmocka_unit_test(retyped_block_keeps_serving_all),
+		cmocka_unit_test(zone_orders_free_to_zone_all),
 	};
 
 	return cmocka_run_group_tests_name("pageset_regressions", tests, NULL, NULL);
