@@ -12,6 +12,7 @@
  * continues contiguously into the next block written there.
  */
 #include "trace_reader.h"
+#include "trace_dat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +60,8 @@ struct trace_reader {
 	char *fix_at;         /* byte overwritten by the last line's NUL */
 	char fix_ch;
 
+	struct trace_dat *dat;
+	char *path;           /* a trace.dat's, to open it again on rewind */
 	ZSTD_DCtx *zd;
 	size_t zblock;        /* largest block of the current frame */
 	z_stream gz;
@@ -71,6 +74,7 @@ const char *trace_compression_name(enum trace_compression c)
 	switch (c) {
 	case TRACE_ZSTD: return "zstd";
 	case TRACE_GZIP: return "gzip";
+	case TRACE_DAT: return "trace.dat";
 	default: return "plain";
 	}
 }
@@ -137,6 +141,27 @@ static void refuse_binary(char *err, size_t len, const char *path,
 		snprintf(err, len, "%s: %s; convert it to text first: "
 			 "`%s %s > %s.txt`, then replay %s.txt", path, what,
 			 tool, path, path, path);
+}
+
+/* A trace.dat: the file's CRC-32 and size first (libtracecmd reads it
+ * itself), then libtracecmd opens it. */
+static int dat_open(struct trace_reader *r, const char *path, char *err,
+		    size_t len)
+{
+	while (!r->in_eof) {
+		r->in_pos = r->in_len = 0;
+		if (fill_in(r, IN_SIZE) < 0) {
+			set_err(err, len, "%s: cannot read: %s", path,
+				strerror(errno));
+			return -EIO;
+		}
+	}
+	r->in_pos = r->in_len = 0;
+	if (!r->path && !(r->path = strdup(path))) {
+		set_err(err, len, "%s: %s", path, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	return trace_dat_open(&r->dat, path, err, len);
 }
 
 /* A window of `size` bytes after a pad of `pad`, keeping the unread tail
@@ -234,10 +259,19 @@ int trace_reader_open(struct trace_reader **out, const char *path,
 		r->gz_init = true;
 	} else if (r->in_len >= 10 &&
 		   memcmp(r->in, "\027\010Dtracing", 10) == 0) {
-		refuse_binary(err, len, path, "a trace-cmd binary file (trace.dat)",
-			      "trace-cmd report -i");
-		trace_reader_close(r);
-		return -EPROTONOSUPPORT;
+		if (!S_ISREG(st.st_mode)) {
+			/* libtracecmd seeks: a pipe cannot be read */
+			refuse_binary(err, len, path, "a trace-cmd trace.dat on "
+				      "a pipe", "trace-cmd report -i");
+			trace_reader_close(r);
+			return -EPROTONOSUPPORT;
+		}
+		r->comp = TRACE_DAT;
+		rc = dat_open(r, path, err, len);
+		if (rc < 0) {
+			trace_reader_close(r);
+			return rc;
+		}
 	} else if (r->in_len >= 8 && (memcmp(r->in, "PERFILE2", 8) == 0 ||
 				      memcmp(r->in, "PERFFILE", 8) == 0)) {
 		refuse_binary(err, len, path, "a perf binary file (perf.data)",
@@ -331,7 +365,19 @@ static long inflate_some(struct trace_reader *r, char *dst, size_t room,
 	return 0;
 }
 
-/* Plain and gzip: append at lim, the unread tail moved to the window's
+/* trace.dat: records as text lines while a whole line surely fits. */
+static long dat_lines(struct trace_reader *r)
+{
+	char *p = r->lim;
+	size_t n;
+
+	while ((size_t)(r->win_end - p) > TRACE_LINE_MAX &&
+	       (n = trace_dat_line(r->dat, p, TRACE_LINE_MAX)) > 0)
+		p += n;
+	return (long)(p - r->lim);
+}
+
+/* Plain, gzip and trace.dat: append at lim, the unread tail moved to the window's
  * start first when less than a quarter of the window is left. */
 static long produce_flat(struct trace_reader *r)
 {
@@ -346,6 +392,8 @@ static long produce_flat(struct trace_reader *r)
 		r->cur = r->win;
 		r->lim = r->win + tail;
 	}
+	if (r->comp == TRACE_DAT)
+		return dat_lines(r);
 	do {
 		size_t room = (size_t)(r->win_end - r->lim);
 
@@ -564,6 +612,12 @@ int trace_reader_rewind(struct trace_reader *r)
 	r->errmsg[0] = 0;
 	if (r->gz_init && inflateReset(&r->gz) != Z_OK)
 		return -EIO;
+	if (r->dat) {
+		trace_dat_close(r->dat);
+		r->dat = NULL;
+		return dat_open(r, r->path, r->errmsg, sizeof(r->errmsg)) < 0 ?
+			-EIO : 0;
+	}
 	return fill_in(r, 1);
 }
 
@@ -673,6 +727,8 @@ void trace_reader_close(struct trace_reader *r)
 		ZSTD_freeDCtx(r->zd);
 	if (r->gz_init)
 		inflateEnd(&r->gz);
+	trace_dat_close(r->dat);
+	free(r->path);
 	if (r->own_fd)
 		close(r->fd);
 	free(r->in);

@@ -19,6 +19,7 @@ enum trace_compression {
 	TRACE_PLAIN,
 	TRACE_ZSTD,
 	TRACE_GZIP,
+	TRACE_DAT,            /* trace-cmd's trace.dat, through libtracecmd */
 };
 
 struct trace_reader;
