@@ -22,8 +22,8 @@ LDFLAGS ?=
 LIBS    := -lurcu -lzstd -llz4 -lz -lpthread -lm
 # The lab's capture uses libtracefs (and libtraceevent under it), compare
 # jansson; the library uses neither.
-LAB_CFLAGS := $(shell pkg-config --cflags libtracefs 2>/dev/null)
-LAB_LIBS   := $(shell pkg-config --libs libtracefs 2>/dev/null || echo -ltracefs -ltraceevent) -ljansson
+LAB_CFLAGS := $(shell pkg-config --cflags libtracefs libtracecmd 2>/dev/null)
+LAB_LIBS   := $(shell pkg-config --libs libtracefs libtracecmd 2>/dev/null || echo -ltracecmd -ltracefs -ltraceevent) -ljansson
 TEST_LIBS := -lcmocka
 
 ifeq ($(SAN),asan)

@@ -5,4 +5,4 @@
 REPLAY_SPEED := $(BUILD)/bench/replay_speed
 
 $(REPLAY_SPEED): $(BUILD)/bench/replay_speed.o $(LABLIB) $(STATIC)
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LIBS)
+	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LAB_LIBS) $(LIBS)

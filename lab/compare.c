@@ -34,8 +34,11 @@ static json_t *load(const char *path)
 	json_t *j = json_load_file(path, 0, &e);
 
 	if (!j) {
-		fprintf(stderr, "pagealloc compare: %s: line %d: %s\n", path, e.line,
-			e.text);
+		if (e.line < 1) /* not a syntax error: no position to give */
+			fprintf(stderr, "pagealloc compare: %s\n", e.text);
+		else
+			fprintf(stderr, "pagealloc compare: %s: line %d: %s\n",
+				path, e.line, e.text);
 		return NULL;
 	}
 	if (!json_is_array(json_object_get(j, "policies"))) {

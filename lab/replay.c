@@ -365,6 +365,22 @@ static bool replay_line(struct sim *s, struct trace_tally *t, struct input *in,
 	return true;
 }
 
+/* An input with no page event (empty, or a capture without the kmem
+ * events) has nothing to replay: an error, not a report of zeros. */
+static int no_events(const struct input *in, uint64_t lines, uint64_t other,
+		     char *err, size_t len)
+{
+	if (!lines)
+		snprintf(err, len, "%s: empty input: no lines, nothing to "
+			 "replay", in->path);
+	else
+		snprintf(err, len, "%s: no mm_page_* event in its %llu lines "
+			 "(%llu other events): was the capture taken with the "
+			 "kmem:mm_page_* events enabled?", in->path,
+			 (unsigned long long)lines, (unsigned long long)other);
+	return -ENODATA;
+}
+
 /* Replay one trace to its end.  Returns 0 or -errno with the reason. */
 static int replay_one(struct sim *s, struct trace_tally *t, struct input *in,
 		      struct free_batch *fb, uint64_t *last_ts,
@@ -373,7 +389,7 @@ static int replay_one(struct sim *s, struct trace_tally *t, struct input *in,
 {
 	struct clock clk = { .base = *last_ts };
 	uint64_t events = 0, malformed0 = t->malformed, other0 = t->other;
-	uint64_t lost0 = t->lost_unknown;
+	uint64_t lost0 = t->lost_unknown, lines0 = t->lines;
 	const char *line;
 	long n;
 
@@ -398,6 +414,9 @@ static int replay_one(struct sim *s, struct trace_tally *t, struct input *in,
 			 (unsigned long long)(t->malformed - malformed0));
 		return -EPROTONOSUPPORT;
 	}
+	if (!events)
+		return no_events(in, t->lines - lines0, t->other - other0, err,
+				 len);
 	if (t->ninputs < TALLY_MAX_INPUTS) {
 		uint64_t d, tot;
 
@@ -574,7 +593,7 @@ VTIME_USAGE
 "\n"
 "Exit status: 0 ok; 1 failure (an output cannot be written, an internal\n"
 "check failed, or --strict and data was lost); 2 usage error, or an input\n"
-"that is unreadable, corrupt or not a trace.\n", PA_MAX_CPUS);
+"that is unreadable, corrupt, not a trace, or holds no page event (empty).\n", PA_MAX_CPUS);
 }
 
 /* Lost or damaged input: one warning on stderr, whatever the outputs. */

@@ -315,6 +315,22 @@ enum trace_line trace_parse_line(const char *line, size_t len,
 	return trace_parse_general(line, len, ev, lost);
 }
 
+/* trace-cmd report names a tracefs instance before each of its lines,
+ * its lost-event markers too: "NAME: CPU:N [M EVENTS DROPPED]".  Returns
+ * the marker's start or NULL. */
+static const char *instance_marker(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (q < end && !is_space(*q))
+		q++;
+	if (q - p < 2 || q[-1] != ':')
+		return NULL;
+	while (q < end && is_space(*q))
+		q++;
+	return starts(q, end, "CPU:") ? q : NULL;
+}
+
 enum trace_line trace_parse_general(const char *line, size_t len,
 				    struct trace_event *ev, uint64_t *lost)
 {
@@ -330,6 +346,8 @@ enum trace_line trace_parse_general(const char *line, size_t len,
 		return TL_COMMENT;
 	if (starts(p, end, "CPU:"))
 		return parse_lost(p, end, lost);
+	if ((q = instance_marker(p, end)))
+		return parse_lost(q, end, lost);
 	if ((starts(p, end, "CPU ") && contains(p, (size_t)(end - p), "is empty")) ||
 	    starts(p, end, "cpus=") || starts(p, end, "version ="))
 		return TL_COMMENT;

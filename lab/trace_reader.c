@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Decompressing line reader.  One window of decompressed text is kept;
- * lines are returned in place (the newline overwritten by NUL) and the
- * unfinished tail is moved to the front before the window is refilled, so
- * memory stays constant however long the trace is.
+ * Decompressing line reader.  One window of text is kept and lines are
+ * returned in place (the newline overwritten by NUL, put back on the next
+ * call), so memory stays constant however long the trace is.
+ *
+ * Plain and gzip text is read into a flat window whose unfinished tail is
+ * moved to the front when room runs short.  zstd is decoded with the
+ * buffer-less API straight into a round buffer that is also zstd's own
+ * history window (no copy out of the decoder): at the end of the ring the
+ * unfinished line is copied into a pad just before the ring's start, so it
+ * continues contiguously into the next block written there.
  */
 #include "trace_reader.h"
+#include "trace_dat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +22,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY /* buffer-less decoding, checksum switch */
 #include <zstd.h>
+#include <zstd_errors.h>
 
-#define IN_SIZE  (128u * 1024u)
+/* A whole compressed zstd block (<= 128 KiB) must fit. */
+#define IN_SIZE  (256u * 1024u)
 /* Room for a few dozen maximal lines so refills are rare. */
 #define WIN_SIZE (256u * 1024u)
+/* Before the zstd ring: room for an unfinished line carried over a wrap. */
+#define RING_PAD (TRACE_LINE_MAX + 2u)
+/* Largest zstd window accepted: libzstd's own default decoding limit. */
+#define ZSTD_WINDOW_LIMIT (1ull << ZSTD_WINDOWLOG_LIMIT_DEFAULT)
+/* Smallest ring, so tiny frames do not reallocate it frame by frame. */
+#define RING_MIN (256u * 1024u)
 
 struct trace_reader {
 	int fd;
@@ -37,10 +53,17 @@ struct trace_reader {
 	unsigned char *in;    /* compressed input */
 	size_t in_pos, in_len;
 
-	char *win;            /* decompressed text window (+1 for a NUL) */
-	size_t win_pos, win_len;
+	char *buf;            /* allocation: [pad] window [+1 for a NUL] */
+	size_t buf_size;      /* window bytes */
+	char *win, *win_end;  /* the window (zstd: the ring after its pad) */
+	char *cur, *lim;      /* unread text */
+	char *fix_at;         /* byte overwritten by the last line's NUL */
+	char fix_ch;
 
-	ZSTD_DStream *zs;
+	struct trace_dat *dat;
+	char *path;           /* a trace.dat's, to open it again on rewind */
+	ZSTD_DCtx *zd;
+	size_t zblock;        /* largest block of the current frame */
 	z_stream gz;
 	bool gz_init;
 	char errmsg[160];
@@ -51,6 +74,7 @@ const char *trace_compression_name(enum trace_compression c)
 	switch (c) {
 	case TRACE_ZSTD: return "zstd";
 	case TRACE_GZIP: return "gzip";
+	case TRACE_DAT: return "trace.dat";
 	default: return "plain";
 	}
 }
@@ -119,6 +143,50 @@ static void refuse_binary(char *err, size_t len, const char *path,
 			 tool, path, path, path);
 }
 
+/* A trace.dat: the file's CRC-32 and size first (libtracecmd reads it
+ * itself), then libtracecmd opens it. */
+static int dat_open(struct trace_reader *r, const char *path, char *err,
+		    size_t len)
+{
+	while (!r->in_eof) {
+		r->in_pos = r->in_len = 0;
+		if (fill_in(r, IN_SIZE) < 0) {
+			set_err(err, len, "%s: cannot read: %s", path,
+				strerror(errno));
+			return -EIO;
+		}
+	}
+	r->in_pos = r->in_len = 0;
+	if (!r->path && !(r->path = strdup(path))) {
+		set_err(err, len, "%s: %s", path, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	return trace_dat_open(&r->dat, path, err, len);
+}
+
+/* A window of `size` bytes after a pad of `pad`, keeping the unread tail
+ * (at most RING_PAD bytes; the caller's rule) at the end of the pad, or at
+ * the window's start when there is no pad. */
+static int window_alloc(struct trace_reader *r, size_t pad, size_t size)
+{
+	size_t tail = (size_t)(r->lim - r->cur);
+	char *nb = malloc(pad + size + 1);
+
+	if (!nb)
+		return -ENOMEM;
+	r->win = nb + pad;
+	r->win_end = r->win + size;
+	r->cur = r->win - (pad ? tail : 0);
+	if (tail)
+		memcpy(r->cur, r->lim - tail, tail);
+	r->lim = r->cur + tail;
+	r->fix_at = NULL;
+	free(r->buf);
+	r->buf = nb;
+	r->buf_size = size;
+	return 0;
+}
+
 int trace_reader_open(struct trace_reader **out, const char *path,
 		      char *err, size_t len)
 {
@@ -156,8 +224,7 @@ int trace_reader_open(struct trace_reader **out, const char *path,
 			r->in_total = (uint64_t)st.st_size;
 	}
 	r->in = malloc(IN_SIZE);
-	r->win = malloc(WIN_SIZE + 1);
-	if (!r->in || !r->win) {
+	if (!r->in) {
 		set_err(err, len, "%s: %s", path, strerror(ENOMEM));
 		trace_reader_close(r);
 		return -ENOMEM;
@@ -170,8 +237,13 @@ int trace_reader_open(struct trace_reader **out, const char *path,
 	if (r->in_len >= 4 && r->in[0] == 0x28 && r->in[1] == 0xb5 &&
 	    r->in[2] == 0x2f && r->in[3] == 0xfd) {
 		r->comp = TRACE_ZSTD;
-		r->zs = ZSTD_createDStream();
-		if (!r->zs || ZSTD_isError(ZSTD_initDStream(r->zs))) {
+		r->zd = ZSTD_createDCtx();
+		/* The frame checksum (XXH64 of all the text, ~130 instructions
+		 * a line) is not verified: a corrupt block still fails to
+		 * decode, and every line is checked by the parser, which
+		 * counts what it cannot read. */
+		if (!r->zd || ZSTD_isError(ZSTD_DCtx_setParameter(r->zd,
+				ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum))) {
 			set_err(err, len, "%s: %s", path, strerror(ENOMEM));
 			trace_reader_close(r);
 			return -ENOMEM;
@@ -187,10 +259,19 @@ int trace_reader_open(struct trace_reader **out, const char *path,
 		r->gz_init = true;
 	} else if (r->in_len >= 10 &&
 		   memcmp(r->in, "\027\010Dtracing", 10) == 0) {
-		refuse_binary(err, len, path, "a trace-cmd binary file (trace.dat)",
-			      "trace-cmd report -i");
-		trace_reader_close(r);
-		return -EPROTONOSUPPORT;
+		if (!S_ISREG(st.st_mode)) {
+			/* libtracecmd seeks: a pipe cannot be read */
+			refuse_binary(err, len, path, "a trace-cmd trace.dat on "
+				      "a pipe", "trace-cmd report -i");
+			trace_reader_close(r);
+			return -EPROTONOSUPPORT;
+		}
+		r->comp = TRACE_DAT;
+		rc = dat_open(r, path, err, len);
+		if (rc < 0) {
+			trace_reader_close(r);
+			return rc;
+		}
 	} else if (r->in_len >= 8 && (memcmp(r->in, "PERFILE2", 8) == 0 ||
 				      memcmp(r->in, "PERFFILE", 8) == 0)) {
 		refuse_binary(err, len, path, "a perf binary file (perf.data)",
@@ -205,107 +286,285 @@ int trace_reader_open(struct trace_reader **out, const char *path,
 	} else {
 		r->comp = TRACE_PLAIN;
 	}
+	if (r->comp != TRACE_ZSTD && window_alloc(r, 0, WIN_SIZE) < 0) {
+		set_err(err, len, "%s: %s", path, strerror(ENOMEM));
+		trace_reader_close(r);
+		return -ENOMEM;
+	}
 	*out = r;
 	return 0;
 }
 
-/* Append decompressed bytes to the window after win_len; returns bytes
- * added (0 at end of output) or -EIO. */
-static long produce(struct trace_reader *r)
+/* Read into dst directly (plain text needs no intermediate buffer), the
+ * bytes kept from the opening sniff first.  Returns bytes added, 0 at end,
+ * or -EIO. */
+static long read_plain(struct trace_reader *r, char *dst, size_t room)
 {
-	size_t room = WIN_SIZE - r->win_len;
-	char *dst = r->win + r->win_len;
+	size_t n = r->in_len - r->in_pos;
+	ssize_t got;
 
-	while (!r->out_eof) {
-		if (r->in_pos == r->in_len && !r->in_eof) {
-			if (fill_in(r, 1) < 0)
-				return -EIO;
-		}
-		if (r->comp == TRACE_PLAIN) {
-			size_t n = r->in_len - r->in_pos;
-			if (n == 0) {
-				r->out_eof = true;
-				return 0;
-			}
-			if (n > room)
-				n = room;
-			memcpy(dst, r->in + r->in_pos, n);
-			r->in_pos += n;
-			return (long)n;
-		}
-		if (r->comp == TRACE_ZSTD) {
-			ZSTD_inBuffer ib = { r->in, r->in_len, r->in_pos };
-			ZSTD_outBuffer ob = { dst, room, 0 };
-			size_t ret;
+	if (n) {
+		if (n > room)
+			n = room;
+		memcpy(dst, r->in + r->in_pos, n);
+		r->in_pos += n;
+		return (long)n;
+	}
+	if (r->in_eof)
+		return 0;
+	got = read_some(r->fd, dst, room);
+	if (got < 0) {
+		snprintf(r->errmsg, sizeof(r->errmsg), "read: %s",
+			 strerror(errno));
+		return -EIO;
+	}
+	if (got == 0)
+		r->in_eof = true;
+	r->crc = (uint32_t)crc32(r->crc, (const unsigned char *)dst, (uInt)got);
+	r->in_done += (uint64_t)got;
+	return (long)got;
+}
 
-			if (ib.pos == ib.size && r->in_eof) {
-				r->out_eof = true;
-				r->truncated = r->frame_open;
-				return 0;
+/* One gzip inflate step into dst; returns bytes added (0 at end) or -EIO,
+ * and 0 with *again set when only metadata was consumed. */
+static long inflate_some(struct trace_reader *r, char *dst, size_t room,
+			 bool *again)
+{
+	int zr;
+
+	*again = false;
+	if (r->in_pos == r->in_len && !r->in_eof && fill_in(r, 1) < 0)
+		return -EIO;
+	if (r->in_pos == r->in_len && r->in_eof) {
+		r->truncated = r->frame_open;
+		return 0;
+	}
+	r->gz.next_in = r->in + r->in_pos;
+	r->gz.avail_in = (uInt)(r->in_len - r->in_pos);
+	r->gz.next_out = (Bytef *)dst;
+	r->gz.avail_out = (uInt)room;
+	zr = inflate(&r->gz, Z_NO_FLUSH);
+	r->in_pos = r->in_len - r->gz.avail_in;
+	if (zr == Z_STREAM_END) {
+		r->frame_open = false;
+		inflateReset(&r->gz);
+	} else if (zr == Z_OK || zr == Z_BUF_ERROR) {
+		r->frame_open = true;
+	} else {
+		snprintf(r->errmsg, sizeof(r->errmsg), "gzip: %s",
+			 r->gz.msg ? r->gz.msg : "corrupt data");
+		return -EIO;
+	}
+	if (room - r->gz.avail_out)
+		return (long)(room - r->gz.avail_out);
+	if (zr == Z_BUF_ERROR && r->in_eof && r->in_pos == r->in_len) {
+		r->truncated = true;
+		return 0;
+	}
+	*again = true;
+	return 0;
+}
+
+/* trace.dat: records as text lines while a whole line surely fits. */
+static long dat_lines(struct trace_reader *r)
+{
+	char *p = r->lim;
+	size_t n;
+
+	while ((size_t)(r->win_end - p) > TRACE_LINE_MAX &&
+	       (n = trace_dat_line(r->dat, p, TRACE_LINE_MAX)) > 0)
+		p += n;
+	return (long)(p - r->lim);
+}
+
+/* Plain, gzip and trace.dat: append at lim, the unread tail moved to the window's
+ * start first when less than a quarter of the window is left. */
+static long produce_flat(struct trace_reader *r)
+{
+	bool again;
+	long got;
+
+	if (r->cur != r->win &&
+	    (size_t)(r->win_end - r->lim) < r->buf_size / 4) {
+		size_t tail = (size_t)(r->lim - r->cur);
+
+		memmove(r->win, r->cur, tail);
+		r->cur = r->win;
+		r->lim = r->win + tail;
+	}
+	if (r->comp == TRACE_DAT)
+		return dat_lines(r);
+	do {
+		size_t room = (size_t)(r->win_end - r->lim);
+
+		got = r->comp == TRACE_PLAIN ? read_plain(r, r->lim, room) :
+			inflate_some(r, r->lim, room, &again);
+	} while (r->comp == TRACE_GZIP && got == 0 && again);
+	return got;
+}
+
+static long zstd_fail(struct trace_reader *r, const char *why)
+{
+	snprintf(r->errmsg, sizeof(r->errmsg), "zstd: %s", why);
+	return -EIO;
+}
+
+/* Move the unread tail to the end of the pad and write from the ring's
+ * start again (zstd's round-buffer rule: the blocks behind stay intact
+ * as its history). */
+static void ring_wrap(struct trace_reader *r)
+{
+	size_t tail = (size_t)(r->lim - r->cur);
+
+	memmove(r->win - tail, r->cur, tail);
+	r->cur = r->win - tail;
+	r->lim = r->win;
+}
+
+/* At a frame's start: read its header, size the ring for its window and
+ * begin decoding.  Returns 1 when a frame began, 0 at the clean end of the
+ * input (or a truncated header: r->truncated), or -EIO. */
+static long zstd_frame_begin(struct trace_reader *r)
+{
+	ZSTD_frameHeader fh;
+	size_t avail, ret, need;
+
+	if (r->in_len - r->in_pos < ZSTD_FRAMEHEADERSIZE_MAX &&
+	    fill_in(r, ZSTD_FRAMEHEADERSIZE_MAX) < 0)
+		return -EIO;
+	avail = r->in_len - r->in_pos;
+	if (avail == 0)
+		return 0;
+	ret = ZSTD_getFrameHeader(&fh, r->in + r->in_pos, avail);
+	if (ZSTD_isError(ret))
+		return zstd_fail(r, ZSTD_getErrorName(ret));
+	if (ret > 0) {          /* the file ends inside a header */
+		r->truncated = true;
+		return 0;
+	}
+	if (fh.frameType == ZSTD_frame) {
+		if (fh.windowSize > ZSTD_WINDOW_LIMIT)
+			return zstd_fail(r, ZSTD_getErrorString(
+					ZSTD_error_frameParameter_windowTooLarge));
+		need = ZSTD_decodingBufferSize_min(fh.windowSize,
+						   fh.frameContentSize);
+		if (ZSTD_isError(need))
+			return zstd_fail(r, ZSTD_getErrorName(need));
+		if (need < RING_MIN)
+			need = RING_MIN;
+		if (!r->buf || need > r->buf_size) {
+			if (window_alloc(r, RING_PAD, need) < 0) {
+				return zstd_fail(r, strerror(ENOMEM));
 			}
-			ret = ZSTD_decompressStream(r->zs, &ob, &ib);
-			r->in_pos = ib.pos;
-			if (ZSTD_isError(ret)) {
-				snprintf(r->errmsg, sizeof(r->errmsg),
-					 "zstd: %s", ZSTD_getErrorName(ret));
-				return -EIO;
-			}
-			/* 0 means a frame just ended; another may follow. */
-			r->frame_open = ret != 0;
-			if (ob.pos)
-				return (long)ob.pos;
+		}
+		ring_wrap(r);   /* a new frame has no history to keep */
+		r->zblock = fh.blockSizeMax;
+	}
+	ret = ZSTD_decompressBegin(r->zd);
+	if (ZSTD_isError(ret))
+		return zstd_fail(r, ZSTD_getErrorName(ret));
+	r->frame_open = true;
+	return 1;
+}
+
+/* zstd: decode at lim, block after block, until some text comes.  Returns
+ * bytes added, 0 at the end of the input, or -EIO. */
+static long produce_zstd(struct trace_reader *r)
+{
+	for (;;) {
+		size_t need, got;
+		ZSTD_nextInputType_e t;
+
+		if (!r->frame_open) {
+			long b = zstd_frame_begin(r);
+			if (b <= 0)
+				return b;
+		}
+		need = ZSTD_nextSrcSizeToDecompress(r->zd);
+		if (need == 0) {
+			r->frame_open = false;
 			continue;
 		}
-		/* gzip */
-		{
-			int zr;
-
-			if (r->in_pos == r->in_len && r->in_eof) {
-				r->out_eof = true;
-				r->truncated = r->frame_open;
-				return 0;
-			}
-			r->gz.next_in = r->in + r->in_pos;
-			r->gz.avail_in = (uInt)(r->in_len - r->in_pos);
-			r->gz.next_out = (Bytef *)dst;
-			r->gz.avail_out = (uInt)room;
-			zr = inflate(&r->gz, Z_NO_FLUSH);
-			r->in_pos = r->in_len - r->gz.avail_in;
-			if (zr == Z_STREAM_END) {
-				r->frame_open = false;
-				inflateReset(&r->gz);
-			} else if (zr == Z_OK || zr == Z_BUF_ERROR) {
-				r->frame_open = true;
-			} else {
-				snprintf(r->errmsg, sizeof(r->errmsg),
-					 "gzip: %s", r->gz.msg ? r->gz.msg :
-					 "corrupt data");
-				return -EIO;
-			}
-			if (room - r->gz.avail_out)
-				return (long)(room - r->gz.avail_out);
-			if (zr == Z_BUF_ERROR && r->in_eof &&
-			    r->in_pos == r->in_len) {
-				r->out_eof = true;
-				r->truncated = true;
-				return 0;
-			}
+		if (r->in_len - r->in_pos < need && fill_in(r, need) < 0)
+			return -EIO;
+		if (r->in_len - r->in_pos < need) {
+			r->truncated = true;  /* ends inside the frame */
+			r->in_pos = r->in_len;
+			return 0;
 		}
+		t = ZSTD_nextInputType(r->zd);
+		if ((t == ZSTDnit_block || t == ZSTDnit_lastBlock) &&
+		    (size_t)(r->win_end - r->lim) < r->zblock)
+			ring_wrap(r);
+		got = ZSTD_decompressContinue(r->zd, r->lim,
+					      (size_t)(r->win_end - r->lim),
+					      r->in + r->in_pos, need);
+		if (ZSTD_isError(got))
+			return zstd_fail(r, ZSTD_getErrorName(got));
+		r->in_pos += need;
+		if (got)
+			return (long)got;
 	}
-	return 0;
+}
+
+/* Append text at lim; returns bytes added (0 at the end) or -EIO. */
+static long produce(struct trace_reader *r)
+{
+	long got;
+
+	if (r->out_eof)
+		return 0;
+	got = r->comp == TRACE_ZSTD ? produce_zstd(r) : produce_flat(r);
+	if (got == 0)
+		r->out_eof = true;
+	return got;
+}
+
+/* The line [start, start + n) ends here: NUL-terminate it in place,
+ * remembering the byte so it is put back (zstd reads it again as history). */
+static long hand_out(struct trace_reader *r, char *start, size_t n,
+		     const char **line)
+{
+	r->fix_at = start + n;
+	r->fix_ch = start[n];
+	start[n] = 0;
+	*line = start;
+	return (long)n;
+}
+
+/* End of the text: a last line without newline, if any. */
+static long last_line(struct trace_reader *r, const char **line)
+{
+	char *start = r->cur;
+	size_t avail = (size_t)(r->lim - r->cur);
+
+	r->cur = r->lim;
+	if (!avail || r->skipping)
+		return -1;
+	if (avail > TRACE_LINE_MAX) {
+		r->overlong++;
+		return -1;
+	}
+	/* (when the stream was cut mid-frame it is partial: the parser
+	 * counts it) */
+	return hand_out(r, start, avail, line);
 }
 
 long trace_reader_next(struct trace_reader *r, const char **line)
 {
+	if (r->fix_at) {
+		*r->fix_at = r->fix_ch;
+		r->fix_at = NULL;
+	}
 	for (;;) {
-		char *start = r->win + r->win_pos;
-		size_t avail = r->win_len - r->win_pos;
+		char *start = r->cur;
+		size_t avail = (size_t)(r->lim - start);
 		char *nl = avail ? memchr(start, '\n', avail) : NULL;
 		long got;
 
 		if (nl) {
 			size_t n = (size_t)(nl - start);
-			r->win_pos += n + 1;
+			r->cur = nl + 1;
 			if (r->skipping) {
 				r->skipping = false;
 				continue;
@@ -318,43 +577,22 @@ long trace_reader_next(struct trace_reader *r, const char **line)
 				r->overlong++;
 				continue;
 			}
-			start[n] = 0;
-			*line = start;
-			return (long)n;
+			return hand_out(r, start, n, line);
 		}
 		if (r->skipping) {
-			r->win_pos = r->win_len = 0;
+			r->cur = r->lim;
 		} else if (avail > TRACE_LINE_MAX + 1) {
 			/* Drop the overlong line up to its '\n'. */
 			r->overlong++;
 			r->skipping = true;
-			r->win_pos = r->win_len = 0;
-		} else if (r->win_pos) {
-			memmove(r->win, start, avail);
-			r->win_pos = 0;
-			r->win_len = avail;
+			r->cur = r->lim;
 		}
 		got = produce(r);
 		if (got < 0)
 			return -EIO;
-		if (got == 0) {
-			start = r->win + r->win_pos;
-			avail = r->win_len - r->win_pos;
-			if (!avail || r->skipping)
-				return -1;
-			if (avail > TRACE_LINE_MAX) {
-				r->overlong++;
-				r->win_pos = r->win_len;
-				return -1;
-			}
-			/* A last line without newline (when the stream was cut
-			 * mid-frame it is partial: the parser counts it). */
-			r->win_pos = r->win_len;
-			start[avail] = 0;
-			*line = start;
-			return (long)avail;
-		}
-		r->win_len += (size_t)got;
+		if (got == 0)
+			return last_line(r, line);
+		r->lim += got;
 	}
 }
 
@@ -369,12 +607,17 @@ int trace_reader_rewind(struct trace_reader *r)
 	r->in_done = 0;
 	r->crc = 0;
 	r->in_pos = r->in_len = 0;
-	r->win_pos = r->win_len = 0;
+	r->cur = r->lim = r->win;
+	r->fix_at = NULL;
 	r->errmsg[0] = 0;
-	if (r->zs && ZSTD_isError(ZSTD_DCtx_reset(r->zs, ZSTD_reset_session_only)))
-		return -EIO;
 	if (r->gz_init && inflateReset(&r->gz) != Z_OK)
 		return -EIO;
+	if (r->dat) {
+		trace_dat_close(r->dat);
+		r->dat = NULL;
+		return dat_open(r, r->path, r->errmsg, sizeof(r->errmsg)) < 0 ?
+			-EIO : 0;
+	}
 	return fill_in(r, 1);
 }
 
@@ -480,13 +723,15 @@ void trace_reader_close(struct trace_reader *r)
 {
 	if (!r)
 		return;
-	if (r->zs)
-		ZSTD_freeDStream(r->zs);
+	if (r->zd)
+		ZSTD_freeDCtx(r->zd);
 	if (r->gz_init)
 		inflateEnd(&r->gz);
+	trace_dat_close(r->dat);
+	free(r->path);
 	if (r->own_fd)
 		close(r->fd);
 	free(r->in);
-	free(r->win);
+	free(r->buf);
 	free(r);
 }

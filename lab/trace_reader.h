@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * trace_reader - a line reader over plain, zstd or gzip text, streaming in
- * constant memory.  The compression is recognised by its magic bytes, not
- * by the file name, so a renamed file still reads.  "-" reads stdin.
+ * trace_reader - a line reader over plain, zstd or gzip text, or a
+ * trace-cmd trace.dat (trace_dat.h), streaming in constant memory.  The
+ * format is recognised by its magic bytes, not by the file name, so a
+ * renamed file still reads.  "-" reads stdin.  zstd frame checksums are not
+ * verified (the parser checks every line; a corrupt block still fails to
+ * decode).  One reader is used by one thread at a time.
  */
 #ifndef PA_LAB_TRACE_READER_H
 #define PA_LAB_TRACE_READER_H
@@ -19,6 +22,7 @@ enum trace_compression {
 	TRACE_PLAIN,
 	TRACE_ZSTD,
 	TRACE_GZIP,
+	TRACE_DAT,            /* trace-cmd's trace.dat, through libtracecmd */
 };
 
 struct trace_reader;
@@ -27,9 +31,11 @@ struct trace_reader;
  * Open `path` ("-" for stdin).  Returns 0 and sets *out, or a negative
  * errno with a one-line reason naming the file in err (if err && len):
  *   -ENOENT/-EACCES/-EISDIR/... the file cannot be opened or read;
- *   -EPROTONOSUPPORT the content is not text, zstd or gzip (a trace-cmd
- *   trace.dat or a perf.data is recognised and the reason gives the exact
- *   command that converts it: `trace-cmd report -i F`, `perf script -i F`);
+ *   -EPROTONOSUPPORT the content is not text, zstd, gzip or a trace-cmd
+ *   trace.dat in a regular file (a trace.dat on a pipe, one libtracecmd
+ *   cannot read, or a perf.data is recognised and the reason gives the
+ *   exact command that converts it: `trace-cmd report -i F`,
+ *   `perf script -i F`);
  *   -ENOMEM no memory for the buffers.
  */
 int trace_reader_open(struct trace_reader **out, const char *path,
@@ -64,7 +70,8 @@ int trace_reader_rewind(struct trace_reader *r);
 void trace_reader_position(const struct trace_reader *r, uint64_t *done,
 			   uint64_t *total);
 
-/* CRC-32 (zlib's) of the input bytes read so far, as stored (compressed);
+/* CRC-32 (zlib's) of the input bytes read so far, as stored (compressed;
+ * a trace.dat's whole file from the start, as libtracecmd reads it itself);
  * at the end of input, the file's checksum: `python3 -c 'import zlib,sys;
  * print(zlib.crc32(open(sys.argv[1],"rb").read()))' FILE` gives the same. */
 uint32_t trace_reader_crc32(const struct trace_reader *r);

@@ -648,6 +648,77 @@ static void test_run_quiet_json_argv_and_compare(void **state)
 	assert_int_equal(to_file(cmd_compare, 5, nopol, out), 2);
 }
 
+/* Run one command with stdout to /dev/null and stderr into a file;
+ * returns its exit status. */
+static int stderr_to(int (*fn)(int, char **), int argc, char **argv,
+		     const char *path)
+{
+	int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
+
+	assert_true(saved >= 0 && fd >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	close(fd);
+	rc = to_file(fn, argc, argv, "/dev/null");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	return rc;
+}
+
+/* An input with no page event is an input error (exit 2) with a reason,
+ * not a report of zeros with exit 0: an empty file, an empty pipe, a file
+ * of comments and other events only.  compare on a missing file names it
+ * without a bogus "line -1". */
+static void test_empty_input_and_compare_missing(void **state)
+{
+	char errf[300], empty[300], other[300];
+	static const char other_text[] =
+		"# tracer: nop\n"
+		"  sh-1 [000] ..... 1.000001: sched_switch: prev_comm=sh\n";
+	size_t n;
+	char *text;
+	(void)state;
+
+	snprintf(errf, sizeof(errf), "%s", path_of("err.txt"));
+	snprintf(empty, sizeof(empty), "%s", path_of("empty.trace"));
+	snprintf(other, sizeof(other), "%s", path_of("other.trace"));
+	write_file(empty, "", 0);
+	write_file(other, other_text, sizeof(other_text) - 1);
+
+	char *e1[] = { "replay", empty, "--quiet", NULL };
+	assert_int_equal(stderr_to(cmd_replay, 3, e1, errf), 2);
+	text = slurp(errf, &n);
+	assert_non_null(strstr(text, "empty.trace: empty input"));
+	free(text);
+
+	char *e2[] = { "replay", other, "--quiet", NULL };
+	assert_int_equal(stderr_to(cmd_replay, 3, e2, errf), 2);
+	text = slurp(errf, &n);
+	assert_non_null(strstr(text, "no mm_page_* event in its 2 lines (1 other"));
+	free(text);
+
+	/* one good trace and one empty one: still refused */
+	size_t len;
+	char *good = make_trace(50, 0x1000, 1, NULL, &len);
+	write_file(path_of("good.trace"), good, len);
+	free(good);
+	char *e3[] = { "replay", (char *)path_of("good.trace"), empty, "--quiet",
+		       NULL };
+	assert_int_equal(stderr_to(cmd_replay, 4, e3, errf), 2);
+	char *ok[] = { "replay", (char *)path_of("good.trace"), "--quiet", NULL };
+	assert_int_equal(stderr_to(cmd_replay, 3, ok, errf), 0);
+
+	char *cmp[] = { "compare", "/nonexistent-a.json", "/nonexistent-b.json",
+			NULL };
+	assert_int_equal(stderr_to(cmd_compare, 3, cmp, errf), 2);
+	text = slurp(errf, &n);
+	assert_non_null(strstr(text, "/nonexistent-a.json"));
+	assert_null(strstr(text, "line -1"));
+	assert_null(strstr(text, "line 0"));
+	free(text);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -678,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_json_non_utf8_name),
 		cmocka_unit_test(test_several_traces),
 		cmocka_unit_test(test_run_quiet_json_argv_and_compare),
+		cmocka_unit_test(test_empty_input_and_compare_missing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

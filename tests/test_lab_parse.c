@@ -195,6 +195,13 @@ static void test_comments_lost_and_other_events(void **state)
 			       &ev), TL_COMMENT);
 	assert_int_equal(trace_parse_line(l, strlen(l), &ev, &lost), TL_LOST);
 	assert_int_equal(lost, 1234);
+	/* trace-cmd report of a tracefs instance names it before a marker */
+	l = "p2c: CPU:1 [24725 EVENTS DROPPED]";
+	assert_int_equal(trace_parse_line(l, strlen(l), &ev, &lost), TL_LOST);
+	assert_int_equal(lost, 24725);
+	l = "p2c: CPU:0 [EVENTS DROPPED]";
+	assert_int_equal(trace_parse_line(l, strlen(l), &ev, &lost),
+			 TL_LOST_UNKNOWN);
 	assert_int_equal(parse("  t-1 [000] ..... 1.000001: sched_switch: "
 			       "prev_comm=a prev_pid=1", &ev), TL_OTHER);
 	assert_int_equal(parse("  t-1 [000] ..... 1.000001: mm_page_alloc_foo: "
@@ -206,6 +213,8 @@ static void test_malformed_lines(void **state)
 	struct trace_event ev;
 	static const char *const bad[] = {
 		"hello world",
+		": CPU:1 [5 EVENTS DROPPED]",
+		"p2c: CPU:1 [many EVENTS DROPPED]",
 		"CPU:1 [LOST many EVENTS]",
 		"  t-1 [000] ..... notatime: mm_page_free: pfn=0x1 order=0",
 		"  t-1 [000] ..... 1.5: mm_page_free: pfn=0xzz order=0",
