@@ -917,7 +917,7 @@ int sim_check(struct sim *s, char *msg, size_t len)
 	for (unsigned i = 0; i < s->npol; i++) {
 		struct sim_policy *p = &s->pol[i];
 		struct pa_stats st;
-		uint64_t live = 0;
+		uint64_t live = p->warm_held_pages;
 		char why[200];
 
 		if (pa_check(p->zone, why, sizeof(why)) < 0) {
