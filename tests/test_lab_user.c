@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The lab as a new user drives it, round 2 (issue 13): inputs that hung
+ * or were read wrong without a word, options accepted and then ignored,
+ * outputs that were not what they claim.  Each case is one defect found
+ * by using the command; the files are written here, small.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "commands.h"
+#include "costmodel.h"
+
+static char dir[] = "/tmp/pa-labuser-XXXXXX";
+
+static const char *path_of(const char *name)
+{
+	static char buf[2][256];
+	static int k;
+
+	k ^= 1;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
+	return buf[k];
+}
+
+static void write_text(const char *name, const char *text)
+{
+	FILE *f = fopen(path_of(name), "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* --cost-model /dev/zero read NUL bytes as blank lines for ever; a
+ * directory said only "read error". */
+static void test_cost_model_binary_and_directory(void **state)
+{
+	struct costmodel m = costmodel_default();
+	char err[300];
+	(void)state;
+
+	alarm(20); /* the old reader never returned */
+	assert_int_equal(costmodel_load(&m, "/dev/zero", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "NUL"));
+	alarm(0);
+	assert_true(costmodel_load(&m, dir, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, strerror(EISDIR)));
+	write_text("cm", "call_ns = 30\n");
+	assert_int_equal(costmodel_load(&m, path_of("cm"), err, sizeof(err)), 0);
+	assert_true(m.call_ns == 30.0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+	(void)state;
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cost_model_binary_and_directory),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
