@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 #include "commands.h"
 #include "costmodel.h"
+#include "zoneinfo.h"
 
 static char dir[] = "/tmp/pa-labuser-XXXXXX";
 
@@ -61,6 +63,49 @@ static void test_cost_model_binary_and_directory(void **state)
 	assert_true(m.call_ns == 30.0);
 }
 
+/* A zoneinfo figure that is not a number was skipped ("managed -5" then
+ * sized the machine from DMA32) and per-CPU figures wrapped at 32 bits
+ * (batch 4294967359 read as 63): both are refused now. */
+static void test_zoneinfo_bad_figures(void **state)
+{
+	static const char *const bad[] = {
+		"        managed  -5\n", "        managed  4096kB\n",
+		"              batch:    4294967359\n",
+		"              count:    4294967297\n",
+		"              count:    -3\n",
+	};
+	static const char head[] =
+		"Node 0, zone    DMA32\n        managed  2048\n"
+		"Node 0, zone   Normal\n        present  8192\n";
+	static const char good_managed[] = "        managed  4096\n";
+	static const char pagesets[] = "  pagesets\n    cpu: 0\n";
+	static const char good_cpu[] =
+		"              count:    3\n              batch:    63\n";
+	struct zoneinfo zi;
+	char text[512], err[300];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		bool per_cpu = strstr(bad[i], "managed") == NULL;
+
+		snprintf(text, sizeof(text), "%s%s%s%s", head,
+			 per_cpu ? good_managed : bad[i], pagesets,
+			 per_cpu ? bad[i] : good_cpu);
+		write_text("zi", text);
+		assert_int_equal(zoneinfo_read(path_of("zi"), NULL, &zi, err,
+					       sizeof(err)), -EINVAL);
+		if (!strstr(err, "zone Normal"))
+			fail_msg("case %zu: %s", i, err);
+	}
+	snprintf(text, sizeof(text), "%s%s%s%s", head, good_managed, pagesets,
+		 good_cpu);
+	write_text("zi", text);
+	assert_int_equal(zoneinfo_read(path_of("zi"), NULL, &zi, err, sizeof(err)), 0);
+	assert_int_equal(zi.managed, 4096);
+	assert_int_equal(zi.batch, 63);
+	assert_int_equal(zi.pcp_count[0], 3);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -80,6 +125,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cost_model_binary_and_directory),
+		cmocka_unit_test(test_zoneinfo_bad_figures),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
