@@ -1011,7 +1011,10 @@ int sim_parse_option(int c, const char *arg, struct sim_config *cfg,
 		return 0;
 	case 'R':
 		cfg->report_free = true;
-		return opt_uint("--report-free", arg, 0, PA_FRAG_ORDERS - 1,
+		/* above the zones' max order pa_report_free() refuses every
+		 * pass: the report said 0 passes without a word */
+		return opt_uint("--report-free", arg, 0,
+				pa_config_default().max_order,
 				&cfg->report_free_order, err, len);
 	case 'c':
 		return opt_uint("--cpus", arg, 1, PA_MAX_CPUS, &cfg->ncpus, err, len);

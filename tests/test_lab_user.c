@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "costmodel.h"
+#include "pagealloc.h"
 #include "zoneinfo.h"
 
 static char dir[] = "/tmp/pa-labuser-XXXXXX";
@@ -106,6 +107,24 @@ static void test_zoneinfo_bad_figures(void **state)
 	assert_int_equal(zi.pcp_count[0], 3);
 }
 
+/* --report-free above the zone's max order was accepted and reported
+ * nothing (every pass refused): a usage error now. */
+static void test_report_free_order_bound(void **state)
+{
+	char max[16], above[16];
+	char *run[] = { "run", "exit-avalanche", "--mem", "64M", "--scale",
+			"0.01", "--policy", "mainline", "--quiet",
+			"--report-free", NULL, NULL };
+	(void)state;
+
+	snprintf(max, sizeof(max), "%u", pa_config_default().max_order);
+	snprintf(above, sizeof(above), "%u", pa_config_default().max_order + 1);
+	run[10] = above;
+	assert_int_equal(cmd_run(11, run), 2);
+	run[10] = max;
+	assert_int_equal(cmd_run(11, run), 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -126,6 +145,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cost_model_binary_and_directory),
 		cmocka_unit_test(test_zoneinfo_bad_figures),
+		cmocka_unit_test(test_report_free_order_bound),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
