@@ -125,6 +125,103 @@ static void test_report_free_order_bound(void **state)
 	assert_int_equal(cmd_run(11, run), 0);
 }
 
+/* Run fn with its stdout (which 1) or stderr (2) on path; its exit
+ * status. */
+static int to_fd(int (*fn)(int, char **), int argc, char **argv,
+		 const char *path, int which)
+{
+	FILE *std = which == 1 ? stdout : stderr;
+	int saved = dup(which), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
+
+	assert_true(saved >= 0 && fd >= 0);
+	fflush(std);
+	dup2(fd, which);
+	close(fd);
+	rc = fn(argc, argv);
+	fflush(std);
+	clearerr(std); /* a full device's error is the command's to see */
+	dup2(saved, which);
+	close(saved);
+	return rc;
+}
+
+static int to_file(int (*fn)(int, char **), int argc, char **argv,
+		   const char *path)
+{
+	return to_fd(fn, argc, argv, path, 1);
+}
+
+/* n alloc/free pairs from second t0, one per millisecond, 100 us apart. */
+static void write_pairs(const char *name, unsigned n, unsigned t0)
+{
+	char line[512], *text = calloc(n, 2 * 160);
+	size_t len = 0;
+
+	assert_non_null(text);
+	for (unsigned i = 0; i < n; i++) {
+		len += (size_t)snprintf(line, sizeof(line),
+			"  t-1 [000] ..... %u.%06u: mm_page_alloc: page=0 pfn=0x%x "
+			"order=0 migratetype=0 gfp_flags=GFP_KERNEL\n"
+			"  t-1 [000] ..... %u.%06u: mm_page_free: page=0 pfn=0x%x order=0\n",
+			t0 + i / 1000, i % 1000 * 1000, 0x1000 + i,
+			t0 + i / 1000, i % 1000 * 1000 + 100, 0x1000 + i);
+		strcat(text, line);
+	}
+	assert_true(len < (size_t)n * 320);
+	write_text(name, text);
+	free(text);
+}
+
+static void read_back(const char *name, char *buf, size_t size)
+{
+	FILE *f = fopen(path_of(name), "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = 0;
+	fclose(f);
+}
+
+/* mix: a corrupt input exited 2 without a word, text that is no trace
+ * and a full stdout exited 0, and two captures 5000 s apart were one
+ * clock (rates over the gap). */
+static void test_mix_errors_and_clock(void **state)
+{
+	static const unsigned char bad_zstd[] = {
+		0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x58, 0x45, 0x00, 0x00, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	};
+	char a[256], b[256], out[4096];
+	FILE *f;
+	(void)state;
+
+	write_pairs("a.trace", 1000, 1);     /* 1.0 .. 2.0 s */
+	write_pairs("b.trace", 1000, 5000);  /* 5000 s later */
+	snprintf(a, sizeof(a), "%s", path_of("a.trace"));
+	snprintf(b, sizeof(b), "%s", path_of("b.trace"));
+	char *two[] = { "mix", a, b, NULL };
+	assert_int_equal(to_file(cmd_mix, 3, two, path_of("mix.out")), 0);
+	read_back("mix.out", out, sizeof(out));
+	/* 0.9991 s each: far from 4999 s */
+	if (!strstr(out, "trace span 1.998 s"))
+		fail_msg("want two traces' own spans, got: %.80s", out);
+	assert_int_equal(to_file(cmd_mix, 3, two, "/dev/full"), 1);
+
+	f = fopen(path_of("bad.zst"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(bad_zstd, 1, sizeof(bad_zstd), f), sizeof(bad_zstd));
+	fclose(f);
+	write_text("notrace", "{\"policies\": []}\n");
+	char *bad[] = { "mix", (char *)path_of("bad.zst"), NULL };
+	assert_int_equal(to_fd(cmd_mix, 2, bad, path_of("mix.err"), 2), 2);
+	read_back("mix.err", out, sizeof(out));
+	if (!strstr(out, "bad.zst") || !strstr(out, "corrupt"))
+		fail_msg("want the file and its error named, got: %s", out);
+	char *text[] = { "mix", (char *)path_of("notrace"), NULL };
+	assert_int_equal(cmd_mix(2, text), 2);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -146,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_cost_model_binary_and_directory),
 		cmocka_unit_test(test_zoneinfo_bad_figures),
 		cmocka_unit_test(test_report_free_order_bound),
+		cmocka_unit_test(test_mix_errors_and_clock),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
