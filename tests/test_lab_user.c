@@ -222,6 +222,52 @@ static void test_mix_errors_and_clock(void **state)
 	assert_int_equal(cmd_mix(2, text), 2);
 }
 
+/* A small kernel-build run with the options in extra (NULL-ended),
+ * in virtual time on 2 CPUs if vt; a fresh argv each time, as getopt
+ * permutes it. */
+static int run_with(bool vt, const char *const extra[3])
+{
+	static const char *const base[] = { "run", "kernel-build", "--mem",
+		"64M", "--scale", "0.002", "--policy", "mainline", "--quiet" };
+	static const char *const vt_args[] = { "--virtual-time", "--cpus", "2" };
+	char *argv[20];
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		argv[n++] = (char *)base[i];
+	for (size_t i = 0; vt && i < 3; i++)
+		argv[n++] = (char *)vt_args[i];
+	for (size_t i = 0; i < 3 && extra[i]; i++)
+		argv[n++] = (char *)extra[i];
+	argv[n] = NULL;
+	return cmd_run(n, argv);
+}
+
+/* Options of one mode given in the other were accepted and ignored:
+ * --cost-model (even of a missing file), --warmup, --think-scale and
+ * --no-pcp-autotune without --virtual-time; --compact and --report-free
+ * with it (virtual time runs no ticks).  Usage errors now. */
+static void test_options_of_the_other_mode(void **state)
+{
+	static const char *const need_vt[][3] = {
+		{ "--cost-model", "/nonexistent" }, { "--warmup", "0.5" },
+		{ "--think-scale", "2" }, { "--no-pcp-autotune" },
+	};
+	static const char *const not_vt[][3] = {
+		{ "--compact" }, { "--report-free", "9" },
+	};
+	static const char *const vt_ok[3] = { "--warmup", "0.5" };
+	(void)state;
+
+	for (size_t i = 0; i < 4; i++)
+		if (run_with(false, need_vt[i]) != 2)
+			fail_msg("%s without --virtual-time accepted", need_vt[i][0]);
+	for (size_t i = 0; i < 2; i++)
+		if (run_with(true, not_vt[i]) != 2)
+			fail_msg("%s with --virtual-time accepted", not_vt[i][0]);
+	assert_int_equal(run_with(true, vt_ok), 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -244,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_zoneinfo_bad_figures),
 		cmocka_unit_test(test_report_free_order_bound),
 		cmocka_unit_test(test_mix_errors_and_clock),
+		cmocka_unit_test(test_options_of_the_other_mode),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
