@@ -222,6 +222,26 @@ static void test_mix_errors_and_clock(void **state)
 	assert_int_equal(cmd_mix(2, text), 2);
 }
 
+/* The HTML report says charset=utf-8 but copied a file name's bytes as
+ * they were: a name that is not UTF-8 made the page invalid.  Such bytes
+ * are U+FFFD now, as in the JSON. */
+static void test_html_non_utf8_name(void **state)
+{
+	char name[300], html[300], buf[1 << 16];
+	(void)state;
+
+	write_pairs("x", 50, 1);
+	snprintf(name, sizeof(name), "%s/bad\xff\xc3(.trace", dir);
+	assert_int_equal(rename(path_of("x"), name), 0);
+	snprintf(html, sizeof(html), "%s/bad.html", dir);
+	char *argv[] = { "replay", name, "--quiet", "--policy", "mainline",
+			 "--html", html, NULL };
+	assert_int_equal(to_file(cmd_replay, 7, argv, path_of("r.out")), 0);
+	read_back("bad.html", buf, sizeof(buf));
+	assert_null(memchr(buf, 0xff, strlen(buf)));
+	assert_non_null(strstr(buf, "bad&#xfffd;&#xfffd;("));
+}
+
 /* A small kernel-build run with the options in extra (NULL-ended),
  * in virtual time on 2 CPUs if vt; a fresh argv each time, as getopt
  * permutes it. */
@@ -291,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_report_free_order_bound),
 		cmocka_unit_test(test_mix_errors_and_clock),
 		cmocka_unit_test(test_options_of_the_other_mode),
+		cmocka_unit_test(test_html_non_utf8_name),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
