@@ -242,6 +242,19 @@ static void test_html_non_utf8_name(void **state)
 	assert_non_null(strstr(buf, "bad&#xfffd;&#xfffd;("));
 }
 
+/* zram --help printed "4.3%%": the text goes out with fputs, not printf. */
+static void test_zram_help_percent(void **state)
+{
+	char buf[8192];
+	char *argv[] = { "zram", "--help", NULL };
+	(void)state;
+
+	assert_int_equal(to_file(cmd_zram, 2, argv, path_of("help")), 0);
+	read_back("help", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "4.3% with chain 4"));
+	assert_null(strstr(buf, "%%"));
+}
+
 /* A small kernel-build run with the options in extra (NULL-ended),
  * in virtual time on 2 CPUs if vt; a fresh argv each time, as getopt
  * permutes it. */
@@ -312,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_mix_errors_and_clock),
 		cmocka_unit_test(test_options_of_the_other_mode),
 		cmocka_unit_test(test_html_non_utf8_name),
+		cmocka_unit_test(test_zram_help_percent),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
