@@ -212,7 +212,8 @@ int report_json(const struct lab_report *r, const char *path)
 		fprintf(f, "}");
 	}
 	fprintf(f, "\n  ]\n}\n");
-	err = ferror(f) ? -EIO : 0;
+	/* flushed here so that a full disk says so, not EIO */
+	err = fflush(f) != 0 ? -errno : ferror(f) ? -EIO : 0;
 	if (fclose(f) != 0 && !err)
 		err = -errno;
 	return err;

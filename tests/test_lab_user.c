@@ -255,6 +255,33 @@ static void test_zram_help_percent(void **state)
 	assert_null(strstr(buf, "%%"));
 }
 
+/* --json/--html on a full disk said "Input/output error": the reports
+ * are flushed before their error is read, so it says the disk is full. */
+static void test_full_disk_named(void **state)
+{
+	static const char *const opt[][3] = { { "--json", "/dev/full" },
+					      { "--html", "/dev/full" } };
+	char buf[1024];
+	(void)state;
+
+	for (size_t i = 0; i < 2; i++) {
+		static const char *const base[] = { "run", "kernel-build", "--mem",
+			"64M", "--scale", "0.002", "--policy", "mainline", "--quiet" };
+		char *argv[12];
+		int n = 0;
+
+		for (size_t k = 0; k < 9; k++)
+			argv[n++] = (char *)base[k];
+		argv[n++] = (char *)opt[i][0];
+		argv[n++] = (char *)opt[i][1];
+		argv[n] = NULL;
+		assert_int_equal(to_fd(cmd_run, n, argv, path_of("full.err"), 2), 1);
+		read_back("full.err", buf, sizeof(buf));
+		if (!strstr(buf, strerror(ENOSPC)))
+			fail_msg("%s /dev/full: %s", opt[i][0], buf);
+	}
+}
+
 /* A small kernel-build run with the options in extra (NULL-ended),
  * in virtual time on 2 CPUs if vt; a fresh argv each time, as getopt
  * permutes it. */
@@ -326,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_options_of_the_other_mode),
 		cmocka_unit_test(test_html_non_utf8_name),
 		cmocka_unit_test(test_zram_help_percent),
+		cmocka_unit_test(test_full_disk_named),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
