@@ -37,11 +37,21 @@ struct mix_class_tally {
 };
 
 struct mix {
-	struct pfnmap live;   /* pfn -> allocation time (ms in pfn), class */
+	struct pfnmap live;   /* pfn -> allocation time (us in pfn), class */
 	struct mix_class_tally c[MIX_NR];
-	uint64_t first_ns, last_ns;
+	/* one clock over all traces, each starting where the previous one
+	 * ended (the gap between captures is no time of the workload's) */
+	uint64_t base_ns;     /* the traces before this one */
+	uint64_t first_ns, last_ns; /* this trace's own timestamps */
 	bool have_ts;
 };
+
+/* ts on the clock over all traces, in microseconds. */
+static uint64_t mix_us(const struct mix *m, uint64_t ts_ns)
+{
+	return (m->base_ns + (ts_ns > m->first_ns ? ts_ns - m->first_ns : 0)) /
+	       1000;
+}
 
 static enum mix_class class_of(const char *line, const struct trace_event *ev)
 {
@@ -70,7 +80,7 @@ static void on_alloc(struct mix *m, const char *line,
 {
 	enum mix_class k = class_of(line, ev);
 	struct mix_class_tally *c = &m->c[k];
-	uint64_t us = (ev->ts_ns - m->first_ns) / 1000;
+	uint64_t us = mix_us(m, ev->ts_ns);
 
 	c->allocs++;
 	c->pages += 1ull << ev->order;
@@ -82,12 +92,41 @@ static void on_alloc(struct mix *m, const char *line,
 static void on_free(struct mix *m, const struct trace_event *ev)
 {
 	struct pfnmap_entry e;
-	uint64_t now_us = (ev->ts_ns - m->first_ns) / 1000;
+	uint64_t now_us = mix_us(m, ev->ts_ns);
 
 	if (!pfnmap_remove(&m->live, ev->pfn, &e))
 		return; /* allocated before the capture */
 	m->c[e.trace_order].freed++;
-	m->c[e.trace_order].life_us[log2_bucket(now_us - e.pfn)]++;
+	/* CPUs' timestamps may step back a little: a lifetime is >= 0 */
+	m->c[e.trace_order].life_us[log2_bucket(now_us > e.pfn ?
+						 now_us - e.pfn : 0)]++;
+}
+
+/* Where a trace's reading stopped: a read or decompression error, or text
+ * with no line of a trace in it, fails (2); a truncated one is warned
+ * about and kept. */
+static int mix_end(struct trace_reader *r, const char *path, long n,
+		   uint64_t events, uint64_t malformed)
+{
+	if (n == -EIO) {
+		fprintf(stderr, "pagealloc mix: %s: corrupt or unreadable: %s\n",
+			path, trace_reader_error(r));
+		return -EIO;
+	}
+	if (!events && malformed) {
+		fprintf(stderr, "pagealloc mix: %s: not an ftrace text trace: "
+			"none of its %llu lines is a trace event line\n", path,
+			(unsigned long long)malformed);
+		return -EPROTONOSUPPORT;
+	}
+	if (malformed)
+		fprintf(stderr, "pagealloc mix: warning: %s: %llu malformed "
+			"lines skipped\n", path, (unsigned long long)malformed);
+	if (trace_reader_truncated(r))
+		fprintf(stderr, "pagealloc mix: warning: %s ends in the middle of "
+			"a compressed frame (truncated file); read what was "
+			"there\n", path);
+	return 0;
 }
 
 static int mix_read(struct mix *m, const char *path)
@@ -95,21 +134,27 @@ static int mix_read(struct mix *m, const char *path)
 	struct trace_reader *r;
 	const char *line;
 	char err[300];
+	uint64_t events = 0, malformed = 0;
 	long n;
+	int rc;
 
 	if (trace_reader_open(&r, path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pagealloc mix: %s\n", err);
 		return -EIO;
 	}
+	m->have_ts = false;
 	while ((n = trace_reader_next(r, &line)) >= 0) {
 		struct trace_event ev;
 		uint64_t lost;
+		enum trace_line k = trace_parse_line(line, (size_t)n, &ev, &lost);
 
-		if (trace_parse_line(line, (size_t)n, &ev, &lost) != TL_EVENT)
+		malformed += k == TL_MALFORMED;
+		if (k != TL_EVENT)
 			continue;
+		events++;
 		if (!m->have_ts) {
 			m->have_ts = true;
-			m->first_ns = ev.ts_ns;
+			m->first_ns = m->last_ns = ev.ts_ns;
 		}
 		if (ev.ts_ns >= m->last_ns)
 			m->last_ns = ev.ts_ns;
@@ -118,8 +163,11 @@ static int mix_read(struct mix *m, const char *path)
 		else if (ev.kind == TEV_FREE)
 			on_free(m, &ev);
 	}
+	rc = mix_end(r, path, n, events, malformed);
 	trace_reader_close(r);
-	return n == -1 ? 0 : -EIO;
+	if (m->have_ts)
+		m->base_ns += m->last_ns - m->first_ns;
+	return rc;
 }
 
 /* The lifetime below which a share q of the freed blocks died (upper
@@ -138,7 +186,7 @@ static uint64_t life_quantile(const struct mix_class_tally *c, double q)
 
 static void mix_print(struct mix *m)
 {
-	double secs = (double)(m->last_ns - m->first_ns) / 1e9;
+	double secs = (double)m->base_ns / 1e9;
 
 	for (uint64_t j = 0; j <= m->live.mask; j++)
 		if (m->live.slots[j].key != PFNMAP_EMPTY)
@@ -175,7 +223,12 @@ int cmd_mix(int argc, char **argv)
 			"usage: pagealloc mix TRACE...\n\n"
 			"Per class (anonymous, page cache, reclaimable, unmovable):\n"
 			"allocation rate, order mix, share outliving the trace and\n"
-			"lifetime quantiles of the freed blocks (log2 buckets).\n");
+			"lifetime quantiles of the freed blocks (log2 buckets).\n"
+			"Several traces run on one clock, each starting where the\n"
+			"previous one ended.\n\n"
+			"Exit status: 0 ok, 1 stdout cannot be written, 2 usage\n"
+			"error or an input that is unreadable, corrupt or not a\n"
+			"trace.\n");
 		return argc < 2 ? 2 : 0;
 	}
 	memset(&m, 0, sizeof(m));
@@ -188,5 +241,12 @@ int cmd_mix(int argc, char **argv)
 	if (!rc)
 		mix_print(&m);
 	pfnmap_destroy(&m.live);
-	return rc ? 2 : 0;
+	if (rc)
+		return 2;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "pagealloc mix: cannot write to stdout: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	return 0;
 }

@@ -52,7 +52,7 @@ static const char zram_help[] =
 "  ratio            orig_data_size / mem_used_total: the memory saved\n"
 "  overhead         (mem_used_total - compr_data_size) / compr_data_size:\n"
 "                   what zsmalloc costs over the compressed bytes (the kernel\n"
-"                   documents 4.3%% with chain 4 and 2.2%% with chain 8 for a\n"
+"                   documents 4.3% with chain 4 and 2.2% with chain 8 for a\n"
 "                   kernel build on zram)\n"
 "\n"
 "exit status: 0 every page read back identical, 1 a page differed,\n"

@@ -168,11 +168,23 @@ int costmodel_load(struct costmodel *m, const char *path, char *err,
 		snprintf(err, len, "%s: %s", path, strerror(errno));
 		return rc;
 	}
-	while (!rc && fgets(line, sizeof(line), f))
+	while (!rc && fgets(line, sizeof(line), f)) {
+		size_t got = strlen(line);
+
+		/* a line fgets cut short (a NUL byte) or could not hold: not a
+		 * cost model (/dev/zero read on for ever as blank lines) */
+		if ((got == 0 || line[got - 1] != '\n') && !feof(f)) {
+			snprintf(err, len, "%s:%u: %s: not a cost model", path,
+				 n + 1, got + 1 < sizeof(line) ?
+				 "binary data (a NUL byte)" : "line too long");
+			rc = -EINVAL;
+			break;
+		}
 		rc = parse_line(m, line, path, ++n, err, len);
+	}
 	if (!rc && ferror(f)) {
-		snprintf(err, len, "%s: read error", path);
-		rc = -EIO;
+		rc = errno ? -errno : -EIO; /* a directory: EISDIR */
+		snprintf(err, len, "%s: %s", path, strerror(-rc));
 	}
 	fclose(f);
 	return rc;

@@ -67,8 +67,9 @@ struct costmodel costmodel_default(void);
 /*
  * Read "key = value" lines (keys as the struct fields; '#' comments) over
  * *m, so a file may set only some figures.  Returns 0, -errno when the
- * file cannot be read, or -EINVAL for an unknown key or a value that is
- * not a finite number >= 0, with the reason (file and line) in err.
+ * file cannot be read, or -EINVAL for an unknown key, a value that is
+ * not a finite number >= 0, binary data (a NUL byte) or a line longer
+ * than 255 bytes, with the reason (file and line) in err.
  */
 int costmodel_load(struct costmodel *m, const char *path, char *err,
 		   size_t len);

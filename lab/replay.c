@@ -699,7 +699,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	o.traces = (const char *const *)argv + optind;
 	o.ntraces = (unsigned)(argc - optind);
-	if (vtime_opts_check(&vo, err, sizeof(err)) < 0) {
+	if (vtime_opts_check(&vo, &o.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pagealloc replay: %s\n", err);
 		return 2;
 	}

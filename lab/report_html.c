@@ -544,6 +544,8 @@ int report_html(const struct lab_report *r, const char *path)
 	report_pbmap_section(f, s);
 	fprintf(f, "<p class=\"note\">Written by pagealloc %d.%d.</p>\n</body></html>\n",
 		PA_VERSION_MAJOR, PA_VERSION_MINOR);
+	if (!err && fflush(f) != 0) /* a full disk says so, not EIO */
+		err = -errno;
 	if (!err && ferror(f))
 		err = -EIO;
 	if (fclose(f) != 0 && !err)

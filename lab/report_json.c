@@ -5,39 +5,13 @@
  * same input produce identical files.
  */
 #include "report.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Length of the well-formed UTF-8 sequence at s (1..4), or 0 when the
- * bytes there are not one (stray continuation, overlong, surrogate, cut). */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned n, cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (unsigned i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
 
 /* A JSON string.  File names need not be UTF-8: a byte that is not part
  * of a well-formed sequence becomes U+FFFD, so the file stays valid JSON. */
@@ -238,7 +212,8 @@ int report_json(const struct lab_report *r, const char *path)
 		fprintf(f, "}");
 	}
 	fprintf(f, "\n  ]\n}\n");
-	err = ferror(f) ? -EIO : 0;
+	/* flushed here so that a full disk says so, not EIO */
+	err = fflush(f) != 0 ? -errno : ferror(f) ? -EIO : 0;
 	if (fclose(f) != 0 && !err)
 		err = -errno;
 	return err;

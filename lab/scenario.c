@@ -298,7 +298,7 @@ int cmd_run(int argc, char **argv)
 	sp.ncpus = cfg.ncpus;
 	sp.progress = !quiet;
 	cfg.measure_contig = sc->full_machine;
-	if (vtime_opts_check(&vo, err, sizeof(err)) < 0) {
+	if (vtime_opts_check(&vo, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pagealloc run: %s\n", err);
 		return 2;
 	}

@@ -917,7 +917,7 @@ int sim_check(struct sim *s, char *msg, size_t len)
 	for (unsigned i = 0; i < s->npol; i++) {
 		struct sim_policy *p = &s->pol[i];
 		struct pa_stats st;
-		uint64_t live = 0;
+		uint64_t live = p->warm_held_pages;
 		char why[200];
 
 		if (pa_check(p->zone, why, sizeof(why)) < 0) {
@@ -1011,7 +1011,10 @@ int sim_parse_option(int c, const char *arg, struct sim_config *cfg,
 		return 0;
 	case 'R':
 		cfg->report_free = true;
-		return opt_uint("--report-free", arg, 0, PA_FRAG_ORDERS - 1,
+		/* above the zones' max order pa_report_free() refuses every
+		 * pass: the report said 0 passes without a word */
+		return opt_uint("--report-free", arg, 0,
+				pa_config_default().max_order,
 				&cfg->report_free_order, err, len);
 	case 'c':
 		return opt_uint("--cpus", arg, 1, PA_MAX_CPUS, &cfg->ncpus, err, len);

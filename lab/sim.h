@@ -172,6 +172,8 @@ struct sim_policy {
 	uint64_t contig_1g;      /* 1 GiB ranges obtainable at the end */
 	bool measure_contig;     /* sim_config.measure_contig */
 	struct sim_reporting reporting; /* --report-free */
+	uint64_t warm_held_pages; /* in use from the warm start's free-list
+	                          * shaping (warm_free.c): no trace key */
 	/* the memory model (lru.h, slab.h) and reclaim */
 	struct sim_lru lru;
 	struct sim_slab slab;

@@ -4,20 +4,31 @@
 #include <math.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define FONT_W 7.0   /* px per character at 12 px, roomy for digits */
 #define LEGEND_ROW 16
 #define HEAT_LEVELS 20
 
 void svg_escape(FILE *f, const char *s)
 {
-	for (; *s; s++) {
+	while (*s) {
+		size_t n = utf8_len((const unsigned char *)s);
+
 		switch (*s) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;
 		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
+		default:
+			/* the page says charset=utf-8: a file name that is not
+			 * UTF-8 shows U+FFFD, as in the JSON */
+			if (n)
+				fwrite(s, 1, n, f);
+			else
+				fputs("&#xfffd;", f);
 		}
+		s += n ? n : 1;
 	}
 }
 

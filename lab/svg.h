@@ -12,7 +12,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Write s with &, <, >, " escaped. */
+/* Write s with &, <, >, " escaped and each byte that is not part of
+ * well-formed UTF-8 as U+FFFD. */
 void svg_escape(FILE *f, const char *s);
 
 /* A colour for series i (a fixed, colour-blind-friendly palette). */

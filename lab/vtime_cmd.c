@@ -143,17 +143,43 @@ int vtime_parse_option(int c, const char *arg, struct vtime_opts *o,
 	return -EINVAL;
 }
 
-int vtime_opts_check(const struct vtime_opts *o, char *err, size_t len)
+/* The option that only virtual time reads, given without it (it was
+ * accepted and ignored, even --cost-model of a missing file), or NULL. */
+static const char *vtime_only_option(const struct vtime_opts *o)
 {
+	if (o->irq_rate > 0 || o->irq_in_hold)
+		return "irq-rate";
+	if (o->no_background)
+		return "no-background";
+	if (o->cost_file)
+		return "cost-model";
+	if (o->warmup > 0)
+		return "warmup";
+	if (o->think_set)
+		return "think-scale";
+	if (o->no_autotune)
+		return "no-pcp-autotune";
+	return NULL;
+}
+
+int vtime_opts_check(const struct vtime_opts *o, const struct sim_config *cfg,
+		     char *err, size_t len)
+{
+	const char *only = vtime_only_option(o);
+
+	if (o->on && (cfg->compact || cfg->report_free)) {
+		/* virtual time runs no ticks: they were silently not run */
+		snprintf(err, len, "--%s: not run under --virtual-time",
+			 cfg->compact ? "compact" : "report-free");
+		return -EINVAL;
+	}
+	if (only && !o->on) {
+		snprintf(err, len, "--%s: needs --virtual-time", only);
+		return -EINVAL;
+	}
 	if (o->ncpus > 1 && !o->on) {
 		snprintf(err, len, "--cpus: a list of CPU counts needs "
 			 "--virtual-time");
-		return -EINVAL;
-	}
-	if ((o->irq_rate > 0 || o->irq_in_hold || o->no_background) &&
-	    !o->on) {
-		snprintf(err, len, "--%s: needs --virtual-time",
-			 o->no_background ? "no-background" : "irq-rate");
 		return -EINVAL;
 	}
 	if (o->measure && (!o->on || o->ncpus != 1 || o->cpus[0] != 1)) {

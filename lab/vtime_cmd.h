@@ -91,9 +91,12 @@ bool vtime_is_option(int c);
 int vtime_parse_option(int c, const char *arg, struct vtime_opts *o,
 		       struct sim_config *cfg, char *err, size_t len);
 
-/* After parsing: a list, --irq-rate or --no-background without
- * --virtual-time, or --measure with interrupts, is an error (-EINVAL). */
-int vtime_opts_check(const struct vtime_opts *o, char *err, size_t len);
+/* After parsing: a list, --irq-rate, --no-background, --cost-model,
+ * --warmup, --think-scale or --no-pcp-autotune without --virtual-time,
+ * --compact or --report-free (cfg) with it, or --measure with interrupts,
+ * is an error (-EINVAL). */
+int vtime_opts_check(const struct vtime_opts *o, const struct sim_config *cfg,
+		     char *err, size_t len);
 
 /* The sweep: per CPU count, per policy, the engine's result. */
 struct vt_sweep {

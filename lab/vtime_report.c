@@ -298,7 +298,8 @@ int vtime_report_html(const struct vt_sweep *w, const char *path)
 	chart(f, w, "p99 wait per zone->lock acquisition", "ns", 2);
 	html_table(f, w);
 	fprintf(f, "<p>Model and assumptions: docs/VTIME.md.</p></body></html>\n");
-	err = ferror(f) ? -EIO : 0;
+	/* flushed here so that a full disk says so, not EIO */
+	err = fflush(f) != 0 ? -errno : ferror(f) ? -EIO : 0;
 	if (fclose(f) != 0 && !err)
 		err = -errno;
 	return err;

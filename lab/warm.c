@@ -228,10 +228,15 @@ static void apply_free(struct warm *w, struct sim_policy *p, unsigned ncpus,
 {
 	uint64_t extra[PA_MT_PCPTYPES][FREEINFO_ORDERS] = { { 0 } };
 	uint64_t wanted, placed;
+	struct pa_stats before, after;
 
 	for (unsigned c = 0; c < ncpus; c++)
 		pageset_extra(w, c, zi, extra);
+	pa_stats(p->zone, &before);
 	warm_free_shape(p->zone, &w->free, extra, &wanted, &placed);
+	/* what the shaping keeps in use has no trace key: sim_check counts it */
+	pa_stats(p->zone, &after);
+	p->warm_held_pages = after.allocated_pages - before.allocated_pages;
 	if (count_it) {
 		w->free_wanted = wanted;
 		w->free_placed = placed;

@@ -13,7 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static bool key_value(const char *line, const char *key, uint64_t *v)
+/* Whether line is "KEY value"; a value that is not a decimal number alone
+ * on its line (-5, 12kB) sets *bad to the key: a figure the kernel could
+ * not have written is an error, not a line to skip (skipping "managed -5"
+ * sized the machine from another zone). */
+static bool key_value(const char *line, const char *key, uint64_t *v,
+		      const char **bad)
 {
 	size_t n = strlen(key);
 	char *end;
@@ -25,13 +30,28 @@ static bool key_value(const char *line, const char *key, uint64_t *v)
 	line += n;
 	while (*line == ' ' || *line == ':')
 		line++;
-	if (*line < '0' || *line > '9')
-		return false;
+	if (*line < '0' || *line > '9') {
+		*bad = key;
+		return true;
+	}
 	errno = 0;
 	*v = strtoull(line, &end, 10);
 	if (errno == ERANGE)
 		*v = UINT64_MAX; /* caught by check_ranges() */
-	return end != line;
+	if (end[strspn(end, " \t\r\n")])
+		*bad = key;
+	return true;
+}
+
+/* A per-CPU figure kept in 32 bits: a larger one would wrap (batch
+ * 4294967359 read as 63), so it is refused. */
+static unsigned u32_of(uint64_t v, const char *key, const char **bad)
+{
+	if (v > UINT32_MAX) {
+		*bad = key;
+		return UINT32_MAX;
+	}
+	return (unsigned)v;
 }
 
 /* The kernel's own bounds, so a corrupt or foreign file cannot size a
@@ -98,16 +118,26 @@ int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
 	bool in_zone = false, have_best = false, any_zone = false;
 	bool best_is_named = false;
 	char line[512];
-	const char *bad = NULL;
+	const char *bad = NULL, *bad_key = NULL;
+	char bad_zone[16] = "", bad_line[64] = "";
 	uint64_t total = 0;
 
 	memset(&best, 0, sizeof(best));
 	memset(&cur, 0, sizeof(cur));
 	for (;;) {
-		bool eof = !next_line(f, line, sizeof(line), &total, &bad);
+		bool eof;
 		int node;
 		char name[16];
-		uint64_t v;
+		uint64_t v = 0;
+
+		if (bad_key && !bad_line[0]) { /* the line just read: named */
+			const char *l = line + strspn(line, " \t");
+
+			snprintf(bad_zone, sizeof(bad_zone), "%s", cur.zone);
+			snprintf(bad_line, sizeof(bad_line), "%.*s",
+				 (int)strcspn(l, "\r\n"), l);
+		}
+		eof = !next_line(f, line, sizeof(line), &total, &bad);
 
 		if (eof || sscanf(line, "Node %d, zone %15s", &node, name) == 2) {
 			/* close the previous zone */
@@ -132,47 +162,54 @@ int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
 		}
 		if (!in_zone)
 			continue;
-		if (key_value(line, "managed", &cur.managed) ||
-		    key_value(line, "present", &cur.present) ||
-		    key_value(line, "spanned", &cur.spanned) ||
-		    key_value(line, "start_pfn", &cur.start_pfn))
+		if (key_value(line, "managed", &cur.managed, &bad_key) ||
+		    key_value(line, "present", &cur.present, &bad_key) ||
+		    key_value(line, "spanned", &cur.spanned, &bad_key) ||
+		    key_value(line, "start_pfn", &cur.start_pfn, &bad_key))
 			continue;
 		/* watermarks come before the pagesets, whose "high" is the
 		 * per-CPU limit */
 		if (cur.ncpus == 0 &&
-		    (key_value(line, "min", &cur.wmark_min) ||
-		     key_value(line, "low", &cur.wmark_low) ||
-		     key_value(line, "high", &cur.wmark_high)))
+		    (key_value(line, "min", &cur.wmark_min, &bad_key) ||
+		     key_value(line, "low", &cur.wmark_low, &bad_key) ||
+		     key_value(line, "high", &cur.wmark_high, &bad_key)))
 			continue;
-		if (key_value(line, "pages free", &cur.free))
+		if (key_value(line, "pages free", &cur.free, &bad_key))
 			continue;
-		if (key_value(line, "cpu", &v)) {
+		if (key_value(line, "cpu", &v, &bad_key)) {
 			cur.ncpus++;
 			continue;
 		}
 		if (cur.ncpus > 0 && cur.ncpus <= ZONEINFO_MAX_CPUS &&
-		    key_value(line, "count", &v)) {
-			cur.pcp_count[cur.ncpus - 1] = (unsigned)v;
+		    key_value(line, "count", &v, &bad_key)) {
+			cur.pcp_count[cur.ncpus - 1] = u32_of(v, "count", &bad_key);
 			continue;
 		}
 		if (cur.ncpus > 0 && cur.ncpus <= ZONEINFO_MAX_CPUS &&
-		    key_value(line, "high", &v)) {
-			cur.pcp_high[cur.ncpus - 1] = (unsigned)v;
+		    key_value(line, "high", &v, &bad_key)) {
+			cur.pcp_high[cur.ncpus - 1] = u32_of(v, "high", &bad_key);
 			continue;
 		}
 		/* per-CPU values: keep the first CPU's */
 		if (cur.ncpus == 1) {
-			if (key_value(line, "batch", &v))
-				cur.batch = (unsigned)v;
-			else if (key_value(line, "high_min", &v))
-				cur.high_min = (unsigned)v;
-			else if (key_value(line, "high_max", &v))
-				cur.high_max = (unsigned)v;
+			if (key_value(line, "batch", &v, &bad_key))
+				cur.batch = u32_of(v, "batch", &bad_key);
+			else if (key_value(line, "high_min", &v, &bad_key))
+				cur.high_min = u32_of(v, "high_min", &bad_key);
+			else if (key_value(line, "high_max", &v, &bad_key))
+				cur.high_max = u32_of(v, "high_max", &bad_key);
 		}
 	}
 	if (bad) {
 		if (err && len)
 			snprintf(err, len, "%s", bad);
+		return -EINVAL;
+	}
+	if (bad_key) {
+		if (err && len)
+			snprintf(err, len, "zone %s: \"%s\" is not a figure this "
+				 "kernel could have written (\"%s\"): not a zoneinfo",
+				 bad_zone, bad_key, bad_line);
 		return -EINVAL;
 	}
 	if (!any_zone) {

@@ -41,8 +41,9 @@ struct zoneinfo {
  * page), -EINVAL when the text is not a zoneinfo (binary, larger than
  * ZONEINFO_MAX_BYTES, or a figure of the chosen zone out of the kernel's
  * range: managed above ZONEINFO_MAX_PAGES or present, a watermark, batch,
- * high or count above managed, more than ZONEINFO_MAX_NCPUS pagesets);
- * reason in err.
+ * high or count above managed, more than ZONEINFO_MAX_NCPUS pagesets), or
+ * when a key it reads has a value that is not a plain decimal number (-5,
+ * 12kB) or a per-CPU figure above 2^32-1 in any zone; reason in err.
  */
 int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
 		   char *err, size_t len);
