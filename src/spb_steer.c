@@ -487,3 +487,61 @@ uint32_t spb_take_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
 		spb_defrag_pass_served(z, c.spb);
 	return pfn;
 }
+
+/* Phase 2's adoption (spb_adopt_pageblock) looks at this many free chunks
+ * of the SPB it picked for one whose pageblock nobody owns. */
+#define SPB_ADOPT_TRIES 8
+
+/* The pageblock of the first of SPB spb's chunks of w (orders lo..hi,
+ * smallest first, at most SPB_ADOPT_TRIES of them) that no pageset owns
+ * and whose type is w's (the list's type is the pageblock's: checked,
+ * since an adopted block's fragments are recovered under its type). */
+static uint32_t unowned_partial_in(struct pa_zone *z, uint64_t spb,
+				   const struct spb_want *w, uint32_t *chunk)
+{
+	unsigned tries = 0;
+
+	for (unsigned o = w->lo; o <= w->hi; o++)
+		for (uint32_t pfn = fa_part_first(z, spb, o, w->mt);
+		     pfn != PA_NIL && fa_part_of(z, pfn) == spb &&
+		     tries < SPB_ADOPT_TRIES;
+		     pfn = fa_next(z, pfn, o, w->mt), tries++) {
+			const struct pageblock_data *pb = pfn_pb(z, pfn);
+
+			if (pb_owner(pb) == 0 && pb_mt(pb) == w->mt) {
+				*chunk = pfn;
+				return (uint32_t)pfn_to_pb(z, pfn);
+			}
+		}
+	return PA_NIL;
+}
+
+uint32_t spb_adopt_pageblock(struct pa_zone *z, unsigned cpu, unsigned order,
+			     unsigned mt)
+{
+	struct spb_want w = { .mt = mt, .lo = order, .hi = z->pb_order - 1 };
+	uint64_t words = 0;
+	uint32_t b = PA_NIL, chunk = PA_NIL;
+
+	(void)cpu; /* any pageset of mt may own it */
+	/* movable refills fill clean SPBs, where there is nothing to pack
+	 * into; a chunk of a whole pageblock or more is no partial block */
+	if (mt == PA_MT_MOVABLE || mt >= PA_MT_PCPTYPES || order >= z->pb_order)
+		return PA_NIL;
+	if (w.hi > z->max_order)
+		w.hi = z->max_order;
+	for (unsigned i = 0; i < nonmovable_cats.n && b == PA_NIL; i++) {
+		w.cat = nonmovable_cats.cat[i];
+		uint64_t spb = spb_pick(z, &w, &words);
+
+		if (spb != UINT64_MAX)
+			b = unowned_partial_in(z, spb, &w, &chunk);
+	}
+	zone_count(z, SPB_WORDS, words);
+	if (b == PA_NIL)
+		return PA_NIL;
+	/* its free pages leave the lists for a pageset of mt */
+	pageblock_mark_content(z, chunk, z->pb_order, mt);
+	zone_count(z, SPB_PB_ADOPTED, 1);
+	return b;
+}
