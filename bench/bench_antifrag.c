@@ -244,6 +244,24 @@ struct opts {
 	bool locks;
 };
 
+/* --locks: zone->lock traffic, and spb's search cost (bitmap words read
+ * per search that chose a pass, hint hits, pageblocks adopted). */
+static void print_locks(const struct workload *w, enum pa_policy pol,
+			const struct pa_stats *s)
+{
+	uint64_t searches = 0;
+
+	for (unsigned p = 0; p < PA_SPB_NR_PASSES; p++)
+		searches += s->spb_pass[p];
+	printf("%-13s %-9s zone_lock %" PRIu64 " pcp_refill_pages %" PRIu64
+	       " pcp_drain_pages %" PRIu64 " spb_searches %" PRIu64
+	       " spb_words %" PRIu64 " spb_hint_hits %" PRIu64
+	       " spb_pb_adopted %" PRIu64 "\n", w->name, pa_policy_name(pol),
+	       s->zone_lock.acquisitions, s->zone_pages_refill,
+	       s->zone_pages_drain, searches, s->spb_words_visited,
+	       s->spb_hint_hits, s->spb_pb_adopted);
+}
+
 static void run_one(const struct workload *w, enum pa_policy pol,
 		    const struct opts *o)
 {
@@ -287,10 +305,7 @@ static void run_one(const struct workload *w, enum pa_policy pol,
 	       s.blocks_claimed, s.extfrag_fallbacks, x.failed,
 	       s.pgmigrate_success, f.free_whole_pageblocks, rc ? msg : "ok");
 	if (o->locks)
-		printf("%-13s %-9s zone_lock %" PRIu64 " pcp_refill_pages %" PRIu64
-		       " pcp_drain_pages %" PRIu64 " adopted %" PRIu64 "\n",
-		       w->name, pa_policy_name(pol), s.zone_lock.acquisitions,
-		       s.zone_pages_refill, s.zone_pages_drain, s.spb_pb_adopted);
+		print_locks(w, pol, &s);
 	fflush(stdout);
 	live_free(&x.mov);
 	live_free(&x.non);
