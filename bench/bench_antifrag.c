@@ -5,10 +5,11 @@
  * memory fills 85-98% of the zone and churns while a little unmovable and
  * reclaimable memory (about 1%) comes and goes with random lifetimes, with
  * and without mass frees (process exits).  Counts, not times: the same
- * seed gives the same figures on any machine.
+ * seed gives the same figures on any machine.  --policy all is every
+ * policy, as no --policy.
  *
  *   bench_antifrag [--gib N] [--steps N] [--only WORKLOAD] [--tick N]
- *                  [--policy NAME] [--seed N]
+ *                  [--policy NAME] [--seed N] [--locks]
  *
  * --seed N (default 0) offsets every workload's fixed seed by N, so
  * medians over several seeds can be taken; seed 0 is the original run.
@@ -22,7 +23,9 @@
  * One line per (workload, policy), every policy pa_config_check accepts:
  *   tainted SPBs at the end (pagesets drained first, so cached free pages
  *   do not count), peak non-movable footprint in SPBs, pageblocks
- *   converted (pa_stats.blocks_claimed), failed allocations, pa_check.
+ *   converted (pa_stats.blocks_claimed), failed allocations, pa_check;
+ *   with --locks, then zone->lock acquisitions and the pages refilled
+ *   into and drained from the pagesets under it (the zone-lock traffic).
  */
 #include <inttypes.h>
 #include <pagealloc.h>
@@ -238,7 +241,26 @@ static void step(struct run *x, const struct workload *w)
 /* What one run is: size, length, ticking and the seed offset. */
 struct opts {
 	uint64_t gib, steps, tick_every, seed;
+	bool locks;
 };
+
+/* --locks: zone->lock traffic, and spb's search cost (bitmap words read
+ * per search that chose a pass, hint hits, pageblocks adopted). */
+static void print_locks(const struct workload *w, enum pa_policy pol,
+			const struct pa_stats *s)
+{
+	uint64_t searches = 0;
+
+	for (unsigned p = 0; p < PA_SPB_NR_PASSES; p++)
+		searches += s->spb_pass[p];
+	printf("%-13s %-9s zone_lock %" PRIu64 " pcp_refill_pages %" PRIu64
+	       " pcp_drain_pages %" PRIu64 " spb_searches %" PRIu64
+	       " spb_words %" PRIu64 " spb_hint_hits %" PRIu64
+	       " spb_pb_adopted %" PRIu64 "\n", w->name, pa_policy_name(pol),
+	       s->zone_lock.acquisitions, s->zone_pages_refill,
+	       s->zone_pages_drain, searches, s->spb_words_visited,
+	       s->spb_hint_hits, s->spb_pb_adopted);
+}
 
 static void run_one(const struct workload *w, enum pa_policy pol,
 		    const struct opts *o)
@@ -282,6 +304,8 @@ static void run_one(const struct workload *w, enum pa_policy pol,
 	       f.nr_superpageblocks, (x.peak_non + spb_pages - 1) / spb_pages,
 	       s.blocks_claimed, s.extfrag_fallbacks, x.failed,
 	       s.pgmigrate_success, f.free_whole_pageblocks, rc ? msg : "ok");
+	if (o->locks)
+		print_locks(w, pol, &s);
 	fflush(stdout);
 	live_free(&x.mov);
 	live_free(&x.non);
@@ -306,8 +330,10 @@ int main(int argc, char **argv)
 			policy = argv[++i];
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			o.seed = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--locks"))
+			o.locks = true;
 		else {
-			fprintf(stderr, "usage: %s [--gib N] [--steps N] [--only WORKLOAD] [--tick N] [--policy NAME] [--seed N]\n",
+			fprintf(stderr, "usage: %s [--gib N] [--steps N] [--only WORKLOAD] [--tick N] [--policy NAME] [--seed N] [--locks]\n",
 				argv[0]);
 			return 2;
 		}
@@ -315,6 +341,8 @@ int main(int argc, char **argv)
 	printf("%-13s %-9s %11s %6s %9s %8s %8s %9s %9s  %s\n", "workload",
 	       "policy", "tainted/spb", "peakNM", "converted", "fallback",
 	       "failed", "migrated", "freePB", "pa_check");
+	if (policy && !strcmp(policy, "all"))
+		policy = NULL;
 	for (size_t k = 0; k < sizeof(workloads) / sizeof(workloads[0]); k++) {
 		if (only && !strstr(workloads[k].name, only))
 			continue;

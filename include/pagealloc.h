@@ -798,6 +798,8 @@ struct pa_stats {
 	uint64_t spb_pass[PA_SPB_NR_PASSES];
 	uint64_t spb_words_visited;
 	uint64_t spb_hint_hits;     /* Pass 1 served from its hint, no pick */
+	uint64_t spb_pb_adopted;    /* partly free pageblocks a pageset's
+	                             * refill adopted (Phase 2) */
 	/* spb: keeping superpageblocks clean and whole (pa_zone_tick's
 	 * defragmentation worker, evacuation; zero elsewhere) */
 	uint64_t spb_defrag_wanted;     /* SPBs a trigger marked for the worker */

@@ -47,6 +47,7 @@
 	X(SPB_PASS_NONE, spb_pass[8], none)                          \
 	X(SPB_WORDS, spb_words_visited, none)                        \
 	X(SPB_HINT_HITS, spb_hint_hits, none)                        \
+	X(SPB_PB_ADOPTED, spb_pb_adopted, none)                      \
 	X(REPORTED_BLOCKS, page_reporting_blocks, none)              \
 	X(REPORTED_PAGES, page_reporting_pages, none)                \
 	X(REPORT_SKIPPED, page_reporting_skipped, none)              \

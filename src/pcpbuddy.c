@@ -708,6 +708,33 @@ static int refill_phase1(struct pa_zone *z, struct per_cpu_pages *pcp,
 	return 0;
 }
 
+/* Phase 2's first step where the policy adopts (pcp_adopt_pageblock,
+ * spb's): a partly free pageblock of our type that nobody owns becomes
+ * ours, its fragments recovered as Phase 0 recovers our own blocks (and
+ * by Phase 0 later, if the bounded scan leaves some).  One per refill.
+ * zone->lock held. */
+static void refill_adopt(struct pa_zone *z, struct per_cpu_pages *pcp,
+			 struct refill *r)
+{
+	if (!z->ops->pcp_adopt_pageblock || r->got >= r->need)
+		return;
+	uint32_t b = z->ops->pcp_adopt_pageblock(z, r->cpu, r->order, r->mt);
+	uint64_t useful;
+	bool done;
+
+	if (b == PA_NIL)
+		return;
+	pb_set_owner(&z->pb[b], r->cpu + 1);
+	uint64_t n = recover_block(z, pcp, b, r->order, r->need - r->got,
+				   &useful, &done);
+
+	r->got += useful;
+	zone_count(z, PAGES_REFILL, n);
+	zone_count_moved(z, n);
+	if (!done)
+		owned_link(z, r->cpu, b, r->mt);
+}
+
 /* Phase 2: sub-pageblock chunks of our type, split later on the pageset.
  * Movable: largest first, from unowned blocks (a bounded walk skips at
  * most 64 fragments of owned blocks per order), so few chunks move.
@@ -847,6 +874,7 @@ static int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 		return (int)r.got;
 	if (!zone_lock_gfp(z, gfp))
 		return r.got ? (int)r.got : -EBUSY;
+	refill_adopt(z, pcp, &r);
 	refill_phase2(z, pcp, &r);
 	refill_phase3(z, pcp, &r);
 	zone_unlock(z);
@@ -1149,6 +1177,7 @@ const struct pa_policy_ops pa_policy_spb = {
 		 POL_NOFRAG_RULE,
 	.fa_part_shift = spb_part_shift,
 	.pcp_take_pageblock = spb_take_pageblock,
+	.pcp_adopt_pageblock = spb_adopt_pageblock,
 	.zone_rmqueue = spb_rmqueue,
 	.init = spb_policy_init,
 	.destroy = spb_policy_destroy,

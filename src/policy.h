@@ -119,6 +119,14 @@ struct pa_policy_ops {
 	 * mainline. */
 	uint32_t (*pcp_take_pageblock)(struct pa_zone *z, unsigned cpu,
 				       unsigned mt, unsigned gfp, bool fallback);
+	/* pcpbuddy refill Phase 2's adoption: a partly free pageblock of
+	 * type mt (< PA_MT_PCPTYPES) that no pageset owns, holding a free
+	 * chunk of at least `order` below a pageblock, for the refilling
+	 * pageset to own from now on (its free fragments recovered as Phase
+	 * 0 recovers, later frees of its pages routed to the owner); its
+	 * index or PA_NIL.  NULL: no adoption (pcpbuddy, mainline). */
+	uint32_t (*pcp_adopt_pageblock)(struct pa_zone *z, unsigned cpu,
+					unsigned order, unsigned mt);
 
 	/* --- contiguous allocation (zone->lock held; may be NULL) --- */
 	/* a free naturally aligned range of 2^order pages (order may exceed

@@ -9,11 +9,17 @@
  *      request cannot wait, or reclaim freed nothing) drain every pageset
  *      and release the highatomic reserve to ordinary requests; retry.
  *      As in the kernel, draining comes after reclaim: it walks every
- *      CPU's pageset, which on a full machine cost more than reclaim
+ *      CPU's pageset, which on a full machine cost more than reclaim.
+ *      A request with a fragmenting attempt still ahead (step 4) keeps
+ *      the reserve until that attempt failed too: the kernel gives the
+ *      reserve back only once its fallback, which may fragment, found
+ *      nothing, and the rule moved that fallback to the end, not after
+ *      the reserve
  *   3. order > 0: direct compaction (deferred after failures); retry
  *   4. a non-movable request under a policy with a no-fragmentation rule
  *      (POL_NOFRAG_RULE): the policy's evacuation (ops->evacuate_for_order);
- *      retry; then one last attempt that may fragment (GFP_MAY_FRAGMENT)
+ *      retry; then one last attempt that may fragment (GFP_MAY_FRAGMENT);
+ *      if that fails, the highatomic reserve step 2 kept, and once more
  *   5. failure
  *
  * Every attempt before the last keeps the rule, so reclaim and compaction
@@ -40,21 +46,41 @@ static bool attempt(struct slow_alloc *a, unsigned gfp)
 	return a->pfn != PA_NIL;
 }
 
-/* Pages cached on every CPU back to the zone; the highatomic reserve
- * opened to a request that may not use it. */
-static void drain_and_unreserve(struct slow_alloc *a)
+static bool rule_applies(const struct slow_alloc *a)
+{
+	return nofrag_rule_binds(a->z->pflags, a->mt);
+}
+
+/* Will the slow path end with an attempt that may fragment (step 4)? */
+static bool fragmenting_attempt_ahead(const struct slow_alloc *a)
+{
+	return rule_applies(a) && !(a->gfp & PA_GFP_NORETRY);
+}
+
+/* One highatomic pageblock opened to a request that may not use it;
+ * true if one was given back. */
+static bool give_back_reserve(struct slow_alloc *a)
 {
 	struct pa_zone *z = a->z;
 
+	if ((a->gfp & PA_GFP_ATOMIC) || !STAT_LOAD(z->nr_reserved_highatomic))
+		return false;
+	zone_lock(z);
+	bool given = unreserve_highatomic_pageblock(z, a->mt);
+	zone_unlock(z);
+	zone_count_shared(z, HIGHATOMIC_UNRESERVED, given);
+	return given;
+}
+
+/* Pages cached on every CPU back to the zone; the highatomic reserve
+ * too, unless a fragmenting attempt is still ahead (it comes first). */
+static void drain_and_unreserve(struct slow_alloc *a)
+{
 	a->drained = true;
-	if (z->use_pcp)
-		pa_drain(z);
-	if (!(a->gfp & PA_GFP_ATOMIC) && STAT_LOAD(z->nr_reserved_highatomic)) {
-		zone_lock(z);
-		bool given = unreserve_highatomic_pageblock(z, a->mt);
-		zone_unlock(z);
-		zone_count_shared(z, HIGHATOMIC_UNRESERVED, given);
-	}
+	if (a->z->use_pcp)
+		pa_drain(a->z);
+	if (!fragmenting_attempt_ahead(a))
+		give_back_reserve(a);
 }
 
 /* Whether this request may wait for reclaim, compaction, evacuation. */
@@ -149,11 +175,6 @@ static void attempt_fragmenting(struct slow_alloc *a)
 	zone_unlock(a->z);
 }
 
-static bool rule_applies(const struct slow_alloc *a)
-{
-	return nofrag_rule_binds(a->z->pflags, a->mt);
-}
-
 static void evacuate(struct slow_alloc *a)
 {
 	if (a->z->ops->evacuate_for_order)
@@ -188,8 +209,11 @@ int alloc_slowpath(struct pa_zone *z, unsigned cpu, unsigned order,
 			if (attempt(&a, gfp))
 				goto done;
 		}
-		if (!(gfp & PA_GFP_NORETRY))
+		if (fragmenting_attempt_ahead(&a)) {
 			attempt_fragmenting(&a);
+			if (a.pfn == PA_NIL && give_back_reserve(&a))
+				attempt_fragmenting(&a);
+		}
 	}
 done:
 	*out = a.pfn;

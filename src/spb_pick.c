@@ -12,13 +12,6 @@
 #include "spb_steer.h"
 #include "zone.h"
 
-/* The summaries' maps and counts read inline (superpageblock.h has the
- * out-of-line readers): a pick runs on every zone-path allocation. */
-static inline const uint64_t *map_of(const struct pa_zone *z, unsigned m)
-{
-	return z->spb_bits + (uint64_t)m * z->spb_words;
-}
-
 /* SPBs with a free block of mt at some order in [lo, hi], word w. */
 static inline uint64_t nonempty_word(const struct pa_zone *z, unsigned mt,
 				     unsigned lo, unsigned hi, uint64_t w)
@@ -60,9 +53,9 @@ static uint64_t pick_in_bucket(const struct pa_zone *z,
 			       const struct spb_want *w, unsigned bucket,
 			       uint64_t *words)
 {
-	const uint64_t *cat = map_of(z, w->cat);
-	const uint64_t *full = map_of(z, SPB_MAP_FULLNESS(bucket));
-	const uint64_t *whole_out = map_of(z, SPB_MAP_CONTIG);
+	const uint64_t *cat = spb_map_at(z, w->cat);
+	const uint64_t *full = spb_map_at(z, SPB_MAP_FULLNESS(bucket));
+	const uint64_t *whole_out = spb_map_at(z, SPB_MAP_CONTIG);
 
 	for (uint64_t i = 0; i < z->spb_words; i++) {
 		uint64_t bits = cat[i] & full[i] & ~whole_out[i];

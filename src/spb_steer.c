@@ -50,32 +50,35 @@ static inline unsigned max_u(unsigned a, unsigned b)
 	return a > b ? a : b;
 }
 
-/* Take SPB spb's block of type `from` (smallest order, or largest) and
- * split it down to the request, pieces on `from`'s list. */
+/* Take SPB spb's block of w's type (smallest order, or largest) and
+ * split it down to the request, pieces on that type's list. */
 static uint32_t take_in_spb(struct spb_ctx *c, uint64_t spb,
-			    const struct spb_want *w, unsigned from,
-			    bool largest_first)
+			    const struct spb_want *w, bool largest_first)
 {
 	unsigned o;
 
 	if (spb == UINT64_MAX)
 		return PA_NIL;
-	uint32_t pfn = spb_block_in(c->z, spb, from, w->lo, w->hi,
+	uint32_t pfn = spb_block_in(c->z, spb, w->mt, w->lo, w->hi,
 				    largest_first, &o);
 
 	if (pfn == PA_NIL)
 		return PA_NIL;
 	c->spb = spb;
-	take_free_block(c->z, pfn, o, from, pfn, c->order);
+	take_free_block(c->z, pfn, o, w->mt, pfn, c->order);
 	return pfn;
 }
 
-/* Pick an SPB for `w`, then take_in_spb. */
-static uint32_t take_in(struct spb_ctx *c, const struct spb_want *w,
-			unsigned from, bool largest_first)
+/* Pick an SPB for `w`, then take_in_spb: the smallest block, or the
+ * largest. */
+static uint32_t take_smallest(struct spb_ctx *c, const struct spb_want *w)
 {
-	return take_in_spb(c, spb_pick(c->z, w, &c->words), w, from,
-			   largest_first);
+	return take_in_spb(c, spb_pick(c->z, w, &c->words), w, false);
+}
+
+static uint32_t take_largest(struct spb_ctx *c, const struct spb_want *w)
+{
+	return take_in_spb(c, spb_pick(c->z, w, &c->words), w, true);
 }
 
 /* The categories a request looks in, in order (superpageblock.h):
@@ -96,14 +99,18 @@ static const struct spb_cats *cats_for(unsigned mt)
 	return mt == PA_MT_MOVABLE ? &movable_cats : &nonmovable_cats;
 }
 
-/* take_in for w in each of the categories, in order. */
-static uint32_t take_in_cats(struct spb_ctx *c, struct spb_want *w,
-			     const struct spb_cats *k, unsigned from,
-			     bool largest_first)
+/* One try inside the SPBs of w's category: the block (or chunk) it
+ * found, or PA_NIL. */
+typedef uint32_t (*spb_try_fn)(struct spb_ctx *c, const struct spb_want *w);
+
+/* The one category loop: `try` for w in each of k's categories, in
+ * order; the first thing it finds. */
+static uint32_t first_in_cats(struct spb_ctx *c, const struct spb_cats *k,
+			      struct spb_want *w, spb_try_fn try)
 {
 	for (unsigned i = 0; i < k->n; i++) {
 		w->cat = k->cat[i];
-		uint32_t pfn = take_in(c, w, from, largest_first);
+		uint32_t pfn = try(c, w);
 
 		if (pfn != PA_NIL)
 			return pfn;
@@ -134,33 +141,42 @@ static uint32_t claim_free_pageblocks(struct spb_ctx *c, uint32_t head,
 	return head;
 }
 
-/* A whole free pageblock of type `from` in an SPB of category `cat`. */
-static uint32_t claim_pageblock_in(struct spb_ctx *c, unsigned cat,
-				   bool emptiest_first, unsigned from)
+/* What a claim of whole free pageblocks of type `from` looks for. */
+static struct spb_want pageblock_want(const struct spb_ctx *c, unsigned from,
+				      bool emptiest_first)
+{
+	return (struct spb_want){ .mt = from,
+				  .lo = max_u(c->order, c->z->pb_order),
+				  .hi = c->z->max_order,
+				  .emptiest_first = emptiest_first };
+}
+
+/* A whole free pageblock of w's type in an SPB of w's category. */
+static uint32_t claim_pageblock_in(struct spb_ctx *c, const struct spb_want *w)
 {
 	struct pa_zone *z = c->z;
-	struct spb_want w = { .cat = cat, .mt = from,
-			      .lo = max_u(c->order, z->pb_order),
-			      .hi = z->max_order,
-			      .emptiest_first = emptiest_first };
-	uint64_t spb = spb_pick(z, &w, &c->words);
+	uint64_t spb = spb_pick(z, w, &c->words);
 	unsigned o;
 
 	if (spb == UINT64_MAX)
 		return PA_NIL;
-	uint32_t head = spb_block_in(z, spb, from, w.lo, w.hi, false, &o);
+	uint32_t head = spb_block_in(z, spb, w->mt, w->lo, w->hi, false, &o);
 
 	if (head == PA_NIL)
 		return PA_NIL;
 	c->spb = spb;
-	return claim_free_pageblocks(c, head, o, from);
+	return claim_free_pageblocks(c, head, o, w->mt);
 }
 
-static uint32_t claim_pageblock_in_cats(struct spb_ctx *c,
-					const struct spb_cats *k, unsigned from)
+/* claim_pageblock_in for w's category with each of the request's
+ * fallback types in turn (w's own type ignored). */
+static uint32_t claim_fallback_in(struct spb_ctx *c, const struct spb_want *w)
 {
-	for (unsigned i = 0; i < k->n; i++) {
-		uint32_t pfn = claim_pageblock_in(c, k->cat[i], false, from);
+	struct spb_want f = *w;
+
+	for (unsigned i = 0; i < PA_MT_NR_FALLBACKS; i++) {
+		f.mt = mt_fallback(c->mt, i);
+		uint32_t pfn = claim_pageblock_in(c, &f);
 
 		if (pfn != PA_NIL)
 			return pfn;
@@ -183,9 +199,9 @@ static uint32_t pass1_own_type(struct spb_ctx *c)
 
 	if (hint != UINT64_MAX) {
 		zone_count(c->z, SPB_HINT_HITS, 1);
-		return take_in_spb(c, hint, &w, c->mt, false);
+		return take_in_spb(c, hint, &w, false);
 	}
-	pfn = take_in_cats(c, &w, cats_for(c->mt), c->mt, false);
+	pfn = first_in_cats(c, cats_for(c->mt), &w, take_smallest);
 	if (hinted)
 		spb_hint_set(c->z, c->order, c->mt,
 			     pfn == PA_NIL ? UINT64_MAX : c->spb);
@@ -194,12 +210,14 @@ static uint32_t pass1_own_type(struct spb_ctx *c)
 
 static uint32_t pass2_claim_in_tainted(struct spb_ctx *c)
 {
-	uint32_t pfn = claim_pageblock_in_cats(c, &nonmovable_cats,
-					       PA_MT_MOVABLE);
+	struct spb_want w = pageblock_want(c, PA_MT_MOVABLE, false);
+	uint32_t pfn = first_in_cats(c, &nonmovable_cats, &w,
+				     claim_pageblock_in);
 
-	if (pfn == PA_NIL)
-		pfn = claim_pageblock_in_cats(c, &nonmovable_cats,
-					      other_nonmovable(c->mt));
+	if (pfn == PA_NIL) {
+		w = pageblock_want(c, other_nonmovable(c->mt), false);
+		pfn = first_in_cats(c, &nonmovable_cats, &w, claim_pageblock_in);
+	}
 	return pfn;
 }
 
@@ -261,14 +279,7 @@ static uint32_t pass2b_claim_partial(struct spb_ctx *c)
 
 	if (!may_pack_sub_pageblock(c))
 		return PA_NIL;
-	for (unsigned i = 0; i < nonmovable_cats.n; i++) {
-		w.cat = nonmovable_cats.cat[i];
-		uint32_t pfn = claim_partial_in(c, &w);
-
-		if (pfn != PA_NIL)
-			return pfn;
-	}
-	return PA_NIL;
+	return first_in_cats(c, &nonmovable_cats, &w, claim_partial_in);
 }
 
 /* Seed 001: largest sub-pageblock block of the other non-movable type,
@@ -277,9 +288,9 @@ static uint32_t pass2c_borrow_nonmovable(struct spb_ctx *c)
 {
 	unsigned hi = c->z->pb_order - 1 < c->z->max_order ? c->z->pb_order - 1
 							   : c->z->max_order;
-	unsigned from = other_nonmovable(c->mt);
-	struct spb_want w = { .mt = from, .lo = c->order, .hi = hi };
-	uint32_t pfn = take_in_cats(c, &w, &nonmovable_cats, from, true);
+	struct spb_want w = { .mt = other_nonmovable(c->mt), .lo = c->order,
+			      .hi = hi };
+	uint32_t pfn = first_in_cats(c, &nonmovable_cats, &w, take_largest);
 
 	if (pfn != PA_NIL)
 		zone_count(c->z, EXTFRAG_FALLBACKS, 1);
@@ -290,8 +301,7 @@ static uint32_t pass2d_borrow_movable(struct spb_ctx *c)
 {
 	struct spb_want w = { .mt = PA_MT_MOVABLE, .lo = c->order,
 			      .hi = c->z->pb_order - 1 };
-	uint32_t pfn = take_in_cats(c, &w, &nonmovable_cats, PA_MT_MOVABLE,
-				    false);
+	uint32_t pfn = first_in_cats(c, &nonmovable_cats, &w, take_smallest);
 
 	if (pfn != PA_NIL) {
 		zone_count(c->z, EXTFRAG_FALLBACKS, 1);
@@ -305,6 +315,7 @@ static uint32_t pass2d_borrow_movable(struct spb_ctx *c)
  * movable pageblock: a conversion, left to the slow path's last attempt. */
 static uint32_t pass3_taint_clean(struct spb_ctx *c)
 {
+	struct spb_want w = pageblock_want(c, PA_MT_MOVABLE, true);
 	uint32_t pfn;
 
 	/* the series' third trigger: tainted SPBs stuck short of free
@@ -312,7 +323,8 @@ static uint32_t pass3_taint_clean(struct spb_ctx *c)
 	spb_defrag_before_taint(c->z, c->gfp);
 	if (gfp_keeps_nofrag_rule(c->gfp))
 		return PA_NIL;
-	pfn = claim_pageblock_in(c, SPB_MAP_CLEAN, true, PA_MT_MOVABLE);
+	w.cat = SPB_MAP_CLEAN;
+	pfn = claim_pageblock_in(c, &w);
 	if (pfn != PA_NIL && TRACING(c->z))
 		trace_spb_pb_taint(c->z, c->cpu, c->spb, pfn, c->mt,
 				   "claimed a free movable pageblock");
@@ -321,16 +333,9 @@ static uint32_t pass3_taint_clean(struct spb_ctx *c)
 
 static uint32_t pass4_movable_fallback(struct spb_ctx *c)
 {
-	for (unsigned k = 0; k < movable_cats.n; k++)
-		for (unsigned i = 0; i < PA_MT_NR_FALLBACKS; i++) {
-			uint32_t pfn = claim_pageblock_in(c, movable_cats.cat[k],
-							  false,
-							  mt_fallback(c->mt, i));
+	struct spb_want w = pageblock_want(c, c->mt, false);
 
-			if (pfn != PA_NIL)
-				return pfn;
-		}
-	return PA_NIL;
+	return first_in_cats(c, &movable_cats, &w, claim_fallback_in);
 }
 
 static uint32_t pass_zone_fallback(struct spb_ctx *c)
@@ -475,15 +480,72 @@ uint32_t spb_take_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
 	struct spb_ctx c = { .z = z, .cpu = cpu, .order = z->pb_order,
 			     .mt = mt, .gfp = gfp };
 	bool movable = mt == PA_MT_MOVABLE;
+	struct spb_want w = pageblock_want(&c, mt, false);
 	uint32_t pfn;
 
 	if (fallback)
 		pfn = movable ? pass4_movable_fallback(&c)
 			      : pass2_claim_in_tainted(&c);
 	else
-		pfn = claim_pageblock_in_cats(&c, cats_for(mt), mt);
+		pfn = first_in_cats(&c, cats_for(mt), &w, claim_pageblock_in);
 	zone_count(z, SPB_WORDS, c.words);
 	if (pfn != PA_NIL)
 		spb_defrag_pass_served(z, c.spb);
 	return pfn;
+}
+
+/* Phase 2's adoption (spb_adopt_pageblock) looks at this many free chunks
+ * of the SPB it picked for one whose pageblock nobody owns. */
+#define SPB_ADOPT_TRIES 8
+
+/* The first of the chunks of w (orders lo..hi, smallest first, at most
+ * SPB_ADOPT_TRIES of them) in the SPB w picks whose pageblock no pageset
+ * owns and is of w's type (the list's type is the pageblock's: checked,
+ * since an adopted block's fragments are recovered under its type). */
+static uint32_t unowned_partial_in(struct spb_ctx *c, const struct spb_want *w)
+{
+	struct pa_zone *z = c->z;
+	uint64_t spb = spb_pick(z, w, &c->words);
+	unsigned tries = 0;
+
+	if (spb == UINT64_MAX)
+		return PA_NIL;
+	for (unsigned o = w->lo; o <= w->hi; o++)
+		for (uint32_t pfn = fa_part_first(z, spb, o, w->mt);
+		     pfn != PA_NIL && fa_part_of(z, pfn) == spb &&
+		     tries < SPB_ADOPT_TRIES;
+		     pfn = fa_next(z, pfn, o, w->mt), tries++) {
+			const struct pageblock_data *pb = pfn_pb(z, pfn);
+
+			if (pb_owner(pb) == 0 && pb_mt(pb) == w->mt) {
+				c->spb = spb;
+				return pfn;
+			}
+		}
+	return PA_NIL;
+}
+
+uint32_t spb_adopt_pageblock(struct pa_zone *z, unsigned cpu, unsigned order,
+			     unsigned mt)
+{
+	struct spb_ctx c = { .z = z, .cpu = cpu, .order = order, .mt = mt };
+	struct spb_want w = { .mt = mt, .lo = order, .hi = z->pb_order - 1 };
+
+	/* movable refills fill clean SPBs, where there is nothing to pack
+	 * into; a chunk of a whole pageblock or more is no partial block */
+	if (mt == PA_MT_MOVABLE || mt >= PA_MT_PCPTYPES || order >= z->pb_order)
+		return PA_NIL;
+	if (w.hi > z->max_order)
+		w.hi = z->max_order;
+	uint32_t chunk = first_in_cats(&c, &nonmovable_cats, &w,
+				       unowned_partial_in);
+
+	zone_count(z, SPB_WORDS, c.words);
+	if (chunk == PA_NIL)
+		return PA_NIL;
+	/* its free pages leave the lists for a pageset of mt (any pageset
+	 * of mt may own it: the caller's) */
+	pageblock_mark_content(z, chunk, z->pb_order, mt);
+	zone_count(z, SPB_PB_ADOPTED, 1);
+	return (uint32_t)pfn_to_pb(z, chunk);
 }

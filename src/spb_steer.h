@@ -97,6 +97,19 @@ uint32_t spb_rmqueue(struct pa_zone *z, unsigned cpu, unsigned order,
 uint32_t spb_take_pageblock(struct pa_zone *z, unsigned cpu, unsigned mt,
 			    unsigned gfp, bool fallback);
 
+/* pcpbuddy refill Phase 2 under spb (policy op pcp_adopt_pageblock): a
+ * partly free pageblock of non-movable type mt that no pageset owns, with
+ * a free chunk of order `order` .. pageblock order - 1, for the refilling
+ * pageset to adopt: its index, or PA_NIL (a movable mt, an order of a
+ * pageblock or more, or none in the few chunks looked at).  Where Pass 1
+ * looks: tainted SPBs, then emptied ones, fullest first, so a pageset's
+ * non-movable pages pack where that content already is, and the block's
+ * later frees merge on the pageset instead of going one by one to the
+ * zone.  The pageblock's content bit for mt is set (its pages leave the
+ * lists for a pageset of mt).  Counted in pa_stats.spb_pb_adopted. */
+uint32_t spb_adopt_pageblock(struct pa_zone *z, unsigned cpu, unsigned order,
+			     unsigned mt);
+
 /* Free-list partition: one per SPB. */
 unsigned spb_part_shift(const struct pa_zone *z);
 

@@ -34,14 +34,9 @@ uint64_t spb_of_pfn(const struct pa_zone *z, uint64_t pfn)
 	return pfn >> z->spb_order;
 }
 
-static inline uint64_t *map_at(const struct pa_zone *z, unsigned m)
-{
-	return z->spb_bits + (uint64_t)m * z->spb_words;
-}
-
 const uint64_t *spb_map(const struct pa_zone *z, unsigned map)
 {
-	return map_at(z, map);
+	return spb_map_at(z, map);
 }
 
 uint64_t spb_nr_words(const struct pa_zone *z)
@@ -61,17 +56,17 @@ const struct superpageblock *spb_get(const struct pa_zone *z, uint64_t spb)
 
 static inline void map_set(const struct pa_zone *z, unsigned m, uint64_t i)
 {
-	map_at(z, m)[i >> 6] |= 1ull << (i & 63);
+	spb_map_at(z, m)[i >> 6] |= 1ull << (i & 63);
 }
 
 static inline void map_clear(const struct pa_zone *z, unsigned m, uint64_t i)
 {
-	map_at(z, m)[i >> 6] &= ~(1ull << (i & 63));
+	spb_map_at(z, m)[i >> 6] &= ~(1ull << (i & 63));
 }
 
 static inline bool map_test(const struct pa_zone *z, unsigned m, uint64_t i)
 {
-	return map_at(z, m)[i >> 6] & (1ull << (i & 63));
+	return spb_map_at(z, m)[i >> 6] & (1ull << (i & 63));
 }
 
 /* ---- derived state ---- */
@@ -416,7 +411,7 @@ static const char *check_tail_bits(const struct pa_zone *z, char *buf,
 	if (!(n & 63))
 		return NULL;
 	for (unsigned m = 0; m < SPB_NR_MAPS; m++)
-		if (map_at(z, m)[n >> 6] & (~0ull << (n & 63))) {
+		if (spb_map_at(z, m)[n >> 6] & (~0ull << (n & 63))) {
 			snprintf(buf, len, "superpageblock bitmap %u has bits past the last SPB", m);
 			return buf;
 		}

@@ -210,5 +210,11 @@ static inline uint64_t pb_nr_pages(const struct pa_zone *z)
 {
 	return 1ull << z->pb_order;
 }
+/* SPB summary bitmap m (SPB_MAP_*), spb_words words: superpageblock.c
+ * keeps it, spb_pick.c reads it inline on every zone-path search. */
+static inline uint64_t *spb_map_at(const struct pa_zone *z, unsigned m)
+{
+	return z->spb_bits + (uint64_t)m * z->spb_words;
+}
 
 #endif

@@ -274,8 +274,14 @@ static void test_irq_forced_fallbacks(void **state)
 
 		assert_true(r->irqs > 100);
 		assert_int_equal(r->irq_failed, 0);
-		/* every handler call tried the held lock and failed */
-		assert_int_equal(r->irq_fallbacks, r->irq_calls);
+		/* every handler call tried the held lock and failed; under
+		 * spb but a free of a page whose pageblock another CPU adopted
+		 * meanwhile (refill Phase 2), which goes to that CPU's
+		 * lock-free list and tries no lock */
+		if (r->policy == PA_POLICY_SPB)
+			assert_true(r->irq_fallbacks <= r->irq_calls);
+		else
+			assert_int_equal(r->irq_fallbacks, r->irq_calls);
 		assert_int_equal(lib_fallbacks(&a->pol[k]), r->irq_fallbacks);
 		assert_true(r->fb_zone_acq <= r->irq_zone_acq);
 		assert_true(r->irq_zone_acq <= r->acquisitions);

@@ -421,6 +421,70 @@ static void noretry_refuses_to_taint(void **state)
 	pa_zone_destroy(z);
 }
 
+static void reserve_counts(struct pa_zone *z, uint64_t *blocks,
+			   uint64_t *given_back)
+{
+	struct pa_stats s;
+
+	pa_stats(z, &s);
+	*blocks = s.highatomic_blocks;
+	*given_back = s.highatomic_unreserved;
+}
+
+/* The highatomic reserve and the slow path's order: a non-movable request
+ * that only a fragmenting attempt (Pass 3) can serve keeps the reserve, as
+ * the kernel gives it back only after its fallback failed; once the
+ * fragmenting attempt fails too, the reserve is given back and serves it.
+ * 32 SPBs of 16 pages, so the reserve (1% of the zone) is 2 pageblocks. */
+static void reserve_given_back_after_fragmenting_fails(void **state)
+{
+	struct pa_zone *z = zone_of(32);
+	uint64_t blocks, given, ha = alloc_ok(z, 1, PA_GFP_ATOMIC);
+	unsigned pass;
+
+	(void)state;
+	assert_int_equal(pa_free(z, ha, 1), 0);
+	reserve_counts(z, &blocks, &given);
+	assert_int_equal(blocks, 1);
+	assert_int_equal(pb_type(z, ha), PA_MT_HIGHATOMIC);
+	/* nothing unmovable is free: Pass 3 taints a clean SPB, and the
+	 * reserve stays */
+	uint64_t u = alloc_pass(z, 0, 0, &pass);
+
+	assert_int_equal(pass, SPB_PASS_3);
+	reserve_counts(z, &blocks, &given);
+	assert_int_equal(blocks, 1);
+	assert_int_equal(given, 0);
+	assert_int_equal(pb_type(z, ha), PA_MT_HIGHATOMIC);
+	assert_check(z);
+	assert_int_equal(pa_free(z, u, 0), 0);
+
+	/* everything else taken (exactly: a movable request that failed
+	 * would take the reserve back itself): only the reserve can serve */
+	uint64_t n = pa_managed_pages(z) - PB;
+	uint64_t *p = malloc(sizeof(*p) * n);
+
+	assert_non_null(p);
+	for (uint64_t i = 0; i < n; i++)
+		p[i] = alloc_ok(z, 0, PA_GFP_MOVABLE);
+	reserve_counts(z, &blocks, &given);
+	assert_int_equal(blocks, 1);
+	assert_int_equal(given, 0);
+	uint64_t last = alloc_ok(z, 0, 0);
+
+	assert_int_equal(last / PB, ha / PB);
+	reserve_counts(z, &blocks, &given);
+	assert_int_equal(blocks, 0);
+	assert_int_equal(given, 1);
+	assert_check(z);
+	assert_int_equal(pa_free(z, last, 0), 0);
+	for (uint64_t i = 0; i < n; i++)
+		assert_int_equal(pa_free(z, p[i], 0), 0);
+	free(p);
+	assert_check(z);
+	pa_zone_destroy(z);
+}
+
 static uint64_t slow_path_evacuations(struct pa_zone *z)
 {
 	struct pa_stats s;
@@ -550,6 +614,7 @@ int main(void)
 		cmocka_unit_test(pass2c_borrows_other_nonmovable),
 		cmocka_unit_test(pass4_movable_fallback),
 		cmocka_unit_test(noretry_refuses_to_taint),
+		cmocka_unit_test(reserve_given_back_after_fragmenting_fails),
 		cmocka_unit_test(emptied_spb_stays_preferred),
 		cmocka_unit_test(events_in_ftrace_text),
 		cmocka_unit_test(content_changes_traced),
