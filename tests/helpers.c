@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "helpers.h"
 
+#include <ftw.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,4 +213,23 @@ bool th_stress_stop(uint64_t deadline_ns, bool work_done)
 	if (now <= deadline_ns)
 		return false;
 	return work_done || now - deadline_ns > TH_STRESS_GRACE_S * 1000000000ull;
+}
+
+int th_tmpdir_make(char *tmpl)
+{
+	return mkdtemp(tmpl) ? 0 : -1;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+int th_tmpdir_remove(const char *dir)
+{
+	return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }

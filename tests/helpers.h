@@ -119,4 +119,11 @@ void th_install_nolock_signals(void (*on_usr1)(int));
 /* Nonzero when the suite runs under a sanitizer (PA_SANITIZER builds). */
 int th_sanitized(void);
 
+/* A suite's scratch directory: th_tmpdir_make fills a mkdtemp template
+ * ("/tmp/pa-NAME-XXXXXX") in place, th_tmpdir_remove deletes it with
+ * everything under it (symlinks not followed).  Both return 0 or -1, the
+ * shape a cmocka group setup/teardown returns. */
+int th_tmpdir_make(char *tmpl);
+int th_tmpdir_remove(const char *dir);
+
 #endif

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "commands.h"
+#include "helpers.h"
 #include "optparse.h"
 #include "pfnmap.h"
 #include "replay.h"
@@ -722,16 +723,13 @@ static void test_empty_input_and_compare_missing(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
+	return th_tmpdir_make(dir);
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
 	(void)state;
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return th_tmpdir_remove(dir);
 }
 
 int main(void)

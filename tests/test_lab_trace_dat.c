@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "commands.h"
+#include "helpers.h"
 #include "trace_parse.h"
 #include "trace_reader.h"
 
@@ -216,16 +217,13 @@ static void test_dat_on_pipe_refused(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
+	return th_tmpdir_make(dir);
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
 	(void)state;
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return th_tmpdir_remove(dir);
 }
 
 int main(void)

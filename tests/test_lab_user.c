@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "costmodel.h"
+#include "helpers.h"
 #include "pagealloc.h"
 #include "zoneinfo.h"
 
@@ -331,16 +332,13 @@ static void test_options_of_the_other_mode(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
+	return th_tmpdir_make(dir);
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
 	(void)state;
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return th_tmpdir_remove(dir);
 }
 
 int main(void)
