@@ -95,6 +95,25 @@ static ssize_t read_some(int fd, void *buf, size_t n)
 	}
 }
 
+/* One read of the input into dst, counted: end of input noted, the bytes
+ * added to the input's checksum and progress.  Returns bytes read (0 at
+ * end) or -EIO with the reason in errmsg. */
+static ssize_t read_counted(struct trace_reader *r, void *dst, size_t room)
+{
+	ssize_t got = read_some(r->fd, dst, room);
+
+	if (got < 0) {
+		snprintf(r->errmsg, sizeof(r->errmsg), "read: %s",
+			 strerror(errno));
+		return -EIO;
+	}
+	if (got == 0)
+		r->in_eof = true;
+	r->crc = (uint32_t)crc32(r->crc, dst, (uInt)got);
+	r->in_done += (uint64_t)got;
+	return got;
+}
+
 /* Fill the compressed buffer so at least `want` bytes are there (or EOF). */
 static int fill_in(struct trace_reader *r, size_t want)
 {
@@ -103,18 +122,11 @@ static int fill_in(struct trace_reader *r, size_t want)
 	r->in_len -= r->in_pos;
 	r->in_pos = 0;
 	while (!r->in_eof && r->in_len < want) {
-		ssize_t got = read_some(r->fd, r->in + r->in_len,
-					IN_SIZE - r->in_len);
-		if (got < 0) {
-			snprintf(r->errmsg, sizeof(r->errmsg), "read: %s",
-				 strerror(errno));
+		ssize_t got = read_counted(r, r->in + r->in_len,
+					   IN_SIZE - r->in_len);
+		if (got < 0)
 			return -EIO;
-		}
-		if (got == 0)
-			r->in_eof = true;
-		r->crc = (uint32_t)crc32(r->crc, r->in + r->in_len, (uInt)got);
 		r->in_len += (size_t)got;
-		r->in_done += (uint64_t)got;
 	}
 	return 0;
 }
@@ -312,17 +324,8 @@ static long read_plain(struct trace_reader *r, char *dst, size_t room)
 	}
 	if (r->in_eof)
 		return 0;
-	got = read_some(r->fd, dst, room);
-	if (got < 0) {
-		snprintf(r->errmsg, sizeof(r->errmsg), "read: %s",
-			 strerror(errno));
-		return -EIO;
-	}
-	if (got == 0)
-		r->in_eof = true;
-	r->crc = (uint32_t)crc32(r->crc, (const unsigned char *)dst, (uInt)got);
-	r->in_done += (uint64_t)got;
-	return (long)got;
+	got = read_counted(r, dst, room);
+	return got < 0 ? -EIO : (long)got;
 }
 
 /* One gzip inflate step into dst; returns bytes added (0 at end) or -EIO,
