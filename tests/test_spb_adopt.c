@@ -139,7 +139,7 @@ static void adopts_partial_pageblock(void **state)
 	assert_int_equal(owned_blocks(z), 0);
 	assert_int_equal(after.free_pages, after.managed_pages);
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 /*
@@ -186,7 +186,7 @@ static void adopts_in_fullest_tainted_spb(void **state)
 	assert_check(z);
 	pa_drain(z);
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 /* Movable refills adopt nothing (they fill clean SPBs whole), and
@@ -203,7 +203,7 @@ static void no_adoption_for_movable_or_pcpbuddy(void **state)
 	assert_int_equal(adopted(z), 0);
 	assert_false(owned(z, u[0]));
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 
 	z = zone_of(PA_POLICY_PCPBUDDY);
 	half_free_unmovable(z, u);
@@ -211,7 +211,7 @@ static void no_adoption_for_movable_or_pcpbuddy(void **state)
 	assert_int_equal(adopted(z), 0);
 	assert_false(owned(z, u[0]));
 	assert_check(z);
-	pa_zone_destroy(z);
+	th_zone_destroy(z);
 }
 
 int main(void)
