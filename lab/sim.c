@@ -77,11 +77,21 @@ int sim_parse_policies(const char *list, struct sim_config *cfg, char *err,
 		}
 		return 0;
 	}
+	if (strlen(list) >= sizeof(buf)) {
+		snprintf(err, len, "policy list longer than %zu characters",
+			 sizeof(buf) - 1);
+		return -EINVAL;
+	}
 	snprintf(buf, sizeof(buf), "%s", list);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
+	/* strsep, not strtok: "mainline," or "a,,b" is a typo to report,
+	 * not a list to shorten silently */
+	for (save = buf; (tok = strsep(&save, ",")) != NULL;) {
 		enum pa_policy p;
 
+		if (!*tok) {
+			snprintf(err, len, "empty policy name in \"%s\"", list);
+			return -EINVAL;
+		}
 		if (pa_policy_parse(tok, &p) < 0) {
 			snprintf(err, len, "unknown policy \"%s\" (known: "
 				 "mainline, pcpbuddy, spb, all)", tok);

@@ -306,7 +306,9 @@ int sim_check(struct sim *s, char *msg, size_t len);
 void sim_destroy(struct sim *s);
 
 /* Parse "mainline,pcpbuddy" (or "all": every policy pa_zone_create()
- * accepts) into cfg->policies.  Returns 0 or -EINVAL with reason. */
+ * accepts) into cfg->policies.  Returns 0, or -EINVAL with the reason for
+ * an unknown, repeated or empty name ("mainline,") or a list over 255
+ * characters. */
 int sim_parse_policies(const char *list, struct sim_config *cfg, char *err,
 		       size_t len);
 

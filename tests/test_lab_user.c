@@ -23,6 +23,7 @@
 #include "costmodel.h"
 #include "helpers.h"
 #include "pagealloc.h"
+#include "sim.h"
 #include "zoneinfo.h"
 
 static char dir[] = "/tmp/pa-labuser-XXXXXX";
@@ -124,6 +125,34 @@ static void test_report_free_order_bound(void **state)
 	assert_int_equal(cmd_run(11, run), 2);
 	run[10] = max;
 	assert_int_equal(cmd_run(11, run), 0);
+}
+
+/* A policy list with an empty name ("mainline,", "a,,b") is a typo the
+ * user must hear about; strtok skipped the empty names and ran the rest */
+static void test_policy_list_empty_names(void **state)
+{
+	static const char *const bad[] = { "mainline,", ",mainline",
+					   "mainline,,spb", ",", "" };
+	struct sim_config cfg;
+	char err[256], big[400];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&cfg, 0, sizeof(cfg));
+		err[0] = 0;
+		if (sim_parse_policies(bad[i], &cfg, err, sizeof(err)) != -EINVAL)
+			fail_msg("policy list \"%s\" accepted", bad[i]);
+		assert_true(err[0] != 0);
+	}
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	assert_int_equal(sim_parse_policies(big, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "longer"));
+	assert_int_equal(sim_parse_policies("mainline,spb", &cfg, err,
+					    sizeof(err)), 0);
+	assert_int_equal(cfg.npolicies, 2);
+	assert_int_equal(cfg.policies[0], PA_POLICY_MAINLINE);
+	assert_int_equal(cfg.policies[1], PA_POLICY_SPB);
 }
 
 /* Run fn with its stdout (which 1) or stderr (2) on path; its exit
@@ -347,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_cost_model_binary_and_directory),
 		cmocka_unit_test(test_zoneinfo_bad_figures),
 		cmocka_unit_test(test_report_free_order_bound),
+		cmocka_unit_test(test_policy_list_empty_names),
 		cmocka_unit_test(test_mix_errors_and_clock),
 		cmocka_unit_test(test_options_of_the_other_mode),
 		cmocka_unit_test(test_html_non_utf8_name),
