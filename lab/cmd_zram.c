@@ -115,10 +115,18 @@ static int add_arg(struct corpus *c, const char *path)
 		fprintf(stderr, "pagealloc zram: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	if (S_ISDIR(st.st_mode))
+	if (S_ISDIR(st.st_mode)) {
 		walk(c, path);
-	else
-		add_file(c, path, (uint64_t)st.st_size);
+		return 0;
+	}
+	/* a FIFO, device or <(...) has no size to plan the corpus by; it was
+	 * dropped, and only "the files hold no data" was said */
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "pagealloc zram: %s: not a regular file or a "
+			"directory\n", path);
+		return -1;
+	}
+	add_file(c, path, (uint64_t)st.st_size);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -285,6 +286,23 @@ static void test_zram_help_percent(void **state)
 	assert_null(strstr(buf, "%%"));
 }
 
+/* zram on a FIFO (or /dev/zero, or <(cat f)) dropped it and said only
+ * "the files hold no data": it names the file and what it is not. */
+static void test_zram_names_non_regular_file(void **state)
+{
+	char buf[1024], fifo[256];
+	char *argv[] = { "zram", fifo, NULL };
+	(void)state;
+
+	snprintf(fifo, sizeof(fifo), "%s", path_of("fifo"));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(to_fd(cmd_zram, 2, argv, path_of("zram-fifo.err"), 2), 2);
+	read_back("zram-fifo.err", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "not a regular file"));
+	assert_non_null(strstr(buf, fifo));
+	unlink(fifo);
+}
+
 /* --json/--html on a full disk said "Input/output error": the reports
  * are flushed before their error is read, so it says the disk is full. */
 static void test_full_disk_named(void **state)
@@ -381,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_options_of_the_other_mode),
 		cmocka_unit_test(test_html_non_utf8_name),
 		cmocka_unit_test(test_zram_help_percent),
+		cmocka_unit_test(test_zram_names_non_regular_file),
 		cmocka_unit_test(test_full_disk_named),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
