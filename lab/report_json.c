@@ -142,7 +142,7 @@ int report_json(const struct lab_report *r, const char *path)
 		", \"pageblocks\": %" PRIu64 ", \"pageblock_order\": %u, "
 		"\"superpageblock_order\": %u, \"cpus\": %u, \"pcp_batch\": %u, "
 		"\"pcp_high_min\": %u, \"pcp_high_max\": %u}",
-		s->cfg.bytes, pa_managed_pages(s->pol[0].zone),
+		sim_machine_bytes(s), pa_managed_pages(s->pol[0].zone),
 		s->pol[0].stats.nr_pageblocks, s->zcfg.pageblock_order,
 		s->zcfg.superpageblock_order, s->zcfg.ncpus, s->zcfg.pcp_batch,
 		s->zcfg.pcp_high_min, s->zcfg.pcp_high_max);

@@ -89,11 +89,14 @@ int report_text(const struct lab_report *r, FILE *out)
 	if (r->description[0])
 		fprintf(out, "  %s\n", r->description);
 	fprintf(out, "machine: %s (%s pages, %s pageblocks), %u CPUs, pcp batch %u "
-		"high %u..%u\n", size_format(s->cfg.bytes, a, sizeof(a)),
+		"high %u..%u\n", size_format(sim_machine_bytes(s), a, sizeof(a)),
 		grouped(pa_managed_pages(s->pol[0].zone), b, sizeof(b)),
 		grouped(s->pol[0].stats.nr_pageblocks, c, sizeof(c)),
 		s->zcfg.ncpus, s->zcfg.pcp_batch, s->zcfg.pcp_high_min,
 		s->zcfg.pcp_high_max);
+	if (s->cfg.bytes != sim_machine_bytes(s))
+		fprintf(out, "  (%s asked for, rounded down to whole pageblocks)\n",
+			size_format(s->cfg.bytes, a, sizeof(a)));
 	if (t) {
 		if (t->have_zoneinfo) {
 			fprintf(out, "  sized from %s (zone %s, managed %s pages)\n",

@@ -113,6 +113,11 @@ int sim_parse_policies(const char *list, struct sim_config *cfg, char *err,
 	return 0;
 }
 
+uint64_t sim_machine_bytes(const struct sim *s)
+{
+	return pa_managed_pages(s->pol[0].zone) << s->zcfg.page_shift;
+}
+
 int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 	     size_t len)
 {

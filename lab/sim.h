@@ -297,6 +297,10 @@ void sim_free_one(struct sim *s, struct sim_policy *p, unsigned cpu,
  * be read.  Before it, only `queued` may. */
 void sim_finish(struct sim *s);
 
+/* The simulated machine's memory in bytes: what the zones manage, which
+ * --mem rounds down to whole pageblocks (3M is one 2 MiB pageblock). */
+uint64_t sim_machine_bytes(const struct sim *s);
+
 /* pa_check() every zone and verify the accounting: pages allocated by the
  * zone equal the live blocks the maps hold.  Returns 0 or -EUCLEAN with
  * the first problem in msg. */

@@ -303,6 +303,24 @@ static void test_zram_names_non_regular_file(void **state)
 	unlink(fifo);
 }
 
+/* --mem 3M made a 2 MiB zone but the machine line (and JSON bytes) said
+ * 3 MiB: the size shown is what the zone manages, the rounding said. */
+static void test_machine_line_is_the_real_size(void **state)
+{
+	char buf[4096], json[256];
+	char *argv[] = { "run", "exit-avalanche", "--mem", "3M", "--scale",
+			 "0.01", "--policy", "mainline", "--json", json, NULL };
+	(void)state;
+
+	snprintf(json, sizeof(json), "%s", path_of("m3.json"));
+	assert_int_equal(to_file(cmd_run, 10, argv, path_of("m3.txt")), 0);
+	read_back("m3.txt", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "machine: 2 MiB (512 pages, 1 pageblocks)"));
+	assert_non_null(strstr(buf, "3 MiB asked for, rounded down"));
+	read_back("m3.json", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"machine\": {\"bytes\": 2097152,"));
+}
+
 /* --json/--html on a full disk said "Input/output error": the reports
  * are flushed before their error is read, so it says the disk is full. */
 static void test_full_disk_named(void **state)
@@ -400,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_html_non_utf8_name),
 		cmocka_unit_test(test_zram_help_percent),
 		cmocka_unit_test(test_zram_names_non_regular_file),
+		cmocka_unit_test(test_machine_line_is_the_real_size),
 		cmocka_unit_test(test_full_disk_named),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
