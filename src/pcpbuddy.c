@@ -611,6 +611,26 @@ static bool refill_from_merges(struct pa_zone *z, struct per_cpu_pages *pcp,
  * PHASE0_MAX_BLOCKS of them.  -EBUSY if nolock and zone->lock was busy. */
 #define PHASE0_MAX_BLOCKS 16
 
+/* Block b, ours and off the owned lists, gives the refill its free
+ * fragments (counted as refilled pages under zone->lock); a block left
+ * with fragments goes to the tail of our list for its type.  True when
+ * the block gave all it had.  zone->lock held. */
+static bool refill_from_owned(struct pa_zone *z, struct per_cpu_pages *pcp,
+			      struct refill *r, uint32_t b)
+{
+	uint64_t useful;
+	bool done;
+	uint64_t n = recover_block(z, pcp, b, r->order, r->need - r->got,
+				   &useful, &done);
+
+	r->got += useful;
+	zone_count(z, PAGES_REFILL, n);
+	zone_count_moved(z, n);
+	if (!done)
+		owned_link(z, r->cpu, b, r->mt);
+	return done;
+}
+
 static int refill_phase0(struct pa_zone *z, struct per_cpu_pages *pcp,
 			 struct refill *r)
 {
@@ -629,21 +649,9 @@ static int refill_phase0(struct pa_zone *z, struct per_cpu_pages *pcp,
 		b = owned_head(ow, r->mt);
 		/* the list holds our blocks of this type only (pa_check) */
 		if (b != PA_NIL && b != requeued) {
-			bool done;
-			uint64_t useful;
-
 			owned_unlink(z, b);
-			uint64_t n = recover_block(z, pcp, b, r->order,
-						   r->need - r->got, &useful, &done);
-
-			r->got += useful;
-			zone_count(z, PAGES_REFILL, n);
-			zone_count_moved(z, n);
-			if (!done) {
-				owned_link(z, r->cpu, b, r->mt);
-				if (requeued == PA_NIL)
-					requeued = b;
-			}
+			if (!refill_from_owned(z, pcp, r, b) && requeued == PA_NIL)
+				requeued = b;
 		}
 		zone_unlock(z);
 	}
@@ -719,20 +727,11 @@ static void refill_adopt(struct pa_zone *z, struct per_cpu_pages *pcp,
 	if (!z->ops->pcp_adopt_pageblock || r->got >= r->need)
 		return;
 	uint32_t b = z->ops->pcp_adopt_pageblock(z, r->cpu, r->order, r->mt);
-	uint64_t useful;
-	bool done;
 
 	if (b == PA_NIL)
 		return;
 	pb_set_owner(&z->pb[b], r->cpu + 1);
-	uint64_t n = recover_block(z, pcp, b, r->order, r->need - r->got,
-				   &useful, &done);
-
-	r->got += useful;
-	zone_count(z, PAGES_REFILL, n);
-	zone_count_moved(z, n);
-	if (!done)
-		owned_link(z, r->cpu, b, r->mt);
+	refill_from_owned(z, pcp, r, b);
 }
 
 /* Phase 2: sub-pageblock chunks of our type, split later on the pageset.
