@@ -315,29 +315,39 @@ int pcp_refill(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
  * gives the real answer, as the kernel's rmqueue falls through to the
  * buddy lists); -EBUSY: nolock and zone->lock busy.
  */
-int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
-		   unsigned mt, unsigned gfp, uint32_t *out)
+uint32_t pcp_take_or_refill(struct pa_zone *z, unsigned cpu, unsigned order,
+			    unsigned mt, unsigned gfp, int *r)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 	const struct pa_policy_ops *ops = z->ops;
 
-	*out = PA_NIL;
+	*r = 0;
 	pcp_absorb(z, cpu);
 	uint32_t pfn = ops->pcp_take(z, pcp, order, mt);
 
-	if (pfn == PA_NIL) {
-		int r = pcp_refill(z, cpu, order, mt, gfp);
+	if (pfn != PA_NIL)
+		return pfn;
+	*r = pcp_refill(z, cpu, order, mt, gfp);
+	if (*r == -EBUSY)
+		return PA_NIL;
+	pfn = ops->pcp_take(z, pcp, order, mt);
+	if (pfn != PA_NIL)
+		pcp_count(pcp, ALLOC_HIT, -1ull); /* the account counts a hit */
+	return pfn;
+}
 
-		if (r != -EBUSY)
-			pfn = ops->pcp_take(z, pcp, order, mt);
-		if (pfn == PA_NIL) {
-			pa_lock_release(&pcp->lock);
-			return r == -EBUSY ? -EBUSY : -EAGAIN;
-		}
-		pcp_count(pcp, ALLOC_HIT, -1ull); /* the commit counts a hit */
+int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
+		   unsigned mt, unsigned gfp, uint32_t *out)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	int r;
+
+	*out = pcp_take_or_refill(z, cpu, order, mt, gfp, &r);
+	if (*out == PA_NIL) {
+		pa_lock_release(&pcp->lock);
+		return r == -EBUSY ? -EBUSY : -EAGAIN;
 	}
-	pcp_alloc_commit(z, pcp, pfn, order, mt);
-	*out = pfn;
+	pcp_alloc_commit(z, pcp, *out, order, mt);
 	return 0;
 }
 

@@ -108,6 +108,13 @@ void pcp_release_range_lists(struct pa_zone *z, unsigned cpu, uint64_t start,
 
 int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 		   unsigned mt, unsigned gfp, uint32_t *out);
+/* pcp_alloc_slow's search without its accounting, for callers that hand
+ * out more in the same hold (the rseq stack refill): absorb, take as the
+ * policy does, else refill and take again.  pcp->lock held, the CPU
+ * alive; the lock stays held.  The block, or PA_NIL with *r the refill's
+ * answer (-EBUSY: nolock and zone->lock busy). */
+uint32_t pcp_take_or_refill(struct pa_zone *z, unsigned cpu, unsigned order,
+			    unsigned mt, unsigned gfp, int *r);
 /* pcp->lock held: pull in frees other CPUs left for this pageset. */
 void pcp_absorb(struct pa_zone *z, unsigned cpu);
 /* pcp->lock held, nothing of order/mt on the lists: refill a batch

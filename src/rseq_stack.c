@@ -170,28 +170,6 @@ static bool stack_lock_own(struct pa_zone *z, unsigned cpu)
 	return true;
 }
 
-/* The caller's block from list (order, mt), refilling it through the
- * policy when empty; PA_NIL if none came (*r: the refill's answer). */
-static uint32_t list_block(struct pa_zone *z, unsigned cpu, unsigned order,
-			   unsigned mt, unsigned gfp, int *r)
-{
-	struct per_cpu_pages *pcp = &z->pcp[cpu];
-	uint32_t pfn;
-
-	*r = 0;
-	pcp_absorb(z, cpu);
-	pfn = z->ops->pcp_take(z, pcp, order, mt);
-	if (pfn != PA_NIL)
-		return pfn;
-	*r = pcp_refill(z, cpu, order, mt, gfp);
-	if (*r == -EBUSY)
-		return PA_NIL;
-	pfn = z->ops->pcp_take(z, pcp, order, mt);
-	if (pfn != PA_NIL)
-		pcp_count(pcp, ALLOC_HIT, -1ull); /* the account counts a hit */
-	return pfn;
-}
-
 int pcp_stack_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 		     unsigned mt, unsigned gfp, uint32_t *out)
 {
@@ -204,7 +182,7 @@ int pcp_stack_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 	/* empty, or its pop count about to wrap: fold and reset it first */
 	stack_flush_one(z, pcp, slot, mt);
 	pcp->free_count >>= 1;
-	*out = list_block(z, cpu, order, mt, gfp, &r);
+	*out = pcp_take_or_refill(z, cpu, order, mt, gfp, &r);
 	if (*out == PA_NIL) {
 		pa_lock_release(&pcp->lock);
 		return r == -EBUSY ? -EBUSY : -EAGAIN;
