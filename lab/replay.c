@@ -610,21 +610,27 @@ static bool warn_unreliable(const struct trace_tally *t)
 }
 
 /* The speed line: every kmem event line is parsed; allocs and frees are
- * also applied to each policy's zone. */
+ * also applied to each policy's zone.  Each policy sees every event, so
+ * its rate is events over the elapsed time; the total is that times the
+ * number of policies (they run in parallel). */
 static void print_speed(const struct sim *s, const struct trace_tally *t,
 			double elapsed)
 {
 	uint64_t ev = 0, af = s->pol[0].c.events;
-	double per = elapsed > 0 ? (double)s->npol / elapsed / 1e6 : 0;
+	double per = elapsed > 0 ? 1.0 / elapsed / 1e6 : 0;
 
 	for (int k = 0; k < TEV_NR; k++)
 		ev += t->events[k];
 	fprintf(stderr, "pagealloc: replayed %llu trace events (%llu allocs "
 		"and frees) through %u polic%s in %.3f s: %.2f M trace "
-		"events/s, %.2f M allocs+frees/s per policy\n",
+		"events/s, %.2f M allocs+frees/s per policy",
 		(unsigned long long)ev, (unsigned long long)af, s->npol,
 		s->npol == 1 ? "y" : "ies", elapsed, (double)ev * per,
 		(double)af * per);
+	if (s->npol > 1)
+		fprintf(stderr, " (%.2f M events/s over all %u)",
+			(double)ev * per * s->npol, s->npol);
+	fputc('\n', stderr);
 }
 
 int cmd_replay(int argc, char **argv)

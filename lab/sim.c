@@ -137,6 +137,11 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 		c.pcp_high_min = cfg->pcp_high_min;
 		c.pcp_high_max = cfg->pcp_high_max;
 		c.min_free_kbytes = cfg->min_free_kbytes;
+		/* The lab only calls the explicit-CPU API on simulated
+		 * slots, which never use the rseq stacks; with them on,
+		 * every access to a slot that is also a real CPU fences
+		 * that CPU with membarrier (most of the replay's time). */
+		c.flags |= PA_CFG_NO_RSEQ;
 		c.error_fn = on_error;
 		c.error_arg = p;
 		p->zone = pa_zone_create(&c);
