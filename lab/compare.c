@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "outfile.h"
 
 static void compare_usage(FILE *f)
 {
@@ -154,10 +155,8 @@ int cmd_compare(int argc, char **argv)
 			only ? " " : "", only ? only : "");
 		rc = 2;
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "pagealloc compare: cannot write to stdout\n");
+	if (outfile_stdout_done("compare"))
 		rc = 1;
-	}
 	json_decref(a);
 	json_decref(b);
 	return rc;

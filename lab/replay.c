@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "free_batch.h"
+#include "outfile.h"
 #include "progress.h"
 #include "trace_reader.h"
 #include "trace_span.h"
@@ -592,8 +593,9 @@ VTIME_USAGE
 "unreliable in every output.\n"
 "\n"
 "Exit status: 0 ok; 1 failure (an output cannot be written, an internal\n"
-"check failed, or --strict and data was lost); 2 usage error, or an input\n"
-"that is unreadable, corrupt, not a trace, or holds no page event (empty).\n", PA_MAX_CPUS);
+"check failed, or --strict and data was lost); 2 usage error, an output\n"
+"file that cannot be created (checked before the replay), or an input that\n"
+"is unreadable, corrupt, not a trace, or holds no page event (empty).\n", PA_MAX_CPUS);
 }
 
 /* Lost or damaged input: one warning on stderr, whatever the outputs. */
@@ -709,6 +711,9 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "pagealloc replay: %s\n", err);
 		return 2;
 	}
+	/* before the run: a bad output name must not cost a replay */
+	if (outfile_check_all("replay", (const char *[]){ html, json }, 2))
+		return 2;
 	if (vo.on)
 		return vtime_cmd_replay(&o, &vo, html, json);
 	rc = replay_traces(&o, &s, &tally, &elapsed, err, sizeof(err));

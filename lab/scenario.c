@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "optparse.h"
+#include "outfile.h"
 #include "report.h"
 #include "size.h"
 #include "vtime_cmd.h"
@@ -191,7 +192,8 @@ static void run_usage(FILE *f)
 VTIME_USAGE
 "\n"
 "Exit status: 0 ok, 1 failure (an output cannot be written, an internal\n"
-"check failed), 2 usage error.\n");
+"check failed), 2 usage error (also an output file that cannot be created,\n"
+"found before the run).\n");
 }
 
 static void list_scenarios(void)
@@ -302,6 +304,8 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "pagealloc run: %s\n", err);
 		return 2;
 	}
+	if (outfile_check_all("run", (const char *[]){ html, json }, 2))
+		return 2;
 	if (vo.on)
 		return vtime_cmd_run(sc, &cfg, &sp, &vo, html, json);
 	s = calloc(1, sizeof(*s));
