@@ -720,6 +720,87 @@ static void test_empty_input_and_compare_missing(void **state)
 	free(text);
 }
 
+/* A binary input was "unknown format: not ftrace text, zstd or gzip",
+ * whatever it was, and a NUL past the first block was not noticed at all.
+ * Each kind is named now with the command that gives text, a NUL with its
+ * offset (in the first block and deep in plain or zstd text); exit 2. */
+static void test_binary_inputs_named(void **state)
+{
+	static const struct { const char *magic; size_t n; const char *want; } kinds[] = {
+		{ "\xfd" "7zXZ\0\0\4", 8, "`xz -dc " },
+		{ "BZh91AY&SY\0\1", 12, "`bzip2 -dc " },
+		{ "\x04\x22\x4d\x18\x64\x40\xa7\0", 8, "`lz4 -dc " },
+		{ "\x89LZO\0\r\n\x1a\n\x10\x30", 11, "`lzop -dc " },
+		{ "\x7f" "ELF\2\1\1\0\0\0", 10, "an ELF executable" },
+		{ "PERFILE2\x68\0\0\0", 12, "" },
+	};
+	char path[256], errf[256], want[600], *text, *msg;
+	size_t len, n;
+	(void)state;
+
+	snprintf(errf, sizeof(errf), "%s", path_of("bin.err"));
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		unsigned char bin[256];
+
+		memset(bin, 0x80, sizeof(bin));
+		memcpy(bin, kinds[i].magic, kinds[i].n);
+		snprintf(path, sizeof(path), "%s", path_of(i == 5 ? "perf.data" : "bin"));
+		write_file(path, bin, sizeof(bin));
+		if (i == 5) /* the exact command, as the help gives it */
+			snprintf(want, sizeof(want), "`perf script -i %s > %s.txt`",
+				 path, path);
+		else
+			snprintf(want, sizeof(want), "%s", kinds[i].want);
+		char *argv[] = { "replay", path, "--quiet", NULL };
+		assert_int_equal(stderr_to(cmd_replay, 3, argv, errf), 2);
+		msg = slurp(errf, &n);
+		if (!strstr(msg, want))
+			fail_msg("kind %zu: want \"%s\", got: %s", i, want, msg);
+		free(msg);
+	}
+
+	/* NUL bytes: in the first block, and far into plain and zstd text */
+	text = make_trace(4000, 0x1000, 1, NULL, &len);
+	assert_true(len > 300000);
+	for (unsigned k = 0; k < 3; k++) {
+		size_t at = k == 0 ? 100 : 300007;
+		char *t = malloc(len);
+		size_t zlen;
+		void *z = NULL;
+
+		memcpy(t, text, len);
+		t[at] = 0;
+		snprintf(path, sizeof(path), "%s", path_of("nul.trace"));
+		if (k == 2) {
+			z = zstd_of(t, len, &zlen);
+			write_file(path, z, zlen);
+		} else {
+			write_file(path, t, len);
+		}
+		char *argv[] = { "replay", path, "--quiet", NULL };
+		assert_int_equal(stderr_to(cmd_replay, 3, argv, errf), 2);
+		msg = slurp(errf, &n);
+		snprintf(want, sizeof(want), "NUL byte at offset %zu", at);
+		if (!strstr(msg, want))
+			fail_msg("NUL at %zu (%s): %s", at, k == 2 ? "zstd" : "plain", msg);
+		free(msg);
+		free(t);
+		free(z);
+	}
+	free(text);
+
+	/* what perf script prints today (perf 6.x: page= is the pfn too) */
+	const char *l = "  bench_antifrag 29231 [000]  1015.523063: kmem:mm_page_alloc: "
+		"page=0x181f0c pfn=0x181f0c order=0 migratetype=1 "
+		"gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP";
+	struct trace_event ev;
+	uint64_t lost;
+	assert_int_equal(trace_parse_line(l, strlen(l), &ev, &lost), TL_EVENT);
+	assert_int_equal(ev.kind, TEV_ALLOC);
+	assert_int_equal(ev.pfn, 0x181f0c);
+	assert_int_equal(ev.ts_ns, 1015523063000ull);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -748,6 +829,7 @@ int main(void)
 		cmocka_unit_test(test_several_traces),
 		cmocka_unit_test(test_run_quiet_json_argv_and_compare),
 		cmocka_unit_test(test_empty_input_and_compare_missing),
+		cmocka_unit_test(test_binary_inputs_named),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
