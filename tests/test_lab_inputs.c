@@ -801,6 +801,50 @@ static void test_binary_inputs_named(void **state)
 	assert_int_equal(ev.ts_ns, 1015523063000ull);
 }
 
+/* compare read "-" as a file named "-", and a directory as an empty
+ * file ("'[' or '{' expected near end of file").  "-" is stdin now (once),
+ * a directory is named as such; both exit 2 when wrong. */
+static void test_compare_stdin_and_directory(void **state)
+{
+	char a[300], out[300], errf[300];
+	char *text;
+	size_t n;
+	int saved, fd, rc;
+	(void)state;
+
+	snprintf(a, sizeof(a), "%s", path_of("c.json"));
+	snprintf(out, sizeof(out), "%s", path_of("c.out"));
+	snprintf(errf, sizeof(errf), "%s", path_of("c.err"));
+	char *mk[] = { "run", "kernel-build", "--mem", "64M", "--scale", "0.002",
+		       "--policy", "mainline", "--quiet", "--json", a, NULL };
+	assert_int_equal(to_file(cmd_run, 11, mk, out), 0);
+
+	saved = dup(0);
+	fd = open(a, O_RDONLY);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 0);
+	close(fd);
+	clearerr(stdin);
+	char *cmp[] = { "compare", "-", a, NULL };
+	rc = to_file(cmd_compare, 3, cmp, out);
+	dup2(saved, 0);
+	close(saved);
+	clearerr(stdin);
+	assert_int_equal(rc, 0);
+	text = slurp(out, &n);
+	assert_non_null(strstr(text, "A: - (pagealloc"));
+	assert_non_null(strstr(text, "B / A"));
+	free(text);
+
+	char *twice[] = { "compare", "-", "-", NULL };
+	assert_int_equal(stderr_to(cmd_compare, 3, twice, errf), 2);
+	char *dirs[] = { "compare", dir, a, NULL };
+	assert_int_equal(stderr_to(cmd_compare, 3, dirs, errf), 2);
+	text = slurp(errf, &n);
+	assert_non_null(strstr(text, "a directory"));
+	free(text);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -830,6 +874,7 @@ int main(void)
 		cmocka_unit_test(test_run_quiet_json_argv_and_compare),
 		cmocka_unit_test(test_empty_input_and_compare_missing),
 		cmocka_unit_test(test_binary_inputs_named),
+		cmocka_unit_test(test_compare_stdin_and_directory),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
