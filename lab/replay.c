@@ -586,7 +586,8 @@ static void replay_usage(FILE *f)
 "                  overlong or cut (the report is still written)\n"
 "  --html FILE     write a self-contained HTML report\n"
 "  --json FILE     write the figures as JSON\n"
-"  --quiet         no progress line\n"
+"  --quiet         no table on stdout, no progress or timing lines on stderr\n"
+"                  (warnings and errors still): for --json/--html\n"
 VTIME_USAGE
 "\n"
 "Lost events (\"CPU:N [LOST M EVENTS]\", trace-cmd's \"[M EVENTS DROPPED]\",\n"
@@ -664,7 +665,7 @@ int cmd_replay(int argc, char **argv)
 	struct sim *s;
 	char err[600];
 	double elapsed;
-	bool strict = false;
+	bool strict = false, quiet = false;
 	int c, rc;
 
 	optind = 1;
@@ -673,7 +674,7 @@ int cmd_replay(int argc, char **argv)
 		case 'z': o.zoneinfo = optarg; break;
 		case 'H': html = optarg; break;
 		case 'J': json = optarg; break;
-		case 'q': o.progress = false; break;
+		case 'q': o.progress = false; quiet = vo.quiet = true; break;
 		case 'P': o.prefill = true; break;
 		case 'O': o.cold = true; break;
 		case 'S': strict = true; break;
@@ -736,8 +737,10 @@ int cmd_replay(int argc, char **argv)
 	rep.tally = &tally;
 	rep.argc = argc;
 	rep.argv = argv;
+	rep.quiet = quiet;
 	rc = report_emit(&rep, html, json);
-	print_speed(s, &tally, elapsed);
+	if (!quiet)
+		print_speed(s, &tally, elapsed);
 	if (warn_unreliable(&tally) && strict && !rc) {
 		fprintf(stderr, "pagealloc replay: --strict: exit 1\n");
 		rc = 1;

@@ -187,7 +187,8 @@ static void run_usage(FILE *f)
 "  --scale F      request count multiplier [1]\n"
 "  --html FILE    write a self-contained HTML report\n"
 "  --json FILE    write the figures as JSON\n"
-"  --quiet        no table on stdout (write --json/--html only)\n"
+"  --quiet        no table on stdout, no progress or timing lines on stderr\n"
+"                 (warnings and errors still): for --json/--html\n"
 "  --list         describe the scenarios\n"
 VTIME_USAGE
 "\n"
@@ -241,7 +242,7 @@ int cmd_run(int argc, char **argv)
 		switch (c) {
 		case 'l': list_scenarios(); return 0;
 		case 'h': run_usage(stdout); return 0;
-		case 'q': quiet = true; break;
+		case 'q': quiet = vo.quiet = true; break;
 		case 'H': html = optarg; break;
 		case 'J': json = optarg; break;
 		case 's':

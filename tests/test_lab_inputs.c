@@ -456,11 +456,11 @@ static void test_full_output_and_wrapping_options(void **state)
 	(void)state;
 
 	write_file(path_of("f.trace"), text, len);
-	char *rep[] = { "replay", (char *)path_of("f.trace"), "--quiet", NULL };
+	char *rep[] = { "replay", (char *)path_of("f.trace"), NULL };
 	char *run[] = { "run", "kernel-build", "--mem", "64M", "--scale", "0.01",
 			"--policy", "mainline", NULL };
 	char *zram[] = { "zram", (char *)path_of("f.trace"), "--quiet", NULL };
-	assert_int_equal(to_file(cmd_replay, 3, rep, "/dev/full"), 1);
+	assert_int_equal(to_file(cmd_replay, 2, rep, "/dev/full"), 1);
 	assert_int_equal(to_file(cmd_run, 8, run, "/dev/full"), 1);
 	assert_int_equal(to_file(cmd_zram, 3, zram, "/dev/full"), 1);
 

@@ -583,7 +583,7 @@ static void test_stdout_full_named(void **state)
 		       "--policy", "mainline", "--quiet", "--json", a, NULL };
 	assert_int_equal(to_out_err(cmd_run, 11, mk, "/dev/null", errf), 0);
 
-	char *rep[] = { "replay", trace, "--quiet", NULL };
+	char *rep[] = { "replay", trace, NULL };
 	char *run[] = { "run", "kernel-build", "--mem", "64M", "--scale", "0.002",
 			"--policy", "mainline", NULL };
 	char *vt[] = { "run", "kernel-build", "--mem", "64M", "--scale", "0.002",
@@ -592,7 +592,7 @@ static void test_stdout_full_named(void **state)
 	char *mix[] = { "mix", trace, NULL };
 	char *cmp[] = { "compare", a, a, NULL };
 	struct { int (*fn)(int, char **); int argc; char **argv; } c[] = {
-		{ cmd_replay, 3, rep }, { cmd_run, 8, run }, { cmd_run, 11, vt },
+		{ cmd_replay, 2, rep }, { cmd_run, 8, run }, { cmd_run, 11, vt },
 		{ cmd_zram, 2, zram }, { cmd_mix, 2, mix }, { cmd_compare, 3, cmp },
 	};
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
@@ -601,6 +601,64 @@ static void test_stdout_full_named(void **state)
 		read_back("s.err", buf, sizeof(buf));
 		if (!strstr(buf, "stdout") || !strstr(buf, strerror(ENOSPC)))
 			fail_msg("%s > /dev/full: %s", c[i].argv[0], buf);
+	}
+}
+
+/* replay --quiet only hid the progress line (the table was printed, the
+ * speed line too) while run --quiet printed no table.  Both mean the
+ * same now: no table, no progress or timing line, the JSON still
+ * written; warnings still on stderr.  In virtual time too. */
+static void test_quiet_means_the_same(void **state)
+{
+	char trace[256], out[256], errf[256], json[256], buf[4096];
+	struct stat st;
+	(void)state;
+
+	write_pairs("q.trace", 200, 1);
+	snprintf(trace, sizeof(trace), "%s", path_of("q.trace"));
+	snprintf(out, sizeof(out), "%s", path_of("q.out"));
+	snprintf(errf, sizeof(errf), "%s", path_of("q.err"));
+	snprintf(json, sizeof(json), "%s", path_of("q.json"));
+	for (unsigned v = 0; v < 4; v++) {
+		for (unsigned quiet = 0; quiet < 2; quiet++) {
+			char *argv[20];
+			int n = 0;
+
+			if (v < 2) {
+				argv[n++] = "replay";
+				argv[n++] = trace;
+				argv[n++] = "--policy";
+				argv[n++] = "mainline";
+			} else {
+				static char *const run[] = { "run", "kernel-build",
+					"--mem", "64M", "--scale", "0.002", "--policy",
+					"mainline" };
+				for (int i = 0; i < 8; i++)
+					argv[n++] = run[i];
+			}
+			if (v % 2) {
+				argv[n++] = "--virtual-time";
+				argv[n++] = "--cpus";
+				argv[n++] = "2";
+			}
+			argv[n++] = "--json";
+			argv[n++] = json;
+			if (quiet)
+				argv[n++] = "--quiet";
+			argv[n] = NULL;
+			unlink(json);
+			assert_int_equal(to_out_err(v < 2 ? cmd_replay : cmd_run, n,
+						    argv, out, errf), 0);
+			assert_int_equal(stat(out, &st), 0);
+			if (quiet ? st.st_size != 0 : st.st_size == 0)
+				fail_msg("case %u quiet %u: %lld bytes on stdout", v,
+					 quiet, (long long)st.st_size);
+			read_back("q.err", buf, sizeof(buf));
+			if (quiet && buf[0])
+				fail_msg("case %u --quiet: stderr: %s", v, buf);
+			assert_int_equal(stat(json, &st), 0);
+			assert_true(st.st_size > 0);
+		}
 	}
 }
 
@@ -634,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_failed_output_keeps_old_file),
 		cmocka_unit_test(test_outfile_replace_abort_device),
 		cmocka_unit_test(test_stdout_full_named),
+		cmocka_unit_test(test_quiet_means_the_same),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
