@@ -845,6 +845,64 @@ static void test_compare_stdin_and_directory(void **state)
 	free(text);
 }
 
+/* Lost and malformed input, seen from the outside: a warning on stderr
+ * (with or without --quiet), the comparison marked in the table, the
+ * HTML and the JSON, and --strict exit 1 for a malformed line as for lost
+ * events, the reports still written. */
+static void test_strict_and_warnings_everywhere(void **state)
+{
+	static const char *const bad[] = {
+		"  t-1 [000] ..... 9.000000: mm_page_alloc: page=0 pfn=zz order=0 "
+		"migratetype=0 gfp_flags=GFP_KERNEL\n",
+		"CPU:1 [LOST 3 EVENTS]\n",
+	};
+	static const char *const why[] = { "1 malformed lines", "3 events lost" };
+	char trace[300], out[300], errf[300], html[300], json[300], *text;
+	size_t len, n;
+	(void)state;
+
+	snprintf(trace, sizeof(trace), "%s", path_of("w.trace"));
+	snprintf(out, sizeof(out), "%s", path_of("w.out"));
+	snprintf(errf, sizeof(errf), "%s", path_of("w.err"));
+	snprintf(html, sizeof(html), "%s", path_of("w.html"));
+	snprintf(json, sizeof(json), "%s", path_of("w.json"));
+	for (unsigned k = 0; k < 2; k++) {
+		text = make_trace(100, 0x1000, 1, bad[k], &len);
+		write_file(trace, text, len);
+		free(text);
+		for (unsigned strict = 0; strict < 2; strict++) {
+			char *argv[] = { "replay", trace, "--policy", "mainline",
+					 "--html", html, "--json", json,
+					 strict ? "--strict" : "--quiet", NULL };
+
+			unlink(html);
+			unlink(json);
+			assert_int_equal(th_run_redirected(cmd_replay, 9, argv, out,
+							   errf), strict ? 1 : 0);
+			text = slurp(errf, &n);
+			if (!strstr(text, "warning: ") || !strstr(text, why[k]) ||
+			    !strstr(text, "unreliable"))
+				fail_msg("stderr without the warning: %s", text);
+			if (strict && !strstr(text, "--strict: exit 1"))
+				fail_msg("--strict not said: %s", text);
+			free(text);
+			text = slurp(out, &n);
+			if (strict && (!strstr(text, "WARNING: the comparison with the "
+					       "kernel is unreliable") ||
+				       !strstr(text, "UNRELIABLE")))
+				fail_msg("table not marked: %.300s", text);
+			free(text);
+			text = slurp(html, &n);
+			assert_non_null(strstr(text, "unreliable:</b> "));
+			assert_non_null(strstr(text, why[k]));
+			free(text);
+			text = slurp(json, &n);
+			assert_non_null(strstr(text, "\"kernel_comparison_reliable\": false"));
+			free(text);
+		}
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -875,6 +933,7 @@ int main(void)
 		cmocka_unit_test(test_empty_input_and_compare_missing),
 		cmocka_unit_test(test_binary_inputs_named),
 		cmocka_unit_test(test_compare_stdin_and_directory),
+		cmocka_unit_test(test_strict_and_warnings_everywhere),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -398,23 +398,6 @@ static void test_options_of_the_other_mode(void **state)
 	assert_int_equal(run_with(true, vt_ok), 0);
 }
 
-/* Run fn with stdout on out and stderr on errpath; its exit status. */
-static int to_out_err(int (*fn)(int, char **), int argc, char **argv,
-		      const char *out, const char *errpath)
-{
-	int saved = dup(2), fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
-
-	assert_true(saved >= 0 && fd >= 0);
-	fflush(stderr);
-	dup2(fd, 2);
-	close(fd);
-	rc = to_file(fn, argc, argv, out);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	return rc;
-}
-
 /* Files in dir whose name starts with '.': the temporary outputs. */
 static unsigned hidden_files(void)
 {
@@ -476,7 +459,7 @@ static void test_outputs_checked_before_the_run(void **state)
 				argv[n++] = v == 3 ? "--html" : "--json";
 			argv[n++] = (char *)bad[k];
 			argv[n] = NULL;
-			if (to_out_err(fn, n, argv, "/dev/null", errf) != 2)
+			if (th_run_redirected(fn, n, argv, "/dev/null", errf) != 2)
 				fail_msg("%s %s %s: not refused", argv[0],
 					 argv[n - 2], bad[k]);
 			read_back("chk.err", buf, sizeof(buf));
@@ -511,7 +494,7 @@ static void test_failed_output_keeps_old_file(void **state)
 
 		write_text("keep.out", "the old report\n");
 		assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
-		int rc = to_out_err(cmd_run, 11, argv, "/dev/null", errf);
+		int rc = th_run_redirected(cmd_run, 11, argv, "/dev/null", errf);
 		assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
 		assert_int_equal(rc, 1);
 		read_back("keep.err", buf, sizeof(buf));
@@ -521,7 +504,7 @@ static void test_failed_output_keeps_old_file(void **state)
 		assert_string_equal(buf, "the old report\n");
 		assert_int_equal(hidden_files(), 0);
 		/* and without the limit it is replaced, whole */
-		assert_int_equal(to_out_err(cmd_run, 11, argv, "/dev/null", errf), 0);
+		assert_int_equal(th_run_redirected(cmd_run, 11, argv, "/dev/null", errf), 0);
 		read_back("keep.out", buf, sizeof(buf));
 		assert_true(buf[0] == (i ? '<' : '{'));
 	}
@@ -581,7 +564,7 @@ static void test_stdout_full_named(void **state)
 	snprintf(errf, sizeof(errf), "%s", path_of("s.err"));
 	char *mk[] = { "run", "kernel-build", "--mem", "64M", "--scale", "0.002",
 		       "--policy", "mainline", "--quiet", "--json", a, NULL };
-	assert_int_equal(to_out_err(cmd_run, 11, mk, "/dev/null", errf), 0);
+	assert_int_equal(th_run_redirected(cmd_run, 11, mk, "/dev/null", errf), 0);
 
 	char *rep[] = { "replay", trace, NULL };
 	char *run[] = { "run", "kernel-build", "--mem", "64M", "--scale", "0.002",
@@ -596,7 +579,7 @@ static void test_stdout_full_named(void **state)
 		{ cmd_zram, 2, zram }, { cmd_mix, 2, mix }, { cmd_compare, 3, cmp },
 	};
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		if (to_out_err(c[i].fn, c[i].argc, c[i].argv, "/dev/full", errf) != 1)
+		if (th_run_redirected(c[i].fn, c[i].argc, c[i].argv, "/dev/full", errf) != 1)
 			fail_msg("%s > /dev/full: not exit 1", c[i].argv[0]);
 		read_back("s.err", buf, sizeof(buf));
 		if (!strstr(buf, "stdout") || !strstr(buf, strerror(ENOSPC)))
@@ -647,7 +630,7 @@ static void test_quiet_means_the_same(void **state)
 				argv[n++] = "--quiet";
 			argv[n] = NULL;
 			unlink(json);
-			assert_int_equal(to_out_err(v < 2 ? cmd_replay : cmd_run, n,
+			assert_int_equal(th_run_redirected(v < 2 ? cmd_replay : cmd_run, n,
 						    argv, out, errf), 0);
 			assert_int_equal(stat(out, &st), 0);
 			if (quiet ? st.st_size != 0 : st.st_size == 0)
