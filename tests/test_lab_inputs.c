@@ -118,6 +118,25 @@ static void done(struct sim *s)
 	free(s);
 }
 
+static void *gzip_of(const char *text, size_t len, size_t *glen)
+{
+	z_stream zs;
+	size_t cap = len + 1024;
+	void *g = malloc(cap);
+
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8,
+				      Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_in = (Bytef *)text;
+	zs.avail_in = (uInt)len;
+	zs.next_out = g;
+	zs.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	*glen = zs.total_out;
+	deflateEnd(&zs);
+	return g;
+}
+
 /* A child writes `data` into a pipe; returns the read end. */
 static int pipe_from(const void *data, size_t n, pid_t *pid)
 {
@@ -151,6 +170,8 @@ static void test_stdin_and_pipes_keep_their_data(void **state)
 	size_t len, zlen;
 	char *text = make_trace(3000, 0x1000, 1, NULL, &len);
 	void *z = zstd_of(text, len, &zlen);
+	size_t glen;
+	void *g = gzip_of(text, len, &glen);
 	char zi[] = "Node 0, zone   Normal\n  pages free     1000\n"
 		    "        min      10\n        low      12\n        high     14\n"
 		    "        spanned  262144\n        present  262144\n"
@@ -161,14 +182,18 @@ static void test_stdin_and_pipes_keep_their_data(void **state)
 	(void)state;
 
 	write_file(path_of("zi"), zi, strlen(zi));
-	for (int variant = 0; variant < 8; variant++) {
-		bool zstd = variant & 1, with_zi = variant & 2, dev_fd = variant & 4;
+	/* plain, zstd, gzip; with and without a zoneinfo; stdin or /dev/fd */
+	for (int variant = 0; variant < 12; variant++) {
+		int comp = variant % 3;
+		bool with_zi = variant / 3 & 1, dev_fd = variant / 6 & 1;
+		const void *data = comp == 1 ? z : comp == 2 ? g : text;
+		size_t n = comp == 1 ? zlen : comp == 2 ? glen : len;
 		struct trace_tally t;
 		struct sim *s = NULL;
 		char err[600], name[64];
 		int saved = dup(0), status;
 		pid_t pid;
-		int fd = pipe_from(zstd ? z : text, zstd ? zlen : len, &pid);
+		int fd = pipe_from(data, n, &pid);
 		const char *list[1];
 
 		if (dev_fd) {
@@ -194,6 +219,7 @@ static void test_stdin_and_pipes_keep_their_data(void **state)
 		assert_int_equal(s->cfg.ncpus, 2);
 		done(s);
 	}
+	free(g);
 	free(z);
 	free(text);
 }
