@@ -29,6 +29,7 @@
 
 #include "commands.h"
 #include "optparse.h"
+#include "outfile.h"
 #include "trace_parse.h"
 
 static const char *const events[] = {
@@ -56,6 +57,7 @@ struct capture {
 	bool mounted;              /* we mounted it */
 	struct tracefs_instance *inst;
 	FILE *out;
+	struct outfile of;	/* the trace file, renamed into place at the end */
 	bool out_is_stdout;
 	ZSTD_CStream *zc;
 	char *zbuf;
@@ -463,11 +465,14 @@ static int open_output(struct capture *c, const struct capture_opts *o)
 		c->out = stdout;
 		c->out_is_stdout = true;
 	} else {
-		c->out = fopen(o->out, "wb");
-	}
-	if (!c->out) {
-		fprintf(stderr, "pagealloc capture: %s: %s\n", o->out, strerror(errno));
-		return -1;
+		int e = outfile_open(&c->of, o->out);
+
+		if (e) {
+			fprintf(stderr, "pagealloc capture: %s: %s\n", o->out,
+				strerror(-e));
+			return -1;
+		}
+		c->out = c->of.f;
 	}
 	c->zc = ZSTD_createCStream();
 	c->zbuf_len = ZSTD_CStreamOutSize();
@@ -557,14 +562,21 @@ static void report_child(const char *cmd, int status)
 			cmd, WTERMSIG(status));
 }
 
-static int close_output(struct capture *c)
+/* A failed capture keeps the old file: the new one is only renamed into
+ * place when complete. */
+static int close_output(struct capture *c, const char *path, bool complete)
 {
-	int bad = 0;
+	int bad = 0, e;
 
-	if (c->out && c->out_is_stdout)
-		bad = fflush(stdout) != 0 || ferror(stdout);
-	else if (c->out)
-		bad = fclose(c->out) != 0;
+	if (c->out && c->out_is_stdout) {
+		bad = complete && outfile_stdout_done("capture");
+	} else if (c->out && !complete) {
+		outfile_abort(&c->of);
+	} else if (c->out && (e = outfile_commit(&c->of)) < 0) {
+		fprintf(stderr, "pagealloc capture: cannot write %s: %s\n", path,
+			strerror(-e));
+		bad = 1;
+	}
 	ZSTD_freeCStream(c->zc);
 	free(c->zbuf);
 	return bad ? -1 : 0;
@@ -584,6 +596,8 @@ int cmd_capture(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	memset(&c, 0, sizeof(c));
+	if (strcmp(o.out, "-") && outfile_check_all("capture", &o.out, 1))
+		return 2;
 	if (geteuid() != 0) {
 		fprintf(stderr, "pagealloc capture: needs root to read the "
 			"kernel's trace events (tracefs)\n");
@@ -638,9 +652,7 @@ out:
 	if (pipefd >= 0)
 		close(pipefd);
 	restore(&c);
-	if (close_output(&c) < 0 && rc == 0) {
-		fprintf(stderr, "pagealloc capture: cannot write %s\n", o.out);
+	if (close_output(&c, o.out, rc == 0) < 0 && rc == 0)
 		rc = 1;
-	}
 	return rc;
 }

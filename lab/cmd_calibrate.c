@@ -11,6 +11,7 @@
 
 #include "calibrate.h"
 #include "commands.h"
+#include "outfile.h"
 
 static void calibrate_usage(FILE *f)
 {
@@ -34,7 +35,8 @@ int cmd_calibrate(int argc, char **argv)
 	struct costmodel m = costmodel_default();
 	unsigned long runs = 5;
 	char *end;
-	FILE *out = stdout;
+	const char *file;
+	struct outfile out;
 	int c, rc;
 
 	optind = 1;
@@ -55,24 +57,26 @@ int cmd_calibrate(int argc, char **argv)
 		calibrate_usage(stderr);
 		return 2;
 	}
+	file = optind < argc ? argv[optind] : NULL;
+	if (file && outfile_check_all("calibrate", &file, 1))
+		return 2;
 	if (calibrate_run(&m, (unsigned)runs, stderr) < 0) {
 		fprintf(stderr, "pagealloc calibrate: out of memory\n");
 		return 1;
 	}
-	if (optind < argc && !(out = fopen(argv[optind], "w"))) {
-		fprintf(stderr, "pagealloc calibrate: %s: %s\n", argv[optind],
-			strerror(errno));
-		return 1;
+	if (!file) {
+		costmodel_write(&m, stdout);
+		return outfile_stdout_done("calibrate");
 	}
-	rc = costmodel_write(&m, out);
-	if (out != stdout && fclose(out) != 0)
-		rc = -EIO;
+	rc = outfile_open(&out, file);
+	if (!rc) {
+		costmodel_write(&m, out.f);
+		rc = outfile_commit(&out);
+	}
 	if (rc) {
-		fprintf(stderr, "pagealloc calibrate: write error\n");
+		fprintf(stderr, "pagealloc calibrate: %s: %s\n", file, strerror(-rc));
 		return 1;
 	}
-	if (out != stdout)
-		fprintf(stderr, "pagealloc calibrate: cost model written to %s\n",
-			argv[optind]);
+	fprintf(stderr, "pagealloc calibrate: cost model written to %s\n", file);
 	return 0;
 }

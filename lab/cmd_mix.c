@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "outfile.h"
 #include "pfnmap.h"
 #include "trace_parse.h"
 #include "trace_reader.h"
@@ -243,10 +244,7 @@ int cmd_mix(int argc, char **argv)
 	pfnmap_destroy(&m.live);
 	if (rc)
 		return 2;
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "pagealloc mix: cannot write to stdout: %s\n",
-			strerror(errno));
+	if (outfile_stdout_done("mix"))
 		return 1;
-	}
 	return 0;
 }

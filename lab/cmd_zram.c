@@ -20,6 +20,7 @@
 
 #include "commands.h"
 #include "optparse.h"
+#include "outfile.h"
 #include "pagealloc.h"
 #include "zstore.h"
 
@@ -319,11 +320,8 @@ static int run(struct corpus *c, enum zstore_algo algo, unsigned chain, int leve
 		fprintf(stderr, "pagealloc zram: %llu pages differ\n", (unsigned long long)mismatch);
 	zstore_destroy(zs);
 	pa_zone_destroy(zone);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "pagealloc zram: cannot write to stdout: %s\n",
-			strerror(errno));
+	if (outfile_stdout_done("zram"))
 		return 1;
-	}
 	return mismatch || failed ? 1 : c->unreadable ? 2 : 0;
 }
 

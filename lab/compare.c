@@ -10,13 +10,16 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
+#include "outfile.h"
 
 static void compare_usage(FILE *f)
 {
 	fprintf(f,
 "usage: pagealloc compare A.json B.json [--policy NAME]\n"
+"       (either file may be \"-\": stdin)\n"
 "\n"
 "Put two results of `pagealloc replay --json` or `pagealloc run --json`\n"
 "side by side: for every policy in both (or only NAME), every figure of A\n"
@@ -28,11 +31,20 @@ static void compare_usage(FILE *f)
 "is unreadable or not such a result, or no policy in common.\n");
 }
 
+/* "-" is stdin; a directory is named as such (jansson would read it as
+ * an empty file: "'[' or '{' expected near end of file"). */
 static json_t *load(const char *path)
 {
 	json_error_t e;
-	json_t *j = json_load_file(path, 0, &e);
+	struct stat st;
+	json_t *j;
 
+	if (strcmp(path, "-") && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "pagealloc compare: %s: a directory, want a result of "
+			"--json\n", path);
+		return NULL;
+	}
+	j = strcmp(path, "-") ? json_load_file(path, 0, &e) : json_loadf(stdin, 0, &e);
 	if (!j) {
 		if (e.line < 1) /* not a syntax error: no position to give */
 			fprintf(stderr, "pagealloc compare: %s\n", e.text);
@@ -132,6 +144,11 @@ int cmd_compare(int argc, char **argv)
 		compare_usage(stderr);
 		return 2;
 	}
+	if (!strcmp(argv[optind], "-") && !strcmp(argv[optind + 1], "-")) {
+		fprintf(stderr, "pagealloc compare: stdin (\"-\") can be only one of "
+			"the two\n");
+		return 2;
+	}
 	a = load(argv[optind]);
 	b = a ? load(argv[optind + 1]) : NULL;
 	if (!a || !b) {
@@ -154,10 +171,8 @@ int cmd_compare(int argc, char **argv)
 			only ? " " : "", only ? only : "");
 		rc = 2;
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "pagealloc compare: cannot write to stdout\n");
+	if (outfile_stdout_done("compare"))
 		rc = 1;
-	}
 	json_decref(a);
 	json_decref(b);
 	return rc;

@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "free_batch.h"
+#include "outfile.h"
 #include "progress.h"
 #include "trace_reader.h"
 #include "trace_span.h"
@@ -557,8 +558,10 @@ static void replay_usage(FILE *f)
 "(also with -l) or `perf script` output (kmem:mm_page_* events); plain, zstd\n"
 "or gzip, recognised by content, not name.  \"-\" is stdin; pipes and process\n"
 "substitution work (copied to $TMPDIR when they must be read twice).  A\n"
-"binary trace.dat or perf.data is refused with the command that converts it\n"
-"(`trace-cmd report -i F > F.txt`, `perf script -i F > F.txt`).\n"
+"trace.dat file is read through libtracecmd; one on a pipe, a perf.data, and\n"
+"xz, bzip2, lz4 or lzop files are refused with the command that converts\n"
+"them (`perf script -i F > F.txt`, `xz -dc F > F.txt`, ...); any other\n"
+"binary input with the offset of its first NUL byte.\n"
 "\n"
 "  --policy LIST   comma-separated policies, or \"all\" (default): every\n"
 "                  policy this build implements\n"
@@ -583,7 +586,8 @@ static void replay_usage(FILE *f)
 "                  overlong or cut (the report is still written)\n"
 "  --html FILE     write a self-contained HTML report\n"
 "  --json FILE     write the figures as JSON\n"
-"  --quiet         no progress line\n"
+"  --quiet         no table on stdout, no progress or timing lines on stderr\n"
+"                  (warnings and errors still): for --json/--html\n"
 VTIME_USAGE
 "\n"
 "Lost events (\"CPU:N [LOST M EVENTS]\", trace-cmd's \"[M EVENTS DROPPED]\",\n"
@@ -592,8 +596,9 @@ VTIME_USAGE
 "unreliable in every output.\n"
 "\n"
 "Exit status: 0 ok; 1 failure (an output cannot be written, an internal\n"
-"check failed, or --strict and data was lost); 2 usage error, or an input\n"
-"that is unreadable, corrupt, not a trace, or holds no page event (empty).\n", PA_MAX_CPUS);
+"check failed, or --strict and data was lost); 2 usage error, an output\n"
+"file that cannot be created (checked before the replay), or an input that\n"
+"is unreadable, corrupt, not a trace, or holds no page event (empty).\n", PA_MAX_CPUS);
 }
 
 /* Lost or damaged input: one warning on stderr, whatever the outputs. */
@@ -660,7 +665,7 @@ int cmd_replay(int argc, char **argv)
 	struct sim *s;
 	char err[600];
 	double elapsed;
-	bool strict = false;
+	bool strict = false, quiet = false;
 	int c, rc;
 
 	optind = 1;
@@ -669,7 +674,7 @@ int cmd_replay(int argc, char **argv)
 		case 'z': o.zoneinfo = optarg; break;
 		case 'H': html = optarg; break;
 		case 'J': json = optarg; break;
-		case 'q': o.progress = false; break;
+		case 'q': o.progress = false; quiet = vo.quiet = true; break;
 		case 'P': o.prefill = true; break;
 		case 'O': o.cold = true; break;
 		case 'S': strict = true; break;
@@ -709,6 +714,9 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "pagealloc replay: %s\n", err);
 		return 2;
 	}
+	/* before the run: a bad output name must not cost a replay */
+	if (outfile_check_all("replay", (const char *[]){ html, json }, 2))
+		return 2;
 	if (vo.on)
 		return vtime_cmd_replay(&o, &vo, html, json);
 	rc = replay_traces(&o, &s, &tally, &elapsed, err, sizeof(err));
@@ -729,8 +737,10 @@ int cmd_replay(int argc, char **argv)
 	rep.tally = &tally;
 	rep.argc = argc;
 	rep.argv = argv;
+	rep.quiet = quiet;
 	rc = report_emit(&rep, html, json);
-	print_speed(s, &tally, elapsed);
+	if (!quiet)
+		print_speed(s, &tally, elapsed);
 	if (warn_unreliable(&tally) && strict && !rc) {
 		fprintf(stderr, "pagealloc replay: --strict: exit 1\n");
 		rc = 1;

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "outfile.h"
+
 uint64_t report_kernel_zone_pages(const struct trace_tally *t)
 {
 	return t->pages[TEV_ZONE_LOCKED] + t->pages[TEV_PCPU_DRAIN];
@@ -359,11 +361,10 @@ int report_emit(const struct lab_report *r, const char *html, const char *json)
 
 	/* flush now: a full disk or /dev/full shows only when the buffer is
 	 * written, and must not exit 0 */
-	if ((!r->quiet && report_text(r, stdout) < 0) || fflush(stdout) != 0 ||
-	    ferror(stdout)) {
-		fprintf(stderr, "pagealloc: cannot write to stdout\n");
+	if (!r->quiet)
+		report_text(r, stdout);
+	if (outfile_stdout_done(r->what))
 		return 1;
-	}
 	if (json && (rc = report_json(r, json)) < 0) {
 		fprintf(stderr, "pagealloc: %s: %s\n", json, strerror(-rc));
 		return 1;

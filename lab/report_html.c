@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outfile.h"
 #include "size.h"
 #include "svg.h"
 
@@ -529,11 +530,12 @@ int report_html(const struct lab_report *r, const char *path)
 	struct report_fig figs[REPORT_MAX_FIGS];
 	unsigned n = report_figures(r, figs);
 	double mib = (double)(1ull << s->zcfg.page_shift) / 1048576.0;
-	FILE *f = fopen(path, "w");
-	int err;
+	struct outfile o;
+	int err = outfile_open(&o, path);
+	FILE *f = o.f;
 
-	if (!f)
-		return -errno;
+	if (err)
+		return err;
 	header(f, r);
 	comparison(f, s, figs, n, mib);
 	bar_charts(f, r, figs, n, mib);
@@ -544,11 +546,9 @@ int report_html(const struct lab_report *r, const char *path)
 	report_pbmap_section(f, s);
 	fprintf(f, "<p class=\"note\">Written by pagealloc %d.%d.</p>\n</body></html>\n",
 		PA_VERSION_MAJOR, PA_VERSION_MINOR);
-	if (!err && fflush(f) != 0) /* a full disk says so, not EIO */
-		err = -errno;
-	if (!err && ferror(f))
-		err = -EIO;
-	if (fclose(f) != 0 && !err)
-		err = -errno;
-	return err;
+	if (err) {
+		outfile_abort(&o);
+		return err;
+	}
+	return outfile_commit(&o);
 }

@@ -4,6 +4,7 @@
  * trace's own counts, and the time series.  No timings, so two runs on the
  * same input produce identical files.
  */
+#include "outfile.h"
 #include "report.h"
 #include "utf8.h"
 
@@ -119,11 +120,12 @@ int report_json(const struct lab_report *r, const char *path)
 	struct report_fig figs[REPORT_MAX_FIGS];
 	unsigned n = report_figures(r, figs);
 	double mib = (double)(1ull << s->zcfg.page_shift) / 1048576.0;
-	FILE *f = fopen(path, "w");
-	int err;
+	struct outfile o;
+	int err = outfile_open(&o, path);
+	FILE *f = o.f;
 
-	if (!f)
-		return -errno;
+	if (err)
+		return err;
 	fprintf(f, "{\n  \"version\": \"pagealloc %d.%d\",\n  \"what\": ",
 		PA_VERSION_MAJOR, PA_VERSION_MINOR);
 	jstr(f, r->what);
@@ -212,9 +214,5 @@ int report_json(const struct lab_report *r, const char *path)
 		fprintf(f, "}");
 	}
 	fprintf(f, "\n  ]\n}\n");
-	/* flushed here so that a full disk says so, not EIO */
-	err = fflush(f) != 0 ? -errno : ferror(f) ? -EIO : 0;
-	if (fclose(f) != 0 && !err)
-		err = -errno;
-	return err;
+	return outfile_commit(&o);
 }

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "optparse.h"
+#include "outfile.h"
 #include "report.h"
 #include "size.h"
 #include "vtime_cmd.h"
@@ -186,12 +187,14 @@ static void run_usage(FILE *f)
 "  --scale F      request count multiplier [1]\n"
 "  --html FILE    write a self-contained HTML report\n"
 "  --json FILE    write the figures as JSON\n"
-"  --quiet        no table on stdout (write --json/--html only)\n"
+"  --quiet        no table on stdout, no progress or timing lines on stderr\n"
+"                 (warnings and errors still): for --json/--html\n"
 "  --list         describe the scenarios\n"
 VTIME_USAGE
 "\n"
 "Exit status: 0 ok, 1 failure (an output cannot be written, an internal\n"
-"check failed), 2 usage error.\n");
+"check failed), 2 usage error (also an output file that cannot be created,\n"
+"found before the run).\n");
 }
 
 static void list_scenarios(void)
@@ -239,7 +242,7 @@ int cmd_run(int argc, char **argv)
 		switch (c) {
 		case 'l': list_scenarios(); return 0;
 		case 'h': run_usage(stdout); return 0;
-		case 'q': quiet = true; break;
+		case 'q': quiet = vo.quiet = true; break;
 		case 'H': html = optarg; break;
 		case 'J': json = optarg; break;
 		case 's':
@@ -302,6 +305,8 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "pagealloc run: %s\n", err);
 		return 2;
 	}
+	if (outfile_check_all("run", (const char *[]){ html, json }, 2))
+		return 2;
 	if (vo.on)
 		return vtime_cmd_run(sc, &cfg, &sp, &vo, html, json);
 	s = calloc(1, sizeof(*s));

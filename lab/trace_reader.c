@@ -48,6 +48,7 @@ struct trace_reader {
 	bool skipping;        /* discarding the rest of an overlong line */
 	uint64_t overlong;
 	uint64_t in_done, in_total;
+	uint64_t out_done;    /* bytes of text produced before lim */
 	uint32_t crc;         /* CRC-32 of the bytes read so far */
 
 	unsigned char *in;    /* compressed input */
@@ -145,6 +146,24 @@ static bool looks_like_text(const unsigned char *p, size_t n)
 	return bad * 20 <= n;
 }
 
+/* Binary files that are no trace, by their magic number, and the
+ * command that gives the text (NULL: there is none). */
+static const struct binary_kind {
+	const char *magic;
+	size_t n;
+	const char *what;
+	const char *tool;
+} binary_kinds[] = {
+	{ "PERFILE2", 8, "a perf binary file (perf.data)", "perf script -i" },
+	{ "PERFFILE", 8, "a perf binary file (perf.data)", "perf script -i" },
+	{ "\xfd" "7zXZ", 6, "xz-compressed", "xz -dc" },
+	{ "BZh", 3, "bzip2-compressed", "bzip2 -dc" },
+	{ "\x04\x22\x4d\x18", 4, "lz4-compressed", "lz4 -dc" },
+	{ "\x02\x21\x4c\x18", 4, "lz4-compressed (legacy format)", "lz4 -dc" },
+	{ "\x89" "LZO\0\r\n\x1a\n", 9, "lzop-compressed", "lzop -dc" },
+	{ "\x7f" "ELF", 4, "an ELF executable or object file, not a trace", NULL },
+};
+
 /* A binary capture: say exactly how to turn it into text we read. */
 static void refuse_binary(char *err, size_t len, const char *path,
 			  const char *what, const char *tool)
@@ -153,6 +172,33 @@ static void refuse_binary(char *err, size_t len, const char *path,
 		snprintf(err, len, "%s: %s; convert it to text first: "
 			 "`%s %s > %s.txt`, then replay %s.txt", path, what,
 			 tool, path, path, path);
+}
+
+/* Input that is not text: name what it is and how to get text from it,
+ * or where its first NUL byte is. */
+static void refuse_not_text(char *err, size_t len, const char *path,
+			    const unsigned char *p, size_t n)
+{
+	const unsigned char *nul = memchr(p, 0, n);
+
+	for (size_t i = 0; i < sizeof(binary_kinds) / sizeof(binary_kinds[0]); i++) {
+		const struct binary_kind *k = &binary_kinds[i];
+
+		if (n < k->n || memcmp(p, k->magic, k->n))
+			continue;
+		if (k->tool)
+			refuse_binary(err, len, path, k->what, k->tool);
+		else
+			set_err(err, len, "%s: %s", path, k->what);
+		return;
+	}
+	if (nul && err && len)
+		snprintf(err, len, "%s: binary data (a NUL byte at offset %zu), not "
+			 "a trace: want ftrace, `trace-cmd report` or `perf script` "
+			 "text, plain, zstd or gzip", path, (size_t)(nul - p));
+	else if (!nul)
+		set_err(err, len, "%s: %s", path, "unknown format: control "
+			"characters, not ftrace text, zstd or gzip");
 }
 
 /* A trace.dat: the file's CRC-32 and size first (libtracecmd reads it
@@ -284,15 +330,8 @@ int trace_reader_open(struct trace_reader **out, const char *path,
 			trace_reader_close(r);
 			return rc;
 		}
-	} else if (r->in_len >= 8 && (memcmp(r->in, "PERFILE2", 8) == 0 ||
-				      memcmp(r->in, "PERFFILE", 8) == 0)) {
-		refuse_binary(err, len, path, "a perf binary file (perf.data)",
-			      "perf script -i");
-		trace_reader_close(r);
-		return -EPROTONOSUPPORT;
 	} else if (!looks_like_text(r->in, r->in_len)) {
-		set_err(err, len, "%s: %s", path,
-			"unknown format: not ftrace text, zstd or gzip");
+		refuse_not_text(err, len, path, r->in, r->in_len);
 		trace_reader_close(r);
 		return -EPROTONOSUPPORT;
 	} else {
@@ -510,9 +549,12 @@ static long produce_zstd(struct trace_reader *r)
 	}
 }
 
-/* Append text at lim; returns bytes added (0 at the end) or -EIO. */
+/* Append text at lim; returns bytes added (0 at the end) or -EIO.  A NUL
+ * byte is binary data, not text: an error with its offset (one memchr per
+ * block, not per line; trace.dat lines come from libtraceevent). */
 static long produce(struct trace_reader *r)
 {
+	const char *nul;
 	long got;
 
 	if (r->out_eof)
@@ -520,6 +562,15 @@ static long produce(struct trace_reader *r)
 	got = r->comp == TRACE_ZSTD ? produce_zstd(r) : produce_flat(r);
 	if (got == 0)
 		r->out_eof = true;
+	if (got > 0 && r->comp != TRACE_DAT &&
+	    (nul = memchr(r->lim, 0, (size_t)got))) {
+		snprintf(r->errmsg, sizeof(r->errmsg), "a NUL byte at offset %llu "
+			 "of the text: binary data, not a trace",
+			 (unsigned long long)(r->out_done + (uint64_t)(nul - r->lim)));
+		return -EIO;
+	}
+	if (got > 0)
+		r->out_done += (uint64_t)got;
 	return got;
 }
 
@@ -607,7 +658,7 @@ int trace_reader_rewind(struct trace_reader *r)
 	r->in_eof = r->out_eof = r->truncated = false;
 	r->frame_open = r->skipping = false;
 	r->overlong = 0;
-	r->in_done = 0;
+	r->in_done = r->out_done = 0;
 	r->crc = 0;
 	r->in_pos = r->in_len = 0;
 	r->cur = r->lim = r->win;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outfile.h"
 #include "progress.h"
 
 bool vtime_is_option(int c)
@@ -315,13 +316,14 @@ static int sweep(struct vt_sweep *w, const struct vtime_opts *o,
 		}
 		w->n = k + 1;
 	}
-	if (vtime_report_text(w, stdout) < 0 || fflush(stdout) != 0) {
-		fprintf(stderr, "pagealloc: cannot write to stdout\n");
+	if (!o->quiet)
+		vtime_report_text(w, stdout);
+	if (outfile_stdout_done(w->what))
 		return 1;
-	}
-	fprintf(stderr, "pagealloc: virtual time: %u CPU count%s x %u polic%s "
-		"in %.2f s\n", w->n, w->n == 1 ? "" : "s", w->npol,
-		w->npol == 1 ? "y" : "ies", progress_now() - t0);
+	if (!o->quiet)
+		fprintf(stderr, "pagealloc: virtual time: %u CPU count%s x %u "
+			"polic%s in %.2f s\n", w->n, w->n == 1 ? "" : "s", w->npol,
+			w->npol == 1 ? "y" : "ies", progress_now() - t0);
 	if (json && (rc = vtime_report_json(w, json)) < 0) {
 		fprintf(stderr, "pagealloc: %s: %s\n", json, strerror(-rc));
 		return 1;

@@ -78,6 +78,7 @@ struct vtime_opts {
 	bool irq_in_hold;             /* --irq-rate hold */
 	bool no_background;           /* --no-background */
 	uint64_t seed;                /* the interrupts' (run: the scenario's) */
+	bool quiet;                   /* --quiet: no table, no timing line */
 };
 
 /* Is c one of the codes above? */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "outfile.h"
 #include "svg.h"
 #include "vtime_cmd.h"
 
@@ -187,11 +188,12 @@ static void json_result(FILE *f, const struct vt_result *r)
 int vtime_report_json(const struct vt_sweep *w, const char *path)
 {
 	const struct costmodel *m = &w->model;
-	FILE *f = fopen(path, "w");
-	int err;
+	struct outfile o;
+	int err = outfile_open(&o, path);
+	FILE *f = o.f;
 
-	if (!f)
-		return -errno;
+	if (err)
+		return err;
 	fprintf(f, "{\n  \"what\": \"%s\", \"virtual_time\": true,\n  \"title\": ",
 		w->what);
 	fputc('"', f);
@@ -215,10 +217,7 @@ int vtime_report_json(const struct vt_sweep *w, const char *path)
 		fprintf(f, "]}");
 	}
 	fprintf(f, "\n  ]\n}\n");
-	err = ferror(f) ? -EIO : 0;
-	if (fclose(f) != 0 && !err)
-		err = -errno;
-	return err;
+	return outfile_commit(&o);
 }
 
 /* One line per policy of figure `which` over the CPU counts. */
@@ -275,11 +274,12 @@ static void html_table(FILE *f, const struct vt_sweep *w)
 
 int vtime_report_html(const struct vt_sweep *w, const char *path)
 {
-	FILE *f = fopen(path, "w");
-	int err;
+	struct outfile o;
+	int err = outfile_open(&o, path);
+	FILE *f = o.f;
 
-	if (!f)
-		return -errno;
+	if (err)
+		return err;
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		"<title>pagealloc %s in virtual time: ", w->what);
 	svg_escape(f, w->title);
@@ -298,9 +298,5 @@ int vtime_report_html(const struct vt_sweep *w, const char *path)
 	chart(f, w, "p99 wait per zone->lock acquisition", "ns", 2);
 	html_table(f, w);
 	fprintf(f, "<p>Model and assumptions: docs/VTIME.md.</p></body></html>\n");
-	/* flushed here so that a full disk says so, not EIO */
-	err = fflush(f) != 0 ? -errno : ferror(f) ? -EIO : 0;
-	if (fclose(f) != 0 && !err)
-		err = -errno;
-	return err;
+	return outfile_commit(&o);
 }

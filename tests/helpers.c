@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "helpers.h"
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -232,4 +233,54 @@ static int remove_entry(const char *path, const struct stat *st, int type,
 int th_tmpdir_remove(const char *dir)
 {
 	return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+/* Point fd `which` (1 or 2) at path; the saved descriptor, or -1. */
+static int redirect(int which, const char *path)
+{
+	int saved, fd;
+
+	if (!path)
+		return -2;      /* nothing to restore */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	saved = fd >= 0 ? dup(which) : -1;
+	if (saved < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fflush(which == 1 ? stdout : stderr);
+	dup2(fd, which);
+	close(fd);
+	return saved;
+}
+
+static void restore(int which, int saved)
+{
+	FILE *f = which == 1 ? stdout : stderr;
+
+	if (saved < 0)
+		return;
+	fflush(f);
+	clearerr(f);
+	dup2(saved, which);
+	close(saved);
+}
+
+int th_run_redirected(int (*fn)(int, char **), int argc, char **argv,
+		      const char *out_path, const char *err_path)
+{
+	int out = redirect(1, out_path), err, rc;
+
+	if (out == -1)
+		return -1;
+	err = redirect(2, err_path);
+	if (err == -1) {
+		restore(1, out);
+		return -1;
+	}
+	rc = fn(argc, argv);
+	restore(2, err);
+	restore(1, out);
+	return rc;
 }

@@ -126,4 +126,12 @@ int th_sanitized(void);
 int th_tmpdir_make(char *tmpl);
 int th_tmpdir_remove(const char *dir);
 
+/* Run a command's entry point (cmd_replay, ...) with its stdout on
+ * out_path and its stderr on err_path (files created or truncated; NULL
+ * leaves that stream alone).  The streams' error flags are cleared after:
+ * a full device's error is the command's to see.  Its exit status, or -1
+ * when a file cannot be opened. */
+int th_run_redirected(int (*fn)(int, char **), int argc, char **argv,
+		      const char *out_path, const char *err_path);
+
 #endif

@@ -261,9 +261,20 @@ static void capture_own_instance_extra_event_stdout(void **state)
 	trace_reader_close(r);
 	assert_true(allocs > 0);
 	assert_true(exits > 0);
-	char snap[400];
-	snprintf(snap, sizeof(snap), "%s/capture.zoneinfo", dir);
-	assert_int_equal(access(snap, R_OK), 0);
+	/* the machine's state before and after, beside the trace */
+	static const char *const snaps[][2] = {
+		{ "zoneinfo", "Node 0, zone" }, { "buddyinfo", "Node 0" },
+		{ "pagetypeinfo", "Page block order" }, { "vmstat", "nr_free_pages" },
+	};
+	for (size_t i = 0; i < 4; i++)
+		for (int after = 0; after < 2; after++) {
+			char snap[400], buf[256];
+
+			snprintf(snap, sizeof(snap), "%s/capture.%s%s", dir,
+				 snaps[i][0], after ? ".after" : "");
+			if (read_small(snap, buf, sizeof(buf)) || !strstr(buf, snaps[i][1]))
+				fail_msg("%s: missing or without \"%s\"", snap, snaps[i][1]);
+		}
 
 	/* the global buffer still holds the marker */
 	if (check_marker && global_quiet())
@@ -317,6 +328,47 @@ static void capture_cpu_filter(void **state)
 	remove_dir(dir);
 }
 
+/* --buffer-size, --pid and -e as the traced command sees them: its parent
+ * is the capture, whose instance is pagealloc-capture-PID.  (The tests
+ * above only saw these options accepted.) */
+static void capture_options_reach_the_instance(void **state)
+{
+	char dir[] = "/tmp/pa-capture-XXXXXX", out[300], seen[300], cmd[1200];
+	char buf[4096];
+	FILE *f;
+	size_t n;
+	(void)state;
+
+	if (!can_capture()) {
+		print_message("skipped: needs root and tracefs\n");
+		skip();
+	}
+	assert_non_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/t.trace.zst", dir);
+	snprintf(seen, sizeof(seen), "%s/seen", dir);
+	snprintf(cmd, sizeof(cmd), "i=/sys/kernel/tracing/instances/"
+		 "pagealloc-capture-$PPID; cat $i/buffer_size_kb $i/set_event_pid "
+		 "$i/set_event $i/tracing_on > %s", seen);
+	char *argv[] = { "capture", out, "--buffer-size", "3072", "--pid", "1",
+			 "-e", "sched:sched_process_exit", "--", "sh", "-c", cmd, NULL };
+	assert_int_equal(cmd_capture(12, argv), 0);
+	f = fopen(seen, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	/* buffer_size_kb (the kernel rounds it up to whole pages and adds
+	 * their headers: 3075 on 6.x; the default is 16384), the pid, the
+	 * events (kmem's and -e's), tracing on */
+	unsigned long kb = strtoul(buf, NULL, 10);
+	if (kb < 3072 || kb >= 3072 + 64 || !strstr(buf, "\n1\n") ||
+	    !strstr(buf, "kmem:mm_page_alloc\n") ||
+	    !strstr(buf, "sched:sched_process_exit\n") ||
+	    buf[n - 2] != '1')
+		fail_msg("the instance as the command saw it:\n%s", buf);
+	remove_dir(dir);
+}
+
 static void capture_usage_errors(void **state)
 {
 	(void)state;
@@ -349,8 +401,16 @@ static void capture_command_cannot_start(void **state)
 	snprintf(out, sizeof(out), "%s/t.trace.zst", dir);
 	snprintf(zpath, sizeof(zpath), "%s/t.zoneinfo", dir);
 	char *argv[] = { "capture", out, "--", "/nonexistent/command", NULL };
+	char old[64] = "";
+	FILE *f = fopen(out, "w");
 
+	/* and the trace it failed to write does not replace an old one */
+	assert_non_null(f);
+	fputs("an old trace\n", f);
+	fclose(f);
 	assert_int_equal(cmd_capture(4, argv), 1);
+	assert_int_equal(read_small(out, old, sizeof(old)), 0);
+	assert_string_equal(old, "an old trace\n");
 	/* filters tracefs refuses fail the capture too */
 	char *cpus[] = { "capture", out, "--cpus", "99999", "--", "true", NULL };
 	char *pids[] = { "capture", out, "--pid", "abc", "--", "true", NULL };
@@ -371,6 +431,7 @@ int main(void)
 		cmocka_unit_test(capture_records_and_restores),
 		cmocka_unit_test(capture_own_instance_extra_event_stdout),
 		cmocka_unit_test(capture_cpu_filter),
+		cmocka_unit_test(capture_options_reach_the_instance),
 		cmocka_unit_test(capture_usage_errors),
 		cmocka_unit_test(capture_command_cannot_start),
 	};

@@ -118,6 +118,25 @@ static void done(struct sim *s)
 	free(s);
 }
 
+static void *gzip_of(const char *text, size_t len, size_t *glen)
+{
+	z_stream zs;
+	size_t cap = len + 1024;
+	void *g = malloc(cap);
+
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8,
+				      Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_in = (Bytef *)text;
+	zs.avail_in = (uInt)len;
+	zs.next_out = g;
+	zs.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	*glen = zs.total_out;
+	deflateEnd(&zs);
+	return g;
+}
+
 /* A child writes `data` into a pipe; returns the read end. */
 static int pipe_from(const void *data, size_t n, pid_t *pid)
 {
@@ -151,6 +170,8 @@ static void test_stdin_and_pipes_keep_their_data(void **state)
 	size_t len, zlen;
 	char *text = make_trace(3000, 0x1000, 1, NULL, &len);
 	void *z = zstd_of(text, len, &zlen);
+	size_t glen;
+	void *g = gzip_of(text, len, &glen);
 	char zi[] = "Node 0, zone   Normal\n  pages free     1000\n"
 		    "        min      10\n        low      12\n        high     14\n"
 		    "        spanned  262144\n        present  262144\n"
@@ -161,14 +182,18 @@ static void test_stdin_and_pipes_keep_their_data(void **state)
 	(void)state;
 
 	write_file(path_of("zi"), zi, strlen(zi));
-	for (int variant = 0; variant < 8; variant++) {
-		bool zstd = variant & 1, with_zi = variant & 2, dev_fd = variant & 4;
+	/* plain, zstd, gzip; with and without a zoneinfo; stdin or /dev/fd */
+	for (int variant = 0; variant < 12; variant++) {
+		int comp = variant % 3;
+		bool with_zi = variant / 3 & 1, dev_fd = variant / 6 & 1;
+		const void *data = comp == 1 ? z : comp == 2 ? g : text;
+		size_t n = comp == 1 ? zlen : comp == 2 ? glen : len;
 		struct trace_tally t;
 		struct sim *s = NULL;
 		char err[600], name[64];
 		int saved = dup(0), status;
 		pid_t pid;
-		int fd = pipe_from(zstd ? z : text, zstd ? zlen : len, &pid);
+		int fd = pipe_from(data, n, &pid);
 		const char *list[1];
 
 		if (dev_fd) {
@@ -194,6 +219,7 @@ static void test_stdin_and_pipes_keep_their_data(void **state)
 		assert_int_equal(s->cfg.ncpus, 2);
 		done(s);
 	}
+	free(g);
 	free(z);
 	free(text);
 }
@@ -456,11 +482,11 @@ static void test_full_output_and_wrapping_options(void **state)
 	(void)state;
 
 	write_file(path_of("f.trace"), text, len);
-	char *rep[] = { "replay", (char *)path_of("f.trace"), "--quiet", NULL };
+	char *rep[] = { "replay", (char *)path_of("f.trace"), NULL };
 	char *run[] = { "run", "kernel-build", "--mem", "64M", "--scale", "0.01",
 			"--policy", "mainline", NULL };
 	char *zram[] = { "zram", (char *)path_of("f.trace"), "--quiet", NULL };
-	assert_int_equal(to_file(cmd_replay, 3, rep, "/dev/full"), 1);
+	assert_int_equal(to_file(cmd_replay, 2, rep, "/dev/full"), 1);
 	assert_int_equal(to_file(cmd_run, 8, run, "/dev/full"), 1);
 	assert_int_equal(to_file(cmd_zram, 3, zram, "/dev/full"), 1);
 
@@ -720,6 +746,189 @@ static void test_empty_input_and_compare_missing(void **state)
 	free(text);
 }
 
+/* A binary input was "unknown format: not ftrace text, zstd or gzip",
+ * whatever it was, and a NUL past the first block was not noticed at all.
+ * Each kind is named now with the command that gives text, a NUL with its
+ * offset (in the first block and deep in plain or zstd text); exit 2. */
+static void test_binary_inputs_named(void **state)
+{
+	static const struct { const char *magic; size_t n; const char *want; } kinds[] = {
+		{ "\xfd" "7zXZ\0\0\4", 8, "`xz -dc " },
+		{ "BZh91AY&SY\0\1", 12, "`bzip2 -dc " },
+		{ "\x04\x22\x4d\x18\x64\x40\xa7\0", 8, "`lz4 -dc " },
+		{ "\x89LZO\0\r\n\x1a\n\x10\x30", 11, "`lzop -dc " },
+		{ "\x7f" "ELF\2\1\1\0\0\0", 10, "an ELF executable" },
+		{ "PERFILE2\x68\0\0\0", 12, "" },
+	};
+	char path[256], errf[256], want[600], *text, *msg;
+	size_t len, n;
+	(void)state;
+
+	snprintf(errf, sizeof(errf), "%s", path_of("bin.err"));
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		unsigned char bin[256];
+
+		memset(bin, 0x80, sizeof(bin));
+		memcpy(bin, kinds[i].magic, kinds[i].n);
+		snprintf(path, sizeof(path), "%s", path_of(i == 5 ? "perf.data" : "bin"));
+		write_file(path, bin, sizeof(bin));
+		if (i == 5) /* the exact command, as the help gives it */
+			snprintf(want, sizeof(want), "`perf script -i %s > %s.txt`",
+				 path, path);
+		else
+			snprintf(want, sizeof(want), "%s", kinds[i].want);
+		char *argv[] = { "replay", path, "--quiet", NULL };
+		assert_int_equal(stderr_to(cmd_replay, 3, argv, errf), 2);
+		msg = slurp(errf, &n);
+		if (!strstr(msg, want))
+			fail_msg("kind %zu: want \"%s\", got: %s", i, want, msg);
+		free(msg);
+	}
+
+	/* NUL bytes: in the first block, and far into plain and zstd text */
+	text = make_trace(4000, 0x1000, 1, NULL, &len);
+	assert_true(len > 300000);
+	for (unsigned k = 0; k < 3; k++) {
+		size_t at = k == 0 ? 100 : 300007;
+		char *t = malloc(len);
+		size_t zlen;
+		void *z = NULL;
+
+		memcpy(t, text, len);
+		t[at] = 0;
+		snprintf(path, sizeof(path), "%s", path_of("nul.trace"));
+		if (k == 2) {
+			z = zstd_of(t, len, &zlen);
+			write_file(path, z, zlen);
+		} else {
+			write_file(path, t, len);
+		}
+		char *argv[] = { "replay", path, "--quiet", NULL };
+		assert_int_equal(stderr_to(cmd_replay, 3, argv, errf), 2);
+		msg = slurp(errf, &n);
+		snprintf(want, sizeof(want), "NUL byte at offset %zu", at);
+		if (!strstr(msg, want))
+			fail_msg("NUL at %zu (%s): %s", at, k == 2 ? "zstd" : "plain", msg);
+		free(msg);
+		free(t);
+		free(z);
+	}
+	free(text);
+
+	/* what perf script prints today (perf 6.x: page= is the pfn too) */
+	const char *l = "  bench_antifrag 29231 [000]  1015.523063: kmem:mm_page_alloc: "
+		"page=0x181f0c pfn=0x181f0c order=0 migratetype=1 "
+		"gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP";
+	struct trace_event ev;
+	uint64_t lost;
+	assert_int_equal(trace_parse_line(l, strlen(l), &ev, &lost), TL_EVENT);
+	assert_int_equal(ev.kind, TEV_ALLOC);
+	assert_int_equal(ev.pfn, 0x181f0c);
+	assert_int_equal(ev.ts_ns, 1015523063000ull);
+}
+
+/* compare read "-" as a file named "-", and a directory as an empty
+ * file ("'[' or '{' expected near end of file").  "-" is stdin now (once),
+ * a directory is named as such; both exit 2 when wrong. */
+static void test_compare_stdin_and_directory(void **state)
+{
+	char a[300], out[300], errf[300];
+	char *text;
+	size_t n;
+	int saved, fd, rc;
+	(void)state;
+
+	snprintf(a, sizeof(a), "%s", path_of("c.json"));
+	snprintf(out, sizeof(out), "%s", path_of("c.out"));
+	snprintf(errf, sizeof(errf), "%s", path_of("c.err"));
+	char *mk[] = { "run", "kernel-build", "--mem", "64M", "--scale", "0.002",
+		       "--policy", "mainline", "--quiet", "--json", a, NULL };
+	assert_int_equal(to_file(cmd_run, 11, mk, out), 0);
+
+	saved = dup(0);
+	fd = open(a, O_RDONLY);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 0);
+	close(fd);
+	clearerr(stdin);
+	char *cmp[] = { "compare", "-", a, NULL };
+	rc = to_file(cmd_compare, 3, cmp, out);
+	dup2(saved, 0);
+	close(saved);
+	clearerr(stdin);
+	assert_int_equal(rc, 0);
+	text = slurp(out, &n);
+	assert_non_null(strstr(text, "A: - (pagealloc"));
+	assert_non_null(strstr(text, "B / A"));
+	free(text);
+
+	char *twice[] = { "compare", "-", "-", NULL };
+	assert_int_equal(stderr_to(cmd_compare, 3, twice, errf), 2);
+	char *dirs[] = { "compare", dir, a, NULL };
+	assert_int_equal(stderr_to(cmd_compare, 3, dirs, errf), 2);
+	text = slurp(errf, &n);
+	assert_non_null(strstr(text, "a directory"));
+	free(text);
+}
+
+/* Lost and malformed input, seen from the outside: a warning on stderr
+ * (with or without --quiet), the comparison marked in the table, the
+ * HTML and the JSON, and --strict exit 1 for a malformed line as for lost
+ * events, the reports still written. */
+static void test_strict_and_warnings_everywhere(void **state)
+{
+	static const char *const bad[] = {
+		"  t-1 [000] ..... 9.000000: mm_page_alloc: page=0 pfn=zz order=0 "
+		"migratetype=0 gfp_flags=GFP_KERNEL\n",
+		"CPU:1 [LOST 3 EVENTS]\n",
+	};
+	static const char *const why[] = { "1 malformed lines", "3 events lost" };
+	char trace[300], out[300], errf[300], html[300], json[300], *text;
+	size_t len, n;
+	(void)state;
+
+	snprintf(trace, sizeof(trace), "%s", path_of("w.trace"));
+	snprintf(out, sizeof(out), "%s", path_of("w.out"));
+	snprintf(errf, sizeof(errf), "%s", path_of("w.err"));
+	snprintf(html, sizeof(html), "%s", path_of("w.html"));
+	snprintf(json, sizeof(json), "%s", path_of("w.json"));
+	for (unsigned k = 0; k < 2; k++) {
+		text = make_trace(100, 0x1000, 1, bad[k], &len);
+		write_file(trace, text, len);
+		free(text);
+		for (unsigned strict = 0; strict < 2; strict++) {
+			char *argv[] = { "replay", trace, "--policy", "mainline",
+					 "--html", html, "--json", json,
+					 strict ? "--strict" : "--quiet", NULL };
+
+			unlink(html);
+			unlink(json);
+			assert_int_equal(th_run_redirected(cmd_replay, 9, argv, out,
+							   errf), strict ? 1 : 0);
+			text = slurp(errf, &n);
+			if (!strstr(text, "warning: ") || !strstr(text, why[k]) ||
+			    !strstr(text, "unreliable"))
+				fail_msg("stderr without the warning: %s", text);
+			if (strict && !strstr(text, "--strict: exit 1"))
+				fail_msg("--strict not said: %s", text);
+			free(text);
+			text = slurp(out, &n);
+			if (strict && (!strstr(text, "WARNING: the comparison with the "
+					       "kernel is unreliable") ||
+				       !strstr(text, "UNRELIABLE")))
+				fail_msg("table not marked: %.300s", text);
+			free(text);
+			text = slurp(html, &n);
+			assert_non_null(strstr(text, "unreliable:</b> "));
+			assert_non_null(strstr(text, why[k]));
+			free(text);
+			text = slurp(json, &n);
+			assert_non_null(strstr(text, "\"kernel_comparison_reliable\": false"));
+			free(text);
+		}
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -748,6 +957,9 @@ int main(void)
 		cmocka_unit_test(test_several_traces),
 		cmocka_unit_test(test_run_quiet_json_argv_and_compare),
 		cmocka_unit_test(test_empty_input_and_compare_missing),
+		cmocka_unit_test(test_binary_inputs_named),
+		cmocka_unit_test(test_compare_stdin_and_directory),
+		cmocka_unit_test(test_strict_and_warnings_everywhere),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -121,7 +121,7 @@ static struct trace_event *events_of(const char *path, size_t *n)
  * its lines (trace-cmd report adds a "cpus=N" header line). */
 static char *report_of(const char *trace, const char *out)
 {
-	char *argv[] = { "replay", (char *)trace, "--quiet", "--policy", "all", NULL };
+	char *argv[] = { "replay", (char *)trace, "--policy", "all", NULL };
 	int saved = dup(1), fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	char *text, line[4096];
 	size_t n = 0;
@@ -131,7 +131,7 @@ static char *report_of(const char *trace, const char *out)
 	fflush(stdout);
 	dup2(fd, 1);
 	close(fd);
-	assert_int_equal(cmd_replay(5, argv), 0);
+	assert_int_equal(cmd_replay(4, argv), 0);
 	fflush(stdout);
 	dup2(saved, 1);
 	close(saved);

@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +26,7 @@
 #include "commands.h"
 #include "costmodel.h"
 #include "helpers.h"
+#include "outfile.h"
 #include "pagealloc.h"
 #include "sim.h"
 #include "zoneinfo.h"
@@ -394,6 +398,253 @@ static void test_options_of_the_other_mode(void **state)
 	assert_int_equal(run_with(true, vt_ok), 0);
 }
 
+/* Files in dir whose name starts with '.': the temporary outputs. */
+static unsigned hidden_files(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] == '.' && strcmp(e->d_name, ".") &&
+		     strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* A bad output name (a directory, a missing directory, a path through a
+ * file) was found only after the whole run, then exit 1.  Now every
+ * command refuses it first: exit 2, the path named, no work done. */
+static void test_outputs_checked_before_the_run(void **state)
+{
+	char trace[256], file_dir[256], missing[256], errf[256];
+	const char *bad[3];
+	char buf[2048];
+	(void)state;
+
+	write_pairs("ok.trace", 200, 1);
+	write_text("plain", "x\n");
+	snprintf(trace, sizeof(trace), "%s", path_of("ok.trace"));
+	snprintf(file_dir, sizeof(file_dir), "%s", path_of("plain/x.json"));
+	snprintf(missing, sizeof(missing), "%s", path_of("no/such/x.json"));
+	snprintf(errf, sizeof(errf), "%s", path_of("chk.err"));
+	bad[0] = dir;
+	bad[1] = file_dir;
+	bad[2] = missing;
+	for (unsigned k = 0; k < 3; k++) {
+		for (unsigned v = 0; v < 6; v++) {
+			char *argv[20];
+			int n = 0;
+			int (*fn)(int, char **) = v < 2 ? cmd_replay :
+						  v < 5 ? cmd_run : cmd_calibrate;
+
+			if (v < 2) {
+				argv[n++] = "replay";
+				argv[n++] = trace;
+			} else if (v < 5) {
+				static char *const run[] = { "run", "kernel-build",
+					"--mem", "64M", "--scale", "0.002" };
+				for (int i = 0; i < 6; i++)
+					argv[n++] = run[i];
+			} else {
+				argv[n++] = "calibrate";
+			}
+			if (v == 1 || v == 4) {
+				argv[n++] = "--virtual-time";
+				argv[n++] = "--cpus";
+				argv[n++] = "2";
+			}
+			if (v < 5)
+				argv[n++] = v == 3 ? "--html" : "--json";
+			argv[n++] = (char *)bad[k];
+			argv[n] = NULL;
+			if (th_run_redirected(fn, n, argv, "/dev/null", errf) != 2)
+				fail_msg("%s %s %s: not refused", argv[0],
+					 argv[n - 2], bad[k]);
+			read_back("chk.err", buf, sizeof(buf));
+			/* refused first: no speed line, no calibration */
+			if (!strstr(buf, bad[k]) || strstr(buf, "replayed") ||
+			    strstr(buf, "calibrating") || strstr(buf, "virtual time:"))
+				fail_msg("%s ... %s: %s", argv[0], bad[k], buf);
+		}
+	}
+	assert_int_equal(hidden_files(), 0);
+}
+
+/* A report that fails half-way (here: the file size limit, a real write
+ * error on a regular file) used to leave half a file in place of the old
+ * one.  The old file stays whole, no temporary file is left, exit 1. */
+static void test_failed_output_keeps_old_file(void **state)
+{
+	static const char *const opt[] = { "--json", "--html" };
+	struct rlimit saved, small;
+	char out[256], errf[256], buf[2048];
+	(void)state;
+
+	snprintf(out, sizeof(out), "%s", path_of("keep.out"));
+	snprintf(errf, sizeof(errf), "%s", path_of("keep.err"));
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+	small = (struct rlimit){ 4096, saved.rlim_max }; /* soft: raised after */
+	signal(SIGXFSZ, SIG_IGN); /* the write fails with EFBIG instead */
+	for (unsigned i = 0; i < 2; i++) {
+		char *argv[] = { "run", "kernel-build", "--mem", "64M", "--scale",
+				 "0.002", "--policy", "mainline", "--quiet",
+				 (char *)opt[i], out, NULL };
+
+		write_text("keep.out", "the old report\n");
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+		int rc = th_run_redirected(cmd_run, 11, argv, "/dev/null", errf);
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+		assert_int_equal(rc, 1);
+		read_back("keep.err", buf, sizeof(buf));
+		if (!strstr(buf, strerror(EFBIG)))
+			fail_msg("%s: want the write error named: %s", opt[i], buf);
+		read_back("keep.out", buf, sizeof(buf));
+		assert_string_equal(buf, "the old report\n");
+		assert_int_equal(hidden_files(), 0);
+		/* and without the limit it is replaced, whole */
+		assert_int_equal(th_run_redirected(cmd_run, 11, argv, "/dev/null", errf), 0);
+		read_back("keep.out", buf, sizeof(buf));
+		assert_true(buf[0] == (i ? '<' : '{'));
+	}
+	signal(SIGXFSZ, SIG_DFL);
+}
+
+/* outfile: a replaced file keeps its mode and a symlink stays a link to
+ * the new file; abort keeps the old file; devices are written directly
+ * and their error comes back (ENOSPC from /dev/full). */
+static void test_outfile_replace_abort_device(void **state)
+{
+	struct outfile o;
+	struct stat st;
+	char target[256], link[256], buf[256];
+	(void)state;
+
+	snprintf(target, sizeof(target), "%s", path_of("t.txt"));
+	snprintf(link, sizeof(link), "%s", path_of("l.txt"));
+	write_text("t.txt", "old\n");
+	assert_int_equal(chmod(target, 0640), 0);
+	assert_int_equal(symlink("t.txt", link), 0);
+
+	assert_int_equal(outfile_open(&o, link), 0);
+	fputs("aborted\n", o.f);
+	outfile_abort(&o);
+	read_back("t.txt", buf, sizeof(buf));
+	assert_string_equal(buf, "old\n");
+
+	assert_int_equal(outfile_open(&o, link), 0);
+	assert_non_null(o.tmp);
+	fputs("new\n", o.f);
+	assert_int_equal(outfile_commit(&o), 0);
+	read_back("t.txt", buf, sizeof(buf));
+	assert_string_equal(buf, "new\n");
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(hidden_files(), 0);
+
+	assert_int_equal(outfile_open(&o, "/dev/full"), 0);
+	assert_null(o.tmp);
+	fputs("x\n", o.f);
+	assert_int_equal(outfile_commit(&o), -ENOSPC);
+	unlink(link);
+}
+
+/* stdout on a full device: every command exits 1 and says why. */
+static void test_stdout_full_named(void **state)
+{
+	char trace[256], a[256], errf[256], buf[2048];
+	(void)state;
+
+	write_pairs("s.trace", 200, 1);
+	snprintf(trace, sizeof(trace), "%s", path_of("s.trace"));
+	snprintf(a, sizeof(a), "%s", path_of("s.json"));
+	snprintf(errf, sizeof(errf), "%s", path_of("s.err"));
+	char *mk[] = { "run", "kernel-build", "--mem", "64M", "--scale", "0.002",
+		       "--policy", "mainline", "--quiet", "--json", a, NULL };
+	assert_int_equal(th_run_redirected(cmd_run, 11, mk, "/dev/null", errf), 0);
+
+	char *rep[] = { "replay", trace, NULL };
+	char *run[] = { "run", "kernel-build", "--mem", "64M", "--scale", "0.002",
+			"--policy", "mainline", NULL };
+	char *vt[] = { "run", "kernel-build", "--mem", "64M", "--scale", "0.002",
+		       "--policy", "mainline", "--virtual-time", "--cpus", "2", NULL };
+	char *zram[] = { "zram", trace, NULL };
+	char *mix[] = { "mix", trace, NULL };
+	char *cmp[] = { "compare", a, a, NULL };
+	struct { int (*fn)(int, char **); int argc; char **argv; } c[] = {
+		{ cmd_replay, 2, rep }, { cmd_run, 8, run }, { cmd_run, 11, vt },
+		{ cmd_zram, 2, zram }, { cmd_mix, 2, mix }, { cmd_compare, 3, cmp },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		if (th_run_redirected(c[i].fn, c[i].argc, c[i].argv, "/dev/full", errf) != 1)
+			fail_msg("%s > /dev/full: not exit 1", c[i].argv[0]);
+		read_back("s.err", buf, sizeof(buf));
+		if (!strstr(buf, "stdout") || !strstr(buf, strerror(ENOSPC)))
+			fail_msg("%s > /dev/full: %s", c[i].argv[0], buf);
+	}
+}
+
+/* replay --quiet only hid the progress line (the table was printed, the
+ * speed line too) while run --quiet printed no table.  Both mean the
+ * same now: no table, no progress or timing line, the JSON still
+ * written; warnings still on stderr.  In virtual time too. */
+static void test_quiet_means_the_same(void **state)
+{
+	char trace[256], out[256], errf[256], json[256], buf[4096];
+	struct stat st;
+	(void)state;
+
+	write_pairs("q.trace", 200, 1);
+	snprintf(trace, sizeof(trace), "%s", path_of("q.trace"));
+	snprintf(out, sizeof(out), "%s", path_of("q.out"));
+	snprintf(errf, sizeof(errf), "%s", path_of("q.err"));
+	snprintf(json, sizeof(json), "%s", path_of("q.json"));
+	for (unsigned v = 0; v < 4; v++) {
+		for (unsigned quiet = 0; quiet < 2; quiet++) {
+			char *argv[20];
+			int n = 0;
+
+			if (v < 2) {
+				argv[n++] = "replay";
+				argv[n++] = trace;
+				argv[n++] = "--policy";
+				argv[n++] = "mainline";
+			} else {
+				static char *const run[] = { "run", "kernel-build",
+					"--mem", "64M", "--scale", "0.002", "--policy",
+					"mainline" };
+				for (int i = 0; i < 8; i++)
+					argv[n++] = run[i];
+			}
+			if (v % 2) {
+				argv[n++] = "--virtual-time";
+				argv[n++] = "--cpus";
+				argv[n++] = "2";
+			}
+			argv[n++] = "--json";
+			argv[n++] = json;
+			if (quiet)
+				argv[n++] = "--quiet";
+			argv[n] = NULL;
+			unlink(json);
+			assert_int_equal(th_run_redirected(v < 2 ? cmd_replay : cmd_run, n,
+						    argv, out, errf), 0);
+			assert_int_equal(stat(out, &st), 0);
+			if (quiet ? st.st_size != 0 : st.st_size == 0)
+				fail_msg("case %u quiet %u: %lld bytes on stdout", v,
+					 quiet, (long long)st.st_size);
+			read_back("q.err", buf, sizeof(buf));
+			if (quiet && buf[0])
+				fail_msg("case %u --quiet: stderr: %s", v, buf);
+			assert_int_equal(stat(json, &st), 0);
+			assert_true(st.st_size > 0);
+		}
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -420,6 +671,11 @@ int main(void)
 		cmocka_unit_test(test_zram_names_non_regular_file),
 		cmocka_unit_test(test_machine_line_is_the_real_size),
 		cmocka_unit_test(test_full_disk_named),
+		cmocka_unit_test(test_outputs_checked_before_the_run),
+		cmocka_unit_test(test_failed_output_keeps_old_file),
+		cmocka_unit_test(test_outfile_replace_abort_device),
+		cmocka_unit_test(test_stdout_full_named),
+		cmocka_unit_test(test_quiet_means_the_same),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
