@@ -22,7 +22,7 @@ tmp=$(mktemp); trap 'rm -f "$tmp"' EXIT
 for ((r = 0; r < rounds; r++)); do
 	for m in $mems; do
 		for b in "$@"; do
-			line=$("$b" replay "$trace" --mem "$m" --policy "$policy" --quiet 2>&1 >/dev/null | tail -1)
+			line=$("$b" replay "$trace" --mem "$m" --policy "$policy" 2>&1 >/dev/null | tail -1)
 			# "... trace events (N allocs and frees) through K polic.. in T s: ..."
 			echo "$b $m $line" >> "$tmp"
 		done
