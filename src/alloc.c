@@ -178,96 +178,141 @@ free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 	return free_claimed(z, cpu, pfn, order, gfp, mode);
 }
 
-#ifdef PA_HAVE_RSEQ_ASM
-/* What a stack serves (rseq.h): a valid request of a cached order that
- * needs nothing beyond a block (no highatomic reserve, no trace event)
- * and passes the watermark check every pageset allocation makes. */
-static inline bool stack_request(const struct pa_zone *z, unsigned order,
-				 unsigned gfp)
-{
-	return !(gfp & ~PA_GFP_MASK) && order <= z->max_order &&
-	       pcp_allowed_order(z, order) &&
-	       !((gfp & PA_GFP_ATOMIC) && order) && !TRACING(z) &&
-	       zone_watermark_ok(z, order, gfp);
-}
-
-/* The calling CPU's stack, else the usual way; after a miss, refill the
- * stack from the list the usual way just refilled. */
-static inline __attribute__((always_inline)) uint64_t
-alloc_stack(struct pa_zone *z, unsigned order, unsigned gfp)
-{
-	unsigned mt = gfp_migratetype(gfp), cpu;
-	uint32_t pfn;
-	int r = pcp_stack_alloc(z, order, mt, &pfn);
-
-	if (__builtin_expect(r == STACK_TOOK, 1)) {
-		alloc_zero(z, pfn, order, gfp);
-		return pfn;
-	}
-	cpu = cpu_current(z);
-	if (r == STACK_MISS && pcp_stack_refill(z, cpu, order, mt, gfp, &pfn) == 0) {
-		alloc_zero(z, pfn, order, gfp);
-		return pfn;
-	}
-	return alloc_common(z, cpu, order, gfp, PCP_LOCK_RSEQ);
-}
-
-/* The claim stays a compare-and-swap (docs/DESIGN.md "rseq fast path"
- * says why a plain store cannot be exact); the push is the sequence. */
-static inline __attribute__((always_inline)) int
-free_stack(struct pa_zone *z, uint64_t pfn64, unsigned order, unsigned gfp)
-{
-	/* the CPU only for the trace event here: the push finds its own */
-	unsigned cpu = TRACING(z) ? cpu_current(z) : 0, mt;
-
-	if (free_claim(z, cpu, pfn64, order, "pa_free"))
-		return -EINVAL;
-	if (!pcp_caches_free(z, order))
-		return free_claimed(z, cpu_current(z), (uint32_t)pfn64, order,
-				    gfp, PCP_LOCK_RSEQ);
-	int r = pcp_stack_free(z, (uint32_t)pfn64, order, &mt);
-
-	if (__builtin_expect(r == STACK_TOOK, 1))
-		return 0;
-	cpu = cpu_current(z);
-	/* full: its blocks and this one go to the list, where `high`
-	 * and drains count them */
-	if (r == STACK_MISS &&
-	    pcp_stack_spill(z, cpu, (uint32_t)pfn64, order, mt, gfp) == 0)
-		return 0;
-	return free_claimed(z, cpu, (uint32_t)pfn64, order, gfp, PCP_LOCK_RSEQ);
-}
-#endif
-
-/* The calling thread's CPU: the stacks where the zone has them.  One
- * test of the fast path chosen, here, so the trylock fallback's body has
- * none left (pcp_lock_mode). */
-static inline __attribute__((always_inline)) uint64_t
+/* The calling thread's CPU without the stacks: one test of the fast
+ * path chosen, here, so the trylock fallback's body has none left
+ * (pcp_lock_mode).  Out of line: the entry points jump here. */
+static __attribute__((noinline)) uint64_t
 alloc_current(struct pa_zone *z, unsigned order, unsigned gfp)
 {
 #ifdef PA_HAVE_RSEQ_ASM
-	if (z->fast_rseq) {
-		if (z->fast_stacks && stack_request(z, order, gfp))
-			return alloc_stack(z, order, gfp);
+	if (z->fast_rseq)
 		return alloc_common(z, cpu_current(z), order, gfp,
 				    PCP_LOCK_RSEQ);
-	}
 #endif
 	return alloc_common(z, cpu_current(z), order, gfp, PCP_LOCK_PLAIN);
 }
 
-static inline __attribute__((always_inline)) int
+static __attribute__((noinline)) int
 free_current(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
 {
 #ifdef PA_HAVE_RSEQ_ASM
-	if (z->fast_rseq) {
-		if (z->fast_stacks)
-			return free_stack(z, pfn, order, gfp);
+	if (z->fast_rseq)
 		return free_common(z, cpu_current(z), pfn, order, gfp,
 				   PCP_LOCK_RSEQ);
-	}
 #endif
 	return free_common(z, cpu_current(z), pfn, order, gfp, PCP_LOCK_PLAIN);
+}
+
+#ifdef PA_HAVE_RSEQ_ASM
+/* Bit `order` of a zone's stack_*_orders (zone.h). */
+static inline bool stack_order(uint32_t orders, unsigned order)
+{
+	return order < 32 && ((orders >> order) & 1);
+}
+
+/* What a stack serves (rseq.h): a request of an order the zone's stacks
+ * serve that needs nothing beyond a block (valid flags, no highatomic
+ * reserve) and passes the watermark check every pageset allocation
+ * makes. */
+static inline __attribute__((always_inline)) bool
+stack_request(const struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	unsigned refused = ~PA_GFP_MASK | (order ? PA_GFP_ATOMIC : 0);
+
+	return stack_order(z->stack_alloc_orders, order) && !(gfp & refused) &&
+	       zone_watermark_ok(z, order, gfp);
+}
+
+/* The push missed (full: its blocks and this one go to the list, where
+ * `high` and drains count them) or the pageset is busy: block pfn is
+ * claimed, free it the usual way. */
+static __attribute__((noinline)) int
+free_stack_slow(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp,
+		int r, unsigned mt)
+{
+	unsigned cpu = cpu_current(z);
+
+	if (r == STACK_MISS && pcp_stack_spill(z, cpu, pfn, order, mt, gfp) == 0)
+		return 0;
+	return free_claimed(z, cpu, pfn, order, gfp, PCP_LOCK_RSEQ);
+}
+#endif
+
+/*
+ * The entry points' bodies: the calling CPU's stack where the zone has
+ * them, inlined with nothing else, so that a pop or a push needs no
+ * frame; everything else is a jump out of line.  The free keeps its
+ * compare-and-swap claim (docs/DESIGN.md "rseq fast path" says why a
+ * plain store cannot be exact); the push is the sequence.
+ */
+/* STACK_TOOK with *pfn allocated, else what the stack said (STACK_BUSY
+ * also if it cannot serve the request). */
+static inline __attribute__((always_inline)) int
+alloc_pop(struct pa_zone *z, unsigned order, unsigned gfp, uint32_t *pfn)
+{
+#ifdef PA_HAVE_RSEQ_ASM
+	if (__builtin_expect(stack_request(z, order, gfp), 1))
+		return pcp_stack_alloc(z, order, gfp_migratetype(gfp), pfn);
+#else
+	(void)z, (void)order, (void)gfp, (void)pfn;
+#endif
+	return STACK_BUSY;
+}
+
+/* The rest of an allocation after alloc_pop() returned r: a popped
+ * block that wants zeroing, or refill a missed stack from the list the
+ * usual way refills, else the usual way. */
+static __attribute__((noinline)) uint64_t
+alloc_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r,
+	   uint32_t pfn)
+{
+#ifdef PA_HAVE_RSEQ_ASM
+	if (r == STACK_TOOK) {
+		alloc_zero(z, pfn, order, gfp);
+		return pfn;
+	}
+	if (r == STACK_MISS &&
+	    pcp_stack_refill(z, cpu_current(z), order, gfp_migratetype(gfp), gfp,
+			     &pfn) == 0) {
+		alloc_zero(z, pfn, order, gfp);
+		return pfn;
+	}
+#else
+	(void)r, (void)pfn;
+#endif
+	return alloc_current(z, order, gfp);
+}
+
+static inline __attribute__((always_inline)) uint64_t
+alloc_fast(struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	uint32_t pfn;
+	int r = alloc_pop(z, order, gfp, &pfn);
+
+	if (__builtin_expect(r == STACK_TOOK && !(gfp & PA_GFP_ZERO), 1))
+		return pfn;
+	return alloc_slow(z, order, gfp, r, r == STACK_TOOK ? pfn : PA_NIL);
+}
+
+static inline __attribute__((always_inline)) int
+free_fast(struct pa_zone *z, uint64_t pfn64, unsigned order, unsigned gfp)
+{
+#ifdef PA_HAVE_RSEQ_ASM
+	if (__builtin_expect(stack_order(z->stack_free_orders, order), 1)) {
+		uint32_t pfn = (uint32_t)pfn64;
+		unsigned mt;
+		int r;
+
+		if (__builtin_expect(!free_take(z, pfn64, order), 0))
+			return free_refuse(z, 0, pfn64, order, "pa_free");
+		free_clear_movable(z, pfn);
+		r = pcp_stack_free(z, pfn, order, &mt);
+		if (__builtin_expect(r == STACK_TOOK, 1))
+			return 0;
+		return free_stack_slow(z, pfn, order, gfp, r, mt);
+	}
+#endif
+	return free_current(z, pfn64, order, gfp);
 }
 
 /* The entry points share the bodies above, inlined into each. */
@@ -284,58 +329,84 @@ int pa_free_cpu(struct pa_zone *z, unsigned cpu, uint64_t pfn, unsigned order)
 
 uint64_t pa_alloc(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	return alloc_current(z, order, gfp);
+	return alloc_fast(z, order, gfp);
 }
 
 int pa_free(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return free_current(z, pfn, order, 0);
+	return free_fast(z, pfn, order, 0);
 }
 
 uint64_t pa_alloc_nolock(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	return alloc_current(z, order, gfp | PA_GFP_NOLOCK);
+	return alloc_fast(z, order, gfp | PA_GFP_NOLOCK);
 }
 
 int pa_free_nolock(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return free_current(z, pfn, order, PA_GFP_NOLOCK);
+	return free_fast(z, pfn, order, PA_GFP_NOLOCK);
 }
 
-void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
+/* pa_alloc_pages past its pop: the allocation, and its address. */
+static __attribute__((noinline)) void *
+alloc_pages_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r,
+		 uint32_t pfn)
 {
-	if (!z->mem) {
-		REPORT(z, gfp, -EINVAL,
-		       "pa_alloc_pages: zone %s has no memory behind it (PA_BACKING_NONE)",
-		       z->name);
-		zone_count_shared(z, ALLOC_FAILED, 1);
-		errno = EINVAL;
-		return NULL;
-	}
-	uint64_t pfn = pa_alloc(z, order, gfp);
+	uint64_t got = alloc_slow(z, order, gfp, r, pfn);
 
-	if (pfn == PA_NO_PFN) {
+	if (got == PA_NO_PFN) {
 		errno = (gfp & ~PA_GFP_MASK) || order > z->max_order ? EINVAL
 								       : ENOMEM;
 		return NULL;
 	}
-	return z->mem + (pfn << z->page_shift);
+	return z->mem + (got << z->page_shift);
+}
+
+static __attribute__((noinline)) void *alloc_pages_nomem(struct pa_zone *z,
+							 unsigned gfp)
+{
+	REPORT(z, gfp, -EINVAL,
+	       "pa_alloc_pages: zone %s has no memory behind it (PA_BACKING_NONE)",
+	       z->name);
+	zone_count_shared(z, ALLOC_FAILED, 1);
+	errno = EINVAL;
+	return NULL;
+}
+
+void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	uint32_t pfn;
+	int r;
+
+	if (__builtin_expect(!z->mem, 0))
+		return alloc_pages_nomem(z, gfp);
+	r = alloc_pop(z, order, gfp, &pfn);
+	if (__builtin_expect(r == STACK_TOOK && !(gfp & PA_GFP_ZERO), 1))
+		return z->mem + ((uint64_t)pfn << z->page_shift);
+	return alloc_pages_slow(z, order, gfp, r, r == STACK_TOOK ? pfn : PA_NIL);
+}
+
+static __attribute__((noinline)) int free_pages_refuse(struct pa_zone *z,
+							  void *addr)
+{
+	zone_count_shared(z, BAD_FREES, 1);
+	pa_err(z, -EINVAL, "pa_free_pages: %p is not a page address of zone %s",
+	       addr, z->name);
+	return -EINVAL;
 }
 
 int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
 {
-	uint64_t pfn = pa_addr_to_pfn(z, addr);
+	/* below the zone wraps around to far above it */
+	uint64_t off = (uintptr_t)addr - (uintptr_t)z->mem;
+	uint64_t pfn = off >> z->page_shift;
 
-	/* inside the zone (the conversion's checks) and on a page start */
-	if (pfn == PA_NO_PFN ||
-	    (((uintptr_t)addr - (uintptr_t)z->mem) & ((1ull << z->page_shift) - 1))) {
-		zone_count_shared(z, BAD_FREES, 1);
-		pa_err(z, -EINVAL,
-		       "pa_free_pages: %p is not a page address of zone %s", addr,
-		       z->name);
-		return -EINVAL;
-	}
-	return pa_free(z, pfn, order);
+	/* inside the zone and on a page start */
+	if (__builtin_expect(!z->mem || pfn >= STAT_LOAD(z->nr_pages) ||
+				     (off & ((1ull << z->page_shift) - 1)),
+			     0))
+		return free_pages_refuse(z, addr);
+	return free_fast(z, pfn, order, 0);
 }
 
 void *pa_pfn_to_addr(const struct pa_zone *z, uint64_t pfn)

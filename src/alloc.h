@@ -96,24 +96,41 @@ bool free_strict_ok(struct pa_zone *z, uint32_t pfn, unsigned order);
  * frees of one block cannot both win.  0: the block is ours to free;
  * -EINVAL: refused and reported, the zone unchanged.
  */
+/* The claim's core, order <= max_order known: in range, aligned and the
+ * head of an allocated block of this order, taken by one CAS.  true: the
+ * block is ours; false: nothing changed. */
+static inline __attribute__((always_inline)) bool
+free_take(struct pa_zone *z, uint64_t pfn64, unsigned order)
+{
+	struct pa_page *p = &z->pages[(uint32_t)pfn64];
+
+	/* One branch for every well-formed free. */
+	return __builtin_expect(pfn64 < STAT_LOAD(z->nr_pages) &&
+					!(pfn64 & ((1ull << order) - 1)) &&
+					page_state_cas(p, PG_STATE(PG_ALLOC, order), 0),
+				1);
+}
+
+/* A claimed block is no longer a migration candidate. */
+static inline void free_clear_movable(struct pa_zone *z, uint32_t pfn)
+{
+	if (__atomic_load_n(&z->pages[pfn].movable, __ATOMIC_RELAXED))
+		__atomic_store_n(&z->pages[pfn].movable, 0, __ATOMIC_RELAXED);
+}
+
 static inline __attribute__((always_inline)) int
 free_claim(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 	   const char *fn)
 {
 	uint32_t pfn = (uint32_t)pfn64;
 
-	/* One branch for every well-formed free. */
-	if (__builtin_expect(order > z->max_order || pfn64 >= STAT_LOAD(z->nr_pages) ||
-				     (pfn64 & ((1ull << order) - 1)) ||
-				     cpu >= z->ncpus ||
-				     !page_state_cas(&z->pages[pfn],
-						     PG_STATE(PG_ALLOC, order), 0),
+	if (__builtin_expect(order > z->max_order || cpu >= z->ncpus ||
+				     !free_take(z, pfn64, order),
 			     0))
 		return free_refuse(z, cpu, pfn64, order, fn);
 	if ((z->cfg.flags & PA_CFG_STRICT) && !free_strict_ok(z, pfn, order))
 		return free_refuse(z, cpu, pfn64, order, fn);
-	if (__atomic_load_n(&z->pages[pfn].movable, __ATOMIC_RELAXED))
-		__atomic_store_n(&z->pages[pfn].movable, 0, __ATOMIC_RELAXED);
+	free_clear_movable(z, pfn);
 	if (TRACING(z))
 		trace_page_free(z, cpu, pfn, order);
 	return 0;

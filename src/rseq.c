@@ -22,7 +22,9 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "pcp.h"
 #include "rseq.h"
+#include "trace.h"
 
 static int membarrier(int cmd, unsigned flags, int cpu)
 {
@@ -103,6 +105,20 @@ static void stacks_init(struct pa_zone *z)
 	}
 }
 
+/* What the entry points' one mask test stands for (zone.h). */
+static void stack_orders_init(struct pa_zone *z)
+{
+	uint32_t cached = 0;
+
+	for (unsigned o = 0; o <= z->max_order && o < 32; o++)
+		if (z->use_pcp && pcp_allowed_order(z, o))
+			cached |= 1u << o;
+	if (TRACING(z))
+		cached = 0;
+	z->stack_alloc_orders = cached;
+	z->stack_free_orders = (z->cfg.flags & PA_CFG_STRICT) ? 0 : cached;
+}
+
 const char *pcp_fast_path_select(struct pa_zone *z)
 {
 	z->hw_cpus = (unsigned)get_nprocs_conf();
@@ -114,8 +130,10 @@ const char *pcp_fast_path_select(struct pa_zone *z)
 	 * their lists: they keep the sequence-taken lock word */
 	z->fast_stacks = z->fast_rseq && !(z->pflags & POL_OWNED_BLOCKS) &&
 			 !(env && !strcmp(env, "lockword"));
-	if (z->fast_stacks)
+	if (z->fast_stacks) {
 		stacks_init(z);
+		stack_orders_init(z);
+	}
 	return why;
 }
 

@@ -124,6 +124,10 @@ struct pa_zone {
 	bool fast_stacks;              /* rseq.h: and its stacks (implies
 	                                * fast_rseq) */
 	unsigned hw_cpus;              /* the machine's CPUs (for fences) */
+	/* rseq.h: bit `order` set if pa_alloc (pa_free) of that order may
+	 * use the stacks with no further test of the zone (a cached order,
+	 * no trace hook; frees also not PA_CFG_STRICT); 0 without stacks */
+	uint32_t stack_alloc_orders, stack_free_orders;
 	struct pa_page *pages;
 	struct pageblock_data *pb;
 	size_t pages_map_bytes, pb_map_bytes;
