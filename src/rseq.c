@@ -12,6 +12,15 @@
  * can only be trusted if no other swap locker can have written
  * PCP_HELD_REMOTE meanwhile, so swap lockers go through pcp->remote_gate
  * one at a time for the swap-fence-check step (not for the hold).
+ *
+ * Such a locker's release leaves the word PCP_PARKED, not 0: still busy
+ * to the sequences, so none can have read it as free since the fence,
+ * and the next locker from elsewhere takes it by one compare-and-swap
+ * without a fence (nor the gate: no swap can run on a word that is not
+ * 0).  The CPU's own sequence finds it busy and its slow path takes it
+ * PARKED -> PCP_HELD_RSEQ; that release stores 0, so fences happen only
+ * when the CPU's own users and lockers from elsewhere alternate, not on
+ * every call from elsewhere (the explicit-CPU API, the lab).
  */
 #include <errno.h>
 #include <linux/membarrier.h>
@@ -143,14 +152,17 @@ const char *pcp_fast_path_name(const struct pa_zone *z)
 }
 
 /* Every sequence on `cpu` that started before this call is over when it
- * returns.  Slots past the machine's CPUs never run a sequence. */
-static void fence_cpu(const struct pa_zone *z, unsigned cpu)
+ * returns.  Slots past the machine's CPUs never run a sequence.  The
+ * gate held (the count's one writer). */
+static void fence_cpu(const struct pa_zone *z, struct per_cpu_pages *pcp,
+		      unsigned cpu)
 {
 #ifdef PA_RSEQ_SIM
 	cpu = z->hw_cpus; /* rseq_sim.h: no sequence can be running */
 #endif
 	if (cpu >= z->hw_cpus)
 		return;
+	STAT_ADD(pcp->rseq_fences, 1);
 	if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
 		       MEMBARRIER_CMD_FLAG_CPU, (int)cpu) == 0)
 		return;
@@ -185,7 +197,7 @@ static bool swap_and_fence(const struct pa_zone *z, struct per_cpu_pages *pcp,
 					 PCP_HELD_REMOTE, 0, __ATOMIC_ACQUIRE,
 					 __ATOMIC_RELAXED))
 		return false;
-	fence_cpu(z, cpu);
+	fence_cpu(z, pcp, cpu);
 	return __atomic_load_n(&pcp->lock.locked, __ATOMIC_ACQUIRE) ==
 	       PCP_HELD_REMOTE;
 }
@@ -197,24 +209,56 @@ static void acquired(struct pa_lock *l)
 		l->t_acquired = pa_clock();
 }
 
+/* One try at the word from elsewhere: a parked word by one
+ * compare-and-swap, a free one by swap, fence and check, gate held. */
+static bool remote_take(const struct pa_zone *z, struct per_cpu_pages *pcp,
+			unsigned cpu)
+{
+	uint32_t w = __atomic_load_n(&pcp->lock.locked, __ATOMIC_RELAXED);
+	bool took;
+
+	if (w == PCP_PARKED)
+		return __atomic_compare_exchange_n(&pcp->lock.locked, &w,
+						   PCP_HELD_REMOTE, 0,
+						   __ATOMIC_ACQUIRE,
+						   __ATOMIC_RELAXED);
+	if (w != 0 || !gate_try(&pcp->remote_gate))
+		return false;
+	took = swap_and_fence(z, pcp, cpu);
+	gate_open(&pcp->remote_gate);
+	return took;
+}
+
 bool pcp_trylock_remote_(struct pa_zone *z, unsigned cpu)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
-	bool took = false;
 
-	if (__atomic_load_n(&pcp->lock.locked, __ATOMIC_RELAXED) == 0 &&
-	    gate_try(&pcp->remote_gate)) {
-		took = swap_and_fence(z, pcp, cpu);
-		gate_open(&pcp->remote_gate);
-	}
-	if (!took) {
+	if (!remote_take(z, pcp, cpu)) {
 		pa_lock_try_failed_(&pcp->lock);
 		return false;
 	}
 	acquired(&pcp->lock);
+	/* a no-op if the word was parked: no sequence ran since the last
+	 * holder from elsewhere flushed them */
 	if (z->fast_stacks)
 		pcp_stack_flush_(z, cpu);
 	return true;
+}
+
+bool pcp_trylock_busy_(struct pa_zone *z, unsigned cpu)
+{
+	struct pa_lock *l = &z->pcp[cpu].lock;
+	uint32_t w = PCP_PARKED;
+
+	/* held as the CPU's own sequence holds it, so the release unparks;
+	 * the stacks are as the last holder from elsewhere left them, empty */
+	if (__atomic_compare_exchange_n(&l->locked, &w, PCP_HELD_RSEQ, 0,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		acquired(l);
+		return true;
+	}
+	pa_lock_try_failed_(l);
+	return false;
 }
 
 static void relax(unsigned *spins)
@@ -234,17 +278,8 @@ void pcp_lock(struct pa_zone *z, unsigned cpu)
 		pa_lock_acquire(&pcp->lock);
 		return;
 	}
-	for (;;) {
-		if (__atomic_load_n(&pcp->lock.locked, __ATOMIC_RELAXED) == 0 &&
-		    gate_try(&pcp->remote_gate)) {
-			bool took = swap_and_fence(z, pcp, cpu);
-
-			gate_open(&pcp->remote_gate);
-			if (took)
-				break;
-		}
+	while (!remote_take(z, pcp, cpu))
 		relax(&spins);
-	}
 	if (spins)
 		STAT_ADD(pcp->lock.contentions, 1);
 	acquired(&pcp->lock);

@@ -10,8 +10,10 @@
  * drains, hotplug, pa_check, tick) takes the same lock word by
  * compare-and-swap and then fences the pageset's CPU with
  * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ), which aborts a
- * sequence that read the word as free before the swap; see docs/DESIGN.md
- * "rseq fast path" for why this is enough.
+ * sequence that read the word as free before the swap; its release parks
+ * the word, so the next such locker needs no fence until the CPU's own
+ * busy path unparks it; see docs/DESIGN.md "rseq fast path" for why this
+ * is enough.
  *
  * Chosen once per zone (z->fast_rseq, z->fast_stacks) at creation; the
  * trylock path of lock.h is used everywhere else.  PA_CFG_NO_RSEQ or
@@ -30,9 +32,15 @@
 
 #include "zone.h"
 
-/* pcp->lock.locked on an rseq zone: who holds the word */
-#define PCP_HELD_RSEQ   1u  /* a sequence on the pageset's own CPU */
-#define PCP_HELD_REMOTE 2u  /* a compare-and-swap locker, after its fence */
+/* pcp->lock.locked on an rseq zone: who holds the word, and whether it
+ * is parked (rseq.c): free to lockers, busy to the sequences, and no
+ * sequence has read it as 0 since its last fence, so the next locker
+ * from elsewhere needs no fence. */
+#define PCP_HELD_RSEQ   PA_LOCK_HELD /* the CPU's own: a sequence, or
+                                      * its busy path unparking */
+#define PCP_HELD_REMOTE (PA_LOCK_HELD | PA_LOCK_PARKED) /* a locker from
+                                      * elsewhere; release parks */
+#define PCP_PARKED      PA_LOCK_PARKED
 
 /* At zone creation, after the pagesets: set z->fast_rseq (and the CPU
  * count fences need).  Returns NULL if rseq was chosen, else why not. */
@@ -40,8 +48,11 @@ const char *pcp_fast_path_select(struct pa_zone *z);
 /* "rseq" or "trylock": the fast path the zone chose (zoneinfo). */
 const char *pcp_fast_path_name(const struct pa_zone *z);
 
-/* Out-of-line halves of pcp_trylock (rseq.c). */
+/* Out-of-line halves of pcp_trylock (rseq.c): another CPU's pageset,
+ * and the own CPU's when its sequence found the word busy (parked: take
+ * it by compare-and-swap, and the release unparks it). */
 bool pcp_trylock_remote_(struct pa_zone *z, unsigned cpu);
+bool pcp_trylock_busy_(struct pa_zone *z, unsigned cpu);
 
 /* Take pageset `cpu`'s lock, waiting; from any thread. */
 void pcp_lock(struct pa_zone *z, unsigned cpu);
@@ -322,8 +333,7 @@ pcp_trylock_as(struct pa_zone *z, unsigned cpu, enum pcp_lock_mode mode)
 		}
 		if (r == RSEQ_OTHER_CPU)
 			return pcp_trylock_remote_(z, cpu);
-		pa_lock_try_failed_(l);
-		return false;
+		return pcp_trylock_busy_(z, cpu);
 	}
 #else
 	(void)mode;

@@ -63,6 +63,8 @@ struct per_cpu_pages {
 	/* pcpbuddy: remote frees pushed lock-free by other CPUs (pfn stack) */
 	uint32_t remote_head;          /* atomic */
 	uint32_t remote_gate;          /* rseq.c: one swap locker at a time */
+	uint64_t rseq_fences;          /* rseq.c: membarrier fences of this
+	                                * CPU, written with the gate held */
 	uint64_t remote_pages;         /* atomic: pages sitting on remote_head */
 	struct pcp_owned *owned;       /* pcpbuddy bookkeeping, NULL otherwise */
 	/* rseq.h: stacks of blocks in front of lists[] (rseq zones with
