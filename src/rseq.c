@@ -209,10 +209,18 @@ static void acquired(struct pa_lock *l)
 		l->t_acquired = pa_clock();
 }
 
-/* One try at the word from elsewhere: a parked word by one
- * compare-and-swap, a free one by swap, fence and check, gate held. */
-static bool remote_take(const struct pa_zone *z, struct per_cpu_pages *pcp,
-			unsigned cpu)
+/* How a try at the word from elsewhere went. */
+enum remote_took {
+	REMOTE_BUSY,
+	REMOTE_PARKED, /* no sequence ran since the last such holder, who
+	                * flushed the stacks: nothing to flush */
+	REMOTE_FENCED, /* the stacks may hold blocks: flush them */
+};
+
+/* One try: a parked word by one compare-and-swap, a free one by swap,
+ * fence and check, gate held. */
+static enum remote_took remote_take(const struct pa_zone *z,
+				    struct per_cpu_pages *pcp, unsigned cpu)
 {
 	uint32_t w = __atomic_load_n(&pcp->lock.locked, __ATOMIC_RELAXED);
 	bool took;
@@ -221,27 +229,34 @@ static bool remote_take(const struct pa_zone *z, struct per_cpu_pages *pcp,
 		return __atomic_compare_exchange_n(&pcp->lock.locked, &w,
 						   PCP_HELD_REMOTE, 0,
 						   __ATOMIC_ACQUIRE,
-						   __ATOMIC_RELAXED);
+						   __ATOMIC_RELAXED) ?
+			       REMOTE_PARKED : REMOTE_BUSY;
 	if (w != 0 || !gate_try(&pcp->remote_gate))
-		return false;
+		return REMOTE_BUSY;
 	took = swap_and_fence(z, pcp, cpu);
 	gate_open(&pcp->remote_gate);
-	return took;
+	return took ? REMOTE_FENCED : REMOTE_BUSY;
+}
+
+/* The word just taken from elsewhere: the holder sees lists[] only. */
+static void remote_acquired(struct pa_zone *z, unsigned cpu,
+			    enum remote_took how)
+{
+	acquired(&z->pcp[cpu].lock);
+	if (z->fast_stacks && how == REMOTE_FENCED)
+		pcp_stack_flush_(z, cpu);
 }
 
 bool pcp_trylock_remote_(struct pa_zone *z, unsigned cpu)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	enum remote_took how = remote_take(z, pcp, cpu);
 
-	if (!remote_take(z, pcp, cpu)) {
+	if (how == REMOTE_BUSY) {
 		pa_lock_try_failed_(&pcp->lock);
 		return false;
 	}
-	acquired(&pcp->lock);
-	/* a no-op if the word was parked: no sequence ran since the last
-	 * holder from elsewhere flushed them */
-	if (z->fast_stacks)
-		pcp_stack_flush_(z, cpu);
+	remote_acquired(z, cpu, how);
 	return true;
 }
 
@@ -278,11 +293,11 @@ void pcp_lock(struct pa_zone *z, unsigned cpu)
 		pa_lock_acquire(&pcp->lock);
 		return;
 	}
-	while (!remote_take(z, pcp, cpu))
+	enum remote_took how;
+
+	while ((how = remote_take(z, pcp, cpu)) == REMOTE_BUSY)
 		relax(&spins);
 	if (spins)
 		STAT_ADD(pcp->lock.contentions, 1);
-	acquired(&pcp->lock);
-	if (z->fast_stacks)
-		pcp_stack_flush_(z, cpu);
+	remote_acquired(z, cpu, how);
 }

@@ -307,13 +307,23 @@ uint64_t pcp_stack_pending(const struct pa_zone *z, unsigned cpu,
 /* How pcp_trylock_as picks its lock: from z->fast_rseq at run time, or
  * fixed by a caller that tested it already (a constant once inlined, so
  * the trylock fallback pays one test per call at the entry point). */
-enum pcp_lock_mode { PCP_LOCK_ZONE, PCP_LOCK_RSEQ, PCP_LOCK_PLAIN };
+enum pcp_lock_mode {
+	PCP_LOCK_ZONE,
+	PCP_LOCK_RSEQ,
+	PCP_LOCK_PLAIN,
+	/* rseq zones: only as the pageset's own CPU (fails if the thread
+	 * runs elsewhere), so the holder may fill the stacks: a holder from
+	 * elsewhere parks the word, which says the stacks are flushed */
+	PCP_LOCK_OWN,
+};
 
 /*
  * The fast paths' pageset trylock: an rseq zone takes the calling CPU's
  * own pageset with rseq_take_word and anyone else's by compare-and-swap
  * plus fence; otherwise lock.h's trylock.  Never waits (the nolock API
  * relies on it).  `mode` must be PCP_LOCK_ZONE or match z->fast_rseq.
+ * From the CPU's own sequence path a parked word is taken too (and the
+ * release unparks it).
  */
 static inline __attribute__((always_inline)) bool
 pcp_trylock_as(struct pa_zone *z, unsigned cpu, enum pcp_lock_mode mode)
@@ -321,7 +331,8 @@ pcp_trylock_as(struct pa_zone *z, unsigned cpu, enum pcp_lock_mode mode)
 	struct pa_lock *l = &z->pcp[cpu].lock;
 
 #ifdef PA_HAVE_RSEQ_ASM
-	if (mode == PCP_LOCK_RSEQ || (mode == PCP_LOCK_ZONE && z->fast_rseq)) {
+	if (mode == PCP_LOCK_RSEQ || mode == PCP_LOCK_OWN ||
+	    (mode == PCP_LOCK_ZONE && z->fast_rseq)) {
 		int r = rseq_take_word(&l->locked, cpu);
 
 		if (__builtin_expect(r == RSEQ_TOOK, 1)) {
@@ -332,7 +343,7 @@ pcp_trylock_as(struct pa_zone *z, unsigned cpu, enum pcp_lock_mode mode)
 			return true;
 		}
 		if (r == RSEQ_OTHER_CPU)
-			return pcp_trylock_remote_(z, cpu);
+			return mode != PCP_LOCK_OWN && pcp_trylock_remote_(z, cpu);
 		return pcp_trylock_busy_(z, cpu);
 	}
 #else
