@@ -180,9 +180,10 @@ free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 
 /* The calling thread's CPU without the stacks: one test of the fast
  * path chosen, here, so the trylock fallback's body has none left
- * (pcp_lock_mode).  Out of line: the entry points jump here. */
-static __attribute__((noinline)) uint64_t
-alloc_current(struct pa_zone *z, unsigned order, unsigned gfp)
+ * (pcp_lock_mode).  Inlined into the entry points' out-of-line paths,
+ * and out of line itself for the stack paths' jumps. */
+static inline __attribute__((always_inline)) uint64_t
+alloc_calling_cpu(struct pa_zone *z, unsigned order, unsigned gfp)
 {
 #ifdef PA_HAVE_RSEQ_ASM
 	if (z->fast_rseq)
@@ -192,8 +193,8 @@ alloc_current(struct pa_zone *z, unsigned order, unsigned gfp)
 	return alloc_common(z, cpu_current(z), order, gfp, PCP_LOCK_PLAIN);
 }
 
-static __attribute__((noinline)) int
-free_current(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
+static inline __attribute__((always_inline)) int
+free_calling_cpu(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
 {
 #ifdef PA_HAVE_RSEQ_ASM
 	if (z->fast_rseq)
@@ -203,12 +204,25 @@ free_current(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
 	return free_common(z, cpu_current(z), pfn, order, gfp, PCP_LOCK_PLAIN);
 }
 
-#ifdef PA_HAVE_RSEQ_ASM
-/* Bit `order` of a zone's stack_*_orders (zone.h). */
+static __attribute__((noinline)) uint64_t
+alloc_current(struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	return alloc_calling_cpu(z, order, gfp);
+}
+
+static __attribute__((noinline)) int
+free_current(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
+{
+	return free_calling_cpu(z, pfn, order, gfp);
+}
+
+/* Bit `order` of a zone's stack_*_orders (zone.h; 0 without stacks). */
 static inline bool stack_order(uint32_t orders, unsigned order)
 {
 	return order < 32 && ((orders >> order) & 1);
 }
+
+#ifdef PA_HAVE_RSEQ_ASM
 
 /* What a stack serves (rseq.h): a request of an order the zone's stacks
  * serve that needs nothing beyond a block (valid flags, no highatomic
@@ -239,14 +253,15 @@ free_stack_slow(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp,
 #endif
 
 /*
- * The entry points' bodies: the calling CPU's stack where the zone has
- * them, inlined with nothing else, so that a pop or a push needs no
- * frame; everything else is a jump out of line.  The free keeps its
+ * The stack paths' bodies: the calling CPU's stack, inlined with nothing
+ * else, so that a pop or a push saves only the registers its sequence
+ * needs; everything else is a jump out of line.  The free keeps its
  * compare-and-swap claim (docs/DESIGN.md "rseq fast path" says why a
  * plain store cannot be exact); the push is the sequence.
+ *
+ * alloc_pop: STACK_TOOK with *pfn allocated, else what the stack said,
+ * or STACK_NONE if no stack serves the request.
  */
-/* STACK_TOOK with *pfn allocated, else what the stack said (STACK_BUSY
- * also if it cannot serve the request). */
 static inline __attribute__((always_inline)) int
 alloc_pop(struct pa_zone *z, unsigned order, unsigned gfp, uint32_t *pfn)
 {
@@ -256,7 +271,7 @@ alloc_pop(struct pa_zone *z, unsigned order, unsigned gfp, uint32_t *pfn)
 #else
 	(void)z, (void)order, (void)gfp, (void)pfn;
 #endif
-	return STACK_BUSY;
+	return STACK_NONE;
 }
 
 /* The rest of an allocation after alloc_pop() returned r: a popped
@@ -291,27 +306,41 @@ alloc_fast(struct pa_zone *z, unsigned order, unsigned gfp)
 
 	if (__builtin_expect(r == STACK_TOOK && !(gfp & PA_GFP_ZERO), 1))
 		return pfn;
+	if (r == STACK_NONE)
+		return alloc_current(z, order, gfp);
 	return alloc_slow(z, order, gfp, r, r == STACK_TOOK ? pfn : PA_NIL);
+}
+
+/* The stack free of a block of an order the stacks serve, its pfn
+ * checked (free_pfn_ok). */
+static inline __attribute__((always_inline)) int
+free_stack_push(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp)
+{
+#ifdef PA_HAVE_RSEQ_ASM
+	unsigned mt;
+	int r;
+
+	if (__builtin_expect(!free_take_block(z, pfn, order), 0))
+		return free_refuse(z, 0, pfn, order, "pa_free");
+	free_clear_movable(z, pfn);
+	r = pcp_stack_free(z, pfn, order, &mt);
+	if (__builtin_expect(r == STACK_TOOK, 1))
+		return 0;
+	return free_stack_slow(z, pfn, order, gfp, r, mt);
+#else
+	(void)z, (void)pfn, (void)order, (void)gfp;
+	return -EINVAL; /* no stacks: never called */
+#endif
 }
 
 static inline __attribute__((always_inline)) int
 free_fast(struct pa_zone *z, uint64_t pfn64, unsigned order, unsigned gfp)
 {
-#ifdef PA_HAVE_RSEQ_ASM
 	if (__builtin_expect(stack_order(z->stack_free_orders, order), 1)) {
-		uint32_t pfn = (uint32_t)pfn64;
-		unsigned mt;
-		int r;
-
-		if (__builtin_expect(!free_take(z, pfn64, order), 0))
+		if (__builtin_expect(!free_pfn_ok(z, pfn64, order), 0))
 			return free_refuse(z, 0, pfn64, order, "pa_free");
-		free_clear_movable(z, pfn);
-		r = pcp_stack_free(z, pfn, order, &mt);
-		if (__builtin_expect(r == STACK_TOOK, 1))
-			return 0;
-		return free_stack_slow(z, pfn, order, gfp, r, mt);
+		return free_stack_push(z, (uint32_t)pfn64, order, gfp);
 	}
-#endif
 	return free_current(z, pfn64, order, gfp);
 }
 
@@ -327,24 +356,43 @@ int pa_free_cpu(struct pa_zone *z, unsigned cpu, uint64_t pfn, unsigned order)
 	return free_common(z, cpu, pfn, order, 0, PCP_LOCK_ZONE);
 }
 
-uint64_t pa_alloc(struct pa_zone *z, unsigned order, unsigned gfp)
+/* The entry points with stacks, out of line: an entry point is then a
+ * test and a jump either way, and neither way saves registers for the
+ * other (inlined, the stack paths' saves landed on the trylock path). */
+static __attribute__((noinline)) uint64_t
+alloc_stacks(struct pa_zone *z, unsigned order, unsigned gfp)
 {
 	return alloc_fast(z, order, gfp);
 }
 
+static __attribute__((noinline)) int
+free_stacks(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
+{
+	return free_fast(z, pfn, order, gfp);
+}
+
+uint64_t pa_alloc(struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	return z->fast_stacks ? alloc_stacks(z, order, gfp)
+			      : alloc_current(z, order, gfp);
+}
+
 int pa_free(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return free_fast(z, pfn, order, 0);
+	return z->fast_stacks ? free_stacks(z, pfn, order, 0)
+			      : free_current(z, pfn, order, 0);
 }
 
 uint64_t pa_alloc_nolock(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	return alloc_fast(z, order, gfp | PA_GFP_NOLOCK);
+	return z->fast_stacks ? alloc_stacks(z, order, gfp | PA_GFP_NOLOCK)
+			      : alloc_current(z, order, gfp | PA_GFP_NOLOCK);
 }
 
 int pa_free_nolock(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return free_fast(z, pfn, order, PA_GFP_NOLOCK);
+	return z->fast_stacks ? free_stacks(z, pfn, order, PA_GFP_NOLOCK)
+			      : free_current(z, pfn, order, PA_GFP_NOLOCK);
 }
 
 /* pa_alloc_pages past its pop: the allocation, and its address. */
@@ -352,7 +400,8 @@ static __attribute__((noinline)) void *
 alloc_pages_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r,
 		 uint32_t pfn)
 {
-	uint64_t got = alloc_slow(z, order, gfp, r, pfn);
+	uint64_t got = r == STACK_NONE ? alloc_calling_cpu(z, order, gfp)
+				       : alloc_slow(z, order, gfp, r, pfn);
 
 	if (got == PA_NO_PFN) {
 		errno = (gfp & ~PA_GFP_MASK) || order > z->max_order ? EINVAL
@@ -373,40 +422,65 @@ static __attribute__((noinline)) void *alloc_pages_nomem(struct pa_zone *z,
 	return NULL;
 }
 
-void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
+static __attribute__((noinline)) void *
+alloc_pages_stacks(struct pa_zone *z, unsigned order, unsigned gfp)
 {
 	uint32_t pfn;
-	int r;
+	int r = alloc_pop(z, order, gfp, &pfn);
 
-	if (__builtin_expect(!z->mem, 0))
-		return alloc_pages_nomem(z, gfp);
-	r = alloc_pop(z, order, gfp, &pfn);
 	if (__builtin_expect(r == STACK_TOOK && !(gfp & PA_GFP_ZERO), 1))
 		return z->mem + ((uint64_t)pfn << z->page_shift);
 	return alloc_pages_slow(z, order, gfp, r, r == STACK_TOOK ? pfn : PA_NIL);
 }
 
-static __attribute__((noinline)) int free_pages_refuse(struct pa_zone *z,
-							  void *addr)
+void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	zone_count_shared(z, BAD_FREES, 1);
-	pa_err(z, -EINVAL, "pa_free_pages: %p is not a page address of zone %s",
-	       addr, z->name);
-	return -EINVAL;
+	if (__builtin_expect(!z->mem, 0))
+		return alloc_pages_nomem(z, gfp);
+	return z->fast_stacks ? alloc_pages_stacks(z, order, gfp)
+			      : alloc_pages_slow(z, order, gfp, STACK_NONE, PA_NIL);
 }
 
-int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
+/* pa_free_pages off its fast path: a page address of the zone, else
+ * refused as such; then the way without the stacks. */
+static __attribute__((noinline)) int free_pages_other(struct pa_zone *z,
+						      void *addr, unsigned order)
+{
+	uint64_t pfn = pa_addr_to_pfn(z, addr);
+
+	if (pfn == PA_NO_PFN ||
+	    (((uintptr_t)addr - (uintptr_t)z->mem) & ((1ull << z->page_shift) - 1))) {
+		zone_count_shared(z, BAD_FREES, 1);
+		pa_err(z, -EINVAL,
+		       "pa_free_pages: %p is not a page address of zone %s", addr,
+		       z->name);
+		return -EINVAL;
+	}
+	/* not a stack order, or not aligned to it (refused there) */
+	return free_calling_cpu(z, pfn, order, 0);
+}
+
+static __attribute__((noinline)) int
+free_pages_stacks(struct pa_zone *z, void *addr, unsigned order)
 {
 	/* below the zone wraps around to far above it */
 	uint64_t off = (uintptr_t)addr - (uintptr_t)z->mem;
 	uint64_t pfn = off >> z->page_shift;
 
-	/* inside the zone and on a page start */
-	if (__builtin_expect(!z->mem || pfn >= STAT_LOAD(z->nr_pages) ||
-				     (off & ((1ull << z->page_shift) - 1)),
-			     0))
-		return free_pages_refuse(z, addr);
-	return free_fast(z, pfn, order, 0);
+	/* a stack order, inside the zone, on a block start: one test for
+	 * the page address and free_pfn_ok() */
+	if (__builtin_expect(z->mem && stack_order(z->stack_free_orders, order) &&
+				     pfn < STAT_LOAD(z->nr_pages) &&
+				     !(off & ((1ull << (z->page_shift + order)) - 1)),
+			     1))
+		return free_stack_push(z, (uint32_t)pfn, order, 0);
+	return free_pages_other(z, addr, order);
+}
+
+int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
+{
+	return z->fast_stacks ? free_pages_stacks(z, addr, order)
+			      : free_pages_other(z, addr, order);
 }
 
 void *pa_pfn_to_addr(const struct pa_zone *z, uint64_t pfn)

@@ -96,19 +96,20 @@ bool free_strict_ok(struct pa_zone *z, uint32_t pfn, unsigned order);
  * frees of one block cannot both win.  0: the block is ours to free;
  * -EINVAL: refused and reported, the zone unchanged.
  */
-/* The claim's core, order <= max_order known: in range, aligned and the
- * head of an allocated block of this order, taken by one CAS.  true: the
- * block is ours; false: nothing changed. */
+/* A free's pfn, order <= max_order known: in range and aligned. */
 static inline __attribute__((always_inline)) bool
-free_take(struct pa_zone *z, uint64_t pfn64, unsigned order)
+free_pfn_ok(const struct pa_zone *z, uint64_t pfn64, unsigned order)
 {
-	struct pa_page *p = &z->pages[(uint32_t)pfn64];
+	return pfn64 < STAT_LOAD(z->nr_pages) && !(pfn64 & ((1ull << order) - 1));
+}
 
-	/* One branch for every well-formed free. */
-	return __builtin_expect(pfn64 < STAT_LOAD(z->nr_pages) &&
-					!(pfn64 & ((1ull << order) - 1)) &&
-					page_state_cas(p, PG_STATE(PG_ALLOC, order), 0),
-				1);
+/* The claim itself, the pfn checked: the head of an allocated block of
+ * this order, taken by one CAS.  true: the block is ours; false: nothing
+ * changed. */
+static inline __attribute__((always_inline)) bool
+free_take_block(struct pa_zone *z, uint32_t pfn, unsigned order)
+{
+	return page_state_cas(&z->pages[pfn], PG_STATE(PG_ALLOC, order), 0);
 }
 
 /* A claimed block is no longer a migration candidate. */
@@ -125,7 +126,8 @@ free_claim(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 	uint32_t pfn = (uint32_t)pfn64;
 
 	if (__builtin_expect(order > z->max_order || cpu >= z->ncpus ||
-				     !free_take(z, pfn64, order),
+				     !free_pfn_ok(z, pfn64, order) ||
+				     !free_take_block(z, pfn, order),
 			     0))
 		return free_refuse(z, cpu, pfn64, order, fn);
 	if ((z->cfg.flags & PA_CFG_STRICT) && !free_strict_ok(z, pfn, order))

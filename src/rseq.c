@@ -48,6 +48,7 @@ static int membarrier(int cmd, unsigned flags, int cpu)
 #endif
 #endif
 
+#ifdef PA_HAVE_RSEQ_ASM
 static const char *fallback_forced(const struct pa_zone *z)
 {
 	const char *env = getenv("PA_FAST_PATH");
@@ -58,6 +59,7 @@ static const char *fallback_forced(const struct pa_zone *z)
 		return "PA_FAST_PATH=trylock";
 	return NULL;
 }
+#endif
 
 static const char *rseq_unusable(const struct pa_zone *z)
 {

@@ -89,7 +89,8 @@ static inline size_t pcp_stack_off(unsigned order, unsigned mt)
 }
 
 enum { RSEQ_TOOK, RSEQ_BUSY, RSEQ_OTHER_CPU };
-enum { STACK_TOOK, STACK_MISS, STACK_BUSY };
+/* STACK_NONE: alloc.c's, a request no stack serves (nothing tried) */
+enum { STACK_TOOK, STACK_MISS, STACK_BUSY, STACK_NONE };
 
 #if defined(PA_RSEQ_SIM)
 #define PA_HAVE_RSEQ_ASM 1
