@@ -298,8 +298,11 @@ alloc_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r,
 	return alloc_current(z, order, gfp);
 }
 
-static inline __attribute__((always_inline)) uint64_t
-alloc_fast(struct pa_zone *z, unsigned order, unsigned gfp)
+/* The entry points with stacks, out of line: an entry point is then a
+ * test and a jump either way, and neither way saves registers for the
+ * other (inlined, the stack paths' saves landed on the trylock path). */
+static __attribute__((noinline)) uint64_t
+alloc_stacks(struct pa_zone *z, unsigned order, unsigned gfp)
 {
 	uint32_t pfn;
 	int r = alloc_pop(z, order, gfp, &pfn);
@@ -333,8 +336,8 @@ free_stack_push(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp)
 #endif
 }
 
-static inline __attribute__((always_inline)) int
-free_fast(struct pa_zone *z, uint64_t pfn64, unsigned order, unsigned gfp)
+static __attribute__((noinline)) int
+free_stacks(struct pa_zone *z, uint64_t pfn64, unsigned order, unsigned gfp)
 {
 	if (__builtin_expect(stack_order(z->stack_free_orders, order), 1)) {
 		if (__builtin_expect(!free_pfn_ok(z, pfn64, order), 0))
@@ -354,21 +357,6 @@ uint64_t pa_alloc_cpu(struct pa_zone *z, unsigned cpu, unsigned order,
 int pa_free_cpu(struct pa_zone *z, unsigned cpu, uint64_t pfn, unsigned order)
 {
 	return free_common(z, cpu, pfn, order, 0, PCP_LOCK_ZONE);
-}
-
-/* The entry points with stacks, out of line: an entry point is then a
- * test and a jump either way, and neither way saves registers for the
- * other (inlined, the stack paths' saves landed on the trylock path). */
-static __attribute__((noinline)) uint64_t
-alloc_stacks(struct pa_zone *z, unsigned order, unsigned gfp)
-{
-	return alloc_fast(z, order, gfp);
-}
-
-static __attribute__((noinline)) int
-free_stacks(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
-{
-	return free_fast(z, pfn, order, gfp);
 }
 
 uint64_t pa_alloc(struct pa_zone *z, unsigned order, unsigned gfp)
