@@ -36,6 +36,9 @@
 #define BATCH 1024u      /* the "1024 then 1024" pattern */
 #define MAX_SUBJECTS 16
 #define SENTINEL UINT64_MAX /* ends a handoff: neither a pfn nor a pointer */
+/* K_CPU's slot: from the first CPU the patterns pin to, another CPU's
+ * pageset (the lab's calls on a slot that is also a real CPU) */
+#define EXPLICIT_CPU 1u
 
 #define G_ST "single thread: ns per alloc+free pair"
 #define G_MT "two threads: ns per block (handoff) or per pair per thread (both)"
@@ -47,6 +50,7 @@
 enum kind {
 	K_PTR,  /* pa_alloc_pages / pa_free_pages */
 	K_PFN,  /* pa_alloc / pa_free */
+	K_CPU,  /* pa_alloc_cpu / pa_free_cpu on slot EXPLICIT_CPU */
 	K_PEER, /* aligned_alloc / free */
 };
 
@@ -96,11 +100,17 @@ HOT uint64_t s_alloc(const struct subject *s, enum kind k, unsigned order)
 		if (__builtin_expect(v == PA_NO_PFN, 0))
 			die("pa_alloc", s);
 		break;
+	case K_CPU:
+		v = pa_alloc_cpu(s->zone, EXPLICIT_CPU, order, 0);
+		if (__builtin_expect(v == PA_NO_PFN, 0))
+			die("pa_alloc_cpu", s);
+		break;
 	case K_PEER:
 		break;
 #else
 	case K_PTR:
 	case K_PFN:
+	case K_CPU:
 		break;
 	case K_PEER: {
 		void *p = aligned_alloc(4096ul << order, 4096ul << order);
@@ -128,11 +138,16 @@ HOT void s_free(const struct subject *s, enum kind k, uint64_t v,
 		if (__builtin_expect(pa_free(s->zone, v, order) != 0, 0))
 			die("pa_free", s);
 		break;
+	case K_CPU:
+		if (__builtin_expect(pa_free_cpu(s->zone, EXPLICIT_CPU, v, order) != 0, 0))
+			die("pa_free_cpu", s);
+		break;
 	case K_PEER:
 		break;
 #else
 	case K_PTR:
 	case K_PFN:
+	case K_CPU:
 		(void)s;
 		(void)order;
 		break;
@@ -148,8 +163,10 @@ HOT void s_free(const struct subject *s, enum kind k, uint64_t v,
 #ifdef PEER
 #define DISPATCH(fn, s, ...) fn((s), K_PEER, __VA_ARGS__)
 #else
-#define DISPATCH(fn, s, ...) \
-	((s)->kind == K_PTR ? fn((s), K_PTR, __VA_ARGS__) : fn((s), K_PFN, __VA_ARGS__))
+#define DISPATCH(fn, s, ...)                                       \
+	((s)->kind == K_PTR ? fn((s), K_PTR, __VA_ARGS__) :       \
+	 (s)->kind == K_PFN ? fn((s), K_PFN, __VA_ARGS__) :         \
+			      fn((s), K_CPU, __VA_ARGS__))
 #endif
 
 static void probe_read(const struct subject *s, struct probe *p)
@@ -497,9 +514,9 @@ static void run_subject(struct bench *b, const struct subject *s)
 {
 	const struct bench_opts *o = &b->o;
 	/* Pointer-API figures go in the main groups; pfn ones only in G_PFN. */
-	const char *st = s->kind == K_PFN ? G_PFN : G_ST;
-	const char *mt = s->kind == K_PFN ? G_PFN : G_MT;
-	const char *av = s->kind == K_PFN ? G_PFN : G_AV;
+	const char *st = s->kind != K_PTR ? G_PFN : G_ST;
+	const char *mt = s->kind != K_PTR ? G_PFN : G_MT;
+	const char *av = s->kind != K_PTR ? G_PFN : G_AV;
 	struct meas m, am[2];
 	char row[64];
 
@@ -603,6 +620,13 @@ static void add_pagealloc(struct bench *b, const char *name,
 	s = &b->subj[b->nsubj++];
 	snprintf(s->name, sizeof(s->name), "%s/pfn", name);
 	s->kind = K_PFN;
+	s->zone = z;
+	s->zl_report = false;
+	if (policy != PA_POLICY_MAINLINE || (flags & PA_CFG_NO_PCP))
+		return;
+	s = &b->subj[b->nsubj++];
+	snprintf(s->name, sizeof(s->name), "%s/cpu%u", name, EXPLICIT_CPU);
+	s->kind = K_CPU;
 	s->zone = z;
 	s->zl_report = false;
 }

@@ -178,96 +178,173 @@ free_common(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 	return free_claimed(z, cpu, pfn, order, gfp, mode);
 }
 
-#ifdef PA_HAVE_RSEQ_ASM
-/* What a stack serves (rseq.h): a valid request of a cached order that
- * needs nothing beyond a block (no highatomic reserve, no trace event)
- * and passes the watermark check every pageset allocation makes. */
-static inline bool stack_request(const struct pa_zone *z, unsigned order,
-				 unsigned gfp)
-{
-	return !(gfp & ~PA_GFP_MASK) && order <= z->max_order &&
-	       pcp_allowed_order(z, order) &&
-	       !((gfp & PA_GFP_ATOMIC) && order) && !TRACING(z) &&
-	       zone_watermark_ok(z, order, gfp);
-}
-
-/* The calling CPU's stack, else the usual way; after a miss, refill the
- * stack from the list the usual way just refilled. */
+/* The calling thread's CPU without the stacks: one test of the fast
+ * path chosen, here, so the trylock fallback's body has none left
+ * (pcp_lock_mode).  Inlined into the entry points' out-of-line paths,
+ * and out of line itself for the stack paths' jumps. */
 static inline __attribute__((always_inline)) uint64_t
-alloc_stack(struct pa_zone *z, unsigned order, unsigned gfp)
-{
-	unsigned mt = gfp_migratetype(gfp), cpu;
-	uint32_t pfn;
-	int r = pcp_stack_alloc(z, order, mt, &pfn);
-
-	if (__builtin_expect(r == STACK_TOOK, 1)) {
-		alloc_zero(z, pfn, order, gfp);
-		return pfn;
-	}
-	cpu = cpu_current(z);
-	if (r == STACK_MISS && pcp_stack_refill(z, cpu, order, mt, gfp, &pfn) == 0) {
-		alloc_zero(z, pfn, order, gfp);
-		return pfn;
-	}
-	return alloc_common(z, cpu, order, gfp, PCP_LOCK_RSEQ);
-}
-
-/* The claim stays a compare-and-swap (docs/DESIGN.md "rseq fast path"
- * says why a plain store cannot be exact); the push is the sequence. */
-static inline __attribute__((always_inline)) int
-free_stack(struct pa_zone *z, uint64_t pfn64, unsigned order, unsigned gfp)
-{
-	/* the CPU only for the trace event here: the push finds its own */
-	unsigned cpu = TRACING(z) ? cpu_current(z) : 0, mt;
-
-	if (free_claim(z, cpu, pfn64, order, "pa_free"))
-		return -EINVAL;
-	if (!pcp_caches_free(z, order))
-		return free_claimed(z, cpu_current(z), (uint32_t)pfn64, order,
-				    gfp, PCP_LOCK_RSEQ);
-	int r = pcp_stack_free(z, (uint32_t)pfn64, order, &mt);
-
-	if (__builtin_expect(r == STACK_TOOK, 1))
-		return 0;
-	cpu = cpu_current(z);
-	/* full: its blocks and this one go to the list, where `high`
-	 * and drains count them */
-	if (r == STACK_MISS &&
-	    pcp_stack_spill(z, cpu, (uint32_t)pfn64, order, mt, gfp) == 0)
-		return 0;
-	return free_claimed(z, cpu, (uint32_t)pfn64, order, gfp, PCP_LOCK_RSEQ);
-}
-#endif
-
-/* The calling thread's CPU: the stacks where the zone has them.  One
- * test of the fast path chosen, here, so the trylock fallback's body has
- * none left (pcp_lock_mode). */
-static inline __attribute__((always_inline)) uint64_t
-alloc_current(struct pa_zone *z, unsigned order, unsigned gfp)
+alloc_calling_cpu(struct pa_zone *z, unsigned order, unsigned gfp)
 {
 #ifdef PA_HAVE_RSEQ_ASM
-	if (z->fast_rseq) {
-		if (z->fast_stacks && stack_request(z, order, gfp))
-			return alloc_stack(z, order, gfp);
+	if (z->fast_rseq)
 		return alloc_common(z, cpu_current(z), order, gfp,
 				    PCP_LOCK_RSEQ);
-	}
 #endif
 	return alloc_common(z, cpu_current(z), order, gfp, PCP_LOCK_PLAIN);
 }
 
 static inline __attribute__((always_inline)) int
-free_current(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
+free_calling_cpu(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
 {
 #ifdef PA_HAVE_RSEQ_ASM
-	if (z->fast_rseq) {
-		if (z->fast_stacks)
-			return free_stack(z, pfn, order, gfp);
+	if (z->fast_rseq)
 		return free_common(z, cpu_current(z), pfn, order, gfp,
 				   PCP_LOCK_RSEQ);
-	}
 #endif
 	return free_common(z, cpu_current(z), pfn, order, gfp, PCP_LOCK_PLAIN);
+}
+
+static __attribute__((noinline)) uint64_t
+alloc_current(struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	return alloc_calling_cpu(z, order, gfp);
+}
+
+static __attribute__((noinline)) int
+free_current(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
+{
+	return free_calling_cpu(z, pfn, order, gfp);
+}
+
+/* Bit `order` of a zone's stack_*_orders (zone.h; 0 without stacks). */
+static inline bool stack_order(uint32_t orders, unsigned order)
+{
+	return order < 32 && ((orders >> order) & 1);
+}
+
+#ifdef PA_HAVE_RSEQ_ASM
+
+/* What a stack serves (rseq.h): a request of an order the zone's stacks
+ * serve that needs nothing beyond a block (valid flags, no highatomic
+ * reserve) and passes the watermark check every pageset allocation
+ * makes. */
+static inline __attribute__((always_inline)) bool
+stack_request(const struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	unsigned refused = ~PA_GFP_MASK | (order ? PA_GFP_ATOMIC : 0);
+
+	return stack_order(z->stack_alloc_orders, order) && !(gfp & refused) &&
+	       zone_watermark_ok(z, order, gfp);
+}
+
+/* The push missed (full: its blocks and this one go to the list, where
+ * `high` and drains count them) or the pageset is busy: block pfn is
+ * claimed, free it the usual way. */
+static __attribute__((noinline)) int
+free_stack_slow(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp,
+		int r, unsigned mt)
+{
+	unsigned cpu = cpu_current(z);
+
+	if (r == STACK_MISS && pcp_stack_spill(z, cpu, pfn, order, mt, gfp) == 0)
+		return 0;
+	return free_claimed(z, cpu, pfn, order, gfp, PCP_LOCK_RSEQ);
+}
+#endif
+
+/*
+ * The stack paths' bodies: the calling CPU's stack, inlined with nothing
+ * else, so that a pop or a push saves only the registers its sequence
+ * needs; everything else is a jump out of line.  The free keeps its
+ * compare-and-swap claim (docs/DESIGN.md "rseq fast path" says why a
+ * plain store cannot be exact); the push is the sequence.
+ *
+ * alloc_pop: STACK_TOOK with *pfn allocated, else what the stack said,
+ * or STACK_NONE if no stack serves the request.
+ */
+static inline __attribute__((always_inline)) int
+alloc_pop(struct pa_zone *z, unsigned order, unsigned gfp, uint32_t *pfn)
+{
+#ifdef PA_HAVE_RSEQ_ASM
+	if (__builtin_expect(stack_request(z, order, gfp), 1))
+		return pcp_stack_alloc(z, order, gfp_migratetype(gfp), pfn);
+#else
+	(void)z, (void)order, (void)gfp, (void)pfn;
+#endif
+	return STACK_NONE;
+}
+
+/* The rest of an allocation after alloc_pop() returned r: a popped
+ * block that wants zeroing, or refill a missed stack from the list the
+ * usual way refills, else the usual way. */
+static __attribute__((noinline)) uint64_t
+alloc_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r,
+	   uint32_t pfn)
+{
+#ifdef PA_HAVE_RSEQ_ASM
+	if (r == STACK_TOOK) {
+		alloc_zero(z, pfn, order, gfp);
+		return pfn;
+	}
+	if (r == STACK_MISS &&
+	    pcp_stack_refill(z, cpu_current(z), order, gfp_migratetype(gfp), gfp,
+			     &pfn) == 0) {
+		alloc_zero(z, pfn, order, gfp);
+		return pfn;
+	}
+#else
+	(void)r, (void)pfn;
+#endif
+	return alloc_current(z, order, gfp);
+}
+
+/* The entry points with stacks, out of line: an entry point is then a
+ * test and a jump either way, and neither way saves registers for the
+ * other (inlined, the stack paths' saves landed on the trylock path). */
+static __attribute__((noinline)) uint64_t
+alloc_stacks(struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	uint32_t pfn;
+	int r = alloc_pop(z, order, gfp, &pfn);
+
+	if (__builtin_expect(r == STACK_TOOK && !(gfp & PA_GFP_ZERO), 1))
+		return pfn;
+	if (r == STACK_NONE)
+		return alloc_current(z, order, gfp);
+	return alloc_slow(z, order, gfp, r, r == STACK_TOOK ? pfn : PA_NIL);
+}
+
+/* The stack free of a block of an order the stacks serve, its pfn
+ * checked (free_pfn_ok). */
+static inline __attribute__((always_inline)) int
+free_stack_push(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp)
+{
+#ifdef PA_HAVE_RSEQ_ASM
+	unsigned mt;
+	int r;
+
+	if (__builtin_expect(!free_take_block(z, pfn, order), 0))
+		return free_refuse(z, 0, pfn, order, "pa_free");
+	free_clear_movable(z, pfn);
+	r = pcp_stack_free(z, pfn, order, &mt);
+	if (__builtin_expect(r == STACK_TOOK, 1))
+		return 0;
+	return free_stack_slow(z, pfn, order, gfp, r, mt);
+#else
+	(void)z, (void)pfn, (void)order, (void)gfp;
+	return -EINVAL; /* no stacks: never called */
+#endif
+}
+
+static __attribute__((noinline)) int
+free_stacks(struct pa_zone *z, uint64_t pfn64, unsigned order, unsigned gfp)
+{
+	if (__builtin_expect(stack_order(z->stack_free_orders, order), 1)) {
+		if (__builtin_expect(!free_pfn_ok(z, pfn64, order), 0))
+			return free_refuse(z, 0, pfn64, order, "pa_free");
+		return free_stack_push(z, (uint32_t)pfn64, order, gfp);
+	}
+	return free_current(z, pfn64, order, gfp);
 }
 
 /* The entry points share the bodies above, inlined into each. */
@@ -284,49 +361,81 @@ int pa_free_cpu(struct pa_zone *z, unsigned cpu, uint64_t pfn, unsigned order)
 
 uint64_t pa_alloc(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	return alloc_current(z, order, gfp);
+	return z->fast_stacks ? alloc_stacks(z, order, gfp)
+			      : alloc_current(z, order, gfp);
 }
 
 int pa_free(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return free_current(z, pfn, order, 0);
+	return z->fast_stacks ? free_stacks(z, pfn, order, 0)
+			      : free_current(z, pfn, order, 0);
 }
 
 uint64_t pa_alloc_nolock(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	return alloc_current(z, order, gfp | PA_GFP_NOLOCK);
+	return z->fast_stacks ? alloc_stacks(z, order, gfp | PA_GFP_NOLOCK)
+			      : alloc_current(z, order, gfp | PA_GFP_NOLOCK);
 }
 
 int pa_free_nolock(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return free_current(z, pfn, order, PA_GFP_NOLOCK);
+	return z->fast_stacks ? free_stacks(z, pfn, order, PA_GFP_NOLOCK)
+			      : free_current(z, pfn, order, PA_GFP_NOLOCK);
 }
 
-void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
+/* pa_alloc_pages past its pop: the allocation, and its address. */
+static __attribute__((noinline)) void *
+alloc_pages_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r,
+		 uint32_t pfn)
 {
-	if (!z->mem) {
-		REPORT(z, gfp, -EINVAL,
-		       "pa_alloc_pages: zone %s has no memory behind it (PA_BACKING_NONE)",
-		       z->name);
-		zone_count_shared(z, ALLOC_FAILED, 1);
-		errno = EINVAL;
-		return NULL;
-	}
-	uint64_t pfn = pa_alloc(z, order, gfp);
+	uint64_t got = r == STACK_NONE ? alloc_calling_cpu(z, order, gfp)
+				       : alloc_slow(z, order, gfp, r, pfn);
 
-	if (pfn == PA_NO_PFN) {
+	if (got == PA_NO_PFN) {
 		errno = (gfp & ~PA_GFP_MASK) || order > z->max_order ? EINVAL
 								       : ENOMEM;
 		return NULL;
 	}
-	return z->mem + (pfn << z->page_shift);
+	return z->mem + (got << z->page_shift);
 }
 
-int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
+static __attribute__((noinline)) void *alloc_pages_nomem(struct pa_zone *z,
+							 unsigned gfp)
+{
+	REPORT(z, gfp, -EINVAL,
+	       "pa_alloc_pages: zone %s has no memory behind it (PA_BACKING_NONE)",
+	       z->name);
+	zone_count_shared(z, ALLOC_FAILED, 1);
+	errno = EINVAL;
+	return NULL;
+}
+
+static __attribute__((noinline)) void *
+alloc_pages_stacks(struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	uint32_t pfn;
+	int r = alloc_pop(z, order, gfp, &pfn);
+
+	if (__builtin_expect(r == STACK_TOOK && !(gfp & PA_GFP_ZERO), 1))
+		return z->mem + ((uint64_t)pfn << z->page_shift);
+	return alloc_pages_slow(z, order, gfp, r, r == STACK_TOOK ? pfn : PA_NIL);
+}
+
+void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
+{
+	if (__builtin_expect(!z->mem, 0))
+		return alloc_pages_nomem(z, gfp);
+	return z->fast_stacks ? alloc_pages_stacks(z, order, gfp)
+			      : alloc_pages_slow(z, order, gfp, STACK_NONE, PA_NIL);
+}
+
+/* pa_free_pages off its fast path: a page address of the zone, else
+ * refused as such; then the way without the stacks. */
+static __attribute__((noinline)) int free_pages_other(struct pa_zone *z,
+						      void *addr, unsigned order)
 {
 	uint64_t pfn = pa_addr_to_pfn(z, addr);
 
-	/* inside the zone (the conversion's checks) and on a page start */
 	if (pfn == PA_NO_PFN ||
 	    (((uintptr_t)addr - (uintptr_t)z->mem) & ((1ull << z->page_shift) - 1))) {
 		zone_count_shared(z, BAD_FREES, 1);
@@ -335,7 +444,31 @@ int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
 		       z->name);
 		return -EINVAL;
 	}
-	return pa_free(z, pfn, order);
+	/* not a stack order, or not aligned to it (refused there) */
+	return free_calling_cpu(z, pfn, order, 0);
+}
+
+static __attribute__((noinline)) int
+free_pages_stacks(struct pa_zone *z, void *addr, unsigned order)
+{
+	/* below the zone wraps around to far above it */
+	uint64_t off = (uintptr_t)addr - (uintptr_t)z->mem;
+	uint64_t pfn = off >> z->page_shift;
+
+	/* a stack order, inside the zone, on a block start: one test for
+	 * the page address and free_pfn_ok() */
+	if (__builtin_expect(z->mem && stack_order(z->stack_free_orders, order) &&
+				     pfn < STAT_LOAD(z->nr_pages) &&
+				     !(off & ((1ull << (z->page_shift + order)) - 1)),
+			     1))
+		return free_stack_push(z, (uint32_t)pfn, order, 0);
+	return free_pages_other(z, addr, order);
+}
+
+int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
+{
+	return z->fast_stacks ? free_pages_stacks(z, addr, order)
+			      : free_pages_other(z, addr, order);
 }
 
 void *pa_pfn_to_addr(const struct pa_zone *z, uint64_t pfn)

@@ -96,24 +96,43 @@ bool free_strict_ok(struct pa_zone *z, uint32_t pfn, unsigned order);
  * frees of one block cannot both win.  0: the block is ours to free;
  * -EINVAL: refused and reported, the zone unchanged.
  */
+/* A free's pfn, order <= max_order known: in range and aligned. */
+static inline __attribute__((always_inline)) bool
+free_pfn_ok(const struct pa_zone *z, uint64_t pfn64, unsigned order)
+{
+	return pfn64 < STAT_LOAD(z->nr_pages) && !(pfn64 & ((1ull << order) - 1));
+}
+
+/* The claim itself, the pfn checked: the head of an allocated block of
+ * this order, taken by one CAS.  true: the block is ours; false: nothing
+ * changed. */
+static inline __attribute__((always_inline)) bool
+free_take_block(struct pa_zone *z, uint32_t pfn, unsigned order)
+{
+	return page_state_cas(&z->pages[pfn], PG_STATE(PG_ALLOC, order), 0);
+}
+
+/* A claimed block is no longer a migration candidate. */
+static inline void free_clear_movable(struct pa_zone *z, uint32_t pfn)
+{
+	if (__atomic_load_n(&z->pages[pfn].movable, __ATOMIC_RELAXED))
+		__atomic_store_n(&z->pages[pfn].movable, 0, __ATOMIC_RELAXED);
+}
+
 static inline __attribute__((always_inline)) int
 free_claim(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 	   const char *fn)
 {
 	uint32_t pfn = (uint32_t)pfn64;
 
-	/* One branch for every well-formed free. */
-	if (__builtin_expect(order > z->max_order || pfn64 >= STAT_LOAD(z->nr_pages) ||
-				     (pfn64 & ((1ull << order) - 1)) ||
-				     cpu >= z->ncpus ||
-				     !page_state_cas(&z->pages[pfn],
-						     PG_STATE(PG_ALLOC, order), 0),
+	if (__builtin_expect(order > z->max_order || cpu >= z->ncpus ||
+				     !free_pfn_ok(z, pfn64, order) ||
+				     !free_take_block(z, pfn, order),
 			     0))
 		return free_refuse(z, cpu, pfn64, order, fn);
 	if ((z->cfg.flags & PA_CFG_STRICT) && !free_strict_ok(z, pfn, order))
 		return free_refuse(z, cpu, pfn64, order, fn);
-	if (__atomic_load_n(&z->pages[pfn].movable, __ATOMIC_RELAXED))
-		__atomic_store_n(&z->pages[pfn].movable, 0, __ATOMIC_RELAXED);
+	free_clear_movable(z, pfn);
 	if (TRACING(z))
 		trace_page_free(z, cpu, pfn, order);
 	return 0;

@@ -80,7 +80,9 @@ void pa_lock_release_timed_(struct pa_lock *l)
 	STAT_ADD(l->hold_cycles, held);
 	if (held > STAT_LOAD(l->hold_max_cycles))
 		__atomic_store_n(&l->hold_max_cycles, held, __ATOMIC_RELAXED);
-	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&l->locked,
+			 __atomic_load_n(&l->locked, __ATOMIC_RELAXED) & PA_LOCK_PARKED,
+			 __ATOMIC_RELEASE);
 }
 
 void pa_lock_read(const struct pa_lock *l, double ns_per_tick,

@@ -18,8 +18,13 @@
 
 #include "pagealloc.h"
 
+/* A lock word's bits: held, and a pageset's "parked" mark on an rseq
+ * zone (rseq.c), which release keeps; other locks never set it. */
+#define PA_LOCK_HELD   1u
+#define PA_LOCK_PARKED 2u
+
 struct pa_lock {
-	uint32_t locked;          /* 0 free, 1 held; atomic */
+	uint32_t locked;          /* PA_LOCK_*: 0 free, 1 held; atomic */
 	bool timed;               /* measure hold/wait times */
 	uint64_t t_acquired;      /* clock at acquisition (holder only) */
 	uint64_t acquisitions;
@@ -84,7 +89,10 @@ static inline void pa_lock_release(struct pa_lock *l)
 	if (l->timed)
 		pa_lock_release_timed_(l);
 	else
-		__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&l->locked,
+				 __atomic_load_n(&l->locked, __ATOMIC_RELAXED) &
+					 PA_LOCK_PARKED,
+				 __ATOMIC_RELEASE);
 }
 
 #endif

@@ -203,6 +203,7 @@ pcp_stack_free(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned *mtp)
 	unsigned slot = pcp_stack_slot(order);
 
 	if (__builtin_expect(mt >= PA_MT_PCPTYPES, 0)) {
+		*mtp = mt;
 		if (mt == PA_MT_ISOLATE)
 			return STACK_BUSY;
 		mt = PA_MT_MOVABLE; /* as pcp_free_route */

@@ -12,6 +12,15 @@
  * can only be trusted if no other swap locker can have written
  * PCP_HELD_REMOTE meanwhile, so swap lockers go through pcp->remote_gate
  * one at a time for the swap-fence-check step (not for the hold).
+ *
+ * Such a locker's release leaves the word PCP_PARKED, not 0: still busy
+ * to the sequences, so none can have read it as free since the fence,
+ * and the next locker from elsewhere takes it by one compare-and-swap
+ * without a fence (nor the gate: no swap can run on a word that is not
+ * 0).  The CPU's own sequence finds it busy and its slow path takes it
+ * PARKED -> PCP_HELD_RSEQ; that release stores 0, so fences happen only
+ * when the CPU's own users and lockers from elsewhere alternate, not on
+ * every call from elsewhere (the explicit-CPU API, the lab).
  */
 #include <errno.h>
 #include <linux/membarrier.h>
@@ -22,7 +31,9 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "pcp.h"
 #include "rseq.h"
+#include "trace.h"
 
 static int membarrier(int cmd, unsigned flags, int cpu)
 {
@@ -37,6 +48,7 @@ static int membarrier(int cmd, unsigned flags, int cpu)
 #endif
 #endif
 
+#ifdef PA_HAVE_RSEQ_ASM
 static const char *fallback_forced(const struct pa_zone *z)
 {
 	const char *env = getenv("PA_FAST_PATH");
@@ -47,6 +59,7 @@ static const char *fallback_forced(const struct pa_zone *z)
 		return "PA_FAST_PATH=trylock";
 	return NULL;
 }
+#endif
 
 static const char *rseq_unusable(const struct pa_zone *z)
 {
@@ -103,6 +116,20 @@ static void stacks_init(struct pa_zone *z)
 	}
 }
 
+/* What the entry points' one mask test stands for (zone.h). */
+static void stack_orders_init(struct pa_zone *z)
+{
+	uint32_t cached = 0;
+
+	for (unsigned o = 0; o <= z->max_order && o < 32; o++)
+		if (z->use_pcp && pcp_allowed_order(z, o))
+			cached |= 1u << o;
+	if (TRACING(z))
+		cached = 0;
+	z->stack_alloc_orders = cached;
+	z->stack_free_orders = (z->cfg.flags & PA_CFG_STRICT) ? 0 : cached;
+}
+
 const char *pcp_fast_path_select(struct pa_zone *z)
 {
 	z->hw_cpus = (unsigned)get_nprocs_conf();
@@ -114,8 +141,10 @@ const char *pcp_fast_path_select(struct pa_zone *z)
 	 * their lists: they keep the sequence-taken lock word */
 	z->fast_stacks = z->fast_rseq && !(z->pflags & POL_OWNED_BLOCKS) &&
 			 !(env && !strcmp(env, "lockword"));
-	if (z->fast_stacks)
+	if (z->fast_stacks) {
 		stacks_init(z);
+		stack_orders_init(z);
+	}
 	return why;
 }
 
@@ -125,14 +154,17 @@ const char *pcp_fast_path_name(const struct pa_zone *z)
 }
 
 /* Every sequence on `cpu` that started before this call is over when it
- * returns.  Slots past the machine's CPUs never run a sequence. */
-static void fence_cpu(const struct pa_zone *z, unsigned cpu)
+ * returns.  Slots past the machine's CPUs never run a sequence.  The
+ * gate held (the count's one writer). */
+static void fence_cpu(const struct pa_zone *z, struct per_cpu_pages *pcp,
+		      unsigned cpu)
 {
 #ifdef PA_RSEQ_SIM
 	cpu = z->hw_cpus; /* rseq_sim.h: no sequence can be running */
 #endif
 	if (cpu >= z->hw_cpus)
 		return;
+	STAT_ADD(pcp->rseq_fences, 1);
 	if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ,
 		       MEMBARRIER_CMD_FLAG_CPU, (int)cpu) == 0)
 		return;
@@ -167,7 +199,7 @@ static bool swap_and_fence(const struct pa_zone *z, struct per_cpu_pages *pcp,
 					 PCP_HELD_REMOTE, 0, __ATOMIC_ACQUIRE,
 					 __ATOMIC_RELAXED))
 		return false;
-	fence_cpu(z, cpu);
+	fence_cpu(z, pcp, cpu);
 	return __atomic_load_n(&pcp->lock.locked, __ATOMIC_ACQUIRE) ==
 	       PCP_HELD_REMOTE;
 }
@@ -179,24 +211,71 @@ static void acquired(struct pa_lock *l)
 		l->t_acquired = pa_clock();
 }
 
+/* How a try at the word from elsewhere went. */
+enum remote_took {
+	REMOTE_BUSY,
+	REMOTE_PARKED, /* no sequence ran since the last such holder, who
+	                * flushed the stacks: nothing to flush */
+	REMOTE_FENCED, /* the stacks may hold blocks: flush them */
+};
+
+/* One try: a parked word by one compare-and-swap, a free one by swap,
+ * fence and check, gate held. */
+static enum remote_took remote_take(const struct pa_zone *z,
+				    struct per_cpu_pages *pcp, unsigned cpu)
+{
+	uint32_t w = __atomic_load_n(&pcp->lock.locked, __ATOMIC_RELAXED);
+	bool took;
+
+	if (w == PCP_PARKED)
+		return __atomic_compare_exchange_n(&pcp->lock.locked, &w,
+						   PCP_HELD_REMOTE, 0,
+						   __ATOMIC_ACQUIRE,
+						   __ATOMIC_RELAXED) ?
+			       REMOTE_PARKED : REMOTE_BUSY;
+	if (w != 0 || !gate_try(&pcp->remote_gate))
+		return REMOTE_BUSY;
+	took = swap_and_fence(z, pcp, cpu);
+	gate_open(&pcp->remote_gate);
+	return took ? REMOTE_FENCED : REMOTE_BUSY;
+}
+
+/* The word just taken from elsewhere: the holder sees lists[] only. */
+static void remote_acquired(struct pa_zone *z, unsigned cpu,
+			    enum remote_took how)
+{
+	acquired(&z->pcp[cpu].lock);
+	if (z->fast_stacks && how == REMOTE_FENCED)
+		pcp_stack_flush_(z, cpu);
+}
+
 bool pcp_trylock_remote_(struct pa_zone *z, unsigned cpu)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
-	bool took = false;
+	enum remote_took how = remote_take(z, pcp, cpu);
 
-	if (__atomic_load_n(&pcp->lock.locked, __ATOMIC_RELAXED) == 0 &&
-	    gate_try(&pcp->remote_gate)) {
-		took = swap_and_fence(z, pcp, cpu);
-		gate_open(&pcp->remote_gate);
-	}
-	if (!took) {
+	if (how == REMOTE_BUSY) {
 		pa_lock_try_failed_(&pcp->lock);
 		return false;
 	}
-	acquired(&pcp->lock);
-	if (z->fast_stacks)
-		pcp_stack_flush_(z, cpu);
+	remote_acquired(z, cpu, how);
 	return true;
+}
+
+bool pcp_trylock_busy_(struct pa_zone *z, unsigned cpu)
+{
+	struct pa_lock *l = &z->pcp[cpu].lock;
+	uint32_t w = PCP_PARKED;
+
+	/* held as the CPU's own sequence holds it, so the release unparks;
+	 * the stacks are as the last holder from elsewhere left them, empty */
+	if (__atomic_compare_exchange_n(&l->locked, &w, PCP_HELD_RSEQ, 0,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		acquired(l);
+		return true;
+	}
+	pa_lock_try_failed_(l);
+	return false;
 }
 
 static void relax(unsigned *spins)
@@ -216,20 +295,11 @@ void pcp_lock(struct pa_zone *z, unsigned cpu)
 		pa_lock_acquire(&pcp->lock);
 		return;
 	}
-	for (;;) {
-		if (__atomic_load_n(&pcp->lock.locked, __ATOMIC_RELAXED) == 0 &&
-		    gate_try(&pcp->remote_gate)) {
-			bool took = swap_and_fence(z, pcp, cpu);
+	enum remote_took how;
 
-			gate_open(&pcp->remote_gate);
-			if (took)
-				break;
-		}
+	while ((how = remote_take(z, pcp, cpu)) == REMOTE_BUSY)
 		relax(&spins);
-	}
 	if (spins)
 		STAT_ADD(pcp->lock.contentions, 1);
-	acquired(&pcp->lock);
-	if (z->fast_stacks)
-		pcp_stack_flush_(z, cpu);
+	remote_acquired(z, cpu, how);
 }

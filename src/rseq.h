@@ -10,8 +10,10 @@
  * drains, hotplug, pa_check, tick) takes the same lock word by
  * compare-and-swap and then fences the pageset's CPU with
  * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ), which aborts a
- * sequence that read the word as free before the swap; see docs/DESIGN.md
- * "rseq fast path" for why this is enough.
+ * sequence that read the word as free before the swap; its release parks
+ * the word, so the next such locker needs no fence until the CPU's own
+ * busy path unparks it; see docs/DESIGN.md "rseq fast path" for why this
+ * is enough.
  *
  * Chosen once per zone (z->fast_rseq, z->fast_stacks) at creation; the
  * trylock path of lock.h is used everywhere else.  PA_CFG_NO_RSEQ or
@@ -30,9 +32,15 @@
 
 #include "zone.h"
 
-/* pcp->lock.locked on an rseq zone: who holds the word */
-#define PCP_HELD_RSEQ   1u  /* a sequence on the pageset's own CPU */
-#define PCP_HELD_REMOTE 2u  /* a compare-and-swap locker, after its fence */
+/* pcp->lock.locked on an rseq zone: who holds the word, and whether it
+ * is parked (rseq.c): free to lockers, busy to the sequences, and no
+ * sequence has read it as 0 since its last fence, so the next locker
+ * from elsewhere needs no fence. */
+#define PCP_HELD_RSEQ   PA_LOCK_HELD /* the CPU's own: a sequence, or
+                                      * its busy path unparking */
+#define PCP_HELD_REMOTE (PA_LOCK_HELD | PA_LOCK_PARKED) /* a locker from
+                                      * elsewhere; release parks */
+#define PCP_PARKED      PA_LOCK_PARKED
 
 /* At zone creation, after the pagesets: set z->fast_rseq (and the CPU
  * count fences need).  Returns NULL if rseq was chosen, else why not. */
@@ -40,8 +48,11 @@ const char *pcp_fast_path_select(struct pa_zone *z);
 /* "rseq" or "trylock": the fast path the zone chose (zoneinfo). */
 const char *pcp_fast_path_name(const struct pa_zone *z);
 
-/* Out-of-line halves of pcp_trylock (rseq.c). */
+/* Out-of-line halves of pcp_trylock (rseq.c): another CPU's pageset,
+ * and the own CPU's when its sequence found the word busy (parked: take
+ * it by compare-and-swap, and the release unparks it). */
 bool pcp_trylock_remote_(struct pa_zone *z, unsigned cpu);
+bool pcp_trylock_busy_(struct pa_zone *z, unsigned cpu);
 
 /* Take pageset `cpu`'s lock, waiting; from any thread. */
 void pcp_lock(struct pa_zone *z, unsigned cpu);
@@ -78,7 +89,8 @@ static inline size_t pcp_stack_off(unsigned order, unsigned mt)
 }
 
 enum { RSEQ_TOOK, RSEQ_BUSY, RSEQ_OTHER_CPU };
-enum { STACK_TOOK, STACK_MISS, STACK_BUSY };
+/* STACK_NONE: alloc.c's, a request no stack serves (nothing tried) */
+enum { STACK_TOOK, STACK_MISS, STACK_BUSY, STACK_NONE };
 
 #if defined(PA_RSEQ_SIM)
 #define PA_HAVE_RSEQ_ASM 1
@@ -296,13 +308,23 @@ uint64_t pcp_stack_pending(const struct pa_zone *z, unsigned cpu,
 /* How pcp_trylock_as picks its lock: from z->fast_rseq at run time, or
  * fixed by a caller that tested it already (a constant once inlined, so
  * the trylock fallback pays one test per call at the entry point). */
-enum pcp_lock_mode { PCP_LOCK_ZONE, PCP_LOCK_RSEQ, PCP_LOCK_PLAIN };
+enum pcp_lock_mode {
+	PCP_LOCK_ZONE,
+	PCP_LOCK_RSEQ,
+	PCP_LOCK_PLAIN,
+	/* rseq zones: only as the pageset's own CPU (fails if the thread
+	 * runs elsewhere), so the holder may fill the stacks: a holder from
+	 * elsewhere parks the word, which says the stacks are flushed */
+	PCP_LOCK_OWN,
+};
 
 /*
  * The fast paths' pageset trylock: an rseq zone takes the calling CPU's
  * own pageset with rseq_take_word and anyone else's by compare-and-swap
  * plus fence; otherwise lock.h's trylock.  Never waits (the nolock API
  * relies on it).  `mode` must be PCP_LOCK_ZONE or match z->fast_rseq.
+ * From the CPU's own sequence path a parked word is taken too (and the
+ * release unparks it).
  */
 static inline __attribute__((always_inline)) bool
 pcp_trylock_as(struct pa_zone *z, unsigned cpu, enum pcp_lock_mode mode)
@@ -310,7 +332,8 @@ pcp_trylock_as(struct pa_zone *z, unsigned cpu, enum pcp_lock_mode mode)
 	struct pa_lock *l = &z->pcp[cpu].lock;
 
 #ifdef PA_HAVE_RSEQ_ASM
-	if (mode == PCP_LOCK_RSEQ || (mode == PCP_LOCK_ZONE && z->fast_rseq)) {
+	if (mode == PCP_LOCK_RSEQ || mode == PCP_LOCK_OWN ||
+	    (mode == PCP_LOCK_ZONE && z->fast_rseq)) {
 		int r = rseq_take_word(&l->locked, cpu);
 
 		if (__builtin_expect(r == RSEQ_TOOK, 1)) {
@@ -321,9 +344,8 @@ pcp_trylock_as(struct pa_zone *z, unsigned cpu, enum pcp_lock_mode mode)
 			return true;
 		}
 		if (r == RSEQ_OTHER_CPU)
-			return pcp_trylock_remote_(z, cpu);
-		pa_lock_try_failed_(l);
-		return false;
+			return mode != PCP_LOCK_OWN && pcp_trylock_remote_(z, cpu);
+		return pcp_trylock_busy_(z, cpu);
 	}
 #else
 	(void)mode;

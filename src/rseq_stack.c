@@ -155,13 +155,14 @@ static uint64_t list_take_front(struct pa_page *pages, struct pfn_list *l,
 }
 
 /* The calling CPU's pageset by its sequence-taken lock word, alive;
- * false (lock dropped) otherwise.  No fallback is counted: the caller
- * then takes the usual way, which counts its own. */
+ * false (lock dropped) otherwise, also if the thread now runs on another
+ * CPU (PCP_LOCK_OWN: only such a holder fills a stack).  No fallback is
+ * counted: the caller then takes the usual way, which counts its own. */
 static bool stack_lock_own(struct pa_zone *z, unsigned cpu)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 
-	if (!pcp_trylock_as(z, cpu, PCP_LOCK_RSEQ))
+	if (!pcp_trylock_as(z, cpu, PCP_LOCK_OWN))
 		return false;
 	if (pcp->flags & PCPF_DEAD) {
 		pa_lock_release(&pcp->lock);

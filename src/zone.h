@@ -63,6 +63,8 @@ struct per_cpu_pages {
 	/* pcpbuddy: remote frees pushed lock-free by other CPUs (pfn stack) */
 	uint32_t remote_head;          /* atomic */
 	uint32_t remote_gate;          /* rseq.c: one swap locker at a time */
+	uint64_t rseq_fences;          /* rseq.c: membarrier fences of this
+	                                * CPU, written with the gate held */
 	uint64_t remote_pages;         /* atomic: pages sitting on remote_head */
 	struct pcp_owned *owned;       /* pcpbuddy bookkeeping, NULL otherwise */
 	/* rseq.h: stacks of blocks in front of lists[] (rseq zones with
@@ -124,6 +126,10 @@ struct pa_zone {
 	bool fast_stacks;              /* rseq.h: and its stacks (implies
 	                                * fast_rseq) */
 	unsigned hw_cpus;              /* the machine's CPUs (for fences) */
+	/* rseq.h: bit `order` set if pa_alloc (pa_free) of that order may
+	 * use the stacks with no further test of the zone (a cached order,
+	 * no trace hook; frees also not PA_CFG_STRICT); 0 without stacks */
+	uint32_t stack_alloc_orders, stack_free_orders;
 	struct pa_page *pages;
 	struct pageblock_data *pb;
 	size_t pages_map_bytes, pb_map_bytes;

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "zone.h" /* white-box: hold a pageset lock as another context would */
+#include "rseq.h" /* white-box: hold a pageset lock as another context would */
 
 /* 64 pageblocks of 16 pages, max order 6: orders 5 and 6 are above the
  * pageblock, cached by no pageset. */
@@ -356,10 +356,10 @@ static void busy_pageset(void **state)
 	struct pa_zone *z = mkzone(state, 0, 2);
 	uint64_t p[40];
 
-	assert_true(pa_lock_try(&z->pcp[0].lock));
+	assert_true(pcp_trylock(z, 0));
 	assert_int_equal(pa_alloc_bulk(z, 0, 0, PA_GFP_NOLOCK, 40, p), 40);
 	free_all(z, 0, p, 0, 40);
-	pa_lock_release(&z->pcp[0].lock);
+	pcp_unlock(z, 0);
 	assert_int_equal(stats(z).allocated_pages, 0);
 	assert_true(stats(z).pcp_trylock_fallback_alloc >= 1);
 	assert_true(stats(z).pcp_trylock_fallback_free >= 40);

@@ -15,6 +15,7 @@
 #include <sys/sysinfo.h>
 
 #include "helpers.h"
+#include "zone.h" /* white-box: a pageset's fence count */
 
 static struct pa_config cfg(unsigned flags)
 {
@@ -422,6 +423,64 @@ static void remote_lockers_see_rseq_pages(void **state)
 	pa_zone_destroy(z);
 }
 
+static uint64_t fences(const struct pa_zone *z, unsigned cpu)
+{
+	return __atomic_load_n(&z->pcp[cpu].rseq_fences, __ATOMIC_RELAXED);
+}
+
+/* n explicit-CPU pairs on slot `cpu`. */
+static void explicit_pairs(struct pa_zone *z, unsigned cpu, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t p = pa_alloc_cpu(z, cpu, i % 3 ? 0 : 3, PA_GFP_MOVABLE);
+
+		assert_int_not_equal(p, PA_NO_PFN);
+		assert_int_equal(pa_free_cpu(z, cpu, p, i % 3 ? 0 : 3), 0);
+	}
+}
+
+/* A slot that is also a real CPU, used from another CPU (the lab's
+ * explicit-CPU calls, drains): the first lock fences that CPU and leaves
+ * its word parked, so the next ones need no fence; the CPU's own user
+ * unparks it, and only then does a call from elsewhere fence again.
+ * Every rseq policy (stacks or the lock word alone). */
+static void explicit_cpu_fences_only_after_own_use(void **state)
+{
+	(void)state;
+	if (!rseq_expected() || get_nprocs_conf() < 2)
+		skip();
+	struct pa_config c = cfg(0);
+	enum pa_policy pol;
+
+	th_for_each_policy(pol, &c) {
+		struct pa_config pc = c;
+
+		pc.policy = pol;
+		struct pa_zone *z = pa_zone_create(&pc);
+		uint64_t f0;
+
+		assert_non_null(z);
+		pin(0);
+		f0 = fences(z, 1);
+		explicit_pairs(z, 1, 999);
+		assert_int_equal(fences(z, 1) - f0, 1);
+		pin(1); /* slot 1's own user: its slow path unparks the word */
+		for (int i = 0; i < 100; i++) {
+			uint64_t p = pa_alloc(z, 0, PA_GFP_MOVABLE);
+
+			assert_int_not_equal(p, PA_NO_PFN);
+			assert_int_equal(pa_free(z, p, 0), 0);
+		}
+		explicit_pairs(z, 1, 99); /* its own slot: no fence either */
+		assert_int_equal(fences(z, 1) - f0, 1);
+		pin(0);
+		explicit_pairs(z, 1, 99);
+		assert_int_equal(fences(z, 1) - f0, 2);
+		unpin();
+		drained_and_destroyed(z);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +490,7 @@ int main(void)
 		cmocka_unit_test(own_cpu_pairs_stay_on_pageset),
 		cmocka_unit_test(bad_frees_exact),
 		cmocka_unit_test(remote_lockers_see_rseq_pages),
+		cmocka_unit_test(explicit_cpu_fences_only_after_own_use),
 		cmocka_unit_test(pop_count_never_wraps),
 		cmocka_unit_test(bad_frees_of_stacked_blocks),
 		cmocka_unit_test(offline_empties_stacks),

@@ -286,6 +286,131 @@ static void racing_double_frees(void **state)
 	pa_zone_destroy(r.z);
 }
 
+/*
+ * The explicit-CPU API beside the CPUs' own users: a thread pinned to each
+ * CPU allocates and frees through pa_alloc/pa_free (the stacks, or the
+ * sequence-taken lock) while a mixer thread, moved between CPUs, calls
+ * pa_alloc_cpu/pa_free_cpu on random slots, so every slot is in turn its
+ * own CPU's and another's, its lock word fenced, parked and unparked.
+ * Every page handed out is stamped with its holder: a block handed out
+ * twice (a locker from elsewhere and a sequence both believing they hold a
+ * pageset) fails the stamp.  Every policy.
+ */
+struct mix {
+	struct pa_zone *z;
+	unsigned ncpus;
+	unsigned long ops;
+	uint8_t *owner;        /* per page: 0, or the holder's id; atomic */
+	uint64_t pages;        /* the zone's span */
+	uint64_t seed;
+};
+
+struct mixer {
+	struct mix *m;
+	pthread_t t;
+	unsigned id;           /* 1..ncpus: CPU id - 1's user; ncpus + 1: mixer */
+	int failed;
+};
+
+static void stamp(struct mixer *w, uint64_t pfn, unsigned order)
+{
+	if (pfn + (1ull << order) > w->m->pages) {
+		w->failed = 1;
+		return;
+	}
+	for (uint64_t p = pfn; p < pfn + (1ull << order); p++) {
+		uint8_t none = 0;
+
+		if (!__atomic_compare_exchange_n(&w->m->owner[p], &none,
+						 (uint8_t)w->id, 0,
+						 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			w->failed = 1;
+	}
+}
+
+static void unstamp(struct mixer *w, uint64_t pfn, unsigned order)
+{
+	for (uint64_t p = pfn; p < pfn + (1ull << order); p++)
+		if (__atomic_exchange_n(&w->m->owner[p], 0, __ATOMIC_RELAXED) !=
+		    (uint8_t)w->id)
+			w->failed = 1;
+}
+
+static void *mix_work(void *arg)
+{
+	struct mixer *w = arg;
+	struct mix *m = w->m;
+	bool explicit = w->id > m->ncpus;
+	struct th_rng rng = { m->seed + w->id };
+	uint64_t p[BATCH];
+	unsigned o[BATCH];
+
+	if (!explicit)
+		move_to(w->id - 1);
+	for (unsigned long i = 0; i < m->ops; i++) {
+		if (explicit && i % 16 == 0)
+			move_to((unsigned)th_below(&rng, m->ncpus));
+		for (int k = 0; k < BATCH; k++) {
+			o[k] = th_below(&rng, 4) ? 0 : 3;
+			p[k] = explicit ? pa_alloc_cpu(m->z, (unsigned)th_below(&rng, m->ncpus),
+						       o[k], PA_GFP_MOVABLE | PA_GFP_NOWARN)
+					: pa_alloc(m->z, o[k], PA_GFP_MOVABLE | PA_GFP_NOWARN);
+			if (p[k] != PA_NO_PFN)
+				stamp(w, p[k], o[k]);
+		}
+		for (int k = 0; k < BATCH; k++) {
+			if (p[k] == PA_NO_PFN)
+				continue;
+			unstamp(w, p[k], o[k]);
+			if ((explicit ? pa_free_cpu(m->z, (unsigned)th_below(&rng, m->ncpus),
+						    p[k], o[k])
+				      : pa_free(m->z, p[k], o[k])) != 0)
+				w->failed = 1;
+		}
+	}
+	return NULL;
+}
+
+static void explicit_cpu_beside_rseq_users(void **state)
+{
+	(void)state;
+	unsigned ncpus = (unsigned)get_nprocs_conf();
+	struct pa_config c = th_config(32, 9, 10, 0, ncpus);
+	struct mixer w[PA_MAX_CPUS + 1];
+	enum pa_policy pol;
+
+	assert_true(ncpus + 1 <= 255 && ncpus <= PA_MAX_CPUS);
+	th_for_each_policy(pol, &c) {
+		struct mix m = { .ncpus = ncpus, .ops = th_sanitized() ? 1000 : 10000,
+				 .seed = th_seed("explicit_cpu_beside_rseq_users") };
+		struct pa_config pc = c;
+		struct pa_stats s;
+
+		pc.policy = pol;
+		m.z = pa_zone_create(&pc);
+		assert_non_null(m.z);
+		m.pages = 32ull << 9; /* th_config's pageblocks */
+		m.owner = calloc(m.pages, 1);
+		assert_non_null(m.owner);
+		for (unsigned i = 0; i <= ncpus; i++) {
+			w[i] = (struct mixer){ .m = &m, .id = i + 1 };
+			assert_int_equal(pthread_create(&w[i].t, NULL, mix_work, &w[i]), 0);
+		}
+		for (unsigned i = 0; i <= ncpus; i++) {
+			pthread_join(w[i].t, NULL);
+			assert_false(w[i].failed);
+		}
+		shares(m.z);
+		pa_drain(m.z);
+		assert_check(m.z);
+		pa_stats(m.z, &s);
+		assert_int_equal(s.allocated_pages, 0);
+		assert_int_equal(s.free_pages, s.managed_pages);
+		free(m.owner);
+		pa_zone_destroy(m.z);
+	}
+}
+
 int main(void)
 {
 	struct sigaction sa;
@@ -300,6 +425,7 @@ int main(void)
 		cmocka_unit_test(forced_fallback),
 		cmocka_unit_test(shared_cpus_only),
 		cmocka_unit_test(racing_double_frees),
+		cmocka_unit_test(explicit_cpu_beside_rseq_users),
 	};
 
 	return cmocka_run_group_tests_name("stress_rseq", tests, NULL, NULL);
