@@ -697,6 +697,77 @@ static void test_reader_line_edges(void **state)
 	free(big);
 }
 
+/* Up to `upto` lines "0", "1", ... (hex) from r: the position only
+ * grows and stays within the file's size.  Returns the lines read. */
+static size_t read_hex_lines(struct trace_reader *r, size_t upto, size_t size)
+{
+	uint64_t done, total, last = 0;
+	const char *line;
+	char want[32];
+	size_t i = 0;
+	long n;
+
+	while (i < upto && (n = trace_reader_next(r, &line)) >= 0) {
+		snprintf(want, sizeof(want), "%zx", i++);
+		assert_int_equal(n, (long)strlen(want));
+		assert_string_equal(line, want);
+		trace_reader_position(r, &done, &total);
+		assert_true(done >= last && done <= size);
+		assert_int_equal(total, size);
+		last = done;
+	}
+	return i;
+}
+
+/* The read-ahead thread (trace_reader.h): 100000 short lines (chunks
+ * end on their line limit, not their bytes), plain and zstd: read whole,
+ * rewound, half read, rewound, read whole again; at the end the position
+ * and the CRC are the file's; a reader closed in the middle of the file
+ * stops its thread. */
+static void test_reader_ahead(void **state)
+{
+	const size_t lines = 100000;
+	char *text = malloc(lines * 8);
+	size_t len = 0, zcap, zlen;
+	void *z;
+	(void)state;
+
+	for (size_t i = 0; i < lines; i++)
+		len += (size_t)sprintf(text + len, "%zx\n", i);
+	zcap = ZSTD_compressBound(len);
+	z = malloc(zcap);
+	zlen = ZSTD_compress(z, zcap, text, len, 3);
+	assert_false(ZSTD_isError(zlen));
+	write_file("short.txt", text, len);
+	write_file("short.zst", z, zlen);
+	for (int f = 0; f < 2; f++) {
+		const char *path = path_of(f ? "short.zst" : "short.txt");
+		size_t size = f ? zlen : len;
+		uint32_t crc = (uint32_t)crc32(0, f ? z : (void *)text, (uInt)size);
+		struct trace_reader *r;
+		const char *line;
+		uint64_t done, total;
+
+		assert_int_equal(trace_reader_open(&r, path, NULL, 0), 0);
+		assert_int_equal(read_hex_lines(r, SIZE_MAX, size), lines);
+		assert_int_equal(trace_reader_rewind(r), 0);
+		assert_int_equal(read_hex_lines(r, lines / 2, size), lines / 2);
+		assert_int_equal(trace_reader_rewind(r), 0);
+		assert_int_equal(read_hex_lines(r, SIZE_MAX, size), lines);
+		trace_reader_position(r, &done, &total);
+		assert_int_equal(done, size);
+		assert_int_equal(trace_reader_crc32(r), crc);
+		assert_false(trace_reader_truncated(r));
+		assert_int_equal(trace_reader_next(r, &line), -1);
+		trace_reader_close(r);
+		assert_int_equal(trace_reader_open(&r, path, NULL, 0), 0);
+		assert_int_equal(read_hex_lines(r, 1000, size), 1000);
+		trace_reader_close(r);
+	}
+	free(z);
+	free(text);
+}
+
 static void test_reader_errors(void **state)
 {
 	struct trace_reader *r = (void *)1;
@@ -747,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_reader_plain_zstd_gzip),
 		cmocka_unit_test(test_reader_truncated_zstd),
 		cmocka_unit_test(test_reader_line_edges),
+		cmocka_unit_test(test_reader_ahead),
 		cmocka_unit_test(test_reader_errors),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
