@@ -45,17 +45,57 @@ static void apply(struct free_batch *fb, struct sim *s, const struct fb_event *e
 		sim_free(s, ev->cpu, ev->pfn, ev->order);
 }
 
-/* A batched event: find its free, still held back, and defer it. */
+static unsigned slot_of(const struct trace_event *ev)
+{
+	uint64_t h = (ev->pfn ^ (uint64_t)ev->cpu << 40) * 0x9e3779b97f4a7c15ull;
+
+	return (unsigned)(h >> 56) & (FB_SLOTS - 1);
+}
+
+static bool pairs_with(const struct fb_event *e, const struct fb_event *b)
+{
+	return e->ev.kind == TEV_FREE && !e->deferred &&
+	       e->ev.cpu == b->ev.cpu && e->ev.pfn == b->ev.pfn;
+}
+
+static void defer(struct fb_event *e, struct fb_event *b)
+{
+	e->deferred = true;
+	b->carries = true;
+	b->order = e->ev.order;
+}
+
+/* The held-back free the slot names, if it pairs with b (free_batch.h). */
+static struct fb_event *hinted_free(struct free_batch *fb, struct fb_event *b,
+				    unsigned slot)
+{
+	uint64_t seq = fb->newest_free[slot];
+	struct fb_event *e;
+
+	if (!seq-- || seq < fb->left || seq >= fb->left + fb->n)
+		return NULL;
+	e = &fb->win[(fb->head + (unsigned)(seq - fb->left)) % FB_WINDOW];
+	return pairs_with(e, b) ? e : NULL;
+}
+
+/* A batched event: find its free, the newest still held back, and defer
+ * it. */
 static void pair(struct free_batch *fb, struct fb_event *b)
 {
-	for (unsigned k = fb->n; k-- > 0;) {
-		struct fb_event *e = &fb->win[(fb->head + k) % FB_WINDOW];
+	unsigned slot = slot_of(&b->ev);
+	struct fb_event *e = hinted_free(fb, b, slot);
 
-		if (e->ev.kind == TEV_FREE && !e->deferred &&
-		    e->ev.cpu == b->ev.cpu && e->ev.pfn == b->ev.pfn) {
-			e->deferred = true;
-			b->carries = true;
-			b->order = e->ev.order;
+	if (e) {
+		fb->newest_free[slot] = 0;
+		defer(e, b);
+		return;
+	}
+	for (unsigned k = fb->n; k-- > 0;) {
+		e = &fb->win[(fb->head + k) % FB_WINDOW];
+		if (pairs_with(e, b)) {
+			if (fb->newest_free[slot] == fb->left + k + 1)
+				fb->newest_free[slot] = 0;
+			defer(e, b);
 			return;
 		}
 	}
@@ -71,12 +111,15 @@ void free_batch_feed(struct free_batch *fb, struct sim *s,
 		apply(fb, s, &fb->win[fb->head]);
 		fb->head = (fb->head + 1) % FB_WINDOW;
 		fb->n--;
+		fb->left++;
 	}
 	struct fb_event *e = &fb->win[(fb->head + fb->n) % FB_WINDOW];
 
 	*e = (struct fb_event){ .ev = *ev, .ts = ts };
 	if (ev->kind == TEV_FREE_BATCHED)
 		pair(fb, e);
+	else if (ev->kind == TEV_FREE)
+		fb->newest_free[slot_of(ev)] = fb->left + fb->n + 1;
 	fb->n++;
 }
 
@@ -86,6 +129,7 @@ void free_batch_flush(struct free_batch *fb, struct sim *s)
 		apply(fb, s, &fb->win[fb->head]);
 		fb->head = (fb->head + 1) % FB_WINDOW;
 		fb->n--;
+		fb->left++;
 	}
 	run_flush(fb, s);
 }

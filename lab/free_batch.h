@@ -32,9 +32,21 @@ struct fb_event {
 	unsigned order;     /* the free's order (batched events print 0) */
 };
 
+/* Slots of the table that finds a batched event's free (a power of 2). */
+#define FB_SLOTS 256
+
 struct free_batch {
 	struct fb_event win[FB_WINDOW];
 	unsigned head, n;
+	uint64_t left;      /* events that have left the window */
+	/* By hash of (cpu, pfn): 1 + the sequence number of the newest
+	 * mm_page_free of that hash to enter the window (0: none), cleared
+	 * when that free is deferred.  A hint checked against the window:
+	 * when it names a held-back, undeferred free of the same cpu and
+	 * pfn, no newer free of that cpu and pfn entered since (it would
+	 * have taken the slot), so it is the one the search from the newest
+	 * would find; anything else falls back to that search. */
+	uint64_t newest_free[FB_SLOTS];
 	unsigned run_cpu, nrun;
 	uint64_t keys[FB_RUN];
 	unsigned orders[FB_RUN];

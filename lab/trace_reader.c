@@ -10,12 +10,19 @@
  * history window (no copy out of the decoder): at the end of the ring the
  * unfinished line is copied into a pad just before the ring's start, so it
  * continues contiguously into the next block written there.
+ *
+ * A regular file is read ahead by a thread of its own from the first
+ * trace_reader_next(): it decompresses and splits lines into chunks
+ * (copied, NUL-terminated) handed over a small ring, so decompression
+ * runs beside the parse instead of before it.  The lines are the same,
+ * in the same order; the chunk's owner alone touches it.
  */
 #include "trace_reader.h"
 #include "trace_dat.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +43,43 @@
 #define ZSTD_WINDOW_LIMIT (1ull << ZSTD_WINDOWLOG_LIMIT_DEFAULT)
 /* Smallest ring, so tiny frames do not reallocate it frame by frame. */
 #define RING_MIN (256u * 1024u)
+/* Read-ahead: chunks of lines in flight, each of CHUNK_BYTES of text
+ * (thousands of lines: a hand-over per chunk is rare). */
+#define CHUNKS 4
+#define CHUNK_BYTES (512u * 1024u)
+#define CHUNK_LINES (CHUNK_BYTES / 16u)
+
+/* What the accessors report, as of the end of a chunk. */
+struct reader_figures {
+	uint64_t done;        /* trace_reader_position() */
+	uint64_t overlong;
+	uint32_t crc;
+	bool truncated;
+};
+
+/* Lines read ahead: [off[i], off[i] + len[i]) of text, NUL after each. */
+struct chunk {
+	char *text;
+	uint32_t *off, *len;
+	unsigned n;
+	long end;             /* 0: more follow; else what next() returns
+	                       * after the last line (-1 or -EIO) */
+	struct reader_figures fig; /* when it was filled */
+};
+
+/* The read-ahead thread and its ring (see the file's comment). */
+struct ahead {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t filled;   /* a chunk was handed over */
+	pthread_cond_t freed;    /* a chunk was given back, or stop */
+	uint64_t produced, consumed; /* chunks; under lock */
+	bool stop;               /* under lock */
+	bool holding;            /* the consumer owns chunk consumed % CHUNKS */
+	unsigned next;           /* its next line */
+	struct reader_figures fig; /* the held chunk's */
+	struct chunk ch[CHUNKS];
+};
 
 struct trace_reader {
 	int fd;
@@ -65,6 +109,8 @@ struct trace_reader {
 	char *path;           /* a trace.dat's, to open it again on rewind */
 	ZSTD_DCtx *zd;
 	size_t zblock;        /* largest block of the current frame */
+	struct ahead *ahead;  /* read-ahead running (NULL: read here) */
+	bool ahead_off;       /* not a regular file, or it could not start */
 	z_stream gz;
 	bool gz_init;
 	char errmsg[160];
@@ -281,6 +327,9 @@ int trace_reader_open(struct trace_reader **out, const char *path,
 		if (S_ISREG(st.st_mode))
 			r->in_total = (uint64_t)st.st_size;
 	}
+	/* a pipe may block: a thread reading it ahead could not be
+	 * stopped when the caller stops early */
+	r->ahead_off = fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode);
 	r->in = malloc(IN_SIZE);
 	if (!r->in) {
 		set_err(err, len, "%s: %s", path, strerror(ENOMEM));
@@ -604,7 +653,8 @@ static long last_line(struct trace_reader *r, const char **line)
 	return hand_out(r, start, avail, line);
 }
 
-long trace_reader_next(struct trace_reader *r, const char **line)
+/* The next line, read here (trace_reader_next's contract). */
+static long next_here(struct trace_reader *r, const char **line)
 {
 	if (r->fix_at) {
 		*r->fix_at = r->fix_ch;
@@ -650,12 +700,183 @@ long trace_reader_next(struct trace_reader *r, const char **line)
 	}
 }
 
+/* Compressed bytes consumed (trace_reader_position), by the thread
+ * reading. */
+static uint64_t position_here(const struct trace_reader *r)
+{
+	return r->in_done - (r->in_len - r->in_pos);
+}
+
+/* Fill chunk c with the lines that follow, while a longest line fits. */
+static void chunk_fill(struct trace_reader *r, struct chunk *c)
+{
+	size_t used = 0;
+
+	c->n = 0;
+	c->end = 0;
+	while (c->n < CHUNK_LINES && CHUNK_BYTES - used > TRACE_LINE_MAX) {
+		const char *line;
+		long got = next_here(r, &line);
+
+		if (got < 0) {
+			c->end = got;
+			break;
+		}
+		memcpy(c->text + used, line, (size_t)got + 1);
+		c->off[c->n] = (uint32_t)used;
+		c->len[c->n++] = (uint32_t)got;
+		used += (size_t)got + 1;
+	}
+	c->fig = (struct reader_figures){ position_here(r), r->overlong,
+					  r->crc, r->truncated };
+}
+
+/* The read-ahead thread: chunks in order until the end or stop. */
+static void *ahead_main(void *arg)
+{
+	struct trace_reader *r = arg;
+	struct ahead *a = r->ahead;
+
+	for (;;) {
+		struct chunk *c;
+		long end;
+
+		pthread_mutex_lock(&a->lock);
+		while (a->produced - a->consumed == CHUNKS && !a->stop)
+			pthread_cond_wait(&a->freed, &a->lock);
+		if (a->stop) {
+			pthread_mutex_unlock(&a->lock);
+			return NULL;
+		}
+		c = &a->ch[a->produced % CHUNKS];
+		pthread_mutex_unlock(&a->lock);
+		chunk_fill(r, c);
+		end = c->end;
+		pthread_mutex_lock(&a->lock);
+		a->produced++;
+		pthread_cond_signal(&a->filled);
+		pthread_mutex_unlock(&a->lock);
+		if (end)
+			return NULL;
+	}
+}
+
+static void ahead_free(struct ahead *a)
+{
+	for (unsigned i = 0; i < CHUNKS; i++) {
+		free(a->ch[i].text);
+		free(a->ch[i].off);
+		free(a->ch[i].len);
+	}
+	free(a);
+}
+
+/* Start reading ahead; false (and reading here from now on) when there
+ * is no memory or no thread for it. */
+static bool ahead_start(struct trace_reader *r)
+{
+	struct ahead *a = calloc(1, sizeof(*a));
+	bool ok = a != NULL;
+
+	for (unsigned i = 0; ok && i < CHUNKS; i++) {
+		a->ch[i].text = malloc(CHUNK_BYTES);
+		a->ch[i].off = malloc(CHUNK_LINES * sizeof(uint32_t));
+		a->ch[i].len = malloc(CHUNK_LINES * sizeof(uint32_t));
+		ok = a->ch[i].text && a->ch[i].off && a->ch[i].len;
+	}
+	if (ok) {
+		pthread_mutex_init(&a->lock, NULL);
+		pthread_cond_init(&a->filled, NULL);
+		pthread_cond_init(&a->freed, NULL);
+		r->ahead = a;
+		if (pthread_create(&a->thread, NULL, ahead_main, r) == 0)
+			return true;
+		r->ahead = NULL;
+		pthread_cond_destroy(&a->freed);
+		pthread_cond_destroy(&a->filled);
+		pthread_mutex_destroy(&a->lock);
+	}
+	if (a)
+		ahead_free(a);
+	r->ahead_off = true;
+	return false;
+}
+
+/* Stop the thread (at once if it is still reading) and join it: the
+ * reader's state is then this thread's again. */
+static void ahead_stop(struct trace_reader *r)
+{
+	struct ahead *a = r->ahead;
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->stop = true;
+	pthread_cond_signal(&a->freed);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->thread, NULL);
+	pthread_cond_destroy(&a->freed);
+	pthread_cond_destroy(&a->filled);
+	pthread_mutex_destroy(&a->lock);
+	ahead_free(a);
+	r->ahead = NULL;
+}
+
+/* The next line from the chunks; at the chunk that ends the input, the
+ * thread is joined and its end returned. */
+static long next_ahead(struct trace_reader *r, const char **line)
+{
+	struct ahead *a = r->ahead;
+
+	for (;;) {
+		struct chunk *c = &a->ch[a->consumed % CHUNKS];
+		long end;
+
+		if (!a->holding) {
+			pthread_mutex_lock(&a->lock);
+			while (a->produced == a->consumed)
+				pthread_cond_wait(&a->filled, &a->lock);
+			pthread_mutex_unlock(&a->lock);
+			a->holding = true;
+			a->next = 0;
+			a->fig = c->fig;
+		}
+		if (a->next < c->n) {
+			*line = c->text + c->off[a->next];
+			return (long)c->len[a->next++];
+		}
+		if ((end = c->end) != 0) {
+			/* the thread has returned (or is about to); the rest
+			 * (-1 again, or the error) is read here */
+			ahead_stop(r);
+			r->ahead_off = true;
+			return end;
+		}
+		pthread_mutex_lock(&a->lock);
+		a->consumed++;
+		a->holding = false;
+		pthread_cond_signal(&a->freed);
+		pthread_mutex_unlock(&a->lock);
+	}
+}
+
+long trace_reader_next(struct trace_reader *r, const char **line)
+{
+	if (r->ahead)
+		return next_ahead(r, line);
+	if (!r->ahead_off && !r->out_eof && ahead_start(r))
+		return next_ahead(r, line);
+	return next_here(r, line);
+}
+
 /* Back to the start of the (seekable) input with fresh decoder state. */
 int trace_reader_rewind(struct trace_reader *r)
 {
+	ahead_stop(r);
 	if (lseek(r->fd, 0, SEEK_SET) < 0)
 		return -errno;
 	r->in_eof = r->out_eof = r->truncated = false;
+	r->ahead_off = false; /* seekable: a regular file */
 	r->frame_open = r->skipping = false;
 	r->overlong = 0;
 	r->in_done = r->out_done = 0;
@@ -716,6 +937,7 @@ static int spool(struct trace_reader *r)
 		close(r->fd);
 	r->fd = fd;
 	r->own_fd = true;
+	r->ahead_off = false; /* a regular file now */
 	r->in_total = r->in_done;
 	return trace_reader_rewind(r);
 }
@@ -725,6 +947,7 @@ int trace_reader_make_seekable(struct trace_reader *r, char *err, size_t len)
 	struct stat st;
 	int rc;
 
+	ahead_stop(r);
 	if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode))
 		return trace_reader_rewind(r);
 	if (r->in_done != r->in_len) {
@@ -744,13 +967,19 @@ int trace_reader_make_seekable(struct trace_reader *r, char *err, size_t len)
 void trace_reader_position(const struct trace_reader *r, uint64_t *done,
 			   uint64_t *total)
 {
-	*done = r->in_done - (r->in_len - r->in_pos);
+	if (r->ahead) {
+		/* the thread's own figures move: the held chunk's */
+		*done = r->ahead->fig.done;
+		*total = r->in_total;
+		return;
+	}
+	*done = position_here(r);
 	*total = r->in_total;
 }
 
 uint32_t trace_reader_crc32(const struct trace_reader *r)
 {
-	return r->crc;
+	return r->ahead ? r->ahead->fig.crc : r->crc;
 }
 
 enum trace_compression trace_reader_compression(const struct trace_reader *r)
@@ -760,23 +989,25 @@ enum trace_compression trace_reader_compression(const struct trace_reader *r)
 
 bool trace_reader_truncated(const struct trace_reader *r)
 {
-	return r->truncated;
+	return r->ahead ? r->ahead->fig.truncated : r->truncated;
 }
 
 uint64_t trace_reader_overlong(const struct trace_reader *r)
 {
-	return r->overlong;
+	return r->ahead ? r->ahead->fig.overlong : r->overlong;
 }
 
 const char *trace_reader_error(const struct trace_reader *r)
 {
-	return r->errmsg;
+	/* an error ends the read-ahead before it is returned */
+	return r->ahead ? "" : r->errmsg;
 }
 
 void trace_reader_close(struct trace_reader *r)
 {
 	if (!r)
 		return;
+	ahead_stop(r);
 	if (r->zd)
 		ZSTD_freeDCtx(r->zd);
 	if (r->gz_init)

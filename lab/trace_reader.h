@@ -6,6 +6,14 @@
  * renamed file still reads.  "-" reads stdin.  zstd frame checksums are not
  * verified (the parser checks every line; a corrupt block still fails to
  * decode).  One reader is used by one thread at a time.
+ *
+ * A regular file is read ahead by a thread the reader starts at the first
+ * trace_reader_next() and joins at the end of the input, on rewind and on
+ * close: it decompresses and splits lines while the caller parses them.
+ * While it runs, the figures below (position, CRC, truncated, overlong)
+ * are those of the end of the chunk of lines being returned (a few
+ * thousand lines ahead); once trace_reader_next() has returned -1 or
+ * -EIO, they are exact.
  */
 #ifndef PA_LAB_TRACE_READER_H
 #define PA_LAB_TRACE_READER_H

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
 #include "trace_fast.h"
 #include "trace_parse.h"
 #include "trace_reader.h"
@@ -310,6 +311,14 @@ static const char *const fast_seeds[] = {
 	"  a-1 [3] .... 12.5: mm_page_free_batched: page=ffffea0000012340 pfn=0x48d",
 	"  a-1 [3] .... 12.5: mm_page_alloc_zone_locked: page=x pfn=0x48d "
 	"order=0 migratetype=2",
+	/* numbers across the eight-byte steps: 10-digit seconds, 8- and
+	 * 9-digit fractions, mixed-case pfns of 9 and 13 digits, blanks and
+	 * tabs before the task */
+	"\t  \t a-1 [7] ..... 1234567890.12345678: mm_page_free: page=x "
+	"pfn=0xAbCdEf012 order=3",
+	"                x-2        [65535] d..1. 9999999999.999999999: "
+	"mm_page_alloc: page=00000000aabbccdd pfn=0xFEDCBA9876543 order=2 "
+	"migratetype=2 gfp_flags=GFP_KERNEL",
 };
 
 /* Lines only the general grammar reads (perf script, trace-cmd report,
@@ -408,6 +417,65 @@ static void test_fast_path_taken(void **state)
 	assert_true(trace_parse_fast(fast_seeds[3], strlen(fast_seeds[3]), &ev));
 	assert_true(ev.percpu_refill);
 	assert_int_equal(ev.kind, TEV_ZONE_LOCKED);
+	assert_true(trace_parse_fast(fast_seeds[9], strlen(fast_seeds[9]), &ev));
+	assert_int_equal(ev.cpu, 7);
+	assert_int_equal(ev.ts_ns, 1234567890123456780ull);
+	assert_int_equal(ev.pfn, 0xabcdef012ull);
+	assert_true(trace_parse_fast(fast_seeds[10], strlen(fast_seeds[10]), &ev));
+	assert_int_equal(ev.cpu, 65535);
+	assert_int_equal(ev.ts_ns, 9999999999999999999ull);
+	assert_int_equal(ev.pfn, 0xfedcba9876543ull);
+}
+
+/* Random digits (any case) for n characters at p. */
+static void random_digits(char *p, unsigned n, bool hex, struct th_rng *r)
+{
+	static const char hexd[] = "0123456789abcdefABCDEF";
+
+	for (unsigned i = 0; i < n; i++)
+		p[i] = hex ? hexd[th_below(r, sizeof(hexd) - 1)] :
+			     (char)('0' + th_below(r, 10));
+}
+
+/* Seconds of 1..21 digits, fractions of 1..11 and pfns of 1..17 hex
+ * digits at every offset within the line: whatever the general grammar
+ * accepts, the fast path reads the same, and the values are strtoull's
+ * (an independent reading of the same digits). */
+static void test_fast_path_numbers(void **state)
+{
+	struct th_rng r = { th_seed("test_fast_path_numbers") };
+	unsigned took = 0;
+	(void)state;
+
+	for (int i = 0; i < 4000; i++) {
+		unsigned pad = (unsigned)th_below(&r, 20);
+		unsigned ns = 1 + (unsigned)th_below(&r, 21);
+		unsigned nf = 1 + (unsigned)th_below(&r, 11);
+		unsigned nh = 1 + (unsigned)th_below(&r, 17);
+		char sec[32] = "", frac[32] = "", pfn[32] = "", line[256];
+		struct trace_event ev;
+		int n;
+
+		random_digits(sec, ns, false, &r);
+		random_digits(frac, nf, false, &r);
+		random_digits(pfn, nh, true, &r);
+		n = snprintf(line, sizeof(line), "%*sa-1 [1] ..... %s.%s: "
+			     "mm_page_free: page=x pfn=0x%s order=1", (int)pad,
+			     "", sec, frac, pfn);
+		took += check_agree(line, (size_t)n);
+		if (!trace_parse_fast(line, (size_t)n, &ev))
+			continue;
+		uint64_t f = strtoull(frac, NULL, 10);
+
+		for (unsigned k = nf; k < 9; k++)
+			f *= 10;
+		assert_true(ns <= 19 && nf <= 9 && nh <= 13);
+		assert_int_equal(ev.ts_ns,
+				 strtoull(sec, NULL, 10) * 1000000000ull + f);
+		assert_int_equal(ev.pfn, strtoull(pfn, NULL, 16));
+	}
+	/* most draws are in range */
+	assert_true(took > 1000);
 }
 
 /* Bytes that sit on the grammar's decisions. */
@@ -629,6 +697,77 @@ static void test_reader_line_edges(void **state)
 	free(big);
 }
 
+/* Up to `upto` lines "0", "1", ... (hex) from r: the position only
+ * grows and stays within the file's size.  Returns the lines read. */
+static size_t read_hex_lines(struct trace_reader *r, size_t upto, size_t size)
+{
+	uint64_t done, total, last = 0;
+	const char *line;
+	char want[32];
+	size_t i = 0;
+	long n;
+
+	while (i < upto && (n = trace_reader_next(r, &line)) >= 0) {
+		snprintf(want, sizeof(want), "%zx", i++);
+		assert_int_equal(n, (long)strlen(want));
+		assert_string_equal(line, want);
+		trace_reader_position(r, &done, &total);
+		assert_true(done >= last && done <= size);
+		assert_int_equal(total, size);
+		last = done;
+	}
+	return i;
+}
+
+/* The read-ahead thread (trace_reader.h): 100000 short lines (chunks
+ * end on their line limit, not their bytes), plain and zstd: read whole,
+ * rewound, half read, rewound, read whole again; at the end the position
+ * and the CRC are the file's; a reader closed in the middle of the file
+ * stops its thread. */
+static void test_reader_ahead(void **state)
+{
+	const size_t lines = 100000;
+	char *text = malloc(lines * 8);
+	size_t len = 0, zcap, zlen;
+	void *z;
+	(void)state;
+
+	for (size_t i = 0; i < lines; i++)
+		len += (size_t)sprintf(text + len, "%zx\n", i);
+	zcap = ZSTD_compressBound(len);
+	z = malloc(zcap);
+	zlen = ZSTD_compress(z, zcap, text, len, 3);
+	assert_false(ZSTD_isError(zlen));
+	write_file("short.txt", text, len);
+	write_file("short.zst", z, zlen);
+	for (int f = 0; f < 2; f++) {
+		const char *path = path_of(f ? "short.zst" : "short.txt");
+		size_t size = f ? zlen : len;
+		uint32_t crc = (uint32_t)crc32(0, f ? z : (void *)text, (uInt)size);
+		struct trace_reader *r;
+		const char *line;
+		uint64_t done, total;
+
+		assert_int_equal(trace_reader_open(&r, path, NULL, 0), 0);
+		assert_int_equal(read_hex_lines(r, SIZE_MAX, size), lines);
+		assert_int_equal(trace_reader_rewind(r), 0);
+		assert_int_equal(read_hex_lines(r, lines / 2, size), lines / 2);
+		assert_int_equal(trace_reader_rewind(r), 0);
+		assert_int_equal(read_hex_lines(r, SIZE_MAX, size), lines);
+		trace_reader_position(r, &done, &total);
+		assert_int_equal(done, size);
+		assert_int_equal(trace_reader_crc32(r), crc);
+		assert_false(trace_reader_truncated(r));
+		assert_int_equal(trace_reader_next(r, &line), -1);
+		trace_reader_close(r);
+		assert_int_equal(trace_reader_open(&r, path, NULL, 0), 0);
+		assert_int_equal(read_hex_lines(r, 1000, size), 1000);
+		trace_reader_close(r);
+	}
+	free(z);
+	free(text);
+}
+
 static void test_reader_errors(void **state)
 {
 	struct trace_reader *r = (void *)1;
@@ -675,9 +814,11 @@ int main(void)
 		cmocka_unit_test(test_corrupted_lines_are_safe),
 		cmocka_unit_test(test_fast_path_taken),
 		cmocka_unit_test(test_fast_path_matches_general),
+		cmocka_unit_test(test_fast_path_numbers),
 		cmocka_unit_test(test_reader_plain_zstd_gzip),
 		cmocka_unit_test(test_reader_truncated_zstd),
 		cmocka_unit_test(test_reader_line_edges),
+		cmocka_unit_test(test_reader_ahead),
 		cmocka_unit_test(test_reader_errors),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

@@ -329,6 +329,64 @@ static void test_sized_from_pfn_span(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A batched event defers the newest held-back free of its CPU and pfn
+ * (free_batch.h), whatever the table that finds it says: a pfn freed,
+ * allocated and freed again within the window pairs with its second free
+ * (the first is replayed alone, so nothing is allocated over a live
+ * block); a batched event of another CPU pairs with nothing; and 100
+ * frees then their 100 batched events (which collide in the table's 256
+ * slots) all pair, in runs of SIM_BULK_MAX. */
+static void test_free_batch_pairs_newest(void **state)
+{
+	char dir[] = "/tmp/pa_replay_fb.XXXXXX", path[64], cmd[128];
+	const char *ln = "  a-1 [%03u] ..... 1.%06u: mm_page_%s: page=x pfn=%#x "
+			 "order=0%s\n";
+	const char *mt = " migratetype=0 gfp_flags=GFP_KERNEL";
+	struct trace_tally t;
+	struct sim *s;
+	unsigned us = 0;
+	FILE *f;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.trace", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, ln, 0, us++, "alloc", 0x1000, mt);
+	fprintf(f, ln, 0, us++, "free", 0x1000, "");
+	fprintf(f, ln, 0, us++, "alloc", 0x1000, mt);
+	fprintf(f, ln, 0, us++, "free", 0x1000, "");
+	fprintf(f, ln, 0, us++, "free_batched", 0x1000, "");
+	fprintf(f, ln, 1, us++, "alloc", 0x1001, mt);
+	fprintf(f, ln, 1, us++, "free", 0x1001, "");
+	fprintf(f, ln, 0, us++, "free_batched", 0x1001, "");
+	for (unsigned i = 0; i < 100; i++)
+		fprintf(f, ln, 0, us++, "alloc", 0x2000 + i, mt);
+	for (unsigned i = 0; i < 100; i++)
+		fprintf(f, ln, 0, us++, "free", 0x2000 + i, "");
+	for (unsigned i = 0; i < 100; i++)
+		fprintf(f, ln, 0, us++, "free_batched", 0x2000 + i, "");
+	assert_int_equal(fclose(f), 0);
+	s = replay(path, &t, "all");
+	assert_int_equal(t.free_batched_frees, 101);
+	assert_int_equal(t.free_batched_runs,
+			 1 + (100 + SIM_BULK_MAX - 1) / SIM_BULK_MAX);
+	for (unsigned i = 0; i < s->npol; i++) {
+		const struct sim_policy *p = &s->pol[i];
+
+		assert_int_equal(p->c.alloc_over_live, 0);
+		assert_int_equal(p->c.free_unknown, 0);
+		assert_int_equal(p->c.live_blocks, 0);
+		/* 103 allocations and 103 frees, one batched event replayed
+		 * as nothing (its free went alone) */
+		assert_int_equal(p->c.events, 206);
+	}
+	sim_destroy(s);
+	free(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Unreadable and unknown input: exit status 2 and nothing replayed. */
 static void test_bad_input_exit_status(void **state)
 {
@@ -368,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_exit_avalanche_trace),
 		cmocka_unit_test(test_prefill_from_zoneinfo),
 		cmocka_unit_test(test_sized_from_pfn_span),
+		cmocka_unit_test(test_free_batch_pairs_newest),
 		cmocka_unit_test(test_bad_input_exit_status),
 	};
 	return cmocka_run_group_tests(tests, find_traces, NULL);
