@@ -16,7 +16,8 @@
  * Refill phases: 0 recover own fragments from the zone (one block per
  * zone->lock hold, stopping at the pages needed); 1 claim whole free
  * pageblocks; 2 take sub-pageblock chunks of the same type, not owned and
- * not merged; 3 the mainline path with migratetype fallback.
+ * not merged (movable only, under pcpbuddy); 3 the mainline path with
+ * migratetype fallback.
  *
  * Ownership changes only while a block is entirely free (claimed whole in
  * the zone, or disowned when fully merged on the owner's list, or at CPU
@@ -430,23 +431,37 @@ static uint32_t split_chunk(struct pa_zone *z, struct per_cpu_pages *pcp,
 	return pfn;
 }
 
-/* Smallest chunk of at least `order` on the lists, split down. */
-static uint32_t pcpb_take(struct pa_zone *z, struct per_cpu_pages *pcp,
-			  unsigned order, unsigned mt)
+/* The order of the smallest chunk on the lists that may serve a request
+ * of `order` (at least that order, and not kept for a costly request), or
+ * -1.  The one test of what the lists can give: pcpb_take takes that
+ * chunk, and a refill that finds one takes nothing from the zone. */
+static int usable_chunk_order(struct pa_zone *z, const struct per_cpu_pages *pcp,
+			      unsigned order, unsigned mt)
 {
 	for (unsigned o = order; o <= z->pb_order; o++) {
-		struct pfn_list *l = &pcp->lists[o][mt];
+		const struct pfn_list *l = &pcp->lists[o][mt];
 
 		if (pfn_list_empty(l))
 			continue;
 		uint32_t pfn = pfn_list_first(l);
 
-		if (keep_costly_chunk(z, o, order, mt,
-				      page_flags(&z->pages[pfn]) & PG_PCPBUDDY))
-			continue;
-		return split_chunk(z, pcp, pfn, o, order, mt);
+		if (!keep_costly_chunk(z, o, order, mt,
+				       page_flags(&z->pages[pfn]) & PG_PCPBUDDY))
+			return (int)o;
 	}
-	return PA_NIL;
+	return -1;
+}
+
+/* The smallest usable chunk on the lists, split down to `order`. */
+static uint32_t pcpb_take(struct pa_zone *z, struct per_cpu_pages *pcp,
+			  unsigned order, unsigned mt)
+{
+	int o = usable_chunk_order(z, pcp, order, mt);
+
+	if (o < 0)
+		return PA_NIL;
+	return split_chunk(z, pcp, pfn_list_first(&pcp->lists[o][mt]),
+			   (unsigned)o, order, mt);
 }
 
 /* Phase 0 on one block: move its free fragments from the zone to our
@@ -590,19 +605,23 @@ static bool split_kept_chunk(struct pa_zone *z, struct per_cpu_pages *pcp,
 }
 
 /* Free pieces already on the pageset may merge into what is wanted:
- * true if they did (nothing to take from the zone). */
+ * true if they did (nothing to take from the zone).  Only a chunk
+ * pcpb_take will use counts: a kept costly chunk counted here sent the
+ * allocation to the zone path, whose fallback converted a pageblock while
+ * the pageset held the type's free pages (bench_antifrag fill85: 30 of 40
+ * conversions). */
 static bool refill_from_merges(struct pa_zone *z, struct per_cpu_pages *pcp,
 			       struct refill *r)
 {
 	if (!r->order)
 		return false;
 	merge_pass(z, pcp);
-	for (unsigned o = r->order; o <= z->pb_order; o++)
-		if (!pfn_list_empty(&pcp->lists[o][r->mt])) {
-			r->got = 1ull << o;
-			return true;
-		}
-	return false;
+	int o = usable_chunk_order(z, pcp, r->order, r->mt);
+
+	if (o < 0)
+		return false;
+	r->got = 1ull << o;
+	return true;
 }
 
 /* Phase 0: recover our fragments, one block per zone->lock hold, each
@@ -665,6 +684,22 @@ static int refill_phase0(struct pa_zone *z, struct per_cpu_pages *pcp,
 static bool phase2_packs(const struct refill *r)
 {
 	return r->mt != PA_MT_MOVABLE;
+}
+
+/* Whether Phase 2 moves whole free chunks of our type from the zone to
+ * this pageset.  Movable: yes.  A non-movable type, where the policy
+ * spares scarce types (pcpbuddy): no; Phase 3 then takes blocks of the
+ * request's order, each split off the smallest free chunk in the zone,
+ * the rest left there for every CPU, as the kernel's rmqueue_bulk does:
+ * own type first, then fallback.  Phase 2's whole chunks, the last one
+ * overshooting the batch, parked the type's free memory on one pageset:
+ * at each conversion on bench_antifrag fill95-slab the zone held none of
+ * the type while other pagesets cached 1,000-3,800 pages of it, in chunks
+ * up to order 8.  spb keeps packing (skipping it there changed no
+ * conversion count by more than one); see docs/PCPBUDDY.md. */
+static bool phase2_takes_chunks(const struct pa_zone *z, const struct refill *r)
+{
+	return r->mt == PA_MT_MOVABLE || !spares_scarce_types(z);
 }
 
 /* Free chunks of our type below a pageblock, of at least the order
@@ -737,7 +772,8 @@ static void refill_adopt(struct pa_zone *z, struct per_cpu_pages *pcp,
 /* Phase 2: sub-pageblock chunks of our type, split later on the pageset.
  * Movable: largest first, from unowned blocks (a bounded walk skips at
  * most 64 fragments of owned blocks per order), so few chunks move.
- * Non-movable: smallest first, from any block, as the zone's own search
+ * Non-movable, where Phase 2 runs for it (phase2_takes_chunks: spb):
+ * smallest first, from any block, as the zone's own search
  * takes them: these types are scarce and their free memory is the
  * fragments of blocks they already hold; largest-first split every
  * order-3 chunk for order-0 refills, so order-3 requests found none and
@@ -749,6 +785,9 @@ static void refill_phase2(struct pa_zone *z, struct per_cpu_pages *pcp,
 {
 	uint64_t got = 0;
 	bool pack = phase2_packs(r);
+
+	if (!phase2_takes_chunks(z, r))
+		return;
 
 	for (unsigned i = 0; r->order + i < z->pb_order && r->got < r->need; i++) {
 		unsigned o = pack ? r->order + i : z->pb_order - 1 - i, seen = 0;
