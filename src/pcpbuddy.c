@@ -265,15 +265,14 @@ static bool pcp_holds_type(const struct pa_zone *z,
 }
 
 /*
- * A refill found less of its (non-movable) type in the zone than it
- * wanted: the next one may have to take another type's memory.  The
- * pages it lacks are most likely free on other pagesets: frees of a block's pages go to its owner
+ * A refill found none of its (non-movable) type in the zone (asked only
+ * where the policy's refill parks the type on pagesets: asks_owners):
+ * it must take another type's memory.  The pages it lacks are most likely
+ * free on other pagesets: frees of a block's pages go to its owner
  * (seed 000), so a CPU that owns more of a type than it allocates keeps
  * collecting them while the others run dry.  Ask every other CPU to hand
  * its pages of the type back to the zone, where they merge and every
- * CPU's own-type phases find them, so the next refill does not fall back
- * (asked only once the first fallback came, the owners acted too late:
- * the fallback had converted a block already).
+ * CPU's own-type phases find them, so the next refill does not fall back.
  * Lock-free: the owners act at their next refill or drain (as they absorb
  * remote frees), never by another CPU taking their lock.
  */
@@ -393,6 +392,19 @@ static void pcpb_absorb(struct pa_zone *z, unsigned cpu)
 static bool spares_scarce_types(const struct pa_zone *z)
 {
 	return z->pflags & POL_SPARE_SCARCE;
+}
+
+/* Whether a refill that found none of its non-movable type asks the
+ * other pagesets for theirs before it falls back: where the refill parks
+ * the type's free chunks on pagesets (spb's Phase 2 packs whole chunks).
+ * pcpbuddy's non-movable refills take what they need and leave the rest
+ * in the zone (phase2_takes_chunks), so the others hold little of it;
+ * there the asking (also when a refill came up short) cost 5,000 more
+ * pages through zone->lock on build.trace (31,694 vs 25,294 without it)
+ * for at most 2 conversions fewer on bench_antifrag (docs/PCPBUDDY.md). */
+static bool asks_owners(const struct pa_zone *z)
+{
+	return !spares_scarce_types(z);
 }
 
 /* The order from which a request is costly (the kernel's
@@ -688,10 +700,11 @@ static bool phase2_packs(const struct refill *r)
 
 /* Whether Phase 2 moves whole free chunks of our type from the zone to
  * this pageset.  Movable: yes.  A non-movable type, where the policy
- * spares scarce types (pcpbuddy): no; Phase 3 then takes blocks of the
- * request's order, each split off the smallest free chunk in the zone,
- * the rest left there for every CPU, as the kernel's rmqueue_bulk does:
- * own type first, then fallback.  Phase 2's whole chunks, the last one
+ * spares scarce types (pcpbuddy): no; Phase 2 takes one block that covers
+ * the batch (refill_phase2_cover) and Phase 3 blocks of the request's
+ * order, each split off the smallest free chunk in the zone, the rest
+ * left there for every CPU, as the kernel's rmqueue_bulk does: own type
+ * first, then fallback.  Phase 2's whole chunks, the last one
  * overshooting the batch, parked the type's free memory on one pageset:
  * at each conversion on bench_antifrag fill95-slab the zone held none of
  * the type while other pagesets cached 1,000-3,800 pages of it, in chunks
@@ -769,6 +782,37 @@ static void refill_adopt(struct pa_zone *z, struct per_cpu_pages *pcp,
 	refill_from_owned(z, pcp, r, b);
 }
 
+/* Phase 2 where the type's free chunks stay in the zone
+ * (!phase2_takes_chunks): one block of the order that covers what the
+ * refill still needs, split off the smallest free chunk of the type as
+ * the zone's own search does, the rest of that chunk left in the zone;
+ * on the pageset it is cut into blocks of the request's order.  A few
+ * free-list operations per refill instead of one per block (Phase 3's
+ * way, which takes what is left when no chunk covers the need).
+ * zone->lock held. */
+static void refill_phase2_cover(struct pa_zone *z, struct per_cpu_pages *pcp,
+				struct refill *r)
+{
+	if (r->got >= r->need)
+		return;
+	unsigned k = r->order;
+
+	while (k + 1 < z->pb_order && (1ull << k) < r->need - r->got)
+		k++;
+	uint32_t pfn = rmqueue_smallest(z, k, r->mt, r->cpu);
+
+	if (pfn == PA_NIL)
+		return;
+	pageblock_mark_content(z, pfn, k, r->mt);
+	for (uint32_t b = 0; b < 1u << (k - r->order); b++)
+		enqueue(z, pcp, pfn + (b << r->order), r->order, r->mt, false);
+	pcp_add_count(pcp, 1 << k);
+	r->got += 1ull << k;
+	zone_count(z, PAGES_REFILL, 1ull << k);
+	zone_count_moved(z, 1ull << k);
+	zone_count(z, PCPB_PHASE2, 1);
+}
+
 /* Phase 2: sub-pageblock chunks of our type, split later on the pageset.
  * Movable: largest first, from unowned blocks (a bounded walk skips at
  * most 64 fragments of owned blocks per order), so few chunks move.
@@ -786,8 +830,10 @@ static void refill_phase2(struct pa_zone *z, struct per_cpu_pages *pcp,
 	uint64_t got = 0;
 	bool pack = phase2_packs(r);
 
-	if (!phase2_takes_chunks(z, r))
+	if (!phase2_takes_chunks(z, r)) {
+		refill_phase2_cover(z, pcp, r);
 		return;
+	}
 
 	for (unsigned i = 0; r->order + i < z->pb_order && r->got < r->need; i++) {
 		unsigned o = pack ? r->order + i : z->pb_order - 1 - i, seen = 0;
@@ -919,13 +965,9 @@ static int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 	/* pages made available: those taken, or the piece split off */
 	if (split_kept_chunk(z, pcp, &r))
 		return r.got ? (int)r.got : 1 << order;
-	/* our type is running out in the zone: other pagesets give back
-	 * theirs now, before any refill has to fall back for it */
-	if (r.got < r.need && spares_scarce_types(z))
-		ask_owners_to_return(z, cpu, mt);
 	if (r.got)
 		return (int)r.got;
-	if (!spares_scarce_types(z))
+	if (asks_owners(z))
 		ask_owners_to_return(z, cpu, mt);
 	/* then, and only then, another type's memory */
 	if (fallback_claims_whole(z, mt) && refill_phase1(z, pcp, &r, true))

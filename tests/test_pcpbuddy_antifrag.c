@@ -5,8 +5,9 @@
  *  - a non-movable refill packs into free fragments of its type before it
  *    takes a fresh pageblock;
  *  - Phase 3's fallback steals one block per refill, not a batch of them;
- *  - a CPU that runs out of a non-movable type makes the other pagesets
- *    give theirs back to the zone, at their next allocation that misses;
+ *  - under spb, a CPU that runs out of a non-movable type makes the other
+ *    pagesets give theirs back to the zone, at their next allocation that
+ *    misses (pcpbuddy's refills leave the type in the zone and do not ask);
  *  - a non-movable refill takes the plain batch, not the scaled one;
  *  - a non-movable refill that falls back leaves the converted block's
  *    other pages in the zone, for every CPU;
@@ -255,11 +256,13 @@ static void shortage_returns_cached_pages(enum pa_policy pol)
 	pa_zone_destroy(z);
 }
 
+/* spb's: its Phase 2 parks whole chunks of the type on pagesets.
+ * pcpbuddy's non-movable refills take only what they need, and it does
+ * not ask (pcpbuddy.c, asks_owners). */
 static void shortage_makes_owners_return(void **state)
 {
 	(void)state;
-	for (size_t p = 0; p < NR_POLICIES; p++)
-		shortage_returns_cached_pages(policies[p]);
+	shortage_returns_cached_pages(PA_POLICY_SPB);
 }
 
 /* A non-movable refill that falls back takes what the request needs:
