@@ -379,9 +379,10 @@ static void refill_takes_own_type_before_converting(void **state)
 
 /* CPU 0 holds the only free unmovable memory, two cached order-3 chunks
  * (an order-3 allocation converted a block and took it as two blocks,
- * then freed one; under spb one of them is in the zone).  An order-1 request on CPU 0 must split one of them
- * (pcpbuddy keeps costly chunks for costly requests, and splits one only
- * as the last resort before a fallback).  Before the fix the refill saw
+ * then freed one; under spb one of them is in the zone).  An order-1
+ * request on CPU 0 must split one of them (pcpbuddy keeps costly chunks
+ * for costly requests, and splits one only as the last resort before a
+ * fallback).  Before the fix the refill saw
  * the kept chunk, reported it as what it got, took nothing, and the
  * allocation went to the zone path, whose fallback converted a second
  * pageblock. */
