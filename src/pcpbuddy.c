@@ -447,8 +447,9 @@ static uint32_t split_chunk(struct pa_zone *z, struct per_cpu_pages *pcp,
  * of `order` (at least that order, and not kept for a costly request), or
  * -1.  The one test of what the lists can give: pcpb_take takes that
  * chunk, and a refill that finds one takes nothing from the zone. */
-static int usable_chunk_order(struct pa_zone *z, const struct per_cpu_pages *pcp,
-			      unsigned order, unsigned mt)
+static int usable_chunk_order(struct pa_zone *z,
+			      const struct per_cpu_pages *pcp, unsigned order,
+			      unsigned mt)
 {
 	for (unsigned o = order; o <= z->pb_order; o++) {
 		const struct pfn_list *l = &pcp->lists[o][mt];
@@ -620,8 +621,8 @@ static bool split_kept_chunk(struct pa_zone *z, struct per_cpu_pages *pcp,
  * true if they did (nothing to take from the zone).  Only a chunk
  * pcpb_take will use counts: a kept costly chunk counted here sent the
  * allocation to the zone path, whose fallback converted a pageblock while
- * the pageset held the type's free pages (bench_antifrag fill85: 30 of 40
- * conversions). */
+ * the pageset held the type's free pages (bench_antifrag fill85 seed 0:
+ * 34 of 40 conversions). */
 static bool refill_from_merges(struct pa_zone *z, struct per_cpu_pages *pcp,
 			       struct refill *r)
 {
@@ -706,9 +707,9 @@ static bool phase2_packs(const struct refill *r)
  * left there for every CPU, as the kernel's rmqueue_bulk does: own type
  * first, then fallback.  Phase 2's whole chunks, the last one
  * overshooting the batch, parked the type's free memory on one pageset:
- * at each conversion on bench_antifrag fill95-slab the zone held none of
- * the type while other pagesets cached 1,000-3,800 pages of it, in chunks
- * up to order 8.  spb keeps packing (skipping it there changed no
+ * at each conversion on bench_antifrag fill95-slab the zone held 0-4
+ * pages of the type while other pagesets cached 1,000-3,800 pages of it,
+ * in chunks up to order 8.  spb keeps packing (skipping it there changed no
  * conversion count by more than one); see docs/PCPBUDDY.md. */
 static bool phase2_takes_chunks(const struct pa_zone *z, const struct refill *r)
 {
