@@ -11,6 +11,9 @@
  *   bench_antifrag [--gib N] [--steps N] [--only WORKLOAD] [--tick N]
  *                  [--policy NAME] [--seed N] [--locks]
  *
+ * --only W runs the workload named W, or if none is, every workload whose
+ * name contains W (--only fill92 is fill92 alone, --only exits fill92-exits).
+ *
  * --seed N (default 0) offsets every workload's fixed seed by N, so
  * medians over several seeds can be taken; seed 0 is the original run.
  *
@@ -312,6 +315,17 @@ static void run_one(const struct workload *w, enum pa_policy pol,
 	pa_zone_destroy(x.z);
 }
 
+/* --only: the workload of that exact name, else every one containing it. */
+static bool workload_selected(const char *name, const char *only)
+{
+	if (!only)
+		return true;
+	for (size_t k = 0; k < sizeof(workloads) / sizeof(workloads[0]); k++)
+		if (!strcmp(workloads[k].name, only))
+			return !strcmp(name, only);
+	return strstr(name, only) != NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .gib = 64, .steps = 1ull << 23 };
@@ -344,7 +358,7 @@ int main(int argc, char **argv)
 	if (policy && !strcmp(policy, "all"))
 		policy = NULL;
 	for (size_t k = 0; k < sizeof(workloads) / sizeof(workloads[0]); k++) {
-		if (only && !strstr(workloads[k].name, only))
+		if (!workload_selected(workloads[k].name, only))
 			continue;
 		for (unsigned p = 0; p < PA_POLICY_NR; p++) {
 			struct pa_config c = pa_config_default();

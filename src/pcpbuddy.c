@@ -16,7 +16,8 @@
  * Refill phases: 0 recover own fragments from the zone (one block per
  * zone->lock hold, stopping at the pages needed); 1 claim whole free
  * pageblocks; 2 take sub-pageblock chunks of the same type, not owned and
- * not merged; 3 the mainline path with migratetype fallback.
+ * not merged (movable only, under pcpbuddy); 3 the mainline path with
+ * migratetype fallback.
  *
  * Ownership changes only while a block is entirely free (claimed whole in
  * the zone, or disowned when fully merged on the owner's list, or at CPU
@@ -264,15 +265,14 @@ static bool pcp_holds_type(const struct pa_zone *z,
 }
 
 /*
- * A refill found less of its (non-movable) type in the zone than it
- * wanted: the next one may have to take another type's memory.  The
- * pages it lacks are most likely free on other pagesets: frees of a block's pages go to its owner
+ * A refill found none of its (non-movable) type in the zone (asked only
+ * where the policy's refill parks the type on pagesets: asks_owners):
+ * it must take another type's memory.  The pages it lacks are most likely
+ * free on other pagesets: frees of a block's pages go to its owner
  * (seed 000), so a CPU that owns more of a type than it allocates keeps
  * collecting them while the others run dry.  Ask every other CPU to hand
  * its pages of the type back to the zone, where they merge and every
- * CPU's own-type phases find them, so the next refill does not fall back
- * (asked only once the first fallback came, the owners acted too late:
- * the fallback had converted a block already).
+ * CPU's own-type phases find them, so the next refill does not fall back.
  * Lock-free: the owners act at their next refill or drain (as they absorb
  * remote frees), never by another CPU taking their lock.
  */
@@ -394,6 +394,19 @@ static bool spares_scarce_types(const struct pa_zone *z)
 	return z->pflags & POL_SPARE_SCARCE;
 }
 
+/* Whether a refill that found none of its non-movable type asks the
+ * other pagesets for theirs before it falls back: where the refill parks
+ * the type's free chunks on pagesets (spb's Phase 2 packs whole chunks).
+ * pcpbuddy's non-movable refills take what they need and leave the rest
+ * in the zone (phase2_takes_chunks), so the others hold little of it;
+ * there the asking (also when a refill came up short) cost 5,000 more
+ * pages through zone->lock on build.trace (31,694 vs 25,294 without it)
+ * for at most 2 conversions fewer on bench_antifrag (docs/PCPBUDDY.md). */
+static bool asks_owners(const struct pa_zone *z)
+{
+	return !spares_scarce_types(z);
+}
+
 /* The order from which a request is costly (the kernel's
  * PAGE_ALLOC_COSTLY_ORDER). */
 #define PCPB_COSTLY_ORDER 3
@@ -430,23 +443,38 @@ static uint32_t split_chunk(struct pa_zone *z, struct per_cpu_pages *pcp,
 	return pfn;
 }
 
-/* Smallest chunk of at least `order` on the lists, split down. */
-static uint32_t pcpb_take(struct pa_zone *z, struct per_cpu_pages *pcp,
-			  unsigned order, unsigned mt)
+/* The order of the smallest chunk on the lists that may serve a request
+ * of `order` (at least that order, and not kept for a costly request), or
+ * -1.  The one test of what the lists can give: pcpb_take takes that
+ * chunk, and a refill that finds one takes nothing from the zone. */
+static int usable_chunk_order(struct pa_zone *z,
+			      const struct per_cpu_pages *pcp, unsigned order,
+			      unsigned mt)
 {
 	for (unsigned o = order; o <= z->pb_order; o++) {
-		struct pfn_list *l = &pcp->lists[o][mt];
+		const struct pfn_list *l = &pcp->lists[o][mt];
 
 		if (pfn_list_empty(l))
 			continue;
 		uint32_t pfn = pfn_list_first(l);
 
-		if (keep_costly_chunk(z, o, order, mt,
-				      page_flags(&z->pages[pfn]) & PG_PCPBUDDY))
-			continue;
-		return split_chunk(z, pcp, pfn, o, order, mt);
+		if (!keep_costly_chunk(z, o, order, mt,
+				       page_flags(&z->pages[pfn]) & PG_PCPBUDDY))
+			return (int)o;
 	}
-	return PA_NIL;
+	return -1;
+}
+
+/* The smallest usable chunk on the lists, split down to `order`. */
+static uint32_t pcpb_take(struct pa_zone *z, struct per_cpu_pages *pcp,
+			  unsigned order, unsigned mt)
+{
+	int o = usable_chunk_order(z, pcp, order, mt);
+
+	if (o < 0)
+		return PA_NIL;
+	return split_chunk(z, pcp, pfn_list_first(&pcp->lists[o][mt]),
+			   (unsigned)o, order, mt);
 }
 
 /* Phase 0 on one block: move its free fragments from the zone to our
@@ -590,19 +618,23 @@ static bool split_kept_chunk(struct pa_zone *z, struct per_cpu_pages *pcp,
 }
 
 /* Free pieces already on the pageset may merge into what is wanted:
- * true if they did (nothing to take from the zone). */
+ * true if they did (nothing to take from the zone).  Only a chunk
+ * pcpb_take will use counts: a kept costly chunk counted here sent the
+ * allocation to the zone path, whose fallback converted a pageblock while
+ * the pageset held the type's free pages (bench_antifrag fill85 seed 0:
+ * 34 of 40 conversions). */
 static bool refill_from_merges(struct pa_zone *z, struct per_cpu_pages *pcp,
 			       struct refill *r)
 {
 	if (!r->order)
 		return false;
 	merge_pass(z, pcp);
-	for (unsigned o = r->order; o <= z->pb_order; o++)
-		if (!pfn_list_empty(&pcp->lists[o][r->mt])) {
-			r->got = 1ull << o;
-			return true;
-		}
-	return false;
+	int o = usable_chunk_order(z, pcp, r->order, r->mt);
+
+	if (o < 0)
+		return false;
+	r->got = 1ull << o;
+	return true;
 }
 
 /* Phase 0: recover our fragments, one block per zone->lock hold, each
@@ -665,6 +697,23 @@ static int refill_phase0(struct pa_zone *z, struct per_cpu_pages *pcp,
 static bool phase2_packs(const struct refill *r)
 {
 	return r->mt != PA_MT_MOVABLE;
+}
+
+/* Whether Phase 2 moves whole free chunks of our type from the zone to
+ * this pageset.  Movable: yes.  A non-movable type, where the policy
+ * spares scarce types (pcpbuddy): no; Phase 2 takes one block that covers
+ * the batch (refill_phase2_cover) and Phase 3 blocks of the request's
+ * order, each split off the smallest free chunk in the zone, the rest
+ * left there for every CPU, as the kernel's rmqueue_bulk does: own type
+ * first, then fallback.  Phase 2's whole chunks, the last one
+ * overshooting the batch, parked the type's free memory on one pageset:
+ * at each conversion on bench_antifrag fill95-slab the zone held 0-4
+ * pages of the type while other pagesets cached 1,000-3,800 pages of it,
+ * in chunks up to order 8.  spb keeps packing (skipping it there changed no
+ * conversion count by more than one); see docs/PCPBUDDY.md. */
+static bool phase2_takes_chunks(const struct pa_zone *z, const struct refill *r)
+{
+	return r->mt == PA_MT_MOVABLE || !spares_scarce_types(z);
 }
 
 /* Free chunks of our type below a pageblock, of at least the order
@@ -734,10 +783,42 @@ static void refill_adopt(struct pa_zone *z, struct per_cpu_pages *pcp,
 	refill_from_owned(z, pcp, r, b);
 }
 
+/* Phase 2 where the type's free chunks stay in the zone
+ * (!phase2_takes_chunks): one block of the order that covers what the
+ * refill still needs, split off the smallest free chunk of the type as
+ * the zone's own search does, the rest of that chunk left in the zone;
+ * on the pageset it is cut into blocks of the request's order.  A few
+ * free-list operations per refill instead of one per block (Phase 3's
+ * way, which takes what is left when no chunk covers the need).
+ * zone->lock held. */
+static void refill_phase2_cover(struct pa_zone *z, struct per_cpu_pages *pcp,
+				struct refill *r)
+{
+	if (r->got >= r->need)
+		return;
+	unsigned k = r->order;
+
+	while (k + 1 < z->pb_order && (1ull << k) < r->need - r->got)
+		k++;
+	uint32_t pfn = rmqueue_smallest(z, k, r->mt, r->cpu);
+
+	if (pfn == PA_NIL)
+		return;
+	pageblock_mark_content(z, pfn, k, r->mt);
+	for (uint32_t b = 0; b < 1u << (k - r->order); b++)
+		enqueue(z, pcp, pfn + (b << r->order), r->order, r->mt, false);
+	pcp_add_count(pcp, 1 << k);
+	r->got += 1ull << k;
+	zone_count(z, PAGES_REFILL, 1ull << k);
+	zone_count_moved(z, 1ull << k);
+	zone_count(z, PCPB_PHASE2, 1);
+}
+
 /* Phase 2: sub-pageblock chunks of our type, split later on the pageset.
  * Movable: largest first, from unowned blocks (a bounded walk skips at
  * most 64 fragments of owned blocks per order), so few chunks move.
- * Non-movable: smallest first, from any block, as the zone's own search
+ * Non-movable, where Phase 2 runs for it (phase2_takes_chunks: spb):
+ * smallest first, from any block, as the zone's own search
  * takes them: these types are scarce and their free memory is the
  * fragments of blocks they already hold; largest-first split every
  * order-3 chunk for order-0 refills, so order-3 requests found none and
@@ -749,6 +830,11 @@ static void refill_phase2(struct pa_zone *z, struct per_cpu_pages *pcp,
 {
 	uint64_t got = 0;
 	bool pack = phase2_packs(r);
+
+	if (!phase2_takes_chunks(z, r)) {
+		refill_phase2_cover(z, pcp, r);
+		return;
+	}
 
 	for (unsigned i = 0; r->order + i < z->pb_order && r->got < r->need; i++) {
 		unsigned o = pack ? r->order + i : z->pb_order - 1 - i, seen = 0;
@@ -880,13 +966,9 @@ static int pcpb_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 	/* pages made available: those taken, or the piece split off */
 	if (split_kept_chunk(z, pcp, &r))
 		return r.got ? (int)r.got : 1 << order;
-	/* our type is running out in the zone: other pagesets give back
-	 * theirs now, before any refill has to fall back for it */
-	if (r.got < r.need && spares_scarce_types(z))
-		ask_owners_to_return(z, cpu, mt);
 	if (r.got)
 		return (int)r.got;
-	if (!spares_scarce_types(z))
+	if (asks_owners(z))
 		ask_owners_to_return(z, cpu, mt);
 	/* then, and only then, another type's memory */
 	if (fallback_claims_whole(z, mt) && refill_phase1(z, pcp, &r, true))

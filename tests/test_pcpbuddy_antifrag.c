@@ -5,14 +5,19 @@
  *  - a non-movable refill packs into free fragments of its type before it
  *    takes a fresh pageblock;
  *  - Phase 3's fallback steals one block per refill, not a batch of them;
- *  - a CPU that runs out of a non-movable type makes the other pagesets
- *    give theirs back to the zone, at their next allocation that misses;
+ *  - under spb, a CPU that runs out of a non-movable type makes the other
+ *    pagesets give theirs back to the zone, at their next allocation that
+ *    misses (pcpbuddy's refills leave the type in the zone and do not ask);
  *  - a non-movable refill takes the plain batch, not the scaled one;
  *  - a non-movable refill that falls back leaves the converted block's
- *    other pages in the zone, for every CPU.
- * Each case runs under pcpbuddy and spb (which shares the refill): these
- * are pcpbuddy's mechanisms, mainline has none of them, so the suite is
- * policy-specific and does not use the factory's policy iterator.
+ *    other pages in the zone, for every CPU;
+ *  - a refill that finds a kept costly chunk on its lists splits it
+ *    rather than send the allocation to the zone's fallback.
+ * Those cases run under pcpbuddy and spb (which shares the refill): they
+ * are pcpbuddy's mechanisms, mainline has none of them.  One case is the
+ * kernel's rule, and runs under every policy the library accepts (the
+ * factory's iterator): a refill takes its type's free pages in the zone
+ * before anything converts another pageblock.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
 #include "pagealloc.h"
 
 #define PB_PAGES 16u
@@ -250,11 +256,13 @@ static void shortage_returns_cached_pages(enum pa_policy pol)
 	pa_zone_destroy(z);
 }
 
+/* spb's: its Phase 2 parks whole chunks of the type on pagesets.
+ * pcpbuddy's non-movable refills take only what they need, and it does
+ * not ask (pcpbuddy.c, asks_owners). */
 static void shortage_makes_owners_return(void **state)
 {
 	(void)state;
-	for (size_t p = 0; p < NR_POLICIES; p++)
-		shortage_returns_cached_pages(policies[p]);
+	shortage_returns_cached_pages(PA_POLICY_SPB);
 }
 
 /* A non-movable refill that falls back takes what the request needs:
@@ -327,6 +335,90 @@ static void nonmovable_refill_takes_plain_batch(void **state)
 	}
 }
 
+/* The kernel's order, own type first, under every policy: CPU 0
+ * allocates 9 unmovable pages from a zone of movable pageblocks (the first
+ * fallback converts one block of 16 pages), then CPU 1 allocates one.
+ * Free pages of the converted block remain, in the zone or on CPU 0's
+ * pageset; CPU 1's page must come from them, not from a second
+ * conversion.  Before the fix, pcpbuddy's Phase 2 moved the block's free
+ * chunks whole onto CPU 0's pageset (its second refill took the 4-page
+ * chunk, its third the 8-page one, for a batch of 4), so CPU 1 found
+ * nothing in the zone and converted another block. */
+static void refill_takes_own_type_before_converting(void **state)
+{
+	struct pa_config c = pa_config_default();
+
+	c.bytes = 8 * PB_PAGES * 4096;
+	c.pageblock_order = 4;
+	c.max_order = 4;
+	c.superpageblock_order = 4;
+	c.ncpus = 2;
+	c.flags = PA_CFG_NO_WATERMARKS;
+	c.pcp_batch = 4;
+	c.pcp_high_min = c.pcp_high_max = 64;
+	struct pa_zone *z = th_zone_or_skip(state, &c);
+	struct pa_stats s;
+	uint64_t a[10];
+
+	for (unsigned i = 0; i < 9; i++) {
+		a[i] = pa_alloc_cpu(z, 0, 0, 0);
+		assert_int_not_equal(a[i], PA_NO_PFN);
+	}
+	pa_stats(z, &s);
+	assert_int_equal(s.blocks_claimed, 1);
+	a[9] = pa_alloc_cpu(z, 1, 0, 0);
+	assert_int_not_equal(a[9], PA_NO_PFN);
+	pa_stats(z, &s);
+	assert_int_equal(s.blocks_claimed, 1);
+	assert_int_equal(a[9] / PB_PAGES, a[0] / PB_PAGES);
+	assert_check(z);
+	for (unsigned i = 0; i < 10; i++)
+		assert_int_equal(pa_free_cpu(z, i == 9, a[i], 0), 0);
+	th_zone_destroy(z);
+}
+
+/* CPU 0 holds the only free unmovable memory, two cached order-3 chunks
+ * (an order-3 allocation converted a block and took it as two blocks,
+ * then freed one; under spb one of them is in the zone).  An order-1
+ * request on CPU 0 must split one of them (pcpbuddy keeps costly chunks
+ * for costly requests, and splits one only as the last resort before a
+ * fallback).  Before the fix the refill saw
+ * the kept chunk, reported it as what it got, took nothing, and the
+ * allocation went to the zone path, whose fallback converted a second
+ * pageblock. */
+static void kept_chunk_split_before_fallback(enum pa_policy pol)
+{
+	struct pa_zone *z = tiny(pol, 64);
+	struct pa_stats s;
+	uint64_t big = pa_alloc_cpu(z, 0, 3, 0);
+
+	assert_int_not_equal(big, PA_NO_PFN);
+	assert_int_equal(pa_free_cpu(z, 0, big, 3), 0);
+	pa_stats(z, &s);
+	assert_int_equal(s.blocks_claimed, 1);
+	/* the block's pages, all free: under pcpbuddy all on CPU 0's
+	 * pageset, under spb (whose first fallback is the slow path's one
+	 * block) half of them still in the zone */
+	assert_int_equal(zone_free_of(z, 0) + s.pcp_pages, PB_PAGES);
+	uint64_t q = pa_alloc_cpu(z, 0, 1, 0);
+
+	assert_int_not_equal(q, PA_NO_PFN);
+	pa_stats(z, &s);
+	assert_int_equal(s.blocks_claimed, 1);
+	assert_int_equal(q / PB_PAGES, big / PB_PAGES);
+	check(z);
+	assert_int_equal(pa_free_cpu(z, 0, q, 1), 0);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+static void kept_chunk_splits(void **state)
+{
+	(void)state;
+	for (size_t p = 0; p < NR_POLICIES; p++)
+		kept_chunk_split_before_fallback(policies[p]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,7 +427,9 @@ int main(void)
 		cmocka_unit_test(shortage_makes_owners_return),
 		cmocka_unit_test(nonmovable_refill_takes_plain_batch),
 		cmocka_unit_test(fallback_takes_what_is_needed),
+		cmocka_unit_test(kept_chunk_splits),
+		th_policy_test(refill_takes_own_type_before_converting),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return th_run_policy_group("pcpbuddy_antifrag", tests);
 }
