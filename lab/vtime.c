@@ -766,6 +766,11 @@ static void execute(struct vt_run *x, unsigned c, double t)
 
 		if (e_pfn != PA_NIL32 && vt_cache_live(&x->mc))
 			call += touch(x, c, e_pfn);
+		if (op->kind_mt >> 4 == VT_ALLOC && e_pfn != PA_NIL32 &&
+		    opcost_page_marked(x->p->zone, e_pfn)) {
+			call += m->owner_ns;
+			x->r->marks++;
+		}
 		/* the slow path's compaction: its scanners and moves run
 		 * outside zone->lock (their lock traffic is in d) */
 		call += (double)d.scanned * m->scan_ns +

@@ -75,6 +75,8 @@ struct vt_result {
 	uint64_t walk_hops;      /* chunks walked not next to the previous */
 	uint64_t tlb_misses;     /* metadata pages calls and walks missed in
 	                          * the TLB */
+	uint64_t marks;          /* allocations their caller marked movable
+	                          * (costmodel owner_ns) */
 	struct vt_hist wait, hold; /* per acquisition */
 	/* pcp->lock: one hold per call on its own pageset (from its start
 	 * to the end of the zone->lock holds inside it), and one per other
