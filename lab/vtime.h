@@ -155,7 +155,8 @@ void vtime_set_measure(struct vtime *vt, bool on);
  * After a one-CPU run with measuring on: make the same calls again,
  * in order, on a fresh zone per policy, with the run's pcp ticks and
  * background steps at the same points, timed whole (thread CPU time,
- * median of `runs`), and store ns per request in ns[policy index].
+ * less the same loop's pass without the calls; median of `runs`), and
+ * store ns per request in ns[policy index].
  * Returns 0, -EINVAL (not a one-CPU measured run, or one with
  * interrupts), -EUCLEAN (a call returned another pfn than in the run),
  * or -ENOMEM.
