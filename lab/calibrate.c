@@ -255,21 +255,28 @@ static double random_touch_ns(uint64_t *pfn, unsigned live)
 	return calibrate_thread_ns() - t0;
 }
 
+/* A one-CPU zone of `bytes` with the defaults, no watermarks; NULL
+ * without memory. */
+static struct pa_zone *cal_plain_zone(uint64_t bytes)
+{
+	struct pa_config c = pa_config_default();
+
+	c.bytes = bytes;
+	c.ncpus = 1;
+	c.flags = PA_CFG_NO_WATERMARKS;
+	return pa_zone_create(&c);
+}
+
 /* ns per free+alloc pair where the free's page is random over a zone of
  * `bytes` (a miss) and the allocation gets that page straight back (a
  * hit), the benchmark's own array accesses taken out. */
 static double miss_pair_ns(uint64_t *pfn, uint64_t bytes)
 {
 	const unsigned live = (unsigned)(bytes / 4096 / 2);
-	struct pa_config c = pa_config_default();
-	struct pa_zone *z;
+	struct pa_zone *z = cal_plain_zone(bytes);
 	uint64_t rng = 0x9e3779b97f4a7c15ull;
 	double t0, t1;
 
-	c.bytes = bytes;
-	c.ncpus = 1;
-	c.flags = PA_CFG_NO_WATERMARKS;
-	z = pa_zone_create(&c);
 	if (!z)
 		return -1;
 	for (unsigned i = 0; i < live; i++)
@@ -698,15 +705,10 @@ static int measure_all(struct cal_sample *smp, unsigned runs, FILE *log)
  * (its free clears the mark).  Thread ns per burst pair. */
 static double owner_run(bool mark, uint64_t *pfn)
 {
-	struct pa_config c = pa_config_default();
-	struct pa_zone *z;
+	struct pa_zone *z = cal_plain_zone(CAL_BYTES);
 	double t0, t;
 	int id;
 
-	c.bytes = CAL_BYTES;
-	c.ncpus = 1;
-	c.flags = PA_CFG_NO_WATERMARKS;
-	z = pa_zone_create(&c);
 	if (!z)
 		return -1;
 	id = pa_register_movable_ops(z, &calibrate_agreeing_owner, NULL);
