@@ -255,21 +255,28 @@ static double random_touch_ns(uint64_t *pfn, unsigned live)
 	return calibrate_thread_ns() - t0;
 }
 
+/* A one-CPU zone of `bytes` with the defaults, no watermarks; NULL
+ * without memory. */
+static struct pa_zone *cal_plain_zone(uint64_t bytes)
+{
+	struct pa_config c = pa_config_default();
+
+	c.bytes = bytes;
+	c.ncpus = 1;
+	c.flags = PA_CFG_NO_WATERMARKS;
+	return pa_zone_create(&c);
+}
+
 /* ns per free+alloc pair where the free's page is random over a zone of
  * `bytes` (a miss) and the allocation gets that page straight back (a
  * hit), the benchmark's own array accesses taken out. */
 static double miss_pair_ns(uint64_t *pfn, uint64_t bytes)
 {
 	const unsigned live = (unsigned)(bytes / 4096 / 2);
-	struct pa_config c = pa_config_default();
-	struct pa_zone *z;
+	struct pa_zone *z = cal_plain_zone(bytes);
 	uint64_t rng = 0x9e3779b97f4a7c15ull;
 	double t0, t1;
 
-	c.bytes = bytes;
-	c.ncpus = 1;
-	c.flags = PA_CFG_NO_WATERMARKS;
-	z = pa_zone_create(&c);
 	if (!z)
 		return -1;
 	for (unsigned i = 0; i < live; i++)
@@ -691,6 +698,60 @@ static int measure_all(struct cal_sample *smp, unsigned runs, FILE *log)
 	return 0;
 }
 
+/* ---- marking allocations movable (pa_set_page_movable) ---- */
+
+/* Bursts of 64 order-0 allocations, then their frees, on a fresh zone
+ * with an owner registered; every allocation marked movable when `mark`
+ * (its free clears the mark).  Thread ns per burst pair. */
+static double owner_run(bool mark, uint64_t *pfn)
+{
+	struct pa_zone *z = cal_plain_zone(CAL_BYTES);
+	double t0, t;
+	int id;
+
+	if (!z)
+		return -1;
+	id = pa_register_movable_ops(z, &calibrate_agreeing_owner, NULL);
+	do_bursts(z, pfn, 64, CAL_PAIRS / 8); /* warm up, as measure() */
+	t0 = calibrate_thread_ns();
+	for (unsigned r = 0; r < CAL_PAIRS / 64; r++) {
+		for (unsigned i = 0; i < 64; i++) {
+			pfn[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+			if (mark && id > 0 && pfn[i] != PA_NO_PFN)
+				(void)pa_set_page_movable(z, pfn[i], id);
+		}
+		for (unsigned i = 64; i-- > 0;)
+			if (pfn[i] != PA_NO_PFN)
+				pa_free_cpu(z, 0, pfn[i], 0);
+	}
+	t = calibrate_thread_ns() - t0;
+	pa_zone_destroy(z);
+	return id > 0 ? t : -1;
+}
+
+/* owner_ns: marked bursts against plain ones, per allocation marked
+ * (the mark, and its free clearing it). */
+static int measure_owner(struct costmodel *m, unsigned runs, FILE *log)
+{
+	uint64_t pfn[64];
+	double v[CAL_MAX_RUNS];
+	unsigned n = 0;
+
+	for (unsigned r = 0; r < runs; r++) {
+		double plain = owner_run(false, pfn), marked = owner_run(true, pfn);
+
+		if (plain < 0 || marked < 0)
+			return -ENOMEM;
+		v[n++] = (marked - plain) / (double)(CAL_PAIRS / 64 * 64);
+	}
+	m->owner_ns = calibrate_median(v, n);
+	if (m->owner_ns < 0)
+		m->owner_ns = 0;
+	fprintf(log, "  allocations marked movable: %.2f ns more each (median "
+		"of %u)\n", m->owner_ns, n);
+	return 0;
+}
+
 static void measure_handoff(struct costmodel *m, unsigned runs, FILE *log)
 {
 	double v[CAL_MAX_RUNS];
@@ -747,6 +808,9 @@ int calibrate_run(struct costmodel *m, unsigned runs, FILE *log)
 	if (rc)
 		return rc;
 	rc = measure_compaction(m, runs, log);
+	if (rc)
+		return rc;
+	rc = measure_owner(m, runs, log);
 	if (rc)
 		return rc;
 	measure_handoff(m, runs, log);

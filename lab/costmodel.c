@@ -38,6 +38,7 @@ static const struct cm_key keys[] = {
 	K(tlb_miss_ns, "a touch whose metadata page is not in the TLB"),
 	K(scan_ns, "per page compaction's scanners look at"),
 	K(migrate_ns, "per page migrated (compaction, evacuation)"),
+	K(owner_ns, "per allocation marked movable (pa_set_page_movable)"),
 };
 #undef K
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -72,13 +73,16 @@ struct costmodel costmodel_default(void)
 		 * point) */
 		.cache_lines = 8192.0,
 		.walk_ns = 5.4, /* a later calibration (docs/VTIME.md) */
+		/* calibrate --runs 5, 2026-12-02 06:11 (docs/VTIME.md) */
+		.walk_hop_ns = 60.1,
 		/* this EPYC's L2 data TLB (4 KiB entries): assumed */
-		.walk_hop_ns = 0.0,
 		.tlb_pages = 2048.0,
 		.tlb_miss_ns = 0.0,
 		/* calibrate --runs 3, 2026-12-02 06:27 */
 		.scan_ns = 18.0,
 		.migrate_ns = 39.3,
+		/* two calibrate --runs 5, 2026-12-02 13:42 (7.7, 6.7) */
+		.owner_ns = 7.2,
 	};
 }
 

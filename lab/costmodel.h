@@ -58,6 +58,9 @@ struct costmodel {
 	double scan_ns;          /* per page compaction's scanners look at */
 	double migrate_ns;       /* per page moved (compaction, evacuation):
 	                          * isolate, destination, move, free */
+	double owner_ns;         /* an allocation its caller marks movable
+	                          * (pa_set_page_movable: the lab's owner,
+	                          * as anonymous memory is the kernel's) */
 };
 
 /* The compiled-in defaults (a calibration of this machine, see

@@ -36,6 +36,12 @@ void opcost_delta(const struct opcost *a, const struct opcost *b,
 	d->migrated = a->migrated - b->migrated;
 }
 
+bool opcost_page_marked(const struct pa_zone *z, uint64_t pfn)
+{
+	return pfn < z->nr_pages &&
+	       __atomic_load_n(&z->pages[pfn].movable, __ATOMIC_RELAXED) != 0;
+}
+
 int opcost_owner(const struct pa_zone *z, uint64_t pfn)
 {
 	if (pfn >= z->nr_pages)

@@ -77,6 +77,11 @@ uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
 			   void (*fn)(void *arg, uint32_t pfn, unsigned order),
 			   void *arg);
 
+/* Whether the allocated block at pfn is marked movable now (an owner
+ * registered with pa_set_page_movable; a free clears the mark).  False
+ * for a pfn out of range. */
+bool opcost_page_marked(const struct pa_zone *z, uint64_t pfn);
+
 /* The pcpbuddy owner (0-based CPU) of the pageblock holding pfn, or -1
  * when the zone owns it (always under mainline). */
 int opcost_owner(const struct pa_zone *z, uint64_t pfn);

@@ -75,6 +75,8 @@ struct vt_result {
 	uint64_t walk_hops;      /* chunks walked not next to the previous */
 	uint64_t tlb_misses;     /* metadata pages calls and walks missed in
 	                          * the TLB */
+	uint64_t marks;          /* allocations their caller marked movable
+	                          * (costmodel owner_ns) */
 	struct vt_hist wait, hold; /* per acquisition */
 	/* pcp->lock: one hold per call on its own pageset (from its start
 	 * to the end of the zone->lock holds inside it), and one per other
@@ -153,7 +155,8 @@ void vtime_set_measure(struct vtime *vt, bool on);
  * After a one-CPU run with measuring on: make the same calls again,
  * in order, on a fresh zone per policy, with the run's pcp ticks and
  * background steps at the same points, timed whole (thread CPU time,
- * median of `runs`), and store ns per request in ns[policy index].
+ * less the same loop's pass without the calls; median of `runs`), and
+ * store ns per request in ns[policy index].
  * Returns 0, -EINVAL (not a one-CPU measured run, or one with
  * interrupts), -EUCLEAN (a call returned another pfn than in the run),
  * or -ENOMEM.
