@@ -121,6 +121,22 @@ static bool can_capture(void)
 	return has;
 }
 
+/* skip() leaves the test from here too (cmocka jumps back to its runner) */
+static void need_capture(void)
+{
+	if (!can_capture()) {
+		print_message("skipped: needs root and tracefs\n");
+		skip();
+	}
+}
+
+/* a fresh directory for one capture, OUT its trace inside */
+static void capture_dir(char *dir, char *out, size_t len)
+{
+	assert_non_null(mkdtemp(dir));
+	snprintf(out, len, "%s/t.trace.zst", dir);
+}
+
 static void capture_records_and_restores(void **state)
 {
 	(void)state;
@@ -137,8 +153,7 @@ static void capture_records_and_restores(void **state)
 
 	if (mounted)
 		assert_int_equal(tracing_state(before, sizeof(before)), 0);
-	assert_non_null(mkdtemp(dir));
-	snprintf(out, sizeof(out), "%s/t.trace.zst", dir);
+	capture_dir(dir, out, sizeof(out));
 	snprintf(zpath, sizeof(zpath), "%s/t.zoneinfo", dir);
 	/* fault in 32 MiB of anonymous memory, then exit */
 	char *argv[] = { "capture", out, "--", "sh", "-c",
@@ -303,8 +318,7 @@ static void capture_cpu_filter(void **state)
 		print_message("skipped: needs root, tracefs, 2 CPUs and taskset\n");
 		skip();
 	}
-	assert_non_null(mkdtemp(dir));
-	snprintf(out, sizeof(out), "%s/t.trace.zst", dir);
+	capture_dir(dir, out, sizeof(out));
 	char *argv[] = { "capture", out, "--cpus", "0", "--", "taskset", "-c",
 			 "1", "sh", "-c",
 			 "head -c 16777216 /dev/zero | od > /dev/null", NULL };
@@ -339,12 +353,8 @@ static void capture_options_reach_the_instance(void **state)
 	size_t n;
 	(void)state;
 
-	if (!can_capture()) {
-		print_message("skipped: needs root and tracefs\n");
-		skip();
-	}
-	assert_non_null(mkdtemp(dir));
-	snprintf(out, sizeof(out), "%s/t.trace.zst", dir);
+	need_capture();
+	capture_dir(dir, out, sizeof(out));
 	snprintf(seen, sizeof(seen), "%s/seen", dir);
 	snprintf(cmd, sizeof(cmd), "i=/sys/kernel/tracing/instances/"
 		 "pagealloc-capture-$PPID; cat $i/buffer_size_kb $i/set_event_pid "
@@ -393,12 +403,8 @@ static void capture_command_cannot_start(void **state)
 	char dir[] = "/tmp/pa-capture-XXXXXX", out[300], zpath[300];
 	(void)state;
 
-	if (!can_capture()) {
-		print_message("skipped: needs root and tracefs\n");
-		skip();
-	}
-	assert_non_null(mkdtemp(dir));
-	snprintf(out, sizeof(out), "%s/t.trace.zst", dir);
+	need_capture();
+	capture_dir(dir, out, sizeof(out));
 	snprintf(zpath, sizeof(zpath), "%s/t.zoneinfo", dir);
 	char *argv[] = { "capture", out, "--", "/nonexistent/command", NULL };
 	char old[64] = "";
