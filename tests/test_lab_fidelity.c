@@ -57,29 +57,41 @@ static const char *find_trace(const char *const *rel, unsigned n)
 	return NULL;
 }
 
+/* Replays the trace through every policy (8 MiB when bytes is set, else
+ * sized from its zoneinfo) and checks the accounting. */
+static struct sim *replay(const char *path, bool cold, uint64_t bytes,
+			  struct trace_tally *t)
+{
+	const char *list[] = { path };
+	struct replay_opts o = { .traces = list, .ntraces = 1, .cold = cold };
+	struct sim *s = NULL;
+	char err[512];
+	double el;
+
+	assert_int_equal(sim_parse_policies(POLICIES, &o.cfg, err,
+					    sizeof(err)), 0);
+	o.cfg.bytes = bytes;
+	if (replay_traces(&o, &s, t, &el, err, sizeof(err)) != 0)
+		fail_msg("replay of %s: %s", path, err);
+	if (sim_check(s, err, sizeof(err)) != 0)
+		fail_msg("%s: %s", path, err);
+	return s;
+}
+
 /* Mainline's model / kernel zone->lock pages for the trace, replayed with
  * the default options (warm unless cold). */
 static double mainline_ratio(const char *path, bool cold)
 {
-	const char *list[] = { path };
-	struct replay_opts o = { .traces = list, .ntraces = 1, .cold = cold };
 	struct trace_tally t;
-	struct sim *s = NULL;
-	char err[512];
-	double el, ratio = -1;
+	struct sim *s = replay(path, cold, 0, &t);
+	double ratio = -1;
 
-	assert_int_equal(sim_parse_policies(POLICIES, &o.cfg, err,
-					    sizeof(err)), 0);
-	if (replay_traces(&o, &s, &t, &el, err, sizeof(err)) != 0)
-		fail_msg("replay of %s: %s", path, err);
 	assert_false(report_kernel_unreliable(&t));
 	assert_true(report_kernel_zone_pages(&t) > 0);
 	for (unsigned i = 0; i < s->npol; i++)
 		if (s->pol[i].policy == PA_POLICY_MAINLINE)
 			ratio = (double)report_model_zone_pages(&s->pol[i]) /
 				(double)report_kernel_zone_pages(&t);
-	if (sim_check(s, err, sizeof(err)) != 0)
-		fail_msg("%s: %s", path, err);
 	sim_destroy(s);
 	free(s);
 	assert_true(ratio >= 0);
@@ -136,12 +148,72 @@ static void test_exit_avalanche_within_15_percent(void **state)
 			  "../../shared/traces/exit-avalanche-thp.trace.zst");
 }
 
+/* The report puts the kernel's migratetype fallbacks (its
+ * mm_page_alloc_extfrag events, and those of them that were fragmenting)
+ * beside the model's, for every policy, in every output (text, JSON and
+ * HTML share report_figures). */
+static void test_extfrag_beside_the_models_fallbacks(void **state)
+{
+	static const char text[] =
+		"  cc1-1 [000] ..... 1.000001: mm_page_alloc: page=x pfn=0x100 "
+		"order=0 migratetype=0 gfp_flags=GFP_KERNEL\n"
+		"  cc1-1 [000] ..... 1.000002: mm_page_alloc_extfrag: page=x "
+		"pfn=0x200 alloc_order=0 fallback_order=9 pageblock_order=9 "
+		"alloc_migratetype=0 fallback_migratetype=1 fragmenting=0 "
+		"change_ownership=1\n"
+		"  cc1-1 [001] ..... 1.000003: mm_page_alloc_extfrag: page=x "
+		"pfn=0x300 alloc_order=0 fallback_order=2 pageblock_order=9 "
+		"alloc_migratetype=0 fallback_migratetype=1 fragmenting=1 "
+		"change_ownership=0\n"
+		"  cc1-1 [001] ..... 1.000004: mm_page_alloc_extfrag: page=x "
+		"pfn=0x304 alloc_order=0 fallback_order=2 pageblock_order=9 "
+		"alloc_migratetype=0 fallback_migratetype=1 fragmenting=1 "
+		"change_ownership=0\n"
+		"  cc1-1 [000] ..... 1.000005: mm_page_free: page=x pfn=0x100 "
+		"order=0\n";
+	char path[] = "/tmp/pa_extfrag.XXXXXX";
+	struct report_fig figs[REPORT_MAX_FIGS];
+	struct lab_report rep = { .what = "replay" };
+	struct trace_tally t;
+	int fd = mkstemp(path);
+	bool kernel = false, frag = false;
+	(void)state;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), sizeof(text) - 1);
+	assert_int_equal(close(fd), 0);
+	rep.sim = replay(path, false, 8u << 20, &t);
+	rep.tally = &t;
+	unlink(path);
+	assert_int_equal(t.events[TEV_EXTFRAG], 3);
+	assert_int_equal(t.extfrag_fragmenting, 2);
+	for (unsigned n = report_figures(&rep, figs), i = 0; i < n; i++) {
+		bool k = strcmp(figs[i].key, "kernel_extfrag") == 0;
+		bool f = strcmp(figs[i].key, "kernel_extfrag_fragmenting") == 0;
+
+		if (!k && !f)
+			continue;
+		assert_string_equal(figs[i].section, "migratetypes");
+		/* right after the model's own two rows */
+		assert_string_equal(figs[i - (k ? 1 : 2)].key,
+				    "fallbacks_fragmenting");
+		for (unsigned p = 0; p < rep.sim->npol; p++)
+			assert_true(figs[i].v[p] == (k ? 3.0 : 2.0));
+		kernel |= k;
+		frag |= f;
+	}
+	assert_true(kernel && frag);
+	sim_destroy(rep.sim);
+	free(rep.sim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build_small_within_15_percent),
 		cmocka_unit_test(test_shared_traces_within_15_percent),
 		cmocka_unit_test(test_exit_avalanche_within_15_percent),
+		cmocka_unit_test(test_extfrag_beside_the_models_fallbacks),
 	};
 	return cmocka_run_group_tests(tests, find_top, NULL);
 }
