@@ -8,17 +8,11 @@
  * so the bound is one the default has to earn.  Every policy is replayed
  * for the accounting check; the bound is mainline's, the kernel's model.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
+#include "helpers.h"
 #include "replay.h"
 #include "report.h"
 
@@ -28,29 +22,13 @@
 #define POLICIES "all"
 #endif
 
-static char top[4096];
-
-static int find_top(void **state)
-{
-	FILE *p = popen("git rev-parse --show-toplevel 2>/dev/null", "r");
-	(void)state;
-
-	snprintf(top, sizeof(top), ".");
-	if (p) {
-		if (fgets(top, sizeof(top) - 64, p))
-			top[strcspn(top, "\n")] = 0;
-		pclose(p);
-	}
-	return 0;
-}
-
 /* The first readable of the candidates under the top directory, or NULL. */
 static const char *find_trace(const char *const *rel, unsigned n)
 {
 	static char buf[4200];
 
 	for (unsigned i = 0; i < n; i++) {
-		snprintf(buf, sizeof(buf), "%s/%s", top, rel[i]);
+		snprintf(buf, sizeof(buf), "%s/%s", th_top_dir(), rel[i]);
 		if (access(buf, R_OK) == 0)
 			return buf;
 	}
@@ -215,5 +193,5 @@ int main(void)
 		cmocka_unit_test(test_exit_avalanche_within_15_percent),
 		cmocka_unit_test(test_extfrag_beside_the_models_fallbacks),
 	};
-	return cmocka_run_group_tests(tests, find_top, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
