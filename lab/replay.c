@@ -284,8 +284,10 @@ static void tally_event(struct trace_tally *t, const struct trace_event *ev)
 {
 	t->events[ev->kind]++;
 	t->pages[ev->kind] += 1ull << ev->order;
-	if (ev->kind == TEV_EXTFRAG)
+	if (ev->kind == TEV_EXTFRAG) {
+		t->extfrag_fragmenting += ev->fragmenting;
 		return;
+	}
 	if (ev->pfn && ev->pfn < t->min_pfn)
 		t->min_pfn = ev->pfn;
 	if (ev->pfn > t->max_pfn)

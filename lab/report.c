@@ -314,6 +314,16 @@ unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 	r = add(&f, "fallbacks_fragmenting", "  of them fragmenting", FIG_COUNT,
 		false);
 	EACH(r, p->stats.extfrag_fragmenting);
+	if (rep->tally) {
+		/* the kernel traces each fallback it takes, as the model
+		 * counts them above */
+		r = add(&f, "kernel_extfrag", "  real kernel (mm_page_alloc_extfrag)",
+			FIG_COUNT, false);
+		EACH(r, rep->tally->events[TEV_EXTFRAG]);
+		r = add(&f, "kernel_extfrag_fragmenting",
+			"    of them fragmenting (kernel)", FIG_COUNT, false);
+		EACH(r, rep->tally->extfrag_fragmenting);
+	}
 	r = add(&f, "steals", "pageblocks stolen (type changed)", FIG_COUNT,
 		true);
 	EACH(r, p->stats.blocks_claimed);

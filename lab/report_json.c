@@ -174,10 +174,14 @@ int report_json(const struct lab_report *r, const char *path)
 		jstr(f, why);
 		fprintf(f, ", \"sizing_outliers\": {\"pfn\": %" PRIu64 ", \"cpu\": %"
 			PRIu64 "}, \"zoneinfo\": ", t->pfn_outliers, t->cpu_outliers);
-		if (t->have_zoneinfo)
+		if (t->have_zoneinfo) {
 			jstr(f, t->zoneinfo_path);
-		else
+			fprintf(f, ", \"zoneinfo_bytes\": %" PRIu64
+				", \"zoneinfo_crc32\": %" PRIu32, t->zi.bytes,
+				t->zi.crc32);
+		} else {
 			fprintf(f, "null");
+		}
 		fprintf(f, ", \"inputs\": [");
 		for (unsigned i = 0; i < t->ninputs; i++) {
 			fprintf(f, "%s{\"path\": ", i ? ", " : "");

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* Whether line is "KEY value"; a value that is not a decimal number alone
  * on its line (-5, 12kB) sets *bad to the key: a figure the kernel could
@@ -90,7 +91,7 @@ static int check_ranges(const struct zoneinfo *z, char *err, size_t len)
  * pieces, which cannot match a key); false at end of input.  Binary input
  * (a NUL byte) and more than ZONEINFO_MAX_BYTES fail with *bad set. */
 static bool next_line(FILE *f, char *buf, size_t size, uint64_t *total,
-		      const char **bad)
+		      uint32_t *crc, const char **bad)
 {
 	size_t n;
 
@@ -104,6 +105,7 @@ static bool next_line(FILE *f, char *buf, size_t size, uint64_t *total,
 		return false;
 	}
 	*total += n ? n : 1;
+	*crc = (uint32_t)crc32(*crc, (const Bytef *)buf, (uInt)n);
 	if (*total > ZONEINFO_MAX_BYTES) {
 		*bad = "larger than any zoneinfo (" ZONEINFO_MAX_BYTES_STR "): not a zoneinfo";
 		return false;
@@ -121,6 +123,7 @@ int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
 	const char *bad = NULL, *bad_key = NULL;
 	char bad_zone[16] = "", bad_line[64] = "";
 	uint64_t total = 0;
+	uint32_t crc = (uint32_t)crc32(0, Z_NULL, 0);
 
 	memset(&best, 0, sizeof(best));
 	memset(&cur, 0, sizeof(cur));
@@ -137,7 +140,7 @@ int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
 			snprintf(bad_line, sizeof(bad_line), "%.*s",
 				 (int)strcspn(l, "\r\n"), l);
 		}
-		eof = !next_line(f, line, sizeof(line), &total, &bad);
+		eof = !next_line(f, line, sizeof(line), &total, &crc, &bad);
 
 		if (eof || sscanf(line, "Node %d, zone %15s", &node, name) == 2) {
 			/* close the previous zone */
@@ -225,6 +228,8 @@ int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
 	}
 	if (check_ranges(&best, err, len))
 		return -EINVAL;
+	best.bytes = total;
+	best.crc32 = crc;
 	*out = best;
 	return 0;
 }

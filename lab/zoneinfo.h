@@ -25,6 +25,9 @@ struct zoneinfo {
 	unsigned pcp_count[ZONEINFO_MAX_CPUS];
 	/* and each one's auto-tuned high then ("high:"; 0 if absent) */
 	unsigned pcp_high[ZONEINFO_MAX_CPUS];
+	/* the whole text as read, for the JSON's record of its inputs */
+	uint64_t bytes;
+	uint32_t crc32;      /* zlib's */
 };
 
 /* Bounds a zoneinfo must respect (the reader stops beyond them, so

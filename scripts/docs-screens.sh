@@ -13,11 +13,13 @@ cd "$top"
 
 # Render PAGE at 1400 px wide; write PNG (full height) and the y offset of
 # every <h2>/<h3> as "offset text" lines into PNG.h.
+# Both passes hide the scrollbar: with one, the measuring pass lays the page
+# out narrower, its text wraps more and its offsets miss the screenshot's.
 render() {
 	local page=$1 png=$2 h
 	sed 's|</body>|<script>document.body.setAttribute("data-h", Array.from(document.querySelectorAll("h2,h3")).map(function(e){return Math.round(e.getBoundingClientRect().top+scrollY)+" "+e.textContent}).join(";") + ";END " + document.documentElement.scrollHeight)</script></body>|' \
 		"$page" > "$tmp/probe.html"
-	chromium --headless --no-sandbox --disable-gpu --window-size=1400,900 \
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,900 \
 		--dump-dom "file://$tmp/probe.html" 2>/dev/null |
 		grep -o 'data-h="[^"]*"' | sed 's/^data-h="//; s/"$//' | tr ';' '\n' > "$png.h"
 	h=$(awk '/^END /{print $2}' "$png.h")
@@ -47,7 +49,7 @@ im.crop((0, max(0, y0), 1400, min(im.size[1], (y1 - 10) if y1 else im.size[1])))
 PY
 }
 
-"$cmd" replay samples/build-small.trace.zst --policy all --prefill --quiet \
+"$cmd" replay samples/build-small.trace.zst --policy all --quiet \
 	--html "$tmp/report.html" > /dev/null
 render "$tmp/report.html" "$tmp/report.png"
 cut "$tmp/report.png" "" "Per policy" "$out/report.png"

@@ -216,6 +216,24 @@ bool th_stress_stop(uint64_t deadline_ns, bool work_done)
 	return work_done || now - deadline_ns > TH_STRESS_GRACE_S * 1000000000ull;
 }
 
+const char *th_top_dir(void)
+{
+	static char top[4096];
+	FILE *p;
+
+	if (top[0])
+		return top;
+	snprintf(top, sizeof(top), ".");
+	p = popen("git rev-parse --show-toplevel 2>/dev/null", "r");
+	if (p) {
+		if (!fgets(top, sizeof(top), p) || top[0] == '\n')
+			snprintf(top, sizeof(top), ".");
+		top[strcspn(top, "\n")] = 0;
+		pclose(p);
+	}
+	return top;
+}
+
 int th_tmpdir_make(char *tmpl)
 {
 	return mkdtemp(tmpl) ? 0 : -1;

@@ -119,6 +119,10 @@ void th_install_nolock_signals(void (*on_usr1)(int));
 /* Nonzero when the suite runs under a sanitizer (PA_SANITIZER builds). */
 int th_sanitized(void);
 
+/* The repository's top directory (git rev-parse --show-toplevel, else
+ * "."), looked up once; for inputs kept in the repository or beside it. */
+const char *th_top_dir(void);
+
 /* A suite's scratch directory: th_tmpdir_make fills a mkdtemp template
  * ("/tmp/pa-NAME-XXXXXX") in place, th_tmpdir_remove deletes it with
  * everything under it (symlinks not followed).  Both return 0 or -1, the

@@ -244,6 +244,9 @@ static void test_map_scales_to_2tib(void **state)
 	/* something in use in the first and the last GiB */
 	for (uint64_t k = 0; k < 2048; k++)
 		sim_alloc(s, 0, k << 9, 9, k & 1 ? PA_MT_UNMOVABLE : PA_MT_MOVABLE);
+	/* 16 more pageblocks: half of a cell (of 32) in use */
+	for (uint64_t k = 2048; k < 2048 + 16; k++)
+		sim_alloc(s, 0, k << 9, 9, PA_MT_MOVABLE);
 	sim_time(s, 1000000);
 	sim_finish(s);
 	rep.sim = s;
@@ -276,6 +279,14 @@ static void test_map_scales_to_2tib(void **state)
 	assert_true(rects >= 2048 && rects < 2048 * 16);
 	assert_int_equal(tips, rects + 1);
 	assert_non_null(strstr(map, "pageblocks 0-"));
+	/* shaded by occupancy: full cells opaque, the half-used one at
+	 * 0.3 + 0.7 / 2, its tooltip giving the counts */
+	assert_non_null(strstr(map, "fill-opacity=\"1.00\"><title>0 MiB, "
+			       "pageblocks 0-511: 32 in use,"));
+	p = strstr(map, "fill-opacity=\"0.65\"><title>");
+	assert_non_null(p);
+	p[strcspn(p, "/")] = 0;   /* the title only */
+	assert_non_null(strstr(p, ": 16 in use, movable 16; 16 free"));
 	free(page);
 	sim_destroy(s);
 	free(s);

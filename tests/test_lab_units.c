@@ -20,6 +20,8 @@
 #include "size.h"
 #include "zoneinfo.h"
 
+#include <zlib.h>
+
 /* Random inserts and removes over clustered keys, checked against an
  * array model after every step: lookups never lose or invent a key. */
 static void test_pfnmap_matches_model(void **state)
@@ -146,6 +148,36 @@ static void test_zoneinfo_of_traced_machine(void **state)
 	assert_non_null(strstr(beside, "build.zoneinfo"));
 }
 
+/* The reader records the size and zlib CRC-32 of the whole text it read
+ * (the JSON's record of the replay's inputs): a change anywhere in the
+ * file, also in a zone it did not pick, changes the CRC. */
+static void test_zoneinfo_bytes_and_crc32(void **state)
+{
+	char text[] = "Node 0, zone   Normal\n"
+		      "  pages free     100\n"
+		      "        managed  2048\n"
+		      "Node 0, zone  Movable\n"
+		      "        managed  0\n";
+	struct zoneinfo a, b;
+	char err[256];
+	FILE *f;
+	(void)state;
+
+	f = fmemopen(text, strlen(text), "r");
+	assert_int_equal(zoneinfo_parse(f, NULL, &a, err, sizeof(err)), 0);
+	fclose(f);
+	assert_int_equal(a.bytes, strlen(text));
+	assert_int_equal(a.crc32, crc32(crc32(0, Z_NULL, 0),
+					(const Bytef *)text, (uInt)strlen(text)));
+	text[strlen(text) - 2] = '1';   /* the Movable zone's managed */
+	f = fmemopen(text, strlen(text), "r");
+	assert_int_equal(zoneinfo_parse(f, NULL, &b, err, sizeof(err)), 0);
+	fclose(f);
+	assert_int_equal(b.managed, a.managed);
+	assert_int_equal(b.bytes, a.bytes);
+	assert_true(b.crc32 != a.crc32);
+}
+
 static void test_zoneinfo_rejects_other_text(void **state)
 {
 	struct zoneinfo zi;
@@ -167,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_pfnmap_matches_model),
 		cmocka_unit_test(test_size_parse),
 		cmocka_unit_test(test_zoneinfo_of_traced_machine),
+		cmocka_unit_test(test_zoneinfo_bytes_and_crc32),
 		cmocka_unit_test(test_zoneinfo_rejects_other_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
