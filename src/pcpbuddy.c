@@ -1222,7 +1222,8 @@ static uint64_t pcpb_metadata_bytes(const struct pa_zone *z)
 
 const struct pa_policy_ops pa_policy_pcpbuddy = {
 	.name = "pcpbuddy",
-	.flags = POL_PCP_ALL_ORDERS | POL_OWNED_BLOCKS | POL_SPARE_SCARCE,
+	.flags = POL_PCP_ALL_ORDERS | POL_OWNED_BLOCKS | POL_SPARE_SCARCE |
+		 POL_FALLBACK_TAINTED,
 	.fa_part_shift = fa_whole_zone,
 	.pcp_take_pageblock = pcpb_take_pageblock,
 	.init = pcpb_init,
