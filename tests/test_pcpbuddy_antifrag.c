@@ -14,7 +14,8 @@
  *  - a refill that finds a kept costly chunk on its lists splits it
  *    rather than send the allocation to the zone's fallback;
  *  - a non-movable fallback claims inside an already tainted
- *    superpageblock rather than taint a clean one.
+ *    superpageblock rather than taint a clean one;
+ *  - a non-movable refill takes zone->lock once (pcpbuddy).
  * Those cases run under pcpbuddy and spb (which shares the refill): they
  * are pcpbuddy's mechanisms, mainline has none of them.  One case is the
  * kernel's rule, and runs under every policy the library accepts (the
@@ -421,6 +422,38 @@ static void kept_chunk_splits(void **state)
 		kept_chunk_split_before_fallback(policies[p]);
 }
 
+/* pcpbuddy: CPU 0's unmovable allocation converts a pageblock and leaves
+ * its other pages in the zone; CPU 1's unmovable refill then takes zone->lock
+ * once.  Before, Phase 1 took it to find those fragments and let go, and
+ * Phase 2 took it again (exit-avalanche-thp: 49 acquisitions for 25
+ * unmovable refills).  spb keeps its Phase 1 (fresh pageblocks for the
+ * pageset): not checked there. */
+static void nonmovable_refill_locks_zone_once(void **state)
+{
+	(void)state;
+	struct pa_zone *z = tiny(PA_POLICY_PCPBUDDY, 64);
+	struct pa_stats s;
+	uint64_t a = pa_alloc_cpu(z, 0, 0, 0);
+
+	assert_int_not_equal(a, PA_NO_PFN);
+	/* pa_frag takes zone->lock: read the counters after it */
+	assert_true(zone_free_of(z, 0) > 0);
+	pa_stats(z, &s);
+	uint64_t locks = s.zone_lock.acquisitions, refills = s.pcp_refills;
+	uint64_t b = pa_alloc_cpu(z, 1, 0, 0);
+
+	assert_int_not_equal(b, PA_NO_PFN);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcp_refills - refills, 1);
+	assert_int_equal(s.zone_lock.acquisitions - locks, 1);
+	assert_int_equal(b / PB_PAGES, a / PB_PAGES);
+	check(z);
+	assert_int_equal(pa_free_cpu(z, 1, b, 0), 0);
+	assert_int_equal(pa_free_cpu(z, 0, a, 0), 0);
+	check(z);
+	pa_zone_destroy(z);
+}
+
 static uint64_t tainted_spbs(struct pa_zone *z)
 {
 	struct pa_frag f;
@@ -515,6 +548,7 @@ int main(void)
 		cmocka_unit_test(fallback_takes_what_is_needed),
 		cmocka_unit_test(kept_chunk_splits),
 		cmocka_unit_test(fallback_prefers_tainted_spb),
+		cmocka_unit_test(nonmovable_refill_locks_zone_once),
 		th_policy_test(refill_takes_own_type_before_converting),
 	};
 
