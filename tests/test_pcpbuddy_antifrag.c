@@ -87,6 +87,24 @@ static uint64_t zone_free_of(struct pa_zone *z, unsigned mt)
 	return f.free_by_mt[mt];
 }
 
+/* Allocate unmovable pages on CPU 0 into a[] (room for max) until none
+ * is free, in the zone or cached on a pageset; how many. */
+static unsigned use_up_unmovable(struct pa_zone *z, uint64_t *a, unsigned max)
+{
+	struct pa_stats s;
+	unsigned n = 0;
+
+	do {
+		a[n] = pa_alloc_cpu(z, 0, 0, 0);
+		assert_int_not_equal(a[n], PA_NO_PFN);
+		n++;
+		pa_stats(z, &s);
+	} while (n < max && (zone_free_of(z, 0) || s.pcp_pages));
+	assert_int_equal(zone_free_of(z, 0), 0);
+	assert_int_equal(s.pcp_pages, 0);
+	return n;
+}
+
 /* CPU 0 converts one pageblock to unmovable, keeps two pages of it and
  * drains: the block's 14 free pages are fragments in the zone, remembered
  * for CPU 0.  A whole free unmovable pageblock is also in the zone (a
@@ -215,14 +233,7 @@ static void shortage_returns_cached_pages(enum pa_policy pol)
 
 	/* how a fallback converts differs (spb steers it), so allocate until
 	 * no unmovable page is free, in the zone or cached */
-	do {
-		a[na] = pa_alloc_cpu(z, 0, 0, 0);
-		assert_int_not_equal(a[na], PA_NO_PFN);
-		na++;
-		pa_stats(z, &s);
-	} while (na < 2 * PB_PAGES && (zone_free_of(z, 0) || s.pcp_pages));
-	assert_int_equal(zone_free_of(z, 0), 0);
-	assert_int_equal(s.pcp_pages, 0);
+	na = use_up_unmovable(z, a, 2 * PB_PAGES);
 	/* three of them freed on CPU 0: cached there, none in the zone */
 	for (unsigned i = 0; i < 3; i++)
 		assert_int_equal(pa_free_cpu(z, 0, a[--na], 0), 0);
@@ -454,14 +465,6 @@ static void nonmovable_refill_locks_zone_once(void **state)
 	pa_zone_destroy(z);
 }
 
-static uint64_t tainted_spbs(struct pa_zone *z)
-{
-	struct pa_frag f;
-
-	assert_int_equal(pa_frag(z, &f), 0);
-	return f.tainted_superpageblocks;
-}
-
 /* Two superpageblocks of 4 pageblocks.  CPU 0 fills one unmovable
  * pageblock (tainting its SPB) until no unmovable page is free; every
  * other pageblock is taken movable, then one whole pageblock is freed in
@@ -475,19 +478,11 @@ static void fallback_in_tainted_spb(enum pa_policy pol, bool tainted_first)
 {
 	const uint64_t spb_pages = 4 * PB_PAGES;
 	struct pa_zone *z = tiny_spb(pol, 64, 6);
-	struct pa_stats s;
 	uint64_t u[2 * PB_PAGES], m[8];
-	unsigned nu = 0, nm = 0;
+	unsigned nu, nm = 0;
 
-	do {
-		u[nu] = pa_alloc_cpu(z, 0, 0, 0);
-		assert_int_not_equal(u[nu], PA_NO_PFN);
-		nu++;
-		pa_stats(z, &s);
-	} while (nu < 2 * PB_PAGES && (zone_free_of(z, 0) || s.pcp_pages));
-	assert_int_equal(zone_free_of(z, 0), 0);
-	assert_int_equal(s.pcp_pages, 0);
-	assert_int_equal(tainted_spbs(z), 1);
+	nu = use_up_unmovable(z, u, 2 * PB_PAGES);
+	assert_int_equal(th_tainted_spbs(z), 1);
 	uint64_t tainted = u[0] / spb_pages;
 
 	while (nm < 8 && (m[nm] = pa_alloc_cpu(z, 0, 4, PA_GFP_MOVABLE |
@@ -517,7 +512,7 @@ static void fallback_in_tainted_spb(enum pa_policy pol, bool tainted_first)
 
 	assert_int_not_equal(q, PA_NO_PFN);
 	assert_int_equal(q / spb_pages, tainted);
-	assert_int_equal(tainted_spbs(z), 1);
+	assert_int_equal(th_tainted_spbs(z), 1);
 	check(z);
 	assert_int_equal(pa_free_cpu(z, 1, q, 0), 0);
 	for (unsigned i = 0; i < nu; i++)
