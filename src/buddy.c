@@ -296,6 +296,42 @@ static uint32_t try_to_claim_block(struct pa_zone *z, uint32_t pfn,
 	return PA_NIL;
 }
 
+/* Free blocks looked at on one list when a fallback looks for one inside
+ * a tainted superpageblock: a bounded walk, never the whole list. */
+#define FALLBACK_TAINTED_TRIES 64
+
+/* Whether a fallback for start_mt prefers blocks inside tainted
+ * superpageblocks (POL_FALLBACK_TAINTED, non-movable requests): their
+ * non-movable content already pins those SPBs, so one more non-movable
+ * block there taints no new one, as the kernel prefers stealing from
+ * blocks already of mixed use.  pcpbuddy's lists are not partitioned per
+ * SPB (spb's are, and its Pass 2 picks from the bitmaps, which needs
+ * that), hence a bounded walk of one list. */
+static bool fallback_prefers_tainted(const struct pa_zone *z, unsigned start_mt)
+{
+	return (z->pflags & POL_FALLBACK_TAINTED) && start_mt != PA_MT_MOVABLE;
+}
+
+/* The fallback's block on list (order, mt): the first one, or where the
+ * policy prefers tainted SPBs, the first of the first
+ * FALLBACK_TAINTED_TRIES lying in a tainted SPB, if any.  The order is
+ * the plain fallback's (largest claim, smallest steal): only the place
+ * changes; looking only in tainted SPBs first, at any order, claimed
+ * smaller blocks and converted more pageblocks (PCPBUDDY.md). */
+static uint32_t fallback_candidate(struct pa_zone *z, unsigned order,
+				   unsigned mt, unsigned start_mt)
+{
+	uint32_t first = fa_first(z, order, mt), pfn = first;
+
+	if (!fallback_prefers_tainted(z, start_mt))
+		return first;
+	for (unsigned seen = 0; pfn != PA_NIL && seen < FALLBACK_TAINTED_TRIES;
+	     seen++, pfn = fa_next(z, pfn, order, mt))
+		if (spb_get(z, spb_of_pfn(z, pfn))->category == SPB_TAINTED)
+			return pfn;
+	return first;
+}
+
 uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
 			  unsigned start_mt)
 {
@@ -308,7 +344,8 @@ uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
 			continue;
 		if (f == -2)
 			break;
-		uint32_t pfn = fa_first(z, (unsigned)o, (unsigned)f);
+		uint32_t pfn = fallback_candidate(z, (unsigned)o, (unsigned)f,
+						  start_mt);
 		uint32_t got = try_to_claim_block(z, pfn, (unsigned)o, order,
 						  start_mt, (unsigned)f, cpu);
 
@@ -327,7 +364,7 @@ uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
 
 		if (f < 0)
 			continue;
-		uint32_t pfn = fa_first(z, (unsigned)o, (unsigned)f);
+		uint32_t pfn = fallback_candidate(z, o, (unsigned)f, start_mt);
 
 		take_free_block(z, pfn, o, (unsigned)f, pfn, order);
 		zone_count(z, EXTFRAG_FALLBACKS, 1);

@@ -46,7 +46,10 @@ void take_free_block(struct pa_zone *z, uint32_t head, unsigned have,
 uint32_t claim_whole_block(struct pa_zone *z, uint32_t head, unsigned have,
 			   unsigned from, unsigned to, unsigned order);
 /* The kernel's fallback: claim the largest block of another type, else
- * steal the smallest (mainline's and pcpbuddy's zone_fallback). */
+ * steal the smallest (mainline's and pcpbuddy's zone_fallback).  Under
+ * POL_FALLBACK_TAINTED a non-movable request takes, at the same order,
+ * a block inside a tainted superpageblock if one is among the first 64
+ * on the list.  Returns the block's pfn or PA_NIL; zone->lock held. */
 uint32_t rmqueue_fallback(struct pa_zone *z, unsigned cpu, unsigned order,
 			  unsigned start_mt);
 /* One block of order/mt: the policy's search, or the smallest own-type

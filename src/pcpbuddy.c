@@ -728,6 +728,18 @@ static bool zone_has_fragments(struct pa_zone *z, const struct refill *r)
 	return false;
 }
 
+/* Whether Phase 1 runs for this refill: not for a non-movable type where
+ * the policy spares scarce types (pcpbuddy).  There Phase 2 and Phase 3
+ * take what the refill needs off the type's smallest free blocks, whole
+ * pageblocks included, split in the zone, so a fresh pageblock of the
+ * type adds nothing; Phase 1 only took zone->lock to find fragments of
+ * the type and let go again, and Phase 2 took it once more
+ * (exit-avalanche-thp: 25 unmovable refills, 49 acquisitions). */
+static bool phase1_runs(const struct pa_zone *z, const struct refill *r)
+{
+	return !phase2_packs(r) || !spares_scarce_types(z);
+}
+
 /* Phase 1: whole pageblocks, only when no partial block of ours is
  * waiting and the pageset has room for a whole block; of our own type, or
  * (`fallback`) converted from another.  A non-movable type takes a fresh
@@ -737,7 +749,8 @@ static int refill_phase1(struct pa_zone *z, struct per_cpu_pages *pcp,
 {
 	uint64_t before = r->got;
 
-	while (r->got < r->need && owned_head(pcp->owned, r->mt) == PA_NIL &&
+	while (phase1_runs(z, r) && r->got < r->need &&
+	       owned_head(pcp->owned, r->mt) == PA_NIL &&
 	       pcp->high - pcp->count >= (int)pb_nr_pages(z)) {
 		if (!zone_lock_gfp(z, r->gfp))
 			return -EBUSY;
@@ -1222,7 +1235,8 @@ static uint64_t pcpb_metadata_bytes(const struct pa_zone *z)
 
 const struct pa_policy_ops pa_policy_pcpbuddy = {
 	.name = "pcpbuddy",
-	.flags = POL_PCP_ALL_ORDERS | POL_OWNED_BLOCKS | POL_SPARE_SCARCE,
+	.flags = POL_PCP_ALL_ORDERS | POL_OWNED_BLOCKS | POL_SPARE_SCARCE |
+		 POL_FALLBACK_TAINTED,
 	.fa_part_shift = fa_whole_zone,
 	.pcp_take_pageblock = pcpb_take_pageblock,
 	.init = pcpb_init,

@@ -45,6 +45,10 @@ struct pa_tick_stats;
                                  * refill comes up short; costly cached
                                  * chunks kept for requests of their size */
 
+#define POL_FALLBACK_TAINTED 0x20u /* a non-movable request's zone fallback
+                                    * claims or steals inside an already
+                                    * tainted superpageblock first */
+
 /* Does the no-fragmentation rule bind a request of mt under policy flags
  * pflags (POL_NOFRAG_RULE: non-movable requests only)? */
 static inline bool nofrag_rule_binds(unsigned pflags, unsigned mt)

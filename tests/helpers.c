@@ -302,3 +302,11 @@ int th_run_redirected(int (*fn)(int, char **), int argc, char **argv,
 	restore(1, out);
 	return rc;
 }
+
+uint64_t th_tainted_spbs(struct pa_zone *z)
+{
+	struct pa_frag f;
+
+	assert_int_equal(pa_frag(z, &f), 0);
+	return f.tainted_superpageblocks;
+}

@@ -12,7 +12,10 @@
  *  - a non-movable refill that falls back leaves the converted block's
  *    other pages in the zone, for every CPU;
  *  - a refill that finds a kept costly chunk on its lists splits it
- *    rather than send the allocation to the zone's fallback.
+ *    rather than send the allocation to the zone's fallback;
+ *  - a non-movable fallback claims inside an already tainted
+ *    superpageblock rather than taint a clean one;
+ *  - a non-movable refill takes zone->lock once (pcpbuddy).
  * Those cases run under pcpbuddy and spb (which shares the refill): they
  * are pcpbuddy's mechanisms, mainline has none of them.  One case is the
  * kernel's rule, and runs under every policy the library accepts (the
@@ -82,6 +85,24 @@ static uint64_t zone_free_of(struct pa_zone *z, unsigned mt)
 
 	assert_int_equal(pa_frag(z, &f), 0);
 	return f.free_by_mt[mt];
+}
+
+/* Allocate unmovable pages on CPU 0 into a[] (room for max) until none
+ * is free, in the zone or cached on a pageset; how many. */
+static unsigned use_up_unmovable(struct pa_zone *z, uint64_t *a, unsigned max)
+{
+	struct pa_stats s;
+	unsigned n = 0;
+
+	do {
+		a[n] = pa_alloc_cpu(z, 0, 0, 0);
+		assert_int_not_equal(a[n], PA_NO_PFN);
+		n++;
+		pa_stats(z, &s);
+	} while (n < max && (zone_free_of(z, 0) || s.pcp_pages));
+	assert_int_equal(zone_free_of(z, 0), 0);
+	assert_int_equal(s.pcp_pages, 0);
+	return n;
 }
 
 /* CPU 0 converts one pageblock to unmovable, keeps two pages of it and
@@ -212,14 +233,7 @@ static void shortage_returns_cached_pages(enum pa_policy pol)
 
 	/* how a fallback converts differs (spb steers it), so allocate until
 	 * no unmovable page is free, in the zone or cached */
-	do {
-		a[na] = pa_alloc_cpu(z, 0, 0, 0);
-		assert_int_not_equal(a[na], PA_NO_PFN);
-		na++;
-		pa_stats(z, &s);
-	} while (na < 2 * PB_PAGES && (zone_free_of(z, 0) || s.pcp_pages));
-	assert_int_equal(zone_free_of(z, 0), 0);
-	assert_int_equal(s.pcp_pages, 0);
+	na = use_up_unmovable(z, a, 2 * PB_PAGES);
 	/* three of them freed on CPU 0: cached there, none in the zone */
 	for (unsigned i = 0; i < 3; i++)
 		assert_int_equal(pa_free_cpu(z, 0, a[--na], 0), 0);
@@ -419,6 +433,106 @@ static void kept_chunk_splits(void **state)
 		kept_chunk_split_before_fallback(policies[p]);
 }
 
+/* pcpbuddy: CPU 0's unmovable allocation converts a pageblock and leaves
+ * its other pages in the zone; CPU 1's unmovable refill then takes zone->lock
+ * once.  Before, Phase 1 took it to find those fragments and let go, and
+ * Phase 2 took it again (exit-avalanche-thp: 49 acquisitions for 25
+ * unmovable refills).  spb keeps its Phase 1 (fresh pageblocks for the
+ * pageset): not checked there. */
+static void nonmovable_refill_locks_zone_once(void **state)
+{
+	(void)state;
+	struct pa_zone *z = tiny(PA_POLICY_PCPBUDDY, 64);
+	struct pa_stats s;
+	uint64_t a = pa_alloc_cpu(z, 0, 0, 0);
+
+	assert_int_not_equal(a, PA_NO_PFN);
+	/* pa_frag takes zone->lock: read the counters after it */
+	assert_true(zone_free_of(z, 0) > 0);
+	pa_stats(z, &s);
+	uint64_t locks = s.zone_lock.acquisitions, refills = s.pcp_refills;
+	uint64_t b = pa_alloc_cpu(z, 1, 0, 0);
+
+	assert_int_not_equal(b, PA_NO_PFN);
+	pa_stats(z, &s);
+	assert_int_equal(s.pcp_refills - refills, 1);
+	assert_int_equal(s.zone_lock.acquisitions - locks, 1);
+	assert_int_equal(b / PB_PAGES, a / PB_PAGES);
+	check(z);
+	assert_int_equal(pa_free_cpu(z, 1, b, 0), 0);
+	assert_int_equal(pa_free_cpu(z, 0, a, 0), 0);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+/* Two superpageblocks of 4 pageblocks.  CPU 0 fills one unmovable
+ * pageblock (tainting its SPB) until no unmovable page is free; every
+ * other pageblock is taken movable, then one whole pageblock is freed in
+ * each SPB, the tainted SPB's first or second (`tainted_first`), so one
+ * of the two orders puts the clean SPB's block at the head of the free
+ * list.  CPU 1's unmovable allocation must fall back inside the tainted
+ * SPB: before the fix the fallback claimed the list's first block, and
+ * with one of the orders tainted a second SPB while the first had a free
+ * pageblock (64 GiB fill98: 26 SPBs tainted, mainline 16). */
+static void fallback_in_tainted_spb(enum pa_policy pol, bool tainted_first)
+{
+	const uint64_t spb_pages = 4 * PB_PAGES;
+	struct pa_zone *z = tiny_spb(pol, 64, 6);
+	uint64_t u[2 * PB_PAGES], m[8];
+	unsigned nu, nm = 0;
+
+	nu = use_up_unmovable(z, u, 2 * PB_PAGES);
+	assert_int_equal(th_tainted_spbs(z), 1);
+	uint64_t tainted = u[0] / spb_pages;
+
+	while (nm < 8 && (m[nm] = pa_alloc_cpu(z, 0, 4, PA_GFP_MOVABLE |
+					       PA_GFP_NOWARN)) != PA_NO_PFN)
+		nm++;
+	assert_int_equal(nm, 8 - nu / PB_PAGES);
+	/* one movable pageblock in each SPB */
+	unsigned in_t = nm, in_c = nm;
+
+	for (unsigned i = 0; i < nm; i++) {
+		if (m[i] / spb_pages == tainted)
+			in_t = i;
+		else
+			in_c = i;
+	}
+	assert_true(in_t < nm && in_c < nm);
+	unsigned first = tainted_first ? in_t : in_c;
+	unsigned second = tainted_first ? in_c : in_t;
+
+	assert_int_equal(pa_free_cpu(z, 0, m[first], 4), 0);
+	pa_drain(z);
+	assert_int_equal(pa_free_cpu(z, 0, m[second], 4), 0);
+	pa_drain(z);
+	m[first] = m[second] = PA_NO_PFN;
+	check(z);
+	uint64_t q = pa_alloc_cpu(z, 1, 0, 0);
+
+	assert_int_not_equal(q, PA_NO_PFN);
+	assert_int_equal(q / spb_pages, tainted);
+	assert_int_equal(th_tainted_spbs(z), 1);
+	check(z);
+	assert_int_equal(pa_free_cpu(z, 1, q, 0), 0);
+	for (unsigned i = 0; i < nu; i++)
+		assert_int_equal(pa_free_cpu(z, 0, u[i], 0), 0);
+	for (unsigned i = 0; i < nm; i++)
+		if (m[i] != PA_NO_PFN)
+			assert_int_equal(pa_free_cpu(z, 0, m[i], 4), 0);
+	check(z);
+	pa_zone_destroy(z);
+}
+
+static void fallback_prefers_tainted_spb(void **state)
+{
+	(void)state;
+	for (size_t p = 0; p < NR_POLICIES; p++) {
+		fallback_in_tainted_spb(policies[p], true);
+		fallback_in_tainted_spb(policies[p], false);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +542,8 @@ int main(void)
 		cmocka_unit_test(nonmovable_refill_takes_plain_batch),
 		cmocka_unit_test(fallback_takes_what_is_needed),
 		cmocka_unit_test(kept_chunk_splits),
+		cmocka_unit_test(fallback_prefers_tainted_spb),
+		cmocka_unit_test(nonmovable_refill_locks_zone_once),
 		th_policy_test(refill_takes_own_type_before_converting),
 	};
 

@@ -646,14 +646,6 @@ static void vmstat_names_and_reset(void **state)
  * way the request succeeds, and once nothing is reclaimable the last
  * attempt may taint.
  */
-static uint64_t tainted_spbs(struct pa_zone *z)
-{
-	struct pa_frag f;
-
-	assert_int_equal(pa_frag(z, &f), 0);
-	return f.tainted_superpageblocks;
-}
-
 static void nofrag_rule_prefers_reclaim(void **state)
 {
 	struct pa_config c = th_config(16, 4, 6, PA_CFG_NO_WATERMARKS, 1);
@@ -665,7 +657,7 @@ static void nofrag_rule_prefers_reclaim(void **state)
 	for (uint64_t i = 0; i < spb_pages; i++)
 		assert_true(th_lru_alloc(l, 0, 0) != PA_NO_PFN);
 	pa_drain(z);
-	uint64_t tainted = tainted_spbs(z);
+	uint64_t tainted = th_tainted_spbs(z);
 	struct pa_stats a = stats(z);
 	uint64_t pfn = pa_alloc(z, 0, 0);
 	struct pa_stats b = stats(z);
@@ -674,7 +666,7 @@ static void nofrag_rule_prefers_reclaim(void **state)
 	if (z->pflags & POL_NOFRAG_RULE) {
 		assert_int_equal(b.allocstall - a.allocstall, 1);
 		assert_true(b.pgsteal_direct > a.pgsteal_direct);
-		assert_int_equal(tainted_spbs(z), tainted);
+		assert_int_equal(th_tainted_spbs(z), tainted);
 	} else {
 		assert_int_equal(b.allocstall - a.allocstall, 0);
 	}
