@@ -513,10 +513,12 @@ static void report(const struct subject *s, const char *group,
 static void run_subject(struct bench *b, const struct subject *s)
 {
 	const struct bench_opts *o = &b->o;
-	/* Pointer-API figures go in the main groups; pfn ones only in G_PFN. */
-	const char *st = s->kind != K_PTR ? G_PFN : G_ST;
-	const char *mt = s->kind != K_PTR ? G_PFN : G_MT;
-	const char *av = s->kind != K_PTR ? G_PFN : G_AV;
+	/* Pointer-API and peer figures go in the main groups; pfn and
+	 * explicit-CPU ones only in G_PFN. */
+	bool side = s->kind == K_PFN || s->kind == K_CPU;
+	const char *st = side ? G_PFN : G_ST;
+	const char *mt = side ? G_PFN : G_MT;
+	const char *av = side ? G_PFN : G_AV;
 	struct meas m, am[2];
 	char row[64];
 
