@@ -771,6 +771,15 @@ static void ahead_free(struct ahead *a)
 	free(a);
 }
 
+/* The ring's lock and conditions, then the ring itself. */
+static void ahead_destroy(struct ahead *a)
+{
+	pthread_cond_destroy(&a->freed);
+	pthread_cond_destroy(&a->filled);
+	pthread_mutex_destroy(&a->lock);
+	ahead_free(a);
+}
+
 /* Start reading ahead; false (and reading here from now on) when there
  * is no memory or no thread for it. */
 static bool ahead_start(struct trace_reader *r)
@@ -792,12 +801,10 @@ static bool ahead_start(struct trace_reader *r)
 		if (pthread_create(&a->thread, NULL, ahead_main, r) == 0)
 			return true;
 		r->ahead = NULL;
-		pthread_cond_destroy(&a->freed);
-		pthread_cond_destroy(&a->filled);
-		pthread_mutex_destroy(&a->lock);
-	}
-	if (a)
+		ahead_destroy(a);
+	} else if (a) {
 		ahead_free(a);
+	}
 	r->ahead_off = true;
 	return false;
 }
@@ -815,10 +822,7 @@ static void ahead_stop(struct trace_reader *r)
 	pthread_cond_signal(&a->freed);
 	pthread_mutex_unlock(&a->lock);
 	pthread_join(a->thread, NULL);
-	pthread_cond_destroy(&a->freed);
-	pthread_cond_destroy(&a->filled);
-	pthread_mutex_destroy(&a->lock);
-	ahead_free(a);
+	ahead_destroy(a);
 	r->ahead = NULL;
 }
 
