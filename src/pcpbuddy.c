@@ -796,6 +796,16 @@ static void refill_adopt(struct pa_zone *z, struct per_cpu_pages *pcp,
 	refill_from_owned(z, pcp, r, b);
 }
 
+/* Phase 2 moved `got` pages to the pageset: counted as a refill's, and
+ * the phase as having run when it moved any. */
+static void phase2_counted(struct pa_zone *z, uint64_t got)
+{
+	zone_count(z, PAGES_REFILL, got);
+	zone_count_moved(z, got);
+	if (got)
+		zone_count(z, PCPB_PHASE2, 1);
+}
+
 /* Phase 2 where the type's free chunks stay in the zone
  * (!phase2_takes_chunks): one block of the order that covers what the
  * refill still needs, split off the smallest free chunk of the type as
@@ -822,9 +832,7 @@ static void refill_phase2_cover(struct pa_zone *z, struct per_cpu_pages *pcp,
 		enqueue(z, pcp, pfn + (b << r->order), r->order, r->mt, false);
 	pcp_add_count(pcp, 1 << k);
 	r->got += 1ull << k;
-	zone_count(z, PAGES_REFILL, 1ull << k);
-	zone_count_moved(z, 1ull << k);
-	zone_count(z, PCPB_PHASE2, 1);
+	phase2_counted(z, 1ull << k);
 }
 
 /* Phase 2: sub-pageblock chunks of our type, split later on the pageset.
@@ -868,10 +876,7 @@ static void refill_phase2(struct pa_zone *z, struct per_cpu_pages *pcp,
 			pfn = pack ? fa_first(z, o, r->mt) : next;
 		}
 	}
-	zone_count(z, PAGES_REFILL, got);
-	zone_count_moved(z, got);
-	if (got)
-		zone_count(z, PCPB_PHASE2, 1);
+	phase2_counted(z, got);
 }
 
 /* Phase 3's take: the mainline path, our own type only or (`fallback`)
