@@ -225,25 +225,6 @@ static const char zoneinfo_16m[] =
 	"              high_max: 512\n"
 	"  start_pfn:           0\n";
 
-/* The same machine, one more free page: another input. */
-static const char zoneinfo_16m_other[] =
-	"Node 0, zone   Normal\n"
-	"  pages free     901\n"
-	"        min      16\n"
-	"        low      20\n"
-	"        high     24\n"
-	"        spanned  4096\n"
-	"        present  4096\n"
-	"        managed  4096\n"
-	"  pagesets\n"
-	"    cpu: 0\n"
-	"              count:    40\n"
-	"              high:     256\n"
-	"              batch:    8\n"
-	"              high_min: 64\n"
-	"              high_max: 512\n"
-	"  start_pfn:           0\n";
-
 static const char trace_16m[] =
 	"  t-1 [000] ..... 2.000000: mm_page_alloc: page=x pfn=0x100 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE\n"
 	"  t-1 [000] ..... 2.000001: mm_page_free: page=x pfn=0x100 order=0\n";
@@ -341,19 +322,7 @@ static void test_replay_starts_from_pagetypeinfo(void **state)
 
 static char *slurp_file(const char *name)
 {
-	FILE *f = fopen(path(name), "r");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return buf;
+	return th_slurp(path(name), NULL);
 }
 
 /* `replay --json NAME` of r.trace (mainline). */
@@ -366,6 +335,18 @@ static void replay_json(const char *name)
 	snprintf(json, sizeof(json), "%s", path(name));
 	assert_int_equal(th_run_redirected(cmd_replay, 7, argv, "/dev/null",
 					   "/dev/null"), 0);
+}
+
+/* NAME as text with the last character of `at` (found in it) set to c. */
+static void write_edited(const char *name, const char *text, const char *at,
+			 char c)
+{
+	char *copy = strdup(text), *p = strstr(copy, at);
+
+	assert_non_null(p);
+	p[strlen(at) - 1] = c;
+	write_text(name, copy);
+	free(copy);
 }
 
 /* What `compare A B` prints (the caller frees). */
@@ -422,14 +403,7 @@ static void test_warm_inputs_recorded_and_compared(void **state)
 	free(text);
 
 	/* one free count changed, same name: a different input */
-	{
-		char *other = strdup(pagetypeinfo_16m), *p = strstr(other, "Unmovable      3");
-
-		assert_non_null(p);
-		p[strlen("Unmovable      ")] = '2';
-		write_text("r.pagetypeinfo", other);
-		free(other);
-	}
+	write_edited("r.pagetypeinfo", pagetypeinfo_16m, "Unmovable      3", '2');
 	replay_json("b.json");
 	text = compare("a.json", "b.json");
 	assert_non_null(strstr(text, "DIFFERENT INPUTS: pagetypeinfo ("));
@@ -451,7 +425,7 @@ static void test_warm_inputs_recorded_and_compared(void **state)
 	/* and a different zoneinfo (one more free page) */
 	unlink(path("r.buddyinfo"));
 	replay_json("d.json");
-	write_text("r.zoneinfo", zoneinfo_16m_other);
+	write_edited("r.zoneinfo", zoneinfo_16m, "free     900", '1');
 	replay_json("e.json");
 	text = compare("d.json", "e.json");
 	assert_non_null(strstr(text, "DIFFERENT INPUTS: zoneinfo ("));
