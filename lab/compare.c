@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,8 +25,10 @@ static void compare_usage(FILE *f)
 "Put two results of `pagealloc replay --json` or `pagealloc run --json`\n"
 "side by side: for every policy in both (or only NAME), every figure of A\n"
 "with B's value and the ratio B / A (\"-\" when A is 0).  Above the table:\n"
-"each file's version, title, inputs (size and CRC-32) and whether its\n"
-"comparison with the kernel was reliable.\n"
+"each file's version, title, inputs (the traces, the zoneinfo and the\n"
+"pagetypeinfo or buddyinfo of the warm start, with size and CRC-32), a\n"
+"line \"DIFFERENT INPUTS: ...\" naming those that differ (or \"same\n"
+"inputs\") and whether each comparison with the kernel was reliable.\n"
 "\n"
 "Exit status: 0 ok, 1 stdout cannot be written, 2 usage error, a file that\n"
 "is unreadable or not such a result, or no policy in common.\n");
@@ -68,9 +71,14 @@ static const char *str_or(json_t *o, const char *key, const char *dflt)
 	return s ? s : dflt;
 }
 
+/* The files beside the traces that shaped the start, by JSON key. */
+static const char *const side_inputs[] = { "zoneinfo", "pagetypeinfo",
+					   "buddyinfo" };
+
 static void describe(const char *tag, const char *path, json_t *j)
 {
 	json_t *t = json_object_get(j, "trace"), *in, *rel;
+	char key[32];
 	size_t i;
 
 	printf("%s: %s (%s, %s: %s)\n", tag, path, str_or(j, "version", "version ?"),
@@ -81,10 +89,79 @@ static void describe(const char *tag, const char *path, json_t *j)
 		printf("   input %s, %lld bytes, crc32 %lld\n", str_or(in, "path", "?"),
 		       json_integer_value(json_object_get(in, "bytes")),
 		       json_integer_value(json_object_get(in, "crc32")));
+	for (i = 0; i < sizeof(side_inputs) / sizeof(side_inputs[0]); i++) {
+		const char *k = side_inputs[i], *p = str_or(t, k, NULL);
+
+		if (!p)
+			continue;
+		snprintf(key, sizeof(key), "%s_bytes", k);
+		printf("   %s %s, %lld bytes", k, p,
+		       json_integer_value(json_object_get(t, key)));
+		snprintf(key, sizeof(key), "%s_crc32", k);
+		printf(", crc32 %lld\n", json_integer_value(json_object_get(t, key)));
+	}
 	rel = json_object_get(t, "kernel_comparison_reliable");
 	if (json_is_false(rel))
 		printf("   UNRELIABLE comparison with the kernel: %s\n",
 		       str_or(t, "unreliable_because", "?"));
+}
+
+/* The CRC-32s of the traces, in order, as one comparable string. */
+static void trace_crcs(json_t *t, char *buf, size_t len)
+{
+	json_t *in;
+	size_t i, n = 0;
+
+	buf[0] = 0;
+	json_array_foreach(json_object_get(t, "inputs"), i, in)
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%lld ",
+				json_integer_value(json_object_get(in, "crc32")));
+}
+
+/* Whether A and B read the same input KEY: both without it, or both
+ * with the same CRC-32 and size. */
+static bool same_side_input(json_t *ta, json_t *tb, const char *k)
+{
+	char key[32];
+	bool ha = str_or(ta, k, NULL) != NULL, hb = str_or(tb, k, NULL) != NULL;
+
+	if (ha != hb)
+		return false;
+	for (int f = 0; ha && f < 2; f++) {
+		snprintf(key, sizeof(key), "%s_%s", k, f ? "crc32" : "bytes");
+		if (json_integer_value(json_object_get(ta, key)) !=
+		    json_integer_value(json_object_get(tb, key)))
+			return false;
+	}
+	return true;
+}
+
+/* One line saying whether the two results replayed the same inputs (by
+ * CRC-32 and size, not name): if not, their differences may come from
+ * the inputs rather than from the options or the version. */
+static void same_inputs(json_t *a, json_t *b)
+{
+	json_t *ta = json_object_get(a, "trace"), *tb = json_object_get(b, "trace");
+	char ca[512], cb[512], diff[128] = "";
+	size_t n = 0;
+
+	if (!ta || !tb)
+		return;
+	trace_crcs(ta, ca, sizeof(ca));
+	trace_crcs(tb, cb, sizeof(cb));
+	if (strcmp(ca, cb))
+		n += (size_t)snprintf(diff, sizeof(diff), " traces");
+	for (size_t i = 0; i < sizeof(side_inputs) / sizeof(side_inputs[0]); i++)
+		if (!same_side_input(ta, tb, side_inputs[i]) && n < sizeof(diff))
+			n += (size_t)snprintf(diff + n, sizeof(diff) - n, " %s",
+					      side_inputs[i]);
+	if (n)
+		printf("DIFFERENT INPUTS:%s (A and B did not read the same files)\n",
+		       diff);
+	else
+		printf("same inputs (traces, zoneinfo, pagetypeinfo, buddyinfo by "
+		       "CRC-32 and size)\n");
 }
 
 static json_t *policy(json_t *j, const char *name)
@@ -157,6 +234,7 @@ int cmd_compare(int argc, char **argv)
 	}
 	describe("A", argv[optind], a);
 	describe("B", argv[optind + 1], b);
+	same_inputs(a, b);
 	json_array_foreach(json_object_get(a, "policies"), i, p) {
 		const char *name = str_or(p, "name", "");
 		json_t *fb = policy(b, name);

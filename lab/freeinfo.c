@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "pagealloc.h"
 
@@ -170,6 +171,66 @@ static int read_buddyinfo(FILE *f, struct parse *ps, char *err, size_t len)
 	return 0;
 }
 
+/* The whole file into *buf (NUL-terminated), its size and CRC-32 into
+ * out: read once, so the figures are of the bytes parsed.  A NUL byte or
+ * more than FREEINFO_MAX_BYTES is no such file (a device such as
+ * /dev/zero would otherwise never end a line); both are seen as the
+ * chunks arrive, so such a device costs one chunk. */
+static int slurp(FILE *f, char **buf, struct freeinfo *out, char *why,
+		 size_t len)
+{
+	size_t cap = 1 << 16, n = 0, got;
+	const char *bad = NULL;
+	char *b = malloc(cap + 1), *nb;
+
+	while (b && !bad && (got = fread(b + n, 1, cap - n, f)) > 0) {
+		if (memchr(b + n, 0, got))
+			bad = "binary data (a NUL byte): not a pagetypeinfo or buddyinfo";
+		n += got;
+		if (n > FREEINFO_MAX_BYTES)
+			bad = "larger than any pagetypeinfo or buddyinfo (16 MiB)";
+		if (n == cap && !bad) {
+			if (!(nb = realloc(b, 2 * cap + 1)))
+				free(b);
+			b = nb;
+			cap *= 2;
+		}
+	}
+	if (!bad && (!b || ferror(f)))
+		bad = b ? "read error" : "out of memory";
+	if (bad) {
+		int rc = !b ? -ENOMEM : ferror(f) ? -EIO : -EINVAL;
+
+		snprintf(why, len, "%s", bad);
+		free(b);
+		return rc;
+	}
+	b[n] = 0;
+	out->bytes = n;
+	out->crc32 = (uint32_t)crc32(crc32(0, Z_NULL, 0), (const Bytef *)b,
+				     (uInt)n);
+	*buf = b;
+	return 0;
+}
+
+static int parse(const char *text, size_t n, bool types, struct parse *ps,
+		 char *why, size_t len)
+{
+	FILE *f = n ? fmemopen((void *)text, n, "r") : NULL;
+	int rc;
+
+	if (!n)
+		return 0; /* an empty file: no row */
+	if (!f) {
+		snprintf(why, len, "out of memory");
+		return -ENOMEM;
+	}
+	rc = types ? read_pagetypeinfo(f, ps, why, len) :
+		     read_buddyinfo(f, ps, why, len);
+	fclose(f);
+	return rc;
+}
+
 int freeinfo_read(const char *pagetypeinfo, const char *buddyinfo,
 		  const char *zone, int node, struct freeinfo *out, char *err,
 		  size_t len)
@@ -177,16 +238,18 @@ int freeinfo_read(const char *pagetypeinfo, const char *buddyinfo,
 	struct parse ps = { .fi = out, .zone = zone, .node = node };
 	bool types = pagetypeinfo && access(pagetypeinfo, R_OK) == 0;
 	const char *path = types ? pagetypeinfo : buddyinfo;
-	char why[160] = "";
+	char why[160] = "", *text = NULL;
 	FILE *f;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!path || !(f = fopen(path, "r")))
 		return -ENOENT;
-	rc = types ? read_pagetypeinfo(f, &ps, why, sizeof(why)) :
-		     read_buddyinfo(f, &ps, why, sizeof(why));
+	rc = slurp(f, &text, out, why, sizeof(why));
 	fclose(f);
+	if (!rc)
+		rc = parse(text, out->bytes, types, &ps, why, sizeof(why));
+	free(text);
 	if (!rc && !ps.found) {
 		snprintf(why, sizeof(why), "no row for node %d zone %s", node, zone);
 		rc = -EINVAL;
@@ -195,8 +258,10 @@ int freeinfo_read(const char *pagetypeinfo, const char *buddyinfo,
 		if (err && len)
 			snprintf(err, len, "%s: %s", path, why);
 		memset(out, 0, sizeof(*out));
+		return rc;
 	}
-	return rc;
+	snprintf(out->path, sizeof(out->path), "%s", path);
+	return 0;
 }
 
 int freeinfo_beside(const char *zoneinfo, const char *suffix, char *out,

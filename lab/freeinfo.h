@@ -25,15 +25,24 @@ struct freeinfo {
 	uint64_t nr_free[FREEINFO_MTS][FREEINFO_ORDERS];
 	uint64_t blocks[FREEINFO_MTS];        /* pageblocks per type (types) */
 	unsigned pageblock_order;             /* "Page block order:" or 0 */
+	/* the file read, as the JSON records it beside the zoneinfo */
+	char path[512];
+	uint64_t bytes;
+	uint32_t crc32;                       /* zlib's, of every byte */
 };
+
+/* Larger than any pagetypeinfo (a few KiB per node): not one. */
+#define FREEINFO_MAX_BYTES (16u << 20)
 
 /*
  * Read the rows of zone `zone` (e.g. "Normal") of node `node` from a
  * pagetypeinfo file at `pagetypeinfo` if it is not NULL and exists, else
- * from the buddyinfo file at `buddyinfo`.  Returns 0, -ENOENT when neither
- * file exists, -EINVAL (reason in err) when the file has no row for the
- * zone, a count above 2^40 or more than FREEINFO_ORDERS orders.
- * Reentrant.
+ * from the buddyinfo file at `buddyinfo`, and that file's path, size and
+ * CRC-32.  Returns 0, -ENOENT when neither file exists, -EINVAL (reason in
+ * err) when the file has no row for the zone, a count above 2^40, more
+ * than FREEINFO_ORDERS orders, a NUL byte or more than FREEINFO_MAX_BYTES
+ * (so a device such as /dev/zero is refused, not read forever), -EIO or
+ * -ENOMEM (reason in err).  Reentrant.
  */
 int freeinfo_read(const char *pagetypeinfo, const char *buddyinfo,
 		  const char *zone, int node, struct freeinfo *out, char *err,

@@ -56,6 +56,12 @@ struct trace_tally {
 	uint64_t warm_free_wanted;   /* free blocks to place (with the
 	                              * pagesets' share) */
 	uint64_t warm_free_placed;   /* of them placed */
+	/* the pagetypeinfo (warm_free_types) or buddyinfo read for it, when
+	 * one was: path, size, CRC-32 (recorded like the zoneinfo's) */
+	bool warm_free_types;
+	char warm_free_path[512];
+	uint64_t warm_free_bytes;
+	uint32_t warm_free_crc32;
 	char zoneinfo_path[512];
 };
 

@@ -113,6 +113,32 @@ static void json_reports(FILE *f, char *const *texts)
 	fprintf(f, "}");
 }
 
+/* ", KEY: path, KEY_bytes: n, KEY_crc32: c" for an input file the run
+ * read, or ", KEY: null". */
+static void json_input(FILE *f, const char *key, const char *path,
+		       uint64_t bytes, uint32_t crc)
+{
+	fprintf(f, ", \"%s\": ", key);
+	if (!path) {
+		fprintf(f, "null");
+		return;
+	}
+	jstr(f, path);
+	fprintf(f, ", \"%s_bytes\": %" PRIu64 ", \"%s_crc32\": %" PRIu32, key,
+		bytes, key, crc);
+}
+
+/* The warm start's free lists came from one of the two files. */
+static void json_warm_free(FILE *f, const struct trace_tally *t)
+{
+	const char *path = t->warm_free_path[0] ? t->warm_free_path : NULL;
+
+	json_input(f, "pagetypeinfo", t->warm_free_types ? path : NULL,
+		   t->warm_free_bytes, t->warm_free_crc32);
+	json_input(f, "buddyinfo", t->warm_free_types ? NULL : path,
+		   t->warm_free_bytes, t->warm_free_crc32);
+}
+
 int report_json(const struct lab_report *r, const char *path)
 {
 	const struct sim *s = r->sim;
@@ -173,15 +199,10 @@ int report_json(const struct lab_report *r, const char *path)
 			report_kernel_unreliable(t) ? "false" : "true");
 		jstr(f, why);
 		fprintf(f, ", \"sizing_outliers\": {\"pfn\": %" PRIu64 ", \"cpu\": %"
-			PRIu64 "}, \"zoneinfo\": ", t->pfn_outliers, t->cpu_outliers);
-		if (t->have_zoneinfo) {
-			jstr(f, t->zoneinfo_path);
-			fprintf(f, ", \"zoneinfo_bytes\": %" PRIu64
-				", \"zoneinfo_crc32\": %" PRIu32, t->zi.bytes,
-				t->zi.crc32);
-		} else {
-			fprintf(f, "null");
-		}
+			PRIu64 "}", t->pfn_outliers, t->cpu_outliers);
+		json_input(f, "zoneinfo", t->have_zoneinfo ? t->zoneinfo_path : NULL,
+			   t->zi.bytes, t->zi.crc32);
+		json_warm_free(f, t);
 		fprintf(f, ", \"inputs\": [");
 		for (unsigned i = 0; i < t->ninputs; i++) {
 			fprintf(f, "%s{\"path\": ", i ? ", " : "");

@@ -122,8 +122,8 @@ int report_text(const struct lab_report *r, FILE *out)
 				grouped(t->warm_pcp_rest, c, sizeof(c)),
 				t->warm_high ? ", high: as the zoneinfo's" : "");
 			if (t->warm_free)
-				fprintf(out, "  free lists as the capture's pagetypeinfo/"
-					"buddyinfo: %s of %s free blocks placed\n",
+				fprintf(out, "  free lists as %s: %s of %s free blocks "
+					"placed\n", t->warm_free_path,
 					grouped(t->warm_free_placed, a, sizeof(a)),
 					grouped(t->warm_free_wanted, b, sizeof(b)));
 		}

@@ -9,6 +9,9 @@
 #define FONT_W 7.0   /* px per character at 12 px, roomy for digits */
 #define LEGEND_ROW 16
 #define HEAT_LEVELS 20
+/* On a log axis with zeros: the band between the bottom line (0) and
+ * the lowest decade, where the axis is drawn broken */
+#define FLOOR_PX 18
 
 void svg_escape(FILE *f, const char *s)
 {
@@ -164,6 +167,9 @@ static double nice_step(double range)
 
 struct yaxis {
 	bool log;
+	bool floor;      /* log with zeros: 0 is the bottom line, below a
+	                  * break in the axis, so a zero is neither left
+	                  * out nor drawn as a small value */
 	double lo, hi;   /* linear: values; log: log10 of them */
 	double step;     /* between ticks (decades on a log axis) */
 };
@@ -172,7 +178,8 @@ static struct yaxis y_axis(const struct svg_chart *c,
 			   const struct svg_series *s, unsigned ns)
 {
 	double ymax = 0, ypos = INFINITY;
-	struct yaxis a = { false, 0, 1, 1 };
+	struct yaxis a = { false, false, 0, 1, 1 };
+	bool zero = c->ref_label && c->ref_y == 0;
 
 	for (unsigned k = 0; k < ns; k++)
 		for (unsigned i = 0; i < s[k].n; i++) {
@@ -182,6 +189,7 @@ static struct yaxis y_axis(const struct svg_chart *c,
 				ymax = y;
 			if (y > 0 && y < ypos)
 				ypos = y;
+			zero |= y == 0;
 		}
 	if (c->ref_label && c->ref_y > ymax)
 		ymax = c->ref_y;
@@ -190,6 +198,7 @@ static struct yaxis y_axis(const struct svg_chart *c,
 	a.log = c->y_scale == SVG_LOG ||
 		(c->y_scale == SVG_AUTO && ypos < INFINITY && ymax / ypos > 100);
 	if (a.log && ypos < INFINITY) {
+		a.floor = zero;
 		a.lo = floor(log10(ypos));
 		a.hi = ceil(log10(ymax));
 		if (a.hi <= a.lo)
@@ -205,19 +214,40 @@ static struct yaxis y_axis(const struct svg_chart *c,
 	return a;
 }
 
-/* Pixel row of value y (NAN when a log axis cannot show it). */
+/* Pixel row of value y (NAN when a log axis cannot show it: a negative
+ * value, or 0 without a floor). */
 static double y_px(const struct yaxis *a, double y, double top, double ph)
 {
-	double v;
+	double v, span = ph;
 
 	if (a->log) {
+		if (y == 0 && a->floor)
+			return top + ph;
 		if (!(y > 0))
 			return NAN;
 		v = log10(y);
+		if (a->floor)
+			span -= FLOOR_PX;
 	} else {
 		v = y;
 	}
-	return top + ph - (v - a->lo) / (a->hi - a->lo) * ph;
+	return top + span - (v - a->lo) / (a->hi - a->lo) * span;
+}
+
+/* The floor's "0" on the bottom line and the axis broken just above it:
+ * a white gap crossed by two slanted strokes, with a tooltip. */
+static void draw_floor(FILE *f, double left, double top, double ph)
+{
+	double yb = top + ph - FLOOR_PX / 2.0;
+
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">0</text>\n"
+		"<g class=\"axisbreak\"><title>log axis broken: 0 is the bottom "
+		"line, below this break</title><rect x=\"%.1f\" y=\"%.1f\" "
+		"width=\"10\" height=\"5\" fill=\"#fff\"/><line x1=\"%.1f\" "
+		"x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/><line "
+		"x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>"
+		"</g>\n", left - 4, top + ph + 4, left - 5, yb - 2.5, left - 5,
+		left + 5, yb - 0.5, yb - 4.5, left - 5, left + 5, yb + 4.5, yb + 0.5);
 }
 
 static double y_ticks_width(const struct yaxis *a)
@@ -380,6 +410,8 @@ void svg_lines(FILE *f, const struct svg_chart *c, const struct svg_series *s,
 		"class=\"axis\"/><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
 		"y2=\"%.1f\" class=\"axis\"/>\n", left, left, top, top + ph, left,
 		left + pw, top + ph, top + ph);
+	if (a.floor) /* over the axis it breaks */
+		draw_floor(f, left, top, ph);
 	for (unsigned k = 0; k < ns; k++)
 		draw_series(f, &s[k], k, &a, xmin, xmax, left, pw, top, ph);
 	if (c->ref_label) {

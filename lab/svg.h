@@ -65,7 +65,9 @@ struct svg_chart {
 };
 
 /* A line chart of several series on shared axes, with a legend.  On a log
- * axis, points at or below 0 are left out (the line breaks there). */
+ * axis, a 0 is drawn on the bottom line, labelled "0" and set off from the
+ * lowest decade by a break in the axis (only when some value is 0); a
+ * negative value is left out (the line breaks there). */
 void svg_lines(FILE *f, const struct svg_chart *c, const struct svg_series *s,
 	       unsigned ns);
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "report.h"
@@ -279,4 +280,10 @@ void warm_tally(const struct warm *w, struct trace_tally *t)
 	t->warm_free = w->have_free && !w->nomem;
 	t->warm_free_wanted = w->free_wanted;
 	t->warm_free_placed = w->free_placed;
+	/* the file was read whether or not the lists could be shaped */
+	t->warm_free_types = w->have_free && w->free.have_types;
+	snprintf(t->warm_free_path, sizeof(t->warm_free_path), "%s",
+		 w->have_free ? w->free.path : "");
+	t->warm_free_bytes = w->have_free ? w->free.bytes : 0;
+	t->warm_free_crc32 = w->have_free ? w->free.crc32 : 0;
 }

@@ -138,6 +138,10 @@ int th_tmpdir_remove(const char *dir);
 int th_run_redirected(int (*fn)(int, char **), int argc, char **argv,
 		      const char *out_path, const char *err_path);
 
+/* The whole file at path, NUL-terminated, its size into *len (unless
+ * NULL); the caller frees.  Fails the test if it cannot be read. */
+char *th_slurp(const char *path, size_t *len);
+
 /* The zone's tainted superpageblocks, from pa_frag (takes zone->lock);
  * fails the test if pa_frag fails. */
 uint64_t th_tainted_spbs(struct pa_zone *z);

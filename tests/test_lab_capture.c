@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -342,6 +344,95 @@ static void capture_cpu_filter(void **state)
 	remove_dir(dir);
 }
 
+/* Pages the trace at `out` allocated (mm_page_alloc, 2^order each). */
+static uint64_t alloc_pages_in(const char *out)
+{
+	struct trace_reader *r;
+	const char *line;
+	char err[300];
+	uint64_t pages = 0;
+	long n;
+
+	if (trace_reader_open(&r, out, err, sizeof(err)))
+		fail_msg("%s", err);
+	while ((n = trace_reader_next(r, &line)) >= 0) {
+		struct trace_event ev;
+		uint64_t l = 0;
+
+		if (trace_parse_line(line, (size_t)n, &ev, &l) == TL_EVENT &&
+		    ev.kind == TEV_ALLOC && !ev.failed)
+			pages += 1ull << ev.order;
+	}
+	trace_reader_close(r);
+	return pages;
+}
+
+/* A child that waits for `go` to exist, then faults in and frees CHILD_MB
+ * of small pages, and exits. */
+#define CHILD_MB 16
+static pid_t faulting_child(const char *go)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		size_t len = (size_t)CHILD_MB << 20;
+		char *m;
+
+		for (int i = 0; i < 20000 && access(go, F_OK) != 0; i++)
+			usleep(1000);
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			_exit(1);
+		madvise(m, len, MADV_NOHUGEPAGE);
+		for (size_t o = 0; o < len; o += 4096)
+			m[o] = 1;
+		munmap(m, len);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* --pid: only the listed pid's page events are recorded.  The traced
+ * command writes 32 MiB into tmpfs (8192 pages of its own) while a child
+ * of the test, the pid given, faults in 16 MiB (4096 pages): the trace
+ * holds the child's pages and not the command's. */
+static void capture_pid_filter(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pa-capture-XXXXXX", out[300], go[300], cmd[700];
+	char pid[32];
+	uint64_t pages;
+	int status;
+	pid_t child;
+
+	if (!can_capture() || access("/dev/shm", W_OK) != 0) {
+		print_message("skipped: needs root, tracefs and /dev/shm\n");
+		skip();
+	}
+	capture_dir(dir, out, sizeof(out));
+	snprintf(go, sizeof(go), "%s/go", dir);
+	child = faulting_child(go);
+	snprintf(pid, sizeof(pid), "%d", (int)child);
+	snprintf(cmd, sizeof(cmd), "touch %s; dd if=/dev/zero of=/dev/shm/pa-pid-%d "
+		 "bs=1M count=32 2>/dev/null; rm -f /dev/shm/pa-pid-%d; sleep 1",
+		 go, (int)child, (int)child);
+	char *argv[] = { "capture", out, "--pid", pid, "--", "sh", "-c", cmd, NULL };
+
+	assert_int_equal(cmd_capture(8, argv), 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	pages = alloc_pages_in(out);
+	print_message("--pid %s: %llu pages allocated in the trace (the pid's "
+		      "own %u, the command's 8192 left out)\n", pid,
+		      (unsigned long long)pages, CHILD_MB * 256);
+	/* the child's pages (and its page tables), none of dd's */
+	assert_true(pages >= CHILD_MB * 256);
+	assert_true(pages < CHILD_MB * 256 + 1024);
+	remove_dir(dir);
+}
+
 /* --buffer-size, --pid and -e as the traced command sees them: its parent
  * is the capture, whose instance is pagealloc-capture-PID.  (The tests
  * above only saw these options accepted.) */
@@ -437,6 +528,7 @@ int main(void)
 		cmocka_unit_test(capture_records_and_restores),
 		cmocka_unit_test(capture_own_instance_extra_event_stdout),
 		cmocka_unit_test(capture_cpu_filter),
+		cmocka_unit_test(capture_pid_filter),
 		cmocka_unit_test(capture_options_reach_the_instance),
 		cmocka_unit_test(capture_usage_errors),
 		cmocka_unit_test(capture_command_cannot_start),

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include "commands.h"
 #include "freeinfo.h"
 #include "helpers.h"
 #include "replay.h"
@@ -272,6 +274,13 @@ static void test_replay_starts_from_pagetypeinfo(void **state)
 	write_text("r.pagetypeinfo", pagetypeinfo_16m);
 	s = replay_16m(&t);
 	assert_true(t.warm_free);
+	/* the file read is recorded with its size and CRC, like the zoneinfo */
+	assert_true(t.warm_free_types);
+	assert_string_equal(t.warm_free_path, path("r.pagetypeinfo"));
+	assert_int_equal(t.warm_free_bytes, strlen(pagetypeinfo_16m));
+	assert_int_equal(t.warm_free_crc32,
+			 crc32(crc32(0, Z_NULL, 0), (const Bytef *)pagetypeinfo_16m,
+			       (uInt)strlen(pagetypeinfo_16m)));
 	assert_true(t.warm_free_wanted > 3 + 2 + 1 + 1 + 1 + 1);
 	assert_int_equal(t.warm_free_placed, t.warm_free_wanted);
 	assert_int_equal(t.warm_pcp_rest + t.warm_pcp_seen, 40);
@@ -311,6 +320,133 @@ static void test_replay_starts_from_pagetypeinfo(void **state)
 	unlink(path("r.pagetypeinfo"));
 }
 
+static char *slurp_file(const char *name)
+{
+	return th_slurp(path(name), NULL);
+}
+
+/* `replay --json NAME` of r.trace (mainline). */
+static void replay_json(const char *name)
+{
+	char json[160];
+	char *argv[] = { "replay", (char *)path("r.trace"), "--policy",
+			 "mainline", "--quiet", "--json", json, NULL };
+
+	snprintf(json, sizeof(json), "%s", path(name));
+	assert_int_equal(th_run_redirected(cmd_replay, 7, argv, "/dev/null",
+					   "/dev/null"), 0);
+}
+
+/* NAME as text with the last character of `at` (found in it) set to c. */
+static void write_edited(const char *name, const char *text, const char *at,
+			 char c)
+{
+	char *copy = strdup(text), *p = strstr(copy, at);
+
+	assert_non_null(p);
+	p[strlen(at) - 1] = c;
+	write_text(name, copy);
+	free(copy);
+}
+
+/* What `compare A B` prints (the caller frees). */
+static char *compare(const char *a, const char *b)
+{
+	char pa[160], pb[160], out[160];
+	char *argv[] = { "compare", pa, pb, NULL };
+
+	snprintf(pa, sizeof(pa), "%s", path(a));
+	snprintf(pb, sizeof(pb), "%s", path(b));
+	snprintf(out, sizeof(out), "%s", path("cmp.txt"));
+	assert_int_equal(th_run_redirected(cmd_compare, 3, argv, out,
+					   "/dev/null"), 0);
+	return slurp_file("cmp.txt");
+}
+
+/* The pagetypeinfo or buddyinfo read for the warm start is an input like
+ * the zoneinfo: the JSON records its path, size and CRC-32, and compare
+ * prints them and says when two results read different files. */
+static void test_warm_inputs_recorded_and_compared(void **state)
+{
+	char want[160], *text;
+	(void)state;
+
+	write_text("r.trace", trace_16m);
+	write_text("r.zoneinfo", zoneinfo_16m);
+	write_text("r.pagetypeinfo", pagetypeinfo_16m);
+	replay_json("a.json");
+	text = slurp_file("a.json");
+	snprintf(want, sizeof(want), "\"pagetypeinfo_bytes\": %zu, "
+		 "\"pagetypeinfo_crc32\": %lu", strlen(pagetypeinfo_16m),
+		 crc32(0, (const Bytef *)pagetypeinfo_16m,
+		       (uInt)strlen(pagetypeinfo_16m)));
+	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text, "\"buddyinfo\": null"));
+	snprintf(want, sizeof(want), "\"zoneinfo_bytes\": %zu",
+		 strlen(zoneinfo_16m));
+	assert_non_null(strstr(text, want));
+	free(text);
+
+	/* the same inputs: said so, and each printed with its CRC */
+	replay_json("a2.json");
+	text = compare("a.json", "a2.json");
+	assert_non_null(strstr(text, "same inputs"));
+	assert_null(strstr(text, "DIFFERENT INPUTS"));
+	snprintf(want, sizeof(want), "pagetypeinfo %s, %zu bytes, crc32 %lu",
+		 path("r.pagetypeinfo"), strlen(pagetypeinfo_16m),
+		 crc32(0, (const Bytef *)pagetypeinfo_16m,
+		       (uInt)strlen(pagetypeinfo_16m)));
+	assert_non_null(strstr(text, want));
+	snprintf(want, sizeof(want), "zoneinfo %s, %zu bytes, crc32",
+		 path("r.zoneinfo"), strlen(zoneinfo_16m));
+	assert_non_null(strstr(text, want));
+	free(text);
+
+	/* one free count changed, same name: a different input */
+	write_edited("r.pagetypeinfo", pagetypeinfo_16m, "Unmovable      3", '2');
+	replay_json("b.json");
+	text = compare("a.json", "b.json");
+	assert_non_null(strstr(text, "DIFFERENT INPUTS: pagetypeinfo ("));
+	free(text);
+
+	/* buddyinfo instead of pagetypeinfo */
+	unlink(path("r.pagetypeinfo"));
+	write_text("r.buddyinfo", "Node 0, zone   Normal      3      2      1      1"
+		   "      0      0      0      0      0      1      1\n");
+	replay_json("c.json");
+	text = slurp_file("c.json");
+	assert_non_null(strstr(text, "\"pagetypeinfo\": null"));
+	assert_non_null(strstr(text, "\"buddyinfo_crc32\": "));
+	free(text);
+	text = compare("a.json", "c.json");
+	assert_non_null(strstr(text, "DIFFERENT INPUTS: pagetypeinfo buddyinfo ("));
+	free(text);
+
+	/* and a different zoneinfo (one more free page) */
+	unlink(path("r.buddyinfo"));
+	replay_json("d.json");
+	write_edited("r.zoneinfo", zoneinfo_16m, "free     900", '1');
+	replay_json("e.json");
+	text = compare("d.json", "e.json");
+	assert_non_null(strstr(text, "DIFFERENT INPUTS: zoneinfo ("));
+	free(text);
+	write_text("r.zoneinfo", zoneinfo_16m);
+}
+
+/* A pagetypeinfo that is a device (here /dev/zero, which ends no line)
+ * is refused as binary, not read forever. */
+static void test_device_refused(void **state)
+{
+	struct freeinfo fi;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(freeinfo_read("/dev/zero", NULL, "Normal", 0, &fi, err,
+				       sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "NUL"));
+	assert_int_equal(fi.bytes, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +454,8 @@ int main(void)
 		cmocka_unit_test(test_read_buddyinfo_and_errors),
 		th_policy_test(test_shape_free_lists),
 		cmocka_unit_test(test_replay_starts_from_pagetypeinfo),
+		cmocka_unit_test(test_warm_inputs_recorded_and_compared),
+		cmocka_unit_test(test_device_refused),
 	};
 	int rc;
 

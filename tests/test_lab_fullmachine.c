@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "helpers.h"
 #include "scenario.h"
 
 #define MiB (1ull << 20)
@@ -227,24 +228,6 @@ static struct sim *run_to_json(const char *name, uint64_t bytes, double scale,
 	return s;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = 0;
-	fclose(f);
-	return buf;
-}
-
 static unsigned count(const char *hay, const char *needle)
 {
 	unsigned n = 0;
@@ -280,8 +263,8 @@ static void test_server_full_and_deterministic(void **state)
 		assert_true(p->peak_allocated * 100 >= p->stats.managed_pages * 95);
 		assert_int_equal(p->c.bad_frees, 0);
 	}
-	ja = slurp(a);
-	jb = slurp(b);
+	ja = th_slurp(a, NULL);
+	jb = th_slurp(b, NULL);
 	assert_string_equal(ja, jb);
 	for (unsigned k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 		assert_int_equal(count(ja, keys[k]), s1->npol);
@@ -318,7 +301,7 @@ static void test_hugepage_demand_figures(void **state)
 			}
 		assert_int_equal(p->nheld_1g, 0); /* all given back */
 	}
-	j = slurp(a);
+	j = th_slurp(a, NULL);
 	assert_int_equal(count(j, "\"thp_success_pct\""), s->npol);
 	assert_int_equal(count(j, "\"contig_1g_success\""), s->npol);
 	assert_int_equal(count(j, "\"tainted_superpageblocks\""),

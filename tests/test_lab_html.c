@@ -22,6 +22,7 @@
 
 #include "report.h"
 #include "scenario.h"
+#include "svg.h"
 
 /* Parses the page; prints "svg=N map=N bars=N lines=N external=N
  * unclosed=N" on success. */
@@ -294,11 +295,117 @@ static void test_map_scales_to_2tib(void **state)
 	assert_int_equal(system(err), 0);
 }
 
+/* svg_lines() into a string. */
+static char *lines_svg(const double *y, unsigned n, enum svg_scale scale)
+{
+	static const double x[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	struct svg_chart c = { "t", "s", "pages", 500, 240, scale, NULL, 0 };
+	struct svg_series sr = { "a", NULL, x, y, n, NULL };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_true(n <= 8);
+	svg_lines(f, &c, &sr, 1);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static unsigned occurrences(const char *s, const char *key)
+{
+	unsigned n = 0;
+
+	for (const char *p = s; (p = strstr(p, key)); p += strlen(key))
+		n++;
+	return n;
+}
+
+/* The y of each point of the first polyline into py[]; how many. */
+static unsigned points_y(const char *svg, double *py, unsigned max)
+{
+	const char *p = strstr(svg, "points=\"");
+	unsigned n = 0;
+	double x, y;
+	int used;
+
+	assert_non_null(p);
+	p += 8;
+	while (n < max && sscanf(p, "%lf,%lf %n", &x, &y, &used) == 2) {
+		py[n++] = y;
+		p += used;
+	}
+	return n;
+}
+
+/* The horizontal axis: the axis line whose two ends share a y. */
+static double bottom_line(const char *svg)
+{
+	for (const char *p = svg; (p = strstr(p, "<line ")); p++) {
+		double x1, x2, y1, y2;
+		char cls[16];
+
+		if (sscanf(p, "<line x1=\"%lf\" x2=\"%lf\" y1=\"%lf\" y2=\"%lf\" "
+			   "class=\"%15[a-z]\"", &x1, &x2, &y1, &y2, cls) == 5 &&
+		    !strcmp(cls, "axis") && y1 == y2)
+			return y1;
+	}
+	fail_msg("no horizontal axis in %s", svg);
+	return 0;
+}
+
+/* A log axis with intervals of 0 pages draws them on the bottom line,
+ * labelled "0", below a break in the axis: the line runs through them,
+ * neither a silent gap nor a made-up small value.  Without a zero there
+ * is no floor; a negative value still breaks the line. */
+static void test_log_axis_draws_zeros(void **state)
+{
+	static const double with_zeros[] = { 10, 0, 1000, 0, 100, 0 };
+	static const double positive[] = { 10, 20, 1000, 3, 100, 5 };
+	static const double negative[] = { 10, 20, -1, 3, 100, 5 };
+	double py[8], base;
+	char *svg;
+	(void)state;
+
+	svg = lines_svg(with_zeros, 6, SVG_LOG);
+	assert_non_null(strstr(svg, "pages (log)"));
+	assert_int_equal(occurrences(svg, "<polyline"), 1);
+	assert_int_equal(points_y(svg, py, 8), 6);
+	base = bottom_line(svg);
+	/* every 0 on the bottom line, the smallest value (10) clearly above
+	 * it, beyond the break */
+	assert_true(py[1] == base && py[3] == base && py[5] == base);
+	assert_true(py[0] < base - 9);
+	assert_true(py[4] < py[0] && py[2] < py[4]);
+	assert_non_null(strstr(svg, "text-anchor=\"end\">0</text>"));
+	assert_int_equal(occurrences(svg, "class=\"axisbreak\""), 1);
+	free(svg);
+
+	svg = lines_svg(positive, 6, SVG_LOG);
+	assert_int_equal(occurrences(svg, "<polyline"), 1);
+	assert_null(strstr(svg, "axisbreak"));
+	assert_null(strstr(svg, "text-anchor=\"end\">0</text>"));
+	free(svg);
+
+	/* the same data with its zeros on a linear axis: no floor there */
+	svg = lines_svg(with_zeros, 6, SVG_LINEAR);
+	assert_null(strstr(svg, "axisbreak"));
+	assert_int_equal(points_y(svg, py, 8), 6);
+	assert_true(py[1] == bottom_line(svg));
+	free(svg);
+
+	svg = lines_svg(negative, 6, SVG_LOG);
+	assert_int_equal(occurrences(svg, "<polyline"), 2);
+	assert_null(strstr(svg, "axisbreak"));
+	free(svg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_html_report_parses_and_is_self_contained),
 		cmocka_unit_test(test_map_scales_to_2tib),
+		cmocka_unit_test(test_log_axis_draws_zeros),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "commands.h"
+#include "helpers.h"
 #include "replay.h"
 
 #ifdef PA_SANITIZER
@@ -127,23 +128,6 @@ static void test_build_trace_counts_and_accounting(void **state)
 	free(s);
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = 0;
-	fclose(f);
-	return buf;
-}
-
 /* Two replays of the same trace write identical JSON. */
 /* Remove the line starting with `prefix` from text, in place. */
 static void drop_line(char *text, const char *prefix)
@@ -177,8 +161,8 @@ static void test_replay_is_deterministic(void **state)
 		fclose(stdout);
 		stdout = saved;
 	}
-	a = slurp(j1);
-	b = slurp(j2);
+	a = th_slurp(j1, NULL);
+	b = th_slurp(j2, NULL);
 	/* the recorded command lines differ (the --json paths): drop them */
 	drop_line(a, "  \"argv\": ");
 	drop_line(b, "  \"argv\": ");

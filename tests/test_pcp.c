@@ -26,13 +26,14 @@ static struct pa_zone *tiny(unsigned high_min, unsigned high_max)
 	return th_zone_create(&c);
 }
 
-/* "high:" of one CPU from the zoneinfo report (the kernel's layout). */
-static int pcp_high(struct pa_zone *z, unsigned cpu)
+/* A figure ("high:", "count:") of one CPU's pageset from the zoneinfo
+ * report (the kernel's layout). */
+static int pcp_field(struct pa_zone *z, unsigned cpu, const char *key)
 {
 	char *buf = NULL, want[32];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	int high = -1;
+	int v = -1;
 
 	assert_non_null(f);
 	assert_int_equal(pa_report(z, PA_REPORT_ZONEINFO, f), 0);
@@ -41,11 +42,93 @@ static int pcp_high(struct pa_zone *z, unsigned cpu)
 	char *p = strstr(buf, want);
 
 	assert_non_null(p);
-	p = strstr(p, "high:");
+	p = strstr(p, key);
 	assert_non_null(p);
-	high = atoi(p + 5);
+	v = atoi(p + strlen(key));
 	free(buf);
-	return high;
+	return v;
+}
+
+static int pcp_high(struct pa_zone *z, unsigned cpu)
+{
+	return pcp_field(z, cpu, "high:");
+}
+
+/* The zone for the pressure test: 4096 pages, watermarks on (min 512
+ * pages), 2 CPUs, pagesets free to grow. */
+static struct pa_zone *pressure_zone(void)
+{
+	struct pa_config c = th_config(256, 4, 5, 0, 2);
+
+	c.policy = PA_POLICY_MAINLINE;
+	c.min_free_kbytes = 2048;
+	c.pcp_batch = BATCH;
+	c.pcp_high_min = 16;
+	c.pcp_high_max = 512;
+	return th_zone_create(&c);
+}
+
+/* Drains under pressure, the 6.x rule the lab's warm-machine replay runs
+ * on (it replays through these pagesets): once the zone is below its
+ * high watermark, each free lowers the pageset's high by the pages freed
+ * in a row, down to high_min, and drains what lies above it, so pages
+ * cached on one CPU go back to the zone.  The same frees with plenty of
+ * memory free stay cached.  The first pass is the calm one. */
+static void frees_drain_when_the_zone_is_below_high(void **state)
+{
+	enum { N = 64 };
+	uint64_t drained[2], held[2], high[2];
+	(void)state;
+
+	for (int pressure = 0; pressure < 2; pressure++) {
+		struct pa_zone *z = pressure_zone();
+		uint64_t p[N], q[4096];
+		unsigned nq = 0;
+		struct pa_stats s;
+		uint64_t before;
+
+		for (unsigned i = 0; i < N; i++)
+			assert_int_not_equal(p[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE),
+					     PA_NO_PFN);
+		pa_stats(z, &s);
+		/* room below high for all of CPU 0's pages and then some */
+		assert_true(s.wmark_high > s.wmark_min + 3 * N);
+		while (pressure && s.free_pages + 2 * N >= s.wmark_high) {
+			assert_true(nq < 4096);
+			q[nq] = pa_alloc_cpu(z, 1, 0, PA_GFP_MOVABLE);
+			assert_int_not_equal(q[nq++], PA_NO_PFN);
+			pa_stats(z, &s);
+		}
+		before = s.zone_pages_drain;
+		for (unsigned i = 0; i < N; i++)
+			assert_int_equal(pa_free_cpu(z, 0, p[i], 0), 0);
+		pa_stats(z, &s);
+		/* under pressure the zone stayed below high throughout */
+		assert_true(!pressure || s.free_pages < s.wmark_high);
+		assert_true(pressure || s.free_pages >= s.wmark_high);
+		drained[pressure] = s.zone_pages_drain - before;
+		held[pressure] = (uint64_t)pcp_field(z, 0, "count:");
+		high[pressure] = (uint64_t)pcp_high(z, 0);
+		assert_check(z);
+		for (unsigned i = 0; i < nq; i++)
+			assert_int_equal(pa_free_cpu(z, 1, q[i], 0), 0);
+		assert_check(z);
+		th_zone_destroy(z);
+	}
+	print_message("calm: drained %llu, CPU 0 holds %llu, high %llu; below high: "
+		      "drained %llu, holds %llu, high %llu\n",
+		      (unsigned long long)drained[0], (unsigned long long)held[0],
+		      (unsigned long long)high[0], (unsigned long long)drained[1],
+		      (unsigned long long)held[1], (unsigned long long)high[1]);
+	/* calm: the pageset keeps what was freed to it */
+	assert_true(held[0] >= N);
+	assert_true(high[0] > held[0]);
+	/* below high: high back at high_min, no more than that held, and the
+	 * rest of CPU 0's pages went back to the zone */
+	assert_int_equal(high[1], 16);
+	assert_true(held[1] <= 16);
+	assert_true(drained[1] >= N - 16);
+	assert_true(drained[1] > drained[0]);
 }
 
 static void refill_takes_a_batch_then_grows(void **state)
@@ -217,6 +300,7 @@ int main(void)
 		cmocka_unit_test(free_drains_at_high_and_keeps_a_batch),
 		cmocka_unit_test(high_grows_under_demand_and_decays_when_idle),
 		cmocka_unit_test(offline_drains_and_routes_to_the_zone),
+		cmocka_unit_test(frees_drain_when_the_zone_is_below_high),
 		cmocka_unit_test(fill_and_reset),
 	};
 
