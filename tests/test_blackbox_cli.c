@@ -6,7 +6,8 @@
  * full device (the top-level help: "1 failure"); the help of every
  * command says how it exits, and `help COMMAND` prints what `COMMAND
  * --help` does; unknown commands and options exit 2; hostile option
- * values exit 2 with a message naming the option; missing inputs exit 2.
+ * values exit 2 with a message naming the option; missing inputs exit 2;
+ * replay's damaged-input warning and --strict hold in virtual time too.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -219,12 +220,71 @@ static void missing_and_bad_inputs(void **state)
 	}
 }
 
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* replay's help: malformed lines are "reported on stderr", and --strict
+ * exits 1 on them - in virtual time as well (it used to say nothing and
+ * exit 0 there). */
+static void damaged_input_in_both_modes(void **state)
+{
+	static const char *modes[] = { "", "--virtual-time --cpus 2" };
+	char path[PATH_MAX], args[PATH_MAX + 128], *e;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/bad.trace", dir);
+	write_text(path,
+		"          task-0     [001] .....  1.000001: mm_page_alloc: "
+		"page=0000000007f5d2b9 pfn=0x100 order=0 migratetype=0 "
+		"gfp_flags=GFP_KERNEL\n"
+		"          task-0     [001] .....  1.000002: mm_page_alloc: "
+		"page=0000000007f5d2b9 pfn=0x200 order=99 migratetype=0 "
+		"gfp_flags=GFP_KERNEL\n"
+		"          task-0     [001] .....  1.000003: mm_page_free: "
+		"page=0000000007f5d2b9 pfn=0x100 order=0\n");
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(args, sizeof(args), "replay '%s' --quiet %s", path,
+			 modes[i]);
+		assert_int_equal(cli(args, NULL, &e), 0);
+		if (!strstr(e, "malformed"))
+			fail_msg("pagealloc %s: no warning on stderr: %s", args, e);
+		free(e);
+		snprintf(args, sizeof(args), "replay '%s' --quiet --strict %s",
+			 path, modes[i]);
+		if (cli(args, NULL, &e) != 1)
+			fail_msg("pagealloc %s: want exit 1: %s", args, e);
+		free(e);
+	}
+	/* an undamaged trace passes --strict in both modes */
+	write_text(path,
+		"          task-0     [001] .....  1.000001: mm_page_alloc: "
+		"page=0000000007f5d2b9 pfn=0x100 order=0 migratetype=0 "
+		"gfp_flags=GFP_KERNEL\n"
+		"          task-0     [001] .....  1.000003: mm_page_free: "
+		"page=0000000007f5d2b9 pfn=0x100 order=0\n");
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(args, sizeof(args), "replay '%s' --quiet --strict %s",
+			 path, modes[i]);
+		if (cli(args, NULL, &e) != 0)
+			fail_msg("pagealloc %s: want exit 0: %s", args, e);
+		assert_null(strstr(e, "malformed"));
+		free(e);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(help_forms_and_full_stdout),
 		cmocka_unit_test(hostile_values),
 		cmocka_unit_test(missing_and_bad_inputs),
+		cmocka_unit_test(damaged_input_in_both_modes),
 	};
 	return cmocka_run_group_tests_name("blackbox_cli", tests, setup,
 					   teardown);
