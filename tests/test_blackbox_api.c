@@ -913,6 +913,116 @@ static void stats_reset_and_maps(void **state)
 	th_zone_destroy(z);
 }
 
+/* The fragmentation indexes follow the header's formulas from the nr_free
+ * counts they come with, and nr_free matches buddyinfo and pa_frag. */
+static void frag_index_formulas(void **state)
+{
+	struct pa_config cfg = th_config(24, PB_ORDER, MAX_ORDER,
+					 PA_CFG_NO_WATERMARKS, 2);
+	struct th_rng rng = { th_seed("frag_index_formulas") };
+	uint64_t held[256];
+	unsigned orders[256], n = 0;
+	struct pa_zone *z;
+
+	z = th_zone_for(state, &cfg);
+	if (!z)
+		return;
+	for (unsigned step = 0; step < 400; step++) {
+		struct pa_frag_index fi;
+		struct pa_frag fr;
+		uint64_t bi[PA_FRAG_ORDERS] = { 0 };
+		uint64_t free_pages = 0, free_blocks = 0, largest = UINT64_MAX;
+		char *text;
+
+		if (n < 256 && th_below(&rng, 3)) {
+			unsigned o = (unsigned)th_below(&rng, MAX_ORDER + 1);
+			uint64_t pfn = pa_alloc_cpu(z, (unsigned)th_below(&rng, 2), o,
+						    PA_GFP_NOWARN |
+						    (th_below(&rng, 2) ? PA_GFP_MOVABLE : 0));
+
+			if (pfn != PA_NO_PFN) {
+				held[n] = pfn;
+				orders[n++] = o;
+			}
+		} else if (n) {
+			unsigned i = (unsigned)th_below(&rng, n);
+
+			assert_int_equal(pa_free(z, held[i], orders[i]), 0);
+			held[i] = held[--n];
+			orders[i] = orders[n];
+		}
+		if (step % 8)
+			continue;
+		assert_int_equal(pa_frag_index(z, &fi), 0);
+		assert_int_equal(fi.nr_orders, MAX_ORDER + 1);
+		for (unsigned o = 0; o < fi.nr_orders; o++) {
+			free_pages += fi.nr_free[o] << o;
+			free_blocks += fi.nr_free[o];
+			if (fi.nr_free[o])
+				largest = o;
+		}
+		for (unsigned o = fi.nr_orders; o < PA_FRAG_ORDERS; o++) {
+			assert_int_equal(fi.nr_free[o], 0);
+			assert_int_equal(fi.extfrag_milli[o], 0);
+			assert_int_equal(fi.unusable_milli[o], 0);
+		}
+		for (unsigned j = 0; j < fi.nr_orders; j++) {
+			uint64_t suitable = 0;
+			int unusable, extfrag;
+
+			for (unsigned o = j; o < fi.nr_orders; o++)
+				suitable += fi.nr_free[o] << (o - j);
+			unusable = free_pages ? (int)((free_pages - (suitable << j)) *
+						      1000 / free_pages)
+					      : 1000;
+			if (suitable)
+				extfrag = -1000;
+			else if (!free_pages)
+				extfrag = 0;
+			else
+				extfrag = 1000 - (int)((1000 + free_pages * 1000 /
+							 (1ull << j)) / free_blocks);
+			if (fi.unusable_milli[j] != unusable ||
+			    fi.extfrag_milli[j] != extfrag)
+				fail_msg("order %u: unusable %d (want %d) extfrag %d "
+					 "(want %d)", j, fi.unusable_milli[j],
+					 unusable, fi.extfrag_milli[j], extfrag);
+		}
+		/* the same counts as buddyinfo and pa_frag (no thread
+		 * changes the zone in between) */
+		text = th_report(z, PA_REPORT_BUDDYINFO, NULL);
+		assert_non_null(text);
+		assert_int_equal(th_parse_buddyinfo(text, bi, PA_FRAG_ORDERS),
+				 (int)fi.nr_orders);
+		free(text);
+		for (unsigned o = 0; o < fi.nr_orders; o++)
+			assert_int_equal(bi[o], fi.nr_free[o]);
+		assert_int_equal(pa_frag(z, &fr), 0);
+		assert_int_equal(fr.free_pages, free_pages);
+		assert_int_equal(fr.largest_free_order, largest);
+		{
+			uint64_t by_mt = 0, pbs = 0;
+			struct pa_stats st;
+
+			for (unsigned t = 0; t < PA_MT_TYPES; t++) {
+				by_mt += fr.free_by_mt[t];
+				pbs += fr.pageblocks_by_mt[t];
+			}
+			pa_stats(z, &st);
+			assert_int_equal(by_mt, free_pages);
+			assert_int_equal(pbs, st.nr_pageblocks);
+			assert_int_equal(st.free_pages, free_pages);
+			assert_true(fr.free_in_whole_pageblocks <= free_pages);
+			assert_int_equal(fr.free_in_whole_pageblocks,
+					 fr.free_whole_pageblocks << PB_ORDER);
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(pa_free(z, held[i], orders[i]), 0);
+	assert_all_free(z);
+	th_zone_destroy(z);
+}
+
 /* pa_check's message is truncated to the buffer and terminated. */
 static void check_msg_buffers(void **state)
 {
@@ -951,6 +1061,7 @@ int main(void)
 		th_policy_test(compact_bounds),
 		th_policy_test(stats_reset_and_maps),
 		th_policy_test(check_msg_buffers),
+		th_policy_test(frag_index_formulas),
 	};
 	return th_run_policy_group("blackbox_api", tests);
 }
