@@ -866,6 +866,137 @@ static void compact_bounds(void **state)
 	th_zone_destroy(z);
 }
 
+/* The pointer API follows the zone's size: grown pfns get addresses,
+ * shrunk ones lose them, and an address of the removed range is refused. */
+static void hotplug_pointer_api(void **state)
+{
+	struct pa_config cfg = th_config(8, PB_ORDER, MAX_ORDER,
+					 PA_CFG_NO_WATERMARKS, 2);
+	const uint64_t add = (uint64_t)8 << PB_ORDER; /* pages */
+	struct pa_zone *z;
+	uint64_t m0;
+	char *p;
+
+	cfg.backing = PA_BACKING_ANON;
+	cfg.max_bytes = 2 * cfg.bytes;
+	z = th_zone_for(state, &cfg);
+	if (!z)
+		return;
+	m0 = pa_managed_pages(z);
+	assert_null(pa_pfn_to_addr(z, m0));
+	assert_int_equal(pa_zone_grow(z, add * 4096), 0);
+	assert_int_equal(pa_managed_pages(z), m0 + add);
+	p = pa_pfn_to_addr(z, m0);
+	assert_non_null(p);
+	assert_int_equal(pa_addr_to_pfn(z, p), m0);
+	memset(p, 0x33, add * 4096); /* the new memory is there */
+	assert_int_equal(pa_zone_grow(z, 8 * 4096u << PB_ORDER), -ENOSPC);
+	assert_rejected(z);
+	assert_int_equal(pa_zone_shrink(z, add * 4096), 0);
+	assert_int_equal(pa_managed_pages(z), m0);
+	assert_null(pa_pfn_to_addr(z, m0));
+	assert_int_equal(pa_addr_to_pfn(z, p), PA_NO_PFN);
+	assert_int_equal(pa_free_pages(z, p, 0), -EINVAL);
+	assert_rejected(z);
+	assert_int_equal(pa_free(z, m0, 0), -EINVAL);
+	assert_rejected(z);
+	assert_all_free(z);
+	th_zone_destroy(z);
+}
+
+/* Pages of a contiguous range belong to the range: every per-block call on
+ * them is refused, the range stays whole. */
+static void contig_pieces_refused(void **state)
+{
+	struct pa_config cfg = th_config(8, PB_ORDER, MAX_ORDER,
+					 PA_CFG_NO_WATERMARKS, 2);
+	struct mv_owner own = { 0 };
+	struct pa_zone *z;
+	uint64_t r, np;
+	int id;
+
+	cfg.backing = PA_BACKING_ANON;
+	z = th_zone_for(state, &cfg);
+	if (!z)
+		return;
+	id = pa_register_movable_ops(z, &mv_ops, &own);
+	assert_true(id > 0);
+	r = pa_alloc_contig(z, 16, PA_GFP_MOVABLE);
+	assert_int_not_equal(r, PA_NO_PFN);
+	assert_int_equal(pa_free(z, r, 4), -EINVAL);
+	assert_rejected(z);
+	assert_int_equal(pa_free(z, r + 1, 0), -EINVAL);
+	assert_rejected(z);
+	assert_int_equal(pa_free_nolock(z, r, 4), -EINVAL);
+	assert_rejected(z);
+	assert_int_equal(pa_free_pages(z, pa_pfn_to_addr(z, r), 4), -EINVAL);
+	assert_rejected(z);
+	assert_int_equal(pa_set_page_movable(z, r, id), -EINVAL);
+	assert_rejected(z);
+	assert_int_equal(pa_migrate_page(z, r, &np), -EINVAL);
+	assert_rejected(z);
+	{
+		unsigned o = 4;
+
+		assert_int_equal(pa_free_bulk(z, 0, &r, &o, 1), 0);
+		assert_rejected(z);
+	}
+	assert_int_equal(own.isolates, 0);
+	assert_int_equal(pa_free_contig(z, r, 16), 0);
+	assert_int_equal(pa_unregister_movable_ops(z, id), 0);
+	assert_all_free(z);
+	th_zone_destroy(z);
+}
+
+/* Offline CPUs cache nothing; draining every CPU one by one empties the
+ * per-CPU lists, remote and deferred frees included. */
+static void offline_and_per_cpu_drains(void **state)
+{
+	struct pa_config cfg = th_config(48, PB_ORDER, MAX_ORDER,
+					 PA_CFG_NO_WATERMARKS, 3);
+	uint64_t a[60];
+	unsigned o[60];
+	struct pa_stats st;
+	struct pa_zone *z;
+
+	z = th_zone_for(state, &cfg);
+	if (!z)
+		return;
+	for (unsigned i = 0; i < 60; i++) {
+		o[i] = i % 4;
+		a[i] = pa_alloc_cpu(z, i % 3, o[i], i % 5 ? PA_GFP_MOVABLE : 0);
+		assert_int_not_equal(a[i], PA_NO_PFN);
+	}
+	for (unsigned i = 0; i < 60; i++) {
+		if (i % 3 == 0)
+			assert_int_equal(pa_free_cpu(z, (i + 1) % 3, a[i], o[i]), 0);
+		else if (i % 3 == 1)
+			assert_int_equal(pa_free_nolock(z, a[i], o[i]), 0);
+		else
+			assert_int_equal(pa_free_bulk(z, (i + 2) % 3, &a[i], &o[i], 1), 1);
+	}
+	for (unsigned cpu = 0; cpu < 3; cpu++)
+		assert_int_equal(pa_drain_cpu(z, cpu), 0);
+	pa_stats(z, &st);
+	assert_int_equal(st.pcp_pages, 0);
+	assert_int_equal(st.free_pages, st.managed_pages);
+	for (unsigned cpu = 0; cpu < 3; cpu++)
+		assert_int_equal(pa_cpu_offline(z, cpu), 0);
+	for (unsigned i = 0; i < 60; i++) {
+		a[i] = pa_alloc_cpu(z, i % 3, o[i], PA_GFP_MOVABLE);
+		assert_int_not_equal(a[i], PA_NO_PFN);
+	}
+	for (unsigned i = 0; i < 60; i++)
+		assert_int_equal(pa_free_cpu(z, (i + 1) % 3, a[i], o[i]), 0);
+	pa_stats(z, &st);
+	assert_int_equal(st.pcp_pages, 0);
+	assert_int_equal(st.free_pages, st.managed_pages);
+	for (unsigned cpu = 0; cpu < 3; cpu++)
+		assert_int_equal(pa_cpu_online(z, cpu), 0);
+	assert_all_free(z);
+	th_zone_destroy(z);
+}
+
 /* ------------------------------------------------------------------ */
 /* Statistics                                                          */
 /* ------------------------------------------------------------------ */
@@ -1062,6 +1193,9 @@ int main(void)
 		th_policy_test(stats_reset_and_maps),
 		th_policy_test(check_msg_buffers),
 		th_policy_test(frag_index_formulas),
+		th_policy_test(hotplug_pointer_api),
+		th_policy_test(contig_pieces_refused),
+		th_policy_test(offline_and_per_cpu_drains),
 	};
 	return th_run_policy_group("blackbox_api", tests);
 }

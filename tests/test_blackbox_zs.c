@@ -462,6 +462,123 @@ static void zstore_enomem_keeps_old(void **state)
 	th_zone_destroy(z);
 }
 
+/* A page of kind 0 (zero), 1 (one repeated word), 2 (compressible) or 3
+ * (random: stored raw). */
+static void make_page(uint8_t *p, unsigned kind, uint64_t key,
+		      struct th_rng *r)
+{
+	switch (kind) {
+	case 0:
+		memset(p, 0, ZSTORE_PAGE_SIZE);
+		break;
+	case 1:
+		for (unsigned i = 0; i < ZSTORE_PAGE_SIZE; i += 8)
+			memcpy(p + i, &key, 8);
+		break;
+	case 2:
+		for (unsigned i = 0; i < ZSTORE_PAGE_SIZE; i++)
+			p[i] = (uint8_t)(i / 64 + key);
+		break;
+	default:
+		for (unsigned i = 0; i < ZSTORE_PAGE_SIZE; i += 8) {
+			uint64_t v = th_next(r);
+			memcpy(p + i, &v, 8);
+		}
+	}
+}
+
+/* zstore_stats after every write (some failing for lack of memory) and
+ * discard, against a model of what each index holds; every page reads
+ * back as last written. */
+static void zstore_stats_follow_model(void **state)
+{
+	enum { N = 48 };
+	struct th_rng r = { th_seed("zstore_stats_follow_model") };
+	uint8_t (*want)[ZSTORE_PAGE_SIZE] = calloc(N, ZSTORE_PAGE_SIZE);
+	uint8_t page[ZSTORE_PAGE_SIZE];
+	unsigned kind[N];
+	bool stored[N] = { false };
+	uint64_t failed = 0;
+	struct pa_zone *z;
+
+	assert_non_null(want);
+	z = zs_zone(state, 1); /* 8 pages: random pages fill it */
+	if (!z) {
+		free(want);
+		return;
+	}
+	for (unsigned algo = 0; algo < 2; algo++) {
+		struct zstore_config zc = { .nr_pages = N, .algo = algo };
+		struct zstore *zs = zstore_create(z, &zc);
+
+		assert_non_null(zs);
+		memset(stored, 0, sizeof(stored));
+		failed = 0;
+		for (unsigned op = 0; op < 1500; op++) {
+			unsigned i = (unsigned)th_below(&r, N);
+			struct zstore_stats st;
+			uint64_t n = 0, same = 0;
+
+			if (th_below(&r, 4)) {
+				unsigned k = (unsigned)th_below(&r, 4);
+				int rc;
+
+				make_page(page, k, th_next(&r), &r);
+				rc = zstore_write(zs, i, page);
+				if (rc == 0) {
+					stored[i] = true;
+					kind[i] = k;
+					memcpy(want[i], page, sizeof(page));
+				} else {
+					assert_int_equal(rc, -ENOMEM);
+					failed++;
+				}
+			} else {
+				assert_int_equal(zstore_discard(zs, i), 0);
+				stored[i] = false;
+			}
+			for (unsigned j = 0; j < N; j++) {
+				n += stored[j];
+				same += stored[j] && kind[j] <= 1;
+			}
+			zstore_stats(zs, &st);
+			assert_int_equal(st.pages_stored, n);
+			assert_int_equal(st.orig_data_size, n * ZSTORE_PAGE_SIZE);
+			assert_int_equal(st.same_pages, same);
+			assert_int_equal(st.failed_writes, failed);
+			assert_true(st.huge_pages <= n - same);
+			assert_true(st.compr_data_size <= (n - same) * ZSTORE_PAGE_SIZE);
+			assert_int_equal(st.mem_used_total,
+					 zs_get_total_pages(zstore_pool(zs)) *
+						 ZSTORE_PAGE_SIZE);
+			assert_true(st.mem_used_max >= st.mem_used_total);
+			if (op % 100 == 0)
+				(void)zstore_compact(zs);
+		}
+		for (unsigned j = 0; j < N; j++) {
+			int rc = zstore_read(zs, j, page);
+
+			if (!stored[j]) {
+				assert_int_equal(rc, -ENOENT);
+				continue;
+			}
+			assert_int_equal(rc, 0);
+			assert_memory_equal(page, want[j], sizeof(page));
+		}
+		assert_true(failed >= 1);
+		{
+			char msg[256] = "";
+
+			if (zs_pool_check(zstore_pool(zs), msg, sizeof(msg)))
+				fail_msg("zs_pool_check: %s", msg);
+		}
+		zstore_destroy(zs);
+		assert_zone_empty(z);
+	}
+	free(want);
+	th_zone_destroy(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +587,7 @@ int main(void)
 		th_policy_test(pool_out_of_pages),
 		th_policy_test(zstore_errors),
 		th_policy_test(zstore_enomem_keeps_old),
+		th_policy_test(zstore_stats_follow_model),
 	};
 	int rc;
 
