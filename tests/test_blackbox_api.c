@@ -17,14 +17,6 @@
 #define PB_ORDER 3u
 #define MAX_ORDER 5u
 
-/* The zone is consistent, and a rejected call left a message. */
-#define assert_rejected(zone)                                                \
-	do {                                                                 \
-		assert_check(zone);                                          \
-		assert_accounting(zone);                                     \
-		assert_true(th_zone_errors_take((zone), NULL, 0) >= 1);      \
-	} while (0)
-
 /* Every page is free again (per-CPU lists drained into the zone). */
 static void assert_all_free(struct pa_zone *zone)
 {
