@@ -3,6 +3,7 @@
  * The `pagealloc` command: the lab.  Dispatches to one subcommand per file
  * (commands.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,7 +52,20 @@ static const struct subcommand *find(const char *name)
 	return NULL;
 }
 
-int main(int argc, char **argv)
+/* Help, --version and --list print and return 0 without looking at
+ * stdout: on a full device that was a silent success with nothing shown. */
+static int stdout_verdict(int rc)
+{
+	int err = fflush(stdout) ? errno : 0;
+
+	if (rc != 0 || (!err && !ferror(stdout)))
+		return rc;
+	fprintf(stderr, "pagealloc: cannot write to stdout: %s\n",
+		err ? strerror(err) : "a write failed");
+	return 1;
+}
+
+static int dispatch(int argc, char **argv)
 {
 	const struct subcommand *c;
 
@@ -89,4 +103,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	return c->fn(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+	return stdout_verdict(dispatch(argc, argv));
 }

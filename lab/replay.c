@@ -616,6 +616,17 @@ static bool warn_unreliable(const struct trace_tally *t)
 	return true;
 }
 
+/* The input's damage, after the outputs (either mode): the warning, and
+ * --strict's exit 1. */
+static int unreliable_verdict(const struct trace_tally *t, bool strict, int rc)
+{
+	if (warn_unreliable(t) && strict && !rc) {
+		fprintf(stderr, "pagealloc replay: --strict: exit 1\n");
+		return 1;
+	}
+	return rc;
+}
+
 /* The speed line: every kmem event line is parsed; allocs and frees are
  * also applied to each policy's zone.  Each policy sees every event, so
  * its rate is events over the elapsed time; the total is that times the
@@ -719,8 +730,11 @@ int cmd_replay(int argc, char **argv)
 	/* before the run: a bad output name must not cost a replay */
 	if (outfile_check_all("replay", (const char *[]){ html, json }, 2))
 		return 2;
-	if (vo.on)
-		return vtime_cmd_replay(&o, &vo, html, json);
+	memset(&tally, 0, sizeof(tally));
+	if (vo.on) {
+		rc = vtime_cmd_replay(&o, &vo, html, json, &tally);
+		return unreliable_verdict(&tally, strict, rc);
+	}
 	rc = replay_traces(&o, &s, &tally, &elapsed, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "pagealloc replay: %s\n", err);
@@ -743,10 +757,7 @@ int cmd_replay(int argc, char **argv)
 	rc = report_emit(&rep, html, json);
 	if (!quiet)
 		print_speed(s, &tally, elapsed);
-	if (warn_unreliable(&tally) && strict && !rc) {
-		fprintf(stderr, "pagealloc replay: --strict: exit 1\n");
-		rc = 1;
-	}
+	rc = unreliable_verdict(&tally, strict, rc);
 	if (!rc) {
 		char msg[300];
 		if (sim_check(s, msg, sizeof(msg)) < 0) {

@@ -384,30 +384,29 @@ int vtime_cmd_run(const struct scenario *sc, const struct sim_config *cfg,
 	return rc;
 }
 
+struct replay_arg {
+	const struct replay_opts *ro;
+	struct trace_tally *tally;  /* the last replay's: the same input each */
+};
+
 static int produce_replay(void *arg, const struct sim_config *cfg,
 			  struct sim **out, char *err, size_t len)
 {
-	struct replay_opts ro = *(const struct replay_opts *)arg;
-	struct trace_tally *t = malloc(sizeof(*t));
+	struct replay_arg *a = arg;
+	struct replay_opts ro = *a->ro;
 	double elapsed;
-	int rc;
 
-	if (!t) {
-		snprintf(err, len, "out of memory");
-		return -ENOMEM;
-	}
 	ro.cfg = *cfg;
 	ro.progress = false;
-	rc = replay_traces(&ro, out, t, &elapsed, err, len);
-	free(t);
-	return rc;
+	return replay_traces(&ro, out, a->tally, &elapsed, err, len);
 }
 
 int vtime_cmd_replay(const struct replay_opts *ro,
 		     const struct vtime_opts *o, const char *html,
-		     const char *json)
+		     const char *json, struct trace_tally *tally)
 {
 	struct vt_sweep *w = calloc(1, sizeof(*w));
+	struct replay_arg a = { .ro = ro, .tally = tally };
 	size_t n = 0;
 	int rc;
 
@@ -417,8 +416,8 @@ int vtime_cmd_replay(const struct replay_opts *ro,
 	for (unsigned i = 0; i < ro->ntraces && n < sizeof(w->title) - 1; i++)
 		n += (size_t)snprintf(w->title + n, sizeof(w->title) - n, "%s%s",
 				      i ? " " : "", ro->traces[i]);
-	rc = sweep(w, o, ro->cfg, VT_THINK_PER_CPU, produce_replay,
-		   (void *)ro, html, json);
+	rc = sweep(w, o, ro->cfg, VT_THINK_PER_CPU, produce_replay, &a, html,
+		   json);
 	free(w);
 	return rc;
 }

@@ -122,10 +122,12 @@ int vtime_cmd_run(const struct scenario *sc, const struct sim_config *cfg,
 		  const struct vtime_opts *o, const char *html,
 		  const char *json);
 
-/* `pagealloc replay TRACE... --virtual-time ...`: the exit status. */
+/* `pagealloc replay TRACE... --virtual-time ...`: the exit status; *tally
+ * gets what the input held (lost events, malformed lines) for the
+ * caller's warning and --strict. */
 int vtime_cmd_replay(const struct replay_opts *ro,
 		     const struct vtime_opts *o, const char *html,
-		     const char *json);
+		     const char *json, struct trace_tally *tally);
 
 /* Outputs (vtime_report.c).  0 or -errno. */
 int vtime_report_text(const struct vt_sweep *w, FILE *out);

@@ -42,6 +42,15 @@
 				 (unsigned long long)th_s_.managed_pages);   \
 	} while (0)
 
+/* The zone is consistent, and a rejected call left a message in the
+ * factory's error hook (th_zone_create). */
+#define assert_rejected(zone)                                                \
+	do {                                                                 \
+		assert_check(zone);                                          \
+		assert_accounting(zone);                                     \
+		assert_true(th_zone_errors_take((zone), NULL, 0) >= 1);      \
+	} while (0)
+
 /* Everything an error hook received. */
 struct th_errlog {
 	unsigned count;

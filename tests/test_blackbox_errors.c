@@ -24,14 +24,6 @@ static struct pa_zone *bb_zone(void **state, uint64_t max_pbs)
 	return th_zone_or_skip(state, &cfg);
 }
 
-/* The zone is consistent, and a rejected call left a message. */
-#define assert_rejected(zone)                                                \
-	do {                                                                 \
-		assert_check(zone);                                          \
-		assert_accounting(zone);                                     \
-		assert_true(th_zone_errors_take((zone), NULL, 0) >= 1);      \
-	} while (0)
-
 static uint64_t bb_count(void *arg, const struct pa_shrink_control *sc)
 {
 	(void)arg;
