@@ -537,8 +537,13 @@ static long zstd_frame_begin(struct trace_reader *r)
 		if (fh.windowSize > ZSTD_WINDOW_LIMIT)
 			return zstd_fail(r, ZSTD_getErrorString(
 					ZSTD_error_frameParameter_windowTooLarge));
+		/* As a round buffer (produce_zstd wraps when a block may
+		 * not fit): window + blocks, never just the content size,
+		 * which suits only a buffer written straight through (a
+		 * single-segment frame's window is its content size: sized
+		 * so, the wrap overwrote history still referenced). */
 		need = ZSTD_decodingBufferSize_min(fh.windowSize,
-						   fh.frameContentSize);
+						   ZSTD_CONTENTSIZE_UNKNOWN);
 		if (ZSTD_isError(need))
 			return zstd_fail(r, ZSTD_getErrorName(need));
 		if (need < RING_MIN)
