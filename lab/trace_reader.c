@@ -18,6 +18,7 @@
  * in the same order; the chunk's owner alone touches it.
  */
 #include "trace_reader.h"
+#include "trace_bin.h"
 #include "trace_dat.h"
 
 #include <errno.h>
@@ -208,6 +209,9 @@ static const struct binary_kind {
 	{ "\x02\x21\x4c\x18", 4, "lz4-compressed (legacy format)", "lz4 -dc" },
 	{ "\x89" "LZO\0\r\n\x1a\n", 9, "lzop-compressed", "lzop -dc" },
 	{ "\x7f" "ELF", 4, "an ELF executable or object file, not a trace", NULL },
+	{ TRACE_BIN_MAGIC, TRACE_BIN_MAGIC_LEN, "a pagealloc event file "
+	  "(`pagealloc convert`): only `pagealloc replay` reads it, and from "
+	  "a regular file, not a pipe", NULL },
 };
 
 /* A binary capture: say exactly how to turn it into text we read. */
