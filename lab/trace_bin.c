@@ -158,25 +158,25 @@ static bool record_ok(const unsigned char *r)
 	       r[21] <= MT_MAX + 1 && r[22] <= ORDER_MAX && r[23] <= MT_MAX + 1;
 }
 
+/* Field by field, no zeroing of the whole struct: this runs for every
+ * event of every replay. */
 static void decode(const unsigned char *r, struct trace_event *ev)
 {
 	uint64_t w = get64(r + 8);
 
-	*ev = (struct trace_event){
-		.kind = (enum trace_kind)(w >> KIND_SHIFT & 7),
-		.cpu = get32(r + 16),
-		.has_cpu = w >> (FLAG_SHIFT + F_HAS_CPU) & 1,
-		.ts_ns = get64(r),
-		.pfn = w & ((1ull << PFN_BITS) - 1),
-		.order = r[20],
-		.migratetype = r[21] - 1,
-		.failed = w >> (FLAG_SHIFT + F_FAILED) & 1,
-		.percpu_refill = w >> (FLAG_SHIFT + F_PERCPU_REFILL) & 1,
-		.fallback_order = r[22],
-		.fallback_migratetype = r[23] - 1,
-		.fragmenting = w >> (FLAG_SHIFT + F_FRAGMENTING) & 1,
-		.change_ownership = w >> (FLAG_SHIFT + F_CHANGE_OWNER) & 1,
-	};
+	ev->kind = (enum trace_kind)(w >> KIND_SHIFT & 7);
+	ev->cpu = get32(r + 16);
+	ev->has_cpu = w >> (FLAG_SHIFT + F_HAS_CPU) & 1;
+	ev->ts_ns = get64(r);
+	ev->pfn = w & ((1ull << PFN_BITS) - 1);
+	ev->order = r[20];
+	ev->migratetype = r[21] - 1;
+	ev->failed = w >> (FLAG_SHIFT + F_FAILED) & 1;
+	ev->percpu_refill = w >> (FLAG_SHIFT + F_PERCPU_REFILL) & 1;
+	ev->fallback_order = r[22];
+	ev->fallback_migratetype = r[23] - 1;
+	ev->fragmenting = w >> (FLAG_SHIFT + F_FRAGMENTING) & 1;
+	ev->change_ownership = w >> (FLAG_SHIFT + F_CHANGE_OWNER) & 1;
 }
 
 static void header_bytes(unsigned char h[TRACE_BIN_HEADER])
