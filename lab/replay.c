@@ -524,7 +524,7 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 	struct sim *s = NULL;
 	struct free_batch fb; /* about 11 KiB */
 	struct warm *warm = NULL;
-	uint64_t total = 0, done_before = 0, last_ts = 0;
+	uint64_t total = 0, done_before = 0, last_ts = 0, cpu0;
 	double t0;
 	int rc;
 
@@ -585,6 +585,7 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 	free_batch_init(&fb);
 	progress_start(&prog, "replay", total, o->progress);
 	t0 = progress_now();
+	cpu0 = sim_thread_cpu_ns();
 	for (unsigned i = 0; i < o->ntraces && !rc; i++) {
 		uint64_t d, tot;
 
@@ -605,6 +606,7 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 	t->free_batched_frees = fb.run_frees;
 	sim_finish(s);
 	*elapsed = progress_now() - t0;
+	s->feed_cpu_ns = sim_thread_cpu_ns() - cpu0;
 	*out = s;
 out:
 	if (warm) {

@@ -38,7 +38,6 @@ static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
 			unsigned n);
 static void apply_ops(struct sim *s, struct sim_policy *p,
 		      const struct simq_op *ops, unsigned n);
-static uint64_t thread_cpu_ns(void);
 
 static void on_error(void *arg, int err, const char *msg)
 {
@@ -826,7 +825,7 @@ static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
 	struct sim_policy *p = &s->pol[worker];
 
 	apply_ops(s, p, ops, n);
-	p->replay_cpu_ns = thread_cpu_ns();
+	p->replay_cpu_ns = sim_thread_cpu_ns();
 }
 
 static void apply_ops(struct sim *s, struct sim_policy *p,
@@ -901,7 +900,7 @@ static void finish_one(struct sim *s, struct sim_policy *p)
 	}
 }
 
-static uint64_t thread_cpu_ns(void)
+uint64_t sim_thread_cpu_ns(void)
 {
 	struct timespec ts;
 
@@ -918,10 +917,10 @@ struct finish_arg {
 static void *finish_thread(void *arg)
 {
 	struct finish_arg *a = arg;
-	uint64_t t0 = thread_cpu_ns();
+	uint64_t t0 = sim_thread_cpu_ns();
 
 	finish_one(a->s, a->p);
-	a->p->finish_cpu_ns = thread_cpu_ns() - t0;
+	a->p->finish_cpu_ns = sim_thread_cpu_ns() - t0;
 	return NULL;
 }
 
