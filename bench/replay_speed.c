@@ -54,11 +54,14 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* CPU time of the replay's threads: the feeder (which runs the policies
- * itself when serial, and the end figures when there is one policy) and
- * each policy's worker with its end figures. */
+ * itself when serial, and the end figures when there is one policy), the
+ * text reader's read-ahead thread, and each policy's worker with its end
+ * figures. */
 static void thread_cpu(const struct sim *s, double *all, double *longest)
 {
-	double feed = (double)s->feed_cpu_ns * 1e-9, sum = feed, max = feed;
+	double feed = (double)s->feed_cpu_ns * 1e-9;
+	double reader = (double)s->reader_cpu_ns * 1e-9;
+	double sum = feed + reader, max = feed > reader ? feed : reader;
 
 	for (unsigned i = 0; i < s->npol; i++) {
 		const struct sim_policy *p = &s->pol[i];

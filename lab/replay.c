@@ -591,6 +591,8 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 
 		rc = replay_one(s, t, &in[i], &fb, &last_ts, &prog, done_before,
 				err, len);
+		if (in[i].r)
+			s->reader_cpu_ns += trace_reader_ahead_cpu_ns(in[i].r);
 		input_position(&in[i], &d, &tot);
 		done_before += tot;
 	}

@@ -215,6 +215,8 @@ struct sim {
 	uint64_t feed_cpu_ns;    /* CPU time of the thread that fed them, over
 	                          * the replay loop (replay_traces; not a
 	                          * figure: no function of the input) */
+	uint64_t reader_cpu_ns;  /* the same of the text readers' read-ahead
+	                          * threads (0 for a .paev) */
 	bool time_pending;       /* now_ns not yet handed to the threads */
 	struct simq *q;          /* the policies' threads; NULL: serial */
 };

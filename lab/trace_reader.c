@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #define ZSTD_STATIC_LINKING_ONLY /* buffer-less decoding, checksum switch */
@@ -76,6 +77,7 @@ struct ahead {
 	pthread_cond_t freed;    /* a chunk was given back, or stop */
 	uint64_t produced, consumed; /* chunks; under lock */
 	bool stop;               /* under lock */
+	uint64_t cpu_ns;         /* the thread's CPU time, set as it ends */
 	bool holding;            /* the consumer owns chunk consumed % CHUNKS */
 	unsigned next;           /* its next line */
 	struct reader_figures fig; /* the held chunk's */
@@ -111,6 +113,7 @@ struct trace_reader {
 	ZSTD_DCtx *zd;
 	size_t zblock;        /* largest block of the current frame */
 	struct ahead *ahead;  /* read-ahead running (NULL: read here) */
+	uint64_t ahead_cpu_ns; /* the last joined read-ahead thread's CPU */
 	bool ahead_off;       /* not a regular file, or it could not start */
 	z_stream gz;
 	bool gz_init;
@@ -740,12 +743,18 @@ static void chunk_fill(struct trace_reader *r, struct chunk *c)
 					  r->crc, r->truncated };
 }
 
-/* The read-ahead thread: chunks in order until the end or stop. */
-static void *ahead_main(void *arg)
+static uint64_t thread_cpu_ns(void)
 {
-	struct trace_reader *r = arg;
-	struct ahead *a = r->ahead;
+	struct timespec ts;
 
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The read-ahead thread: chunks in order until the end or stop. */
+static void *ahead_run(struct trace_reader *r, struct ahead *a)
+{
 	for (;;) {
 		struct chunk *c;
 		long end;
@@ -768,6 +777,16 @@ static void *ahead_main(void *arg)
 		if (end)
 			return NULL;
 	}
+}
+
+static void *ahead_main(void *arg)
+{
+	struct trace_reader *r = arg;
+	struct ahead *a = r->ahead;
+
+	ahead_run(r, a);
+	a->cpu_ns = thread_cpu_ns(); /* read after the join */
+	return NULL;
 }
 
 static void ahead_free(struct ahead *a)
@@ -831,6 +850,7 @@ static void ahead_stop(struct trace_reader *r)
 	pthread_cond_signal(&a->freed);
 	pthread_mutex_unlock(&a->lock);
 	pthread_join(a->thread, NULL);
+	r->ahead_cpu_ns = a->cpu_ns;
 	ahead_destroy(a);
 	r->ahead = NULL;
 }
@@ -1032,4 +1052,9 @@ void trace_reader_close(struct trace_reader *r)
 	free(r->in);
 	free(r->buf);
 	free(r);
+}
+
+uint64_t trace_reader_ahead_cpu_ns(const struct trace_reader *r)
+{
+	return r->ahead_cpu_ns;
 }
