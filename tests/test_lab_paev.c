@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "commands.h"
+#include "helpers.h"
 #include "replay.h"
 #include "report.h"
 #include "trace_bin.h"
@@ -41,30 +42,15 @@ static const char *path_of(const char *name)
 
 static void write_file(const char *path, const void *data, size_t n)
 {
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, n, f), n);
-	assert_int_equal(fclose(f), 0);
+	assert_int_equal(th_write_file(path, data, n), 0);
 }
 
 static unsigned char *read_file(const char *path, size_t *n)
 {
-	FILE *f = fopen(path, "rb");
-	unsigned char *p;
-	long sz;
+	char *p = th_read_file(path, n);
 
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	sz = ftell(f);
-	rewind(f);
-	p = malloc((size_t)sz + 1);
 	assert_non_null(p);
-	assert_int_equal(fread(p, 1, (size_t)sz, f), (size_t)sz);
-	p[sz] = 0;
-	fclose(f);
-	*n = (size_t)sz;
-	return p;
+	return (unsigned char *)p;
 }
 
 /*
