@@ -30,29 +30,6 @@ int th_write_file(const char *path, const void *data, size_t n)
 	return ok ? 0 : -1;
 }
 
-char *th_read_file(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	char *p = NULL;
-	long sz;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) >= 0) {
-		rewind(f);
-		p = malloc((size_t)sz + 1);
-		if (p && fread(p, 1, (size_t)sz, f) == (size_t)sz) {
-			p[sz] = 0;
-			*n = (size_t)sz;
-		} else {
-			free(p);
-			p = NULL;
-		}
-	}
-	fclose(f);
-	return p;
-}
-
 char *th_report(struct pa_zone *zone, enum pa_report what, int *rc)
 {
 	char *buf = NULL;

@@ -53,10 +53,6 @@ void th_errlog_fn(void *arg, int err, const char *msg);
 /* Write n bytes to a new file at path: 0, or -1 on any failure. */
 int th_write_file(const char *path, const void *data, size_t n);
 
-/* A whole file as a malloc()ed buffer with a NUL after its *n bytes, or
- * NULL when it cannot be read. */
-char *th_read_file(const char *path, size_t *n);
-
 /* A report as a malloc()ed NUL-terminated string (NULL on failure, with
  * the pa_report() return value in *rc when rc is not NULL). */
 char *th_report(struct pa_zone *zone, enum pa_report what, int *rc);

@@ -47,10 +47,7 @@ static void write_file(const char *path, const void *data, size_t n)
 
 static unsigned char *read_file(const char *path, size_t *n)
 {
-	char *p = th_read_file(path, n);
-
-	assert_non_null(p);
-	return (unsigned char *)p;
+	return (unsigned char *)th_slurp(path, n);
 }
 
 /*
