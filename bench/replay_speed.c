@@ -11,6 +11,12 @@
  *                     [--no-serial] TRACE...
  *        replay_speed --parse-only [--rounds N] TRACE...
  *
+ * TRACE may be a .paev (`pagealloc convert`): the replay without parsing.
+ * Besides wall time, each row gives the CPU time per trace event of all
+ * the replay's threads and of its longest one, and the rate those allow
+ * on this machine's cores when idle (a bound from CPU time: on a shared
+ * machine wall time also waits for cores others hold).
+ *
  * --parse-only times the input side alone (trace_reader_next and
  * trace_parse_line over every line, nothing replayed): the parsing
  * thread's ceiling, and the loop to run under callgrind for instructions
@@ -21,6 +27,7 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "replay.h"
 #include "size.h"
@@ -32,6 +39,8 @@
 
 struct cell {
 	double t[MAX_ROUNDS];
+	double cpu_all[MAX_ROUNDS];   /* s of CPU, every thread of the replay */
+	double cpu_max[MAX_ROUNDS];   /* s of CPU, its longest thread */
 	unsigned n;
 	uint64_t events, reqs;
 	unsigned npol;
@@ -42,6 +51,29 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* CPU time of the replay's threads: the feeder (which runs the policies
+ * itself when serial, and the end figures when there is one policy), the
+ * text reader's read-ahead thread, and each policy's worker with its end
+ * figures. */
+static void thread_cpu(const struct sim *s, double *all, double *longest)
+{
+	double feed = (double)s->feed_cpu_ns * 1e-9;
+	double reader = (double)s->reader_cpu_ns * 1e-9;
+	double sum = feed + reader, max = feed > reader ? feed : reader;
+
+	for (unsigned i = 0; i < s->npol; i++) {
+		const struct sim_policy *p = &s->pol[i];
+		double w = (double)p->replay_cpu_ns * 1e-9 +
+			   (s->npol > 1 ? (double)p->finish_cpu_ns * 1e-9 : 0);
+
+		sum += w;
+		if (w > max)
+			max = w;
+	}
+	*all = sum;
+	*longest = max;
 }
 
 static int one_run(const struct replay_opts *base, uint64_t bytes,
@@ -64,6 +96,7 @@ static int one_run(const struct replay_opts *base, uint64_t bytes,
 		c->events += t.events[k];
 	c->reqs = s->pol[0].c.events;
 	c->npol = s->npol;
+	thread_cpu(s, &c->cpu_all[c->n], &c->cpu_max[c->n]);
 	c->t[c->n++] = el;
 	sim_destroy(s);
 	free(s);
@@ -131,15 +164,32 @@ static int parse_only(char **paths, unsigned npath, unsigned rounds)
 	return 0;
 }
 
-static void print_row(const char *mem, const char *mode, struct cell *c)
+/*
+ * One row: wall time (median, range) and its rates, the best round's
+ * rate, then CPU time per trace event (all threads; the longest thread)
+ * and the rate those allow on `cores` idle cores: events over the larger
+ * of the longest thread and all threads' CPU shared out.  That last is a
+ * bound derived from CPU time, not a measurement: on a shared machine the
+ * wall time waits for cores others use.
+ */
+static void print_row(const char *mem, const char *mode, struct cell *c,
+		      unsigned cores)
 {
-	double med;
+	double med, all, mx, bound;
 
 	qsort(c->t, c->n, sizeof(double), cmp_double);
+	qsort(c->cpu_all, c->n, sizeof(double), cmp_double);
+	qsort(c->cpu_max, c->n, sizeof(double), cmp_double);
 	med = c->t[c->n / 2];
-	printf("| %s | %s | %u | %.3f s (%.3f..%.3f) | %.2f M | %.2f M |\n", mem,
-	       mode, c->npol, med, c->t[0], c->t[c->n - 1],
-	       (double)c->events / med / 1e6, (double)c->reqs / med / 1e6);
+	all = c->cpu_all[c->n / 2];
+	mx = c->cpu_max[c->n / 2];
+	bound = all / cores > mx ? all / cores : mx;
+	printf("| %s | %s | %u | %.3f s (%.3f..%.3f) | %.2f M | %.2f M | %.2f M "
+	       "| %.0f / %.0f ns | %.2f M |\n", mem, mode, c->npol, med, c->t[0],
+	       c->t[c->n - 1], (double)c->events / med / 1e6,
+	       (double)c->reqs / med / 1e6, (double)c->events / c->t[0] / 1e6,
+	       all * 1e9 / (double)c->events, mx * 1e9 / (double)c->events,
+	       (double)c->events / bound / 1e6);
 }
 
 int main(int argc, char **argv)
@@ -159,6 +209,7 @@ int main(int argc, char **argv)
 	uint64_t bytes[MAX_MEMS];
 	static struct cell cells[MAX_MEMS][2];
 	unsigned nmem = 0, rounds = 7, modes = 2;
+	unsigned cores = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	bool parse = false;
 	int c;
 
@@ -201,10 +252,13 @@ int main(int argc, char **argv)
 				if (one_run(&o, bytes[m], k == 1, &cells[m][k]) < 0)
 					return 1;
 	printf("| machine | mode | policies | median replay time (min..max) | "
-	       "trace events/s per policy | allocs+frees/s per policy |\n"
-	       "|---|---|---:|---|---:|---:|\n");
+	       "trace events/s per policy | allocs+frees/s per policy | "
+	       "events/s per policy, best round | CPU per event: all threads "
+	       "/ longest | events/s per policy on %u idle cores (from CPU "
+	       "time) |\n|---|---|---:|---|---:|---:|---:|---:|---:|\n", cores);
 	for (unsigned m = 0; m < nmem; m++)
 		for (unsigned k = 0; k < modes; k++)
-			print_row(names[m], k ? "serial" : "threads", &cells[m][k]);
+			print_row(names[m], k ? "serial" : "threads", &cells[m][k],
+				  cores);
 	return 0;
 }

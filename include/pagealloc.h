@@ -946,6 +946,16 @@ enum pa_report {
  * not at the caller's fclose).  Thread-safe. */
 int pa_report(struct pa_zone *zone, enum pa_report what, FILE *out);
 
+/* The reports that follow from a pa_frag_index() snapshot alone
+ * (PA_REPORT_BUDDYINFO, PA_REPORT_EXTFRAG_INDEX, PA_REPORT_UNUSABLE_INDEX),
+ * exactly as pa_report() printed them when the snapshot was taken: a caller
+ * that keeps a past moment's state (the lab's peak) formats it once, later.
+ * -EINVAL for another report, a NULL argument or a snapshot of more than
+ * PA_FRAG_ORDERS orders; -EIO on a write error (the stream is flushed).
+ * Thread-safe: reads only the zone's name. */
+int pa_report_frag_index(struct pa_zone *zone, const struct pa_frag_index *fi,
+			 enum pa_report what, FILE *out);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

@@ -15,5 +15,6 @@ int cmd_zram(int argc, char **argv);    /* lab/cmd_zram.c */
 int cmd_calibrate(int argc, char **argv); /* lab/cmd_calibrate.c */
 int cmd_compare(int argc, char **argv); /* lab/compare.c */
 int cmd_mix(int argc, char **argv);     /* lab/cmd_mix.c */
+int cmd_convert(int argc, char **argv); /* lab/cmd_convert.c */
 
 #endif

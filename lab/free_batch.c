@@ -21,48 +21,46 @@ static void run_flush(struct free_batch *fb, struct sim *s)
 
 static void apply(struct free_batch *fb, struct sim *s, const struct fb_event *e)
 {
-	const struct trace_event *ev = &e->ev;
-
-	if (ev->kind == TEV_FREE_BATCHED) {
+	if (e->kind == TEV_FREE_BATCHED) {
 		if (!e->carries)
 			return; /* its free was replayed alone: counted only */
-		if (fb->nrun && (fb->run_cpu != ev->cpu || fb->nrun == FB_RUN))
+		if (fb->nrun && (fb->run_cpu != e->cpu || fb->nrun == FB_RUN))
 			run_flush(fb, s);
 		if (!fb->nrun)
 			sim_time(s, e->ts);
-		fb->run_cpu = ev->cpu;
-		fb->keys[fb->nrun] = ev->pfn;
+		fb->run_cpu = e->cpu;
+		fb->keys[fb->nrun] = e->pfn;
 		fb->orders[fb->nrun++] = e->order;
 		return;
 	}
-	if (ev->kind == TEV_FREE && e->deferred)
+	if (e->kind == TEV_FREE && e->deferred)
 		return;
 	run_flush(fb, s); /* any other request ends the run */
 	sim_time(s, e->ts);
-	if (ev->kind == TEV_ALLOC)
-		sim_alloc(s, ev->cpu, ev->pfn, ev->order, ev->migratetype);
+	if (e->kind == TEV_ALLOC)
+		sim_alloc(s, e->cpu, e->pfn, e->order, e->mt);
 	else
-		sim_free(s, ev->cpu, ev->pfn, ev->order);
+		sim_free(s, e->cpu, e->pfn, e->order);
 }
 
-static unsigned slot_of(const struct trace_event *ev)
+static unsigned slot_of(uint32_t cpu, uint64_t pfn)
 {
-	uint64_t h = (ev->pfn ^ (uint64_t)ev->cpu << 40) * 0x9e3779b97f4a7c15ull;
+	uint64_t h = (pfn ^ (uint64_t)cpu << 40) * 0x9e3779b97f4a7c15ull;
 
 	return (unsigned)(h >> 56) & (FB_SLOTS - 1);
 }
 
 static bool pairs_with(const struct fb_event *e, const struct fb_event *b)
 {
-	return e->ev.kind == TEV_FREE && !e->deferred &&
-	       e->ev.cpu == b->ev.cpu && e->ev.pfn == b->ev.pfn;
+	return e->kind == TEV_FREE && !e->deferred && e->cpu == b->cpu &&
+	       e->pfn == b->pfn;
 }
 
 static void defer(struct fb_event *e, struct fb_event *b)
 {
 	e->deferred = true;
 	b->carries = true;
-	b->order = e->ev.order;
+	b->order = e->order;
 }
 
 /* The held-back free the slot names, if it pairs with b (free_batch.h). */
@@ -82,7 +80,7 @@ static struct fb_event *hinted_free(struct free_batch *fb, struct fb_event *b,
  * it. */
 static void pair(struct free_batch *fb, struct fb_event *b)
 {
-	unsigned slot = slot_of(&b->ev);
+	unsigned slot = slot_of(b->cpu, b->pfn);
 	struct fb_event *e = hinted_free(fb, b, slot);
 
 	if (e) {
@@ -115,11 +113,14 @@ void free_batch_feed(struct free_batch *fb, struct sim *s,
 	}
 	struct fb_event *e = &fb->win[(fb->head + fb->n) % FB_WINDOW];
 
-	*e = (struct fb_event){ .ev = *ev, .ts = ts };
+	*e = (struct fb_event){ .pfn = ev->pfn, .ts = ts, .cpu = ev->cpu,
+				.kind = (uint8_t)ev->kind,
+				.order = (uint8_t)ev->order,
+				.mt = (int8_t)ev->migratetype };
 	if (ev->kind == TEV_FREE_BATCHED)
 		pair(fb, e);
 	else if (ev->kind == TEV_FREE)
-		fb->newest_free[slot_of(ev)] = fb->left + fb->n + 1;
+		fb->newest_free[slot_of(e->cpu, e->pfn)] = fb->left + fb->n + 1;
 	fb->n++;
 }
 

@@ -24,12 +24,18 @@
 #define FB_WINDOW 128
 #define FB_RUN SIM_BULK_MAX
 
+/* A held-back event: the fields the replay applies, not the whole parsed
+ * line (copied in and out of the window for every event). */
 struct fb_event {
-	struct trace_event ev;
+	uint64_t pfn;
 	uint64_t ts;
+	uint32_t cpu;
+	uint8_t kind;       /* enum trace_kind: alloc, free or free_batched */
+	uint8_t order;      /* the event's; a carrier's: its free's (batched
+	                     * events print 0) */
+	int8_t mt;          /* an allocation's migratetype */
 	bool deferred;      /* a free its batched event replays */
 	bool carries;       /* a batched event that replays a free */
-	unsigned order;     /* the free's order (batched events print 0) */
 };
 
 /* Slots of the table that finds a batched event's free (a power of 2). */

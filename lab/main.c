@@ -27,6 +27,8 @@ static const struct subcommand subcommands[] = {
 	  "measure the virtual-time cost model on this machine" },
 	{ "compare", cmd_compare, "two --json results side by side, with ratios" },
 	{ "mix", cmd_mix, "a trace's allocation rates, order mix and lifetimes by class" },
+	{ "convert", cmd_convert,
+	  "parse a trace once into the binary form replay reads fast" },
 };
 
 #define NCMDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -20,6 +20,8 @@
 #include "free_batch.h"
 #include "outfile.h"
 #include "progress.h"
+#include "trace_bin.h"
+#include "trace_lines.h"
 #include "trace_reader.h"
 #include "trace_span.h"
 #include "vtime_cmd.h"
@@ -27,23 +29,29 @@
 #include "zoneinfo.h"
 
 /* One trace being replayed: its reader stays open from the first check to
- * the end, so stdin and pipes are read only once. */
+ * the end, so stdin and pipes are read only once.  A converted trace
+ * (trace_bin.h) is read from its events instead, r NULL. */
 struct input {
 	const char *path;
 	struct trace_reader *r;
-	uint64_t lost_markers, lost_trailer; /* this trace's lost events */
+	struct trace_bin *b;
+	struct trace_lines c;        /* this trace's lines, counted */
 };
 
-/* A capture trailer: "# pagealloc capture: lost_events=N ...". */
-static bool capture_trailer(const char *line, size_t n, uint64_t *lost)
+static void input_position(const struct input *in, uint64_t *done,
+			   uint64_t *total)
 {
-	static const char key[] = "# pagealloc capture: lost_events=";
-	char *end;
+	if (in->b)
+		trace_bin_position(in->b, done, total);
+	else
+		trace_reader_position(in->r, done, total);
+}
 
-	if (n < sizeof(key) - 1 || memcmp(line, key, sizeof(key) - 1) != 0)
-		return false;
-	*lost = strtoull(line + sizeof(key) - 1, &end, 10);
-	return end != line + sizeof(key) - 1;
+static int input_open(struct input *in, char *err, size_t len)
+{
+	if (strcmp(in->path, "-") != 0 && trace_bin_is(in->path))
+		return trace_bin_open(&in->b, in->path, err, len);
+	return trace_reader_open(&in->r, in->path, err, len);
 }
 
 /* Open every input before any work: unreadable or unknown input fails
@@ -64,10 +72,10 @@ static int open_inputs(const struct replay_opts *o, struct input *in,
 		int rc;
 
 		in[i].path = o->traces[i];
-		rc = trace_reader_open(&in[i].r, in[i].path, err, len);
+		rc = input_open(&in[i], err, len);
 		if (rc)
 			return rc;
-		trace_reader_position(in[i].r, &d, &tot);
+		input_position(&in[i], &d, &tot);
 		*total += tot;
 	}
 	return 0;
@@ -75,8 +83,10 @@ static int open_inputs(const struct replay_opts *o, struct input *in,
 
 static void close_inputs(struct input *in, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		trace_reader_close(in[i].r);
+		trace_bin_close(in[i].b);
+	}
 }
 
 /* The same machine?  Traces of two machines cannot share one zone. */
@@ -189,6 +199,26 @@ static void config_from_zoneinfo(const struct replay_opts *o,
  * (w: the first trace only, whose start the zoneinfo describes).  A pipe
  * is first copied to a temporary file, so it can be read twice.
  */
+static void prescan_event(struct trace_span *sp, struct warm *w,
+			  const struct trace_event *ev)
+{
+	if (sp)
+		trace_span_add(sp, ev);
+	if (w)
+		warm_feed(w, ev);
+}
+
+/* The same pass over a converted trace. */
+static void prescan_bin(struct trace_bin *b, struct trace_span *sp,
+			struct warm *w)
+{
+	struct trace_event ev;
+
+	while (trace_bin_next(b, &ev))
+		prescan_event(sp, w, &ev);
+	trace_bin_rewind(b);
+}
+
 static int prescan(struct input *in, unsigned n, struct trace_span *sp,
 		   struct warm *w, char *err, size_t len)
 {
@@ -202,6 +232,10 @@ static int prescan(struct input *in, unsigned n, struct trace_span *sp,
 
 		if (!sp && !wi)
 			break;
+		if (in[i].b) {
+			prescan_bin(in[i].b, sp, wi);
+			continue;
+		}
 		rc = trace_reader_make_seekable(in[i].r, why, sizeof(why));
 		if (rc) {
 			snprintf(err, len, "%s: %s", in[i].path, why);
@@ -211,12 +245,8 @@ static int prescan(struct input *in, unsigned n, struct trace_span *sp,
 			struct trace_event ev;
 			uint64_t lost;
 
-			if (trace_parse_line(line, (size_t)got, &ev, &lost) != TL_EVENT)
-				continue;
-			if (sp)
-				trace_span_add(sp, &ev);
-			if (wi)
-				warm_feed(wi, &ev);
+			if (trace_parse_line(line, (size_t)got, &ev, &lost) == TL_EVENT)
+				prescan_event(sp, wi, &ev);
 		}
 		if (got == -EIO) {
 			snprintf(err, len, "%s: %s", in[i].path,
@@ -326,46 +356,22 @@ static void apply_event(struct sim *s, struct trace_tally *t,
 		free_batch_feed(fb, s, ev, ts);
 }
 
-/* One line of a trace.  Returns true when it was an event. */
-static bool replay_line(struct sim *s, struct trace_tally *t, struct input *in,
-			struct free_batch *fb, struct clock *clk,
-			uint64_t *last_ts, const char *line, size_t n)
+/* One page event of a trace, text or converted. */
+static void replay_event(struct sim *s, struct trace_tally *t,
+			 struct free_batch *fb, struct clock *clk,
+			 uint64_t *last_ts, const struct trace_event *ev)
 {
-	struct trace_event ev;
-	uint64_t lost = 0, ts;
+	uint64_t ts;
 
-	t->lines++;
-	switch (trace_parse_line(line, n, &ev, &lost)) {
-	case TL_EVENT:
-		break;
-	case TL_LOST:
-		in->lost_markers += lost;
-		return false;
-	case TL_LOST_UNKNOWN:
-		t->lost_unknown++;
-		return false;
-	case TL_COMMENT:
-		if (capture_trailer(line, n, &lost) && lost > in->lost_trailer)
-			in->lost_trailer = lost;
-		t->comments++;
-		return false;
-	case TL_OTHER:
-		t->other++;
-		return false;
-	default:
-		t->malformed++;
-		return false;
-	}
-	tally_event(t, &ev);
-	ts = clock_map(clk, ev.ts_ns);
+	tally_event(t, ev);
+	ts = clock_map(clk, ev->ts_ns);
 	if (!t->have_ts) {
 		t->have_ts = true;
 		t->first_ts = ts;
 	}
 	if (ts > *last_ts)
 		*last_ts = ts;
-	apply_event(s, t, fb, &ev, ts);
-	return true;
+	apply_event(s, t, fb, ev, ts);
 }
 
 /* An input with no page event (empty, or a capture without the kmem
@@ -384,21 +390,20 @@ static int no_events(const struct input *in, uint64_t lines, uint64_t other,
 	return -ENODATA;
 }
 
-/* Replay one trace to its end.  Returns 0 or -errno with the reason. */
-static int replay_one(struct sim *s, struct trace_tally *t, struct input *in,
-		      struct free_batch *fb, uint64_t *last_ts,
-		      struct progress *prog, uint64_t done_before, char *err,
-		      size_t len)
+/* The text of one trace, line by line.  0 or -EIO with the reason. */
+static int replay_text(struct sim *s, struct trace_tally *t, struct input *in,
+		       struct free_batch *fb, struct clock *clk,
+		       uint64_t *last_ts, struct progress *prog,
+		       uint64_t done_before, char *err, size_t len)
 {
-	struct clock clk = { .base = *last_ts };
-	uint64_t events = 0, malformed0 = t->malformed, other0 = t->other;
-	uint64_t lost0 = t->lost_unknown, lines0 = t->lines;
+	struct trace_event ev;
 	const char *line;
 	long n;
 
 	while ((n = trace_reader_next(in->r, &line)) >= 0) {
-		events += replay_line(s, t, in, fb, &clk, last_ts, line, (size_t)n);
-		if (prog->enabled && (t->lines & 0xffff) == 0) {
+		if (trace_lines_take(&in->c, line, (size_t)n, &ev))
+			replay_event(s, t, fb, clk, last_ts, &ev);
+		if (prog->enabled && (in->c.lines & 0xffff) == 0) {
 			uint64_t d, tot;
 			trace_reader_position(in->r, &d, &tot);
 			progress_update(prog, s->queued, done_before + d);
@@ -409,36 +414,103 @@ static int replay_one(struct sim *s, struct trace_tally *t, struct input *in,
 			 trace_reader_error(in->r));
 		return -EIO;
 	}
-	if (!events && t->other == other0 && t->lost_unknown == lost0 &&
-	    !in->lost_markers && t->malformed > malformed0) {
+	return 0;
+}
+
+/* A converted trace: its events, then its lines' counts as the text
+ * gave them. */
+static void replay_bin(struct sim *s, struct trace_tally *t, struct input *in,
+		       struct free_batch *fb, struct clock *clk,
+		       uint64_t *last_ts, struct progress *prog,
+		       uint64_t done_before)
+{
+	struct trace_event ev;
+	uint64_t k = 0;
+
+	while (trace_bin_next(in->b, &ev)) {
+		replay_event(s, t, fb, clk, last_ts, &ev);
+		if (prog->enabled && (++k & 0xffff) == 0) {
+			uint64_t d, tot;
+			trace_bin_position(in->b, &d, &tot);
+			progress_update(prog, s->queued, done_before + d);
+		}
+	}
+	in->c = trace_bin_info(in->b)->lines;
+}
+
+/* A trace read to its end that holds nothing to replay: the reason. */
+static int nothing_replayed(const struct input *in, char *err, size_t len)
+{
+	const struct trace_lines *c = &in->c;
+
+	if (!c->other && !c->lost_unknown && !c->lost_markers && c->malformed) {
 		/* text, but not a trace: nothing in it parsed */
 		snprintf(err, len, "%s: not an ftrace text trace: none of its "
 			 "%llu lines is a trace event line", in->path,
-			 (unsigned long long)(t->malformed - malformed0));
+			 (unsigned long long)c->malformed);
 		return -EPROTONOSUPPORT;
 	}
-	if (!events)
-		return no_events(in, t->lines - lines0, t->other - other0, err,
-				 len);
-	if (t->ninputs < TALLY_MAX_INPUTS) {
-		uint64_t d, tot;
+	return no_events(in, c->lines, c->other, err, len);
+}
 
-		trace_reader_position(in->r, &d, &tot);
+/* What a trace read to its end adds to the tally: its lines, its record
+ * for the JSON (a converted trace's is the text it came from), what was
+ * lost or cut. */
+static void tally_input(struct trace_tally *t, const struct input *in)
+{
+	const struct trace_bin_info *bi = in->b ? trace_bin_info(in->b) : NULL;
+	bool truncated;
+
+	t->lines += in->c.lines;
+	t->comments += in->c.comments;
+	t->other += in->c.other;
+	t->malformed += in->c.malformed;
+	t->lost_unknown += in->c.lost_unknown;
+	t->lost += trace_lines_lost(&in->c);
+	t->overlong += bi ? bi->overlong : trace_reader_overlong(in->r);
+	if (t->ninputs < TALLY_MAX_INPUTS) {
+		uint64_t d = 0, tot;
+
+		if (bi)
+			d = bi->source_bytes;
+		else
+			trace_reader_position(in->r, &d, &tot);
 		snprintf(t->inputs[t->ninputs].path, sizeof(t->inputs[0].path),
-			 "%s", in->path);
+			 "%s", bi ? bi->source : in->path);
 		t->inputs[t->ninputs].bytes = d;
-		t->inputs[t->ninputs++].crc32 = trace_reader_crc32(in->r);
+		t->inputs[t->ninputs++].crc32 = bi ? bi->source_crc32 :
+					       trace_reader_crc32(in->r);
 	}
-	free_batch_flush(fb, s);
-	t->overlong += trace_reader_overlong(in->r);
-	t->lost += in->lost_markers > in->lost_trailer ? in->lost_markers :
-						       in->lost_trailer;
-	if (trace_reader_truncated(in->r)) {
+	truncated = bi ? bi->truncated : trace_reader_truncated(in->r);
+	if (truncated) {
 		t->truncated_files++;
 		fprintf(stderr, "pagealloc: warning: %s ends in the middle "
 			"of a compressed frame (truncated file); replayed "
-			"what was there\n", in->path);
+			"what was there\n", bi ? bi->source : in->path);
 	}
+}
+
+/* Replay one trace to its end.  Returns 0 or -errno with the reason. */
+static int replay_one(struct sim *s, struct trace_tally *t, struct input *in,
+		      struct free_batch *fb, uint64_t *last_ts,
+		      struct progress *prog, uint64_t done_before, char *err,
+		      size_t len)
+{
+	struct clock clk = { .base = *last_ts };
+	int rc = 0;
+
+	memset(&in->c, 0, sizeof(in->c));
+	if (in->b)
+		replay_bin(s, t, in, fb, &clk, last_ts, prog, done_before);
+	else
+		rc = replay_text(s, t, in, fb, &clk, last_ts, prog, done_before,
+				 err, len);
+	if (rc)
+		return rc;
+	if (!in->c.events)
+		return nothing_replayed(in, err, len);
+	free_batch_flush(fb, s);
+	tally_input(t, in);
 	return 0;
 }
 
@@ -452,7 +524,7 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 	struct sim *s = NULL;
 	struct free_batch fb; /* about 11 KiB */
 	struct warm *warm = NULL;
-	uint64_t total = 0, done_before = 0, last_ts = 0;
+	uint64_t total = 0, done_before = 0, last_ts = 0, cpu0;
 	double t0;
 	int rc;
 
@@ -513,12 +585,15 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 	free_batch_init(&fb);
 	progress_start(&prog, "replay", total, o->progress);
 	t0 = progress_now();
+	cpu0 = sim_thread_cpu_ns();
 	for (unsigned i = 0; i < o->ntraces && !rc; i++) {
 		uint64_t d, tot;
 
 		rc = replay_one(s, t, &in[i], &fb, &last_ts, &prog, done_before,
 				err, len);
-		trace_reader_position(in[i].r, &d, &tot);
+		if (in[i].r)
+			s->reader_cpu_ns += trace_reader_ahead_cpu_ns(in[i].r);
+		input_position(&in[i], &d, &tot);
 		done_before += tot;
 	}
 	progress_end(&prog);
@@ -533,6 +608,7 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 	t->free_batched_frees = fb.run_frees;
 	sim_finish(s);
 	*elapsed = progress_now() - t0;
+	s->feed_cpu_ns = sim_thread_cpu_ns() - cpu0;
 	*out = s;
 out:
 	if (warm) {
@@ -563,7 +639,9 @@ static void replay_usage(FILE *f)
 "trace.dat file is read through libtracecmd; one on a pipe, a perf.data, and\n"
 "xz, bzip2, lz4 or lzop files are refused with the command that converts\n"
 "them (`perf script -i F > F.txt`, `xz -dc F > F.txt`, ...); any other\n"
-"binary input with the offset of its first NUL byte.\n"
+"binary input with the offset of its first NUL byte.  A NAME.paev written\n"
+"by `pagealloc convert` (a regular file) replays to the same report without\n"
+"being parsed again: the fast form for replaying one capture many times.\n"
 "\n"
 "  --policy LIST   comma-separated policies, or \"all\" (default): every\n"
 "                  policy this build implements\n"

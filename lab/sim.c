@@ -38,7 +38,6 @@ static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
 			unsigned n);
 static void apply_ops(struct sim *s, struct sim_policy *p,
 		      const struct simq_op *ops, unsigned n);
-static uint64_t thread_cpu_ns(void);
 
 static void on_error(void *arg, int err, const char *msg)
 {
@@ -260,6 +259,37 @@ static void keep_report(char **slot, struct pa_zone *z, enum sim_report r)
 	slot[r] = report_text_of(z, sim_reports[r].kind);
 }
 
+/* The peak's buddyinfo and indexes, from the snapshot kept at the peak
+ * (index_peak): formatted once at the end, not at every new peak (a
+ * replay's memory grows for most of its samples). */
+static void keep_peak_reports(struct sim_policy *p)
+{
+	static const enum sim_report from_index[] = {
+		SIM_BUDDYINFO, SIM_EXTFRAG, SIM_UNUSABLE,
+	};
+
+	for (unsigned i = 0; i < sizeof(from_index) / sizeof(from_index[0]); i++) {
+		enum sim_report r = from_index[i];
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		free(p->report_peak[r]);
+		p->report_peak[r] = NULL;
+		if (!f)
+			continue;
+		if (pa_report_frag_index(p->zone, &p->index_peak,
+					 sim_reports[r].kind, f) < 0) {
+			fclose(f);
+			free(buf);
+			continue;
+		}
+		p->report_peak[r] = fclose(f) == 0 ? buf : NULL;
+		if (!p->report_peak[r])
+			free(buf);
+	}
+}
+
 static void sample_frag(struct sim_policy *p, struct sim_sample *x)
 {
 	struct pa_frag fr;
@@ -315,11 +345,7 @@ static void take_sample(struct sim_policy *p, uint64_t t, bool force_frag)
 	if (st.allocated_pages > p->peak_allocated || p->nsamples == 1) {
 		p->peak_allocated = st.allocated_pages;
 		p->peak_t_ns = t;
-		p->index_peak = fi;
-		/* O(orders) each, like the sample itself */
-		keep_report(p->report_peak, p->zone, SIM_BUDDYINFO);
-		keep_report(p->report_peak, p->zone, SIM_EXTFRAG);
-		keep_report(p->report_peak, p->zone, SIM_UNUSABLE);
+		p->index_peak = fi; /* its reports: keep_peak_reports() */
 	}
 	if (frag_due(p, force_frag))
 		sample_frag(p, x);
@@ -799,7 +825,7 @@ static void apply_batch(void *arg, unsigned worker, const struct simq_op *ops,
 	struct sim_policy *p = &s->pol[worker];
 
 	apply_ops(s, p, ops, n);
-	p->replay_cpu_ns = thread_cpu_ns();
+	p->replay_cpu_ns = sim_thread_cpu_ns();
 }
 
 static void apply_ops(struct sim *s, struct sim_policy *p,
@@ -845,6 +871,7 @@ static void finish_one(struct sim *s, struct sim_policy *p)
 	pa_frag_index(p->zone, &p->index_end);
 	for (unsigned r = 0; r < SIM_NR_REPORTS; r++)
 		keep_report(p->report_end, p->zone, (enum sim_report)r);
+	keep_peak_reports(p);
 	p->c.live_blocks = p->map.count;
 	p->c.live_pages = 0;
 	for (uint64_t j = 0; j <= p->map.mask; j++)
@@ -873,7 +900,7 @@ static void finish_one(struct sim *s, struct sim_policy *p)
 	}
 }
 
-static uint64_t thread_cpu_ns(void)
+uint64_t sim_thread_cpu_ns(void)
 {
 	struct timespec ts;
 
@@ -890,10 +917,10 @@ struct finish_arg {
 static void *finish_thread(void *arg)
 {
 	struct finish_arg *a = arg;
-	uint64_t t0 = thread_cpu_ns();
+	uint64_t t0 = sim_thread_cpu_ns();
 
 	finish_one(a->s, a->p);
-	a->p->finish_cpu_ns = thread_cpu_ns() - t0;
+	a->p->finish_cpu_ns = sim_thread_cpu_ns() - t0;
 	return NULL;
 }
 

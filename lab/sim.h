@@ -212,6 +212,11 @@ struct sim {
 	bool started;
 	uint64_t cpu_clamped;    /* events on a CPU beyond ncpus (folded) */
 	uint64_t queued;         /* requests handed to the policies */
+	uint64_t feed_cpu_ns;    /* CPU time of the thread that fed them, over
+	                          * the replay loop (replay_traces; not a
+	                          * figure: no function of the input) */
+	uint64_t reader_cpu_ns;  /* the same of the text readers' read-ahead
+	                          * threads (0 for a .paev) */
 	bool time_pending;       /* now_ns not yet handed to the threads */
 	struct simq *q;          /* the policies' threads; NULL: serial */
 };
@@ -296,6 +301,9 @@ void sim_free_one(struct sim *s, struct sim_policy *p, unsigned cpu,
  * Waits for the policies' threads: afterwards every sim_policy field may
  * be read.  Before it, only `queued` may. */
 void sim_finish(struct sim *s);
+
+/* CPU time of the calling thread in ns (0 if the clock fails). */
+uint64_t sim_thread_cpu_ns(void);
 
 /* The simulated machine's memory in bytes: what the zones manage, which
  * --mem rounds down to whole pageblocks (3M is one 2 MiB pageblock). */

@@ -18,6 +18,7 @@
  * in the same order; the chunk's owner alone touches it.
  */
 #include "trace_reader.h"
+#include "trace_bin.h"
 #include "trace_dat.h"
 
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #define ZSTD_STATIC_LINKING_ONLY /* buffer-less decoding, checksum switch */
@@ -75,6 +77,7 @@ struct ahead {
 	pthread_cond_t freed;    /* a chunk was given back, or stop */
 	uint64_t produced, consumed; /* chunks; under lock */
 	bool stop;               /* under lock */
+	uint64_t cpu_ns;         /* the thread's CPU time, set as it ends */
 	bool holding;            /* the consumer owns chunk consumed % CHUNKS */
 	unsigned next;           /* its next line */
 	struct reader_figures fig; /* the held chunk's */
@@ -110,6 +113,7 @@ struct trace_reader {
 	ZSTD_DCtx *zd;
 	size_t zblock;        /* largest block of the current frame */
 	struct ahead *ahead;  /* read-ahead running (NULL: read here) */
+	uint64_t ahead_cpu_ns; /* the last joined read-ahead thread's CPU */
 	bool ahead_off;       /* not a regular file, or it could not start */
 	z_stream gz;
 	bool gz_init;
@@ -208,6 +212,9 @@ static const struct binary_kind {
 	{ "\x02\x21\x4c\x18", 4, "lz4-compressed (legacy format)", "lz4 -dc" },
 	{ "\x89" "LZO\0\r\n\x1a\n", 9, "lzop-compressed", "lzop -dc" },
 	{ "\x7f" "ELF", 4, "an ELF executable or object file, not a trace", NULL },
+	{ TRACE_BIN_MAGIC, TRACE_BIN_MAGIC_LEN, "a pagealloc event file "
+	  "(`pagealloc convert`): only `pagealloc replay` reads it, and from "
+	  "a regular file, not a pipe", NULL },
 };
 
 /* A binary capture: say exactly how to turn it into text we read. */
@@ -537,8 +544,13 @@ static long zstd_frame_begin(struct trace_reader *r)
 		if (fh.windowSize > ZSTD_WINDOW_LIMIT)
 			return zstd_fail(r, ZSTD_getErrorString(
 					ZSTD_error_frameParameter_windowTooLarge));
+		/* As a round buffer (produce_zstd wraps when a block may
+		 * not fit): window + blocks, never just the content size,
+		 * which suits only a buffer written straight through (a
+		 * single-segment frame's window is its content size: sized
+		 * so, the wrap overwrote history still referenced). */
 		need = ZSTD_decodingBufferSize_min(fh.windowSize,
-						   fh.frameContentSize);
+						   ZSTD_CONTENTSIZE_UNKNOWN);
 		if (ZSTD_isError(need))
 			return zstd_fail(r, ZSTD_getErrorName(need));
 		if (need < RING_MIN)
@@ -731,12 +743,18 @@ static void chunk_fill(struct trace_reader *r, struct chunk *c)
 					  r->crc, r->truncated };
 }
 
-/* The read-ahead thread: chunks in order until the end or stop. */
-static void *ahead_main(void *arg)
+static uint64_t thread_cpu_ns(void)
 {
-	struct trace_reader *r = arg;
-	struct ahead *a = r->ahead;
+	struct timespec ts;
 
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The read-ahead thread: chunks in order until the end or stop. */
+static void *ahead_run(struct trace_reader *r, struct ahead *a)
+{
 	for (;;) {
 		struct chunk *c;
 		long end;
@@ -759,6 +777,16 @@ static void *ahead_main(void *arg)
 		if (end)
 			return NULL;
 	}
+}
+
+static void *ahead_main(void *arg)
+{
+	struct trace_reader *r = arg;
+	struct ahead *a = r->ahead;
+
+	ahead_run(r, a);
+	a->cpu_ns = thread_cpu_ns(); /* read after the join */
+	return NULL;
 }
 
 static void ahead_free(struct ahead *a)
@@ -822,6 +850,7 @@ static void ahead_stop(struct trace_reader *r)
 	pthread_cond_signal(&a->freed);
 	pthread_mutex_unlock(&a->lock);
 	pthread_join(a->thread, NULL);
+	r->ahead_cpu_ns = a->cpu_ns;
 	ahead_destroy(a);
 	r->ahead = NULL;
 }
@@ -1023,4 +1052,9 @@ void trace_reader_close(struct trace_reader *r)
 	free(r->in);
 	free(r->buf);
 	free(r);
+}
+
+uint64_t trace_reader_ahead_cpu_ns(const struct trace_reader *r)
+{
+	return r->ahead_cpu_ns;
 }

@@ -94,6 +94,10 @@ const char *trace_reader_error(const struct trace_reader *r);
 /* Name of the compression ("plain", "zstd", "gzip"). */
 const char *trace_compression_name(enum trace_compression c);
 
+/* CPU time in ns of the read-ahead thread of the last pass, once it was
+ * joined (at the end of the input, a rewind or close); 0 when none ran. */
+uint64_t trace_reader_ahead_cpu_ns(const struct trace_reader *r);
+
 /* Close and free; NULL is a no-op. */
 void trace_reader_close(struct trace_reader *r);
 

@@ -266,17 +266,27 @@ static bool strip(char *s, const char *suffix)
 	return false;
 }
 
-int zoneinfo_beside(const char *trace, char *out, size_t len)
+int trace_stem(const char *trace, char *base, size_t len)
 {
-	char base[4096];
-
-	if (strlen(trace) + 16 > sizeof(base))
+	if (strlen(trace) >= len)
 		return -ENAMETOOLONG;
-	snprintf(base, sizeof(base), "%s", trace);
+	snprintf(base, len, "%s", trace);
+	if (strip(base, ".paev"))
+		return 0;
 	if (!strip(base, ".zst") && !strip(base, ".gz"))
 		(void)0;
 	if (!strip(base, ".trace"))
 		strip(base, ".txt");
+	return 0;
+}
+
+int zoneinfo_beside(const char *trace, char *out, size_t len)
+{
+	char base[4096];
+
+	if (strlen(trace) + 16 > sizeof(base) ||
+	    trace_stem(trace, base, sizeof(base)) < 0)
+		return -ENAMETOOLONG;
 	snprintf(out, len, "%s.zoneinfo", base);
 	if (access(out, R_OK) == 0)
 		return 0;

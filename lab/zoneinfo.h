@@ -57,9 +57,14 @@ int zoneinfo_read(const char *path, const char *zone, struct zoneinfo *out,
 
 /*
  * The zoneinfo file that goes with a trace: for "DIR/NAME.trace.zst" (or
- * .trace.gz, .trace, .txt) the first existing of DIR/NAME.zoneinfo and
- * TRACE.zoneinfo.  Returns 0 and writes the path, or -ENOENT.
+ * .trace.gz, .trace, .txt, and a converted DIR/NAME.paev) the first
+ * existing of DIR/NAME.zoneinfo and TRACE.zoneinfo.  Returns 0 and writes
+ * the path, or -ENOENT.
  */
 int zoneinfo_beside(const char *trace, char *out, size_t len);
+
+/* The DIR/NAME part of such a trace's path, which its companion files
+ * share.  Returns 0, or -ENAMETOOLONG when out (len bytes) cannot hold it. */
+int trace_stem(const char *trace, char *out, size_t len);
 
 #endif

@@ -15,10 +15,12 @@
  * in the kernel.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "fragindex.h"
 #include "buddy.h"
+#include "error.h"
 #include "zone.h"
 
 _Static_assert(PA_FRAG_ORDERS >= PA_ORDERS_MAX,
@@ -134,6 +136,50 @@ static void print_row(struct pa_zone *z, FILE *f, const int *milli,
 			fprintf(f, "%d.%03d ", milli[j] / 1000, milli[j] % 1000);
 	}
 	fputc('\n', f);
+}
+
+/* buddyinfo's row: free blocks per order, as the kernel pads them. */
+static void print_counts(struct pa_zone *z, FILE *f, const uint64_t *nr_free,
+			 unsigned n)
+{
+	fprintf(f, "Node %d, zone %8s ", 0, z->name);
+	for (unsigned o = 0; o < n; o++)
+		fprintf(f, "%6" PRIu64 " ", nr_free[o]);
+	fputc('\n', f);
+}
+
+void fragindex_report_buddyinfo(struct pa_zone *z, FILE *f)
+{
+	struct pa_frag_index fi;
+
+	pa_frag_index(z, &fi);
+	print_counts(z, f, fi.nr_free, fi.nr_orders);
+}
+
+int pa_report_frag_index(struct pa_zone *z, const struct pa_frag_index *fi,
+			 enum pa_report what, FILE *out)
+{
+	if (!z || !fi || !out || fi->nr_orders > PA_FRAG_ORDERS) {
+		pa_err(z, -EINVAL, "pa_report_frag_index: NULL argument or "
+		       "%u orders", fi ? fi->nr_orders : 0);
+		return -EINVAL;
+	}
+	switch (what) {
+	case PA_REPORT_BUDDYINFO:
+		print_counts(z, out, fi->nr_free, fi->nr_orders);
+		break;
+	case PA_REPORT_EXTFRAG_INDEX:
+		print_row(z, out, fi->extfrag_milli, fi->nr_orders, true);
+		break;
+	case PA_REPORT_UNUSABLE_INDEX:
+		print_row(z, out, fi->unusable_milli, fi->nr_orders, false);
+		break;
+	default:
+		pa_err(z, -EINVAL, "pa_report_frag_index: report %d is not "
+		       "one of a snapshot's", (int)what);
+		return -EINVAL;
+	}
+	return fflush(out) || ferror(out) ? -EIO : 0;
 }
 
 void fragindex_report_extfrag(struct pa_zone *z, FILE *f)

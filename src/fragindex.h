@@ -19,6 +19,9 @@
 int fragindex_extfrag_locked(struct pa_zone *z, unsigned order);
 int fragindex_unusable_locked(struct pa_zone *z, unsigned order);
 
+/* pa_report()'s rows of these (and buddyinfo's counts, which the
+ * indexes derive from), for report.c. */
+void fragindex_report_buddyinfo(struct pa_zone *z, FILE *f);
 void fragindex_report_extfrag(struct pa_zone *z, FILE *f);
 void fragindex_report_unusable(struct pa_zone *z, FILE *f);
 

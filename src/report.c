@@ -26,22 +26,6 @@ static void snapshot_free_area(struct pa_zone *z,
 	zone_unlock(z);
 }
 
-static void buddyinfo(struct pa_zone *z, FILE *f)
-{
-	uint64_t c[PA_ORDERS_MAX][PA_MT_TYPES];
-
-	snapshot_free_area(z, c);
-	fprintf(f, "Node %d, zone %8s ", 0, z->name);
-	for (unsigned o = 0; o <= z->max_order; o++) {
-		uint64_t n = 0;
-
-		for (unsigned m = 0; m < PA_MT_TYPES; m++)
-			n += c[o][m];
-		fprintf(f, "%6" PRIu64 " ", n);
-	}
-	fputc('\n', f);
-}
-
 static void pagetypeinfo(struct pa_zone *z, FILE *f)
 {
 	uint64_t c[PA_ORDERS_MAX][PA_MT_TYPES];
@@ -236,7 +220,7 @@ int pa_report(struct pa_zone *z, enum pa_report what, FILE *out)
 	}
 	switch (what) {
 	case PA_REPORT_BUDDYINFO:
-		buddyinfo(z, out);
+		fragindex_report_buddyinfo(z, out);
 		break;
 	case PA_REPORT_PAGETYPEINFO:
 		pagetypeinfo(z, out);

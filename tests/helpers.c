@@ -20,6 +20,16 @@ void th_errlog_fn(void *arg, int err, const char *msg)
 	snprintf(l->last, sizeof(l->last), "%s", msg ? msg : "(null)");
 }
 
+int th_write_file(const char *path, const void *data, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	bool ok = f && fwrite(data, 1, n, f) == n;
+
+	if (f && fclose(f) != 0)
+		ok = false;
+	return ok ? 0 : -1;
+}
+
 char *th_report(struct pa_zone *zone, enum pa_report what, int *rc)
 {
 	char *buf = NULL;

@@ -59,6 +59,9 @@ struct th_errlog {
 };
 void th_errlog_fn(void *arg, int err, const char *msg);
 
+/* Write n bytes to a new file at path: 0, or -1 on any failure. */
+int th_write_file(const char *path, const void *data, size_t n);
+
 /* A report as a malloc()ed NUL-terminated string (NULL on failure, with
  * the pa_report() return value in *rc when rc is not NULL). */
 char *th_report(struct pa_zone *zone, enum pa_report what, int *rc);

@@ -107,6 +107,28 @@ static void assert_report(struct pa_zone *z, enum pa_report what,
 	free(got);
 }
 
+/* pa_report_frag_index of a snapshot prints what pa_report prints now. */
+static void assert_snapshot_reports(struct pa_zone *z,
+				    const struct pa_frag_index *fi)
+{
+	static const enum pa_report kinds[] = { PA_REPORT_BUDDYINFO,
+		PA_REPORT_EXTFRAG_INDEX, PA_REPORT_UNUSABLE_INDEX };
+
+	for (unsigned k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		char *buf = NULL, *now = th_report(z, kinds[k], NULL);
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		assert_non_null(f);
+		assert_int_equal(pa_report_frag_index(z, fi, kinds[k], f), 0);
+		assert_int_equal(fclose(f), 0);
+		assert_non_null(now);
+		assert_string_equal(buf, now);
+		free(buf);
+		free(now);
+	}
+}
+
 /* The zone's indexes and both reports equal what buddyinfo implies. */
 static void assert_indexes(struct pa_zone *z, struct expect *out)
 {
@@ -132,6 +154,7 @@ static void assert_indexes(struct pa_zone *z, struct expect *out)
 			    fi.unusable_milli[j] == 0);
 	assert_report(z, PA_REPORT_EXTFRAG_INDEX, e.extfrag, n);
 	assert_report(z, PA_REPORT_UNUSABLE_INDEX, e.unusable, n);
+	assert_snapshot_reports(z, &fi);
 	if (out)
 		*out = e;
 }
@@ -357,6 +380,16 @@ static void test_bad_arguments(void **state)
 
 	assert_int_equal(pa_frag_index(z, NULL), -EINVAL);
 	assert_int_equal(pa_frag_index(NULL, &fi), -EINVAL);
+	assert_int_equal(pa_frag_index(z, &fi), 0);
+	assert_int_equal(pa_report_frag_index(z, &fi, PA_REPORT_VMSTAT, stdout),
+			 -EINVAL);
+	assert_int_equal(pa_report_frag_index(z, NULL, PA_REPORT_BUDDYINFO,
+					      stdout), -EINVAL);
+	assert_int_equal(pa_report_frag_index(z, &fi, PA_REPORT_BUDDYINFO,
+					      NULL), -EINVAL);
+	fi.nr_orders = PA_FRAG_ORDERS + 1;
+	assert_int_equal(pa_report_frag_index(z, &fi, PA_REPORT_BUDDYINFO,
+					      stdout), -EINVAL);
 	assert_check(z);
 	pa_zone_destroy(z);
 }

@@ -168,6 +168,40 @@ static void test_zstd_ring_matches_text(void **state)
 	}
 }
 
+/* Regression: a single-segment frame (content size known and within the
+ * level's window, as the zstd command and ZSTD_compress() write up to
+ * megabytes of text) has a window of exactly its content size.  The ring
+ * was sized to that, and the wrap before a block that might not fit then
+ * overwrote text still referenced: lines past ~256 KiB came out garbled. */
+static void test_zstd_single_segment_frame(void **state)
+{
+	struct th_rng rng = { th_seed("test_zstd_single_segment_frame") };
+	char path[sizeof(tmpl) + 16];
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/one.zst", tmpl);
+	for (int round = 0; round < 3; round++) {
+		size_t len, z;
+		char *text = make_text(&rng, 300 * 1024 + th_below(&rng, 1 << 20),
+				       &len);
+		size_t cap = ZSTD_compressBound(len);
+		char *buf = malloc(cap);
+		ZSTD_frameHeader fh;
+		struct trace_reader *r;
+
+		z = ZSTD_compress(buf, cap, text, len, round == 2 ? 19 : 3 + 3 * round);
+		assert_false(ZSTD_isError(z));
+		assert_int_equal(ZSTD_getFrameHeader(&fh, buf, z), 0);
+		assert_int_equal(fh.windowSize, len); /* single segment */
+		write_file(path, buf, z);
+		assert_int_equal(trace_reader_open(&r, path, NULL, 0), 0);
+		check_against_text(r, text, len);
+		trace_reader_close(r);
+		free(buf);
+		free(text);
+	}
+}
+
 /* A frame whose header asks for a 256 MiB window is refused with libzstd's
  * own reason, not allocated. */
 static void test_zstd_window_too_large(void **state)
@@ -209,6 +243,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_zstd_ring_matches_text),
+		cmocka_unit_test(test_zstd_single_segment_frame),
 		cmocka_unit_test(test_zstd_window_too_large),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
