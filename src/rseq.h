@@ -92,10 +92,7 @@ enum { RSEQ_TOOK, RSEQ_BUSY, RSEQ_OTHER_CPU };
 /* STACK_NONE: alloc.c's, a request no stack serves (nothing tried) */
 enum { STACK_TOOK, STACK_MISS, STACK_BUSY, STACK_NONE };
 
-#if defined(PA_RSEQ_SIM)
-#define PA_HAVE_RSEQ_ASM 1
-#include "rseq_sim.h"
-#elif defined(__x86_64__) && !defined(PA_NO_RSEQ_ASM)
+#if defined(__x86_64__) && !defined(PA_NO_RSEQ_ASM)
 #define PA_HAVE_RSEQ_ASM 1
 
 static inline struct rseq *rseq_area(void)
