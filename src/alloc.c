@@ -234,7 +234,7 @@ stack_request(const struct pa_zone *z, unsigned order, unsigned gfp)
 	unsigned refused = ~PA_GFP_MASK | (order ? PA_GFP_ATOMIC : 0);
 
 	return stack_order(z->stack_alloc_orders, order) && !(gfp & refused) &&
-	       zone_watermark_ok(z, order, gfp);
+	       zone_watermark_ok_order(z, order, gfp);
 }
 
 /* The push missed (full: its blocks and this one go to the list, where
@@ -242,11 +242,13 @@ stack_request(const struct pa_zone *z, unsigned order, unsigned gfp)
  * claimed, free it the usual way. */
 static __attribute__((noinline)) int
 free_stack_slow(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp,
-		int r, unsigned mt)
+		int r)
 {
 	unsigned cpu = cpu_current(z);
 
-	if (r == STACK_MISS && pcp_stack_spill(z, cpu, pfn, order, mt, gfp) == 0)
+	/* a miss is the push's: the type is cacheable */
+	if (r == STACK_MISS &&
+	    pcp_stack_spill(z, cpu, pfn, order, pcp_free_mt(z, pfn), gfp) == 0)
 		return 0;
 	return free_claimed(z, cpu, pfn, order, gfp, PCP_LOCK_RSEQ);
 }
@@ -254,10 +256,12 @@ free_stack_slow(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp,
 
 /*
  * The stack paths' bodies: the calling CPU's stack, inlined with nothing
- * else, so that a pop or a push saves only the registers its sequence
- * needs; everything else is a jump out of line.  The free keeps its
- * compare-and-swap claim (docs/DESIGN.md "rseq fast path" says why a
- * plain store cannot be exact); the push is the sequence.
+ * else into the entry points, whose every other way is a jump out of
+ * line; the sequences keep the zone's fields in memory operands, so a
+ * pop or a push saves no register.  Zones without stacks have no stack
+ * orders, so their entry points pay one mask test and a jump.  The free
+ * keeps its compare-and-swap claim (docs/DESIGN.md "rseq fast path" says
+ * why a plain store cannot be exact); the push is the sequence.
  *
  * alloc_pop: STACK_TOOK with *pfn allocated, else what the stack said,
  * or STACK_NONE if no stack serves the request.
@@ -298,10 +302,8 @@ alloc_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r,
 	return alloc_current(z, order, gfp);
 }
 
-/* The entry points with stacks, out of line: an entry point is then a
- * test and a jump either way, and neither way saves registers for the
- * other (inlined, the stack paths' saves landed on the trylock path). */
-static __attribute__((noinline)) uint64_t
+/* pa_alloc and pa_alloc_nolock. */
+static inline __attribute__((always_inline)) uint64_t
 alloc_stacks(struct pa_zone *z, unsigned order, unsigned gfp)
 {
 	uint32_t pfn;
@@ -320,23 +322,24 @@ static inline __attribute__((always_inline)) int
 free_stack_push(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp)
 {
 #ifdef PA_HAVE_RSEQ_ASM
-	unsigned mt;
+	struct pa_page *p = &z->pages[pfn];
 	int r;
 
-	if (__builtin_expect(!free_take_block(z, pfn, order), 0))
+	if (__builtin_expect(!free_take_block(p, order), 0))
 		return free_refuse(z, 0, pfn, order, "pa_free");
-	free_clear_movable(z, pfn);
-	r = pcp_stack_free(z, pfn, order, &mt);
+	free_clear_movable(p);
+	r = pcp_stack_free(z, pfn, p, order);
 	if (__builtin_expect(r == STACK_TOOK, 1))
 		return 0;
-	return free_stack_slow(z, pfn, order, gfp, r, mt);
+	return free_stack_slow(z, pfn, order, gfp, r);
 #else
 	(void)z, (void)pfn, (void)order, (void)gfp;
 	return -EINVAL; /* no stacks: never called */
 #endif
 }
 
-static __attribute__((noinline)) int
+/* pa_free and pa_free_nolock. */
+static inline __attribute__((always_inline)) int
 free_stacks(struct pa_zone *z, uint64_t pfn64, unsigned order, unsigned gfp)
 {
 	if (__builtin_expect(stack_order(z->stack_free_orders, order), 1)) {
@@ -361,26 +364,22 @@ int pa_free_cpu(struct pa_zone *z, unsigned cpu, uint64_t pfn, unsigned order)
 
 uint64_t pa_alloc(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	return z->fast_stacks ? alloc_stacks(z, order, gfp)
-			      : alloc_current(z, order, gfp);
+	return alloc_stacks(z, order, gfp);
 }
 
 int pa_free(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return z->fast_stacks ? free_stacks(z, pfn, order, 0)
-			      : free_current(z, pfn, order, 0);
+	return free_stacks(z, pfn, order, 0);
 }
 
 uint64_t pa_alloc_nolock(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	return z->fast_stacks ? alloc_stacks(z, order, gfp | PA_GFP_NOLOCK)
-			      : alloc_current(z, order, gfp | PA_GFP_NOLOCK);
+	return alloc_stacks(z, order, gfp | PA_GFP_NOLOCK);
 }
 
 int pa_free_nolock(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return z->fast_stacks ? free_stacks(z, pfn, order, PA_GFP_NOLOCK)
-			      : free_current(z, pfn, order, PA_GFP_NOLOCK);
+	return free_stacks(z, pfn, order, PA_GFP_NOLOCK);
 }
 
 /* pa_alloc_pages past its pop: the allocation, and its address. */
@@ -410,23 +409,17 @@ static __attribute__((noinline)) void *alloc_pages_nomem(struct pa_zone *z,
 	return NULL;
 }
 
-static __attribute__((noinline)) void *
-alloc_pages_stacks(struct pa_zone *z, unsigned order, unsigned gfp)
+void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
 {
 	uint32_t pfn;
-	int r = alloc_pop(z, order, gfp, &pfn);
+	int r;
 
+	if (__builtin_expect(!z->mem, 0))
+		return alloc_pages_nomem(z, gfp);
+	r = alloc_pop(z, order, gfp, &pfn);
 	if (__builtin_expect(r == STACK_TOOK && !(gfp & PA_GFP_ZERO), 1))
 		return z->mem + ((uint64_t)pfn << z->page_shift);
 	return alloc_pages_slow(z, order, gfp, r, r == STACK_TOOK ? pfn : PA_NIL);
-}
-
-void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
-{
-	if (__builtin_expect(!z->mem, 0))
-		return alloc_pages_nomem(z, gfp);
-	return z->fast_stacks ? alloc_pages_stacks(z, order, gfp)
-			      : alloc_pages_slow(z, order, gfp, STACK_NONE, PA_NIL);
 }
 
 /* pa_free_pages off its fast path: a page address of the zone, else
@@ -448,8 +441,7 @@ static __attribute__((noinline)) int free_pages_other(struct pa_zone *z,
 	return free_calling_cpu(z, pfn, order, 0);
 }
 
-static __attribute__((noinline)) int
-free_pages_stacks(struct pa_zone *z, void *addr, unsigned order)
+int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
 {
 	/* below the zone wraps around to far above it */
 	uint64_t off = (uintptr_t)addr - (uintptr_t)z->mem;
@@ -463,12 +455,6 @@ free_pages_stacks(struct pa_zone *z, void *addr, unsigned order)
 			     1))
 		return free_stack_push(z, (uint32_t)pfn, order, 0);
 	return free_pages_other(z, addr, order);
-}
-
-int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
-{
-	return z->fast_stacks ? free_pages_stacks(z, addr, order)
-			      : free_pages_other(z, addr, order);
 }
 
 void *pa_pfn_to_addr(const struct pa_zone *z, uint64_t pfn)

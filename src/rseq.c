@@ -133,7 +133,8 @@ static void stacks_init(struct pa_zone *z)
 			pcp->stack_cap[s] = (uint16_t)(cap < 2 ? 2 :
 				cap > PCP_STACK_CAP_MAX ? PCP_STACK_CAP_MAX : cap);
 			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
-				pcp->stack[s][m] = PCP_STACK_EMPTY;
+				pcp->stack[s][m] =
+					PCP_STACK_EMPTY(pcp->stack_cap[s]);
 		}
 	}
 }
@@ -159,6 +160,9 @@ const char *pcp_fast_path_select(struct pa_zone *z)
 	const char *env = getenv("PA_FAST_PATH");
 
 	z->fast_rseq = why == NULL;
+#ifdef PA_HAVE_RSEQ_ASM
+	z->rseq_off = (long)__rseq_offset;
+#endif
 	/* pcpbuddy's pagesets route frees by block owner and merge on
 	 * their lists: they keep the sequence-taken lock word */
 	z->fast_stacks = z->fast_rseq && !(z->pflags & POL_OWNED_BLOCKS) &&

@@ -29,6 +29,17 @@ static inline bool zone_watermark_ok(const struct pa_zone *z, unsigned order,
 	return zone_watermark_ok_slow_(z, order, gfp);
 }
 
+/* The same for an order known to be at most max_order (the stacks'):
+ * one flag test while the zone is above its reserves. */
+static inline bool zone_watermark_ok_order(const struct pa_zone *z,
+					   unsigned order, unsigned gfp)
+{
+	if (__builtin_expect(!(__atomic_load_n(&z->fast_flags, __ATOMIC_RELAXED) &
+			       ZF_WMARK_CHECK), 1))
+		return true;
+	return zone_watermark_ok_slow_(z, order, gfp);
+}
+
 /* Free pages are below the high watermark (pageset high tuning). */
 static inline bool zone_below_high(const struct pa_zone *z)
 {

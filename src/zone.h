@@ -70,7 +70,8 @@ struct per_cpu_pages {
 	/* rseq.h: stacks of blocks in front of lists[] (rseq zones with
 	 * mainline pagesets).  While lock.locked is 0 only this CPU's
 	 * restartable sequences write them; a lock holder flushes them to
-	 * lists[] first.  Word: head pfn | count << 32 | pops << 48. */
+	 * lists[] first.  Word: head pfn | room << 32 | pops << 48, where
+	 * room is stack_cap less the blocks on it (0: full, or offline). */
 	uint64_t stack[PCP_STACK_SLOTS][PA_MT_PCPTYPES];
 	uint16_t stack_base[PCP_STACK_SLOTS][PA_MT_PCPTYPES]; /* holder's
 	                                * count at its last reset: stats */
@@ -126,6 +127,8 @@ struct pa_zone {
 	bool fast_stacks;              /* rseq.h: and its stacks (implies
 	                                * fast_rseq) */
 	unsigned hw_cpus;              /* the machine's CPUs (for fences) */
+	long rseq_off;                 /* rseq.h: glibc's __rseq_offset, one
+	                                * load from here instead of two */
 	/* rseq.h: bit `order` set if pa_alloc (pa_free) of that order may
 	 * use the stacks with no further test of the zone (a cached order,
 	 * no trace hook; frees also not PA_CFG_STRICT); 0 without stacks */
