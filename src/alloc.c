@@ -219,22 +219,23 @@ free_current(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
 /* Bit `order` of a zone's stack_*_orders (zone.h; 0 without stacks). */
 static inline bool stack_order(uint32_t orders, unsigned order)
 {
-	return order < 32 && ((orders >> order) & 1);
+	return order < 32 && (orders & (1u << order));
 }
 
 #ifdef PA_HAVE_RSEQ_ASM
 
 /* What a stack serves (rseq.h): a request of an order the zone's stacks
  * serve that needs nothing beyond a block (valid flags, no highatomic
- * reserve) and passes the watermark check every pageset allocation
- * makes. */
+ * reserve) while the zone is above its reserves (the watermark flag:
+ * near them, the usual way makes the full check every pageset
+ * allocation makes). */
 static inline __attribute__((always_inline)) bool
 stack_request(const struct pa_zone *z, unsigned order, unsigned gfp)
 {
 	unsigned refused = ~PA_GFP_MASK | (order ? PA_GFP_ATOMIC : 0);
 
 	return stack_order(z->stack_alloc_orders, order) && !(gfp & refused) &&
-	       zone_watermark_ok_order(z, order, gfp);
+	       !zone_watermark_check(z);
 }
 
 /* The push missed (full: its blocks and this one go to the list, where
@@ -267,7 +268,7 @@ free_stack_slow(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp,
  * or STACK_NONE if no stack serves the request.
  */
 static inline __attribute__((always_inline)) int
-alloc_pop(struct pa_zone *z, unsigned order, unsigned gfp, uint32_t *pfn)
+alloc_pop(struct pa_zone *z, unsigned order, unsigned gfp, uint64_t *pfn)
 {
 #ifdef PA_HAVE_RSEQ_ASM
 	if (__builtin_expect(stack_request(z, order, gfp), 1))
@@ -306,20 +307,20 @@ alloc_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r,
 static inline __attribute__((always_inline)) uint64_t
 alloc_stacks(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	uint32_t pfn;
+	uint64_t pfn;
 	int r = alloc_pop(z, order, gfp, &pfn);
 
 	if (__builtin_expect(r == STACK_TOOK && !(gfp & PA_GFP_ZERO), 1))
 		return pfn;
 	if (r == STACK_NONE)
 		return alloc_current(z, order, gfp);
-	return alloc_slow(z, order, gfp, r, r == STACK_TOOK ? pfn : PA_NIL);
+	return alloc_slow(z, order, gfp, r, r == STACK_TOOK ? (uint32_t)pfn : PA_NIL);
 }
 
 /* The stack free of a block of an order the stacks serve, its pfn
  * checked (free_pfn_ok). */
 static inline __attribute__((always_inline)) int
-free_stack_push(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp)
+free_stack_push(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
 {
 #ifdef PA_HAVE_RSEQ_ASM
 	struct pa_page *p = &z->pages[pfn];
@@ -331,21 +332,25 @@ free_stack_push(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp)
 	r = pcp_stack_free(z, pfn, p, order);
 	if (__builtin_expect(r == STACK_TOOK, 1))
 		return 0;
-	return free_stack_slow(z, pfn, order, gfp, r);
+	return free_stack_slow(z, (uint32_t)pfn, order, gfp, r);
 #else
 	(void)z, (void)pfn, (void)order, (void)gfp;
 	return -EINVAL; /* no stacks: never called */
 #endif
 }
 
-/* pa_free and pa_free_nolock. */
+/* pa_free and pa_free_nolock.  A pfn in range is all the stack free
+ * checks before its claim: the claim wants the head of an allocated
+ * block of exactly this order, and such a head is aligned to its order
+ * (every block comes from the buddy lists), so a misaligned pfn fails
+ * the claim and free_refuse() names it. */
 static inline __attribute__((always_inline)) int
 free_stacks(struct pa_zone *z, uint64_t pfn64, unsigned order, unsigned gfp)
 {
 	if (__builtin_expect(stack_order(z->stack_free_orders, order), 1)) {
-		if (__builtin_expect(!free_pfn_ok(z, pfn64, order), 0))
+		if (__builtin_expect(pfn64 >= STAT_LOAD(z->nr_pages), 0))
 			return free_refuse(z, 0, pfn64, order, "pa_free");
-		return free_stack_push(z, (uint32_t)pfn64, order, gfp);
+		return free_stack_push(z, pfn64, order, gfp);
 	}
 	return free_current(z, pfn64, order, gfp);
 }
@@ -411,15 +416,16 @@ static __attribute__((noinline)) void *alloc_pages_nomem(struct pa_zone *z,
 
 void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	uint32_t pfn;
+	uint64_t pfn;
 	int r;
 
 	if (__builtin_expect(!z->mem, 0))
 		return alloc_pages_nomem(z, gfp);
 	r = alloc_pop(z, order, gfp, &pfn);
 	if (__builtin_expect(r == STACK_TOOK && !(gfp & PA_GFP_ZERO), 1))
-		return z->mem + ((uint64_t)pfn << z->page_shift);
-	return alloc_pages_slow(z, order, gfp, r, r == STACK_TOOK ? pfn : PA_NIL);
+		return z->mem + (pfn << z->page_shift);
+	return alloc_pages_slow(z, order, gfp, r,
+				r == STACK_TOOK ? (uint32_t)pfn : PA_NIL);
 }
 
 /* pa_free_pages off its fast path: a page address of the zone, else
@@ -445,15 +451,17 @@ int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
 {
 	/* below the zone wraps around to far above it */
 	uint64_t off = (uintptr_t)addr - (uintptr_t)z->mem;
-	uint64_t pfn = off >> z->page_shift;
+	unsigned shift = z->page_shift;
+	/* rotated, an address inside a page has its offset in the top bits:
+	 * the range test refuses it too */
+	uint64_t pfn = off >> shift | off << (-shift & 63);
 
-	/* a stack order, inside the zone, on a block start: one test for
-	 * the page address and free_pfn_ok() */
+	/* a stack order, a page start inside the zone (alignment to the
+	 * order: the claim's, as in free_stacks) */
 	if (__builtin_expect(z->mem && stack_order(z->stack_free_orders, order) &&
-				     pfn < STAT_LOAD(z->nr_pages) &&
-				     !(off & ((1ull << (z->page_shift + order)) - 1)),
+				     pfn < STAT_LOAD(z->nr_pages),
 			     1))
-		return free_stack_push(z, (uint32_t)pfn, order, 0);
+		return free_stack_push(z, pfn, order, 0);
 	return free_pages_other(z, addr, order);
 }
 

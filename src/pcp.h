@@ -190,15 +190,15 @@ static inline unsigned pcp_free_mt(const struct pa_zone *z, uint32_t pfn)
  * on STACK_TOOK *out is allocated (a plain store: the popped block is
  * ours alone, and a racing bad free only reads its state and fails). */
 static inline __attribute__((always_inline)) int
-pcp_stack_alloc(struct pa_zone *z, unsigned order, unsigned mt, uint32_t *out)
+pcp_stack_alloc(struct pa_zone *z, unsigned order, unsigned mt, uint64_t *out)
 {
 	struct pa_page *p;
-	int r = rseq_stack_pop(z, pcp_stack_off(order, mt), &p);
+	int r = rseq_stack_pop(z, pcp_stack_index(order, mt), &p);
 
 	if (__builtin_expect(r == STACK_TOOK, 1)) {
 		set_page_mt(p, mt);
 		set_page_state(p, PG_STATE(PG_ALLOC, order));
-		*out = (uint32_t)(p - z->pages);
+		*out = (uint64_t)(p - z->pages);
 	}
 	return r;
 }
@@ -208,14 +208,14 @@ pcp_stack_alloc(struct pa_zone *z, unsigned order, unsigned mt, uint32_t *out)
  * STACK_MISS: full (or offline); STACK_BUSY: busy or not cacheable (an
  * isolated pageblock).  Both leave the block to the caller. */
 static inline __attribute__((always_inline)) int
-pcp_stack_free(struct pa_zone *z, uint32_t pfn, struct pa_page *p,
+pcp_stack_free(struct pa_zone *z, uint64_t pfn, struct pa_page *p,
 	       unsigned order)
 {
-	unsigned mt = pcp_free_mt(z, pfn);
+	unsigned mt = pcp_free_mt(z, (uint32_t)pfn);
 
 	if (__builtin_expect(mt == PA_MT_ISOLATE, 0))
 		return STACK_BUSY;
-	return rseq_stack_push(z, pcp_stack_off(order, mt), pfn, p);
+	return rseq_stack_push(z, pcp_stack_index(order, mt), pfn, p);
 }
 #endif
 

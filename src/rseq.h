@@ -78,19 +78,20 @@ static inline unsigned stack_blocks(uint64_t w, unsigned cap)
 	return (uint32_t)w == PA_NIL ? 0 : cap - ((unsigned)(w >> 32) & 0xffffu);
 }
 
-/* The stack slot of a cached order: 0..3, then the pageblock's. */
-static inline unsigned pcp_stack_slot(unsigned order)
+/* The stack slot of a cached order: 0..3, then the pageblock's (a
+ * size_t: the sequences index by it, with no zero-extension). */
+static inline size_t pcp_stack_slot(unsigned order)
 {
-	return order <= PA_COSTLY_ORDER ? order : PA_COSTLY_ORDER + 1;
+	size_t o = order;
+
+	return o <= PA_COSTLY_ORDER ? o : PA_COSTLY_ORDER + 1;
 }
 
-/* Byte offset of stack (order, mt) inside a pageset; order cached. */
-static inline size_t pcp_stack_off(unsigned order, unsigned mt)
+/* Index of stack (order, mt) in a pageset's stack words; order cached. */
+static inline size_t pcp_stack_index(unsigned order, unsigned mt)
 {
-	unsigned slot = pcp_stack_slot(order);
-
-	return offsetof(struct per_cpu_pages, stack) +
-	       (slot * PA_MT_PCPTYPES + mt) * sizeof(uint64_t);
+	_Static_assert(PCP_STACK_TYPES >= PA_MT_PCPTYPES, "a stack per type");
+	return pcp_stack_slot(order) * PCP_STACK_TYPES + mt;
 }
 
 enum { RSEQ_TOOK, RSEQ_BUSY, RSEQ_OTHER_CPU };
@@ -195,7 +196,7 @@ _Static_assert(sizeof(struct pa_page) == 16,
 	"addq %[pcps], %[pcp]\n\t"                              \
 	"cmpl $0, %c[lockoff](%[pcp])\n\t"                      \
 	"jne %l[busy]\n\t"                                      \
-	"movq (%[pcp],%[off]), %[word]\n\t"
+	"movq %c[stacks](%[pcp],%[idx],8), %[word]\n\t"
 
 /* The labels both sequences leave by, after their STACK_TOOK return. */
 #define RSEQ_STACK_OUTCOMES \
@@ -204,14 +205,15 @@ busy:                       \
 miss:                       \
 	return STACK_MISS
 
-#define RSEQ_STACK_INPUTS(z, off)                                          \
+#define RSEQ_STACK_INPUTS(z, idx)                                          \
 	RSEQ_AREA_INPUTS(z), [ncpus] "m"(z->ncpus), [pcps] "m"(z->pcp),    \
-		[off] "r"(off),                                             \
+		[idx] "r"(idx),                                             \
+		[stacks] "i"(offsetof(struct per_cpu_pages, stack)),        \
 		[stride] "i"(sizeof(struct per_cpu_pages)),                 \
 		[lockoff] "i"(offsetof(struct per_cpu_pages, lock.locked))
 
 /*
- * Pop the calling CPU's stack at `off`: STACK_TOOK with *pagep (the
+ * Pop the calling CPU's stack `idx` (pcp_stack_index): STACK_TOOK with *pagep (the
  * block is ours: its state still says per-CPU, nobody else can reach
  * it), STACK_MISS if it is empty or its pop count would wrap (the locked
  * way resets it), STACK_BUSY if the pageset is locked or the CPU has no
@@ -220,7 +222,7 @@ miss:                       \
  * (room stays below 0x8000).
  */
 static inline __attribute__((always_inline)) int
-rseq_stack_pop(const struct pa_zone *z, size_t off, struct pa_page **pagep)
+rseq_stack_pop(const struct pa_zone *z, size_t idx, struct pa_page **pagep)
 {
 	uint64_t word, next, pcp, page;
 
@@ -238,11 +240,11 @@ restart:
 		"jc %l[miss]\n\t"
 		"shlq $32, %[word]\n\t"
 		"orq %[next], %[word]\n\t"
-		"movq %[word], (%[pcp],%[off])\n\t"
+		"movq %[word], %c[stacks](%[pcp],%[idx],8)\n\t"
 		"773:\n\t"
 		: [word] "=&r"(word), [next] "=&r"(next), [pcp] "=&r"(pcp),
 		  [page] "=&r"(page)
-		: RSEQ_STACK_INPUTS(z, off), [pages] "m"(z->pages)
+		: RSEQ_STACK_INPUTS(z, idx), [pages] "m"(z->pages)
 		: "memory", "cc"
 		: restart, busy, miss);
 	*pagep = (struct pa_page *)page;
@@ -252,17 +254,17 @@ restart:
 
 /*
  * Push block `pfn` (its metadata `page`, claimed by the caller: state 0,
- * so nobody else writes it) on the calling CPU's stack at `off` if the
+ * so nobody else writes it) on the calling CPU's stack `idx` if the
  * stack has room: STACK_TOOK, STACK_MISS (full, or the CPU is offline),
  * STACK_BUSY as for the pop.  page->next = old head is written before
  * the room test and the commit: harmless if either fails, the block is
  * ours.
  */
 static inline __attribute__((always_inline)) int
-rseq_stack_push(const struct pa_zone *z, size_t off, uint32_t pfn,
+rseq_stack_push(const struct pa_zone *z, size_t idx, uint64_t pfn,
 		struct pa_page *page)
 {
-	uint64_t word, pcp, pfn64 = pfn;
+	uint64_t word, pcp;
 
 restart:
 	__asm__ __volatile__ goto(
@@ -273,10 +275,10 @@ restart:
 		"js %l[miss]\n\t"
 		"shlq $32, %[word]\n\t"
 		"orq %[pfn], %[word]\n\t"
-		"movq %[word], (%[pcp],%[off])\n\t"
+		"movq %[word], %c[stacks](%[pcp],%[idx],8)\n\t"
 		"773:\n\t"
 		: [word] "=&r"(word), [pcp] "=&r"(pcp)
-		: RSEQ_STACK_INPUTS(z, off), [pfn] "r"(pfn64), [page] "r"(page)
+		: RSEQ_STACK_INPUTS(z, idx), [pfn] "r"(pfn), [page] "r"(page)
 		: "memory", "cc"
 		: restart, busy, miss);
 	return STACK_TOOK;
