@@ -225,14 +225,15 @@ static inline bool stack_order(uint32_t orders, unsigned order)
 #ifdef PA_HAVE_RSEQ_ASM
 
 /* What a stack serves (rseq.h): a request of an order the zone's stacks
- * serve that needs nothing beyond a block (valid flags, no highatomic
- * reserve) while the zone is above its reserves (the watermark flag:
- * near them, the usual way makes the full check every pageset
- * allocation makes). */
+ * serve that needs nothing beyond a block (valid flags, no zeroing, no
+ * highatomic reserve) while the zone is above its reserves (the
+ * watermark flag: near them, the usual way makes the full check every
+ * pageset allocation makes). */
 static inline __attribute__((always_inline)) bool
 stack_request(const struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	unsigned refused = ~PA_GFP_MASK | (order ? PA_GFP_ATOMIC : 0);
+	unsigned refused = ~PA_GFP_MASK | PA_GFP_ZERO |
+			   (order ? PA_GFP_ATOMIC : 0);
 
 	return stack_order(z->stack_alloc_orders, order) && !(gfp & refused) &&
 	       !zone_watermark_check(z);
@@ -279,26 +280,21 @@ alloc_pop(struct pa_zone *z, unsigned order, unsigned gfp, uint64_t *pfn)
 	return STACK_NONE;
 }
 
-/* The rest of an allocation after alloc_pop() returned r: a popped
- * block that wants zeroing, or refill a missed stack from the list the
- * usual way refills, else the usual way. */
+/* The rest of an allocation after alloc_pop() missed or found the
+ * pageset busy: refill a missed stack from the list the usual way
+ * refills, else the usual way. */
 static __attribute__((noinline)) uint64_t
-alloc_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r,
-	   uint32_t pfn)
+alloc_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r)
 {
 #ifdef PA_HAVE_RSEQ_ASM
-	if (r == STACK_TOOK) {
-		alloc_zero(z, pfn, order, gfp);
-		return pfn;
-	}
+	uint32_t pfn;
+
 	if (r == STACK_MISS &&
 	    pcp_stack_refill(z, cpu_current(z), order, gfp_migratetype(gfp), gfp,
-			     &pfn) == 0) {
-		alloc_zero(z, pfn, order, gfp);
+			     &pfn) == 0)
 		return pfn;
-	}
 #else
-	(void)r, (void)pfn;
+	(void)r;
 #endif
 	return alloc_current(z, order, gfp);
 }
@@ -310,11 +306,11 @@ alloc_stacks(struct pa_zone *z, unsigned order, unsigned gfp)
 	uint64_t pfn;
 	int r = alloc_pop(z, order, gfp, &pfn);
 
-	if (__builtin_expect(r == STACK_TOOK && !(gfp & PA_GFP_ZERO), 1))
+	if (__builtin_expect(r == STACK_TOOK, 1))
 		return pfn;
 	if (r == STACK_NONE)
 		return alloc_current(z, order, gfp);
-	return alloc_slow(z, order, gfp, r, r == STACK_TOOK ? (uint32_t)pfn : PA_NIL);
+	return alloc_slow(z, order, gfp, r);
 }
 
 /* The stack free of a block of an order the stacks serve, its pfn
@@ -387,13 +383,13 @@ int pa_free_nolock(struct pa_zone *z, uint64_t pfn, unsigned order)
 	return free_stacks(z, pfn, order, PA_GFP_NOLOCK);
 }
 
-/* pa_alloc_pages past its pop: the allocation, and its address. */
+/* pa_alloc_pages past its pop (which did not take a block): the
+ * allocation, and its address. */
 static __attribute__((noinline)) void *
-alloc_pages_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r,
-		 uint32_t pfn)
+alloc_pages_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r)
 {
 	uint64_t got = r == STACK_NONE ? alloc_calling_cpu(z, order, gfp)
-				       : alloc_slow(z, order, gfp, r, pfn);
+				       : alloc_slow(z, order, gfp, r);
 
 	if (got == PA_NO_PFN) {
 		errno = (gfp & ~PA_GFP_MASK) || order > z->max_order ? EINVAL
@@ -422,10 +418,9 @@ void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
 	if (__builtin_expect(!z->mem, 0))
 		return alloc_pages_nomem(z, gfp);
 	r = alloc_pop(z, order, gfp, &pfn);
-	if (__builtin_expect(r == STACK_TOOK && !(gfp & PA_GFP_ZERO), 1))
+	if (__builtin_expect(r == STACK_TOOK, 1))
 		return z->mem + (pfn << z->page_shift);
-	return alloc_pages_slow(z, order, gfp, r,
-				r == STACK_TOOK ? (uint32_t)pfn : PA_NIL);
+	return alloc_pages_slow(z, order, gfp, r);
 }
 
 /* pa_free_pages off its fast path: a page address of the zone, else
