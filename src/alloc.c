@@ -260,8 +260,8 @@ free_stack_slow(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp,
  * The stack paths' bodies: the calling CPU's stack, inlined with nothing
  * else into the entry points, whose every other way is a jump out of
  * line; the sequences keep the zone's fields in memory operands, so a
- * pop or a push saves no register.  Zones without stacks have no stack
- * orders, so their entry points pay one mask test and a jump.  The free
+ * pop or a push saves no register.  The entry points test z->fast_stacks
+ * first, so the trylock fallback pays one flag test and a jump.  The free
  * keeps its compare-and-swap claim (docs/DESIGN.md "rseq fast path" says
  * why a plain store cannot be exact); the push is the sequence.
  *
@@ -365,22 +365,26 @@ int pa_free_cpu(struct pa_zone *z, unsigned cpu, uint64_t pfn, unsigned order)
 
 uint64_t pa_alloc(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	return alloc_stacks(z, order, gfp);
+	return z->fast_stacks ? alloc_stacks(z, order, gfp)
+			      : alloc_current(z, order, gfp);
 }
 
 int pa_free(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return free_stacks(z, pfn, order, 0);
+	return z->fast_stacks ? free_stacks(z, pfn, order, 0)
+			      : free_current(z, pfn, order, 0);
 }
 
 uint64_t pa_alloc_nolock(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	return alloc_stacks(z, order, gfp | PA_GFP_NOLOCK);
+	return z->fast_stacks ? alloc_stacks(z, order, gfp | PA_GFP_NOLOCK)
+			      : alloc_current(z, order, gfp | PA_GFP_NOLOCK);
 }
 
 int pa_free_nolock(struct pa_zone *z, uint64_t pfn, unsigned order)
 {
-	return free_stacks(z, pfn, order, PA_GFP_NOLOCK);
+	return z->fast_stacks ? free_stacks(z, pfn, order, PA_GFP_NOLOCK)
+			      : free_current(z, pfn, order, PA_GFP_NOLOCK);
 }
 
 /* pa_alloc_pages past its pop (which did not take a block): the
@@ -417,6 +421,8 @@ void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
 
 	if (__builtin_expect(!z->mem, 0))
 		return alloc_pages_nomem(z, gfp);
+	if (!z->fast_stacks)
+		return alloc_pages_slow(z, order, gfp, STACK_NONE);
 	r = alloc_pop(z, order, gfp, &pfn);
 	if (__builtin_expect(r == STACK_TOOK, 1))
 		return z->mem + (pfn << z->page_shift);
@@ -442,7 +448,9 @@ static __attribute__((noinline)) int free_pages_other(struct pa_zone *z,
 	return free_calling_cpu(z, pfn, order, 0);
 }
 
-int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
+/* pa_free_pages on a zone with stacks. */
+static inline __attribute__((always_inline)) int
+free_pages_stacks(struct pa_zone *z, void *addr, unsigned order)
 {
 	/* below the zone wraps around to far above it */
 	uint64_t off = (uintptr_t)addr - (uintptr_t)z->mem;
@@ -458,6 +466,12 @@ int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
 			     1))
 		return free_stack_push(z, pfn, order, 0);
 	return free_pages_other(z, addr, order);
+}
+
+int pa_free_pages(struct pa_zone *z, void *addr, unsigned order)
+{
+	return z->fast_stacks ? free_pages_stacks(z, addr, order)
+			      : free_pages_other(z, addr, order);
 }
 
 void *pa_pfn_to_addr(const struct pa_zone *z, uint64_t pfn)
