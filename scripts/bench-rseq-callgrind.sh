@@ -2,23 +2,22 @@
 # Instructions per operation on the rseq stacks, counted by callgrind,
 # beside tcmalloc: the order-0 pair (per pair) and the "o0 1024 then 1024"
 # burst (per operation, an allocation or a free).  Valgrind cannot
-# register rseq, so the pagealloc binary is built with -DPA_RSEQ_SIM
-# (src/rseq_sim.h: the sequences' steps in plain C, one thread only) in
-# its own BUILD dir; PA_FAST_PATH=trylock counts the fallback beside it.
-# sched_getcpu()'s own instructions are left out of the pagealloc rows:
-# under valgrind it is how the CPU is found, outside it one load of rseq's
-# cpu_id.
+# register rseq, so the pagealloc binary is built with -DPA_RSEQ_COUNT
+# in its own BUILD dir: the real sequences run, on a cpu_id the library
+# wrote into glibc's unregistered area (src/rseq.c count_build_cpu: one
+# thread only, nothing aborts); PA_FAST_PATH=trylock counts the fallback
+# beside it, which finds its CPU with the same one load.
 #
-#   scripts/bench-rseq-callgrind.sh            (BUILD dirs build-cgsim, build-bench)
+#   scripts/bench-rseq-callgrind.sh            (BUILD dirs build-cgcount, build-bench)
 #   CG_OPS=N   operations pairs counted per subject [262144]
 #   CG_ANNOTATE=1  also print callgrind_annotate's top functions per row
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ops=${CG_OPS:-262144}
-sim=build-cgsim
+cnt=build-cgcount
 peer=build-bench/bench/bench_pages-tcmalloc
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 2; }
-make -s BUILD=$sim EXTRA_CFLAGS=-DPA_RSEQ_SIM $sim/bench/bench_pages >&2 || exit 2
+make -s BUILD=$cnt EXTRA_CFLAGS=-DPA_RSEQ_COUNT $cnt/bench/bench_pages >&2 || exit 2
 make -s BUILD=build-bench "$peer" >&2 || exit 2
 
 tmp=$(mktemp -d)
@@ -35,13 +34,9 @@ count() {
 	local n
 	n=$(awk -F'\t' '$0 ~ /callgrind .* pairs/ { for (i = 1; i <= NF; i++) if ($i ~ /callgrind/) print $i }' "$tmp/log" |
 		grep -o '[0-9]* pairs' | cut -d' ' -f1)
-	# less sched_getcpu(): how cpu_current() and rseq_sim.h find the CPU
-	# under valgrind; outside it both read rseq's cpu_id, one load
-	local total getcpu
+	local total
 	total=$(awk '/^(summary|totals):/ { print $2; exit }' "$f")
-	getcpu=$(callgrind_annotate --inclusive=no "$f" 2>/dev/null |
-		awk '/:sched_getcpu / { gsub(",", "", $1); print $1; exit }')
-	echo "$((total - ${getcpu:-0})) ${n:-$ops}"
+	echo "$total ${n:-$ops}"
 	if [ -n "${CG_ANNOTATE:-}" ]; then
 		callgrind_annotate --inclusive=no "$f" 2>/dev/null | sed -n '/^Ir/,$p' | head -16 >&2
 	fi
@@ -53,8 +48,8 @@ row() { # label fastpath binary subject
 	read -r ir n < <(count "$2" "$3" "$4" burst) && b=$(awk -v i="$ir" -v n="$n" 'BEGIN { printf "%.1f", i / (2 * n) }')
 	printf '| %s | %s | %s |\n' "$1" "${p:-failed}" "${b:-failed}"
 }
-row "pa-mainline, rseq stacks (sim)" "" $sim/bench/bench_pages pa-mainline
-row "pa-mainline, trylock fallback" trylock $sim/bench/bench_pages pa-mainline
+row "pa-mainline, rseq stacks" "" $cnt/bench/bench_pages pa-mainline
+row "pa-mainline, trylock fallback" trylock $cnt/bench/bench_pages pa-mainline
 row "tcmalloc" "" "$peer" tcmalloc
 echo
 echo "valgrind $(valgrind --version | sed 's/valgrind-//'), $ops pairs per cell after 65536 warm-up pairs, taskset -c 0"

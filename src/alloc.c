@@ -219,22 +219,24 @@ free_current(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
 /* Bit `order` of a zone's stack_*_orders (zone.h; 0 without stacks). */
 static inline bool stack_order(uint32_t orders, unsigned order)
 {
-	return order < 32 && ((orders >> order) & 1);
+	return order < 32 && (orders & (1u << order));
 }
 
 #ifdef PA_HAVE_RSEQ_ASM
 
 /* What a stack serves (rseq.h): a request of an order the zone's stacks
- * serve that needs nothing beyond a block (valid flags, no highatomic
- * reserve) and passes the watermark check every pageset allocation
- * makes. */
+ * serve that needs nothing beyond a block (valid flags, no zeroing, no
+ * highatomic reserve) while the zone is above its reserves (the
+ * watermark flag: near them, the usual way makes the full check every
+ * pageset allocation makes). */
 static inline __attribute__((always_inline)) bool
 stack_request(const struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	unsigned refused = ~PA_GFP_MASK | (order ? PA_GFP_ATOMIC : 0);
+	unsigned refused = ~PA_GFP_MASK | PA_GFP_ZERO |
+			   (order ? PA_GFP_ATOMIC : 0);
 
 	return stack_order(z->stack_alloc_orders, order) && !(gfp & refused) &&
-	       zone_watermark_ok(z, order, gfp);
+	       !zone_watermark_check(z);
 }
 
 /* The push missed (full: its blocks and this one go to the list, where
@@ -242,11 +244,13 @@ stack_request(const struct pa_zone *z, unsigned order, unsigned gfp)
  * claimed, free it the usual way. */
 static __attribute__((noinline)) int
 free_stack_slow(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp,
-		int r, unsigned mt)
+		int r)
 {
 	unsigned cpu = cpu_current(z);
 
-	if (r == STACK_MISS && pcp_stack_spill(z, cpu, pfn, order, mt, gfp) == 0)
+	/* a miss is the push's: the type is cacheable */
+	if (r == STACK_MISS &&
+	    pcp_stack_spill(z, cpu, pfn, order, pcp_free_mt(z, pfn), gfp) == 0)
 		return 0;
 	return free_claimed(z, cpu, pfn, order, gfp, PCP_LOCK_RSEQ);
 }
@@ -254,16 +258,18 @@ free_stack_slow(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp,
 
 /*
  * The stack paths' bodies: the calling CPU's stack, inlined with nothing
- * else, so that a pop or a push saves only the registers its sequence
- * needs; everything else is a jump out of line.  The free keeps its
- * compare-and-swap claim (docs/DESIGN.md "rseq fast path" says why a
- * plain store cannot be exact); the push is the sequence.
+ * else into the entry points, whose every other way is a jump out of
+ * line; the sequences keep the zone's fields in memory operands, so a
+ * pop or a push saves no register.  The entry points test z->fast_stacks
+ * first, so the trylock fallback pays one flag test and a jump.  The free
+ * keeps its compare-and-swap claim (docs/DESIGN.md "rseq fast path" says
+ * why a plain store cannot be exact); the push is the sequence.
  *
  * alloc_pop: STACK_TOOK with *pfn allocated, else what the stack said,
  * or STACK_NONE if no stack serves the request.
  */
 static inline __attribute__((always_inline)) int
-alloc_pop(struct pa_zone *z, unsigned order, unsigned gfp, uint32_t *pfn)
+alloc_pop(struct pa_zone *z, unsigned order, unsigned gfp, uint64_t *pfn)
 {
 #ifdef PA_HAVE_RSEQ_ASM
 	if (__builtin_expect(stack_request(z, order, gfp), 1))
@@ -274,75 +280,73 @@ alloc_pop(struct pa_zone *z, unsigned order, unsigned gfp, uint32_t *pfn)
 	return STACK_NONE;
 }
 
-/* The rest of an allocation after alloc_pop() returned r: a popped
- * block that wants zeroing, or refill a missed stack from the list the
- * usual way refills, else the usual way. */
+/* The rest of an allocation after alloc_pop() missed or found the
+ * pageset busy: refill a missed stack from the list the usual way
+ * refills, else the usual way. */
 static __attribute__((noinline)) uint64_t
-alloc_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r,
-	   uint32_t pfn)
+alloc_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r)
 {
 #ifdef PA_HAVE_RSEQ_ASM
-	if (r == STACK_TOOK) {
-		alloc_zero(z, pfn, order, gfp);
-		return pfn;
-	}
+	uint32_t pfn;
+
 	if (r == STACK_MISS &&
 	    pcp_stack_refill(z, cpu_current(z), order, gfp_migratetype(gfp), gfp,
-			     &pfn) == 0) {
-		alloc_zero(z, pfn, order, gfp);
+			     &pfn) == 0)
 		return pfn;
-	}
 #else
-	(void)r, (void)pfn;
+	(void)r;
 #endif
 	return alloc_current(z, order, gfp);
 }
 
-/* The entry points with stacks, out of line: an entry point is then a
- * test and a jump either way, and neither way saves registers for the
- * other (inlined, the stack paths' saves landed on the trylock path). */
-static __attribute__((noinline)) uint64_t
+/* pa_alloc and pa_alloc_nolock. */
+static inline __attribute__((always_inline)) uint64_t
 alloc_stacks(struct pa_zone *z, unsigned order, unsigned gfp)
 {
-	uint32_t pfn;
+	uint64_t pfn;
 	int r = alloc_pop(z, order, gfp, &pfn);
 
-	if (__builtin_expect(r == STACK_TOOK && !(gfp & PA_GFP_ZERO), 1))
+	if (__builtin_expect(r == STACK_TOOK, 1))
 		return pfn;
 	if (r == STACK_NONE)
 		return alloc_current(z, order, gfp);
-	return alloc_slow(z, order, gfp, r, r == STACK_TOOK ? pfn : PA_NIL);
+	return alloc_slow(z, order, gfp, r);
 }
 
 /* The stack free of a block of an order the stacks serve, its pfn
  * checked (free_pfn_ok). */
 static inline __attribute__((always_inline)) int
-free_stack_push(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned gfp)
+free_stack_push(struct pa_zone *z, uint64_t pfn, unsigned order, unsigned gfp)
 {
 #ifdef PA_HAVE_RSEQ_ASM
-	unsigned mt;
+	struct pa_page *p = &z->pages[pfn];
 	int r;
 
-	if (__builtin_expect(!free_take_block(z, pfn, order), 0))
+	if (__builtin_expect(!free_take_block(p, order), 0))
 		return free_refuse(z, 0, pfn, order, "pa_free");
-	free_clear_movable(z, pfn);
-	r = pcp_stack_free(z, pfn, order, &mt);
+	free_clear_movable(p);
+	r = pcp_stack_free(z, pfn, p, order);
 	if (__builtin_expect(r == STACK_TOOK, 1))
 		return 0;
-	return free_stack_slow(z, pfn, order, gfp, r, mt);
+	return free_stack_slow(z, (uint32_t)pfn, order, gfp, r);
 #else
 	(void)z, (void)pfn, (void)order, (void)gfp;
 	return -EINVAL; /* no stacks: never called */
 #endif
 }
 
-static __attribute__((noinline)) int
+/* pa_free and pa_free_nolock.  A pfn in range is all the stack free
+ * checks before its claim: the claim wants the head of an allocated
+ * block of exactly this order, and such a head is aligned to its order
+ * (every block comes from the buddy lists), so a misaligned pfn fails
+ * the claim and free_refuse() names it. */
+static inline __attribute__((always_inline)) int
 free_stacks(struct pa_zone *z, uint64_t pfn64, unsigned order, unsigned gfp)
 {
 	if (__builtin_expect(stack_order(z->stack_free_orders, order), 1)) {
-		if (__builtin_expect(!free_pfn_ok(z, pfn64, order), 0))
+		if (__builtin_expect(pfn64 >= STAT_LOAD(z->nr_pages), 0))
 			return free_refuse(z, 0, pfn64, order, "pa_free");
-		return free_stack_push(z, (uint32_t)pfn64, order, gfp);
+		return free_stack_push(z, pfn64, order, gfp);
 	}
 	return free_current(z, pfn64, order, gfp);
 }
@@ -383,13 +387,13 @@ int pa_free_nolock(struct pa_zone *z, uint64_t pfn, unsigned order)
 			      : free_current(z, pfn, order, PA_GFP_NOLOCK);
 }
 
-/* pa_alloc_pages past its pop: the allocation, and its address. */
+/* pa_alloc_pages past its pop (which did not take a block): the
+ * allocation, and its address. */
 static __attribute__((noinline)) void *
-alloc_pages_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r,
-		 uint32_t pfn)
+alloc_pages_slow(struct pa_zone *z, unsigned order, unsigned gfp, int r)
 {
 	uint64_t got = r == STACK_NONE ? alloc_calling_cpu(z, order, gfp)
-				       : alloc_slow(z, order, gfp, r, pfn);
+				       : alloc_slow(z, order, gfp, r);
 
 	if (got == PA_NO_PFN) {
 		errno = (gfp & ~PA_GFP_MASK) || order > z->max_order ? EINVAL
@@ -410,23 +414,19 @@ static __attribute__((noinline)) void *alloc_pages_nomem(struct pa_zone *z,
 	return NULL;
 }
 
-static __attribute__((noinline)) void *
-alloc_pages_stacks(struct pa_zone *z, unsigned order, unsigned gfp)
-{
-	uint32_t pfn;
-	int r = alloc_pop(z, order, gfp, &pfn);
-
-	if (__builtin_expect(r == STACK_TOOK && !(gfp & PA_GFP_ZERO), 1))
-		return z->mem + ((uint64_t)pfn << z->page_shift);
-	return alloc_pages_slow(z, order, gfp, r, r == STACK_TOOK ? pfn : PA_NIL);
-}
-
 void *pa_alloc_pages(struct pa_zone *z, unsigned order, unsigned gfp)
 {
+	uint64_t pfn;
+	int r;
+
 	if (__builtin_expect(!z->mem, 0))
 		return alloc_pages_nomem(z, gfp);
-	return z->fast_stacks ? alloc_pages_stacks(z, order, gfp)
-			      : alloc_pages_slow(z, order, gfp, STACK_NONE, PA_NIL);
+	if (!z->fast_stacks)
+		return alloc_pages_slow(z, order, gfp, STACK_NONE);
+	r = alloc_pop(z, order, gfp, &pfn);
+	if (__builtin_expect(r == STACK_TOOK, 1))
+		return z->mem + (pfn << z->page_shift);
+	return alloc_pages_slow(z, order, gfp, r);
 }
 
 /* pa_free_pages off its fast path: a page address of the zone, else
@@ -448,20 +448,23 @@ static __attribute__((noinline)) int free_pages_other(struct pa_zone *z,
 	return free_calling_cpu(z, pfn, order, 0);
 }
 
-static __attribute__((noinline)) int
+/* pa_free_pages on a zone with stacks. */
+static inline __attribute__((always_inline)) int
 free_pages_stacks(struct pa_zone *z, void *addr, unsigned order)
 {
 	/* below the zone wraps around to far above it */
 	uint64_t off = (uintptr_t)addr - (uintptr_t)z->mem;
-	uint64_t pfn = off >> z->page_shift;
+	unsigned shift = z->page_shift;
+	/* rotated, an address inside a page has its offset in the top bits:
+	 * the range test refuses it too */
+	uint64_t pfn = off >> shift | off << (-shift & 63);
 
-	/* a stack order, inside the zone, on a block start: one test for
-	 * the page address and free_pfn_ok() */
+	/* a stack order, a page start inside the zone (alignment to the
+	 * order: the claim's, as in free_stacks) */
 	if (__builtin_expect(z->mem && stack_order(z->stack_free_orders, order) &&
-				     pfn < STAT_LOAD(z->nr_pages) &&
-				     !(off & ((1ull << (z->page_shift + order)) - 1)),
+				     pfn < STAT_LOAD(z->nr_pages),
 			     1))
-		return free_stack_push(z, (uint32_t)pfn, order, 0);
+		return free_stack_push(z, pfn, order, 0);
 	return free_pages_other(z, addr, order);
 }
 

@@ -103,20 +103,20 @@ free_pfn_ok(const struct pa_zone *z, uint64_t pfn64, unsigned order)
 	return pfn64 < STAT_LOAD(z->nr_pages) && !(pfn64 & ((1ull << order) - 1));
 }
 
-/* The claim itself, the pfn checked: the head of an allocated block of
- * this order, taken by one CAS.  true: the block is ours; false: nothing
- * changed. */
+/* The claim itself, the pfn checked (p its head page): the head of an
+ * allocated block of this order, taken by one CAS.  true: the block is
+ * ours; false: nothing changed. */
 static inline __attribute__((always_inline)) bool
-free_take_block(struct pa_zone *z, uint32_t pfn, unsigned order)
+free_take_block(struct pa_page *p, unsigned order)
 {
-	return page_state_cas(&z->pages[pfn], PG_STATE(PG_ALLOC, order), 0);
+	return page_state_cas(p, PG_STATE(PG_ALLOC, order), 0);
 }
 
 /* A claimed block is no longer a migration candidate. */
-static inline void free_clear_movable(struct pa_zone *z, uint32_t pfn)
+static inline void free_clear_movable(struct pa_page *p)
 {
-	if (__atomic_load_n(&z->pages[pfn].movable, __ATOMIC_RELAXED))
-		__atomic_store_n(&z->pages[pfn].movable, 0, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&p->movable, __ATOMIC_RELAXED))
+		__atomic_store_n(&p->movable, 0, __ATOMIC_RELAXED);
 }
 
 static inline __attribute__((always_inline)) int
@@ -127,12 +127,12 @@ free_claim(struct pa_zone *z, unsigned cpu, uint64_t pfn64, unsigned order,
 
 	if (__builtin_expect(order > z->max_order || cpu >= z->ncpus ||
 				     !free_pfn_ok(z, pfn64, order) ||
-				     !free_take_block(z, pfn, order),
+				     !free_take_block(&z->pages[pfn], order),
 			     0))
 		return free_refuse(z, cpu, pfn64, order, fn);
 	if ((z->cfg.flags & PA_CFG_STRICT) && !free_strict_ok(z, pfn, order))
 		return free_refuse(z, cpu, pfn64, order, fn);
-	free_clear_movable(z, pfn);
+	free_clear_movable(&z->pages[pfn]);
 	if (TRACING(z))
 		trace_page_free(z, cpu, pfn, order);
 	return 0;

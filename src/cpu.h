@@ -11,6 +11,12 @@
 
 #include "zone.h"
 
+#ifdef PA_RSEQ_COUNT
+#define PA_RSEQ_COUNT_BUILD 1
+#else
+#define PA_RSEQ_COUNT_BUILD 0
+#endif
+
 /* The calling thread's CPU slot: glibc's rseq area (one load), else
  * sched_getcpu().  Inline: it is on every pa_alloc/pa_free. */
 static inline unsigned cpu_current(const struct pa_zone *z)
@@ -18,7 +24,8 @@ static inline unsigned cpu_current(const struct pa_zone *z)
 	int cpu = -1;
 
 #if defined(__x86_64__) || defined(__aarch64__)
-	if (__builtin_expect(__rseq_size >= 8, 1)) {
+	/* PA_RSEQ_COUNT: rseq.c wrote the area's cpu_id itself */
+	if (__builtin_expect(__rseq_size >= 8, 1) || PA_RSEQ_COUNT_BUILD) {
 		const volatile struct rseq *rs =
 			(const void *)((char *)__builtin_thread_pointer() +
 				       __rseq_offset);

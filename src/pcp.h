@@ -174,44 +174,48 @@ static inline int pcp_alloc(struct pa_zone *z, unsigned cpu, unsigned order,
 	return pcp_alloc_as(z, cpu, order, mt, gfp, out, PCP_LOCK_ZONE);
 }
 
+/* The pcp type a free of pfn goes to, or PA_MT_ISOLATE (not cacheable):
+ * the pageblock's, highatomic cached as movable. */
+static inline unsigned pcp_free_mt(const struct pa_zone *z, uint32_t pfn)
+{
+	unsigned mt = pb_mt(pfn_pb(z, pfn));
+
+	if (__builtin_expect(mt >= PA_MT_PCPTYPES, 0) && mt != PA_MT_ISOLATE)
+		return PA_MT_MOVABLE;
+	return mt;
+}
+
 #ifdef PA_HAVE_RSEQ_ASM
 /* pa_alloc on a zone with stacks (rseq.h): pop the calling CPU's stack;
  * on STACK_TOOK *out is allocated (a plain store: the popped block is
  * ours alone, and a racing bad free only reads its state and fails). */
 static inline __attribute__((always_inline)) int
-pcp_stack_alloc(struct pa_zone *z, unsigned order, unsigned mt, uint32_t *out)
+pcp_stack_alloc(struct pa_zone *z, unsigned order, unsigned mt, uint64_t *out)
 {
-	int r = rseq_stack_pop(z, pcp_stack_off(order, mt), out);
+	struct pa_page *p;
+	int r = rseq_stack_pop(z, pcp_stack_index(order, mt), &p);
 
 	if (__builtin_expect(r == STACK_TOOK, 1)) {
-		struct pa_page *p = &z->pages[*out];
-
 		set_page_mt(p, mt);
 		set_page_state(p, PG_STATE(PG_ALLOC, order));
+		*out = (uint64_t)(p - z->pages);
 	}
 	return r;
 }
 
-/* pa_free on a zone with stacks: push a claimed block of a cached order
- * on the calling CPU's stack (*mtp: which type's).  STACK_MISS: full (or
- * offline); STACK_BUSY: busy or not cacheable (an isolated pageblock).
- * Both leave the block to the caller. */
+/* pa_free on a zone with stacks: push claimed block pfn (metadata p) of
+ * a cached order on the calling CPU's stack of its pageblock's type.
+ * STACK_MISS: full (or offline); STACK_BUSY: busy or not cacheable (an
+ * isolated pageblock).  Both leave the block to the caller. */
 static inline __attribute__((always_inline)) int
-pcp_stack_free(struct pa_zone *z, uint32_t pfn, unsigned order, unsigned *mtp)
+pcp_stack_free(struct pa_zone *z, uint64_t pfn, struct pa_page *p,
+	       unsigned order)
 {
-	unsigned mt = pb_mt(pfn_pb(z, pfn));
-	unsigned slot = pcp_stack_slot(order);
+	unsigned mt = pcp_free_mt(z, (uint32_t)pfn);
 
-	if (__builtin_expect(mt >= PA_MT_PCPTYPES, 0)) {
-		*mtp = mt;
-		if (mt == PA_MT_ISOLATE)
-			return STACK_BUSY;
-		mt = PA_MT_MOVABLE; /* as pcp_free_route */
-	}
-	*mtp = mt;
-	/* every pageset has the same caps */
-	return rseq_stack_push(z, pcp_stack_off(order, mt), pfn,
-			       z->pcp[0].stack_cap[slot]);
+	if (__builtin_expect(mt == PA_MT_ISOLATE, 0))
+		return STACK_BUSY;
+	return rseq_stack_push(z, pcp_stack_index(order, mt), pfn, p);
 }
 #endif
 
@@ -226,14 +230,11 @@ static inline enum pcp_route pcp_free_route(struct pa_zone *z, unsigned cpu,
 					    uint32_t pfn, unsigned order,
 					    unsigned *mtp, bool *owned)
 {
-	unsigned mt = pb_mt(pfn_pb(z, pfn));
+	unsigned mt = pcp_free_mt(z, pfn);
 
 	*owned = false;
-	if (__builtin_expect(mt >= PA_MT_PCPTYPES, 0)) {
-		if (mt == PA_MT_ISOLATE)
-			return PCP_ROUTE_ZONE;
-		mt = PA_MT_MOVABLE; /* highatomic pages are cached as movable */
-	}
+	if (__builtin_expect(mt == PA_MT_ISOLATE, 0))
+		return PCP_ROUTE_ZONE;
 	*mtp = mt;
 	if (z->pflags & POL_OWNED_BLOCKS) {
 		/* seed 000's split path: another CPU's block goes onto that

@@ -61,6 +61,26 @@ static const char *fallback_forced(const struct pa_zone *z)
 }
 #endif
 
+#ifdef PA_RSEQ_COUNT
+/*
+ * A build for counting instructions under valgrind only
+ * (EXTRA_CFLAGS=-DPA_RSEQ_COUNT, scripts/bench-rseq-callgrind.sh):
+ * valgrind cannot register rseq, but glibc still reserves the area, so
+ * write the calling thread's CPU into its cpu_id and run the real
+ * sequences.  Nothing registered means nothing aborts and no fence
+ * (fence_cpu), so such a build is correct for ONE thread pinned to one
+ * CPU: never for tests or real use.
+ */
+static void count_build_cpu(void)
+{
+	struct rseq *rs = rseq_area();
+	int cpu = sched_getcpu();
+
+	if (__rseq_size == 0)
+		rs->cpu_id = rs->cpu_id_start = cpu < 0 ? 0 : (uint32_t)cpu;
+}
+#endif
+
 static const char *rseq_unusable(const struct pa_zone *z)
 {
 #ifndef PA_HAVE_RSEQ_ASM
@@ -69,13 +89,15 @@ static const char *rseq_unusable(const struct pa_zone *z)
 #else
 	const char *forced = fallback_forced(z);
 
+#ifdef PA_RSEQ_COUNT
+	count_build_cpu(); /* the fallback's cpu_current() reads it too */
+#endif
 	if (forced)
 		return forced;
 #ifdef PA_TSAN
 	return "ThreadSanitizer does not model rseq aborts";
 #endif
-#ifdef PA_RSEQ_SIM
-	/* rseq_sim.h: one thread, counting only; nothing to register */
+#ifdef PA_RSEQ_COUNT
 	return NULL;
 #endif
 	/* 0: not registered; 20 is the original ABI, which has cpu_id and
@@ -111,7 +133,8 @@ static void stacks_init(struct pa_zone *z)
 			pcp->stack_cap[s] = (uint16_t)(cap < 2 ? 2 :
 				cap > PCP_STACK_CAP_MAX ? PCP_STACK_CAP_MAX : cap);
 			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
-				pcp->stack[s][m] = PCP_STACK_EMPTY;
+				pcp->stack[s][m] =
+					PCP_STACK_EMPTY(pcp->stack_cap[s]);
 		}
 	}
 }
@@ -137,6 +160,9 @@ const char *pcp_fast_path_select(struct pa_zone *z)
 	const char *env = getenv("PA_FAST_PATH");
 
 	z->fast_rseq = why == NULL;
+#ifdef PA_HAVE_RSEQ_ASM
+	z->rseq_off = (long)__rseq_offset;
+#endif
 	/* pcpbuddy's pagesets route frees by block owner and merge on
 	 * their lists: they keep the sequence-taken lock word */
 	z->fast_stacks = z->fast_rseq && !(z->pflags & POL_OWNED_BLOCKS) &&
@@ -159,8 +185,8 @@ const char *pcp_fast_path_name(const struct pa_zone *z)
 static void fence_cpu(const struct pa_zone *z, struct per_cpu_pages *pcp,
 		      unsigned cpu)
 {
-#ifdef PA_RSEQ_SIM
-	cpu = z->hw_cpus; /* rseq_sim.h: no sequence can be running */
+#ifdef PA_RSEQ_COUNT
+	cpu = z->hw_cpus; /* one thread, and nothing aborts: no fence */
 #endif
 	if (cpu >= z->hw_cpus)
 		return;

@@ -61,41 +61,44 @@ static inline void pcp_unlock(struct pa_zone *z, unsigned cpu)
 	pa_lock_release(&z->pcp[cpu].lock);
 }
 
-/* pcp->stack words (the sequences below; rseq_stack.c the locked half) */
-#define PCP_STACK_EMPTY ((uint64_t)PA_NIL)
-/* Offline CPU: empty to a pop and full to a push, so both take the
- * locked way, which sees PCPF_DEAD. */
-#define PCP_STACK_OFF (PCP_STACK_EMPTY | (uint64_t)0xffff << 32)
-#define PCP_STACK_CAP_MAX 0xfffeu
+/* pcp->stack words (the sequences below; rseq_stack.c the locked half):
+ * head pfn | room << 32 | pops << 48.  Room (the stack's cap less its
+ * blocks) counts down, so a push tests the word alone for full. */
+#define PCP_STACK_ROOM(cap) ((uint64_t)(cap) << 32)
+#define PCP_STACK_EMPTY(cap) ((uint64_t)PA_NIL | PCP_STACK_ROOM(cap))
+/* Offline CPU: empty to a pop and full (no room) to a push, so both
+ * take the locked way, which sees PCPF_DEAD. */
+#define PCP_STACK_OFF ((uint64_t)PA_NIL)
+/* the push's room test is a sign test of its 16 bits less one */
+#define PCP_STACK_CAP_MAX 0x7fffu
 
-static inline unsigned stack_count(uint64_t w)
+/* Blocks on a stack word of cap `cap` (the offline word holds none). */
+static inline unsigned stack_blocks(uint64_t w, unsigned cap)
 {
-	return (unsigned)(w >> 32) & 0xffffu;
+	return (uint32_t)w == PA_NIL ? 0 : cap - ((unsigned)(w >> 32) & 0xffffu);
 }
 
-/* The stack slot of a cached order: 0..3, then the pageblock's. */
-static inline unsigned pcp_stack_slot(unsigned order)
+/* The stack slot of a cached order: 0..3, then the pageblock's (a
+ * size_t: the sequences index by it, with no zero-extension). */
+static inline size_t pcp_stack_slot(unsigned order)
 {
-	return order <= PA_COSTLY_ORDER ? order : PA_COSTLY_ORDER + 1;
+	size_t o = order;
+
+	return o <= PA_COSTLY_ORDER ? o : PA_COSTLY_ORDER + 1;
 }
 
-/* Byte offset of stack (order, mt) inside a pageset; order cached. */
-static inline size_t pcp_stack_off(unsigned order, unsigned mt)
+/* Index of stack (order, mt) in a pageset's stack words; order cached. */
+static inline size_t pcp_stack_index(unsigned order, unsigned mt)
 {
-	unsigned slot = pcp_stack_slot(order);
-
-	return offsetof(struct per_cpu_pages, stack) +
-	       (slot * PA_MT_PCPTYPES + mt) * sizeof(uint64_t);
+	_Static_assert(PCP_STACK_TYPES >= PA_MT_PCPTYPES, "a stack per type");
+	return pcp_stack_slot(order) * PCP_STACK_TYPES + mt;
 }
 
 enum { RSEQ_TOOK, RSEQ_BUSY, RSEQ_OTHER_CPU };
 /* STACK_NONE: alloc.c's, a request no stack serves (nothing tried) */
 enum { STACK_TOOK, STACK_MISS, STACK_BUSY, STACK_NONE };
 
-#if defined(PA_RSEQ_SIM)
-#define PA_HAVE_RSEQ_ASM 1
-#include "rseq_sim.h"
-#elif defined(__x86_64__) && !defined(PA_NO_RSEQ_ASM)
+#if defined(__x86_64__) && !defined(PA_NO_RSEQ_ASM)
 #define PA_HAVE_RSEQ_ASM 1
 
 static inline struct rseq *rseq_area(void)
@@ -107,8 +110,10 @@ static inline struct rseq *rseq_area(void)
 /* The descriptor (start 772, commit end 773, abort 774) and the abort
  * stub, with the signature glibc registered in the four bytes before it,
  * in their own sections; the stub restarts from the top.  Then point
- * rseq_cs at the descriptor through the scratch register `tmp`. */
-#define RSEQ_CS_ENTER(tmp)                                      \
+ * the thread's rseq_cs at the descriptor: `area` (a scratch register)
+ * gets the rseq area's offset from the thread pointer (z->rseq_off, the
+ * %fs-relative address of the area), `tmp` the descriptor's address. */
+#define RSEQ_CS_ENTER(tmp, area)                                \
 	".pushsection __rseq_cs, \"aw\"\n\t"                    \
 	".balign 32\n\t"                                        \
 	"771:\n\t"                                              \
@@ -120,9 +125,15 @@ static inline struct rseq *rseq_area(void)
 	"774:\n\t"                                              \
 	"jmp %l[restart]\n\t"                                   \
 	".popsection\n\t"                                       \
+	"movq %[rseq_off], " area "\n\t"                        \
 	"leaq 771b(%%rip), " tmp "\n\t"                         \
-	"movq " tmp ", %[cs]\n\t"                               \
+	"movq " tmp ", %%fs:%c[cs_at](" area ")\n\t"            \
 	"772:\n\t"
+
+#define RSEQ_AREA_INPUTS(z)                                         \
+	[rseq_off] "m"(z->rseq_off), [sig] "i"(RSEQ_SIG),           \
+		[cs_at] "i"(offsetof(struct rseq, rseq_cs)),        \
+		[cpu_at] "i"(offsetof(struct rseq, cpu_id))
 
 /*
  * One restartable sequence: if this thread runs on `cpu` and *word is 0,
@@ -132,24 +143,23 @@ static inline struct rseq *rseq_area(void)
  * a kernel event).
  */
 static inline __attribute__((always_inline)) int
-rseq_take_word(uint32_t *word, unsigned cpu)
+rseq_take_word(const struct pa_zone *z, uint32_t *word, unsigned cpu)
 {
-	struct rseq *rs = rseq_area();
+	uint64_t tmp, area;
 
 restart:
 	__asm__ __volatile__ goto(
-		RSEQ_CS_ENTER("%%rax")
-		"cmpl %[cpu], %[cpu_id]\n\t"
+		RSEQ_CS_ENTER("%[tmp]", "%[area]")
+		"cmpl %[cpu], %%fs:%c[cpu_at](%[area])\n\t"
 		"jne %l[other_cpu]\n\t"
 		"cmpl $0, %[word]\n\t"
 		"jne %l[busy]\n\t"
 		"movl %[held], %[word]\n\t"
 		"773:\n\t"
-		:
-		: [cs] "m"(rs->rseq_cs), [cpu_id] "m"(rs->cpu_id),
-		  [cpu] "r"(cpu), [word] "m"(*word), [sig] "i"(RSEQ_SIG),
+		: [tmp] "=&r"(tmp), [area] "=&r"(area)
+		: RSEQ_AREA_INPUTS(z), [cpu] "r"(cpu), [word] "m"(*word),
 		  [held] "i"(PCP_HELD_RSEQ)
-		: "memory", "cc", "rax"
+		: "memory", "cc"
 		: restart, other_cpu, busy);
 	return RSEQ_TOOK;
 other_cpu:
@@ -160,13 +170,15 @@ busy:
 
 /*
  * The stacks (pcp->stack[slot][mt], one 64-bit word each): a singly
- * linked stack of blocks through pages[].next, its head pfn, its count
- * of blocks and the pops since the lock holder last reset it.  A pop or
- * a push is one restartable sequence on the CPU the thread runs on,
- * whose single commit is the store of the new word; everything before
- * it only reads, or writes the `next` of a block nobody else can reach.
- * The sequence first checks that the pageset's lock word is 0: a lock
- * holder (swap + fence, rseq.c) therefore has the stacks to itself.
+ * linked stack of blocks through pages[].next, its head pfn, its room
+ * and the pops since the lock holder last reset it.  A pop or a push is
+ * one restartable sequence on the CPU the thread runs on, whose single
+ * commit is the store of the new word; everything before it only reads,
+ * or writes the `next` of a block nobody else can reach.  The sequence
+ * first checks that the pageset's lock word is 0: a lock holder (swap +
+ * fence, rseq.c) therefore has the stacks to itself.  Every zone field
+ * is a memory operand, so a sequence holds no more than its own few
+ * registers and the entry points save none.
  */
 _Static_assert(offsetof(struct pa_page, next) == 0,
 	       "the stack sequences read pages[pfn].next at offset 0");
@@ -176,15 +188,15 @@ _Static_assert(sizeof(struct pa_page) == 16,
 /* Both sequences start alike: the pageset of the CPU we run on (busy if
  * it has no slot), busy if its lock word is taken, then load the word. */
 #define RSEQ_STACK_ENTER                                        \
-	RSEQ_CS_ENTER("%[word]")                                \
-	"movl %[cpu_id], %k[pcp]\n\t"                           \
+	RSEQ_CS_ENTER("%[word]", "%[pcp]")                      \
+	"movl %%fs:%c[cpu_at](%[pcp]), %k[pcp]\n\t"             \
 	"cmpl %[ncpus], %k[pcp]\n\t"                            \
 	"jae %l[busy]\n\t"                                      \
 	"imulq %[stride], %[pcp], %[pcp]\n\t"                   \
 	"addq %[pcps], %[pcp]\n\t"                              \
 	"cmpl $0, %c[lockoff](%[pcp])\n\t"                      \
 	"jne %l[busy]\n\t"                                      \
-	"movq (%[pcp],%[off]), %[word]\n\t"
+	"movq %c[stacks](%[pcp],%[idx],8), %[word]\n\t"
 
 /* The labels both sequences leave by, after their STACK_TOOK return. */
 #define RSEQ_STACK_OUTCOMES \
@@ -193,85 +205,80 @@ busy:                       \
 miss:                       \
 	return STACK_MISS
 
-#define RSEQ_STACK_INPUTS(z, rs, off)                                      \
-	[cs] "m"(rs->rseq_cs), [cpu_id] "m"(rs->cpu_id),                   \
-		[ncpus] "r"(z->ncpus), [pcps] "r"(z->pcp), [off] "r"(off),  \
-		[pages] "r"(z->pages), [sig] "i"(RSEQ_SIG),                 \
+#define RSEQ_STACK_INPUTS(z, idx)                                          \
+	RSEQ_AREA_INPUTS(z), [ncpus] "m"(z->ncpus), [pcps] "m"(z->pcp),    \
+		[idx] "r"(idx),                                             \
+		[stacks] "i"(offsetof(struct per_cpu_pages, stack)),        \
 		[stride] "i"(sizeof(struct per_cpu_pages)),                 \
 		[lockoff] "i"(offsetof(struct per_cpu_pages, lock.locked))
 
 /*
- * Pop the calling CPU's stack at `off`: STACK_TOOK with *pfn (the block
- * is ours: its state still says per-CPU, nobody else can reach it),
- * STACK_MISS if it is empty or its pop count would wrap (the locked
+ * Pop the calling CPU's stack `idx` (pcp_stack_index): STACK_TOOK with *pagep (the
+ * block is ours: its state still says per-CPU, nobody else can reach
+ * it), STACK_MISS if it is empty or its pop count would wrap (the locked
  * way resets it), STACK_BUSY if the pageset is locked or the CPU has no
- * slot.  The count and the pop count move together: (pops << 16 |
- * count) + 0xffff is one less block and one more pop, with a carry out
- * exactly when pops would wrap.
+ * slot.  Room and pop count move together: (pops << 16 | room) + 0x10001
+ * is one more of each, with a carry out exactly when pops would wrap
+ * (room stays below 0x8000).
  */
 static inline __attribute__((always_inline)) int
-rseq_stack_pop(const struct pa_zone *z, size_t off, uint32_t *pfn)
+rseq_stack_pop(const struct pa_zone *z, size_t idx, struct pa_page **pagep)
 {
-	struct rseq *rs = rseq_area();
-	uint64_t word, next, pcp, head;
+	uint64_t word, next, pcp, page;
 
 restart:
 	__asm__ __volatile__ goto(
 		RSEQ_STACK_ENTER
 		"cmpl $-1, %k[word]\n\t"
 		"je %l[miss]\n\t"
-		"movl %k[word], %k[head]\n\t"
-		"movq %[head], %[next]\n\t"
-		"shlq $4, %[next]\n\t"
-		"movl (%[pages],%[next]), %k[next]\n\t"
+		"movl %k[word], %k[page]\n\t"
+		"shlq $4, %[page]\n\t"
+		"addq %[pages], %[page]\n\t"
+		"movl (%[page]), %k[next]\n\t"
 		"shrq $32, %[word]\n\t"
-		"addl $0xffff, %k[word]\n\t"
+		"addl $0x10001, %k[word]\n\t"
 		"jc %l[miss]\n\t"
 		"shlq $32, %[word]\n\t"
 		"orq %[next], %[word]\n\t"
-		"movq %[word], (%[pcp],%[off])\n\t"
+		"movq %[word], %c[stacks](%[pcp],%[idx],8)\n\t"
 		"773:\n\t"
 		: [word] "=&r"(word), [next] "=&r"(next), [pcp] "=&r"(pcp),
-		  [head] "=&r"(head)
-		: RSEQ_STACK_INPUTS(z, rs, off)
+		  [page] "=&r"(page)
+		: RSEQ_STACK_INPUTS(z, idx), [pages] "m"(z->pages)
 		: "memory", "cc"
 		: restart, busy, miss);
-	*pfn = (uint32_t)head;
+	*pagep = (struct pa_page *)page;
 	return STACK_TOOK;
 	RSEQ_STACK_OUTCOMES;
 }
 
 /*
- * Push block `pfn` (claimed by the caller: state 0, so nobody else
- * writes it) on the calling CPU's stack at `off` if it holds fewer than
- * `cap` blocks: STACK_TOOK, STACK_MISS (full, or the CPU is offline),
- * STACK_BUSY as for the pop.  pages[pfn].next = old head is written
- * before the commit: harmless if the sequence aborts, the block is ours.
+ * Push block `pfn` (its metadata `page`, claimed by the caller: state 0,
+ * so nobody else writes it) on the calling CPU's stack `idx` if the
+ * stack has room: STACK_TOOK, STACK_MISS (full, or the CPU is offline),
+ * STACK_BUSY as for the pop.  page->next = old head is written before
+ * the room test and the commit: harmless if either fails, the block is
+ * ours.
  */
 static inline __attribute__((always_inline)) int
-rseq_stack_push(const struct pa_zone *z, size_t off, uint32_t pfn,
-		unsigned cap)
+rseq_stack_push(const struct pa_zone *z, size_t idx, uint64_t pfn,
+		struct pa_page *page)
 {
-	struct rseq *rs = rseq_area();
-	uint64_t word, count, pcp;
-	uint64_t pfn64 = pfn, at = (uint64_t)pfn << 4;
+	uint64_t word, pcp;
 
 restart:
 	__asm__ __volatile__ goto(
 		RSEQ_STACK_ENTER
-		"movzwl 4(%[pcp],%[off]), %k[count]\n\t"
-		"cmpl %[cap], %k[count]\n\t"
-		"jae %l[miss]\n\t"
-		"movl %k[word], (%[pages],%[at])\n\t"
+		"movl %k[word], (%[page])\n\t"
 		"shrq $32, %[word]\n\t"
-		"incl %k[word]\n\t"
+		"decw %w[word]\n\t"
+		"js %l[miss]\n\t"
 		"shlq $32, %[word]\n\t"
 		"orq %[pfn], %[word]\n\t"
-		"movq %[word], (%[pcp],%[off])\n\t"
+		"movq %[word], %c[stacks](%[pcp],%[idx],8)\n\t"
 		"773:\n\t"
-		: [word] "=&r"(word), [count] "=&r"(count), [pcp] "=&r"(pcp)
-		: RSEQ_STACK_INPUTS(z, rs, off), [cap] "r"(cap),
-		  [pfn] "r"(pfn64), [at] "r"(at)
+		: [word] "=&r"(word), [pcp] "=&r"(pcp)
+		: RSEQ_STACK_INPUTS(z, idx), [pfn] "r"(pfn), [page] "r"(page)
 		: "memory", "cc"
 		: restart, busy, miss);
 	return STACK_TOOK;
@@ -334,7 +341,7 @@ pcp_trylock_as(struct pa_zone *z, unsigned cpu, enum pcp_lock_mode mode)
 #ifdef PA_HAVE_RSEQ_ASM
 	if (mode == PCP_LOCK_RSEQ || mode == PCP_LOCK_OWN ||
 	    (mode == PCP_LOCK_ZONE && z->fast_rseq)) {
-		int r = rseq_take_word(&l->locked, cpu);
+		int r = rseq_take_word(z, &l->locked, cpu);
 
 		if (__builtin_expect(r == RSEQ_TOOK, 1)) {
 			/* the holder alone writes the statistics */

@@ -22,19 +22,13 @@ static unsigned slot_order(const struct pa_zone *z, unsigned slot)
 	return slot <= PA_COSTLY_ORDER ? slot : z->pb_order;
 }
 
-/* Blocks on a stack word (the offline word holds none). */
-static unsigned stack_blocks(uint64_t w)
-{
-	return (uint32_t)w == PA_NIL ? 0 : stack_count(w);
-}
-
 /* Since the holder's last reset (count `base`, pops 0): allocations are
  * the pops, frees the pops plus the growth. */
-static void stack_traffic(uint64_t w, unsigned base, uint64_t *pops,
-			  uint64_t *pushes)
+static void stack_traffic(uint64_t w, unsigned cap, unsigned base,
+			  uint64_t *pops, uint64_t *pushes)
 {
-	*pops = w == PCP_STACK_OFF ? 0 : w >> 48;
-	*pushes = *pops + stack_blocks(w) - base;
+	*pops = w >> 48;
+	*pushes = *pops + stack_blocks(w, cap) - base;
 }
 
 /* The pageset counters the pops and pushes stand for, added to pc[]. */
@@ -76,10 +70,9 @@ static void stack_account(struct per_cpu_pages *pcp, unsigned order,
  * the chain is closed and spliced in front of the list, so the stack's
  * hottest blocks go out first again. */
 static void stack_to_list(struct pa_zone *z, struct per_cpu_pages *pcp,
-			  uint64_t w, unsigned order, unsigned mt)
+			  uint64_t w, unsigned n, unsigned order, unsigned mt)
 {
 	struct pa_page *pages = z->pages;
-	unsigned n = stack_blocks(w);
 	uint32_t first = (uint32_t)w, last = first, pfn = first;
 	uint16_t state = PG_STATE(PG_PCP, order);
 	struct pfn_list tmp = { .head = first };
@@ -106,17 +99,18 @@ static void stack_to_list(struct pa_zone *z, struct per_cpu_pages *pcp,
 static void stack_flush_one(struct pa_zone *z, struct per_cpu_pages *pcp,
 			    unsigned slot, unsigned mt)
 {
+	unsigned cap = pcp->stack_cap[slot];
 	uint64_t reset = (pcp->flags & PCPF_DEAD) ? PCP_STACK_OFF
-						   : PCP_STACK_EMPTY;
+						   : PCP_STACK_EMPTY(cap);
 	uint64_t w = __atomic_load_n(&pcp->stack[slot][mt], __ATOMIC_RELAXED);
 	unsigned base = pcp->stack_base[slot][mt], order = slot_order(z, slot);
 	uint64_t pops, pushes;
 
 	if (w == reset && !base)
 		return;
-	stack_traffic(w, base, &pops, &pushes);
+	stack_traffic(w, cap, base, &pops, &pushes);
 	stack_account(pcp, order, pops, pushes);
-	stack_to_list(z, pcp, w, order, mt);
+	stack_to_list(z, pcp, w, stack_blocks(w, cap), order, mt);
 	__atomic_store_n(&pcp->stack[slot][mt], reset, __ATOMIC_RELAXED);
 	__atomic_store_n(&pcp->stack_base[slot][mt], 0, __ATOMIC_RELAXED);
 }
@@ -128,16 +122,16 @@ void pcp_stack_flush_(struct pa_zone *z, unsigned cpu)
 			stack_flush_one(z, &z->pcp[cpu], s, m);
 }
 
-/* Detach up to `want` blocks from the front of `l` as a stack word
- * (pops 0); the blocks keep their PG_PCP state. */
+/* Detach up to `want` blocks from the front of `l` as the word of a
+ * stack of cap `cap` (pops 0); the blocks keep their PG_PCP state. */
 static uint64_t list_take_front(struct pa_page *pages, struct pfn_list *l,
-				unsigned want, unsigned *n)
+				unsigned want, unsigned cap, unsigned *n)
 {
 	uint32_t first = l->head, last = first, rest;
 
 	*n = 0;
 	if (first == PA_NIL)
-		return PCP_STACK_EMPTY;
+		return PCP_STACK_EMPTY(cap);
 	for (*n = 1; *n < want && pages[last].next != first; ++*n)
 		last = pages[last].next;
 	rest = pages[last].next;
@@ -151,7 +145,7 @@ static uint64_t list_take_front(struct pa_page *pages, struct pfn_list *l,
 		l->head = rest;
 	}
 	pages[last].next = PA_NIL;
-	return first | (uint64_t)*n << 32;
+	return first | PCP_STACK_ROOM(cap - *n);
 }
 
 /* The calling CPU's pageset by its sequence-taken lock word, alive;
@@ -191,7 +185,8 @@ int pcp_stack_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 	pcp_alloc_account(z, pcp, *out, order, mt);
 	/* cap - 1: the free that follows still fits (a pair never spills) */
 	uint64_t w = list_take_front(z->pages, &pcp->lists[order][mt],
-				     pcp->stack_cap[slot] - 1u, &n);
+				     pcp->stack_cap[slot] - 1u,
+				     pcp->stack_cap[slot], &n);
 
 	pcp_add_count(pcp, -(int)(n << order));
 	__atomic_store_n(&pcp->stack_base[slot][mt], (uint16_t)n,
@@ -228,7 +223,8 @@ void pcp_stack_set_off(struct pa_zone *z, unsigned cpu, bool off)
 	for (unsigned s = 0; s < PCP_STACK_SLOTS; s++)
 		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
 			__atomic_store_n(&pcp->stack[s][m],
-					 off ? PCP_STACK_OFF : PCP_STACK_EMPTY,
+					 off ? PCP_STACK_OFF :
+					       PCP_STACK_EMPTY(pcp->stack_cap[s]),
 					 __ATOMIC_RELAXED);
 }
 
@@ -241,7 +237,7 @@ uint64_t pcp_stack_pending(const struct pa_zone *z, unsigned cpu,
 	if (!z->fast_stacks)
 		return 0;
 	for (unsigned s = 0; s < PCP_STACK_SLOTS; s++) {
-		unsigned order = slot_order(z, s);
+		unsigned order = slot_order(z, s), cap = pcp->stack_cap[s];
 
 		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
 			uint64_t w = __atomic_load_n(&pcp->stack[s][m],
@@ -250,13 +246,13 @@ uint64_t pcp_stack_pending(const struct pa_zone *z, unsigned cpu,
 							__ATOMIC_RELAXED);
 			uint64_t pops, pushes;
 
-			pages += (uint64_t)stack_blocks(w) << order;
+			pages += (uint64_t)stack_blocks(w, cap) << order;
 			if (!pc)
 				continue;
 			/* a racy word and base can disagree: never negative */
-			if (stack_blocks(w) + (w == PCP_STACK_OFF ? 0 : w >> 48) < base)
+			if (stack_blocks(w, cap) + (w >> 48) < base)
 				continue;
-			stack_traffic(w, base, &pops, &pushes);
+			stack_traffic(w, cap, base, &pops, &pushes);
 			traffic_counters(pc, order, pops, pushes);
 		}
 	}

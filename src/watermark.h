@@ -19,12 +19,18 @@ void zone_init_watermarks(struct pa_zone *z);
  * above its reserves?  Reads free_pages racily. */
 bool zone_watermark_ok_slow_(const struct pa_zone *z, unsigned order,
 			     unsigned gfp);
+/* Free pages are near the watermarks: an allocation needs the full
+ * check (zone_watermark_ok's fast test is this flag and the order). */
+static inline bool zone_watermark_check(const struct pa_zone *z)
+{
+	return __atomic_load_n(&z->fast_flags, __ATOMIC_RELAXED) & ZF_WMARK_CHECK;
+}
+
 /* Inline for the common case: plenty free, nothing reserved. */
 static inline bool zone_watermark_ok(const struct pa_zone *z, unsigned order,
 				     unsigned gfp)
 {
-	if (__builtin_expect(!(__atomic_load_n(&z->fast_flags, __ATOMIC_RELAXED) &
-			       ZF_WMARK_CHECK) && order <= z->max_order, 1))
+	if (__builtin_expect(!zone_watermark_check(z) && order <= z->max_order, 1))
 		return true;
 	return zone_watermark_ok_slow_(z, order, gfp);
 }

@@ -36,6 +36,9 @@
 #define PA_CACHELINE 64
 /* rseq.h's stacks: one per cached order (0..3, pageblock) and type */
 #define PCP_STACK_SLOTS (PA_COSTLY_ORDER + 2)
+/* PA_MT_PCPTYPES rounded up to a power of two: a sequence finds stack
+ * (slot, mt) at index slot * 4 + mt, one lea (rseq.h) */
+#define PCP_STACK_TYPES 4
 
 #define ZF_WMARK_CHECK 0x1u  /* free pages near the watermarks: full check */
 #define ZF_BELOW_HIGH  0x2u  /* free pages below the high watermark */
@@ -70,8 +73,9 @@ struct per_cpu_pages {
 	/* rseq.h: stacks of blocks in front of lists[] (rseq zones with
 	 * mainline pagesets).  While lock.locked is 0 only this CPU's
 	 * restartable sequences write them; a lock holder flushes them to
-	 * lists[] first.  Word: head pfn | count << 32 | pops << 48. */
-	uint64_t stack[PCP_STACK_SLOTS][PA_MT_PCPTYPES];
+	 * lists[] first.  Word: head pfn | room << 32 | pops << 48, where
+	 * room is stack_cap less the blocks on it (0: full, or offline). */
+	uint64_t stack[PCP_STACK_SLOTS][PCP_STACK_TYPES];
 	uint16_t stack_base[PCP_STACK_SLOTS][PA_MT_PCPTYPES]; /* holder's
 	                                * count at its last reset: stats */
 	uint16_t stack_cap[PCP_STACK_SLOTS];  /* blocks; fixed at creation */
@@ -126,6 +130,8 @@ struct pa_zone {
 	bool fast_stacks;              /* rseq.h: and its stacks (implies
 	                                * fast_rseq) */
 	unsigned hw_cpus;              /* the machine's CPUs (for fences) */
+	long rseq_off;                 /* rseq.h: glibc's __rseq_offset, one
+	                                * load from here instead of two */
 	/* rseq.h: bit `order` set if pa_alloc (pa_free) of that order may
 	 * use the stacks with no further test of the zone (a cached order,
 	 * no trace hook; frees also not PA_CFG_STRICT); 0 without stacks */

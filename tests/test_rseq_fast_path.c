@@ -242,6 +242,58 @@ static void bad_frees_exact(void **state)
 	drained_and_destroyed(z);
 }
 
+/* The stack frees check a pfn's range and leave its alignment to the
+ * claim (the head of an allocated block is aligned to its order), and
+ * the pointer free finds an address inside a page by a rotation: each
+ * such free is refused, says why, and changes nothing, on both APIs. */
+static void misaligned_frees_refused(void **state)
+{
+	(void)state;
+	struct th_errlog log = { 0 };
+	struct pa_config c = cfg(0);
+
+	c.backing = PA_BACKING_ANON;
+	c.error_fn = th_errlog_fn;
+	c.error_arg = &log;
+	struct pa_zone *z = stack_zone(&c);
+	uint64_t blk[8], odd = PA_NO_PFN;
+	struct pa_stats s;
+
+	pin(0);
+	/* an order-0 block at an odd pfn: the head of an allocated block,
+	 * misaligned for order 1 */
+	for (unsigned i = 0; i < 8; i++) {
+		blk[i] = pa_alloc(z, 0, PA_GFP_MOVABLE);
+		if (blk[i] & 1)
+			odd = blk[i];
+	}
+	assert_true(odd != PA_NO_PFN);
+	assert_int_equal(pa_free(z, odd, 1), -EINVAL);
+	assert_non_null(strstr(log.last, "not aligned"));
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(pa_free(z, blk[i], 0), 0);
+
+	char *a = pa_alloc_pages(z, 1, PA_GFP_MOVABLE);
+	size_t page = (size_t)1 << c.page_shift;
+
+	assert_non_null(a);
+	assert_int_equal(pa_free_pages(z, a + 1, 1), -EINVAL);
+	assert_non_null(strstr(log.last, "not a page address"));
+	assert_int_equal(pa_free_pages(z, a + page - 1, 0), -EINVAL);
+	assert_int_equal(pa_free_pages(z, a + page, 1), -EINVAL); /* tail */
+	assert_non_null(strstr(log.last, "not aligned"));
+	assert_int_equal(pa_free_pages(z, a + page, 0), -EINVAL);
+	assert_int_equal(pa_free_pages(z, a - page, 0), -EINVAL); /* below */
+	assert_int_equal(pa_free_pages(z, a, 1), 0);
+	assert_int_equal(pa_free_pages(z, a, 1), -EINVAL);       /* double */
+	unpin();
+	pa_stats(z, &s);
+	assert_int_equal(s.bad_frees, 7);
+	assert_int_equal(log.count, 7);
+	assert_int_equal(s.pgalloc, s.pgfree);
+	drained_and_destroyed(z);
+}
+
 /* 70000 pairs with no lock taken in between would wrap the stack's
  * 16-bit pop count: the pop before the wrap takes the locked way, which
  * folds and resets it, so the statistics stay exact. */
@@ -489,6 +541,7 @@ int main(void)
 		cmocka_unit_test(fewer_slots_than_cpus_falls_back),
 		cmocka_unit_test(own_cpu_pairs_stay_on_pageset),
 		cmocka_unit_test(bad_frees_exact),
+		cmocka_unit_test(misaligned_frees_refused),
 		cmocka_unit_test(remote_lockers_see_rseq_pages),
 		cmocka_unit_test(explicit_cpu_fences_only_after_own_use),
 		cmocka_unit_test(pop_count_never_wraps),
