@@ -34,7 +34,7 @@ static void measured_lines(const struct vt_sweep *w, FILE *f)
 		return;
 	fprintf(f, "\nsingle CPU, predicted against measured (the same calls "
 		"on a fresh zone, thread CPU time less the replay loop's own, "
-		"median of 5):\n");
+		"least per window of passes spanning 4 s):\n");
 	for (unsigned i = 0; i < w->npol; i++) {
 		const struct vt_result *r = &w->res[0][i];
 		/* the background step's CPU works for the same calls */
