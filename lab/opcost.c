@@ -26,6 +26,7 @@ void opcost_read(const struct pa_zone *z, struct opcost *o)
 		     counter_read(&z->zs[ZS_COMPACT_FREE_SCANNED]);
 	o->migrated = counter_read(&z->zs[ZS_PGMIGRATE_SUCCESS]) +
 		      counter_read(&z->zs[ZS_PGMIGRATE_FAIL]);
+	o->migrated_blocks = counter_read(&z->zs[ZS_PGMIGRATE_BLOCKS]);
 }
 
 void opcost_delta(const struct opcost *a, const struct opcost *b,
@@ -38,6 +39,7 @@ void opcost_delta(const struct opcost *a, const struct opcost *b,
 	d->remote_absorbed = a->remote_absorbed - b->remote_absorbed;
 	d->scanned = a->scanned - b->scanned;
 	d->migrated = a->migrated - b->migrated;
+	d->migrated_blocks = a->migrated_blocks - b->migrated_blocks;
 }
 
 bool opcost_page_marked(const struct pa_zone *z, uint64_t pfn)

@@ -26,6 +26,7 @@ struct opcost {
 	uint64_t scanned;        /* pages compaction's scanners looked at */
 	uint64_t migrated;       /* pages moved (compaction, evacuation,
 	                          * contiguous allocation) */
+	uint64_t migrated_blocks; /* the blocks they were in */
 };
 
 /* The zone's cumulative counters now. */

@@ -775,9 +775,10 @@ static void execute(struct vt_run *x, unsigned c, double t)
 		/* the slow path's compaction: its scanners and moves run
 		 * outside zone->lock (their lock traffic is in d) */
 		call += (double)d.scanned * m->scan_ns +
-			(double)d.migrated * m->migrate_ns;
+			(double)d.migrated_blocks * m->migrate_ns;
 		x->r->scanned += d.scanned;
 		x->r->migrated += d.migrated;
+		x->r->migrated_blocks += d.migrated_blocks;
 		if (passes)
 			call += walk_cost(x, c, passes, &d);
 		x->r->call_ns += call;
@@ -945,7 +946,7 @@ static void bg_step(struct vt_run *x, double t)
 		 * the slow path's */
 		end += m->call_ns * (1.0 + (double)ts.reclaimed) +
 		       (double)d.scanned * m->scan_ns +
-		       (double)d.migrated * m->migrate_ns;
+		       (double)d.migrated_blocks * m->migrate_ns;
 		if (d.zone_acq)
 			end = zone_holds(x, BG_HOLDER(x), end, d.zone_acq,
 					 hold_work(m, &d));

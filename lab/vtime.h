@@ -69,6 +69,8 @@ struct vt_result {
 	                          * their CPU's cache (costmodel miss_ns) */
 	uint64_t scanned, migrated; /* pages compaction looked at, pages
 	                          * moved, by calls (not the background) */
+	uint64_t migrated_blocks; /* the blocks those pages were in
+	                          * (costmodel migrate_ns) */
 	uint64_t passes, walked; /* pageset merge passes, chunks they walked
 	                          * (costmodel walk_ns) */
 	uint64_t walk_misses;    /* metadata lines those walks missed */
