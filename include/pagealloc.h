@@ -821,6 +821,8 @@ struct pa_stats {
 	/* migration (pages) */
 	uint64_t pgmigrate_success;
 	uint64_t pgmigrate_fail;
+	uint64_t pgmigrate_blocks;  /* blocks those pages were in (a move's
+	                             * bookkeeping is per block, any order) */
 	/* compaction (vmstat compact_*) and isolation */
 	uint64_t compact_migrate_scanned;
 	uint64_t compact_free_scanned;

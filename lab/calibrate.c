@@ -2,8 +2,8 @@
 /*
  * The calibration benchmark.  Workloads of the library's own operations on
  * a metadata-only zone, each timed whole (never per call) and described
- * by its counter deltas; medians of interleaved runs, since the machine is
- * shared.  The hand-off is two threads on two real CPUs taking turns on
+ * by its counter deltas; the least of interleaved runs (the stability
+ * rule, docs/VTIME.md: on a shared machine noise only adds time).  The hand-off is two threads on two real CPUs taking turns on
  * one of the library's locks.
  */
 #include "calibrate.h"
@@ -22,7 +22,9 @@
 #define CAL_BYTES (1ull << 30)
 #define CAL_PAIRS (1u << 19)
 #define CAL_BURST 8192u
-#define CAL_MAX_RUNS 15
+#define CAL_MAX_ASKED 15     /* --runs at most */
+#define CAL_MAX_RUNS 48      /* runs of one measurement at most */
+#define CAL_SPAN_S 2.0       /* wall time a measurement's runs span */
 #define CAL_HANDOFFS 262144u
 #define CAL_WINDOW 1024u      /* turns per timed window */
 #define CAL_NWIN (CAL_HANDOFFS / CAL_WINDOW)
@@ -61,6 +63,18 @@ double calibrate_thread_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+/* Every calibration zone, its metadata mapped in as --measure's zones
+ * (opcost_prefault: no page faults inside a timed run, the kernel's huge
+ * vmemmap mappings). */
+static struct pa_zone *cal_zone_create(const struct pa_config *c)
+{
+	struct pa_zone *z = pa_zone_create(c);
+
+	if (z)
+		(void)opcost_prefault(z);
+	return z;
+}
+
 static struct pa_zone *cal_zone(const struct cal_work *w)
 {
 	struct pa_config c = pa_config_default();
@@ -70,7 +84,7 @@ static struct pa_zone *cal_zone(const struct cal_work *w)
 	c.flags = w->flags | PA_CFG_NO_WATERMARKS;
 	if (w->burst == CAL_BURST) /* high below the burst: refills, drains */
 		c.pcp_high_min = c.pcp_high_max = CAL_BURST / 16;
-	return pa_zone_create(&c);
+	return cal_zone_create(&c);
 }
 
 static void do_pairs(struct pa_zone *z, unsigned order, unsigned n)
@@ -136,6 +150,56 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+double calibrate_least(const double *v, unsigned n)
+{
+	double m = v[0];
+
+	for (unsigned i = 1; i < n; i++)
+		if (v[i] < m)
+			m = v[i];
+	return m;
+}
+
+bool calibrate_more(unsigned r, unsigned runs, double start, double span_s,
+		    unsigned max)
+{
+	return r < runs || (r < max && progress_now() - start < span_s);
+}
+
+/* Whether to make a calibration measurement's run r (its runs began at
+ * `start`). */
+static bool cal_more(unsigned r, unsigned runs, double start)
+{
+	return calibrate_more(r, runs, start, CAL_SPAN_S, CAL_MAX_RUNS);
+}
+
+void calibrate_pin_save(struct cal_pin *p)
+{
+	p->ncpus = 0;
+	if (sched_getaffinity(0, sizeof(p->old), &p->old) == 0)
+		p->ncpus = (unsigned)CPU_COUNT(&p->old);
+}
+
+void calibrate_pin_run(const struct cal_pin *p, unsigned r)
+{
+	unsigned k = p->ncpus ? r % p->ncpus : 0;
+	cpu_set_t one;
+
+	for (int c = 0; p->ncpus && c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &p->old) && k-- == 0) {
+			CPU_ZERO(&one);
+			CPU_SET(c, &one);
+			(void)sched_setaffinity(0, sizeof(one), &one);
+			return;
+		}
+}
+
+void calibrate_unpin(const struct cal_pin *p)
+{
+	if (p->ncpus)
+		(void)sched_setaffinity(0, sizeof(p->old), &p->old);
 }
 
 double calibrate_median(double *v, unsigned n)
@@ -264,7 +328,7 @@ static struct pa_zone *cal_plain_zone(uint64_t bytes)
 	c.bytes = bytes;
 	c.ncpus = 1;
 	c.flags = PA_CFG_NO_WATERMARKS;
-	return pa_zone_create(&c);
+	return cal_zone_create(&c);
 }
 
 /* ns per free+alloc pair where the free's page is random over a zone of
@@ -296,7 +360,8 @@ static double miss_pair_ns(uint64_t *pfn, uint64_t bytes)
 	return (t1 - t0 - random_touch_ns(pfn, live)) / CAL_PAIRS;
 }
 
-static int measure_miss(struct costmodel *m, unsigned runs, FILE *log)
+static int measure_miss(struct costmodel *m, unsigned runs,
+			const struct cal_pin *pin, FILE *log)
 {
 	static const unsigned mib[MISS_SIZES] = { 1, 4, 16, 64 };
 	double *out[MISS_SIZES] = { &m->miss_1m_ns, &m->miss_4m_ns,
@@ -304,12 +369,16 @@ static int measure_miss(struct costmodel *m, unsigned runs, FILE *log)
 	uint64_t *pfn = malloc(MISS_MAX_LIVE * sizeof(*pfn));
 	double v[MISS_SIZES][CAL_MAX_RUNS];
 	unsigned n[MISS_SIZES] = { 0 };
+	double start = progress_now();
 
 	if (!pfn)
 		return -ENOMEM;
-	for (unsigned r = 0; r < runs; r++) /* interleaved */
+	for (unsigned r = 0; cal_more(r, runs, start); r++) /* interleaved */
 		for (unsigned k = 0; k < MISS_SIZES; k++) {
-			double t = miss_pair_ns(pfn, (uint64_t)mib[k] << 28);
+			double t;
+
+			calibrate_pin_run(pin, r);
+			t = miss_pair_ns(pfn, (uint64_t)mib[k] << 28);
 
 			if (t > 0)
 				v[k][n[k]++] = t;
@@ -320,12 +389,12 @@ static int measure_miss(struct costmodel *m, unsigned runs, FILE *log)
 
 		if (!n[k])
 			return -ENOMEM;
-		med = calibrate_median(v[k], n[k]);
+		med = calibrate_least(v[k], n[k]);
 		*out[k] = med - 2 * m->call_ns;
 		if (*out[k] < 0)
 			*out[k] = 0;
 		fprintf(log, "  random frees over %u MiB of metadata: %.2f ns "
-			"per pair (median of %u)\n", mib[k], med, n[k]);
+			"per pair (least of %u)\n", mib[k], med, n[k]);
 	}
 	return 0;
 }
@@ -400,7 +469,7 @@ static int walk_run(const struct walk_layout *w, uint64_t *pfn,
 	c.policy = PA_POLICY_PCPBUDDY;
 	c.flags = PA_CFG_NO_WATERMARKS;
 	c.pcp_high_min = c.pcp_high_max = w->high;
-	z = pa_zone_create(&c);
+	z = cal_zone_create(&c);
 	if (!z)
 		return -ENOMEM;
 	/* a fresh zone gives its lowest pages first: take them all, then
@@ -443,39 +512,49 @@ static bool walk_diff(const struct costmodel *m, const struct walk_run *a,
 	return true;
 }
 
+/* The least-time one of `runs` runs of a layout into *out (the runs'
+ * counts are the same: the calls are). */
+static bool walk_least(const struct walk_layout *w, uint64_t *pfn,
+		       unsigned runs, const struct cal_pin *pin,
+		       struct walk_run *out)
+{
+	double start = progress_now();
+
+	for (unsigned r = 0; cal_more(r, runs, start); r++) {
+		struct walk_run x;
+
+		calibrate_pin_run(pin, r);
+		if (walk_run(w, pfn, &x) < 0)
+			return false;
+		if (r == 0 || x.ns < out->ns)
+			*out = x;
+	}
+	return runs > 0;
+}
+
 /* walk_ns: the large pageset's runs against the small one's, the same
  * frees, their zone->lock work taken out with the fitted figures, per
  * chunk walked more. */
-static int measure_walk(struct costmodel *m, unsigned runs, FILE *log)
+static int measure_walk(struct costmodel *m, unsigned runs,
+			const struct cal_pin *pin, FILE *log)
 {
 	static const struct walk_layout small = {
 		WALK_HIGH_SMALL, 2, false, false, CAL_BYTES, WALK_FREES
 	}, large = { WALK_HIGH_LARGE, 2, false, false, CAL_BYTES, WALK_FREES };
 	uint64_t *pfn = malloc((WALK_HIGH_LARGE + WALK_FREES) * sizeof(*pfn));
-	double v[CAL_MAX_RUNS];
 	struct walk_run s, l;
-	unsigned n = 0;
+	bool ok = pfn && walk_least(&small, pfn, runs, pin, &s) &&
+		  walk_least(&large, pfn, runs, pin, &l) &&
+		  walk_diff(m, &l, &s, &m->walk_ns);
 
-	if (!pfn)
-		return -ENOMEM;
-	for (unsigned r = 0; r < runs; r++) {
-		double d;
-
-		if (walk_run(&small, pfn, &s) < 0 ||
-		    walk_run(&large, pfn, &l) < 0)
-			break;
-		if (walk_diff(m, &l, &s, &d))
-			v[n++] = d;
-	}
 	free(pfn);
-	if (!n)
+	if (!ok)
 		return -ENOMEM;
-	m->walk_ns = calibrate_median(v, n);
 	if (m->walk_ns < 0)
 		m->walk_ns = 0;
 	fprintf(log, "  pageset merge pass (pcpbuddy, %u against %u chunks): "
-		"%.2f ns per chunk walked (median of %u)\n", WALK_HIGH_LARGE,
-		WALK_HIGH_SMALL, m->walk_ns, n);
+		"%.2f ns per chunk walked\n", WALK_HIGH_LARGE, WALK_HIGH_SMALL,
+		m->walk_ns);
 	return 0;
 }
 
@@ -497,7 +576,8 @@ static int measure_walk(struct costmodel *m, unsigned runs, FILE *log)
 #define TLB_BYTES (1ull << 34)
 
 static bool tlb_walk_ns(const struct costmodel *m, unsigned stride,
-			uint64_t *pfn, double *out)
+			uint64_t *pfn, unsigned runs, const struct cal_pin *pin,
+			double *out)
 {
 	const struct walk_layout large = {
 		TLB_HIGH, stride, stride > 4, true, TLB_BYTES, WALK_FREES
@@ -505,28 +585,22 @@ static bool tlb_walk_ns(const struct costmodel *m, unsigned stride,
 		     WALK_FREES };
 	struct walk_run l, s;
 
-	return walk_run(&large, pfn, &l) == 0 && walk_run(&small, pfn, &s) == 0 &&
+	return walk_least(&large, pfn, runs, pin, &l) &&
+	       walk_least(&small, pfn, runs, pin, &s) &&
 	       walk_diff(m, &l, &s, out);
 }
 
-static int measure_hops(struct costmodel *m, unsigned runs, FILE *log)
+static int measure_hops(struct costmodel *m, unsigned runs,
+			const struct cal_pin *pin, FILE *log)
 {
 	uint64_t *pfn = malloc((TLB_HIGH + WALK_FREES) * sizeof(*pfn));
-	double v[CAL_MAX_RUNS], h[CAL_MAX_RUNS], packed, spread;
-	unsigned n = 0;
+	double spread;
+	bool ok = pfn && tlb_walk_ns(m, 4, pfn, runs, pin, &m->walk_hop_ns) &&
+		  tlb_walk_ns(m, TLB_STRIDE, pfn, runs, pin, &spread);
 
-	if (!pfn)
-		return -ENOMEM;
-	for (unsigned r = 0; r < runs; r++)
-		if (tlb_walk_ns(m, 4, pfn, &packed) &&
-		    tlb_walk_ns(m, TLB_STRIDE, pfn, &spread)) {
-			h[n] = packed;
-			v[n++] = spread - packed;
-		}
 	free(pfn);
-	if (!n)
+	if (!ok)
 		return -ENOMEM;
-	m->walk_hop_ns = calibrate_median(h, n);
 	if (m->walk_hop_ns < 0)
 		m->walk_hop_ns = 0;
 	/* logged, not written: on this VM it moved from 160 to 1040 ns
@@ -535,9 +609,9 @@ static int measure_hops(struct costmodel *m, unsigned runs, FILE *log)
 	 * page level stays as the file or the defaults set it */
 	fprintf(log, "  merge pass over a shuffled pageset (%u chunks, one per "
 		"line, in %u metadata pages): %.2f ns per chunk walked; spread "
-		"over %u pages: %.2f ns more (median of %u; tlb_miss_ns not "
-		"written)\n", TLB_HIGH, TLB_HIGH / 64, m->walk_hop_ns, TLB_HIGH,
-		calibrate_median(v, n), n);
+		"over %u pages: %.2f ns more (tlb_miss_ns not written)\n",
+		TLB_HIGH, TLB_HIGH / 64, m->walk_hop_ns, TLB_HIGH,
+		spread - m->walk_hop_ns);
 	return 0;
 }
 
@@ -594,7 +668,7 @@ static int compact_run(unsigned keep, uint64_t *pfn, struct compact_run *out)
 	c.ncpus = 1;
 	c.flags = PA_CFG_NO_WATERMARKS;
 	order = c.pageblock_order ? c.pageblock_order : 9;
-	z = pa_zone_create(&c);
+	z = cal_zone_create(&c);
 	if (!z)
 		return -ENOMEM;
 	id = pa_register_movable_ops(z, &calibrate_agreeing_owner, NULL);
@@ -637,50 +711,58 @@ static bool compact_solve(const struct compact_run *a,
 	return true;
 }
 
-static int measure_compaction(struct costmodel *m, unsigned runs, FILE *log)
+static int measure_compaction(struct costmodel *m, unsigned runs,
+			      const struct cal_pin *pin, FILE *log)
 {
 	uint64_t *pfn = malloc(COMPACT_BYTES / 4096 * sizeof(*pfn));
-	double sv[CAL_MAX_RUNS], mv[CAL_MAX_RUNS];
-	struct compact_run dense, sparse;
+	struct compact_run dense = { 0 }, sparse = { 0 };
+	bool ok = pfn != NULL;
 	unsigned n = 0;
 
-	if (!pfn)
-		return -ENOMEM;
-	for (unsigned r = 0; r < runs; r++) {
-		if (compact_run(4, pfn, &dense) < 0 ||
-		    compact_run(16, pfn, &sparse) < 0)
-			break;
-		if (compact_solve(&dense, &sparse, &sv[n], &mv[n]))
-			n++;
+	for (double start = progress_now(); ok && cal_more(n, runs, start);
+	     n++) { /* interleaved */
+		unsigned r = n;
+
+		struct compact_run d, s;
+
+		calibrate_pin_run(pin, r);
+		ok = compact_run(4, pfn, &d) == 0 && compact_run(16, pfn, &s) == 0;
+		if (ok && (r == 0 || d.ns < dense.ns))
+			dense = d;
+		if (ok && (r == 0 || s.ns < sparse.ns))
+			sparse = s;
 	}
 	free(pfn);
-	if (!n)
+	if (!ok || !n ||
+	    !compact_solve(&dense, &sparse, &m->scan_ns, &m->migrate_ns))
 		return -ENOMEM;
-	m->scan_ns = calibrate_median(sv, n);
-	m->migrate_ns = calibrate_median(mv, n);
 	if (m->scan_ns < 0)
 		m->scan_ns = 0;
 	if (m->migrate_ns < 0)
 		m->migrate_ns = 0;
 	fprintf(log, "  compaction: %.2f ns per page scanned, %.2f ns per page "
 		"migrated (one page of 4 kept: %.0f scanned, %.0f moved in %.0f "
-		"ns; of 16: %.0f, %.0f in %.0f; median of %u)\n", m->scan_ns,
+		"ns; of 16: %.0f, %.0f in %.0f; least of %u)\n", m->scan_ns,
 		m->migrate_ns, dense.scanned, dense.migrated, dense.ns,
 		sparse.scanned, sparse.migrated, sparse.ns, n);
 	return 0;
 }
 
-/* Run every workload `runs` times, interleaved; samples get medians. */
-static int measure_all(struct cal_sample *smp, unsigned runs, FILE *log)
+/* Run every workload `runs` times, interleaved; samples get the least. */
+static int measure_all(struct cal_sample *smp, unsigned runs,
+		       const struct cal_pin *pin, FILE *log)
 {
 	static const unsigned nw = NWORKS;
 	double ns[NWORKS][CAL_MAX_RUNS];
 	uint64_t *buf = malloc(CAL_BURST * sizeof(*buf));
+	double start = progress_now();
+	unsigned r;
 
 	if (!buf)
 		return -ENOMEM;
-	for (unsigned r = 0; r < runs; r++)
+	for (r = 0; cal_more(r, runs, start); r++)
 		for (unsigned w = 0; w < nw; w++) {
+			calibrate_pin_run(pin, r);
 			if (measure(&works[w], buf, &smp[w]) < 0) {
 				free(buf);
 				return -ENOMEM;
@@ -689,7 +771,7 @@ static int measure_all(struct cal_sample *smp, unsigned runs, FILE *log)
 		}
 	free(buf);
 	for (unsigned w = 0; w < nw; w++) {
-		smp[w].ns = calibrate_median(ns[w], runs);
+		smp[w].ns = calibrate_least(ns[w], r);
 		fprintf(log, "  %-40s %8.2f ns/call  (zone->lock per call: %.4f "
 			"acq, %.3f pages, %.3f list ops)\n", smp[w].name,
 			smp[w].ns / smp[w].calls, smp[w].acq / smp[w].calls,
@@ -731,24 +813,26 @@ static double owner_run(bool mark, uint64_t *pfn)
 
 /* owner_ns: marked bursts against plain ones, per allocation marked
  * (the mark, and its free clearing it). */
-static int measure_owner(struct costmodel *m, unsigned runs, FILE *log)
+static int measure_owner(struct costmodel *m, unsigned runs,
+			 const struct cal_pin *pin, FILE *log)
 {
 	uint64_t pfn[64];
-	double v[CAL_MAX_RUNS];
-	unsigned n = 0;
+	double plain[CAL_MAX_RUNS], marked[CAL_MAX_RUNS], start = progress_now();
+	unsigned r;
 
-	for (unsigned r = 0; r < runs; r++) {
-		double plain = owner_run(false, pfn), marked = owner_run(true, pfn);
-
-		if (plain < 0 || marked < 0)
+	for (r = 0; cal_more(r, runs, start); r++) { /* interleaved */
+		calibrate_pin_run(pin, r);
+		plain[r] = owner_run(false, pfn);
+		marked[r] = owner_run(true, pfn);
+		if (plain[r] < 0 || marked[r] < 0)
 			return -ENOMEM;
-		v[n++] = (marked - plain) / (double)(CAL_PAIRS / 64 * 64);
 	}
-	m->owner_ns = calibrate_median(v, n);
+	m->owner_ns = (calibrate_least(marked, r) - calibrate_least(plain, r)) /
+		      (double)(CAL_PAIRS / 64 * 64);
 	if (m->owner_ns < 0)
 		m->owner_ns = 0;
-	fprintf(log, "  allocations marked movable: %.2f ns more each (median "
-		"of %u)\n", m->owner_ns, n);
+	fprintf(log, "  allocations marked movable: %.2f ns more each (least "
+		"of %u)\n", m->owner_ns, r);
 	return 0;
 }
 
@@ -778,17 +862,12 @@ static void measure_handoff(struct costmodel *m, unsigned runs, FILE *log)
 		"%u)\n", calibrate_median(v, n), n);
 }
 
-int calibrate_run(struct costmodel *m, unsigned runs, FILE *log)
+/* Every single-thread measurement, pinned (calibrate_run). */
+static int calibrate_single(struct costmodel *m, struct cal_sample *smp,
+			    unsigned runs, const struct cal_pin *pin, FILE *log)
 {
-	struct cal_sample smp[NWORKS];
-	int rc;
+	int rc = measure_all(smp, runs, pin, log);
 
-	if (runs < 1)
-		runs = 1;
-	if (runs > CAL_MAX_RUNS)
-		runs = CAL_MAX_RUNS;
-	fprintf(log, "calibrating (median of %u interleaved runs):\n", runs);
-	rc = measure_all(smp, runs, log);
 	if (rc)
 		return rc;
 	/* the hits take zone->lock almost never: their time is the call.
@@ -798,19 +877,34 @@ int calibrate_run(struct costmodel *m, unsigned runs, FILE *log)
 	m->call_ns = smp[0].ns / smp[0].calls;
 	if (calibrate_fit(smp, NWORKS, m) < 0)
 		fprintf(log, "  no fit for the zone->lock figures: defaults kept\n");
-	rc = measure_miss(m, runs, log);
-	if (rc)
-		return rc;
-	rc = measure_walk(m, runs, log);
-	if (rc)
-		return rc;
-	rc = measure_hops(m, runs, log);
-	if (rc)
-		return rc;
-	rc = measure_compaction(m, runs, log);
-	if (rc)
-		return rc;
-	rc = measure_owner(m, runs, log);
+	rc = measure_miss(m, runs, pin, log);
+	if (!rc)
+		rc = measure_walk(m, runs, pin, log);
+	if (!rc)
+		rc = measure_hops(m, runs, pin, log);
+	if (!rc)
+		rc = measure_compaction(m, runs, pin, log);
+	if (!rc)
+		rc = measure_owner(m, runs, pin, log);
+	return rc;
+}
+
+int calibrate_run(struct costmodel *m, unsigned runs, FILE *log)
+{
+	struct cal_sample smp[NWORKS];
+	struct cal_pin pin;
+	int rc;
+
+	if (runs < 1)
+		runs = 1;
+	if (runs > CAL_MAX_ASKED)
+		runs = CAL_MAX_ASKED;
+	fprintf(log, "calibrating (the least of at least %u interleaved runs "
+		"spanning %.0f s, each pinned, turn about on every CPU "
+		"allowed):\n", runs, CAL_SPAN_S);
+	calibrate_pin_save(&pin);
+	rc = calibrate_single(m, smp, runs, &pin, log);
+	calibrate_unpin(&pin); /* the hand-off takes two CPUs */
 	if (rc)
 		return rc;
 	measure_handoff(m, runs, log);

@@ -8,6 +8,8 @@
 #ifndef PA_LAB_CALIBRATE_H
 #define PA_LAB_CALIBRATE_H
 
+#include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "costmodel.h"
@@ -21,7 +23,7 @@ extern const struct pa_movable_ops calibrate_agreeing_owner;
 /* One workload's measurement: time and what its calls did. */
 struct cal_sample {
 	const char *name;
-	double ns;                 /* median wall time */
+	double ns;                 /* the least thread CPU time of the runs */
 	double calls, acq, pages, blocks;
 };
 
@@ -35,7 +37,8 @@ int calibrate_fit(const struct cal_sample *s, unsigned n,
 		  struct costmodel *m);
 
 /*
- * Run every measurement (median of `runs`, interleaved) and fill *m
+ * Run every measurement (the least of `runs`, interleaved; the
+ * single-thread ones pinned to one CPU) and fill *m
  * (fields not measured keep their defaults).  Progress and raw figures go
  * to `log`.  Returns 0, or -ENOMEM.  Takes a few seconds; not
  * thread-safe.
@@ -44,6 +47,39 @@ int calibrate_run(struct costmodel *m, unsigned runs, FILE *log);
 
 /* The calling thread's CPU time, ns (what the measurements read). */
 double calibrate_thread_ns(void);
+/*
+ * The stability rule (docs/VTIME.md), the calibration's and --measure's
+ * alike: a piece of work timed in several runs costs the least of them
+ * (on a shared machine noise only adds time: preemption's cold caches,
+ * the other tenants' cache and memory traffic).  n >= 1.
+ */
+double calibrate_least(const double *v, unsigned n);
+
+/* Whether a measurement whose runs began at `start` (progress_now())
+ * makes run r: `runs` of them at least, then more until they span span_s
+ * seconds of wall time, `max` runs at most (the other tenants' bursts
+ * last seconds and slow every run made during one). */
+bool calibrate_more(unsigned r, unsigned runs, double start, double span_s,
+		    unsigned max);
+
+/* The CPUs the calling thread may use, saved by calibrate_pin_save(). */
+struct cal_pin {
+	cpu_set_t old;
+	unsigned ncpus;          /* 0: unknown, nothing pinned */
+};
+
+/*
+ * The stability rule's placement: run r of a measurement is pinned to
+ * the (r mod n)-th of the n CPUs allowed at calibrate_pin_save(), so a
+ * migration cannot bring cold caches into a run and the least of the
+ * runs is the quietest CPU's (on this VM one vCPU measured 1.7x the
+ * other's time for the same calls, for minutes).  calibrate_unpin()
+ * restores the saved mask.  Best effort: a failed pin leaves the mask.
+ */
+void calibrate_pin_save(struct cal_pin *p);
+void calibrate_pin_run(const struct cal_pin *p, unsigned r);
+void calibrate_unpin(const struct cal_pin *p);
+
 /* The median of v[0..n-1], n >= 1 (v is sorted in place). */
 double calibrate_median(double *v, unsigned n);
 

@@ -37,7 +37,7 @@ static const struct cm_key keys[] = {
 	K(tlb_pages, "per-CPU TLB entries for page metadata, 4 KiB pages (assumed)"),
 	K(tlb_miss_ns, "a touch whose metadata page is not in the TLB"),
 	K(scan_ns, "per page compaction's scanners look at"),
-	K(migrate_ns, "per page migrated (compaction, evacuation)"),
+	K(migrate_ns, "per block migrated, any order (compaction, evacuation)"),
 	K(owner_ns, "per allocation marked movable (pa_set_page_movable)"),
 };
 #undef K

@@ -56,8 +56,9 @@ struct costmodel {
 	double tlb_miss_ns;      /* a touch whose metadata page is not in
 	                          * the CPU's TLB, beyond the line's cost */
 	double scan_ns;          /* per page compaction's scanners look at */
-	double migrate_ns;       /* per page moved (compaction, evacuation):
-	                          * isolate, destination, move, free */
+	double migrate_ns;       /* per block moved (compaction, evacuation),
+	                          * any order: isolate, destination, move,
+	                          * free (the lab's pages carry no data) */
 	double owner_ns;         /* an allocation its caller marks movable
 	                          * (pa_set_page_movable: the lab's owner,
 	                          * as anonymous memory is the kernel's) */

@@ -5,6 +5,10 @@
  */
 #include "opcost.h"
 
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "policy.h"
 #include "zone.h"
 
@@ -22,6 +26,7 @@ void opcost_read(const struct pa_zone *z, struct opcost *o)
 		     counter_read(&z->zs[ZS_COMPACT_FREE_SCANNED]);
 	o->migrated = counter_read(&z->zs[ZS_PGMIGRATE_SUCCESS]) +
 		      counter_read(&z->zs[ZS_PGMIGRATE_FAIL]);
+	o->migrated_blocks = counter_read(&z->zs[ZS_PGMIGRATE_BLOCKS]);
 }
 
 void opcost_delta(const struct opcost *a, const struct opcost *b,
@@ -34,6 +39,7 @@ void opcost_delta(const struct opcost *a, const struct opcost *b,
 	d->remote_absorbed = a->remote_absorbed - b->remote_absorbed;
 	d->scanned = a->scanned - b->scanned;
 	d->migrated = a->migrated - b->migrated;
+	d->migrated_blocks = a->migrated_blocks - b->migrated_blocks;
 }
 
 bool opcost_page_marked(const struct pa_zone *z, uint64_t pfn)
@@ -121,4 +127,28 @@ uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
 			} while (pfn != l->head);
 		}
 	return n;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+int opcost_prefault(struct pa_zone *z)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t meta = (z->nr_pages * sizeof(struct pa_page) + page - 1) &
+		      ~(page - 1);
+	size_t pb = (((z->nr_pages >> z->pb_order) + 1) * sizeof(*z->pb) +
+		     page - 1) & ~(page - 1);
+
+	if (meta > z->pages_map_bytes)
+		meta = z->pages_map_bytes;
+	if (pb > z->pb_map_bytes)
+		pb = z->pb_map_bytes;
+	(void)madvise(z->pages, meta, MADV_HUGEPAGE);
+	(void)madvise(z->pb, pb, MADV_HUGEPAGE);
+	if (madvise(z->pages, meta, MADV_POPULATE_WRITE) < 0 ||
+	    madvise(z->pb, pb, MADV_POPULATE_WRITE) < 0)
+		return -errno;
+	return 0;
 }

@@ -26,10 +26,22 @@ struct opcost {
 	uint64_t scanned;        /* pages compaction's scanners looked at */
 	uint64_t migrated;       /* pages moved (compaction, evacuation,
 	                          * contiguous allocation) */
+	uint64_t migrated_blocks; /* the blocks they were in */
 };
 
 /* The zone's cumulative counters now. */
 void opcost_read(const struct pa_zone *z, struct opcost *out);
+
+/*
+ * Map in the zone's page and pageblock metadata now, in transparent huge
+ * pages where the system allows (the library maps it lazily: the first
+ * touch of each page of it is a page fault, the lab's doing, where the
+ * kernel's struct pages exist from boot, mapped with huge pages).  The
+ * calibration's zones and --measure's get it alike.  Contents are
+ * unchanged.  Returns 0, or -errno from madvise(MADV_POPULATE_WRITE)
+ * (-EINVAL before Linux 5.14: nothing mapped ahead, no harm).
+ */
+int opcost_prefault(struct pa_zone *z);
 
 /* d = after - before, field by field. */
 void opcost_delta(const struct opcost *after, const struct opcost *before,

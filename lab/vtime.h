@@ -69,6 +69,8 @@ struct vt_result {
 	                          * their CPU's cache (costmodel miss_ns) */
 	uint64_t scanned, migrated; /* pages compaction looked at, pages
 	                          * moved, by calls (not the background) */
+	uint64_t migrated_blocks; /* the blocks those pages were in
+	                          * (costmodel migrate_ns) */
 	uint64_t passes, walked; /* pageset merge passes, chunks they walked
 	                          * (costmodel walk_ns) */
 	uint64_t walk_misses;    /* metadata lines those walks missed */
@@ -153,10 +155,14 @@ void vtime_set_measure(struct vtime *vt, bool on);
 
 /*
  * After a one-CPU run with measuring on: make the same calls again,
- * in order, on a fresh zone per policy, with the run's pcp ticks and
- * background steps at the same points, timed whole (thread CPU time,
- * less the same loop's pass without the calls; median of `runs`), and
- * store ns per request in ns[policy index].
+ * in order, on a fresh zone per policy (its metadata mapped in first),
+ * with the run's pcp ticks and background steps at the same points, and
+ * store ns per request in ns[policy index].  The stability rule
+ * (docs/VTIME.md): after an untimed warm-up pass, at least `runs`
+ * passes and more until they span 4 s of wall time (64 at most), pass
+ * r pinned to the CPU the calibration's run r uses; each window of 4096
+ * requests costs the least thread CPU time any pass took for it, less
+ * the least of the same loop's pass without the calls.
  * Returns 0, -EINVAL (not a one-CPU measured run, or one with
  * interrupts), -EUCLEAN (a call returned another pfn than in the run),
  * or -ENOMEM.

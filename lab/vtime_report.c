@@ -34,7 +34,7 @@ static void measured_lines(const struct vt_sweep *w, FILE *f)
 		return;
 	fprintf(f, "\nsingle CPU, predicted against measured (the same calls "
 		"on a fresh zone, thread CPU time less the replay loop's own, "
-		"median of 5):\n");
+		"least per window of passes spanning 4 s):\n");
 	for (unsigned i = 0; i < w->npol; i++) {
 		const struct vt_result *r = &w->res[0][i];
 		/* the background step's CPU works for the same calls */
@@ -150,7 +150,8 @@ static void json_result(FILE *f, const struct vt_result *r)
 		", \"acquisitions\": %" PRIu64 ", \"tick_holds\": %" PRIu64
 		", \"remote_ops\": %" PRIu64 ", \"remote_wait_ns\": %.6g"
 		", \"metadata_misses\": %" PRIu64 ", \"compaction_scanned\": %"
-		PRIu64 ", \"migrated\": %" PRIu64 ", \"merge_passes\": %" PRIu64
+		PRIu64 ", \"migrated\": %" PRIu64 ", \"migrated_blocks\": %" PRIu64
+		", \"merge_passes\": %" PRIu64
 		", \"chunks_walked\": %" PRIu64 ", \"walk_hops\": %" PRIu64 ", \"walk_misses\": %" PRIu64
 		", \"tlb_misses\": %" PRIu64 ", \"movable_marks\": %" PRIu64
 		", \"ops_per_virtual_s\": %.6g, \"makespan_ns\": %.6g"
@@ -160,7 +161,7 @@ static void json_result(FILE *f, const struct vt_result *r)
 		g.wait_mean_ns, g.wait_p99_ns, g.hold_mean_ns, g.hold_p99_ns,
 		g.hold_max_ns, g.contended_share, r->acquisitions, r->tick_holds,
 		r->remote_ops, r->remote_wait_ns, r->misses, r->scanned,
-		r->migrated, r->passes, r->walked, r->walk_hops, r->walk_misses,
+		r->migrated, r->migrated_blocks, r->passes, r->walked, r->walk_hops, r->walk_misses,
 		r->tlb_misses, r->marks, g.ops_per_s, r->makespan_ns,
 		r->cpu_ns, r->think_ns, r->call_ns, r->wait_ns, r->hold_ns);
 	fprintf(f, ", \"pcp_lock\": {\"wait_share\": %.6g, \"wait_mean_ns\": "

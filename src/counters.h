@@ -68,6 +68,7 @@
 	X(REMOTE_FREE_CALLS, free_calls, none) /* done when pushed */ \
 	X(PGMIGRATE_SUCCESS, pgmigrate_success, none)                \
 	X(PGMIGRATE_FAIL, pgmigrate_fail, none)                      \
+	X(PGMIGRATE_BLOCKS, pgmigrate_blocks, none)                  \
 	X(COMPACT_MIGRATE_SCANNED, compact_migrate_scanned, none)    \
 	X(COMPACT_FREE_SCANNED, compact_free_scanned, none)          \
 	X(COMPACT_ISOLATED, compact_isolated, none)                  \

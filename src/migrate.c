@@ -307,6 +307,7 @@ void migrate_batch_run(struct pa_zone *z, struct migrate_batch *b,
 	}
 	zone_count_shared(z, PGMIGRATE_SUCCESS, ok);
 	zone_count_shared(z, PGMIGRATE_FAIL, bad);
+	zone_count_shared(z, PGMIGRATE_BLOCKS, b->n);
 	res->moved += ok;
 	res->failed += bad;
 	b->n = 0;

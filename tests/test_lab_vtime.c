@@ -21,6 +21,8 @@
 
 #include "calibrate.h"
 #include "commands.h"
+#include "opcost.h"
+#include "progress.h"
 #include "scenario.h"
 #include "vt_cache.h"
 #include "vt_resource.h"
@@ -865,6 +867,81 @@ static void test_calibration_fit(void **state)
 	assert_int_equal(calibrate_fit(smp, 2, &m), -EINVAL);
 }
 
+/* The stability rule: the least of the runs, the runs counted out. */
+static void test_stability_rule(void **state)
+{
+	const double v[5] = { 30, 12.5, 40, 12.75, 99 };
+	double now = progress_now();
+	(void)state;
+
+	assert_true(calibrate_least(v, 5) == 12.5);
+	assert_true(calibrate_least(v, 1) == 30);
+	assert_true(v[0] == 30 && v[4] == 99); /* not reordered */
+	assert_true(calibrate_more(4, 5, now, 0, 64)); /* the runs asked */
+	assert_false(calibrate_more(5, 5, now, 0, 64)); /* span over */
+	assert_true(calibrate_more(5, 5, now, 3600, 64)); /* span not over */
+	assert_false(calibrate_more(64, 5, now, 3600, 64)); /* at most max */
+}
+
+/* Run r is pinned to the (r mod n)-th allowed CPU; the mask comes back. */
+static void test_pin_turn_about(void **state)
+{
+	struct cal_pin pin;
+	cpu_set_t now;
+	(void)state;
+
+	calibrate_pin_save(&pin);
+	assert_true(pin.ncpus >= 1);
+	for (unsigned r = 0; r < 2 * pin.ncpus; r++) {
+		unsigned k = r % pin.ncpus;
+		int want = -1;
+
+		for (int c = 0; c < CPU_SETSIZE && want < 0; c++)
+			if (CPU_ISSET(c, &pin.old) && k-- == 0)
+				want = c;
+		calibrate_pin_run(&pin, r);
+		assert_int_equal(sched_getaffinity(0, sizeof(now), &now), 0);
+		assert_int_equal(CPU_COUNT(&now), 1);
+		assert_true(CPU_ISSET(want, &now));
+	}
+	calibrate_unpin(&pin);
+	assert_int_equal(sched_getaffinity(0, sizeof(now), &now), 0);
+	assert_true(CPU_EQUAL(&now, &pin.old));
+}
+
+/* Mapping a zone's metadata in changes nothing the zone holds. */
+static void test_prefault_keeps_zone(void **state)
+{
+	struct pa_config c = pa_config_default();
+	struct pa_stats a, b;
+	struct pa_zone *z;
+	uint64_t pfn[64];
+	char err[256];
+	int rc;
+	(void)state;
+
+	c.bytes = 64ull << 20;
+	c.ncpus = 1;
+	z = pa_zone_create(&c);
+	assert_non_null(z);
+	for (unsigned i = 0; i < 64; i++)
+		pfn[i] = pa_alloc_cpu(z, 0, i % 4, PA_GFP_MOVABLE);
+	for (unsigned i = 0; i < 64; i += 2)
+		if (pfn[i] != PA_NO_PFN)
+			pa_free_cpu(z, 0, pfn[i], i % 4);
+	pa_stats(z, &a);
+	rc = opcost_prefault(z);
+	assert_true(rc == 0 || rc == -EINVAL); /* -EINVAL: before 5.14 */
+	pa_stats(z, &b);
+	assert_true(a.free_pages == b.free_pages);
+	assert_int_equal(pa_check(z, err, sizeof(err)), 0);
+	for (unsigned i = 1; i < 64; i += 2)
+		if (pfn[i] != PA_NO_PFN)
+			assert_int_equal(pa_free_cpu(z, 0, pfn[i], i % 4), 0);
+	assert_int_equal(pa_check(z, err, sizeof(err)), 0);
+	pa_zone_destroy(z);
+}
+
 static void test_command_options(void **state)
 {
 	char *list_plain[] = { "run", "slab-churn", "--cpus", "2,4", NULL };
@@ -919,6 +996,9 @@ int main(void)
 		cmocka_unit_test(test_hist_quantiles),
 		cmocka_unit_test(test_costmodel_file),
 		cmocka_unit_test(test_calibration_fit),
+		cmocka_unit_test(test_stability_rule),
+		cmocka_unit_test(test_pin_turn_about),
+		cmocka_unit_test(test_prefault_keeps_zone),
 		cmocka_unit_test(test_command_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
