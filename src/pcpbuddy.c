@@ -187,46 +187,70 @@ static inline unsigned pcp_mt(unsigned mt)
 #define enqueue pcp_enqueue
 
 /*
- * Bottom-up merge pass: every owned chunk whose buddy is also on this
- * pageset (owned chunks of a block are only ever on its owner's lists)
- * merges with it, order by order, up to the pageblock.  pcp->lock held.
+ * One list of the merge pass: every chunk whose buddy is also an owned
+ * chunk of this pageset merges with it, the pair going up one order (so
+ * this list only shrinks).  The walk ends after the list's last entry as
+ * it was at the start: a count of the list first would walk it twice,
+ * and on a large pageset that count was most of the pass (pcpbuddy at
+ * 512 GiB).  A buddy of the same type is later in the walk (it would
+ * have merged when visited), so if it was the last entry the one before
+ * it becomes the last.  pcp->lock held; returns the merges.
  */
+static uint64_t merge_list(struct pa_zone *z, struct per_cpu_pages *pcp,
+			   unsigned o, unsigned m)
+{
+	struct pfn_list *l = &pcp->lists[o][m];
+	const uint16_t want = PG_STATE(PG_PCP | PG_PCPBUDDY, o);
+	uint64_t merges = 0;
+
+	if (pfn_list_empty(l))
+		return 0;
+	for (uint32_t pfn = l->head, last = z->pages[pfn].prev;;) {
+		uint32_t next = z->pages[pfn].next;
+		uint32_t buddy = pfn ^ (1u << o);
+		bool done = pfn == last;
+
+		if (page_state(&z->pages[pfn]) == want &&
+		    page_state(&z->pages[buddy]) == want) {
+			unsigned bmt = page_mt(&z->pages[buddy]);
+
+			if (bmt == m && !done) {
+				if (buddy == last) {
+					last = z->pages[buddy].prev;
+					done = last == pfn;
+				}
+				if (buddy == next)
+					next = z->pages[buddy].next;
+			}
+			pfn_list_del(z->pages, &pcp->lists[o][bmt], buddy);
+			pfn_list_del(z->pages, l, pfn);
+			set_page_state(&z->pages[buddy], 0);
+			set_page_state(&z->pages[pfn], 0);
+			enqueue(z, pcp, pfn & buddy, o + 1, m, true);
+			merges++;
+		}
+		if (done || pfn_list_empty(l))
+			return merges;
+		pfn = next;
+	}
+}
+
+/* Bottom-up merge pass over the pageset, order by order up to the
+ * pageblock (owned chunks of a block are only ever on its owner's
+ * lists).  An order no owned chunk joined since the last pass holds no
+ * pair (that pass merged them all, and only pcp_enqueue makes a chunk
+ * mergeable), so it is skipped: on a large pageset the pass was a walk
+ * of every list on every drain.  pcp->lock held. */
 static void merge_pass(struct pa_zone *z, struct per_cpu_pages *pcp)
 {
 	uint64_t merges = 0;
 
 	for (unsigned o = 0; o < z->pb_order; o++) {
-		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
-			struct pfn_list *l = &pcp->lists[o][m];
-			uint64_t left = pfn_list_count(z->pages, l);
-
-			for (uint32_t pfn = l->head; left--;) {
-				uint32_t next = z->pages[pfn].next;
-				uint32_t buddy = pfn ^ (1u << o);
-				const uint16_t want = PG_STATE(PG_PCP | PG_PCPBUDDY, o);
-
-				if (page_state(&z->pages[pfn]) == want &&
-				    page_state(&z->pages[buddy]) == want) {
-					unsigned bmt = page_mt(&z->pages[buddy]);
-
-					/* the buddy leaves this walk too */
-					if (bmt == m && left) {
-						left--;
-						if (buddy == next)
-							next = z->pages[buddy].next;
-					}
-					pfn_list_del(z->pages, &pcp->lists[o][bmt], buddy);
-					pfn_list_del(z->pages, l, pfn);
-					set_page_state(&z->pages[buddy], 0);
-					set_page_state(&z->pages[pfn], 0);
-					enqueue(z, pcp, pfn & buddy, o + 1, m, true);
-					merges++;
-				}
-				if (pfn_list_empty(l))
-					break;
-				pfn = next;
-			}
-		}
+		if (!(pcp->merge_orders & (1u << o)))
+			continue;
+		pcp->merge_orders &= ~(1u << o); /* products go to o + 1 */
+		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
+			merges += merge_list(z, pcp, o, m);
 	}
 	if (merges)
 		zone_count_shared(z, PCPB_MERGES, merges);

@@ -59,6 +59,10 @@ struct per_cpu_pages {
 	int batch;
 	int free_count;                /* consecutive pages freed, for tuning */
 	int alloc_factor;              /* refill batch scale (<< alloc_factor) */
+	unsigned merge_orders;         /* pcpbuddy: bit o set when an owned
+	                                * chunk went on an order-o list since
+	                                * the last merge pass (only those
+	                                * lists can hold a new pair) */
 	/* indexed by order: mainline uses 0..3 and the pageblock order,
 	 * pcpbuddy every order up to the pageblock order (merged chunks) */
 	struct pfn_list lists[PA_ORDERS_MAX][PA_MT_PCPTYPES];
