@@ -278,6 +278,43 @@ static void damaged_input_in_both_modes(void **state)
 	}
 }
 
+/* compare's help: the ratio is "-" when A is 0 (it printed "=" when B was
+ * 0 too), and an error (here --policy naming a policy not in both files)
+ * exits 2 with nothing on stdout (it printed the header first). */
+static void compare_zero_ratio_and_clean_error(void **state)
+{
+	char a[PATH_MAX], b[PATH_MAX], args[3 * PATH_MAX], *e, *o, *line;
+	(void)state;
+
+	snprintf(a, sizeof(a), "%s/a.json", dir);
+	snprintf(b, sizeof(b), "%s/b.json", dir);
+	write_text(a, "{\"policies\": [{\"name\": \"mainline\", \"figures\": "
+		   "{\"zero_both\": 0, \"zero_a\": 0, \"two\": 2}}]}\n");
+	write_text(b, "{\"policies\": [{\"name\": \"mainline\", \"figures\": "
+		   "{\"zero_both\": 0, \"zero_a\": 5, \"two\": 4}},"
+		   " {\"name\": \"spb\", \"figures\": {\"two\": 1}}]}\n");
+	snprintf(args, sizeof(args), "compare '%s' '%s'", a, b);
+	assert_int_equal(cli(args, NULL, NULL), 0);
+	o = out_text();
+	for (line = strtok(o, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strstr(line, "zero_both") || strstr(line, "zero_a"))
+			assert_non_null(strstr(line, " -"));
+		if (strstr(line, " zero_") && strchr(line, '='))
+			fail_msg("compare: \"=\" where the help says \"-\": %s", line);
+		if (strstr(line, " two "))
+			assert_non_null(strstr(line, "2.000x"));
+	}
+	free(o);
+	snprintf(args, sizeof(args), "compare '%s' '%s' --policy spb", a, b);
+	assert_int_equal(cli(args, NULL, &e), 2);
+	assert_non_null(strstr(e, "spb"));
+	free(e);
+	o = out_text();
+	if (*o)
+		fail_msg("compare --policy spb (only in B): stdout not empty: %s", o);
+	free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +322,7 @@ int main(void)
 		cmocka_unit_test(hostile_values),
 		cmocka_unit_test(missing_and_bad_inputs),
 		cmocka_unit_test(damaged_input_in_both_modes),
+		cmocka_unit_test(compare_zero_ratio_and_clean_error),
 	};
 	return cmocka_run_group_tests_name("blackbox_cli", tests, setup,
 					   teardown);
