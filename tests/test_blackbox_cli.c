@@ -134,8 +134,7 @@ static void help_forms_and_full_stdout(void **state)
 			fail_msg("pagealloc %s >/dev/full: want exit 1", args);
 		snprintf(args, sizeof(args), "help %s", cmds[i]);
 		assert_int_equal(cli(args, "/dev/full", NULL), 1);
-		/* an unknown option exits 2 and is named on stderr (mix
-		 * takes it for a file name; still 2) */
+		/* an unknown option exits 2 and is named on stderr */
 		snprintf(args, sizeof(args), "%s --no-such-option", cmds[i]);
 		assert_int_equal(cli(args, NULL, &e), 2);
 		assert_non_null(strstr(e, "--no-such-option"));
@@ -315,6 +314,35 @@ static void compare_zero_ratio_and_clean_error(void **state)
 	free(o);
 }
 
+/* mix, as replay, refuses an input with no page event (it printed a table
+ * of zeros and exited 0) and an unknown option (it tried to open it as a
+ * trace): both exit 2, with stdout empty. */
+static void mix_empty_input_and_unknown_option(void **state)
+{
+	char path[PATH_MAX], args[PATH_MAX + 64], *e, *o;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/empty.trace", dir);
+	write_text(path, "");
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(args, sizeof(args), "%s '%s'", i ? "mix" : "replay", path);
+		if (cli(args, NULL, &e) != 2 || !strstr(e, "empty"))
+			fail_msg("pagealloc %s: want exit 2 naming an empty input: %s",
+				 args, e);
+		free(e);
+	}
+	o = out_text();
+	assert_string_equal(o, "");
+	free(o);
+	assert_int_equal(cli("mix --bogus", NULL, &e), 2);
+	assert_non_null(strstr(e, "unrecognized option"));
+	assert_null(strstr(e, "No such file"));
+	free(e);
+	o = out_text();
+	assert_string_equal(o, "");
+	free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +351,7 @@ int main(void)
 		cmocka_unit_test(missing_and_bad_inputs),
 		cmocka_unit_test(damaged_input_in_both_modes),
 		cmocka_unit_test(compare_zero_ratio_and_clean_error),
+		cmocka_unit_test(mix_empty_input_and_unknown_option),
 	};
 	return cmocka_run_group_tests_name("blackbox_cli", tests, setup,
 					   teardown);
