@@ -175,6 +175,9 @@ static void hostile_values(void **state)
 		{ "calibrate --runs 0", "--runs" },
 		{ "replay /dev/null --warmup 0.5", "--warmup" },
 		{ "replay /dev/null --virtual-time --warmup 2", "--warmup" },
+		/* the usage's [--cold|--prefill]: both were accepted */
+		{ "replay /dev/null --cold --prefill", "alternatives" },
+		{ "replay /dev/null --prefill --cold --virtual-time", "--prefill" },
 	};
 	(void)state;
 
