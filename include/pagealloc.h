@@ -148,10 +148,18 @@ struct pa_config {
 	unsigned page_shift;        /* [12]  12..21 */
 	unsigned pageblock_order;   /* [9]   1..max_order */
 	unsigned max_order;         /* [10]  inclusive, pageblock_order..20 */
-	unsigned superpageblock_order; /* [18] >= pageblock_order; policy spb:
-	                             * >= max_order (free lists per SPB) */
+	unsigned superpageblock_order; /* [18, or pageblock_order if larger]
+	                             * pageblock_order..40; policy spb:
+	                             * >= max_order (free lists per SPB);
+	                             * EINVAL outside */
 	uint64_t min_free_kbytes;   /* [kernel formula: sqrt(16 * KiB), clamped
-	                             * to 128 KiB .. 256 MiB] */
+	                             * to 128 KiB .. 256 MiB] the min watermark
+	                             * in KiB, rounded down to pages and capped
+	                             * at a quarter of the zone's pages (so a
+	                             * small zone stays usable): a larger value
+	                             * is taken without error, pa_zone_config()
+	                             * reports it as given and pa_stats'
+	                             * wmark_min the capped watermark in force */
 	unsigned pcp_batch;         /* [kernel formula for the zone size] */
 	unsigned pcp_high_min;      /* [kernel formula] */
 	unsigned pcp_high_max;      /* [kernel formula] */
@@ -197,7 +205,10 @@ struct pa_zone *pa_zone_create(const struct pa_config *cfg);
  * No other call on the zone may run concurrently.  NULL is a no-op. */
 void pa_zone_destroy(struct pa_zone *zone);
 
-/* The effective configuration (defaults resolved). */
+/* The effective configuration (defaults resolved), as asked otherwise:
+ * min_free_kbytes is the value given or the default even where the
+ * watermark is capped (see struct pa_config; pa_stats() has wmark_min),
+ * and bytes is the size now (pa_zone_grow/pa_zone_shrink change it). */
 void pa_zone_config(const struct pa_zone *zone, struct pa_config *out);
 
 /* Pages managed by the zone now (pa_zone_grow/pa_zone_shrink change it).
@@ -334,10 +345,16 @@ void pa_pcp_tick(struct pa_zone *zone);
  * pageset, raising its `high` (up to high_max) so they stay: a starting
  * state like a running machine's, whose pagesets are rarely empty (the lab
  * uses the per-CPU `count:` of the traced machine's zoneinfo).  Returns
- * the pages added: fewer if the zone runs short; under pcpbuddy, which
- * claims whole pageblocks, up to one pageblock more.  -EINVAL for a bad cpu or
- * gfp, -ENODEV if the zone has no per-CPU lists or the CPU is offline.
- * The pages moved count as refill traffic; see pa_stats_reset().
+ * the pages added, at most high_max less the pages the pageset already
+ * holds; fewer if the zone runs short; under pcpbuddy and spb, which claim
+ * whole pageblocks, up to one pageblock more.  Policy spb fills a
+ * non-movable (unmovable or reclaimable) pageset only from superpageblocks
+ * that already hold non-movable memory, never tainting a clean one: on a
+ * zone where no non-movable block was allocated yet, such a fill returns
+ * 0 though memory is free (an allocation of that type opens one; fill
+ * after it).  -EINVAL for a bad cpu or gfp, -ENODEV if the zone has no
+ * per-CPU lists or the CPU is offline.  The pages moved count as refill
+ * traffic; see pa_stats_reset().  Thread-safe.
  */
 int pa_pcp_fill(struct pa_zone *zone, unsigned cpu, unsigned pages,
 		unsigned gfp);
@@ -346,8 +363,9 @@ int pa_pcp_fill(struct pa_zone *zone, unsigned cpu, unsigned pages,
  * As pa_pcp_fill(), with blocks of `order` (an order the per-CPU lists
  * cache: 0..3 and the pageblock order under mainline): up to `pages`
  * pages, whole blocks only, on the list of gfp's migratetype.  Returns the
- * pages added (fewer if the zone runs short; pcpbuddy may add up to a
- * pageblock more), -EINVAL for a bad cpu, gfp or an order not cached,
+ * pages added (fewer if the zone runs short; pcpbuddy and spb may add up
+ * to a pageblock more; spb's non-movable fills as for pa_pcp_fill()),
+ * -EINVAL for a bad cpu, gfp or an order not cached,
  * -ENODEV without per-CPU lists or for an offline CPU.  Thread-safe.
  */
 int pa_pcp_fill_order(struct pa_zone *zone, unsigned cpu, unsigned order,

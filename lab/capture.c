@@ -40,6 +40,7 @@ static const char *const events[] = {
 #define NEVENTS (sizeof(events) / sizeof(events[0]))
 #define BUFFER_KB 16384 /* per CPU while capturing: bursts outrun reads */
 #define MAX_EXTRA 32     /* -e EVENT options */
+#define PID_LIST_MAX 4194303u /* pids are below pid_max, at most 2^22 (64-bit) */
 
 /* What the command line asked for. */
 struct capture_opts {
@@ -301,15 +302,19 @@ static void capture_usage(FILE *f)
 "  --buffer-size KB  ring buffer per CPU [%u]\n"
 "  -e EVENT          also record EVENT (SYSTEM:NAME or NAME of kmem), e.g.\n"
 "                    compaction:mm_compaction_begin, vmscan:*, lock:*\n"
-"  --cpus LIST       only these CPUs (\"0-3,8\": tracing_cpumask)\n"
+"  --cpus LIST       only these CPUs (\"0-3,8\": tracing_cpumask), each\n"
+"                    below the number of CPUs configured [%ld]\n"
 "  --pid LIST        only events of these pids (\"123,456\": set_event_pid;\n"
-"                    the page events of other tasks are then missing)\n"
+"                    the page events of other tasks are then missing), each\n"
+"                    at most %u\n"
 "\n"
 "The events lost (the larger of the ring buffer's overrun count and the\n"
 "[LOST N EVENTS] markers, which report the same events) are printed and\n"
 "written into the trace as a last comment line that replay reads.\n"
 "Exit status: CMD's failure is reported but the capture is kept (0);\n"
-"1 capture failed or CMD cannot be started, 2 usage error.\n", BUFFER_KB);
+"1 capture failed or CMD cannot be started, 2 usage error (also a\n"
+"malformed --cpus or --pid list, checked before tracefs is touched).\n",
+		BUFFER_KB, sysconf(_SC_NPROCESSORS_CONF), PID_LIST_MAX);
 }
 
 /* OUT without ".trace.zst" / ".zst" / ".trace": where the snapshots go. */
@@ -342,6 +347,27 @@ static void snapshot(const char *base, bool after)
 			fprintf(stderr, "pagealloc capture: warning: cannot save "
 				"%s as %s\n", from, to);
 	}
+}
+
+/* --cpus and --pid checked as the help states them, before anything asks
+ * the kernel: a malformed list or a CPU this machine does not have is a
+ * usage error (2), not a failed capture.  0 or -EINVAL (said). */
+static int check_filters(const struct capture_opts *o)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	char err[300];
+
+	if (o->cpus && opt_id_list("--cpus", o->cpus, 0,
+				   ncpu > 0 ? (uint64_t)ncpu - 1 : 0, true, err,
+				   sizeof(err)))
+		goto bad;
+	if (o->pids && opt_id_list("--pid", o->pids, 0, PID_LIST_MAX, false, err,
+				   sizeof(err)))
+		goto bad;
+	return 0;
+bad:
+	fprintf(stderr, "pagealloc capture: %s\n", err);
+	return -EINVAL;
 }
 
 static int parse_args(int argc, char **argv, struct capture_opts *o)
@@ -396,6 +422,8 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 			return 2;
 		}
 	}
+	if (check_filters(o))
+		return 2;
 	if (!o->out || optind >= argc || strcmp(argv[optind - 1], "--")) {
 		capture_usage(stderr);
 		return 2;
@@ -403,6 +431,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 	o->cmd = argv + optind;
 	return 0;
 }
+
 
 /* "SYSTEM:EVENT" or "EVENT" (of kmem) enabled in the instance. */
 static int enable_event(struct tracefs_instance *inst, const char *spec)
@@ -420,6 +449,22 @@ static int enable_event(struct tracefs_instance *inst, const char *spec)
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/* The help's "123,456" as set_event_pid takes it: the kernel splits the
+ * list at blanks, and a comma made the whole list invalid. */
+static int write_pids(struct tracefs_instance *inst, const char *pids)
+{
+	char *list = strdup(pids);
+	int rc;
+
+	if (!list)
+		return -1;
+	for (char *p = list; (p = strchr(p, ',')); )
+		*p = ' ';
+	rc = tracefs_instance_file_write(inst, "set_event_pid", list);
+	free(list);
+	return rc;
 }
 
 /* Create the instance and set it up as asked.  Returns 0 or -1 (said). */
@@ -450,8 +495,7 @@ static int setup_instance(struct capture *c, const struct capture_opts *o)
 			"of this machine\n", o->cpus);
 		return -1;
 	}
-	if (o->pids && tracefs_instance_file_write(c->inst, "set_event_pid",
-						   o->pids) < 0) {
+	if (o->pids && write_pids(c->inst, o->pids) < 0) {
 		fprintf(stderr, "pagealloc capture: --pid \"%s\": not a pid list\n",
 			o->pids);
 		return -1;

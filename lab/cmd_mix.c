@@ -11,6 +11,7 @@
  * before the trace ends are counted as outliving it.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,11 +104,12 @@ static void on_free(struct mix *m, const struct trace_event *ev)
 						 now_us - e.pfn : 0)]++;
 }
 
-/* Where a trace's reading stopped: a read or decompression error, or text
- * with no line of a trace in it, fails (2); a truncated one is warned
- * about and kept. */
+/* Where a trace's reading stopped: a read or decompression error, text
+ * with no line of a trace in it, or no page event at all (empty, as
+ * replay refuses it) fails (2); a truncated one is warned about and
+ * kept. */
 static int mix_end(struct trace_reader *r, const char *path, long n,
-		   uint64_t events, uint64_t malformed)
+		   uint64_t lines, uint64_t events, uint64_t malformed)
 {
 	if (n == -EIO) {
 		fprintf(stderr, "pagealloc mix: %s: corrupt or unreadable: %s\n",
@@ -119,6 +121,11 @@ static int mix_end(struct trace_reader *r, const char *path, long n,
 			"none of its %llu lines is a trace event line\n", path,
 			(unsigned long long)malformed);
 		return -EPROTONOSUPPORT;
+	}
+	if (!events) {
+		fprintf(stderr, "pagealloc mix: %s: empty input: no mm_page_* "
+			"event in its %llu lines\n", path, (unsigned long long)lines);
+		return -ENODATA;
 	}
 	if (malformed)
 		fprintf(stderr, "pagealloc mix: warning: %s: %llu malformed "
@@ -135,7 +142,7 @@ static int mix_read(struct mix *m, const char *path)
 	struct trace_reader *r;
 	const char *line;
 	char err[300];
-	uint64_t events = 0, malformed = 0;
+	uint64_t lines = 0, events = 0, malformed = 0;
 	long n;
 	int rc;
 
@@ -149,6 +156,7 @@ static int mix_read(struct mix *m, const char *path)
 		uint64_t lost;
 		enum trace_line k = trace_parse_line(line, (size_t)n, &ev, &lost);
 
+		lines++;
 		malformed += k == TL_MALFORMED;
 		if (k != TL_EVENT)
 			continue;
@@ -164,7 +172,7 @@ static int mix_read(struct mix *m, const char *path)
 		else if (ev.kind == TEV_FREE)
 			on_free(m, &ev);
 	}
-	rc = mix_end(r, path, n, events, malformed);
+	rc = mix_end(r, path, n, lines, events, malformed);
 	trace_reader_close(r);
 	if (m->have_ts)
 		m->base_ns += m->last_ns - m->first_ns;
@@ -214,30 +222,49 @@ static void mix_print(struct mix *m)
 	}
 }
 
+static void mix_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pagealloc mix TRACE...\n\n"
+		"Per class (anonymous, page cache, reclaimable, unmovable):\n"
+		"allocation rate, order mix, share outliving the trace and\n"
+		"lifetime quantiles of the freed blocks (log2 buckets).\n"
+		"Several traces run on one clock, each starting where the\n"
+		"previous one ended.  A TRACE may be \"-\" (stdin); one whose\n"
+		"name starts with '-' follows \"--\".\n\n"
+		"Exit status: 0 ok, 1 stdout cannot be written, 2 usage\n"
+		"error or an input that is unreadable, corrupt, not a trace\n"
+		"or holds no page event (empty).\n");
+}
+
 int cmd_mix(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct mix m;
-	int rc = 0;
+	int c, rc = 0;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fprintf(argc < 2 ? stderr : stdout,
-			"usage: pagealloc mix TRACE...\n\n"
-			"Per class (anonymous, page cache, reclaimable, unmovable):\n"
-			"allocation rate, order mix, share outliving the trace and\n"
-			"lifetime quantiles of the freed blocks (log2 buckets).\n"
-			"Several traces run on one clock, each starting where the\n"
-			"previous one ended.\n\n"
-			"Exit status: 0 ok, 1 stdout cannot be written, 2 usage\n"
-			"error or an input that is unreadable, corrupt or not a\n"
-			"trace.\n");
-		return argc < 2 ? 2 : 0;
+	/* getopt, as every command: an unknown option is refused, not
+	 * opened as a trace */
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': mix_usage(stdout); return 0;
+		default: mix_usage(stderr); return 2;
+		}
+	}
+	if (optind == argc) {
+		mix_usage(stderr);
+		return 2;
 	}
 	memset(&m, 0, sizeof(m));
 	if (pfnmap_init(&m.live) < 0) {
 		fprintf(stderr, "pagealloc mix: out of memory\n");
 		return 1;
 	}
-	for (int i = 1; i < argc && !rc; i++)
+	for (int i = optind; i < argc && !rc; i++)
 		rc = mix_read(&m, argv[i]);
 	if (!rc)
 		mix_print(&m);

@@ -175,6 +175,17 @@ static json_t *policy(json_t *j, const char *name)
 	return NULL;
 }
 
+/* Whether A's policy p is one to show: in B too, and NAME when one was
+ * given.  Its figures in B, or NULL. */
+static json_t *shown(json_t *p, json_t *b, const char *only)
+{
+	const char *name = str_or(p, "name", "");
+
+	if (only && strcmp(only, name))
+		return NULL;
+	return policy(b, name);
+}
+
 static void table(const char *name, json_t *fa, json_t *fb)
 {
 	const char *key;
@@ -190,8 +201,8 @@ static void table(const char *name, json_t *fa, json_t *fb)
 			continue;
 		if (a != 0)
 			snprintf(ratio, sizeof(ratio), "%.3fx", b / a);
-		else
-			snprintf(ratio, sizeof(ratio), "%s", b == 0 ? "=" : "-");
+		else	/* the help's promise: "-" whenever A is 0, B too */
+			snprintf(ratio, sizeof(ratio), "-");
 		printf("  %-42s %14.6g %14.6g %9s\n", key, a, b, ratio);
 	}
 }
@@ -232,22 +243,24 @@ int cmd_compare(int argc, char **argv)
 		json_decref(a);
 		return 2;
 	}
+	/* count before printing: an error leaves stdout empty */
+	json_array_foreach(json_object_get(a, "policies"), i, p)
+		common += shown(p, b, only) != NULL;
+	if (!common) {
+		fprintf(stderr, "pagealloc compare: no policy%s%s in both files\n",
+			only ? " " : "", only ? only : "");
+		json_decref(a);
+		json_decref(b);
+		return 2;
+	}
 	describe("A", argv[optind], a);
 	describe("B", argv[optind + 1], b);
 	same_inputs(a, b);
 	json_array_foreach(json_object_get(a, "policies"), i, p) {
-		const char *name = str_or(p, "name", "");
-		json_t *fb = policy(b, name);
+		json_t *fb = shown(p, b, only);
 
-		if ((only && strcmp(only, name)) || !fb)
-			continue;
-		table(name, json_object_get(p, "figures"), fb);
-		common++;
-	}
-	if (!common) {
-		fprintf(stderr, "pagealloc compare: no policy%s%s in both files\n",
-			only ? " " : "", only ? only : "");
-		rc = 2;
+		if (fb)
+			table(str_or(p, "name", ""), json_object_get(p, "figures"), fb);
 	}
 	if (outfile_stdout_done("compare"))
 		rc = 1;

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int opt_u64(const char *opt, const char *arg, uint64_t lo, uint64_t hi,
 	    uint64_t *out, char *err, size_t len)
@@ -63,4 +64,51 @@ int opt_double(const char *opt, const char *arg, double lo, double hi,
 	}
 	*out = v;
 	return 0;
+}
+
+/* One decimal number of a list, *p on it; moves *p past it.  0 or
+ * -EINVAL (not digits, or beyond hi, or below lo). */
+static int list_number(const char **p, uint64_t lo, uint64_t hi,
+		       uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)**p))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(*p, &end, 10);
+	if (errno == ERANGE || v < lo || v > hi)
+		return -EINVAL;
+	*p = end;
+	*out = v;
+	return 0;
+}
+
+int opt_id_list(const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+		bool ranges, char *err, size_t len)
+{
+	const char *p = arg ? arg : "";
+
+	for (;;) {
+		const char *item = p;
+		uint64_t a, b;
+		int bad = list_number(&p, lo, hi, &a);
+
+		if (!bad && ranges && *p == '-') {
+			p++;
+			bad = list_number(&p, lo, hi, &b) || b < a;
+		}
+		if (bad || (*p && *p != ',')) {
+			int n = (int)strcspn(item, ",");
+
+			snprintf(err, len, "%s: want %s of %llu..%llu, got \"%.*s\" "
+				 "in \"%s\"", opt, ranges ? "numbers or N-M ranges" :
+				 "numbers", (unsigned long long)lo,
+				 (unsigned long long)hi, n, item, arg ? arg : "");
+			return -EINVAL;
+		}
+		if (!*p++)
+			return 0;
+	}
 }

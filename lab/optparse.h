@@ -8,6 +8,7 @@
 #ifndef PA_LAB_OPTPARSE_H
 #define PA_LAB_OPTPARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,5 +29,16 @@ int opt_uint(const char *opt, const char *arg, unsigned lo, unsigned hi,
  * Returns 0 or -EINVAL with the reason. */
 int opt_double(const char *opt, const char *arg, double lo, double hi,
 	       double *out, char *err, size_t len);
+
+/*
+ * A list of unsigned integers, each in [lo, hi], separated by commas:
+ * "123,456"; with ranges true also "N-M" (N <= M) items: "0-3,8".  Each
+ * number as opt_u64() takes it (decimal only).  Returns 0, or -EINVAL
+ * with "OPT: ..." naming the first bad item in err.  Nothing is stored:
+ * the caller hands the checked text on (a tracefs file takes it as is).
+ * Pure function; thread-safe.
+ */
+int opt_id_list(const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+		bool ranges, char *err, size_t len);
 
 #endif

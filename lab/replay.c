@@ -661,7 +661,8 @@ static void replay_usage(FILE *f)
 "                  from the trace and its zoneinfo: memory in use before\n"
 "                  it, each pageset's lists, count: and high:]\n"
 "  --prefill       instead, fill each pageset with the zoneinfo's count:\n"
-"                  pages, all movable order-0 (the old bracket)\n"
+"                  pages, all movable order-0 (the old bracket); the zone\n"
+"                  starts empty as with --cold (not to be given with it)\n"
 "  --strict        exit 1 when events were lost or lines were malformed,\n"
 "                  overlong or cut (the report is still written)\n"
 "  --html FILE     write a self-contained HTML report\n"
@@ -789,6 +790,14 @@ int cmd_replay(int argc, char **argv)
 			replay_usage(stderr);
 			return 2;
 		}
+	}
+	if (o.cold && o.prefill) {
+		/* the usage's [--cold|--prefill]: each replaces the warm start,
+		 * and --prefill already starts the zone empty */
+		fprintf(stderr, "pagealloc replay: --cold and --prefill are "
+			"alternatives (--prefill starts empty too, with the "
+			"pagesets filled): give one\n");
+		return 2;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "pagealloc replay: no trace given\n");

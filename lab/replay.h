@@ -23,7 +23,8 @@ struct replay_opts {
 	bool cold;                   /* start empty, not as the trace shows
 	                              * the machine was (lab/warm.h) */
 	bool prefill;                /* start with pagesets filled to the
-	                              * zoneinfo's per-CPU counts */
+	                              * zoneinfo's per-CPU counts, the zone
+	                              * otherwise empty (implies cold) */
 };
 
 /*

@@ -101,6 +101,11 @@ static void config_bounds(void **state)
 	assert_int_equal(check_cfg(&c), -EINVAL);
 	c = base; c.superpageblock_order = PB_ORDER - 1;
 	assert_int_equal(check_cfg(&c), -EINVAL);
+	/* the header's upper bound: pageblock_order..40 */
+	c = base; c.superpageblock_order = 40;
+	assert_int_equal(check_cfg(&c), 0);
+	c = base; c.superpageblock_order = 41;
+	assert_int_equal(check_cfg(&c), -EINVAL);
 	c = base; c.policy = PA_POLICY_NR;
 	assert_int_equal(check_cfg(&c), -EINVAL);
 	c = base; c.policy = (enum pa_policy)-1;
@@ -1163,6 +1168,70 @@ static void check_msg_buffers(void **state)
 	th_zone_destroy(z);
 }
 
+/* The header: min_free_kbytes is capped at a quarter of the zone's pages
+ * without error; pa_zone_config() reports it as given, pa_stats() the
+ * watermark in force. */
+static void min_free_kbytes_cap(void **state)
+{
+	struct pa_config c = th_config(16, PB_ORDER, MAX_ORDER, 0, 1), got;
+	struct pa_stats st;
+	struct pa_zone *z;
+
+	c.policy = th_policy(state);
+	c.min_free_kbytes = 1ull << 40; /* far above the 512 KiB zone */
+	assert_int_equal(check_cfg(&c), 0);
+	z = pa_zone_create(&c);
+	assert_non_null(z);
+	pa_zone_config(z, &got);
+	assert_int_equal(got.min_free_kbytes, 1ull << 40);
+	pa_stats(z, &st);
+	assert_int_equal(st.wmark_min, pa_managed_pages(z) / 4);
+	assert_check(z);
+	pa_zone_destroy(z);
+	/* below the cap: the value in pages (4 KiB), rounded down */
+	c.min_free_kbytes = 22;
+	z = pa_zone_create(&c);
+	assert_non_null(z);
+	pa_stats(z, &st);
+	assert_int_equal(st.wmark_min, 22 / 4);
+	pa_zone_destroy(z);
+}
+
+/* The header: under spb a non-movable fill adds nothing until a block of
+ * non-movable memory was allocated (it never taints a clean
+ * superpageblock), though memory is free; movable fills and the other
+ * policies fill at once. */
+static void pcp_fill_nonmovable_on_fresh_zone(void **state)
+{
+	static const unsigned gfps[] = { 0, PA_GFP_RECLAIMABLE };
+	enum pa_policy pol = th_policy(state);
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct pa_config c = th_config(64, PB_ORDER, MAX_ORDER, 0, 2);
+		struct pa_zone *z;
+		uint64_t pfn;
+		int got;
+
+		c.policy = pol;
+		z = pa_zone_create(&c);
+		assert_non_null(z);
+		got = pa_pcp_fill(z, 0, 8, gfps[i]);
+		if (pol == PA_POLICY_SPB)
+			assert_int_equal(got, 0);
+		else
+			assert_true(got > 0);
+		assert_true(pa_pcp_fill(z, 0, 8, PA_GFP_MOVABLE) > 0);
+		/* an allocation of that type opens a superpageblock for it */
+		pfn = pa_alloc_cpu(z, 1, 0, gfps[i]);
+		assert_true(pfn != PA_NO_PFN);
+		assert_true(pa_pcp_fill(z, 1, 8, gfps[i ^ 1]) > 0);
+		assert_check(z);
+		assert_int_equal(pa_free_cpu(z, 1, pfn, 0), 0);
+		assert_all_free(z);
+		pa_zone_destroy(z);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1188,6 +1257,8 @@ int main(void)
 		th_policy_test(hotplug_pointer_api),
 		th_policy_test(contig_pieces_refused),
 		th_policy_test(offline_and_per_cpu_drains),
+		th_policy_test(min_free_kbytes_cap),
+		th_policy_test(pcp_fill_nonmovable_on_fresh_zone),
 	};
 	return th_run_policy_group("blackbox_api", tests);
 }

@@ -134,8 +134,7 @@ static void help_forms_and_full_stdout(void **state)
 			fail_msg("pagealloc %s >/dev/full: want exit 1", args);
 		snprintf(args, sizeof(args), "help %s", cmds[i]);
 		assert_int_equal(cli(args, "/dev/full", NULL), 1);
-		/* an unknown option exits 2 and is named on stderr (mix
-		 * takes it for a file name; still 2) */
+		/* an unknown option exits 2 and is named on stderr */
 		snprintf(args, sizeof(args), "%s --no-such-option", cmds[i]);
 		assert_int_equal(cli(args, NULL, &e), 2);
 		assert_non_null(strstr(e, "--no-such-option"));
@@ -176,6 +175,9 @@ static void hostile_values(void **state)
 		{ "calibrate --runs 0", "--runs" },
 		{ "replay /dev/null --warmup 0.5", "--warmup" },
 		{ "replay /dev/null --virtual-time --warmup 2", "--warmup" },
+		/* the usage's [--cold|--prefill]: both were accepted */
+		{ "replay /dev/null --cold --prefill", "alternatives" },
+		{ "replay /dev/null --prefill --cold --virtual-time", "--prefill" },
 	};
 	(void)state;
 
@@ -278,6 +280,101 @@ static void damaged_input_in_both_modes(void **state)
 	}
 }
 
+/* compare's help: the ratio is "-" when A is 0 (it printed "=" when B was
+ * 0 too), and an error (here --policy naming a policy not in both files)
+ * exits 2 with nothing on stdout (it printed the header first). */
+static void compare_zero_ratio_and_clean_error(void **state)
+{
+	char a[PATH_MAX], b[PATH_MAX], args[3 * PATH_MAX], *e, *o, *line;
+	(void)state;
+
+	snprintf(a, sizeof(a), "%s/a.json", dir);
+	snprintf(b, sizeof(b), "%s/b.json", dir);
+	write_text(a, "{\"policies\": [{\"name\": \"mainline\", \"figures\": "
+		   "{\"zero_both\": 0, \"zero_a\": 0, \"two\": 2}}]}\n");
+	write_text(b, "{\"policies\": [{\"name\": \"mainline\", \"figures\": "
+		   "{\"zero_both\": 0, \"zero_a\": 5, \"two\": 4}},"
+		   " {\"name\": \"spb\", \"figures\": {\"two\": 1}}]}\n");
+	snprintf(args, sizeof(args), "compare '%s' '%s'", a, b);
+	assert_int_equal(cli(args, NULL, NULL), 0);
+	o = out_text();
+	for (line = strtok(o, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strstr(line, "zero_both") || strstr(line, "zero_a"))
+			assert_non_null(strstr(line, " -"));
+		if (strstr(line, " zero_") && strchr(line, '='))
+			fail_msg("compare: \"=\" where the help says \"-\": %s", line);
+		if (strstr(line, " two "))
+			assert_non_null(strstr(line, "2.000x"));
+	}
+	free(o);
+	snprintf(args, sizeof(args), "compare '%s' '%s' --policy spb", a, b);
+	assert_int_equal(cli(args, NULL, &e), 2);
+	assert_non_null(strstr(e, "spb"));
+	free(e);
+	o = out_text();
+	if (*o)
+		fail_msg("compare --policy spb (only in B): stdout not empty: %s", o);
+	free(o);
+}
+
+/* mix, as replay, refuses an input with no page event (it printed a table
+ * of zeros and exited 0) and an unknown option (it tried to open it as a
+ * trace): both exit 2, with stdout empty. */
+static void mix_empty_input_and_unknown_option(void **state)
+{
+	char path[PATH_MAX], args[PATH_MAX + 64], *e, *o;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/empty.trace", dir);
+	write_text(path, "");
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(args, sizeof(args), "%s '%s'", i ? "mix" : "replay", path);
+		if (cli(args, NULL, &e) != 2 || !strstr(e, "empty"))
+			fail_msg("pagealloc %s: want exit 2 naming an empty input: %s",
+				 args, e);
+		free(e);
+	}
+	o = out_text();
+	assert_string_equal(o, "");
+	free(o);
+	assert_int_equal(cli("mix --bogus", NULL, &e), 2);
+	assert_non_null(strstr(e, "unrecognized option"));
+	assert_null(strstr(e, "No such file"));
+	free(e);
+	o = out_text();
+	assert_string_equal(o, "");
+	free(o);
+}
+
+/* capture's help: 2 is a usage error.  A malformed --pid or --cpus list
+ * (or a CPU the machine does not have) exited 1 after asking tracefs; it
+ * is refused first, so as any user, with OUT not written. */
+static void capture_bad_filters_are_usage_errors(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "--pid abc", "--pid" }, { "--pid 12,", "--pid" },
+		{ "--pid -1", "--pid" }, { "--pid 4194304", "--pid" },
+		{ "--cpus 9999", "--cpus" }, { "--cpus 1-0", "--cpus" },
+		{ "--cpus 0,x", "--cpus" }, { "--cpus ''", "--cpus" },
+	};
+	char out[PATH_MAX], args[2 * PATH_MAX], *e;
+	(void)state;
+
+	snprintf(out, sizeof(out), "%s/cap.trace.zst", dir);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc;
+
+		snprintf(args, sizeof(args), "capture '%s' %s -- true", out,
+			 bad[i][0]);
+		rc = cli(args, NULL, &e);
+		if (rc != 2 || !strstr(e, bad[i][1]))
+			fail_msg("pagealloc %s: exit %d (want 2), stderr: %s", args,
+				 rc, e);
+		free(e);
+		assert_int_not_equal(access(out, F_OK), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +382,9 @@ int main(void)
 		cmocka_unit_test(hostile_values),
 		cmocka_unit_test(missing_and_bad_inputs),
 		cmocka_unit_test(damaged_input_in_both_modes),
+		cmocka_unit_test(compare_zero_ratio_and_clean_error),
+		cmocka_unit_test(mix_empty_input_and_unknown_option),
+		cmocka_unit_test(capture_bad_filters_are_usage_errors),
 	};
 	return cmocka_run_group_tests_name("blackbox_cli", tests, setup,
 					   teardown);

@@ -508,11 +508,15 @@ static void capture_command_cannot_start(void **state)
 	assert_int_equal(cmd_capture(4, argv), 1);
 	assert_int_equal(read_small(out, old, sizeof(old)), 0);
 	assert_string_equal(old, "an old trace\n");
-	/* filters tracefs refuses fail the capture too */
+	/* malformed filters are usage errors (2), refused before tracefs */
 	char *cpus[] = { "capture", out, "--cpus", "99999", "--", "true", NULL };
 	char *pids[] = { "capture", out, "--pid", "abc", "--", "true", NULL };
-	assert_int_equal(cmd_capture(6, cpus), 1);
-	assert_int_equal(cmd_capture(6, pids), 1);
+	assert_int_equal(cmd_capture(6, cpus), 2);
+	assert_int_equal(cmd_capture(6, pids), 2);
+	/* the help's comma list is what set_event_pid takes (it refused
+	 * "1,2" as not a pid list: the kernel splits at blanks) */
+	char *two[] = { "capture", out, "--pid", "1,2", "--", "true", NULL };
+	assert_int_equal(cmd_capture(6, two), 0);
 	/* a valid one records (init's events only, if any) */
 	char *init[] = { "capture", out, "--pid", "1", "--cpus", "0", "--",
 			 "true", NULL };

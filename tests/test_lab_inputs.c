@@ -506,6 +506,24 @@ static void test_full_output_and_wrapping_options(void **state)
 	assert_int_equal(opt_u64("--x", " 5", 0, 10, &v, err, sizeof(err)), -EINVAL);
 	assert_int_equal(opt_u64("--x", "0x10", 0, 100, &v, err, sizeof(err)), 0);
 	assert_int_equal(v, 16);
+	/* id lists (capture's --cpus, --pid): ranges only where allowed */
+	assert_int_equal(opt_id_list("--x", "0-3,8", 0, 8, true, err,
+				     sizeof(err)), 0);
+	assert_int_equal(opt_id_list("--x", "0-3,8", 0, 8, false, err,
+				     sizeof(err)), -EINVAL);
+	assert_int_equal(opt_id_list("--x", "0-9", 0, 8, true, err,
+				     sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "0-9"));
+	assert_int_equal(opt_id_list("--x", "3-2", 0, 8, true, err,
+				     sizeof(err)), -EINVAL);
+	assert_int_equal(opt_id_list("--x", "12,34", 0, 99, false, err,
+				     sizeof(err)), 0);
+	static const char *const bad[] = { "", ",", "1,", ",1", "1,,2", " 1",
+					   "1 ", "+1", "-1", "0x1", "1;2" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (opt_id_list("--x", bad[i], 0, 99, true, err, sizeof(err)) !=
+		    -EINVAL || !strstr(err, "--x"))
+			fail_msg("opt_id_list(\"%s\") accepted", bad[i]);
 	free(text);
 }
 
