@@ -90,7 +90,7 @@ static inline void pcp_enqueue(struct pa_zone *z, struct per_cpu_pages *pcp,
 	set_page_mt(p, mt);
 	set_page_state(p, PG_STATE(PG_PCP | (owned ? PG_PCPBUDDY : 0), order));
 	if (owned)
-		pcp->merge_orders |= 1u << order;
+		pcp->merge_new[order][mt]++;
 	if (owned || !(z->pflags & POL_OWNED_BLOCKS))
 		pfn_list_add(z->pages, &pcp->lists[order][mt], pfn);
 	else

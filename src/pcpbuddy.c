@@ -189,35 +189,34 @@ static inline unsigned pcp_mt(unsigned mt)
 /*
  * One list of the merge pass: every chunk whose buddy is also an owned
  * chunk of this pageset merges with it, the pair going up one order (so
- * this list only shrinks).  The walk ends after the list's last entry as
- * it was at the start: a count of the list first would walk it twice,
- * and on a large pageset that count was most of the pass (pcpbuddy at
- * 512 GiB).  A buddy of the same type is later in the walk (it would
- * have merged when visited), so if it was the last entry the one before
- * it becomes the last.  pcp->lock held; returns the merges.
+ * this list only shrinks).  The walk visits at most `limit` entries from
+ * the head and ends after the list's last entry as it was at the start.
+ * A buddy of the same type is later in the walk (it would have merged
+ * when visited), so if it was the last entry the one before it becomes
+ * the last.  pcp->lock held; returns the merges.
  */
 static uint64_t merge_list(struct pa_zone *z, struct per_cpu_pages *pcp,
-			   unsigned o, unsigned m)
+			   unsigned o, unsigned m, uint64_t limit)
 {
 	struct pfn_list *l = &pcp->lists[o][m];
 	const uint16_t want = PG_STATE(PG_PCP | PG_PCPBUDDY, o);
 	uint64_t merges = 0;
 
-	if (pfn_list_empty(l))
+	if (pfn_list_empty(l) || !limit)
 		return 0;
 	for (uint32_t pfn = l->head, last = z->pages[pfn].prev;;) {
 		uint32_t next = z->pages[pfn].next;
 		uint32_t buddy = pfn ^ (1u << o);
-		bool done = pfn == last;
+		bool done = pfn == last || !--limit;
 
 		if (page_state(&z->pages[pfn]) == want &&
 		    page_state(&z->pages[buddy]) == want) {
 			unsigned bmt = page_mt(&z->pages[buddy]);
 
-			if (bmt == m && !done) {
+			if (bmt == m && pfn != last) {
 				if (buddy == last) {
 					last = z->pages[buddy].prev;
-					done = last == pfn;
+					done = done || last == pfn;
 				}
 				if (buddy == next)
 					next = z->pages[buddy].next;
@@ -235,23 +234,72 @@ static uint64_t merge_list(struct pa_zone *z, struct per_cpu_pages *pcp,
 	}
 }
 
+/* Among the first n entries of lists[o][m]: a chunk whose buddy is an
+ * owned chunk of this pageset on another type's list (its block was
+ * retyped between the two frees). */
+static bool window_pairs_across_types(const struct pa_zone *z,
+				      const struct per_cpu_pages *pcp,
+				      unsigned o, unsigned m, uint32_t n)
+{
+	const struct pfn_list *l = &pcp->lists[o][m];
+	const uint16_t want = PG_STATE(PG_PCP | PG_PCPBUDDY, o);
+	uint32_t pfn = l->head;
+
+	for (uint32_t i = 0; i < n && pfn != PA_NIL; i++) {
+		uint32_t buddy = pfn ^ (1u << o);
+
+		if (page_state(&z->pages[buddy]) == want &&
+		    page_mt(&z->pages[buddy]) != m)
+			return true;
+		pfn = z->pages[pfn].next;
+		if (pfn == l->head)
+			break;
+	}
+	return false;
+}
+
+/*
+ * One order of the merge pass.  The last pass left no pair on the
+ * pageset and only pcp_enqueue makes a chunk mergeable, at a list's
+ * head: every pair now has a new chunk, and the new chunks are among
+ * the first merge_new entries of their list.  So the walk stops there,
+ * and merges the same pairs in the same order as a walk of the whole
+ * list (whose later, older entries could only pair with new ones,
+ * already merged) -- unless a pair spans two types' lists, where the
+ * whole walk would meet the older chunk first: then the whole lists.
+ * On a large pageset a whole walk on every drain was most of pcpbuddy's
+ * time (512 GiB, 1 TiB).
+ */
+static uint64_t merge_order(struct pa_zone *z, struct per_cpu_pages *pcp,
+			    unsigned o)
+{
+	uint32_t n[PA_MT_PCPTYPES], any = 0;
+	bool across = false;
+	uint64_t merges = 0;
+
+	for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
+		n[m] = pcp->merge_new[o][m];
+		pcp->merge_new[o][m] = 0; /* products go to o + 1 */
+		any |= n[m];
+	}
+	if (!any)
+		return 0;
+	for (unsigned m = 0; m < PA_MT_PCPTYPES && !across; m++)
+		across = window_pairs_across_types(z, pcp, o, m, n[m]);
+	for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
+		merges += merge_list(z, pcp, o, m, across ? UINT64_MAX : n[m]);
+	return merges;
+}
+
 /* Bottom-up merge pass over the pageset, order by order up to the
  * pageblock (owned chunks of a block are only ever on its owner's
- * lists).  An order no owned chunk joined since the last pass holds no
- * pair (that pass merged them all, and only pcp_enqueue makes a chunk
- * mergeable), so it is skipped: on a large pageset the pass was a walk
- * of every list on every drain.  pcp->lock held. */
+ * lists).  pcp->lock held. */
 static void merge_pass(struct pa_zone *z, struct per_cpu_pages *pcp)
 {
 	uint64_t merges = 0;
 
-	for (unsigned o = 0; o < z->pb_order; o++) {
-		if (!(pcp->merge_orders & (1u << o)))
-			continue;
-		pcp->merge_orders &= ~(1u << o); /* products go to o + 1 */
-		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
-			merges += merge_list(z, pcp, o, m);
-	}
+	for (unsigned o = 0; o < z->pb_order; o++)
+		merges += merge_order(z, pcp, o);
 	if (merges)
 		zone_count_shared(z, PCPB_MERGES, merges);
 }

@@ -59,14 +59,14 @@ struct per_cpu_pages {
 	int batch;
 	int free_count;                /* consecutive pages freed, for tuning */
 	int alloc_factor;              /* refill batch scale (<< alloc_factor) */
-	unsigned merge_orders;         /* pcpbuddy: bit o set when an owned
-	                                * chunk went on an order-o list since
-	                                * the last merge pass (only those
-	                                * lists can hold a new pair) */
 	/* indexed by order: mainline uses 0..3 and the pageblock order,
 	 * pcpbuddy every order up to the pageblock order (merged chunks) */
 	struct pfn_list lists[PA_ORDERS_MAX][PA_MT_PCPTYPES];
 	uint64_t pc[NR_PCP_COUNTERS];  /* counters.h: under the pageset lock */
+	/* pcpbuddy: owned chunks put on lists[o][m] (always at the head)
+	 * since the last merge pass; only they can have formed a pair, and
+	 * they are all among that many entries from the head */
+	uint32_t merge_new[PA_ORDERS_MAX][PA_MT_PCPTYPES];
 	/* pcpbuddy: remote frees pushed lock-free by other CPUs (pfn stack) */
 	uint32_t remote_head;          /* atomic */
 	uint32_t remote_gate;          /* rseq.c: one swap locker at a time */
