@@ -239,109 +239,147 @@ static void demand_rows(struct figs *f, const struct sim *s)
 	EACH(r, p->demand_tries[0][1]);
 }
 
+/* What the run asked for and what it left behind. */
+static void request_rows(struct figs *f, const struct sim *s)
+{
+	struct report_fig *r;
+
+	r = add(f, "events", "events replayed", FIG_COUNT, false);
+	EACH(r, p->c.events);
+	r = add(f, "failures", "failed allocations", FIG_COUNT, true);
+	EACH(r, p->c.failures);
+	r = add(f, "free_unknown", "frees of blocks not allocated in the run",
+		FIG_COUNT, false);
+	EACH(r, p->c.free_unknown);
+	r = add(f, "free_partial", "frees of part of a block", FIG_COUNT, false);
+	EACH(r, p->c.free_partial + p->c.free_partial_rest);
+	r = add(f, "live_at_end_mib", "still allocated at the end (MiB)",
+		FIG_PAGES_MIB, false);
+	EACH(r, p->c.live_pages);
+}
+
+/* The model's count beside the kernel's, when a trace gave one. */
+static void kernel_zone_rows(struct figs *f, const struct sim *s,
+			     const struct trace_tally *t)
+{
+	uint64_t k = report_kernel_zone_pages(t);
+	struct report_fig *r;
+
+	r = add(f, "kernel_zone_pages", "  real kernel, same trace", FIG_COUNT,
+		false);
+	EACH(r, k);
+	r = add(f, "ratio_to_kernel", report_kernel_unreliable(t) ?
+		"  model / kernel (UNRELIABLE, see above)" : "  model / kernel",
+		FIG_RATIO, false);
+	EACH(r, k ? (double)report_model_zone_pages(p) / (double)k : 0);
+}
+
+static void zone_lock_rows(struct figs *f, const struct sim *s,
+			   const struct trace_tally *t)
+{
+	struct report_fig *r;
+
+	r = add(f, "zone_lock_acquisitions", "acquisitions", FIG_COUNT, true);
+	EACH(r, p->stats.zone_lock.acquisitions);
+	r = add(f, "zone_pages_refill", "pages moved: refill to pcp",
+		FIG_COUNT, false);
+	EACH(r, p->stats.zone_pages_refill);
+	r = add(f, "zone_pages_drain", "pages moved: drain from pcp",
+		FIG_COUNT, false);
+	EACH(r, p->stats.zone_pages_drain);
+	r = add(f, "zone_pages_direct_alloc", "pages allocated directly",
+		FIG_COUNT, false);
+	EACH(r, p->stats.zone_pages_direct_alloc);
+	r = add(f, "zone_pages_direct_free", "pages freed directly",
+		FIG_COUNT, false);
+	EACH(r, p->stats.zone_pages_direct_free);
+	r = add(f, "zone_pages_kernel_comparable",
+		"pages as the kernel counts them", FIG_COUNT, true);
+	EACH(r, report_model_zone_pages(p));
+	if (t)
+		kernel_zone_rows(f, s, t);
+	r = add(f, "zone_blocks_moved",
+		"free-list operations (blocks of any order)", FIG_COUNT, true);
+	EACH(r, p->stats.zone_blocks_moved);
+	r = add(f, "zone_lock_max_pages", "most pages in one hold", FIG_COUNT,
+		false);
+	EACH(r, p->stats.zone_lock_max_pages);
+}
+
+static void pcp_rows(struct figs *f, const struct sim *s)
+{
+	struct report_fig *r;
+
+	r = add(f, "pcp_hit_rate_pct", "allocation hit rate (%)", FIG_PERCENT,
+		true);
+	EACH(r, 100.0 * report_pcp_hit_rate(p));
+	r = add(f, "pcp_trylock_fallbacks", "trylock fallbacks", FIG_COUNT,
+		false);
+	EACH(r, p->stats.pcp_trylock_fallback_alloc +
+		p->stats.pcp_trylock_fallback_free);
+	r = add(f, "pcp_refills", "refills", FIG_COUNT, false);
+	EACH(r, p->stats.pcp_refills);
+	r = add(f, "pcp_drains", "drains", FIG_COUNT, false);
+	EACH(r, p->stats.pcp_drains);
+}
+
+static void migratetype_rows(struct figs *f, const struct sim *s,
+			     const struct trace_tally *t)
+{
+	struct report_fig *r;
+
+	r = add(f, "fallbacks", "fallbacks to another type", FIG_COUNT, true);
+	EACH(r, p->stats.extfrag_fallbacks);
+	r = add(f, "fallbacks_fragmenting", "  of them fragmenting", FIG_COUNT,
+		false);
+	EACH(r, p->stats.extfrag_fragmenting);
+	if (t) {
+		/* the kernel traces each fallback it takes, as the model
+		 * counts them above */
+		r = add(f, "kernel_extfrag", "  real kernel (mm_page_alloc_extfrag)",
+			FIG_COUNT, false);
+		EACH(r, t->events[TEV_EXTFRAG]);
+		r = add(f, "kernel_extfrag_fragmenting",
+			"    of them fragmenting (kernel)", FIG_COUNT, false);
+		EACH(r, t->extfrag_fragmenting);
+	}
+	r = add(f, "steals", "pageblocks stolen (type changed)", FIG_COUNT,
+		true);
+	EACH(r, p->stats.blocks_claimed);
+}
+
+static void compaction_rows(struct figs *f, const struct sim *s)
+{
+	struct report_fig *r;
+
+	r = add(f, "pages_migrated", "pages migrated", FIG_COUNT, false);
+	EACH(r, p->stats.pgmigrate_success);
+	r = add(f, "compaction_runs", "proactive compaction runs (--compact)",
+		FIG_COUNT, false);
+	EACH(r, p->compact_runs);
+	r = add(f, "thp_allocatable_pct", "free as pageblocks if compacted (%)",
+		FIG_PERCENT, true);
+	EACH(r, p->thp_allocatable_pct);
+	r = add(f, "contig_1g_allocatable", "1 GiB ranges obtainable",
+		FIG_COUNT, true);
+	EACH(r, p->contig_1g);
+}
+
 unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 {
 	const struct sim *s = rep->sim;
 	struct figs f = { out, 0, "requests" };
 	struct report_fig *r;
 
-	r = add(&f, "events", "events replayed", FIG_COUNT, false);
-	EACH(r, p->c.events);
-	r = add(&f, "failures", "failed allocations", FIG_COUNT, true);
-	EACH(r, p->c.failures);
-	r = add(&f, "free_unknown", "frees of blocks not allocated in the run",
-		FIG_COUNT, false);
-	EACH(r, p->c.free_unknown);
-	r = add(&f, "free_partial", "frees of part of a block", FIG_COUNT, false);
-	EACH(r, p->c.free_partial + p->c.free_partial_rest);
-	r = add(&f, "live_at_end_mib", "still allocated at the end (MiB)",
-		FIG_PAGES_MIB, false);
-	EACH(r, p->c.live_pages);
-
+	request_rows(&f, s);
 	f.section = "zone->lock";
-	r = add(&f, "zone_lock_acquisitions", "acquisitions", FIG_COUNT, true);
-	EACH(r, p->stats.zone_lock.acquisitions);
-	r = add(&f, "zone_pages_refill", "pages moved: refill to pcp",
-		FIG_COUNT, false);
-	EACH(r, p->stats.zone_pages_refill);
-	r = add(&f, "zone_pages_drain", "pages moved: drain from pcp",
-		FIG_COUNT, false);
-	EACH(r, p->stats.zone_pages_drain);
-	r = add(&f, "zone_pages_direct_alloc", "pages allocated directly",
-		FIG_COUNT, false);
-	EACH(r, p->stats.zone_pages_direct_alloc);
-	r = add(&f, "zone_pages_direct_free", "pages freed directly",
-		FIG_COUNT, false);
-	EACH(r, p->stats.zone_pages_direct_free);
-	r = add(&f, "zone_pages_kernel_comparable",
-		"pages as the kernel counts them", FIG_COUNT, true);
-	EACH(r, report_model_zone_pages(p));
-	if (rep->tally) {
-		uint64_t k = report_kernel_zone_pages(rep->tally);
-
-		r = add(&f, "kernel_zone_pages", "  real kernel, same trace",
-			FIG_COUNT, false);
-		EACH(r, k);
-		r = add(&f, "ratio_to_kernel",
-			report_kernel_unreliable(rep->tally) ?
-			"  model / kernel (UNRELIABLE, see above)" :
-			"  model / kernel", FIG_RATIO, false);
-		EACH(r, k ? (double)report_model_zone_pages(p) / (double)k : 0);
-	}
-	r = add(&f, "zone_blocks_moved",
-		"free-list operations (blocks of any order)", FIG_COUNT, true);
-	EACH(r, p->stats.zone_blocks_moved);
-	r = add(&f, "zone_lock_max_pages", "most pages in one hold", FIG_COUNT,
-		false);
-	EACH(r, p->stats.zone_lock_max_pages);
-
+	zone_lock_rows(&f, s, rep->tally);
 	f.section = "per-CPU pagesets";
-	r = add(&f, "pcp_hit_rate_pct", "allocation hit rate (%)", FIG_PERCENT,
-		true);
-	EACH(r, 100.0 * report_pcp_hit_rate(p));
-	r = add(&f, "pcp_trylock_fallbacks", "trylock fallbacks", FIG_COUNT,
-		false);
-	EACH(r, p->stats.pcp_trylock_fallback_alloc +
-		p->stats.pcp_trylock_fallback_free);
-	r = add(&f, "pcp_refills", "refills", FIG_COUNT, false);
-	EACH(r, p->stats.pcp_refills);
-	r = add(&f, "pcp_drains", "drains", FIG_COUNT, false);
-	EACH(r, p->stats.pcp_drains);
-
+	pcp_rows(&f, s);
 	f.section = "migratetypes";
-	r = add(&f, "fallbacks", "fallbacks to another type", FIG_COUNT, true);
-	EACH(r, p->stats.extfrag_fallbacks);
-	r = add(&f, "fallbacks_fragmenting", "  of them fragmenting", FIG_COUNT,
-		false);
-	EACH(r, p->stats.extfrag_fragmenting);
-	if (rep->tally) {
-		/* the kernel traces each fallback it takes, as the model
-		 * counts them above */
-		r = add(&f, "kernel_extfrag", "  real kernel (mm_page_alloc_extfrag)",
-			FIG_COUNT, false);
-		EACH(r, rep->tally->events[TEV_EXTFRAG]);
-		r = add(&f, "kernel_extfrag_fragmenting",
-			"    of them fragmenting (kernel)", FIG_COUNT, false);
-		EACH(r, rep->tally->extfrag_fragmenting);
-	}
-	r = add(&f, "steals", "pageblocks stolen (type changed)", FIG_COUNT,
-		true);
-	EACH(r, p->stats.blocks_claimed);
-
+	migratetype_rows(&f, s, rep->tally);
 	f.section = "compaction";
-	r = add(&f, "pages_migrated", "pages migrated", FIG_COUNT, false);
-	EACH(r, p->stats.pgmigrate_success);
-	r = add(&f, "compaction_runs", "proactive compaction runs (--compact)",
-		FIG_COUNT, false);
-	EACH(r, p->compact_runs);
-	r = add(&f, "thp_allocatable_pct",
-		"free as pageblocks if compacted (%)",
-		FIG_PERCENT, true);
-	EACH(r, p->thp_allocatable_pct);
-	r = add(&f, "contig_1g_allocatable", "1 GiB ranges obtainable",
-		FIG_COUNT, true);
-	EACH(r, p->contig_1g);
-
+	compaction_rows(&f, s);
 	if (any_reporting(s)) {
 		f.section = "free page reporting (--report-free)";
 		reporting_rows(&f, s);
@@ -352,7 +390,6 @@ unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 		f.section = "huge-block demand (under load / at rest)";
 		demand_rows(&f, s);
 	}
-
 	f.section = "superpageblock search (spb)";
 	spb_rows(&f, s);
 	f.section = "fragmentation at the end";
