@@ -23,7 +23,7 @@ LIBS    := -lurcu -lzstd -llz4 -lz -lpthread -lm
 # The lab's capture uses libtracefs (and libtraceevent under it), compare
 # jansson; the library uses neither.
 LAB_CFLAGS := $(shell pkg-config --cflags libtracefs libtracecmd 2>/dev/null)
-LAB_LIBS   := $(shell pkg-config --libs libtracefs libtracecmd 2>/dev/null || echo -ltracecmd -ltracefs -ltraceevent) -ljansson
+LAB_LIBS   := $(shell pkg-config --libs libtracefs libtracecmd 2>/dev/null || echo -ltracecmd -ltracefs -ltraceevent) -ljansson -lxxhash
 TEST_LIBS := -lcmocka
 
 ifeq ($(SAN),asan)

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "outfile.h"
 #include "trace_reader.h"
 
@@ -36,7 +38,7 @@ enum { F_HAS_CPU, F_FAILED, F_PERCPU_REFILL, F_FRAGMENTING, F_CHANGE_OWNER,
 #define T_PATH_LEN 88
 #define T_PATH 92
 #define T_PAD (T_PATH + TRACE_BIN_PATH_MAX)
-#define T_CRC (TRACE_BIN_TRAILER - 4)
+#define T_SUM (TRACE_BIN_TRAILER - 8)
 
 struct trace_bin {
 	const unsigned char *map;
@@ -86,47 +88,6 @@ static void put32(unsigned char *p, uint32_t v)
 {
 	v = htole32(v);
 	memcpy(p, &v, sizeof(v));
-}
-
-/* CRC-32C (Castagnoli, reflected 0x82f63b78), running: start with 0. */
-static uint32_t crc32c_soft(uint32_t crc, const unsigned char *p, size_t n)
-{
-	crc = ~crc;
-	while (n--) {
-		crc ^= *p++;
-		for (int k = 0; k < 8; k++)
-			crc = crc >> 1 ^ (0x82f63b78u & (0u - (crc & 1)));
-	}
-	return ~crc;
-}
-
-#if defined(__x86_64__)
-/* SSE 4.2's crc32 instruction computes the same CRC, 8 bytes at a time:
- * about 3 instructions per record instead of a table's ~100. */
-__attribute__((target("sse4.2")))
-static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p, size_t n)
-{
-	uint64_t c = ~crc;
-
-	for (; n >= 8; p += 8, n -= 8) {
-		uint64_t v;
-
-		memcpy(&v, p, 8);
-		c = __builtin_ia32_crc32di(c, v);
-	}
-	while (n--)
-		c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
-	return ~(uint32_t)c;
-}
-#endif
-
-uint32_t trace_bin_crc32c(uint32_t crc, const void *data, size_t n)
-{
-#if defined(__x86_64__)
-	if (__builtin_cpu_supports("sse4.2"))
-		return crc32c_hw(crc, data, n);
-#endif
-	return crc32c_soft(crc, data, n);
 }
 
 static void encode(unsigned char *r, const struct trace_event *ev)
@@ -186,7 +147,7 @@ static void header_bytes(unsigned char h[TRACE_BIN_HEADER])
 	put32(h + 12, TRACE_BIN_RECORD);
 }
 
-/* The trailer's bytes but its CRC. */
+/* The trailer's bytes but its checksum. */
 static void trailer_bytes(unsigned char t[TRACE_BIN_TRAILER],
 			  const struct trace_bin_info *in)
 {
@@ -220,7 +181,7 @@ static bool trailer_read(const unsigned char *t, struct trace_bin_info *out)
 	if (plen >= TRACE_BIN_PATH_MAX || trunc > 1 ||
 	    memchr(t + T_PATH, 0, plen))
 		return false;
-	for (size_t i = T_PATH + plen; i < T_CRC; i++)
+	for (size_t i = T_PATH + plen; i < T_SUM; i++)
 		if (t[i])
 			return false;
 	memset(out, 0, sizeof(*out));
@@ -286,7 +247,7 @@ static int map_file(struct trace_bin *b, const char *path, char *err,
 	return 0;
 }
 
-/* Header, size, CRC, trailer and every record.  0 or -EPROTONOSUPPORT. */
+/* Header, size, checksum, trailer and every record.  0 or -EPROTONOSUPPORT. */
 static int check_file(struct trace_bin *b, const char *path, char *err,
 		      size_t len)
 {
@@ -302,7 +263,8 @@ static int check_file(struct trace_bin *b, const char *path, char *err,
 	if (memcmp(b->map, h, TRACE_BIN_HEADER) != 0) {
 		set_err(err, len, "%s: pagealloc event file of version %u with "
 			"%u-byte records; this build reads version %d (%d): "
-			"convert the trace again", path, get32(b->map + 8),
+			"re-run `pagealloc convert` on its trace", path,
+			get32(b->map + 8),
 			get32(b->map + 12), TRACE_BIN_VERSION, TRACE_BIN_RECORD);
 		return -EPROTONOSUPPORT;
 	}
@@ -312,8 +274,8 @@ static int check_file(struct trace_bin *b, const char *path, char *err,
 			TRACE_BIN_RECORD);
 		return -EPROTONOSUPPORT;
 	}
-	if (trace_bin_crc32c(0, b->map, b->size - 4) != get32(t + T_CRC)) {
-		set_err(err, len, "%s: corrupt: CRC-32C mismatch (the file was "
+	if (XXH3_64bits(b->map, b->size - 8) != get64(t + T_SUM)) {
+		set_err(err, len, "%s: corrupt: XXH3-64 checksum mismatch (the file was "
 			"changed or damaged after `pagealloc convert`)", path);
 		return -EPROTONOSUPPORT;
 	}
@@ -389,10 +351,10 @@ void trace_bin_close(struct trace_bin *b)
 	free(b);
 }
 
-/* Bytes out, with the running CRC.  false on a write error. */
-static bool put(FILE *f, uint32_t *crc, const void *p, size_t n)
+/* Bytes out, into the running checksum.  false on a write error. */
+static bool put(FILE *f, XXH3_state_t *sum, const void *p, size_t n)
 {
-	*crc = trace_bin_crc32c(*crc, p, n);
+	XXH3_64bits_update(sum, p, n);
 	return fwrite(p, 1, n, f) == n;
 }
 
@@ -402,7 +364,7 @@ enum convert_end { CONV_OK, CONV_INPUT, CONV_OUTPUT };
 /* The header, then every event of r, counting the lines into info. */
 static enum convert_end convert_events(struct trace_reader *r, FILE *f,
 				       struct trace_bin_info *info,
-				       uint32_t *crc)
+				       XXH3_state_t *sum)
 {
 	unsigned char buf[TRACE_BIN_RECORD * 256];
 	struct trace_event ev;
@@ -411,7 +373,7 @@ static enum convert_end convert_events(struct trace_reader *r, FILE *f,
 	long n;
 
 	header_bytes(buf);
-	if (!put(f, crc, buf, TRACE_BIN_HEADER))
+	if (!put(f, sum, buf, TRACE_BIN_HEADER))
 		return CONV_OUTPUT;
 	while ((n = trace_reader_next(r, &line)) >= 0) {
 		if (!trace_lines_take(&info->lines, line, (size_t)n, &ev))
@@ -419,14 +381,14 @@ static enum convert_end convert_events(struct trace_reader *r, FILE *f,
 		encode(buf + k, &ev);
 		k += TRACE_BIN_RECORD;
 		if (k == sizeof(buf)) {
-			if (!put(f, crc, buf, k))
+			if (!put(f, sum, buf, k))
 				return CONV_OUTPUT;
 			k = 0;
 		}
 	}
 	if (n == -EIO)
 		return CONV_INPUT;
-	return k && !put(f, crc, buf, k) ? CONV_OUTPUT : CONV_OK;
+	return k && !put(f, sum, buf, k) ? CONV_OUTPUT : CONV_OK;
 }
 
 /* What the reader knew of its input at the end. */
@@ -443,14 +405,15 @@ static void source_figures(struct trace_reader *r, const char *src,
 	snprintf(in->source, sizeof(in->source), "%s", src);
 }
 
-/* The trailer with the CRC of everything, and the file in place. */
+/* The trailer with the checksum of everything, and the file in place. */
 static int convert_commit(struct outfile *o, const struct trace_bin_info *in,
-			  uint32_t crc)
+			  XXH3_state_t *sum)
 {
 	unsigned char t[TRACE_BIN_TRAILER];
 
 	trailer_bytes(t, in);
-	put32(t + T_CRC, trace_bin_crc32c(crc, t, T_CRC));
+	XXH3_64bits_update(sum, t, T_SUM);
+	put64(t + T_SUM, XXH3_64bits_digest(sum));
 	if (fwrite(t, 1, sizeof(t), o->f) != sizeof(t)) {
 		outfile_abort(o);
 		return -EIO;
@@ -458,19 +421,15 @@ static int convert_commit(struct outfile *o, const struct trace_bin_info *in,
 	return outfile_commit(o);
 }
 
-int trace_bin_convert(const char *src, const char *dst,
-		      struct trace_bin_info *info, bool *out_failed,
-		      char *err, size_t len)
+static int convert_to(const char *src, const char *dst,
+		      struct trace_bin_info *in, bool *out_failed,
+		      XXH3_state_t *sum, char *err, size_t len)
 {
-	struct trace_bin_info tmp, *in = info ? info : &tmp;
 	struct trace_reader *r;
 	struct outfile o;
 	enum convert_end end;
-	uint32_t crc = 0;
 	int rc;
 
-	*out_failed = false;
-	memset(in, 0, sizeof(*in));
 	rc = trace_reader_open(&r, src, err, len);
 	if (rc)
 		return rc;
@@ -481,7 +440,7 @@ int trace_bin_convert(const char *src, const char *dst,
 		set_err(err, len, "%s: cannot create: %s", dst, strerror(-rc));
 		return rc;
 	}
-	end = convert_events(r, o.f, in, &crc);
+	end = convert_events(r, o.f, in, sum);
 	if (end == CONV_INPUT)
 		set_err(err, len, "%s: corrupt or unreadable: %s", src,
 			trace_reader_error(r));
@@ -495,7 +454,7 @@ int trace_bin_convert(const char *src, const char *dst,
 		return -ENODATA;
 	}
 	if (end == CONV_OK)
-		rc = convert_commit(&o, in, crc);
+		rc = convert_commit(&o, in, sum);
 	else
 		outfile_abort(&o);
 	if (end == CONV_INPUT)
@@ -507,4 +466,25 @@ int trace_bin_convert(const char *src, const char *dst,
 		return rc ? rc : -EIO;
 	}
 	return 0;
+}
+
+int trace_bin_convert(const char *src, const char *dst,
+		      struct trace_bin_info *info, bool *out_failed,
+		      char *err, size_t len)
+{
+	struct trace_bin_info tmp, *in = info ? info : &tmp;
+	/* the library's state, not ours on the stack: its size is not ABI */
+	XXH3_state_t *sum = XXH3_createState();
+	int rc;
+
+	*out_failed = false;
+	memset(in, 0, sizeof(*in));
+	if (!sum || XXH3_64bits_reset(sum) != XXH_OK) {
+		XXH3_freeState(sum);
+		set_err(err, len, "%s: out of memory", dst);
+		return -ENOMEM;
+	}
+	rc = convert_to(src, dst, in, out_failed, sum, err, len);
+	XXH3_freeState(sum);
+	return rc;
 }

@@ -8,7 +8,7 @@
  * text's, report for report.
  *
  * Layout (little-endian):
- *   header   16 bytes: magic "\x89PAEV\r\n\x1a", u32 version (1), u32
+ *   header   16 bytes: magic "\x89PAEV\r\n\x1a", u32 version (2), u32
  *            record size (24)
  *   records  24 bytes per event: u64 ts_ns; u64 pfn (bits 0-51) | kind
  *            (52-54) | has_cpu, failed, percpu_refill, fragmenting,
@@ -18,10 +18,12 @@
  *   trailer  TRACE_BIN_TRAILER bytes: u64 events and the trace_lines
  *            counts, lines longer than the reader's limit, the source's
  *            bytes, zlib CRC-32, whether it was truncated and its path
- *            (trace_bin_info); zero padding; then a CRC-32C (Castagnoli)
- *            of every byte of the file before it.
+ *            (trace_bin_info); zero padding; then a u64 XXH3-64 (seed 0,
+ *            libxxhash) of every byte of the file before it.
+ * Version 1 (a CRC-32C in the last four bytes) is refused with the
+ * version's reason: `pagealloc convert` makes a version 2 file again.
  * The reader refuses anything else: another magic or version, a size that
- * is not header + n records + trailer, a CRC mismatch, a count that
+ * is not header + n records + trailer, a checksum mismatch, a count that
  * disagrees with the size, nonzero padding, or a record whose fields the
  * parser could not have produced.
  */
@@ -37,7 +39,7 @@
 
 #define TRACE_BIN_MAGIC "\x89PAEV\r\n\x1a"
 #define TRACE_BIN_MAGIC_LEN 8
-#define TRACE_BIN_VERSION 1
+#define TRACE_BIN_VERSION 2  /* 1: CRC-32C, refused */
 #define TRACE_BIN_HEADER 16
 #define TRACE_BIN_RECORD 24
 #define TRACE_BIN_TRAILER 384
@@ -55,15 +57,11 @@ struct trace_bin_info {
 
 struct trace_bin;
 
-/* CRC-32C (Castagnoli) of n bytes continuing crc (0 to start), as the
- * file's last four bytes hold it; "123456789" gives 0xe3069283. */
-uint32_t trace_bin_crc32c(uint32_t crc, const void *data, size_t n);
-
 /* Whether `path` is a regular file that starts with the magic. */
 bool trace_bin_is(const char *path);
 
 /*
- * Open and check a .paev file: mapped whole, its CRC and every record
+ * Open and check a .paev file: mapped whole, its checksum and every record
  * verified before anything is returned.  Returns 0 and *out, or -errno
  * with a reason naming the file in err: -ENOENT/-EACCES/... unreadable;
  * -EPROTONOSUPPORT not a .paev, another version, or corrupt (the reason

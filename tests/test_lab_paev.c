@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include <zstd.h>
 
 #include <cmocka.h>
@@ -234,9 +235,9 @@ static unsigned char *valid_file(size_t *n)
 
 static void reseal(unsigned char *p, size_t n)
 {
-	uint32_t crc = htole32(trace_bin_crc32c(0, p, n - 4));
+	uint64_t sum = htole64(XXH3_64bits(p, n - 8));
 
-	memcpy(p + n - 4, &crc, 4);
+	memcpy(p + n - 8, &sum, 8);
 }
 
 /* The file refused at open, with a reason naming it, and by replay. */
@@ -274,7 +275,7 @@ static void test_damage_refused(void **state)
 
 	(void)state;
 	assert_true(n > TRACE_BIN_HEADER + TRACE_BIN_TRAILER + 10 * TRACE_BIN_RECORD);
-	/* one flipped bit anywhere: the CRC, the magic or the header says so */
+	/* one flipped bit anywhere: the checksum, the magic or the header says so */
 	for (size_t i = 0; i < n; i += (i < 64 || i > n - 420) ? 1 : 13) {
 		p[i] ^= 0x10;
 		assert_refused(p, n, NULL);
@@ -286,12 +287,12 @@ static void test_damage_refused(void **state)
 	unsigned char *longer = malloc(n + TRACE_BIN_RECORD);
 	memcpy(longer, p, n);
 	memset(longer + n, 0, TRACE_BIN_RECORD);
-	assert_refused(longer, n + TRACE_BIN_RECORD, "CRC");
+	assert_refused(longer, n + TRACE_BIN_RECORD, "checksum");
 	free(longer);
 	free(p);
 }
 
-/* Files whose CRC is right but whose content no conversion writes. */
+/* Files whose checksum is right but whose content no conversion writes. */
 static void test_crafted_refused(void **state)
 {
 	size_t n;
@@ -299,10 +300,10 @@ static void test_crafted_refused(void **state)
 
 	(void)state;
 	t = p + n - TRACE_BIN_TRAILER;
-	p[8] = 2; /* version 2 */
+	p[8] = 3; /* version 3 */
 	reseal(p, n);
-	assert_refused(p, n, "version 2");
-	p[8] = 1;
+	assert_refused(p, n, "version 3");
+	p[8] = TRACE_BIN_VERSION;
 	p[TRACE_BIN_HEADER + 15] |= 0x70; /* kind 7 in record 0 */
 	reseal(p, n);
 	assert_refused(p, n, "record 0");
@@ -325,7 +326,7 @@ static void test_crafted_refused(void **state)
 	reseal(p, n);
 	assert_refused(p, n, "trailer");
 	t[0] ^= 1;
-	t[TRACE_BIN_TRAILER - 8] = 'x'; /* padding */
+	t[TRACE_BIN_TRAILER - 9] = 'x'; /* padding */
 	reseal(p, n);
 	assert_refused(p, n, "trailer");
 	free(p);
@@ -429,14 +430,18 @@ static void test_cli_exit_status(void **state)
 	free(p);
 }
 
-static void test_crc32c_check_value(void **state)
+/* A version 1 file (CRC-32C in its last four bytes) names the fix. */
+static void test_version1_refused(void **state)
 {
+	size_t n;
+	unsigned char *p = valid_file(&n);
+
 	(void)state;
-	assert_int_equal(trace_bin_crc32c(0, "123456789", 9), 0xe3069283u);
-	/* running: in two pieces as in one */
-	assert_int_equal(trace_bin_crc32c(trace_bin_crc32c(0, "1234", 4),
-					  "56789", 5), 0xe3069283u);
-	assert_int_equal(trace_bin_crc32c(0, "", 0), 0);
+	p[8] = 1;
+	reseal(p, n);
+	assert_refused(p, n, "version 1");
+	assert_refused(p, n, "pagealloc convert");
+	free(p);
 }
 
 static int setup(void **state)
@@ -457,7 +462,7 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crc32c_check_value),
+		cmocka_unit_test(test_version1_refused),
 		cmocka_unit_test(test_round_trip_reports_equal),
 		cmocka_unit_test(test_shared_trace_round_trip),
 		cmocka_unit_test(test_damage_refused),
