@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <libgen.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <signal.h>
@@ -242,6 +244,18 @@ const char *th_top_dir(void)
 		pclose(p);
 	}
 	return top;
+}
+
+int th_pagealloc_exe(char *out, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	snprintf(out, len, "%s/../pagealloc", dirname(self));
+	return access(out, X_OK) == 0 ? 0 : -1;
 }
 
 int th_tmpdir_make(char *tmpl)

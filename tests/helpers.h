@@ -142,6 +142,10 @@ const char *th_top_dir(void);
 int th_tmpdir_make(char *tmpl);
 int th_tmpdir_remove(const char *dir);
 
+/* The pagealloc command built beside this test (build/tests/test_x ->
+ * build/pagealloc) into out: 0, or -1 when it is missing or not executable. */
+int th_pagealloc_exe(char *out, size_t len);
+
 /* Run a command's entry point (cmd_replay, ...) with its stdout on
  * out_path and its stderr on err_path (files created or truncated; NULL
  * leaves that stream alone).  The streams' error flags are cleared after:

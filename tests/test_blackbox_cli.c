@@ -10,7 +10,6 @@
  * replay's damaged-input warning and --strict hold in virtual time too.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +27,8 @@ static const char *cmds[] = { "capture", "replay", "run", "zram",
 
 static int setup(void **state)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
 	(void)state;
-	if (n <= 0)
-		return -1;
-	self[n] = '\0';
-	/* build/tests/test_x -> build/pagealloc */
-	snprintf(exe, sizeof(exe), "%s/../pagealloc", dirname(self));
-	if (access(exe, X_OK) != 0)
+	if (th_pagealloc_exe(exe, sizeof(exe)) != 0)
 		return -1;
 	return th_tmpdir_make(dir);
 }

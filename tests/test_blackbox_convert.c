@@ -5,7 +5,6 @@
  * "-" reads the trace from stdin; an output that cannot be written exits 1;
  * an empty, cut-short or re-converted .paev is refused with exit 2.
  */
-#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +18,8 @@ static char exe[PATH_MAX];
 
 static int setup(void **state)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
 	(void)state;
-	if (n <= 0)
-		return -1;
-	self[n] = '\0';
-	snprintf(exe, sizeof(exe), "%s/../pagealloc", dirname(self));
-	if (access(exe, X_OK) != 0)
+	if (th_pagealloc_exe(exe, sizeof(exe)) != 0)
 		return -1;
 	return th_tmpdir_make(dir);
 }
