@@ -432,7 +432,6 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 	return 0;
 }
 
-
 /* "SYSTEM:EVENT" or "EVENT" (of kmem) enabled in the instance. */
 static int enable_event(struct tracefs_instance *inst, const char *spec)
 {
