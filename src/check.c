@@ -162,6 +162,11 @@ static int check_pcp(struct checker *c, uint64_t *pcp_pages)
 		if (n != (uint64_t)pcp->count)
 			return fail(c, "cpu %u: pcp count %d but lists hold %llu pages",
 				    cpu, pcp->count, (unsigned long long)n);
+		/* pcp_lock flushed the stacks: no shares of high are left */
+		if (pcp->stack_pages || pcp_stack_pending(z, cpu, NULL))
+			return fail(c, "cpu %u: stacks hold %llu pages (shares %d) after the flush",
+				    cpu, (unsigned long long)pcp_stack_pending(z, cpu, NULL),
+				    pcp->stack_pages);
 		if ((pcp->flags & PCPF_DEAD) && n)
 			return fail(c, "cpu %u is offline but caches %llu pages", cpu,
 				    (unsigned long long)n);

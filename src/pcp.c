@@ -89,7 +89,7 @@ static int nr_pcp_alloc(struct per_cpu_pages *pcp, const struct pa_zone *z,
 		high = pcp_set_high(pcp, (high + batch < pcp->high_max) ?
 					   high + batch : pcp->high_max);
 	if (!order) {
-		int max_nr = high - pcp->count - base;
+		int max_nr = high - pcp_held(pcp) - base;
 
 		if (max_nr < base)
 			max_nr = base;
@@ -128,8 +128,8 @@ static int nr_pcp_high(struct per_cpu_pages *pcp, const struct pa_zone *z,
 		int h = high - fc;
 
 		pcp_set_high(pcp, h > pcp->high_min ? h : pcp->high_min);
-		high = pcp->count > pcp->high_min ? pcp->count : pcp->high_min;
-	} else if (pcp->count >= high) {
+		high = pcp_held(pcp) > pcp->high_min ? pcp_held(pcp) : pcp->high_min;
+	} else if (pcp_held(pcp) >= high) {
 		int need = pcp->free_count + batch;
 
 		if (pcp->high < need)
@@ -351,21 +351,23 @@ int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 	return 0;
 }
 
-/*
- * After a free was queued (pcp.h): tune `high` and drain if the list grew
- * past it.  Entered with pcp->lock held; drops it.
- */
-void pcp_free_slow(struct pa_zone *z, unsigned cpu, unsigned order,
+void pcp_free_tune(struct pa_zone *z, unsigned cpu, unsigned order,
 		   unsigned mt, unsigned gfp, bool free_high)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 	int high = nr_pcp_high(pcp, z, free_high);
 
-	if (pcp->count >= high)
+	if (pcp_held(pcp) >= high)
 		drain_some(z, cpu, nr_pcp_free(pcp, high, free_high),
 			   order * PA_MT_PCPTYPES + mt + NR_PCP_LISTS - 1,
 			   gfp & PA_GFP_NOLOCK);
-	pa_lock_release(&pcp->lock);
+}
+
+void pcp_free_slow(struct pa_zone *z, unsigned cpu, unsigned order,
+		   unsigned mt, unsigned gfp, bool free_high)
+{
+	pcp_free_tune(z, cpu, order, mt, gfp, free_high);
+	pa_lock_release(&z->pcp[cpu].lock);
 }
 
 int pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned mt)

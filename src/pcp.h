@@ -130,6 +130,11 @@ int pcp_fill_order(struct pa_zone *z, unsigned cpu, unsigned pages,
 /* Set the pageset's current `high` (clamped to high_min..high_max) and
  * forget its refill/free streaks.  Returns the high set, or -ENODEV. */
 int pcp_set_state(struct pa_zone *z, unsigned cpu, unsigned high);
+/* After a free was queued (pcp_free_commit said so): tune `high` and
+ * drain if what the pageset holds (pcp_held) reached it.  pcp->lock held;
+ * pcp_free_tune keeps it, pcp_free_slow drops it. */
+void pcp_free_tune(struct pa_zone *z, unsigned cpu, unsigned order,
+		   unsigned mt, unsigned gfp, bool free_high);
 void pcp_free_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 		   unsigned mt, unsigned gfp, bool free_high);
 
@@ -304,7 +309,7 @@ static inline bool pcp_free_commit(struct pa_zone *z, struct per_cpu_pages *pcp,
 	*free_high = fh;
 	/* Tuning changes nothing while the list is below high and the zone
 	 * is not short of memory: skip it on that (common) path. */
-	return !__builtin_expect(!fh && pcp->count < pcp->high &&
+	return !__builtin_expect(!fh && pcp_held(pcp) < pcp->high &&
 					 (pcp->high_min == pcp->high_max ||
 					  !zone_below_high(z)), 1);
 }

@@ -117,26 +117,14 @@ static const char *rseq_unusable(const struct pa_zone *z)
 #endif
 }
 
-/* A stack holds up to a batch of pages (at most high_min), and at least
- * two blocks, so a pair loop of any cached order, which leaves it half
- * full after a refill, never meets a full or empty stack. */
+/* Every stack starts with no share of `high` (rseq_stack.c): full and
+ * empty at once, so its first pop or push installs it. */
 static void stacks_init(struct pa_zone *z)
 {
-	for (unsigned c = 0; c < z->ncpus; c++) {
-		struct per_cpu_pages *pcp = &z->pcp[c];
-		int pages = pcp->batch < pcp->high_min ? pcp->batch : pcp->high_min;
-
-		for (unsigned s = 0; s < PCP_STACK_SLOTS; s++) {
-			unsigned order = s <= PA_COSTLY_ORDER ? s : z->pb_order;
-			unsigned cap = (unsigned)pages >> order;
-
-			pcp->stack_cap[s] = (uint16_t)(cap < 2 ? 2 :
-				cap > PCP_STACK_CAP_MAX ? PCP_STACK_CAP_MAX : cap);
+	for (unsigned c = 0; c < z->ncpus; c++)
+		for (unsigned s = 0; s < PCP_STACK_SLOTS; s++)
 			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
-				pcp->stack[s][m] =
-					PCP_STACK_EMPTY(pcp->stack_cap[s]);
-		}
-	}
+				z->pcp[c].stack[s][m] = PCP_STACK_EMPTY(0);
 }
 
 /* What the entry points' one mask test stands for (zone.h). */

@@ -62,8 +62,9 @@ static inline void pcp_unlock(struct pa_zone *z, unsigned cpu)
 }
 
 /* pcp->stack words (the sequences below; rseq_stack.c the locked half):
- * head pfn | room << 32 | pops << 48.  Room (the stack's cap less its
- * blocks) counts down, so a push tests the word alone for full. */
+ * head pfn | room << 32 | pops << 48.  Room (the stack's share of `high`,
+ * pcp->stack_resv, less its blocks) counts down, so a push tests the word
+ * alone for full. */
 #define PCP_STACK_ROOM(cap) ((uint64_t)(cap) << 32)
 #define PCP_STACK_EMPTY(cap) ((uint64_t)PA_NIL | PCP_STACK_ROOM(cap))
 /* Offline CPU: empty to a pop and full (no room) to a push, so both
@@ -72,10 +73,13 @@ static inline void pcp_unlock(struct pa_zone *z, unsigned cpu)
 /* the push's room test is a sign test of its 16 bits less one */
 #define PCP_STACK_CAP_MAX 0x7fffu
 
-/* Blocks on a stack word of cap `cap` (the offline word holds none). */
+/* Blocks on a stack word of share `cap` (the offline word holds none;
+ * nor does a word read racily with another share). */
 static inline unsigned stack_blocks(uint64_t w, unsigned cap)
 {
-	return (uint32_t)w == PA_NIL ? 0 : cap - ((unsigned)(w >> 32) & 0xffffu);
+	unsigned room = (unsigned)(w >> 32) & 0xffffu;
+
+	return (uint32_t)w == PA_NIL || room > cap ? 0 : cap - room;
 }
 
 /* The stack slot of a cached order: 0..3, then the pageblock's (a

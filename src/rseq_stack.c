@@ -4,11 +4,17 @@
  * holder from elsewhere (pcp_lock, a swap locker: drains, hotplug, tick,
  * pa_check, range release) first empties every stack onto the lists, so
  * it sees the pageset the trylock path has.  The CPU's own slow paths
- * (the sequence-taken lock) leave the other stacks alone: they only use
- * lists[] and pcp->count, which counts list pages alone.  pa_alloc
- * refills a stack from its list after a miss, in the hold that hands out
- * the block; pa_free spills a full one onto its list with the block it
- * frees, in one hold, so `high` and drains see those pages.
+ * (the sequence-taken lock) leave the other stacks alone: they use
+ * lists[], pcp->count (list pages) and the stacks' shares of `high`
+ * (pcp_held).  pa_alloc refills a stack from its list after a miss, in
+ * the hold that hands out the block; pa_free spills a full one onto its
+ * list with the block it frees, in one hold, so drains see those pages.
+ *
+ * `high` bounds the stacks too: whoever installs a stack (the refill,
+ * the spill) gives it a share of what the pageset may still hold, and
+ * the share (its blocks plus its room) counts in pcp_held until the
+ * stack is flushed.  Half of what is left, so stacks of several types
+ * each get some; a burst within that share never takes the lock.
  *
  * Blocks on a stack are free and belong to the pageset.  Their state is
  * PG_PCP (reloaded from a list) or 0 (pushed by a free, which claimed the
@@ -94,25 +100,69 @@ static void stack_to_list(struct pa_zone *z, struct per_cpu_pages *pcp,
 	pcp_add_count(pcp, (int)(n << order));
 }
 
+/* Install word w on stack (slot, mt), holding `base` blocks out of a
+ * share of `resv` (the release that follows publishes it). */
+static void stack_set(struct pa_zone *z, struct per_cpu_pages *pcp,
+		      unsigned slot, unsigned mt, uint64_t w, unsigned base,
+		      unsigned resv)
+{
+	int delta = (int)resv - (int)pcp->stack_resv[slot][mt];
+
+	pcp->stack_pages += delta * (1 << slot_order(z, slot));
+	__atomic_store_n(&pcp->stack_resv[slot][mt], (uint16_t)resv,
+			 __ATOMIC_RELAXED); /* pcp_stack_pending reads it */
+	__atomic_store_n(&pcp->stack_base[slot][mt], (uint16_t)base,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&pcp->stack[slot][mt], w, __ATOMIC_RELAXED);
+}
+
 /* Fold one stack's statistics, move its blocks to the list and reset it
- * (offline: to the word that sends both sequences the locked way). */
+ * with no share (full and empty at once: its next pop or push installs
+ * it again; offline: the word that sends both sequences the locked way). */
 static void stack_flush_one(struct pa_zone *z, struct per_cpu_pages *pcp,
 			    unsigned slot, unsigned mt)
 {
-	unsigned cap = pcp->stack_cap[slot];
+	unsigned cap = pcp->stack_resv[slot][mt];
 	uint64_t reset = (pcp->flags & PCPF_DEAD) ? PCP_STACK_OFF
-						   : PCP_STACK_EMPTY(cap);
+						   : PCP_STACK_EMPTY(0);
 	uint64_t w = __atomic_load_n(&pcp->stack[slot][mt], __ATOMIC_RELAXED);
 	unsigned base = pcp->stack_base[slot][mt], order = slot_order(z, slot);
 	uint64_t pops, pushes;
 
-	if (w == reset && !base)
+	if (w == reset && !base && !cap)
 		return;
 	stack_traffic(w, cap, base, &pops, &pushes);
 	stack_account(pcp, order, pops, pushes);
 	stack_to_list(z, pcp, w, stack_blocks(w, cap), order, mt);
-	__atomic_store_n(&pcp->stack[slot][mt], reset, __ATOMIC_RELAXED);
-	__atomic_store_n(&pcp->stack_base[slot][mt], 0, __ATOMIC_RELAXED);
+	stack_set(z, pcp, slot, mt, reset, 0, 0);
+}
+
+/* The share of `high` for a stack about to hold n blocks, the pageset
+ * lock held and the stack flushed: n plus half of what the pageset may
+ * still hold (high less pcp_held and the n), at least n + 1 and 2 (so
+ * the free of a pair that follows a refill fits, and a pair loop never
+ * meets a full or empty stack), at most what the room field counts. */
+static unsigned stack_share(const struct pa_zone *z,
+			    const struct per_cpu_pages *pcp, unsigned slot,
+			    unsigned n)
+{
+	unsigned order = slot_order(z, slot);
+	int left = pcp->high - pcp_held(pcp) - (int)(n << order);
+	unsigned share = n + (left > 0 ? ((unsigned)left >> 1) >> order : 0);
+	unsigned lo = n + 1 > 2 ? n + 1 : 2;
+
+	return share < lo ? lo : share > PCP_STACK_CAP_MAX ? PCP_STACK_CAP_MAX
+							    : share;
+}
+
+/* Install stack (slot, mt) with the n-block chain at `head` (PA_NIL: none)
+ * and its share of `high`. */
+static void stack_install(struct pa_zone *z, struct per_cpu_pages *pcp,
+			  unsigned slot, unsigned mt, uint32_t head, unsigned n)
+{
+	unsigned resv = stack_share(z, pcp, slot, n);
+
+	stack_set(z, pcp, slot, mt, head | PCP_STACK_ROOM(resv - n), n, resv);
 }
 
 void pcp_stack_flush_(struct pa_zone *z, unsigned cpu)
@@ -122,16 +172,17 @@ void pcp_stack_flush_(struct pa_zone *z, unsigned cpu)
 			stack_flush_one(z, &z->pcp[cpu], s, m);
 }
 
-/* Detach up to `want` blocks from the front of `l` as the word of a
- * stack of cap `cap` (pops 0); the blocks keep their PG_PCP state. */
-static uint64_t list_take_front(struct pa_page *pages, struct pfn_list *l,
-				unsigned want, unsigned cap, unsigned *n)
+/* Detach up to `want` blocks from the front of `l` as a chain through
+ * .next ending in PA_NIL; its head (PA_NIL if l is empty), *n blocks.
+ * The blocks keep their PG_PCP state. */
+static uint32_t list_take_front(struct pa_page *pages, struct pfn_list *l,
+				unsigned want, unsigned *n)
 {
 	uint32_t first = l->head, last = first, rest;
 
 	*n = 0;
 	if (first == PA_NIL)
-		return PCP_STACK_EMPTY(cap);
+		return PA_NIL;
 	for (*n = 1; *n < want && pages[last].next != first; ++*n)
 		last = pages[last].next;
 	rest = pages[last].next;
@@ -145,7 +196,7 @@ static uint64_t list_take_front(struct pa_page *pages, struct pfn_list *l,
 		l->head = rest;
 	}
 	pages[last].next = PA_NIL;
-	return first | PCP_STACK_ROOM(cap - *n);
+	return first;
 }
 
 /* The calling CPU's pageset by its sequence-taken lock word, alive;
@@ -163,6 +214,18 @@ static bool stack_lock_own(struct pa_zone *z, unsigned cpu)
 		return false;
 	}
 	return true;
+}
+
+/* Blocks a refill moves from the list onto the stack: the largest batch
+ * a refill brings (a bigger list is the pageset's to keep, and the walk
+ * is paid per block), and room for the free that follows. */
+static unsigned stack_refill_want(const struct per_cpu_pages *pcp,
+				  unsigned order)
+{
+	unsigned want = ((unsigned)pcp->batch << PA_PCP_BATCH_SCALE_MAX) >> order;
+
+	return want < 1 ? 1 : want < PCP_STACK_CAP_MAX ? want
+						       : PCP_STACK_CAP_MAX - 1;
 }
 
 int pcp_stack_refill(struct pa_zone *z, unsigned cpu, unsigned order,
@@ -183,16 +246,11 @@ int pcp_stack_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 		return r == -EBUSY ? -EBUSY : -EAGAIN;
 	}
 	pcp_alloc_account(z, pcp, *out, order, mt);
-	/* cap - 1: the free that follows still fits (a pair never spills) */
-	uint64_t w = list_take_front(z->pages, &pcp->lists[order][mt],
-				     pcp->stack_cap[slot] - 1u,
-				     pcp->stack_cap[slot], &n);
+	uint32_t head = list_take_front(z->pages, &pcp->lists[order][mt],
+					stack_refill_want(pcp, order), &n);
 
 	pcp_add_count(pcp, -(int)(n << order));
-	__atomic_store_n(&pcp->stack_base[slot][mt], (uint16_t)n,
-			 __ATOMIC_RELAXED);
-	/* the release below publishes it to the sequences */
-	__atomic_store_n(&pcp->stack[slot][mt], w, __ATOMIC_RELAXED);
+	stack_install(z, pcp, slot, mt, head, n);
 	pa_lock_release(&pcp->lock);
 	return 0;
 }
@@ -201,15 +259,17 @@ int pcp_stack_spill(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 		    unsigned order, unsigned mt, unsigned gfp)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	unsigned slot = pcp_stack_slot(order);
 	bool free_high;
 
 	if (!stack_lock_own(z, cpu))
 		return -EAGAIN;
-	stack_flush_one(z, pcp, pcp_stack_slot(order), mt);
+	stack_flush_one(z, pcp, slot, mt);
 	if (pcp_free_commit(z, pcp, pfn, order, mt, false, &free_high))
-		pcp_free_slow(z, cpu, order, mt, gfp, free_high);
-	else
-		pa_lock_release(&pcp->lock);
+		pcp_free_tune(z, cpu, order, mt, gfp, free_high);
+	/* after the drain, so the new share sees what is left */
+	stack_install(z, pcp, slot, mt, PA_NIL, 0);
+	pa_lock_release(&pcp->lock);
 	return 0;
 }
 
@@ -222,10 +282,8 @@ void pcp_stack_set_off(struct pa_zone *z, unsigned cpu, bool off)
 		return;
 	for (unsigned s = 0; s < PCP_STACK_SLOTS; s++)
 		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++)
-			__atomic_store_n(&pcp->stack[s][m],
-					 off ? PCP_STACK_OFF :
-					       PCP_STACK_EMPTY(pcp->stack_cap[s]),
-					 __ATOMIC_RELAXED);
+			stack_set(z, pcp, s, m,
+				  off ? PCP_STACK_OFF : PCP_STACK_EMPTY(0), 0, 0);
 }
 
 uint64_t pcp_stack_pending(const struct pa_zone *z, unsigned cpu,
@@ -237,11 +295,13 @@ uint64_t pcp_stack_pending(const struct pa_zone *z, unsigned cpu,
 	if (!z->fast_stacks)
 		return 0;
 	for (unsigned s = 0; s < PCP_STACK_SLOTS; s++) {
-		unsigned order = slot_order(z, s), cap = pcp->stack_cap[s];
+		unsigned order = slot_order(z, s);
 
 		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
 			uint64_t w = __atomic_load_n(&pcp->stack[s][m],
 						     __ATOMIC_RELAXED);
+			unsigned cap = __atomic_load_n(&pcp->stack_resv[s][m],
+						       __ATOMIC_RELAXED);
 			unsigned base = __atomic_load_n(&pcp->stack_base[s][m],
 							__ATOMIC_RELAXED);
 			uint64_t pops, pushes;

@@ -78,11 +78,17 @@ struct per_cpu_pages {
 	 * mainline pagesets).  While lock.locked is 0 only this CPU's
 	 * restartable sequences write them; a lock holder flushes them to
 	 * lists[] first.  Word: head pfn | room << 32 | pops << 48, where
-	 * room is stack_cap less the blocks on it (0: full, or offline). */
+	 * room is stack_resv less the blocks on it (0: full, or offline). */
 	uint64_t stack[PCP_STACK_SLOTS][PCP_STACK_TYPES];
 	uint16_t stack_base[PCP_STACK_SLOTS][PA_MT_PCPTYPES]; /* holder's
 	                                * count at its last reset: stats */
-	uint16_t stack_cap[PCP_STACK_SLOTS];  /* blocks; fixed at creation */
+	/* Each stack's share of `high`, in blocks (its blocks plus its
+	 * room), given by the holder that last installed it (rseq_stack.c);
+	 * stack_pages is their sum in pages, so the checks against `high`
+	 * (pcp_held) need no walk.  Both 0 once a holder from elsewhere
+	 * flushed the stacks, and on every zone without them. */
+	uint16_t stack_resv[PCP_STACK_SLOTS][PA_MT_PCPTYPES];
+	int stack_pages;
 } __attribute__((aligned(PA_CACHELINE)));
 
 /* count and high are written under pcp->lock and read without it by
@@ -90,6 +96,13 @@ struct per_cpu_pages {
 static inline void pcp_add_count(struct per_cpu_pages *pcp, int n)
 {
 	__atomic_store_n(&pcp->count, pcp->count + n, __ATOMIC_RELAXED);
+}
+
+/* Pages the pageset holds on its lists or has promised its stacks (which
+ * may hold up to that many): what `high` bounds. */
+static inline int pcp_held(const struct per_cpu_pages *pcp)
+{
+	return pcp->count + pcp->stack_pages;
 }
 
 static inline int pcp_set_high(struct per_cpu_pages *pcp, int high)
