@@ -1198,6 +1198,58 @@ static void pcpb_offline(struct pa_zone *z, unsigned cpu)
 
 /* pa_check's part: owned lists, remote lists, PCPBUDDY ownership.
  * Returns a message or NULL; *remote gets pages on remote lists. */
+/* Is chunk pfn among the first merge_new[o][m] entries of lists[o][m]? */
+static bool in_merge_window(const struct pa_zone *z,
+			    const struct per_cpu_pages *pcp, unsigned o,
+			    unsigned m, uint32_t pfn)
+{
+	const struct pfn_list *l = &pcp->lists[o][m];
+	uint32_t p = l->head;
+
+	for (uint32_t i = 0; i < pcp->merge_new[o][m] && p != PA_NIL; i++) {
+		if (p == pfn)
+			return true;
+		p = z->pages[p].next;
+		if (p == l->head)
+			break;
+	}
+	return false;
+}
+
+/*
+ * One chunk on CPU c's lists[o][m]: a pcp-buddy chunk must be of a block
+ * c owns; and what merge_order's window relies on, every pair of owned
+ * buddies keeping a chunk among the first merge_new entries of its list
+ * (a pair with both outside would never merge).  Pairs are disjoint and
+ * each holds a new chunk, so the window test costs at most the windows
+ * squared.
+ */
+static const char *check_pageset_chunk(const struct pa_zone *z, unsigned c,
+				       unsigned o, unsigned m, uint32_t pfn,
+				       char *buf, size_t len)
+{
+	const struct per_cpu_pages *pcp = &z->pcp[c];
+	const uint16_t want = PG_STATE(PG_PCP | PG_PCPBUDDY, o);
+	uint32_t buddy = pfn ^ (1u << o);
+
+	if ((page_flags(&z->pages[pfn]) & PG_PCPBUDDY) &&
+	    pb_owner(pfn_pb(z, pfn)) != c + 1) {
+		snprintf(buf, len, "cpu %u caches pcp-buddy pfn %u of a block owned by %u",
+			 c, pfn, pb_owner(pfn_pb(z, pfn)));
+		return buf;
+	}
+	if (o < z->pb_order && pfn < buddy && buddy < z->nr_pages &&
+	    page_state(&z->pages[pfn]) == want &&
+	    page_state(&z->pages[buddy]) == want &&
+	    !in_merge_window(z, pcp, o, m, pfn) &&
+	    !in_merge_window(z, pcp, o, page_mt(&z->pages[buddy]), buddy)) {
+		snprintf(buf, len, "cpu %u: buddies %u and %u (order %u) both outside the merge pass's window",
+			 c, pfn, buddy, o);
+		return buf;
+	}
+	return NULL;
+}
+
 static const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
 			      uint64_t *remote)
 {
@@ -1269,12 +1321,8 @@ static const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
 				uint32_t pfn = l->head;
 
 				do {
-					if ((page_flags(&z->pages[pfn]) & PG_PCPBUDDY) &&
-					    pb_owner(pfn_pb(z, pfn)) != c + 1) {
-						snprintf(buf, len, "cpu %u caches pcp-buddy pfn %u of a block owned by %u",
-							 c, pfn, pb_owner(pfn_pb(z, pfn)));
+					if (check_pageset_chunk(z, c, o, m, pfn, buf, len))
 						return buf;
-					}
 					pfn = z->pages[pfn].next;
 				} while (pfn != l->head);
 			}

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
 #include "pagealloc.h"
 
 /* 8 pageblocks of 16 pages, max order 5, 2 CPUs, no watermarks */
@@ -416,6 +417,73 @@ static void bad_frees_rejected_under_pcpbuddy(void **state)
 	pa_zone_destroy(z);
 }
 
+/*
+ * The merge pass walks only the chunks freed since the last pass (their
+ * list's first merge_new entries): that misses no pair only if every pair
+ * keeps a chunk there.  pa_check tests exactly that
+ * (src/pcpbuddy.c check_merge_window), so random allocations and frees of
+ * orders 0-3 of all three types, local and remote, with drains and ticks
+ * between them, are checked every few steps.  A window cut to one entry
+ * fails here.
+ */
+static void merge_window_holds_every_pair_under(enum pa_policy pol,
+						uint64_t seed)
+{
+	struct th_rng rng = { seed };
+	struct pa_config c = th_config(32, 4, 6, PA_CFG_NO_WATERMARKS, 2);
+
+	c.policy = pol;
+	c.pcp_batch = 4;
+	c.pcp_high_min = c.pcp_high_max = 48;
+	struct pa_zone *z = th_zone_create(&c);
+	static const unsigned gfps[] = { 0, PA_GFP_MOVABLE, PA_GFP_RECLAIMABLE };
+	struct { uint64_t pfn; unsigned order; } held[128];
+	unsigned n = 0;
+	struct pa_stats s;
+
+	for (int step = 0; step < 6000; step++) {
+		unsigned r = th_below(&rng, 100), cpu = th_below(&rng, 2);
+
+		if (r < 48 && n < 128) {
+			unsigned order = th_below(&rng, 8) < 5 ? 0 : th_below(&rng, 4);
+			uint64_t pfn = pa_alloc_cpu(z, cpu, order,
+						    gfps[th_below(&rng, 3)] | PA_GFP_NOWARN);
+
+			if (pfn != PA_NO_PFN)
+				held[n].pfn = pfn, held[n++].order = order;
+		} else if (r < 92 && n) {
+			unsigned i = th_below(&rng, n);
+
+			assert_int_equal(pa_free_cpu(z, cpu, held[i].pfn, held[i].order), 0);
+			held[i] = held[--n];
+		} else if (r < 97) {
+			pa_drain_cpu(z, cpu);
+		} else {
+			pa_pcp_tick(z);
+		}
+		if (step % 16 == 0)
+			check(z);
+	}
+	while (n--)
+		assert_int_equal(pa_free_cpu(z, 0, held[n].pfn, held[n].order), 0);
+	check(z);
+	pa_drain(z);
+	check(z);
+	pa_stats(z, &s);
+	assert_true(s.pcpb_merges > 0);
+	assert_int_equal(s.free_pages, s.managed_pages);
+	th_zone_destroy(z);
+}
+
+static void merge_window_holds_every_pair(void **state)
+{
+	(void)state;
+	uint64_t seed = th_seed("merge_window_holds_every_pair");
+
+	merge_window_holds_every_pair_under(PA_POLICY_PCPBUDDY, seed);
+	merge_window_holds_every_pair_under(PA_POLICY_SPB, seed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +498,7 @@ int main(void)
 		cmocka_unit_test(avalanche_frees_in_chunks),
 		cmocka_unit_test(tick_keeps_high_within_bounds),
 		cmocka_unit_test(bad_frees_rejected_under_pcpbuddy),
+		cmocka_unit_test(merge_window_holds_every_pair),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
