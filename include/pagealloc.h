@@ -341,6 +341,15 @@ int pa_cpu_online(struct pa_zone *zone, unsigned cpu);
 void pa_pcp_tick(struct pa_zone *zone);
 
 /*
+ * pa_pcp_tick() for CPU `cpu`'s pageset alone: what one run of the
+ * kernel's per-CPU vmstat work does to it (the kernel runs it on each CPU
+ * on its own timer, and not at all on an idle CPU).  The lab calls it
+ * where a trace shows that work running.  Returns 0, or -EINVAL for a
+ * bad cpu (reported to the error hook).  Thread-safe.
+ */
+int pa_pcp_tick_cpu(struct pa_zone *zone, unsigned cpu);
+
+/*
  * Put up to `pages` order-0 pages of gfp's migratetype on CPU `cpu`'s
  * pageset, raising its `high` (up to high_max) so they stay: a starting
  * state like a running machine's, whose pagesets are rarely empty (the lab

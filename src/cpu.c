@@ -50,6 +50,15 @@ void pa_pcp_tick(struct pa_zone *z)
 		pcp_tick(z);
 }
 
+int pa_pcp_tick_cpu(struct pa_zone *z, unsigned cpu)
+{
+	if (check_cpu(z, cpu, "pa_pcp_tick_cpu"))
+		return -EINVAL;
+	if (z->use_pcp)
+		pcp_tick_cpu(z, cpu);
+	return 0;
+}
+
 /* The checks both fills make; fn names the caller in the error. */
 static int fill_check(struct pa_zone *z, unsigned cpu, unsigned order,
 		      unsigned gfp, const char *fn)

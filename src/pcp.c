@@ -455,27 +455,31 @@ void pcp_drain_cpu(struct pa_zone *z, unsigned cpu)
 	}
 }
 
+void pcp_tick_cpu(struct pa_zone *z, unsigned c)
+{
+	struct per_cpu_pages *pcp = &z->pcp[c];
+
+	pcp_lock(z, c);
+	if (pcp->high > pcp->high_min) {
+		/* Decay by an eighth, but keep high near count so one tick
+		 * does not drain too much at once.  pcpbuddy can hold more
+		 * than high_max (a whole claimed block on a small pageset),
+		 * so clamp: decay never exceeds high_max. */
+		int a = pcp->count - (pcp->batch << PA_PCP_BATCH_SCALE_MAX);
+		int b = pcp->high - (pcp->high >> 3);
+
+		pcp_set_high(pcp, clampi(a > b ? a : b, pcp->high_min, pcp->high_max));
+	}
+	if (pcp->count > pcp->high)
+		drain_some(z, c, pcp->count - pcp->high, NR_PCP_LISTS - 1,
+			   false);
+	pa_lock_release(&pcp->lock);
+}
+
 void pcp_tick(struct pa_zone *z)
 {
-	for (unsigned c = 0; c < z->ncpus; c++) {
-		struct per_cpu_pages *pcp = &z->pcp[c];
-
-		pcp_lock(z, c);
-		if (pcp->high > pcp->high_min) {
-			/* Decay by an eighth, but keep high near count so one
-			 * tick does not drain too much at once.  pcpbuddy can
-			 * hold more than high_max (a whole claimed block on a
-			 * small pageset), so clamp: decay never exceeds high_max. */
-			int a = pcp->count - (pcp->batch << PA_PCP_BATCH_SCALE_MAX);
-			int b = pcp->high - (pcp->high >> 3);
-
-			pcp_set_high(pcp, clampi(a > b ? a : b, pcp->high_min, pcp->high_max));
-		}
-		if (pcp->count > pcp->high)
-			drain_some(z, c, pcp->count - pcp->high, NR_PCP_LISTS - 1,
-				   false);
-		pa_lock_release(&pcp->lock);
-	}
+	for (unsigned c = 0; c < z->ncpus; c++)
+		pcp_tick_cpu(z, c);
 }
 
 int pcp_cpu_offline(struct pa_zone *z, unsigned cpu)

@@ -68,8 +68,9 @@ void pcp_drain_cpu(struct pa_zone *z, unsigned cpu);
 /* Refill CPU cpu's pageset with up to `pages` order-0 pages of type mt
  * (capped at high_max); pages added, or -ENODEV if the CPU is offline. */
 int pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned mt);
-/* Decay every pageset's high and drain what is above it. */
+/* Decay every pageset's high and drain what is above it; or CPU c's. */
 void pcp_tick(struct pa_zone *z);
+void pcp_tick_cpu(struct pa_zone *z, unsigned c);
 /* Mark the CPU dead and give its pageset (and the policy's per-CPU state)
  * back to the zone; online makes it cache again.  Both return 0. */
 int pcp_cpu_offline(struct pa_zone *z, unsigned cpu);

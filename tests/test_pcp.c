@@ -7,6 +7,7 @@
  * src/pcp.c, derived from the configured batch/high, not hard-coded counts.
  */
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -217,6 +218,37 @@ static void high_grows_under_demand_and_decays_when_idle(void **state)
 	th_zone_destroy(z);
 }
 
+/* pa_pcp_tick_cpu decays the one pageset it names, as the kernel's
+ * per-CPU vmstat work does, and refuses a CPU the zone does not have. */
+static void tick_cpu_decays_that_cpu_alone(void **state)
+{
+	(void)state;
+	const unsigned hmin = 16, hmax = 128;
+	struct pa_zone *z = tiny(hmin, hmax);
+	uint64_t p[2][100];
+	char msg[200];
+
+	for (unsigned c = 0; c < 2; c++)
+		for (unsigned i = 0; i < 100; i++)
+			p[c][i] = pa_alloc_cpu(z, c, 0, PA_GFP_MOVABLE);
+	for (unsigned c = 0; c < 2; c++)
+		for (unsigned i = 0; i < 100; i++)
+			assert_int_equal(pa_free_cpu(z, c, p[c][i], 0), 0);
+	int h0 = pcp_high(z, 0), h1 = pcp_high(z, 1);
+	int n0 = pcp_field(z, 0, "count:");
+
+	assert_true(h1 > (int)hmin);
+	assert_int_equal(pa_pcp_tick_cpu(z, 1), 0);
+	assert_true(pcp_high(z, 1) < h1);
+	assert_true(pcp_field(z, 1, "count:") <= pcp_high(z, 1));
+	assert_int_equal(pcp_high(z, 0), h0);
+	assert_int_equal(pcp_field(z, 0, "count:"), n0);
+	assert_int_equal(pa_pcp_tick_cpu(z, 2), -EINVAL);
+	assert_int_equal(th_zone_errors_take(z, msg, sizeof(msg)), 1);
+	assert_non_null(strstr(msg, "pa_pcp_tick_cpu"));
+	th_zone_destroy(z);
+}
+
 static void offline_drains_and_routes_to_the_zone(void **state)
 {
 	(void)state;
@@ -299,6 +331,7 @@ int main(void)
 		cmocka_unit_test(refill_takes_a_batch_then_grows),
 		cmocka_unit_test(free_drains_at_high_and_keeps_a_batch),
 		cmocka_unit_test(high_grows_under_demand_and_decays_when_idle),
+		cmocka_unit_test(tick_cpu_decays_that_cpu_alone),
 		cmocka_unit_test(offline_drains_and_routes_to_the_zone),
 		cmocka_unit_test(frees_drain_when_the_zone_is_below_high),
 		cmocka_unit_test(fill_and_reset),
