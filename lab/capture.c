@@ -450,6 +450,52 @@ static int enable_event(struct tracefs_instance *inst, const char *spec)
 	return 0;
 }
 
+/* vmstat_update's address from /proc/kallsyms, 0 if unknown (hidden by
+ * kptr_restrict, or no such symbol). */
+static unsigned long long vmstat_update_addr(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[256];
+	unsigned long long a = 0;
+
+	if (!f)
+		return 0;
+	while (!a && fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+		char type, name[128];
+
+		if (sscanf(line, "%llx %c %127s", &v, &type, name) == 3 &&
+		    strcmp(name, "vmstat_update") == 0)
+			a = v;
+	}
+	fclose(f);
+	return a;
+}
+
+/*
+ * The kernel's per-CPU vmstat work (workqueue_execute_start of
+ * vmstat_update), which decays that CPU's pageset `high`: the replay
+ * decays each pageset where it ran instead of once a second.  Filtered
+ * to that function when its address is known, so other work is not
+ * recorded.  A kernel without the event only loses that timing (said).
+ */
+static void enable_vmstat_work(struct tracefs_instance *inst)
+{
+	unsigned long long a = vmstat_update_addr();
+	char filter[64];
+
+	if (tracefs_event_enable(inst, "workqueue", "workqueue_execute_start") < 0) {
+		fprintf(stderr, "pagealloc capture: warning: no workqueue_execute_start "
+			"event: the replay will decay the pagesets once a second\n");
+		return;
+	}
+	snprintf(filter, sizeof(filter), "function == 0x%llx", a);
+	if (!a || tracefs_event_file_write(inst, "workqueue", "workqueue_execute_start",
+					   "filter", filter) < 0)
+		fprintf(stderr, "pagealloc capture: note: vmstat_update's address is "
+			"unknown, so every workqueue_execute_start is recorded\n");
+}
+
 /* The help's "123,456" as set_event_pid takes it: the kernel splits the
  * list at blanks, and a comma made the whole list invalid. */
 static int write_pids(struct tracefs_instance *inst, const char *pids)
@@ -486,6 +532,7 @@ static int setup_instance(struct capture *c, const struct capture_opts *o)
 		if (tracefs_event_enable(c->inst, "kmem", events[i]) < 0)
 			fprintf(stderr, "pagealloc capture: warning: cannot enable %s\n",
 				events[i]);
+	enable_vmstat_work(c->inst);
 	for (unsigned i = 0; i < o->nextra; i++)
 		if (enable_event(c->inst, o->extra[i]) < 0)
 			return -1;

@@ -39,6 +39,8 @@ static void apply(struct free_batch *fb, struct sim *s, const struct fb_event *e
 	sim_time(s, e->ts);
 	if (e->kind == TEV_ALLOC)
 		sim_alloc(s, e->cpu, e->pfn, e->order, e->mt);
+	else if (e->kind == TEV_VMSTAT)
+		sim_pcp_decay(s, e->cpu);
 	else
 		sim_free(s, e->cpu, e->pfn, e->order);
 }
@@ -103,7 +105,7 @@ void free_batch_feed(struct free_batch *fb, struct sim *s,
 		     const struct trace_event *ev, uint64_t ts)
 {
 	if (ev->kind != TEV_ALLOC && ev->kind != TEV_FREE &&
-	    ev->kind != TEV_FREE_BATCHED)
+	    ev->kind != TEV_FREE_BATCHED && ev->kind != TEV_VMSTAT)
 		return;
 	if (fb->n == FB_WINDOW) {
 		apply(fb, s, &fb->win[fb->head]);

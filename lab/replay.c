@@ -312,6 +312,10 @@ static int size_machine(const struct replay_opts *o, struct input *in,
 
 static void tally_event(struct trace_tally *t, const struct trace_event *ev)
 {
+	if (ev->kind == TEV_VMSTAT) {
+		t->vmstat_runs++;
+		return;
+	}
 	t->events[ev->kind]++;
 	t->pages[ev->kind] += 1ull << ev->order;
 	if (ev->kind == TEV_EXTFRAG) {
@@ -625,6 +629,7 @@ static void replay_usage(FILE *f)
 	fprintf(f,
 "usage: pagealloc replay TRACE... [--policy LIST] [--mem SIZE] [--cpus N]\n"
 "                        [--zoneinfo FILE] [--cold|--prefill] [--strict]\n"
+"                        [--pcp-decay grid|trace]\n"
 "                        [--html FILE] [--json FILE] [--quiet]\n"
 "\n"
 "Replay kernel page-allocator traces through each policy on a simulated\n"
@@ -663,6 +668,12 @@ static void replay_usage(FILE *f)
 "  --prefill       instead, fill each pageset with the zoneinfo's count:\n"
 "                  pages, all movable order-0 (the old bracket); the zone\n"
 "                  starts empty as with --cold (not to be given with it)\n"
+"  --pcp-decay grid|trace  when the pagesets' `high` decays (the kernel's\n"
+"                  per-CPU vmstat work) [grid: every pageset once a second of\n"
+"                  trace time; trace: each CPU's where the trace shows that\n"
+"                  work run (workqueue_execute_start of vmstat_update, which\n"
+"                  `pagealloc capture` records), the grid for traces without\n"
+"                  it; experimental, docs/LAB.md]\n"
 "  --strict        exit 1 when events were lost or lines were malformed,\n"
 "                  overlong or cut (the report is still written)\n"
 "  --html FILE     write a self-contained HTML report\n"
@@ -745,6 +756,7 @@ int cmd_replay(int argc, char **argv)
 		{ "prefill", no_argument, NULL, 'P' },
 		{ "cold", no_argument, NULL, 'O' },
 		{ "strict", no_argument, NULL, 'S' },
+		{ "pcp-decay", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		VTIME_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -761,7 +773,7 @@ int cmd_replay(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:m:c:CR:z:H:J:qPOSh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:c:CR:z:H:J:qPOSD:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'z': o.zoneinfo = optarg; break;
 		case 'H': html = optarg; break;
@@ -770,6 +782,14 @@ int cmd_replay(int argc, char **argv)
 		case 'P': o.prefill = true; break;
 		case 'O': o.cold = true; break;
 		case 'S': strict = true; break;
+		case 'D':
+			if (strcmp(optarg, "trace") && strcmp(optarg, "grid")) {
+				fprintf(stderr, "pagealloc replay: --pcp-decay: "
+					"\"%s\" is neither trace nor grid\n", optarg);
+				return 2;
+			}
+			o.cfg.pcp_decay_trace = strcmp(optarg, "trace") == 0;
+			break;
 		case 'h': replay_usage(stdout); return 0;
 		case 'p': case 'm': case 'C': case 'R':
 			if (sim_parse_option(c, optarg, &o.cfg, &policies, err,

@@ -21,6 +21,8 @@ struct trace_tally {
 	uint64_t lines;
 	uint64_t events[TEV_NR];     /* per kind */
 	uint64_t pages[TEV_NR];      /* sum of 2^order per kind */
+	uint64_t vmstat_runs;        /* TEV_VMSTAT: the kernel's pageset
+	                              * decay, replayed where it ran */
 	uint64_t kernel_failed;      /* mm_page_alloc of no page */
 	uint64_t extfrag_fragmenting; /* mm_page_alloc_extfrag fragmenting=1 */
 	uint64_t lost;               /* events the kernel reported lost: per

@@ -189,12 +189,13 @@ int report_json(const struct lab_report *r, const char *path)
 		report_unreliable_reason(t, why, sizeof(why));
 		fprintf(f, "}, \"lost\": %" PRIu64 ", \"lost_markers_without_count\": %"
 			PRIu64 ", \"malformed\": %" PRIu64 ", \"overlong\": %" PRIu64
-			", \"other\": %" PRIu64 ", \"kernel_failed\": %" PRIu64
+			", \"other\": %" PRIu64 ", \"vmstat_runs\": %" PRIu64
+			", \"kernel_failed\": %" PRIu64
 			", \"truncated_files\": %u, \"duration_ns\": %" PRIu64
 			", \"kernel_zone_lock_pages\": %" PRIu64
 			", \"kernel_comparison_reliable\": %s, \"unreliable_because\": ",
 			t->lost, t->lost_unknown, t->malformed, t->overlong, t->other,
-			t->kernel_failed, t->truncated_files,
+			t->vmstat_runs, t->kernel_failed, t->truncated_files,
 			t->last_ts - t->first_ts, report_kernel_zone_pages(t),
 			report_kernel_unreliable(t) ? "false" : "true");
 		jstr(f, why);

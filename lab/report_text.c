@@ -141,6 +141,11 @@ int report_text(const struct lab_report *r, FILE *out)
 			t->lost_unknown ? " (+ markers without a count)" : "",
 			t->malformed, t->overlong, t->other, t->kernel_failed,
 			t->truncated_files ? ", TRUNCATED file" : "");
+		if (t->vmstat_runs)
+			fprintf(out, "  vmstat_update: %s runs of the kernel's per-CPU "
+				"vmstat work (the pageset decay: replayed where "
+				"they ran with --pcp-decay trace)\n",
+				grouped(t->vmstat_runs, a, sizeof(a)));
 		if (t->free_batched_runs)
 			fprintf(out, "  mm_page_free_batched: %s runs (%s frees) "
 				"replayed through pa_free_bulk, as the kernel "

@@ -175,6 +175,7 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 			return -ENOMEM;
 		}
 		p->compact = cfg->compact;
+		p->decay_trace = cfg->pcp_decay_trace;
 		p->reporting.on = cfg->report_free;
 		p->reporting.order = cfg->report_free_order;
 		p->measure_contig = cfg->measure_contig;
@@ -398,7 +399,8 @@ static void sim_time_one(struct sim_policy *p, uint64_t t)
 			p->next_tick_ns += left * TICK_NS;
 			break;
 		}
-		pa_pcp_tick(p->zone);
+		if (!p->decay_from_trace)
+			pa_pcp_tick(p->zone);
 		if (p->compact)
 			sim_compact_tick(p);
 		sim_reporting_tick(p);
@@ -711,6 +713,17 @@ static void demand_one(struct sim *s, struct sim_policy *p, unsigned cpu,
 	}
 }
 
+/* The kernel's vmstat work ran on cpu: its pageset decays now, and the
+ * grid's decay of every pageset stops (the trace says where it runs). */
+static void pcp_decay_one(struct sim_policy *p, unsigned cpu)
+{
+	if (!p->decay_trace)
+		return;
+	p->decay_from_trace = true;
+	if (pa_pcp_tick_cpu(p->zone, cpu) == 0)
+		p->trace_decays++;
+}
+
 /* One memory-model request on one policy. */
 static void apply_model_op(struct sim *s, struct sim_policy *p, unsigned kind,
 			   unsigned cpu, uint64_t key, unsigned order, int mt)
@@ -738,6 +751,9 @@ static void apply_model_op(struct sim *s, struct sim_policy *p, unsigned kind,
 		break;
 	case SIMQ_DEMAND_RELEASE:
 		release_1g(s, p);
+		break;
+	case SIMQ_PCP_DECAY:
+		pcp_decay_one(p, cpu);
 		break;
 	}
 }
@@ -809,6 +825,12 @@ void sim_demand(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
 		return;
 	if (!s->cfg.vt)
 		model_op(s, SIMQ_DEMAND, cpu, key, order, (int)phase);
+}
+
+void sim_pcp_decay(struct sim *s, unsigned cpu)
+{
+	if (!s->cfg.vt)
+		model_op(s, SIMQ_PCP_DECAY, cpu, 0, 0, 0);
 }
 
 void sim_demand_release(struct sim *s)

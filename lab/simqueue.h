@@ -22,7 +22,8 @@ enum simq_kind { SIMQ_ALLOC, SIMQ_FREE, SIMQ_TIME,
 		  * cache (| SIMQ_SLAB_SHRINKABLE), order the demand's phase
 		  * in mt */
 		 SIMQ_LRU_ADD, SIMQ_LRU_TOUCH, SIMQ_LRU_FREE, SIMQ_SLAB_ALLOC,
-		 SIMQ_SLAB_FREE, SIMQ_DEMAND, SIMQ_DEMAND_RELEASE };
+		 SIMQ_SLAB_FREE, SIMQ_DEMAND, SIMQ_DEMAND_RELEASE,
+		 SIMQ_PCP_DECAY /* the kernel's vmstat work on cpu */ };
 #define SIMQ_SLAB_SHRINKABLE 0x40
 /* In kind: the clock moves to t_ns before this op (a request carries the
  * time that preceded it, so the common case is one op per request). */

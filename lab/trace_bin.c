@@ -115,7 +115,7 @@ static bool record_ok(const unsigned char *r)
 	uint64_t w = get64(r + 8);
 
 	return get64(r) <= TS_MAX_NS && w >> (FLAG_SHIFT + F_NR) == 0 &&
-	       (w >> KIND_SHIFT & 7) < TEV_NR && r[20] <= ORDER_MAX &&
+	       (w >> KIND_SHIFT & 7) <= TEV_VMSTAT && r[20] <= ORDER_MAX &&
 	       r[21] <= MT_MAX + 1 && r[22] <= ORDER_MAX && r[23] <= MT_MAX + 1;
 }
 

@@ -8,7 +8,7 @@
  * text's, report for report.
  *
  * Layout (little-endian):
- *   header   16 bytes: magic "\x89PAEV\r\n\x1a", u32 version (2), u32
+ *   header   16 bytes: magic "\x89PAEV\r\n\x1a", u32 version (3), u32
  *            record size (24)
  *   records  24 bytes per event: u64 ts_ns; u64 pfn (bits 0-51) | kind
  *            (52-54) | has_cpu, failed, percpu_refill, fragmenting,
@@ -20,8 +20,9 @@
  *            bytes, zlib CRC-32, whether it was truncated and its path
  *            (trace_bin_info); zero padding; then a u64 XXH3-64 (seed 0,
  *            libxxhash) of every byte of the file before it.
- * Version 1 (a CRC-32C in the last four bytes) is refused with the
- * version's reason: `pagealloc convert` makes a version 2 file again.
+ * Version 1 (a CRC-32C in the last four bytes) and version 2 (before the
+ * kind TEV_VMSTAT, kind 6) are refused with the version's reason:
+ * `pagealloc convert` makes a version 3 file again.
  * The reader refuses anything else: another magic or version, a size that
  * is not header + n records + trailer, a checksum mismatch, a count that
  * disagrees with the size, nonzero padding, or a record whose fields the
@@ -39,7 +40,7 @@
 
 #define TRACE_BIN_MAGIC "\x89PAEV\r\n\x1a"
 #define TRACE_BIN_MAGIC_LEN 8
-#define TRACE_BIN_VERSION 2  /* 1: CRC-32C, refused */
+#define TRACE_BIN_VERSION 3  /* 1: CRC-32C; 2: no vmstat_update kind: refused */
 #define TRACE_BIN_HEADER 16
 #define TRACE_BIN_RECORD 24
 #define TRACE_BIN_TRAILER 384

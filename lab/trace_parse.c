@@ -27,6 +27,8 @@ static const char *const kind_names[TEV_NR] = {
 
 const char *trace_kind_name(enum trace_kind kind)
 {
+	if (kind == TEV_VMSTAT)
+		return "vmstat_update";
 	return (unsigned)kind < TEV_NR ? kind_names[kind] : "?";
 }
 
@@ -165,6 +167,32 @@ static int match_kind(const char *p, size_t n)
 	default: return -1;
 	}
 	return memcmp(kind_names[k] + 8, p + 8, n - 8) == 0 ? k : -1;
+}
+
+/*
+ * A workqueue_execute_start line ("work struct %p: function %ps") whose
+ * function is vmstat_update: TEV_VMSTAT.  Any other work is TL_OTHER, as
+ * is one without a CPU (it could not be placed).  p..end: after the name.
+ */
+static enum trace_line parse_workqueue(const char *name, size_t n,
+				       const char *p, const char *end,
+				       struct trace_event *ev)
+{
+	static const char want[] = "workqueue_execute_start";
+	static const char fn[] = ": function vmstat_update";
+	const size_t fl = sizeof(fn) - 1;
+
+	if (n != sizeof(want) - 1 || memcmp(name, want, n) != 0)
+		return TL_OTHER;
+	while (p < end && is_space(*p))
+		p++;
+	while (end > p && is_space(end[-1]))
+		end--;
+	if (!starts(p, end, "work struct ") || (size_t)(end - p) < fl ||
+	    memcmp(end - fl, fn, fl) != 0 || !ev->has_cpu)
+		return TL_OTHER;
+	ev->kind = TEV_VMSTAT;
+	return TL_EVENT;
 }
 
 /* The lost-events markers: the kernel's "CPU:N [LOST M EVENTS]" and
@@ -362,6 +390,8 @@ enum trace_line trace_parse_general(const char *line, size_t len,
 	/* perf names the event with its subsystem: "kmem:mm_page_alloc:" */
 	if (starts(name, end, "kmem:mm_page_"))
 		name += 5;
+	else if (starts(name, end, "workqueue:"))
+		name += 10;
 	q = name;
 	while (q < end && *q != ':' && !is_space(*q))
 		q++;
@@ -369,7 +399,7 @@ enum trace_line trace_parse_general(const char *line, size_t len,
 		return TL_MALFORMED;
 	kind = match_kind(name, (size_t)(q - name));
 	if (kind < 0)
-		return TL_OTHER;
+		return parse_workqueue(name, (size_t)(q - name), q + 1, end, ev);
 	ev->kind = (enum trace_kind)kind;
 	p = q + 1;
 

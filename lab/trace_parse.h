@@ -20,10 +20,15 @@ enum trace_kind {
 	TEV_ZONE_LOCKED,    /* mm_page_alloc_zone_locked */
 	TEV_PCPU_DRAIN,     /* mm_page_pcpu_drain */
 	TEV_EXTFRAG,        /* mm_page_alloc_extfrag */
-	TEV_NR
+	TEV_NR,             /* the page events above: tallies count these */
+	/* workqueue_execute_start of vmstat_update: the kernel's per-CPU
+	 * vmstat work, which decays that CPU's pageset `high`, ran on
+	 * ev->cpu at ev->ts_ns (no page: pfn and order 0) */
+	TEV_VMSTAT = TEV_NR,
 };
 
-/* Event name as the kernel prints it ("mm_page_alloc", ...). */
+/* Event name as the kernel prints it ("mm_page_alloc", ...;
+ * "vmstat_update" for TEV_VMSTAT). */
 const char *trace_kind_name(enum trace_kind kind);
 
 /* Latest timestamp accepted, in seconds (317 years of uptime; its ns fit

@@ -101,7 +101,7 @@ void warm_feed(struct warm *w, const struct trace_event *ev)
 	struct pfnmap_entry *e;
 	unsigned cpu = ev->cpu;
 
-	if (w->nomem || ev->kind == TEV_FREE_BATCHED ||
+	if (w->nomem || ev->kind == TEV_FREE_BATCHED || ev->kind == TEV_VMSTAT ||
 	    ev->kind == TEV_EXTFRAG || (ev->kind == TEV_ALLOC && ev->failed))
 		return;
 	if (cpu < WARM_MAX_CPUS && cpu >= w->ncpus)

@@ -300,9 +300,9 @@ static void test_crafted_refused(void **state)
 
 	(void)state;
 	t = p + n - TRACE_BIN_TRAILER;
-	p[8] = 3; /* version 3 */
+	p[8] = TRACE_BIN_VERSION + 1; /* a later version */
 	reseal(p, n);
-	assert_refused(p, n, "version 3");
+	assert_refused(p, n, "version 4");
 	p[8] = TRACE_BIN_VERSION;
 	p[TRACE_BIN_HEADER + 15] |= 0x70; /* kind 7 in record 0 */
 	reseal(p, n);

@@ -209,6 +209,47 @@ static void test_comments_lost_and_other_events(void **state)
 			       "pfn=0x1 order=0", &ev), TL_OTHER);
 }
 
+/* The kernel's per-CPU vmstat work, as tracefs, trace-cmd and perf print
+ * workqueue_execute_start: TEV_VMSTAT with its CPU and time; other work,
+ * a near miss of the name or a line without a CPU is another event. */
+static void test_vmstat_work_lines(void **state)
+{
+	struct trace_event ev;
+	(void)state;
+
+	assert_int_equal(parse("  kworker/1:1-57 [001] ..... 66580.112525: "
+			       "workqueue_execute_start: work struct 000000009cab0299: "
+			       "function vmstat_update", &ev), TL_EVENT);
+	assert_int_equal(ev.kind, TEV_VMSTAT);
+	assert_int_equal(ev.cpu, 1);
+	assert_true(ev.has_cpu);
+	assert_int_equal(ev.ts_ns, 66580112525000ull);
+	assert_int_equal(ev.pfn, 0);
+	assert_string_equal(trace_kind_name(ev.kind), "vmstat_update");
+	assert_int_equal(parse("  kworker/0:2-99 [000] 12.5: workqueue_execute_start: "
+			       "work struct 0xffff888100e3f2c0: function vmstat_update  ",
+			       &ev), TL_EVENT);
+	assert_int_equal(ev.kind, TEV_VMSTAT);
+	assert_int_equal(ev.cpu, 0);
+	assert_int_equal(parse(" kworker/3:0 57 [003] 7.000001: "
+			       "workqueue:workqueue_execute_start: work struct "
+			       "0xffff888100e3f2c0: function vmstat_update", &ev), TL_EVENT);
+	assert_int_equal(ev.kind, TEV_VMSTAT);
+	assert_int_equal(ev.cpu, 3);
+	assert_int_equal(parse("  kworker/1:1-57 [001] ..... 1.0: workqueue_execute_start: "
+			       "work struct 000000009cab0299: function vmstat_shepherd",
+			       &ev), TL_OTHER);
+	assert_int_equal(parse("  kworker/1:1-57 [001] ..... 1.0: workqueue_execute_start: "
+			       "work struct 000000009cab0299: function vmstat_update_x",
+			       &ev), TL_OTHER);
+	assert_int_equal(parse("  kworker/1:1-57 [001] ..... 1.0: workqueue_execute_end: "
+			       "work struct 000000009cab0299: function vmstat_update",
+			       &ev), TL_OTHER);
+	/* context-info off: no CPU to place it on */
+	assert_int_not_equal(parse("workqueue_execute_start: work struct 0x1: "
+				   "function vmstat_update", &ev), TL_EVENT);
+}
+
 static void test_malformed_lines(void **state)
 {
 	struct trace_event ev;
@@ -809,6 +850,7 @@ int main(void)
 		cmocka_unit_test(test_failed_alloc),
 		cmocka_unit_test(test_trace_cmd_report),
 		cmocka_unit_test(test_comments_lost_and_other_events),
+		cmocka_unit_test(test_vmstat_work_lines),
 		cmocka_unit_test(test_malformed_lines),
 		cmocka_unit_test(test_truncated_lines),
 		cmocka_unit_test(test_corrupted_lines_are_safe),

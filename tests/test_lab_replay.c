@@ -54,19 +54,29 @@ static const char *trace_path(const char *name)
 	return buf;
 }
 
-static struct sim *replay(const char *path, struct trace_tally *t,
-			  const char *policies)
+/* Replay one trace with options o (its traces are set here). */
+static struct sim *replay_with(struct replay_opts *o, const char *path,
+			       struct trace_tally *t, const char *policies)
 {
 	const char *list[] = { path };
-	struct replay_opts o = { .traces = list, .ntraces = 1 };
 	struct sim *s = NULL;
 	char err[512];
 	double el;
 
-	assert_int_equal(sim_parse_policies(policies, &o.cfg, err, sizeof(err)), 0);
-	if (replay_traces(&o, &s, t, &el, err, sizeof(err)) != 0)
+	o->traces = list;
+	o->ntraces = 1;
+	assert_int_equal(sim_parse_policies(policies, &o->cfg, err, sizeof(err)), 0);
+	if (replay_traces(o, &s, t, &el, err, sizeof(err)) != 0)
 		fail_msg("replay of %s: %s", path, err);
 	return s;
+}
+
+static struct sim *replay(const char *path, struct trace_tally *t,
+			  const char *policies)
+{
+	struct replay_opts o = { 0 };
+
+	return replay_with(&o, path, t, policies);
 }
 
 /* The counts the README of ../shared/traces documents for build.trace.zst. */
@@ -313,6 +323,78 @@ static void test_sized_from_pfn_span(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A trace file t.trace to write, in a new directory from template dir. */
+static FILE *temp_trace(char *dir, char *path, size_t len)
+{
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, len, "%s/t.trace", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	return f;
+}
+
+/* Replay a trace file cold with --pcp-decay trace or grid, mainline. */
+static struct sim *replay_decay(const char *path, struct trace_tally *t,
+				bool from_trace)
+{
+	struct replay_opts o = { .cold = true };
+
+	o.cfg.pcp_decay_trace = from_trace;
+	return replay_with(&o, path, t, "mainline");
+}
+
+/*
+ * --pcp-decay trace: CPU 0 fills its pageset (1,500 pages allocated and
+ * freed, high tuned up by the refills), then the trace shows the kernel's
+ * vmstat work on CPU 0 at +0.2 s and on CPU 1 at +0.3 s.  Under trace the
+ * pageset decays there (an eighth of high, the excess drained); under
+ * the grid the trace (0.5 s) ends before the first per-second tick.  The
+ * runs are counted, and nothing else differs.
+ */
+static void test_pcp_decay_from_trace(void **state)
+{
+	char dir[] = "/tmp/pa_replay_decay.XXXXXX", path[64], cmd[128];
+	struct trace_tally tg, tt;
+	struct sim *g, *tr;
+	FILE *f;
+	(void)state;
+
+	f = temp_trace(dir, path, sizeof(path));
+	for (int i = 0; i < 1500; i++)
+		fprintf(f, "  a-1 [000] ..... 1.%06d: mm_page_alloc: page=x pfn=0x%x "
+			"order=0 migratetype=1 gfp_flags=GFP_USER\n", i, 0x100000 + i);
+	for (int i = 0; i < 1500; i++)
+		fprintf(f, "  a-1 [000] ..... 1.1%05d: mm_page_free: page=x pfn=0x%x "
+			"order=0\n", i, 0x100000 + i);
+	fprintf(f, "  kworker/0:1-9 [000] ..... 1.200000: workqueue_execute_start: "
+		"work struct 000000009cab0299: function vmstat_update\n"
+		"  kworker/1:1-9 [001] ..... 1.300000: workqueue_execute_start: "
+		"work struct 0000000051a0bf13: function vmstat_update\n"
+		"  a-1 [001] ..... 1.500000: mm_page_alloc: page=x pfn=0x100800 "
+		"order=0 migratetype=1 gfp_flags=GFP_USER\n");
+	fclose(f);
+	g = replay_decay(path, &tg, false);
+	tr = replay_decay(path, &tt, true);
+	assert_int_equal(tg.vmstat_runs, 2);
+	assert_int_equal(tt.vmstat_runs, 2);
+	assert_int_equal(g->pol[0].trace_decays, 0);
+	assert_int_equal(tr->pol[0].trace_decays, 2);
+	assert_int_equal(g->pol[0].c.events, tr->pol[0].c.events);
+	print_message("pageset pages drained: grid %llu, trace %llu\n",
+		      (unsigned long long)g->pol[0].stats.zone_pages_drain,
+		      (unsigned long long)tr->pol[0].stats.zone_pages_drain);
+	assert_true(tr->pol[0].stats.zone_pages_drain >
+		    g->pol[0].stats.zone_pages_drain);
+	sim_destroy(g);
+	free(g);
+	sim_destroy(tr);
+	free(tr);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* A batched event defers the newest held-back free of its CPU and pfn
  * (free_batch.h), whatever the table that finds it says: a pfn freed,
  * allocated and freed again within the window pairs with its second free
@@ -332,10 +414,7 @@ static void test_free_batch_pairs_newest(void **state)
 	FILE *f;
 	(void)state;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/t.trace", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
+	f = temp_trace(dir, path, sizeof(path));
 	fprintf(f, ln, 0, us++, "alloc", 0x1000, mt);
 	fprintf(f, ln, 0, us++, "free", 0x1000, "");
 	fprintf(f, ln, 0, us++, "alloc", 0x1000, mt);
@@ -411,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_prefill_from_zoneinfo),
 		cmocka_unit_test(test_sized_from_pfn_span),
 		cmocka_unit_test(test_free_batch_pairs_newest),
+		cmocka_unit_test(test_pcp_decay_from_trace),
 		cmocka_unit_test(test_bad_input_exit_status),
 	};
 	return cmocka_run_group_tests(tests, find_traces, NULL);
