@@ -337,8 +337,10 @@ static void snapshot_base(const char *out, char *buf, size_t len)
  * or BASE.NAME.after: the machine's state around the capture. */
 static void snapshot(const char *base, bool after)
 {
-	static const char *const files[] = { "zoneinfo", "buddyinfo",
-					     "pagetypeinfo", "vmstat" };
+	/* zoneinfo last: its pageset counts start the replay, and every
+	 * page the pagesets move between it and tracing_on is unseen */
+	static const char *const files[] = { "buddyinfo", "pagetypeinfo",
+					     "vmstat", "zoneinfo" };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char from[64], to[4200];

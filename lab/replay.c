@@ -629,7 +629,7 @@ static void replay_usage(FILE *f)
 	fprintf(f,
 "usage: pagealloc replay TRACE... [--policy LIST] [--mem SIZE] [--cpus N]\n"
 "                        [--zoneinfo FILE] [--cold|--prefill] [--strict]\n"
-"                        [--pcp-decay grid|trace]\n"
+"                        [--pcp-decay trace|grid]\n"
 "                        [--html FILE] [--json FILE] [--quiet]\n"
 "\n"
 "Replay kernel page-allocator traces through each policy on a simulated\n"
@@ -668,12 +668,12 @@ static void replay_usage(FILE *f)
 "  --prefill       instead, fill each pageset with the zoneinfo's count:\n"
 "                  pages, all movable order-0 (the old bracket); the zone\n"
 "                  starts empty as with --cold (not to be given with it)\n"
-"  --pcp-decay grid|trace  when the pagesets' `high` decays (the kernel's\n"
-"                  per-CPU vmstat work) [grid: every pageset once a second of\n"
-"                  trace time; trace: each CPU's where the trace shows that\n"
-"                  work run (workqueue_execute_start of vmstat_update, which\n"
-"                  `pagealloc capture` records), the grid for traces without\n"
-"                  it; experimental, docs/LAB.md]\n"
+"  --pcp-decay trace|grid  when the pagesets' `high` decays (the kernel's\n"
+"                  per-CPU vmstat work) [trace: each CPU's where the trace\n"
+"                  shows that work run (workqueue_execute_start of\n"
+"                  vmstat_update, which `pagealloc capture` records), and\n"
+"                  once a second of trace time for traces without it;\n"
+"                  grid: every pageset once a second regardless]\n"
 "  --strict        exit 1 when events were lost or lines were malformed,\n"
 "                  overlong or cut (the report is still written)\n"
 "  --html FILE     write a self-contained HTML report\n"
@@ -788,7 +788,7 @@ int cmd_replay(int argc, char **argv)
 					"\"%s\" is neither trace nor grid\n", optarg);
 				return 2;
 			}
-			o.cfg.pcp_decay_trace = strcmp(optarg, "trace") == 0;
+			o.cfg.pcp_decay_grid = strcmp(optarg, "grid") == 0;
 			break;
 		case 'h': replay_usage(stdout); return 0;
 		case 'p': case 'm': case 'C': case 'R':

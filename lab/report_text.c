@@ -144,7 +144,7 @@ int report_text(const struct lab_report *r, FILE *out)
 		if (t->vmstat_runs)
 			fprintf(out, "  vmstat_update: %s runs of the kernel's per-CPU "
 				"vmstat work (the pageset decay: replayed where "
-				"they ran with --pcp-decay trace)\n",
+				"they ran, unless --pcp-decay grid)\n",
 				grouped(t->vmstat_runs, a, sizeof(a)));
 		if (t->free_batched_runs)
 			fprintf(out, "  mm_page_free_batched: %s runs (%s frees) "

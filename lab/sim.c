@@ -175,7 +175,7 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 			return -ENOMEM;
 		}
 		p->compact = cfg->compact;
-		p->decay_trace = cfg->pcp_decay_trace;
+		p->decay_grid = cfg->pcp_decay_grid;
 		p->reporting.on = cfg->report_free;
 		p->reporting.order = cfg->report_free_order;
 		p->measure_contig = cfg->measure_contig;
@@ -717,7 +717,7 @@ static void demand_one(struct sim *s, struct sim_policy *p, unsigned cpu,
  * grid's decay of every pageset stops (the trace says where it runs). */
 static void pcp_decay_one(struct sim_policy *p, unsigned cpu)
 {
-	if (!p->decay_trace)
+	if (p->decay_grid)
 		return;
 	p->decay_from_trace = true;
 	if (pa_pcp_tick_cpu(p->zone, cpu) == 0)

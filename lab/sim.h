@@ -77,10 +77,11 @@ struct sim_config {
 	 * (lab/simqueue.h); the results are identical either way. */
 	bool serial;
 	bool compact;            /* --compact: proactive ticks */
-	/* --pcp-decay trace: where the trace shows the kernel's vmstat work
-	 * run (sim_pcp_decay), decay that CPU's pageset there instead of
-	 * every pageset once a second of trace time (docs/LAB.md) */
-	bool pcp_decay_trace;
+	/* --pcp-decay grid: decay every pageset once a second of trace time
+	 * even where the trace shows the kernel's vmstat work run; false
+	 * (trace): that CPU's pageset decays there (sim_pcp_decay), the grid
+	 * only for traces without it (docs/LAB.md) */
+	bool pcp_decay_grid;
 	/* --report-free ORDER: page reporting each simulated second
 	 * (sim_reporting.h) */
 	bool report_free;
@@ -171,9 +172,9 @@ struct sim_policy {
 	int movable_id;
 	bool compact;            /* proactive ticks (sim_config.compact) */
 	/* the pagesets decay where the trace's vmstat work ran, not on the
-	 * grid: set by the first sim_pcp_decay when decay_trace (from
-	 * sim_config.pcp_decay_trace) */
-	bool decay_from_trace, decay_trace;
+	 * grid: set by the first sim_pcp_decay unless decay_grid (from
+	 * sim_config.pcp_decay_grid) */
+	bool decay_from_trace, decay_grid;
 	uint64_t trace_decays;   /* pa_pcp_tick_cpu calls from the trace */
 	uint64_t compact_runs;   /* proactive ticks that compacted */
 	double thp_allocatable_pct; /* free memory in pageblock blocks after
@@ -255,10 +256,10 @@ void sim_alloc(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
  * for frees that do not match an allocation). */
 void sim_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order);
 /* The trace shows the kernel's per-CPU vmstat work running on `cpu` now:
- * with sim_config.pcp_decay_trace, that CPU's pageset decays
- * (pa_pcp_tick_cpu) here, and from now on the pagesets decay only where
- * the trace says so, not once a second.  Ignored otherwise, and under
- * virtual time, which keeps its own per-second ticks. */
+ * that CPU's pageset decays (pa_pcp_tick_cpu) here, and from now on the
+ * pagesets decay only where the trace says so, not once a second.
+ * Ignored with sim_config.pcp_decay_grid, and under virtual time, which
+ * keeps its own per-second ticks. */
 void sim_pcp_decay(struct sim *s, unsigned cpu);
 
 /* Free the blocks remembered under keys[0..n-1] (trace orders orders[])

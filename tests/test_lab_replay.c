@@ -341,7 +341,7 @@ static struct sim *replay_decay(const char *path, struct trace_tally *t,
 {
 	struct replay_opts o = { .cold = true };
 
-	o.cfg.pcp_decay_trace = from_trace;
+	o.cfg.pcp_decay_grid = !from_trace;
 	return replay_with(&o, path, t, "mainline");
 }
 
