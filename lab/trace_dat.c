@@ -168,6 +168,30 @@ static bool page_fields(struct tep_event *ev, struct tep_record *r, char *b,
 	return ok;
 }
 
+/* workqueue_execute_start's fields as the kernel prints them, the
+ * function by name from the file's kallsyms (trace-cmd records them), so
+ * the kernel's vmstat work parses as in a text trace; false for any other
+ * event or an unreadable record. */
+static bool work_fields(struct tep_handle *tep, struct tep_event *ev,
+			struct tep_record *r, char *b, size_t cap)
+{
+	bool ok = true;
+	unsigned long long work, fn;
+	const char *name;
+
+	if (!ev->system || strcmp(ev->system, "workqueue") ||
+	    strcmp(ev->name, "workqueue_execute_start"))
+		return false;
+	work = field(ev, r, "work", &ok);
+	fn = field(ev, r, "function", &ok);
+	name = ok ? tep_find_function(tep, fn) : NULL;
+	if (name)
+		snprintf(b, cap, "work struct 0x%llx: function %s", work, name);
+	else
+		snprintf(b, cap, "work struct 0x%llx: function 0x%llx", work, fn);
+	return ok;
+}
+
 /* One record as a tracefs line. */
 static int record_line(struct trace_dat *d, struct tep_record *r, char *buf,
 		       size_t cap)
@@ -179,7 +203,8 @@ static int record_line(struct trace_dat *d, struct tep_record *r, char *buf,
 	/* rounded to the nearest microsecond, as trace-cmd report does */
 	unsigned long long us = (r->ts + 500) / 1000;
 
-	if (!ev || !page_fields(ev, r, rest, sizeof(rest)))
+	if (!ev || (!page_fields(ev, r, rest, sizeof(rest)) &&
+		    !work_fields(d->tep, ev, r, rest, sizeof(rest))))
 		rest[0] = 0;
 	return snprintf(buf, cap, "%16s-%-7d [%03d] %llu.%06llu: %s: %s\n",
 			comm ? comm : "<...>", pid, r->cpu, us / 1000000,

@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it names the exact command to run.
 set -euo pipefail
 PKGS=(build-essential pkg-config libcmocka-dev liburcu-dev libzstd-dev liblz4-dev libxxhash-dev
-      zlib1g-dev zstd python3 help2man libtracefs-dev libtraceevent-dev libtracecmd-dev libjansson-dev
+      zlib1g-dev zstd python3 help2man libtracefs-dev libtraceevent-dev libtracecmd-dev trace-cmd libjansson-dev
       libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev
       chromium python3-pil ${PA_EXTRA_PKGS:-})
 missing=()
