@@ -786,6 +786,10 @@ struct pa_stats {
 	                             * blocks taken from or given back to the
 	                             * free lists, any order counting once
 	                             * (chunky transfers show here) */
+	uint64_t zone_buddy_merges; /* buddies merged in by frees: each one
+	                             * read and unlinked from its list */
+	uint64_t zone_split_pieces; /* pieces splits (the kernel's expand)
+	                             * put back on the free lists */
 
 	/* per-CPU pagesets (summed over CPUs) */
 	struct pa_lock_stats pcp_lock;

@@ -142,6 +142,7 @@ static int measure(const struct cal_work *w, uint64_t *buf,
 	out->acq = (double)(a.zone_acq - b.zone_acq);
 	out->pages = (double)(a.zone_pages - b.zone_pages);
 	out->blocks = (double)(a.zone_blocks - b.zone_blocks);
+	out->merges = (double)(a.merges - b.merges + a.splits - b.splits);
 	return 0;
 }
 
@@ -494,6 +495,15 @@ static int walk_run(const struct walk_layout *w, uint64_t *pfn,
 	return got == span ? 0 : -ENOMEM;
 }
 
+/* A run's zone->lock work with the fitted figures, as the engine
+ * prices it. */
+static double zone_ns(const struct costmodel *m, const struct opcost *d)
+{
+	return costmodel_zone_ns(m, (double)d->zone_acq, (double)d->zone_pages,
+				 (double)d->zone_blocks,
+				 (double)(d->merges + d->splits));
+}
+
 /* Run a's time minus run b's, their zone->lock work taken out with the
  * fitted figures, per chunk a walked more, into *out.  False when a
  * walked no more. */
@@ -501,10 +511,7 @@ static bool walk_diff(const struct costmodel *m, const struct walk_run *a,
 		      const struct walk_run *b, double *out)
 {
 	double dw = a->walked - b->walked;
-	double dt = a->ns - b->ns -
-		    ((double)a->d.zone_acq - (double)b->d.zone_acq) * m->lock_ns -
-		    ((double)a->d.zone_blocks - (double)b->d.zone_blocks) *
-			    m->list_op_ns;
+	double dt = a->ns - b->ns - zone_ns(m, &a->d) + zone_ns(m, &b->d);
 
 	if (dw <= 0)
 		return false;
@@ -773,9 +780,10 @@ static int measure_all(struct cal_sample *smp, unsigned runs,
 	for (unsigned w = 0; w < nw; w++) {
 		smp[w].ns = calibrate_least(ns[w], r);
 		fprintf(log, "  %-40s %8.2f ns/call  (zone->lock per call: %.4f "
-			"acq, %.3f pages, %.3f list ops)\n", smp[w].name,
-			smp[w].ns / smp[w].calls, smp[w].acq / smp[w].calls,
-			smp[w].pages / smp[w].calls, smp[w].blocks / smp[w].calls);
+			"acq, %.3f pages, %.3f list ops, %.3f merges and split "
+			"pieces)\n", smp[w].name, smp[w].ns / smp[w].calls,
+			smp[w].acq / smp[w].calls, smp[w].pages / smp[w].calls,
+			smp[w].blocks / smp[w].calls, smp[w].merges / smp[w].calls);
 	}
 	return 0;
 }

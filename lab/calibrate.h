@@ -25,13 +25,16 @@ struct cal_sample {
 	const char *name;
 	double ns;                 /* the least thread CPU time of the runs */
 	double calls, acq, pages, blocks;
+	double merges;             /* buddy merges and split pieces */
 };
 
 /*
- * Fit lock_ns, page_ns and list_op_ns (>= 0, least squares on relative
- * error) so that ns = calls * m->call_ns + acq * lock_ns + pages * page_ns
- * + blocks * list_op_ns over the samples; m->call_ns must be set.  Returns
- * 0, or -EINVAL when no fit exists (fewer than 3 samples, all zero).
+ * Fit lock_ns, page_ns, list_op_ns and merge_ns (>= 0, least squares on
+ * relative error) so that ns = calls * m->call_ns + acq * lock_ns + pages
+ * * page_ns + blocks * list_op_ns + merges * merge_ns over the samples;
+ * m->call_ns must be set.  A figure whose feature is 0 in every sample
+ * comes out 0.  Returns 0, or -EINVAL when no fit exists (fewer than 3
+ * samples, all zero).
  */
 int calibrate_fit(const struct cal_sample *s, unsigned n,
 		  struct costmodel *m);

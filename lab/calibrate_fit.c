@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The least-squares fit of the zone->lock figures: every subset of the
- * three unknowns is solved by its normal equations and the best fit with
+ * four unknowns is solved by its normal equations and the best fit with
  * no negative figure kept (a tiny non-negative least squares).
  */
 #include <errno.h>
@@ -9,11 +9,13 @@
 
 #include "calibrate.h"
 
-#define NU 3 /* lock_ns, page_ns, list_op_ns */
+#define NU 4 /* lock_ns, page_ns, list_op_ns, merge_ns */
 
 static double feature(const struct cal_sample *s, unsigned j)
 {
-	return j == 0 ? s->acq : j == 1 ? s->pages : s->blocks;
+	const double f[NU] = { s->acq, s->pages, s->blocks, s->merges };
+
+	return f[j];
 }
 
 /* Solve a k x k system in place (Gaussian elimination, partial pivot). */
@@ -108,5 +110,6 @@ int calibrate_fit(const struct cal_sample *s, unsigned n,
 	m->lock_ns = bx[0];
 	m->page_ns = bx[1];
 	m->list_op_ns = bx[2];
+	m->merge_ns = bx[3];
 	return 0;
 }

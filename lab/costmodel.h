@@ -21,6 +21,9 @@ struct costmodel {
 	double page_ns;          /* per page moved under zone->lock */
 	double list_op_ns;       /* per free-list operation under zone->lock
 	                          * (a block of any order taken or given) */
+	double merge_ns;         /* per buddy a free merges in, and per piece
+	                          * a split puts back, under zone->lock: one
+	                          * more piece's state and list link each */
 	double handoff_ns;       /* zone->lock and its data moving from one
 	                          * CPU's cache to another's (measured between
 	                          * two real CPUs) */
@@ -108,6 +111,15 @@ double costmodel_tlb_share(const struct costmodel *m, double lines);
  * tlb_miss_ns is 0.  Never fails.
  */
 double costmodel_line_miss_at(const struct costmodel *m, double lines);
+
+/*
+ * The zone->lock work, ns, of `acq` holds moving `pages` pages in
+ * `list_ops` free-list operations with `merges` buddy merges and split
+ * pieces: what the engine charges and what the calibration fits.  Never
+ * fails.
+ */
+double costmodel_zone_ns(const struct costmodel *m, double acq, double pages,
+			 double list_ops, double merges);
 
 /* Write every figure in the format costmodel_load() reads.  Returns 0 or
  * -EIO. */

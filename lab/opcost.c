@@ -20,6 +20,8 @@ void opcost_read(const struct pa_zone *z, struct opcost *o)
 			counter_read(&z->zc[ZC_PAGES_DIRECT_ALLOC]) +
 			counter_read(&z->zc[ZC_PAGES_DIRECT_FREE]);
 	o->zone_blocks = counter_read(&z->zc[ZC_BLOCKS_MOVED]);
+	o->merges = counter_read(&z->zc[ZC_BUDDY_MERGES]);
+	o->splits = counter_read(&z->zc[ZC_SPLIT_PIECES]);
 	o->remote_pushed = counter_read(&z->zs[ZS_PCPB_REMOTE_PUSHED]);
 	o->remote_absorbed = counter_read(&z->zs[ZS_PCPB_REMOTE_ABSORBED]);
 	o->scanned = counter_read(&z->zs[ZS_COMPACT_MIGRATE_SCANNED]) +
@@ -35,6 +37,8 @@ void opcost_delta(const struct opcost *a, const struct opcost *b,
 	d->zone_acq = a->zone_acq - b->zone_acq;
 	d->zone_pages = a->zone_pages - b->zone_pages;
 	d->zone_blocks = a->zone_blocks - b->zone_blocks;
+	d->merges = a->merges - b->merges;
+	d->splits = a->splits - b->splits;
 	d->remote_pushed = a->remote_pushed - b->remote_pushed;
 	d->remote_absorbed = a->remote_absorbed - b->remote_absorbed;
 	d->scanned = a->scanned - b->scanned;

@@ -362,12 +362,14 @@ static void wake(struct vt_run *x, uint32_t i)
 }
 
 /* The work of one of a call's zone->lock holds: its holds share its
- * pages and list operations. */
+ * pages, list operations, merges and split pieces. */
 static double hold_work(const struct costmodel *m, const struct opcost *d)
 {
-	return m->lock_ns + ((double)d->zone_pages * m->page_ns +
-			     (double)d->zone_blocks * m->list_op_ns) /
-			    (double)d->zone_acq;
+	return m->lock_ns +
+	       costmodel_zone_ns(m, 0, (double)d->zone_pages,
+				 (double)d->zone_blocks,
+				 (double)(d->merges + d->splits)) /
+		       (double)d->zone_acq;
 }
 
 /* One zone->lock hold in the figures: w spun, h held. */
@@ -519,6 +521,8 @@ static void share_tick(struct vt_run *x, const struct opcost *d)
 		o->zone_acq++;
 		o->zone_pages += x->pcp_before[c];
 		o->zone_blocks += (uint64_t)((double)d->zone_blocks * share + 0.5);
+		o->merges += (uint64_t)((double)d->merges * share + 0.5);
+		o->splits += (uint64_t)((double)d->splits * share + 0.5);
 	}
 }
 
@@ -779,6 +783,9 @@ static void execute(struct vt_run *x, unsigned c, double t)
 		x->r->scanned += d.scanned;
 		x->r->migrated += d.migrated;
 		x->r->migrated_blocks += d.migrated_blocks;
+		x->r->list_ops += d.zone_blocks;
+		x->r->merges += d.merges;
+		x->r->splits += d.splits;
 		if (passes)
 			call += walk_cost(x, c, passes, &d);
 		x->r->call_ns += call;

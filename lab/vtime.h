@@ -71,6 +71,10 @@ struct vt_result {
 	                          * moved, by calls (not the background) */
 	uint64_t migrated_blocks; /* the blocks those pages were in
 	                          * (costmodel migrate_ns) */
+	uint64_t list_ops;       /* free-list operations under zone->lock by
+	                          * calls (costmodel list_op_ns) */
+	uint64_t merges, splits; /* buddies their frees merged in, pieces
+	                          * their splits put on lists */
 	uint64_t passes, walked; /* pageset merge passes, chunks they walked
 	                          * (costmodel walk_ns) */
 	uint64_t walk_misses;    /* metadata lines those walks missed */

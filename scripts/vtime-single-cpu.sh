@@ -10,7 +10,7 @@ trap 'rm -rf "$dir"' EXIT
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 timeout 900 "$pa" calibrate "$dir/costs.txt" --runs 5 >"$dir/cal.log" 2>&1
 # the figures the single-CPU cells depend on most
-grep -E '^(call_ns|lock_ns|list_op_ns|miss_ns|walk_hop_ns|owner_ns) ' \
+grep -E '^(call_ns|lock_ns|list_op_ns|merge_ns|miss_ns|walk_hop_ns|owner_ns) ' \
 	"$dir/costs.txt" | awk '{ printf "%s %s  ", $1, $3 } END { print "" }'
 within=0
 cells=0

@@ -113,6 +113,9 @@ void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order)
 		order++;
 	}
 
+	/* one count per free, not per merge: the loop stays as it was */
+	zone_count(z, BUDDY_MERGES, order - freed_order);
+
 	/* When the next-larger buddy is free, this block is likely to merge
 	 * soon: queue it at the tail so allocations take other blocks first. */
 	bool tail = false;
@@ -138,6 +141,7 @@ void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order)
 static void split_to(struct pa_zone *z, uint32_t head, unsigned have,
 		     uint32_t want, unsigned order, unsigned mt)
 {
+	zone_count(z, SPLIT_PIECES, have - order); /* one piece per halving */
 	while (have > order) {
 		have--;
 		uint32_t half = 1u << have;

@@ -22,6 +22,8 @@
 	X(DIRECT_ALLOC_CALLS, alloc_calls, none)                     \
 	X(DIRECT_FREE_CALLS, free_calls, none)                       \
 	X(BLOCKS_MOVED, zone_blocks_moved, none)                     \
+	X(BUDDY_MERGES, zone_buddy_merges, none)                     \
+	X(SPLIT_PIECES, zone_split_pieces, none)                     \
 	X(EXTFRAG_FALLBACKS, extfrag_fallbacks, none)                \
 	X(EXTFRAG_FRAGMENTING, extfrag_fragmenting, none)            \
 	X(BLOCKS_CLAIMED, blocks_claimed, none)                      \

@@ -656,11 +656,11 @@ static void test_tlb_level(void **state)
 	vt_cache_destroy(&vc);
 }
 
-/* Run scenario `name` small under pcpbuddy (slab-churn: its merge
- * passes) priced by *m, on one CPU (the order of requests, and so what
- * the allocator does, cannot depend on the costs); result 0. */
-static struct vt_result run_priced(const char *name,
-				   const struct costmodel *m)
+/* Run scenario `name` small under `policy` priced by *m, on one CPU
+ * (the order of requests, and so what the allocator does, cannot depend
+ * on the costs); result 0. */
+static struct vt_result run_priced_as(const char *name, const char *policy,
+				      const struct costmodel *m)
 {
 	const struct scenario *sc = scenario_find(name);
 	struct sim_config cfg = { .bytes = 64ull << 20, .ncpus = 1 };
@@ -672,7 +672,7 @@ static struct vt_result run_priced(const char *name,
 	unsigned n;
 
 	assert_non_null(s);
-	assert_int_equal(sim_parse_policies("pcpbuddy", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(sim_parse_policies(policy, &cfg, err, sizeof(err)), 0);
 	cfg.vt = vtime_create(m, VT_THINK_GLOBAL);
 	assert_non_null(cfg.vt);
 	assert_int_equal(sim_init(s, &cfg, err, sizeof(err)), 0);
@@ -682,6 +682,13 @@ static struct vt_result run_priced(const char *name,
 	assert_int_equal(pa_check(s->pol[0].zone, err, sizeof(err)), 0);
 	done(s, cfg.vt);
 	return r;
+}
+
+/* run_priced_as under pcpbuddy (slab-churn: its merge passes) */
+static struct vt_result run_priced(const char *name,
+				   const struct costmodel *m)
+{
+	return run_priced_as(name, "pcpbuddy", m);
 }
 
 /* run_priced with the defaults but this per-hop figure */
@@ -746,6 +753,28 @@ static void test_owner_marks(void **state)
 		    a.walked == b.walked && a.misses == b.misses);
 	assert_true(rel_err(b.call_ns - a.call_ns, 10.0 * (double)a.marks) <
 		    1e-6);
+}
+
+/* Buddy merges and split pieces under zone->lock cost merge_ns each:
+ * raising it adds exactly that per merge and piece to the hold time, and
+ * the allocator's decisions do not change (slab-churn under mainline:
+ * its refills split blocks and its drains merge them). */
+static void test_merge_price(void **state)
+{
+	struct costmodel m = costmodel_default();
+	struct vt_result a, b;
+	(void)state;
+
+	m.merge_ns = 0;
+	a = run_priced_as("slab-churn", "mainline", &m);
+	m.merge_ns = 10;
+	b = run_priced_as("slab-churn", "mainline", &m);
+	assert_true(a.merges > 0 && a.splits > 0 && a.list_ops > 0);
+	assert_true(a.merges == b.merges && a.splits == b.splits &&
+		    a.list_ops == b.list_ops && a.ops == b.ops &&
+		    a.acquisitions == b.acquisitions);
+	assert_true(rel_err(b.hold_ns - a.hold_ns,
+			    10.0 * (double)(a.merges + a.splits)) < 1e-6);
 }
 
 /* The metadata cache: with room for everything a line misses only on
@@ -865,6 +894,33 @@ static void test_calibration_fit(void **state)
 	if (calibrate_fit(smp, 4, &m) == 0)
 		assert_true(m.lock_ns >= 0 && m.page_ns >= 0 && m.list_op_ns >= 0);
 	assert_int_equal(calibrate_fit(smp, 2, &m), -EINVAL);
+}
+
+/* With merges and split pieces in the samples (the zone-path pairs: 10,
+ * 7 and 1 a call for orders 0, 3 and 9), the fit recovers merge_ns
+ * beside the other three. */
+static void test_calibration_fit_merges(void **state)
+{
+	struct cal_sample smp[5] = {
+		{ "o0", 0, 1000, 1000, 1000, 1000, 10000 },
+		{ "o3", 0, 1000, 1000, 8000, 1000, 7000 },
+		{ "o9", 0, 1000, 1000, 512000, 1000, 1000 },
+		{ "burst", 0, 1000, 10, 1000, 1000, 1000 },
+		{ "hits", 0, 1000, 0, 0, 0, 0 },
+	};
+	struct costmodel m = costmodel_default();
+	(void)state;
+
+	m.call_ns = 10;
+	for (unsigned i = 0; i < 5; i++)
+		smp[i].ns = smp[i].calls * 10 + smp[i].acq * 20 +
+			    smp[i].pages * 0.5 + smp[i].blocks * 7 +
+			    smp[i].merges * 4;
+	assert_int_equal(calibrate_fit(smp, 5, &m), 0);
+	assert_true(rel_err(m.lock_ns, 20) < 1e-6);
+	assert_true(rel_err(m.page_ns, 0.5) < 1e-6);
+	assert_true(rel_err(m.list_op_ns, 7) < 1e-6);
+	assert_true(rel_err(m.merge_ns, 4) < 1e-6);
 }
 
 /* The stability rule: the least of the runs, the runs counted out. */
@@ -993,9 +1049,11 @@ int main(void)
 		cmocka_unit_test(test_walk_hops),
 		cmocka_unit_test(test_default_hop_price),
 		cmocka_unit_test(test_owner_marks),
+		cmocka_unit_test(test_merge_price),
 		cmocka_unit_test(test_hist_quantiles),
 		cmocka_unit_test(test_costmodel_file),
 		cmocka_unit_test(test_calibration_fit),
+		cmocka_unit_test(test_calibration_fit_merges),
 		cmocka_unit_test(test_stability_rule),
 		cmocka_unit_test(test_pin_turn_about),
 		cmocka_unit_test(test_prefault_keeps_zone),

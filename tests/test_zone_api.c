@@ -916,6 +916,46 @@ static void test_stats_accounting(void **state)
 	th_zone_destroy(z);
 }
 
+/* The buddy counters count exactly.  In a zone of one max-order block
+ * (order 5), an order-0 allocation splits it into pieces of orders 4..0;
+ * the next order-0 allocation takes the order-0 piece, its buddy.
+ * Freeing the first merges nothing (its buddy is allocated), freeing the
+ * second merges back all five; then an order-3 pair splits and merges
+ * two (orders 4 and 3). */
+static void test_merge_split_counts(void **state)
+{
+	struct pa_config c = th_config(4, 3, 5, PA_CFG_NO_PCP |
+				       PA_CFG_NO_WATERMARKS, 1);
+	struct pa_zone *z = must_create(&c);
+	struct pa_stats st0, st;
+	uint64_t a, b;
+
+	pa_stats(z, &st0);
+	assert_int_equal(st0.managed_pages, 32);
+	a = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	b = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	assert_int_not_equal(a, PA_NO_PFN);
+	assert_int_equal(b, a ^ 1);
+	pa_stats(z, &st);
+	assert_int_equal(st.zone_split_pieces - st0.zone_split_pieces, 5);
+	assert_int_equal(st.zone_buddy_merges - st0.zone_buddy_merges, 0);
+	assert_int_equal(pa_free_cpu(z, 0, a, 0), 0);
+	pa_stats(z, &st);
+	assert_int_equal(st.zone_buddy_merges - st0.zone_buddy_merges, 0);
+	assert_int_equal(pa_free_cpu(z, 0, b, 0), 0);
+	pa_stats(z, &st);
+	assert_int_equal(st.zone_buddy_merges - st0.zone_buddy_merges, 5);
+	a = pa_alloc_cpu(z, 0, 3, PA_GFP_MOVABLE);
+	assert_int_not_equal(a, PA_NO_PFN);
+	assert_int_equal(pa_free_cpu(z, 0, a, 3), 0);
+	pa_stats(z, &st);
+	assert_int_equal(st.zone_split_pieces - st0.zone_split_pieces, 7);
+	assert_int_equal(st.zone_buddy_merges - st0.zone_buddy_merges, 7);
+	assert_int_equal(st.free_pages, 32);
+	assert_check(z);
+	th_zone_destroy(z);
+}
+
 static void test_error_hook(void **state)
 {
 	struct th_errlog log = { 0 };
@@ -1521,6 +1561,7 @@ int main(void)
 		th_policy_test(test_watermarks),
 		th_policy_test(test_no_watermarks_every_page),
 		th_policy_test(test_stats_accounting),
+		th_policy_test(test_merge_split_counts),
 		th_policy_test(test_error_hook),
 		th_policy_test(test_event_hook),
 		th_policy_test(test_drain_and_cpus),
