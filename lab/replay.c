@@ -519,6 +519,103 @@ static int replay_one(struct sim *s, struct trace_tally *t, struct input *in,
 	return 0;
 }
 
+/* The warm start's state (warm.h), or NULL when out of memory. */
+static struct warm *warm_new(void)
+{
+	struct warm *w = malloc(sizeof(*w));
+
+	if (!w || warm_init(w) < 0) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Open the traces and work out the machine they ran on: the zoneinfo,
+ * the warm start (*warm, for the caller to free) and the size, into
+ * *cfg; *total is the bytes to read.  Returns 0 or -errno with the
+ * reason. */
+static int plan_machine(const struct replay_opts *o, struct input *in,
+			struct trace_tally *t, struct sim_config *cfg,
+			struct warm **warm, uint64_t *total, char *err,
+			size_t len)
+{
+	int rc = open_inputs(o, in, total, err, len);
+
+	if (!rc)
+		rc = load_zoneinfo(o, t, err, len);
+	if (!rc && t->have_zoneinfo)
+		config_from_zoneinfo(o, t, cfg);
+	if (!rc && !o->cold && !o->prefill && !cfg->vt) {
+		/* the default: start as the traced machine was (warm.h) */
+		*warm = warm_new();
+		if (!*warm) {
+			snprintf(err, len, "out of memory");
+			rc = -ENOMEM;
+		}
+	}
+	if (!rc && *warm && t->have_zoneinfo && !o->cfg.bytes)
+		rc = load_freeinfo(t, *warm, err, len);
+	if (!rc)
+		rc = size_machine(o, in, t, cfg, *warm, err, len);
+	if (rc)
+		return rc;
+	if (*warm) {
+		cfg->warm = *warm;
+		cfg->warm_zi = t->have_zoneinfo ? &t->zi : NULL;
+	}
+	if (cfg->ncpus > PA_MAX_CPUS)
+		cfg->ncpus = PA_MAX_CPUS;
+	return 0;
+}
+
+/* The simulated machine; the warm start's figures go to the tally even
+ * when it cannot be set up.  Returns 0 or -errno with the reason. */
+static int new_sim(const struct sim_config *cfg, const struct warm *warm,
+		   struct trace_tally *t, struct sim **out, char *err,
+		   size_t len)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	rc = sim_init(s, cfg, err, len);
+	if (warm)
+		warm_tally(warm, t);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+/* Every trace in turn, on one clock; stops at the first that fails.
+ * Returns 0 or -errno with the reason. */
+static int replay_inputs(const struct replay_opts *o, struct input *in,
+			 struct sim *s, struct trace_tally *t,
+			 struct free_batch *fb, struct progress *prog,
+			 uint64_t *last_ts, char *err, size_t len)
+{
+	uint64_t done_before = 0;
+	int rc = 0;
+
+	for (unsigned i = 0; i < o->ntraces && !rc; i++) {
+		uint64_t d, tot;
+
+		rc = replay_one(s, t, &in[i], fb, last_ts, prog, done_before,
+				err, len);
+		if (in[i].r)
+			s->reader_cpu_ns += trace_reader_ahead_cpu_ns(in[i].r);
+		input_position(&in[i], &d, &tot);
+		done_before += tot;
+	}
+	return rc;
+}
+
 int replay_traces(const struct replay_opts *o, struct sim **out,
 		  struct trace_tally *t, double *elapsed, char *err,
 		  size_t len)
@@ -529,7 +626,7 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 	struct sim *s = NULL;
 	struct free_batch fb; /* about 11 KiB */
 	struct warm *warm = NULL;
-	uint64_t total = 0, done_before = 0, last_ts = 0, cpu0;
+	uint64_t total = 0, last_ts = 0, cpu0;
 	double t0;
 	int rc;
 
@@ -545,67 +642,20 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
 	}
-	rc = open_inputs(o, in, &total, err, len);
+	rc = plan_machine(o, in, t, &cfg, &warm, &total, err, len);
 	if (!rc)
-		rc = load_zoneinfo(o, t, err, len);
-	if (!rc && t->have_zoneinfo)
-		config_from_zoneinfo(o, t, &cfg);
-	if (!rc && !o->cold && !o->prefill && !cfg.vt) {
-		/* the default: start as the traced machine was (warm.h) */
-		warm = malloc(sizeof(*warm));
-		if (!warm || warm_init(warm) < 0) {
-			free(warm);
-			warm = NULL;
-			snprintf(err, len, "out of memory");
-			rc = -ENOMEM;
-		}
-	}
-	if (!rc && warm && t->have_zoneinfo && !o->cfg.bytes)
-		rc = load_freeinfo(t, warm, err, len);
-	if (!rc)
-		rc = size_machine(o, in, t, &cfg, warm, err, len);
+		rc = new_sim(&cfg, warm, t, &s, err, len);
 	if (rc)
 		goto out;
-	if (warm) {
-		cfg.warm = warm;
-		cfg.warm_zi = t->have_zoneinfo ? &t->zi : NULL;
-	}
-	if (cfg.ncpus > PA_MAX_CPUS)
-		cfg.ncpus = PA_MAX_CPUS;
-
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		snprintf(err, len, "out of memory");
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = sim_init(s, &cfg, err, len);
-	if (warm)
-		warm_tally(warm, t);
-	if (rc) {
-		free(s);
-		s = NULL;
-		goto out;
-	}
 	free_batch_init(&fb);
 	progress_start(&prog, "replay", total, o->progress);
 	t0 = progress_now();
 	cpu0 = sim_thread_cpu_ns();
-	for (unsigned i = 0; i < o->ntraces && !rc; i++) {
-		uint64_t d, tot;
-
-		rc = replay_one(s, t, &in[i], &fb, &last_ts, &prog, done_before,
-				err, len);
-		if (in[i].r)
-			s->reader_cpu_ns += trace_reader_ahead_cpu_ns(in[i].r);
-		input_position(&in[i], &d, &tot);
-		done_before += tot;
-	}
+	rc = replay_inputs(o, in, s, t, &fb, &prog, &last_ts, err, len);
 	progress_end(&prog);
 	if (rc) {
 		sim_destroy(s);
 		free(s);
-		s = NULL;
 		goto out;
 	}
 	t->last_ts = last_ts;
