@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_shared.h"
 #include "commands.h"
 #include "free_batch.h"
 #include "outfile.h"
@@ -518,6 +519,103 @@ static int replay_one(struct sim *s, struct trace_tally *t, struct input *in,
 	return 0;
 }
 
+/* The warm start's state (warm.h), or NULL when out of memory. */
+static struct warm *warm_new(void)
+{
+	struct warm *w = malloc(sizeof(*w));
+
+	if (!w || warm_init(w) < 0) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Open the traces and work out the machine they ran on: the zoneinfo,
+ * the warm start (*warm, for the caller to free) and the size, into
+ * *cfg; *total is the bytes to read.  Returns 0 or -errno with the
+ * reason. */
+static int plan_machine(const struct replay_opts *o, struct input *in,
+			struct trace_tally *t, struct sim_config *cfg,
+			struct warm **warm, uint64_t *total, char *err,
+			size_t len)
+{
+	int rc = open_inputs(o, in, total, err, len);
+
+	if (!rc)
+		rc = load_zoneinfo(o, t, err, len);
+	if (!rc && t->have_zoneinfo)
+		config_from_zoneinfo(o, t, cfg);
+	if (!rc && !o->cold && !o->prefill && !cfg->vt) {
+		/* the default: start as the traced machine was (warm.h) */
+		*warm = warm_new();
+		if (!*warm) {
+			snprintf(err, len, "out of memory");
+			rc = -ENOMEM;
+		}
+	}
+	if (!rc && *warm && t->have_zoneinfo && !o->cfg.bytes)
+		rc = load_freeinfo(t, *warm, err, len);
+	if (!rc)
+		rc = size_machine(o, in, t, cfg, *warm, err, len);
+	if (rc)
+		return rc;
+	if (*warm) {
+		cfg->warm = *warm;
+		cfg->warm_zi = t->have_zoneinfo ? &t->zi : NULL;
+	}
+	if (cfg->ncpus > PA_MAX_CPUS)
+		cfg->ncpus = PA_MAX_CPUS;
+	return 0;
+}
+
+/* The simulated machine; the warm start's figures go to the tally even
+ * when it cannot be set up.  Returns 0 or -errno with the reason. */
+static int new_sim(const struct sim_config *cfg, const struct warm *warm,
+		   struct trace_tally *t, struct sim **out, char *err,
+		   size_t len)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	rc = sim_init(s, cfg, err, len);
+	if (warm)
+		warm_tally(warm, t);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+/* Every trace in turn, on one clock; stops at the first that fails.
+ * Returns 0 or -errno with the reason. */
+static int replay_inputs(const struct replay_opts *o, struct input *in,
+			 struct sim *s, struct trace_tally *t,
+			 struct free_batch *fb, struct progress *prog,
+			 uint64_t *last_ts, char *err, size_t len)
+{
+	uint64_t done_before = 0;
+	int rc = 0;
+
+	for (unsigned i = 0; i < o->ntraces && !rc; i++) {
+		uint64_t d, tot;
+
+		rc = replay_one(s, t, &in[i], fb, last_ts, prog, done_before,
+				err, len);
+		if (in[i].r)
+			s->reader_cpu_ns += trace_reader_ahead_cpu_ns(in[i].r);
+		input_position(&in[i], &d, &tot);
+		done_before += tot;
+	}
+	return rc;
+}
+
 int replay_traces(const struct replay_opts *o, struct sim **out,
 		  struct trace_tally *t, double *elapsed, char *err,
 		  size_t len)
@@ -528,7 +626,7 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 	struct sim *s = NULL;
 	struct free_batch fb; /* about 11 KiB */
 	struct warm *warm = NULL;
-	uint64_t total = 0, done_before = 0, last_ts = 0, cpu0;
+	uint64_t total = 0, last_ts = 0, cpu0;
 	double t0;
 	int rc;
 
@@ -544,67 +642,20 @@ int replay_traces(const struct replay_opts *o, struct sim **out,
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
 	}
-	rc = open_inputs(o, in, &total, err, len);
+	rc = plan_machine(o, in, t, &cfg, &warm, &total, err, len);
 	if (!rc)
-		rc = load_zoneinfo(o, t, err, len);
-	if (!rc && t->have_zoneinfo)
-		config_from_zoneinfo(o, t, &cfg);
-	if (!rc && !o->cold && !o->prefill && !cfg.vt) {
-		/* the default: start as the traced machine was (warm.h) */
-		warm = malloc(sizeof(*warm));
-		if (!warm || warm_init(warm) < 0) {
-			free(warm);
-			warm = NULL;
-			snprintf(err, len, "out of memory");
-			rc = -ENOMEM;
-		}
-	}
-	if (!rc && warm && t->have_zoneinfo && !o->cfg.bytes)
-		rc = load_freeinfo(t, warm, err, len);
-	if (!rc)
-		rc = size_machine(o, in, t, &cfg, warm, err, len);
+		rc = new_sim(&cfg, warm, t, &s, err, len);
 	if (rc)
 		goto out;
-	if (warm) {
-		cfg.warm = warm;
-		cfg.warm_zi = t->have_zoneinfo ? &t->zi : NULL;
-	}
-	if (cfg.ncpus > PA_MAX_CPUS)
-		cfg.ncpus = PA_MAX_CPUS;
-
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		snprintf(err, len, "out of memory");
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = sim_init(s, &cfg, err, len);
-	if (warm)
-		warm_tally(warm, t);
-	if (rc) {
-		free(s);
-		s = NULL;
-		goto out;
-	}
 	free_batch_init(&fb);
 	progress_start(&prog, "replay", total, o->progress);
 	t0 = progress_now();
 	cpu0 = sim_thread_cpu_ns();
-	for (unsigned i = 0; i < o->ntraces && !rc; i++) {
-		uint64_t d, tot;
-
-		rc = replay_one(s, t, &in[i], &fb, &last_ts, &prog, done_before,
-				err, len);
-		if (in[i].r)
-			s->reader_cpu_ns += trace_reader_ahead_cpu_ns(in[i].r);
-		input_position(&in[i], &d, &tot);
-		done_before += tot;
-	}
+	rc = replay_inputs(o, in, s, t, &fb, &prog, &last_ts, err, len);
 	progress_end(&prog);
 	if (rc) {
 		sim_destroy(s);
 		free(s);
-		s = NULL;
 		goto out;
 	}
 	t->last_ts = last_ts;
@@ -741,7 +792,18 @@ static void print_speed(const struct sim *s, const struct trace_tally *t,
 	fputc('\n', stderr);
 }
 
-int cmd_replay(int argc, char **argv)
+/* What `replay`'s command line asks for. */
+struct replay_args {
+	struct vtime_opts vo;
+	struct replay_opts o;
+	const char *policies, *html, *json;
+	bool strict, quiet;
+	char err[600];
+};
+
+/* The options.  Returns -1 to go on, else the exit status (--help is done
+ * here). */
+static int replay_options(int argc, char **argv, struct replay_args *a)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
@@ -761,57 +823,47 @@ int cmd_replay(int argc, char **argv)
 		VTIME_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vtime_opts vo = { 0 };
-	struct replay_opts o = { .progress = true };
-	const char *policies = "all", *html = NULL, *json = NULL;
-	struct trace_tally tally;
-	struct lab_report rep;
-	struct sim *s;
-	char err[600];
-	double elapsed;
-	bool strict = false, quiet = false;
 	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:m:c:CR:z:H:J:qPOSD:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'z': o.zoneinfo = optarg; break;
-		case 'H': html = optarg; break;
-		case 'J': json = optarg; break;
-		case 'q': o.progress = false; quiet = vo.quiet = true; break;
-		case 'P': o.prefill = true; break;
-		case 'O': o.cold = true; break;
-		case 'S': strict = true; break;
+		case 'z': a->o.zoneinfo = optarg; break;
+		case 'H': a->html = optarg; break;
+		case 'J': a->json = optarg; break;
+		case 'q': a->o.progress = false; a->quiet = a->vo.quiet = true; break;
+		case 'P': a->o.prefill = true; break;
+		case 'O': a->o.cold = true; break;
+		case 'S': a->strict = true; break;
 		case 'D':
 			if (strcmp(optarg, "trace") && strcmp(optarg, "grid")) {
 				fprintf(stderr, "pagealloc replay: --pcp-decay: "
 					"\"%s\" is neither trace nor grid\n", optarg);
 				return 2;
 			}
-			o.cfg.pcp_decay_grid = strcmp(optarg, "grid") == 0;
+			a->o.cfg.pcp_decay_grid = strcmp(optarg, "grid") == 0;
 			break;
 		case 'h': replay_usage(stdout); return 0;
-		case 'p': case 'm': case 'C': case 'R':
-			if (sim_parse_option(c, optarg, &o.cfg, &policies, err,
-					     sizeof(err)) < 0) {
-				fprintf(stderr, "pagealloc replay: %s\n", err);
-				return 2;
-			}
-			break;
 		default:
-			if ((c == 'c' || vtime_is_option(c)) &&
-			    vtime_parse_option(c, optarg, &vo, &o.cfg, err,
-					       sizeof(err)) == 0)
-				break;
-			if (c == 'c' || vtime_is_option(c)) {
-				fprintf(stderr, "pagealloc replay: %s\n", err);
+			rc = cmd_shared_option("replay", c, optarg, &a->o.cfg,
+					       &a->vo, &a->policies, a->err,
+					       sizeof(a->err));
+			if (rc < 0) {
+				replay_usage(stderr);
 				return 2;
 			}
-			replay_usage(stderr);
-			return 2;
+			if (rc)
+				return rc;
 		}
 	}
-	if (o.cold && o.prefill) {
+	return -1;
+}
+
+/* The options together and the traces named.  Returns -1 to go on, else
+ * the exit status (2) after the message. */
+static int replay_check_args(int argc, char **argv, struct replay_args *a)
+{
+	if (a->o.cold && a->o.prefill) {
 		/* the usage's [--cold|--prefill]: each replaces the warm start,
 		 * and --prefill already starts the zone empty */
 		fprintf(stderr, "pagealloc replay: --cold and --prefill are "
@@ -824,55 +876,72 @@ int cmd_replay(int argc, char **argv)
 		replay_usage(stderr);
 		return 2;
 	}
-	if (sim_parse_policies(policies, &o.cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pagealloc replay: %s\n", err);
+	if (sim_parse_policies(a->policies, &a->o.cfg, a->err, sizeof(a->err)) < 0) {
+		fprintf(stderr, "pagealloc replay: %s\n", a->err);
 		return 2;
 	}
-	o.traces = (const char *const *)argv + optind;
-	o.ntraces = (unsigned)(argc - optind);
-	if (vtime_opts_check(&vo, &o.cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pagealloc replay: %s\n", err);
+	a->o.traces = (const char *const *)argv + optind;
+	a->o.ntraces = (unsigned)(argc - optind);
+	if (vtime_opts_check(&a->vo, &a->o.cfg, a->err, sizeof(a->err)) < 0) {
+		fprintf(stderr, "pagealloc replay: %s\n", a->err);
 		return 2;
 	}
 	/* before the run: a bad output name must not cost a replay */
-	if (outfile_check_all("replay", (const char *[]){ html, json }, 2))
+	if (outfile_check_all("replay", (const char *[]){ a->html, a->json }, 2))
 		return 2;
-	memset(&tally, 0, sizeof(tally));
-	if (vo.on) {
-		rc = vtime_cmd_replay(&o, &vo, html, json, &tally);
-		return unreliable_verdict(&tally, strict, rc);
-	}
-	rc = replay_traces(&o, &s, &tally, &elapsed, err, sizeof(err));
+	return -1;
+}
+
+/* The report's title: the traces' names, as many as fit. */
+static void replay_title(char *title, size_t size, const struct replay_opts *o)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < o->ntraces && n < size - 1; i++)
+		n += (size_t)snprintf(title + n, size - n, "%s%s", i ? " " : "",
+				      o->traces[i]);
+}
+
+/* The traces through every policy at once, then the report, the input's
+ * damage and the internal check.  Returns the exit status. */
+static int replay_policies(struct replay_args *a, struct trace_tally *tally,
+			   int argc, char **argv)
+{
+	struct lab_report rep;
+	struct sim *s;
+	double elapsed;
+	int rc = replay_traces(&a->o, &s, tally, &elapsed, a->err,
+			       sizeof(a->err));
+
 	if (rc) {
-		fprintf(stderr, "pagealloc replay: %s\n", err);
+		fprintf(stderr, "pagealloc replay: %s\n", a->err);
 		/* a corrupt or unreadable trace is bad input, as the help says */
 		return rc == -ENOMEM ? 1 : 2;
 	}
-	memset(&rep, 0, sizeof(rep));
-	rep.what = "replay";
-	{
-		size_t n = 0;
-		for (unsigned i = 0; i < o.ntraces && n < sizeof(rep.title) - 1; i++)
-			n += (size_t)snprintf(rep.title + n, sizeof(rep.title) - n,
-					      "%s%s", i ? " " : "", o.traces[i]);
+	report_init(&rep, "replay", s, argc, argv, a->quiet);
+	replay_title(rep.title, sizeof(rep.title), &a->o);
+	rep.tally = tally;
+	rc = report_emit(&rep, a->html, a->json);
+	if (!a->quiet)
+		print_speed(s, tally, elapsed);
+	rc = unreliable_verdict(tally, a->strict, rc);
+	return cmd_shared_finish("replay", s, rc);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct replay_args a = { .o = { .progress = true }, .policies = "all" };
+	struct trace_tally tally;
+	int rc = replay_options(argc, argv, &a);
+
+	if (rc < 0)
+		rc = replay_check_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	memset(&tally, 0, sizeof(tally));
+	if (a.vo.on) {
+		rc = vtime_cmd_replay(&a.o, &a.vo, a.html, a.json, &tally);
+		return unreliable_verdict(&tally, a.strict, rc);
 	}
-	rep.sim = s;
-	rep.tally = &tally;
-	rep.argc = argc;
-	rep.argv = argv;
-	rep.quiet = quiet;
-	rc = report_emit(&rep, html, json);
-	if (!quiet)
-		print_speed(s, &tally, elapsed);
-	rc = unreliable_verdict(&tally, strict, rc);
-	if (!rc) {
-		char msg[300];
-		if (sim_check(s, msg, sizeof(msg)) < 0) {
-			fprintf(stderr, "pagealloc replay: internal check failed: %s\n", msg);
-			rc = 1;
-		}
-	}
-	sim_destroy(s);
-	free(s);
-	return rc;
+	return replay_policies(&a, &tally, argc, argv);
 }

@@ -402,6 +402,17 @@ unsigned report_figures(const struct lab_report *rep, struct report_fig *out)
 	return f.n;
 }
 
+void report_init(struct lab_report *r, const char *what, struct sim *s,
+		 int argc, char **argv, bool quiet)
+{
+	memset(r, 0, sizeof(*r));
+	r->what = what;
+	r->sim = s;
+	r->argc = argc;
+	r->argv = argv;
+	r->quiet = quiet;
+}
+
 int report_emit(const struct lab_report *r, const char *html, const char *json)
 {
 	int rc;

@@ -130,6 +130,11 @@ int report_json(const struct lab_report *r, const char *path);
 /* Write the HTML page.  Returns 0 or -errno. */
 int report_html(const struct lab_report *r, const char *path);
 
+/* A report of what ran on s, for the command line argc/argv (recorded in
+ * the JSON); the other fields zero, for the caller to fill. */
+void report_init(struct lab_report *r, const char *what, struct sim *s,
+		 int argc, char **argv, bool quiet);
+
 /*
  * Print the table on stdout and write the --html/--json files (NULL: not
  * asked).  Returns the exit status: 0, or 1 with a message on stderr when

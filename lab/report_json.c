@@ -139,19 +139,9 @@ static void json_warm_free(FILE *f, const struct trace_tally *t)
 		   t->warm_free_bytes, t->warm_free_crc32);
 }
 
-int report_json(const struct lab_report *r, const char *path)
+/* What ran and how: the version, the title and the command line. */
+static void json_header(FILE *f, const struct lab_report *r)
 {
-	const struct sim *s = r->sim;
-	const struct trace_tally *t = r->tally;
-	struct report_fig figs[REPORT_MAX_FIGS];
-	unsigned n = report_figures(r, figs);
-	double mib = (double)(1ull << s->zcfg.page_shift) / 1048576.0;
-	struct outfile o;
-	int err = outfile_open(&o, path);
-	FILE *f = o.f;
-
-	if (err)
-		return err;
 	fprintf(f, "{\n  \"version\": \"pagealloc %d.%d\",\n  \"what\": ",
 		PA_VERSION_MAJOR, PA_VERSION_MINOR);
 	jstr(f, r->what);
@@ -166,6 +156,10 @@ int report_json(const struct lab_report *r, const char *path)
 		jstr(f, r->argv[i]);
 	}
 	fprintf(f, "]");
+}
+
+static void json_machine(FILE *f, const struct sim *s)
+{
 	fprintf(f, ",\n  \"machine\": {\"bytes\": %" PRIu64 ", \"pages\": %" PRIu64
 		", \"pageblocks\": %" PRIu64 ", \"pageblock_order\": %u, "
 		"\"superpageblock_order\": %u, \"cpus\": %u, \"pcp_batch\": %u, "
@@ -174,71 +168,107 @@ int report_json(const struct lab_report *r, const char *path)
 		s->pol[0].stats.nr_pageblocks, s->zcfg.pageblock_order,
 		s->zcfg.superpageblock_order, s->zcfg.ncpus, s->zcfg.pcp_batch,
 		s->zcfg.pcp_high_min, s->zcfg.pcp_high_max);
-	if (t) {
-		fprintf(f, ",\n  \"trace\": {\"lines\": %" PRIu64 ", \"events\": {",
-			t->lines);
-		for (int k = 0; k < TEV_NR; k++)
-			fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "",
-				trace_kind_name((enum trace_kind)k), t->events[k]);
-		fprintf(f, "}, \"pages\": {");
-		for (int k = 0; k < TEV_NR; k++)
-			fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "",
-				trace_kind_name((enum trace_kind)k), t->pages[k]);
-		char why[300];
+}
 
-		report_unreliable_reason(t, why, sizeof(why));
-		fprintf(f, "}, \"lost\": %" PRIu64 ", \"lost_markers_without_count\": %"
-			PRIu64 ", \"malformed\": %" PRIu64 ", \"overlong\": %" PRIu64
-			", \"other\": %" PRIu64 ", \"vmstat_runs\": %" PRIu64
-			", \"kernel_failed\": %" PRIu64
-			", \"truncated_files\": %u, \"duration_ns\": %" PRIu64
-			", \"kernel_zone_lock_pages\": %" PRIu64
-			", \"kernel_comparison_reliable\": %s, \"unreliable_because\": ",
-			t->lost, t->lost_unknown, t->malformed, t->overlong, t->other,
-			t->vmstat_runs, t->kernel_failed, t->truncated_files,
-			t->last_ts - t->first_ts, report_kernel_zone_pages(t),
-			report_kernel_unreliable(t) ? "false" : "true");
-		jstr(f, why);
-		fprintf(f, ", \"sizing_outliers\": {\"pfn\": %" PRIu64 ", \"cpu\": %"
-			PRIu64 "}", t->pfn_outliers, t->cpu_outliers);
-		json_input(f, "zoneinfo", t->have_zoneinfo ? t->zoneinfo_path : NULL,
-			   t->zi.bytes, t->zi.crc32);
-		json_warm_free(f, t);
-		fprintf(f, ", \"inputs\": [");
-		for (unsigned i = 0; i < t->ninputs; i++) {
-			fprintf(f, "%s{\"path\": ", i ? ", " : "");
-			jstr(f, t->inputs[i].path);
-			fprintf(f, ", \"bytes\": %" PRIu64 ", \"crc32\": %" PRIu32 "}",
-				t->inputs[i].bytes, t->inputs[i].crc32);
-		}
-		fprintf(f, "]}");
+/* "NAME": v, ... for each trace event kind. */
+static void json_per_kind(FILE *f, const uint64_t *v)
+{
+	for (int k = 0; k < TEV_NR; k++)
+		fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "",
+			trace_kind_name((enum trace_kind)k), v[k]);
+}
+
+/* The files the replay read, as the JSON records them. */
+static void json_trace_inputs(FILE *f, const struct trace_tally *t)
+{
+	json_input(f, "zoneinfo", t->have_zoneinfo ? t->zoneinfo_path : NULL,
+		   t->zi.bytes, t->zi.crc32);
+	json_warm_free(f, t);
+	fprintf(f, ", \"inputs\": [");
+	for (unsigned i = 0; i < t->ninputs; i++) {
+		fprintf(f, "%s{\"path\": ", i ? ", " : "");
+		jstr(f, t->inputs[i].path);
+		fprintf(f, ", \"bytes\": %" PRIu64 ", \"crc32\": %" PRIu32 "}",
+			t->inputs[i].bytes, t->inputs[i].crc32);
 	}
+	fprintf(f, "]");
+}
+
+/* What the trace itself recorded, and how far it can be trusted. */
+static void json_trace(FILE *f, const struct trace_tally *t)
+{
+	char why[300];
+
+	fprintf(f, ",\n  \"trace\": {\"lines\": %" PRIu64 ", \"events\": {",
+		t->lines);
+	json_per_kind(f, t->events);
+	fprintf(f, "}, \"pages\": {");
+	json_per_kind(f, t->pages);
+	report_unreliable_reason(t, why, sizeof(why));
+	fprintf(f, "}, \"lost\": %" PRIu64 ", \"lost_markers_without_count\": %"
+		PRIu64 ", \"malformed\": %" PRIu64 ", \"overlong\": %" PRIu64
+		", \"other\": %" PRIu64 ", \"vmstat_runs\": %" PRIu64
+		", \"kernel_failed\": %" PRIu64
+		", \"truncated_files\": %u, \"duration_ns\": %" PRIu64
+		", \"kernel_zone_lock_pages\": %" PRIu64
+		", \"kernel_comparison_reliable\": %s, \"unreliable_because\": ",
+		t->lost, t->lost_unknown, t->malformed, t->overlong, t->other,
+		t->vmstat_runs, t->kernel_failed, t->truncated_files,
+		t->last_ts - t->first_ts, report_kernel_zone_pages(t),
+		report_kernel_unreliable(t) ? "false" : "true");
+	jstr(f, why);
+	fprintf(f, ", \"sizing_outliers\": {\"pfn\": %" PRIu64 ", \"cpu\": %"
+		PRIu64 "}", t->pfn_outliers, t->cpu_outliers);
+	json_trace_inputs(f, t);
+	fprintf(f, "}");
+}
+
+/* Policy i: its figures (MiB where the table shows MiB), its time
+ * series, and the kernel-format texts at the peak and at the end. */
+static void json_policy(FILE *f, const struct sim *s, unsigned i,
+			const struct report_fig *figs, unsigned n)
+{
+	const struct sim_policy *p = &s->pol[i];
+	double mib = (double)(1ull << s->zcfg.page_shift) / 1048576.0;
+
+	fprintf(f, "%s\n    {\"name\": \"%s\",\n     \"figures\": {",
+		i ? "," : "", pa_policy_name(p->policy));
+	for (unsigned j = 0; j < n; j++) {
+		fprintf(f, "%s\"%s\": ", j ? ", " : "", figs[j].key);
+		jnum(f, &figs[j], figs[j].unit == FIG_PAGES_MIB ?
+		     figs[j].v[i] * mib : figs[j].v[i]);
+	}
+	fprintf(f, "},\n     \"series\": [");
+	for (unsigned k = 0; k < p->nsamples; k++)
+		json_sample(f, s, &p->samples[k], k);
+	fprintf(f, "],\n     \"peak\": {\"t_ns\": %" PRIu64 ", \"allocated\": %"
+		PRIu64 ", \"walk_t_ns\": %" PRIu64 ", \"walk_allocated\": %"
+		PRIu64 ",\n       \"reports\": ", p->peak_t_ns,
+		p->peak_allocated, p->frag_peak_t_ns, p->frag_peak_allocated);
+	json_reports(f, p->report_peak);
+	fprintf(f, "},\n     \"end_reports\": ");
+	json_reports(f, p->report_end);
+	fprintf(f, "}");
+}
+
+int report_json(const struct lab_report *r, const char *path)
+{
+	const struct sim *s = r->sim;
+	struct report_fig figs[REPORT_MAX_FIGS];
+	unsigned n = report_figures(r, figs);
+	struct outfile o;
+	int err = outfile_open(&o, path);
+	FILE *f = o.f;
+
+	if (err)
+		return err;
+	json_header(f, r);
+	json_machine(f, s);
+	if (r->tally)
+		json_trace(f, r->tally);
 	fprintf(f, ",\n  \"policies\": [");
-	for (unsigned i = 0; i < s->npol; i++) {
-		const struct sim_policy *p = &s->pol[i];
-
-		fprintf(f, "%s\n    {\"name\": \"%s\",\n     \"figures\": {",
-			i ? "," : "", pa_policy_name(p->policy));
-		for (unsigned j = 0; j < n; j++) {
-			fprintf(f, "%s\"%s\": ", j ? ", " : "", figs[j].key);
-			jnum(f, &figs[j], figs[j].unit == FIG_PAGES_MIB ?
-			     figs[j].v[i] * mib : figs[j].v[i]);
-		}
-		fprintf(f, "},\n     \"series\": [");
-		for (unsigned k = 0; k < p->nsamples; k++) {
-			const struct sim_sample *x = &p->samples[k];
-
-			json_sample(f, s, x, k);
-		}
-		fprintf(f, "],\n     \"peak\": {\"t_ns\": %" PRIu64 ", \"allocated\": %"
-			PRIu64 ", \"walk_t_ns\": %" PRIu64 ", \"walk_allocated\": %"
-			PRIu64 ",\n       \"reports\": ", p->peak_t_ns,
-			p->peak_allocated, p->frag_peak_t_ns, p->frag_peak_allocated);
-		json_reports(f, p->report_peak);
-		fprintf(f, "},\n     \"end_reports\": ");
-		json_reports(f, p->report_end);
-		fprintf(f, "}");
-	}
+	for (unsigned i = 0; i < s->npol; i++)
+		json_policy(f, s, i, figs, n);
 	fprintf(f, "\n  ]\n}\n");
 	return outfile_commit(&o);
 }

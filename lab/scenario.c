@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_shared.h"
 #include "commands.h"
 #include "optparse.h"
 #include "outfile.h"
@@ -208,7 +209,19 @@ static void list_scenarios(void)
 		       table[i].default_cpus, table[i].summary);
 }
 
-int cmd_run(int argc, char **argv)
+/* What `run`'s command line asks for. */
+struct run_args {
+	struct vtime_opts vo;
+	struct sim_config cfg;
+	struct scenario_params sp;
+	const char *policies, *html, *json;
+	bool quiet;
+	char err[300];
+};
+
+/* The options.  Returns -1 to go on, else the exit status (--list and
+ * --help are done here). */
+static int run_options(int argc, char **argv, struct run_args *a)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
@@ -226,15 +239,6 @@ int cmd_run(int argc, char **argv)
 		VTIME_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vtime_opts vo = { 0 };
-	struct sim_config cfg = { 0 };
-	struct scenario_params sp = { .seed = 1, .scale = 1.0 };
-	const char *policies = "all", *html = NULL, *json = NULL;
-	const struct scenario *sc;
-	struct lab_report rep;
-	bool quiet = false;
-	struct sim *s;
-	char err[300];
 	int c, rc;
 
 	optind = 1;
@@ -242,100 +246,120 @@ int cmd_run(int argc, char **argv)
 		switch (c) {
 		case 'l': list_scenarios(); return 0;
 		case 'h': run_usage(stdout); return 0;
-		case 'q': quiet = vo.quiet = true; break;
-		case 'H': html = optarg; break;
-		case 'J': json = optarg; break;
+		case 'q': a->quiet = a->vo.quiet = true; break;
+		case 'H': a->html = optarg; break;
+		case 'J': a->json = optarg; break;
 		case 's':
-			if (opt_u64("--seed", optarg, 0, UINT64_MAX, &sp.seed, err,
-				    sizeof(err))) {
-				fprintf(stderr, "pagealloc run: %s\n", err);
+			rc = opt_u64("--seed", optarg, 0, UINT64_MAX, &a->sp.seed,
+				     a->err, sizeof(a->err));
+			if (rc) {
+				fprintf(stderr, "pagealloc run: %s\n", a->err);
 				return 2;
 			}
 			break;
 		case 'S':
-			if (opt_double("--scale", optarg, 0, 1000, &sp.scale, err,
-				       sizeof(err))) {
-				fprintf(stderr, "pagealloc run: %s\n", err);
-				return 2;
-			}
-			break;
-		case 'p': case 'm': case 'C': case 'R':
-			if (sim_parse_option(c, optarg, &cfg, &policies, err,
-					     sizeof(err)) < 0) {
-				fprintf(stderr, "pagealloc run: %s\n", err);
+			rc = opt_double("--scale", optarg, 0, 1000, &a->sp.scale,
+					a->err, sizeof(a->err));
+			if (rc) {
+				fprintf(stderr, "pagealloc run: %s\n", a->err);
 				return 2;
 			}
 			break;
 		default:
-			if ((c == 'c' || vtime_is_option(c)) &&
-			    vtime_parse_option(c, optarg, &vo, &cfg, err,
-					       sizeof(err)) == 0)
-				break;
-			if (c == 'c' || vtime_is_option(c)) {
-				fprintf(stderr, "pagealloc run: %s\n", err);
+			rc = cmd_shared_option("run", c, optarg, &a->cfg, &a->vo,
+					       &a->policies, a->err,
+					       sizeof(a->err));
+			if (rc < 0) {
+				run_usage(stderr);
 				return 2;
 			}
-			run_usage(stderr);
-			return 2;
+			if (rc)
+				return rc;
 		}
 	}
+	return -1;
+}
+
+/* The scenario named on the command line, with the machine it runs on:
+ * the scenario's defaults where the options left them.  NULL after the
+ * message when the arguments are unusable (exit status 2). */
+static const struct scenario *run_scenario_args(int argc, char **argv,
+						struct run_args *a)
+{
+	const struct scenario *sc;
+
 	if (optind != argc - 1) {
 		fprintf(stderr, "pagealloc run: give one scenario (see --list)\n");
-		return 2;
+		return NULL;
 	}
 	sc = scenario_find(argv[optind]);
 	if (!sc) {
 		fprintf(stderr, "pagealloc run: no scenario \"%s\" (see --list)\n",
 			argv[optind]);
-		return 2;
+		return NULL;
 	}
-	if (sim_parse_policies(policies, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pagealloc run: %s\n", err);
-		return 2;
+	if (sim_parse_policies(a->policies, &a->cfg, a->err, sizeof(a->err)) < 0) {
+		fprintf(stderr, "pagealloc run: %s\n", a->err);
+		return NULL;
 	}
-	if (!cfg.bytes)
-		cfg.bytes = sc->default_bytes;
-	if (!cfg.ncpus)
-		cfg.ncpus = sc->default_cpus;
-	sp.bytes = cfg.bytes;
-	sp.ncpus = cfg.ncpus;
-	sp.progress = !quiet;
-	cfg.measure_contig = sc->full_machine;
-	if (vtime_opts_check(&vo, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pagealloc run: %s\n", err);
-		return 2;
+	if (!a->cfg.bytes)
+		a->cfg.bytes = sc->default_bytes;
+	if (!a->cfg.ncpus)
+		a->cfg.ncpus = sc->default_cpus;
+	a->sp.bytes = a->cfg.bytes;
+	a->sp.ncpus = a->cfg.ncpus;
+	a->sp.progress = !a->quiet;
+	a->cfg.measure_contig = sc->full_machine;
+	if (vtime_opts_check(&a->vo, &a->cfg, a->err, sizeof(a->err)) < 0) {
+		fprintf(stderr, "pagealloc run: %s\n", a->err);
+		return NULL;
 	}
-	if (outfile_check_all("run", (const char *[]){ html, json }, 2))
-		return 2;
-	if (vo.on)
-		return vtime_cmd_run(sc, &cfg, &sp, &vo, html, json);
-	s = calloc(1, sizeof(*s));
+	return sc;
+}
+
+/* The scenario through every policy at once, then its report and the
+ * internal check.  Returns the exit status. */
+static int run_policies(const struct scenario *sc, struct run_args *a,
+			int argc, char **argv)
+{
+	struct lab_report rep;
+	struct sim *s = calloc(1, sizeof(*s));
+
 	if (!s) {
 		fprintf(stderr, "pagealloc run: out of memory\n");
 		return 1;
 	}
-	rc = sim_init(s, &cfg, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "pagealloc run: %s\n", err);
+	if (sim_init(s, &a->cfg, a->err, sizeof(a->err))) {
+		fprintf(stderr, "pagealloc run: %s\n", a->err);
 		free(s);
 		return 2;
 	}
-	scenario_run(sc, s, &sp);
-	memset(&rep, 0, sizeof(rep));
-	rep.what = "run";
+	scenario_run(sc, s, &a->sp);
+	report_init(&rep, "run", s, argc, argv, a->quiet);
 	snprintf(rep.title, sizeof(rep.title), "%s (seed %llu, scale %g)",
-		 sc->name, (unsigned long long)sp.seed, sp.scale);
+		 sc->name, (unsigned long long)a->sp.seed, a->sp.scale);
 	snprintf(rep.description, sizeof(rep.description), "%s", sc->summary);
-	rep.sim = s;
-	rep.argc = argc;
-	rep.argv = argv;
-	rep.quiet = quiet;
-	rc = report_emit(&rep, html, json);
-	if (!rc && sim_check(s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pagealloc run: internal check failed: %s\n", err);
-		rc = 1;
-	}
-	sim_destroy(s);
-	free(s);
-	return rc;
+	return cmd_shared_finish("run", s, report_emit(&rep, a->html, a->json));
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_args a = {
+		.sp = { .seed = 1, .scale = 1.0 },
+		.policies = "all",
+	};
+	const struct scenario *sc;
+	int rc = run_options(argc, argv, &a);
+
+	if (rc >= 0)
+		return rc;
+	sc = run_scenario_args(argc, argv, &a);
+	if (!sc)
+		return 2;
+	/* before the run: a bad output name must not cost a run */
+	if (outfile_check_all("run", (const char *[]){ a.html, a.json }, 2))
+		return 2;
+	if (a.vo.on)
+		return vtime_cmd_run(sc, &a.cfg, &a.sp, &a.vo, a.html, a.json);
+	return run_policies(sc, &a, argc, argv);
 }

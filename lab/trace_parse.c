@@ -359,30 +359,44 @@ static const char *instance_marker(const char *p, const char *end)
 	return starts(q, end, "CPU:") ? q : NULL;
 }
 
-enum trace_line trace_parse_general(const char *line, size_t len,
-				    struct trace_event *ev, uint64_t *lost)
+/* Lines that carry no event: blanks, comments, trace-cmd's headers and the
+ * lost-event markers.  Returns true with *res set when the line is one. */
+static bool parse_nonevent(const char *p, const char *end, uint64_t *lost,
+			   enum trace_line *res)
 {
-	const char *p = line, *end = line + len, *name, *q;
-	bool have_pfn = false, have_order = false, have_mt = false;
-	bool have_fo = false, have_fmt = false, nil_page = false;
-	int kind, gfp_mt = -1, v;
-	uint64_t u;
+	const char *q;
 
-	while (p < end && is_space(*p))
-		p++;
-	if (p == end || *p == '#')
-		return TL_COMMENT;
-	if (starts(p, end, "CPU:"))
-		return parse_lost(p, end, lost);
-	if ((q = instance_marker(p, end)))
-		return parse_lost(q, end, lost);
+	if (p == end || *p == '#') {
+		*res = TL_COMMENT;
+		return true;
+	}
+	if (starts(p, end, "CPU:")) {
+		*res = parse_lost(p, end, lost);
+		return true;
+	}
+	if ((q = instance_marker(p, end))) {
+		*res = parse_lost(q, end, lost);
+		return true;
+	}
 	if ((starts(p, end, "CPU ") && contains(p, (size_t)(end - p), "is empty")) ||
-	    starts(p, end, "cpus=") || starts(p, end, "version ="))
-		return TL_COMMENT;
+	    starts(p, end, "cpus=") || starts(p, end, "version =")) {
+		*res = TL_COMMENT;
+		return true;
+	}
+	return false;
+}
 
-	memset(ev, 0, sizeof(*ev));
-	ev->migratetype = -1;
-	ev->fallback_migratetype = -1;
+/* The header and the event name, into ev->cpu, ts_ns and kind.  Returns
+ * TL_EVENT with *fields at the first key=value (NULL: the event is
+ * complete, a vmstat_update run), TL_OTHER for an event that is neither,
+ * or TL_MALFORMED. */
+static enum trace_line parse_event_name(const char *p, const char *end,
+					struct trace_event *ev,
+					const char **fields)
+{
+	const char *name, *q;
+	int kind;
+
 	if (starts(p, end, "mm_page_"))
 		name = p; /* context-info off: the bare event */
 	else if (!(name = parse_header(p, end, ev)))
@@ -398,15 +412,135 @@ enum trace_line trace_parse_general(const char *line, size_t len,
 	if (q == end || *q != ':' || q == name)
 		return TL_MALFORMED;
 	kind = match_kind(name, (size_t)(q - name));
-	if (kind < 0)
+	if (kind < 0) {
+		*fields = NULL; /* a vmstat_update run has no fields to read */
 		return parse_workqueue(name, (size_t)(q - name), q + 1, end, ev);
+	}
 	ev->kind = (enum trace_kind)kind;
-	p = q + 1;
+	*fields = q + 1;
+	return TL_EVENT;
+}
 
-	/* key=value fields */
+/* Which fields a line had, for the per-kind check at its end. */
+struct fields_seen {
+	bool pfn, order, mt, fo, fmt, nil_page;
+	int gfp_mt; /* migratetype from gfp_flags=, -1 when not seen */
+};
+
+/* A pfn into *dst: 64-bit physical addresses end at pfn 2^52, anything
+ * above is corruption. */
+static bool field_pfn(const char *val, const char *vend, uint64_t *dst,
+		      bool *seen)
+{
+	if (!parse_u64(val, vend, dst) || *dst > TRACE_PFN_MAX)
+		return false;
+	*seen = true;
+	return true;
+}
+
+/* An order (0..30) into *dst; false when the value is not one. */
+static bool field_order(const char *val, const char *vend, unsigned *dst,
+			bool *seen)
+{
+	int v;
+
+	if (!parse_small(val, vend, 0, 30, &v))
+		return false;
+	*dst = (unsigned)v;
+	*seen = true;
+	return true;
+}
+
+/* A migratetype (-1..15) into *dst. */
+static bool field_mt(const char *val, const char *vend, int *dst, bool *seen)
+{
+	int v;
+
+	if (!parse_small(val, vend, -1, 15, &v))
+		return false;
+	*dst = v;
+	*seen = true;
+	return true;
+}
+
+/* A 0/1 flag (any nonzero number is true). */
+static bool field_flag(const char *val, const char *vend, bool *dst)
+{
+	uint64_t u;
+
+	if (!parse_u64(val, vend, &u))
+		return false;
+	*dst = u != 0;
+	return true;
+}
+
+/* One key=value into ev; unknown keys are skipped.  Dispatches on the
+ * key's length first: one memcmp per field on the common path.  False
+ * when a known key's value is malformed. */
+static bool parse_field(const char *key, size_t klen, const char *val,
+			const char *vend, struct trace_event *ev,
+			struct fields_seen *s)
+{
+	switch (klen) {
+	case 3:
+		if (memcmp(key, "pfn", 3) == 0)
+			return field_pfn(val, vend, &ev->pfn, &s->pfn);
+		return true;
+	case 4:
+		if (memcmp(key, "page", 4) == 0)
+			s->nil_page = vend - val == 5 &&
+				      memcmp(val, "(nil)", 5) == 0;
+		return true;
+	case 5:
+		if (memcmp(key, "order", 5) == 0)
+			return field_order(val, vend, &ev->order, &s->order);
+		return true;
+	case 9:
+		/* only needed without migratetype=, which the kernel prints
+		 * before it: skip the string scans */
+		if (!s->mt && memcmp(key, "gfp_flags", 9) == 0)
+			s->gfp_mt = trace_gfp_migratetype(val, (size_t)(vend - val));
+		return true;
+	case 11:
+		if (memcmp(key, "migratetype", 11) == 0)
+			return field_mt(val, vend, &ev->migratetype, &s->mt);
+		if (memcmp(key, "alloc_order", 11) == 0)
+			return field_order(val, vend, &ev->order, &s->order);
+		if (memcmp(key, "fragmenting", 11) == 0)
+			return field_flag(val, vend, &ev->fragmenting);
+		return true;
+	case 13:
+		if (memcmp(key, "percpu_refill", 13) == 0)
+			return field_flag(val, vend, &ev->percpu_refill);
+		return true;
+	case 14:
+		if (memcmp(key, "fallback_order", 14) == 0)
+			return field_order(val, vend, &ev->fallback_order, &s->fo);
+		return true;
+	case 16:
+		if (memcmp(key, "change_ownership", 16) == 0)
+			return field_flag(val, vend, &ev->change_ownership);
+		return true;
+	case 17:
+		if (memcmp(key, "alloc_migratetype", 17) == 0)
+			return field_mt(val, vend, &ev->migratetype, &s->mt);
+		return true;
+	case 20:
+		if (memcmp(key, "fallback_migratetype", 20) == 0)
+			return field_mt(val, vend, &ev->fallback_migratetype,
+					&s->fmt);
+		return true;
+	default:
+		return true;
+	}
+}
+
+/* The key=value fields from p to the end of the line. */
+static bool parse_fields(const char *p, const char *end,
+			 struct trace_event *ev, struct fields_seen *s)
+{
 	while (p < end) {
-		const char *key, *eq, *val, *vend;
-		size_t klen;
+		const char *key, *eq, *val;
 
 		while (p < end && is_space(*p))
 			p++;
@@ -416,7 +550,7 @@ enum trace_line trace_parse_general(const char *line, size_t len,
 		while (p < end && *p != '=' && !is_space(*p))
 			p++;
 		if (p == end || *p != '=')
-			return TL_MALFORMED;
+			return false;
 		eq = p;
 		val = p + 1;
 		/* values hold no blanks; memchr is vectorised and the page=
@@ -424,124 +558,62 @@ enum trace_line trace_parse_general(const char *line, size_t len,
 		p = memchr(val, ' ', (size_t)(end - val));
 		if (!p)
 			p = end;
-		vend = p;
-		klen = (size_t)(eq - key);
-
-		switch (klen) {
-		case 3:
-			if (memcmp(key, "pfn", 3) == 0) {
-				/* 64-bit physical addresses end at pfn 2^52:
-				 * anything above is corruption */
-				if (!parse_u64(val, vend, &ev->pfn) ||
-				    ev->pfn > TRACE_PFN_MAX)
-					return TL_MALFORMED;
-				have_pfn = true;
-			}
-			break;
-		case 4:
-			if (memcmp(key, "page", 4) == 0)
-				nil_page = vend - val == 5 &&
-					   memcmp(val, "(nil)", 5) == 0;
-			break;
-		case 5:
-			if (memcmp(key, "order", 5) == 0) {
-				if (!parse_small(val, vend, 0, 30, &v))
-					return TL_MALFORMED;
-				ev->order = (unsigned)v;
-				have_order = true;
-			}
-			break;
-		case 9:
-			/* only needed without migratetype=, which the
-			 * kernel prints before it: skip the string scans */
-			if (!have_mt && memcmp(key, "gfp_flags", 9) == 0)
-				gfp_mt = trace_gfp_migratetype(val,
-							       (size_t)(vend - val));
-			break;
-		case 11:
-			if (memcmp(key, "migratetype", 11) == 0) {
-				if (!parse_small(val, vend, -1, 15, &v))
-					return TL_MALFORMED;
-				ev->migratetype = v;
-				have_mt = true;
-			} else if (memcmp(key, "alloc_order", 11) == 0) {
-				if (!parse_small(val, vend, 0, 30, &v))
-					return TL_MALFORMED;
-				ev->order = (unsigned)v;
-				have_order = true;
-			} else if (memcmp(key, "fragmenting", 11) == 0) {
-				if (!parse_u64(val, vend, &u))
-					return TL_MALFORMED;
-				ev->fragmenting = u != 0;
-			}
-			break;
-		case 13:
-			if (memcmp(key, "percpu_refill", 13) == 0) {
-				if (!parse_u64(val, vend, &u))
-					return TL_MALFORMED;
-				ev->percpu_refill = u != 0;
-			}
-			break;
-		case 14:
-			if (memcmp(key, "fallback_order", 14) == 0) {
-				if (!parse_small(val, vend, 0, 30, &v))
-					return TL_MALFORMED;
-				ev->fallback_order = (unsigned)v;
-				have_fo = true;
-			}
-			break;
-		case 16:
-			if (memcmp(key, "change_ownership", 16) == 0) {
-				if (!parse_u64(val, vend, &u))
-					return TL_MALFORMED;
-				ev->change_ownership = u != 0;
-			}
-			break;
-		case 17:
-			if (memcmp(key, "alloc_migratetype", 17) == 0) {
-				if (!parse_small(val, vend, -1, 15, &v))
-					return TL_MALFORMED;
-				ev->migratetype = v;
-				have_mt = true;
-			}
-			break;
-		case 20:
-			if (memcmp(key, "fallback_migratetype", 20) == 0) {
-				if (!parse_small(val, vend, -1, 15, &v))
-					return TL_MALFORMED;
-				ev->fallback_migratetype = v;
-				have_fmt = true;
-			}
-			break;
-		default:
-			break;
-		}
+		if (!parse_field(key, (size_t)(eq - key), val, p, ev, s))
+			return false;
 	}
+	return true;
+}
 
-	if (!have_pfn)
+/* Each kind's required fields; fills what is derived from them. */
+static enum trace_line check_fields(struct trace_event *ev,
+				    const struct fields_seen *s)
+{
+	if (!s->pfn)
 		return TL_MALFORMED;
 	switch (ev->kind) {
 	case TEV_ALLOC:
-		if (!have_order)
+		if (!s->order)
 			return TL_MALFORMED;
-		if (!have_mt) {
-			if (gfp_mt < 0)
+		if (!s->mt) {
+			if (s->gfp_mt < 0)
 				return TL_MALFORMED;
-			ev->migratetype = gfp_mt;
+			ev->migratetype = s->gfp_mt;
 		}
-		ev->failed = ev->pfn == 0 || nil_page;
+		ev->failed = ev->pfn == 0 || s->nil_page;
 		break;
 	case TEV_FREE_BATCHED:
 		/* Always order 0; old kernels did not print it. */
 		break;
 	case TEV_EXTFRAG:
-		if (!have_order || !have_fo || !have_mt || !have_fmt)
+		if (!s->order || !s->fo || !s->mt || !s->fmt)
 			return TL_MALFORMED;
 		break;
 	default:
-		if (!have_order)
+		if (!s->order)
 			return TL_MALFORMED;
 		break;
 	}
 	return TL_EVENT;
+}
+
+enum trace_line trace_parse_general(const char *line, size_t len,
+				    struct trace_event *ev, uint64_t *lost)
+{
+	const char *p = line, *end = line + len, *fields;
+	struct fields_seen seen = { .gfp_mt = -1 };
+	enum trace_line res;
+
+	while (p < end && is_space(*p))
+		p++;
+	if (parse_nonevent(p, end, lost, &res))
+		return res;
+	memset(ev, 0, sizeof(*ev));
+	ev->migratetype = -1;
+	ev->fallback_migratetype = -1;
+	res = parse_event_name(p, end, ev, &fields);
+	if (res != TL_EVENT || !fields)
+		return res;
+	if (!parse_fields(fields, end, ev, &seen))
+		return TL_MALFORMED;
+	return check_fields(ev, &seen);
 }

@@ -298,105 +298,159 @@ static int window_alloc(struct trace_reader *r, size_t pad, size_t size)
 	return 0;
 }
 
+/* The reason for an allocation that failed while opening. */
+static int open_nomem(char *err, size_t len, const char *path)
+{
+	set_err(err, len, "%s: %s", path, strerror(ENOMEM));
+	return -ENOMEM;
+}
+
+/* The file, or stdin for "-".  Returns 0 or -errno with the reason. */
+static int open_fd(struct trace_reader *r, const char *path, char *err,
+		   size_t len)
+{
+	if (strcmp(path, "-") == 0) {
+		r->fd = 0;
+		return 0;
+	}
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		int rc = -errno;
+
+		set_err(err, len, "%s: cannot open: %s", path, strerror(errno));
+		return rc;
+	}
+	r->own_fd = true;
+	return 0;
+}
+
+/* What the descriptor is: a directory is refused; a regular file's size
+ * is the progress total, and only it is read ahead (*regular). */
+static int stat_source(struct trace_reader *r, const char *path,
+		       bool *regular, char *err, size_t len)
+{
+	struct stat st;
+	bool ok = fstat(r->fd, &st) == 0;
+
+	if (ok && S_ISDIR(st.st_mode)) {
+		set_err(err, len, "%s: %s", path, strerror(EISDIR));
+		return -EISDIR;
+	}
+	*regular = ok && S_ISREG(st.st_mode);
+	if (*regular)
+		r->in_total = (uint64_t)st.st_size;
+	/* a pipe may block: a thread reading it ahead could not be
+	 * stopped when the caller stops early */
+	r->ahead_off = !*regular;
+	return 0;
+}
+
+static int zstd_start(struct trace_reader *r, const char *path, char *err,
+		      size_t len)
+{
+	r->comp = TRACE_ZSTD;
+	r->zd = ZSTD_createDCtx();
+	/* The frame checksum (XXH64 of all the text, ~130 instructions a
+	 * line) is not verified: a corrupt block still fails to decode, and
+	 * every line is checked by the parser, which counts what it cannot
+	 * read. */
+	if (!r->zd || ZSTD_isError(ZSTD_DCtx_setParameter(r->zd,
+			ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum)))
+		return open_nomem(err, len, path);
+	return 0;
+}
+
+static int gzip_start(struct trace_reader *r, const char *path, char *err,
+		      size_t len)
+{
+	r->comp = TRACE_GZIP;
+	/* 15 + 16: gzip wrapper only; members are chained by hand. */
+	if (inflateInit2(&r->gz, 15 + 16) != Z_OK)
+		return open_nomem(err, len, path);
+	r->gz_init = true;
+	return 0;
+}
+
+static int dat_start(struct trace_reader *r, const char *path, bool regular,
+		     char *err, size_t len)
+{
+	if (!regular) {
+		/* libtracecmd seeks: a pipe cannot be read */
+		refuse_binary(err, len, path, "a trace-cmd trace.dat on a pipe",
+			      "trace-cmd report -i");
+		return -EPROTONOSUPPORT;
+	}
+	r->comp = TRACE_DAT;
+	return dat_open(r, path, err, len);
+}
+
+/* The format, from the first bytes read: zstd, gzip, trace.dat or plain
+ * text; anything else is refused, named when it can be. */
+static int sniff_format(struct trace_reader *r, const char *path,
+			bool regular, char *err, size_t len)
+{
+	const unsigned char *in = r->in;
+
+	if (r->in_len >= 4 && in[0] == 0x28 && in[1] == 0xb5 &&
+	    in[2] == 0x2f && in[3] == 0xfd)
+		return zstd_start(r, path, err, len);
+	if (r->in_len >= 2 && in[0] == 0x1f && in[1] == 0x8b)
+		return gzip_start(r, path, err, len);
+	if (r->in_len >= 10 && memcmp(in, "\027\010Dtracing", 10) == 0)
+		return dat_start(r, path, regular, err, len);
+	if (!looks_like_text(r->in, r->in_len)) {
+		refuse_not_text(err, len, path, r->in, r->in_len);
+		return -EPROTONOSUPPORT;
+	}
+	r->comp = TRACE_PLAIN;
+	return 0;
+}
+
+/* Everything after the open: the first bytes, the format, the window.
+ * Returns 0 or -errno with the reason; the caller closes r. */
+static int start_reading(struct trace_reader *r, const char *path, char *err,
+			 size_t len)
+{
+	bool regular;
+	int rc = stat_source(r, path, &regular, err, len);
+
+	if (rc)
+		return rc;
+	r->in = malloc(IN_SIZE);
+	if (!r->in)
+		return open_nomem(err, len, path);
+	if (fill_in(r, 512) < 0) {
+		set_err(err, len, "%s: cannot read: %s", path, strerror(errno));
+		return -EIO;
+	}
+	rc = sniff_format(r, path, regular, err, len);
+	if (rc)
+		return rc;
+	if (r->comp != TRACE_ZSTD && window_alloc(r, 0, WIN_SIZE) < 0)
+		return open_nomem(err, len, path);
+	return 0;
+}
+
 int trace_reader_open(struct trace_reader **out, const char *path,
 		      char *err, size_t len)
 {
 	struct trace_reader *r = calloc(1, sizeof(*r));
-	struct stat st;
 	int rc;
 
 	if (err && len)
 		err[0] = 0;
 	*out = NULL;
-	if (!r) {
-		set_err(err, len, "%s: %s", path, strerror(ENOMEM));
-		return -ENOMEM;
+	if (!r)
+		return open_nomem(err, len, path);
+	rc = open_fd(r, path, err, len);
+	if (rc) {
+		free(r);
+		return rc;
 	}
-	if (strcmp(path, "-") == 0) {
-		r->fd = 0;
-	} else {
-		r->fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (r->fd < 0) {
-			rc = -errno;
-			set_err(err, len, "%s: cannot open: %s", path,
-				strerror(errno));
-			free(r);
-			return rc;
-		}
-		r->own_fd = true;
-	}
-	if (fstat(r->fd, &st) == 0) {
-		if (S_ISDIR(st.st_mode)) {
-			set_err(err, len, "%s: %s", path, strerror(EISDIR));
-			trace_reader_close(r);
-			return -EISDIR;
-		}
-		if (S_ISREG(st.st_mode))
-			r->in_total = (uint64_t)st.st_size;
-	}
-	/* a pipe may block: a thread reading it ahead could not be
-	 * stopped when the caller stops early */
-	r->ahead_off = fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode);
-	r->in = malloc(IN_SIZE);
-	if (!r->in) {
-		set_err(err, len, "%s: %s", path, strerror(ENOMEM));
+	rc = start_reading(r, path, err, len);
+	if (rc) {
 		trace_reader_close(r);
-		return -ENOMEM;
-	}
-	if (fill_in(r, 512) < 0) {
-		set_err(err, len, "%s: cannot read: %s", path, strerror(errno));
-		trace_reader_close(r);
-		return -EIO;
-	}
-	if (r->in_len >= 4 && r->in[0] == 0x28 && r->in[1] == 0xb5 &&
-	    r->in[2] == 0x2f && r->in[3] == 0xfd) {
-		r->comp = TRACE_ZSTD;
-		r->zd = ZSTD_createDCtx();
-		/* The frame checksum (XXH64 of all the text, ~130 instructions
-		 * a line) is not verified: a corrupt block still fails to
-		 * decode, and every line is checked by the parser, which
-		 * counts what it cannot read. */
-		if (!r->zd || ZSTD_isError(ZSTD_DCtx_setParameter(r->zd,
-				ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum))) {
-			set_err(err, len, "%s: %s", path, strerror(ENOMEM));
-			trace_reader_close(r);
-			return -ENOMEM;
-		}
-	} else if (r->in_len >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
-		r->comp = TRACE_GZIP;
-		/* 15 + 16: gzip wrapper only; members are chained by hand. */
-		if (inflateInit2(&r->gz, 15 + 16) != Z_OK) {
-			set_err(err, len, "%s: %s", path, strerror(ENOMEM));
-			trace_reader_close(r);
-			return -ENOMEM;
-		}
-		r->gz_init = true;
-	} else if (r->in_len >= 10 &&
-		   memcmp(r->in, "\027\010Dtracing", 10) == 0) {
-		if (!S_ISREG(st.st_mode)) {
-			/* libtracecmd seeks: a pipe cannot be read */
-			refuse_binary(err, len, path, "a trace-cmd trace.dat on "
-				      "a pipe", "trace-cmd report -i");
-			trace_reader_close(r);
-			return -EPROTONOSUPPORT;
-		}
-		r->comp = TRACE_DAT;
-		rc = dat_open(r, path, err, len);
-		if (rc < 0) {
-			trace_reader_close(r);
-			return rc;
-		}
-	} else if (!looks_like_text(r->in, r->in_len)) {
-		refuse_not_text(err, len, path, r->in, r->in_len);
-		trace_reader_close(r);
-		return -EPROTONOSUPPORT;
-	} else {
-		r->comp = TRACE_PLAIN;
-	}
-	if (r->comp != TRACE_ZSTD && window_alloc(r, 0, WIN_SIZE) < 0) {
-		set_err(err, len, "%s: %s", path, strerror(ENOMEM));
-		trace_reader_close(r);
-		return -ENOMEM;
+		return rc;
 	}
 	*out = r;
 	return 0;

@@ -113,125 +113,167 @@ static bool next_line(FILE *f, char *buf, size_t size, uint64_t *total,
 	return true;
 }
 
-int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
-		   char *err, size_t len)
+/* The reader's state over the whole file. */
+struct zi_scan {
+	const char *zone;            /* the zone asked for, or NULL */
+	struct zoneinfo cur, best;   /* the zone being read, the pick */
+	bool in_zone, have_best, any_zone, best_is_named;
+	const char *bad;             /* the file as a whole is not one */
+	const char *bad_key;         /* a key with an impossible value */
+	char bad_zone[16], bad_line[64]; /* where bad_key was */
+	uint64_t total;
+	uint32_t crc;
+};
+
+/* The zone just read is the pick when it is the one named (without a
+ * name: Normal with managed pages), else when nothing named was seen and
+ * it manages the most pages. */
+static void close_zone(struct zi_scan *z)
 {
-	struct zoneinfo cur, best;
-	bool in_zone = false, have_best = false, any_zone = false;
-	bool best_is_named = false;
-	char line[512];
-	const char *bad = NULL, *bad_key = NULL;
-	char bad_zone[16] = "", bad_line[64] = "";
-	uint64_t total = 0;
-	uint32_t crc = (uint32_t)crc32(0, Z_NULL, 0);
+	bool named;
 
-	memset(&best, 0, sizeof(best));
-	memset(&cur, 0, sizeof(cur));
-	for (;;) {
-		bool eof;
-		int node;
-		char name[16];
-		uint64_t v = 0;
-
-		if (bad_key && !bad_line[0]) { /* the line just read: named */
-			const char *l = line + strspn(line, " \t");
-
-			snprintf(bad_zone, sizeof(bad_zone), "%s", cur.zone);
-			snprintf(bad_line, sizeof(bad_line), "%.*s",
-				 (int)strcspn(l, "\r\n"), l);
-		}
-		eof = !next_line(f, line, sizeof(line), &total, &crc, &bad);
-
-		if (eof || sscanf(line, "Node %d, zone %15s", &node, name) == 2) {
-			/* close the previous zone */
-			if (in_zone) {
-				bool named = zone ? strcmp(cur.zone, zone) == 0
-						  : strcmp(cur.zone, "Normal") == 0 &&
-						    cur.managed > 0;
-				if (named || (!zone && !best_is_named &&
-					      cur.managed > best.managed)) {
-					best = cur;
-					have_best = true;
-					best_is_named = named;
-				}
-			}
-			if (eof)
-				break;
-			memset(&cur, 0, sizeof(cur));
-			snprintf(cur.zone, sizeof(cur.zone), "%s", name);
-			cur.node = node;
-			in_zone = any_zone = true;
-			continue;
-		}
-		if (!in_zone)
-			continue;
-		if (key_value(line, "managed", &cur.managed, &bad_key) ||
-		    key_value(line, "present", &cur.present, &bad_key) ||
-		    key_value(line, "spanned", &cur.spanned, &bad_key) ||
-		    key_value(line, "start_pfn", &cur.start_pfn, &bad_key))
-			continue;
-		/* watermarks come before the pagesets, whose "high" is the
-		 * per-CPU limit */
-		if (cur.ncpus == 0 &&
-		    (key_value(line, "min", &cur.wmark_min, &bad_key) ||
-		     key_value(line, "low", &cur.wmark_low, &bad_key) ||
-		     key_value(line, "high", &cur.wmark_high, &bad_key)))
-			continue;
-		if (key_value(line, "pages free", &cur.free, &bad_key))
-			continue;
-		if (key_value(line, "cpu", &v, &bad_key)) {
-			cur.ncpus++;
-			continue;
-		}
-		if (cur.ncpus > 0 && cur.ncpus <= ZONEINFO_MAX_CPUS &&
-		    key_value(line, "count", &v, &bad_key)) {
-			cur.pcp_count[cur.ncpus - 1] = u32_of(v, "count", &bad_key);
-			continue;
-		}
-		if (cur.ncpus > 0 && cur.ncpus <= ZONEINFO_MAX_CPUS &&
-		    key_value(line, "high", &v, &bad_key)) {
-			cur.pcp_high[cur.ncpus - 1] = u32_of(v, "high", &bad_key);
-			continue;
-		}
-		/* per-CPU values: keep the first CPU's */
-		if (cur.ncpus == 1) {
-			if (key_value(line, "batch", &v, &bad_key))
-				cur.batch = u32_of(v, "batch", &bad_key);
-			else if (key_value(line, "high_min", &v, &bad_key))
-				cur.high_min = u32_of(v, "high_min", &bad_key);
-			else if (key_value(line, "high_max", &v, &bad_key))
-				cur.high_max = u32_of(v, "high_max", &bad_key);
-		}
+	if (!z->in_zone)
+		return;
+	named = z->zone ? strcmp(z->cur.zone, z->zone) == 0
+			: strcmp(z->cur.zone, "Normal") == 0 && z->cur.managed > 0;
+	if (named || (!z->zone && !z->best_is_named &&
+		      z->cur.managed > z->best.managed)) {
+		z->best = z->cur;
+		z->have_best = true;
+		z->best_is_named = named;
 	}
-	if (bad) {
+}
+
+static void open_zone(struct zi_scan *z, int node, const char *name)
+{
+	memset(&z->cur, 0, sizeof(z->cur));
+	snprintf(z->cur.zone, sizeof(z->cur.zone), "%s", name);
+	z->cur.node = node;
+	z->in_zone = z->any_zone = true;
+}
+
+/* The zone's own figures; false when line is none of them. */
+static bool zone_key(struct zoneinfo *cur, const char *line, const char **bad)
+{
+	if (key_value(line, "managed", &cur->managed, bad) ||
+	    key_value(line, "present", &cur->present, bad) ||
+	    key_value(line, "spanned", &cur->spanned, bad) ||
+	    key_value(line, "start_pfn", &cur->start_pfn, bad))
+		return true;
+	/* watermarks come before the pagesets, whose "high" is the per-CPU
+	 * limit */
+	if (cur->ncpus == 0 &&
+	    (key_value(line, "min", &cur->wmark_min, bad) ||
+	     key_value(line, "low", &cur->wmark_low, bad) ||
+	     key_value(line, "high", &cur->wmark_high, bad)))
+		return true;
+	return key_value(line, "pages free", &cur->free, bad);
+}
+
+/* The pagesets' figures: a "cpu: N" line opens each. */
+static void pageset_key(struct zoneinfo *cur, const char *line,
+			const char **bad)
+{
+	bool listed = cur->ncpus > 0 && cur->ncpus <= ZONEINFO_MAX_CPUS;
+	uint64_t v = 0;
+
+	if (key_value(line, "cpu", &v, bad)) {
+		cur->ncpus++;
+		return;
+	}
+	if (listed && key_value(line, "count", &v, bad)) {
+		cur->pcp_count[cur->ncpus - 1] = u32_of(v, "count", bad);
+		return;
+	}
+	if (listed && key_value(line, "high", &v, bad)) {
+		cur->pcp_high[cur->ncpus - 1] = u32_of(v, "high", bad);
+		return;
+	}
+	/* per-CPU values: keep the first CPU's */
+	if (cur->ncpus == 1) {
+		if (key_value(line, "batch", &v, bad))
+			cur->batch = u32_of(v, "batch", bad);
+		else if (key_value(line, "high_min", &v, bad))
+			cur->high_min = u32_of(v, "high_min", bad);
+		else if (key_value(line, "high_max", &v, bad))
+			cur->high_max = u32_of(v, "high_max", bad);
+	}
+}
+
+/* Where the impossible value was, for the message: its zone and line. */
+static void note_bad_line(struct zi_scan *z, const char *line)
+{
+	const char *l = line + strspn(line, " \t");
+
+	snprintf(z->bad_zone, sizeof(z->bad_zone), "%s", z->cur.zone);
+	snprintf(z->bad_line, sizeof(z->bad_line), "%.*s",
+		 (int)strcspn(l, "\r\n"), l);
+}
+
+/* The file read: its pick into *out, or why there is none. */
+static int zi_result(struct zi_scan *z, struct zoneinfo *out, char *err,
+		     size_t len)
+{
+	if (z->bad) {
 		if (err && len)
-			snprintf(err, len, "%s", bad);
+			snprintf(err, len, "%s", z->bad);
 		return -EINVAL;
 	}
-	if (bad_key) {
+	if (z->bad_key) {
 		if (err && len)
 			snprintf(err, len, "zone %s: \"%s\" is not a figure this "
 				 "kernel could have written (\"%s\"): not a zoneinfo",
-				 bad_zone, bad_key, bad_line);
+				 z->bad_zone, z->bad_key, z->bad_line);
 		return -EINVAL;
 	}
-	if (!any_zone) {
+	if (!z->any_zone) {
 		if (err && len)
 			snprintf(err, len, "not a /proc/zoneinfo (no \"Node N, zone NAME\" line)");
 		return -EINVAL;
 	}
-	if (!have_best || (zone && !best_is_named) || best.managed == 0) {
+	if (!z->have_best || (z->zone && !z->best_is_named) ||
+	    z->best.managed == 0) {
 		if (err && len)
 			snprintf(err, len, "no zone %s with managed pages",
-				 zone ? zone : "");
+				 z->zone ? z->zone : "");
 		return -ENOENT;
 	}
-	if (check_ranges(&best, err, len))
+	if (check_ranges(&z->best, err, len))
 		return -EINVAL;
-	best.bytes = total;
-	best.crc32 = crc;
-	*out = best;
+	z->best.bytes = z->total;
+	z->best.crc32 = z->crc;
+	*out = z->best;
 	return 0;
+}
+
+int zoneinfo_parse(FILE *f, const char *zone, struct zoneinfo *out,
+		   char *err, size_t len)
+{
+	struct zi_scan z;
+	char line[512];
+
+	memset(&z, 0, sizeof(z));
+	z.zone = zone;
+	z.crc = (uint32_t)crc32(0, Z_NULL, 0);
+	for (;;) {
+		bool eof;
+		int node;
+		char name[16];
+
+		if (z.bad_key && !z.bad_line[0]) /* the line just read: named */
+			note_bad_line(&z, line);
+		eof = !next_line(f, line, sizeof(line), &z.total, &z.crc, &z.bad);
+		if (eof || sscanf(line, "Node %d, zone %15s", &node, name) == 2) {
+			close_zone(&z);
+			if (eof)
+				break;
+			open_zone(&z, node, name);
+			continue;
+		}
+		if (z.in_zone && !zone_key(&z.cur, line, &z.bad_key))
+			pageset_key(&z.cur, line, &z.bad_key);
+	}
+	return zi_result(&z, out, err, len);
 }
 
 int zoneinfo_read(const char *path, const char *zone, struct zoneinfo *out,
