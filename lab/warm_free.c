@@ -27,6 +27,11 @@
 
 #include "sim.h"
 
+/* The shaping allocates and frees on one fixed CPU slot: on the calling
+ * thread's CPU (pa_alloc) the pageblocks pcpbuddy and spb make owned, and
+ * so the whole replay, depended on where the OS ran the thread. */
+#define SHAPE_CPU 0u
+
 enum pb_state { PB_HELD, PB_FREED, PB_NOWHOLE, PB_SPLIT };
 
 struct pb {
@@ -101,7 +106,7 @@ static int take_pages(struct shape *sh, size_t *cap)
 		return -1;
 	for (unsigned mt = 0; mt < PA_MT_PCPTYPES; mt++)
 		for (uint64_t k = split_needed(sh, mt) << sh->pbo; k; k--) {
-			uint64_t pfn = pa_alloc(sh->z, 0, gfp_of_mt(mt));
+			uint64_t pfn = pa_alloc_cpu(sh->z, SHAPE_CPU, 0, gfp_of_mt(mt));
 
 			if (pfn == PA_NO_PFN)
 				break;
@@ -149,7 +154,7 @@ static int fill(struct shape *sh, const struct freeinfo *fi)
 		for (size_t j = 0; j < sh->n; j++)
 			n -= n && sh->pb[j].mt == mt;
 		for (uint64_t k = 0; k < n; k++) {
-			uint64_t pfn = pa_alloc(sh->z, sh->pbo, gfp_of_mt(mt));
+			uint64_t pfn = pa_alloc_cpu(sh->z, SHAPE_CPU, sh->pbo, gfp_of_mt(mt));
 
 			if (pfn == PA_NO_PFN)
 				break;
@@ -157,7 +162,7 @@ static int fill(struct shape *sh, const struct freeinfo *fi)
 				return -1;
 		}
 	}
-	while (pa_alloc(sh->z, 0, gfp_of_mt(PA_MT_MOVABLE)) != PA_NO_PFN)
+	while (pa_alloc_cpu(sh->z, SHAPE_CPU, 0, gfp_of_mt(PA_MT_MOVABLE)) != PA_NO_PFN)
 		;
 	return 0;
 }
@@ -197,7 +202,7 @@ static void mark_run(struct shape *sh, uint64_t pfn, uint64_t g,
 		if (!x)
 			continue;
 		if (free_it)
-			pa_free(sh->z, x->pfn, sh->pbo);
+			pa_free_cpu(sh->z, SHAPE_CPU, x->pfn, sh->pbo);
 		if (free_it || x->state == PB_HELD)
 			x->state = (uint8_t)st;
 	}
@@ -236,7 +241,7 @@ static bool free_span(struct shape *sh, struct pb *b, uint64_t off, unsigned j)
 		if (!held(b, off + i))
 			return false;
 	for (uint64_t i = 0; i < (1ull << j); i++)
-		pa_free(sh->z, b->pfn + off + i, 0);
+		pa_free_cpu(sh->z, SHAPE_CPU, b->pfn + off + i, 0);
 	return true;
 }
 
