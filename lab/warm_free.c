@@ -308,6 +308,12 @@ int warm_free_shape(struct pa_zone *z, const struct freeinfo *fi,
 		rc = 0;
 	}
 	shape_free(&sh);
+	/* pcpbuddy and spb leave a drained, partly used block owned by the
+	 * slot that drained it (for its Phase 0): the shaping's blocks would
+	 * all be SHAPE_CPU's, which no running machine's pagesets are.  An
+	 * offline and online of the slot gives them back ownerless. */
+	pa_cpu_offline(z, SHAPE_CPU);
+	pa_cpu_online(z, SHAPE_CPU);
 	free(sh.pb);
 	*wanted_blocks = sh.wanted;
 	*placed_blocks = sh.placed;
