@@ -175,7 +175,6 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 			return -ENOMEM;
 		}
 		p->compact = cfg->compact;
-		p->decay_grid = cfg->pcp_decay_grid;
 		p->reporting.on = cfg->report_free;
 		p->reporting.order = cfg->report_free_order;
 		p->measure_contig = cfg->measure_contig;
@@ -715,9 +714,10 @@ static void demand_one(struct sim *s, struct sim_policy *p, unsigned cpu,
 
 /* The kernel's vmstat work ran on cpu: its pageset decays now, and the
  * grid's decay of every pageset stops (the trace says where it runs). */
-static void pcp_decay_one(struct sim_policy *p, unsigned cpu)
+static void pcp_decay_one(const struct sim *s, struct sim_policy *p,
+			  unsigned cpu)
 {
-	if (p->decay_grid)
+	if (s->cfg.pcp_decay_grid)
 		return;
 	p->decay_from_trace = true;
 	if (pa_pcp_tick_cpu(p->zone, cpu) == 0)
@@ -753,7 +753,7 @@ static void apply_model_op(struct sim *s, struct sim_policy *p, unsigned kind,
 		release_1g(s, p);
 		break;
 	case SIMQ_PCP_DECAY:
-		pcp_decay_one(p, cpu);
+		pcp_decay_one(s, p, cpu);
 		break;
 	}
 }

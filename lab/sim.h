@@ -172,9 +172,9 @@ struct sim_policy {
 	int movable_id;
 	bool compact;            /* proactive ticks (sim_config.compact) */
 	/* the pagesets decay where the trace's vmstat work ran, not on the
-	 * grid: set by the first sim_pcp_decay unless decay_grid (from
-	 * sim_config.pcp_decay_grid) */
-	bool decay_from_trace, decay_grid;
+	 * grid: set by the first sim_pcp_decay unless
+	 * sim_config.pcp_decay_grid */
+	bool decay_from_trace;
 	uint64_t trace_decays;   /* pa_pcp_tick_cpu calls from the trace */
 	uint64_t compact_runs;   /* proactive ticks that compacted */
 	double thp_allocatable_pct; /* free memory in pageblock blocks after

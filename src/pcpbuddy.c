@@ -1196,8 +1196,6 @@ static void pcpb_offline(struct pa_zone *z, unsigned cpu)
 	zone_unlock(z);
 }
 
-/* pa_check's part: owned lists, remote lists, PCPBUDDY ownership.
- * Returns a message or NULL; *remote gets pages on remote lists. */
 /* Is chunk pfn among the first merge_new[o][m] entries of lists[o][m]? */
 static bool in_merge_window(const struct pa_zone *z,
 			    const struct per_cpu_pages *pcp, unsigned o,
@@ -1250,6 +1248,9 @@ static const char *check_pageset_chunk(const struct pa_zone *z, unsigned c,
 	return NULL;
 }
 
+/* pa_check's part: owned lists, remote lists, PCPBUDDY ownership and
+ * the merge window.  Returns a message or NULL; *remote gets pages on
+ * remote lists. */
 static const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
 			      uint64_t *remote)
 {
