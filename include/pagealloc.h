@@ -790,6 +790,10 @@ struct pa_stats {
 	                             * read and unlinked from its list */
 	uint64_t zone_split_pieces; /* pieces splits (the kernel's expand)
 	                             * put back on the free lists */
+	uint64_t zone_pb_walked;    /* pages and blocks a fallback's walks of
+	                             * a pageblock looked at, one each (its
+	                             * count of movable pages before a claim,
+	                             * its move of the free blocks after) */
 
 	/* per-CPU pagesets (summed over CPUs) */
 	struct pa_lock_stats pcp_lock;

@@ -230,9 +230,9 @@ static int find_suitable_fallback(struct pa_zone *z, unsigned order,
 void move_freepages_block(struct pa_zone *z, uint64_t start, unsigned from,
 			  unsigned to)
 {
-	uint64_t end = start + pb_nr_pages(z);
+	uint64_t end = start + pb_nr_pages(z), walked = 0;
 
-	for (uint64_t pfn = start; pfn < end;) {
+	for (uint64_t pfn = start; pfn < end; walked++) {
 		uint16_t st = page_state(&z->pages[pfn]);
 
 		if (!st) {
@@ -248,16 +248,17 @@ void move_freepages_block(struct pa_zone *z, uint64_t start, unsigned from,
 		}
 		pfn += 1ull << order;
 	}
+	zone_count(z, PB_WALKED, walked);
 	pageblock_set_type(z, pfn_to_pb(z, start), to);
 }
 
 /* Count allocated movable pages of a pageblock (its "alike" pages for a
  * movable claim). */
-static uint64_t count_movable_pages(const struct pa_zone *z, uint64_t start)
+static uint64_t count_movable_pages(struct pa_zone *z, uint64_t start)
 {
-	uint64_t end = start + pb_nr_pages(z), n = 0;
+	uint64_t end = start + pb_nr_pages(z), n = 0, walked = 0;
 
-	for (uint64_t pfn = start; pfn < end;) {
+	for (uint64_t pfn = start; pfn < end; walked++) {
 		const struct pa_page *p = &z->pages[pfn];
 		uint16_t st = page_state(p);
 
@@ -269,6 +270,7 @@ static uint64_t count_movable_pages(const struct pa_zone *z, uint64_t start)
 			n += 1ull << (st >> 8);
 		pfn += 1ull << (st >> 8);
 	}
+	zone_count(z, PB_WALKED, walked);
 	return n;
 }
 

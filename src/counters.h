@@ -24,6 +24,7 @@
 	X(BLOCKS_MOVED, zone_blocks_moved, none)                     \
 	X(BUDDY_MERGES, zone_buddy_merges, none)                     \
 	X(SPLIT_PIECES, zone_split_pieces, none)                     \
+	X(PB_WALKED, zone_pb_walked, none)                           \
 	X(EXTFRAG_FALLBACKS, extfrag_fallbacks, none)                \
 	X(EXTFRAG_FRAGMENTING, extfrag_fragmenting, none)            \
 	X(BLOCKS_CLAIMED, blocks_claimed, none)                      \

@@ -956,6 +956,51 @@ static void test_merge_split_counts(void **state)
 	th_zone_destroy(z);
 }
 
+/* A fallback's pageblock walks are counted one entry each.  Pageblocks
+ * of 8 order-0 pages, all allocated movable, every fourth freed:
+ * an unmovable allocation falls back, and the claim first counts the
+ * block's movable pages (8 entries); with 2 free and no alike pages it is
+ * under half, so nothing is claimed (no second walk) and a free page is
+ * stolen.  Freeing three more puts the block at half, so the next
+ * fallback claims it: its count walks the 8 pages and blocks now there,
+ * then its move of the free blocks walks them again. */
+static void test_pb_walk_counts(void **state)
+{
+	struct pa_config c = th_config(4, 3, 5, PA_CFG_NO_PCP |
+				       PA_CFG_NO_WATERMARKS, 1);
+	struct pa_zone *z = must_create(&c);
+	struct pa_stats st0, st;
+	uint64_t pfn[32], u;
+
+	for (unsigned i = 0; i < 32; i++) {
+		pfn[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+		assert_int_not_equal(pfn[i], PA_NO_PFN);
+	}
+	for (unsigned i = 0; i < 32; i++)
+		if (pfn[i] % 4 == 0)
+			assert_int_equal(pa_free_cpu(z, 0, pfn[i], 0), 0);
+	pa_stats(z, &st0);
+	u = pa_alloc_cpu(z, 0, 0, 0);
+	assert_int_not_equal(u, PA_NO_PFN);
+	pa_stats(z, &st);
+	assert_int_equal(st.zone_pb_walked - st0.zone_pb_walked, 8);
+	assert_int_equal(st.blocks_claimed - st0.blocks_claimed, 0);
+	assert_int_equal(pa_free_cpu(z, 0, u, 0), 0);
+	for (unsigned i = 0; i < 32; i++)
+		if (pfn[i] % 4 == 1)
+			assert_int_equal(pa_free_cpu(z, 0, pfn[i], 0), 0);
+	pa_stats(z, &st0);
+	u = pa_alloc_cpu(z, 0, 0, 0);
+	assert_int_not_equal(u, PA_NO_PFN);
+	pa_stats(z, &st);
+	/* pfns 0-1 and 4-5 merged: 2 free blocks and 4 pages = 6 entries,
+	 * walked by the count and again by the move */
+	assert_int_equal(st.zone_pb_walked - st0.zone_pb_walked, 12);
+	assert_int_equal(st.blocks_claimed - st0.blocks_claimed, 1);
+	assert_check(z);
+	th_zone_destroy(z);
+}
+
 static void test_error_hook(void **state)
 {
 	struct th_errlog log = { 0 };
@@ -1562,6 +1607,7 @@ int main(void)
 		th_policy_test(test_no_watermarks_every_page),
 		th_policy_test(test_stats_accounting),
 		th_policy_test(test_merge_split_counts),
+		th_policy_test(test_pb_walk_counts),
 		th_policy_test(test_error_hook),
 		th_policy_test(test_event_hook),
 		th_policy_test(test_drain_and_cpus),
