@@ -501,7 +501,8 @@ static double zone_ns(const struct costmodel *m, const struct opcost *d)
 {
 	return costmodel_zone_ns(m, (double)d->zone_acq, (double)d->zone_pages,
 				 (double)d->zone_blocks,
-				 (double)(d->merges + d->splits));
+				 (double)(d->merges + d->splits),
+				 (double)d->pb_walked);
 }
 
 /* Run a's time minus run b's, their zone->lock work taken out with the
@@ -788,6 +789,95 @@ static int measure_all(struct cal_sample *smp, unsigned runs,
 	return 0;
 }
 
+/* ---- a fallback's pageblock walks (pb_walk_ns) ---- */
+
+/* Unmovable allocations falling back into movable pageblocks a quarter
+ * free (every fourth page free, so nothing merges): each one's claim
+ * counts the block's movable pages, an entry per page, finds it under
+ * half free and steals a page instead; the frees put the pages back.  A
+ * zone without pagesets, so every call is on the zone path the fit
+ * priced. */
+#define PBW_BYTES (64ull << 20)
+#define PBW_BURST 1024u
+#define PBW_ROUNDS 16u
+
+struct pbw_run {
+	double ns, calls;
+	struct opcost d;
+};
+
+static int pbw_run(uint64_t *pfn, struct pbw_run *out)
+{
+	struct pa_config c = pa_config_default();
+	const unsigned n = (unsigned)(PBW_BYTES / 4096);
+	uint64_t *u = pfn + n;
+	struct opcost a, b;
+	struct pa_zone *z;
+	double t0;
+
+	c.bytes = PBW_BYTES;
+	c.ncpus = 1;
+	c.flags = PA_CFG_NO_PCP | PA_CFG_NO_WATERMARKS;
+	z = cal_zone_create(&c);
+	if (!z)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++)
+		pfn[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+	for (unsigned i = 0; i < n; i++)
+		if (pfn[i] != PA_NO_PFN && pfn[i] % 4 == 0)
+			pa_free_cpu(z, 0, pfn[i], 0);
+	opcost_read(z, &b);
+	t0 = calibrate_thread_ns();
+	for (unsigned r = 0; r < PBW_ROUNDS; r++) {
+		for (unsigned i = 0; i < PBW_BURST; i++)
+			u[i] = pa_alloc_cpu(z, 0, 0, 0);
+		for (unsigned i = PBW_BURST; i-- > 0;)
+			if (u[i] != PA_NO_PFN)
+				pa_free_cpu(z, 0, u[i], 0);
+	}
+	out->ns = calibrate_thread_ns() - t0;
+	opcost_read(z, &a);
+	pa_zone_destroy(z);
+	opcost_delta(&a, &b, &out->d);
+	out->calls = 2.0 * PBW_ROUNDS * PBW_BURST;
+	return 0;
+}
+
+/* pb_walk_ns: the least run's time less its calls and zone->lock work
+ * at the fitted figures, per entry walked. */
+static int measure_pb_walk(struct costmodel *m, unsigned runs,
+			   const struct cal_pin *pin, FILE *log)
+{
+	uint64_t *pfn = malloc((PBW_BYTES / 4096 + PBW_BURST) * sizeof(*pfn));
+	struct pbw_run best = { 0 }, one;
+	double start = progress_now();
+	unsigned r;
+
+	if (!pfn)
+		return -ENOMEM;
+	for (r = 0; cal_more(r, runs, start); r++) {
+		calibrate_pin_run(pin, r);
+		if (pbw_run(pfn, &one) < 0) {
+			free(pfn);
+			return -ENOMEM;
+		}
+		if (r == 0 || one.ns < best.ns)
+			best = one;
+	}
+	free(pfn);
+	if (!best.d.pb_walked)
+		return -EINVAL; /* the workload did not fall back: a bug */
+	m->pb_walk_ns = 0;
+	m->pb_walk_ns = (best.ns - best.calls * m->call_ns - zone_ns(m, &best.d)) /
+			(double)best.d.pb_walked;
+	if (m->pb_walk_ns < 0)
+		m->pb_walk_ns = 0;
+	fprintf(log, "  fallback pageblock walks: %.2f ns per entry (%.0f "
+		"entries an allocation, least of %u)\n", m->pb_walk_ns,
+		(double)best.d.pb_walked / (best.calls / 2), r);
+	return 0;
+}
+
 /* ---- marking allocations movable (pa_set_page_movable) ---- */
 
 /* Bursts of 64 order-0 allocations, then their frees, on a fresh zone
@@ -894,6 +984,8 @@ static int calibrate_single(struct costmodel *m, struct cal_sample *smp,
 		rc = measure_compaction(m, runs, pin, log);
 	if (!rc)
 		rc = measure_owner(m, runs, pin, log);
+	if (!rc)
+		rc = measure_pb_walk(m, runs, pin, log);
 	return rc;
 }
 

@@ -24,6 +24,7 @@ static const struct cm_key keys[] = {
 	K(page_ns, "per page moved under zone->lock"),
 	K(list_op_ns, "per free-list operation under zone->lock"),
 	K(merge_ns, "per buddy merged, or split piece, under zone->lock"),
+	K(pb_walk_ns, "per entry a fallback's pageblock walk looks at, under zone->lock"),
 	K(handoff_ns, "zone->lock hand-off between two CPUs"),
 	K(handoff_waiter_ns, "extra hand-off cost per spinning CPU (assumed)"),
 	K(remote_ns, "push to / swap of a remote-free list"),
@@ -62,6 +63,9 @@ struct costmodel costmodel_default(void)
 		/* 0: that calibration fitted list_op_ns with the merges and
 		 * split pieces inside it (docs/VTIME.md) */
 		.merge_ns = 0.0,
+		/* median of six calibrate --runs 5, 2026-12-03 13:00-13:10
+		 * (2.62-2.81: a sequential walk, steadier than the rest) */
+		.pb_walk_ns = 2.7,
 		.handoff_ns = 314.3,
 		.handoff_waiter_ns = 4.0,
 		.remote_ns = 157.1,
@@ -115,10 +119,10 @@ double costmodel_miss_at(const struct costmodel *m, double lines)
 }
 
 double costmodel_zone_ns(const struct costmodel *m, double acq, double pages,
-			 double list_ops, double merges)
+			 double list_ops, double merges, double pb_walked)
 {
 	return acq * m->lock_ns + pages * m->page_ns + list_ops * m->list_op_ns +
-	       merges * m->merge_ns;
+	       merges * m->merge_ns + pb_walked * m->pb_walk_ns;
 }
 
 double costmodel_tlb_share(const struct costmodel *m, double lines)

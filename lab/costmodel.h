@@ -24,6 +24,11 @@ struct costmodel {
 	double merge_ns;         /* per buddy a free merges in, and per piece
 	                          * a split puts back, under zone->lock: one
 	                          * more piece's state and list link each */
+	double pb_walk_ns;       /* per entry (page or free block) a
+	                          * fallback's walk of a pageblock looks at,
+	                          * under zone->lock: counting its movable
+	                          * pages before a claim, moving its free
+	                          * blocks after one */
 	double handoff_ns;       /* zone->lock and its data moving from one
 	                          * CPU's cache to another's (measured between
 	                          * two real CPUs) */
@@ -115,11 +120,11 @@ double costmodel_line_miss_at(const struct costmodel *m, double lines);
 /*
  * The zone->lock work, ns, of `acq` holds moving `pages` pages in
  * `list_ops` free-list operations with `merges` buddy merges and split
- * pieces: what the engine charges and what the calibration fits.  Never
- * fails.
+ * pieces and `pb_walked` entries of fallbacks' pageblock walks: what the
+ * engine charges and what the calibration fits.  Never fails.
  */
 double costmodel_zone_ns(const struct costmodel *m, double acq, double pages,
-			 double list_ops, double merges);
+			 double list_ops, double merges, double pb_walked);
 
 /* Write every figure in the format costmodel_load() reads.  Returns 0 or
  * -EIO. */

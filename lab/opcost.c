@@ -22,6 +22,7 @@ void opcost_read(const struct pa_zone *z, struct opcost *o)
 	o->zone_blocks = counter_read(&z->zc[ZC_BLOCKS_MOVED]);
 	o->merges = counter_read(&z->zc[ZC_BUDDY_MERGES]);
 	o->splits = counter_read(&z->zc[ZC_SPLIT_PIECES]);
+	o->pb_walked = counter_read(&z->zc[ZC_PB_WALKED]);
 	o->remote_pushed = counter_read(&z->zs[ZS_PCPB_REMOTE_PUSHED]);
 	o->remote_absorbed = counter_read(&z->zs[ZS_PCPB_REMOTE_ABSORBED]);
 	o->scanned = counter_read(&z->zs[ZS_COMPACT_MIGRATE_SCANNED]) +
@@ -39,6 +40,7 @@ void opcost_delta(const struct opcost *a, const struct opcost *b,
 	d->zone_blocks = a->zone_blocks - b->zone_blocks;
 	d->merges = a->merges - b->merges;
 	d->splits = a->splits - b->splits;
+	d->pb_walked = a->pb_walked - b->pb_walked;
 	d->remote_pushed = a->remote_pushed - b->remote_pushed;
 	d->remote_absorbed = a->remote_absorbed - b->remote_absorbed;
 	d->scanned = a->scanned - b->scanned;

@@ -24,6 +24,8 @@ struct opcost {
 	uint64_t merges;         /* buddies its frees merged in, each read
 	                          * and unlinked from its list */
 	uint64_t splits;         /* pieces its splits put on the lists */
+	uint64_t pb_walked;      /* entries its fallbacks' pageblock walks
+	                          * looked at (claims) */
 	uint64_t remote_pushed;  /* pages pushed to an owner's remote list */
 	uint64_t remote_absorbed; /* pages an owner took off its remote list */
 	uint64_t scanned;        /* pages compaction's scanners looked at */

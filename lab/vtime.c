@@ -368,7 +368,8 @@ static double hold_work(const struct costmodel *m, const struct opcost *d)
 	return m->lock_ns +
 	       costmodel_zone_ns(m, 0, (double)d->zone_pages,
 				 (double)d->zone_blocks,
-				 (double)(d->merges + d->splits)) /
+				 (double)(d->merges + d->splits),
+				 (double)d->pb_walked) /
 		       (double)d->zone_acq;
 }
 
@@ -523,6 +524,7 @@ static void share_tick(struct vt_run *x, const struct opcost *d)
 		o->zone_blocks += (uint64_t)((double)d->zone_blocks * share + 0.5);
 		o->merges += (uint64_t)((double)d->merges * share + 0.5);
 		o->splits += (uint64_t)((double)d->splits * share + 0.5);
+		o->pb_walked += (uint64_t)((double)d->pb_walked * share + 0.5);
 	}
 }
 
@@ -786,6 +788,7 @@ static void execute(struct vt_run *x, unsigned c, double t)
 		x->r->list_ops += d.zone_blocks;
 		x->r->merges += d.merges;
 		x->r->splits += d.splits;
+		x->r->pb_walked += d.pb_walked;
 		if (passes)
 			call += walk_cost(x, c, passes, &d);
 		x->r->call_ns += call;

@@ -75,6 +75,8 @@ struct vt_result {
 	                          * calls (costmodel list_op_ns) */
 	uint64_t merges, splits; /* buddies their frees merged in, pieces
 	                          * their splits put on lists */
+	uint64_t pb_walked;      /* entries their fallbacks' pageblock walks
+	                          * looked at (costmodel pb_walk_ns) */
 	uint64_t passes, walked; /* pageset merge passes, chunks they walked
 	                          * (costmodel walk_ns) */
 	uint64_t walk_misses;    /* metadata lines those walks missed */

@@ -19,13 +19,13 @@ static void model_line(const struct vt_sweep *w, FILE *f, const char *pre)
 	const struct costmodel *m = &w->model;
 
 	fprintf(f, "%scost model (%s): call %.1f ns, zone->lock %.1f ns + %.2f "
-		"ns/page + %.2f ns/list op + %.2f ns/merge or split piece, "
-		"hand-off %.1f ns + %.2f ns per "
+		"ns/page + %.2f ns/list op + %.2f ns/merge or split piece + "
+		"%.2f ns/pageblock entry walked, hand-off %.1f ns + %.2f ns per "
 		"waiter, remote list %.1f ns, metadata miss %.1f ns (cache %.0f "
 		"lines), think x%g; warm-up %g\n", pre, w->model_from, m->call_ns,
-		m->lock_ns, m->page_ns, m->list_op_ns, m->merge_ns, m->handoff_ns,
-		m->handoff_waiter_ns, m->remote_ns, m->miss_ns, m->cache_lines,
-		m->think_scale, w->warmup);
+		m->lock_ns, m->page_ns, m->list_op_ns, m->merge_ns,
+		m->pb_walk_ns, m->handoff_ns, m->handoff_waiter_ns, m->remote_ns,
+		m->miss_ns, m->cache_lines, m->think_scale, w->warmup);
 }
 
 /* --measure: the one-CPU prediction beside the same calls timed. */
@@ -153,7 +153,7 @@ static void json_result(FILE *f, const struct vt_result *r)
 		", \"metadata_misses\": %" PRIu64 ", \"compaction_scanned\": %"
 		PRIu64 ", \"migrated\": %" PRIu64 ", \"migrated_blocks\": %" PRIu64
 		", \"zone_list_ops\": %" PRIu64 ", \"buddy_merges\": %" PRIu64
-		", \"split_pieces\": %" PRIu64
+		", \"split_pieces\": %" PRIu64 ", \"pb_walked\": %" PRIu64
 		", \"merge_passes\": %" PRIu64
 		", \"chunks_walked\": %" PRIu64 ", \"walk_hops\": %" PRIu64 ", \"walk_misses\": %" PRIu64
 		", \"tlb_misses\": %" PRIu64 ", \"movable_marks\": %" PRIu64
@@ -165,7 +165,7 @@ static void json_result(FILE *f, const struct vt_result *r)
 		g.hold_max_ns, g.contended_share, r->acquisitions, r->tick_holds,
 		r->remote_ops, r->remote_wait_ns, r->misses, r->scanned,
 		r->migrated, r->migrated_blocks, r->list_ops, r->merges,
-		r->splits, r->passes, r->walked, r->walk_hops, r->walk_misses,
+		r->splits, r->pb_walked, r->passes, r->walked, r->walk_hops, r->walk_misses,
 		r->tlb_misses, r->marks, g.ops_per_s, r->makespan_ns,
 		r->cpu_ns, r->think_ns, r->call_ns, r->wait_ns, r->hold_ns);
 	fprintf(f, ", \"pcp_lock\": {\"wait_share\": %.6g, \"wait_mean_ns\": "
@@ -207,11 +207,11 @@ int vtime_report_json(const struct vt_sweep *w, const char *path)
 		fprintf(f, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
 	fprintf(f, "\",\n  \"cost_model\": {\"call_ns\": %g, \"lock_ns\": %g, "
 		"\"page_ns\": %g, \"list_op_ns\": %g, \"merge_ns\": %g, "
-		"\"handoff_ns\": %g, "
+		"\"pb_walk_ns\": %g, \"handoff_ns\": %g, "
 		"\"handoff_waiter_ns\": %g, \"remote_ns\": %g, \"think_scale\": "
 		"%g, \"miss_ns\": %g, \"cache_lines\": %g},\n  \"warmup\": %g,\n  \"sweep\": [", m->call_ns, m->lock_ns,
-		m->page_ns, m->list_op_ns, m->merge_ns, m->handoff_ns,
-		m->handoff_waiter_ns,
+		m->page_ns, m->list_op_ns, m->merge_ns, m->pb_walk_ns,
+		m->handoff_ns, m->handoff_waiter_ns,
 		m->remote_ns, m->think_scale, m->miss_ns, m->cache_lines, w->warmup);
 	for (unsigned k = 0; k < w->n; k++) {
 		fprintf(f, "%s\n    {\"cpus\": %u, \"pcp_batch\": %u, "

@@ -777,6 +777,27 @@ static void test_merge_price(void **state)
 			    10.0 * (double)(a.merges + a.splits)) < 1e-6);
 }
 
+/* A fallback's pageblock walks under zone->lock cost pb_walk_ns per
+ * entry: raising it adds exactly that per entry walked to the hold time,
+ * the decisions unchanged (server under mainline on 64 MiB: its
+ * unmovable allocations fall back into movable pageblocks). */
+static void test_pb_walk_price(void **state)
+{
+	struct costmodel m = costmodel_default();
+	struct vt_result a, b;
+	(void)state;
+
+	m.pb_walk_ns = 0;
+	a = run_priced_as("server", "mainline", &m);
+	m.pb_walk_ns = 10;
+	b = run_priced_as("server", "mainline", &m);
+	assert_true(a.pb_walked > 0);
+	assert_true(a.pb_walked == b.pb_walked && a.list_ops == b.list_ops &&
+		    a.ops == b.ops && a.acquisitions == b.acquisitions);
+	assert_true(rel_err(b.hold_ns - a.hold_ns, 10.0 * (double)a.pb_walked) <
+		    1e-6);
+}
+
 /* The metadata cache: with room for everything a line misses only on
  * its first touch; a smaller cache misses more; more CPUs sharing the
  * pages (remote frees, other CPUs' lines) miss more again. */
@@ -1050,6 +1071,7 @@ int main(void)
 		cmocka_unit_test(test_default_hop_price),
 		cmocka_unit_test(test_owner_marks),
 		cmocka_unit_test(test_merge_price),
+		cmocka_unit_test(test_pb_walk_price),
 		cmocka_unit_test(test_hist_quantiles),
 		cmocka_unit_test(test_costmodel_file),
 		cmocka_unit_test(test_calibration_fit),
