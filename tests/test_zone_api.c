@@ -956,6 +956,30 @@ static void test_merge_split_counts(void **state)
 	th_zone_destroy(z);
 }
 
+/* Free pfn[i] for every i with pfn % 4 == rem. */
+static void free_every_fourth(struct pa_zone *z, const uint64_t *pfn,
+			      unsigned n, unsigned rem)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (pfn[i] % 4 == rem)
+			assert_int_equal(pa_free_cpu(z, 0, pfn[i], 0), 0);
+}
+
+/* One unmovable allocation: the entries its fallback walked and the
+ * pageblocks it claimed; the page is kept in *got. */
+static void unmovable_walk(struct pa_zone *z, uint64_t *walked,
+			   uint64_t *claimed, uint64_t *got)
+{
+	struct pa_stats st0, st;
+
+	pa_stats(z, &st0);
+	*got = pa_alloc_cpu(z, 0, 0, 0);
+	assert_int_not_equal(*got, PA_NO_PFN);
+	pa_stats(z, &st);
+	*walked = st.zone_pb_walked - st0.zone_pb_walked;
+	*claimed = st.blocks_claimed - st0.blocks_claimed;
+}
+
 /* A fallback's pageblock walks are counted one entry each.  Pageblocks
  * of 8 order-0 pages, all allocated movable, every fourth freed:
  * an unmovable allocation falls back, and the claim first counts the
@@ -969,34 +993,23 @@ static void test_pb_walk_counts(void **state)
 	struct pa_config c = th_config(4, 3, 5, PA_CFG_NO_PCP |
 				       PA_CFG_NO_WATERMARKS, 1);
 	struct pa_zone *z = must_create(&c);
-	struct pa_stats st0, st;
-	uint64_t pfn[32], u;
+	uint64_t pfn[32], u, walked, claimed;
 
 	for (unsigned i = 0; i < 32; i++) {
 		pfn[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
 		assert_int_not_equal(pfn[i], PA_NO_PFN);
 	}
-	for (unsigned i = 0; i < 32; i++)
-		if (pfn[i] % 4 == 0)
-			assert_int_equal(pa_free_cpu(z, 0, pfn[i], 0), 0);
-	pa_stats(z, &st0);
-	u = pa_alloc_cpu(z, 0, 0, 0);
-	assert_int_not_equal(u, PA_NO_PFN);
-	pa_stats(z, &st);
-	assert_int_equal(st.zone_pb_walked - st0.zone_pb_walked, 8);
-	assert_int_equal(st.blocks_claimed - st0.blocks_claimed, 0);
+	free_every_fourth(z, pfn, 32, 0);
+	unmovable_walk(z, &walked, &claimed, &u);
+	assert_int_equal(walked, 8);
+	assert_int_equal(claimed, 0);
 	assert_int_equal(pa_free_cpu(z, 0, u, 0), 0);
-	for (unsigned i = 0; i < 32; i++)
-		if (pfn[i] % 4 == 1)
-			assert_int_equal(pa_free_cpu(z, 0, pfn[i], 0), 0);
-	pa_stats(z, &st0);
-	u = pa_alloc_cpu(z, 0, 0, 0);
-	assert_int_not_equal(u, PA_NO_PFN);
-	pa_stats(z, &st);
+	free_every_fourth(z, pfn, 32, 1);
+	unmovable_walk(z, &walked, &claimed, &u);
 	/* pfns 0-1 and 4-5 merged: 2 free blocks and 4 pages = 6 entries,
 	 * walked by the count and again by the move */
-	assert_int_equal(st.zone_pb_walked - st0.zone_pb_walked, 12);
-	assert_int_equal(st.blocks_claimed - st0.blocks_claimed, 1);
+	assert_int_equal(walked, 12);
+	assert_int_equal(claimed, 1);
 	assert_check(z);
 	th_zone_destroy(z);
 }
