@@ -71,6 +71,14 @@ all: $(STATIC) $(SHARED) $(CMD) $(if $(HELP2MAN),$(MAN))
 deps:
 	@scripts/deps.sh
 
+# The goals that install missing packages first finish in a second make, so
+# pkg-config and help2man above are asked after the install, not before it
+# (on a fresh machine the first make had no -I for tracefs and no man page).
+DEPS_GOALS := test test-concurrency stress run docs-screens bench
+.PHONY: $(addsuffix -after-deps,$(DEPS_GOALS))
+$(DEPS_GOALS): deps
+	@$(MAKE) --no-print-directory $@-after-deps
+
 $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h lab/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(if $(filter 0,$(V)),@echo "  CC $<";)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -110,7 +118,7 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LABLIB) $(STATIC)
 # The suites run their cases under every policy the library accepts
 # (tests/factory.h), so nothing is re-run here per policy.
 TESTS ?= %
-test: deps all $(TEST_BIN) check-includes check-install
+test-after-deps: all $(TEST_BIN) check-includes check-install
 	@scripts/run-tests.sh $(filter $(addprefix $(BUILD)/tests/,$(TESTS)),$(TEST_BIN))
 
 # No include cycle among our headers (nor lab/report*.c): scripts/check_includes.py.
@@ -127,21 +135,21 @@ check-install: all
 	@CC="$(CC)" SAN_LDFLAGS="$(SAN_LDFLAGS)" scripts/check-install.sh "$(MAKE)" $(SONAME) $(SOFILE) "$(MAN_CMDS)"
 
 # Concurrency tests only (CI runs these under TSan).
-test-concurrency: deps all $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))
+test-concurrency-after-deps: all $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))
 	@scripts/run-tests.sh $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))
 
 # Long soak: the stress tests with PA_STRESS_LONG=1.
-stress: deps all $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))
+stress-after-deps: all $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))
 	@PA_STRESS_LONG=1 scripts/run-tests.sh $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))
 
-run: deps all
+run-after-deps: all
 	@scripts/demo.sh $(CMD)
 
 # The screenshots in docs/screens, from headless Chromium.
-docs-screens: deps all
+docs-screens-after-deps: all
 	@scripts/docs-screens.sh $(CMD)
 
-bench: deps all $(BENCH_BIN)
+bench-after-deps: all $(BENCH_BIN)
 	@scripts/run-bench.sh $(BENCH_BIN)
 
 # libFuzzer on the zone API (clang, tests/fuzz/fuzz_zone.c): FUZZ_SECONDS=600 make fuzz
