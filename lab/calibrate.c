@@ -22,6 +22,8 @@
 #define CAL_BYTES (1ull << 30)
 #define CAL_PAIRS (1u << 19)
 #define CAL_BURST 8192u
+#define CAL_WIN_CALLS 4096u  /* pairs (or burst calls) per timed window */
+#define CAL_MAX_WIN (CAL_PAIRS / CAL_WIN_CALLS)
 #define CAL_MAX_ASKED 15     /* --runs at most */
 #define CAL_MAX_RUNS 48      /* runs of one measurement at most */
 #define CAL_SPAN_S 2.0       /* wall time a measurement's runs span */
@@ -118,25 +120,37 @@ static void do_work(const struct cal_work *w, struct pa_zone *z,
 		do_pairs(z, w->order, n);
 }
 
-/* One timed run of a workload on a fresh zone (warmed up first). */
+/* A workload's timed window: CAL_WIN_CALLS pairs, or whole bursts. */
+static unsigned win_calls(const struct cal_work *w)
+{
+	return w->burst > CAL_WIN_CALLS ? w->burst : CAL_WIN_CALLS;
+}
+
+/* One timed run of a workload on a fresh zone (warmed up first), each
+ * window's thread CPU time into win[] (the stability rule, as
+ * --measure's windows: a preemption spoils one window of one run, and
+ * the least over the runs drops it). */
 static int measure(const struct cal_work *w, uint64_t *buf,
-		   struct cal_sample *out)
+		   struct cal_sample *out, double *win)
 {
 	struct pa_zone *z = cal_zone(w);
+	unsigned per = win_calls(w);
 	struct opcost a, b;
-	double t0, t1;
 
 	if (!z)
 		return -ENOMEM;
 	do_work(w, z, buf, CAL_PAIRS / 8);
 	opcost_read(z, &b);
-	t0 = calibrate_thread_ns();
-	do_work(w, z, buf, CAL_PAIRS);
-	t1 = calibrate_thread_ns();
+	for (unsigned k = 0; k < CAL_PAIRS / per; k++) {
+		double t0 = calibrate_thread_ns();
+
+		do_work(w, z, buf, per);
+		win[k] = calibrate_thread_ns() - t0;
+	}
 	opcost_read(z, &a);
 	pa_zone_destroy(z);
 	out->name = w->name;
-	out->ns = t1 - t0;
+	out->ns = 0;
 	out->calls = 2.0 * (w->burst ? CAL_PAIRS / w->burst * w->burst :
 				       CAL_PAIRS);
 	out->acq = (double)(a.zone_acq - b.zone_acq);
@@ -756,12 +770,13 @@ static int measure_compaction(struct costmodel *m, unsigned runs,
 	return 0;
 }
 
-/* Run every workload `runs` times, interleaved; samples get the least. */
+/* Run every workload `runs` times, interleaved; each sample's time is
+ * the sum over its windows of each window's least over the runs. */
 static int measure_all(struct cal_sample *smp, unsigned runs,
 		       const struct cal_pin *pin, FILE *log)
 {
 	static const unsigned nw = NWORKS;
-	double ns[NWORKS][CAL_MAX_RUNS];
+	double least[NWORKS][CAL_MAX_WIN], win[CAL_MAX_WIN];
 	uint64_t *buf = malloc(CAL_BURST * sizeof(*buf));
 	double start = progress_now();
 	unsigned r;
@@ -770,16 +785,21 @@ static int measure_all(struct cal_sample *smp, unsigned runs,
 		return -ENOMEM;
 	for (r = 0; cal_more(r, runs, start); r++)
 		for (unsigned w = 0; w < nw; w++) {
+			unsigned nwin = CAL_PAIRS / win_calls(&works[w]);
+
 			calibrate_pin_run(pin, r);
-			if (measure(&works[w], buf, &smp[w]) < 0) {
+			if (measure(&works[w], buf, &smp[w], win) < 0) {
 				free(buf);
 				return -ENOMEM;
 			}
-			ns[w][r] = smp[w].ns;
+			for (unsigned k = 0; k < nwin; k++)
+				if (r == 0 || win[k] < least[w][k])
+					least[w][k] = win[k];
 		}
 	free(buf);
 	for (unsigned w = 0; w < nw; w++) {
-		smp[w].ns = calibrate_least(ns[w], r);
+		for (unsigned k = 0; k < CAL_PAIRS / win_calls(&works[w]); k++)
+			smp[w].ns += least[w][k];
 		fprintf(log, "  %-40s %8.2f ns/call  (zone->lock per call: %.4f "
 			"acq, %.3f pages, %.3f list ops, %.3f merges and split "
 			"pieces)\n", smp[w].name, smp[w].ns / smp[w].calls,
