@@ -182,105 +182,234 @@ static int check_pcp(struct checker *c, uint64_t *pcp_pages)
 
 /* The pfn walk: every position is a head (with a state) or a tail inside
  * the previous head's block. */
-static int walk_pfns(struct checker *c, uint64_t *alloc, uint64_t *buddy,
-		     uint64_t *pcp, uint64_t *llist, uint64_t *reporting,
-		     uint32_t *pb_free)
+/* What the pfn walk found, in pages. */
+struct walk_totals {
+	uint64_t alloc, buddy, pcp, llist, reporting;
+};
+
+/* A deferred range [pfn, end) is free, untouched and on no list. */
+static int walk_deferred(struct checker *c, uint64_t pfn, uint64_t end,
+			 uint32_t *pb_free)
 {
 	struct pa_zone *z = c->z;
 
-	*alloc = *buddy = *pcp = *llist = *reporting = 0;
+	for (uint64_t d = pfn; d < end; d++)
+		if (page_state(&z->pages[d]))
+			return fail(c, "pfn %llu lies in a deferred range but has state 0x%x",
+				    (unsigned long long)d, page_state(&z->pages[d]));
+	for (uint64_t b = pfn >> z->pb_order; b < end >> z->pb_order; b++)
+		pb_free[b] += (uint32_t)pb_nr_pages(z);
+	return 0;
+}
+
+/* The head page at pfn: an order that fits its position, a tail clear. */
+static int check_block_shape(struct checker *c, uint64_t pfn, uint16_t st)
+{
+	struct pa_zone *z = c->z;
+	unsigned order = st >> 8;
+
+	if (!st)
+		return fail(c, "pfn %llu belongs to no block (free, cached or allocated)",
+			    (unsigned long long)pfn);
+	if (order > z->max_order || (pfn & ((1ull << order) - 1)) ||
+	    pfn + (1ull << order) > z->nr_pages)
+		return fail(c, "pfn %llu: bad order %u for its position",
+			    (unsigned long long)pfn, order);
+	for (uint64_t t = 1; t < (1ull << order); t++)
+		if (page_state(&z->pages[pfn + t]))
+			return fail(c, "pfn %llu is inside the order-%u block at %llu but has state 0x%x",
+				    (unsigned long long)(pfn + t), order,
+				    (unsigned long long)pfn,
+				    page_state(&z->pages[pfn + t]));
+	return 0;
+}
+
+/* A free buddy block: its pages into pb_free, and no unmerged twin. */
+static int check_buddy_block(struct checker *c, uint64_t pfn, uint16_t st,
+			     uint32_t *pb_free)
+{
+	struct pa_zone *z = c->z;
+	unsigned order = st >> 8;
+	uint64_t n = 1ull << order, b = pfn ^ n;
+
+	if (order >= z->pb_order)
+		for (uint64_t i = 0; i < (n >> z->pb_order); i++)
+			pb_free[pfn_to_pb(z, pfn) + i] += (uint32_t)pb_nr_pages(z);
+	else
+		pb_free[pfn_to_pb(z, pfn)] += (uint32_t)n;
+	if (order >= z->max_order || b >= z->nr_pages ||
+	    page_state(&z->pages[b]) != st)
+		return 0;
+	/* two free buddies of one order should have merged, unless they are
+	 * whole pageblocks of types that must not */
+	unsigned m1 = pb_mt(pfn_pb(z, pfn)), m2 = pb_mt(pfn_pb(z, b));
+
+	if (order < z->pb_order || m1 == m2 ||
+	    (mt_mergeable(m1) && mt_mergeable(m2)))
+		return fail(c, "free buddies %llu and %llu of order %u were not merged",
+			    (unsigned long long)pfn, (unsigned long long)b, order);
+	return 0;
+}
+
+/* The block whose head is pfn, counted by what its state says it is. */
+static int count_block(struct checker *c, uint64_t pfn, struct walk_totals *t,
+		       uint32_t *pb_free)
+{
+	const struct pa_page *p = &c->z->pages[pfn];
+	uint16_t st = page_state(p);
+	uint64_t n = 1ull << (st >> 8);
+
+	switch ((st & 0xff) & ~(unsigned)PG_PCPBUDDY) {
+	case PG_BUDDY:
+		t->buddy += n;
+		return check_buddy_block(c, pfn, st, pb_free);
+	case PG_PCP:
+		t->pcp += n;
+		return 0;
+	case PG_ALLOC:
+	case PG_ALLOC | PG_ISOLATED:
+	case PG_ALLOC | PG_CONTIG:
+		t->alloc += n;
+		if (page_mt(p) >= PA_MT_PCPTYPES)
+			return fail(c, "allocated pfn %llu has migratetype %u",
+				    (unsigned long long)pfn, page_mt(p));
+		return 0;
+	case PG_LLIST:
+		t->llist += n;
+		return 0;
+	case PG_REPORTING:
+		t->reporting += n;
+		return 0;
+	default:
+		return fail(c, "pfn %llu has invalid state 0x%x",
+			    (unsigned long long)pfn, st);
+	}
+}
+
+/* Every block of the zone, head by head; free pages per pageblock. */
+static int walk_pfns(struct checker *c, struct walk_totals *t,
+		     uint32_t *pb_free)
+{
+	struct pa_zone *z = c->z;
+	int r;
+
+	*t = (struct walk_totals){ 0 };
 	for (uint64_t pfn = 0; pfn < z->nr_pages;) {
 		uint64_t end = fa_skip_deferred(z, pfn);
+		uint16_t st = page_state(&z->pages[pfn]);
 
 		if (end != pfn) {
-			/* a deferred range is free, untouched, and on no list */
-			for (uint64_t d = pfn; d < end; d++)
-				if (page_state(&z->pages[d]))
-					return fail(c, "pfn %llu lies in a deferred range but has state 0x%x",
-						    (unsigned long long)d, page_state(&z->pages[d]));
-			for (uint64_t b = pfn >> z->pb_order; b < end >> z->pb_order; b++)
-				pb_free[b] += (uint32_t)pb_nr_pages(z);
+			if ((r = walk_deferred(c, pfn, end, pb_free)))
+				return r;
 			pfn = end;
 			continue;
 		}
-		const struct pa_page *p = &z->pages[pfn];
-		uint16_t st = page_state(p);
-		unsigned flags = st & 0xff, order = st >> 8;
-
-		if (!st)
-			return fail(c, "pfn %llu belongs to no block (free, cached or allocated)",
-				    (unsigned long long)pfn);
-		if (order > z->max_order || (pfn & ((1ull << order) - 1)) ||
-		    pfn + (1ull << order) > z->nr_pages)
-			return fail(c, "pfn %llu: bad order %u for its position",
-				    (unsigned long long)pfn, order);
-		for (uint64_t t = 1; t < (1ull << order); t++)
-			if (page_state(&z->pages[pfn + t]))
-				return fail(c, "pfn %llu is inside the order-%u block at %llu but has state 0x%x",
-					    (unsigned long long)(pfn + t), order,
-					    (unsigned long long)pfn,
-					    page_state(&z->pages[pfn + t]));
-		uint64_t n = 1ull << order;
-
-		switch (flags & ~(unsigned)PG_PCPBUDDY) {
-		case PG_BUDDY:
-			*buddy += n;
-			if (order >= z->pb_order)
-				for (uint64_t i = 0; i < (n >> z->pb_order); i++)
-					pb_free[pfn_to_pb(z, pfn) + i] += (uint32_t)pb_nr_pages(z);
-			else
-				pb_free[pfn_to_pb(z, pfn)] += (uint32_t)n;
-			/* two free buddies of one order should have merged */
-			if (order < z->max_order) {
-				uint64_t b = pfn ^ n;
-
-				if (b < z->nr_pages &&
-				    page_state(&z->pages[b]) == st) {
-					unsigned m1 = pb_mt(pfn_pb(z, pfn)),
-						 m2 = pb_mt(pfn_pb(z, b));
-
-					if (order < z->pb_order || m1 == m2 ||
-					    (mt_mergeable(m1) && mt_mergeable(m2)))
-						return fail(c, "free buddies %llu and %llu of order %u were not merged",
-							    (unsigned long long)pfn,
-							    (unsigned long long)b, order);
-				}
-			}
-			break;
-		case PG_PCP:
-			*pcp += n;
-			break;
-		case PG_ALLOC:
-		case PG_ALLOC | PG_ISOLATED:
-		case PG_ALLOC | PG_CONTIG:
-			*alloc += n;
-			if (page_mt(p) >= PA_MT_PCPTYPES)
-				return fail(c, "allocated pfn %llu has migratetype %u",
-					    (unsigned long long)pfn, page_mt(p));
-			break;
-		case PG_LLIST:
-			*llist += n;
-			break;
-		case PG_REPORTING:
-			*reporting += n;
-			break;
-		default:
-			return fail(c, "pfn %llu has invalid state 0x%x",
-				    (unsigned long long)pfn, st);
-		}
-		pfn += n;
+		if ((r = check_block_shape(c, pfn, st)) ||
+		    (r = count_block(c, pfn, t, pb_free)))
+			return r;
+		pfn += 1ull << (st >> 8);
 	}
 	return 0;
+}
+
+/* The counters and the lists against what the walk found. */
+static int check_totals(struct checker *c, const struct walk_totals *t,
+			uint64_t list_free, uint64_t pcp_pages)
+{
+	struct pa_zone *z = c->z;
+	uint64_t deferred = fa_deferred_pages(z);
+	uint64_t llist_pages = STAT_LOAD(z->llist_pages), remote = 0;
+
+	if (t->reporting != z->nr_reporting)
+		return fail(c, "%llu pages are being reported, the count says %llu",
+			    (unsigned long long)t->reporting,
+			    (unsigned long long)z->nr_reporting);
+	if (t->buddy != list_free)
+		return fail(c, "%llu pages are marked free but the free lists hold %llu",
+			    (unsigned long long)t->buddy, (unsigned long long)list_free);
+	if (list_free + deferred != z->free_pages)
+		return fail(c, "free_pages counter %llu, free lists hold %llu + %llu deferred",
+			    (unsigned long long)z->free_pages,
+			    (unsigned long long)list_free, (unsigned long long)deferred);
+	if (t->pcp != pcp_pages)
+		return fail(c, "%llu pages are marked per-CPU but the lists hold %llu",
+			    (unsigned long long)t->pcp, (unsigned long long)pcp_pages);
+	if (z->use_pcp && z->ops->check) {
+		char buf[200];
+		const char *m = z->ops->check(z, buf, sizeof(buf), &remote);
+
+		if (m)
+			return fail(c, "%s", m);
+	}
+	llist_pages += remote;
+	if (t->llist != llist_pages)
+		return fail(c, "deferred-free and remote lists hold %llu pages, counters say %llu",
+			    (unsigned long long)t->llist,
+			    (unsigned long long)llist_pages);
+	if (t->alloc + t->buddy + deferred + t->pcp + t->llist + t->reporting !=
+	    z->nr_pages)
+		return fail(c, "accounting: allocated %llu + free %llu + per-CPU %llu + deferred-free lists %llu + being reported %llu != managed %llu",
+			    (unsigned long long)t->alloc,
+			    (unsigned long long)(t->buddy + deferred),
+			    (unsigned long long)t->pcp, (unsigned long long)t->llist,
+			    (unsigned long long)t->reporting,
+			    (unsigned long long)z->nr_pages);
+	return 0;
+}
+
+/* Each pageblock's data against the walk; the reserve and isolation
+ * counts against the pageblocks. */
+static int check_pageblocks(struct checker *c, const uint32_t *pb_free)
+{
+	struct pa_zone *z = c->z;
+	uint64_t ha = 0, iso = 0;
+
+	for (uint64_t b = 0; b < z->nr_pageblocks; b++) {
+		const struct pageblock_data *pb = &z->pb[b];
+
+		if (pb->nr_free != pb_free[b])
+			return fail(c, "pageblock %llu: nr_free %u, actually %u",
+				    (unsigned long long)b, pb->nr_free, pb_free[b]);
+		if (pb->nr_free == pb_nr_pages(z) && pb->content)
+			return fail(c, "pageblock %llu is entirely free but has content bits 0x%x",
+				    (unsigned long long)b, pb->content);
+		if (pb_mt(pb) >= PA_MT_TYPES)
+			return fail(c, "pageblock %llu has migratetype %u",
+				    (unsigned long long)b, pb_mt(pb));
+		if (!(z->pflags & POL_OWNED_BLOCKS) && pb_owner(pb))
+			return fail(c, "pageblock %llu has an owner under a policy without ownership",
+				    (unsigned long long)b);
+		ha += pb_mt(pb) == PA_MT_HIGHATOMIC ? pb_nr_pages(z) : 0;
+		iso += pb_mt(pb) == PA_MT_ISOLATE;
+	}
+	if (ha != z->nr_reserved_highatomic)
+		return fail(c, "highatomic reserve counts %llu pages, pageblocks hold %llu",
+			    (unsigned long long)z->nr_reserved_highatomic,
+			    (unsigned long long)ha);
+	if (iso != z->nr_isolated_pageblocks)
+		return fail(c, "%llu pageblocks are isolated, the isolation count says %llu",
+			    (unsigned long long)iso,
+			    (unsigned long long)z->nr_isolated_pageblocks);
+	return 0;
+}
+
+/* The superpageblocks' own invariants (spb_check: NULL when clean). */
+static int check_spb(struct checker *c)
+{
+	char sbuf[256];
+	const char *sm = spb_check(c->z, sbuf, sizeof(sbuf));
+
+	return sm ? fail(c, "%s", sm) : 0;
 }
 
 int pa_check(struct pa_zone *z, char *msg, size_t len)
 {
 	struct checker c = { .z = z, .msg = msg, .len = len };
-	uint64_t list_free, pcp_pages, alloc, buddy, pcp_walk, llist_walk;
-	uint64_t reporting;
+	struct walk_totals t;
+	uint64_t list_free, pcp_pages;
 	uint32_t *pb_free = calloc(z->nr_pageblocks ? z->nr_pageblocks : 1,
 				   sizeof(*pb_free));
-	int r = 0;
+	int r;
 
 	if (msg && len)
 		msg[0] = 0;
@@ -289,116 +418,12 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 	for (unsigned cpu = 0; z->use_pcp && cpu < z->ncpus; cpu++)
 		pcp_lock(z, cpu);
 	pa_lock_acquire(&z->lock);  /* not zone_lock(): leave the llist be */
-
-	if ((r = check_free_lists(&c, &list_free)))
-		goto out;
-	if ((r = check_pcp(&c, &pcp_pages)))
-		goto out;
-	if ((r = walk_pfns(&c, &alloc, &buddy, &pcp_walk, &llist_walk,
-			   &reporting, pb_free)))
-		goto out;
-	if (reporting != z->nr_reporting) {
-		r = fail(&c, "%llu pages are being reported, the count says %llu",
-			 (unsigned long long)reporting,
-			 (unsigned long long)z->nr_reporting);
-		goto out;
-	}
-	if (buddy != list_free) {
-		r = fail(&c, "%llu pages are marked free but the free lists hold %llu",
-			 (unsigned long long)buddy, (unsigned long long)list_free);
-		goto out;
-	}
-	uint64_t deferred = fa_deferred_pages(z);
-
-	if (list_free + deferred != z->free_pages) {
-		r = fail(&c, "free_pages counter %llu, free lists hold %llu + %llu deferred",
-			 (unsigned long long)z->free_pages,
-			 (unsigned long long)list_free, (unsigned long long)deferred);
-		goto out;
-	}
-	if (pcp_walk != pcp_pages) {
-		r = fail(&c, "%llu pages are marked per-CPU but the lists hold %llu",
-			 (unsigned long long)pcp_walk, (unsigned long long)pcp_pages);
-		goto out;
-	}
-	uint64_t llist_pages = STAT_LOAD(z->llist_pages), remote = 0;
-
-	if (z->use_pcp && z->ops->check) {
-		char buf[200];
-		const char *m = z->ops->check(z, buf, sizeof(buf), &remote);
-
-		if (m) {
-			r = fail(&c, "%s", m);
-			goto out;
-		}
-	}
-	llist_pages += remote;
-
-	if (llist_walk != llist_pages) {
-		r = fail(&c, "deferred-free and remote lists hold %llu pages, counters say %llu",
-			 (unsigned long long)llist_walk,
-			 (unsigned long long)llist_pages);
-		goto out;
-	}
-	if (alloc + buddy + deferred + pcp_walk + llist_walk + reporting !=
-	    z->nr_pages) {
-		r = fail(&c, "accounting: allocated %llu + free %llu + per-CPU %llu + deferred-free lists %llu + being reported %llu != managed %llu",
-			 (unsigned long long)alloc, (unsigned long long)(buddy + deferred),
-			 (unsigned long long)pcp_walk, (unsigned long long)llist_walk,
-			 (unsigned long long)reporting,
-			 (unsigned long long)z->nr_pages);
-		goto out;
-	}
-	uint64_t ha = 0, iso = 0;
-
-	for (uint64_t b = 0; b < z->nr_pageblocks; b++) {
-		const struct pageblock_data *pb = &z->pb[b];
-
-		if (pb->nr_free != pb_free[b]) {
-			r = fail(&c, "pageblock %llu: nr_free %u, actually %u",
-				 (unsigned long long)b, pb->nr_free, pb_free[b]);
-			goto out;
-		}
-		if (pb->nr_free == pb_nr_pages(z) && pb->content) {
-			r = fail(&c, "pageblock %llu is entirely free but has content bits 0x%x",
-				 (unsigned long long)b, pb->content);
-			goto out;
-		}
-		if (pb_mt(pb) >= PA_MT_TYPES) {
-			r = fail(&c, "pageblock %llu has migratetype %u",
-				 (unsigned long long)b, pb_mt(pb));
-			goto out;
-		}
-		if (pb_mt(pb) == PA_MT_HIGHATOMIC)
-			ha += pb_nr_pages(z);
-		if (pb_mt(pb) == PA_MT_ISOLATE)
-			iso++;
-		if (!(z->pflags & POL_OWNED_BLOCKS) && pb_owner(pb)) {
-			r = fail(&c, "pageblock %llu has an owner under a policy without ownership",
-				 (unsigned long long)b);
-			goto out;
-		}
-	}
-	const char *sm;
-	char sbuf[256];
-
-	if ((sm = spb_check(z, sbuf, sizeof(sbuf)))) {
-		r = fail(&c, "%s", sm);
-		goto out;
-	}
-	if (ha != z->nr_reserved_highatomic) {
-		r = fail(&c, "highatomic reserve counts %llu pages, pageblocks hold %llu",
-			 (unsigned long long)z->nr_reserved_highatomic,
-			 (unsigned long long)ha);
-		goto out;
-	}
-	if (iso != z->nr_isolated_pageblocks) {
-		r = fail(&c, "%llu pageblocks are isolated, the isolation count says %llu",
-			 (unsigned long long)iso,
-			 (unsigned long long)z->nr_isolated_pageblocks);
-		goto out;
-	}
-out:
+	if (!(r = check_free_lists(&c, &list_free)) &&
+	    !(r = check_pcp(&c, &pcp_pages)) &&
+	    !(r = walk_pfns(&c, &t, pb_free)) &&
+	    !(r = check_totals(&c, &t, list_free, pcp_pages)) &&
+	    !(r = check_pageblocks(&c, pb_free)))
+		r = check_spb(&c);
 	pa_lock_release(&z->lock);
 	for (unsigned cpu = z->use_pcp ? z->ncpus : 0; cpu-- > 0;)
 		pcp_unlock(z, cpu);
