@@ -7,6 +7,10 @@
 
 void objs_push(struct objs *o, uint64_t key, unsigned order, unsigned cpu)
 {
+	if (o->first + o->n == o->cap && o->first) { /* room at the front */
+		memmove(o->e, o->e + o->first, o->n * sizeof(*o->e));
+		o->first = 0;
+	}
 	if (o->n == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 1024;
 		struct obj *e = realloc(o->e, cap * sizeof(*e));
@@ -16,20 +20,32 @@ void objs_push(struct objs *o, uint64_t key, unsigned order, unsigned cpu)
 		o->e = e;
 		o->cap = cap;
 	}
-	o->e[o->n++] = (struct obj){ key, (uint16_t)cpu, (uint8_t)order };
+	o->e[o->first + o->n++] = (struct obj){ key, (uint16_t)cpu, (uint8_t)order };
 	o->pages += 1ull << order;
 }
 
 void objs_take(struct objs *o, size_t i, uint64_t *key, unsigned *order,
 	       unsigned *cpu)
 {
-	struct obj x = o->e[i];
+	struct obj x = o->e[o->first + i];
 
 	*key = x.key;
 	*order = x.order;
 	*cpu = x.cpu;
 	o->pages -= 1ull << x.order;
-	o->e[i] = o->e[--o->n];
+	o->e[o->first + i] = o->e[o->first + --o->n];
+}
+
+void objs_shift(struct objs *o, uint64_t *key, unsigned *order, unsigned *cpu)
+{
+	struct obj x = o->e[o->first++];
+
+	*key = x.key;
+	*order = x.order;
+	*cpu = x.cpu;
+	o->pages -= 1ull << x.order;
+	if (--o->n == 0)
+		o->first = 0;
 }
 
 void objs_release(struct objs *o)

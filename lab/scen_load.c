@@ -65,7 +65,7 @@ static size_t pick(struct scen *sc, struct objs *o)
 	size_t i = o->ahead < o->n ? o->ahead : o->n - 1;
 
 	o->ahead = (size_t)scen_below(sc, o->n);
-	__builtin_prefetch(&o->e[o->ahead]);
+	__builtin_prefetch(&o->e[o->first + o->ahead]);
 	return i;
 }
 
@@ -103,7 +103,8 @@ static void touch(struct scen *sc, struct objs *o, enum lru_kind kind,
 	if (!o->n)
 		return;
 	i = pick(sc, o);
-	sim_lru_touch(sc->sim, cpu, o->e[i].key, o->e[i].order, kind);
+	sim_lru_touch(sc->sim, cpu, o->e[o->first + i].key,
+		      o->e[o->first + i].order, kind);
 }
 
 /* Anonymous memory above the target is unmapped (freed, or forgotten in

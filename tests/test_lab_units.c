@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "objs.h"
 #include "pfnmap.h"
 #include "size.h"
 #include "zoneinfo.h"
@@ -193,10 +194,46 @@ static void test_zoneinfo_rejects_other_text(void **state)
 				  sizeof(err)) == -ENOENT);
 }
 
+/* objs_shift takes the oldest, in push order, across the array's growth
+ * and the move to the front that a push after shifts makes; objs_take
+ * still addresses the live elements; the page count follows both. */
+static void test_objs_shift_in_age_order(void **state)
+{
+	struct objs o = { 0 };
+	uint64_t next = 0, key, pages = 0;
+	unsigned order, cpu;
+	(void)state;
+
+	for (unsigned round = 0; round < 4; round++) {
+		for (unsigned i = 0; i < 1500 + 700 * round; i++) {
+			objs_push(&o, 1000 + o.n + next, i % 3, i % 7);
+			pages += 1ull << (i % 3);
+		}
+		/* the oldest left is key 1000 + next (keys grow by one) */
+		for (unsigned i = 0; i < 1200; i++, next++) {
+			objs_shift(&o, &key, &order, &cpu);
+			assert_int_equal(key, 1000 + next);
+			pages -= 1ull << order;
+			assert_int_equal(o.pages, pages);
+		}
+	}
+	objs_take(&o, 0, &key, &order, &cpu); /* the oldest, by index */
+	assert_int_equal(key, 1000 + next);
+	pages -= 1ull << order;
+	while (o.n) {
+		objs_take(&o, o.n - 1, &key, &order, &cpu);
+		pages -= 1ull << order;
+	}
+	assert_int_equal(o.pages, 0);
+	assert_int_equal(pages, 0);
+	objs_release(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pfnmap_matches_model),
+		cmocka_unit_test(test_objs_shift_in_age_order),
 		cmocka_unit_test(test_size_parse),
 		cmocka_unit_test(test_zoneinfo_of_traced_machine),
 		cmocka_unit_test(test_zoneinfo_bytes_and_crc32),
