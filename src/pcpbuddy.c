@@ -1251,82 +1251,118 @@ static const char *check_pageset_chunk(const struct pa_zone *z, unsigned c,
 /* pa_check's part: owned lists, remote lists, PCPBUDDY ownership and
  * the merge window.  Returns a message or NULL; *remote gets pages on
  * remote lists. */
-static const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
-			      uint64_t *remote)
+/* No pageblock entirely free in the zone keeps an owner. */
+static const char *check_free_owned(struct pa_zone *z, char *buf, size_t len)
 {
-	*remote = 0;
 	for (uint64_t b = 0; b < z->nr_pageblocks; b++)
 		if (pb_owner(&z->pb[b]) && z->pb[b].nr_free == pb_nr_pages(z)) {
 			snprintf(buf, len, "pageblock %llu is entirely free in the zone but owned by cpu %u",
 				 (unsigned long long)b, pb_owner(&z->pb[b]) - 1);
 			return buf;
 		}
-	for (unsigned c = 0; c < z->ncpus; c++) {
-		struct per_cpu_pages *pcp = &z->pcp[c];
-		uint64_t n = 0, guard = z->nr_pages + 1;
+	return NULL;
+}
 
-		for (uint32_t pfn = pcp->remote_head; pfn != PA_NIL;
-		     pfn = z->pages[pfn].lnext) {
-			if (pfn >= z->nr_pages || !guard--) {
-				snprintf(buf, len, "cpu %u: remote list corrupt", c);
-				return buf;
-			}
-			if (page_flags(&z->pages[pfn]) != PG_LLIST) {
-				snprintf(buf, len, "cpu %u: remote list pfn %u has state 0x%x",
-					 c, pfn, page_state(&z->pages[pfn]));
-				return buf;
-			}
-			n += 1ull << page_order(&z->pages[pfn]);
-		}
-		if (n != STAT_LOAD(pcp->remote_pages)) {
-			snprintf(buf, len, "cpu %u: remote list holds %llu pages, counter %llu",
-				 c, (unsigned long long)n,
-				 (unsigned long long)STAT_LOAD(pcp->remote_pages));
+/* CPU c's remote list: well formed, every entry on it, its count right;
+ * its pages into *remote. */
+static const char *check_remote_list(struct pa_zone *z, unsigned c, char *buf,
+				     size_t len, uint64_t *remote)
+{
+	struct per_cpu_pages *pcp = &z->pcp[c];
+	uint64_t n = 0, guard = z->nr_pages + 1;
+
+	for (uint32_t pfn = pcp->remote_head; pfn != PA_NIL;
+	     pfn = z->pages[pfn].lnext) {
+		if (pfn >= z->nr_pages || !guard--) {
+			snprintf(buf, len, "cpu %u: remote list corrupt", c);
 			return buf;
 		}
-		*remote += n;
-		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
-			uint32_t b = owned_head(pcp->owned, m), first = b;
-			uint64_t guard2 = z->nr_pageblocks + 1;
+		if (page_flags(&z->pages[pfn]) != PG_LLIST) {
+			snprintf(buf, len, "cpu %u: remote list pfn %u has state 0x%x",
+				 c, pfn, page_state(&z->pages[pfn]));
+			return buf;
+		}
+		n += 1ull << page_order(&z->pages[pfn]);
+	}
+	if (n != STAT_LOAD(pcp->remote_pages)) {
+		snprintf(buf, len, "cpu %u: remote list holds %llu pages, counter %llu",
+			 c, (unsigned long long)n,
+			 (unsigned long long)STAT_LOAD(pcp->remote_pages));
+		return buf;
+	}
+	*remote += n;
+	return NULL;
+}
 
-			if (b == PA_NIL)
+/* CPU c's owned list of type m: a ring of pageblocks c owns, of type m. */
+static const char *check_owned_list(struct pa_zone *z, unsigned c, unsigned m,
+				    char *buf, size_t len)
+{
+	uint32_t b = owned_head(z->pcp[c].owned, m), first = b;
+	uint64_t guard = z->nr_pageblocks + 1;
+
+	if (b == PA_NIL)
+		return NULL;
+	do {
+		const struct pb_link *l = &z->pb_links[b];
+
+		if (!l->listed || l->cpu != c || l->mt != m || !guard--) {
+			snprintf(buf, len, "cpu %u: owned list %u entry %u inconsistent",
+				 c, m, b);
+			return buf;
+		}
+		if (pb_owner(&z->pb[b]) != c + 1) {
+			snprintf(buf, len, "cpu %u: owned list holds pageblock %u owned by %u",
+				 c, b, pb_owner(&z->pb[b]));
+			return buf;
+		}
+		if (pb_mt(&z->pb[b]) != m) {
+			snprintf(buf, len, "cpu %u: owned %s list holds pageblock %u of type %s",
+				 c, pa_migratetype_name(m), b,
+				 pa_migratetype_name(pb_mt(&z->pb[b])));
+			return buf;
+		}
+		b = l->next;
+	} while (b != first);
+	return NULL;
+}
+
+/* Every chunk on CPU c's pageset lists (check_pageset_chunk). */
+static const char *check_pageset_lists(struct pa_zone *z, unsigned c,
+				       char *buf, size_t len)
+{
+	for (unsigned o = 0; o <= z->pb_order; o++)
+		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
+			const struct pfn_list *l = &z->pcp[c].lists[o][m];
+			uint32_t pfn = l->head;
+
+			if (pfn_list_empty(l))
 				continue;
 			do {
-				const struct pb_link *l = &z->pb_links[b];
-
-				if (!l->listed || l->cpu != c || l->mt != m || !guard2--) {
-					snprintf(buf, len, "cpu %u: owned list %u entry %u inconsistent",
-						 c, m, b);
+				if (check_pageset_chunk(z, c, o, m, pfn, buf, len))
 					return buf;
-				}
-				if (pb_owner(&z->pb[b]) != c + 1) {
-					snprintf(buf, len, "cpu %u: owned list holds pageblock %u owned by %u",
-						 c, b, pb_owner(&z->pb[b]));
-					return buf;
-				}
-				if (pb_mt(&z->pb[b]) != m) {
-					snprintf(buf, len, "cpu %u: owned %s list holds pageblock %u of type %s",
-						 c, pa_migratetype_name(m), b,
-						 pa_migratetype_name(pb_mt(&z->pb[b])));
-					return buf;
-				}
-				b = l->next;
-			} while (b != first);
+				pfn = z->pages[pfn].next;
+			} while (pfn != l->head);
 		}
-		for (unsigned o = 0; o <= z->pb_order; o++)
-			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
-				const struct pfn_list *l = &pcp->lists[o][m];
+	return NULL;
+}
 
-				if (pfn_list_empty(l))
-					continue;
-				uint32_t pfn = l->head;
+static const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
+			      uint64_t *remote)
+{
+	const char *m;
 
-				do {
-					if (check_pageset_chunk(z, c, o, m, pfn, buf, len))
-						return buf;
-					pfn = z->pages[pfn].next;
-				} while (pfn != l->head);
-			}
+	*remote = 0;
+	if ((m = check_free_owned(z, buf, len)))
+		return m;
+	for (unsigned c = 0; c < z->ncpus; c++) {
+		if ((m = check_remote_list(z, c, buf, len, remote)))
+			return m;
+		for (unsigned t = 0; t < PA_MT_PCPTYPES; t++)
+			if ((m = check_owned_list(z, c, t, buf, len)))
+				return m;
+		if ((m = check_pageset_lists(z, c, buf, len)))
+			return m;
 	}
 	return NULL;
 }

@@ -89,60 +89,40 @@ static void free_classes(struct zs_pool *pool)
 	}
 }
 
-struct zs_pool *zs_create_pool(const char *name, struct pa_zone *zone,
-			       const struct zs_pool_config *user_cfg)
+/* Why cfg and zone cannot make a pool, or NULL: the errno is EINVAL. */
+static const char *pool_refusal(const struct zs_pool_config *cfg,
+				struct pa_zone *zone)
 {
-	struct zs_pool_config cfg = user_cfg ? *user_cfg : zs_pool_config_default();
 	struct pa_config zc;
 
-	if (!cfg.chain)
-		cfg.chain = ZS_CHAIN_DEFAULT;
 	if (!zone)
-		return create_fail(&cfg, EINVAL, "no zone");
-	if (cfg.chain < ZS_CHAIN_MIN || cfg.chain > ZS_CHAIN_MAX)
-		return create_fail(&cfg, EINVAL, "chain must be 4..16 pages");
-	if (cfg.flags & ~ZS_POOL_FREE_LOCKED)
-		return create_fail(&cfg, EINVAL, "unknown flag");
+		return "no zone";
+	if (cfg->chain < ZS_CHAIN_MIN || cfg->chain > ZS_CHAIN_MAX)
+		return "chain must be 4..16 pages";
+	if (cfg->flags & ~ZS_POOL_FREE_LOCKED)
+		return "unknown flag";
 	pa_zone_config(zone, &zc);
 	if (zc.backing != PA_BACKING_ANON)
-		return create_fail(&cfg, EINVAL,
-				   "the zone has no memory (metadata-only); zsmalloc needs PA_BACKING_ANON");
+		return "the zone has no memory (metadata-only); zsmalloc needs PA_BACKING_ANON";
 	if (zc.page_shift != 12)
-		return create_fail(&cfg, EINVAL, "zsmalloc needs 4 KiB pages");
+		return "zsmalloc needs 4 KiB pages";
 
 	uint64_t nr = pa_managed_pages(zone);
 	char *base = pa_pfn_to_addr(zone, 0);
+
 	/* Objects are addressed as base + pfn * 4096: one mapping. */
 	if (!nr || !base || pa_pfn_to_addr(zone, nr - 1) != base + ((nr - 1) << 12))
-		return create_fail(&cfg, EINVAL, "zone memory is not one mapping");
+		return "zone memory is not one mapping";
+	return NULL;
+}
 
-	struct zs_pool *pool = calloc(1, sizeof(*pool));
-	if (!pool)
-		return create_fail(&cfg, ENOMEM, "out of memory");
-	snprintf(pool->name, sizeof(pool->name), "%s", name ? name : "");
-	pool->zone = zone;
-	pool->chain = cfg.chain;
-	pool->flags = cfg.flags;
-	pool->error_fn = cfg.error_fn;
-	pool->error_arg = cfg.error_arg;
-	pool->base = base;
-	pool->nr_pfns = nr;
-	pthread_rwlock_init(&pool->lock, NULL);
-
-	/* calloc of a large array is mapped lazily: a page of the table is
-	 * committed only when a pool page in its range is used. */
-	pool->pages = calloc(nr, sizeof(*pool->pages));
-	/* Salt handles with the pool's address so another pool's handles
-	 * (and small integers) are rejected. */
-	uint64_t salt = (((uintptr_t)pool >> 4) * 0x9e3779b97f4a7c15ull) >> 49;
-	if (!pool->pages || zs_handle_cache_init(&pool->handles, salt ? salt : 1)) {
-		free(pool->pages);
-		free(pool);
-		return create_fail(&cfg, ENOMEM, "out of memory");
-	}
-
+/* One size_class per distinct class of the chain's table; the merged
+ * ones point at the class they merge into.  -ENOMEM, partly made. */
+static int pool_classes_init(struct zs_pool *pool)
+{
 	struct zs_class_info table[ZS_SIZE_CLASSES];
-	zs_class_table(cfg.chain, table);
+
+	zs_class_table(pool->chain, table);
 	pool->huge_class_size = zs_table_huge_size(table);
 	for (int i = (int)ZS_SIZE_CLASSES - 1; i >= 0; i--) {
 		if (table[i].index != (unsigned)i) {
@@ -150,13 +130,9 @@ struct zs_pool *zs_create_pool(const char *name, struct pa_zone *zone,
 			continue;
 		}
 		struct size_class *c = calloc(1, sizeof(*c));
-		if (!c) {
-			free_classes(pool);
-			zs_handle_cache_destroy(&pool->handles);
-			free(pool->pages);
-			free(pool);
-			return create_fail(&cfg, ENOMEM, "out of memory");
-		}
+
+		if (!c)
+			return -ENOMEM;
 		pthread_mutex_init(&c->lock, NULL);
 		c->index = (unsigned)i;
 		c->size = table[i].size;
@@ -165,13 +141,76 @@ struct zs_pool *zs_create_pool(const char *name, struct pa_zone *zone,
 		c->huge = table[i].huge;
 		pool->size_class[i] = c;
 	}
+	return 0;
+}
+
+/* A pool whose handle cache was made, its classes in any state. */
+static void pool_free(struct zs_pool *pool)
+{
+	free_classes(pool);
+	zs_handle_cache_destroy(&pool->handles);
+	free(pool->pages);
+	pthread_rwlock_destroy(&pool->lock);
+	free(pool);
+}
+
+/* The pool's own memory: the per-pfn table, the handles, the classes. */
+static struct zs_pool *pool_alloc(const char *name, struct pa_zone *zone,
+				  const struct zs_pool_config *cfg)
+{
+	struct zs_pool *pool = calloc(1, sizeof(*pool));
+
+	if (!pool)
+		return NULL;
+	snprintf(pool->name, sizeof(pool->name), "%s", name ? name : "");
+	pool->zone = zone;
+	pool->chain = cfg->chain;
+	pool->flags = cfg->flags;
+	pool->error_fn = cfg->error_fn;
+	pool->error_arg = cfg->error_arg;
+	pool->base = pa_pfn_to_addr(zone, 0);
+	pool->nr_pfns = pa_managed_pages(zone);
+	pthread_rwlock_init(&pool->lock, NULL);
+	/* calloc of a large array is mapped lazily: a page of the table is
+	 * committed only when a pool page in its range is used. */
+	pool->pages = calloc(pool->nr_pfns, sizeof(*pool->pages));
+	/* Salt handles with the pool's address so another pool's handles
+	 * (and small integers) are rejected. */
+	uint64_t salt = (((uintptr_t)pool >> 4) * 0x9e3779b97f4a7c15ull) >> 49;
+
+	if (!pool->pages || zs_handle_cache_init(&pool->handles, salt ? salt : 1)) {
+		free(pool->pages);
+		pthread_rwlock_destroy(&pool->lock);
+		free(pool);
+		return NULL;
+	}
+	if (pool_classes_init(pool)) {
+		pool_free(pool);
+		return NULL;
+	}
+	return pool;
+}
+
+struct zs_pool *zs_create_pool(const char *name, struct pa_zone *zone,
+			       const struct zs_pool_config *user_cfg)
+{
+	struct zs_pool_config cfg = user_cfg ? *user_cfg : zs_pool_config_default();
+	const char *why;
+
+	if (!cfg.chain)
+		cfg.chain = ZS_CHAIN_DEFAULT;
+	if ((why = pool_refusal(&cfg, zone)))
+		return create_fail(&cfg, EINVAL, why);
+
+	struct zs_pool *pool = pool_alloc(name, zone, &cfg);
+
+	if (!pool)
+		return create_fail(&cfg, ENOMEM, "out of memory");
 
 	int id = pa_register_movable_ops(zone, &zs_movable_ops, pool);
+
 	if (id < 0) {
-		free_classes(pool);
-		zs_handle_cache_destroy(&pool->handles);
-		free(pool->pages);
-		free(pool);
+		pool_free(pool);
 		return create_fail(&cfg, -id, "the zone refused the movable operations");
 	}
 	pool->movable_id = id;
@@ -212,11 +251,7 @@ uint64_t zs_destroy_pool(struct zs_pool *pool)
 		nanosleep(&ts, NULL);
 	}
 	pa_unregister_movable_ops(pool->zone, pool->movable_id);
-	free_classes(pool);
-	zs_handle_cache_destroy(&pool->handles);
-	free(pool->pages);
-	pthread_rwlock_destroy(&pool->lock);
-	free(pool);
+	pool_free(pool);
 	return live;
 }
 
