@@ -677,15 +677,60 @@ static int close_output(struct capture *c, const char *path, bool complete)
 	return bad ? -1 : 0;
 }
 
+/* The instance's trace_pipe, non-blocking; -1 (said) if it will not open. */
+static int open_pipe(struct capture *c)
+{
+	char *path = tracefs_instance_get_file(c->inst, "trace_pipe");
+	int fd = path ? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+
+	if (fd < 0)
+		fprintf(stderr, "pagealloc capture: %s: %s\n",
+			path ? path : "trace_pipe", strerror(errno));
+	tracefs_put_tracing_file(path);
+	return fd;
+}
+
+/* Tracing on, the command run and streamed to the output until it exits
+ * (or SIGINT/SIGTERM); 0, or 1 (said). */
+static int record(struct capture *c, const struct capture_opts *o, int pipefd,
+		  const char *base)
+{
+	uint64_t over0 = overruns(c->inst), lost;
+	struct sigaction sa;
+	int status = 0;
+	pid_t child;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	tracefs_trace_on(c->inst);
+	child = start_command(o->cmd);
+	if (child < 0)
+		return 1;
+	fprintf(stderr, "pagealloc capture: recording while %s runs (pid %d)\n",
+		o->cmd[0], (int)child);
+	if (stream(c, pipefd, child, &status) < 0 ||
+	    finish(c, overruns(c->inst) - over0, &lost) < 0) {
+		fprintf(stderr, "pagealloc capture: cannot write %s\n", o->out);
+		return 1;
+	}
+	snapshot(base, true);
+	fprintf(stderr, "pagealloc capture: %llu lines (%llu bytes of text) in %s, "
+		"snapshots in %s.*; lost events: %llu%s\n",
+		(unsigned long long)c->lines, (unsigned long long)c->bytes_in, o->out,
+		base, (unsigned long long)lost,
+		lost ? " (raise --buffer-size or capture a shorter run)" : "");
+	report_child(o->cmd[0], status);
+	return 0;
+}
+
 int cmd_capture(int argc, char **argv)
 {
 	struct capture_opts o;
 	struct capture c;
-	char base[4096], *pipe_path;
-	uint64_t over0, lost;
-	struct sigaction sa;
-	int pipefd = -1, status = 0, rc;
-	pid_t child;
+	char base[4096];
+	int pipefd = -1, rc;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc)
@@ -709,40 +754,8 @@ int cmd_capture(int argc, char **argv)
 	}
 	snapshot_base(o.out, base, sizeof(base));
 	snapshot(base, false);
-	pipe_path = tracefs_instance_get_file(c.inst, "trace_pipe");
-	pipefd = pipe_path ? open(pipe_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
-	if (pipefd < 0) {
-		fprintf(stderr, "pagealloc capture: %s: %s\n",
-			pipe_path ? pipe_path : "trace_pipe", strerror(errno));
-		tracefs_put_tracing_file(pipe_path);
-		goto out;
-	}
-	tracefs_put_tracing_file(pipe_path);
-	over0 = overruns(c.inst);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	tracefs_trace_on(c.inst);
-	child = start_command(o.cmd);
-	if (child < 0)
-		goto out;
-	fprintf(stderr, "pagealloc capture: recording while %s runs (pid %d)\n",
-		o.cmd[0], (int)child);
-	if (stream(&c, pipefd, child, &status) < 0 ||
-	    finish(&c, overruns(c.inst) - over0, &lost) < 0) {
-		fprintf(stderr, "pagealloc capture: cannot write %s\n", o.out);
-		goto out;
-	}
-	snapshot(base, true);
-	rc = 0;
-	fprintf(stderr, "pagealloc capture: %llu lines (%llu bytes of text) in %s, "
-		"snapshots in %s.*; lost events: %llu%s\n",
-		(unsigned long long)c.lines, (unsigned long long)c.bytes_in, o.out,
-		base, (unsigned long long)lost,
-		lost ? " (raise --buffer-size or capture a shorter run)" : "");
-	report_child(o.cmd[0], status);
+	if ((pipefd = open_pipe(&c)) >= 0)
+		rc = record(&c, &o, pipefd, base);
 out:
 	if (pipefd >= 0)
 		close(pipefd);

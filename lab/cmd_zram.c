@@ -243,77 +243,109 @@ static double overhead_pct(const struct zstore_stats *st)
 		: 0.0;
 }
 
-static int run(struct corpus *c, enum zstore_algo algo, unsigned chain, int level,
-	       bool quiet)
+static double ratio_of(const struct zstore_stats *st)
+{
+	return st->mem_used_total ?
+		       (double)st->orig_data_size / (double)st->mem_used_total : 0.0;
+}
+
+/* A zone with room for every page stored raw plus partial zspages of
+ * every class (MAP_NORESERVE: unused room costs nothing), and the store. */
+static struct zstore *store_create(const struct corpus *c, enum zstore_algo algo,
+				   unsigned chain, int level,
+				   struct pa_zone **zonep)
 {
 	struct pa_config zc = pa_config_default();
-	/* Room for every page stored raw plus partial zspages of every
-	 * class; the mapping is MAP_NORESERVE, so unused room costs nothing. */
 	uint64_t bytes = c->pages * PG + (64ull << 20);
+
 	zc.bytes = (bytes + (2ull << 20) - 1) & ~((2ull << 20) - 1);
 	zc.backing = PA_BACKING_ANON;
 	zc.flags = PA_CFG_NO_WATERMARKS;
 	zc.ncpus = 1;
 	struct pa_zone *zone = pa_zone_create(&zc);
+
 	if (!zone) {
 		fprintf(stderr, "pagealloc zram: cannot create a %llu MiB zone: %s\n",
 			(unsigned long long)(zc.bytes >> 20), strerror(errno));
-		return 1;
+		return NULL;
 	}
 	struct zstore_config cfg = { .nr_pages = c->pages, .algo = algo,
 				     .chain = chain, .level = level };
 	struct zstore *zs = zstore_create(zone, &cfg);
+
 	if (!zs) {
 		fprintf(stderr, "pagealloc zram: cannot create the store: %s\n", strerror(errno));
 		pa_zone_destroy(zone);
-		return 1;
 	}
+	*zonep = zone;
+	return zs;
+}
 
+static void print_store(const struct corpus *c, enum zstore_algo algo,
+			unsigned chain, const struct zstore_stats *st,
+			double t_store, double t_verify)
+{
+	printf("zram: %llu pages (%.1f MiB) from %zu files, %s, chain %u\n",
+	       (unsigned long long)c->pages, (double)c->pages * PG / 1048576.0,
+	       c->nfiles, zstore_algo_name(algo), chain);
+	print_stats(st);
+	printf("  ratio            %12.2f  (orig / mem_used_total; compression alone %.2f)\n",
+	       ratio_of(st),
+	       st->compr_data_size ? (double)st->orig_data_size / (double)st->compr_data_size : 0.0);
+	printf("  overhead         %11.2f%%  (zsmalloc over compressed bytes)\n",
+	       overhead_pct(st));
+	printf("  store %.0f MB/s, verify %.0f MB/s\n",
+	       (double)st->orig_data_size / 1e6 / t_store,
+	       (double)st->orig_data_size / 1e6 / t_verify);
+}
+
+/* Compaction matters after frees; a fresh store has little to gain, so
+ * show it on the store with every other page discarded. */
+static void show_compaction(struct zstore *zs, const struct corpus *c, bool quiet)
+{
+	struct zstore_stats half, after;
 	struct timespec t0;
-	uint64_t mismatch = 0, failed = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pass(zs, c, false, &mismatch, &failed);
-	double t_store = secs_since(&t0);
-	struct zstore_stats st;
-	zstore_stats(zs, &st);
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pass(zs, c, true, &mismatch, &failed);
-	double t_verify = secs_since(&t0);
-
-	if (!quiet) {
-		printf("zram: %llu pages (%.1f MiB) from %zu files, %s, chain %u\n",
-		       (unsigned long long)c->pages, (double)c->pages * PG / 1048576.0,
-		       c->nfiles, zstore_algo_name(algo), chain);
-		print_stats(&st);
-		printf("  ratio            %12.2f  (orig / mem_used_total; compression alone %.2f)\n",
-		       st.mem_used_total ? (double)st.orig_data_size / (double)st.mem_used_total : 0.0,
-		       st.compr_data_size ? (double)st.orig_data_size / (double)st.compr_data_size : 0.0);
-		printf("  overhead         %11.2f%%  (zsmalloc over compressed bytes)\n",
-		       overhead_pct(&st));
-		printf("  store %.0f MB/s, verify %.0f MB/s\n",
-		       (double)st.orig_data_size / 1e6 / t_store,
-		       (double)st.orig_data_size / 1e6 / t_verify);
-	}
-	/* Compaction matters after frees; a fresh store has little to gain,
-	 * so show it on a store with every other page discarded. */
 	for (uint64_t i = 1; i < c->pages; i += 2)
 		zstore_discard(zs, i);
-	struct zstore_stats half;
 	zstore_stats(zs, &half);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	uint64_t freed = zstore_compact(zs);
 	double t_compact = secs_since(&t0);
-	struct zstore_stats after;
+
 	zstore_stats(zs, &after);
 	if (!quiet)
 		printf("  half discarded: mem_used_total %llu, overhead %.2f%%; compaction freed %llu pages in %.3f s -> overhead %.2f%%\n",
 		       (unsigned long long)half.mem_used_total, overhead_pct(&half),
 		       (unsigned long long)freed, t_compact, overhead_pct(&after));
+}
+
+static int run(struct corpus *c, enum zstore_algo algo, unsigned chain, int level,
+	       bool quiet)
+{
+	struct pa_zone *zone;
+	struct zstore *zs = store_create(c, algo, chain, level, &zone);
+	struct timespec t0;
+	struct zstore_stats st;
+	uint64_t mismatch = 0, failed = 0;
+
+	if (!zs)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pass(zs, c, false, &mismatch, &failed);
+	double t_store = secs_since(&t0);
+
+	zstore_stats(zs, &st);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pass(zs, c, true, &mismatch, &failed);
+	double t_verify = secs_since(&t0);
+
+	if (!quiet)
+		print_store(c, algo, chain, &st, t_store, t_verify);
+	show_compaction(zs, c, quiet);
 	printf("zram %s chain %u: %llu pages, ratio %.2f, overhead %.2f%%, %s\n",
 	       zstore_algo_name(algo), chain, (unsigned long long)c->pages,
-	       st.mem_used_total ? (double)st.orig_data_size / (double)st.mem_used_total : 0.0,
-	       overhead_pct(&st),
+	       ratio_of(&st), overhead_pct(&st),
 	       mismatch ? "MISMATCH" : failed ? "STORE FAILED" :
 	       c->unreadable ? "UNREADABLE FILES left out" : "all pages identical");
 	if (mismatch)
@@ -323,6 +355,65 @@ static int run(struct corpus *c, enum zstore_algo algo, unsigned chain, int leve
 	if (outfile_stdout_done("zram"))
 		return 1;
 	return mismatch || failed ? 1 : c->unreadable ? 2 : 0;
+}
+
+struct zram_opts {
+	enum zstore_algo algo;
+	unsigned chain;
+	int level;
+	uint64_t limit_mib;
+	bool quiet;
+};
+
+/* zstd levels may be negative (its fast levels). */
+static int parse_level(const char *arg, int *level, char *err, size_t len)
+{
+	uint64_t v;
+	bool neg = arg[0] == '-';
+
+	if (opt_u64("--level", arg + neg, 0, neg ? 131072 : 65537, &v, err, len))
+		return -1;
+	*level = neg ? -(int)v : (int)v;
+	return 0;
+}
+
+/* One option; 0, or the exit code (0 for --help is returned as -1). */
+static int zram_option(int o, struct zram_opts *z)
+{
+	char err[200] = "";
+
+	switch (o) {
+	case 'a':
+		if (zstore_algo_parse(optarg, &z->algo))
+			snprintf(err, sizeof(err), "--algo must be lz4 or zstd");
+		break;
+	case 'c':
+		opt_uint("--chain", optarg, ZS_CHAIN_MIN, ZS_CHAIN_MAX,
+			 &z->chain, err, sizeof(err));
+		break;
+	case 'l':
+		parse_level(optarg, &z->level, err, sizeof(err));
+		break;
+	case 'm':
+		/* MiB; the bound keeps the page count from wrapping */
+		opt_u64("--limit", optarg, 1, 1ull << 40, &z->limit_mib,
+			err, sizeof(err));
+		break;
+	case 'q':
+		z->quiet = true;
+		break;
+	case 'h':
+		fputs(zram_help, stdout);
+		return -1;
+	default:
+		fputs(zram_help, stderr);
+		return 2;
+	}
+	if (err[0]) {
+		fprintf(stderr, "pagealloc zram: %s\n", err);
+		return 2;
+	}
+	return 0;
 }
 
 int cmd_zram(int argc, char **argv)
@@ -336,68 +427,21 @@ int cmd_zram(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum zstore_algo algo = ZSTORE_LZ4;
-	unsigned chain = ZS_CHAIN_DEFAULT;
-	int level = 0;
-	uint64_t limit_mib = 1024;
-	bool quiet = false;
-	char err[200];
-	int o;
+	struct zram_opts z = { .algo = ZSTORE_LZ4, .chain = ZS_CHAIN_DEFAULT,
+			       .limit_mib = 1024 };
+	int o, rc;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'a':
-			if (zstore_algo_parse(optarg, &algo)) {
-				fprintf(stderr, "pagealloc zram: --algo must be lz4 or zstd\n");
-				return 2;
-			}
-			break;
-		case 'c':
-			if (opt_uint("--chain", optarg, ZS_CHAIN_MIN, ZS_CHAIN_MAX,
-				     &chain, err, sizeof(err))) {
-				fprintf(stderr, "pagealloc zram: %s\n", err);
-				return 2;
-			}
-			break;
-		case 'l': {
-			/* zstd levels may be negative (its fast levels) */
-			uint64_t v;
-			bool neg = optarg[0] == '-';
-
-			if (opt_u64("--level", optarg + neg, 0, neg ? 131072 : 65537,
-				    &v, err, sizeof(err))) {
-				fprintf(stderr, "pagealloc zram: %s\n", err);
-				return 2;
-			}
-			level = neg ? -(int)v : (int)v;
-			break;
-		}
-		case 'm':
-			/* MiB; the bound keeps the page count from wrapping */
-			if (opt_u64("--limit", optarg, 1, 1ull << 40, &limit_mib,
-				    err, sizeof(err))) {
-				fprintf(stderr, "pagealloc zram: %s\n", err);
-				return 2;
-			}
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			fputs(zram_help, stdout);
-			return 0;
-		default:
-			fputs(zram_help, stderr);
-			return 2;
-		}
-	}
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if ((rc = zram_option(o, &z)))
+			return rc < 0 ? 0 : rc;
 	if (optind >= argc) {
 		fprintf(stderr, "pagealloc zram: no FILE given\n\n%s", zram_help);
 		return 2;
 	}
-	struct corpus c = { .limit_pages = limit_mib * (1048576 / PG) };
-	int rc = 0;
+	struct corpus c = { .limit_pages = z.limit_mib * (1048576 / PG) };
+
+	rc = 0;
 	for (int i = optind; i < argc; i++)
 		if (add_arg(&c, argv[i]))
 			rc = 2;
@@ -407,7 +451,7 @@ int cmd_zram(int argc, char **argv)
 	}
 	if (!rc) {
 		rcu_register_thread(); /* zsmalloc's RCU needs registered threads */
-		rc = run(&c, algo, chain, level, quiet);
+		rc = run(&c, z.algo, z.chain, z.level, z.quiet);
 		rcu_unregister_thread();
 	}
 	for (size_t f = 0; f < c.nfiles; f++)

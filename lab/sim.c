@@ -117,6 +117,79 @@ uint64_t sim_machine_bytes(const struct sim *s)
 	return pa_managed_pages(s->pol[0].zone) << s->zcfg.page_shift;
 }
 
+/* Policy p's zone, from the machine the config describes. */
+static int policy_zone(struct sim_policy *p, const struct sim_config *cfg,
+		       char *err, size_t len)
+{
+	struct pa_config c = pa_config_default();
+	char why[200] = "";
+
+	c.bytes = cfg->bytes;
+	c.backing = PA_BACKING_NONE;
+	c.ncpus = cfg->ncpus;
+	c.policy = p->policy;
+	c.pcp_batch = cfg->pcp_batch;
+	c.pcp_high_min = cfg->pcp_high_min;
+	c.pcp_high_max = cfg->pcp_high_max;
+	c.min_free_kbytes = cfg->min_free_kbytes;
+	/* The lab only calls the explicit-CPU API on simulated slots, which
+	 * never use the rseq stacks; with them on, every access to a slot
+	 * that is also a real CPU fences that CPU with membarrier (most of
+	 * the replay's time). */
+	c.flags |= PA_CFG_NO_RSEQ;
+	c.error_fn = on_error;
+	c.error_arg = p;
+	p->zone = pa_zone_create(&c);
+	if (p->zone)
+		return 0;
+
+	int e = errno == ENOMEM ? -ENOMEM : -EINVAL;
+
+	pa_config_check(&c, why, sizeof(why));
+	snprintf(err, len, "policy %s: cannot create the zone: %s",
+		 pa_policy_name(p->policy),
+		 why[0] ? why : e == -ENOMEM ? "out of memory" :
+		 "policy not available in this build");
+	return e;
+}
+
+/* The lab's models around policy p's zone: the pfn map, the movable
+ * owner, the LRU and slab with their shrinkers. */
+static int policy_models(struct sim_policy *p, char *err, size_t len)
+{
+	if (pfnmap_init(&p->map) < 0 || sim_owner_init(p) < 0) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	if (lru_init(&p->lru) < 0 || slab_init(&p->slab) < 0 ||
+	    (p->shrinker_id[0] = pa_register_shrinker(p->zone,
+			lru_shrink_count, lru_shrink_scan, p)) < 0 ||
+	    (p->shrinker_id[1] = pa_register_shrinker(p->zone,
+			slab_shrink_count, slab_shrink_scan, p)) < 0) {
+		snprintf(err, len, "cannot set the memory model up");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Policy p's options and clocks, and the pagesets filled as captured. */
+static void policy_start(struct sim_policy *p, const struct sim_config *cfg)
+{
+	p->compact = cfg->compact;
+	p->reporting.on = cfg->report_free;
+	p->reporting.order = cfg->report_free_order;
+	p->measure_contig = cfg->measure_contig;
+	p->split_order = -1;
+	p->interval_ns = FIRST_INTERVAL_NS;
+	p->next_tick_ns = TICK_NS;
+	for (unsigned k = 0; cfg->pcp_fill && k < cfg->pcp_fill_n &&
+			     k < cfg->ncpus; k++)
+		if (cfg->pcp_fill[k])
+			pa_pcp_fill(p->zone, k, cfg->pcp_fill[k], PA_GFP_MOVABLE);
+	if (cfg->pcp_fill)
+		pa_stats_reset(p->zone);
+}
+
 int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 	     size_t len)
 {
@@ -124,70 +197,19 @@ int sim_init(struct sim *s, const struct sim_config *cfg, char *err,
 	s->cfg = *cfg;
 	for (unsigned i = 0; i < cfg->npolicies; i++) {
 		struct sim_policy *p = &s->pol[i];
-		struct pa_config c = pa_config_default();
-		char why[200] = "";
+		int r;
 
 		p->policy = cfg->policies[i];
-		c.bytes = cfg->bytes;
-		c.backing = PA_BACKING_NONE;
-		c.ncpus = cfg->ncpus;
-		c.policy = p->policy;
-		c.pcp_batch = cfg->pcp_batch;
-		c.pcp_high_min = cfg->pcp_high_min;
-		c.pcp_high_max = cfg->pcp_high_max;
-		c.min_free_kbytes = cfg->min_free_kbytes;
-		/* The lab only calls the explicit-CPU API on simulated
-		 * slots, which never use the rseq stacks; with them on,
-		 * every access to a slot that is also a real CPU fences
-		 * that CPU with membarrier (most of the replay's time). */
-		c.flags |= PA_CFG_NO_RSEQ;
-		c.error_fn = on_error;
-		c.error_arg = p;
-		p->zone = pa_zone_create(&c);
-		if (!p->zone) {
-			int e = errno == ENOMEM ? -ENOMEM : -EINVAL;
-			pa_config_check(&c, why, sizeof(why));
-			snprintf(err, len, "policy %s: cannot create the zone: %s",
-				 pa_policy_name(p->policy),
-				 why[0] ? why : e == -ENOMEM ? "out of memory" :
-				 "policy not available in this build");
+		if ((r = policy_zone(p, cfg, err, len))) {
 			sim_destroy(s);
-			return e;
+			return r;
 		}
 		s->npol = i + 1;
-		if (pfnmap_init(&p->map) < 0) {
-			snprintf(err, len, "out of memory");
+		if ((r = policy_models(p, err, len))) {
 			sim_destroy(s);
-			return -ENOMEM;
+			return r;
 		}
-		if (sim_owner_init(p) < 0) {
-			snprintf(err, len, "out of memory");
-			sim_destroy(s);
-			return -ENOMEM;
-		}
-		if (lru_init(&p->lru) < 0 || slab_init(&p->slab) < 0 ||
-		    (p->shrinker_id[0] = pa_register_shrinker(p->zone,
-				lru_shrink_count, lru_shrink_scan, p)) < 0 ||
-		    (p->shrinker_id[1] = pa_register_shrinker(p->zone,
-				slab_shrink_count, slab_shrink_scan, p)) < 0) {
-			snprintf(err, len, "cannot set the memory model up");
-			sim_destroy(s);
-			return -ENOMEM;
-		}
-		p->compact = cfg->compact;
-		p->reporting.on = cfg->report_free;
-		p->reporting.order = cfg->report_free_order;
-		p->measure_contig = cfg->measure_contig;
-		p->split_order = -1;
-		p->interval_ns = FIRST_INTERVAL_NS;
-		p->next_tick_ns = TICK_NS;
-		for (unsigned k = 0; cfg->pcp_fill && k < cfg->pcp_fill_n &&
-				     k < cfg->ncpus; k++)
-			if (cfg->pcp_fill[k])
-				pa_pcp_fill(p->zone, k, cfg->pcp_fill[k],
-					    PA_GFP_MOVABLE);
-		if (cfg->pcp_fill)
-			pa_stats_reset(p->zone);
+		policy_start(p, cfg);
 		if (i == 0)
 			pa_zone_config(p->zone, &s->zcfg);
 	}

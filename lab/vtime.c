@@ -728,15 +728,80 @@ static void finish_request(struct vt_run *x, unsigned c, uint32_t i,
 }
 
 /* Run CPU c's next request, due at t. */
+/* The measured figures of one request's zone work (d) besides time. */
+static void count_zone_work(struct vt_result *r, const struct opcost *d)
+{
+	r->scanned += d->scanned;
+	r->migrated += d->migrated;
+	r->migrated_blocks += d->migrated_blocks;
+	r->list_ops += d->zone_blocks;
+	r->merges += d->merges;
+	r->splits += d->splits;
+	r->pb_walked += d->pb_walked;
+}
+
+/* The CPU time of request i's call outside the zone->lock holds: the call,
+ * its metadata misses, the owner's mark, compaction's scanners and moves
+ * (outside the lock; their lock traffic is in d), the merge passes. */
+static double call_cost(struct vt_run *x, unsigned c, const struct vt_op *op,
+			uint32_t e_pfn, uint64_t passes, const struct opcost *d)
+{
+	const struct costmodel *m = &x->vt->m;
+	double call = m->call_ns;
+
+	if (e_pfn != PA_NIL32 && vt_cache_live(&x->mc))
+		call += touch(x, c, e_pfn);
+	if (op->kind_mt >> 4 == VT_ALLOC && e_pfn != PA_NIL32 &&
+	    opcost_page_marked(x->p->zone, e_pfn)) {
+		call += m->owner_ns;
+		x->r->marks++;
+	}
+	call += (double)d->scanned * m->scan_ns +
+		(double)d->migrated_blocks * m->migrate_ns;
+	if (passes)
+		call += walk_cost(x, c, passes, d);
+	return call;
+}
+
+/* The request on the real zone: the counters' difference into d, the
+ * merge passes it made; returns its pfn (PA_NIL32 if none).  *owner: the
+ * CPU owning a freed page's pageblock before the free, or -1. */
+static uint32_t apply(struct vt_run *x, unsigned c, const struct vt_op *op,
+		      struct opcost *d, uint64_t *passes, int *owner)
+{
+	struct pa_zone *z = x->p->zone;
+	uint32_t e_pfn = PA_NIL32;
+	struct opcost a, b;
+
+	*owner = -1;
+	if (op->kind_mt >> 4 == VT_FREE) {
+		struct pfnmap_entry *e = pfnmap_find(&x->p->map, op->key);
+
+		if (e) {
+			*owner = opcost_owner(z, e->pfn);
+			e_pfn = e->pfn;
+		}
+	}
+	opcost_read(z, &b);
+	*passes = opcost_pcp_passes(z, c, op->order > 0);
+	if (op->kind_mt >> 4 == VT_ALLOC)
+		sim_alloc_one(x->s, x->p, c, op->key, op->order, op->kind_mt & 0xf);
+	else
+		sim_free_one(x->s, x->p, c, op->key, op->order);
+	opcost_read(z, &a);
+	*passes = opcost_pcp_passes(z, c, op->order > 0) - *passes;
+	opcost_delta(&a, &b, d);
+	return pfn_of(x, op, e_pfn);
+}
+
 static void execute(struct vt_run *x, unsigned c, double t)
 {
 	uint32_t i = x->idx[x->pos[c]++];
 	const struct vt_op *op = &x->vt->ops[i];
-	const struct costmodel *m = &x->vt->m;
-	struct opcost a, b, d;
-	uint32_t e_pfn = PA_NIL32;
+	struct opcost d;
+	uint32_t e_pfn;
 	uint64_t passes;
-	int owner = -1;
+	int owner;
 
 	/* the first requests of each CPU warm its pageset up: run, not
 	 * measured */
@@ -745,55 +810,18 @@ static void execute(struct vt_run *x, unsigned c, double t)
 	x->r = x->pos[c] - 1 < x->warm_end[c] ? &x->scratch : x->main;
 	run_ticks(x, t);
 	t = pay_tick(x, c, t);
-	if (op->kind_mt >> 4 == VT_FREE) {
-		struct pfnmap_entry *e = pfnmap_find(&x->p->map, op->key);
-
-		if (e) {
-			owner = opcost_owner(x->p->zone, e->pfn);
-			e_pfn = e->pfn;
-		}
-	}
-	opcost_read(x->p->zone, &b);
-	passes = opcost_pcp_passes(x->p->zone, c, op->order > 0);
-	if (op->kind_mt >> 4 == VT_ALLOC)
-		sim_alloc_one(x->s, x->p, c, op->key, op->order, op->kind_mt & 0xf);
-	else
-		sim_free_one(x->s, x->p, c, op->key, op->order);
-	opcost_read(x->p->zone, &a);
-	passes = opcost_pcp_passes(x->p->zone, c, op->order > 0) - passes;
-	e_pfn = pfn_of(x, op, e_pfn);
+	e_pfn = apply(x, c, op, &d, &passes, &owner);
 	if (x->pfns)
 		x->pfns[i] = e_pfn;
-	opcost_delta(&a, &b, &d);
 	x->executed++;
 	x->r->ops++;
-	x->r->think_ns += op->think * m->think_scale;
-	{
-		double call = m->call_ns;
+	x->r->think_ns += op->think * x->vt->m.think_scale;
+	count_zone_work(x->r, &d);
 
-		if (e_pfn != PA_NIL32 && vt_cache_live(&x->mc))
-			call += touch(x, c, e_pfn);
-		if (op->kind_mt >> 4 == VT_ALLOC && e_pfn != PA_NIL32 &&
-		    opcost_page_marked(x->p->zone, e_pfn)) {
-			call += m->owner_ns;
-			x->r->marks++;
-		}
-		/* the slow path's compaction: its scanners and moves run
-		 * outside zone->lock (their lock traffic is in d) */
-		call += (double)d.scanned * m->scan_ns +
-			(double)d.migrated_blocks * m->migrate_ns;
-		x->r->scanned += d.scanned;
-		x->r->migrated += d.migrated;
-		x->r->migrated_blocks += d.migrated_blocks;
-		x->r->list_ops += d.zone_blocks;
-		x->r->merges += d.merges;
-		x->r->splits += d.splits;
-		x->r->pb_walked += d.pb_walked;
-		if (passes)
-			call += walk_cost(x, c, passes, &d);
-		x->r->call_ns += call;
-		t = timed_call(x, c, t, call, &d);
-	}
+	double call = call_cost(x, c, op, e_pfn, passes, &d);
+
+	x->r->call_ns += call;
+	t = timed_call(x, c, t, call, &d);
 	if (d.remote_pushed && owner >= 0 && (unsigned)owner < x->ncpus) {
 		t = remote_use(x, (unsigned)owner, t);
 		x->pcp_pages[owner] = opcost_pcp_pages(x->p->zone,
