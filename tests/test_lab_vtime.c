@@ -755,45 +755,49 @@ static void test_owner_marks(void **state)
 		    1e-6);
 }
 
+/* A zone->lock price raised from 0 to 10 ns (the figure at knob in m):
+ * the two runs' decisions and counts are the same, only time moves. */
+static void priced_at_0_and_10(const char *scen, struct costmodel *m,
+			       double *knob, struct vt_result *a,
+			       struct vt_result *b)
+{
+	*knob = 0;
+	*a = run_priced_as(scen, "mainline", m);
+	*knob = 10;
+	*b = run_priced_as(scen, "mainline", m);
+	assert_true(a->merges == b->merges && a->splits == b->splits &&
+		    a->pb_walked == b->pb_walked && a->list_ops == b->list_ops &&
+		    a->ops == b->ops && a->acquisitions == b->acquisitions);
+}
+
 /* Buddy merges and split pieces under zone->lock cost merge_ns each:
- * raising it adds exactly that per merge and piece to the hold time, and
- * the allocator's decisions do not change (slab-churn under mainline:
- * its refills split blocks and its drains merge them). */
+ * raising it adds exactly that per merge and piece to the hold time
+ * (slab-churn under mainline: its refills split blocks and its drains
+ * merge them). */
 static void test_merge_price(void **state)
 {
 	struct costmodel m = costmodel_default();
 	struct vt_result a, b;
 	(void)state;
 
-	m.merge_ns = 0;
-	a = run_priced_as("slab-churn", "mainline", &m);
-	m.merge_ns = 10;
-	b = run_priced_as("slab-churn", "mainline", &m);
+	priced_at_0_and_10("slab-churn", &m, &m.merge_ns, &a, &b);
 	assert_true(a.merges > 0 && a.splits > 0 && a.list_ops > 0);
-	assert_true(a.merges == b.merges && a.splits == b.splits &&
-		    a.list_ops == b.list_ops && a.ops == b.ops &&
-		    a.acquisitions == b.acquisitions);
 	assert_true(rel_err(b.hold_ns - a.hold_ns,
 			    10.0 * (double)(a.merges + a.splits)) < 1e-6);
 }
 
 /* A fallback's pageblock walks under zone->lock cost pb_walk_ns per
- * entry: raising it adds exactly that per entry walked to the hold time,
- * the decisions unchanged (server under mainline on 64 MiB: its
- * unmovable allocations fall back into movable pageblocks). */
+ * entry: raising it adds exactly that per entry walked to the hold time
+ * (server under mainline on 64 MiB: its unmovable allocations fall back
+ * into movable pageblocks). */
 static void test_pb_walk_price(void **state)
 {
 	struct costmodel m = costmodel_default();
 	struct vt_result a, b;
 	(void)state;
 
-	m.pb_walk_ns = 0;
-	a = run_priced_as("server", "mainline", &m);
-	m.pb_walk_ns = 10;
-	b = run_priced_as("server", "mainline", &m);
+	priced_at_0_and_10("server", &m, &m.pb_walk_ns, &a, &b);
 	assert_true(a.pb_walked > 0);
-	assert_true(a.pb_walked == b.pb_walked && a.list_ops == b.list_ops &&
-		    a.ops == b.ops && a.acquisitions == b.acquisitions);
 	assert_true(rel_err(b.hold_ns - a.hold_ns, 10.0 * (double)a.pb_walked) <
 		    1e-6);
 }

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "helpers.h"
 #include "zone.h" /* white-box: the pageset lists and the drain op */
 
@@ -125,18 +126,13 @@ static uint64_t rnd(uint64_t *x)
 /* pcpbuddy, or spb on top of it (both drain with pcpb_drain) */
 static struct pa_zone *zone(enum pa_policy pol)
 {
-	struct pa_config c = pa_config_default();
+	/* 64 pageblocks of 16 pages, 2 CPUs; high so large that no drain
+	 * happens but the test's */
+	struct pa_config c = th_config(64, 4, 5, PA_CFG_NO_WATERMARKS, 2);
 
-	c.bytes = 64 * 16 * 4096; /* 64 pageblocks of 16 pages */
-	c.pageblock_order = 4;
-	c.max_order = 5;
-	c.superpageblock_order = 5;
-	c.ncpus = 2;
 	c.policy = pol;
-	c.flags = PA_CFG_NO_WATERMARKS;
 	c.pcp_batch = 8;
-	c.pcp_high_min = 4096; /* no drains but the test's */
-	c.pcp_high_max = 4096;
+	c.pcp_high_min = c.pcp_high_max = 4096;
 	struct pa_zone *z = pa_zone_create(&c);
 
 	assert_non_null(z);
