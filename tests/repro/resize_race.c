@@ -9,7 +9,7 @@
  * blocks on the pagesets' lists, pages on no list), and the same race
  * makes test_stress_blackbox_newapis fail about once in 50-300 runs.
  * Not part of the suite: `make repro-resize` builds and runs it ten times
- * (docs/DESIGN.md, "Known bug: resizing beside the pageset fast paths").
+ * (docs/DESIGN.md, "Known bug: resizing a mainline zone beside its users").
  * Usage: [NORSEQ=1] resize_race [WORKERS [ITERATIONS]] (NORSEQ: the
  * trylock fast path instead of rseq).  Exit 0, or abort with the
  * failing check and the last resizes.
