@@ -407,8 +407,10 @@ int pa_check(struct pa_zone *z, char *msg, size_t len)
 	struct checker c = { .z = z, .msg = msg, .len = len };
 	struct walk_totals t;
 	uint64_t list_free, pcp_pages;
-	uint32_t *pb_free = calloc(z->nr_pageblocks ? z->nr_pageblocks : 1,
-				   sizeof(*pb_free));
+	/* sized for the largest the zone may grow to: a pa_zone_grow between
+	 * here and the locks below made the walk write past the array */
+	uint64_t max_pbs = z->max_pages >> z->pb_order;
+	uint32_t *pb_free = calloc(max_pbs ? max_pbs : 1, sizeof(*pb_free));
 	int r;
 
 	if (msg && len)

@@ -10,6 +10,7 @@
  * bad sizes are refused.  pa_check after each step, every accepted policy.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -514,6 +515,48 @@ static void tunables_follow_the_size(void **state)
 	th_zone_destroy(z);
 }
 
+/* pa_check beside pa_zone_grow: its per-pageblock counts were sized by the
+ * zone's size before it took the locks, so a grow in between made its walk
+ * write past them (found with a check running beside resizes; ASan in CI
+ * names the overflow).  Now sized for max_bytes.  A thread checks while
+ * the zone grows a pageblock at a time from 1 to 64 and back. */
+struct checking {
+	struct pa_zone *z;
+	int stop; /* atomic */
+	int failed;
+};
+
+static void *check_loop(void *arg)
+{
+	struct checking *c = arg;
+	char msg[256];
+
+	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE))
+		if (pa_check(c->z, msg, sizeof(msg)))
+			c->failed = 1;
+	return NULL;
+}
+
+static void check_while_resizing(void **state)
+{
+	struct pa_zone *z = mkzone(state, 1, 64);
+	struct checking c = { .z = z };
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, check_loop, &c), 0);
+	for (unsigned round = 0; round < 4; round++) {
+		for (unsigned i = 1; i < 64; i++)
+			assert_int_equal(pa_zone_grow(z, PB_BYTES), 0);
+		for (unsigned i = 1; i < 64; i++)
+			assert_int_equal(pa_zone_shrink(z, PB_BYTES), 0);
+	}
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	assert_false(c.failed);
+	assert_check(z);
+	th_zone_destroy(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +569,7 @@ int main(void)
 		th_policy_test(shrink_drains_pagesets_for_destinations),
 		th_policy_test(shrink_gives_back_highatomic),
 		th_policy_test(tunables_follow_the_size),
+		th_policy_test(check_while_resizing),
 	};
 
 	return th_run_policy_group("hotplug", tests);
