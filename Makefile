@@ -152,13 +152,6 @@ docs-screens-after-deps: all
 bench-after-deps: all $(BENCH_BIN)
 	@scripts/run-bench.sh $(BENCH_BIN)
 
-# An open bug's reproducer (tests/repro/resize_race.c), not in the suite:
-# ten runs, each a few thousand resizes beside two allocating threads.
-.PHONY: repro-resize
-repro-resize: $(STATIC)
-	$(CC) -std=gnu11 $(WARN) -O1 -g -pthread -Iinclude -o $(BUILD)/resize_race tests/repro/resize_race.c $(STATIC) $(LIBS)
-	@f=0; for i in 1 2 3 4 5 6 7 8 9 10; do $(BUILD)/resize_race 2 2000 >/dev/null 2>$(BUILD)/resize_race.err || { f=$$((f+1)); head -1 $(BUILD)/resize_race.err; }; done; echo "resize_race: $$f of 10 runs failed"
-
 # libFuzzer on the zone API (clang, tests/fuzz/fuzz_zone.c): FUZZ_SECONDS=600 make fuzz
 FUZZ_SECONDS ?= 60
 fuzz:
