@@ -126,6 +126,12 @@ static unsigned win_calls(const struct cal_work *w)
 	return w->burst > CAL_WIN_CALLS ? w->burst : CAL_WIN_CALLS;
 }
 
+/* The windows of one run of the workload. */
+static unsigned win_count(const struct cal_work *w)
+{
+	return CAL_PAIRS / win_calls(w);
+}
+
 /* One timed run of a workload on a fresh zone (warmed up first), each
  * window's thread CPU time into win[] (the stability rule, as
  * --measure's windows: a preemption spoils one window of one run, and
@@ -141,7 +147,7 @@ static int measure(const struct cal_work *w, uint64_t *buf,
 		return -ENOMEM;
 	do_work(w, z, buf, CAL_PAIRS / 8);
 	opcost_read(z, &b);
-	for (unsigned k = 0; k < CAL_PAIRS / per; k++) {
+	for (unsigned k = 0; k < win_count(w); k++) {
 		double t0 = calibrate_thread_ns();
 
 		do_work(w, z, buf, per);
@@ -175,6 +181,14 @@ double calibrate_least(const double *v, unsigned n)
 		if (v[i] < m)
 			m = v[i];
 	return m;
+}
+
+void calibrate_windows_least(double *least, const double *x, size_t n,
+			     bool first)
+{
+	for (size_t w = 0; w < n; w++)
+		if (first || x[w] < least[w])
+			least[w] = x[w];
 }
 
 bool calibrate_more(unsigned r, unsigned runs, double start, double span_s,
@@ -785,20 +799,17 @@ static int measure_all(struct cal_sample *smp, unsigned runs,
 		return -ENOMEM;
 	for (r = 0; cal_more(r, runs, start); r++)
 		for (unsigned w = 0; w < nw; w++) {
-			unsigned nwin = CAL_PAIRS / win_calls(&works[w]);
-
 			calibrate_pin_run(pin, r);
 			if (measure(&works[w], buf, &smp[w], win) < 0) {
 				free(buf);
 				return -ENOMEM;
 			}
-			for (unsigned k = 0; k < nwin; k++)
-				if (r == 0 || win[k] < least[w][k])
-					least[w][k] = win[k];
+			calibrate_windows_least(least[w], win,
+						win_count(&works[w]), r == 0);
 		}
 	free(buf);
 	for (unsigned w = 0; w < nw; w++) {
-		for (unsigned k = 0; k < CAL_PAIRS / win_calls(&works[w]); k++)
+		for (unsigned k = 0; k < win_count(&works[w]); k++)
 			smp[w].ns += least[w][k];
 		fprintf(log, "  %-40s %8.2f ns/call  (zone->lock per call: %.4f "
 			"acq, %.3f pages, %.3f list ops, %.3f merges and split "

@@ -10,6 +10,7 @@
 
 #include <sched.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "costmodel.h"
@@ -57,6 +58,10 @@ double calibrate_thread_ns(void);
  * the other tenants' cache and memory traffic).  n >= 1.
  */
 double calibrate_least(const double *v, unsigned n);
+/* The same rule per window of a run: least[w] = min(least[w], x[w]) for
+ * the n windows (first: a copy, the first run). */
+void calibrate_windows_least(double *least, const double *x, size_t n,
+			     bool first);
 
 /* Whether a measurement whose runs began at `start` (progress_now())
  * makes run r: `runs` of them at least, then more until they span span_s

@@ -1486,14 +1486,6 @@ static void dry_loop(const struct vtime *vt, unsigned pol, double *tw)
 	(void)sink;
 }
 
-/* tw[w] = min(tw[w], x[w]) for every window (the first pass: a copy). */
-static void windows_least(double *tw, const double *x, size_t nw, bool first)
-{
-	for (size_t w = 0; w < nw; w++)
-		if (first || x[w] < tw[w])
-			tw[w] = x[w];
-}
-
 /* Whether to make pass r: `runs` of them at least, then more until the
  * passes span VT_MEASURE_SPAN_S of wall time (the other tenants' bursts
  * last seconds and slow every pass made during one: the calibration's
@@ -1525,9 +1517,9 @@ static int measure_policy(const struct vtime *vt, unsigned pol,
 	for (unsigned r = 0; !rc && measure_more(r, runs, start); r++) {
 		calibrate_pin_run(pin, r); /* as the calibration's runs */
 		rc = replay_calls(vt, pol, cfg, x);
-		windows_least(calls, x, nw, r == 0);
+		calibrate_windows_least(calls, x, nw, r == 0);
 		dry_loop(vt, pol, x);
-		windows_least(dry, x, nw, r == 0);
+		calibrate_windows_least(dry, x, nw, r == 0);
 	}
 	for (size_t w = 0; w < nw; w++)
 		sum += calls[w] - dry[w];
