@@ -1293,9 +1293,6 @@ static const char *check_pageset_chunk(const struct pa_zone *z, unsigned c,
 	return NULL;
 }
 
-/* pa_check's part: owned lists, remote lists, PCPBUDDY ownership and
- * the merge window.  Returns a message or NULL; *remote gets pages on
- * remote lists. */
 /* No pageblock entirely free in the zone keeps an owner. */
 static const char *check_free_owned(struct pa_zone *z, char *buf, size_t len)
 {
@@ -1392,6 +1389,9 @@ static const char *check_pageset_lists(struct pa_zone *z, unsigned c,
 	return NULL;
 }
 
+/* pa_check's part: owned lists, remote lists, PCPBUDDY ownership and
+ * the merge window.  Returns a message or NULL; *remote gets pages on
+ * remote lists. */
 static const char *pcpb_check(struct pa_zone *z, char *buf, size_t len,
 			      uint64_t *remote)
 {
