@@ -21,6 +21,16 @@ static void objs_free(struct scen *sc, struct objs *o, size_t i, int cpu)
 	scen_free(sc, cpu < 0 ? c : (unsigned)cpu, key, order);
 }
 
+/* Free the oldest element (a set used in age order: objs_shift) on cpu. */
+static void objs_free_oldest(struct scen *sc, struct objs *o, unsigned cpu)
+{
+	uint64_t key;
+	unsigned order, c;
+
+	objs_shift(o, &key, &order, &c);
+	scen_free(sc, cpu, key, order);
+}
+
 static void objs_free_random(struct scen *sc, struct objs *o, int cpu)
 {
 	if (o->n)
@@ -158,22 +168,13 @@ void scen_exit_avalanche(struct scen *sc)
  * memory bounds existed and no run reached them (1,200 jobs bring in about
  * 60,000 cache pages; 40% of 4 GiB is 420,000): nothing was reclaimed.
  */
-static void kb_free_oldest(struct scen *sc, struct objs *o, unsigned cpu)
-{
-	uint64_t key;
-	unsigned order, c;
-
-	objs_shift(o, &key, &order, &c);
-	scen_free(sc, cpu, key, order);
-}
-
 static void kb_reclaim(struct scen *sc, struct objs *cache, uint64_t cache_max,
 		       struct objs *slab, uint64_t slab_max)
 {
 	while (cache->pages > cache_max) /* kswapd, on CPU 0: the LRU's tail */
-		kb_free_oldest(sc, cache, 0);
+		objs_free_oldest(sc, cache, 0);
 	while (slab->pages > slab_max) /* shrinkers, anywhere: the oldest */
-		kb_free_oldest(sc, slab, cpu_any(sc));
+		objs_free_oldest(sc, slab, cpu_any(sc));
 }
 
 void scen_kernel_build(struct scen *sc)
