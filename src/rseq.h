@@ -306,7 +306,8 @@ int pcp_stack_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 /* pa_free found stack (order, mt) full with claimed block pfn in hand:
  * in one hold of the pageset (trylock), the whole stack onto its list and
  * pfn freed there, where `high` and drains see them all.  0, or -EAGAIN
- * (busy or offline: the caller frees pfn the usual way). */
+ * (busy, offline, or mt not a pageset type, PA_MT_ISOLATE: the caller
+ * frees pfn the usual way, which sends an isolated block to the zone). */
 int pcp_stack_spill(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 		    unsigned order, unsigned mt, unsigned gfp);
 /* pcp->lock held, PCPF_DEAD just set or cleared: stacks off or on. */

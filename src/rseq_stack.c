@@ -262,7 +262,9 @@ int pcp_stack_spill(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 	unsigned slot = pcp_stack_slot(order);
 	bool free_high;
 
-	if (!stack_lock_own(z, cpu))
+	/* mt was read after the push missed: the pageblock may have been
+	 * isolated since, and an isolated type indexes no list or stack */
+	if (mt >= PA_MT_PCPTYPES || !stack_lock_own(z, cpu))
 		return -EAGAIN;
 	stack_flush_one(z, pcp, slot, mt);
 	if (pcp_free_commit(z, pcp, pfn, order, mt, false, &free_high))

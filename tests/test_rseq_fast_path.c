@@ -16,6 +16,9 @@
 
 #include "helpers.h"
 #include "zone.h" /* white-box: a pageset's fence count */
+#include "isolate.h"
+#include "pcp.h"
+#include "rseq.h"
 
 static struct pa_config cfg(unsigned flags)
 {
@@ -456,6 +459,38 @@ static void stacks_count_against_high(void **state)
 	drained_and_destroyed(z);
 }
 
+/* Regression: a free whose stack push missed reads its pageblock's type
+ * again for the spill, and the pageblock may have been isolated in
+ * between.  The spill took PA_MT_ISOLATE as a list index, which is
+ * lists[order + 1][1]: a later walk of that list freed the block at the
+ * wrong order, leaving its buddy on the isolate list after a shrink
+ * (the resize stress test's corruption).  The spill must refuse it. */
+static void spill_refuses_isolated_block(void **state)
+{
+	(void)state;
+	struct pa_config c = cfg(0);
+	struct pa_zone *z = stack_zone(&c);
+	struct pa_isolation iso;
+
+	assert_true(z->fast_stacks);
+	pin(0);
+	uint64_t p = pa_alloc(z, 0, PA_GFP_MOVABLE);
+	uint64_t start = p & ~(pb_nr_pages(z) - 1);
+
+	assert_int_not_equal(p, PA_NO_PFN);
+	assert_int_equal(isolate_range(z, &iso, start, start + pb_nr_pages(z)), 0);
+	/* claimed, as pa_free claims it before the push */
+	assert_true(page_state_cas(&z->pages[p], PG_STATE(PG_ALLOC, 0), 0));
+	assert_int_equal(pcp_free_mt(z, (uint32_t)p), PA_MT_ISOLATE);
+	assert_int_equal(pcp_stack_spill(z, 0, (uint32_t)p, 0, PA_MT_ISOLATE, 0),
+			 -EAGAIN);
+	set_page_state(&z->pages[p], PG_STATE(PG_ALLOC, 0));
+	assert_int_equal(pa_free(z, p, 0), 0); /* to the zone: isolated */
+	isolate_undo(z, &iso);
+	unpin();
+	drained_and_destroyed(z);
+}
+
 /* Offline with blocks on the stacks: they go back to the zone, the dead
  * CPU's pa_alloc/pa_free use the zone, and online caches again. */
 static void offline_empties_stacks(void **state)
@@ -592,6 +627,7 @@ int main(void)
 		cmocka_unit_test(pop_count_never_wraps),
 		cmocka_unit_test(bad_frees_of_stacked_blocks),
 		cmocka_unit_test(offline_empties_stacks),
+		cmocka_unit_test(spill_refuses_isolated_block),
 		cmocka_unit_test(bursts_within_high_stay_on_the_stack),
 		cmocka_unit_test(stacks_count_against_high),
 	};
