@@ -8,6 +8,7 @@
  */
 #include "highatomic.h"
 #include "buddy.h"
+#include "isolate.h"
 #include "zone.h"
 
 void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
@@ -21,7 +22,10 @@ void reserve_highatomic_pageblock(struct pa_zone *z, uint32_t pfn,
 		return;
 	unsigned mt = pb_mt(pfn_pb(z, pfn));
 
-	if (z->nr_reserved_highatomic >= STAT_LOAD(z->highatomic_max) || !mt_mergeable(mt))
+	/* An isolation begun inside the block since it was allocated leaves
+	 * its pageblocks of two types: retyping them would undo it. */
+	if (z->nr_reserved_highatomic >= STAT_LOAD(z->highatomic_max) ||
+	    !mt_mergeable(mt) || !block_one_type(z, pfn, order))
 		goto out;
 	uint64_t first = pfn_to_pb(z, pfn);
 	uint64_t n = order > z->pb_order ? 1ull << (order - z->pb_order) : 1;

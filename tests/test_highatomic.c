@@ -8,6 +8,9 @@
  * (pageblocks of type HighAtomic == reserved pages) after every step.
  */
 #include "helpers.h"
+#include "zone.h" /* white-box: the reservation after a success */
+#include "highatomic.h"
+#include "isolate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +344,34 @@ static void spanning_block_returned_whole(void **state)
 	th_zone_destroy(z);
 }
 
+/* Regression: the reservation that follows an atomic success checked the
+ * type of the block's first pageblock only.  A shrink or contiguous
+ * allocation that isolated a later pageblock of the block in between had
+ * that pageblock retyped highatomic, undoing the isolation (and the
+ * isolate count).  The reservation leaves such a block alone. */
+static void reserve_leaves_an_isolation_alone(void **state)
+{
+	struct pa_zone *z = zone(state, 0);
+	struct pa_isolation iso;
+	struct pa_stats s;
+	uint8_t map[256];
+	uint64_t pb = 1ull << z->pb_order;
+	uint64_t p = pa_alloc(z, z->pb_order + 1, PA_GFP_MOVABLE);
+
+	assert_int_not_equal(p, PA_NO_PFN);
+	assert_int_equal(isolate_range(z, &iso, p + pb, p + 2 * pb), 0);
+	reserve_highatomic_pageblock(z, (uint32_t)p, z->pb_order + 1, 0);
+	pa_stats(z, &s);
+	assert_int_equal(s.highatomic_blocks, 0);
+	assert_true(pa_pageblock_map(z, (p + pb) / pb, map, 1) == 1);
+	assert_int_equal(map[0] & 0x0f, PA_MT_ISOLATE);
+	isolate_undo(z, &iso);
+	check(z);
+	assert_int_equal(pa_free(z, p, z->pb_order + 1), 0);
+	check(z);
+	th_zone_destroy(z);
+}
+
 /* Regression: a free block spanning two reserved pageblocks, given back,
  * was listed without merging, so it stayed apart from its free buddy: an
  * allocation of the next order that only the merge can serve failed. */
@@ -390,6 +421,7 @@ int main(void)
 		th_policy_test(unreserved_free_pageblock_merges_through_the_pagesets),
 		th_policy_test(spanning_block_returned_whole),
 		th_policy_test(returned_free_block_merges),
+		th_policy_test(reserve_leaves_an_isolation_alone),
 	};
 
 	return th_run_policy_group("highatomic", tests);
