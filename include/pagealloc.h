@@ -816,6 +816,8 @@ struct pa_stats {
 	uint64_t pcpb_blocks_claimed;
 	uint64_t pcpb_blocks_disowned;
 	uint64_t pcpb_merges;
+	uint64_t pcpb_merge_walked; /* list entries the merge passes looked
+	                             * at (each reads its buddy's state) */
 	uint64_t pcpb_remote_pushed;
 	uint64_t pcpb_remote_absorbed;
 	uint64_t pcpb_phase[4];     /* refills served by phase 0..3 */

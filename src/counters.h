@@ -108,7 +108,8 @@
 	X(PGALLOC, pgalloc, none)                                    \
 	X(PGFREE, pgfree, none)                                      \
 	X(ALLOC_CALLS, alloc_calls, none)                            \
-	X(FREE_CALLS, free_calls, none)
+	X(FREE_CALLS, free_calls, none)                              \
+	X(MERGE_WALKED, pcpb_merge_walked, none)
 
 enum zone_counter_id {
 #define ZC_(id, f1, f2) ZC_##id,

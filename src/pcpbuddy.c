@@ -193,14 +193,15 @@ static inline unsigned pcp_mt(unsigned mt)
  * the head and ends after the list's last entry as it was at the start.
  * A buddy of the same type is later in the walk (it would have merged
  * when visited), so if it was the last entry the one before it becomes
- * the last.  pcp->lock held; returns the merges.
+ * the last.  The entries visited count as walked (MERGE_WALKED: what the
+ * lab prices a pass by).  pcp->lock held; returns the merges.
  */
 static uint64_t merge_list(struct pa_zone *z, struct per_cpu_pages *pcp,
 			   unsigned o, unsigned m, uint64_t limit)
 {
 	struct pfn_list *l = &pcp->lists[o][m];
 	const uint16_t want = PG_STATE(PG_PCP | PG_PCPBUDDY, o);
-	uint64_t merges = 0;
+	uint64_t merges = 0, walked = 0;
 
 	if (pfn_list_empty(l) || !limit)
 		return 0;
@@ -208,6 +209,8 @@ static uint64_t merge_list(struct pa_zone *z, struct per_cpu_pages *pcp,
 		uint32_t next = z->pages[pfn].next;
 		uint32_t buddy = pfn ^ (1u << o);
 		bool done = pfn == last || !--limit;
+
+		walked++;
 
 		if (page_state(&z->pages[pfn]) == want &&
 		    page_state(&z->pages[buddy]) == want) {
@@ -228,34 +231,39 @@ static uint64_t merge_list(struct pa_zone *z, struct per_cpu_pages *pcp,
 			enqueue(z, pcp, pfn & buddy, o + 1, m, true);
 			merges++;
 		}
-		if (done || pfn_list_empty(l))
+		if (done || pfn_list_empty(l)) {
+			pcp_count(pcp, MERGE_WALKED, walked);
 			return merges;
+		}
 		pfn = next;
 	}
 }
 
 /* Among the first n entries of lists[o][m]: a chunk whose buddy is an
  * owned chunk of this pageset on another type's list (its block was
- * retyped between the two frees). */
+ * retyped between the two frees).  The entries looked at count as
+ * walked, as merge_list's do. */
 static bool window_pairs_across_types(const struct pa_zone *z,
-				      const struct per_cpu_pages *pcp,
+				      struct per_cpu_pages *pcp,
 				      unsigned o, unsigned m, uint32_t n)
 {
 	const struct pfn_list *l = &pcp->lists[o][m];
 	const uint16_t want = PG_STATE(PG_PCP | PG_PCPBUDDY, o);
-	uint32_t pfn = l->head;
+	uint32_t pfn = l->head, i = 0;
+	bool across = false;
 
-	for (uint32_t i = 0; i < n && pfn != PA_NIL; i++) {
+	while (i < n && pfn != PA_NIL && !across) {
 		uint32_t buddy = pfn ^ (1u << o);
 
-		if (page_state(&z->pages[buddy]) == want &&
-		    page_mt(&z->pages[buddy]) != m)
-			return true;
+		i++;
+		across = page_state(&z->pages[buddy]) == want &&
+			 page_mt(&z->pages[buddy]) != m;
 		pfn = z->pages[pfn].next;
 		if (pfn == l->head)
 			break;
 	}
-	return false;
+	pcp_count(pcp, MERGE_WALKED, i);
+	return across;
 }
 
 /*

@@ -484,6 +484,53 @@ static void merge_window_holds_every_pair(void **state)
 	merge_window_holds_every_pair_under(PA_POLICY_SPB, seed);
 }
 
+/* pcpb_merge_walked counts the list entries a merge pass looks at (the
+ * lab prices passes by it): on a pageset of two pageblocks (refills take
+ * whole blocks, owned), high - 1 unmergeable chunks freed onto an
+ * empty pageset make no pass; the free that reaches high drains, and the
+ * drain's pass looks at each of the high new chunks twice (the check for
+ * pairs across types, then the merge walk).  Mainline has no passes. */
+static void merge_pass_counts_what_it_walks(void **state)
+{
+	const enum pa_policy pols[] = { PA_POLICY_MAINLINE, PA_POLICY_PCPBUDDY };
+	const unsigned high = 1024; /* two pageblocks: whole blocks are owned */
+	(void)state;
+
+	for (unsigned k = 0; k < 2; k++) {
+		struct pa_config c = pa_config_default();
+		struct pa_stats s0, s1, s2;
+		uint64_t span = 2 * (uint64_t)high, got = 0;
+
+		c.bytes = 16ull << 20;
+		c.ncpus = 1;
+		c.policy = pols[k];
+		c.flags = PA_CFG_NO_WATERMARKS;
+		c.pcp_high_min = c.pcp_high_max = high;
+		struct pa_zone *z = pa_zone_create(&c);
+
+		assert_non_null(z);
+		/* the lowest pages, every buddy of an even pfn allocated */
+		while (got < span &&
+		       pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE) != PA_NO_PFN)
+			got++;
+		assert_int_equal(got, span);
+		pa_drain(z);
+		pa_stats(z, &s0);
+		for (unsigned i = 0; i + 1 < high; i++)
+			assert_int_equal(pa_free_cpu(z, 0, 2 * (uint64_t)i, 0), 0);
+		pa_stats(z, &s1);
+		assert_int_equal(s1.pcp_drains, s0.pcp_drains);
+		assert_int_equal(s1.pcpb_merge_walked, s0.pcpb_merge_walked);
+		assert_int_equal(pa_free_cpu(z, 0, 2 * (uint64_t)(high - 1), 0), 0);
+		pa_stats(z, &s2);
+		assert_int_equal(s2.pcp_drains, s1.pcp_drains + 1);
+		assert_int_equal(s2.pcpb_merge_walked - s1.pcpb_merge_walked,
+				 pols[k] == PA_POLICY_MAINLINE ? 0 : 2 * high);
+		check(z);
+		pa_zone_destroy(z);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +544,7 @@ int main(void)
 		cmocka_unit_test(purge_pattern_beats_mainline),
 		cmocka_unit_test(avalanche_frees_in_chunks),
 		cmocka_unit_test(tick_keeps_high_within_bounds),
+		cmocka_unit_test(merge_pass_counts_what_it_walks),
 		cmocka_unit_test(bad_frees_rejected_under_pcpbuddy),
 		cmocka_unit_test(merge_window_holds_every_pair),
 	};
