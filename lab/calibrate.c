@@ -444,12 +444,15 @@ struct walk_layout {
 	unsigned stride;         /* pages between chunks (even) */
 	bool scatter, shuffle;
 	uint64_t bytes;          /* the zone */
-	unsigned frees;          /* timed frees past high */
+	unsigned frees;          /* timed frees past high (and the one reaching it) */
 };
 
 /* What a run of frees onto a pcpbuddy pageset of `high` unmergeable
  * order-0 chunks cost and did: every batch of frees past high drains,
- * and each drain's merge pass walks the whole pageset first. */
+ * and each drain's merge pass first walks the chunks freed since the
+ * last pass -- at the first drain, all `high` the untimed frees put
+ * there.  So a large pageset's run walks more than a small one's, by
+ * their difference in chunks, with the same frees and drains. */
 struct walk_run {
 	double ns, walked;
 	struct opcost d;
@@ -488,7 +491,7 @@ static int walk_run(const struct walk_layout *w, uint64_t *pfn,
 {
 	struct pa_config c = pa_config_default();
 	const unsigned total = w->high + w->frees;
-	uint64_t passes, span = (uint64_t)total * w->stride, got = 0;
+	uint64_t walked, span = (uint64_t)total * w->stride, got = 0;
 	struct opcost a, b;
 	struct pa_zone *z;
 	double t0;
@@ -501,24 +504,26 @@ static int walk_run(const struct walk_layout *w, uint64_t *pfn,
 	z = cal_zone_create(&c);
 	if (!z)
 		return -ENOMEM;
-	/* a fresh zone gives its lowest pages first: take them all, then
-	 * give back the chunks */
+	/* a fresh zone gives its lowest pages first: take them all (the
+	 * pageset emptied of what the refills left), then give back the
+	 * chunks, one short of high: no drain yet, so no pass */
 	while (got < span && pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE) != PA_NO_PFN)
 		got++;
+	pa_drain(z);
 	walk_chunks(w, pfn, total);
-	for (unsigned i = 0; i < w->high; i++)
+	for (unsigned i = 0; i + 1 < w->high; i++)
 		pa_free_cpu(z, 0, pfn[i], 0);
 	opcost_read(z, &b);
-	passes = opcost_pcp_passes(z, 0, false);
+	walked = opcost_pcp_walked(z, 0);
 	t0 = calibrate_thread_ns();
-	for (unsigned i = w->high; i < total; i++)
+	for (unsigned i = w->high - 1; i < total; i++)
 		pa_free_cpu(z, 0, pfn[i], 0);
 	out->ns = calibrate_thread_ns() - t0;
 	opcost_read(z, &a);
 	opcost_delta(&a, &b, &out->d);
 	/* as the engine counts them (vtime.c walk_cost) */
-	out->walked = (double)(opcost_pcp_passes(z, 0, false) - passes) *
-		      (double)opcost_pcp_chunks(z, 0, NULL, NULL) + (double)out->d.zone_blocks;
+	out->walked = (double)(opcost_pcp_walked(z, 0) - walked) +
+		      (double)out->d.zone_blocks;
 	pa_zone_destroy(z);
 	return got == span ? 0 : -ENOMEM;
 }

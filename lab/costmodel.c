@@ -34,8 +34,8 @@ static const struct cm_key keys[] = {
 	K(miss_4m_ns, "a miss on a line last touched 4 MiB of metadata ago"),
 	K(miss_64m_ns, "a miss on a line last touched 64 MiB of metadata ago or more"),
 	K(cache_lines, "per-CPU cache for page metadata, 64-byte lines (assumed)"),
-	K(walk_ns, "per chunk a pageset merge pass walks (pcpbuddy, spb)"),
-	K(walk_hop_ns, "per chunk walked that is not next to the previous one"),
+	K(walk_ns, "per list entry a pageset merge pass looks at (pcpbuddy, spb)"),
+	K(walk_hop_ns, "per entry looked at that is not next to the previous one"),
 	K(tlb_pages, "per-CPU TLB entries for page metadata, 4 KiB pages (assumed)"),
 	K(tlb_miss_ns, "a touch whose metadata page is not in the TLB"),
 	K(scan_ns, "per page compaction's scanners look at"),
@@ -80,9 +80,10 @@ struct costmodel costmodel_default(void)
 		 * the calibrated curve: a share of LLC is in its 1 MiB
 		 * point) */
 		.cache_lines = 8192.0,
-		.walk_ns = 5.4, /* a later calibration (docs/VTIME.md) */
-		/* calibrate --runs 5, 2026-12-02 06:11 (docs/VTIME.md) */
-		.walk_hop_ns = 60.1,
+		/* per entry the library counts (pcpb_merge_walked): three
+		 * calibrate runs, 2026-12-03 20:10 (2.11-2.58, 5.96-6.87) */
+		.walk_ns = 2.4,
+		.walk_hop_ns = 6.4,
 		/* this EPYC's L2 data TLB (4 KiB entries): assumed */
 		.tlb_pages = 2048.0,
 		.tlb_miss_ns = 0.0,

@@ -50,11 +50,12 @@ struct costmodel {
 	double miss_64m_ns;      /* ... 64 MiB ago or more */
 	double cache_lines;      /* per-CPU cache for page metadata, 64-byte
 	                          * lines (4 pages each): an assumption */
-	double walk_ns;          /* per chunk a pageset merge pass walks
-	                          * (pcpbuddy, spb: before each drain and
-	                          * each refill above order 0) when it is
-	                          * next to the previous one in the list */
-	double walk_hop_ns;      /* ... instead, per chunk that is not next
+	double walk_ns;          /* per list entry a pageset merge pass
+	                          * looks at (pcpbuddy, spb: before each
+	                          * drain and each refill above order 0;
+	                          * the library's pcpb_merge_walked) when
+	                          * it is next to the previous one */
+	double walk_hop_ns;      /* ... instead, per entry that is not next
 	                          * to the previous one in the list (not
 	                          * the same or the next metadata line): a
 	                          * dependent load not prefetched */

@@ -110,6 +110,13 @@ uint64_t opcost_pcp_passes(const struct pa_zone *z, unsigned cpu,
 	       (order_refills ? counter_read(&pcp->pc[PC_ALLOC_MISS]) : 0);
 }
 
+uint64_t opcost_pcp_walked(const struct pa_zone *z, unsigned cpu)
+{
+	if (!z->use_pcp || cpu >= z->ncpus || !(z->pflags & POL_OWNED_BLOCKS))
+		return 0;
+	return counter_read(&z->pcp[cpu].pc[PC_MERGE_WALKED]);
+}
+
 uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
 			   void (*fn)(void *arg, uint32_t pfn, unsigned order),
 			   void *arg)

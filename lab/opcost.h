@@ -86,9 +86,14 @@ void opcost_pcp_unhold(struct pa_zone *z, unsigned cpu);
 uint64_t opcost_pcp_passes(const struct pa_zone *z, unsigned cpu,
 			   bool order_refills);
 
-/* Chunks a merge pass over CPU cpu's pageset walks now: every chunk
- * below pageblock order, each given to fn (may be NULL) with its order,
- * as the pass reads its metadata and its buddy's.  O(chunks); 0 as
+/* List entries CPU cpu's merge passes have looked at so far (the
+ * pageset's MERGE_WALKED counter: a pass walks the chunks freed since the
+ * last one, or whole lists when a pair spans two types); 0 as above. */
+uint64_t opcost_pcp_walked(const struct pa_zone *z, unsigned cpu);
+
+/* Chunks on CPU cpu's pageset now, below pageblock order, each given to
+ * fn (may be NULL) with its order, lists in order of order and type,
+ * each from its head (where a merge pass's window is).  O(chunks); 0 as
  * above. */
 uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
 			   void (*fn)(void *arg, uint32_t pfn, unsigned order),

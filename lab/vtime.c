@@ -665,15 +665,27 @@ static double timed_call(struct vt_run *x, unsigned c, double t,
 	return t;
 }
 
-/* A call's merge passes over its pageset (pcpbuddy, spb): each walked
- * the chunks there now, and a drain's pass also the chunks it then moved
- * to the zone.  Under its pcp->lock, so part of the call's work. */
+/* A call's merge passes over its pageset (pcpbuddy, spb): the list
+ * entries they looked at (the library counts them: a pass walks the
+ * chunks freed since the last one, whole lists when a pair spans two
+ * types), and a drain's pass also the chunks it then moved to the zone.
+ * Under its pcp->lock, so part of the call's work. */
+struct pass_work {
+	uint64_t passes;
+	uint64_t walked;         /* list entries the passes looked at */
+};
+
+/* The chunks the passes walked, as the pageset's first `budget` chunks
+ * from its lists' heads (where a pass's window is): their hops and
+ * their metadata through the CPU's cache. */
 struct walk_touch {
 	struct vt_run *x;
 	unsigned cpu;
 	double ns;
 	uint64_t prev;           /* the previous chunk's line + 1 (0: none) */
 	uint64_t hops;           /* chunks not next to the previous one */
+	uint64_t budget;         /* chunks still to touch */
+	uint64_t touched;
 };
 
 /* A walked chunk: a hop when its line is not the previous chunk's or
@@ -687,6 +699,10 @@ static void walk_chunk(void *arg, uint32_t pfn, unsigned order)
 	uint64_t buddy = (pfn ^ (1u << order)) / VT_PAGES_PER_LINE;
 	struct vt_result *r = w->x->r;
 
+	if (!w->budget)
+		return;
+	w->budget--;
+	w->touched++;
 	/* prev - 1 is the previous line: a hop unless within one of it */
 	if (w->prev && (line > w->prev || line + 2 < w->prev))
 		w->hops++;
@@ -700,19 +716,24 @@ static void walk_chunk(void *arg, uint32_t pfn, unsigned order)
 						 &w->ns, &r->tlb_misses);
 }
 
-static double walk_cost(struct vt_run *x, unsigned c, uint64_t passes,
-			const struct opcost *d)
+/* The passes' time: entries walked at walk_ns, those that hop at
+ * walk_hop_ns (the touched chunks' share of hops, for passes that walked
+ * more entries than the pageset has chunks), plus the cache misses. */
+static double walk_cost(struct vt_run *x, unsigned c,
+			const struct pass_work *pw, const struct opcost *d)
 {
-	struct walk_touch w = { x, c, 0, 0, 0 };
-	uint64_t chunks = opcost_pcp_chunks(x->p->zone, c, walk_chunk, &w);
-	uint64_t walked = passes * chunks + d->zone_blocks;
+	struct walk_touch w = { x, c, 0, 0, 0, pw->walked, 0 };
 	const struct costmodel *m = &x->vt->m;
 
-	x->r->passes += passes;
+	opcost_pcp_chunks(x->p->zone, c, walk_chunk, &w);
+	uint64_t hops = w.touched ? w.hops * pw->walked / w.touched : 0;
+	uint64_t walked = pw->walked + d->zone_blocks;
+
+	x->r->passes += pw->passes;
 	x->r->walked += walked;
-	x->r->walk_hops += passes * w.hops;
-	return (double)(walked - passes * w.hops) * m->walk_ns +
-	       (double)(passes * w.hops) * m->walk_hop_ns + w.ns;
+	x->r->walk_hops += hops;
+	return (double)(walked - hops) * m->walk_ns +
+	       (double)hops * m->walk_hop_ns + w.ns;
 }
 
 /* Request i of CPU c ended at t: its dependants may go, and c's next. */
@@ -744,7 +765,8 @@ static void count_zone_work(struct vt_result *r, const struct opcost *d)
  * its metadata misses, the owner's mark, compaction's scanners and moves
  * (outside the lock; their lock traffic is in d), the merge passes. */
 static double call_cost(struct vt_run *x, unsigned c, const struct vt_op *op,
-			uint32_t e_pfn, uint64_t passes, const struct opcost *d)
+			uint32_t e_pfn, const struct pass_work *pw,
+			const struct opcost *d)
 {
 	const struct costmodel *m = &x->vt->m;
 	double call = m->call_ns;
@@ -758,8 +780,8 @@ static double call_cost(struct vt_run *x, unsigned c, const struct vt_op *op,
 	}
 	call += (double)d->scanned * m->scan_ns +
 		(double)d->migrated_blocks * m->migrate_ns;
-	if (passes)
-		call += walk_cost(x, c, passes, d);
+	if (pw->passes || pw->walked)
+		call += walk_cost(x, c, pw, d);
 	return call;
 }
 
@@ -767,7 +789,7 @@ static double call_cost(struct vt_run *x, unsigned c, const struct vt_op *op,
  * merge passes it made; returns its pfn (PA_NIL32 if none).  *owner: the
  * CPU owning a freed page's pageblock before the free, or -1. */
 static uint32_t apply(struct vt_run *x, unsigned c, const struct vt_op *op,
-		      struct opcost *d, uint64_t *passes, int *owner)
+		      struct opcost *d, struct pass_work *pw, int *owner)
 {
 	struct pa_zone *z = x->p->zone;
 	uint32_t e_pfn = PA_NIL32;
@@ -783,13 +805,15 @@ static uint32_t apply(struct vt_run *x, unsigned c, const struct vt_op *op,
 		}
 	}
 	opcost_read(z, &b);
-	*passes = opcost_pcp_passes(z, c, op->order > 0);
+	pw->passes = opcost_pcp_passes(z, c, op->order > 0);
+	pw->walked = opcost_pcp_walked(z, c);
 	if (op->kind_mt >> 4 == VT_ALLOC)
 		sim_alloc_one(x->s, x->p, c, op->key, op->order, op->kind_mt & 0xf);
 	else
 		sim_free_one(x->s, x->p, c, op->key, op->order);
 	opcost_read(z, &a);
-	*passes = opcost_pcp_passes(z, c, op->order > 0) - *passes;
+	pw->passes = opcost_pcp_passes(z, c, op->order > 0) - pw->passes;
+	pw->walked = opcost_pcp_walked(z, c) - pw->walked;
 	opcost_delta(&a, &b, d);
 	return pfn_of(x, op, e_pfn);
 }
@@ -800,7 +824,7 @@ static void execute(struct vt_run *x, unsigned c, double t)
 	const struct vt_op *op = &x->vt->ops[i];
 	struct opcost d;
 	uint32_t e_pfn;
-	uint64_t passes;
+	struct pass_work pw;
 	int owner;
 
 	/* the first requests of each CPU warm its pageset up: run, not
@@ -810,7 +834,7 @@ static void execute(struct vt_run *x, unsigned c, double t)
 	x->r = x->pos[c] - 1 < x->warm_end[c] ? &x->scratch : x->main;
 	run_ticks(x, t);
 	t = pay_tick(x, c, t);
-	e_pfn = apply(x, c, op, &d, &passes, &owner);
+	e_pfn = apply(x, c, op, &d, &pw, &owner);
 	if (x->pfns)
 		x->pfns[i] = e_pfn;
 	x->executed++;
@@ -818,7 +842,7 @@ static void execute(struct vt_run *x, unsigned c, double t)
 	x->r->think_ns += op->think * x->vt->m.think_scale;
 	count_zone_work(x->r, &d);
 
-	double call = call_cost(x, c, op, e_pfn, passes, &d);
+	double call = call_cost(x, c, op, e_pfn, &pw, &d);
 
 	x->r->call_ns += call;
 	t = timed_call(x, c, t, call, &d);

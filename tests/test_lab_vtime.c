@@ -691,13 +691,15 @@ static struct vt_result run_priced(const char *name,
 	return run_priced_as(name, "pcpbuddy", m);
 }
 
-/* run_priced with the defaults but this per-hop figure */
+/* run_priced with the defaults but this per-hop figure: kernel-build,
+ * whose passes hop at this size (slab-churn's windows are chunks freed
+ * in pfn order, next to each other) */
 static struct vt_result run_walk(double hop_ns)
 {
 	struct costmodel m = costmodel_default();
 
 	m.walk_hop_ns = hop_ns;
-	return run_priced("slab-churn", &m);
+	return run_priced("kernel-build", &m);
 }
 
 /* Merge passes: a chunk not beside the previous one in its list is a hop
