@@ -57,9 +57,15 @@ void zone_update_fast_flags(struct pa_zone *z)
 		f |= ZF_WMARK_CHECK;
 	if (free < z->wmark_high) {
 		f |= ZF_BELOW_HIGH;
-		/* the kswapd wake-up (tick.c), checked only below high */
-		if (free < z->wmark_low)
+		/* the kswapd wake-up (tick.c), checked only below high; the
+		 * kernel's kswapd reclaims from there until free pages are
+		 * back at high, the zone marked meanwhile */
+		if (free < z->wmark_low) {
 			reclaim_wake_kswapd(&z->reclaim);
+			f |= ZF_RECLAIM_ACTIVE;
+		} else {
+			f |= STAT_LOAD(z->fast_flags) & ZF_RECLAIM_ACTIVE;
+		}
 	}
 	if (f != STAT_LOAD(z->fast_flags))
 		__atomic_store_n(&z->fast_flags, f, __ATOMIC_RELAXED);

@@ -121,6 +121,15 @@ static int nr_pcp_high(struct per_cpu_pages *pcp, const struct pa_zone *z,
 		pcp_set_high(pcp, h > pcp->high_min ? h : pcp->high_min);
 		return 0;
 	}
+	/* reclaim at work: the pagesets keep little, so the pages it frees
+	 * reach the zone (Linux 5.16+; with or without auto-tuning) */
+	if (zone_reclaim_active(z)) {
+		int fc = pcp->free_count > batch ? pcp->free_count : batch;
+		int h = high - fc;
+
+		h = pcp_set_high(pcp, h > pcp->high_min ? h : pcp->high_min);
+		return h < batch << 2 ? h : batch << 2;
+	}
 	if (pcp->high_min == pcp->high_max)
 		return high;
 	if (zone_below_high(z)) {

@@ -309,10 +309,15 @@ static inline bool pcp_free_commit(struct pa_zone *z, struct per_cpu_pages *pcp,
 		pcp->free_count += 1 << order;
 	*free_high = fh;
 	/* Tuning changes nothing while the list is below high and the zone
-	 * is not short of memory: skip it on that (common) path. */
-	return !__builtin_expect(!fh && pcp_held(pcp) < pcp->high &&
-					 (pcp->high_min == pcp->high_max ||
-					  !zone_below_high(z)), 1);
+	 * is not short of memory: skip it on that (common) path.  Reclaim
+	 * at work limits every pageset (nr_pcp_high), auto-tuned or not. */
+	if (__builtin_expect(fh || pcp_held(pcp) >= pcp->high, 0))
+		return true;
+	unsigned tune = ZF_RECLAIM_ACTIVE |
+			(pcp->high_min != pcp->high_max ? ZF_BELOW_HIGH : 0);
+
+	return __builtin_expect(__atomic_load_n(&z->fast_flags,
+						__ATOMIC_RELAXED) & tune, 0);
 }
 
 /* 0: cached or handed to its owner; -EAGAIN: free it to the zone.

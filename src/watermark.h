@@ -41,6 +41,14 @@ static inline bool zone_below_high(const struct pa_zone *z)
 	return __atomic_load_n(&z->fast_flags, __ATOMIC_RELAXED) & ZF_BELOW_HIGH;
 }
 
+/* Background reclaim's time (the kernel's ZONE_RECLAIM_ACTIVE): free
+ * pages fell below the low watermark and are not back at the high. */
+static inline bool zone_reclaim_active(const struct pa_zone *z)
+{
+	return __atomic_load_n(&z->fast_flags, __ATOMIC_RELAXED) &
+	       ZF_RECLAIM_ACTIVE;
+}
+
 /* The default pageset batch and high bounds for this zone's size and CPU
  * count. */
 void pcp_default_sizes(const struct pa_zone *z, int *batch, int *high_min,

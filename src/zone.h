@@ -42,6 +42,8 @@
 
 #define ZF_WMARK_CHECK 0x1u  /* free pages near the watermarks: full check */
 #define ZF_BELOW_HIGH  0x2u  /* free pages below the high watermark */
+#define ZF_RECLAIM_ACTIVE 0x4u /* kswapd's time: from free pages below the
+                                * low watermark until back at the high */
 
 
 /* Per-CPU pageset flags */

@@ -132,6 +132,64 @@ static void frees_drain_when_the_zone_is_below_high(void **state)
 	assert_true(drained[1] > drained[0]);
 }
 
+/* While background reclaim runs (free pages fell below the low watermark
+ * and are not back at the high one: the kernel's ZONE_RECLAIM_ACTIVE), a
+ * pageset keeps at most four batches, auto-tuned or not, so the pages
+ * reclaim frees reach the zone.  Pagesets of fixed high here (512 pages,
+ * no auto-tuning): below low they drain to four batches; back above high
+ * they keep what is freed to them again. */
+static void frees_drain_to_four_batches_while_reclaim_runs(void **state)
+{
+	enum { N = 64 };
+	struct pa_config c = th_config(256, 4, 5, 0, 2);
+	uint64_t p[N], q[4096];
+	unsigned nq = 0;
+	struct pa_stats s;
+	(void)state;
+
+	c.policy = PA_POLICY_MAINLINE;
+	c.min_free_kbytes = 2048;
+	c.pcp_batch = BATCH;
+	c.pcp_high_min = c.pcp_high_max = 512;
+	struct pa_zone *z = th_zone_create(&c);
+
+	for (unsigned i = 0; i < N; i++)
+		assert_int_not_equal(p[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE),
+				     PA_NO_PFN);
+	pa_stats(z, &s);
+	/* CPU 0's pages freed below low leave the zone below high */
+	assert_true(s.wmark_high > s.wmark_low + N);
+	/* CPU 1 takes the zone below its low watermark */
+	while (s.free_pages >= s.wmark_low) {
+		assert_true(nq < 4096);
+		q[nq] = pa_alloc_cpu(z, 1, 0, PA_GFP_MOVABLE);
+		assert_int_not_equal(q[nq++], PA_NO_PFN);
+		pa_stats(z, &s);
+	}
+	for (unsigned i = 0; i < N; i++)
+		assert_int_equal(pa_free_cpu(z, 0, p[i], 0), 0);
+	pa_stats(z, &s);
+	assert_true(s.free_pages < s.wmark_high);
+	assert_true(pcp_field(z, 0, "count:") <= 4 * (int)BATCH);
+	assert_check(z);
+	/* CPU 1 gives its pages back: above high, reclaim is over and
+	 * CPU 0 caches again */
+	for (unsigned i = 0; i < nq; i++)
+		assert_int_equal(pa_free_cpu(z, 1, q[i], 0), 0);
+	pa_drain(z);
+	pa_stats(z, &s);
+	assert_true(s.free_pages >= s.wmark_high);
+	for (unsigned i = 0; i < N; i++)
+		assert_int_not_equal(p[i] = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE),
+				     PA_NO_PFN);
+	pa_drain(z);
+	for (unsigned i = 0; i < N; i++)
+		assert_int_equal(pa_free_cpu(z, 0, p[i], 0), 0);
+	assert_true(pcp_field(z, 0, "count:") >= N);
+	assert_check(z);
+	th_zone_destroy(z);
+}
+
 static void refill_takes_a_batch_then_grows(void **state)
 {
 	(void)state;
@@ -334,6 +392,7 @@ int main(void)
 		cmocka_unit_test(tick_cpu_decays_that_cpu_alone),
 		cmocka_unit_test(offline_drains_and_routes_to_the_zone),
 		cmocka_unit_test(frees_drain_when_the_zone_is_below_high),
+		cmocka_unit_test(frees_drain_to_four_batches_while_reclaim_runs),
 		cmocka_unit_test(fill_and_reset),
 	};
 
