@@ -73,6 +73,9 @@ void zone_update_fast_flags(struct pa_zone *z)
 
 void zone_unlock(struct pa_zone *z)
 {
+#ifdef PA_DEBUG_LISTS
+	zone_debug_check_lists(z);
+#endif
 	zone_update_fast_flags(z);
 	if (z->pages_this_hold > STAT_LOAD(z->max_pages_per_hold))
 		__atomic_store_n(&z->max_pages_per_hold, z->pages_this_hold,

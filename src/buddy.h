@@ -26,6 +26,10 @@ bool zone_trylock(struct pa_zone *z);
 bool zone_lock_gfp(struct pa_zone *z, unsigned gfp);
 /* Drop zone->lock, after updating fast_flags and the per-hold statistics. */
 void zone_unlock(struct pa_zone *z);
+#ifdef PA_DEBUG_LISTS
+/* check.c: aborts, saying why, if a free list is not as pa_check wants. */
+void zone_debug_check_lists(struct pa_zone *z);
+#endif
 /* Put a block on the free lists, merged with its free buddies. */
 void free_one_page(struct pa_zone *z, uint32_t pfn, unsigned order);
 /* Move the free blocks of the pageblock at start from `from`'s lists to

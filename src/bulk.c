@@ -39,7 +39,7 @@ static unsigned bulk_from_pcp(struct pa_zone *z, unsigned cpu, unsigned order,
 		return 0;
 	}
 	if (pcp->flags & PCPF_DEAD) {
-		pa_lock_release(&pcp->lock);
+		pcp_lock_release(z, pcp);
 		return 0;
 	}
 	pcp_absorb(z, cpu);
@@ -60,7 +60,7 @@ static unsigned bulk_from_pcp(struct pa_zone *z, unsigned cpu, unsigned order,
 		pcp_alloc_account(z, pcp, pfn, order, mt);
 		pfns[got++] = pfn;
 	}
-	pa_lock_release(&pcp->lock);
+	pcp_lock_release(z, pcp);
 	return got;
 }
 
@@ -173,7 +173,7 @@ struct bulk_free {
 static void bf_drop(struct bulk_free *b)
 {
 	if (b->pcp_held)
-		pa_lock_release(&b->pcp->lock);
+		pcp_lock_release(b->z, b->pcp);
 	if (b->zone_held)
 		zone_unlock(b->z);
 	b->pcp_held = b->zone_held = false;
@@ -204,7 +204,7 @@ static enum bf_lock bf_lock_pcp(struct bulk_free *b)
 	if (!pcp_trylock(b->z, b->cpu))
 		return BF_BUSY;
 	if (b->pcp->flags & PCPF_DEAD) {
-		pa_lock_release(&b->pcp->lock);
+		pcp_lock_release(b->z, b->pcp);
 		return BF_DEAD;
 	}
 	b->pcp_held = true;

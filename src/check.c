@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "buddy.h"
 #include "error.h"
 #include "pcp.h"
 #include "rseq.h"
@@ -133,32 +134,41 @@ static int check_free_lists(struct checker *c, uint64_t *free_pages)
 	return 0;
 }
 
+/* CPU cpu's lists: links and states; the pages on them into *pages. */
+static int check_pcp_lists(struct checker *c, unsigned cpu, uint64_t *pages)
+{
+	const struct pa_zone *z = c->z;
+	const struct per_cpu_pages *pcp = &z->pcp[cpu];
+	char what[64];
+
+	*pages = 0;
+	for (unsigned order = 0; order <= pcp_max_order(z); order++)
+		for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
+			snprintf(what, sizeof(what), "cpu %u pcp list order %u mt %u",
+				 cpu, order, m);
+			int64_t e = walk_list(c, &pcp->lists[order][m], PG_PCP,
+					      (z->pflags & POL_OWNED_BLOCKS) ?
+						      PG_PCPBUDDY : 0,
+					      order, what);
+
+			if (e < 0)
+				return -EUCLEAN;
+			*pages += (uint64_t)e << order;
+		}
+	return 0;
+}
+
 static int check_pcp(struct checker *c, uint64_t *pcp_pages)
 {
 	struct pa_zone *z = c->z;
-	char what[64];
 
 	*pcp_pages = 0;
 	for (unsigned cpu = 0; z->use_pcp && cpu < z->ncpus; cpu++) {
 		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		uint64_t n = 0;
+		uint64_t n;
 
-		for (unsigned order = 0; order <= pcp_max_order(z); order++) {
-			unsigned i = order;
-
-			for (unsigned m = 0; m < PA_MT_PCPTYPES; m++) {
-				snprintf(what, sizeof(what), "cpu %u pcp list order %u mt %u",
-					 cpu, order, m);
-				int64_t e = walk_list(c, &pcp->lists[i][m], PG_PCP,
-						      (z->pflags & POL_OWNED_BLOCKS) ?
-							      PG_PCPBUDDY : 0,
-						      order, what);
-
-				if (e < 0)
-					return -EUCLEAN;
-				n += (uint64_t)e << order;
-			}
-		}
+		if (check_pcp_lists(c, cpu, &n))
+			return -EUCLEAN;
 		if (n != (uint64_t)pcp->count)
 			return fail(c, "cpu %u: pcp count %d but lists hold %llu pages",
 				    cpu, pcp->count, (unsigned long long)n);
@@ -401,6 +411,38 @@ static int check_spb(struct checker *c)
 
 	return sm ? fail(c, "%s", sm) : 0;
 }
+
+#ifdef PA_DEBUG_LISTS
+/* `make stress-lists`: the free lists as pa_check sees them, at every
+ * zone->lock release (zone_unlock), so a corruption stops the program in
+ * the hold that made it rather than wherever it is met later (the
+ * isolated-type spill of 2026-12-03 was found this way). */
+void zone_debug_check_lists(struct pa_zone *z)
+{
+	char msg[256];
+	struct checker c = { .z = z, .msg = msg, .len = sizeof(msg) };
+	uint64_t free_pages;
+
+	if (check_free_lists(&c, &free_pages)) {
+		fprintf(stderr, "PA_DEBUG_LISTS: at a zone->lock release: %s\n", msg);
+		abort();
+	}
+}
+
+void pcp_debug_check_lists(const struct pa_zone *z,
+			   const struct per_cpu_pages *pcp)
+{
+	char msg[256];
+	struct checker c = { .z = (struct pa_zone *)z, .msg = msg,
+			     .len = sizeof(msg) };
+	uint64_t pages;
+
+	if (check_pcp_lists(&c, (unsigned)(pcp - z->pcp), &pages)) {
+		fprintf(stderr, "PA_DEBUG_LISTS: at a pageset lock release: %s\n", msg);
+		abort();
+	}
+}
+#endif
 
 int pa_check(struct pa_zone *z, char *msg, size_t len)
 {

@@ -353,7 +353,7 @@ int pcp_alloc_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 
 	*out = pcp_take_or_refill(z, cpu, order, mt, gfp, &r);
 	if (*out == PA_NIL) {
-		pa_lock_release(&pcp->lock);
+		pcp_lock_release(z, pcp);
 		return r == -EBUSY ? -EBUSY : -EAGAIN;
 	}
 	pcp_alloc_commit(z, pcp, *out, order, mt);
@@ -376,7 +376,7 @@ void pcp_free_slow(struct pa_zone *z, unsigned cpu, unsigned order,
 		   unsigned mt, unsigned gfp, bool free_high)
 {
 	pcp_free_tune(z, cpu, order, mt, gfp, free_high);
-	pa_lock_release(&z->pcp[cpu].lock);
+	pcp_lock_release(z, &z->pcp[cpu]);
 }
 
 int pcp_fill(struct pa_zone *z, unsigned cpu, unsigned pages, unsigned mt)
@@ -392,7 +392,7 @@ int pcp_fill_order(struct pa_zone *z, unsigned cpu, unsigned pages,
 
 	pcp_lock(z, cpu);
 	if (pcp->flags & PCPF_DEAD) {
-		pa_lock_release(&pcp->lock);
+		pcp_lock_release(z, pcp);
 		return -ENODEV;
 	}
 	int want = pcp->count + (int)(pages > (unsigned)pcp->high_max ?
@@ -417,7 +417,7 @@ int pcp_fill_order(struct pa_zone *z, unsigned cpu, unsigned pages,
 			break;
 		added += pcp->count - before;
 	}
-	pa_lock_release(&pcp->lock);
+	pcp_lock_release(z, pcp);
 	return added;
 }
 
@@ -428,7 +428,7 @@ int pcp_set_state(struct pa_zone *z, unsigned cpu, unsigned high)
 
 	pcp_lock(z, cpu);
 	if (pcp->flags & PCPF_DEAD) {
-		pa_lock_release(&pcp->lock);
+		pcp_lock_release(z, pcp);
 		return -ENODEV;
 	}
 	h = clampi(high > (unsigned)pcp->high_max ? pcp->high_max : (int)high,
@@ -437,7 +437,7 @@ int pcp_set_state(struct pa_zone *z, unsigned cpu, unsigned high)
 	/* the kernel shows neither: a freshly observed pageset has no
 	 * streak of refills or frees behind it */
 	pcp->free_count = pcp->alloc_factor = 0;
-	pa_lock_release(&pcp->lock);
+	pcp_lock_release(z, pcp);
 	return h;
 }
 
@@ -458,7 +458,7 @@ void pcp_drain_cpu(struct pa_zone *z, unsigned cpu)
 			drain_some(z, cpu, n, NR_PCP_LISTS - 1, false);
 		bool more = pcp->count > 0;
 
-		pa_lock_release(&pcp->lock);
+		pcp_lock_release(z, pcp);
 		if (!more)
 			break;
 	}
@@ -482,7 +482,7 @@ void pcp_tick_cpu(struct pa_zone *z, unsigned c)
 	if (pcp->count > pcp->high)
 		drain_some(z, c, pcp->count - pcp->high, NR_PCP_LISTS - 1,
 			   false);
-	pa_lock_release(&pcp->lock);
+	pcp_lock_release(z, pcp);
 }
 
 void pcp_tick(struct pa_zone *z)
@@ -507,7 +507,7 @@ int pcp_cpu_offline(struct pa_zone *z, unsigned cpu)
 	pcp_absorb(z, cpu); /* frees that raced with the dead flag */
 	pcp_set_high(pcp, pcp->high_min);
 	pcp->free_count = pcp->alloc_factor = 0;
-	pa_lock_release(&pcp->lock);
+	pcp_lock_release(z, pcp);
 	return 0;
 }
 
@@ -520,6 +520,6 @@ int pcp_cpu_online(struct pa_zone *z, unsigned cpu)
 	pcp_absorb(z, cpu);
 	__atomic_store_n(&pcp->flags, pcp->flags & ~PCPF_DEAD, __ATOMIC_RELEASE);
 	pcp_stack_set_off(z, cpu, false);
-	pa_lock_release(&pcp->lock);
+	pcp_lock_release(z, pcp);
 	return 0;
 }

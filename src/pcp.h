@@ -59,7 +59,7 @@ static inline void pcp_alloc_commit(struct pa_zone *z,
 				    unsigned order, unsigned mt)
 {
 	pcp_alloc_account(z, pcp, pfn, order, mt);
-	pa_lock_release(&pcp->lock);
+	pcp_lock_release(z, pcp);
 }
 /* The pageset operations behind cpu.c's public calls; each takes the
  * pageset lock(s) itself (pcp_lock: waits), so no lock may be held.
@@ -154,7 +154,7 @@ pcp_alloc_as(struct pa_zone *z, unsigned cpu, unsigned order, unsigned mt,
 		return -EAGAIN;
 	}
 	if (__builtin_expect(pcp->flags & PCPF_DEAD, 0)) {
-		pa_lock_release(&pcp->lock);
+		pcp_lock_release(z, pcp);
 		return -EAGAIN;
 	}
 	pcp->free_count >>= 1;
@@ -342,13 +342,13 @@ pcp_free_as(struct pa_zone *z, unsigned cpu, uint32_t pfn, unsigned order,
 	if (__builtin_expect(!pcp_trylock_as(z, cpu, mode), 0))
 		return pcp_free_busy(z, pcp, cpu, pfn, order) ? 0 : -EAGAIN;
 	if (__builtin_expect(pcp->flags & PCPF_DEAD, 0)) {
-		pa_lock_release(&pcp->lock);
+		pcp_lock_release(z, pcp);
 		return -EAGAIN;
 	}
 	if (pcp_free_commit(z, pcp, pfn, order, mt, owned, &free_high))
 		pcp_free_slow(z, cpu, order, mt, gfp, free_high);
 	else
-		pa_lock_release(&pcp->lock);
+		pcp_lock_release(z, pcp);
 	return 0;
 }
 

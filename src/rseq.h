@@ -58,7 +58,7 @@ bool pcp_trylock_busy_(struct pa_zone *z, unsigned cpu);
 void pcp_lock(struct pa_zone *z, unsigned cpu);
 static inline void pcp_unlock(struct pa_zone *z, unsigned cpu)
 {
-	pa_lock_release(&z->pcp[cpu].lock);
+	pcp_lock_release(z, &z->pcp[cpu]);
 }
 
 /* pcp->stack words (the sequences below; rseq_stack.c the locked half):

@@ -210,7 +210,7 @@ static bool stack_lock_own(struct pa_zone *z, unsigned cpu)
 	if (!pcp_trylock_as(z, cpu, PCP_LOCK_OWN))
 		return false;
 	if (pcp->flags & PCPF_DEAD) {
-		pa_lock_release(&pcp->lock);
+		pcp_lock_release(z, pcp);
 		return false;
 	}
 	return true;
@@ -242,7 +242,7 @@ int pcp_stack_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 	pcp->free_count >>= 1;
 	*out = pcp_take_or_refill(z, cpu, order, mt, gfp, &r);
 	if (*out == PA_NIL) {
-		pa_lock_release(&pcp->lock);
+		pcp_lock_release(z, pcp);
 		return r == -EBUSY ? -EBUSY : -EAGAIN;
 	}
 	pcp_alloc_account(z, pcp, *out, order, mt);
@@ -251,7 +251,7 @@ int pcp_stack_refill(struct pa_zone *z, unsigned cpu, unsigned order,
 
 	pcp_add_count(pcp, -(int)(n << order));
 	stack_install(z, pcp, slot, mt, head, n);
-	pa_lock_release(&pcp->lock);
+	pcp_lock_release(z, pcp);
 	return 0;
 }
 
@@ -271,7 +271,7 @@ int pcp_stack_spill(struct pa_zone *z, unsigned cpu, uint32_t pfn,
 		pcp_free_tune(z, cpu, order, mt, gfp, free_high);
 	/* after the drain, so the new share sees what is left */
 	stack_install(z, pcp, slot, mt, PA_NIL, 0);
-	pa_lock_release(&pcp->lock);
+	pcp_lock_release(z, pcp);
 	return 0;
 }
 

@@ -114,7 +114,7 @@ void pa_stats_reset(struct pa_zone *z)
 		if (z->fast_stacks) {
 			/* fold the stacks' traffic first, so it is reset too */
 			pcp_lock(z, c);
-			pa_lock_release(&z->pcp[c].lock);
+			pcp_lock_release(z, &z->pcp[c]);
 		}
 		pa_lock_stats_reset(&z->pcp[c].lock);
 		zero(z->pcp[c].pc, NR_PCP_COUNTERS);

@@ -113,6 +113,27 @@ static inline int pcp_set_high(struct per_cpu_pages *pcp, int high)
 	return high;
 }
 
+struct pa_zone;
+#ifdef PA_DEBUG_LISTS
+/* check.c (`make stress-lists`): aborts, saying why, if a list of the
+ * pageset is not as pa_check wants.  Its lock held. */
+void pcp_debug_check_lists(const struct pa_zone *z,
+			   const struct per_cpu_pages *pcp);
+#endif
+
+/* Drop a pageset's lock (every holder but the rseq sequences, which
+ * release in place). */
+static inline void pcp_lock_release(const struct pa_zone *z,
+				    struct per_cpu_pages *pcp)
+{
+#ifdef PA_DEBUG_LISTS
+	pcp_debug_check_lists(z, pcp);
+#else
+	(void)z;
+#endif
+	pa_lock_release(&pcp->lock);
+}
+
 /* pcpbuddy: a pageblock's place on its owner's list of blocks whose
  * fragments went back to the zone (recoverable by refill Phase 0). */
 struct pb_link {
