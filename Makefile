@@ -145,8 +145,9 @@ stress-after-deps: all $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))
 	@PA_STRESS_LONG=1 scripts/run-tests.sh $(filter $(BUILD)/tests/test_stress_%,$(TEST_BIN))
 
 # The stress tests with every free list checked at each zone->lock release
-# (SAN=lists: PA_DEBUG_LISTS, src/check.c), so a corruption aborts in the
-# hold that made it.  Slower than the plain run; not part of the CI.
+# and a pageset's lists at each release of its lock (SAN=lists:
+# PA_DEBUG_LISTS, src/check.c), so a corruption aborts in the hold that
+# made it.  Slower than the plain run; not part of the CI.
 .PHONY: stress-lists
 stress-lists: deps
 	@$(MAKE) --no-print-directory SAN=lists BUILD=build-lists test-concurrency-after-deps

@@ -685,7 +685,6 @@ struct walk_touch {
 	uint64_t prev;           /* the previous chunk's line + 1 (0: none) */
 	uint64_t hops;           /* chunks not next to the previous one */
 	uint64_t budget;         /* chunks still to touch */
-	uint64_t touched;
 };
 
 /* A walked chunk: a hop when its line is not the previous chunk's or
@@ -702,7 +701,6 @@ static void walk_chunk(void *arg, uint32_t pfn, unsigned order)
 	if (!w->budget)
 		return;
 	w->budget--;
-	w->touched++;
 	/* prev - 1 is the previous line: a hop unless within one of it */
 	if (w->prev && (line > w->prev || line + 2 < w->prev))
 		w->hops++;
@@ -722,11 +720,12 @@ static void walk_chunk(void *arg, uint32_t pfn, unsigned order)
 static double walk_cost(struct vt_run *x, unsigned c,
 			const struct pass_work *pw, const struct opcost *d)
 {
-	struct walk_touch w = { x, c, 0, 0, 0, pw->walked, 0 };
+	struct walk_touch w = { x, c, 0, 0, 0, pw->walked };
 	const struct costmodel *m = &x->vt->m;
 
 	opcost_pcp_chunks(x->p->zone, c, walk_chunk, &w);
-	uint64_t hops = w.touched ? w.hops * pw->walked / w.touched : 0;
+	uint64_t touched = pw->walked - w.budget;
+	uint64_t hops = touched ? w.hops * pw->walked / touched : 0;
 	uint64_t walked = pw->walked + d->zone_blocks;
 
 	x->r->passes += pw->passes;

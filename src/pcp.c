@@ -106,37 +106,40 @@ static int nr_pcp_alloc(struct per_cpu_pages *pcp, const struct pa_zone *z,
 	return batch;
 }
 
+/* high lowered by `by`, not below high_min: the new high. */
+static int lower_high(struct per_cpu_pages *pcp, int high, int by)
+{
+	int h = high - by;
+
+	return pcp_set_high(pcp, h > pcp->high_min ? h : pcp->high_min);
+}
+
 /* The count above which a free drains; adjusts `high` for bulk frees. */
 static int nr_pcp_high(struct per_cpu_pages *pcp, const struct pa_zone *z,
 		       bool free_high)
 {
 	int high = pcp_set_high(pcp, clampi(pcp->high, pcp->high_min, pcp->high_max));
 	int batch = pcp->batch;
+	/* the frees in a row, at least a batch: what pressure takes off */
+	int streak = pcp->free_count > batch ? pcp->free_count : batch;
 
 	if (!high)
 		return 0;
 	if (free_high) {
-		int h = high - (batch << PA_PCP_BATCH_SCALE_MAX);
-
-		pcp_set_high(pcp, h > pcp->high_min ? h : pcp->high_min);
+		lower_high(pcp, high, batch << PA_PCP_BATCH_SCALE_MAX);
 		return 0;
 	}
 	/* reclaim at work: the pagesets keep little, so the pages it frees
 	 * reach the zone (Linux 5.16+; with or without auto-tuning) */
 	if (zone_reclaim_active(z)) {
-		int fc = pcp->free_count > batch ? pcp->free_count : batch;
-		int h = high - fc;
+		int h = lower_high(pcp, high, streak);
 
-		h = pcp_set_high(pcp, h > pcp->high_min ? h : pcp->high_min);
 		return h < batch << 2 ? h : batch << 2;
 	}
 	if (pcp->high_min == pcp->high_max)
 		return high;
 	if (zone_below_high(z)) {
-		int fc = pcp->free_count > batch ? pcp->free_count : batch;
-		int h = high - fc;
-
-		pcp_set_high(pcp, h > pcp->high_min ? h : pcp->high_min);
+		lower_high(pcp, high, streak);
 		high = pcp_held(pcp) > pcp->high_min ? pcp_held(pcp) : pcp->high_min;
 	} else if (pcp_held(pcp) >= high) {
 		int need = pcp->free_count + batch;
