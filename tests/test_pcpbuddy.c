@@ -489,14 +489,16 @@ static void merge_window_holds_every_pair(void **state)
  * whole blocks, owned), high - 1 unmergeable chunks freed onto an
  * empty pageset make no pass; the free that reaches high drains, and the
  * drain's pass looks at each of the high new chunks twice (the check for
- * pairs across types, then the merge walk).  Mainline has no passes. */
+ * pairs across types, then the merge walk), under pcpbuddy and spb alike.
+ * Mainline has no passes. */
 static void merge_pass_counts_what_it_walks(void **state)
 {
-	const enum pa_policy pols[] = { PA_POLICY_MAINLINE, PA_POLICY_PCPBUDDY };
+	const enum pa_policy pols[] = { PA_POLICY_MAINLINE, PA_POLICY_PCPBUDDY,
+					 PA_POLICY_SPB };
 	const unsigned high = 1024; /* two pageblocks: whole blocks are owned */
 	(void)state;
 
-	for (unsigned k = 0; k < 2; k++) {
+	for (unsigned k = 0; k < sizeof(pols) / sizeof(pols[0]); k++) {
 		struct pa_config c = pa_config_default();
 		struct pa_stats s0, s1, s2;
 		uint64_t span = 2 * (uint64_t)high, got = 0;
