@@ -137,17 +137,17 @@ static void frees_drain_when_the_zone_is_below_high(void **state)
  * pageset keeps at most four batches, auto-tuned or not, so the pages
  * reclaim frees reach the zone.  Pagesets of fixed high here (512 pages,
  * no auto-tuning): below low they drain to four batches; back above high
- * they keep what is freed to them again. */
-static void frees_drain_to_four_batches_while_reclaim_runs(void **state)
+ * they keep what is freed to them again.  Under every policy: the rule
+ * is the shared pageset tuning's. */
+static void reclaim_limits_pagesets_under(enum pa_policy pol)
 {
 	enum { N = 64 };
 	struct pa_config c = th_config(256, 4, 5, 0, 2);
 	uint64_t p[N], q[4096];
 	unsigned nq = 0;
 	struct pa_stats s;
-	(void)state;
 
-	c.policy = PA_POLICY_MAINLINE;
+	c.policy = pol;
 	c.min_free_kbytes = 2048;
 	c.pcp_batch = BATCH;
 	c.pcp_high_min = c.pcp_high_max = 512;
@@ -188,6 +188,14 @@ static void frees_drain_to_four_batches_while_reclaim_runs(void **state)
 	assert_true(pcp_field(z, 0, "count:") >= N);
 	assert_check(z);
 	th_zone_destroy(z);
+}
+
+static void frees_drain_to_four_batches_while_reclaim_runs(void **state)
+{
+	(void)state;
+	reclaim_limits_pagesets_under(PA_POLICY_MAINLINE);
+	reclaim_limits_pagesets_under(PA_POLICY_PCPBUDDY);
+	reclaim_limits_pagesets_under(PA_POLICY_SPB);
 }
 
 static void refill_takes_a_batch_then_grows(void **state)
