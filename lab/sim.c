@@ -153,21 +153,56 @@ static int policy_zone(struct sim_policy *p, const struct sim_config *cfg,
 	return e;
 }
 
+/* The lab's shrinkers: each model's count and scan, through the tap
+ * when one is set (sim_reclaim_tap). */
+static const struct {
+	pa_shrink_count_fn count;
+	pa_shrink_scan_fn scan;
+} shrink_models[2] = {
+	{ lru_shrink_count, lru_shrink_scan },
+	{ slab_shrink_count, slab_shrink_scan },
+};
+
+static uint64_t shrink_count(void *arg, const struct pa_shrink_control *sc)
+{
+	const struct sim_shrinker *h = arg;
+	uint64_t n = shrink_models[h->id].count(h->p, sc);
+
+	if (h->p->tap)
+		h->p->tap->counted(h->p->tap->arg, h->id, n);
+	return n;
+}
+
+static uint64_t shrink_scan(void *arg, struct pa_shrink_control *sc)
+{
+	const struct sim_shrinker *h = arg;
+	uint64_t n;
+
+	h->p->in_scan = true;
+	n = shrink_models[h->id].scan(h->p, sc);
+	h->p->in_scan = false;
+	if (h->p->tap)
+		h->p->tap->scanned(h->p->tap->arg, h->id, sc->nr_scanned, n);
+	return n;
+}
+
 /* The lab's models around policy p's zone: the pfn map, the movable
  * owner, the LRU and slab with their shrinkers. */
 static int policy_models(struct sim_policy *p, char *err, size_t len)
 {
-	if (pfnmap_init(&p->map) < 0 || sim_owner_init(p) < 0) {
+	if (pfnmap_init(&p->map) < 0 || sim_owner_init(p) < 0 ||
+	    lru_init(&p->lru) < 0 || slab_init(&p->slab) < 0) {
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
 	}
-	if (lru_init(&p->lru) < 0 || slab_init(&p->slab) < 0 ||
-	    (p->shrinker_id[0] = pa_register_shrinker(p->zone,
-			lru_shrink_count, lru_shrink_scan, p)) < 0 ||
-	    (p->shrinker_id[1] = pa_register_shrinker(p->zone,
-			slab_shrink_count, slab_shrink_scan, p)) < 0) {
-		snprintf(err, len, "cannot set the memory model up");
-		return -ENOMEM;
+	for (unsigned k = 0; k < 2; k++) {
+		p->shr[k] = (struct sim_shrinker){ p, k };
+		p->shrinker_id[k] = pa_register_shrinker(p->zone, shrink_count,
+							 shrink_scan, &p->shr[k]);
+		if (p->shrinker_id[k] < 0) {
+			snprintf(err, len, "cannot set the memory model up");
+			return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -487,6 +522,8 @@ static void free_block(struct sim_policy *p, unsigned cpu,
 		       const struct pfnmap_entry *e)
 {
 	sim_owner_forget(p, e->pfn);
+	if (p->in_scan && p->tap)
+		p->tap->freed(p->tap->arg, cpu, e->pfn, e->order);
 	if (pa_free_cpu(p->zone, cpu, e->pfn, e->order) == 0)
 		p->c.frees++;
 	else
@@ -794,7 +831,7 @@ static void model_op(struct sim *s, unsigned kind, unsigned cpu, uint64_t key,
 		apply_model_op(s, &s->pol[i], kind, cpu, key, order, mt);
 }
 
-/* Under virtual time a model request is a plain page request (sim.h). */
+/* Under virtual time a model request is recorded (sim.h). */
 static bool vt_plain(struct sim *s, enum vt_kind kind, unsigned cpu,
 		     uint64_t key, unsigned order, int mt)
 {
@@ -808,7 +845,7 @@ static bool vt_plain(struct sim *s, enum vt_kind kind, unsigned cpu,
 void sim_lru_add(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
 		 enum lru_kind kind)
 {
-	if (!vt_plain(s, VT_ALLOC, cpu, key, order, PA_MT_MOVABLE))
+	if (!vt_plain(s, VT_LRU_ADD, cpu, key, order, (int)kind))
 		model_op(s, SIMQ_LRU_ADD, cpu, key, order, (int)kind);
 }
 
@@ -821,7 +858,7 @@ void sim_lru_touch(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
 
 void sim_lru_free(struct sim *s, unsigned cpu, uint64_t key, unsigned order)
 {
-	if (!vt_plain(s, VT_FREE, cpu, key, order, 0))
+	if (!vt_plain(s, VT_LRU_FREE, cpu, key, order, 0))
 		model_op(s, SIMQ_LRU_FREE, cpu, key, order, 0);
 }
 

@@ -130,6 +130,29 @@ struct sim_counts {
 	uint64_t live_blocks, live_pages; /* still allocated at the end */
 };
 
+/*
+ * A tap on the lab's shrinkers (the LRU's, 0, and the slab's, 1): told
+ * each count and scan with its result, and each block a scan freed, in
+ * the order they happen.  Virtual time sets one to price reclaim's frees
+ * and to record them for its measurement (lab/vt_reclaim.h).  Called
+ * from inside the library's reclaim pass, on the reclaiming thread.
+ */
+struct sim_reclaim_tap {
+	void (*counted)(void *arg, unsigned shrinker, uint64_t ret);
+	void (*scanned)(void *arg, unsigned shrinker, uint64_t nr_scanned,
+			uint64_t ret);
+	void (*freed)(void *arg, unsigned cpu, uint32_t pfn, unsigned order);
+	void *arg;
+};
+
+struct sim_policy;
+/* What a registered shrinker's callbacks are handed: its policy and
+ * which model it is (0 the LRU, 1 the slab). */
+struct sim_shrinker {
+	struct sim_policy *p;
+	unsigned id;
+};
+
 struct sim_policy {
 	enum pa_policy policy;
 	struct pa_zone *zone;
@@ -188,6 +211,10 @@ struct sim_policy {
 	struct sim_lru lru;
 	struct sim_slab slab;
 	int shrinker_id[2];      /* the LRU's and the slab's */
+	struct sim_shrinker shr[2]; /* their callbacks' argument */
+	const struct sim_reclaim_tap *tap; /* NULL: none */
+	bool in_scan;            /* a shrinker's scan is running: its frees
+	                          * go to the tap */
 	unsigned cur_cpu;        /* CPU of the request being applied: where
 	                          * the shrinkers free to */
 	uint64_t reclaimed_pages; /* freed by the shrinkers (direct and
@@ -273,9 +300,10 @@ void sim_free_bulk(struct sim *s, unsigned cpu, const uint64_t *keys,
 /*
  * The memory model's requests, each applied to every policy's own model
  * (lru.h, slab.h): what they free or refault depends on what that
- * policy's reclaim took.  Under virtual time (no model there) a folio or
- * object is recorded as a plain page request of its type and a touch as
- * nothing.
+ * policy's reclaim took.  Under virtual time a folio's add and free are
+ * recorded as LRU requests (the engine runs them through the LRU, so
+ * reclaim finds it), a slab object as a plain page request of its type,
+ * and a touch as nothing (the LRU there ages first in, first out).
  */
 void sim_lru_add(struct sim *s, unsigned cpu, uint64_t key, unsigned order,
 		 enum lru_kind kind);

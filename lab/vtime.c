@@ -23,6 +23,7 @@
 #include "progress.h"
 #include "sim.h"
 #include "vt_cache.h"
+#include "vt_reclaim.h"
 #include "vt_resource.h"
 
 #define NO_DEP UINT32_MAX
@@ -48,8 +49,30 @@ struct vt_op {
 	uint32_t dep;             /* the previous request on this key */
 	uint16_t cpu;
 	uint8_t order;
-	uint8_t kind_mt;          /* kind << 4 | migratetype */
+	uint8_t kind_mt;          /* kind << 4 | migratetype (VT_LRU_ADD:
+	                           * lru_kind) */
 };
+
+/* A recorded pfn of a request that made no allocator call (an LRU add of
+ * a resident folio: an access). */
+#define VT_NO_CALL (PA_NIL32 - 1)
+
+static enum vt_kind op_kind(const struct vt_op *op)
+{
+	return (enum vt_kind)(op->kind_mt >> 4);
+}
+
+/* Whether the request allocates (a page request, or an LRU folio's). */
+static bool op_allocates(const struct vt_op *op)
+{
+	return op_kind(op) == VT_ALLOC || op_kind(op) == VT_LRU_ADD;
+}
+
+/* The migratetype it allocates: the LRU's folios are movable. */
+static int op_mt(const struct vt_op *op)
+{
+	return op_kind(op) == VT_LRU_ADD ? PA_MT_MOVABLE : op->kind_mt & 0xf;
+}
 
 struct vtime {
 	struct costmodel m;
@@ -66,6 +89,7 @@ struct vtime {
 	double warmup;            /* share of each CPU's requests not measured */
 	bool measure;             /* record each call's pfn (pfns[policy]) */
 	uint32_t *pfns[PA_POLICY_NR];
+	struct vt_rlog *rlog[PA_POLICY_NR]; /* measuring: its reclaim */
 	struct vt_tick_log *tlog[PA_POLICY_NR]; /* measuring: ticks run */
 	size_t ntlog[PA_POLICY_NR], tlog_cap[PA_POLICY_NR];
 	struct vt_irq_cfg irq;    /* interrupts (none by default) */
@@ -131,6 +155,11 @@ struct vt_run {
 	unsigned active;          /* CPUs with requests left */
 	unsigned pol;             /* the policy's index in s->pol */
 	uint64_t executed;        /* requests run so far (the tick log's) */
+	/* reclaim's frees in the step being run, told by the tap */
+	struct sim_reclaim_tap tap;
+	struct vt_rlog *rlog;     /* measuring: where they are recorded */
+	double reclaim_ns;        /* their price */
+	bool in_bg;               /* the background step is running */
 };
 
 #define EV_IRQ(x, c) ((x)->ncpus + (c))
@@ -160,6 +189,7 @@ void vtime_destroy(struct vtime *vt)
 	for (unsigned i = 0; i < PA_POLICY_NR; i++) {
 		free(vt->pfns[i]);
 		free(vt->tlog[i]);
+		vt_rlog_destroy(vt->rlog[i]);
 	}
 	free(vt->ops);
 	free(vt);
@@ -605,7 +635,7 @@ static uint32_t pfn_of(struct vt_run *x, const struct vt_op *op,
 {
 	struct pfnmap_entry *e;
 
-	if (op->kind_mt >> 4 != VT_ALLOC)
+	if (!op_allocates(op))
 		return freed;
 	e = pfnmap_find(&x->p->map, op->key);
 	return e ? e->pfn : PA_NIL32;
@@ -618,6 +648,38 @@ static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
 	x->r->misses += vt_cache_touch(&x->mc, c, pfn / VT_PAGES_PER_LINE, &cost,
 				     &x->r->tlb_misses);
 	return cost;
+}
+
+/* The tap on the lab's shrinkers (sim_reclaim_tap): the calls recorded
+ * when measuring; each block freed priced as a free call, on the
+ * reclaiming CPU with its metadata (kswapd's on no CPU's cache). */
+static void tap_counted(void *arg, unsigned id, uint64_t ret)
+{
+	struct vt_run *x = arg;
+
+	if (x->rlog)
+		vt_rlog_count(x->rlog, id, ret);
+}
+
+static void tap_scanned(void *arg, unsigned id, uint64_t nr_scanned,
+			uint64_t ret)
+{
+	struct vt_run *x = arg;
+
+	if (x->rlog)
+		vt_rlog_scan(x->rlog, id, nr_scanned, ret);
+}
+
+static void tap_freed(void *arg, unsigned cpu, uint32_t pfn, unsigned order)
+{
+	struct vt_run *x = arg;
+
+	if (x->rlog)
+		vt_rlog_free(x->rlog, pfn, order);
+	x->r->reclaim_frees++;
+	x->reclaim_ns += x->vt->m.call_ns;
+	if (!x->in_bg && cpu < x->ncpus && vt_cache_live(&x->mc))
+		x->reclaim_ns += touch(x, cpu, pfn);
 }
 
 /*
@@ -772,7 +834,7 @@ static double call_cost(struct vt_run *x, unsigned c, const struct vt_op *op,
 
 	if (e_pfn != PA_NIL32 && vt_cache_live(&x->mc))
 		call += touch(x, c, e_pfn);
-	if (op->kind_mt >> 4 == VT_ALLOC && e_pfn != PA_NIL32 &&
+	if (op_allocates(op) && e_pfn != PA_NIL32 &&
 	    opcost_page_marked(x->p->zone, e_pfn)) {
 		call += m->owner_ns;
 		x->r->marks++;
@@ -781,40 +843,59 @@ static double call_cost(struct vt_run *x, unsigned c, const struct vt_op *op,
 		(double)d->migrated_blocks * m->migrate_ns;
 	if (pw->passes || pw->walked)
 		call += walk_cost(x, c, pw, d);
-	return call;
+	return call + x->reclaim_ns;
+}
+
+/* The request on policy p's models and zone. */
+static void apply_op(struct vt_run *x, unsigned c, const struct vt_op *op)
+{
+	switch (op_kind(op)) {
+	case VT_ALLOC:
+		sim_alloc_one(x->s, x->p, c, op->key, op->order, op_mt(op));
+		break;
+	case VT_FREE:
+		sim_free_one(x->s, x->p, c, op->key, op->order);
+		break;
+	case VT_LRU_ADD:
+		lru_add(x->s, x->p, c, op->key, op->order,
+			(enum lru_kind)(op->kind_mt & 0xf));
+		break;
+	case VT_LRU_FREE:
+		lru_free(x->s, x->p, c, op->key, op->order);
+		break;
+	}
 }
 
 /* The request on the real zone: the counters' difference into d, the
- * merge passes it made; returns its pfn (PA_NIL32 if none).  *owner: the
- * CPU owning a freed page's pageblock before the free, or -1. */
+ * merge passes it made, reclaim's frees priced into x->reclaim_ns;
+ * returns its pfn (PA_NIL32 if none, VT_NO_CALL for an LRU add of a
+ * resident folio).  *owner: the CPU owning a freed page's pageblock
+ * before the free, or -1. */
 static uint32_t apply(struct vt_run *x, unsigned c, const struct vt_op *op,
 		      struct opcost *d, struct pass_work *pw, int *owner)
 {
 	struct pa_zone *z = x->p->zone;
+	struct pfnmap_entry *e = pfnmap_find(&x->p->map, op->key);
 	uint32_t e_pfn = PA_NIL32;
 	struct opcost a, b;
 
 	*owner = -1;
-	if (op->kind_mt >> 4 == VT_FREE) {
-		struct pfnmap_entry *e = pfnmap_find(&x->p->map, op->key);
-
-		if (e) {
-			*owner = opcost_owner(z, e->pfn);
-			e_pfn = e->pfn;
-		}
+	if (e && !op_allocates(op)) {
+		*owner = opcost_owner(z, e->pfn);
+		e_pfn = e->pfn;
 	}
+	if (e && op_kind(op) == VT_LRU_ADD)
+		e_pfn = VT_NO_CALL; /* an access: lru_add touches it */
+	x->reclaim_ns = 0;
 	opcost_read(z, &b);
 	pw->passes = opcost_pcp_passes(z, c, op->order > 0);
 	pw->walked = opcost_pcp_walked(z, c);
-	if (op->kind_mt >> 4 == VT_ALLOC)
-		sim_alloc_one(x->s, x->p, c, op->key, op->order, op->kind_mt & 0xf);
-	else
-		sim_free_one(x->s, x->p, c, op->key, op->order);
+	apply_op(x, c, op);
 	opcost_read(z, &a);
 	pw->passes = opcost_pcp_passes(z, c, op->order > 0) - pw->passes;
 	pw->walked = opcost_pcp_walked(z, c) - pw->walked;
 	opcost_delta(&a, &b, d);
-	return pfn_of(x, op, e_pfn);
+	return e_pfn == VT_NO_CALL ? e_pfn : pfn_of(x, op, e_pfn);
 }
 
 static void execute(struct vt_run *x, unsigned c, double t)
@@ -841,7 +922,8 @@ static void execute(struct vt_run *x, unsigned c, double t)
 	x->r->think_ns += op->think * x->vt->m.think_scale;
 	count_zone_work(x->r, &d);
 
-	double call = call_cost(x, c, op, e_pfn, &pw, &d);
+	double call = e_pfn == VT_NO_CALL ? 0 :
+		      call_cost(x, c, op, e_pfn, &pw, &d);
 
 	x->r->call_ns += call;
 	t = timed_call(x, c, t, call, &d);
@@ -995,17 +1077,20 @@ static void bg_step(struct vt_run *x, double t)
 		return;
 	x->r = r;
 	x->p->cur_cpu = 0;
+	x->in_bg = true;
+	x->reclaim_ns = 0;
 	opcost_read(x->p->zone, &b);
 	(void)pa_zone_tick(x->p->zone, (uint64_t)t, &ts);
 	opcost_read(x->p->zone, &a);
+	x->in_bg = false;
 	opcost_delta(&a, &b, &d);
 	tlog_add(x, TL_ZONE, t);
 	pcp_sync_all(x);
 	moved = ts.reclaimed + ts.compacted + ts.evacuated;
 	if (ts.woken || d.zone_acq || moved || d.scanned) {
-		/* a reclaimed page is a free; moved ones are priced as
-		 * the slow path's */
-		end += m->call_ns * (1.0 + (double)ts.reclaimed) +
+		/* a reclaimed block is a free (tap_freed); moved pages
+		 * are priced as the slow path's */
+		end += m->call_ns + x->reclaim_ns +
 		       (double)d.scanned * m->scan_ns +
 		       (double)d.migrated_blocks * m->migrate_ns;
 		if (d.zone_acq)
@@ -1100,6 +1185,9 @@ static void run_policy(struct vt_run *x)
 	}
 	if (!x->vt->no_bg)
 		heap_push(x, BG_NS, EV_BG(x));
+	x->tap = (struct sim_reclaim_tap){ tap_counted, tap_scanned, tap_freed,
+					   x };
+	x->p->tap = &x->tap;
 	for (unsigned c = 0; c < x->ncpus; c++)
 		schedule(x, c);
 	while (x->hn) {
@@ -1108,6 +1196,7 @@ static void run_policy(struct vt_run *x)
 		dispatch(x, &e);
 	}
 	vt_irq_free_all(&x->irq, x->p->zone);
+	x->p->tap = NULL; /* the end figures' reclaim is not the run's */
 	finish_result(x);
 }
 
@@ -1259,13 +1348,17 @@ void vtime_run(struct vtime *vt, struct sim *s)
 			break;
 		}
 		vt->ntlog[i] = 0;
+		x.rlog = NULL;
 		if (vt->measure) {
 			free(vt->pfns[i]);
 			vt->pfns[i] = malloc((vt->nops ? vt->nops : 1) *
 					     sizeof(uint32_t));
-			if (!vt->pfns[i])
+			vt_rlog_destroy(vt->rlog[i]);
+			vt->rlog[i] = vt_rlog_create();
+			if (!vt->pfns[i] || !vt->rlog[i])
 				vt->failed = true;
 			x.pfns = vt->pfns[i];
+			x.rlog = vt->rlog[i];
 		}
 		run_policy(&x);
 		vt_irq_destroy(&x.irq);
@@ -1458,6 +1551,8 @@ static int replay_calls(const struct vtime *vt, unsigned pol,
 		return -ENOMEM;
 	(void)opcost_prefault(z);
 	id = pa_register_movable_ops(z, &calibrate_agreeing_owner, NULL);
+	if (vt_rlog_attach(vt->rlog[pol], z) < 0)
+		rc = -ENOMEM;
 	/* the run's owner (lab/sim_compact.c) lets every block it marked be
 	 * moved, so compaction moves the same blocks here; the recorded
 	 * pfns of later frees are where they went */
@@ -1467,14 +1562,16 @@ static int replay_calls(const struct vtime *vt, unsigned pol,
 
 		replay_ticks(z, vt->tlog[pol], vt->ntlog[pol], &j, i);
 
-		if (op->kind_mt >> 4 == VT_ALLOC) {
+		if (pfns[i] == VT_NO_CALL) {
+			/* no call in the run either */
+		} else if (op_allocates(op)) {
 			uint64_t pfn = pa_alloc_cpu(z, 0, op->order,
-						    sim_gfp_of(op->kind_mt & 0xf));
+						    sim_gfp_of(op_mt(op)));
 
 			if ((pfn == PA_NO_PFN ? PA_NIL32 : (uint32_t)pfn) != pfns[i])
 				rc = -EUCLEAN;
 			else if (pfn != PA_NO_PFN && id > 0 && op->key <= UINT32_MAX &&
-				 (op->kind_mt & 0xf) == PA_MT_MOVABLE)
+				 op_mt(op) == PA_MT_MOVABLE)
 				/* as the run's sim_owner_track() */
 				(void)pa_set_page_movable(z, pfn, id);
 		} else if (pfns[i] != PA_NIL32 &&
@@ -1483,6 +1580,8 @@ static int replay_calls(const struct vtime *vt, unsigned pol,
 		}
 		window_mark(i, vt->nops, tw, &t0);
 	}
+	if (!rc && vt_rlog_diverged(vt->rlog[pol]))
+		rc = -EUCLEAN;
 	pa_zone_destroy(z);
 	return rc;
 }
@@ -1501,7 +1600,7 @@ static void dry_loop(const struct vtime *vt, unsigned pol, double *tw)
 	for (size_t i = 0; i < vt->nops; i++) {
 		const struct vt_op *op = &vt->ops[i];
 
-		acc += op->kind_mt >> 4 == VT_ALLOC ?
+		acc += op_allocates(op) ?
 		       (uint64_t)pfns[i] ^ op->key : (uint64_t)pfns[i] + op->order;
 		window_mark(i, vt->nops, tw, &t0);
 	}
@@ -1550,6 +1649,36 @@ static int measure_policy(const struct vtime *vt, unsigned pol,
 	return rc;
 }
 
+/* The zone configuration a policy's replay uses: its run's, with no
+ * callbacks of the lab's. */
+static void replay_config(const struct sim *s, unsigned pol,
+			  struct pa_config *c)
+{
+	pa_zone_config(s->pol[pol].zone, c);
+	c->error_fn = NULL;
+	c->event_fn = NULL;
+}
+
+int vtime_replay(struct vtime *vt, struct sim *s, unsigned pol)
+{
+	struct pa_config c;
+	double *tw;
+	int rc;
+
+	if (!vt->measure || s->cfg.ncpus != 1 || pol >= vt->nres ||
+	    !vt->pfns[pol] || !vt->rlog[pol])
+		return -EINVAL;
+	if (vt_rlog_failed(vt->rlog[pol]))
+		return -ENOMEM;
+	tw = malloc(measure_windows(vt) * sizeof(*tw));
+	if (!tw)
+		return -ENOMEM;
+	replay_config(s, pol, &c);
+	rc = replay_calls(vt, pol, &c, tw);
+	free(tw);
+	return rc;
+}
+
 int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs, double *ns)
 {
 	struct cal_pin pin;
@@ -1567,13 +1696,11 @@ int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs, double *ns)
 	for (unsigned i = 0; i < s->npol && !rc; i++) {
 		struct pa_config c;
 
-		if (!vt->pfns[i]) {
+		if (!vt->pfns[i] || !vt->rlog[i] || vt_rlog_failed(vt->rlog[i])) {
 			rc = -ENOMEM;
 			break;
 		}
-		pa_zone_config(s->pol[i].zone, &c);
-		c.error_fn = NULL;
-		c.event_fn = NULL;
+		replay_config(s, i, &c);
 		rc = measure_policy(vt, i, &c, runs, &pin, buf, &ns[i]);
 	}
 	calibrate_unpin(&pin);

@@ -27,7 +27,10 @@
 
 struct sim;
 
-enum vt_kind { VT_ALLOC, VT_FREE };
+/* A recorded request: a page request, or one of the LRU model's (an
+ * added folio, mt its lru_kind, or a freed one), which runs through the
+ * policy's LRU so the library's reclaim finds folios to take. */
+enum vt_kind { VT_ALLOC, VT_FREE, VT_LRU_ADD, VT_LRU_FREE };
 
 /* Where a request's think time (the CPU's own work before it) comes
  * from. */
@@ -111,6 +114,9 @@ struct vt_result {
 	 * above), pages it reclaimed or moved, its busy time (in cpu_ns),
 	 * and of that, spinning and holding zone->lock */
 	uint64_t bg_ticks, bg_holds, bg_pages;
+	/* blocks the lab's shrinkers freed for the library's reclaim, in
+	 * calls (direct reclaim) and in the background step (kswapd) */
+	uint64_t reclaim_frees;
 	double bg_ns, bg_wait_ns, bg_hold_ns;
 };
 
@@ -169,12 +175,20 @@ void vtime_set_measure(struct vtime *vt, bool on);
  * r pinned to the CPU the calibration's run r uses; each window of 4096
  * requests costs the least thread CPU time any pass took for it, less
  * the least of the same loop's pass without the calls.
+ * The run's reclaim is replayed with it: its shrinkers' answers and the
+ * blocks they freed, at the same points (vt_reclaim.h).
  * Returns 0, -EINVAL (not a one-CPU measured run, or one with
- * interrupts), -EUCLEAN (a call returned another pfn than in the run),
- * or -ENOMEM.
+ * interrupts), -EUCLEAN (a call returned another pfn than in the run,
+ * or the zone's reclaim asked other questions), or -ENOMEM.
  */
 int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs,
 		  double *ns);
+
+/* One untimed pass of vtime_measure()'s replay for policy index pol:
+ * the same calls, ticks and reclaim on a fresh zone, every pfn checked.
+ * 0, -EINVAL (not a one-CPU measured run, pol out of range), -EUCLEAN
+ * (a pfn or a reclaim question differed) or -ENOMEM. */
+int vtime_replay(struct vtime *vt, struct sim *s, unsigned pol);
 
 /* Run every policy of s on s->cfg.ncpus CPUs (sim_finish calls it). */
 void vtime_run(struct vtime *vt, struct sim *s);

@@ -49,12 +49,14 @@ static void measured_lines(const struct vt_sweep *w, FILE *f)
 	}
 }
 
-/* Did any run have interrupts or a background step that worked? */
+/* Did any run have interrupts, a background step that worked, or
+ * reclaim? */
 static bool has_extra(const struct vt_sweep *w)
 {
 	for (unsigned k = 0; k < w->n; k++)
 		for (unsigned i = 0; i < w->npol; i++)
-			if (w->res[k][i].irqs || w->res[k][i].bg_ns > 0)
+			if (w->res[k][i].irqs || w->res[k][i].bg_ns > 0 ||
+			    w->res[k][i].reclaim_frees)
 				return true;
 	return false;
 }
@@ -66,9 +68,9 @@ static void extra_lines(const struct vt_sweep *w, FILE *f)
 	if (!has_extra(w))
 		return;
 	fprintf(f, "\n%5s %-10s %10s %10s %10s %6s %9s %9s %7s %8s %9s %8s "
-		"%7s %9s\n", "cpus", "policy", "irqs", "irq calls", "fallbacks",
-		"fb%", "fb zacq", "fb w+h ns", "irq%", "bg ticks", "bg holds",
-		"bg pages", "bg%", "bg wait");
+		"%7s %9s %10s\n", "cpus", "policy", "irqs", "irq calls",
+		"fallbacks", "fb%", "fb zacq", "fb w+h ns", "irq%", "bg ticks",
+		"bg holds", "bg pages", "bg%", "bg wait", "reclaimed");
 	for (unsigned k = 0; k < w->n; k++)
 		for (unsigned i = 0; i < w->npol; i++) {
 			const struct vt_result *r = &w->res[k][i];
@@ -77,7 +79,8 @@ static void extra_lines(const struct vt_sweep *w, FILE *f)
 			vtime_figures(r, &g);
 			fprintf(f, "%5u %-10s %10" PRIu64 " %10" PRIu64 " %10"
 				PRIu64 " %6.2f %9" PRIu64 " %9.1f %7.3f %8" PRIu64
-				" %9" PRIu64 " %8" PRIu64 " %7.3f %9.1f\n",
+				" %9" PRIu64 " %8" PRIu64 " %7.3f %9.1f %10"
+				PRIu64 "\n",
 				r->ncpus, pa_policy_name(r->policy), r->irqs,
 				r->irq_calls, r->irq_fallbacks,
 				100 * g.irq_fallback_share, r->fb_zone_acq,
@@ -87,7 +90,8 @@ static void extra_lines(const struct vt_sweep *w, FILE *f)
 				r->cpu_ns > 0 ? 100 * r->irq_ns / r->cpu_ns : 0,
 				r->bg_ticks, r->bg_holds, r->bg_pages,
 				100 * g.bg_share,
-				r->bg_holds ? r->bg_wait_ns / (double)r->bg_holds : 0);
+				r->bg_holds ? r->bg_wait_ns / (double)r->bg_holds : 0,
+				r->reclaim_frees);
 		}
 	fprintf(f, "irqs: interrupts handled; fallbacks: handler calls whose "
 		"pageset trylock failed (fb%% of handler calls); fb zacq, fb "
@@ -95,7 +99,8 @@ static void extra_lines(const struct vt_sweep *w, FILE *f)
 		"plus hold; irq%%: CPU time in handlers; bg: the background "
 		"step (pa_zone_tick) on its own CPU: ticks, zone->lock holds, "
 		"pages reclaimed or moved, busy share of the run, mean wait "
-		"per hold\n");
+		"per hold; reclaimed: blocks reclaim freed (the lab's LRU and "
+		"slab, direct and in the background step)\n");
 }
 
 int vtime_report_text(const struct vt_sweep *w, FILE *f)
@@ -183,12 +188,13 @@ static void json_result(FILE *f, const struct vt_result *r)
 		"\"fallback_zone_wait_ns\": %.6g, \"fallback_zone_hold_ns\": "
 		"%.6g}, \"background\": {\"ticks\": %" PRIu64 ", \"holds\": %"
 		PRIu64 ", \"pages\": %" PRIu64 ", \"busy_ns\": %.6g, "
-		"\"busy_share\": %.6g, \"wait_ns\": %.6g, \"hold_ns\": %.6g}}",
+		"\"busy_share\": %.6g, \"wait_ns\": %.6g, \"hold_ns\": %.6g}, "
+		"\"reclaim_frees\": %" PRIu64 "}",
 		r->irqs, r->irq_calls, r->irq_fallbacks, r->irq_failed, r->irq_ns,
 		r->irq_zone_acq, r->irq_zone_wait_ns, r->irq_zone_hold_ns,
 		r->fb_zone_acq, r->fb_zone_wait_ns, r->fb_zone_hold_ns,
 		r->bg_ticks, r->bg_holds, r->bg_pages, r->bg_ns, g.bg_share,
-		r->bg_wait_ns, r->bg_hold_ns);
+		r->bg_wait_ns, r->bg_hold_ns, r->reclaim_frees);
 }
 
 int vtime_report_json(const struct vt_sweep *w, const char *path)

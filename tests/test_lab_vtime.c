@@ -33,6 +33,8 @@
 struct vt_setup {
 	struct vt_irq_cfg irq;   /* interrupts [none] */
 	bool no_bg;              /* no background step */
+	bool measure;            /* record for vtime_replay */
+	double scale;            /* of the scenario's length [0.01] */
 };
 
 static struct sim *run_setup(const char *name, uint64_t bytes, unsigned ncpus,
@@ -57,7 +59,8 @@ static struct sim *run_setup(const char *name, uint64_t bytes, unsigned ncpus,
 	const struct scenario *sc = scenario_find(name);
 	struct sim_config cfg = { .bytes = bytes, .ncpus = ncpus };
 	struct scenario_params p = { .bytes = cfg.bytes, .ncpus = ncpus,
-				     .seed = seed, .scale = 0.01 };
+				     .seed = seed,
+				     .scale = su->scale > 0 ? su->scale : 0.01 };
 	struct costmodel m = costmodel_default();
 	struct sim *s = calloc(1, sizeof(*s));
 	char err[300];
@@ -70,6 +73,7 @@ static struct sim *run_setup(const char *name, uint64_t bytes, unsigned ncpus,
 		assert_non_null(*vt_out);
 		vtime_set_irq(*vt_out, &su->irq);
 		vtime_set_background(*vt_out, !su->no_bg);
+		vtime_set_measure(*vt_out, su->measure);
 		cfg.vt = *vt_out;
 	}
 	if (sim_init(s, &cfg, err, sizeof(err)) != 0)
@@ -241,6 +245,69 @@ static void test_one_cpu_same_decisions(void **state)
 	}
 	done(v, vt);
 	done(p, NULL);
+}
+
+/* The LRU model runs under virtual time: a full machine's folios are
+ * reclaimed by the library's reclaim (direct, and kswapd in the
+ * background step) through the lab's shrinkers, as in the plain replay,
+ * instead of its allocations failing; every page is accounted at the
+ * end. */
+static void test_lru_reclaims_in_virtual_time(void **state)
+{
+	const struct vt_setup full = { .scale = 1 }; /* memory fills */
+	struct vtime *vt;
+	struct sim *v = run_setup("hugepage-demand", 64ull << 20, 4, 3, &full,
+				  &vt);
+	struct sim *p = run_setup("hugepage-demand", 64ull << 20, 4, 3, &full,
+				  NULL);
+	const struct vt_result *r;
+	unsigned n;
+	(void)state;
+
+	r = vtime_results(vt, &n);
+	for (unsigned k = 0; k < n; k++) {
+		const struct sim_policy *pv = &v->pol[k];
+
+		assert_true(r[k].reclaim_frees > 0);
+		assert_true(pv->lru.c.dropped_pages + pv->lru.c.swapped_pages > 0);
+		assert_true(p->pol[k].lru.c.dropped_pages + p->pol[k].lru.c.swapped_pages > 0);
+		/* every recorded request ran (the plain replay's count also
+		 * has the touches, which virtual time does not record); few
+		 * of them fail */
+		assert_int_equal(pv->c.events, vtime_requests(vt));
+		assert_true(pv->c.events < p->pol[k].c.events);
+		assert_true(pv->c.failures * 100 <= pv->c.allocs);
+		assert_int_equal(pv->stats.allocated_pages, pv->c.live_pages +
+				 pv->warm_held_pages);
+		assert_int_equal(pv->stats.free_pages + pv->stats.pcp_pages +
+				 pv->stats.allocated_pages,
+				 pv->stats.managed_pages);
+	}
+	done(v, vt);
+	done(p, NULL);
+}
+
+/* --measure makes a one-CPU run's calls again on a fresh zone: the run's
+ * reclaim is replayed with them (each shrinker answer and the blocks
+ * freed), or the zone would take other pfns and the replay fail. */
+static void test_measure_replays_reclaim(void **state)
+{
+	const struct vt_setup meas = { .measure = true, .scale = 1 };
+	struct vtime *vt;
+	struct sim *s = run_setup("hugepage-demand", 64ull << 20, 1, 3, &meas,
+				  &vt);
+	const struct vt_result *r;
+	unsigned n;
+	(void)state;
+
+	r = vtime_results(vt, &n);
+	for (unsigned k = 0; k < n; k++) {
+		assert_true(r[k].reclaim_frees > 0);
+		assert_int_equal(vtime_replay(vt, s, k), 0);
+		assert_int_equal(vtime_replay(vt, s, k), 0); /* repeatable */
+	}
+	assert_int_equal(vtime_replay(vt, s, n), -EINVAL);
+	done(s, vt);
 }
 
 /* The library's own count of pageset trylocks that failed and sent the
@@ -1065,6 +1132,8 @@ int main(void)
 		cmocka_unit_test(test_irq_forced_fallbacks),
 		cmocka_unit_test(test_irq_rate),
 		cmocka_unit_test(test_background_step),
+		cmocka_unit_test(test_lru_reclaims_in_virtual_time),
+		cmocka_unit_test(test_measure_replays_reclaim),
 		cmocka_unit_test(test_closed_system_formula),
 		cmocka_unit_test(test_lock_handoff),
 		cmocka_unit_test(test_pcp_lock_shared_pageset),
