@@ -34,6 +34,10 @@ static const struct scenario table[] = {
 	  "make -jN: short-lived compilers, a growing page cache, slab "
 	  "objects that outlive them",
 	  4 * GiB, 4, scen_kernel_build },
+	{ "build-server",
+	  "kernel-build's jobs on a machine full of page cache: the zone's "
+	  "reclaim (kswapd, direct) takes the oldest as they read more",
+	  256 * GiB, 224, scen_build_server },
 	{ "slab-churn",
 	  "dense reclaimable slab churn with sparse long-lived unmovable "
 	  "pages among it, then a shrinker (seed 001)",

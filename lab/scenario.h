@@ -83,6 +83,7 @@ uint64_t scen_count(const struct scen *sc, double n);
 void scen_jemalloc_purge(struct scen *sc);
 void scen_exit_avalanche(struct scen *sc);
 void scen_kernel_build(struct scen *sc);
+void scen_build_server(struct scen *sc);
 void scen_slab_churn(struct scen *sc);
 void scen_hugepage_demand(struct scen *sc);
 void scen_server(struct scen *sc);

@@ -177,43 +177,90 @@ static void kb_reclaim(struct scen *sc, struct objs *cache, uint64_t cache_max,
 		objs_free_oldest(sc, slab, cpu_any(sc));
 }
 
-void scen_kernel_build(struct scen *sc)
+/* One compiler job on `cpu`: its stack, anonymous memory and page
+ * tables, the sources it reads and objects it writes (page cache: on
+ * the LRU, or in `cache`), the dentries and inodes it leaves behind;
+ * then its exit. */
+static void kb_job(struct scen *sc, unsigned cpu, struct objs *job,
+		   struct objs *cache, struct objs *slab)
+{
+	uint64_t anon = 64 + scen_below(sc, 1500);
+
+	job->n = 0;
+	job->pages = 0;
+	objs_push(job, scen_alloc(sc, cpu, 2, 0), 2, cpu); /* stack */
+	for (uint64_t i = 0; i < anon; i++) {
+		if (i % 512 == 0)
+			objs_push(job, scen_alloc(sc, cpu, 0, 0), 0, cpu);
+		objs_push(job, scen_alloc(sc, cpu, 0, 1), 0, cpu);
+		if (i % 16 == 0) { /* reads sources, writes objects */
+			if (cache)
+				objs_push(cache, scen_alloc(sc, cpu, 0, 1), 0, cpu);
+			else
+				(void)scen_lru_add(sc, cpu, 0, LRU_FILE);
+			if (scen_below(sc, 4) == 0)
+				objs_push(slab, scen_alloc(sc, cpu, 0,
+					  scen_below(sc, 3) ? 2 : 0), 0, cpu);
+		}
+		scen_wait(sc, 2000);
+	}
+}
+
+/* The jobs, round robin over the CPUs; `cache` NULL: the page cache goes
+ * on the LRU, for the zone's reclaim to take. */
+static void kb_run(struct scen *sc, struct objs *cache)
 {
 	unsigned nc = sc->p->ncpus;
 	uint64_t jobs = scen_count(sc, 1200), cache_max = sc->pages * 4 / 10;
 	uint64_t slab_max = sc->pages / 20;
-	struct objs cache = { 0 }, slab = { 0 }, job = { 0 };
+	struct objs slab = { 0 }, job = { 0 }, none = { 0 };
 
 	for (uint64_t j = 0; j < jobs; j++) {
 		if (j == jobs / 2) { /* memory full from here on */
-			cache_max = cache.pages < cache_max ? cache.pages : cache_max;
+			uint64_t held = cache ? cache->pages : 0;
+
+			cache_max = held < cache_max ? held : cache_max;
 			slab_max = slab.pages < slab_max ? slab.pages : slab_max;
 		}
-		unsigned cpu = (unsigned)(j % nc);
-		uint64_t anon = 64 + scen_below(sc, 1500);
-
-		job.n = 0;
-		job.pages = 0;
-		objs_push(&job, scen_alloc(sc, cpu, 2, 0), 2, cpu); /* stack */
-		for (uint64_t i = 0; i < anon; i++) {
-			if (i % 512 == 0)
-				objs_push(&job, scen_alloc(sc, cpu, 0, 0), 0, cpu);
-			objs_push(&job, scen_alloc(sc, cpu, 0, 1), 0, cpu);
-			if (i % 16 == 0) { /* reads sources, writes objects */
-				objs_push(&cache, scen_alloc(sc, cpu, 0, 1), 0, cpu);
-				if (scen_below(sc, 4) == 0)
-					objs_push(&slab, scen_alloc(sc, cpu, 0,
-						  scen_below(sc, 3) ? 2 : 0), 0, cpu);
-			}
-			scen_wait(sc, 2000);
-		}
-		kb_reclaim(sc, &cache, cache_max, &slab, slab_max);
+		kb_job(sc, (unsigned)(j % nc), &job, cache, &slab);
+		kb_reclaim(sc, cache ? cache : &none, cache_max, &slab, slab_max);
 		while (job.n) /* exit */
 			objs_free(sc, &job, job.n - 1, -1);
 	}
-	objs_release(&cache);
 	objs_release(&slab);
 	objs_release(&job);
+}
+
+void scen_kernel_build(struct scen *sc)
+{
+	struct objs cache = { 0 };
+
+	kb_run(sc, &cache);
+	objs_release(&cache);
+}
+
+/*
+ * build-server: the kernel-build jobs on a machine whose memory is full
+ * of page cache, as a build server's is after a day of builds (0-Day's
+ * kbuild servers, the setting of the pcp auto-tuning figures: issue 15).
+ * The old cache is read in first, in 2 MiB folios (large-folio page
+ * cache; order 0 would cost 512 times the requests to fill 256 GiB), on
+ * every CPU in turn; the jobs' own cache goes on the same LRU, order 0.
+ * Nothing here frees cache: the zone's reclaim does, kswapd in the
+ * background step and direct reclaim in the allocating call, through the
+ * lab's LRU (oldest first), so free memory stays between the watermarks
+ * and the zone runs with reclaim active as a full machine's does.
+ */
+void scen_build_server(struct scen *sc)
+{
+	unsigned nc = sc->p->ncpus;
+	uint64_t folios = sc->pages >> 9;
+
+	for (uint64_t i = 0; i < folios; i++) {
+		(void)scen_lru_add(sc, (unsigned)(i % nc), 9, LRU_FILE);
+		scen_wait(sc, 1000);
+	}
+	kb_run(sc, NULL);
 }
 
 /*

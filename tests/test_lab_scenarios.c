@@ -148,6 +148,33 @@ static void test_kernel_build_reclaims_at_any_size(void **state)
 	}
 }
 
+/* build-server fills memory with page cache and never frees it: the
+ * zone's own reclaim (through the lab's LRU) must make the room for the
+ * jobs, so none of their allocations fails and the cache stays the most
+ * of memory. */
+static void test_build_server_reclaims_through_the_zone(void **state)
+{
+	const struct scenario *sc = scenario_find("build-server");
+	struct sim *s;
+	char msg[300];
+	(void)state;
+
+	assert_non_null(sc);
+	s = run_at(sc, 2, 256ull << 20, 0.05);
+	if (sim_check(s, msg, sizeof(msg)) != 0)
+		fail_msg("%s", msg);
+	for (unsigned k = 0; k < s->npol; k++) {
+		const struct sim_policy *p = &s->pol[k];
+
+		assert_true(p->lru.c.dropped_pages > 0);
+		assert_int_equal(p->c.failures, 0);
+		assert_true(lru_pages(&p->lru) * 10 >= p->stats.managed_pages * 8);
+		assert_true(p->reclaimed_pages >= p->lru.c.dropped_pages);
+	}
+	sim_destroy(s);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_scenarios_are_deterministic),
 		cmocka_unit_test(test_run_command_usage),
 		cmocka_unit_test(test_kernel_build_reclaims_at_any_size),
+		cmocka_unit_test(test_build_server_reclaims_through_the_zone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
