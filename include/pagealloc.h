@@ -865,6 +865,10 @@ struct pa_stats {
 	uint64_t compact_free_scanned;
 	uint64_t compact_isolated;
 	uint64_t compact_stall;     /* pa_compact calls that compacted */
+	uint64_t compact_runs;      /* compaction runs, pa_compact's and
+	                             * proactive ones: each starts both
+	                             * scanners from the zone's ends (not a
+	                             * kernel vmstat name) */
 	uint64_t compact_fail;
 	uint64_t compact_success;
 	uint64_t isolated_pageblocks; /* MIGRATE_ISOLATE now */

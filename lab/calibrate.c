@@ -9,6 +9,7 @@
 #include "calibrate.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -656,17 +657,26 @@ static int measure_hops(struct costmodel *m, unsigned runs,
 	return 0;
 }
 
-/* ---- compaction: pages scanned, pages migrated ---- */
+/* ---- compaction: runs, scanner steps, pages migrated ---- */
 
 /*
  * A 256 MiB zone full of movable order-0 pages (an owner that agrees to
- * every move: the lab's pages carry no data), all but one of every
- * `keep` pages freed, then pa_compact() for a pageblock again and again,
- * each block it frees taken, until it fails: the time of the compactions
- * against the pages their scanners looked at and moved.  Two densities
- * (keep 4, keep 16) give two equations in scan_ns and migrate_ns.
+ * every move: the lab's pages carry no data), some freed in a shape,
+ * then pa_compact() for a pageblock again and again, each block it frees
+ * taken, until it fails: the time of the compactions against their runs,
+ * the steps of their two scanners and the pages they moved.  Each run
+ * has a fixed cost (pagesets drained, suitability checks, a lock round
+ * trip per pageblock visited) and starts both scanners from the zone's
+ * ends again, so in an evenly thinned zone the free scanner's steps are
+ * about as many as the migrate scanner's whatever the density; shapes
+ * whose upper half stays nearly full make it walk far for each page
+ * moved.  Six shapes, four unknowns (compact_ns, scan_ns, free_scan_ns,
+ * migrate_ns), fitted by least squares: a fit without the per-run term
+ * put it inside the per-step prices (16 and 9 ns a step against 5 and 3).
  */
 #define COMPACT_BYTES (256ull << 20)
+#define COMPACT_SHAPES 6
+#define COMPACT_TERMS 4
 
 static bool cal_isolate(void *owner, uint64_t pfn)
 {
@@ -693,11 +703,28 @@ const struct pa_movable_ops calibrate_agreeing_owner = {
 	cal_isolate, cal_migrate, cal_putback,
 };
 
+/* A shape's totals: x[] in the order of the terms, and the time. */
 struct compact_run {
-	double ns, scanned, migrated;
+	double x[COMPACT_TERMS]; /* runs, migrate steps, free steps, moved */
+	double ns;
 };
 
-static int compact_run(unsigned keep, uint64_t *pfn, struct compact_run *out)
+/* Which pages of n stay allocated in a shape: one of `keep`; with
+ * `free_every`, in the upper half all but one of free_every. */
+struct compact_shape {
+	unsigned keep, free_every;
+};
+
+static bool shape_keeps(const struct compact_shape *sh, unsigned i,
+			unsigned n)
+{
+	if (sh->free_every && i >= n / 2)
+		return i % sh->free_every != 0;
+	return i % sh->keep == 0;
+}
+
+static int compact_run(const struct compact_shape *sh, uint64_t *pfn,
+		       struct compact_run *out)
 {
 	struct pa_config c = pa_config_default();
 	const unsigned n = (unsigned)(COMPACT_BYTES / 4096);
@@ -719,17 +746,19 @@ static int compact_run(unsigned keep, uint64_t *pfn, struct compact_run *out)
 			(void)pa_set_page_movable(z, pfn[i], id);
 	}
 	for (unsigned i = 0; i < n; i++)
-		if (pfn[i] != PA_NO_PFN && pfn[i] % keep)
+		if (pfn[i] != PA_NO_PFN && !shape_keeps(sh, (unsigned)pfn[i], n))
 			pa_free_cpu(z, 0, pfn[i], 0);
-	*out = (struct compact_run){ 0 };
+	*out = (struct compact_run){ { 0 }, 0 };
 	for (unsigned k = 0; k < n >> order; k++) {
 		struct pa_compact_stats st = { 0 };
 		double t0 = calibrate_thread_ns();
 		int rc = pa_compact(z, order, &st);
 
 		out->ns += calibrate_thread_ns() - t0;
-		out->scanned += (double)(st.migrate_scanned + st.free_scanned);
-		out->migrated += (double)(st.pages_migrated + st.pages_failed);
+		out->x[0] += 1;
+		out->x[1] += (double)st.migrate_scanned;
+		out->x[2] += (double)st.free_scanned;
+		out->x[3] += (double)(st.pages_migrated + st.pages_failed);
 		if (rc || pa_alloc_cpu(z, 0, order, PA_GFP_MOVABLE) == PA_NO_PFN)
 			break;
 	}
@@ -737,55 +766,93 @@ static int compact_run(unsigned keep, uint64_t *pfn, struct compact_run *out)
 	return id > 0 ? 0 : -ENOMEM;
 }
 
-/* Solve ns = scanned * scan_ns + migrated * migrate_ns for the two runs;
- * false when they are not independent. */
-static bool compact_solve(const struct compact_run *a,
-			  const struct compact_run *b, double *scan,
-			  double *migrate)
+/* Least squares of ns = sum x[t] * price[t] over the runs: the normal
+ * equations, by elimination with partial pivoting; false when singular. */
+static bool compact_fit(const struct compact_run *r, unsigned n, double *price)
 {
-	double det = a->scanned * b->migrated - b->scanned * a->migrated;
+	double a[COMPACT_TERMS][COMPACT_TERMS + 1] = { { 0 } };
+	const unsigned m = COMPACT_TERMS;
 
-	if (det == 0)
-		return false;
-	*scan = (a->ns * b->migrated - b->ns * a->migrated) / det;
-	*migrate = (a->scanned * b->ns - b->scanned * a->ns) / det;
+	for (unsigned k = 0; k < n; k++)
+		for (unsigned i = 0; i < m; i++) {
+			for (unsigned j = 0; j < m; j++)
+				a[i][j] += r[k].x[i] * r[k].x[j];
+			a[i][m] += r[k].x[i] * r[k].ns;
+		}
+	for (unsigned c = 0; c < m; c++) {
+		unsigned p = c;
+
+		for (unsigned i = c + 1; i < m; i++)
+			if (fabs(a[i][c]) > fabs(a[p][c]))
+				p = i;
+		if (a[p][c] == 0)
+			return false;
+		for (unsigned j = 0; j <= m; j++) {
+			double t = a[c][j];
+
+			a[c][j] = a[p][j];
+			a[p][j] = t;
+		}
+		for (unsigned i = 0; i < m; i++) {
+			double f = a[i][c] / a[c][c];
+
+			if (i == c)
+				continue;
+			for (unsigned j = c; j <= m; j++)
+				a[i][j] -= f * a[c][j];
+		}
+	}
+	for (unsigned i = 0; i < m; i++)
+		price[i] = a[i][m] / a[i][i];
 	return true;
 }
 
 static int measure_compaction(struct costmodel *m, unsigned runs,
 			      const struct cal_pin *pin, FILE *log)
 {
+	static const struct compact_shape shapes[COMPACT_SHAPES] = {
+		{ 4, 0 }, { 16, 0 }, { 64, 64 }, { 64, 16 }, { 8, 64 },
+		{ 64, 256 },
+	};
 	uint64_t *pfn = malloc(COMPACT_BYTES / 4096 * sizeof(*pfn));
-	struct compact_run dense = { 0 }, sparse = { 0 };
+	struct compact_run best[COMPACT_SHAPES];
+	double price[COMPACT_TERMS];
 	bool ok = pfn != NULL;
 	unsigned n = 0;
 
 	for (double start = progress_now(); ok && cal_more(n, runs, start);
 	     n++) { /* interleaved */
-		unsigned r = n;
+		calibrate_pin_run(pin, n);
+		for (unsigned k = 0; k < COMPACT_SHAPES && ok; k++) {
+			struct compact_run r;
 
-		struct compact_run d, s;
-
-		calibrate_pin_run(pin, r);
-		ok = compact_run(4, pfn, &d) == 0 && compact_run(16, pfn, &s) == 0;
-		if (ok && (r == 0 || d.ns < dense.ns))
-			dense = d;
-		if (ok && (r == 0 || s.ns < sparse.ns))
-			sparse = s;
+			ok = compact_run(&shapes[k], pfn, &r) == 0;
+			if (ok && (n == 0 || r.ns < best[k].ns))
+				best[k] = r;
+		}
 	}
 	free(pfn);
-	if (!ok || !n ||
-	    !compact_solve(&dense, &sparse, &m->scan_ns, &m->migrate_ns))
+	if (!ok || !n || !compact_fit(best, COMPACT_SHAPES, price))
 		return -ENOMEM;
-	if (m->scan_ns < 0)
-		m->scan_ns = 0;
-	if (m->migrate_ns < 0)
-		m->migrate_ns = 0;
-	fprintf(log, "  compaction: %.2f ns per page scanned, %.2f ns per page "
-		"migrated (one page of 4 kept: %.0f scanned, %.0f moved in %.0f "
-		"ns; of 16: %.0f, %.0f in %.0f; least of %u)\n", m->scan_ns,
-		m->migrate_ns, dense.scanned, dense.migrated, dense.ns,
-		sparse.scanned, sparse.migrated, sparse.ns, n);
+	m->compact_ns = price[0] > 0 ? price[0] : 0;
+	m->scan_ns = price[1] > 0 ? price[1] : 0;
+	m->free_scan_ns = price[2] > 0 ? price[2] : 0;
+	m->migrate_ns = price[3] > 0 ? price[3] : 0;
+	fprintf(log, "  compaction: %.0f ns per run, %.2f per migrate-scanner "
+		"step, %.2f per free-scanner step, %.2f per page migrated (least "
+		"of %u)\n", m->compact_ns, m->scan_ns, m->free_scan_ns,
+		m->migrate_ns, n);
+	for (unsigned k = 0; k < COMPACT_SHAPES; k++) {
+		char top[48] = "";
+
+		if (shapes[k].free_every)
+			snprintf(top, sizeof(top), ", the top all but 1 of %u",
+				 shapes[k].free_every);
+		fprintf(log, "    keep 1 of %u%s: %.0f runs, %.0f + %.0f steps, "
+			"%.0f moved in %.0f ns\n", shapes[k].keep, top,
+			best[k].x[0], best[k].x[1], best[k].x[2], best[k].x[3],
+			best[k].ns);
+	}
 	return 0;
 }
 

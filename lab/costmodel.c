@@ -38,7 +38,9 @@ static const struct cm_key keys[] = {
 	K(walk_hop_ns, "per entry looked at that is not next to the previous one"),
 	K(tlb_pages, "per-CPU TLB entries for page metadata, 4 KiB pages (assumed)"),
 	K(tlb_miss_ns, "a touch whose metadata page is not in the TLB"),
-	K(scan_ns, "per page compaction's scanners look at"),
+	K(scan_ns, "per pfn compaction's migrate scanner steps on"),
+	K(free_scan_ns, "per pfn compaction's free scanner steps on"),
+	K(compact_ns, "per compaction run besides its steps and moves"),
 	K(migrate_ns, "per block migrated, any order (compaction, evacuation)"),
 	K(owner_ns, "per allocation marked movable (pa_set_page_movable)"),
 };
@@ -87,9 +89,13 @@ struct costmodel costmodel_default(void)
 		/* this EPYC's L2 data TLB (4 KiB entries): assumed */
 		.tlb_pages = 2048.0,
 		.tlb_miss_ns = 0.0,
-		/* calibrate --runs 3, 2026-12-02 06:27 */
-		.scan_ns = 18.0,
-		.migrate_ns = 39.3,
+		/* calibrate --runs 5, 2026-12-04 02:45, the four-term fit
+		 * (docs/VTIME.md; the two-term fit gave 18.0 and 39.3 on
+		 * 2026-12-02, the run's fixed cost inside them) */
+		.scan_ns = 5.2,
+		.free_scan_ns = 3.4,
+		.compact_ns = 3270.0,
+		.migrate_ns = 46.2,
 		/* two calibrate --runs 5, 2026-12-02 13:42 (7.7, 6.7) */
 		.owner_ns = 7.2,
 	};

@@ -64,7 +64,18 @@ struct costmodel {
 	                          * each): an assumption */
 	double tlb_miss_ns;      /* a touch whose metadata page is not in
 	                          * the CPU's TLB, beyond the line's cost */
-	double scan_ns;          /* per page compaction's scanners look at */
+	double scan_ns;          /* per pfn compaction's migrate scanner
+	                          * steps on (a block's head: a free or
+	                          * allocated block is one step) */
+	double compact_ns;       /* per compaction run, besides its steps
+	                          * and moves: the pagesets drained, the
+	                          * suitability checks, a lock round trip
+	                          * per pageblock the migrate scanner
+	                          * visits */
+	double free_scan_ns;     /* per pfn its free scanner steps on,
+	                          * looking for a free block to move into:
+	                          * a read down a mostly allocated pageblock,
+	                          * cheaper than a migrate scanner's step */
 	double migrate_ns;       /* per block moved (compaction, evacuation),
 	                          * any order: isolate, destination, move,
 	                          * free (the lab's pages carry no data) */

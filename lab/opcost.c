@@ -25,8 +25,10 @@ void opcost_read(const struct pa_zone *z, struct opcost *o)
 	o->pb_walked = counter_read(&z->zc[ZC_PB_WALKED]);
 	o->remote_pushed = counter_read(&z->zs[ZS_PCPB_REMOTE_PUSHED]);
 	o->remote_absorbed = counter_read(&z->zs[ZS_PCPB_REMOTE_ABSORBED]);
+	o->free_scanned = counter_read(&z->zs[ZS_COMPACT_FREE_SCANNED]);
+	o->compact_runs = counter_read(&z->zs[ZS_COMPACT_RUNS]);
 	o->scanned = counter_read(&z->zs[ZS_COMPACT_MIGRATE_SCANNED]) +
-		     counter_read(&z->zs[ZS_COMPACT_FREE_SCANNED]);
+		     o->free_scanned;
 	o->migrated = counter_read(&z->zs[ZS_PGMIGRATE_SUCCESS]) +
 		      counter_read(&z->zs[ZS_PGMIGRATE_FAIL]);
 	o->migrated_blocks = counter_read(&z->zs[ZS_PGMIGRATE_BLOCKS]);
@@ -44,6 +46,8 @@ void opcost_delta(const struct opcost *a, const struct opcost *b,
 	d->remote_pushed = a->remote_pushed - b->remote_pushed;
 	d->remote_absorbed = a->remote_absorbed - b->remote_absorbed;
 	d->scanned = a->scanned - b->scanned;
+	d->free_scanned = a->free_scanned - b->free_scanned;
+	d->compact_runs = a->compact_runs - b->compact_runs;
 	d->migrated = a->migrated - b->migrated;
 	d->migrated_blocks = a->migrated_blocks - b->migrated_blocks;
 }

@@ -28,7 +28,9 @@ struct opcost {
 	                          * looked at (claims) */
 	uint64_t remote_pushed;  /* pages pushed to an owner's remote list */
 	uint64_t remote_absorbed; /* pages an owner took off its remote list */
-	uint64_t scanned;        /* pages compaction's scanners looked at */
+	uint64_t scanned;        /* pfns compaction's scanners stepped on */
+	uint64_t free_scanned;   /* ... of which the free scanner's */
+	uint64_t compact_runs;   /* compaction runs (each a fixed cost) */
 	uint64_t migrated;       /* pages moved (compaction, evacuation,
 	                          * contiguous allocation) */
 	uint64_t migrated_blocks; /* the blocks they were in */

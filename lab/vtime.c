@@ -810,10 +810,22 @@ static void finish_request(struct vt_run *x, unsigned c, uint32_t i,
 }
 
 /* Run CPU c's next request, due at t. */
+/* Compaction's work in d outside zone->lock: its runs, its scanners'
+ * steps and the blocks it moved. */
+static double compaction_ns(const struct costmodel *m, const struct opcost *d)
+{
+	return (double)d->compact_runs * m->compact_ns +
+	       (double)(d->scanned - d->free_scanned) * m->scan_ns +
+	       (double)d->free_scanned * m->free_scan_ns +
+	       (double)d->migrated_blocks * m->migrate_ns;
+}
+
 /* The measured figures of one request's zone work (d) besides time. */
 static void count_zone_work(struct vt_result *r, const struct opcost *d)
 {
 	r->scanned += d->scanned;
+	r->free_scanned += d->free_scanned;
+	r->compact_runs += d->compact_runs;
 	r->migrated += d->migrated;
 	r->migrated_blocks += d->migrated_blocks;
 	r->list_ops += d->zone_blocks;
@@ -839,8 +851,7 @@ static double call_cost(struct vt_run *x, unsigned c, const struct vt_op *op,
 		call += m->owner_ns;
 		x->r->marks++;
 	}
-	call += (double)d->scanned * m->scan_ns +
-		(double)d->migrated_blocks * m->migrate_ns;
+	call += compaction_ns(m, d);
 	if (pw->passes || pw->walked)
 		call += walk_cost(x, c, pw, d);
 	return call + x->reclaim_ns;
@@ -1090,9 +1101,7 @@ static void bg_step(struct vt_run *x, double t)
 	if (ts.woken || d.zone_acq || moved || d.scanned) {
 		/* a reclaimed block is a free (tap_freed); moved pages
 		 * are priced as the slow path's */
-		end += m->call_ns + x->reclaim_ns +
-		       (double)d.scanned * m->scan_ns +
-		       (double)d.migrated_blocks * m->migrate_ns;
+		end += m->call_ns + x->reclaim_ns + compaction_ns(m, &d);
 		if (d.zone_acq)
 			end = zone_holds(x, BG_HOLDER(x), end, d.zone_acq,
 					 hold_work(m, &d));

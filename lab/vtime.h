@@ -70,8 +70,11 @@ struct vt_result {
 	uint64_t tick_holds;     /* zone->lock holds by the per-second tick */
 	uint64_t misses;         /* calls whose page metadata was not in
 	                          * their CPU's cache (costmodel miss_ns) */
-	uint64_t scanned, migrated; /* pages compaction looked at, pages
-	                          * moved, by calls (not the background) */
+	uint64_t scanned, migrated; /* pfns compaction's scanners stepped
+	                          * on, pages moved, by calls (not the
+	                          * background) */
+	uint64_t free_scanned;   /* of `scanned`, the free scanner's */
+	uint64_t compact_runs;   /* compaction runs by calls */
 	uint64_t migrated_blocks; /* the blocks those pages were in
 	                          * (costmodel migrate_ns) */
 	uint64_t list_ops;       /* free-list operations under zone->lock by

@@ -156,7 +156,9 @@ static void json_result(FILE *f, const struct vt_result *r)
 		", \"acquisitions\": %" PRIu64 ", \"tick_holds\": %" PRIu64
 		", \"remote_ops\": %" PRIu64 ", \"remote_wait_ns\": %.6g"
 		", \"metadata_misses\": %" PRIu64 ", \"compaction_scanned\": %"
-		PRIu64 ", \"migrated\": %" PRIu64 ", \"migrated_blocks\": %" PRIu64
+		PRIu64 ", \"compaction_free_scanned\": %" PRIu64
+		", \"compaction_runs\": %" PRIu64
+		", \"migrated\": %" PRIu64 ", \"migrated_blocks\": %" PRIu64
 		", \"zone_list_ops\": %" PRIu64 ", \"buddy_merges\": %" PRIu64
 		", \"split_pieces\": %" PRIu64 ", \"pb_walked\": %" PRIu64
 		", \"merge_passes\": %" PRIu64
@@ -169,7 +171,7 @@ static void json_result(FILE *f, const struct vt_result *r)
 		g.wait_mean_ns, g.wait_p99_ns, g.hold_mean_ns, g.hold_p99_ns,
 		g.hold_max_ns, g.contended_share, r->acquisitions, r->tick_holds,
 		r->remote_ops, r->remote_wait_ns, r->misses, r->scanned,
-		r->migrated, r->migrated_blocks, r->list_ops, r->merges,
+		r->free_scanned, r->compact_runs, r->migrated, r->migrated_blocks, r->list_ops, r->merges,
 		r->splits, r->pb_walked, r->passes, r->walked, r->walk_hops, r->walk_misses,
 		r->tlb_misses, r->marks, g.ops_per_s, r->makespan_ns,
 		r->cpu_ns, r->think_ns, r->call_ns, r->wait_ns, r->hold_ns);

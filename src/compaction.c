@@ -215,6 +215,7 @@ static void compact_zone(struct pa_zone *z, struct compact_control *cc)
 	cc->migrate_pb = 0;
 	cc->free_pb = STAT_LOAD(z->nr_pageblocks) - 1;
 	cc->free_pfn = cc->free_pb << z->pb_order;
+	zone_count_shared(z, COMPACT_RUNS, 1);
 	if (z->use_pcp)
 		pa_drain(z);
 	while (!compact_finished(z, cc)) {

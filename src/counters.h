@@ -76,6 +76,7 @@
 	X(COMPACT_FREE_SCANNED, compact_free_scanned, none)          \
 	X(COMPACT_ISOLATED, compact_isolated, none)                  \
 	X(COMPACT_STALL, compact_stall, none)                        \
+	X(COMPACT_RUNS, compact_runs, none)                          \
 	X(COMPACT_FAIL, compact_fail, none)                          \
 	X(COMPACT_SUCCESS, compact_success, none)                    \
 	X(OFFLINE_FAILED, memory_offline_failed, none)               \

@@ -87,6 +87,7 @@ static void compacts(enum pa_policy pol)
 	assert_true(cs.pages_migrated > 0);
 	assert_int_equal(cs.pages_migrated, th_owner_moves(f.o));
 	assert_int_equal(s1.compact_stall, s0.compact_stall + 1);
+	assert_int_equal(s1.compact_runs, s0.compact_runs + 1);
 	assert_int_equal(s1.compact_success, s0.compact_success + 1);
 	assert_int_equal(s1.compact_fail, s0.compact_fail);
 	assert_int_equal(s1.pgmigrate_success - s0.pgmigrate_success,
@@ -102,6 +103,7 @@ static void compacts(enum pa_policy pol)
 	assert_int_equal(cs.pages_migrated, 0);
 	pa_stats(f.z, &s0);
 	assert_int_equal(s0.compact_stall, s1.compact_stall);
+	assert_int_equal(s0.compact_runs, s1.compact_runs);
 	/* max_order needs two aligned pageblocks: more moves, still fine */
 	assert_int_equal(pa_compact(f.z, 10, NULL), 0);
 	assert_true(free_block_of(f.z, 10));

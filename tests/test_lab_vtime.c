@@ -723,16 +723,16 @@ static void test_tlb_level(void **state)
 	vt_cache_destroy(&vc);
 }
 
-/* Run scenario `name` small under `policy` priced by *m, on one CPU
- * (the order of requests, and so what the allocator does, cannot depend
- * on the costs); result 0. */
-static struct vt_result run_priced_as(const char *name, const char *policy,
-				      const struct costmodel *m)
+/* Run scenario `name` small (64 MiB, at `scale`) under `policy` priced
+ * by *m, on one CPU (the order of requests, and so what the allocator
+ * does, cannot depend on the costs); result 0. */
+static struct vt_result run_priced_at(const char *name, const char *policy,
+				      const struct costmodel *m, double scale)
 {
 	const struct scenario *sc = scenario_find(name);
 	struct sim_config cfg = { .bytes = 64ull << 20, .ncpus = 1 };
 	struct scenario_params p = { .bytes = cfg.bytes, .ncpus = 1,
-				     .seed = 3, .scale = 0.01 };
+				     .seed = 3, .scale = scale };
 	struct sim *s = calloc(1, sizeof(*s));
 	struct vt_result r;
 	char err[300];
@@ -749,6 +749,12 @@ static struct vt_result run_priced_as(const char *name, const char *policy,
 	assert_int_equal(pa_check(s->pol[0].zone, err, sizeof(err)), 0);
 	done(s, cfg.vt);
 	return r;
+}
+
+static struct vt_result run_priced_as(const char *name, const char *policy,
+				      const struct costmodel *m)
+{
+	return run_priced_at(name, policy, m, 0.01);
 }
 
 /* run_priced_as under pcpbuddy (slab-churn: its merge passes) */
@@ -822,6 +828,33 @@ static void test_owner_marks(void **state)
 		    a.walked == b.walked && a.misses == b.misses);
 	assert_true(rel_err(b.call_ns - a.call_ns, 10.0 * (double)a.marks) <
 		    1e-6);
+}
+
+/* Compaction is priced per run, per step of each scanner and per block
+ * moved (the calibration's four-term fit): raising the run's and the
+ * free scanner's prices adds exactly runs x and steps x the difference,
+ * the decisions unchanged.  hugepage-demand's 2 MiB demands compact. */
+static void test_compaction_price(void **state)
+{
+	struct costmodel m = costmodel_default();
+	struct vt_result a, b;
+	(void)state;
+
+	m.compact_ns = 0;
+	m.free_scan_ns = 0;
+	a = run_priced_at("hugepage-demand", "mainline", &m, 1);
+	m.compact_ns = 1000;
+	m.free_scan_ns = 2;
+	b = run_priced_at("hugepage-demand", "mainline", &m, 1);
+	assert_true(a.compact_runs > 0);
+	assert_true(a.free_scanned > 0 && a.free_scanned < a.scanned);
+	assert_true(a.compact_runs == b.compact_runs &&
+		    a.free_scanned == b.free_scanned &&
+		    a.scanned == b.scanned && a.ops == b.ops &&
+		    a.migrated_blocks == b.migrated_blocks);
+	assert_true(rel_err(b.call_ns - a.call_ns,
+			    1000.0 * (double)a.compact_runs +
+			    2.0 * (double)a.free_scanned) < 1e-6);
 }
 
 /* A zone->lock price raised from 0 to 10 ns (the figure at knob in m):
@@ -1145,6 +1178,7 @@ int main(void)
 		cmocka_unit_test(test_walk_hops),
 		cmocka_unit_test(test_default_hop_price),
 		cmocka_unit_test(test_owner_marks),
+		cmocka_unit_test(test_compaction_price),
 		cmocka_unit_test(test_merge_price),
 		cmocka_unit_test(test_pb_walk_price),
 		cmocka_unit_test(test_hist_quantiles),
