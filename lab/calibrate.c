@@ -9,7 +9,6 @@
 #include "calibrate.h"
 
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -767,44 +766,20 @@ static int compact_run(const struct compact_shape *sh, uint64_t *pfn,
 }
 
 /* Least squares of ns = sum x[t] * price[t] over the runs: the normal
- * equations, by elimination with partial pivoting; false when singular. */
+ * equations, solved; false when singular. */
 static bool compact_fit(const struct compact_run *r, unsigned n, double *price)
 {
-	double a[COMPACT_TERMS][COMPACT_TERMS + 1] = { { 0 } };
+	double a[CAL_SOLVE_MAX][CAL_SOLVE_MAX + 1] = { { 0 } };
 	const unsigned m = COMPACT_TERMS;
 
+	_Static_assert(COMPACT_TERMS <= CAL_SOLVE_MAX, "the solver's size");
 	for (unsigned k = 0; k < n; k++)
 		for (unsigned i = 0; i < m; i++) {
 			for (unsigned j = 0; j < m; j++)
 				a[i][j] += r[k].x[i] * r[k].x[j];
 			a[i][m] += r[k].x[i] * r[k].ns;
 		}
-	for (unsigned c = 0; c < m; c++) {
-		unsigned p = c;
-
-		for (unsigned i = c + 1; i < m; i++)
-			if (fabs(a[i][c]) > fabs(a[p][c]))
-				p = i;
-		if (a[p][c] == 0)
-			return false;
-		for (unsigned j = 0; j <= m; j++) {
-			double t = a[c][j];
-
-			a[c][j] = a[p][j];
-			a[p][j] = t;
-		}
-		for (unsigned i = 0; i < m; i++) {
-			double f = a[i][c] / a[c][c];
-
-			if (i == c)
-				continue;
-			for (unsigned j = c; j <= m; j++)
-				a[i][j] -= f * a[c][j];
-		}
-	}
-	for (unsigned i = 0; i < m; i++)
-		price[i] = a[i][m] / a[i][i];
-	return true;
+	return calibrate_solve(a, m, price) == 0;
 }
 
 static int measure_compaction(struct costmodel *m, unsigned runs,

@@ -49,6 +49,13 @@ int calibrate_fit(const struct cal_sample *s, unsigned n,
  */
 int calibrate_run(struct costmodel *m, unsigned runs, FILE *log);
 
+/* Solve the k x k system a[][0..k-1] x = a[][k] in place (Gaussian
+ * elimination with partial pivoting), k <= CAL_SOLVE_MAX: 0, or -EINVAL
+ * when a pivot is (nearly) zero. */
+#define CAL_SOLVE_MAX 4
+int calibrate_solve(double a[CAL_SOLVE_MAX][CAL_SOLVE_MAX + 1], unsigned k,
+		    double *x);
+
 /* The calling thread's CPU time, ns (what the measurements read). */
 double calibrate_thread_ns(void);
 /*

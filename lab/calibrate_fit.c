@@ -18,8 +18,10 @@ static double feature(const struct cal_sample *s, unsigned j)
 	return f[j];
 }
 
-/* Solve a k x k system in place (Gaussian elimination, partial pivot). */
-static int solve(double a[NU][NU + 1], unsigned k, double *x)
+_Static_assert(NU <= CAL_SOLVE_MAX, "the fit's unknowns fit the solver");
+
+int calibrate_solve(double a[CAL_SOLVE_MAX][CAL_SOLVE_MAX + 1], unsigned k,
+		    double *x)
 {
 	for (unsigned c = 0; c < k; c++) {
 		unsigned p = c;
@@ -54,7 +56,7 @@ static double fit_subset(const struct cal_sample *s, unsigned n,
 			 double call_ns, unsigned mask, double *out)
 {
 	unsigned idx[NU], k = 0;
-	double a[NU][NU + 1] = { { 0 } }, x[NU], res = 0;
+	double a[CAL_SOLVE_MAX][CAL_SOLVE_MAX + 1] = { { 0 } }, x[NU], res = 0;
 
 	for (unsigned j = 0; j < NU; j++)
 		if (mask & (1u << j))
@@ -70,7 +72,7 @@ static double fit_subset(const struct cal_sample *s, unsigned n,
 			a[r][k] += feature(&s[i], idx[r]) * w * y;
 		}
 	}
-	if (solve(a, k, x) < 0)
+	if (calibrate_solve(a, k, x) < 0)
 		return -1;
 	for (unsigned j = 0; j < NU; j++)
 		out[j] = 0;
