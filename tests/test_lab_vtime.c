@@ -185,8 +185,9 @@ static void test_cross_cpu_frees_stay_causal(void **state)
 /* One CPU: the requests run in the workload's order, so every policy
  * makes the same decisions as the plain replay (the run is shorter than
  * a second of either clock, so no pcp tick runs).  A scenario of plain
- * page requests: the memory model's (hugepage-demand, server) are recorded
- * as plain ones under virtual time, by design (lab/sim.h).  Both run the
+ * page requests: the memory model's (hugepage-demand, server) reclaim at
+ * times of their own clock, so their decisions follow the clocks, not
+ * the workload alone (test_lru_reclaims_in_virtual_time).  Both run the
  * background step (pa_zone_tick) each millisecond of their own clock:
  * here it must change nothing (no page reclaimed, compacted or moved),
  * and the zone->lock acquisitions it made (spb's defrag worker checking
