@@ -210,11 +210,8 @@ static uint64_t reclaim_one(struct sim_policy *p, uint64_t key,
 	return pages;
 }
 
-/* Look at folios at the head of q until `budget` pages of them are seen;
- * reclaim the old, give the referenced a second chance.  *scanned grows
- * by the pages seen (the kernel's LRU scan counts a large folio as its
- * pages: counting it as one would let one batch of 2 MiB folios reclaim
- * 128 times the pages asked for). */
+/* Look at up to `budget` entries at the head of q; reclaim the old, give
+ * the referenced a second chance.  *scanned grows by the folios seen. */
 static uint64_t scan_queue(struct sim_policy *p, struct lru_queue *q,
 			   uint64_t budget, uint64_t *scanned)
 {
@@ -227,7 +224,7 @@ static uint64_t scan_queue(struct sim_policy *p, struct lru_queue *q,
 		lru_queue_pop(q);
 		if (!e)
 			continue;
-		seen += 1ull << e->order;
+		seen++;
 		if (e->tag & TAG_REF) {
 			e->tag &= (uint16_t)~TAG_REF;
 			p->lru.c.rotated++;
@@ -259,7 +256,7 @@ static uint64_t scan_range(struct sim_policy *p,
 
 			if (!e || e->pfn < sc->pfn_start || e->pfn >= sc->pfn_end)
 				continue;
-			*scanned += 1ull << e->order;
+			(*scanned)++;
 			freed += reclaim_one(p, r.key, e);
 		}
 	}
@@ -275,14 +272,7 @@ uint64_t lru_shrink_count(void *arg, const struct pa_shrink_control *sc)
 {
 	struct sim_policy *p = arg;
 
-	/* in pages, as the kernel sizes its LRUs */
-	return serves(sc) ? lru_pages(&p->lru) : 0;
-}
-
-/* What is left of a scan's budget (a folio may take it past the end). */
-static uint64_t left(uint64_t budget, uint64_t scanned)
-{
-	return scanned < budget ? budget - scanned : 0;
+	return serves(sc) ? p->lru.q[LRU_FILE].live + p->lru.q[LRU_ANON].live : 0;
 }
 
 uint64_t lru_shrink_scan(void *arg, struct pa_shrink_control *sc)
@@ -297,13 +287,13 @@ uint64_t lru_shrink_scan(void *arg, struct pa_shrink_control *sc)
 	}
 	if (sc->pfn_end > sc->pfn_start)
 		freed += scan_range(p, sc, budget, &scanned);
-	file = left(budget, scanned) * FILE_SHARE_8THS / 8;
+	file = (budget - scanned) * FILE_SHARE_8THS / 8;
 	if (!l->q[LRU_ANON].live)
-		file = left(budget, scanned);
+		file = budget - scanned;
 	freed += scan_queue(p, &l->q[LRU_FILE], file, &scanned);
 	/* what the file queue could not use goes to anon, and back */
-	freed += scan_queue(p, &l->q[LRU_ANON], left(budget, scanned), &scanned);
-	freed += scan_queue(p, &l->q[LRU_FILE], left(budget, scanned), &scanned);
+	freed += scan_queue(p, &l->q[LRU_ANON], budget - scanned, &scanned);
+	freed += scan_queue(p, &l->q[LRU_FILE], budget - scanned, &scanned);
 	l->c.scanned += scanned;
 	sc->nr_scanned = scanned;
 	return freed;

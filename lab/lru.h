@@ -55,7 +55,7 @@ void lru_queue_pop(struct lru_queue *q);
 struct lru_counts {
 	uint64_t dropped_pages;  /* page cache dropped by reclaim */
 	uint64_t swapped_pages;  /* anon written to swap by reclaim */
-	uint64_t scanned;        /* pages of the folios reclaim looked at */
+	uint64_t scanned;        /* folios looked at by reclaim */
 	uint64_t rotated;        /* given a second chance */
 	uint64_t refaults;       /* touches of a reclaimed key */
 	uint64_t free_reclaimed; /* frees of a reclaimed key: no-ops */
@@ -91,9 +91,7 @@ uint64_t lru_pages(const struct sim_lru *l);
 
 /* The shrinker callbacks (pagealloc.h), arg = the sim_policy.  Only
  * movable requests (sc->migratetype -1 or PA_MT_MOVABLE) are served;
- * with a pfn range, folios in it are taken first.  Objects are pages:
- * the count is the LRU's pages, and a scan looks at folios until their
- * pages reach nr_to_scan (sc->nr_scanned: those pages). */
+ * with a pfn range, folios in it are taken first. */
 uint64_t lru_shrink_count(void *arg, const struct pa_shrink_control *sc);
 uint64_t lru_shrink_scan(void *arg, struct pa_shrink_control *sc);
 

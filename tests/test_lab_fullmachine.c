@@ -166,40 +166,6 @@ static void test_lru_honours_type_and_range(void **state)
 	done(s);
 }
 
-/* The LRU's objects are pages: a large folio is its pages in the count
- * and in a scan's budget.  Regression: counted as one object each, a
- * 128-object batch of 2 MiB folios reclaimed a whole 256 MiB machine for
- * a request of 128 pages (build-server's old cache). */
-static void test_large_folios_count_as_their_pages(void **state)
-{
-	struct sim *s = serial_sim(64 * MiB);
-	(void)state;
-
-	for (uint64_t k = 1; k <= 16; k++)
-		sim_lru_add(s, 0, k << 9, 9, LRU_FILE);
-	for (uint64_t k = 1; k <= 64; k++)
-		sim_lru_add(s, 0, k, 0, LRU_ANON);
-	for (unsigned i = 0; i < s->npol; i++) {
-		struct sim_policy *p = &s->pol[i];
-		struct pa_shrink_control sc = { .migratetype = -1,
-						.nr_to_scan = 128 };
-
-		assert_int_equal(lru_shrink_count(p, NULL), 16 * 512 + 64);
-		/* a file folio overshoots the file share; anon gets none */
-		assert_int_equal(lru_shrink_scan(p, &sc), 512);
-		assert_int_equal(sc.nr_scanned, 512);
-		assert_int_equal(lru_pages(&p->lru), 15 * 512 + 64);
-		assert_int_equal(p->lru.c.dropped_pages, 512);
-		assert_int_equal(p->lru.c.swapped_pages, 0);
-		/* whole machine's worth asked: every folio goes, once */
-		sc.nr_to_scan = 1 << 20;
-		assert_int_equal(lru_shrink_scan(p, &sc), 15 * 512 + 64);
-		assert_int_equal(lru_pages(&p->lru), 0);
-	}
-	check_clean(s);
-	done(s);
-}
-
 /* Shrinking frees a slab page only when its last object goes. */
 static void test_slab_shrink_frees_only_empty_pages(void **state)
 {
@@ -351,7 +317,6 @@ int main(void)
 		cmocka_unit_test(test_reclaimed_key_free_is_noop),
 		cmocka_unit_test(test_touched_folio_gets_second_chance),
 		cmocka_unit_test(test_lru_honours_type_and_range),
-		cmocka_unit_test(test_large_folios_count_as_their_pages),
 		cmocka_unit_test(test_slab_shrink_frees_only_empty_pages),
 		cmocka_unit_test(test_server_full_and_deterministic),
 		cmocka_unit_test(test_hugepage_demand_figures),
