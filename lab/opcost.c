@@ -122,7 +122,7 @@ uint64_t opcost_pcp_walked(const struct pa_zone *z, unsigned cpu)
 }
 
 uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
-			   void (*fn)(void *arg, uint32_t pfn, unsigned order),
+			   bool (*fn)(void *arg, uint32_t pfn, unsigned order),
 			   void *arg)
 {
 	uint64_t n = 0;
@@ -138,8 +138,8 @@ uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
 				continue;
 			do {
 				n++;
-				if (fn)
-					fn(arg, pfn, o);
+				if (fn && !fn(arg, pfn, o))
+					return n;
 				pfn = z->pages[pfn].next;
 			} while (pfn != l->head);
 		}

@@ -95,10 +95,10 @@ uint64_t opcost_pcp_walked(const struct pa_zone *z, unsigned cpu);
 
 /* Chunks on CPU cpu's pageset now, below pageblock order, each given to
  * fn (may be NULL) with its order, lists in order of order and type,
- * each from its head (where a merge pass's window is).  O(chunks); 0 as
- * above. */
+ * each from its head (where a merge pass's window is), until fn returns
+ * false: the chunks given.  O(chunks given); 0 as above. */
 uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
-			   void (*fn)(void *arg, uint32_t pfn, unsigned order),
+			   bool (*fn)(void *arg, uint32_t pfn, unsigned order),
 			   void *arg);
 
 /* Whether the allocated block at pfn is marked movable now (an owner

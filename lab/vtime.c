@@ -753,7 +753,8 @@ struct walk_touch {
  * one beside it (the pass's loads of it cannot be prefetched); its
  * metadata line and its buddy's through the CPU's metadata cache
  * (chunks scattered over the zone miss). */
-static void walk_chunk(void *arg, uint32_t pfn, unsigned order)
+/* One chunk of the walk; false once the budget is spent (the walk stops). */
+static bool walk_chunk(void *arg, uint32_t pfn, unsigned order)
 {
 	struct walk_touch *w = arg;
 	uint64_t line = pfn / VT_PAGES_PER_LINE;
@@ -761,19 +762,20 @@ static void walk_chunk(void *arg, uint32_t pfn, unsigned order)
 	struct vt_result *r = w->x->r;
 
 	if (!w->budget)
-		return;
+		return false;
 	w->budget--;
 	/* prev - 1 is the previous line: a hop unless within one of it */
 	if (w->prev && (line > w->prev || line + 2 < w->prev))
 		w->hops++;
 	w->prev = line + 1;
 	if (!vt_cache_live(&w->x->mc))
-		return;
+		return true;
 	r->walk_misses += vt_cache_touch(&w->x->mc, w->cpu, line, &w->ns,
 					 &r->tlb_misses);
 	if (buddy != line)
 		r->walk_misses += vt_cache_touch(&w->x->mc, w->cpu, buddy,
 						 &w->ns, &r->tlb_misses);
+	return true;
 }
 
 /* The passes' time: entries walked at walk_ns, those that hop at
