@@ -171,7 +171,9 @@ void scen_exit_avalanche(struct scen *sc)
 static void kb_reclaim(struct scen *sc, struct objs *cache, uint64_t cache_max,
 		       struct objs *slab, uint64_t slab_max)
 {
-	while (cache->pages > cache_max) /* kswapd, on CPU 0: the LRU's tail */
+	/* kswapd, on CPU 0: the LRU's tail (none for an LRU the zone's
+	 * own reclaim takes from: cache NULL) */
+	while (cache && cache->pages > cache_max)
 		objs_free_oldest(sc, cache, 0);
 	while (slab->pages > slab_max) /* shrinkers, anywhere: the oldest */
 		objs_free_oldest(sc, slab, cpu_any(sc));
@@ -213,7 +215,7 @@ static void kb_run(struct scen *sc, struct objs *cache)
 	unsigned nc = sc->p->ncpus;
 	uint64_t jobs = scen_count(sc, 1200), cache_max = sc->pages * 4 / 10;
 	uint64_t slab_max = sc->pages / 20;
-	struct objs slab = { 0 }, job = { 0 }, none = { 0 };
+	struct objs slab = { 0 }, job = { 0 };
 
 	for (uint64_t j = 0; j < jobs; j++) {
 		if (j == jobs / 2) { /* memory full from here on */
@@ -223,7 +225,7 @@ static void kb_run(struct scen *sc, struct objs *cache)
 			slab_max = slab.pages < slab_max ? slab.pages : slab_max;
 		}
 		kb_job(sc, (unsigned)(j % nc), &job, cache, &slab);
-		kb_reclaim(sc, cache ? cache : &none, cache_max, &slab, slab_max);
+		kb_reclaim(sc, cache, cache_max, &slab, slab_max);
 		while (job.n) /* exit */
 			objs_free(sc, &job, job.n - 1, -1);
 	}
@@ -248,8 +250,10 @@ void scen_kernel_build(struct scen *sc)
  * every CPU in turn; the jobs' own cache goes on the same LRU, order 0.
  * Nothing here frees cache: the zone's reclaim does, kswapd in the
  * background step and direct reclaim in the allocating call, through the
- * lab's LRU (oldest first), so free memory stays between the watermarks
- * and the zone runs with reclaim active as a full machine's does.
+ * lab's LRU (oldest first), so the zone runs at its watermarks, with
+ * reclaim active, as a full machine's does (the LRU counts a folio as
+ * one object, so a scan batch of these folios frees more than asked and
+ * can leave the zone above high for a while: docs/SCENARIOS.md).
  */
 void scen_build_server(struct scen *sc)
 {

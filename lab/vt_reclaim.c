@@ -30,7 +30,6 @@ struct vt_rlog {
 	uint64_t *frees;         /* pfn << 8 | order */
 	size_t nfree, free_cap;
 	size_t logged;           /* frees already given to a scan */
-	uint64_t scans;
 	bool failed;
 	/* the replay */
 	struct pa_zone *z;
@@ -92,7 +91,6 @@ void vt_rlog_scan(struct vt_rlog *l, unsigned id, uint64_t nr_scanned,
 		.nfree = (uint32_t)(l->nfree - l->logged), .id = (uint8_t)id,
 		.scan = true });
 	l->logged = l->nfree;
-	l->scans++;
 }
 
 void vt_rlog_free(struct vt_rlog *l, uint32_t pfn, unsigned order)
@@ -108,11 +106,6 @@ void vt_rlog_free(struct vt_rlog *l, uint32_t pfn, unsigned order)
 bool vt_rlog_failed(const struct vt_rlog *l)
 {
 	return l->failed;
-}
-
-uint64_t vt_rlog_scans(const struct vt_rlog *l)
-{
-	return l->scans;
 }
 
 /* The log's next call if it is this one; else the replay diverged. */

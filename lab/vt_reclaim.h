@@ -40,9 +40,6 @@ void vt_rlog_scan(struct vt_rlog *l, unsigned id, uint64_t nr_scanned,
 void vt_rlog_free(struct vt_rlog *l, uint32_t pfn, unsigned order);
 bool vt_rlog_failed(const struct vt_rlog *l);
 
-/* Scans the run made (0: it never reclaimed). */
-uint64_t vt_rlog_scans(const struct vt_rlog *l);
-
 /*
  * Register the replay's two shrinkers on zone z (in the run's order: the
  * LRU's, then the slab's) and start from the log's first call; their

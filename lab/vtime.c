@@ -752,8 +752,8 @@ struct walk_touch {
 /* A walked chunk: a hop when its line is not the previous chunk's or
  * one beside it (the pass's loads of it cannot be prefetched); its
  * metadata line and its buddy's through the CPU's metadata cache
- * (chunks scattered over the zone miss). */
-/* One chunk of the walk; false once the budget is spent (the walk stops). */
+ * (chunks scattered over the zone miss).  False once the budget is
+ * spent: the walk stops there. */
 static bool walk_chunk(void *arg, uint32_t pfn, unsigned order)
 {
 	struct walk_touch *w = arg;
@@ -811,7 +811,6 @@ static void finish_request(struct vt_run *x, unsigned c, uint32_t i,
 	schedule(x, c);
 }
 
-/* Run CPU c's next request, due at t. */
 /* Compaction's work in d outside zone->lock: its runs, its scanners'
  * steps and the blocks it moved. */
 static double compaction_ns(const struct costmodel *m, const struct opcost *d)
@@ -888,7 +887,9 @@ static uint32_t apply(struct vt_run *x, unsigned c, const struct vt_op *op,
 		      struct opcost *d, struct pass_work *pw, int *owner)
 {
 	struct pa_zone *z = x->p->zone;
-	struct pfnmap_entry *e = pfnmap_find(&x->p->map, op->key);
+	/* a free's block; whether an LRU add finds its folio resident */
+	struct pfnmap_entry *e = op_kind(op) == VT_ALLOC ? NULL :
+				 pfnmap_find(&x->p->map, op->key);
 	uint32_t e_pfn = PA_NIL32;
 	struct opcost a, b;
 
@@ -911,6 +912,7 @@ static uint32_t apply(struct vt_run *x, unsigned c, const struct vt_op *op,
 	return e_pfn == VT_NO_CALL ? e_pfn : pfn_of(x, op, e_pfn);
 }
 
+/* Run CPU c's next request, due at t. */
 static void execute(struct vt_run *x, unsigned c, double t)
 {
 	uint32_t i = x->idx[x->pos[c]++];
@@ -1670,17 +1672,24 @@ static void replay_config(const struct sim *s, unsigned pol,
 	c->event_fn = NULL;
 }
 
+/* Whether policy pol's run recorded all a replay needs: 0, or -ENOMEM
+ * (its pfns or its reclaim log could not be kept). */
+static int replay_recorded(const struct vtime *vt, unsigned pol)
+{
+	return vt->pfns[pol] && vt->rlog[pol] && !vt_rlog_failed(vt->rlog[pol]) ?
+	       0 : -ENOMEM;
+}
+
 int vtime_replay(struct vtime *vt, struct sim *s, unsigned pol)
 {
 	struct pa_config c;
 	double *tw;
 	int rc;
 
-	if (!vt->measure || s->cfg.ncpus != 1 || pol >= vt->nres ||
-	    !vt->pfns[pol] || !vt->rlog[pol])
+	if (!vt->measure || s->cfg.ncpus != 1 || pol >= vt->nres)
 		return -EINVAL;
-	if (vt_rlog_failed(vt->rlog[pol]))
-		return -ENOMEM;
+	if ((rc = replay_recorded(vt, pol)) < 0)
+		return rc;
 	tw = malloc(measure_windows(vt) * sizeof(*tw));
 	if (!tw)
 		return -ENOMEM;
@@ -1707,10 +1716,8 @@ int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs, double *ns)
 	for (unsigned i = 0; i < s->npol && !rc; i++) {
 		struct pa_config c;
 
-		if (!vt->pfns[i] || !vt->rlog[i] || vt_rlog_failed(vt->rlog[i])) {
-			rc = -ENOMEM;
+		if ((rc = replay_recorded(vt, i)) < 0)
 			break;
-		}
 		replay_config(s, i, &c);
 		rc = measure_policy(vt, i, &c, runs, &pin, buf, &ns[i]);
 	}

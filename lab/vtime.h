@@ -190,7 +190,8 @@ int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs,
 /* One untimed pass of vtime_measure()'s replay for policy index pol:
  * the same calls, ticks and reclaim on a fresh zone, every pfn checked.
  * 0, -EINVAL (not a one-CPU measured run, pol out of range), -EUCLEAN
- * (a pfn or a reclaim question differed) or -ENOMEM. */
+ * (a pfn or a reclaim question differed) or -ENOMEM (the run could not
+ * keep its record, or no memory now). */
 int vtime_replay(struct vtime *vt, struct sim *s, unsigned pol);
 
 /* Run every policy of s on s->cfg.ncpus CPUs (sim_finish calls it). */
