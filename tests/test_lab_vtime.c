@@ -834,28 +834,38 @@ static void test_owner_marks(void **state)
 /* Compaction is priced per run, per step of each scanner and per block
  * moved (the calibration's four-term fit): raising the run's and the
  * free scanner's prices adds exactly runs x and steps x the difference,
- * the decisions unchanged.  hugepage-demand's 2 MiB demands compact. */
+ * the decisions unchanged, under every policy.  hugepage-demand's 2 MiB
+ * demands compact. */
 static void test_compaction_price(void **state)
 {
-	struct costmodel m = costmodel_default();
-	struct vt_result a, b;
+	static const char *const policies[] = { "mainline", "pcpbuddy", "spb" };
 	(void)state;
 
-	m.compact_ns = 0;
-	m.free_scan_ns = 0;
-	a = run_priced_at("hugepage-demand", "mainline", &m, 1);
-	m.compact_ns = 1000;
-	m.free_scan_ns = 2;
-	b = run_priced_at("hugepage-demand", "mainline", &m, 1);
-	assert_true(a.compact_runs > 0);
-	assert_true(a.free_scanned > 0 && a.free_scanned < a.scanned);
-	assert_true(a.compact_runs == b.compact_runs &&
-		    a.free_scanned == b.free_scanned &&
-		    a.scanned == b.scanned && a.ops == b.ops &&
-		    a.migrated_blocks == b.migrated_blocks);
-	assert_true(rel_err(b.call_ns - a.call_ns,
-			    1000.0 * (double)a.compact_runs +
-			    2.0 * (double)a.free_scanned) < 1e-6);
+	for (unsigned k = 0; k < 3; k++) {
+		struct costmodel m = costmodel_default();
+		struct vt_result a, b;
+
+		m.compact_ns = 0;
+		m.free_scan_ns = 0;
+		a = run_priced_at("hugepage-demand", policies[k], &m, 1);
+		m.compact_ns = 1000;
+		m.free_scan_ns = 2;
+		b = run_priced_at("hugepage-demand", policies[k], &m, 1);
+		if (!a.compact_runs || !a.free_scanned ||
+		    a.free_scanned >= a.scanned)
+			fail_msg("%s: %llu runs, %llu of %llu steps the free "
+				 "scanner's", policies[k],
+				 (unsigned long long)a.compact_runs,
+				 (unsigned long long)a.free_scanned,
+				 (unsigned long long)a.scanned);
+		assert_true(a.compact_runs == b.compact_runs &&
+			    a.free_scanned == b.free_scanned &&
+			    a.scanned == b.scanned && a.ops == b.ops &&
+			    a.migrated_blocks == b.migrated_blocks);
+		assert_true(rel_err(b.call_ns - a.call_ns,
+				    1000.0 * (double)a.compact_runs +
+				    2.0 * (double)a.free_scanned) < 1e-6);
+	}
 }
 
 /* A zone->lock price raised from 0 to 10 ns (the figure at knob in m):
