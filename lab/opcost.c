@@ -15,7 +15,8 @@
 void opcost_read(const struct pa_zone *z, struct opcost *o)
 {
 	o->zone_acq = STAT_LOAD(z->lock.acquisitions);
-	o->zone_pages = counter_read(&z->zc[ZC_PAGES_REFILL]) +
+	o->refilled = counter_read(&z->zc[ZC_PAGES_REFILL]);
+	o->zone_pages = o->refilled +
 			counter_read(&z->zc[ZC_PAGES_DRAIN]) +
 			counter_read(&z->zc[ZC_PAGES_DIRECT_ALLOC]) +
 			counter_read(&z->zc[ZC_PAGES_DIRECT_FREE]);
@@ -39,6 +40,7 @@ void opcost_delta(const struct opcost *a, const struct opcost *b,
 {
 	d->zone_acq = a->zone_acq - b->zone_acq;
 	d->zone_pages = a->zone_pages - b->zone_pages;
+	d->refilled = a->refilled - b->refilled;
 	d->zone_blocks = a->zone_blocks - b->zone_blocks;
 	d->merges = a->merges - b->merges;
 	d->splits = a->splits - b->splits;
@@ -143,6 +145,26 @@ uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
 				pfn = z->pages[pfn].next;
 			} while (pfn != l->head);
 		}
+	return n;
+}
+
+uint64_t opcost_pcp_refilled(const struct pa_zone *z, unsigned cpu,
+			     unsigned order, unsigned mt, uint64_t pages,
+			     void (*fn)(void *arg, uint32_t pfn), void *arg)
+{
+	if (!z->use_pcp || cpu >= z->ncpus || order >= PA_ORDERS_MAX ||
+	    mt >= PA_MT_PCPTYPES)
+		return 0;
+	const struct pfn_list *l = &z->pcp[cpu].lists[order][mt];
+	uint64_t want = pages >> order, n = 0;
+
+	for (uint32_t pfn = pfn_list_last(z->pages, l);
+	     n < want && pfn != PA_NIL; n++) {
+		if (page_flags(&z->pages[pfn]) & PG_PCPBUDDY)
+			break;
+		fn(arg, pfn);
+		pfn = pfn == l->head ? PA_NIL : z->pages[pfn].prev;
+	}
 	return n;
 }
 

@@ -20,6 +20,7 @@ struct opcost {
 	uint64_t zone_acq;       /* zone->lock acquisitions */
 	uint64_t zone_pages;     /* pages moved under it: refill, drain,
 	                          * direct alloc, direct free */
+	uint64_t refilled;       /* ... of which refilled to a pageset */
 	uint64_t zone_blocks;    /* free-list operations under it */
 	uint64_t merges;         /* buddies its frees merged in, each read
 	                          * and unlinked from its list */
@@ -101,6 +102,20 @@ uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
 			   bool (*fn)(void *arg, uint32_t pfn, unsigned order),
 			   void *arg);
 
+/*
+ * The blocks a refill of `pages` pages put on CPU cpu's list of (order,
+ * mt) as the zone handed them over, asked right after the call that
+ * refilled (a later free could sit among them): the list's last
+ * pages >> order entries (rmqueue_bulk adds at the tail), newest first,
+ * stopping early at the list's end or at an owned chunk (pcpbuddy puts
+ * its own at the head), each given to fn.  Returns the blocks given:
+ * fewer than pages >> order when the call took some of them.
+ * O(blocks given); 0 for a zone without pagesets or an argument out of
+ * range.
+ */
+uint64_t opcost_pcp_refilled(const struct pa_zone *z, unsigned cpu,
+			     unsigned order, unsigned mt, uint64_t pages,
+			     void (*fn)(void *arg, uint32_t pfn), void *arg);
 /* Whether the allocated block at pfn is marked movable now (an owner
  * registered with pa_set_page_movable; a free clears the mark).  False
  * for a pfn out of range. */

@@ -835,6 +835,43 @@ static void count_zone_work(struct vt_result *r, const struct opcost *d)
 	r->pb_walked += d->pb_walked;
 }
 
+/* A block the call's refill wrote: its metadata line now in the CPU's
+ * cache (the writes are priced in the hold's per-page work, not here). */
+struct refill_warm {
+	struct vt_run *x;
+	unsigned cpu;
+};
+
+static void warm_block(void *arg, uint32_t pfn)
+{
+	struct refill_warm *w = arg;
+	double ignored = 0;
+	uint64_t tlb = 0;
+
+	vt_cache_touch(&w->x->mc, w->cpu, pfn / VT_PAGES_PER_LINE, &ignored,
+		       &tlb);
+}
+
+/* The blocks an allocation's refill moved to the pageset: warm, so the
+ * allocations that take them later do not miss on lines the refill just
+ * wrote.  The block the call took is one of them when fewer are left on
+ * the list than were moved. */
+static void warm_refilled(struct vt_run *x, unsigned c, const struct vt_op *op,
+			  uint32_t e_pfn, const struct opcost *d)
+{
+	struct refill_warm w = { x, c };
+	int mt = op_mt(op);
+
+	if (mt < 0 || !vt_cache_live(&x->mc))
+		return;
+	uint64_t left = opcost_pcp_refilled(x->p->zone, c, op->order,
+					    (unsigned)mt, d->refilled,
+					    warm_block, &w);
+
+	if (e_pfn != PA_NIL32 && left < d->refilled >> op->order)
+		warm_block(&w, e_pfn);
+}
+
 /* The CPU time of request i's call outside the zone->lock holds: the call,
  * its metadata misses, the owner's mark, compaction's scanners and moves
  * (outside the lock; their lock traffic is in d), the merge passes. */
@@ -845,6 +882,8 @@ static double call_cost(struct vt_run *x, unsigned c, const struct vt_op *op,
 	const struct costmodel *m = &x->vt->m;
 	double call = m->call_ns;
 
+	if (d->refilled && op_allocates(op))
+		warm_refilled(x, c, op, e_pfn, d);
 	if (e_pfn != PA_NIL32 && vt_cache_live(&x->mc))
 		call += touch(x, c, e_pfn);
 	if (op_allocates(op) && e_pfn != PA_NIL32 &&

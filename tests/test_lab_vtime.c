@@ -580,9 +580,27 @@ static void test_pcp_lock_remote_drains(void **state)
  * Mainline only, on purpose: the check below is that a call costs
  * call_ns and its misses and nothing else, and pcpbuddy's and spb's calls
  * also pay their merge passes (priced by the cost model). */
+static struct vt_result run_cache_of(const char *name, const char *policy,
+				     unsigned ncpus, double lines);
+
 static struct vt_result run_cache(unsigned ncpus, double lines)
 {
-	const struct scenario *sc = scenario_find("slab-churn");
+	struct vt_result r = run_cache_of("slab-churn", "mainline", ncpus,
+					  lines);
+
+	/* every call pays call_ns, and miss_ns per miss, nothing else */
+	assert_true(rel_err(r.call_ns, (double)r.ops *
+				       costmodel_default().call_ns +
+			    (double)r.misses * 100.0) < 1e-9);
+	return r;
+}
+
+/* Scenario `name` under `policy` at scale 0.01 on 64 MiB, a metadata
+ * cache of `lines` lines, misses at a flat 100 ns. */
+static struct vt_result run_cache_of(const char *name, const char *policy,
+				     unsigned ncpus, double lines)
+{
+	const struct scenario *sc = scenario_find(name);
 	struct sim_config cfg = { .bytes = 64ull << 20, .ncpus = ncpus };
 	struct scenario_params p = { .bytes = cfg.bytes, .ncpus = ncpus,
 				     .seed = 2, .scale = 0.01 };
@@ -593,7 +611,8 @@ static struct vt_result run_cache(unsigned ncpus, double lines)
 	unsigned n;
 
 	assert_non_null(s);
-	assert_int_equal(sim_parse_policies("mainline", &cfg, err, sizeof(err)), 0);
+	assert_non_null(sc);
+	assert_int_equal(sim_parse_policies(policy, &cfg, err, sizeof(err)), 0);
 	m.miss_ns = 100;
 	m.miss_1m_ns = m.miss_4m_ns = m.miss_64m_ns = 0; /* flat */
 	m.cache_lines = lines;
@@ -603,9 +622,6 @@ static struct vt_result run_cache(unsigned ncpus, double lines)
 	scenario_run(sc, s, &p);
 	r = vtime_results(cfg.vt, &n)[0];
 	assert_int_equal(n, 1);
-	/* every call pays call_ns, and miss_ns per miss, nothing else */
-	assert_true(rel_err(r.call_ns, (double)r.ops * m.call_ns +
-			    (double)r.misses * m.miss_ns) < 1e-9);
 	done(s, cfg.vt);
 	return r;
 }
@@ -915,9 +931,10 @@ static void test_pb_walk_price(void **state)
 		    1e-6);
 }
 
-/* The metadata cache: with room for everything a line misses only on
- * its first touch; a smaller cache misses more; more CPUs sharing the
- * pages (remote frees, other CPUs' lines) miss more again. */
+/* The metadata cache: with room for everything a line misses at most on
+ * its first touch (one CPU: never, its blocks come warm from refills); a
+ * smaller cache misses more; more CPUs sharing the pages (remote frees,
+ * other CPUs' lines) miss more again. */
 static void test_metadata_misses(void **state)
 {
 	uint64_t lines = (64ull << 20) / 4096 / 4 + 1;
@@ -925,11 +942,98 @@ static void test_metadata_misses(void **state)
 			 many = run_cache(8, 1e12);
 	(void)state;
 
-	assert_true(all.misses > 0);
 	assert_true(all.misses <= lines);
 	assert_true(small.misses > all.misses);
 	assert_true(small.misses <= small.ops);
 	assert_true(many.misses > all.misses);
+}
+
+/* The blocks opcost_pcp_refilled gave. */
+struct refilled_seen {
+	uint64_t *pfn;
+	uint64_t n, cap;
+};
+
+static void refilled_note(void *arg, uint32_t pfn)
+{
+	struct refilled_seen *s = arg;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->pfn = realloc(s->pfn, s->cap * sizeof(*s->pfn));
+		assert_non_null(s->pfn);
+	}
+	s->pfn[s->n++] = pfn;
+}
+
+/* A refill writes every block it moves, so their lines are warm when
+ * the allocations take them: page-fault1 on one CPU under mainline, with
+ * room for everything, allocates only refilled blocks and frees only its
+ * own, so it never misses (without the warming every line missed once). */
+static void test_refill_warms_its_blocks(void **state)
+{
+	struct vt_result r = run_cache_of("page-fault1", "mainline", 1, 1e12);
+	(void)state;
+
+	assert_true(r.ops > 1000);
+	assert_true(r.misses == 0);
+}
+
+/* Right after a refill, opcost_pcp_refilled gives the blocks it put on
+ * the list, under every policy: distinct, at most as many as it moved,
+ * not the one the call took; under mainline all the others. */
+static void test_refilled_blocks(void **state)
+{
+	static const char *const pols[] = { "mainline", "pcpbuddy", "spb" };
+	(void)state;
+
+	for (unsigned k = 0; k < 3; k++) {
+		struct pa_config c = pa_config_default();
+		struct opcost a, b, d;
+		struct refilled_seen seen = { 0 };
+		char err[256];
+
+		c.bytes = 64ull << 20;
+		c.ncpus = 1;
+		assert_int_equal(pa_policy_parse(pols[k], &c.policy), 0);
+		struct pa_zone *z = pa_zone_create(&c);
+
+		assert_non_null(z);
+		opcost_read(z, &b);
+		uint64_t got = PA_NO_PFN;
+
+		/* allocate until a refill happens */
+		for (unsigned i = 0; i < 100000 && got == PA_NO_PFN; i++) {
+			uint64_t p = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
+
+			assert_true(p != PA_NO_PFN);
+			opcost_read(z, &a);
+			opcost_delta(&a, &b, &d);
+			if (d.refilled)
+				got = p;
+			b = a;
+		}
+		assert_true(got != PA_NO_PFN);
+		uint64_t n = opcost_pcp_refilled(z, 0, 0, PA_MT_MOVABLE,
+						 d.refilled, refilled_note,
+						 &seen);
+
+		assert_true(n == seen.n);
+		assert_true(n <= d.refilled);
+		for (uint64_t i = 0; i < seen.n; i++) {
+			assert_true(seen.pfn[i] != got);
+			for (uint64_t j = 0; j < i; j++)
+				assert_true(seen.pfn[i] != seen.pfn[j]);
+		}
+		if (k == 0) /* all but the one the call took */
+			assert_true(n == d.refilled - 1);
+		assert_int_equal(opcost_pcp_refilled(z, 0, 0, PA_MT_PCPTYPES,
+						     d.refilled, refilled_note,
+						     &seen), 0);
+		assert_int_equal(pa_check(z, err, sizeof(err)), 0);
+		pa_zone_destroy(z);
+		free(seen.pfn);
+	}
 }
 
 /* The hand-off: paid only when the lock changes CPU, growing with the
@@ -1183,6 +1287,8 @@ int main(void)
 		cmocka_unit_test(test_pcp_lock_shared_pageset),
 		cmocka_unit_test(test_pcp_lock_remote_drains),
 		cmocka_unit_test(test_metadata_misses),
+		cmocka_unit_test(test_refill_warms_its_blocks),
+		cmocka_unit_test(test_refilled_blocks),
 		cmocka_unit_test(test_miss_by_distance),
 		cmocka_unit_test(test_tlb_share),
 		cmocka_unit_test(test_tlb_level),
