@@ -328,7 +328,7 @@ out:
 
 /* Zones of 256 MiB, 1, 4 and 16 GiB: 1, 4, 16 and 64 MiB of page
  * metadata (16 bytes a page), half of their pages kept allocated. */
-#define MISS_SIZES 4
+#define MISS_SIZES COSTMODEL_MISS_FIGS
 #define MISS_MAX_LIVE (1u << 21)
 
 /* The benchmark's own part of a pair: the same random picks, touching
@@ -389,43 +389,66 @@ static double miss_pair_ns(uint64_t *pfn, uint64_t bytes)
 	return (t1 - t0 - random_touch_ns(pfn, live)) / CAL_PAIRS;
 }
 
+static const unsigned miss_mib[MISS_SIZES] = { 1, 4, 16, 64 };
+
+int cal_miss_init(struct cal_miss *cm)
+{
+	*cm = (struct cal_miss){ .pfn = malloc(MISS_MAX_LIVE * sizeof(uint64_t)) };
+	return cm->pfn ? 0 : -ENOMEM;
+}
+
+void cal_miss_destroy(struct cal_miss *cm)
+{
+	free(cm->pfn);
+	cm->pfn = NULL;
+}
+
+void cal_miss_run(struct cal_miss *cm)
+{
+	for (unsigned k = 0; k < MISS_SIZES; k++) {
+		double t = miss_pair_ns(cm->pfn, (uint64_t)miss_mib[k] << 28);
+
+		if (t > 0 && cm->n[k] < CAL_MISS_MAX_RUNS)
+			cm->v[k][cm->n[k]++] = t;
+	}
+}
+
+int cal_miss_figures(const struct cal_miss *cm, double call_ns,
+		     double y[COSTMODEL_MISS_FIGS])
+{
+	for (unsigned k = 0; k < MISS_SIZES; k++) {
+		if (!cm->n[k])
+			return -ENOMEM;
+		y[k] = calibrate_least(cm->v[k], cm->n[k]) - 2 * call_ns;
+		if (y[k] < 0)
+			y[k] = 0;
+	}
+	return 0;
+}
+
 static int measure_miss(struct costmodel *m, unsigned runs,
 			const struct cal_pin *pin, FILE *log)
 {
-	static const unsigned mib[MISS_SIZES] = { 1, 4, 16, 64 };
 	double *out[MISS_SIZES] = { &m->miss_1m_ns, &m->miss_4m_ns,
 				    &m->miss_ns, &m->miss_64m_ns };
-	uint64_t *pfn = malloc(MISS_MAX_LIVE * sizeof(*pfn));
-	double v[MISS_SIZES][CAL_MAX_RUNS];
-	unsigned n[MISS_SIZES] = { 0 };
-	double start = progress_now();
+	double start = progress_now(), y[MISS_SIZES];
+	struct cal_miss cm;
+	int rc = cal_miss_init(&cm);
 
-	if (!pfn)
-		return -ENOMEM;
-	for (unsigned r = 0; cal_more(r, runs, start); r++) /* interleaved */
-		for (unsigned k = 0; k < MISS_SIZES; k++) {
-			double t;
-
-			calibrate_pin_run(pin, r);
-			t = miss_pair_ns(pfn, (uint64_t)mib[k] << 28);
-
-			if (t > 0)
-				v[k][n[k]++] = t;
-		}
-	free(pfn);
-	for (unsigned k = 0; k < MISS_SIZES; k++) {
-		double med;
-
-		if (!n[k])
-			return -ENOMEM;
-		med = calibrate_least(v[k], n[k]);
-		*out[k] = med - 2 * m->call_ns;
-		if (*out[k] < 0)
-			*out[k] = 0;
-		fprintf(log, "  random frees over %u MiB of metadata: %.2f ns "
-			"per pair (least of %u)\n", mib[k], med, n[k]);
+	for (unsigned r = 0; !rc && cal_more(r, runs, start); r++) {
+		calibrate_pin_run(pin, r); /* the sizes interleaved */
+		cal_miss_run(&cm);
 	}
-	return 0;
+	if (!rc)
+		rc = cal_miss_figures(&cm, m->call_ns, y);
+	for (unsigned k = 0; !rc && k < MISS_SIZES; k++) {
+		*out[k] = y[k];
+		fprintf(log, "  random frees over %u MiB of metadata: %.2f ns "
+			"per pair (least of %u)\n", miss_mib[k],
+			y[k] + 2 * m->call_ns, cm.n[k]);
+	}
+	cal_miss_destroy(&cm);
+	return rc;
 }
 
 /* ---- a pageset merge pass (pcpbuddy): chunks walked per drain ---- */

@@ -95,6 +95,30 @@ void calibrate_pin_save(struct cal_pin *p);
 void calibrate_pin_run(const struct cal_pin *p, unsigned r);
 void calibrate_unpin(const struct cal_pin *p);
 
+/*
+ * The metadata-miss benchmark (random frees over 1, 4, 16 and 64 MiB of
+ * page metadata, each allocated straight back), run by run, so its runs
+ * can be spread among other timed work: the calibration's miss figures,
+ * and --measure's taken beside its timed passes.  Not thread-safe.
+ */
+#define CAL_MISS_MAX_RUNS 64
+struct cal_miss {
+	uint64_t *pfn;           /* the benchmark's live pages */
+	double v[COSTMODEL_MISS_FIGS][CAL_MISS_MAX_RUNS];
+	unsigned n[COSTMODEL_MISS_FIGS];
+};
+/* 0, or -ENOMEM. */
+int cal_miss_init(struct cal_miss *cm);
+void cal_miss_destroy(struct cal_miss *cm);
+/* One run of each of the four sizes, on the calling thread's CPU (runs
+ * past CAL_MISS_MAX_RUNS are not kept). */
+void cal_miss_run(struct cal_miss *cm);
+/* The four figures (costmodel_miss_figures' order), each the least pair
+ * of its runs less the pair's two calls at call_ns; 0, or -ENOMEM when a
+ * size has no run (its zone could not be made). */
+int cal_miss_figures(const struct cal_miss *cm, double call_ns,
+		     double y[COSTMODEL_MISS_FIGS]);
+
 /* The median of v[0..n-1], n >= 1 (v is sorted in place). */
 double calibrate_median(double *v, unsigned n);
 

@@ -101,28 +101,62 @@ struct costmodel costmodel_default(void)
 	};
 }
 
-double costmodel_miss_at(const struct costmodel *m, double lines)
+void costmodel_miss_figures(const struct costmodel *m,
+			    double y[COSTMODEL_MISS_FIGS])
 {
-	/* footprints of the three calibration points, log2 bytes */
-	double at[5] = { 0, 20, 22, 24, 26 };
-	double y[5] = { 0, m->miss_1m_ns, m->miss_4m_ns, m->miss_ns,
-			m->miss_64m_ns };
-	double f = log2(lines * 64 > 1 ? lines * 64 : 1);
+	y[0] = m->miss_1m_ns;
+	y[1] = m->miss_4m_ns;
+	y[2] = m->miss_ns;
+	y[3] = m->miss_64m_ns;
+}
+
+void costmodel_miss_weights(const struct costmodel *m, double lines,
+			    double w[COSTMODEL_MISS_FIGS])
+{
+	/* footprints of the calibration points, log2 bytes; point 0 is
+	 * the cache's size, where a miss costs nothing */
+	double at[COSTMODEL_MISS_FIGS + 1] = { 0, 20, 22, 24, 26 };
+	double f = log2(lines * 64 > 1 ? lines * 64 : 1), t;
 	unsigned k = 0;
 
-	if (m->miss_1m_ns == 0 && m->miss_4m_ns == 0 && m->miss_64m_ns == 0)
-		return m->miss_ns;
+	for (unsigned i = 0; i < COSTMODEL_MISS_FIGS; i++)
+		w[i] = 0;
+	if (m->miss_1m_ns == 0 && m->miss_4m_ns == 0 && m->miss_64m_ns == 0) {
+		w[2] = 1; /* the flat model: miss_ns at any distance */
+		return;
+	}
 	if (lines <= m->cache_lines)
-		return 0;
-	/* from nothing at the cache's size up to the 1 MiB figure */
+		return;
 	at[0] = log2(m->cache_lines * 64 > 1 ? m->cache_lines * 64 : 1);
-	if (at[0] >= at[1])
-		at[0] = at[1] - 1, y[0] = y[1];
-	if (f >= at[4])
-		return y[4];
+	if (f >= at[COSTMODEL_MISS_FIGS]) {
+		w[COSTMODEL_MISS_FIGS - 1] = 1;
+		return;
+	}
+	if (at[0] >= at[1]) { /* a cache of 1 MiB or more: flat to 1 MiB */
+		if (f <= at[1]) {
+			w[0] = 1;
+			return;
+		}
+		at[0] = at[1] - 1;
+	}
 	while (f > at[k + 1])
 		k++;
-	return y[k] + (y[k + 1] - y[k]) * (f - at[k]) / (at[k + 1] - at[k]);
+	/* between point k and k + 1: figure k - 1 and figure k */
+	t = (f - at[k]) / (at[k + 1] - at[k]);
+	if (k > 0)
+		w[k - 1] = 1 - t;
+	w[k] = t;
+}
+
+double costmodel_miss_at(const struct costmodel *m, double lines)
+{
+	double w[COSTMODEL_MISS_FIGS], y[COSTMODEL_MISS_FIGS], c = 0;
+
+	costmodel_miss_weights(m, lines, w);
+	costmodel_miss_figures(m, y);
+	for (unsigned i = 0; i < COSTMODEL_MISS_FIGS; i++)
+		c += w[i] * y[i];
+	return c;
 }
 
 double costmodel_zone_ns(const struct costmodel *m, double acq, double pages,

@@ -109,6 +109,24 @@ int costmodel_load(struct costmodel *m, const char *path, char *err,
  */
 double costmodel_miss_at(const struct costmodel *m, double lines);
 
+/* The four calibrated miss figures, in this order in the weights below:
+ * miss_1m_ns, miss_4m_ns, miss_ns (16 MiB), miss_64m_ns. */
+#define COSTMODEL_MISS_FIGS 4
+
+/*
+ * costmodel_miss_at(m, lines) as weights on the four miss figures: it is
+ * their sum weighted by w (set here; each in 0..1, summing to at most 1),
+ * so a priced miss can be priced again at other figures (--measure
+ * prices misses at figures measured beside the timed calls).  Never
+ * fails.
+ */
+void costmodel_miss_weights(const struct costmodel *m, double lines,
+			    double w[COSTMODEL_MISS_FIGS]);
+
+/* The four miss figures of m, in the weights' order. */
+void costmodel_miss_figures(const struct costmodel *m,
+			    double y[COSTMODEL_MISS_FIGS]);
+
 /* The reuse distance, in lines, at which costmodel_miss_at() gives
  * miss_ns: 16 MiB of metadata. */
 #define COSTMODEL_MISS_NS_LINES (16.0 * 1024 * 1024 / 64)

@@ -72,8 +72,19 @@ static bool level_touch(struct vt_cache_level *l, unsigned c, uint64_t u,
 	return miss;
 }
 
+/* w += the weights of the four miss figures in a miss at `lines`. */
+static void add_miss_weights(const struct costmodel *m, double lines,
+			     double *w)
+{
+	double d[COSTMODEL_MISS_FIGS];
+
+	costmodel_miss_weights(m, lines, d);
+	for (unsigned i = 0; i < COSTMODEL_MISS_FIGS; i++)
+		w[i] += d[i];
+}
+
 bool vt_cache_touch(struct vt_cache *vc, unsigned c, uint64_t line,
-		    double *cost, uint64_t *tlb_misses)
+		    double *cost, uint64_t *tlb_misses, double *miss_w)
 {
 	const struct costmodel *m = vc->m;
 	bool mine, lmiss;
@@ -83,9 +94,13 @@ bool vt_cache_touch(struct vt_cache *vc, unsigned c, uint64_t line,
 	/* a line of ours that left costs a random access over that much
 	 * metadata; another CPU's, or a first touch, the 16 MiB figure; in
 	 * both the TLB's part is priced by the page level below */
-	if (lmiss)
-		*cost += costmodel_line_miss_at(m, mine ? since :
-					      COSTMODEL_MISS_NS_LINES);
+	if (lmiss) {
+		double at = mine ? since : COSTMODEL_MISS_NS_LINES;
+
+		*cost += costmodel_line_miss_at(m, at);
+		if (miss_w)
+			add_miss_weights(m, at, miss_w);
+	}
 	if (m->tlb_miss_ns > 0 &&
 	    level_touch(&vc->page, c, line / VT_LINES_PER_MPAGE, m->tlb_pages,
 			&mine, &since)) {

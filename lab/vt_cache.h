@@ -55,9 +55,11 @@ static inline bool vt_cache_live(const struct vt_cache *vc)
  * CPU c (< ncpus) reads the metadata line `line` (pfn / 4; below
  * nr_pages / 4 + 1): adds what that costs to *cost (the line's miss, and
  * the page's TLB miss, which also adds 1 to *tlb_misses) and returns
- * whether the line missed.  Never fails.
+ * whether the line missed.  A line's miss adds its weights on the four
+ * miss figures (costmodel_miss_weights) to miss_w[0..3] unless miss_w is
+ * NULL.  Never fails.
  */
 bool vt_cache_touch(struct vt_cache *vc, unsigned c, uint64_t line,
-		    double *cost, uint64_t *tlb_misses);
+		    double *cost, uint64_t *tlb_misses, double *miss_w);
 
 #endif

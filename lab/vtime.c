@@ -646,7 +646,7 @@ static double touch(struct vt_run *x, unsigned c, uint32_t pfn)
 	double cost = 0;
 
 	x->r->misses += vt_cache_touch(&x->mc, c, pfn / VT_PAGES_PER_LINE, &cost,
-				     &x->r->tlb_misses);
+				     &x->r->tlb_misses, x->r->miss_w);
 	return cost;
 }
 
@@ -771,10 +771,11 @@ static bool walk_chunk(void *arg, uint32_t pfn, unsigned order)
 	if (!vt_cache_live(&w->x->mc))
 		return true;
 	r->walk_misses += vt_cache_touch(&w->x->mc, w->cpu, line, &w->ns,
-					 &r->tlb_misses);
+					 &r->tlb_misses, r->miss_w);
 	if (buddy != line)
 		r->walk_misses += vt_cache_touch(&w->x->mc, w->cpu, buddy,
-						 &w->ns, &r->tlb_misses);
+						 &w->ns, &r->tlb_misses,
+						 r->miss_w);
 	return true;
 }
 
@@ -849,7 +850,7 @@ static void warm_block(void *arg, uint32_t pfn)
 	uint64_t tlb = 0;
 
 	vt_cache_touch(&w->x->mc, w->cpu, pfn / VT_PAGES_PER_LINE, &ignored,
-		       &tlb);
+		       &tlb, NULL);
 }
 
 /* The blocks an allocation's refill moved to the pageset: warm, so the
@@ -1675,10 +1676,12 @@ static bool measure_more(unsigned r, unsigned runs, double start)
 /* One policy's measured ns per request: a warm-up pass, then `runs`
  * passes and as many dry loops, interleaved, pass r pinned as the
  * calibration's run r; per window the least of each, the loop's taken
- * out of the calls'. */
+ * out of the calls'.  After each pass, on its CPU, a run of the miss
+ * benchmark into cm (the machine's miss prices while the calls ran). */
 static int measure_policy(const struct vtime *vt, unsigned pol,
 			  const struct pa_config *cfg, unsigned runs,
-			  const struct cal_pin *pin, double *buf, double *ns)
+			  const struct cal_pin *pin, double *buf, double *ns,
+			  struct cal_miss *cm)
 {
 	size_t nw = measure_windows(vt);
 	double *calls = buf, *dry = buf + nw, *x = buf + 2 * nw, sum = 0;
@@ -1694,6 +1697,7 @@ static int measure_policy(const struct vtime *vt, unsigned pol,
 		calibrate_windows_least(calls, x, nw, r == 0);
 		dry_loop(vt, pol, x);
 		calibrate_windows_least(dry, x, nw, r == 0);
+		cal_miss_run(cm);
 	}
 	for (size_t w = 0; w < nw; w++)
 		sum += calls[w] - dry[w];
@@ -1738,9 +1742,11 @@ int vtime_replay(struct vtime *vt, struct sim *s, unsigned pol)
 	return rc;
 }
 
-int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs, double *ns)
+int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs, double *ns,
+		  double (*miss)[COSTMODEL_MISS_FIGS])
 {
 	struct cal_pin pin;
+	struct cal_miss cm;
 	double *buf;
 	int rc = 0;
 
@@ -1749,8 +1755,10 @@ int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs, double *ns)
 	    vt->irq.rate_hz > 0)
 		return -EINVAL;
 	buf = malloc(3 * measure_windows(vt) * sizeof(*buf));
-	if (!buf)
+	if (!buf || cal_miss_init(&cm) < 0) {
+		free(buf);
 		return -ENOMEM;
+	}
 	calibrate_pin_save(&pin);
 	for (unsigned i = 0; i < s->npol && !rc; i++) {
 		struct pa_config c;
@@ -1758,9 +1766,13 @@ int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs, double *ns)
 		if ((rc = replay_recorded(vt, i)) < 0)
 			break;
 		replay_config(s, i, &c);
-		rc = measure_policy(vt, i, &c, runs, &pin, buf, &ns[i]);
+		memset(cm.n, 0, sizeof(cm.n)); /* this policy's passes only */
+		rc = measure_policy(vt, i, &c, runs, &pin, buf, &ns[i], &cm);
+		if (!rc)
+			rc = cal_miss_figures(&cm, vt->m.call_ns, miss[i]);
 	}
 	calibrate_unpin(&pin);
+	cal_miss_destroy(&cm);
 	free(buf);
 	return rc;
 }

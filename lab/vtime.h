@@ -89,6 +89,10 @@ struct vt_result {
 	uint64_t walk_hops;      /* chunks walked not next to the previous */
 	uint64_t tlb_misses;     /* metadata pages calls and walks missed in
 	                          * the TLB */
+	/* those line misses as weights on the four calibrated miss figures
+	 * (costmodel_miss_weights): their price is w . figures, so the run
+	 * can be priced again at other figures without running it again */
+	double miss_w[COSTMODEL_MISS_FIGS];
 	uint64_t marks;          /* allocations their caller marked movable
 	                          * (costmodel owner_ns) */
 	struct vt_hist wait, hold; /* per acquisition */
@@ -179,13 +183,16 @@ void vtime_set_measure(struct vtime *vt, bool on);
  * requests costs the least thread CPU time any pass took for it, less
  * the least of the same loop's pass without the calls.
  * The run's reclaim is replayed with it: its shrinkers' answers and the
- * blocks they freed, at the same points (vt_reclaim.h).
+ * blocks they freed, at the same points (vt_reclaim.h).  After each pass
+ * a run of the calibration's miss benchmark (cal_miss_run); miss[policy
+ * index] gets the four miss figures it gave over that policy's passes
+ * (costmodel_miss_figures' order), the machine's while the calls ran.
  * Returns 0, -EINVAL (not a one-CPU measured run, or one with
  * interrupts), -EUCLEAN (a call returned another pfn than in the run,
  * or the zone's reclaim asked other questions), or -ENOMEM.
  */
 int vtime_measure(struct vtime *vt, struct sim *s, unsigned runs,
-		  double *ns);
+		  double *ns, double (*miss)[COSTMODEL_MISS_FIGS]);
 
 /* One untimed pass of vtime_measure()'s replay for policy index pol:
  * the same calls, ticks and reclaim on a fresh zone, every pfn checked.

@@ -218,7 +218,7 @@ static void fix_high(struct sim_config *cfg)
 static int measure(struct vt_sweep *w, struct vtime *vt, struct sim *s,
 		   char *err, size_t len)
 {
-	int rc = vtime_measure(vt, s, 5, w->measured_ns);
+	int rc = vtime_measure(vt, s, 5, w->measured_ns, w->measured_miss);
 
 	if (rc == -EUCLEAN)
 		snprintf(err, len, "--measure: the replayed calls took other "

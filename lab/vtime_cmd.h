@@ -57,7 +57,8 @@ enum {
 "                   the virtual-time figures [0]\n"                          \
 "  --think-scale F  multiply the workload's time between requests [1]\n"   \
 "  --measure        with --cpus 1: also time the same calls for real and\n" \
-"                   print predicted against measured\n"                     \
+"                   print predicted against measured (metadata misses\n"   \
+"                   priced at miss figures measured beside the calls)\n"   \
 "  --irq-rate R     interrupts per CPU per virtual second allocating and\n" \
 "                   freeing pages atomically (`hold`: one in every\n"      \
 "                   pageset-lock hold) [0]\n"                              \
@@ -112,6 +113,8 @@ struct vt_sweep {
 		 high_max[VT_MAX_SWEEP];
 	uint64_t requests[VT_MAX_SWEEP];
 	double measured_ns[PA_POLICY_NR]; /* --measure: ns per request, real */
+	/* --measure: the miss figures measured beside the timed passes */
+	double measured_miss[PA_POLICY_NR][COSTMODEL_MISS_FIGS];
 	bool measured;
 	struct vt_result res[VT_MAX_SWEEP][PA_POLICY_NR];
 };

@@ -28,24 +28,50 @@ static void model_line(const struct vt_sweep *w, FILE *f, const char *pre)
 		m->miss_ns, m->cache_lines, m->think_scale, w->warmup);
 }
 
-/* --measure: the one-CPU prediction beside the same calls timed. */
+/* ns per request of a one-CPU run: its makespan and its background
+ * step's CPU time (which works for the same calls), with its line misses
+ * priced at the figures y instead of the cost model's m. */
+static double one_cpu_ns(const struct vt_result *r, const struct costmodel *m,
+			 const double y[COSTMODEL_MISS_FIGS])
+{
+	double was[COSTMODEL_MISS_FIGS], ns = r->makespan_ns + r->bg_ns;
+
+	if (!r->ops)
+		return 0;
+	costmodel_miss_figures(m, was);
+	for (unsigned k = 0; k < COSTMODEL_MISS_FIGS; k++)
+		ns += r->miss_w[k] * (y[k] - was[k]);
+	return ns / (double)r->ops;
+}
+
+/* --measure: the one-CPU prediction beside the same calls timed, priced
+ * at the cost model's miss figures and at those measured beside. */
 static void measured_lines(const struct vt_sweep *w, FILE *f)
 {
+	double model[COSTMODEL_MISS_FIGS];
+
 	if (!w->measured || !w->n)
 		return;
+	costmodel_miss_figures(&w->model, model);
 	fprintf(f, "\nsingle CPU, predicted against measured (the same calls "
 		"on a fresh zone, thread CPU time less the replay loop's own, "
-		"least per window of passes spanning 4 s):\n");
+		"least per window of passes spanning 4 s; the prediction with "
+		"its metadata misses priced at the miss figures measured beside "
+		"those passes, and at the cost model's):\n");
 	for (unsigned i = 0; i < w->npol; i++) {
 		const struct vt_result *r = &w->res[0][i];
-		/* the background step's CPU works for the same calls */
-		double pred = r->ops ? (r->makespan_ns + r->bg_ns) /
-				       (double)r->ops : 0;
+		const double *y = w->measured_miss[i];
+		double at_model = one_cpu_ns(r, &w->model, model);
+		double pred = one_cpu_ns(r, &w->model, y), real = w->measured_ns[i];
 
+		fprintf(f, "  %-10s miss figures beside: %.1f / %.1f / %.1f / "
+			"%.1f ns (1, 4, 16, 64 MiB; cost model %.1f / %.1f / %.1f "
+			"/ %.1f): predicted %.2f ns/request at the cost model's\n",
+			pa_policy_name(r->policy), y[0], y[1], y[2], y[3],
+			model[0], model[1], model[2], model[3], at_model);
 		fprintf(f, "  %-10s predicted %7.2f ns/request, measured %7.2f: "
 			"predicted/measured %.2f\n", pa_policy_name(r->policy),
-			pred, w->measured_ns[i],
-			w->measured_ns[i] > 0 ? pred / w->measured_ns[i] : 0);
+			pred, real, real > 0 ? pred / real : 0);
 	}
 }
 

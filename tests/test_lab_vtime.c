@@ -703,30 +703,30 @@ static void test_tlb_level(void **state)
 	m.tlb_pages = 2;
 	m.tlb_miss_ns = 7;
 	assert_int_equal(vt_cache_init(&vc, &m, 1 << 20, 2), 0);
-	assert_true(vt_cache_touch(&vc, 0, 0, &cost, &tlb));
+	assert_true(vt_cache_touch(&vc, 0, 0, &cost, &tlb, NULL));
 	line0 = costmodel_line_miss_at(&m, COSTMODEL_MISS_NS_LINES);
 	assert_true(fabs(cost - (line0 + 7)) < 1e-9);
 	assert_true(tlb == 1);
 	/* another line of the same page: the line misses, the page not */
 	cost = 0;
-	assert_true(vt_cache_touch(&vc, 0, 1, &cost, &tlb));
+	assert_true(vt_cache_touch(&vc, 0, 1, &cost, &tlb, NULL));
 	assert_true(tlb == 1 && fabs(cost - line0) < 1e-9);
 	/* four pages in turn through two entries: every page touch of the
 	 * second round misses, no line does */
 	for (uint64_t p = 1; p < 4; p++)
-		(void)vt_cache_touch(&vc, 0, p * 64, &cost, &tlb);
+		(void)vt_cache_touch(&vc, 0, p * 64, &cost, &tlb, NULL);
 	assert_true(tlb == 4);
 	cost = 0;
 	for (uint64_t p = 0; p < 4; p++)
-		assert_false(vt_cache_touch(&vc, 0, p * 64, &cost, &tlb));
+		assert_false(vt_cache_touch(&vc, 0, p * 64, &cost, &tlb, NULL));
 	assert_true(tlb == 8 && fabs(cost - 4 * 7) < 1e-9);
 	/* the last page again at once: a hit */
-	(void)vt_cache_touch(&vc, 0, 3 * 64 + 5, &cost, &tlb);
+	(void)vt_cache_touch(&vc, 0, 3 * 64 + 5, &cost, &tlb, NULL);
 	assert_true(tlb == 8);
 	/* another CPU's touch: a miss there and then here */
-	(void)vt_cache_touch(&vc, 1, 3 * 64, &cost, &tlb);
+	(void)vt_cache_touch(&vc, 1, 3 * 64, &cost, &tlb, NULL);
 	assert_true(tlb == 9);
-	assert_true(vt_cache_touch(&vc, 0, 3 * 64, &cost, &tlb));
+	assert_true(vt_cache_touch(&vc, 0, 3 * 64, &cost, &tlb, NULL));
 	assert_true(tlb == 10);
 	vt_cache_destroy(&vc);
 	vt_cache_destroy(&vc); /* safe twice */
@@ -735,7 +735,7 @@ static void test_tlb_level(void **state)
 	assert_int_equal(vt_cache_init(&vc, &m, 1 << 20, 1), 0);
 	cost = 0;
 	for (uint64_t l = 0; l < 4096; l += 64)
-		(void)vt_cache_touch(&vc, 0, l, &cost, &tlb);
+		(void)vt_cache_touch(&vc, 0, l, &cost, &tlb, NULL);
 	assert_true(tlb == 10 && fabs(cost - 64 * m.miss_ns) < 1e-9);
 	vt_cache_destroy(&vc);
 }
@@ -790,6 +790,57 @@ static struct vt_result run_walk(double hop_ns)
 
 	m.walk_hop_ns = hop_ns;
 	return run_priced("kernel-build", &m);
+}
+
+/* The misses' weights price a run again exactly: the same run at other
+ * miss figures makes the same calls and misses, and its call time moves
+ * by the weights times the figures' change (what --measure does with the
+ * figures measured beside its passes); weights of one miss sum to at
+ * most 1 and give costmodel_miss_at. */
+static void test_miss_weights_reprice(void **state)
+{
+	static const char *const pols[] = { "mainline", "pcpbuddy", "spb" };
+	struct costmodel a = costmodel_default(), b;
+	double wa[COSTMODEL_MISS_FIGS], ya[COSTMODEL_MISS_FIGS],
+	       yb[COSTMODEL_MISS_FIGS];
+	(void)state;
+
+	a.cache_lines = 256;
+	a.miss_1m_ns = 10, a.miss_4m_ns = 30, a.miss_ns = 100;
+	a.miss_64m_ns = 300;
+	b = a;
+	b.miss_1m_ns = 25, b.miss_4m_ns = 40, b.miss_ns = 170;
+	b.miss_64m_ns = 260;
+	costmodel_miss_figures(&a, ya);
+	costmodel_miss_figures(&b, yb);
+	for (double l = 1; l < 1e9; l *= 1.9) {
+		double c = 0, sum = 0;
+
+		costmodel_miss_weights(&a, l, wa);
+		for (unsigned k = 0; k < COSTMODEL_MISS_FIGS; k++) {
+			assert_true(wa[k] >= 0 && wa[k] <= 1);
+			sum += wa[k], c += wa[k] * ya[k];
+		}
+		assert_true(sum <= 1 + 1e-12);
+		assert_true(fabs(c - costmodel_miss_at(&a, l)) < 1e-9);
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		struct vt_result ra = run_priced_as("slab-churn", pols[i], &a),
+				 rb = run_priced_as("slab-churn", pols[i], &b);
+		double moved = 0, w = 0;
+
+		assert_true(ra.misses + ra.walk_misses > 100);
+		assert_true(ra.ops == rb.ops);
+		assert_true(ra.misses == rb.misses);
+		assert_true(ra.walk_misses == rb.walk_misses);
+		for (unsigned k = 0; k < COSTMODEL_MISS_FIGS; k++) {
+			moved += ra.miss_w[k] * (yb[k] - ya[k]);
+			w += ra.miss_w[k];
+			assert_true(fabs(ra.miss_w[k] - rb.miss_w[k]) < 1e-6);
+		}
+		assert_true(w > 0 && w <= (double)(ra.misses + ra.walk_misses) + 1e-6);
+		assert_true(rel_err(rb.call_ns - ra.call_ns, moved) < 1e-6);
+	}
 }
 
 /* Merge passes: a chunk not beside the previous one in its list is a hop
@@ -1290,6 +1341,7 @@ int main(void)
 		cmocka_unit_test(test_refill_warms_its_blocks),
 		cmocka_unit_test(test_refilled_blocks),
 		cmocka_unit_test(test_miss_by_distance),
+		cmocka_unit_test(test_miss_weights_reprice),
 		cmocka_unit_test(test_tlb_share),
 		cmocka_unit_test(test_tlb_level),
 		cmocka_unit_test(test_walk_hops),
