@@ -777,6 +777,10 @@ struct pa_stats {
 	/* zone->lock traffic: the figure the seeds argue about */
 	struct pa_lock_stats zone_lock;
 	uint64_t zone_pages_refill; /* pages moved zone -> pcp under zone->lock */
+	uint64_t zone_pages_bulk;   /* ... of which block by block onto the
+	                             * tails of the pageset's lists (the
+	                             * kernel's rmqueue_bulk): all of mainline's
+	                             * refills, pcpbuddy's last phase */
 	uint64_t zone_pages_drain;  /* pages moved pcp -> zone under zone->lock */
 	uint64_t zone_pages_direct_alloc; /* pages allocated straight from the zone
 	                             * (no pcp, pcp busy, or an uncached order) */

@@ -15,8 +15,8 @@
 void opcost_read(const struct pa_zone *z, struct opcost *o)
 {
 	o->zone_acq = STAT_LOAD(z->lock.acquisitions);
-	o->refilled = counter_read(&z->zc[ZC_PAGES_REFILL]);
-	o->zone_pages = o->refilled +
+	o->refilled = counter_read(&z->zc[ZC_PAGES_BULK]);
+	o->zone_pages = counter_read(&z->zc[ZC_PAGES_REFILL]) +
 			counter_read(&z->zc[ZC_PAGES_DRAIN]) +
 			counter_read(&z->zc[ZC_PAGES_DIRECT_ALLOC]) +
 			counter_read(&z->zc[ZC_PAGES_DIRECT_FREE]);

@@ -20,7 +20,8 @@ struct opcost {
 	uint64_t zone_acq;       /* zone->lock acquisitions */
 	uint64_t zone_pages;     /* pages moved under it: refill, drain,
 	                          * direct alloc, direct free */
-	uint64_t refilled;       /* ... of which refilled to a pageset */
+	uint64_t refilled;       /* pages refilled onto the tails of the
+	                          * pageset's lists (rmqueue_bulk) */
 	uint64_t zone_blocks;    /* free-list operations under it */
 	uint64_t merges;         /* buddies its frees merged in, each read
 	                          * and unlinked from its list */
@@ -103,8 +104,8 @@ uint64_t opcost_pcp_chunks(const struct pa_zone *z, unsigned cpu,
 			   void *arg);
 
 /*
- * The blocks a refill of `pages` pages put on CPU cpu's list of (order,
- * mt) as the zone handed them over, asked right after the call that
+ * The blocks a refill of `pages` pages (struct opcost `refilled`) put on
+ * CPU cpu's list of (order, mt), asked right after the call that
  * refilled (a later free could sit among them): the list's last
  * pages >> order entries (rmqueue_bulk adds at the tail), newest first,
  * stopping early at the list's end or at an owned chunk (pcpbuddy puts

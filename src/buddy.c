@@ -441,6 +441,7 @@ int rmqueue_bulk(struct pa_zone *z, unsigned cpu, unsigned order, int count,
 	uint64_t pages = (uint64_t)i << order;
 
 	zone_count(z, PAGES_REFILL, pages);
+	zone_count(z, PAGES_BULK, pages);
 	zone_count_moved(z, pages);
 	return i;
 }

@@ -16,6 +16,7 @@
 
 #define PA_ZONE_COUNTERS(X)                                          \
 	X(PAGES_REFILL, zone_pages_refill, none)                     \
+	X(PAGES_BULK, zone_pages_bulk, none)                         \
 	X(PAGES_DRAIN, zone_pages_drain, none)                       \
 	X(PAGES_DIRECT_ALLOC, zone_pages_direct_alloc, pgalloc)      \
 	X(PAGES_DIRECT_FREE, zone_pages_direct_free, pgfree)         \

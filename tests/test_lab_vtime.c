@@ -1057,7 +1057,8 @@ static void test_refilled_blocks(void **state)
 		for (unsigned i = 0; i < 100000 && got == PA_NO_PFN; i++) {
 			uint64_t p = pa_alloc_cpu(z, 0, 0, PA_GFP_MOVABLE);
 
-			assert_true(p != PA_NO_PFN);
+			if (p == PA_NO_PFN)
+				break; /* full: pcpbuddy never bulk-refilled */
 			opcost_read(z, &a);
 			opcost_delta(&a, &b, &d);
 			if (d.refilled)
